@@ -1,0 +1,117 @@
+//! The OpenAPI 3.1 description of `/api/v1`, written by hand so it says
+//! exactly what the routes do.
+
+use rocket::get;
+use rocket::serde::json::Json;
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok_json(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+pub fn spec() -> Value {
+    let unauthorised = error_response("Missing, unknown or revoked token");
+    let not_found = error_response("Not found, or not visible to this token's user");
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "qmtrack API",
+            "version": "1",
+            "description": "Read access to qmtrack's standards and organisations. Create a token under \
+                'Your account' in the web app or with `qmtrack token create`, and send it as \
+                `Authorization: Bearer <token>`. Organisation members see only their own organisation."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/me": {"get": {
+                "summary": "The user the token belongs to",
+                "operationId": "getMe",
+                "responses": {"200": ok_json("The user", json!({"$ref": "#/components/schemas/Me"})), "401": unauthorised}
+            }},
+            "/frameworks": {"get": {
+                "summary": "Every framework version in the standards library",
+                "operationId": "listFrameworks",
+                "responses": {
+                    "200": ok_json("Frameworks", json!({"type": "object", "required": ["frameworks"], "properties": {
+                        "frameworks": {"type": "array", "items": {"$ref": "#/components/schemas/FrameworkSummary"}}}})),
+                    "401": unauthorised
+                }
+            }},
+            "/frameworks/{id}/{version}": {"get": {
+                "summary": "One framework version with its areas, standards and criteria",
+                "operationId": "getFramework",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "version", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": ok_json("The framework", json!({"$ref": "#/components/schemas/Framework"})),
+                    "401": unauthorised, "404": not_found}
+            }},
+            "/organisations": {"get": {
+                "summary": "Organisations visible to the token's user, 50 a page",
+                "operationId": "listOrganisations",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Part of a name or locality"},
+                    {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": {
+                    "200": ok_json("A page of organisations", json!({"type": "object", "required": ["organisations", "total", "page", "page_size"], "properties": {
+                        "organisations": {"type": "array", "items": {"$ref": "#/components/schemas/Organisation"}},
+                        "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}})),
+                    "401": unauthorised
+                }
+            }},
+            "/organisations/{id}": {"get": {
+                "summary": "One organisation",
+                "operationId": "getOrganisation",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok_json("The organisation", json!({"$ref": "#/components/schemas/Organisation"})),
+                    "401": unauthorised, "404": not_found}
+            }}
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+                    "required": ["status", "message"],
+                    "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+                "Me": {"type": "object", "required": ["id", "name", "email", "role"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"},
+                    "role": {"type": "string", "enum": ["programme_lead", "assessor", "training_lead", "org_member"]},
+                    "organisation_id": {"type": ["integer", "null"]}}},
+                "FrameworkSummary": {"type": "object", "required": ["id", "name", "version", "validity_months"], "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"},
+                    "audience": {"type": "string"}, "summary": {"type": "string"},
+                    "validity_months": {"type": "integer"}, "illustrative": {"type": "boolean"},
+                    "area_count": {"type": "integer"}, "criterion_count": {"type": "integer"}, "mandatory_count": {"type": "integer"}}},
+                "Framework": {"allOf": [{"$ref": "#/components/schemas/FrameworkSummary"}, {"type": "object", "required": ["areas"], "properties": {
+                    "areas": {"type": "array", "items": {"type": "object", "required": ["id", "title", "standards"], "properties": {
+                        "id": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": ["string", "null"]},
+                        "standards": {"type": "array", "items": {"type": "object", "required": ["id", "title", "criteria"], "properties": {
+                            "id": {"type": "string"}, "title": {"type": "string"},
+                            "criteria": {"type": "array", "items": {"type": "object",
+                                "required": ["id", "text", "guidance", "evidence", "mandatory"], "properties": {
+                                "id": {"type": "string"}, "text": {"type": "string"}, "guidance": {"type": "string"},
+                                "evidence": {"type": "string"}, "mandatory": {"type": "boolean"}}}}}}}}}}}}]},
+                "Organisation": {"type": "object", "required": ["id", "name", "org_type"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "org_type": {"type": "string", "enum": ["housing_provider", "gp_practice", "childrens_centre", "council_service",
+                        "police", "health", "probation", "voluntary_sector", "employer", "other"]},
+                    "locality": {"type": "string"}, "address": {"type": "string"},
+                    "contact_name": {"type": "string"}, "contact_email": {"type": "string"}, "contact_phone": {"type": "string"},
+                    "da_lead_name": {"type": "string"}, "da_lead_email": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
+            }
+        }
+    })
+}
+
+#[get("/openapi.json")]
+pub fn document() -> Json<Value> {
+    Json(spec())
+}

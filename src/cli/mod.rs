@@ -1,0 +1,144 @@
+//! The `qmtrack` command line. One module per subcommand.
+
+mod demo;
+mod migrate;
+mod serve;
+mod standards;
+mod token;
+mod user;
+
+use crate::config::AppConfig;
+use crate::db;
+use crate::error::AppError;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "qmtrack", version, about = "Domestic abuse quality marks and workforce training for a local partnership")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the web server (the default): 127.0.0.1:8000 unless configured otherwise
+    Serve,
+    /// Create the database if needed and apply any pending migrations, then exit
+    Migrate,
+    /// Work with the standards library
+    Standards {
+        #[command(subcommand)]
+        command: StandardsCommand,
+    },
+    /// Manage user accounts
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load a realistic demo data set (safe to run again: adds nothing twice)
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StandardsCommand {
+    /// Check the framework files; prints `file:line: message` for each problem
+    Check {
+        /// The folder holding the framework files
+        #[arg(default_value = "standards")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; prints a generated password unless --password-stdin is given
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// programme_lead, assessor, training_lead or org_member
+        #[arg(long)]
+        role: String,
+        /// For org_member: the organisation's id or exact name
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (it is shown only once)
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "quarterly export script"
+        #[arg(long, default_value = "command line")]
+        label: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::run().await,
+        Command::Migrate => migrate::run().await,
+        Command::Standards {
+            command: StandardsCommand::Check { dir },
+        } => return standards::check(&dir),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    role,
+                    organisation,
+                    password_stdin,
+                },
+        } => user::add(user::AddArgs {
+            email,
+            name,
+            role,
+            organisation,
+            password_stdin,
+        })
+        .await,
+        Command::Token {
+            command: TokenCommand::Create { email, label },
+        } => token::create(&email, &label).await,
+        Command::Demo => demo::run().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qmtrack: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QMTRACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Configuration and a migrated pool, for commands that work on the database.
+pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), AppError> {
+    let config = AppConfig::load()?;
+    let pool = db::connect(&config.effective_database_url(), 2)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    db::migrate(&pool).await?;
+    Ok((config, pool))
+}

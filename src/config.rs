@@ -1,0 +1,78 @@
+//! Typed configuration. Defaults live here and in `Rocket.toml`; any key can be
+//! overridden by an environment variable named `QMTRACK_<KEY>` (for example
+//! `QMTRACK_DATABASE_URL`, `QMTRACK_DATA_DIR`). Secrets come only from the
+//! environment.
+
+use rocket::figment::providers::{Env, Serialized};
+use rocket::figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    /// Where the SQLite database and (later) evidence files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite inside `data_dir`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub standards_dir: PathBuf,
+    /// The address people reach the service on; used in links we print.
+    pub public_base_url: String,
+    /// Mark cookies `Secure`; turn on whenever the service is behind HTTPS.
+    pub secure_cookies: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Failed log-ins for one email before each further attempt is slowed.
+    pub login_slowdown_after: i64,
+    /// Failed log-ins for one email before it is locked for a while.
+    pub login_lockout_after: i64,
+    pub login_lockout_minutes: i64,
+    /// Added delay per failure past `login_slowdown_after`, capped at 5 s.
+    pub login_delay_ms: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            database_max_connections: 8,
+            standards_dir: PathBuf::from("standards"),
+            public_base_url: "http://127.0.0.1:8000".into(),
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_slowdown_after: 3,
+            login_lockout_after: 10,
+            login_lockout_minutes: 15,
+            login_delay_ms: 500,
+        }
+    }
+}
+
+impl AppConfig {
+    /// Rocket's own figment (Rocket.toml, ROCKET_*) with our defaults under it
+    /// and QMTRACK_* variables over it.
+    pub fn figment() -> Figment {
+        Figment::from(Serialized::defaults(AppConfig::default()))
+            .merge(rocket::Config::figment())
+            .merge(Env::prefixed("QMTRACK_").global())
+    }
+
+    pub fn from_figment(figment: &Figment) -> Result<Self, rocket::figment::Error> {
+        figment.extract()
+    }
+
+    pub fn load() -> Result<Self, rocket::figment::Error> {
+        Self::from_figment(&Self::figment())
+    }
+
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("qmtrack.sqlite").display())
+        } else {
+            self.database_url.trim().to_string()
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The data layer: the pool, migrations, and one repository module per
+//! aggregate. All SQL lives under this folder. Queries use `$1` placeholders
+//! and portable SQL so the same text runs on SQLite and PostgreSQL through
+//! sqlx's `Any` driver.
+//!
+//! One trap: `Any` sends a NULL argument to PostgreSQL typed as `int4`, so a
+//! parameter that may be NULL and goes into a TEXT column is written
+//! `CAST($n AS TEXT)`. Integer columns accept the `int4` NULL as it is.
+
+pub mod audit;
+pub mod organisations;
+pub mod people;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use rocket::figment::Figment;
+use serde::Deserialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The application's connection pool, knowing which backend it talks to.
+#[derive(Clone)]
+pub struct Pool {
+    pub inner: AnyPool,
+    pub backend: Backend,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = AnyPool;
+    fn deref(&self) -> &AnyPool {
+        &self.inner
+    }
+}
+
+/// The database as Rocket manages it (`&Db` is a request guard via `State`).
+#[derive(rocket_db_pools::Database)]
+#[database("qmtrack")]
+pub struct Db(Pool);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Deserialize)]
+struct PoolConfig {
+    url: String,
+    max_connections: Option<u32>,
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for Pool {
+    type Connection = sqlx::pool::PoolConnection<sqlx::Any>;
+    type Error = PoolError;
+
+    /// Connects and brings the schema up to date, so a fresh `data/` folder
+    /// is ready the moment the server starts.
+    async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        let config: PoolConfig = figment
+            .extract()
+            .map_err(|e| PoolError::Config(e.to_string()))?;
+        let pool = connect(&config.url, config.max_connections.unwrap_or(8)).await?;
+        migrate(&pool).await?;
+        Ok(pool)
+    }
+
+    async fn get(&self) -> Result<Self::Connection, Self::Error> {
+        Ok(self.inner.acquire().await?)
+    }
+
+    async fn close(&self) {
+        self.inner.close().await;
+    }
+}
+
+/// Opens a pool. For SQLite, creates the folder and turns on WAL (readers do
+/// not block the writer), a busy timeout (writers queue rather than fail) and
+/// foreign keys, on every connection.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::from_url(url).ok_or_else(|| {
+        PoolError::Config(format!(
+            "the database URL must start with sqlite:// or postgres:// (got \"{}\")",
+            redact_url(url)
+        ))
+    })?;
+    let mut url = url.to_string();
+    if backend == Backend::Sqlite {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if let Some(parent) = std::path::Path::new(&path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    PoolError::Config(format!("cannot create the data folder {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        if !url.contains("mode=") {
+            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        }
+    }
+    let inner = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    Ok(Pool { inner, backend })
+}
+
+pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
+    match pool.backend {
+        Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool.inner).await,
+        Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool.inner).await,
+    }
+}
+
+/// How many migrations have been applied: shown by `/healthz`.
+pub async fn applied_migrations(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.0)
+}
+
+/// Hides a password in a URL before it is printed or logged.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `LIKE` pattern for a case-insensitive "contains" search, with wildcards
+/// in the search text taken literally.
+pub fn contains_pattern(search: &str) -> String {
+    let escaped: String = search
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            other => vec![other],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// Reads a boolean that SQLite may hand back as an integer.
+pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    match row.try_get::<bool, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_recognised_from_urls() {
+        assert_eq!(Backend::from_url("sqlite://data/x.sqlite"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@localhost/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(redact_url("postgres://app:secret@db:5432/qm"), "postgres://app:****@db:5432/qm");
+        assert_eq!(redact_url("sqlite://data/qm.sqlite"), "sqlite://data/qm.sqlite");
+    }
+
+    #[test]
+    fn search_wildcards_are_literal() {
+        assert_eq!(contains_pattern(" 50%_Off "), "%50\\%\\_off%");
+    }
+}

@@ -1,0 +1,138 @@
+//! Member organisations.
+
+use crate::domain::access::OrgScope;
+use crate::domain::organisation::OrganisationDetails;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct OrganisationRow {
+    pub id: i64,
+    pub name: String,
+    pub org_type: String,
+    pub locality: String,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub da_lead_name: String,
+    pub da_lead_email: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, name, org_type, locality, address, contact_name, contact_email, contact_phone,
+    da_lead_name, da_lead_email, created_at, updated_at";
+
+/// One page of a search over the organisations `scope` may see.
+pub struct Search<'a> {
+    pub scope: OrgScope,
+    pub text: &'a str,
+    pub org_type: Option<&'a str>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn scope_id(scope: OrgScope) -> Option<i64> {
+    match scope {
+        OrgScope::All => None,
+        OrgScope::Only(id) => Some(id),
+    }
+}
+
+const SEARCH_FILTER: &str = "($1 IS NULL OR id = $1)
+      AND ($2 = '' OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(locality) LIKE $3 ESCAPE '\\')
+      AND ($4 = '' OR org_type = $4)";
+
+pub async fn search(pool: &AnyPool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    let text = search.text.trim();
+    let pattern = super::contains_pattern(text);
+    let org_type = search.org_type.unwrap_or("");
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id LIMIT $5 OFFSET $6"
+    ))
+    .bind(scope_id(search.scope))
+    .bind(text)
+    .bind(&pattern)
+    .bind(org_type)
+    .bind(search.limit)
+    .bind(search.offset)
+    .fetch_all(pool)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"))
+        .bind(scope_id(search.scope))
+        .bind(text)
+        .bind(&pattern)
+        .bind(org_type)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Id and name of every organisation, for choosing one in a form.
+pub async fn names(pool: &AnyPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM organisations ORDER BY name, id")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn find_by_name(conn: &mut AnyConnection, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
+        .bind(name_key)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+pub async fn insert(conn: &mut AnyConnection, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
+             contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+    )
+    .bind(&org.name)
+    .bind(org.name_key())
+    .bind(org.org_type.as_str())
+    .bind(&org.locality)
+    .bind(&org.address)
+    .bind(&org.contact_name)
+    .bind(&org.contact_email)
+    .bind(&org.contact_phone)
+    .bind(&org.da_lead_name)
+    .bind(&org.da_lead_email)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update(conn: &mut AnyConnection, id: i64, org: &OrganisationDetails, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
+             contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
+             updated_at = $11
+         WHERE id = $12",
+    )
+    .bind(&org.name)
+    .bind(org.name_key())
+    .bind(org.org_type.as_str())
+    .bind(&org.locality)
+    .bind(&org.address)
+    .bind(&org.contact_name)
+    .bind(&org.contact_email)
+    .bind(&org.contact_phone)
+    .bind(&org.da_lead_name)
+    .bind(&org.da_lead_email)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Who may do what. Every route asks these questions; nothing else decides.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    ProgrammeLead,
+    Assessor,
+    TrainingLead,
+    OrgMember,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::ProgrammeLead,
+        Role::Assessor,
+        Role::TrainingLead,
+        Role::OrgMember,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ProgrammeLead => "programme_lead",
+            Role::Assessor => "assessor",
+            Role::TrainingLead => "training_lead",
+            Role::OrgMember => "org_member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::ProgrammeLead => "Programme lead",
+            Role::Assessor => "Assessor",
+            Role::TrainingLead => "Training lead",
+            Role::OrgMember => "Organisation member",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Role::ProgrammeLead => "Runs the programme: users, organisations, awards and the board report",
+            Role::Assessor => "Reviews evidence and recommends awards",
+            Role::TrainingLead => "Runs training sessions and records attendance",
+            Role::OrgMember => "Works for one member organisation and sees only its records",
+        }
+    }
+}
+
+/// The signed-in user, as far as permissions are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+}
+
+/// Which organisations' records a query may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgScope {
+    All,
+    Only(i64),
+}
+
+impl Actor {
+    pub fn org_scope(&self) -> OrgScope {
+        match (self.role, self.organisation_id) {
+            (Role::OrgMember, Some(id)) => OrgScope::Only(id),
+            // An organisation member with no organisation sees nothing; the
+            // database refuses that combination, this is belt and braces.
+            (Role::OrgMember, None) => OrgScope::Only(-1),
+            _ => OrgScope::All,
+        }
+    }
+
+    pub fn is_programme_lead(&self) -> bool {
+        self.role == Role::ProgrammeLead
+    }
+
+    pub fn can_manage_users(&self) -> bool {
+        self.is_programme_lead()
+    }
+
+    pub fn can_add_organisation(&self) -> bool {
+        self.is_programme_lead()
+    }
+
+    pub fn can_view_organisation(&self, organisation_id: i64) -> bool {
+        match self.org_scope() {
+            OrgScope::All => true,
+            OrgScope::Only(own) => own == organisation_id,
+        }
+    }
+
+    /// Assessors and training leads read organisations but do not change them.
+    pub fn can_edit_organisation(&self, organisation_id: i64) -> bool {
+        match self.role {
+            Role::ProgrammeLead => true,
+            Role::OrgMember => self.organisation_id == Some(organisation_id),
+            Role::Assessor | Role::TrainingLead => false,
+        }
+    }
+
+    /// Training leads add people as they take registers, so they may too.
+    pub fn can_edit_people_of(&self, organisation_id: i64) -> bool {
+        match self.role {
+            Role::ProgrammeLead | Role::TrainingLead => true,
+            Role::OrgMember => self.organisation_id == Some(organisation_id),
+            Role::Assessor => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, organisation_id: Option<i64>) -> Actor {
+        Actor {
+            user_id: 1,
+            role,
+            organisation_id,
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn members_see_and_edit_only_their_own_organisation() {
+        let member = actor(Role::OrgMember, Some(7));
+        assert_eq!(member.org_scope(), OrgScope::Only(7));
+        assert!(member.can_view_organisation(7));
+        assert!(!member.can_view_organisation(8));
+        assert!(member.can_edit_organisation(7));
+        assert!(!member.can_edit_organisation(8));
+        assert!(member.can_edit_people_of(7));
+        assert!(!member.can_edit_people_of(8));
+        assert!(!member.can_add_organisation());
+        assert!(!member.can_manage_users());
+    }
+
+    #[test]
+    fn council_roles_see_everything_but_only_the_lead_administers() {
+        for role in [Role::Assessor, Role::TrainingLead] {
+            let staff = actor(role, None);
+            assert_eq!(staff.org_scope(), OrgScope::All);
+            assert!(!staff.can_edit_organisation(3));
+            assert!(!staff.can_manage_users());
+        }
+        assert!(actor(Role::TrainingLead, None).can_edit_people_of(3));
+        assert!(!actor(Role::Assessor, None).can_edit_people_of(3));
+        let lead = actor(Role::ProgrammeLead, None);
+        assert!(lead.can_manage_users() && lead.can_add_organisation() && lead.can_edit_organisation(3));
+    }
+}

@@ -1,0 +1,9 @@
+//! Plain Rust: the rules of the product, with no web or database types.
+
+pub mod access;
+pub mod login;
+pub mod organisation;
+pub mod person;
+pub mod standards;
+pub mod user;
+pub mod validation;

@@ -1,0 +1,197 @@
+//! Member organisations of the partnership.
+
+use super::validation::{self, FieldErrors};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgType {
+    HousingProvider,
+    GpPractice,
+    ChildrensCentre,
+    CouncilService,
+    Police,
+    Health,
+    Probation,
+    VoluntarySector,
+    Employer,
+    Other,
+}
+
+impl OrgType {
+    pub const ALL: [OrgType; 10] = [
+        OrgType::HousingProvider,
+        OrgType::GpPractice,
+        OrgType::ChildrensCentre,
+        OrgType::CouncilService,
+        OrgType::Police,
+        OrgType::Health,
+        OrgType::Probation,
+        OrgType::VoluntarySector,
+        OrgType::Employer,
+        OrgType::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgType::HousingProvider => "housing_provider",
+            OrgType::GpPractice => "gp_practice",
+            OrgType::ChildrensCentre => "childrens_centre",
+            OrgType::CouncilService => "council_service",
+            OrgType::Police => "police",
+            OrgType::Health => "health",
+            OrgType::Probation => "probation",
+            OrgType::VoluntarySector => "voluntary_sector",
+            OrgType::Employer => "employer",
+            OrgType::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgType::HousingProvider => "Housing provider",
+            OrgType::GpPractice => "GP practice",
+            OrgType::ChildrensCentre => "Children's centre",
+            OrgType::CouncilService => "Council service",
+            OrgType::Police => "Police",
+            OrgType::Health => "Health",
+            OrgType::Probation => "Probation",
+            OrgType::VoluntarySector => "Voluntary sector",
+            OrgType::Employer => "Employer",
+            OrgType::Other => "Other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrgType> {
+        OrgType::ALL.into_iter().find(|t| t.as_str() == text.trim())
+    }
+
+    /// Stored values that no longer parse still show, rather than fail the page.
+    pub fn label_for(text: &str) -> String {
+        OrgType::parse(text)
+            .map(|t| t.label().to_string())
+            .unwrap_or_else(|| text.to_string())
+    }
+}
+
+/// What a form or the demo loader supplies for an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationInput {
+    pub name: String,
+    pub org_type: String,
+    pub locality: String,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub da_lead_name: String,
+    pub da_lead_email: String,
+}
+
+/// An organisation that has passed validation and is ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrganisationDetails {
+    pub name: String,
+    pub org_type: OrgType,
+    pub locality: String,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub da_lead_name: String,
+    pub da_lead_email: String,
+}
+
+impl OrganisationDetails {
+    /// Two names that differ only in case or spacing are the same organisation.
+    pub fn name_key(&self) -> String {
+        name_key(&self.name)
+    }
+}
+
+pub fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl TryFrom<&OrganisationInput> for OrganisationDetails {
+    type Error = FieldErrors;
+
+    fn try_from(input: &OrganisationInput) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = validation::required(&mut errors, "name", &input.name, "the organisation's name", 200);
+        let org_type = OrgType::parse(&input.org_type);
+        if org_type.is_none() {
+            errors.add("org_type", "Select the type of organisation");
+        }
+        let locality = validation::optional(&mut errors, "locality", &input.locality, "the locality", 100);
+        let address = validation::optional(&mut errors, "address", &input.address, "the address", 500);
+        let contact_name =
+            validation::optional(&mut errors, "contact_name", &input.contact_name, "the contact's name", 200);
+        let contact_email = validation::email(&mut errors, "contact_email", &input.contact_email, false);
+        let contact_phone =
+            validation::optional(&mut errors, "contact_phone", &input.contact_phone, "the phone number", 40);
+        let da_lead_name = validation::optional(
+            &mut errors,
+            "da_lead_name",
+            &input.da_lead_name,
+            "the domestic abuse lead's name",
+            200,
+        );
+        let da_lead_email = validation::email(&mut errors, "da_lead_email", &input.da_lead_email, false);
+        let org_type = org_type.unwrap_or(OrgType::Other);
+        errors.into_result(|| OrganisationDetails {
+            name: name.split_whitespace().collect::<Vec<_>>().join(" "),
+            org_type,
+            locality,
+            address,
+            contact_name,
+            contact_email,
+            contact_phone,
+            da_lead_name,
+            da_lead_email,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_input_becomes_details() {
+        let input = OrganisationInput {
+            name: "  Riverside   Housing ".into(),
+            org_type: "housing_provider".into(),
+            contact_email: "Lead@Riverside.ORG".into(),
+            ..Default::default()
+        };
+        let details = OrganisationDetails::try_from(&input).expect("valid");
+        assert_eq!(details.name, "Riverside Housing");
+        assert_eq!(details.org_type, OrgType::HousingProvider);
+        assert_eq!(details.contact_email, "lead@riverside.org");
+        assert_eq!(details.name_key(), "riverside housing");
+    }
+
+    #[test]
+    fn missing_name_and_type_are_reported_by_field() {
+        let input = OrganisationInput {
+            contact_email: "not an email".into(),
+            ..Default::default()
+        };
+        let errors = OrganisationDetails::try_from(&input).expect_err("invalid");
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "org_type", "contact_email"]);
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        for t in OrgType::ALL {
+            assert_eq!(OrgType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(OrgType::label_for("gp_practice"), "GP practice");
+        assert_eq!(OrgType::label_for("retired_type"), "retired_type");
+    }
+}

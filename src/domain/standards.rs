@@ -1,0 +1,543 @@
+//! Frameworks of standards (DAHA, the DVA Quality Mark and its versions),
+//! loaded from `standards/*.toml`. The format is documented in
+//! `standards/README.md`. Every problem is reported as `file:line: message`
+//! so a person editing a file can go straight to it.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use toml::Spanned;
+
+pub const FORMAT_VERSION: i64 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Framework {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub validity_months: u32,
+    pub audience: String,
+    pub summary: String,
+    pub illustrative: bool,
+    pub areas: Vec<Area>,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Area {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub standards: Vec<Standard>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Standard {
+    pub id: String,
+    pub title: String,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Criterion {
+    pub id: String,
+    pub text: String,
+    pub guidance: String,
+    pub evidence: String,
+    pub mandatory: bool,
+}
+
+impl Framework {
+    pub fn criteria(&self) -> impl Iterator<Item = &Criterion> {
+        self.areas
+            .iter()
+            .flat_map(|area| area.standards.iter())
+            .flat_map(|standard| standard.criteria.iter())
+    }
+
+    pub fn area(&self, id: &str) -> Option<&Area> {
+        self.areas.iter().find(|area| area.id == id)
+    }
+
+    pub fn criterion_count(&self) -> usize {
+        self.criteria().count()
+    }
+
+    pub fn mandatory_count(&self) -> usize {
+        self.criteria().filter(|c| c.mandatory).count()
+    }
+}
+
+impl Area {
+    pub fn criterion_count(&self) -> usize {
+        self.standards.iter().map(|s| s.criteria.len()).sum()
+    }
+}
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardsError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for StandardsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// All loaded frameworks, every version, ordered by id then version.
+#[derive(Debug, Clone, Default)]
+pub struct StandardsLibrary {
+    frameworks: Vec<Framework>,
+}
+
+impl StandardsLibrary {
+    pub fn new(mut frameworks: Vec<Framework>) -> Self {
+        frameworks.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| compare_versions(&a.version, &b.version)));
+        Self { frameworks }
+    }
+
+    pub fn all(&self) -> &[Framework] {
+        &self.frameworks
+    }
+
+    pub fn get(&self, id: &str, version: &str) -> Option<&Framework> {
+        self.frameworks.iter().find(|f| f.id == id && f.version == version)
+    }
+
+    /// The newest version of each framework: what new enrolments use.
+    pub fn current(&self) -> Vec<&Framework> {
+        let mut current: Vec<&Framework> = Vec::new();
+        for framework in &self.frameworks {
+            match current.last_mut() {
+                Some(last) if last.id == framework.id => *last = framework,
+                _ => current.push(framework),
+            }
+        }
+        current
+    }
+
+    pub fn current_version(&self, id: &str) -> Option<&Framework> {
+        self.frameworks.iter().rev().find(|f| f.id == id)
+    }
+
+    pub fn versions(&self, id: &str) -> Vec<&Framework> {
+        self.frameworks.iter().filter(|f| f.id == id).collect()
+    }
+}
+
+/// "2024.10" is newer than "2024.9": numeric parts compare as numbers.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    let parts = |v: &str| -> Vec<(u64, String)> {
+        v.split(['.', '-'])
+            .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()))
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
+}
+
+/// Loads every `*.toml` directly inside `dir` (subfolders such as `training/`
+/// hold other kinds of file). Returns every problem found, not just the first.
+pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
+    let display_dir = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        vec![StandardsError {
+            file: display_dir.clone(),
+            line: 0,
+            message: format!("cannot read the standards folder: {e}"),
+        }]
+    })?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+
+    let mut frameworks = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                match parse_framework(&file, &file_name, &text) {
+                    Ok(framework) => frameworks.push(framework),
+                    Err(mut found) => errors.append(&mut found),
+                }
+            }
+            Err(e) => errors.push(StandardsError {
+                file,
+                line: 0,
+                message: format!("cannot read the file: {e}"),
+            }),
+        }
+    }
+    if frameworks.is_empty() && errors.is_empty() {
+        errors.push(StandardsError {
+            file: display_dir,
+            line: 0,
+            message: "no framework files (*.toml) found".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(StandardsLibrary::new(frameworks))
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFramework {
+    format: Spanned<i64>,
+    id: Spanned<String>,
+    name: Spanned<String>,
+    version: Spanned<String>,
+    validity_months: Spanned<i64>,
+    audience: Spanned<String>,
+    summary: Spanned<String>,
+    illustrative: bool,
+    #[serde(default)]
+    areas: Vec<RawArea>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArea {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    summary: Option<Spanned<String>>,
+    #[serde(default)]
+    standards: Vec<RawStandard>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStandard {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default)]
+    criteria: Vec<RawCriterion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCriterion {
+    id: Spanned<String>,
+    text: Spanned<String>,
+    guidance: Spanned<String>,
+    evidence: Spanned<String>,
+    mandatory: bool,
+}
+
+/// Collects problems with the line each one is on.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<StandardsError>,
+}
+
+impl<'a> Checker<'a> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    }
+
+    fn error_at(&mut self, offset: usize, message: impl Into<String>) {
+        let line = self.line_of(offset);
+        self.errors.push(StandardsError {
+            file: self.file.to_string(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// A text that must say something; returns it trimmed.
+    fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
+        let trimmed = value.get_ref().trim();
+        if trimmed.is_empty() {
+            self.error_at(value.span().start, format!("{what} must not be empty"));
+        }
+        trimmed.to_string()
+    }
+
+    /// An id that is unique among its kind and, below the top level, starts
+    /// with its parent's id and a dot ("1.2" in area "1").
+    fn id(&mut self, value: &Spanned<String>, kind: &str, parent: Option<&str>, seen: &mut HashSet<String>) -> String {
+        let id = self.text(value, &format!("{kind} id"));
+        let offset = value.span().start;
+        if !id.is_empty() && !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            self.error_at(offset, format!("{kind} id \"{id}\" may use only letters, digits, dots and hyphens"));
+        }
+        if let Some(parent) = parent {
+            if !id.starts_with(&format!("{parent}.")) {
+                self.error_at(offset, format!("{kind} id \"{id}\" must start with \"{parent}.\""));
+            }
+        }
+        if !seen.insert(id.clone()) {
+            self.error_at(offset, format!("duplicate {kind} id \"{id}\""));
+        }
+        id
+    }
+}
+
+/// Parses and checks one framework file. `file` is how errors name it;
+/// `file_name` is its bare name, which must be `{id}-{version}.toml`.
+pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framework, Vec<StandardsError>> {
+    let mut check = Checker {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    let raw: RawFramework = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            let message = e.message().trim().to_string();
+            check.error_at(offset, message);
+            return Err(check.errors);
+        }
+    };
+
+    if *raw.format.get_ref() != FORMAT_VERSION {
+        check.error_at(
+            raw.format.span().start,
+            format!("format {} is not supported (this version of qmtrack reads format {FORMAT_VERSION})", raw.format.get_ref()),
+        );
+    }
+    let id = check.text(&raw.id, "id");
+    if !id.is_empty() && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        check.error_at(raw.id.span().start, format!("id \"{id}\" may use only lower-case letters, digits and hyphens"));
+    }
+    let name = check.text(&raw.name, "name");
+    let version = check.text(&raw.version, "version");
+    let expected_name = format!("{id}-{version}.toml");
+    if !id.is_empty() && !version.is_empty() && file_name != expected_name {
+        check.error_at(
+            raw.id.span().start,
+            format!("the file must be named \"{expected_name}\" (each version of a framework has its own file, added beside the old one)"),
+        );
+    }
+    let validity = *raw.validity_months.get_ref();
+    if !(1..=120).contains(&validity) {
+        check.error_at(raw.validity_months.span().start, format!("validity_months must be between 1 and 120, not {validity}"));
+    }
+    let audience = check.text(&raw.audience, "audience");
+    let summary = check.text(&raw.summary, "summary");
+
+    if raw.areas.is_empty() {
+        check.error_at(0, "a framework needs at least one [[areas]]");
+    }
+    let (mut area_ids, mut standard_ids, mut criterion_ids) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut areas = Vec::new();
+    for raw_area in &raw.areas {
+        let area_id = check.id(&raw_area.id, "area", None, &mut area_ids);
+        let title = check.text(&raw_area.title, "area title");
+        let area_summary = raw_area.summary.as_ref().map(|s| check.text(s, "area summary"));
+        if raw_area.standards.is_empty() {
+            check.error_at(raw_area.id.span().start, format!("area \"{area_id}\" has no [[areas.standards]]"));
+        }
+        let mut standards = Vec::new();
+        for raw_standard in &raw_area.standards {
+            let standard_id = check.id(&raw_standard.id, "standard", Some(&area_id), &mut standard_ids);
+            let standard_title = check.text(&raw_standard.title, "standard title");
+            if raw_standard.criteria.is_empty() {
+                check.error_at(
+                    raw_standard.id.span().start,
+                    format!("standard \"{standard_id}\" has no [[areas.standards.criteria]]"),
+                );
+            }
+            let mut criteria = Vec::new();
+            for raw_criterion in &raw_standard.criteria {
+                criteria.push(Criterion {
+                    id: check.id(&raw_criterion.id, "criterion", Some(&standard_id), &mut criterion_ids),
+                    text: check.text(&raw_criterion.text, "criterion text"),
+                    guidance: check.text(&raw_criterion.guidance, "criterion guidance"),
+                    evidence: check.text(&raw_criterion.evidence, "criterion evidence"),
+                    mandatory: raw_criterion.mandatory,
+                });
+            }
+            standards.push(Standard {
+                id: standard_id,
+                title: standard_title,
+                criteria,
+            });
+        }
+        areas.push(Area {
+            id: area_id,
+            title,
+            summary: area_summary,
+            standards,
+        });
+    }
+    let framework = Framework {
+        id,
+        name,
+        version,
+        validity_months: u32::try_from(validity).unwrap_or(0),
+        audience,
+        summary,
+        illustrative: raw.illustrative,
+        areas,
+        file: file.to_string(),
+    };
+    if !raw.areas.is_empty() && framework.mandatory_count() == 0 && framework.criterion_count() > 0 {
+        check.error_at(0, "a framework needs at least one mandatory criterion");
+    }
+    if check.errors.is_empty() {
+        Ok(framework)
+    } else {
+        Err(check.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"format = 1
+id = "test-mark"
+name = "Test mark"
+version = "1.0"
+validity_months = 36
+audience = "Anyone"
+summary = "A framework for tests."
+illustrative = true
+
+[[areas]]
+id = "1"
+title = "Policies"
+
+[[areas.standards]]
+id = "1.1"
+title = "There is a policy"
+
+[[areas.standards.criteria]]
+id = "1.1.1"
+text = "A written policy exists."
+guidance = "Look for a dated policy."
+evidence = "The policy."
+mandatory = true
+
+[[areas.standards.criteria]]
+id = "1.1.2"
+text = "Staff know the policy."
+guidance = "Ask staff."
+evidence = "Briefing records."
+mandatory = false
+"#;
+
+    fn parse(text: &str) -> Result<Framework, Vec<StandardsError>> {
+        parse_framework("standards/test-mark-1.0.toml", "test-mark-1.0.toml", text)
+    }
+
+    fn only_error(text: &str) -> String {
+        let errors = parse(text).expect_err("should fail");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors[0].to_string()
+    }
+
+    #[test]
+    fn a_good_file_loads_with_its_structure() {
+        let framework = parse(GOOD).expect("valid");
+        assert_eq!(framework.id, "test-mark");
+        assert_eq!(framework.areas.len(), 1);
+        assert_eq!(framework.criterion_count(), 2);
+        assert_eq!(framework.mandatory_count(), 1);
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line() {
+        let broken = GOOD.replace("title = \"Policies\"", "title = \"Policies");
+        assert!(only_error(&broken).starts_with("standards/test-mark-1.0.toml:12: "));
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line() {
+        let broken = GOOD.replace("mandatory = false", "mandatory = false\nweight = 3");
+        let error = only_error(&broken);
+        assert!(error.starts_with("standards/test-mark-1.0.toml:"), "{error}");
+        assert!(error.contains("weight"), "{error}");
+        assert!(error.contains(":31:"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_key_is_reported() {
+        let broken = GOOD.replace("guidance = \"Ask staff.\"\n", "");
+        assert!(only_error(&broken).contains("guidance"));
+    }
+
+    #[test]
+    fn duplicate_and_misplaced_ids_name_their_lines() {
+        let broken = GOOD.replace("id = \"1.1.2\"", "id = \"1.1.1\"");
+        assert_eq!(only_error(&broken), "standards/test-mark-1.0.toml:26: duplicate criterion id \"1.1.1\"");
+        let broken = GOOD.replace("id = \"1.1.2\"", "id = \"2.1.2\"");
+        assert_eq!(
+            only_error(&broken),
+            "standards/test-mark-1.0.toml:26: criterion id \"2.1.2\" must start with \"1.1.\""
+        );
+    }
+
+    #[test]
+    fn empty_text_and_bad_validity_are_reported() {
+        let broken = GOOD.replace("text = \"Staff know the policy.\"", "text = \"  \"");
+        assert_eq!(only_error(&broken), "standards/test-mark-1.0.toml:27: criterion text must not be empty");
+        let broken = GOOD.replace("validity_months = 36", "validity_months = 0");
+        assert!(only_error(&broken).starts_with("standards/test-mark-1.0.toml:5: validity_months"));
+    }
+
+    #[test]
+    fn the_file_name_must_carry_id_and_version() {
+        let errors = parse_framework("x/other.toml", "other.toml", GOOD).expect_err("misnamed");
+        assert!(errors[0].message.contains("test-mark-1.0.toml"));
+    }
+
+    #[test]
+    fn no_mandatory_criterion_is_refused() {
+        let broken = GOOD.replace("mandatory = true", "mandatory = false");
+        assert!(only_error(&broken).contains("at least one mandatory criterion"));
+    }
+
+    #[test]
+    fn versions_compare_numerically_and_current_is_newest() {
+        assert_eq!(compare_versions("2024.9", "2024.10"), Ordering::Less);
+        let mut old = parse(GOOD).expect("valid");
+        old.version = "1.9".into();
+        let mut new = old.clone();
+        new.version = "1.10".into();
+        let library = StandardsLibrary::new(vec![new, old]);
+        assert_eq!(library.current().len(), 1);
+        assert_eq!(library.current_version("test-mark").map(|f| f.version.as_str()), Some("1.10"));
+        assert_eq!(library.versions("test-mark").len(), 2);
+    }
+
+    #[test]
+    fn the_shipped_standards_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards");
+        let library = load_dir(&dir).unwrap_or_else(|errors| {
+            panic!("{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        });
+        let daha = library.current_version("daha").expect("DAHA ships");
+        let titles: Vec<_> = daha.areas.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Policies & Procedures",
+                "Case Management",
+                "Risk Management",
+                "Inclusivity & Accessibility",
+                "Perpetrator Management",
+                "Partnership Working",
+                "Training",
+                "Publicity & Awareness"
+            ]
+        );
+        assert!(library.all().len() >= 4);
+        assert!(library.all().iter().all(|f| f.illustrative));
+    }
+}

@@ -1,0 +1,167 @@
+//! Your own account: password and API tokens.
+
+use super::auth::CurrentUser;
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::db::audit::{self, Entry};
+use crate::db::{sessions, tokens, users, Db};
+use crate::domain::user::check_password;
+use crate::domain::validation::{self, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::security::{hash_password, verify_password};
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![show, change_password, create_token, revoke_token]
+}
+
+async fn account_context(db: &Db, user: &CurrentUser) -> AppResult<Value> {
+    let tokens = tokens::for_user(db, user.user.id).await?;
+    Ok(json!({"title": "Your account", "section": "account", "tokens": tokens}))
+}
+
+#[get("/account")]
+async fn show(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    Ok(page.render("account/show", account_context(db, user).await?))
+}
+
+#[derive(FromForm)]
+pub struct PasswordForm {
+    current_password: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[post("/account/password", data = "<form>")]
+async fn change_password(
+    form: CsrfForm<PasswordForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let form = form.0;
+    let mut errors = FieldErrors::default();
+    let stored = users::find(db, user.user.id).await?.ok_or(AppError::NotFound)?.password_hash;
+    let current = form.current_password;
+    let current_ok = rocket::tokio::task::spawn_blocking(move || verify_password(&current, &stored))
+        .await
+        .map_err(AppError::internal)?;
+    if !current_ok {
+        errors.add("current_password", "Your current password is not right");
+    }
+    check_password(&mut errors, &form.password, &form.password_confirm);
+    if !errors.is_empty() {
+        return Ok(Err(page.render_errors("account/show", &errors, account_context(db, user).await?)));
+    }
+    let password = form.password;
+    let hash = rocket::tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    users::set_password(&mut tx, user.user.id, &hash, &now).await?;
+    // Sign out every other session: a changed password should lock out whoever knew the old one.
+    sessions::revoke_all_for_user(&mut tx, user.user.id, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "user.password",
+            entity: "user",
+            entity_id: Some(user.user.id),
+            organisation_id: user.user.organisation_id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to("/login"),
+        "Your password has been changed. Sign in again with the new password.",
+    )))
+}
+
+#[derive(FromForm)]
+pub struct TokenForm {
+    label: String,
+}
+
+#[post("/account/tokens", data = "<form>")]
+async fn create_token(
+    form: CsrfForm<TokenForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<(Status, Template)> {
+    let mut errors = FieldErrors::default();
+    let label = validation::required(&mut errors, "label", &form.0.label, "a name for the token", 100);
+    if !errors.is_empty() {
+        return Ok(page.render_errors("account/show", &errors, account_context(db, user).await?));
+    }
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let (id, token) = tokens::issue(&mut tx, user.user.id, &label, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "api_token.create",
+            entity: "api_token",
+            entity_id: Some(id),
+            organisation_id: user.user.organisation_id,
+            before: None,
+            after: Some(json!({"label": label})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        Status::Created,
+        page.render(
+            "account/token_created",
+            json!({"title": "Your new API token", "section": "account", "token": token, "label": label,
+                "base_url": state.config.public_base_url}),
+        ),
+    ))
+}
+
+#[post("/account/tokens/<id>/revoke", data = "<_form>")]
+async fn revoke_token(
+    id: i64,
+    _form: CsrfForm<super::csrf::TokenOnly>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if !tokens::revoke(&mut tx, user.user.id, id, &now).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "api_token.revoke",
+            entity: "api_token",
+            entity_id: Some(id),
+            organisation_id: user.user.organisation_id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(Redirect::to("/account"), "The token has been revoked and can no longer be used."))
+}

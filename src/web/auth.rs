@@ -1,0 +1,356 @@
+//! Who you are: the session guard, log-in, log-out and first-run set-up.
+
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::clock::{from_db, to_db};
+use crate::db::audit::{self, Entry};
+use crate::db::{self, sessions, throttle, users, Db};
+use crate::domain::access::{Actor, Role};
+use crate::domain::login::{Gate, LoginPolicy};
+use crate::domain::user::{NewUser, NewUserInput};
+use crate::error::{AppError, AppResult};
+use crate::security::{decoy_hash, random_token, sha256_hex, verify_password};
+use chrono::Duration;
+use rocket::http::{CookieJar, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+pub const SESSION_COOKIE: &str = "qmtrack_session";
+
+pub fn routes() -> Vec<Route> {
+    routes![login_page, login, logout, setup_page, setup]
+}
+
+/// The signed-in user behind a valid session cookie.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: users::UserRow,
+    pub session_id: i64,
+    pub csrf_token: String,
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        self.user.actor()
+    }
+
+    pub fn audit_actor(&self) -> audit::Actor {
+        audit::Actor::user(self.user.id, &self.user.email)
+    }
+
+    /// Refuses with 403 unless `allowed` says yes.
+    pub fn require(&self, allowed: impl FnOnce(&Actor) -> bool) -> AppResult<()> {
+        if allowed(&self.actor()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The user a guard already found for this request, if any (for error pages).
+pub fn cached_user<'r>(req: &'r Request<'_>) -> Option<&'r CurrentUser> {
+    req.local_cache(|| None::<CurrentUser>).as_ref()
+}
+
+/// `/login?next=…` for the page that was asked for (GET pages only).
+pub fn login_redirect_target(req: &Request<'_>) -> String {
+    let path = req.uri().to_string();
+    if req.method() == rocket::http::Method::Get && path != "/" && safe_next(&path) {
+        format!("/login?next={}", url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>())
+    } else {
+        "/login".into()
+    }
+}
+
+/// Only paths on this site: never `//host` or `https://host`.
+fn safe_next(next: &str) -> bool {
+    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+}
+
+async fn load_session(req: &Request<'_>) -> Result<Option<CurrentUser>, AppError> {
+    let Some(cookie) = req.cookies().get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let token_hash = sha256_hex(cookie.value());
+    let (Some(db), Some(state)) = (req.rocket().state::<Db>(), req.rocket().state::<AppState>()) else {
+        return Err(AppError::internal("application state missing"));
+    };
+    let Some(session) = sessions::find_by_token_hash(db, &token_hash).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let idle_limit = Duration::minutes(state.config.session_idle_minutes);
+    let last_seen = from_db(&session.last_seen_at).unwrap_or(now);
+    let expired = from_db(&session.expires_at).is_none_or(|at| at <= now) || now - last_seen > idle_limit;
+    if expired {
+        sessions::revoke(db, session.id, &to_db(now)).await?;
+        return Ok(None);
+    }
+    // Writing on every request would serialise readers behind SQLite's one
+    // writer; a minute's precision is plenty for an idle limit of minutes.
+    if now - last_seen > Duration::seconds(60) {
+        sessions::touch(db, session.id, &to_db(now)).await?;
+    }
+    Ok(Some(CurrentUser {
+        user: session.user,
+        session_id: session.id,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r CurrentUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let mut failure = None;
+        let cached = req
+            .local_cache_async(async {
+                match load_session(req).await {
+                    Ok(user) => user,
+                    Err(e) => {
+                        failure = Some(e);
+                        None
+                    }
+                }
+            })
+            .await;
+        match (cached, failure) {
+            (Some(user), _) => Outcome::Success(user),
+            (None, Some(e)) => {
+                tracing::error!("session lookup failed: {e}");
+                Outcome::Error((Status::InternalServerError, e))
+            }
+            (None, None) => Outcome::Error((Status::Unauthorized, AppError::Unauthorized)),
+        }
+    }
+}
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[get("/login?<next>")]
+async fn login_page(page: Page<'_>, db: &Db, next: Option<String>) -> AppResult<Result<Template, Redirect>> {
+    if users::count(db).await? == 0 {
+        return Ok(Err(Redirect::to("/setup")));
+    }
+    if page.user.is_some() {
+        return Ok(Err(Redirect::to("/")));
+    }
+    Ok(Ok(page.render("auth/login", json!({"title": "Sign in", "next": next.filter(|n| safe_next(n))}))))
+}
+
+fn login_policy(state: &AppState) -> LoginPolicy {
+    LoginPolicy {
+        slowdown_after: state.config.login_slowdown_after,
+        lockout_after: state.config.login_lockout_after,
+        lockout: Duration::minutes(state.config.login_lockout_minutes),
+        delay_step_ms: state.config.login_delay_ms,
+    }
+}
+
+#[post("/login", data = "<form>")]
+async fn login(
+    form: CsrfForm<LoginForm>,
+    db: &Db,
+    state: &State<AppState>,
+    jar: &CookieJar<'_>,
+    page: Page<'_>,
+) -> AppResult<Result<Redirect, (Status, Template)>> {
+    let form = form.0;
+    let email = form.email.trim().to_lowercase();
+    let next = form.next.filter(|n| safe_next(n));
+    let show_error = |status: Status, message: String| {
+        let context = json!({
+            "title": "Sign in",
+            "email": email,
+            "next": next,
+            "errors": [{"field": "email", "message": message}],
+        });
+        (status, page.render("auth/login", context))
+    };
+    if email.is_empty() || form.password.is_empty() {
+        return Ok(Err(show_error(Status::UnprocessableEntity, "Enter your email address and password".into())));
+    }
+
+    let policy = login_policy(state);
+    let now = state.clock.now();
+    let record = throttle::get(db, &email).await?;
+    let failures = record.as_ref().map(|r| r.failures).unwrap_or(0);
+    let locked_until = record.as_ref().and_then(|r| r.locked_until.as_deref()).and_then(from_db);
+    match policy.gate(failures, locked_until, now) {
+        Gate::Locked { until } => {
+            let message = format!(
+                "Too many failed attempts to sign in with this email address. Try again after {} (UTC).",
+                until.format("%H:%M")
+            );
+            return Ok(Err(show_error(Status::TooManyRequests, message)));
+        }
+        Gate::Open { delay_ms } if delay_ms > 0 => {
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        }
+        Gate::Open { .. } => {}
+    }
+
+    let user = users::find_by_email(db, &email).await?;
+    let stored_hash = user
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let password = form.password;
+    let verified = rocket::tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        .await
+        .map_err(AppError::internal)?;
+    let user = match user {
+        Some(user) if verified && user.active => user,
+        _ => {
+            let after = policy.after_failure(failures, now);
+            let locked = after.locked_until.map(to_db);
+            throttle::save(db, &email, after.failures, &to_db(now), locked.as_deref()).await?;
+            let message = "The email address or password is not right. Check them and try again.".to_string();
+            return Ok(Err(show_error(Status::Unauthorized, message)));
+        }
+    };
+    throttle::clear(db, &email).await?;
+    start_session(db, state, jar, user.id).await?;
+    Ok(Ok(Redirect::to(next.unwrap_or_else(|| "/".into()))))
+}
+
+async fn start_session(db: &Db, state: &AppState, jar: &CookieJar<'_>, user_id: i64) -> AppResult<()> {
+    let now = state.clock.now();
+    let token = random_token();
+    let csrf_token = random_token();
+    let expires_at = to_db(now + Duration::hours(state.config.session_absolute_hours));
+    let mut conn = db.acquire().await?;
+    sessions::create(
+        &mut conn,
+        sessions::NewSession {
+            token_hash: &sha256_hex(&token),
+            user_id,
+            csrf_token: &csrf_token,
+            now: &to_db(now),
+            expires_at: &expires_at,
+        },
+    )
+    .await?;
+    super::set_cookie(jar, Some(state), SESSION_COOKIE, token);
+    Ok(())
+}
+
+#[post("/logout", data = "<_form>")]
+async fn logout(
+    _form: CsrfForm<super::csrf::TokenOnly>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+    jar: &CookieJar<'_>,
+) -> AppResult<Flash<Redirect>> {
+    sessions::revoke(db, user.session_id, &state.now_db()).await?;
+    jar.remove(rocket::http::Cookie::from(SESSION_COOKIE));
+    Ok(Flash::success(Redirect::to("/login"), "You have signed out."))
+}
+
+#[derive(FromForm)]
+pub struct SetupForm {
+    name: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[get("/setup")]
+async fn setup_page(page: Page<'_>, db: &Db) -> AppResult<Template> {
+    if users::count(db).await? > 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(page.render("auth/setup", json!({"title": "Set up qmtrack"})))
+}
+
+/// Creates the first programme lead. Gone for good once any user exists.
+#[post("/setup", data = "<form>")]
+async fn setup(
+    form: CsrfForm<SetupForm>,
+    db: &Db,
+    state: &State<AppState>,
+    jar: &CookieJar<'_>,
+    page: Page<'_>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    if users::count(db).await? > 0 {
+        return Err(AppError::NotFound);
+    }
+    let form = form.0;
+    let input = NewUserInput {
+        name: form.name,
+        email: form.email,
+        role: Role::ProgrammeLead.as_str().into(),
+        organisation_id: None,
+        password: form.password,
+        password_confirm: form.password_confirm,
+    };
+    let new_user = match NewUser::try_from(&input) {
+        Ok(user) => user,
+        Err(errors) => {
+            let context = json!({"title": "Set up qmtrack", "name": input.name, "email": input.email});
+            return Ok(Err(page.render_errors("auth/setup", &errors, context)));
+        }
+    };
+    let user_id = create_user(db, state, &new_user, &audit::Actor::command_line("first-run set-up"), true).await?;
+    let Some(user_id) = user_id else {
+        return Err(AppError::NotFound);
+    };
+    start_session(db, state, jar, user_id).await?;
+    Ok(Ok(Flash::success(
+        Redirect::to("/"),
+        "Your programme lead account is ready. Add organisations and users next.",
+    )))
+}
+
+/// Hashes off the async threads, then stores the user and an audit entry in
+/// one transaction. With `only_if_first`, does nothing if any user exists.
+pub async fn create_user(
+    db: &db::Pool,
+    state: &AppState,
+    user: &NewUser,
+    actor: &audit::Actor,
+    only_if_first: bool,
+) -> AppResult<Option<i64>> {
+    let password = user.password.clone();
+    let hash = rocket::tokio::task::spawn_blocking(move || crate::security::hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if only_if_first && users::count_in(&mut tx).await? > 0 {
+        return Ok(None);
+    }
+    if users::email_taken(&mut tx, &user.email).await? {
+        return Err(AppError::BadRequest(format!("There is already a user with the email {}", user.email)));
+    }
+    let id = users::insert(&mut tx, user, &hash, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        actor,
+        Entry {
+            action: "user.create",
+            entity: "user",
+            entity_id: Some(id),
+            organisation_id: user.organisation_id,
+            before: None,
+            after: Some(json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}

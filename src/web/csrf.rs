@@ -1,0 +1,88 @@
+//! CSRF protection for every form. A signed-in user's forms carry the token
+//! stored with their session; before log-in (the log-in and set-up pages) the
+//! token is a random cookie that the form must repeat (double submit).
+//! [`CsrfForm`] refuses a post whose token does not match before the handler
+//! ever sees it.
+
+use super::auth::CurrentUser;
+use super::AppState;
+use crate::security::{constant_time_eq, random_token};
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::form::{Form, FromForm};
+use rocket::http::{ContentType, CookieJar, Status};
+use rocket::request::Request;
+
+pub const FIELD: &str = "csrf_token";
+const COOKIE: &str = "qmtrack_csrf";
+
+/// Why a request was refused with 403, for the error page to say.
+pub struct Refusal(pub Option<&'static str>);
+
+const CSRF_REFUSAL: &str =
+    "This form had expired or did not come from this site. Go back, reload the page and try again.";
+
+/// The pre-log-in token, creating its cookie on first use.
+pub fn anonymous_token(jar: &CookieJar<'_>, state: Option<&AppState>) -> String {
+    if let Some(existing) = jar.get(COOKIE) {
+        return existing.value().to_string();
+    }
+    let token = random_token();
+    super::set_cookie(jar, state, COOKIE, token.clone());
+    token
+}
+
+/// A url-encoded form whose `csrf_token` field has been checked.
+pub struct CsrfForm<T>(pub T);
+
+fn refuse<'r, T>(req: &'r Request<'_>, status: Status, why: &'static str) -> data::Outcome<'r, T, String> {
+    if status == Status::Forbidden {
+        req.local_cache(|| Refusal(Some(CSRF_REFUSAL)));
+    }
+    data::Outcome::Error((status, why.to_string()))
+}
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for CsrfForm<T>
+where
+    T: for<'a> FromForm<'a> + Send + 'static,
+{
+    type Error = String;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        if req.content_type() != Some(&ContentType::Form) {
+            return refuse(req, Status::UnsupportedMediaType, "expected a form");
+        }
+        let limit = req.limits().get("form").unwrap_or_else(|| 64.kibibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(body) if body.is_complete() => body.into_inner(),
+            Ok(_) => return refuse(req, Status::PayloadTooLarge, "form too large"),
+            Err(_) => return refuse(req, Status::BadRequest, "unreadable form"),
+        };
+        let submitted = body
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("csrf_token="))
+            .unwrap_or_default();
+        let expected = match req.guard::<Option<&CurrentUser>>().await.succeeded().flatten() {
+            Some(user) => Some(user.csrf_token.clone()),
+            None => req.cookies().get(COOKIE).map(|c| c.value().to_string()),
+        };
+        match expected {
+            Some(expected) if !submitted.is_empty() && constant_time_eq(submitted, &expected) => {}
+            _ => return refuse(req, Status::Forbidden, "csrf token missing or wrong"),
+        }
+        match Form::<T>::parse(&body) {
+            Ok(value) => data::Outcome::Success(CsrfForm(value)),
+            Err(errors) => {
+                tracing::info!(path = %req.uri(), "form could not be parsed: {errors}");
+                refuse(req, Status::UnprocessableEntity, "form could not be parsed")
+            }
+        }
+    }
+}
+
+/// For posts that carry nothing but the token (log out, revoke).
+#[derive(rocket::FromForm)]
+pub struct TokenOnly {
+    #[allow(dead_code)]
+    csrf_token: String,
+}

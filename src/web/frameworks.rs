@@ -1,0 +1,95 @@
+//! The standards library, browsable: framework → areas → criteria.
+
+use super::auth::CurrentUser;
+use super::{AppState, Page};
+use crate::domain::standards::Framework;
+use crate::error::{AppError, AppResult};
+use rocket::response::Redirect;
+use rocket::{get, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![list, current, show, area]
+}
+
+/// What list pages show of a framework, without its criteria.
+pub fn summary(framework: &Framework) -> Value {
+    json!({
+        "id": framework.id,
+        "name": framework.name,
+        "version": framework.version,
+        "audience": framework.audience,
+        "summary": framework.summary,
+        "validity_months": framework.validity_months,
+        "illustrative": framework.illustrative,
+        "area_count": framework.areas.len(),
+        "criterion_count": framework.criterion_count(),
+        "mandatory_count": framework.mandatory_count(),
+    })
+}
+
+#[get("/frameworks")]
+fn list(_user: &CurrentUser, page: Page<'_>, state: &State<AppState>) -> Template {
+    let frameworks: Vec<Value> = state
+        .standards
+        .current()
+        .into_iter()
+        .map(|f| {
+            let mut value = summary(f);
+            let older: Vec<&str> = state
+                .standards
+                .versions(&f.id)
+                .into_iter()
+                .filter(|v| v.version != f.version)
+                .map(|v| v.version.as_str())
+                .collect();
+            value["older_versions"] = json!(older);
+            value
+        })
+        .collect();
+    page.render("frameworks/list", json!({"title": "Standards", "section": "frameworks", "frameworks": frameworks}))
+}
+
+#[get("/frameworks/<id>")]
+fn current(_user: &CurrentUser, id: &str, state: &State<AppState>) -> AppResult<Redirect> {
+    let framework = state.standards.current_version(id).ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(format!("/frameworks/{}/{}", framework.id, framework.version)))
+}
+
+#[get("/frameworks/<id>/<version>")]
+fn show(_user: &CurrentUser, id: &str, version: &str, page: Page<'_>, state: &State<AppState>) -> AppResult<Template> {
+    let framework = state.standards.get(id, version).ok_or(AppError::NotFound)?;
+    let is_current = state.standards.current_version(id).is_some_and(|c| c.version == framework.version);
+    let areas: Vec<Value> = framework
+        .areas
+        .iter()
+        .map(|a| {
+            json!({"id": a.id, "title": a.title, "summary": a.summary,
+                "standard_count": a.standards.len(), "criterion_count": a.criterion_count()})
+        })
+        .collect();
+    Ok(page.render(
+        "frameworks/show",
+        json!({"title": framework.name, "section": "frameworks", "framework": summary(framework),
+            "areas": areas, "is_current": is_current}),
+    ))
+}
+
+#[get("/frameworks/<id>/<version>/areas/<area_id>")]
+fn area(
+    _user: &CurrentUser,
+    id: &str,
+    version: &str,
+    area_id: &str,
+    page: Page<'_>,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    let framework = state.standards.get(id, version).ok_or(AppError::NotFound)?;
+    let area = framework.area(area_id).ok_or(AppError::NotFound)?;
+    Ok(page.render(
+        "frameworks/area",
+        json!({"title": format!("{} {}", area.id, area.title), "section": "frameworks",
+            "framework": summary(framework), "area": area}),
+    ))
+}

@@ -1,0 +1,204 @@
+//! The browser-facing side: routes grouped by feature, request guards,
+//! fairings and catchers. Handlers stay thin: they turn the request into
+//! domain values, call the data layer, and pick a page.
+
+pub mod account;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod csrf;
+pub mod frameworks;
+pub mod headers;
+pub mod health;
+pub mod home;
+pub mod organisations;
+pub mod people;
+pub mod users;
+
+use crate::config::AppConfig;
+use crate::domain::access::Role;
+use crate::domain::standards::StandardsLibrary;
+use crate::domain::validation::FieldErrors;
+use crate::Clock;
+use auth::CurrentUser;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::{Catcher, Route};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// Everything handlers share besides the database.
+pub struct AppState {
+    pub config: AppConfig,
+    pub clock: Clock,
+    pub standards: Arc<StandardsLibrary>,
+}
+
+impl AppState {
+    pub fn now_db(&self) -> String {
+        crate::clock::to_db(self.clock.now())
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    [
+        assets::routes(),
+        account::routes(),
+        audit::routes(),
+        auth::routes(),
+        frameworks::routes(),
+        health::routes(),
+        home::routes(),
+        organisations::routes(),
+        people::routes(),
+        users::routes(),
+    ]
+    .concat()
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![catch_any]
+}
+
+/// One catcher for every status: a page in the site's layout (or JSON under
+/// `/api/`), with the signed-in user's navigation where there is one.
+#[rocket::catch(default)]
+async fn catch_any(status: Status, req: &Request<'_>) -> Result<crate::error::ErrorPage, rocket::response::Redirect> {
+    if status == Status::Unauthorized && !crate::error::is_api_request(req) {
+        return Err(rocket::response::Redirect::to(auth::login_redirect_target(req)));
+    }
+    let _ = req.guard::<Option<&CurrentUser>>().await;
+    let message = match req.local_cache(|| csrf::Refusal(None)).0 {
+        Some(reason) if status == Status::Forbidden => reason.to_string(),
+        _ => crate::error::default_message(status).to_string(),
+    };
+    Ok(crate::error::ErrorPage { status, message })
+}
+
+/// The navigation a role sees. `section` marks the current item.
+fn nav(user: &CurrentUser) -> Vec<Value> {
+    let mut items = vec![json!({"href": "/", "label": "Home", "section": "home"})];
+    match (user.user.role, user.user.organisation_id) {
+        (Role::OrgMember, Some(org)) => items.push(
+            json!({"href": format!("/organisations/{org}"), "label": "Your organisation", "section": "organisations"}),
+        ),
+        _ => items.push(json!({"href": "/organisations", "label": "Organisations", "section": "organisations"})),
+    }
+    items.push(json!({"href": "/frameworks", "label": "Standards", "section": "frameworks"}));
+    if user.user.role == Role::ProgrammeLead {
+        items.push(json!({"href": "/users", "label": "Users", "section": "users"}));
+        items.push(json!({"href": "/audit", "label": "Audit log", "section": "audit"}));
+    }
+    items.push(json!({"href": "/account", "label": "Your account", "section": "account"}));
+    items
+}
+
+/// Merges what every page needs (who is signed in, navigation, CSRF token,
+/// flash message) into a page's own context.
+pub fn page_context(user: Option<&CurrentUser>, csrf_token: Option<&str>, page: Value) -> Value {
+    let mut context = match page {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if let Some(user) = user {
+        context.insert(
+            "me".into(),
+            json!({
+                "id": user.user.id,
+                "name": user.user.name,
+                "email": user.user.email,
+                "role": user.user.role.as_str(),
+                "role_label": user.user.role.label(),
+                "organisation_id": user.user.organisation_id,
+                "organisation_name": user.user.organisation_name,
+            }),
+        );
+        context.insert("nav".into(), Value::Array(nav(user)));
+        context
+            .entry("csrf_token")
+            .or_insert_with(|| Value::String(user.csrf_token.clone()));
+    }
+    if let Some(token) = csrf_token {
+        context.insert("csrf_token".into(), Value::String(token.to_string()));
+    }
+    Value::Object(context)
+}
+
+/// Request guard for rendering a page: the user (if any), the flash message
+/// and a CSRF token that the next form post will be checked against.
+pub struct Page<'r> {
+    pub user: Option<&'r CurrentUser>,
+    flash: Option<(String, String)>,
+    csrf_token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Page<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let user = req.guard::<Option<&CurrentUser>>().await.succeeded().flatten();
+        let flash = req
+            .guard::<Option<FlashMessage<'_>>>()
+            .await
+            .succeeded()
+            .flatten()
+            .map(|f| (f.kind().to_string(), f.message().to_string()));
+        let csrf_token = match user {
+            Some(user) => user.csrf_token.clone(),
+            None => csrf::anonymous_token(req.cookies(), req.rocket().state::<AppState>()),
+        };
+        Outcome::Success(Page { user, flash, csrf_token })
+    }
+}
+
+impl Page<'_> {
+    pub fn render(&self, template: &'static str, context: Value) -> Template {
+        let mut context = page_context(self.user, Some(&self.csrf_token), context);
+        if let Value::Object(map) = &mut context {
+            if let Some((kind, message)) = &self.flash {
+                map.insert("flash".into(), json!({"kind": kind, "message": message}));
+            }
+            // Templates may look these up unconditionally.
+            for (key, empty) in [("values", json!({})), ("field_errors", json!({})), ("errors", json!([])), ("section", json!(""))] {
+                map.entry(key).or_insert(empty);
+            }
+        }
+        Template::render(template, context)
+    }
+
+    /// Re-shows a form with its errors: the summary at the top links to each field.
+    pub fn render_errors(&self, template: &'static str, errors: &FieldErrors, mut context: Value) -> (Status, Template) {
+        if let Value::Object(map) = &mut context {
+            map.insert("errors".into(), json!(errors.0));
+            let by_field: Map<String, Value> = errors
+                .0
+                .iter()
+                .rev()
+                .map(|e| (e.field.to_string(), Value::String(e.message.clone())))
+                .collect();
+            map.insert("field_errors".into(), Value::Object(by_field));
+        }
+        (Status::UnprocessableEntity, self.render(template, context))
+    }
+}
+
+/// Adds a cookie with the site's settings: HTTP-only, SameSite=Lax, Secure when configured.
+pub fn set_cookie(jar: &CookieJar<'_>, state: Option<&AppState>, name: &'static str, value: String) {
+    let secure = state.map(|s| s.config.secure_cookies).unwrap_or(false);
+    let cookie = Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/");
+    jar.add(cookie);
+}
+
+/// Pagination: 1-based page numbers from the query string, 50 rows a page.
+pub const PAGE_SIZE: i64 = 50;
+
+pub fn page_offset(page: Option<i64>) -> (i64, i64) {
+    let page = page.unwrap_or(1).max(1);
+    (page, (page - 1) * PAGE_SIZE)
+}

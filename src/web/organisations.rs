@@ -1,0 +1,268 @@
+//! Organisations: list, search, add, view, edit.
+
+use super::auth::CurrentUser;
+use super::csrf::CsrfForm;
+use super::{page_offset, AppState, Page, PAGE_SIZE};
+use crate::db::audit::{self, Entry};
+use crate::db::organisations::{self, OrganisationRow, Search};
+use crate::db::{people, users, Db};
+use crate::domain::access::OrgScope;
+use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInput};
+use crate::error::{AppError, AppResult};
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![list, new_page, create, show, edit_page, update]
+}
+
+#[derive(FromForm)]
+pub struct OrganisationForm {
+    name: String,
+    org_type: String,
+    locality: String,
+    address: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    da_lead_name: String,
+    da_lead_email: String,
+}
+
+impl From<OrganisationForm> for OrganisationInput {
+    fn from(f: OrganisationForm) -> Self {
+        OrganisationInput {
+            name: f.name,
+            org_type: f.org_type,
+            locality: f.locality,
+            address: f.address,
+            contact_name: f.contact_name,
+            contact_email: f.contact_email,
+            contact_phone: f.contact_phone,
+            da_lead_name: f.da_lead_name,
+            da_lead_email: f.da_lead_email,
+        }
+    }
+}
+
+fn type_options() -> Vec<Value> {
+    OrgType::ALL
+        .iter()
+        .map(|t| json!({"value": t.as_str(), "label": t.label()}))
+        .collect()
+}
+
+fn with_type_label(org: &OrganisationRow) -> Value {
+    let mut value = json!(org);
+    value["org_type_label"] = json!(OrgType::label_for(&org.org_type));
+    value
+}
+
+fn input_values(input: &OrganisationInput) -> Value {
+    json!({
+        "name": input.name, "org_type": input.org_type, "locality": input.locality,
+        "address": input.address, "contact_name": input.contact_name,
+        "contact_email": input.contact_email, "contact_phone": input.contact_phone,
+        "da_lead_name": input.da_lead_name, "da_lead_email": input.da_lead_email,
+    })
+}
+
+/// The organisation, if this user may see it. Others' organisations are
+/// "not found", so ids cannot be probed.
+async fn visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<OrganisationRow> {
+    if !user.actor().can_view_organisation(id) {
+        return Err(AppError::NotFound);
+    }
+    organisations::find(db, id).await?.ok_or(AppError::NotFound)
+}
+
+#[get("/organisations?<q>&<org_type>&<page>")]
+async fn list(
+    user: &CurrentUser,
+    view: Page<'_>,
+    db: &Db,
+    q: Option<String>,
+    org_type: Option<String>,
+    page: Option<i64>,
+) -> AppResult<Template> {
+    let actor = user.actor();
+    let q = q.unwrap_or_default();
+    let org_type = org_type.filter(|t| OrgType::parse(t).is_some());
+    let (page, offset) = page_offset(page);
+    let (rows, total) = organisations::search(
+        db,
+        &Search {
+            scope: actor.org_scope(),
+            text: &q,
+            org_type: org_type.as_deref(),
+            limit: PAGE_SIZE,
+            offset,
+        },
+    )
+    .await?;
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    Ok(view.render(
+        "organisations/list",
+        json!({
+            "title": "Organisations",
+            "section": "organisations",
+            "organisations": rows.iter().map(with_type_label).collect::<Vec<_>>(),
+            "total": total,
+            "q": q,
+            "org_type": org_type,
+            "types": type_options(),
+            "page": page,
+            "pages": pages,
+            "can_add": actor.can_add_organisation(),
+            "scoped": matches!(actor.org_scope(), OrgScope::Only(_)),
+        }),
+    ))
+}
+
+#[get("/organisations/new")]
+async fn new_page(user: &CurrentUser, page: Page<'_>) -> AppResult<Template> {
+    user.require(|a| a.can_add_organisation())?;
+    Ok(page.render(
+        "organisations/form",
+        json!({"title": "Add an organisation", "section": "organisations", "types": type_options(), "values": {}, "action": "/organisations"}),
+    ))
+}
+
+#[post("/organisations", data = "<form>")]
+async fn create(
+    form: CsrfForm<OrganisationForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    user.require(|a| a.can_add_organisation())?;
+    let input = OrganisationInput::from(form.0);
+    let context = json!({"title": "Add an organisation", "section": "organisations", "types": type_options(),
+        "values": input_values(&input), "action": "/organisations"});
+    let details = match OrganisationDetails::try_from(&input) {
+        Ok(details) => details,
+        Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
+    };
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if organisations::find_by_name(&mut tx, &details.name_key()).await?.is_some() {
+        let mut errors = crate::domain::validation::FieldErrors::default();
+        errors.add("name", format!("There is already an organisation called {}", details.name));
+        return Ok(Err(page.render_errors("organisations/form", &errors, context)));
+    }
+    let id = organisations::insert(&mut tx, &details, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "organisation.create",
+            entity: "organisation",
+            entity_id: Some(id),
+            organisation_id: Some(id),
+            before: None,
+            after: Some(json!(details)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/organisations/{id}")),
+        format!("{} has been added.", details.name),
+    )))
+}
+
+#[get("/organisations/<id>?<q>")]
+async fn show(id: i64, q: Option<String>, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    let org = visible(db, user, id).await?;
+    let actor = user.actor();
+    let q = q.unwrap_or_default();
+    let staff = people::for_organisation(db, id, &q).await?;
+    let staff_total = people::count_for_organisation(db, id).await?;
+    let accounts: Vec<_> = if actor.can_manage_users() {
+        users::list(db)
+            .await?
+            .into_iter()
+            .filter(|u| u.organisation_id == Some(id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(page.render(
+        "organisations/show",
+        json!({
+            "title": org.name,
+            "section": "organisations",
+            "organisation": with_type_label(&org),
+            "people": staff,
+            "people_total": staff_total,
+            "q": q,
+            "accounts": accounts,
+            "can_edit": actor.can_edit_organisation(id),
+            "can_edit_people": actor.can_edit_people_of(id),
+            "can_manage_users": actor.can_manage_users(),
+        }),
+    ))
+}
+
+#[get("/organisations/<id>/edit")]
+async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    let org = visible(db, user, id).await?;
+    user.require(|a| a.can_edit_organisation(id))?;
+    Ok(page.render(
+        "organisations/form",
+        json!({"title": format!("Edit {}", org.name), "section": "organisations", "types": type_options(),
+            "values": org, "action": format!("/organisations/{id}/edit"), "organisation_id": id}),
+    ))
+}
+
+#[post("/organisations/<id>/edit", data = "<form>")]
+async fn update(
+    id: i64,
+    form: CsrfForm<OrganisationForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let before = visible(db, user, id).await?;
+    user.require(|a| a.can_edit_organisation(id))?;
+    let input = OrganisationInput::from(form.0);
+    let context = json!({"title": format!("Edit {}", before.name), "section": "organisations", "types": type_options(),
+        "values": input_values(&input), "action": format!("/organisations/{id}/edit"), "organisation_id": id});
+    let details = match OrganisationDetails::try_from(&input) {
+        Ok(details) => details,
+        Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
+    };
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if organisations::find_by_name(&mut tx, &details.name_key()).await?.is_some_and(|other| other != id) {
+        let mut errors = crate::domain::validation::FieldErrors::default();
+        errors.add("name", format!("There is already an organisation called {}", details.name));
+        return Ok(Err(page.render_errors("organisations/form", &errors, context)));
+    }
+    organisations::update(&mut tx, id, &details, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "organisation.update",
+            entity: "organisation",
+            entity_id: Some(id),
+            organisation_id: Some(id),
+            before: Some(json!(before)),
+            after: Some(json!(details)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/organisations/{id}")),
+        "The organisation's details have been saved.",
+    )))
+}

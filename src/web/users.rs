@@ -1,0 +1,261 @@
+//! User administration, for the programme lead: add, change role, deactivate.
+
+use super::auth::{create_user, CurrentUser};
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::db::audit::{self, Entry};
+use crate::db::{organisations, sessions, users, Db};
+use crate::domain::access::Role;
+use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![list, new_page, create, show, change_role, set_active]
+}
+
+fn role_options() -> Vec<Value> {
+    Role::ALL
+        .iter()
+        .map(|r| json!({"value": r.as_str(), "label": r.label(), "description": r.description()}))
+        .collect()
+}
+
+async fn org_options(db: &Db) -> AppResult<Vec<Value>> {
+    Ok(organisations::names(db)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect())
+}
+
+fn parse_org_id(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+#[get("/users")]
+async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    user.require(|a| a.can_manage_users())?;
+    let all = users::list(db).await?;
+    let rows: Vec<_> = all
+        .iter()
+        .map(|u| {
+            let mut row = json!(u);
+            row["role_label"] = json!(u.role.label());
+            row
+        })
+        .collect();
+    Ok(page.render("users/list", json!({"title": "Users", "section": "users", "users": rows})))
+}
+
+#[derive(FromForm)]
+pub struct NewUserForm {
+    name: String,
+    email: String,
+    role: String,
+    organisation_id: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[get("/users/new")]
+async fn new_page(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    user.require(|a| a.can_manage_users())?;
+    Ok(page.render(
+        "users/new",
+        json!({"title": "Add a user", "section": "users", "roles": role_options(),
+            "organisations": org_options(db).await?, "values": {}}),
+    ))
+}
+
+#[post("/users", data = "<form>")]
+async fn create(
+    form: CsrfForm<NewUserForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    user.require(|a| a.can_manage_users())?;
+    let form = form.0;
+    let input = NewUserInput {
+        name: form.name,
+        email: form.email,
+        role: form.role,
+        organisation_id: parse_org_id(&form.organisation_id),
+        password: form.password,
+        password_confirm: form.password_confirm,
+    };
+    let context = json!({"title": "Add a user", "section": "users", "roles": role_options(),
+        "organisations": org_options(db).await?,
+        "values": {"name": input.name, "email": input.email, "role": input.role, "organisation_id": input.organisation_id}});
+    let mut new_user = NewUser::try_from(&input);
+    if let Ok(valid) = &new_user {
+        let mut errors = FieldErrors::default();
+        if let Some(org) = valid.organisation_id {
+            if organisations::find(db, org).await?.is_none() {
+                errors.add("organisation_id", "Select an organisation from the list");
+            }
+        }
+        if users::find_by_email(db, &valid.email).await?.is_some() {
+            errors.add("email", format!("There is already a user with the email {}", valid.email));
+        }
+        if !errors.is_empty() {
+            new_user = Err(errors);
+        }
+    }
+    let new_user = match new_user {
+        Ok(new_user) => new_user,
+        Err(errors) => return Ok(Err(page.render_errors("users/new", &errors, context))),
+    };
+    create_user(db, state, &new_user, &user.audit_actor(), false).await?;
+    Ok(Ok(Flash::success(
+        Redirect::to("/users"),
+        format!("{} can now sign in as {}.", new_user.name, new_user.role.label().to_lowercase()),
+    )))
+}
+
+async fn managed_user(db: &Db, id: i64) -> AppResult<users::UserRow> {
+    users::find(db, id).await?.ok_or(AppError::NotFound)
+}
+
+#[get("/users/<id>")]
+async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    user.require(|a| a.can_manage_users())?;
+    let account = managed_user(db, id).await?;
+    let mut row = json!(account);
+    row["role_label"] = json!(account.role.label());
+    Ok(page.render(
+        "users/show",
+        json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
+            "organisations": org_options(db).await?, "is_self": account.id == user.user.id}),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct RoleForm {
+    role: String,
+    organisation_id: String,
+}
+
+/// Whether changing `account` away from programme lead (or deactivating it)
+/// would leave nobody able to administer the service.
+async fn would_remove_last_lead(db: &Db, account: &users::UserRow) -> AppResult<bool> {
+    if account.role != Role::ProgrammeLead || !account.active {
+        return Ok(false);
+    }
+    let mut conn = db.acquire().await?;
+    Ok(users::other_active_leads(&mut conn, account.id).await? == 0)
+}
+
+#[post("/users/<id>/role", data = "<form>")]
+async fn change_role(
+    id: i64,
+    form: CsrfForm<RoleForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    user.require(|a| a.can_manage_users())?;
+    let account = managed_user(db, id).await?;
+    let mut errors = FieldErrors::default();
+    let (role, organisation_id) =
+        check_role_and_organisation(&mut errors, &form.0.role, parse_org_id(&form.0.organisation_id));
+    if let Some(org) = organisation_id {
+        if organisations::find(db, org).await?.is_none() {
+            errors.add("organisation_id", "Select an organisation from the list");
+        }
+    }
+    if errors.is_empty() && role != Role::ProgrammeLead && would_remove_last_lead(db, &account).await? {
+        errors.add("role", "This is the only active programme lead. Make someone else programme lead first.");
+    }
+    if !errors.is_empty() {
+        let mut row = json!(account);
+        row["role_label"] = json!(account.role.label());
+        let context = json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
+            "organisations": org_options(db).await?, "is_self": account.id == user.user.id});
+        return Ok(Err(page.render_errors("users/show", &errors, context)));
+    }
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    users::set_role(&mut tx, id, role, organisation_id, &now).await?;
+    // A new role means new permissions: make them sign in again.
+    sessions::revoke_all_for_user(&mut tx, id, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "user.role",
+            entity: "user",
+            entity_id: Some(id),
+            organisation_id,
+            before: Some(json!({"role": account.role.as_str(), "organisation_id": account.organisation_id})),
+            after: Some(json!({"role": role.as_str(), "organisation_id": organisation_id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/users/{id}")),
+        format!("{} is now {}.", account.name, role.label().to_lowercase()),
+    )))
+}
+
+#[derive(FromForm)]
+pub struct ActiveForm {
+    active: bool,
+}
+
+#[post("/users/<id>/active", data = "<form>")]
+async fn set_active(
+    id: i64,
+    form: CsrfForm<ActiveForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_users())?;
+    let account = managed_user(db, id).await?;
+    let active = form.0.active;
+    let back = Redirect::to(format!("/users/{id}"));
+    if !active && would_remove_last_lead(db, &account).await? {
+        return Ok(Flash::error(
+            back,
+            "This is the only active programme lead, so the account cannot be deactivated.",
+        ));
+    }
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    users::set_active(&mut tx, id, active, &now).await?;
+    if !active {
+        sessions::revoke_all_for_user(&mut tx, id, &now).await?;
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: if active { "user.reactivate" } else { "user.deactivate" },
+            entity: "user",
+            entity_id: Some(id),
+            organisation_id: account.organisation_id,
+            before: Some(json!({"active": account.active})),
+            after: Some(json!({"active": active})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let message = if active {
+        format!("{} can sign in again.", account.name)
+    } else {
+        format!("{} has been deactivated and signed out everywhere.", account.name)
+    };
+    Ok(Flash::success(back, message))
+}
