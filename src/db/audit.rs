@@ -62,8 +62,11 @@ pub struct AuditRow {
     pub actor_label: String,
     pub action: String,
     pub entity: String,
+    #[sqlx(try_from = "super::Nullable<i64>")]
     pub entity_id: Option<i64>,
+    #[sqlx(try_from = "super::Nullable<String>")]
     pub before_json: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
     pub after_json: Option<String>,
 }
 

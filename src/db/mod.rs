@@ -229,3 +229,50 @@ mod tests {
         assert_eq!(contains_pattern(" 50%_Off "), "%50\\%\\_off%");
     }
 }
+
+/// A column that may be NULL. sqlx 0.7's `Any` driver never reports a value
+/// as NULL (`is_null` is always false), so a plain `Option<T>` fails to
+/// decode one. This reads the value's kind instead. Use it with
+/// `#[sqlx(try_from = "Nullable<T>")]` on `Option<T>` fields, or [`optional`].
+pub struct Nullable<T>(pub Option<T>);
+
+impl<T: sqlx::Type<sqlx::Any>> sqlx::Type<sqlx::Any> for Nullable<T> {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        T::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        is_null_type(ty) || T::compatible(ty)
+    }
+}
+
+impl<'r, T: sqlx::Decode<'r, sqlx::Any>> sqlx::Decode<'r, sqlx::Any> for Nullable<T> {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        use sqlx::ValueRef;
+        if is_null_type(&value.type_info()) {
+            Ok(Nullable(None))
+        } else {
+            Ok(Nullable(Some(T::decode(value)?)))
+        }
+    }
+}
+
+/// sqlx does not export the kind enum, but the type's name says it.
+fn is_null_type(ty: &sqlx::any::AnyTypeInfo) -> bool {
+    sqlx::TypeInfo::name(ty) == "NULL"
+}
+
+impl<T> From<Nullable<T>> for Option<T> {
+    fn from(value: Nullable<T>) -> Self {
+        value.0
+    }
+}
+
+/// Reads a column that may be NULL (see [`Nullable`]).
+pub fn optional<'r, T>(row: &'r AnyRow, column: &str) -> Result<Option<T>, sqlx::Error>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    Ok(row.try_get::<Nullable<T>, _>(column)?.0)
+}

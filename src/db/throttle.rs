@@ -7,6 +7,7 @@ use sqlx::{AnyPool, FromRow};
 pub struct Throttle {
     pub failures: i64,
     pub last_failure_at: String,
+    #[sqlx(try_from = "super::Nullable<String>")]
     pub locked_until: Option<String>,
 }
 

@@ -9,7 +9,9 @@ pub struct TokenRow {
     pub id: i64,
     pub label: String,
     pub created_at: String,
+    #[sqlx(try_from = "super::Nullable<String>")]
     pub last_used_at: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
     pub revoked_at: Option<String>,
 }
 

@@ -38,8 +38,8 @@ impl<'r> FromRow<'r, AnyRow> for UserRow {
             name: row.try_get("name")?,
             password_hash: row.try_get("password_hash")?,
             role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
-            organisation_id: row.try_get("organisation_id")?,
-            organisation_name: row.try_get("organisation_name")?,
+            organisation_id: super::optional(row, "organisation_id")?,
+            organisation_name: super::optional(row, "organisation_name")?,
             active: super::get_bool(row, "active")?,
             created_at: row.try_get("created_at")?,
         })

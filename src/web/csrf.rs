@@ -70,7 +70,7 @@ where
             Some(expected) if !submitted.is_empty() && constant_time_eq(submitted, &expected) => {}
             _ => return refuse(req, Status::Forbidden, "csrf token missing or wrong"),
         }
-        match Form::<T>::parse(&body) {
+        match Form::<T>::parse_encoded(rocket::http::RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
                 tracing::info!(path = %req.uri(), "form could not be parsed: {errors}");

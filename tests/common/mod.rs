@@ -1,0 +1,257 @@
+//! Test harness: each test gets the real app on its own port with a fresh
+//! database (SQLite in a temporary folder, or a new PostgreSQL database when
+//! QMTRACK_TEST_POSTGRES_URL names a server), a manual clock, and browsers
+//! with their own cookie jars that talk to it over HTTP.
+
+#![allow(dead_code)]
+
+use qmtrack::Clock;
+use reqwest::header::LOCATION;
+use reqwest::{Response, StatusCode};
+use rocket::figment::Figment;
+use scraper::{Html, Selector};
+use std::collections::HashMap;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Clock,
+    pub database_url: String,
+    pub data_dir: std::path::PathBuf,
+    shutdown: rocket::Shutdown,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+/// A fresh database URL for one test on the backend this run is testing.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("QMTRACK_TEST_POSTGRES_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            use sqlx::Executor;
+            sqlx::any::install_default_drivers();
+            let name = format!("qmtrack_test_{}", qmtrack::security::random_token().to_lowercase().replace(['-', '_'], "")[..16].to_string());
+            let admin = sqlx::AnyPool::connect(&admin_url).await.expect("connect to the test PostgreSQL server");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+            admin.close().await;
+            let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+        _ => format!("sqlite://{}", dir.join("qmtrack.sqlite").display()),
+    }
+}
+
+pub struct Options {
+    pub login_slowdown_after: i64,
+    pub login_lockout_after: i64,
+    pub session_absolute_hours: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            login_slowdown_after: 3,
+            login_lockout_after: 10,
+            session_absolute_hours: 12,
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(dir.path()).await;
+        let clock = Clock::manual(chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").expect("date").into());
+        let figment = Figment::from(rocket::Config::figment())
+            .merge(("port", 0))
+            .merge(("log_level", "off"))
+            .merge(("shutdown.ctrlc", false))
+            .merge(("shutdown.grace", 0))
+            .merge(("shutdown.mercy", 0))
+            .merge(("data_dir", dir.path().display().to_string()))
+            .merge(("database_url", database_url.clone()))
+            .merge(("database_max_connections", 4))
+            .merge(("login_delay_ms", 5))
+            .merge(("login_slowdown_after", options.login_slowdown_after))
+            .merge(("login_lockout_after", options.login_lockout_after))
+            .merge(("session_absolute_hours", options.session_absolute_hours));
+        let (tx, rx) = rocket::tokio::sync::oneshot::channel();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let rocket = qmtrack::build_rocket(figment, clock.clone())
+            .expect("app builds")
+            .attach(rocket::fairing::AdHoc::on_liftoff("report port", move |rocket| {
+                let port = rocket.config().port;
+                if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = tx.send(port);
+                }
+                Box::pin(async {})
+            }));
+        let rocket = rocket.ignite().await.expect("app ignites");
+        let shutdown = rocket.shutdown();
+        rocket::tokio::spawn(async move {
+            let _ = rocket.launch().await;
+        });
+        let port = rx.await.expect("app reports its port");
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            clock,
+            database_url,
+            data_dir: dir.path().to_path_buf(),
+            shutdown,
+            _dir: dir,
+        }
+    }
+
+    /// A browser with its own cookies, signed in as nobody.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// Runs first-time set-up and returns the programme lead's browser.
+    pub async fn programme_lead(&self) -> Browser {
+        let lead = self.browser();
+        let res = lead
+            .submit(
+                "/setup",
+                "/setup",
+                &[("name", "Alex Morgan"), ("email", "lead@council.example"), ("password", PASSWORD), ("password_confirm", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "set-up should succeed");
+        lead
+    }
+
+    /// Has `lead` add a user, then signs them in in a new browser.
+    pub async fn user(&self, lead: &Browser, email: &str, role: &str, organisation_id: Option<i64>) -> Browser {
+        let org = organisation_id.map(|id| id.to_string()).unwrap_or_default();
+        let res = lead
+            .submit(
+                "/users/new",
+                "/users",
+                &[("name", email), ("email", email), ("role", role), ("organisation_id", &org), ("password", PASSWORD), ("password_confirm", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "adding {email} should succeed: {}", res.text().await.unwrap_or_default());
+        let browser = self.browser();
+        let res = browser.login(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} should be able to sign in");
+        browser
+    }
+
+    /// Has `lead` add an organisation and returns its id.
+    pub async fn organisation(&self, lead: &Browser, name: &str, org_type: &str) -> i64 {
+        let res = lead
+            .submit(
+                "/organisations/new",
+                "/organisations",
+                &[
+                    ("name", name), ("org_type", org_type), ("locality", "East Vale"), ("address", "1 High Street"),
+                    ("contact_name", "Jo Bloggs"), ("contact_email", "jo@example.org"), ("contact_phone", ""),
+                    ("da_lead_name", "Sam Lead"), ("da_lead_email", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        location(&res).trim_start_matches("/organisations/").parse().expect("new organisation's id")
+    }
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[derive(Clone)]
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let res = self.get(path).await;
+        let status = res.status();
+        (status, res.text().await.expect("body"))
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")
+    }
+
+    /// The CSRF token a page's forms carry.
+    pub async fn csrf_token(&self, page: &str) -> String {
+        let (status, body) = self.get_text(page).await;
+        assert!(status.is_success(), "{page} gave {status}");
+        csrf_in(&body).unwrap_or_else(|| panic!("no CSRF token on {page}"))
+    }
+
+    /// Like a person: opens `page`, fills in the form, posts it to `action`.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token(page).await;
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+    }
+}
+
+pub fn csrf_in(body: &str) -> Option<String> {
+    let doc = Html::parse_document(body);
+    let selector = Selector::parse("input[name=csrf_token]").expect("selector");
+    let token = doc.select(&selector).next()?.value().attr("value")?.to_string();
+    Some(token)
+}
+
+/// The visible text of the elements matching `selector`.
+pub fn texts(body: &str, selector: &str) -> Vec<String> {
+    let doc = Html::parse_document(body);
+    let selector = Selector::parse(selector).expect("selector");
+    doc.select(&selector)
+        .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+pub fn error_summary(body: &str) -> Vec<String> {
+    texts(body, ".qm-error-summary__list a")
+}
+
+pub fn h1(body: &str) -> String {
+    texts(body, "h1").into_iter().next().unwrap_or_default()
+}
+
+/// Field name → error message, read from the page.
+pub fn field_errors(body: &str) -> HashMap<String, String> {
+    let doc = Html::parse_document(body);
+    let selector = Selector::parse(".qm-error-summary__list a").expect("selector");
+    doc.select(&selector)
+        .map(|a| {
+            (
+                a.value().attr("href").unwrap_or_default().trim_start_matches('#').to_string(),
+                a.text().collect::<String>(),
+            )
+        })
+        .collect()
+}
