@@ -37,7 +37,7 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('programme_lead', 'assessor', 'training_lead', 'org_member')),
     organisation_id BIGINT REFERENCES organisations(id),
-    active BOOLEAN NOT NULL DEFAULT TRUE,
+    active BIGINT NOT NULL DEFAULT 1, -- 0 or 1: the Any driver cannot decode BOOLEAN
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     CHECK ((role = 'org_member') = (organisation_id IS NOT NULL))

@@ -39,17 +39,17 @@ pub struct Entry<'a> {
 pub async fn record(conn: &mut AnyConnection, at: &str, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_user_id, actor_label, action, entity, entity_id, organisation_id, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS TEXT), CAST($9 AS TEXT))",
+         VALUES ($1, NULLIF($2, 0), $3, $4, $5, NULLIF($6, 0), NULLIF($7, 0), NULLIF($8, ''), NULLIF($9, ''))",
     )
     .bind(at)
-    .bind(actor.user_id)
+    .bind(super::id_or_zero(actor.user_id))
     .bind(&actor.label)
     .bind(entry.action)
     .bind(entry.entity)
-    .bind(entry.entity_id)
-    .bind(entry.organisation_id)
-    .bind(entry.before.map(|v| v.to_string()))
-    .bind(entry.after.map(|v| v.to_string()))
+    .bind(super::id_or_zero(entry.entity_id))
+    .bind(super::id_or_zero(entry.organisation_id))
+    .bind(entry.before.map(|v| v.to_string()).unwrap_or_default())
+    .bind(entry.after.map(|v| v.to_string()).unwrap_or_default())
     .execute(conn)
     .await?;
     Ok(())

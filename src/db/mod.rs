@@ -3,9 +3,13 @@
 //! and portable SQL so the same text runs on SQLite and PostgreSQL through
 //! sqlx's `Any` driver.
 //!
-//! One trap: `Any` sends a NULL argument to PostgreSQL typed as `int4`, so a
-//! parameter that may be NULL and goes into a TEXT column is written
-//! `CAST($n AS TEXT)`. Integer columns accept the `int4` NULL as it is.
+//! Traps in sqlx 0.7's `Any` driver, and how this layer avoids them:
+//! - A NULL argument reaches PostgreSQL typed `int4`, and the prepared
+//!   statement is cached with that type, so a later non-NULL text or `int8`
+//!   value for the same parameter fails. Never bind `None`: bind `0` or `''`
+//!   and write `NULLIF($n, 0)` / `NULLIF($n, '')` in the SQL ([`id_or_zero`]).
+//! `Any` cannot decode BOOLEAN on either backend either, so flags are
+//! integers 0/1, and a column that may be NULL is read through [`Nullable`].
 
 pub mod audit;
 pub mod organisations;
@@ -198,13 +202,10 @@ pub fn contains_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Reads a boolean that SQLite may hand back as an integer.
+/// Reads a 0/1 flag column as a boolean.
 pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
-    match row.try_get::<bool, _>(column) {
-        Ok(value) => Ok(value),
-        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
-    }
+    Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
 #[cfg(test)]
@@ -228,6 +229,11 @@ mod tests {
     fn search_wildcards_are_literal() {
         assert_eq!(contains_pattern(" 50%_Off "), "%50\\%\\_off%");
     }
+}
+
+/// Optional ids travel as 0 (never a real id) and become NULL in SQL via `NULLIF($n, 0)`.
+pub fn id_or_zero(id: Option<i64>) -> i64 {
+    id.unwrap_or(0)
 }
 
 /// A column that may be NULL. sqlx 0.7's `Any` driver never reports a value

@@ -33,14 +33,15 @@ pub struct Search<'a> {
     pub offset: i64,
 }
 
-fn scope_id(scope: OrgScope) -> Option<i64> {
+/// 0 matches every organisation (see the filter).
+fn scope_id(scope: OrgScope) -> i64 {
     match scope {
-        OrgScope::All => None,
-        OrgScope::Only(id) => Some(id),
+        OrgScope::All => 0,
+        OrgScope::Only(id) => id,
     }
 }
 
-const SEARCH_FILTER: &str = "($1 IS NULL OR id = $1)
+const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
       AND ($2 = '' OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(locality) LIKE $3 ESCAPE '\\')
       AND ($4 = '' OR org_type = $4)";
 

@@ -44,7 +44,7 @@ pub async fn find_by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Opti
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = TRUE",
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
     )
     .bind(token_hash)
     .fetch_optional(pool)

@@ -45,7 +45,7 @@ pub async fn user_for_token(pool: &AnyPool, token_hash: &str) -> Result<Option<(
          FROM api_tokens t
          JOIN users u ON u.id = t.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = TRUE",
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
     )
     .bind(token_hash)
     .fetch_optional(pool)

@@ -86,13 +86,13 @@ pub async fn email_taken(conn: &mut AnyConnection, email: &str) -> Result<bool, 
 pub async fn insert(conn: &mut AnyConnection, user: &NewUser, password_hash: &str, now: &str) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, NULLIF($5, 0), 1, $6, $6) RETURNING id",
     )
     .bind(&user.email)
     .bind(&user.name)
     .bind(password_hash)
     .bind(user.role.as_str())
-    .bind(user.organisation_id)
+    .bind(super::id_or_zero(user.organisation_id))
     .bind(now)
     .fetch_one(conn)
     .await?;
@@ -106,9 +106,9 @@ pub async fn set_role(
     organisation_id: Option<i64>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4")
+    sqlx::query("UPDATE users SET role = $1, organisation_id = NULLIF($2, 0), updated_at = $3 WHERE id = $4")
         .bind(role.as_str())
-        .bind(organisation_id)
+        .bind(super::id_or_zero(organisation_id))
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -118,7 +118,7 @@ pub async fn set_role(
 
 pub async fn set_active(conn: &mut AnyConnection, id: i64, active: bool, now: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-        .bind(active)
+        .bind(i64::from(active))
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -139,7 +139,7 @@ pub async fn set_password(conn: &mut AnyConnection, id: i64, password_hash: &str
 /// Active programme leads other than `except`: the last one may not be demoted.
 pub async fn other_active_leads(conn: &mut AnyConnection, except: i64) -> Result<i64, sqlx::Error> {
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = TRUE AND id <> $1")
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = 1 AND id <> $1")
             .bind(except)
             .fetch_one(conn)
             .await?;

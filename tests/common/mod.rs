@@ -74,7 +74,7 @@ impl TestApp {
         let clock = Clock::manual(chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").expect("date").into());
         let figment = Figment::from(rocket::Config::figment())
             .merge(("port", 0))
-            .merge(("log_level", "off"))
+            .merge(("log_level", if std::env::var("QMTRACK_TEST_LOG").is_ok() { "normal" } else { "off" }))
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.grace", 0))
             .merge(("shutdown.mercy", 0))

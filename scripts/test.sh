@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the whole test suite twice: on SQLite, then on a throwaway PostgreSQL
+# server that this script installs (if missing), starts and removes.
+# Usage: scripts/test.sh            (both backends)
+#        QMTRACK_TEST_BACKENDS=sqlite scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backends="${QMTRACK_TEST_BACKENDS:-sqlite postgres}"
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+find_pg_bin() {
+  for dir in /usr/lib/postgresql/*/bin; do
+    if [ -x "$dir/initdb" ]; then echo "$dir"; return 0; fi
+  done
+  return 1
+}
+
+start_postgres() {
+  local bin
+  if ! bin=$(find_pg_bin); then
+    echo "== Installing PostgreSQL (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+    bin=$(find_pg_bin)
+  fi
+  PG_DIR=$(mktemp -d /tmp/qmtrack-pg.XXXXXX)
+  PG_PORT=$(( 20000 + RANDOM % 20000 ))
+  local run=()
+  if [ "$(id -u)" = 0 ]; then
+    # PostgreSQL refuses to run as root: the cluster belongs to the postgres user.
+    id postgres >/dev/null 2>&1 || as_root useradd --system --no-create-home postgres
+    chown postgres "$PG_DIR"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync >/dev/null
+  "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+  PG_STOP=("${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate stop)
+  export QMTRACK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $PG_PORT"
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ]; then
+    "${PG_STOP[@]}" >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+trap stop_postgres EXIT
+
+# Build once; both runs reuse it.
+cargo test --no-run --quiet
+
+for backend in $backends; do
+  case "$backend" in
+    sqlite)
+      echo "== Tests on SQLite"
+      env -u QMTRACK_TEST_POSTGRES_URL cargo test --quiet
+      ;;
+    postgres)
+      start_postgres
+      echo "== Tests on PostgreSQL"
+      cargo test --quiet
+      ;;
+    *) echo "unknown backend $backend" >&2; exit 2 ;;
+  esac
+done
+echo "== All tests passed on: $backends"
