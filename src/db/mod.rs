@@ -171,7 +171,7 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
 /// How many migrations have been applied: shown by `/healthz`.
 pub async fn applied_migrations(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-        .fetch_one(pool)
+        .fetch_exactly_one(pool)
         .await?;
     Ok(row.0)
 }
@@ -281,4 +281,55 @@ where
 {
     use sqlx::Row;
     Ok(row.try_get::<Nullable<T>, _>(column)?.0)
+}
+
+type BoxedFetch<'e, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
+
+/// `fetch_one` / `fetch_optional` that always read a statement to its end.
+/// sqlx's own versions stop after the first row, and SQLite then keeps the
+/// statement open: an `INSERT … RETURNING` is not committed, and later reads
+/// on that connection see an old snapshot, until the statement is reused.
+/// Use these everywhere in the data layer.
+pub trait FetchFully<'q, O> {
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>;
+
+    fn fetch_exactly_one<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, O>
+    where
+        'q: 'e,
+        O: 'e,
+        Self: Sized + Send + 'e,
+        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        let first = self.fetch_first(executor);
+        Box::pin(async move { first.await?.ok_or(sqlx::Error::RowNotFound) })
+    }
+}
+
+impl<'q, O> FetchFully<'q, O> for sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+where
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,
+{
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
+    }
+}
+
+impl<'q> FetchFully<'q, AnyRow> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<AnyRow>>
+    where
+        'q: 'e,
+        AnyRow: 'e,
+        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
+    }
 }

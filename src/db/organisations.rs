@@ -1,5 +1,6 @@
 //! Member organisations.
 
+use super::FetchFully;
 use crate::domain::access::OrgScope;
 use crate::domain::organisation::OrganisationDetails;
 use serde::Serialize;
@@ -65,7 +66,7 @@ pub async fn search(pool: &AnyPool, search: &Search<'_>) -> Result<(Vec<Organisa
         .bind(text)
         .bind(&pattern)
         .bind(org_type)
-        .fetch_one(pool)
+        .fetch_exactly_one(pool)
         .await?;
     Ok((rows, total))
 }
@@ -73,7 +74,7 @@ pub async fn search(pool: &AnyPool, search: &Search<'_>) -> Result<(Vec<Organisa
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
 }
 
@@ -87,7 +88,7 @@ pub async fn names(pool: &AnyPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
 pub async fn find_by_name(conn: &mut AnyConnection, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
         .bind(name_key)
-        .fetch_optional(conn)
+        .fetch_first(conn)
         .await?;
     Ok(row.map(|(id,)| id))
 }
@@ -109,7 +110,7 @@ pub async fn insert(conn: &mut AnyConnection, org: &OrganisationDetails, now: &s
     .bind(&org.da_lead_name)
     .bind(&org.da_lead_email)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_exactly_one(conn)
     .await?;
     Ok(id)
 }

@@ -1,5 +1,6 @@
 //! People in member organisations.
 
+use super::FetchFully;
 use crate::domain::person::PersonDetails;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -34,7 +35,7 @@ pub async fn for_organisation(pool: &AnyPool, organisation_id: i64, text: &str) 
 pub async fn count_for_organisation(pool: &AnyPool, organisation_id: i64) -> Result<i64, sqlx::Error> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
         .bind(organisation_id)
-        .fetch_one(pool)
+        .fetch_exactly_one(pool)
         .await?;
     Ok(n)
 }
@@ -42,7 +43,7 @@ pub async fn count_for_organisation(pool: &AnyPool, organisation_id: i64) -> Res
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM people WHERE id = $1"))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
 }
 
@@ -54,7 +55,7 @@ pub async fn find_in_organisation(
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE organisation_id = $1 AND full_name = $2")
         .bind(organisation_id)
         .bind(full_name)
-        .fetch_optional(conn)
+        .fetch_first(conn)
         .await?;
     Ok(row.map(|(id,)| id))
 }
@@ -69,7 +70,7 @@ pub async fn insert(conn: &mut AnyConnection, organisation_id: i64, person: &Per
     .bind(&person.email)
     .bind(&person.job_title)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_exactly_one(conn)
     .await?;
     Ok(id)
 }

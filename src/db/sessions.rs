@@ -1,6 +1,7 @@
 //! Log-in sessions. The cookie holds a random token; only its SHA-256 is stored,
 //! so a copy of the database cannot be used to sign in.
 
+use super::FetchFully;
 use super::users::UserRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -22,7 +23,7 @@ pub async fn create(conn: &mut AnyConnection, session: NewSession<'_>) -> Result
     .bind(session.csrf_token)
     .bind(session.now)
     .bind(session.expires_at)
-    .fetch_one(conn)
+    .fetch_exactly_one(conn)
     .await?;
     Ok(id)
 }
@@ -47,7 +48,7 @@ pub async fn find_by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Opti
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
     )
     .bind(token_hash)
-    .fetch_optional(pool)
+    .fetch_first(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(ActiveSession {

@@ -1,6 +1,7 @@
 //! Failed log-in counts per email address (whether or not the account exists,
 //! so the response does not reveal which emails have accounts).
 
+use super::FetchFully;
 use sqlx::{AnyPool, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -14,7 +15,7 @@ pub struct Throttle {
 pub async fn get(pool: &AnyPool, email: &str) -> Result<Option<Throttle>, sqlx::Error> {
     sqlx::query_as("SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE email = $1")
         .bind(email)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
 }
 

@@ -1,5 +1,6 @@
 //! API tokens: shown once, stored as SHA-256, revocable.
 
+use super::FetchFully;
 use super::users::UserRow;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow, Row};
@@ -23,7 +24,7 @@ pub async fn create(conn: &mut AnyConnection, user_id: i64, label: &str, token_h
     .bind(label)
     .bind(token_hash)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_exactly_one(conn)
     .await?;
     Ok(id)
 }
@@ -48,7 +49,7 @@ pub async fn user_for_token(pool: &AnyPool, token_hash: &str) -> Result<Option<(
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
     )
     .bind(token_hash)
-    .fetch_optional(pool)
+    .fetch_first(pool)
     .await?;
     match row {
         Some(row) => Ok(Some((row.try_get("token_id")?, FromRow::from_row(&row)?))),

@@ -1,5 +1,6 @@
 //! Accounts.
 
+use super::FetchFully;
 use crate::domain::access::{Actor, Role};
 use crate::domain::user::NewUser;
 use sqlx::any::AnyRow;
@@ -51,21 +52,21 @@ const SELECT_USER: &str = "SELECT u.id, u.email, u.name, u.password_hash, u.role
     FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
 
 pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(pool).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_exactly_one(pool).await?;
     Ok(n)
 }
 
 pub async fn find_by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT_USER} WHERE u.email = $1"))
         .bind(email.trim().to_lowercase())
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT_USER} WHERE u.id = $1"))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
 }
 
@@ -78,7 +79,7 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
 pub async fn email_taken(conn: &mut AnyConnection, email: &str) -> Result<bool, sqlx::Error> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
         .bind(email)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
     Ok(n > 0)
 }
@@ -94,7 +95,7 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser, password_hash: &st
     .bind(user.role.as_str())
     .bind(super::id_or_zero(user.organisation_id))
     .bind(now)
-    .fetch_one(conn)
+    .fetch_exactly_one(conn)
     .await?;
     Ok(id)
 }
@@ -141,13 +142,13 @@ pub async fn other_active_leads(conn: &mut AnyConnection, except: i64) -> Result
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = 1 AND id <> $1")
             .bind(except)
-            .fetch_one(conn)
+            .fetch_exactly_one(conn)
             .await?;
     Ok(n)
 }
 
 /// The count inside a transaction, for the first-run check.
 pub async fn count_in(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_exactly_one(conn).await?;
     Ok(n)
 }
