@@ -44,9 +44,7 @@ pub fn to_db(at: DateTime<Utc>) -> String {
 }
 
 pub fn from_db(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|at| at.with_timezone(&Utc))
 }
 
 /// "24 Nov 2026, 14:05" for people to read.

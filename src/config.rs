@@ -60,11 +60,11 @@ impl AppConfig {
             .merge(Env::prefixed("QMTRACK_").global())
     }
 
-    pub fn from_figment(figment: &Figment) -> Result<Self, rocket::figment::Error> {
-        figment.extract()
+    pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
+        figment.extract().map_err(Box::new)
     }
 
-    pub fn load() -> Result<Self, rocket::figment::Error> {
+    pub fn load() -> Result<Self, Box<rocket::figment::Error>> {
         Self::from_figment(&Self::figment())
     }
 

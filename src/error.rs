@@ -99,7 +99,7 @@ pub fn is_api_request(req: &Request<'_>) -> bool {
 }
 
 /// The response for `status` with `message`: JSON under `/api/`, a page elsewhere.
-pub fn render_error<'r>(req: &'r Request<'_>, status: Status, message: &str) -> response::Result<'static> {
+pub fn render_error(req: &Request<'_>, status: Status, message: &str) -> response::Result<'static> {
     if is_api_request(req) {
         let body = json!({ "error": { "status": status.code, "message": message } }).to_string();
         return Response::build()

@@ -26,23 +26,47 @@ async fn every_route_against_every_role() {
     let table: Vec<(String, [u16; 5])> = vec![
         ("/".into(), [OK, OK, OK, OK, SIGN_IN]),
         ("/organisations".into(), [OK, OK, OK, OK, SIGN_IN]),
-        ("/organisations/new".into(), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
+        (
+            "/organisations/new".into(),
+            [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN],
+        ),
         (format!("/organisations/{own}"), [OK, OK, OK, OK, SIGN_IN]),
         (format!("/organisations/{other}"), [OK, OK, OK, NOT_FOUND, SIGN_IN]),
-        (format!("/organisations/{own}/edit"), [OK, FORBIDDEN, FORBIDDEN, OK, SIGN_IN]),
-        (format!("/organisations/{other}/edit"), [OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, SIGN_IN]),
-        (format!("/organisations/{own}/people/new"), [OK, FORBIDDEN, OK, OK, SIGN_IN]),
-        (format!("/organisations/{other}/people/new"), [OK, FORBIDDEN, OK, NOT_FOUND, SIGN_IN]),
+        (
+            format!("/organisations/{own}/edit"),
+            [OK, FORBIDDEN, FORBIDDEN, OK, SIGN_IN],
+        ),
+        (
+            format!("/organisations/{other}/edit"),
+            [OK, FORBIDDEN, FORBIDDEN, NOT_FOUND, SIGN_IN],
+        ),
+        (
+            format!("/organisations/{own}/people/new"),
+            [OK, FORBIDDEN, OK, OK, SIGN_IN],
+        ),
+        (
+            format!("/organisations/{other}/people/new"),
+            [OK, FORBIDDEN, OK, NOT_FOUND, SIGN_IN],
+        ),
         ("/frameworks".into(), [OK, OK, OK, OK, SIGN_IN]),
         ("/frameworks/daha/2024.1".into(), [OK, OK, OK, OK, SIGN_IN]),
         ("/frameworks/daha/2024.1/areas/3".into(), [OK, OK, OK, OK, SIGN_IN]),
-        ("/frameworks/daha/1999.1".into(), [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, SIGN_IN]),
+        (
+            "/frameworks/daha/1999.1".into(),
+            [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, SIGN_IN],
+        ),
         ("/users".into(), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
         ("/users/new".into(), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
-        (format!("/users/{lead_id}"), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
+        (
+            format!("/users/{lead_id}"),
+            [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN],
+        ),
         ("/audit".into(), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
         ("/account".into(), [OK, OK, OK, OK, SIGN_IN]),
-        ("/no/such/page".into(), [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+        (
+            "/no/such/page".into(),
+            [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND],
+        ),
         ("/healthz".into(), [OK, OK, OK, OK, OK]),
         ("/static/qmtrack.css".into(), [OK, OK, OK, OK, OK]),
     ];
@@ -77,15 +101,45 @@ async fn posts_are_refused_to_roles_that_may_not_make_them() {
     for browser in [&assessor, &member] {
         let token = browser.csrf_token("/account").await;
         let res = browser
-            .post("/users", &[("csrf_token", token.as_str()), ("name", "Sneaky"), ("email", "sneaky@example.org"), ("role", "programme_lead"),
-                ("organisation_id", ""), ("password", "long enough password"), ("password_confirm", "long enough password")])
+            .post(
+                "/users",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("name", "Sneaky"),
+                    ("email", "sneaky@example.org"),
+                    ("role", "programme_lead"),
+                    ("organisation_id", ""),
+                    ("password", "long enough password"),
+                    ("password_confirm", "long enough password"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        let res = browser.post("/users/1/active", &[("csrf_token", token.as_str()), ("active", "false")]).await;
+        let res = browser
+            .post(
+                "/users/1/active",
+                &[("csrf_token", token.as_str()), ("active", "false")],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        let res = browser.post("/users/1/role", &[("csrf_token", token.as_str()), ("role", "assessor"), ("organisation_id", "")]).await;
+        let res = browser
+            .post(
+                "/users/1/role",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("role", "assessor"),
+                    ("organisation_id", ""),
+                ],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
-    assert_eq!(app.browser().login("sneaky@example.org", "long enough password").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.browser()
+            .login("sneaky@example.org", "long enough password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(lead.get("/").await.status(), StatusCode::OK, "the lead is untouched");
 }

@@ -37,7 +37,10 @@ async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
     let lead_token = create_token(&lead, "report script").await;
     let member_token = create_token(&member, "my script").await;
     let (_, account_page) = lead.get_text("/account").await;
-    assert!(account_page.contains("report script") && !account_page.contains(&lead_token), "shown only once");
+    assert!(
+        account_page.contains("report script") && !account_page.contains(&lead_token),
+        "shown only once"
+    );
 
     let (status, me) = api(&app, &member_token, "/me").await;
     assert_eq!(status, StatusCode::OK);
@@ -49,7 +52,10 @@ async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
     let (_, own) = api(&app, &member_token, "/organisations").await;
     assert_eq!(own["total"], 1);
     assert_eq!(own["organisations"][0]["name"], "Alpha Housing");
-    assert_eq!(api(&app, &member_token, &format!("/organisations/{a}")).await.0, StatusCode::OK);
+    assert_eq!(
+        api(&app, &member_token, &format!("/organisations/{a}")).await.0,
+        StatusCode::OK
+    );
     let (status, body) = api(&app, &member_token, &format!("/organisations/{b}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["status"], 404);
@@ -57,7 +63,11 @@ async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
 
     let (status, frameworks) = api(&app, &member_token, "/frameworks").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(frameworks["frameworks"].as_array().expect("list").iter().any(|f| f["id"] == "daha"));
+    assert!(frameworks["frameworks"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|f| f["id"] == "daha"));
     let (_, daha) = api(&app, &member_token, "/frameworks/daha/2024.1").await;
     assert_eq!(daha["areas"].as_array().expect("areas").len(), 8);
     assert!(daha["areas"][0]["standards"][0]["criteria"][0]["text"].is_string());
@@ -68,7 +78,13 @@ async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(res.json::<Value>().await.expect("json")["error"]["status"], 401);
     let (_, page) = member.get_text("/account").await;
-    let revoke_action = page.split("action=\"").skip(1).filter_map(|s| s.split('"').next()).find(|a| a.ends_with("/revoke")).expect("revoke form").to_string();
+    let revoke_action = page
+        .split("action=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|a| a.ends_with("/revoke"))
+        .expect("revoke form")
+        .to_string();
     let res = member.submit("/account", &revoke_action, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(api(&app, &member_token, "/me").await.0, StatusCode::UNAUTHORIZED);
@@ -92,10 +108,26 @@ async fn a_deactivated_users_tokens_stop_working() {
 #[rocket::async_test]
 async fn the_openapi_document_describes_every_route() {
     let app = TestApp::spawn().await;
-    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base)).await.expect("GET").json().await.expect("json");
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
-    let paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
-    for path in ["/me", "/frameworks", "/frameworks/{id}/{version}", "/organisations", "/organisations/{id}"] {
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for path in [
+        "/me",
+        "/frameworks",
+        "/frameworks/{id}/{version}",
+        "/organisations",
+        "/organisations/{id}",
+    ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
     // Every $ref points at a schema that exists.
@@ -114,7 +146,11 @@ async fn healthz_names_the_database_state() {
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"]["state"], "ok");
-    let backend = if app.database_url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let backend = if app.database_url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert_eq!(body["database"]["backend"], backend);
     assert!(body["database"]["migrations"].as_i64().expect("count") >= 1);
 }

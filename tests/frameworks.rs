@@ -9,7 +9,14 @@ use reqwest::StatusCode;
 async fn daha_shows_its_eight_areas_and_their_criteria() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
-    let member = app.user(&lead, "m@x.example", "org_member", Some(app.organisation(&lead, "X", "other").await)).await;
+    let member = app
+        .user(
+            &lead,
+            "m@x.example",
+            "org_member",
+            Some(app.organisation(&lead, "X", "other").await),
+        )
+        .await;
 
     let (_, list) = member.get_text("/frameworks").await;
     let names = texts(&list, ".qm-card h2");
@@ -44,5 +51,8 @@ async fn daha_shows_its_eight_areas_and_their_criteria() {
     assert!(!criteria.is_empty());
     assert!(criteria.iter().all(|c| c.starts_with("3.")), "{criteria:?}");
     assert!(area.contains("Evidence expected"));
-    assert_eq!(member.get("/frameworks/daha/2024.1/areas/9").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        member.get("/frameworks/daha/2024.1/areas/9").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

@@ -7,9 +7,15 @@ use reqwest::StatusCode;
 
 fn org_fields<'a>(name: &'a str, org_type: &'a str, lead: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("name", name), ("org_type", org_type), ("locality", "West Vale"), ("address", "2 Low Road"),
-        ("contact_name", "Pat"), ("contact_email", "pat@example.org"), ("contact_phone", "01632 960001"),
-        ("da_lead_name", lead), ("da_lead_email", "lead@example.org"),
+        ("name", name),
+        ("org_type", org_type),
+        ("locality", "West Vale"),
+        ("address", "2 Low Road"),
+        ("contact_name", "Pat"),
+        ("contact_email", "pat@example.org"),
+        ("contact_phone", "01632 960001"),
+        ("da_lead_name", lead),
+        ("da_lead_email", "lead@example.org"),
     ]
 }
 
@@ -19,7 +25,9 @@ async fn the_programme_lead_adds_searches_and_edits_organisations() {
     let lead = app.programme_lead().await;
 
     // A bad form is shown again with each problem linked to its field, and nothing is saved.
-    let res = lead.submit("/organisations/new", "/organisations", &org_fields("  ", "castle", "")).await;
+    let res = lead
+        .submit("/organisations/new", "/organisations", &org_fields("  ", "castle", ""))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let errors = field_errors(&res.text().await.expect("body"));
     assert_eq!(errors["name"], "Enter the organisation's name");
@@ -32,24 +40,43 @@ async fn the_programme_lead_adds_searches_and_edits_organisations() {
     assert!(body.contains("Housing provider"));
 
     // The same name in another case is a duplicate.
-    let res = lead.submit("/organisations/new", "/organisations", &org_fields("riverside  HOMES", "employer", "")).await;
+    let res = lead
+        .submit(
+            "/organisations/new",
+            "/organisations",
+            &org_fields("riverside  HOMES", "employer", ""),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_summary(&res.text().await.expect("body")), ["There is already an organisation called riverside HOMES"]);
+    assert_eq!(
+        error_summary(&res.text().await.expect("body")),
+        ["There is already an organisation called riverside HOMES"]
+    );
 
     let (_, body) = lead.get_text("/organisations?q=hill").await;
-    assert_eq!(texts(&body, "table.qm-table tbody td:first-child"), ["Hillside Surgery"]);
+    assert_eq!(
+        texts(&body, "table.qm-table tbody td:first-child"),
+        ["Hillside Surgery"]
+    );
     let (_, body) = lead.get_text("/organisations?org_type=housing_provider").await;
     assert_eq!(texts(&body, "table.qm-table tbody td:first-child"), ["Riverside Homes"]);
     let (_, body) = lead.get_text("/organisations?q=%25").await;
     assert!(body.contains("0 organisations"), "a % in the search is literal");
 
     let res = lead
-        .submit(&format!("/organisations/{homes}/edit"), &format!("/organisations/{homes}/edit"), &org_fields("Riverside Homes Group", "housing_provider", "Zoë O'Brien"))
+        .submit(
+            &format!("/organisations/{homes}/edit"),
+            &format!("/organisations/{homes}/edit"),
+            &org_fields("Riverside Homes Group", "housing_provider", "Zoë O'Brien"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, body) = lead.get_text(&format!("/organisations/{homes}")).await;
     assert_eq!(h1(&body), "Riverside Homes Group");
-    assert!(body.contains("Zoë O&#x27;Brien") || body.contains("Zoë O'Brien"), "{body}");
+    assert!(
+        body.contains("Zoë O&#x27;Brien") || body.contains("Zoë O'Brien"),
+        "{body}"
+    );
 
     // Every change is in the audit log.
     let (_, body) = lead.get_text("/audit").await;
@@ -70,23 +97,62 @@ async fn members_see_and_change_only_their_own_organisation() {
     assert!(!body.contains("Beta Practice"));
 
     // B does not exist as far as A's member can tell, whatever they try.
-    for path in [format!("/organisations/{b}"), format!("/organisations/{b}/edit"), format!("/organisations/{b}/people/new"), "/organisations/99999".to_string()] {
+    for path in [
+        format!("/organisations/{b}"),
+        format!("/organisations/{b}/edit"),
+        format!("/organisations/{b}/people/new"),
+        "/organisations/99999".to_string(),
+    ] {
         assert_eq!(member.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
     let token = member.csrf_token("/").await;
     let mut fields = vec![("csrf_token", token.as_str())];
     fields.extend(org_fields("Hijacked", "other", ""));
-    assert_eq!(member.post(&format!("/organisations/{b}/edit"), &fields).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(member.post(&format!("/organisations/{b}/people"), &[("csrf_token", token.as_str()), ("full_name", "X"), ("email", ""), ("job_title", "")]).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(member.post("/organisations", &fields).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.post(&format!("/organisations/{b}/edit"), &fields).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        member
+            .post(
+                &format!("/organisations/{b}/people"),
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("full_name", "X"),
+                    ("email", ""),
+                    ("job_title", "")
+                ]
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        member.post("/organisations", &fields).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let (_, body) = lead.get_text(&format!("/organisations/{b}")).await;
     assert_eq!(h1(&body), "Beta Practice", "B is unchanged");
 
     // Their own organisation they can edit, and add people to.
-    let res = member.submit(&format!("/organisations/{a}/edit"), &format!("/organisations/{a}/edit"), &org_fields("Alpha Housing", "housing_provider", "Łukasz Nowak")).await;
+    let res = member
+        .submit(
+            &format!("/organisations/{a}/edit"),
+            &format!("/organisations/{a}/edit"),
+            &org_fields("Alpha Housing", "housing_provider", "Łukasz Nowak"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = member
-        .submit(&format!("/organisations/{a}/people/new"), &format!("/organisations/{a}/people"), &[("full_name", "Nguyễn Thị Lan"), ("email", "Lan@Alpha.Example"), ("job_title", "Housing Officer")])
+        .submit(
+            &format!("/organisations/{a}/people/new"),
+            &format!("/organisations/{a}/people"),
+            &[
+                ("full_name", "Nguyễn Thị Lan"),
+                ("email", "Lan@Alpha.Example"),
+                ("job_title", "Housing Officer"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), format!("/organisations/{a}"));
@@ -102,12 +168,25 @@ async fn council_staff_read_everything_and_training_leads_add_people() {
     let assessor = app.user(&lead, "assessor@council.example", "assessor", None).await;
     let trainer = app.user(&lead, "trainer@council.example", "training_lead", None).await;
 
-    assert_eq!(assessor.get(&format!("/organisations/{org}")).await.status(), StatusCode::OK);
-    assert_eq!(assessor.get(&format!("/organisations/{org}/edit")).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(assessor.get(&format!("/organisations/{org}/people/new")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        assessor.get(&format!("/organisations/{org}")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        assessor.get(&format!("/organisations/{org}/edit")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        assessor.get(&format!("/organisations/{org}/people/new")).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     let res = trainer
-        .submit(&format!("/organisations/{org}/people/new"), &format!("/organisations/{org}/people"), &[("full_name", "Joanna Wiśniewska"), ("email", ""), ("job_title", "")])
+        .submit(
+            &format!("/organisations/{org}/people/new"),
+            &format!("/organisations/{org}/people"),
+            &[("full_name", "Joanna Wiśniewska"), ("email", ""), ("job_title", "")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, body) = trainer.get_text(&format!("/organisations/{org}")).await;
@@ -122,9 +201,28 @@ async fn council_staff_read_everything_and_training_leads_add_people() {
         .find(|s| s.parse::<i64>().is_ok())
         .expect("person id")
         .to_string();
-    let res = trainer.submit(&format!("/people/{doc_id}/edit"), &format!("/people/{doc_id}/edit"), &[("full_name", ""), ("email", ""), ("job_title", "")]).await;
+    let res = trainer
+        .submit(
+            &format!("/people/{doc_id}/edit"),
+            &format!("/people/{doc_id}/edit"),
+            &[("full_name", ""), ("email", ""), ("job_title", "")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = trainer.submit(&format!("/people/{doc_id}/edit"), &format!("/people/{doc_id}/edit"), &[("full_name", "Joanna Wiśniewska"), ("email", "jw@gamma.example"), ("job_title", "Family Worker")]).await;
+    let res = trainer
+        .submit(
+            &format!("/people/{doc_id}/edit"),
+            &format!("/people/{doc_id}/edit"),
+            &[
+                ("full_name", "Joanna Wiśniewska"),
+                ("email", "jw@gamma.example"),
+                ("job_title", "Family Worker"),
+            ],
+        )
+        .await;
     assert_eq!(location(&res), format!("/organisations/{org}"));
-    assert_eq!(assessor.get(&format!("/people/{doc_id}/edit")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        assessor.get(&format!("/people/{doc_id}/edit")).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }

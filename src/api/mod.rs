@@ -103,7 +103,9 @@ async fn organisation_list(user: ApiUser, db: &Db, q: Option<String>, page: Opti
         },
     )
     .await?;
-    Ok(Json(json!({"organisations": rows, "total": total, "page": page, "page_size": PAGE_SIZE})))
+    Ok(Json(
+        json!({"organisations": rows, "total": total, "page": page, "page_size": PAGE_SIZE}),
+    ))
 }
 
 #[get("/organisations/<id>")]

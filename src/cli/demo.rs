@@ -25,49 +25,155 @@ const DOMAIN: &str = "example.org";
 
 /// A fictional borough's partnership. Names show the spread the app must handle.
 const ORGANISATIONS: &[DemoOrg] = &[
-    DemoOrg { name: "Northbridge Homes", org_type: "housing_provider", locality: "Northbridge Central",
-        address: "1 Canal Wharf, Northbridge NB1 2AA", lead: ("Siobhán Ní Bhriain", "Tenancy Services Manager"),
-        staff: &[("Siobhán Ní Bhriain", "Tenancy Services Manager"), ("Marcus Bell", "Housing Officer"),
-            ("Aisha Rahman", "Income Officer"), ("Zoë O'Brien", "Neighbourhood Officer"), ("Daniel Okafor", "Repairs Supervisor")] },
-    DemoOrg { name: "Vale Valley Housing Association", org_type: "housing_provider", locality: "East Vale",
-        address: "22 Market Street, East Vale NB4 7QT", lead: ("Gareth Price", "Head of Housing Management"),
-        staff: &[("Gareth Price", "Head of Housing Management"), ("Nguyễn Thị Lan", "Tenancy Sustainment Officer"),
-            ("Helen Marsh", "Housing Officer"), ("Tomasz Kowalski", "Anti-social Behaviour Officer")] },
-    DemoOrg { name: "Riverside Medical Practice", org_type: "gp_practice", locality: "Northbridge Central",
-        address: "Riverside Health Centre, Mill Lane, Northbridge NB1 5RP", lead: ("Dr Priya Shah", "GP Partner"),
-        staff: &[("Dr Priya Shah", "GP Partner"), ("Dr Łukasz Nowak", "Salaried GP"), ("Emma Clarke", "Practice Nurse"),
-            ("Joanna Wiśniewska", "Receptionist"), ("Karen Holt", "Practice Manager")] },
-    DemoOrg { name: "Hillside Surgery", org_type: "gp_practice", locality: "West Northbridge",
-        address: "4 Hill Road, Northbridge NB6 1HS", lead: ("Dr Tomás Ó Murchú", "GP Partner"),
-        staff: &[("Dr Tomás Ó Murchú", "GP Partner"), ("Dr Olivia Grant", "GP Registrar"),
-            ("Fatima Begum", "Healthcare Assistant"), ("Ruth Adeyemi", "Reception Lead")] },
-    DemoOrg { name: "Sure Start Meadowfield Children's Centre", org_type: "childrens_centre", locality: "Meadowfield",
-        address: "Meadowfield Primary Campus, School Lane, NB3 8MF", lead: ("Claire Dunn", "Centre Manager"),
-        staff: &[("Claire Dunn", "Centre Manager"), ("Oluwaseun Adebayo", "Family Support Worker"), ("Lucy Hart", "Early Years Practitioner")] },
-    DemoOrg { name: "Northbridge Council Children's Social Care", org_type: "council_service", locality: "Borough-wide",
-        address: "Civic Centre, Northbridge NB1 1CC", lead: ("Mohammed Iqbal", "Principal Social Worker"),
-        staff: &[("Mohammed Iqbal", "Principal Social Worker"), ("Zoë Turner", "Social Worker"), ("Priya Patel", "Social Worker"),
-            ("Tomás García", "Senior Practitioner"), ("Hannah Lewis", "Team Manager")] },
-    DemoOrg { name: "Northbridge Council Adult Social Care", org_type: "council_service", locality: "Borough-wide",
-        address: "Civic Centre, Northbridge NB1 1CC", lead: ("Rebecca Moss", "Safeguarding Adults Lead"),
-        staff: &[("Rebecca Moss", "Safeguarding Adults Lead"), ("Kwame Mensah", "Social Worker")] },
-    DemoOrg { name: "Northbridge Police Safeguarding Unit", org_type: "police", locality: "Borough-wide",
-        address: "Northbridge Police Station, Queen Street, NB1 3PS", lead: ("DI Sarah Whitfield", "Detective Inspector"),
-        staff: &[("DI Sarah Whitfield", "Detective Inspector"), ("PC Jamal Ahmed", "Domestic Abuse Officer")] },
-    DemoOrg { name: "Northbridge General Hospital", org_type: "health", locality: "Northbridge Central",
-        address: "Infirmary Road, Northbridge NB2 4GH", lead: ("Saoirse Kelly", "Named Nurse for Safeguarding"),
-        staff: &[("Saoirse Kelly", "Named Nurse for Safeguarding"), ("Ben Carter", "Emergency Department Sister"),
-            ("Amara Nwosu", "Midwife")] },
-    DemoOrg { name: "Probation Service Northbridge", org_type: "probation", locality: "Borough-wide",
-        address: "Probation Office, Station Road, NB1 6PO", lead: ("Ian Fletcher", "Senior Probation Officer"),
-        staff: &[("Ian Fletcher", "Senior Probation Officer"), ("Grace Ellis", "Probation Officer")] },
-    DemoOrg { name: "Safe Haven Domestic Abuse Service", org_type: "voluntary_sector", locality: "Borough-wide",
-        address: "Confidential address", lead: ("Hannah Brooks", "Service Manager"),
-        staff: &[("Hannah Brooks", "Service Manager"), ("Kwame Boateng", "IDVA"), ("Niamh Byrne", "IRIS Advocate Educator"),
-            ("Leila Haddad", "Outreach Worker")] },
-    DemoOrg { name: "Northbridge Building Society", org_type: "employer", locality: "Northbridge Central",
-        address: "10 High Street, Northbridge NB1 4BS", lead: ("Paul Jennings", "HR Business Partner"),
-        staff: &[("Paul Jennings", "HR Business Partner"), ("Sophie Reid", "Branch Manager")] },
+    DemoOrg {
+        name: "Northbridge Homes",
+        org_type: "housing_provider",
+        locality: "Northbridge Central",
+        address: "1 Canal Wharf, Northbridge NB1 2AA",
+        lead: ("Siobhán Ní Bhriain", "Tenancy Services Manager"),
+        staff: &[
+            ("Siobhán Ní Bhriain", "Tenancy Services Manager"),
+            ("Marcus Bell", "Housing Officer"),
+            ("Aisha Rahman", "Income Officer"),
+            ("Zoë O'Brien", "Neighbourhood Officer"),
+            ("Daniel Okafor", "Repairs Supervisor"),
+        ],
+    },
+    DemoOrg {
+        name: "Vale Valley Housing Association",
+        org_type: "housing_provider",
+        locality: "East Vale",
+        address: "22 Market Street, East Vale NB4 7QT",
+        lead: ("Gareth Price", "Head of Housing Management"),
+        staff: &[
+            ("Gareth Price", "Head of Housing Management"),
+            ("Nguyễn Thị Lan", "Tenancy Sustainment Officer"),
+            ("Helen Marsh", "Housing Officer"),
+            ("Tomasz Kowalski", "Anti-social Behaviour Officer"),
+        ],
+    },
+    DemoOrg {
+        name: "Riverside Medical Practice",
+        org_type: "gp_practice",
+        locality: "Northbridge Central",
+        address: "Riverside Health Centre, Mill Lane, Northbridge NB1 5RP",
+        lead: ("Dr Priya Shah", "GP Partner"),
+        staff: &[
+            ("Dr Priya Shah", "GP Partner"),
+            ("Dr Łukasz Nowak", "Salaried GP"),
+            ("Emma Clarke", "Practice Nurse"),
+            ("Joanna Wiśniewska", "Receptionist"),
+            ("Karen Holt", "Practice Manager"),
+        ],
+    },
+    DemoOrg {
+        name: "Hillside Surgery",
+        org_type: "gp_practice",
+        locality: "West Northbridge",
+        address: "4 Hill Road, Northbridge NB6 1HS",
+        lead: ("Dr Tomás Ó Murchú", "GP Partner"),
+        staff: &[
+            ("Dr Tomás Ó Murchú", "GP Partner"),
+            ("Dr Olivia Grant", "GP Registrar"),
+            ("Fatima Begum", "Healthcare Assistant"),
+            ("Ruth Adeyemi", "Reception Lead"),
+        ],
+    },
+    DemoOrg {
+        name: "Sure Start Meadowfield Children's Centre",
+        org_type: "childrens_centre",
+        locality: "Meadowfield",
+        address: "Meadowfield Primary Campus, School Lane, NB3 8MF",
+        lead: ("Claire Dunn", "Centre Manager"),
+        staff: &[
+            ("Claire Dunn", "Centre Manager"),
+            ("Oluwaseun Adebayo", "Family Support Worker"),
+            ("Lucy Hart", "Early Years Practitioner"),
+        ],
+    },
+    DemoOrg {
+        name: "Northbridge Council Children's Social Care",
+        org_type: "council_service",
+        locality: "Borough-wide",
+        address: "Civic Centre, Northbridge NB1 1CC",
+        lead: ("Mohammed Iqbal", "Principal Social Worker"),
+        staff: &[
+            ("Mohammed Iqbal", "Principal Social Worker"),
+            ("Zoë Turner", "Social Worker"),
+            ("Priya Patel", "Social Worker"),
+            ("Tomás García", "Senior Practitioner"),
+            ("Hannah Lewis", "Team Manager"),
+        ],
+    },
+    DemoOrg {
+        name: "Northbridge Council Adult Social Care",
+        org_type: "council_service",
+        locality: "Borough-wide",
+        address: "Civic Centre, Northbridge NB1 1CC",
+        lead: ("Rebecca Moss", "Safeguarding Adults Lead"),
+        staff: &[
+            ("Rebecca Moss", "Safeguarding Adults Lead"),
+            ("Kwame Mensah", "Social Worker"),
+        ],
+    },
+    DemoOrg {
+        name: "Northbridge Police Safeguarding Unit",
+        org_type: "police",
+        locality: "Borough-wide",
+        address: "Northbridge Police Station, Queen Street, NB1 3PS",
+        lead: ("DI Sarah Whitfield", "Detective Inspector"),
+        staff: &[
+            ("DI Sarah Whitfield", "Detective Inspector"),
+            ("PC Jamal Ahmed", "Domestic Abuse Officer"),
+        ],
+    },
+    DemoOrg {
+        name: "Northbridge General Hospital",
+        org_type: "health",
+        locality: "Northbridge Central",
+        address: "Infirmary Road, Northbridge NB2 4GH",
+        lead: ("Saoirse Kelly", "Named Nurse for Safeguarding"),
+        staff: &[
+            ("Saoirse Kelly", "Named Nurse for Safeguarding"),
+            ("Ben Carter", "Emergency Department Sister"),
+            ("Amara Nwosu", "Midwife"),
+        ],
+    },
+    DemoOrg {
+        name: "Probation Service Northbridge",
+        org_type: "probation",
+        locality: "Borough-wide",
+        address: "Probation Office, Station Road, NB1 6PO",
+        lead: ("Ian Fletcher", "Senior Probation Officer"),
+        staff: &[
+            ("Ian Fletcher", "Senior Probation Officer"),
+            ("Grace Ellis", "Probation Officer"),
+        ],
+    },
+    DemoOrg {
+        name: "Safe Haven Domestic Abuse Service",
+        org_type: "voluntary_sector",
+        locality: "Borough-wide",
+        address: "Confidential address",
+        lead: ("Hannah Brooks", "Service Manager"),
+        staff: &[
+            ("Hannah Brooks", "Service Manager"),
+            ("Kwame Boateng", "IDVA"),
+            ("Niamh Byrne", "IRIS Advocate Educator"),
+            ("Leila Haddad", "Outreach Worker"),
+        ],
+    },
+    DemoOrg {
+        name: "Northbridge Building Society",
+        org_type: "employer",
+        locality: "Northbridge Central",
+        address: "10 High Street, Northbridge NB1 4BS",
+        lead: ("Paul Jennings", "HR Business Partner"),
+        staff: &[
+            ("Paul Jennings", "HR Business Partner"),
+            ("Sophie Reid", "Branch Manager"),
+        ],
+    },
 ];
 
 struct DemoUser {
@@ -78,17 +184,54 @@ struct DemoUser {
 }
 
 const USERS: &[DemoUser] = &[
-    DemoUser { name: "Alex Morgan", email: "alex.morgan@northbridge.example.org", role: "programme_lead", organisation: None },
-    DemoUser { name: "Bernadette Kaur", email: "bernadette.kaur@northbridge.example.org", role: "assessor", organisation: None },
-    DemoUser { name: "Chris Osei", email: "chris.osei@northbridge.example.org", role: "assessor", organisation: None },
-    DemoUser { name: "Niamh Byrne", email: "niamh.byrne@safehaven.example.org", role: "training_lead", organisation: None },
-    DemoUser { name: "Tom Whitaker", email: "tom.whitaker@northbridge.example.org", role: "training_lead", organisation: None },
-    DemoUser { name: "Siobhán Ní Bhriain", email: "siobhan.nibhriain@northbridgehomes.example.org", role: "org_member",
-        organisation: Some("Northbridge Homes") },
-    DemoUser { name: "Karen Holt", email: "karen.holt@riverside.example.org", role: "org_member",
-        organisation: Some("Riverside Medical Practice") },
-    DemoUser { name: "Claire Dunn", email: "claire.dunn@meadowfield.example.org", role: "org_member",
-        organisation: Some("Sure Start Meadowfield Children's Centre") },
+    DemoUser {
+        name: "Alex Morgan",
+        email: "alex.morgan@northbridge.example.org",
+        role: "programme_lead",
+        organisation: None,
+    },
+    DemoUser {
+        name: "Bernadette Kaur",
+        email: "bernadette.kaur@northbridge.example.org",
+        role: "assessor",
+        organisation: None,
+    },
+    DemoUser {
+        name: "Chris Osei",
+        email: "chris.osei@northbridge.example.org",
+        role: "assessor",
+        organisation: None,
+    },
+    DemoUser {
+        name: "Niamh Byrne",
+        email: "niamh.byrne@safehaven.example.org",
+        role: "training_lead",
+        organisation: None,
+    },
+    DemoUser {
+        name: "Tom Whitaker",
+        email: "tom.whitaker@northbridge.example.org",
+        role: "training_lead",
+        organisation: None,
+    },
+    DemoUser {
+        name: "Siobhán Ní Bhriain",
+        email: "siobhan.nibhriain@northbridgehomes.example.org",
+        role: "org_member",
+        organisation: Some("Northbridge Homes"),
+    },
+    DemoUser {
+        name: "Karen Holt",
+        email: "karen.holt@riverside.example.org",
+        role: "org_member",
+        organisation: Some("Riverside Medical Practice"),
+    },
+    DemoUser {
+        name: "Claire Dunn",
+        email: "claire.dunn@meadowfield.example.org",
+        role: "org_member",
+        organisation: Some("Sure Start Meadowfield Children's Centre"),
+    },
 ];
 
 fn work_email(name: &str, org: &str) -> String {
@@ -111,7 +254,10 @@ fn work_email(name: &str, org: &str) -> String {
             })
             .collect()
     };
-    let person = name.trim_start_matches("Dr ").trim_start_matches("DI ").trim_start_matches("PC ");
+    let person = name
+        .trim_start_matches("Dr ")
+        .trim_start_matches("DI ")
+        .trim_start_matches("PC ");
     let org_word = ascii(org.split_whitespace().next().unwrap_or("org"));
     format!("{}@{}.{DOMAIN}", ascii(person), org_word)
 }
@@ -141,10 +287,19 @@ pub async fn run() -> Result<(), AppError> {
                 let details = OrganisationDetails::try_from(&input)
                     .map_err(|e| AppError::Internal(format!("demo organisation {} is invalid: {e:?}", demo.name)))?;
                 let id = organisations::insert(&mut tx, &details, &now).await?;
-                audit::record(&mut tx, &now, &actor, Entry {
-                    action: "organisation.create", entity: "organisation", entity_id: Some(id),
-                    organisation_id: Some(id), before: None, after: Some(serde_json::json!(details)),
-                })
+                audit::record(
+                    &mut tx,
+                    &now,
+                    &actor,
+                    Entry {
+                        action: "organisation.create",
+                        entity: "organisation",
+                        entity_id: Some(id),
+                        organisation_id: Some(id),
+                        before: None,
+                        after: Some(serde_json::json!(details)),
+                    },
+                )
                 .await?;
                 orgs_added += 1;
                 id
@@ -165,14 +320,20 @@ pub async fn run() -> Result<(), AppError> {
         }
     }
     tx.commit().await?;
-    println!("Organisations: {orgs_added} added ({} in the demo set).", ORGANISATIONS.len());
+    println!(
+        "Organisations: {orgs_added} added ({} in the demo set).",
+        ORGANISATIONS.len()
+    );
     println!("People: {people_added} added.");
 
     let state = super::user::cli_state(config);
     println!("\nDemo users (sign in at {}/login):", state.config.public_base_url);
     for demo in USERS {
         if users::find_by_email(&pool, demo.email).await?.is_some() {
-            println!("  {:<16} {:<48} already exists; password unchanged", demo.role, demo.email);
+            println!(
+                "  {:<16} {:<48} already exists; password unchanged",
+                demo.role, demo.email
+            );
             continue;
         }
         let organisation_id = match demo.organisation {
@@ -204,8 +365,14 @@ mod tests {
 
     #[test]
     fn work_emails_are_plain_ascii() {
-        assert_eq!(work_email("Dr Łukasz Nowak", "Riverside Medical Practice"), "lukasz.nowak@riverside.example.org");
-        assert_eq!(work_email("Siobhán Ní Bhriain", "Northbridge Homes"), "siobhan.ni.bhriain@northbridge.example.org");
+        assert_eq!(
+            work_email("Dr Łukasz Nowak", "Riverside Medical Practice"),
+            "lukasz.nowak@riverside.example.org"
+        );
+        assert_eq!(
+            work_email("Siobhán Ní Bhriain", "Northbridge Homes"),
+            "siobhan.ni.bhriain@northbridge.example.org"
+        );
     }
 
     #[test]

@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "qmtrack", version, about = "Domestic abuse quality marks and workforce training for a local partnership")]
+#[command(
+    name = "qmtrack",
+    version,
+    about = "Domestic abuse quality marks and workforce training for a local partnership"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -105,14 +109,16 @@ pub async fn run(cli: Cli) -> ExitCode {
                     organisation,
                     password_stdin,
                 },
-        } => user::add(user::AddArgs {
-            email,
-            name,
-            role,
-            organisation,
-            password_stdin,
-        })
-        .await,
+        } => {
+            user::add(user::AddArgs {
+                email,
+                name,
+                role,
+                organisation,
+                password_stdin,
+            })
+            .await
+        }
         Command::Token {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,
@@ -130,7 +136,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QMTRACK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Configuration and a migrated pool, for commands that work on the database.

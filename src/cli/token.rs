@@ -30,6 +30,10 @@ pub async fn create(email: &str, label: &str) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     println!("{token}");
-    eprintln!("API token for {} ({}). It is shown only this once; keep it safe.", user.email, user.role.label());
+    eprintln!(
+        "API token for {} ({}). It is shown only this once; keep it safe.",
+        user.email,
+        user.role.label()
+    );
     Ok(())
 }

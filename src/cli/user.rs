@@ -31,7 +31,11 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
                 Ok(id) => organisations::find(&pool, id).await?.map(|o| o.id),
                 Err(_) => None,
             };
-            Some(by_name.or(by_id).ok_or_else(|| AppError::BadRequest(format!("no organisation called or numbered \"{given}\"")))?)
+            Some(
+                by_name
+                    .or(by_id)
+                    .ok_or_else(|| AppError::BadRequest(format!("no organisation called or numbered \"{given}\"")))?,
+            )
         }
     };
     let (password, generated) = if args.password_stdin {
@@ -50,11 +54,23 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
         password,
     };
     let user = NewUser::try_from(&input).map_err(|errors| {
-        AppError::BadRequest(errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+        AppError::BadRequest(
+            errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
     let state = cli_state(config);
     create_user(&pool, &state, &user, &audit::Actor::command_line("user add"), false).await?;
-    println!("Added {} <{}> as {}.", user.name, user.email, user.role.label().to_lowercase());
+    println!(
+        "Added {} <{}> as {}.",
+        user.name,
+        user.email,
+        user.role.label().to_lowercase()
+    );
     if generated {
         println!("Password: {}", user.password);
     }

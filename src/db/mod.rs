@@ -8,8 +8,10 @@
 //!   statement is cached with that type, so a later non-NULL text or `int8`
 //!   value for the same parameter fails. Never bind `None`: bind `0` or `''`
 //!   and write `NULLIF($n, 0)` / `NULLIF($n, '')` in the SQL ([`id_or_zero`]).
-//! `Any` cannot decode BOOLEAN on either backend either, so flags are
-//! integers 0/1, and a column that may be NULL is read through [`Nullable`].
+//! - `Any` cannot decode BOOLEAN on either backend, so flags are integers 0/1.
+//! - `Any` never reports a value as NULL, so a column that may be NULL is read
+//!   through [`Nullable`].
+//! - sqlx stops reading a statement after the first row; see [`FetchFully`].
 
 pub mod audit;
 pub mod organisations;
@@ -93,9 +95,7 @@ impl rocket_db_pools::Pool for Pool {
     /// Connects and brings the schema up to date, so a fresh `data/` folder
     /// is ready the moment the server starts.
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
-        let config: PoolConfig = figment
-            .extract()
-            .map_err(|e| PoolError::Config(e.to_string()))?;
+        let config: PoolConfig = figment.extract().map_err(|e| PoolError::Config(e.to_string()))?;
         let pool = connect(&config.url, config.max_connections.unwrap_or(8)).await?;
         migrate(&pool).await?;
         Ok(pool)
@@ -208,29 +208,6 @@ pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backends_are_recognised_from_urls() {
-        assert_eq!(Backend::from_url("sqlite://data/x.sqlite"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@localhost/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("mysql://x"), None);
-    }
-
-    #[test]
-    fn passwords_are_hidden_in_urls() {
-        assert_eq!(redact_url("postgres://app:secret@db:5432/qm"), "postgres://app:****@db:5432/qm");
-        assert_eq!(redact_url("sqlite://data/qm.sqlite"), "sqlite://data/qm.sqlite");
-    }
-
-    #[test]
-    fn search_wildcards_are_literal() {
-        assert_eq!(contains_pattern(" 50%_Off "), "%50\\%\\_off%");
-    }
-}
-
 /// Optional ids travel as 0 (never a real id) and become NULL in SQL via `NULLIF($n, 0)`.
 pub fn id_or_zero(id: Option<i64>) -> i64 {
     id.unwrap_or(0)
@@ -331,5 +308,31 @@ impl<'q> FetchFully<'q, AnyRow> for sqlx::query::Query<'q, sqlx::Any, sqlx::any:
         E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
     {
         Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_recognised_from_urls() {
+        assert_eq!(Backend::from_url("sqlite://data/x.sqlite"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@localhost/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(
+            redact_url("postgres://app:secret@db:5432/qm"),
+            "postgres://app:****@db:5432/qm"
+        );
+        assert_eq!(redact_url("sqlite://data/qm.sqlite"), "sqlite://data/qm.sqlite");
+    }
+
+    #[test]
+    fn search_wildcards_are_literal() {
+        assert_eq!(contains_pattern(" 50%_Off "), "%50\\%\\_off%");
     }
 }

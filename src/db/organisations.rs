@@ -115,7 +115,12 @@ pub async fn insert(conn: &mut AnyConnection, org: &OrganisationDetails, now: &s
     Ok(id)
 }
 
-pub async fn update(conn: &mut AnyConnection, id: i64, org: &OrganisationDetails, now: &str) -> Result<(), sqlx::Error> {
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    org: &OrganisationDetails,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
              contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,

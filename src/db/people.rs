@@ -60,7 +60,12 @@ pub async fn find_in_organisation(
     Ok(row.map(|(id,)| id))
 }
 
-pub async fn insert(conn: &mut AnyConnection, organisation_id: i64, person: &PersonDetails, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    organisation_id: i64,
+    person: &PersonDetails,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO people (organisation_id, full_name, email, job_title, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",

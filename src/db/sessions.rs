@@ -1,8 +1,8 @@
 //! Log-in sessions. The cookie holds a random token; only its SHA-256 is stored,
 //! so a copy of the database cannot be used to sign in.
 
-use super::FetchFully;
 use super::users::UserRow;
+use super::FetchFully;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 pub struct NewSession<'a> {

@@ -19,7 +19,13 @@ pub async fn get(pool: &AnyPool, email: &str) -> Result<Option<Throttle>, sqlx::
         .await
 }
 
-pub async fn save(pool: &AnyPool, email: &str, failures: i64, now: &str, locked_until: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn save(
+    pool: &AnyPool,
+    email: &str,
+    failures: i64,
+    now: &str,
+    locked_until: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO login_throttle (email, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, NULLIF($4, ''))
          ON CONFLICT (email) DO UPDATE SET failures = $2, last_failure_at = $3, locked_until = NULLIF($4, '')",

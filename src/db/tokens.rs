@@ -1,7 +1,7 @@
 //! API tokens: shown once, stored as SHA-256, revocable.
 
-use super::FetchFully;
 use super::users::UserRow;
+use super::FetchFully;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow, Row};
 
@@ -16,7 +16,13 @@ pub struct TokenRow {
     pub revoked_at: Option<String>,
 }
 
-pub async fn create(conn: &mut AnyConnection, user_id: i64, label: &str, token_hash: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    label: &str,
+    token_hash: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -68,18 +74,24 @@ pub async fn touch(pool: &AnyPool, id: i64, now: &str) -> Result<(), sqlx::Error
 
 /// Revokes one of `user_id`'s tokens; false if it is not theirs or already revoked.
 pub async fn revoke(conn: &mut AnyConnection, user_id: i64, token_id: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(token_id)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token_id)
+            .bind(user_id)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Creates a token for `user_id` and returns it in full: the only time it is
 /// ever visible. The `qmt_` prefix lets secret scanners recognise a leaked one.
-pub async fn issue(conn: &mut AnyConnection, user_id: i64, label: &str, now: &str) -> Result<(i64, String), sqlx::Error> {
+pub async fn issue(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    label: &str,
+    now: &str,
+) -> Result<(i64, String), sqlx::Error> {
     let token = format!("qmt_{}", crate::security::random_token());
     let id = create(conn, user_id, label, &crate::security::sha256_hex(&token), now).await?;
     Ok((id, token))

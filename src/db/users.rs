@@ -52,7 +52,9 @@ const SELECT_USER: &str = "SELECT u.id, u.email, u.name, u.password_hash, u.role
     FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
 
 pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_exactly_one(pool).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_exactly_one(pool)
+        .await?;
     Ok(n)
 }
 
@@ -84,7 +86,12 @@ pub async fn email_taken(conn: &mut AnyConnection, email: &str) -> Result<bool, 
     Ok(n > 0)
 }
 
-pub async fn insert(conn: &mut AnyConnection, user: &NewUser, password_hash: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    user: &NewUser,
+    password_hash: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, NULLIF($5, 0), 1, $6, $6) RETURNING id",
@@ -127,7 +134,12 @@ pub async fn set_active(conn: &mut AnyConnection, id: i64, active: bool, now: &s
     Ok(())
 }
 
-pub async fn set_password(conn: &mut AnyConnection, id: i64, password_hash: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    id: i64,
+    password_hash: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now)
@@ -149,6 +161,8 @@ pub async fn other_active_leads(conn: &mut AnyConnection, except: i64) -> Result
 
 /// The count inside a transaction, for the first-run check.
 pub async fn count_in(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_exactly_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_exactly_one(conn)
+        .await?;
     Ok(n)
 }

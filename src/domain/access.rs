@@ -12,12 +12,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::ProgrammeLead,
-        Role::Assessor,
-        Role::TrainingLead,
-        Role::OrgMember,
-    ];
+    pub const ALL: [Role; 4] = [Role::ProgrammeLead, Role::Assessor, Role::TrainingLead, Role::OrgMember];
 
     pub fn as_str(self) -> &'static str {
         match self {

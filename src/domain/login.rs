@@ -88,12 +88,20 @@ mod tests {
         assert_eq!(after.locked_until, Some(now + Duration::minutes(15)));
         assert_eq!(
             policy().gate(after.failures, after.locked_until, now + Duration::minutes(14)),
-            Gate::Locked { until: now + Duration::minutes(15) }
+            Gate::Locked {
+                until: now + Duration::minutes(15)
+            }
         );
         assert!(matches!(
             policy().gate(after.failures, after.locked_until, now + Duration::minutes(16)),
             Gate::Open { .. }
         ));
-        assert_eq!(policy().after_failure(1, now), AfterFailure { failures: 2, locked_until: None });
+        assert_eq!(
+            policy().after_failure(1, now),
+            AfterFailure {
+                failures: 2,
+                locked_until: None
+            }
+        );
     }
 }

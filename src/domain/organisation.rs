@@ -110,10 +110,7 @@ impl OrganisationDetails {
 }
 
 pub fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 impl TryFrom<&OrganisationInput> for OrganisationDetails {
@@ -128,11 +125,21 @@ impl TryFrom<&OrganisationInput> for OrganisationDetails {
         }
         let locality = validation::optional(&mut errors, "locality", &input.locality, "the locality", 100);
         let address = validation::optional(&mut errors, "address", &input.address, "the address", 500);
-        let contact_name =
-            validation::optional(&mut errors, "contact_name", &input.contact_name, "the contact's name", 200);
+        let contact_name = validation::optional(
+            &mut errors,
+            "contact_name",
+            &input.contact_name,
+            "the contact's name",
+            200,
+        );
         let contact_email = validation::email(&mut errors, "contact_email", &input.contact_email, false);
-        let contact_phone =
-            validation::optional(&mut errors, "contact_phone", &input.contact_phone, "the phone number", 40);
+        let contact_phone = validation::optional(
+            &mut errors,
+            "contact_phone",
+            &input.contact_phone,
+            "the phone number",
+            40,
+        );
         let da_lead_name = validation::optional(
             &mut errors,
             "da_lead_name",

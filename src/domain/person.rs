@@ -21,7 +21,13 @@ impl TryFrom<&PersonInput> for PersonDetails {
 
     fn try_from(input: &PersonInput) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let full_name = validation::required(&mut errors, "full_name", &input.full_name, "the person's full name", 200);
+        let full_name = validation::required(
+            &mut errors,
+            "full_name",
+            &input.full_name,
+            "the person's full name",
+            200,
+        );
         let email = validation::email(&mut errors, "email", &input.email, false);
         let job_title = validation::optional(&mut errors, "job_title", &input.job_title, "the job title", 200);
         errors.into_result(|| PersonDetails {

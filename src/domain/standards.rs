@@ -164,7 +164,10 @@ pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
         let file = path.display().to_string();
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let file_name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 match parse_framework(&file, &file_name, &text) {
                     Ok(framework) => frameworks.push(framework),
                     Err(mut found) => errors.append(&mut found),
@@ -272,7 +275,10 @@ impl<'a> Checker<'a> {
         let id = self.text(value, &format!("{kind} id"));
         let offset = value.span().start;
         if !id.is_empty() && !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
-            self.error_at(offset, format!("{kind} id \"{id}\" may use only letters, digits, dots and hyphens"));
+            self.error_at(
+                offset,
+                format!("{kind} id \"{id}\" may use only letters, digits, dots and hyphens"),
+            );
         }
         if let Some(parent) = parent {
             if !id.starts_with(&format!("{parent}.")) {
@@ -298,7 +304,8 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
         Ok(raw) => raw,
         Err(e) => {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            let message = e.message().trim().to_string();
+            // toml's messages can run over several lines; keep `file:line: message` on one.
+            let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
             check.error_at(offset, message);
             return Err(check.errors);
         }
@@ -307,12 +314,22 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
     if *raw.format.get_ref() != FORMAT_VERSION {
         check.error_at(
             raw.format.span().start,
-            format!("format {} is not supported (this version of qmtrack reads format {FORMAT_VERSION})", raw.format.get_ref()),
+            format!(
+                "format {} is not supported (this version of qmtrack reads format {FORMAT_VERSION})",
+                raw.format.get_ref()
+            ),
         );
     }
     let id = check.text(&raw.id, "id");
-    if !id.is_empty() && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        check.error_at(raw.id.span().start, format!("id \"{id}\" may use only lower-case letters, digits and hyphens"));
+    if !id.is_empty()
+        && !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        check.error_at(
+            raw.id.span().start,
+            format!("id \"{id}\" may use only lower-case letters, digits and hyphens"),
+        );
     }
     let name = check.text(&raw.name, "name");
     let version = check.text(&raw.version, "version");
@@ -325,7 +342,10 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
     }
     let validity = *raw.validity_months.get_ref();
     if !(1..=120).contains(&validity) {
-        check.error_at(raw.validity_months.span().start, format!("validity_months must be between 1 and 120, not {validity}"));
+        check.error_at(
+            raw.validity_months.span().start,
+            format!("validity_months must be between 1 and 120, not {validity}"),
+        );
     }
     let audience = check.text(&raw.audience, "audience");
     let summary = check.text(&raw.summary, "summary");
@@ -340,7 +360,10 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
         let title = check.text(&raw_area.title, "area title");
         let area_summary = raw_area.summary.as_ref().map(|s| check.text(s, "area summary"));
         if raw_area.standards.is_empty() {
-            check.error_at(raw_area.id.span().start, format!("area \"{area_id}\" has no [[areas.standards]]"));
+            check.error_at(
+                raw_area.id.span().start,
+                format!("area \"{area_id}\" has no [[areas.standards]]"),
+            );
         }
         let mut standards = Vec::new();
         for raw_standard in &raw_area.standards {
@@ -475,7 +498,10 @@ mandatory = false
     #[test]
     fn duplicate_and_misplaced_ids_name_their_lines() {
         let broken = GOOD.replace("id = \"1.1.2\"", "id = \"1.1.1\"");
-        assert_eq!(only_error(&broken), "standards/test-mark-1.0.toml:26: duplicate criterion id \"1.1.1\"");
+        assert_eq!(
+            only_error(&broken),
+            "standards/test-mark-1.0.toml:26: duplicate criterion id \"1.1.1\""
+        );
         let broken = GOOD.replace("id = \"1.1.2\"", "id = \"2.1.2\"");
         assert_eq!(
             only_error(&broken),
@@ -486,7 +512,10 @@ mandatory = false
     #[test]
     fn empty_text_and_bad_validity_are_reported() {
         let broken = GOOD.replace("text = \"Staff know the policy.\"", "text = \"  \"");
-        assert_eq!(only_error(&broken), "standards/test-mark-1.0.toml:27: criterion text must not be empty");
+        assert_eq!(
+            only_error(&broken),
+            "standards/test-mark-1.0.toml:27: criterion text must not be empty"
+        );
         let broken = GOOD.replace("validity_months = 36", "validity_months = 0");
         assert!(only_error(&broken).starts_with("standards/test-mark-1.0.toml:5: validity_months"));
     }
@@ -512,7 +541,10 @@ mandatory = false
         new.version = "1.10".into();
         let library = StandardsLibrary::new(vec![new, old]);
         assert_eq!(library.current().len(), 1);
-        assert_eq!(library.current_version("test-mark").map(|f| f.version.as_str()), Some("1.10"));
+        assert_eq!(
+            library.current_version("test-mark").map(|f| f.version.as_str()),
+            Some("1.10")
+        );
         assert_eq!(library.versions("test-mark").len(), 2);
     }
 
@@ -520,7 +552,10 @@ mandatory = false
     fn the_shipped_standards_load() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards");
         let library = load_dir(&dir).unwrap_or_else(|errors| {
-            panic!("{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+            )
         });
         let daha = library.current_version("daha").expect("DAHA ships");
         let titles: Vec<_> = daha.areas.iter().map(|a| a.title.as_str()).collect();

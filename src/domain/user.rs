@@ -116,6 +116,9 @@ mod tests {
         assert_eq!(NewUser::try_from(&form).expect_err("short").0[0].field, "password");
         let mut form = input();
         form.password_confirm = "something else entirely".into();
-        assert_eq!(NewUser::try_from(&form).expect_err("mismatch").0[0].field, "password_confirm");
+        assert_eq!(
+            NewUser::try_from(&form).expect_err("mismatch").0[0].field,
+            "password_confirm"
+        );
     }
 }

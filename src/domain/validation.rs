@@ -35,18 +35,15 @@ impl FieldErrors {
 }
 
 /// Trims; an empty result is reported against `field`.
-pub fn required(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    value: &str,
-    what: &str,
-    max_len: usize,
-) -> String {
+pub fn required(errors: &mut FieldErrors, field: &'static str, value: &str, what: &str, max_len: usize) -> String {
     let value = value.trim();
     if value.is_empty() {
         errors.add(field, format!("Enter {what}"));
     } else if value.chars().count() > max_len {
-        errors.add(field, format!("{} must be {max_len} characters or fewer", capitalise(what)));
+        errors.add(
+            field,
+            format!("{} must be {max_len} characters or fewer", capitalise(what)),
+        );
     }
     value.to_string()
 }
@@ -54,7 +51,10 @@ pub fn required(
 pub fn optional(errors: &mut FieldErrors, field: &'static str, value: &str, what: &str, max_len: usize) -> String {
     let value = value.trim();
     if value.chars().count() > max_len {
-        errors.add(field, format!("{} must be {max_len} characters or fewer", capitalise(what)));
+        errors.add(
+            field,
+            format!("{} must be {max_len} characters or fewer", capitalise(what)),
+        );
     }
     value.to_string()
 }

@@ -46,7 +46,10 @@ async fn change_password(
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
     let form = form.0;
     let mut errors = FieldErrors::default();
-    let stored = users::find(db, user.user.id).await?.ok_or(AppError::NotFound)?.password_hash;
+    let stored = users::find(db, user.user.id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .password_hash;
     let current = form.current_password;
     let current_ok = rocket::tokio::task::spawn_blocking(move || verify_password(&current, &stored))
         .await
@@ -56,7 +59,11 @@ async fn change_password(
     }
     check_password(&mut errors, &form.password, &form.password_confirm);
     if !errors.is_empty() {
-        return Ok(Err(page.render_errors("account/show", &errors, account_context(db, user).await?)));
+        return Ok(Err(page.render_errors(
+            "account/show",
+            &errors,
+            account_context(db, user).await?,
+        )));
     }
     let password = form.password;
     let hash = rocket::tokio::task::spawn_blocking(move || hash_password(&password))
@@ -163,5 +170,8 @@ async fn revoke_token(
     )
     .await?;
     tx.commit().await?;
-    Ok(Flash::success(Redirect::to("/account"), "The token has been revoked and can no longer be used."))
+    Ok(Flash::success(
+        Redirect::to("/account"),
+        "The token has been revoked and can no longer be used.",
+    ))
 }

@@ -25,5 +25,8 @@ async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template
             row
         })
         .collect();
-    Ok(page.render("audit/list", json!({"title": "Audit log", "section": "audit", "entries": entries})))
+    Ok(page.render(
+        "audit/list",
+        json!({"title": "Audit log", "section": "audit", "entries": entries}),
+    ))
 }

@@ -60,7 +60,10 @@ pub fn cached_user<'r>(req: &'r Request<'_>) -> Option<&'r CurrentUser> {
 pub fn login_redirect_target(req: &Request<'_>) -> String {
     let path = req.uri().to_string();
     if req.method() == rocket::http::Method::Get && path != "/" && safe_next(&path) {
-        format!("/login?next={}", url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>())
+        format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+        )
     } else {
         "/login".into()
     }
@@ -145,7 +148,10 @@ async fn login_page(page: Page<'_>, db: &Db, next: Option<String>) -> AppResult<
     if page.user.is_some() {
         return Ok(Err(Redirect::to("/")));
     }
-    Ok(Ok(page.render("auth/login", json!({"title": "Sign in", "next": next.filter(|n| safe_next(n))}))))
+    Ok(Ok(page.render(
+        "auth/login",
+        json!({"title": "Sign in", "next": next.filter(|n| safe_next(n))}),
+    )))
 }
 
 fn login_policy(state: &AppState) -> LoginPolicy {
@@ -178,14 +184,20 @@ async fn login(
         (status, page.render("auth/login", context))
     };
     if email.is_empty() || form.password.is_empty() {
-        return Ok(Err(show_error(Status::UnprocessableEntity, "Enter your email address and password".into())));
+        return Ok(Err(show_error(
+            Status::UnprocessableEntity,
+            "Enter your email address and password".into(),
+        )));
     }
 
     let policy = login_policy(state);
     let now = state.clock.now();
     let record = throttle::get(db, &email).await?;
     let failures = record.as_ref().map(|r| r.failures).unwrap_or(0);
-    let locked_until = record.as_ref().and_then(|r| r.locked_until.as_deref()).and_then(from_db);
+    let locked_until = record
+        .as_ref()
+        .and_then(|r| r.locked_until.as_deref())
+        .and_then(from_db);
     match policy.gate(failures, locked_until, now) {
         Gate::Locked { until } => {
             let message = format!(
@@ -303,7 +315,14 @@ async fn setup(
             return Ok(Err(page.render_errors("auth/setup", &errors, context)));
         }
     };
-    let user_id = create_user(db, state, &new_user, &audit::Actor::command_line("first-run set-up"), true).await?;
+    let user_id = create_user(
+        db,
+        state,
+        &new_user,
+        &audit::Actor::command_line("first-run set-up"),
+        true,
+    )
+    .await?;
     let Some(user_id) = user_id else {
         return Err(AppError::NotFound);
     };
@@ -334,7 +353,10 @@ pub async fn create_user(
         return Ok(None);
     }
     if users::email_taken(&mut tx, &user.email).await? {
-        return Err(AppError::BadRequest(format!("There is already a user with the email {}", user.email)));
+        return Err(AppError::BadRequest(format!(
+            "There is already a user with the email {}",
+            user.email
+        )));
     }
     let id = users::insert(&mut tx, user, &hash, &now).await?;
     audit::record(

@@ -48,19 +48,28 @@ fn list(_user: &CurrentUser, page: Page<'_>, state: &State<AppState>) -> Templat
             value
         })
         .collect();
-    page.render("frameworks/list", json!({"title": "Standards", "section": "frameworks", "frameworks": frameworks}))
+    page.render(
+        "frameworks/list",
+        json!({"title": "Standards", "section": "frameworks", "frameworks": frameworks}),
+    )
 }
 
 #[get("/frameworks/<id>")]
 fn current(_user: &CurrentUser, id: &str, state: &State<AppState>) -> AppResult<Redirect> {
     let framework = state.standards.current_version(id).ok_or(AppError::NotFound)?;
-    Ok(Redirect::to(format!("/frameworks/{}/{}", framework.id, framework.version)))
+    Ok(Redirect::to(format!(
+        "/frameworks/{}/{}",
+        framework.id, framework.version
+    )))
 }
 
 #[get("/frameworks/<id>/<version>")]
 fn show(_user: &CurrentUser, id: &str, version: &str, page: Page<'_>, state: &State<AppState>) -> AppResult<Template> {
     let framework = state.standards.get(id, version).ok_or(AppError::NotFound)?;
-    let is_current = state.standards.current_version(id).is_some_and(|c| c.version == framework.version);
+    let is_current = state
+        .standards
+        .current_version(id)
+        .is_some_and(|c| c.version == framework.version);
     let areas: Vec<Value> = framework
         .areas
         .iter()

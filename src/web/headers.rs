@@ -27,13 +27,19 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
-        res.set_header(Header::new("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"));
+        res.set_header(Header::new(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ));
         let path = req.uri().path();
         if !path.starts_with("/static/") {
             // Pages can show confidential casework: never keep them in a shared cache.
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
-        let secure = req.rocket().state::<AppState>().is_some_and(|s| s.config.secure_cookies);
+        let secure = req
+            .rocket()
+            .state::<AppState>()
+            .is_some_and(|s| s.config.secure_cookies);
         if secure {
             res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
         }

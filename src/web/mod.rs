@@ -149,7 +149,11 @@ impl<'r> FromRequest<'r> for Page<'r> {
             Some(user) => user.csrf_token.clone(),
             None => csrf::anonymous_token(req.cookies(), req.rocket().state::<AppState>()),
         };
-        Outcome::Success(Page { user, flash, csrf_token })
+        Outcome::Success(Page {
+            user,
+            flash,
+            csrf_token,
+        })
     }
 }
 
@@ -161,7 +165,12 @@ impl Page<'_> {
                 map.insert("flash".into(), json!({"kind": kind, "message": message}));
             }
             // Templates may look these up unconditionally.
-            for (key, empty) in [("values", json!({})), ("field_errors", json!({})), ("errors", json!([])), ("section", json!(""))] {
+            for (key, empty) in [
+                ("values", json!({})),
+                ("field_errors", json!({})),
+                ("errors", json!([])),
+                ("section", json!("")),
+            ] {
                 map.entry(key).or_insert(empty);
             }
         }
@@ -169,7 +178,12 @@ impl Page<'_> {
     }
 
     /// Re-shows a form with its errors: the summary at the top links to each field.
-    pub fn render_errors(&self, template: &'static str, errors: &FieldErrors, mut context: Value) -> (Status, Template) {
+    pub fn render_errors(
+        &self,
+        template: &'static str,
+        errors: &FieldErrors,
+        mut context: Value,
+    ) -> (Status, Template) {
         if let Value::Object(map) = &mut context {
             map.insert("errors".into(), json!(errors.0));
             let by_field: Map<String, Value> = errors

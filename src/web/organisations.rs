@@ -149,9 +149,15 @@ async fn create(
     };
     let now = state.now_db();
     let mut tx = db.begin().await?;
-    if organisations::find_by_name(&mut tx, &details.name_key()).await?.is_some() {
+    if organisations::find_by_name(&mut tx, &details.name_key())
+        .await?
+        .is_some()
+    {
         let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add("name", format!("There is already an organisation called {}", details.name));
+        errors.add(
+            "name",
+            format!("There is already an organisation called {}", details.name),
+        );
         return Ok(Err(page.render_errors("organisations/form", &errors, context)));
     }
     let id = organisations::insert(&mut tx, &details, &now).await?;
@@ -240,9 +246,15 @@ async fn update(
     };
     let now = state.now_db();
     let mut tx = db.begin().await?;
-    if organisations::find_by_name(&mut tx, &details.name_key()).await?.is_some_and(|other| other != id) {
+    if organisations::find_by_name(&mut tx, &details.name_key())
+        .await?
+        .is_some_and(|other| other != id)
+    {
         let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add("name", format!("There is already an organisation called {}", details.name));
+        errors.add(
+            "name",
+            format!("There is already an organisation called {}", details.name),
+        );
         return Ok(Err(page.render_errors("organisations/form", &errors, context)));
     }
     organisations::update(&mut tx, id, &details, &now).await?;

@@ -42,12 +42,20 @@ async fn editable_org(db: &Db, user: &CurrentUser, organisation_id: i64) -> AppR
     if !actor.can_view_organisation(organisation_id) {
         return Err(AppError::NotFound);
     }
-    let org = organisations::find(db, organisation_id).await?.ok_or(AppError::NotFound)?;
+    let org = organisations::find(db, organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     user.require(|a| a.can_edit_people_of(organisation_id))?;
     Ok(org.name)
 }
 
-fn form_context(org_id: i64, org_name: &str, title: &str, action: String, values: serde_json::Value) -> serde_json::Value {
+fn form_context(
+    org_id: i64,
+    org_name: &str,
+    title: &str,
+    action: String,
+    values: serde_json::Value,
+) -> serde_json::Value {
     json!({"title": title, "section": "organisations", "organisation_id": org_id,
         "organisation_name": org_name, "action": action, "values": values})
 }
@@ -57,7 +65,13 @@ async fn new_page(org_id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> A
     let org_name = editable_org(db, user, org_id).await?;
     Ok(page.render(
         "people/form",
-        form_context(org_id, &org_name, "Add a person", format!("/organisations/{org_id}/people"), json!({})),
+        form_context(
+            org_id,
+            &org_name,
+            "Add a person",
+            format!("/organisations/{org_id}/people"),
+            json!({}),
+        ),
     ))
 }
 
@@ -76,7 +90,13 @@ async fn create(
         Ok(person) => person,
         Err(errors) => {
             let values = json!({"full_name": input.full_name, "email": input.email, "job_title": input.job_title});
-            let context = form_context(org_id, &org_name, "Add a person", format!("/organisations/{org_id}/people"), values);
+            let context = form_context(
+                org_id,
+                &org_name,
+                "Add a person",
+                format!("/organisations/{org_id}/people"),
+                values,
+            );
             return Ok(Err(page.render_errors("people/form", &errors, context)));
         }
     };
@@ -116,7 +136,13 @@ async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppR
     let title = format!("Edit {}", person.full_name);
     Ok(page.render(
         "people/form",
-        form_context(person.organisation_id, &org_name, &title, format!("/people/{id}/edit"), json!(person)),
+        form_context(
+            person.organisation_id,
+            &org_name,
+            &title,
+            format!("/people/{id}/edit"),
+            json!(person),
+        ),
     ))
 }
 

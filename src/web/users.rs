@@ -50,7 +50,10 @@ async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template
             row
         })
         .collect();
-    Ok(page.render("users/list", json!({"title": "Users", "section": "users", "users": rows})))
+    Ok(page.render(
+        "users/list",
+        json!({"title": "Users", "section": "users", "users": rows}),
+    ))
 }
 
 #[derive(FromForm)]
@@ -103,7 +106,10 @@ async fn create(
             }
         }
         if users::find_by_email(db, &valid.email).await?.is_some() {
-            errors.add("email", format!("There is already a user with the email {}", valid.email));
+            errors.add(
+                "email",
+                format!("There is already a user with the email {}", valid.email),
+            );
         }
         if !errors.is_empty() {
             new_user = Err(errors);
@@ -116,7 +122,11 @@ async fn create(
     create_user(db, state, &new_user, &user.audit_actor(), false).await?;
     Ok(Ok(Flash::success(
         Redirect::to("/users"),
-        format!("{} can now sign in as {}.", new_user.name, new_user.role.label().to_lowercase()),
+        format!(
+            "{} can now sign in as {}.",
+            new_user.name,
+            new_user.role.label().to_lowercase()
+        ),
     )))
 }
 
@@ -173,7 +183,10 @@ async fn change_role(
         }
     }
     if errors.is_empty() && role != Role::ProgrammeLead && would_remove_last_lead(db, &account).await? {
-        errors.add("role", "This is the only active programme lead. Make someone else programme lead first.");
+        errors.add(
+            "role",
+            "This is the only active programme lead. Make someone else programme lead first.",
+        );
     }
     if !errors.is_empty() {
         let mut row = json!(account);

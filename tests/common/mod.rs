@@ -35,9 +35,20 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
         Ok(admin_url) if !admin_url.is_empty() => {
             use sqlx::Executor;
             sqlx::any::install_default_drivers();
-            let name = format!("qmtrack_test_{}", qmtrack::security::random_token().to_lowercase().replace(['-', '_'], "")[..16].to_string());
-            let admin = sqlx::AnyPool::connect(&admin_url).await.expect("connect to the test PostgreSQL server");
-            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+            let suffix: String = qmtrack::security::random_token()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(16)
+                .collect::<String>()
+                .to_lowercase();
+            let name = format!("qmtrack_test_{suffix}");
+            let admin = sqlx::AnyPool::connect(&admin_url)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
             admin.close().await;
             let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
             url.set_path(&format!("/{name}"));
@@ -71,10 +82,21 @@ impl TestApp {
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
-        let clock = Clock::manual(chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").expect("date").into());
+        let clock = Clock::manual(
+            chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+                .expect("date")
+                .into(),
+        );
         let figment = Figment::from(rocket::Config::figment())
             .merge(("port", 0))
-            .merge(("log_level", if std::env::var("QMTRACK_TEST_LOG").is_ok() { "normal" } else { "off" }))
+            .merge((
+                "log_level",
+                if std::env::var("QMTRACK_TEST_LOG").is_ok() {
+                    "normal"
+                } else {
+                    "off"
+                },
+            ))
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.grace", 0))
             .merge(("shutdown.mercy", 0))
@@ -131,7 +153,12 @@ impl TestApp {
             .submit(
                 "/setup",
                 "/setup",
-                &[("name", "Alex Morgan"), ("email", "lead@council.example"), ("password", PASSWORD), ("password_confirm", PASSWORD)],
+                &[
+                    ("name", "Alex Morgan"),
+                    ("email", "lead@council.example"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "set-up should succeed");
@@ -145,10 +172,22 @@ impl TestApp {
             .submit(
                 "/users/new",
                 "/users",
-                &[("name", email), ("email", email), ("role", role), ("organisation_id", &org), ("password", PASSWORD), ("password_confirm", PASSWORD)],
+                &[
+                    ("name", email),
+                    ("email", email),
+                    ("role", role),
+                    ("organisation_id", &org),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "adding {email} should succeed: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "adding {email} should succeed: {}",
+            res.text().await.unwrap_or_default()
+        );
         let browser = self.browser();
         let res = browser.login(email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} should be able to sign in");
@@ -162,19 +201,32 @@ impl TestApp {
                 "/organisations/new",
                 "/organisations",
                 &[
-                    ("name", name), ("org_type", org_type), ("locality", "East Vale"), ("address", "1 High Street"),
-                    ("contact_name", "Jo Bloggs"), ("contact_email", "jo@example.org"), ("contact_phone", ""),
-                    ("da_lead_name", "Sam Lead"), ("da_lead_email", ""),
+                    ("name", name),
+                    ("org_type", org_type),
+                    ("locality", "East Vale"),
+                    ("address", "1 High Street"),
+                    ("contact_name", "Jo Bloggs"),
+                    ("contact_email", "jo@example.org"),
+                    ("contact_phone", ""),
+                    ("da_lead_name", "Sam Lead"),
+                    ("da_lead_email", ""),
                 ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        location(&res).trim_start_matches("/organisations/").parse().expect("new organisation's id")
+        location(&res)
+            .trim_start_matches("/organisations/")
+            .parse()
+            .expect("new organisation's id")
     }
 }
 
 pub fn location(res: &Response) -> String {
-    res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    res.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[derive(Clone)]
@@ -185,7 +237,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
@@ -195,7 +251,12 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// The CSRF token a page's forms carry.
@@ -214,7 +275,8 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+        self.submit("/login", "/login", &[("email", email), ("password", password)])
+            .await
     }
 }
 
@@ -230,7 +292,14 @@ pub fn texts(body: &str, selector: &str) -> Vec<String> {
     let doc = Html::parse_document(body);
     let selector = Selector::parse(selector).expect("selector");
     doc.select(&selector)
-        .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|e| {
+            e.text()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -249,7 +318,11 @@ pub fn field_errors(body: &str) -> HashMap<String, String> {
     doc.select(&selector)
         .map(|a| {
             (
-                a.value().attr("href").unwrap_or_default().trim_start_matches('#').to_string(),
+                a.value()
+                    .attr("href")
+                    .unwrap_or_default()
+                    .trim_start_matches('#')
+                    .to_string(),
                 a.text().collect::<String>(),
             )
         })
