@@ -52,18 +52,28 @@ trap stop_postgres EXIT
 # Build once; both runs reuse it.
 cargo test --no-run --quiet
 
+LOG=$(mktemp /tmp/qmtrack-tests.XXXXXX)
+run_suite() {
+  cargo test --quiet 2>&1 | tee -a "$LOG"
+  return "${PIPESTATUS[0]}"
+}
+
 for backend in $backends; do
   case "$backend" in
     sqlite)
       echo "== Tests on SQLite"
-      env -u QMTRACK_TEST_POSTGRES_URL cargo test --quiet
+      QMTRACK_TEST_POSTGRES_URL= run_suite
       ;;
     postgres)
       start_postgres
       echo "== Tests on PostgreSQL"
-      cargo test --quiet
+      run_suite
       ;;
     *) echo "unknown backend $backend" >&2; exit 2 ;;
   esac
 done
 echo "== All tests passed on: $backends"
+# One closing line for both runs together.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "qmtrack: %d passed, %d failed\n", p, f }' "$LOG"
+rm -f "$LOG"
