@@ -31,6 +31,22 @@ async fn the_lead_adds_users_changes_roles_and_deactivates() {
         field_errors(&res.text().await.expect("body"))["organisation_id"],
         "Select the organisation this person works for"
     );
+    // Nothing chosen for the role (a radio button sends nothing) is an error on the page, not a crash.
+    let res = lead
+        .submit(
+            "/users/new",
+            "/users",
+            &[
+                ("name", "Pat"),
+                ("email", "pat@delta.example"),
+                ("organisation_id", ""),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&res.text().await.expect("body"))["role"], "Select a role");
     let pat = app.user(&lead, "pat@delta.example", "org_member", Some(org)).await;
     let res = lead
         .submit(

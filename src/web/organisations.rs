@@ -22,6 +22,8 @@ pub fn routes() -> Vec<Route> {
 #[derive(FromForm)]
 pub struct OrganisationForm {
     name: String,
+    /// Radio buttons send nothing when none is chosen; the page then says "Select…".
+    #[field(default = String::new())]
     org_type: String,
     locality: String,
     address: String,

@@ -60,6 +60,7 @@ async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template
 pub struct NewUserForm {
     name: String,
     email: String,
+    #[field(default = String::new())]
     role: String,
     organisation_id: String,
     password: String,
@@ -149,6 +150,7 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult
 
 #[derive(FromForm)]
 pub struct RoleForm {
+    #[field(default = String::new())]
     role: String,
     organisation_id: String,
 }
