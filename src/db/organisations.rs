@@ -93,26 +93,37 @@ pub async fn find_by_name(conn: &mut AnyConnection, name_key: &str) -> Result<Op
     Ok(row.map(|(id,)| id))
 }
 
+/// Binds the details as $1..$10 in the column order both writes use.
+fn bind_details<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    org: &'q OrganisationDetails,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&org.name)
+        .bind(org.name_key())
+        .bind(org.org_type.as_str())
+        .bind(&org.locality)
+        .bind(&org.address)
+        .bind(&org.contact_name)
+        .bind(&org.contact_email)
+        .bind(&org.contact_phone)
+        .bind(&org.da_lead_name)
+        .bind(&org.da_lead_email)
+}
+
 pub async fn insert(conn: &mut AnyConnection, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
-             contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+    let row = bind_details(
+        sqlx::query(
+            "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
+                 contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        ),
+        org,
     )
-    .bind(&org.name)
-    .bind(org.name_key())
-    .bind(org.org_type.as_str())
-    .bind(&org.locality)
-    .bind(&org.address)
-    .bind(&org.contact_name)
-    .bind(&org.contact_email)
-    .bind(&org.contact_phone)
-    .bind(&org.da_lead_name)
-    .bind(&org.da_lead_email)
     .bind(now)
     .fetch_exactly_one(conn)
     .await?;
-    Ok(id)
+    sqlx::Row::try_get(&row, "id")
 }
 
 pub async fn update(
@@ -121,22 +132,15 @@ pub async fn update(
     org: &OrganisationDetails,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
-             contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
-             updated_at = $11
-         WHERE id = $12",
+    bind_details(
+        sqlx::query(
+            "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
+                 contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
+                 updated_at = $11
+             WHERE id = $12",
+        ),
+        org,
     )
-    .bind(&org.name)
-    .bind(org.name_key())
-    .bind(org.org_type.as_str())
-    .bind(&org.locality)
-    .bind(&org.address)
-    .bind(&org.contact_name)
-    .bind(&org.contact_email)
-    .bind(&org.contact_phone)
-    .bind(&org.da_lead_name)
-    .bind(&org.da_lead_email)
     .bind(now)
     .bind(id)
     .execute(conn)

@@ -38,15 +38,14 @@ pub struct ActiveSession {
 
 /// The unrevoked session for a token, with its user if still active.
 pub async fn find_by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<ActiveSession>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.expires_at,
-                u.id, u.email, u.name, u.password_hash, u.role, u.organisation_id,
-                o.name AS organisation_name, u.active, u.created_at
+    let row = sqlx::query(&format!(
+        "SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.expires_at, {}
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
-    )
+        super::users::USER_COLUMNS
+    ))
     .bind(token_hash)
     .fetch_first(pool)
     .await?;

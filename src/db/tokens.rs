@@ -46,14 +46,14 @@ pub async fn for_user(pool: &AnyPool, user_id: i64) -> Result<Vec<TokenRow>, sql
 
 /// The active user behind an unrevoked token.
 pub async fn user_for_token(pool: &AnyPool, token_hash: &str) -> Result<Option<(i64, UserRow)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT t.id AS token_id, u.id, u.email, u.name, u.password_hash, u.role, u.organisation_id,
-                o.name AS organisation_name, u.active, u.created_at
+    let row = sqlx::query(&format!(
+        "SELECT t.id AS token_id, {}
          FROM api_tokens t
          JOIN users u ON u.id = t.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
-    )
+        super::users::USER_COLUMNS
+    ))
     .bind(token_hash)
     .fetch_first(pool)
     .await?;

@@ -47,9 +47,14 @@ impl<'r> FromRow<'r, AnyRow> for UserRow {
     }
 }
 
-const SELECT_USER: &str = "SELECT u.id, u.email, u.name, u.password_hash, u.role, u.organisation_id,
-        o.name AS organisation_name, u.active, u.created_at
-    FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id";
+/// The columns [`UserRow`] reads, from `users u LEFT JOIN organisations o`;
+/// sessions and API tokens select them too, to load the user in one query.
+pub const USER_COLUMNS: &str = "u.id, u.email, u.name, u.password_hash, u.role, u.organisation_id,
+        o.name AS organisation_name, u.active, u.created_at";
+
+fn select_user() -> String {
+    format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id")
+}
 
 pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
@@ -59,21 +64,21 @@ pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn find_by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE u.email = $1"))
+    sqlx::query_as(&format!("{} WHERE u.email = $1", select_user()))
         .bind(email.trim().to_lowercase())
         .fetch_first(pool)
         .await
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} WHERE u.id = $1"))
+    sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
         .bind(id)
         .fetch_first(pool)
         .await
 }
 
 pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_USER} ORDER BY u.active DESC, u.name, u.id"))
+    sqlx::query_as(&format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()))
         .fetch_all(pool)
         .await
 }
