@@ -7,6 +7,7 @@
 //! iterations and the process's peak resident memory so far. Later work adds
 //! benchmarks to `main` below.
 
+use calamine::Reader;
 use qmtrack::domain::access::OrgScope;
 use qmtrack::domain::organisation::{OrganisationDetails, OrganisationInput};
 use std::time::{Duration, Instant};
@@ -121,4 +122,135 @@ fn main() {
             std::hint::black_box(found);
         });
     });
+
+    import_benchmarks(&runtime);
+}
+
+/// A sign-in workbook of `rows` rows: 20,000 people in 2,000 organisations
+/// over 50 MARAC and DVA awareness sessions, with a title block above the headings.
+fn large_workbook(rows: usize) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let write = |sheet: &mut rust_xlsxwriter::Worksheet, row: u32, col: u16, text: &str| {
+        sheet.write_string(row, col, text).expect("write");
+    };
+    write(sheet, 0, 0, "Partnership training register");
+    for (col, heading) in ["Name", "Organisation", "Email", "Date", "Course", "Attended"]
+        .iter()
+        .enumerate()
+    {
+        write(sheet, 2, col as u16, heading);
+    }
+    for i in 0..rows {
+        let row = i as u32 + 3;
+        let person = i % 20_000;
+        let session = i / 2_000;
+        write(sheet, row, 0, &format!("Person {person:05}"));
+        write(sheet, row, 1, &format!("Organisation {:04}", person % 2_000));
+        write(
+            sheet,
+            row,
+            2,
+            &format!("person{person:05}@org{:04}.example", person % 2_000),
+        );
+        write(
+            sheet,
+            row,
+            3,
+            &format!("{:02}/{:02}/2025", 1 + session % 28, 1 + session / 28),
+        );
+        write(
+            sheet,
+            row,
+            4,
+            if session % 2 == 0 {
+                "MARAC briefing"
+            } else {
+                "DVA awareness"
+            },
+        );
+        write(sheet, row, 5, if i % 10 == 0 { "N" } else { "Y" });
+    }
+    book.save_to_buffer().expect("workbook")
+}
+
+/// SPEC §6: importing a 100,000-row workbook (parse, validate, match, commit)
+/// within 4× of calamine parsing the same file, measured side by side.
+fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
+    if !selected("import") {
+        return;
+    }
+    let rows: usize = std::env::var("QMTRACK_BENCH_IMPORT_ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100_000);
+    let bytes = std::sync::Arc::new(large_workbook(rows));
+    println!("import workbook: {rows} rows, {} bytes", bytes.len());
+    let programmes = std::sync::Arc::new(
+        qmtrack::domain::programmes::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("standards/training"),
+        )
+        .expect("programmes"),
+    );
+    let mut calamine_runs = Vec::new();
+    let mut import_runs = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.as_slice())).expect("open");
+        let name = book.sheet_names()[0].clone();
+        let range = book.worksheet_range(&name).expect("range");
+        std::hint::black_box(range.height());
+        calamine_runs.push(start.elapsed());
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let elapsed = runtime.block_on(async {
+            let url = format!("sqlite://{}", dir.path().join("import.sqlite").display());
+            let pool = qmtrack::db::connect(&url, 4).await.expect("connect");
+            qmtrack::db::migrate(&pool).await.expect("migrate");
+            let start = Instant::now();
+            let choices = qmtrack::imports::Choices::default();
+            let preview = qmtrack::imports::preview(
+                &pool,
+                programmes.clone(),
+                bytes.clone(),
+                "register.xlsx",
+                &choices,
+                u64::MAX,
+            )
+            .await
+            .expect("preview");
+            assert_eq!(preview.error_count(), 0, "{:?}", preview.issues().first());
+            let actor = qmtrack::db::audit::Actor::command_line("bench");
+            let id = qmtrack::imports::start(
+                &pool,
+                &actor,
+                "register.xlsx",
+                &preview.sha256,
+                &choices,
+                "2026-01-01T00:00:00Z",
+            )
+            .await
+            .expect("start");
+            let outcome = qmtrack::imports::commit(&pool, id, &preview, "2026-01-01T00:00:00Z", &|_, _| {})
+                .await
+                .expect("commit");
+            assert_eq!(outcome.attendance_created, rows);
+            start.elapsed()
+        });
+        import_runs.push(elapsed);
+    }
+    Report {
+        name: "import: calamine alone parses the workbook",
+        runs: calamine_runs.clone(),
+    }
+    .print();
+    Report {
+        name: "import: parse, validate, match, commit (SQLite)",
+        runs: import_runs.clone(),
+    }
+    .print();
+    calamine_runs.sort();
+    import_runs.sort();
+    let ratio = import_runs[1].as_secs_f64() / calamine_runs[1].as_secs_f64();
+    println!("import: full import / calamine alone (medians) = {ratio:.2} (target: at most 4)");
 }

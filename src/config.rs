@@ -30,6 +30,8 @@ pub struct AppConfig {
     pub login_lockout_minutes: i64,
     /// Added delay per failure past `login_slowdown_after`, capped at 5 s.
     pub login_delay_ms: u64,
+    /// Largest sign-in sheet accepted for import, in bytes.
+    pub import_max_bytes: u64,
 }
 
 impl Default for AppConfig {
@@ -47,6 +49,7 @@ impl Default for AppConfig {
             login_lockout_after: 10,
             login_lockout_minutes: 15,
             login_delay_ms: 500,
+            import_max_bytes: 20 * 1024 * 1024,
         }
     }
 }

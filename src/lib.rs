@@ -22,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod imports;
 pub mod security;
 pub mod web;
 
@@ -41,6 +42,8 @@ use std::sync::Arc;
 pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, AppError> {
     let config = AppConfig::from_figment(&figment)?;
     let standards = domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
+    let programmes =
+        domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
     let figment = figment
         .merge(("databases.qmtrack.url", config.effective_database_url()))
         .merge(("databases.qmtrack.max_connections", config.database_max_connections));
@@ -48,6 +51,8 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         config,
         clock,
         standards: Arc::new(standards),
+        programmes: Arc::new(programmes),
+        import_progress: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())

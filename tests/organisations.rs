@@ -190,7 +190,7 @@ async fn council_staff_read_everything_and_training_leads_add_people() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, body) = trainer.get_text(&format!("/organisations/{org}")).await;
-    let edit_link = texts(&body, "a[href^='/people/']");
+    let edit_link = texts(&body, "a[href^='/people/'][href$='/edit']");
     assert_eq!(edit_link, ["Edit Joanna Wiśniewska"]);
 
     // A person's name is required, and edits keep the organisation.

@@ -1,6 +1,7 @@
 //! The `qmtrack` command line. One module per subcommand.
 
 mod demo;
+mod import;
 mod migrate;
 mod serve;
 mod standards;
@@ -48,6 +49,29 @@ pub enum Command {
     },
     /// Load a realistic demo data set (safe to run again: adds nothing twice)
     Demo,
+    /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
+    ImportAttendance {
+        /// The spreadsheet
+        file: PathBuf,
+        /// The module, for sheets that do not say (e.g. "IRIS clinical session 1")
+        #[arg(long)]
+        module: Option<String>,
+        /// The session date, for sheets that do not say (day/month/year)
+        #[arg(long)]
+        date: Option<String>,
+        /// Only this sheet of a workbook
+        #[arg(long)]
+        sheet: Option<String>,
+        /// The organisation of new people when the sheet does not say
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Check and show what would be imported, but change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the preview or the result as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,6 +147,26 @@ pub async fn run(cli: Cli) -> ExitCode {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,
         Command::Demo => demo::run().await,
+        Command::ImportAttendance {
+            file,
+            module,
+            date,
+            sheet,
+            organisation,
+            dry_run,
+            json,
+        } => {
+            return import::run(import::ImportArgs {
+                file,
+                module,
+                date,
+                sheet,
+                organisation,
+                dry_run,
+                json,
+            })
+            .await;
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,19 @@ use crate::domain::standards::load_dir;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Checks the frameworks in DIR and the training programmes in DIR/training.
 pub fn check(dir: &Path) -> ExitCode {
+    let training = dir.join("training");
+    let programmes = if training.is_dir() {
+        crate::domain::programmes::load_dir(&training)
+    } else {
+        Ok(Default::default())
+    };
+    if let Err(errors) = &programmes {
+        for error in errors {
+            eprintln!("{error}");
+        }
+    }
     match load_dir(dir) {
         Ok(library) => {
             for framework in library.all() {
@@ -19,7 +31,13 @@ pub fn check(dir: &Path) -> ExitCode {
                 );
             }
             println!("{} framework files are valid.", library.all().len());
-            ExitCode::SUCCESS
+            match programmes {
+                Ok(programmes) => {
+                    println!("{} training programme files are valid.", programmes.all().len());
+                    ExitCode::SUCCESS
+                }
+                Err(_) => ExitCode::FAILURE,
+            }
         }
         Err(errors) => {
             for error in &errors {

@@ -83,5 +83,7 @@ pub(crate) fn cli_state(config: AppConfig) -> AppState {
         config,
         clock: Clock::system(),
         standards: Arc::default(),
+        programmes: Arc::default(),
+        import_progress: Arc::default(),
     }
 }

@@ -14,11 +14,13 @@
 //! - sqlx stops reading a statement after the first row; see [`FetchFully`].
 
 pub mod audit;
+pub mod imports;
 pub mod organisations;
 pub mod people;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod training;
 pub mod users;
 
 use rocket::figment::Figment;

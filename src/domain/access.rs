@@ -100,6 +100,16 @@ impl Actor {
         }
     }
 
+    /// Sessions, registers and imports: the people who run training.
+    pub fn can_manage_training(&self) -> bool {
+        matches!(self.role, Role::ProgrammeLead | Role::TrainingLead)
+    }
+
+    /// Training records across organisations (assessors read them too).
+    pub fn can_view_all_training(&self) -> bool {
+        !matches!(self.role, Role::OrgMember)
+    }
+
     /// Training leads add people as they take registers, so they may too.
     pub fn can_edit_people_of(&self, organisation_id: i64) -> bool {
         match self.role {

@@ -1,9 +1,12 @@
 //! Plain Rust: the rules of the product, with no web or database types.
 
 pub mod access;
+pub mod completion;
+pub mod import;
 pub mod login;
 pub mod organisation;
 pub mod person;
+pub mod programmes;
 pub mod standards;
 pub mod user;
 pub mod validation;

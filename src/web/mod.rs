@@ -11,8 +11,10 @@ pub mod frameworks;
 pub mod headers;
 pub mod health;
 pub mod home;
+pub mod imports;
 pub mod organisations;
 pub mod people;
+pub mod training;
 pub mod users;
 
 use crate::config::AppConfig;
@@ -33,6 +35,9 @@ pub struct AppState {
     pub config: AppConfig,
     pub clock: Clock,
     pub standards: Arc<StandardsLibrary>,
+    pub programmes: Arc<crate::domain::programmes::ProgrammeLibrary>,
+    /// Imports being committed in the background: id → (rows done, rows in all).
+    pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
 }
 
 impl AppState {
@@ -50,8 +55,10 @@ pub fn routes() -> Vec<Route> {
         frameworks::routes(),
         health::routes(),
         home::routes(),
+        imports::routes(),
         organisations::routes(),
         people::routes(),
+        training::routes(),
         users::routes(),
     ]
     .concat()
@@ -86,6 +93,10 @@ fn nav(user: &CurrentUser) -> Vec<Value> {
         _ => items.push(json!({"href": "/organisations", "label": "Organisations", "section": "organisations"})),
     }
     items.push(json!({"href": "/frameworks", "label": "Standards", "section": "frameworks"}));
+    if user.actor().can_view_all_training() {
+        items.push(json!({"href": "/training", "label": "Training", "section": "training"}));
+    }
+    items.push(json!({"href": "/training/ambassadors", "label": "Ambassadors", "section": "ambassadors"}));
     if user.user.role == Role::ProgrammeLead {
         items.push(json!({"href": "/users", "label": "Users", "section": "users"}));
         items.push(json!({"href": "/audit", "label": "Audit log", "section": "audit"}));

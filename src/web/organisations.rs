@@ -185,7 +185,14 @@ async fn create(
 }
 
 #[get("/organisations/<id>?<q>")]
-async fn show(id: i64, q: Option<String>, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+async fn show(
+    id: i64,
+    q: Option<String>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
     let org = visible(db, user, id).await?;
     let actor = user.actor();
     let q = q.unwrap_or_default();
@@ -213,6 +220,7 @@ async fn show(id: i64, q: Option<String>, user: &CurrentUser, page: Page<'_>, db
             "can_edit": actor.can_edit_organisation(id),
             "can_edit_people": actor.can_edit_people_of(id),
             "can_manage_users": actor.can_manage_users(),
+            "training": super::training::organisation_summary(db, state, id).await?,
         }),
     ))
 }

@@ -303,6 +303,20 @@ pub fn texts(body: &str, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// All the text a person would read on the page, entities decoded.
+pub fn page_text(body: &str) -> String {
+    texts(body, "body").join(" ")
+}
+
+/// The values of `attribute` on the elements matching `selector`, decoded.
+pub fn attrs(body: &str, selector: &str, attribute: &str) -> Vec<String> {
+    let doc = Html::parse_document(body);
+    let selector = Selector::parse(selector).expect("selector");
+    doc.select(&selector)
+        .filter_map(|e| e.value().attr(attribute).map(str::to_string))
+        .collect()
+}
+
 pub fn error_summary(body: &str) -> Vec<String> {
     texts(body, ".qm-error-summary__list a")
 }

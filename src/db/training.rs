@@ -1,0 +1,358 @@
+//! Training sessions, cohorts and attendance.
+
+use super::FetchFully;
+use crate::domain::import::ModuleRef;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+use std::collections::HashMap;
+
+pub async fn find_or_create_cohort(
+    conn: &mut AnyConnection,
+    programme_id: &str,
+    name: &str,
+    now: &str,
+) -> Result<(i64, bool), sqlx::Error> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
+        .bind(programme_id)
+        .bind(name)
+        .fetch_first(&mut *conn)
+        .await?;
+    if let Some((id,)) = found {
+        return Ok((id, false));
+    }
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(programme_id)
+            .bind(name)
+            .bind(now)
+            .fetch_exactly_one(conn)
+            .await?;
+    Ok((id, true))
+}
+
+pub async fn find_or_create_session(
+    conn: &mut AnyConnection,
+    module: &ModuleRef,
+    date: chrono::NaiveDate,
+    cohort_id: i64,
+    now: &str,
+) -> Result<(i64, bool), sqlx::Error> {
+    let date = date.format("%Y-%m-%d").to_string();
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM training_sessions WHERE programme_id = $1 AND module_id = $2 AND session_date = $3 AND cohort_id = $4",
+    )
+    .bind(&module.programme_id)
+    .bind(&module.module_id)
+    .bind(&date)
+    .bind(cohort_id)
+    .fetch_first(&mut *conn)
+    .await?;
+    if let Some((id,)) = found {
+        return Ok((id, false));
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, cohort_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&module.programme_id)
+    .bind(&module.programme_version)
+    .bind(&module.module_id)
+    .bind(&date)
+    .bind(cohort_id)
+    .bind(now)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok((id, true))
+}
+
+/// (session, person) → (attendance id, status, import id) for these sessions.
+pub async fn attendance_for_sessions(
+    conn: &mut AnyConnection,
+    session_ids: &[i64],
+) -> Result<HashMap<(i64, i64), (i64, String, i64)>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in session_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, session_id, person_id, status, import_id FROM attendance WHERE session_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String, i64)>(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for (id, session, person, status, import) in query.fetch_all(&mut *conn).await? {
+            found.insert((session, person), (id, status, import));
+        }
+    }
+    Ok(found)
+}
+
+/// Inserts many attendance rows in one statement; returns how many.
+pub async fn insert_attendance_batch(
+    conn: &mut AnyConnection,
+    rows: &[(i64, i64, &str)],
+    import_id: i64,
+    now: &str,
+) -> Result<usize, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // import_id and recorded_at are shared: $1 and $2; each row adds three.
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| format!("(${}, ${}, ${}, $1, $2)", 3 + i * 3, 4 + i * 3, 5 + i * 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO attendance (session_id, person_id, status, import_id, recorded_at) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(import_id).bind(now);
+    for (session, person, status) in rows {
+        query = query.bind(*session).bind(*person).bind(*status);
+    }
+    query.execute(conn).await?;
+    Ok(rows.len())
+}
+
+pub async fn set_attendance_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    import_id: i64,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE attendance SET status = $1, import_id = $2, recorded_at = $3 WHERE id = $4")
+        .bind(status)
+        .bind(import_id)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct SessionRow {
+    pub id: i64,
+    pub programme_id: String,
+    pub programme_version: String,
+    pub module_id: String,
+    pub session_date: String,
+    pub start_time: String,
+    pub venue: String,
+    pub online: i64,
+    pub trainer: String,
+    pub capacity: i64,
+    pub cohort_id: i64,
+    pub cohort_name: String,
+    pub attended: i64,
+    pub marked: i64,
+}
+
+const SESSION_SELECT: &str =
+    "SELECT s.id, s.programme_id, s.programme_version, s.module_id, s.session_date, s.start_time,
+        s.venue, s.online, s.trainer, s.capacity, s.cohort_id, COALESCE(c.name, '') AS cohort_name,
+        (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id AND a.status = 'attended') AS attended,
+        (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id) AS marked
+    FROM training_sessions s LEFT JOIN cohorts c ON c.id = s.cohort_id";
+
+/// Sessions, newest first; `programme_id` empty for all.
+pub async fn sessions(pool: &AnyPool, programme_id: &str, limit: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2"
+    ))
+    .bind(programme_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn session(pool: &AnyPool, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_first(pool)
+        .await
+}
+
+pub async fn cohort_sessions(pool: &AnyPool, cohort_id: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SESSION_SELECT} WHERE s.cohort_id = $1 ORDER BY s.session_date, s.id"
+    ))
+    .bind(cohort_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub struct NewSession<'a> {
+    pub module: &'a ModuleRef,
+    pub date: chrono::NaiveDate,
+    pub start_time: &'a str,
+    pub venue: &'a str,
+    pub online: bool,
+    pub trainer: &'a str,
+    pub capacity: i64,
+    pub cohort_id: i64,
+}
+
+pub async fn create_session(conn: &mut AnyConnection, session: &NewSession<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
+             online, trainer, capacity, cohort_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(&session.module.programme_id)
+    .bind(&session.module.programme_version)
+    .bind(&session.module.module_id)
+    .bind(session.date.format("%Y-%m-%d").to_string())
+    .bind(session.start_time)
+    .bind(session.venue)
+    .bind(i64::from(session.online))
+    .bind(session.trainer)
+    .bind(session.capacity)
+    .bind(session.cohort_id)
+    .bind(now)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct RegisterRow {
+    pub attendance_id: i64,
+    pub session_id: i64,
+    pub person_id: i64,
+    pub full_name: String,
+    pub email: String,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub status: String,
+}
+
+const REGISTER_SELECT: &str = "SELECT a.id AS attendance_id, a.session_id, a.person_id, p.full_name, p.email,
+        p.organisation_id, o.name AS organisation_name, a.status
+    FROM attendance a JOIN people p ON p.id = a.person_id JOIN organisations o ON o.id = p.organisation_id";
+
+pub async fn register(pool: &AnyPool, session_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{REGISTER_SELECT} WHERE a.session_id = $1 ORDER BY p.full_name, p.id"
+    ))
+    .bind(session_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn cohort_register(pool: &AnyPool, cohort_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{REGISTER_SELECT} JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $1 ORDER BY p.full_name, p.id"
+    ))
+    .bind(cohort_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Marks one person on one session's register, adding them if need be.
+/// Returns the previous status, if there was one.
+pub async fn mark(
+    conn: &mut AnyConnection,
+    session_id: i64,
+    person_id: i64,
+    status: &str,
+    now: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let found: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
+            .bind(session_id)
+            .bind(person_id)
+            .fetch_first(&mut *conn)
+            .await?;
+    match found {
+        Some((_, old)) if old == status => Ok(Some(old)),
+        Some((id, old)) => {
+            set_attendance_status(conn, id, status, 0, now).await?;
+            Ok(Some(old))
+        }
+        None => {
+            insert_attendance_batch(conn, &[(session_id, person_id, status)], 0, now).await?;
+            Ok(None)
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct CohortRow {
+    pub id: i64,
+    pub programme_id: String,
+    pub name: String,
+    pub people: i64,
+    pub sessions: i64,
+}
+
+pub async fn cohorts(pool: &AnyPool, programme_id: &str) -> Result<Vec<CohortRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.programme_id, c.name,
+            (SELECT COUNT(DISTINCT a.person_id) FROM attendance a JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id) AS people,
+            (SELECT COUNT(*) FROM training_sessions s WHERE s.cohort_id = c.id) AS sessions
+         FROM cohorts c WHERE ($1 = '' OR c.programme_id = $1) ORDER BY c.programme_id, c.name",
+    )
+    .bind(programme_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn cohort(pool: &AnyPool, id: i64) -> Result<Option<CohortRow>, sqlx::Error> {
+    sqlx::query_as("SELECT c.id, c.programme_id, c.name, 0 AS people, 0 AS sessions FROM cohorts c WHERE c.id = $1")
+        .bind(id)
+        .fetch_first(pool)
+        .await
+}
+
+/// Attendance with who it belongs to, for completion views.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct PersonFactRow {
+    pub person_id: i64,
+    pub full_name: String,
+    pub email: String,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub programme_id: String,
+    pub module_id: String,
+    pub session_date: String,
+    pub status: String,
+}
+
+/// `organisation_id` 0 for every organisation.
+pub async fn programme_facts(
+    pool: &AnyPool,
+    programme_id: &str,
+    organisation_id: i64,
+) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
+                s.programme_id, s.module_id, s.session_date, a.status
+         FROM attendance a
+         JOIN training_sessions s ON s.id = a.session_id
+         JOIN people p ON p.id = a.person_id
+         JOIN organisations o ON o.id = p.organisation_id
+         WHERE ($1 = '' OR s.programme_id = $1) AND ($2 = 0 OR p.organisation_id = $2)
+         ORDER BY o.name, p.full_name, p.id, s.session_date",
+    )
+    .bind(programme_id)
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
+                s.programme_id, s.module_id, s.session_date, a.status
+         FROM attendance a
+         JOIN training_sessions s ON s.id = a.session_id
+         JOIN people p ON p.id = a.person_id
+         JOIN organisations o ON o.id = p.organisation_id
+         WHERE a.person_id = $1 ORDER BY s.session_date",
+    )
+    .bind(person_id)
+    .fetch_all(pool)
+    .await
+}

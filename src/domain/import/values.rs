@@ -1,0 +1,292 @@
+//! Reading the values people type into sign-in sheets: dates, attendance
+//! marks and names.
+
+use super::Cell;
+use crate::domain::completion::AttendanceStatus;
+use chrono::{Datelike, NaiveDate};
+
+/// Lower-case, `&` as "and", punctuation as spaces, single spaces: for
+/// comparing headers, names and titles however they were typed.
+pub fn normalise(text: &str) -> String {
+    let text = text.to_lowercase().replace('&', " and ");
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A date from a date cell, an Excel serial number, or UK-style text
+/// (03/03/2025, 3/3/25, 3 March 2025, 2025-03-03). Day first, as in the UK.
+pub fn parse_date(cell: &Cell) -> Option<NaiveDate> {
+    match cell {
+        Cell::Date(date) => Some(*date),
+        // Serial numbers between 1990 and 2100 are dates stored without a date format.
+        Cell::Number(n) if (32874.0..73051.0).contains(n) => {
+            NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|epoch| epoch.checked_add_days(chrono::Days::new(*n as u64)))
+        }
+        Cell::Text(text) => parse_date_text(text),
+        _ => None,
+    }
+}
+
+pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
+    let text = text.trim().trim_start_matches("Date:").trim();
+    for format in [
+        "%d/%m/%Y",
+        "%d-%m-%Y",
+        "%d.%m.%Y",
+        "%Y-%m-%d",
+        "%d %B %Y",
+        "%d %b %Y",
+        "%A %d %B %Y",
+        "%a %d %b %Y",
+    ] {
+        if let Ok(date) = NaiveDate::parse_from_str(text, format) {
+            return Some(date);
+        }
+    }
+    // Two-digit years: 03/03/25 is 2025.
+    for format in ["%d/%m/%y", "%d-%m-%y"] {
+        if let Ok(date) = NaiveDate::parse_from_str(text, format) {
+            if (2000..2100).contains(&date.year()) {
+                return Some(date);
+            }
+        }
+    }
+    // "3rd March 2025"
+    let without_suffix: String = text
+        .split_whitespace()
+        .map(|w| {
+            let lower = w.to_lowercase();
+            for suffix in ["st", "nd", "rd", "th"] {
+                if let Some(number) = lower.strip_suffix(suffix) {
+                    if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+                        return number.to_string();
+                    }
+                }
+            }
+            w.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if without_suffix != text {
+        return parse_date_text(&without_suffix);
+    }
+    None
+}
+
+/// An attendance mark. `None` means the mark could not be understood; an
+/// empty cell is `Some(None)`.
+pub fn parse_status(cell: &Cell) -> Option<Option<AttendanceStatus>> {
+    let text = match cell {
+        Cell::Empty => return Some(None),
+        Cell::Bool(true) => return Some(Some(AttendanceStatus::Attended)),
+        Cell::Bool(false) => return Some(Some(AttendanceStatus::Absent)),
+        Cell::Number(n) if *n == 1.0 => return Some(Some(AttendanceStatus::Attended)),
+        Cell::Number(n) if *n == 0.0 => return Some(Some(AttendanceStatus::Absent)),
+        Cell::Text(text) => text.trim().to_lowercase(),
+        _ => return None,
+    };
+    let status = match text.as_str() {
+        // "x" and single letters are left out on purpose: registers use them for both present and absent.
+        "y" | "yes" | "✓" | "✔" | "☑" | "attended" | "present" | "attend" | "signed" | "true" => {
+            AttendanceStatus::Attended
+        }
+        "n"
+        | "no"
+        | "✗"
+        | "✘"
+        | "absent"
+        | "did not attend"
+        | "dna"
+        | "not attended"
+        | "no show"
+        | "false"
+        | "did not attend (dna)" => AttendanceStatus::Absent,
+        "partial" | "part" | "partly" | "partially attended" | "left early" | "late" | "half" => {
+            AttendanceStatus::Partial
+        }
+        "cancelled" | "canceled" | "cancelled by attendee" | "apologies" | "sent apologies" => {
+            AttendanceStatus::Cancelled
+        }
+        _ => return None,
+    };
+    Some(Some(status))
+}
+
+/// "Nowak, Łukasz" → "Łukasz Nowak"; spaces tidied; accents kept exactly.
+pub fn display_name(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.split_once(',') {
+        Some((surname, first)) if !first.trim().is_empty() && !surname.trim().is_empty() => {
+            format!("{} {}", first.trim(), surname.trim())
+        }
+        _ => text,
+    }
+}
+
+const TITLES: &[&str] = &[
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "prof",
+    "professor",
+    "sister",
+    "nurse",
+    "rev",
+    "di",
+    "ds",
+    "pc",
+    "ps",
+    "sgt",
+];
+
+/// The name without titles, normalised: what two spellings of one person share.
+pub fn name_key(text: &str) -> String {
+    let normal = normalise(&display_name(text));
+    let words: Vec<&str> = normal.split(' ').collect();
+    let start = words.iter().take_while(|w| TITLES.contains(w)).count();
+    words[start.min(words.len())..].join(" ")
+}
+
+/// Accents removed, for spotting "Zoe" and "Zoë" as a possible match.
+pub fn fold_accents(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ā' | 'ą' | 'ă' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' | 'ễ' | 'ế' | 'ệ' => 'e',
+            'í' | 'ì' | 'î' | 'ï' | 'ī' | 'ị' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'ō' | 'ő' | 'ơ' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ư' => 'u',
+            'ç' | 'ć' | 'č' => 'c',
+            'ł' => 'l',
+            'ñ' | 'ń' | 'ň' => 'n',
+            'ś' | 'š' | 'ş' => 's',
+            'ź' | 'ż' | 'ž' => 'z',
+            'ý' | 'ÿ' => 'y',
+            'đ' => 'd',
+            other => other,
+        })
+        .collect()
+}
+
+/// Small edit distance, for near-match suggestions only.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current[j + 1] = (previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Two names that might be one person written differently (not the same key).
+pub fn is_near_match(a: &str, b: &str) -> bool {
+    let (a, b) = (name_key(a), name_key(b));
+    if a == b || a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let (fa, fb) = (fold_accents(&a), fold_accents(&b));
+    fa == fb || edit_distance(&fa, &fb) <= 2 || {
+        // Same surname and the first name of one starts the other's ("Jo" / "Joanna").
+        let (wa, wb): (Vec<&str>, Vec<&str>) = (fa.split(' ').collect(), fb.split(' ').collect());
+        wa.last() == wb.last() && wa.len() > 1 && wb.len() > 1 && (wa[0].starts_with(wb[0]) || wb[0].starts_with(wa[0]))
+    }
+}
+
+/// Spreadsheet column letters: 0 → A, 26 → AA.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push((b'A' + rem as u8) as char);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid")
+    }
+
+    #[test]
+    fn uk_dates_in_every_form() {
+        for text in [
+            "03/03/2025",
+            "3/3/2025",
+            "03/03/25",
+            "2025-03-03",
+            "3 March 2025",
+            "3 Mar 2025",
+            "3rd March 2025",
+            "Date: 03/03/2025",
+        ] {
+            assert_eq!(parse_date(&Cell::Text(text.into())), Some(date(2025, 3, 3)), "{text}");
+        }
+        assert_eq!(parse_date(&Cell::Number(45671.0)), Some(date(2025, 1, 14)));
+        assert_eq!(parse_date(&Cell::Date(date(2025, 6, 2))), Some(date(2025, 6, 2)));
+        assert_eq!(parse_date(&Cell::Text("31/02/2025".into())), None);
+        assert_eq!(parse_date(&Cell::Number(3.0)), None);
+    }
+
+    #[test]
+    fn attendance_marks() {
+        use AttendanceStatus::*;
+        for (text, want) in [
+            ("Y", Attended),
+            ("yes", Attended),
+            ("✓", Attended),
+            ("Attended", Attended),
+            ("N", Absent),
+            ("Did not attend", Absent),
+            ("Absent", Absent),
+            ("Partial", Partial),
+            ("Cancelled", Cancelled),
+        ] {
+            assert_eq!(parse_status(&Cell::Text(text.into())), Some(Some(want)), "{text}");
+        }
+        assert_eq!(parse_status(&Cell::Empty), Some(None));
+        assert_eq!(parse_status(&Cell::Text("maybe".into())), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(display_name("Nowak,  Łukasz"), "Łukasz Nowak");
+        assert_eq!(display_name("  Zoë   O'Brien "), "Zoë O'Brien");
+        assert_eq!(name_key("Dr Łukasz Nowak"), "łukasz nowak");
+        assert_eq!(name_key("Nowak, Łukasz"), "łukasz nowak");
+        assert!(is_near_match("Zoe O'Brien", "Zoë O'Brien"));
+        assert!(is_near_match("Jo Wiśniewska", "Joanna Wiśniewska"));
+        assert!(is_near_match("Hannah Brookes", "Hannah Brooks"));
+        assert!(!is_near_match("Hannah Brooks", "Kwame Mensah"));
+        assert!(
+            !is_near_match("Dr Łukasz Nowak", "Łukasz Nowak"),
+            "same key is an exact match, not a near one"
+        );
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(
+            normalise("Day 1 – Assessment & Planning"),
+            "day 1 assessment and planning"
+        );
+    }
+}

@@ -1,0 +1,808 @@
+//! Training: programmes, sessions and registers, cohorts, and who has
+//! completed what (person by person, organisation by organisation).
+
+use super::auth::CurrentUser;
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::db::audit::{self, Entry};
+use crate::db::training::{self, PersonFactRow};
+use crate::db::{organisations, people, Db};
+use crate::domain::completion::{
+    organisation_progress, person_completions, AttendanceFact, AttendanceStatus, CompletionState,
+};
+use crate::domain::import::ModuleRef;
+use crate::domain::programmes::Programme;
+use crate::domain::validation::{self, FieldErrors};
+use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        index,
+        programme,
+        programme_organisations,
+        sessions,
+        new_session_page,
+        create_session,
+        session,
+        save_register,
+        add_attendee,
+        cohort,
+        save_cohort,
+        ambassadors,
+        person_training
+    ]
+}
+
+fn today(state: &AppState) -> NaiveDate {
+    state.clock.now().date_naive()
+}
+
+fn programme_or_404<'a>(state: &'a AppState, id: &str) -> AppResult<&'a Programme> {
+    state.programmes.current_version(id).ok_or(AppError::NotFound)
+}
+
+fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> String {
+    state
+        .programmes
+        .current_version(programme_id)
+        .and_then(|p| p.modules.iter().find(|m| m.id == module_id))
+        .map(|m| m.title.clone())
+        .unwrap_or_else(|| module_id.to_string())
+}
+
+fn programme_name(state: &AppState, programme_id: &str) -> String {
+    state
+        .programmes
+        .current_version(programme_id)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| programme_id.to_string())
+}
+
+fn fact(row: &PersonFactRow) -> Option<AttendanceFact> {
+    Some(AttendanceFact {
+        module_id: row.module_id.clone(),
+        date: NaiveDate::parse_from_str(&row.session_date, "%Y-%m-%d").ok()?,
+        status: AttendanceStatus::parse(&row.status)?,
+    })
+}
+
+/// Facts grouped by person, keeping each person's name and organisation.
+fn by_person(rows: &[PersonFactRow]) -> Vec<(&PersonFactRow, Vec<AttendanceFact>)> {
+    let mut order: Vec<i64> = Vec::new();
+    let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = HashMap::new();
+    for row in rows {
+        let entry = grouped.entry(row.person_id).or_insert_with(|| {
+            order.push(row.person_id);
+            (row, Vec::new())
+        });
+        entry.1.extend(fact(row));
+    }
+    order.into_iter().filter_map(|id| grouped.remove(&id)).collect()
+}
+
+fn state_label(state: &CompletionState) -> (&'static str, &'static str) {
+    match state {
+        CompletionState::Completed => ("Completed", "green"),
+        CompletionState::Lapsed => ("Lapsed", "red"),
+        CompletionState::InProgress { .. } => ("In progress", "blue"),
+        CompletionState::NotStarted => ("Not started", "grey"),
+    }
+}
+
+fn staff_only(user: &CurrentUser) -> AppResult<()> {
+    user.require(|a| a.can_view_all_training())
+}
+
+#[get("/training")]
+async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+    staff_only(user)?;
+    let today = today(state);
+    let facts = training::programme_facts(db, "", 0).await?;
+    let mut by_programme: BTreeMap<&str, Vec<PersonFactRow>> = BTreeMap::new();
+    for row in &facts {
+        by_programme
+            .entry(row.programme_id.as_str())
+            .or_default()
+            .push(row.clone());
+    }
+    let programmes: Vec<Value> = state
+        .programmes
+        .current()
+        .into_iter()
+        .map(|p| {
+            let rows = by_programme.get(p.id.as_str()).cloned().unwrap_or_default();
+            let people = by_person(&rows);
+            let completed: Vec<Value> = p
+                .completions
+                .iter()
+                .map(|c| {
+                    let done = people
+                        .iter()
+                        .filter(|(_, facts)| {
+                            person_completions(p, facts, today)
+                                .iter()
+                                .any(|pc| pc.completion_id == c.id && pc.state == CompletionState::Completed)
+                        })
+                        .count();
+                    json!({"title": c.title, "people": done})
+                })
+                .collect();
+            json!({"id": p.id, "name": p.name, "audience": p.audience, "summary": p.summary, "modules": p.modules.len(),
+                "people": people.len(), "completed": completed, "has_organisation_rule": p.organisation_rule.is_some()})
+        })
+        .collect();
+    Ok(page.render(
+        "training/index",
+        json!({"title": "Training", "section": "training", "programmes": programmes,
+            "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+#[get("/training/programmes/<id>")]
+async fn programme(
+    id: &str,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    staff_only(user)?;
+    let programme = programme_or_404(state, id)?;
+    let today = today(state);
+    let rows = training::programme_facts(db, &programme.id, 0).await?;
+    let people: Vec<Value> = by_person(&rows)
+        .into_iter()
+        .map(|(person, facts)| {
+            let completions: Vec<Value> = person_completions(programme, &facts, today)
+                .into_iter()
+                .map(|c| {
+                    let (label, colour) = state_label(&c.state);
+                    json!({"title": c.title, "label": label, "colour": colour,
+                        "completed_on": c.completed_on.map(|d| d.format("%d/%m/%Y").to_string()),
+                        "lapses_on": c.lapses_on.map(|d| d.format("%d/%m/%Y").to_string())})
+                })
+                .collect();
+            json!({"id": person.person_id, "name": person.full_name, "organisation": person.organisation_name,
+                "organisation_id": person.organisation_id, "completions": completions})
+        })
+        .collect();
+    let cohorts = training::cohorts(db, &programme.id).await?;
+    let sessions = training::sessions(db, &programme.id, 20).await?;
+    Ok(page.render(
+        "training/programme",
+        json!({"title": programme.name, "section": "training", "programme": programme, "people": people,
+            "cohorts": cohorts, "sessions": session_rows(state, sessions),
+            "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+/// How each organisation stands against the programme's organisation rule
+/// (IRIS: practices signed up, in training, fully trained).
+#[get("/training/programmes/<id>/organisations")]
+async fn programme_organisations(
+    id: &str,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    staff_only(user)?;
+    let programme = programme_or_404(state, id)?;
+    let rule = programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
+    let today = today(state);
+    let rows = training::programme_facts(db, &programme.id, 0).await?;
+    let mut by_org: BTreeMap<(String, i64), Vec<PersonFactRow>> = BTreeMap::new();
+    for row in rows {
+        by_org
+            .entry((row.organisation_name.clone(), row.organisation_id))
+            .or_default()
+            .push(row);
+    }
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let organisations: Vec<Value> = by_org
+        .iter()
+        .filter_map(|((name, org_id), rows)| {
+            let people: Vec<Vec<AttendanceFact>> = by_person(rows).into_iter().map(|(_, f)| f).collect();
+            let progress = organisation_progress(programme, &people, today)?;
+            let (label, colour) = match progress.state {
+                crate::domain::completion::OrganisationTrainingState::FullyTrained => ("Fully trained", "green"),
+                crate::domain::completion::OrganisationTrainingState::InTraining => ("In training", "blue"),
+                crate::domain::completion::OrganisationTrainingState::NotStarted => ("Signed up", "grey"),
+            };
+            *counts.entry(label).or_insert(0) += 1;
+            Some(json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements}))
+        })
+        .collect();
+    Ok(page.render(
+        "training/organisations",
+        json!({"title": format!("{}: {}", programme.name, rule.title), "section": "training", "programme": programme,
+            "rule": rule, "organisations": organisations, "counts": counts}),
+    ))
+}
+
+fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Value> {
+    sessions
+        .into_iter()
+        .map(|s| {
+            let mut value = json!(s);
+            value["module_title"] = json!(module_title(state, &s.programme_id, &s.module_id));
+            value["programme_name"] = json!(programme_name(state, &s.programme_id));
+            value["date_display"] = json!(NaiveDate::parse_from_str(&s.session_date, "%Y-%m-%d")
+                .map(|d| d.format("%-d %b %Y").to_string())
+                .unwrap_or(s.session_date.clone()));
+            value
+        })
+        .collect()
+}
+
+#[get("/training/sessions?<programme>")]
+async fn sessions(
+    programme: Option<String>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    staff_only(user)?;
+    let filter = programme.unwrap_or_default();
+    let rows = training::sessions(db, &filter, 500).await?;
+    let programmes: Vec<Value> = state
+        .programmes
+        .current()
+        .iter()
+        .map(|p| json!({"id": p.id, "name": p.name}))
+        .collect();
+    Ok(page.render(
+        "training/sessions",
+        json!({"title": "Training sessions", "section": "training", "sessions": session_rows(state, rows),
+            "programmes": programmes, "filter": filter, "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+fn module_choices(state: &AppState) -> Vec<Value> {
+    state
+        .programmes
+        .current()
+        .into_iter()
+        .flat_map(|p| {
+            p.modules.iter().map(
+                move |m| json!({"value": format!("{}/{}", p.id, m.id), "label": format!("{}: {}", p.name, m.title)}),
+            )
+        })
+        .collect()
+}
+
+#[get("/training/sessions/new")]
+async fn new_session_page(user: &CurrentUser, page: Page<'_>, state: &State<AppState>) -> AppResult<Template> {
+    user.require(|a| a.can_manage_training())?;
+    Ok(page.render(
+        "training/session_form",
+        json!({"title": "Add a training session", "section": "training", "modules": module_choices(state), "values": {}}),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct SessionForm {
+    #[field(default = String::new())]
+    module: String,
+    date: String,
+    start_time: String,
+    venue: String,
+    #[field(default = false)]
+    online: bool,
+    trainer: String,
+    capacity: String,
+    cohort: String,
+}
+
+#[post("/training/sessions", data = "<form>")]
+async fn create_session(
+    form: CsrfForm<SessionForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    user.require(|a| a.can_manage_training())?;
+    let form = form.0;
+    let mut errors = FieldErrors::default();
+    let module = form.module.split_once('/').and_then(|(programme_id, module_id)| {
+        let programme = state.programmes.current_version(programme_id)?;
+        programme.modules.iter().find(|m| m.id == module_id).map(|m| ModuleRef {
+            programme_id: programme.id.clone(),
+            programme_version: programme.version.clone(),
+            module_id: m.id.clone(),
+        })
+    });
+    if module.is_none() {
+        errors.add("module", "Select the module this session delivers");
+    }
+    let date = crate::domain::import::values::parse_date_text(&form.date);
+    if date.is_none() {
+        errors.add("date", "Enter the date of the session, like 14/01/2025");
+    }
+    let start_time = validation::optional(&mut errors, "start_time", &form.start_time, "the start time", 20);
+    let venue = validation::optional(&mut errors, "venue", &form.venue, "the venue", 200);
+    let trainer = validation::optional(&mut errors, "trainer", &form.trainer, "the trainer", 200);
+    let cohort = validation::optional(&mut errors, "cohort", &form.cohort, "the cohort name", 100);
+    let capacity = match form.capacity.trim() {
+        "" => 0,
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|c| (1..=10_000).contains(c))
+            .unwrap_or_else(|| {
+                errors.add("capacity", "Capacity must be a whole number of places, like 20");
+                0
+            }),
+    };
+    let (Some(module), Some(date), true) = (module, date, errors.is_empty()) else {
+        let values = json!({"module": form.module, "date": form.date, "start_time": form.start_time, "venue": form.venue,
+            "online": form.online, "trainer": form.trainer, "capacity": form.capacity, "cohort": form.cohort});
+        let context = json!({"title": "Add a training session", "section": "training", "modules": module_choices(state), "values": values});
+        return Ok(Err(page.render_errors("training/session_form", &errors, context)));
+    };
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let cohort_id = if cohort.is_empty() {
+        0
+    } else {
+        training::find_or_create_cohort(&mut tx, &module.programme_id, &cohort, &now)
+            .await?
+            .0
+    };
+    let new = training::NewSession {
+        module: &module,
+        date,
+        start_time: &start_time,
+        venue: &venue,
+        online: form.online,
+        trainer: &trainer,
+        capacity,
+        cohort_id,
+    };
+    let id = training::create_session(&mut tx, &new, &now).await?;
+    audit::record(&mut tx, &now, &user.audit_actor(), Entry { action: "session.create", entity: "training_session", entity_id: Some(id),
+        organisation_id: None, before: None, after: Some(json!({"programme": module.programme_id, "module": module.module_id, "date": date.to_string(), "cohort": cohort})) }).await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/training/sessions/{id}")),
+        "The session has been added. Take the register below.",
+    )))
+}
+
+async fn session_or_404(db: &Db, id: i64) -> AppResult<training::SessionRow> {
+    training::session(db, id).await?.ok_or(AppError::NotFound)
+}
+
+fn status_options() -> Vec<Value> {
+    [
+        AttendanceStatus::Attended,
+        AttendanceStatus::Partial,
+        AttendanceStatus::Absent,
+        AttendanceStatus::Cancelled,
+    ]
+    .iter()
+    .map(|s| json!({"value": s.as_str(), "label": s.label()}))
+    .collect()
+}
+
+#[get("/training/sessions/<id>")]
+async fn session(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+    staff_only(user)?;
+    let row = session_or_404(db, id).await?;
+    let register = training::register(db, id).await?;
+    let organisations: Vec<Value> = organisations::names(db)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    Ok(page.render(
+        "training/session",
+        json!({"title": format!("{} on {}", module_title(state, &row.programme_id, &row.module_id), row.session_date),
+            "section": "training", "session": session_rows(state, vec![row]).pop(), "register": register,
+            "statuses": status_options(), "organisations": organisations,
+            "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct RegisterForm {
+    /// attendance id → status
+    #[field(default = HashMap::new())]
+    status: HashMap<String, String>,
+}
+
+#[post("/training/sessions/<id>/register", data = "<form>")]
+async fn save_register(
+    id: i64,
+    form: CsrfForm<RegisterForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_training())?;
+    session_or_404(db, id).await?;
+    let register = training::register(db, id).await?;
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let mut changed = 0;
+    for row in &register {
+        let Some(status) = form
+            .0
+            .status
+            .get(&row.attendance_id.to_string())
+            .and_then(|s| AttendanceStatus::parse(s))
+        else {
+            continue;
+        };
+        if status.as_str() != row.status {
+            training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), 0, &now).await?;
+            audit::record(
+                &mut tx,
+                &now,
+                &user.audit_actor(),
+                Entry {
+                    action: "attendance.mark",
+                    entity: "attendance",
+                    entity_id: Some(row.attendance_id),
+                    organisation_id: Some(row.organisation_id),
+                    before: Some(json!({"status": row.status})),
+                    after: Some(json!({"status": status.as_str()})),
+                },
+            )
+            .await?;
+            changed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/training/sessions/{id}")),
+        format!("The register has been saved ({changed} changed)."),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct AttendeeForm {
+    #[field(default = String::new())]
+    organisation_id: String,
+    full_name: String,
+    email: String,
+    #[field(default = String::new())]
+    status: String,
+}
+
+/// Finds the person (by email, then by name in the organisation) or adds them, then marks them.
+#[post("/training/sessions/<id>/attendees", data = "<form>")]
+async fn add_attendee(
+    id: i64,
+    form: CsrfForm<AttendeeForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_training())?;
+    session_or_404(db, id).await?;
+    let back = Redirect::to(format!("/training/sessions/{id}"));
+    let form = form.0;
+    let input = crate::domain::person::PersonInput {
+        full_name: form.full_name.clone(),
+        email: form.email.clone(),
+        job_title: String::new(),
+    };
+    let person = match crate::domain::person::PersonDetails::try_from(&input) {
+        Ok(person) => person,
+        Err(errors) => {
+            return Ok(Flash::error(
+                back,
+                errors
+                    .0
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ))
+        }
+    };
+    let status = AttendanceStatus::parse(&form.status).unwrap_or(AttendanceStatus::Attended);
+    let known = crate::db::imports::known_people(db).await?;
+    let organisation_id: Option<i64> = form.organisation_id.trim().parse().ok();
+    let existing = known
+        .iter()
+        .find(|p| !person.email.is_empty() && p.email == person.email)
+        .or_else(|| {
+            let key = crate::domain::import::values::name_key(&person.full_name);
+            known.iter().find(|p| {
+                Some(p.organisation_id) == organisation_id
+                    && crate::domain::import::values::name_key(&p.full_name) == key
+            })
+        })
+        .map(|p| p.id);
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let person_id = match (existing, organisation_id) {
+        (Some(id), _) => id,
+        (None, Some(org)) if organisations::find(db, org).await?.is_some() => {
+            let new_id = people::insert(&mut tx, org, &person, &now).await?;
+            audit::record(
+                &mut tx,
+                &now,
+                &user.audit_actor(),
+                Entry {
+                    action: "person.create",
+                    entity: "person",
+                    entity_id: Some(new_id),
+                    organisation_id: Some(org),
+                    before: None,
+                    after: Some(json!({"full_name": person.full_name, "email": person.email})),
+                },
+            )
+            .await?;
+            new_id
+        }
+        _ => {
+            return Ok(Flash::error(
+                back,
+                format!(
+                    "{} is not on record yet: choose their organisation to add them.",
+                    person.full_name
+                ),
+            ))
+        }
+    };
+    let previous = training::mark(&mut tx, id, person_id, status.as_str(), &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "attendance.mark",
+            entity: "attendance",
+            entity_id: Some(person_id),
+            organisation_id,
+            before: previous.map(|p| json!({"status": p})),
+            after: Some(json!({"session": id, "status": status.as_str()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        back,
+        format!(
+            "{} is on the register as {}.",
+            person.full_name,
+            status.label().to_lowercase()
+        ),
+    ))
+}
+
+#[get("/training/cohorts/<id>")]
+async fn cohort(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+    staff_only(user)?;
+    let cohort = training::cohort(db, id).await?.ok_or(AppError::NotFound)?;
+    let programme = programme_or_404(state, &cohort.programme_id)?;
+    let sessions = training::cohort_sessions(db, id).await?;
+    let register = training::cohort_register(db, id).await?;
+    let mut people: BTreeMap<(String, i64), HashMap<i64, String>> = BTreeMap::new();
+    for row in &register {
+        people
+            .entry((row.full_name.clone(), row.person_id))
+            .or_default()
+            .insert(row.session_id, row.status.clone());
+    }
+    let rows: Vec<Value> = people
+        .into_iter()
+        .map(|((name, person_id), marks)| {
+            let cells: Vec<Value> = sessions
+                .iter()
+                .map(|s| json!({"session_id": s.id, "status": marks.get(&s.id).cloned().unwrap_or_default()}))
+                .collect();
+            let attended = marks.values().filter(|s| s.as_str() == "attended").count();
+            json!({"person_id": person_id, "name": name, "cells": cells, "attended": attended})
+        })
+        .collect();
+    Ok(page.render(
+        "training/cohort",
+        json!({"title": format!("{}: {}", programme.name, cohort.name), "section": "training", "cohort": cohort,
+            "programme": programme, "sessions": session_rows(state, sessions), "rows": rows, "statuses": status_options(),
+            "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct CohortForm {
+    /// "person-session" → status ("" for no mark)
+    #[field(default = HashMap::new())]
+    mark: HashMap<String, String>,
+}
+
+#[post("/training/cohorts/<id>", data = "<form>")]
+async fn save_cohort(
+    id: i64,
+    form: CsrfForm<CohortForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_training())?;
+    training::cohort(db, id).await?.ok_or(AppError::NotFound)?;
+    let sessions: Vec<i64> = training::cohort_sessions(db, id).await?.iter().map(|s| s.id).collect();
+    let people: std::collections::HashSet<i64> = training::cohort_register(db, id)
+        .await?
+        .iter()
+        .map(|r| r.person_id)
+        .collect();
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let mut changed = 0;
+    for (key, value) in &form.0.mark {
+        let Some((person, session)) = key.split_once('-') else {
+            continue;
+        };
+        let (Ok(person), Ok(session)) = (person.parse::<i64>(), session.parse::<i64>()) else {
+            continue;
+        };
+        // Only cells of this cohort's grid: ids from elsewhere are ignored.
+        if !people.contains(&person) || !sessions.contains(&session) {
+            continue;
+        }
+        let Some(status) = AttendanceStatus::parse(value) else {
+            continue;
+        };
+        let previous = training::mark(&mut tx, session, person, status.as_str(), &now).await?;
+        if previous.as_deref() != Some(status.as_str()) {
+            changed += 1;
+            audit::record(
+                &mut tx,
+                &now,
+                &user.audit_actor(),
+                Entry {
+                    action: "attendance.mark",
+                    entity: "attendance",
+                    entity_id: Some(person),
+                    organisation_id: None,
+                    before: previous.map(|p| json!({"session": session, "status": p})),
+                    after: Some(json!({"session": session, "status": status.as_str()})),
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/training/cohorts/{id}")),
+        format!("The cohort's attendance has been saved ({changed} changed)."),
+    ))
+}
+
+/// Active ambassadors: a safe person to talk to. Work contact details only,
+/// and open to every signed-in user, as the scheme intends.
+#[get("/training/ambassadors?<organisation>")]
+async fn ambassadors(
+    organisation: Option<i64>,
+    _user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    let programme = programme_or_404(state, "domestic-abuse-ambassadors")?;
+    let today = today(state);
+    let rows = training::programme_facts(db, &programme.id, organisation.unwrap_or(0)).await?;
+    let active: Vec<Value> = by_person(&rows)
+        .into_iter()
+        .filter_map(|(person, facts)| {
+            let completion = person_completions(programme, &facts, today)
+                .into_iter()
+                .find(|c| c.state == CompletionState::Completed)?;
+            Some(
+                json!({"name": person.full_name, "organisation": person.organisation_name, "email": person.email,
+                "until": completion.lapses_on.map(|d| d.format("%-d %B %Y").to_string())}),
+            )
+        })
+        .collect();
+    let organisations: Vec<Value> = organisations::names(db)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    Ok(page.render(
+        "training/ambassadors",
+        json!({"title": "Domestic abuse ambassadors", "section": "ambassadors", "ambassadors": active,
+            "organisations": organisations, "organisation": organisation}),
+    ))
+}
+
+/// One person's training record, for staff and for their own organisation.
+#[get("/people/<id>/training")]
+async fn person_training(
+    id: i64,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    let person = people::find(db, id).await?.ok_or(AppError::NotFound)?;
+    if !user.actor().can_view_organisation(person.organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    let today = today(state);
+    let rows = training::person_facts(db, id).await?;
+    let mut by_programme: BTreeMap<String, Vec<PersonFactRow>> = BTreeMap::new();
+    for row in &rows {
+        by_programme
+            .entry(row.programme_id.clone())
+            .or_default()
+            .push(row.clone());
+    }
+    let programmes: Vec<Value> = by_programme
+        .iter()
+        .filter_map(|(programme_id, rows)| {
+            let programme = state.programmes.current_version(programme_id)?;
+            let facts: Vec<AttendanceFact> = rows.iter().filter_map(fact).collect();
+            let completions: Vec<Value> = person_completions(programme, &facts, today)
+                .into_iter()
+                .map(|c| {
+                    let (label, colour) = state_label(&c.state);
+                    json!({"title": c.title, "label": label, "colour": colour,
+                        "completed_on": c.completed_on.map(|d| d.format("%-d %B %Y").to_string()),
+                        "lapses_on": c.lapses_on.map(|d| d.format("%-d %B %Y").to_string()), "blocked_by": c.blocked_by})
+                })
+                .collect();
+            let attendance: Vec<Value> = rows
+                .iter()
+                .map(|r| json!({"module": module_title(state, &r.programme_id, &r.module_id), "date": r.session_date,
+                    "status": AttendanceStatus::parse(&r.status).map(|s| s.label()).unwrap_or("")}))
+                .collect();
+            Some(json!({"name": programme.name, "completions": completions, "attendance": attendance}))
+        })
+        .collect();
+    Ok(page.render(
+        "training/person",
+        json!({"title": format!("Training: {}", person.full_name), "section": "organisations", "person": person, "programmes": programmes}),
+    ))
+}
+
+/// Staff of one organisation trained, by programme: for the organisation's page.
+pub async fn organisation_summary(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Vec<Value>> {
+    let today = today(state);
+    let rows = training::programme_facts(db, "", organisation_id).await?;
+    let mut by_programme: BTreeMap<String, Vec<PersonFactRow>> = BTreeMap::new();
+    for row in rows {
+        by_programme.entry(row.programme_id.clone()).or_default().push(row);
+    }
+    Ok(by_programme
+        .iter()
+        .filter_map(|(programme_id, rows)| {
+            let programme = state.programmes.current_version(programme_id)?;
+            let people = by_person(rows);
+            let completions: Vec<Value> = programme
+                .completions
+                .iter()
+                .map(|c| {
+                    let count = people
+                        .iter()
+                        .filter(|(_, f)| {
+                            person_completions(programme, f, today)
+                                .iter()
+                                .any(|pc| pc.completion_id == c.id && pc.state == CompletionState::Completed)
+                        })
+                        .count();
+                    json!({"title": c.title, "people": count})
+                })
+                .collect();
+            let people_facts: Vec<Vec<AttendanceFact>> = people.iter().map(|(_, f)| f.clone()).collect();
+            let organisation_state = organisation_progress(programme, &people_facts, today).map(|p| json!(p));
+            Some(
+                json!({"id": programme.id, "name": programme.name, "people": people.len(), "completions": completions,
+                "organisation_state": organisation_state}),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,411 @@
+//! Training: importing the sample sign-in sheets through the web and the
+//! command line, registers, cohorts and completion.
+
+mod common;
+
+use common::{attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/attendance");
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{SAMPLES}/{name}")).unwrap_or_else(|e| panic!("sample {name}: {e}"))
+}
+
+/// Uploads a sheet as a person would, returning the response to the upload.
+async fn upload(browser: &Browser, file_name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> reqwest::Response {
+    let token = browser.csrf_token("/training/imports").await;
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", token).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+    );
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    browser
+        .client
+        .post(format!("{}/training/imports", browser.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+}
+
+/// Commits an uploaded import and waits for the background work to finish.
+async fn commit(browser: &Browser, import_path: &str) -> String {
+    let res = browser.submit(import_path, &format!("{import_path}/commit"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    for _ in 0..200 {
+        let (_, body) = browser.get_text(import_path).await;
+        if !body.contains("Importing") {
+            return body;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the import did not finish");
+}
+
+fn qmtrack(app: &TestApp, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QMTRACK_DATABASE_URL", &app.database_url)
+        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_LOG", "warn")
+        .output()
+        .expect("run qmtrack")
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[rocket::async_test]
+async fn the_iris_sheet_imports_through_the_browser_and_again_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let trainer = app.user(&lead, "iris@council.example", "training_lead", None).await;
+
+    let res = upload(
+        &trainer,
+        "iris-clinical-session-1.xlsx",
+        sample("iris-clinical-session-1.xlsx"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let import_path = location(&res);
+    let (_, preview) = trainer.get_text(&import_path).await;
+    assert!(preview.contains("6, of whom 6 new"), "six people: {preview}");
+    assert!(preview.contains("5 attended") && preview.contains("1 absent"));
+    assert!(preview.contains("Oval Practice") && preview.contains("Thames View Surgery"));
+    assert!(!preview.contains("Total attended</td>"), "the footer is not a person");
+    assert!(page_text(&preview).contains("12/03/2025"), "{preview}");
+
+    let done = commit(&trainer, &import_path).await;
+    assert!(done.contains("Imported"), "{done}");
+    assert!(done.contains("6 attendance records added"));
+
+    let (_, orgs) = trainer.get_text("/organisations?q=Thames").await;
+    let thames = orgs
+        .split("/organisations/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("Thames View listed")
+        .to_string();
+    let (_, page) = trainer.get_text(&format!("/organisations/{thames}")).await;
+    for name in ["Dr Siobhán Ní Bhriain", "Dr Łukasz Nowak", "Chloé Dubois"] {
+        assert!(page.contains(name), "{name} kept exactly");
+    }
+    let (_, sessions) = trainer.get_text("/training/sessions").await;
+    assert!(
+        sessions.contains("12 Mar 2025") && sessions.contains("5 of 6"),
+        "{sessions}"
+    );
+
+    // The same file again: the preview says so and nothing can be committed.
+    let res = upload(
+        &trainer,
+        "iris-clinical-session-1.xlsx",
+        sample("iris-clinical-session-1.xlsx"),
+        &[],
+    )
+    .await;
+    let again = location(&res);
+    let (_, preview) = trainer.get_text(&again).await;
+    assert!(preview.contains("was imported before"));
+    let res = trainer.submit(&again, &format!("{again}/commit"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, sessions) = trainer.get_text("/training/sessions").await;
+    assert!(sessions.contains("5 of 6"), "unchanged");
+
+    // Undo removes what the import added.
+    let res = trainer.submit(&import_path, &format!("{import_path}/undo"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, sessions) = trainer.get_text("/training/sessions").await;
+    assert!(sessions.contains("No sessions yet"), "{sessions}");
+    let (_, orgs) = trainer.get_text("/organisations?q=Thames").await;
+    assert!(orgs.contains("0 organisations"));
+}
+
+#[rocket::async_test]
+async fn the_ambassador_csv_gives_two_active_ambassadors() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(
+        &lead,
+        "ambassador-training-2025.csv",
+        sample("ambassador-training-2025.csv"),
+        &[],
+    )
+    .await;
+    let path = location(&res);
+    let (_, preview) = lead.get_text(&path).await;
+    assert!(
+        preview.contains("4 attended") && preview.contains("1 absent"),
+        "{preview}"
+    );
+    commit(&lead, &path).await;
+    let (_, directory) = lead.get_text("/training/ambassadors").await;
+    let names = texts(&directory, "table.qm-table tbody td:first-child");
+    assert_eq!(names, ["Hannah Brooks", "Kwame Mensah"]);
+    // Two years on, the completion has lapsed and the directory is empty.
+    app.clock.advance(chrono::Duration::days(365 * 3));
+    let lead = app.browser();
+    lead.login("lead@council.example", PASSWORD).await;
+    let (_, directory) = lead.get_text("/training/ambassadors").await;
+    assert!(directory.contains("No active ambassadors"), "{directory}");
+}
+
+#[rocket::async_test]
+async fn the_safe_and_together_cohorts_import_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    app.organisation(&lead, "Children's Social Care", "council_service")
+        .await;
+    let file = format!("{SAMPLES}/safe-and-together-core-cohorts.xlsx");
+
+    let dry = qmtrack(
+        &app,
+        &[
+            "import-attendance",
+            &file,
+            "--organisation",
+            "Children's Social Care",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let preview = json_of(&dry);
+    assert_eq!(preview["committed"], false);
+    assert_eq!(preview["counts"]["people"], 6);
+    assert_eq!(preview["counts"]["attendance_records"], 24);
+    assert_eq!(preview["counts"]["sessions"], 8);
+
+    let real = qmtrack(
+        &app,
+        &[
+            "import-attendance",
+            &file,
+            "--organisation",
+            "Children's Social Care",
+            "--json",
+        ],
+    );
+    assert!(real.status.success(), "{}", String::from_utf8_lossy(&real.stderr));
+    let result = json_of(&real);
+    assert_eq!(result["committed"], true);
+    assert_eq!(result["result"]["attendance_created"], 24);
+
+    let (_, programme) = lead.get_text("/training/programmes/safe-and-together").await;
+    let completed: Vec<String> = texts(&programme, "table.qm-table tbody tr")
+        .into_iter()
+        .filter(|row| row.contains("CORE") || row.contains("Completed"))
+        .collect();
+    let core_done: Vec<&String> = completed.iter().filter(|r| r.contains("Completed")).collect();
+    assert_eq!(
+        core_done.len(),
+        2,
+        "only Priya and Tomás complete all four days: {completed:?}"
+    );
+    assert!(
+        core_done.iter().any(|r| r.contains("Priya Patel")) && core_done.iter().any(|r| r.contains("Tomás García"))
+    );
+
+    let cohorts = texts(&programme, "a[href^='/training/cohorts/']");
+    assert_eq!(cohorts, ["Cohort 3", "Cohort 4"]);
+    let cohort_path = programme
+        .split("/training/cohorts/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("cohort link");
+    let (_, grid) = lead.get_text(&format!("/training/cohorts/{cohort_path}")).await;
+    assert_eq!(texts(&grid, "tbody th[scope=row]").len(), 4);
+    assert!(grid.contains("2 Jun 2025") && grid.contains("5 Jun 2025"));
+
+    // Run again: nothing changes, and the command says so.
+    let again = qmtrack(
+        &app,
+        &[
+            "import-attendance",
+            &file,
+            "--organisation",
+            "Children's Social Care",
+            "--json",
+        ],
+    );
+    assert!(again.status.success());
+    assert_eq!(json_of(&again)["committed"], false);
+}
+
+#[rocket::async_test]
+async fn the_marac_register_reads_the_same_from_ods_and_xls() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    for file in ["marac-briefings.ods", "routine-enquiry-briefings.xls"] {
+        let output = qmtrack(
+            &app,
+            &["import-attendance", &format!("{SAMPLES}/{file}"), "--dry-run", "--json"],
+        );
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let preview = json_of(&output);
+        assert_eq!(preview["counts"]["people"], 3, "{file}");
+        assert_eq!(preview["counts"]["sessions"], 1, "{file}");
+        assert_eq!(preview["counts"]["by_status"]["attended"], 2, "{file}");
+        assert_eq!(preview["counts"]["by_status"]["absent"], 1, "{file}");
+    }
+    let output = qmtrack(&app, &["import-attendance", &format!("{SAMPLES}/marac-briefings.ods")]);
+    assert!(output.status.success());
+    let (_, sessions) = lead.get_text("/training/sessions").await;
+    assert!(
+        sessions.contains("14 Jan 2025") && sessions.contains("2 of 3"),
+        "{sessions}"
+    );
+    // The xls holds the same register: importing it changes nothing.
+    let output = qmtrack(
+        &app,
+        &[
+            "import-attendance",
+            &format!("{SAMPLES}/routine-enquiry-briefings.xls"),
+            "--json",
+        ],
+    );
+    assert!(output.status.success());
+    assert_eq!(json_of(&output)["result"]["attendance_created"], 0);
+    assert_eq!(json_of(&output)["result"]["attendance_unchanged"], 3);
+}
+
+#[rocket::async_test]
+async fn bad_files_are_refused_with_a_reason_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "Choose a sign-in sheet"),
+        ("photo.xlsx", png, "not a spreadsheet"),
+        (
+            "sheet.xlsx",
+            b"Name,Email\nA,b@c.example\n".to_vec(),
+            "its content is plain text",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let res = upload(&lead, name, bytes, &[]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        let body = res.text().await.expect("body");
+        assert!(body.contains(message), "{name}: {body}");
+    }
+
+    // A CSV with a bad date and an unknown mark: each named by row and column; nothing can be committed.
+    let csv = "Name,Organisation,Date,Course,Attended\nAmy Pond,Refuge,31/02/2025,MARAC briefing,Yes\nRory Williams,Refuge,01/02/2025,MARAC briefing,Maybe\n";
+    let output_dir = tempfile::tempdir().expect("dir");
+    let path = output_dir.path().join("bad.csv");
+    std::fs::write(&path, csv).expect("write");
+    let output = qmtrack(&app, &["import-attendance", path.to_str().expect("path"), "--json"]);
+    assert!(!output.status.success(), "errors give a non-zero exit");
+    let report = json_of(&output);
+    let errors = report["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["row"] == 2 && e["column"] == "C" && e["message"].as_str().unwrap_or("").contains("not a date")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e["row"] == 3 && e["column"] == "E"), "{errors:?}");
+    let (_, sessions) = lead.get_text("/training/sessions").await;
+    assert!(sessions.contains("No sessions yet"));
+
+    let output = qmtrack(&app, &["import-attendance", "/nonexistent/file.xlsx"]);
+    assert!(!output.status.success());
+}
+
+#[rocket::async_test]
+async fn registers_are_taken_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Refuge", "voluntary_sector").await;
+    let trainer = app.user(&lead, "t@council.example", "training_lead", None).await;
+    let (_, form) = trainer.get_text("/training/sessions/new").await;
+    let modules = attrs(&form, "select#module option", "value");
+    assert!(
+        modules.contains(&"dva-awareness/dva-awareness".to_string()),
+        "{modules:?}"
+    );
+    let res = trainer
+        .submit(
+            "/training/sessions/new",
+            "/training/sessions",
+            &[
+                ("module", ""),
+                ("date", "31/02/2025"),
+                ("start_time", ""),
+                ("venue", ""),
+                ("trainer", ""),
+                ("capacity", "lots"),
+                ("cohort", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = common::field_errors(&res.text().await.expect("body"));
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    let res = trainer
+        .submit(
+            "/training/sessions/new",
+            "/training/sessions",
+            &[
+                ("module", "dva-awareness/dva-awareness"),
+                ("date", "05/02/2025"),
+                ("start_time", "10:00"),
+                ("venue", "Civic Centre"),
+                ("trainer", "Niamh"),
+                ("capacity", "20"),
+                ("cohort", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session_path = location(&res);
+    let org_id = org.to_string();
+    let res = trainer
+        .submit(
+            &session_path,
+            &format!("{session_path}/attendees"),
+            &[
+                ("full_name", "Amy Pond"),
+                ("email", ""),
+                ("organisation_id", &org_id),
+                ("status", "attended"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = trainer.get_text(&session_path).await;
+    assert!(page.contains("Amy Pond"));
+    assert!(page.contains("1 of 1 on the register"));
+
+    // Read-only for assessors; refused to members.
+    let assessor = app.user(&lead, "a@council.example", "assessor", None).await;
+    assert_eq!(assessor.get(&session_path).await.status(), StatusCode::OK);
+    assert_eq!(
+        assessor.get("/training/sessions/new").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let member = app.user(&lead, "m@refuge.example", "org_member", Some(org)).await;
+    assert_eq!(member.get(&session_path).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(member.get("/training/imports").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(member.get("/training/ambassadors").await.status(), StatusCode::OK);
+}
