@@ -41,8 +41,11 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
         "%A %d %B %Y",
         "%a %d %b %Y",
     ] {
+        // "%Y" also accepts "25"; two-digit years are read below instead.
         if let Ok(date) = NaiveDate::parse_from_str(text, format) {
-            return Some(date);
+            if date.year() >= 1900 {
+                return Some(date);
+            }
         }
     }
     // Two-digit years: 03/03/25 is 2025.
