@@ -74,3 +74,8 @@ CREATE TABLE import_effects (
     previous TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX import_effects_by_import ON import_effects(import_id);
+
+-- The import that added a person or an organisation (0 if added by hand), so
+-- undoing an import removes what it added without a row per record.
+ALTER TABLE people ADD COLUMN import_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE organisations ADD COLUMN import_id BIGINT NOT NULL DEFAULT 0;

@@ -2,7 +2,7 @@
 //! transaction, and undoing it.
 
 use super::audit::Actor;
-use super::{id_or_zero, FetchFully, Nullable};
+use super::{id_or_zero, insert_many, Bind, FetchFully, Nullable};
 use crate::domain::import::matching::{KnownOrganisation, KnownPerson, OrgChoice, PersonChoice, Resolution};
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
@@ -166,9 +166,8 @@ async fn effect(
     Ok(())
 }
 
-/// Rows per multi-row INSERT: well under SQLite's bound-parameter limit, and
-/// enough to make 100,000 rows a few hundred statements.
-const BATCH: usize = 400;
+/// Attendance rows handed to the database at a time; progress is reported per batch.
+const BATCH: usize = 2_000;
 
 /// Writes everything in one transaction: all of it or none of it.
 /// `progress(done, total)` is called as attendance rows are written.
@@ -183,7 +182,17 @@ pub async fn commit(
     let mut outcome = CommitOutcome::default();
     let mut tx = pool.begin().await?;
 
+    // Organisations and people are written many rows a statement (a large
+    // sheet can bring thousands), then their ids read back by what was written.
+    let existing_orgs: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>("SELECT name_key, id FROM organisations")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
     let mut new_orgs: HashMap<String, i64> = HashMap::new();
+    let mut org_rows = Vec::new();
+    let mut org_keys: HashMap<String, String> = HashMap::new();
     for name in &resolution.new_organisations {
         let details = OrganisationDetails::try_from(&OrganisationInput {
             name: name.chars().take(200).collect(),
@@ -191,22 +200,56 @@ pub async fn commit(
             ..Default::default()
         })
         .map_err(|_| sqlx::Error::Protocol(format!("organisation name “{name}” is not valid")))?;
-        let id = match super::organisations::find_by_name(&mut tx, &details.name_key()).await? {
-            Some(id) => id,
-            None => {
-                let id = super::organisations::insert(&mut tx, &details, now).await?;
-                effect(&mut tx, import_id, "organisation", id, "").await?;
-                outcome.organisations_created += 1;
-                id
+        let key = details.name_key();
+        match existing_orgs.get(&key) {
+            Some(id) => {
+                new_orgs.insert(normalise(name), *id);
             }
-        };
-        new_orgs.insert(normalise(name), id);
+            None if !org_keys.contains_key(&key) => {
+                org_keys.insert(key.clone(), normalise(name));
+                org_rows.push(vec![
+                    Bind::Text(details.name.clone()),
+                    Bind::Text(key),
+                    Bind::Text(details.org_type.as_str().into()),
+                    Bind::Int(import_id),
+                    Bind::Text(now.into()),
+                    Bind::Text(now.into()),
+                ]);
+            }
+            None => {}
+        }
     }
-
+    if !org_rows.is_empty() {
+        let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
+            .fetch_exactly_one(&mut *tx)
+            .await?;
+        insert_many(
+            &mut tx,
+            "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
+            &org_rows,
+        )
+        .await?;
+        let added: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
+                .bind(before)
+                .bind(import_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, key) in added {
+            if let Some(normal) = org_keys.get(&key) {
+                new_orgs.insert(normal.clone(), id);
+                outcome.organisations_created += 1;
+            }
+        }
+    }
     let mut person_ids: HashMap<&str, i64> = HashMap::new();
+    let mut person_rows = Vec::new();
+    let mut written: HashMap<(i64, String, String), &str> = HashMap::new();
     for (key, choice) in &resolution.people {
-        let id = match choice {
-            PersonChoice::Existing(id) => *id,
+        match choice {
+            PersonChoice::Existing(id) => {
+                person_ids.insert(key.as_str(), *id);
+            }
             PersonChoice::New {
                 full_name,
                 email,
@@ -217,20 +260,42 @@ pub async fn commit(
                     OrgChoice::Existing(id) => *id,
                     OrgChoice::New(name) => new_orgs.get(&normalise(name)).copied().unwrap_or_default(),
                 };
-                let details = crate::domain::person::PersonDetails {
-                    full_name: full_name.clone(),
-                    email: email.clone(),
-                    job_title: job_title.clone(),
-                };
-                let id = super::people::insert(&mut tx, organisation_id, &details, now).await?;
-                effect(&mut tx, import_id, "person", id, "").await?;
-                outcome.people_created += 1;
-                id
+                written.insert((organisation_id, full_name.clone(), email.clone()), key.as_str());
+                person_rows.push(vec![
+                    Bind::Int(import_id),
+                    Bind::Int(organisation_id),
+                    Bind::Text(full_name.clone()),
+                    Bind::Text(email.clone()),
+                    Bind::Text(job_title.clone()),
+                    Bind::Text(now.into()),
+                    Bind::Text(now.into()),
+                ]);
             }
-        };
-        person_ids.insert(key.as_str(), id);
+        }
     }
-
+    if !person_rows.is_empty() {
+        let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
+            .fetch_exactly_one(&mut *tx)
+            .await?;
+        insert_many(
+            &mut tx,
+            "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
+            &person_rows,
+        )
+        .await?;
+        let added: Vec<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
+                .bind(before)
+                .bind(import_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, organisation_id, full_name, email) in added {
+            if let Some(key) = written.get(&(organisation_id, full_name, email)) {
+                person_ids.insert(key, id);
+                outcome.people_created += 1;
+            }
+        }
+    }
     let mut cohorts: HashMap<(&str, &str), i64> = HashMap::new();
     let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, i64), i64> = HashMap::new();
     for record in records {
@@ -265,7 +330,6 @@ pub async fn commit(
             slot.insert(id);
         }
     }
-
     let session_ids: Vec<i64> = sessions.values().copied().collect();
     let existing = super::training::attendance_for_sessions(&mut tx, &session_ids).await?;
     let total = records.len();
@@ -357,18 +421,39 @@ pub async fn undo(pool: &AnyPool, import_id: i64, now: &str) -> Result<(), sqlx:
         .bind(import_id)
         .execute(&mut *tx)
         .await?;
-    for kind in ["session", "cohort", "person", "organisation"] {
-        for (_, id, _) in effects.iter().filter(|e| e.0 == kind) {
-            let sql = match kind {
-                "session" => "DELETE FROM training_sessions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE session_id = $1)",
-                "cohort" => "DELETE FROM cohorts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM training_sessions WHERE cohort_id = $1)",
-                "person" => "DELETE FROM people WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE person_id = $1)",
-                _ => "DELETE FROM organisations WHERE id = $1
-                        AND NOT EXISTS (SELECT 1 FROM people WHERE organisation_id = $1)
-                        AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = $1)
-                        AND NOT EXISTS (SELECT 1 FROM organisation_aliases WHERE organisation_id = $1)",
-            };
-            // A savepoint each: a record something newer now refers to simply stays.
+    let added_people: Vec<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE import_id = $1")
+        .bind(import_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let added_orgs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE import_id = $1")
+        .bind(import_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let added = |kind: &'static str| effects.iter().filter(move |e| e.0 == kind).map(|e| e.1);
+    let steps: Vec<(&str, Vec<i64>)> = vec![
+        (
+            "DELETE FROM training_sessions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE session_id = $1)",
+            added("session").collect(),
+        ),
+        (
+            "DELETE FROM cohorts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM training_sessions WHERE cohort_id = $1)",
+            added("cohort").collect(),
+        ),
+        (
+            "DELETE FROM people WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE person_id = $1)",
+            added_people.into_iter().map(|(id,)| id).collect(),
+        ),
+        (
+            "DELETE FROM organisations WHERE id = $1
+                AND NOT EXISTS (SELECT 1 FROM people WHERE organisation_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM organisation_aliases WHERE organisation_id = $1)",
+            added_orgs.into_iter().map(|(id,)| id).collect(),
+        ),
+    ];
+    for (sql, ids) in steps {
+        for id in ids {
+            // A savepoint each: a record that something newer now refers to simply stays.
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
             match sqlx::query(sql).bind(id).execute(&mut *savepoint).await {
                 Ok(_) => savepoint.commit().await?,

@@ -262,6 +262,58 @@ where
     Ok(row.try_get::<Nullable<T>, _>(column)?.0)
 }
 
+/// One value for [`insert_many`].
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Inserts many rows with few statements rather than one per row.
+/// `target` is `table (col, col, …)`; every row has as many values as there
+/// are columns.
+///
+/// On SQLite the placeholders are positional (`?`): sqlx finds a numbered
+/// placeholder (`$7`) by searching the statement's parameter names, which
+/// makes binding cost grow with the square of the statement's size, and
+/// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
+/// small for the same reason.
+pub async fn insert_many(conn: &mut sqlx::AnyConnection, target: &str, rows: &[Vec<Bind>]) -> Result<(), sqlx::Error> {
+    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
+        return Ok(());
+    };
+    let positional = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    // SQLite allows 32,766 values a statement.
+    let values_per_statement = if positional { 12_000 } else { 240 };
+    let per_statement = (values_per_statement / width).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> = (1..=width)
+                    .map(|c| {
+                        if positional {
+                            "?".to_string()
+                        } else {
+                            format!("${}", r * width + c)
+                        }
+                    })
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!("INSERT INTO {target} VALUES {}", values.join(", "));
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().flatten() {
+            query = match value {
+                Bind::Int(i) => query.bind(*i),
+                Bind::Text(t) => query.bind(t.clone()),
+            };
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 type BoxedFetch<'e, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
 
 /// `fetch_one` / `fetch_optional` that always read a statement to its end.

@@ -88,29 +88,32 @@ pub async fn attendance_for_sessions(
     Ok(found)
 }
 
-/// Inserts many attendance rows in one statement; returns how many.
+/// Inserts attendance rows; returns how many.
 pub async fn insert_attendance_batch(
     conn: &mut AnyConnection,
     rows: &[(i64, i64, &str)],
     import_id: i64,
     now: &str,
 ) -> Result<usize, sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    // import_id and recorded_at are shared: $1 and $2; each row adds three.
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("(${}, ${}, ${}, $1, $2)", 3 + i * 3, 4 + i * 3, 5 + i * 3))
+    use super::Bind;
+    let values: Vec<Vec<Bind>> = rows
+        .iter()
+        .map(|(session, person, status)| {
+            vec![
+                Bind::Int(*session),
+                Bind::Int(*person),
+                Bind::Text(status.to_string()),
+                Bind::Int(import_id),
+                Bind::Text(now.to_string()),
+            ]
+        })
         .collect();
-    let sql = format!(
-        "INSERT INTO attendance (session_id, person_id, status, import_id, recorded_at) VALUES {}",
-        values.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(import_id).bind(now);
-    for (session, person, status) in rows {
-        query = query.bind(*session).bind(*person).bind(*status);
-    }
-    query.execute(conn).await?;
+    super::insert_many(
+        conn,
+        "attendance (session_id, person_id, status, import_id, recorded_at)",
+        &values,
+    )
+    .await?;
     Ok(rows.len())
 }
 

@@ -367,6 +367,7 @@ pub fn analyse(sheets: &[read::Sheet], programmes: &ProgrammeLibrary, options: &
             options,
             option_module: option_module.as_ref(),
             analysis: &mut analysis,
+            module_cache: Default::default(),
         }
         .read();
     }
@@ -402,29 +403,38 @@ fn module_ref(programme_id: &str, programme_version: &str, module_id: &str) -> M
 
 /// The same person, module and date twice: the later row wins, with a warning.
 fn drop_duplicates(analysis: &mut Analysis) {
-    let mut last: HashMap<(String, ModuleRef, NaiveDate, Option<String>), usize> = HashMap::new();
+    // Borrowed keys: this runs over every record of a large sheet.
+    let mut last: HashMap<(String, &ModuleRef, NaiveDate, Option<&str>), usize> =
+        HashMap::with_capacity(analysis.records.len());
+    let mut repeated = Vec::new();
     for (i, record) in analysis.records.iter().enumerate() {
         let key = (
             record.person.key(),
-            record.module.clone(),
+            &record.module,
             record.date,
-            record.cohort.clone(),
+            record.cohort.as_deref(),
         );
         if let Some(previous) = last.insert(key, i) {
-            let earlier = &analysis.records[previous];
-            analysis.issues.push(Issue {
-                severity: Severity::Warning,
-                sheet: record.sheet.clone(),
-                row: Some(record.row),
-                column: None,
-                message: format!(
-                    "{} appears twice for the same session (also row {} of {}); this row is used.",
-                    record.person.full_name, earlier.row, earlier.sheet
-                ),
-            });
+            repeated.push((previous, i));
         }
     }
+    if repeated.is_empty() {
+        return;
+    }
     let keep: std::collections::HashSet<usize> = last.into_values().collect();
+    for (previous, i) in repeated {
+        let (earlier, record) = (&analysis.records[previous], &analysis.records[i]);
+        analysis.issues.push(Issue {
+            severity: Severity::Warning,
+            sheet: record.sheet.clone(),
+            row: Some(record.row),
+            column: None,
+            message: format!(
+                "{} appears twice for the same session (also row {} of {}); this row is used.",
+                record.person.full_name, earlier.row, earlier.sheet
+            ),
+        });
+    }
     let mut index = 0;
     analysis.records.retain(|_| {
         let kept = keep.contains(&index);
@@ -439,6 +449,8 @@ struct SheetReader<'a> {
     options: &'a ImportOptions,
     option_module: Option<&'a ModuleRef>,
     analysis: &'a mut Analysis,
+    /// A course column repeats a handful of texts thousands of times: match each once.
+    module_cache: std::cell::RefCell<HashMap<String, Option<ModuleRef>>>,
 }
 
 impl SheetReader<'_> {
@@ -467,13 +479,15 @@ impl SheetReader<'_> {
     }
 
     fn match_module(&self, text: &str) -> Option<ModuleRef> {
-        self.programmes.match_module(text).map(|m| {
-            module_ref(
-                m.programme_id.as_ref(),
-                m.programme_version.as_ref(),
-                m.module_id.as_ref(),
-            )
-        })
+        if let Some(found) = self.module_cache.borrow().get(text) {
+            return found.clone();
+        }
+        let found = self
+            .programmes
+            .match_module(text)
+            .map(|m| module_ref(&m.programme_id, &m.programme_version, &m.module_id));
+        self.module_cache.borrow_mut().insert(text.to_string(), found.clone());
+        found
     }
 
     /// The row whose cells look most like headings: at least two recognised
@@ -605,15 +619,7 @@ impl SheetReader<'_> {
             if cells.iter().all(Cell::is_empty) {
                 continue;
             }
-            let first_text = cells
-                .iter()
-                .find(|c| !c.is_empty())
-                .map(|c| normalise(&c.display()))
-                .unwrap_or_default();
-            if FOOTERS
-                .iter()
-                .any(|f| first_text == *f || first_text.starts_with(&format!("{f} ")))
-            {
+            if cells.iter().find(|c| !c.is_empty()).is_some_and(is_footer) {
                 continue;
             }
             let full_name = match name_column {
@@ -646,11 +652,7 @@ impl SheetReader<'_> {
             let person = PersonRef {
                 full_name,
                 email,
-                organisation: self
-                    .text_at(row, organisation_column)
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                organisation: values::tidy_spaces(&self.text_at(row, organisation_column)),
                 job_title: self.text_at(row, job_column),
             };
 
@@ -785,6 +787,20 @@ impl SheetReader<'_> {
         }
         self.analysis.layouts.push(layout);
     }
+}
+
+/// "Total attended", "Totals:" and the like end a register; they are not people.
+fn is_footer(cell: &Cell) -> bool {
+    let Cell::Text(text) = cell else { return false };
+    // Cheap test first: nearly every row is a name, and names are not footers.
+    let lower = text.trim_start().to_lowercase();
+    if !FOOTERS.iter().any(|f| lower.starts_with(f)) {
+        return false;
+    }
+    let normal = normalise(text);
+    FOOTERS
+        .iter()
+        .any(|f| normal == *f || normal.starts_with(&format!("{f} ")))
 }
 
 fn unknown_mark(mark: &str) -> String {

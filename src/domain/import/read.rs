@@ -177,6 +177,9 @@ fn read_calamine(bytes: &[u8], kind: &FileKind) -> Result<Vec<Sheet>, ReadError>
         FileKind::Ods => calamine::Sheets::Ods(calamine::Ods::new(cursor).map_err(|e| unreadable(e.into()))?),
         _ => calamine::Sheets::Xls(calamine::Xls::new(cursor).map_err(|e| unreadable(e.into()))?),
     };
+    if let calamine::Sheets::Xlsx(xlsx) = &mut workbook {
+        return read_xlsx_by_reference(xlsx);
+    }
     let mut sheets = Vec::new();
     for name in workbook.sheet_names() {
         let range = workbook.worksheet_range(&name).map_err(unreadable)?;
@@ -186,6 +189,37 @@ fn read_calamine(bytes: &[u8], kind: &FileKind) -> Result<Vec<Sheet>, ReadError>
         for row in range.rows() {
             let mut cells = vec![Cell::Empty; left];
             cells.extend(row.iter().map(cell_from));
+            rows.push(cells);
+        }
+        sheets.push(Sheet { name, rows });
+    }
+    Ok(sheets)
+}
+
+/// For .xlsx, read cells as references into the shared string table rather
+/// than copies (the common case in files Excel writes): one copy instead of two.
+fn read_xlsx_by_reference(workbook: &mut calamine::Xlsx<Cursor<&[u8]>>) -> Result<Vec<Sheet>, ReadError> {
+    use calamine::{DataRef, ReaderRef};
+    let mut sheets = Vec::new();
+    for name in workbook.sheet_names() {
+        let range = workbook
+            .worksheet_range_ref(&name)
+            .map_err(|e| ReadError::Unreadable(e.to_string()))?;
+        let (top, left) = range.start().map(|(r, c)| (r as usize, c as usize)).unwrap_or((0, 0));
+        let mut rows: Vec<Vec<Cell>> = vec![Vec::new(); top];
+        for row in range.rows() {
+            let mut cells = vec![Cell::Empty; left];
+            cells.extend(row.iter().map(|data| match data {
+                DataRef::SharedString(s) => text_cell(s),
+                DataRef::String(s) => text_cell(s),
+                DataRef::Int(i) => Cell::Number(*i as f64),
+                DataRef::Float(f) => Cell::Number(*f),
+                DataRef::Bool(b) => Cell::Bool(*b),
+                DataRef::DateTime(dt) => cell_from(&Data::DateTime(*dt)),
+                DataRef::DateTimeIso(s) => cell_from(&Data::DateTimeIso(s.clone())),
+                DataRef::DurationIso(s) => text_cell(s),
+                DataRef::Error(_) | DataRef::Empty => Cell::Empty,
+            }));
             rows.push(cells);
         }
         sheets.push(Sheet { name, rows });

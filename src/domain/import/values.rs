@@ -119,12 +119,24 @@ pub fn parse_status(cell: &Cell) -> Option<Option<AttendanceStatus>> {
 
 /// "Nowak, Łukasz" → "Łukasz Nowak"; spaces tidied; accents kept exactly.
 pub fn display_name(text: &str) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = tidy_spaces(text);
     match text.split_once(',') {
         Some((surname, first)) if !first.trim().is_empty() && !surname.trim().is_empty() => {
             format!("{} {}", first.trim(), surname.trim())
         }
         _ => text,
+    }
+}
+
+/// Single spaces, none at the ends. Most cells are already tidy, and this
+/// runs over every cell of a large sheet, so those are copied as they are.
+pub fn tidy_spaces(text: &str) -> String {
+    let trimmed = text.trim();
+    let tidy = !trimmed.contains(|c: char| c.is_whitespace() && c != ' ') && !trimmed.contains("  ");
+    if tidy {
+        trimmed.to_string()
+    } else {
+        trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -280,6 +292,13 @@ mod tests {
             !is_near_match("Dr Łukasz Nowak", "Łukasz Nowak"),
             "same key is an exact match, not a near one"
         );
+    }
+
+    #[test]
+    fn spaces_are_tidied() {
+        assert_eq!(tidy_spaces("  Oval   Practice\t"), "Oval Practice");
+        assert_eq!(tidy_spaces("Oval Practice"), "Oval Practice");
+        assert_eq!(tidy_spaces("Oval\u{a0}Practice"), "Oval Practice");
     }
 
     #[test]
