@@ -409,3 +409,76 @@ async fn registers_are_taken_in_the_browser() {
     assert_eq!(member.get("/training/imports").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(member.get("/training/ambassadors").await.status(), StatusCode::OK);
 }
+
+async fn api_token(browser: &Browser) -> String {
+    let res = browser
+        .submit("/account", "/account/tokens", &[("label", "script")])
+        .await;
+    texts(&res.text().await.expect("body"), "#token").pop().expect("token")
+}
+
+async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[rocket::async_test]
+async fn the_api_gives_training_records_scoped_by_role() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let output = qmtrack(
+        &app,
+        &["import-attendance", &format!("{SAMPLES}/iris-clinical-session-1.xlsx")],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let lead_token = api_token(&lead).await;
+    let (_, orgs) = api(&app, &lead_token, "/organisations?q=Oval").await;
+    let oval = orgs["organisations"][0]["id"].as_i64().expect("Oval Practice exists");
+    let member = app.user(&lead, "pm@oval.example", "org_member", Some(oval)).await;
+    let member_token = api_token(&member).await;
+
+    let (status, all) = api(&app, &lead_token, "/completions?programme=iris").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all["people"].as_array().expect("people").len(), 6);
+    let (_, own) = api(&app, &member_token, "/completions?programme=iris").await;
+    let names: Vec<&str> = own["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.contains("Nowak")),
+        "another practice's staff are not shown"
+    );
+    assert_eq!(
+        api(
+            &app,
+            &member_token,
+            &format!("/completions?programme=iris&organisation={}", oval + 1)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api(&app, &member_token, "/sessions").await.0, StatusCode::FORBIDDEN);
+
+    let (_, sessions) = api(&app, &lead_token, "/sessions").await;
+    let id = sessions["sessions"][0]["id"].as_i64().expect("a session");
+    let (_, session) = api(&app, &lead_token, &format!("/sessions/{id}")).await;
+    assert_eq!(session["session_date"], "2025-03-12");
+    assert_eq!(session["attendance"].as_array().expect("register").len(), 6);
+    let (_, programmes) = api(&app, &member_token, "/programmes").await;
+    assert!(programmes["programmes"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|p| p["id"] == "iris"));
+}

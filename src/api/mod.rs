@@ -2,6 +2,7 @@
 //! permissions as the web pages. Described by `/api/v1/openapi.json`.
 
 pub mod openapi;
+pub mod training;
 
 use crate::db::{organisations, tokens, users::UserRow, Db};
 use crate::domain::access::{Actor, OrgScope};
@@ -22,7 +23,11 @@ pub fn routes() -> Vec<Route> {
         frameworks,
         framework,
         organisation_list,
-        organisation
+        organisation,
+        training::programmes,
+        training::sessions,
+        training::session,
+        training::completions
     ]
 }
 

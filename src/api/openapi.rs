@@ -21,7 +21,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "qmtrack API",
             "version": "1",
-            "description": "Read access to qmtrack's standards and organisations. Create a token under \
+            "description": "Read access to qmtrack's standards, organisations and training records. Create a token under \
                 'Your account' in the web app or with `qmtrack token create`, and send it as \
                 `Authorization: Bearer <token>`. Organisation members see only their own organisation."
         },
@@ -66,6 +66,40 @@ pub fn spec() -> Value {
                     "401": unauthorised
                 }
             }},
+            "/programmes": {"get": {
+                "summary": "Every training programme version: modules (with the names sign-in sheets use), completion rules, organisation rule",
+                "operationId": "listProgrammes",
+                "responses": {"200": ok_json("Programmes", json!({"type": "object", "required": ["programmes"], "properties": {
+                    "programmes": {"type": "array", "items": {"$ref": "#/components/schemas/Programme"}}}})), "401": unauthorised}
+            }},
+            "/sessions": {"get": {
+                "summary": "Training sessions, newest first (council staff only)",
+                "operationId": "listSessions",
+                "parameters": [{"name": "programme", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "responses": {"200": ok_json("Sessions", json!({"type": "object", "required": ["sessions"], "properties": {
+                    "sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}})),
+                    "401": unauthorised, "403": error_response("Organisation members cannot list sessions")}
+            }},
+            "/sessions/{id}": {"get": {
+                "summary": "One session with its register (council staff only)",
+                "operationId": "getSession",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok_json("The session", json!({"allOf": [{"$ref": "#/components/schemas/Session"},
+                    {"type": "object", "required": ["attendance"], "properties": {"attendance": {"type": "array", "items": {"$ref": "#/components/schemas/Attendance"}}}}]})),
+                    "401": unauthorised, "403": error_response("Organisation members cannot see registers"), "404": not_found}
+            }},
+            "/completions": {"get": {
+                "summary": "Each person's completions in one programme; organisation members see only their own staff",
+                "operationId": "listCompletions",
+                "parameters": [
+                    {"name": "programme", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": ok_json("Completions", json!({"type": "object", "required": ["programme", "people"], "properties": {
+                    "programme": {"type": "string"}, "version": {"type": "string"},
+                    "people": {"type": "array", "items": {"$ref": "#/components/schemas/PersonCompletions"}}}})),
+                    "401": unauthorised, "404": not_found}
+            }},
             "/organisations/{id}": {"get": {
                 "summary": "One organisation",
                 "operationId": "getOrganisation",
@@ -98,6 +132,31 @@ pub fn spec() -> Value {
                                 "required": ["id", "text", "guidance", "evidence", "mandatory"], "properties": {
                                 "id": {"type": "string"}, "text": {"type": "string"}, "guidance": {"type": "string"},
                                 "evidence": {"type": "string"}, "mandatory": {"type": "boolean"}}}}}}}}}}}}]},
+                "Programme": {"type": "object", "required": ["id", "name", "version", "modules", "completions"], "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"}, "audience": {"type": "string"},
+                    "summary": {"type": "string"}, "refresher_months": {"type": ["integer", "null"]},
+                    "modules": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                        "synonyms": {"type": "array", "items": {"type": "string"}}, "hours": {"type": ["number", "null"]}}}},
+                    "completions": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                        "modules": {"type": "array", "items": {"type": "string"}}, "after": {"type": ["string", "null"]}}}},
+                    "organisation_rule": {"type": ["object", "null"]}}},
+                "Session": {"type": "object", "required": ["id", "programme_id", "module_id", "session_date"], "properties": {
+                    "id": {"type": "integer"}, "programme_id": {"type": "string"}, "programme_version": {"type": "string"},
+                    "module_id": {"type": "string"}, "module_title": {"type": "string"}, "session_date": {"type": "string", "format": "date"},
+                    "start_time": {"type": "string"}, "venue": {"type": "string"}, "online": {"type": "integer"}, "trainer": {"type": "string"},
+                    "capacity": {"type": "integer"}, "cohort_id": {"type": "integer"}, "cohort_name": {"type": "string"},
+                    "attended": {"type": "integer"}, "marked": {"type": "integer"}}},
+                "Attendance": {"type": "object", "required": ["person_id", "status"], "properties": {
+                    "attendance_id": {"type": "integer"}, "person_id": {"type": "integer"}, "full_name": {"type": "string"},
+                    "email": {"type": "string"}, "organisation_id": {"type": "integer"}, "organisation_name": {"type": "string"},
+                    "status": {"type": "string", "enum": ["attended", "partial", "absent", "cancelled"]}}},
+                "PersonCompletions": {"type": "object", "required": ["person_id", "name", "completions"], "properties": {
+                    "person_id": {"type": "integer"}, "name": {"type": "string"}, "organisation_id": {"type": "integer"},
+                    "organisation": {"type": "string"},
+                    "completions": {"type": "array", "items": {"type": "object", "properties": {
+                        "completion_id": {"type": "string"}, "title": {"type": "string"},
+                        "state": {"type": "object", "properties": {"code": {"type": "string", "enum": ["not_started", "in_progress", "completed", "lapsed"]}, "label": {"type": "string"}}},
+                        "completed_on": {"type": ["string", "null"], "format": "date"}, "lapses_on": {"type": ["string", "null"], "format": "date"}}}}}},
                 "Organisation": {"type": "object", "required": ["id", "name", "org_type"], "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"},
                     "org_type": {"type": "string", "enum": ["housing_provider", "gp_practice", "childrens_centre", "council_service",

@@ -48,7 +48,7 @@ fn programme_or_404<'a>(state: &'a AppState, id: &str) -> AppResult<&'a Programm
     state.programmes.current_version(id).ok_or(AppError::NotFound)
 }
 
-fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> String {
+pub fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> String {
     state
         .programmes
         .current_version(programme_id)
@@ -767,6 +767,17 @@ async fn person_training(
         "training/person",
         json!({"title": format!("Training: {}", person.full_name), "section": "organisations", "person": person, "programmes": programmes}),
     ))
+}
+
+/// Each person with attendance in `rows` (one programme's), and their completions.
+pub fn completions_by_person(programme: &Programme, rows: &[PersonFactRow], today: NaiveDate) -> Vec<Value> {
+    by_person(rows)
+        .into_iter()
+        .map(|(person, facts)| {
+            json!({"person_id": person.person_id, "name": person.full_name, "organisation_id": person.organisation_id,
+                "organisation": person.organisation_name, "completions": person_completions(programme, &facts, today)})
+        })
+        .collect()
 }
 
 /// Staff of one organisation trained, by programme: for the organisation's page.
