@@ -224,6 +224,16 @@ async fn demo_loads_a_realistic_set_once() {
     let (_, body) = lead.get_text("/organisations").await;
     assert!(body.contains("12 organisations"), "no duplicates after a second run");
     assert!(body.contains("Riverside Medical Practice") && body.contains("Northbridge Homes"));
+
+    // Training in every state: ambassadors active and lapsed, one IRIS practice fully trained and one part-way.
+    assert!(stdout(&second).contains("Training: already loaded"));
+    let (_, directory) = lead.get_text("/training/ambassadors").await;
+    let names = common::texts(&directory, "table.qm-table tbody td:first-child");
+    assert_eq!(names, ["Aisha Rahman", "Siobhán Ní Bhriain"], "Marcus has lapsed; Sophie missed day 2");
+    let (_, practices) = lead.get_text("/training/programmes/iris/organisations").await;
+    let rows = common::texts(&practices, "table.qm-table tbody tr");
+    assert!(rows.iter().any(|r| r.contains("Riverside Medical Practice") && r.contains("Fully trained")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains("Hillside Surgery") && r.contains("In training")), "{rows:?}");
 }
 
 #[test]
