@@ -21,6 +21,17 @@ async fn every_route_against_every_role() {
     let member = app.user(&lead, "m@own.example", "org_member", Some(own)).await;
     let anonymous = app.browser();
     let lead_id = 1;
+    for (org, name) in [(own, "Own Person"), (other, "Other Person")] {
+        let res = lead
+            .submit(
+                &format!("/organisations/{org}/people/new"),
+                &format!("/organisations/{org}/people"),
+                &[("full_name", name), ("email", ""), ("job_title", "")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let (own_person, other_person) = (1, 2);
 
     // path, then the status for: programme lead, assessor, training lead, member of "own", anonymous.
     let table: Vec<(String, [u16; 5])> = vec![

@@ -229,11 +229,23 @@ async fn demo_loads_a_realistic_set_once() {
     assert!(stdout(&second).contains("Training: already loaded"));
     let (_, directory) = lead.get_text("/training/ambassadors").await;
     let names = common::texts(&directory, "table.qm-table tbody td:first-child");
-    assert_eq!(names, ["Aisha Rahman", "Siobhán Ní Bhriain"], "Marcus has lapsed; Sophie missed day 2");
+    assert_eq!(
+        names,
+        ["Aisha Rahman", "Siobhán Ní Bhriain"],
+        "Marcus has lapsed; Sophie missed day 2"
+    );
     let (_, practices) = lead.get_text("/training/programmes/iris/organisations").await;
     let rows = common::texts(&practices, "table.qm-table tbody tr");
-    assert!(rows.iter().any(|r| r.contains("Riverside Medical Practice") && r.contains("Fully trained")), "{rows:?}");
-    assert!(rows.iter().any(|r| r.contains("Hillside Surgery") && r.contains("In training")), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Riverside Medical Practice") && r.contains("Fully trained")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Hillside Surgery") && r.contains("In training")),
+        "{rows:?}"
+    );
 }
 
 #[test]

@@ -364,37 +364,285 @@ pub async fn run() -> Result<(), AppError> {
 /// fully trained and one part-way, a CORE cohort mid-course, ambassadors
 /// active and lapsed. (organisation, person, programme, module, days ago, status, cohort)
 const ATTENDANCE: &[(&str, &str, &str, &str, i64, &str, &str)] = &[
-    ("Riverside Medical Practice", "Dr Priya Shah", "iris", "clinical-1", 120, "attended", ""),
-    ("Riverside Medical Practice", "Dr Łukasz Nowak", "iris", "clinical-1", 120, "attended", ""),
-    ("Riverside Medical Practice", "Emma Clarke", "iris", "clinical-1", 120, "attended", ""),
-    ("Riverside Medical Practice", "Dr Priya Shah", "iris", "clinical-2", 90, "attended", ""),
-    ("Riverside Medical Practice", "Dr Łukasz Nowak", "iris", "clinical-2", 90, "attended", ""),
-    ("Riverside Medical Practice", "Emma Clarke", "iris", "clinical-2", 90, "attended", ""),
-    ("Riverside Medical Practice", "Joanna Wiśniewska", "iris", "admin-reception", 100, "attended", ""),
-    ("Riverside Medical Practice", "Karen Holt", "iris", "practice-champion", 80, "attended", ""),
-    ("Hillside Surgery", "Dr Tomás Ó Murchú", "iris", "clinical-1", 60, "attended", ""),
-    ("Hillside Surgery", "Dr Olivia Grant", "iris", "clinical-1", 60, "partial", ""),
-    ("Hillside Surgery", "Ruth Adeyemi", "iris", "admin-reception", 45, "attended", ""),
-    ("Northbridge Council Children's Social Care", "Zoë Turner", "safe-and-together", "core-day-1", 9, "attended", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Priya Patel", "safe-and-together", "core-day-1", 9, "attended", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Tomás García", "safe-and-together", "core-day-1", 9, "attended", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Zoë Turner", "safe-and-together", "core-day-2", 8, "attended", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Priya Patel", "safe-and-together", "core-day-2", 8, "partial", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Tomás García", "safe-and-together", "core-day-2", 8, "attended", "Cohort 5"),
-    ("Northbridge Council Children's Social Care", "Hannah Lewis", "safe-and-together", "overview", 30, "attended", ""),
-    ("Northbridge Police Safeguarding Unit", "PC Jamal Ahmed", "safe-and-together", "overview", 30, "attended", ""),
-    ("Northbridge Homes", "Siobhán Ní Bhriain", "domestic-abuse-ambassadors", "initial-day-1", 200, "attended", ""),
-    ("Northbridge Homes", "Siobhán Ní Bhriain", "domestic-abuse-ambassadors", "initial-day-2", 193, "attended", ""),
-    ("Northbridge Homes", "Aisha Rahman", "domestic-abuse-ambassadors", "initial-day-1", 200, "attended", ""),
-    ("Northbridge Homes", "Aisha Rahman", "domestic-abuse-ambassadors", "initial-day-2", 193, "attended", ""),
-    ("Northbridge Homes", "Marcus Bell", "domestic-abuse-ambassadors", "initial-day-1", 1300, "attended", ""),
-    ("Northbridge Homes", "Marcus Bell", "domestic-abuse-ambassadors", "initial-day-2", 1293, "attended", ""),
-    ("Northbridge Building Society", "Sophie Reid", "domestic-abuse-ambassadors", "initial-day-1", 200, "attended", ""),
-    ("Northbridge Building Society", "Sophie Reid", "domestic-abuse-ambassadors", "initial-day-2", 193, "absent", ""),
-    ("Safe Haven Domestic Abuse Service", "Kwame Boateng", "marac-briefing", "marac-briefing", 40, "attended", ""),
-    ("Northbridge General Hospital", "Saoirse Kelly", "marac-briefing", "marac-briefing", 40, "attended", ""),
-    ("Northbridge General Hospital", "Ben Carter", "dva-awareness", "dva-awareness", 20, "attended", ""),
-    ("Probation Service Northbridge", "Grace Ellis", "routine-enquiry", "routine-enquiry", 15, "cancelled", ""),
+    (
+        "Riverside Medical Practice",
+        "Dr Priya Shah",
+        "iris",
+        "clinical-1",
+        120,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Dr Łukasz Nowak",
+        "iris",
+        "clinical-1",
+        120,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Emma Clarke",
+        "iris",
+        "clinical-1",
+        120,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Dr Priya Shah",
+        "iris",
+        "clinical-2",
+        90,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Dr Łukasz Nowak",
+        "iris",
+        "clinical-2",
+        90,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Emma Clarke",
+        "iris",
+        "clinical-2",
+        90,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Joanna Wiśniewska",
+        "iris",
+        "admin-reception",
+        100,
+        "attended",
+        "",
+    ),
+    (
+        "Riverside Medical Practice",
+        "Karen Holt",
+        "iris",
+        "practice-champion",
+        80,
+        "attended",
+        "",
+    ),
+    (
+        "Hillside Surgery",
+        "Dr Tomás Ó Murchú",
+        "iris",
+        "clinical-1",
+        60,
+        "attended",
+        "",
+    ),
+    (
+        "Hillside Surgery",
+        "Dr Olivia Grant",
+        "iris",
+        "clinical-1",
+        60,
+        "partial",
+        "",
+    ),
+    (
+        "Hillside Surgery",
+        "Ruth Adeyemi",
+        "iris",
+        "admin-reception",
+        45,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Zoë Turner",
+        "safe-and-together",
+        "core-day-1",
+        9,
+        "attended",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Priya Patel",
+        "safe-and-together",
+        "core-day-1",
+        9,
+        "attended",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Tomás García",
+        "safe-and-together",
+        "core-day-1",
+        9,
+        "attended",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Zoë Turner",
+        "safe-and-together",
+        "core-day-2",
+        8,
+        "attended",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Priya Patel",
+        "safe-and-together",
+        "core-day-2",
+        8,
+        "partial",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Tomás García",
+        "safe-and-together",
+        "core-day-2",
+        8,
+        "attended",
+        "Cohort 5",
+    ),
+    (
+        "Northbridge Council Children's Social Care",
+        "Hannah Lewis",
+        "safe-and-together",
+        "overview",
+        30,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Police Safeguarding Unit",
+        "PC Jamal Ahmed",
+        "safe-and-together",
+        "overview",
+        30,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Siobhán Ní Bhriain",
+        "domestic-abuse-ambassadors",
+        "initial-day-1",
+        200,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Siobhán Ní Bhriain",
+        "domestic-abuse-ambassadors",
+        "initial-day-2",
+        193,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Aisha Rahman",
+        "domestic-abuse-ambassadors",
+        "initial-day-1",
+        200,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Aisha Rahman",
+        "domestic-abuse-ambassadors",
+        "initial-day-2",
+        193,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Marcus Bell",
+        "domestic-abuse-ambassadors",
+        "initial-day-1",
+        1300,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Homes",
+        "Marcus Bell",
+        "domestic-abuse-ambassadors",
+        "initial-day-2",
+        1293,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Building Society",
+        "Sophie Reid",
+        "domestic-abuse-ambassadors",
+        "initial-day-1",
+        200,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge Building Society",
+        "Sophie Reid",
+        "domestic-abuse-ambassadors",
+        "initial-day-2",
+        193,
+        "absent",
+        "",
+    ),
+    (
+        "Safe Haven Domestic Abuse Service",
+        "Kwame Boateng",
+        "marac-briefing",
+        "marac-briefing",
+        40,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge General Hospital",
+        "Saoirse Kelly",
+        "marac-briefing",
+        "marac-briefing",
+        40,
+        "attended",
+        "",
+    ),
+    (
+        "Northbridge General Hospital",
+        "Ben Carter",
+        "dva-awareness",
+        "dva-awareness",
+        20,
+        "attended",
+        "",
+    ),
+    (
+        "Probation Service Northbridge",
+        "Grace Ellis",
+        "routine-enquiry",
+        "routine-enquiry",
+        15,
+        "cancelled",
+        "",
+    ),
 ];
 
 /// Training sessions dated relative to the first run, so the states above hold
@@ -402,7 +650,8 @@ const ATTENDANCE: &[(&str, &str, &str, &str, i64, &str, &str)] = &[
 async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError> {
     use crate::db::training;
     let config = crate::config::AppConfig::load()?;
-    let programmes = crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
+    let programmes =
+        crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
     let mut tx = pool.begin().await?;
     let (cohort_id, created) = training::find_or_create_cohort(&mut tx, "safe-and-together", "Cohort 5", now).await?;
     if !created {
@@ -412,14 +661,20 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
     let today = chrono::Utc::now().date_naive();
     let mut marked = 0;
     for (organisation, person, programme_id, module_id, days_ago, status, cohort) in ATTENDANCE {
-        let Some(programme) = programmes.current_version(programme_id) else { continue };
+        let Some(programme) = programmes.current_version(programme_id) else {
+            continue;
+        };
         let module = crate::domain::import::ModuleRef {
             programme_id: programme.id.clone(),
             programme_version: programme.version.clone(),
             module_id: (*module_id).to_string(),
         };
-        let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(organisation)).await? else { continue };
-        let Some(person_id) = people::find_in_organisation(&mut tx, org_id, person).await? else { continue };
+        let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(organisation)).await? else {
+            continue;
+        };
+        let Some(person_id) = people::find_in_organisation(&mut tx, org_id, person).await? else {
+            continue;
+        };
         let date = today - chrono::Duration::days(*days_ago);
         let cohort = if cohort.is_empty() { 0 } else { cohort_id };
         let (session_id, _) = training::find_or_create_session(&mut tx, &module, date, cohort, now).await?;
@@ -434,7 +689,14 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
                 programme_version: programme.version.clone(),
                 module_id: module_id.into(),
             };
-            training::find_or_create_session(&mut tx, &module, today + chrono::Duration::days(days_ahead), cohort_id, now).await?;
+            training::find_or_create_session(
+                &mut tx,
+                &module,
+                today + chrono::Duration::days(days_ahead),
+                cohort_id,
+                now,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
