@@ -399,7 +399,8 @@ async fn commit(
             map.remove(&id);
         }
     });
-    Ok(Flash::success(back, "Importing…"))
+    // No message: by the time the page loads the import may already be done; the page says which.
+    Ok(Flash::success(back, ""))
 }
 
 #[post("/training/imports/<id>/undo", data = "<_form>")]
