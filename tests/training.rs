@@ -482,3 +482,115 @@ async fn the_api_gives_training_records_scoped_by_role() {
         .iter()
         .any(|p| p["id"] == "iris"));
 }
+
+/// Makes the database refuse the third attendance row written, as a disk or
+/// constraint failure partway through a commit would.
+async fn fail_after_two_attendance_rows(database_url: &str) {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect");
+    if database_url.starts_with("postgres") {
+        pool.execute(
+            "CREATE FUNCTION fail_halfway() RETURNS trigger AS $$ BEGIN
+                IF (SELECT COUNT(*) FROM attendance) >= 2 THEN RAISE EXCEPTION 'simulated failure'; END IF;
+                RETURN NEW; END $$ LANGUAGE plpgsql",
+        )
+        .await
+        .expect("function");
+        pool.execute(
+            "CREATE TRIGGER fail_halfway BEFORE INSERT ON attendance FOR EACH ROW EXECUTE FUNCTION fail_halfway()",
+        )
+        .await
+        .expect("trigger");
+    } else {
+        pool.execute(
+            "CREATE TRIGGER fail_halfway BEFORE INSERT ON attendance
+             WHEN (SELECT COUNT(*) FROM attendance) >= 2
+             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END",
+        )
+        .await
+        .expect("trigger");
+    }
+    pool.close().await;
+}
+
+#[rocket::async_test]
+async fn a_failure_partway_through_a_commit_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(
+        &lead,
+        "iris-clinical-session-1.xlsx",
+        sample("iris-clinical-session-1.xlsx"),
+        &[],
+    )
+    .await;
+    let path = location(&res);
+    fail_after_two_attendance_rows(&app.database_url).await;
+    let page = commit(&lead, &path).await;
+    assert!(
+        page_text(&page).contains("The import failed and nothing was changed"),
+        "{page}"
+    );
+    let (_, orgs) = lead.get_text("/organisations").await;
+    assert!(orgs.contains("0 organisations"), "no organisation was left behind");
+    let (_, sessions) = lead.get_text("/training/sessions").await;
+    assert!(sessions.contains("No sessions yet"));
+}
+
+#[rocket::async_test]
+async fn a_near_match_is_asked_about_before_it_is_treated_as_the_same_person() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Refuge", "voluntary_sector").await;
+    let res = lead
+        .submit(
+            &format!("/organisations/{org}/people/new"),
+            &format!("/organisations/{org}/people"),
+            &[("full_name", "Zoë O'Brien"), ("email", ""), ("job_title", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let csv = "Name,Organisation,Date,Course,Attended\nZoe O'Brien,Refuge,14/01/2025,MARAC briefing,Yes\nBrooks, Hannah,Refuge,14/01/2025,MARAC briefing,Yes\n";
+    let csv = csv.replace("Brooks, Hannah", "\"Brooks, Hannah\"");
+    let res = upload(&lead, "register.csv", csv.into_bytes(), &[]).await;
+    let path = location(&res);
+    let (_, preview) = lead.get_text(&path).await;
+    let text = page_text(&preview);
+    assert!(text.contains("Is this the same person?"), "{text}");
+    assert!(text.contains("Yes, the same person as Zoë O'Brien"));
+    assert!(
+        text.contains("Hannah Brooks"),
+        "“Surname, First” is read as Hannah Brooks"
+    );
+
+    // Say yes: Zoe on the sheet is Zoë on record.
+    let person_key = attrs(&preview, "input[name='answer_key[0]']", "value")
+        .pop()
+        .expect("question");
+    let existing = attrs(&preview, "input[name='answer[0]']", "value")
+        .into_iter()
+        .find(|v| v != "0")
+        .expect("candidate");
+    let res = lead
+        .submit(
+            &path,
+            &format!("{path}/choices"),
+            &[("answer_key[0]", &person_key), ("answer[0]", &existing)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, preview) = lead.get_text(&path).await;
+    assert!(
+        page_text(&preview).contains("2, of whom 1 new"),
+        "{}",
+        page_text(&preview)
+    );
+    commit(&lead, &path).await;
+    let (_, page) = lead.get_text(&format!("/organisations/{org}")).await;
+    assert_eq!(
+        texts(&page, "table.qm-table tbody td:first-child a").len(),
+        2,
+        "Zoë was not added twice"
+    );
+}
