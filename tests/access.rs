@@ -74,6 +74,37 @@ async fn every_route_against_every_role() {
         ),
         ("/audit".into(), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, SIGN_IN]),
         ("/account".into(), [OK, OK, OK, OK, SIGN_IN]),
+        ("/training".into(), [OK, OK, OK, FORBIDDEN, SIGN_IN]),
+        ("/training/sessions".into(), [OK, OK, OK, FORBIDDEN, SIGN_IN]),
+        ("/training/sessions/new".into(), [OK, FORBIDDEN, OK, FORBIDDEN, SIGN_IN]),
+        (
+            "/training/sessions/999".into(),
+            [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, SIGN_IN],
+        ),
+        ("/training/imports".into(), [OK, FORBIDDEN, OK, FORBIDDEN, SIGN_IN]),
+        (
+            "/training/imports/999".into(),
+            [NOT_FOUND, FORBIDDEN, NOT_FOUND, FORBIDDEN, SIGN_IN],
+        ),
+        ("/training/programmes/iris".into(), [OK, OK, OK, FORBIDDEN, SIGN_IN]),
+        (
+            "/training/programmes/iris/organisations".into(),
+            [OK, OK, OK, FORBIDDEN, SIGN_IN],
+        ),
+        (
+            "/training/programmes/no-such".into(),
+            [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, SIGN_IN],
+        ),
+        (
+            "/training/cohorts/999".into(),
+            [NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, SIGN_IN],
+        ),
+        ("/training/ambassadors".into(), [OK, OK, OK, OK, SIGN_IN]),
+        (format!("/people/{own_person}/training"), [OK, OK, OK, OK, SIGN_IN]),
+        (
+            format!("/people/{other_person}/training"),
+            [OK, OK, OK, NOT_FOUND, SIGN_IN],
+        ),
         (
             "/no/such/page".into(),
             [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND],
