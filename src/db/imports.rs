@@ -208,8 +208,8 @@ pub async fn commit(
             None if !org_keys.contains_key(&key) => {
                 org_keys.insert(key.clone(), normalise(name));
                 org_rows.push(vec![
-                    Bind::Text(details.name.clone()),
-                    Bind::Text(key),
+                    Bind::Text(details.name.clone().into()),
+                    Bind::Text(key.into()),
                     Bind::Text(details.org_type.as_str().into()),
                     Bind::Int(import_id),
                     Bind::Text(now.into()),
@@ -264,9 +264,9 @@ pub async fn commit(
                 person_rows.push(vec![
                     Bind::Int(import_id),
                     Bind::Int(organisation_id),
-                    Bind::Text(full_name.clone()),
-                    Bind::Text(email.clone()),
-                    Bind::Text(job_title.clone()),
+                    Bind::Text(full_name.as_str().into()),
+                    Bind::Text(email.as_str().into()),
+                    Bind::Text(job_title.as_str().into()),
                     Bind::Text(now.into()),
                     Bind::Text(now.into()),
                 ]);
@@ -348,7 +348,7 @@ pub async fn commit(
             record.date,
             cohort_id,
         )];
-        let Some(person_id) = person_ids.get(record.person.key().as_str()).copied() else {
+        let Some(person_id) = person_ids.get(record.person_key.as_str()).copied() else {
             continue;
         };
         let status = record.status.as_str();

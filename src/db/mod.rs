@@ -262,11 +262,12 @@ where
     Ok(row.try_get::<Nullable<T>, _>(column)?.0)
 }
 
-/// One value for [`insert_many`].
+/// One value for [`insert_many`]; text is borrowed where it can be, as a
+/// large import binds hundreds of thousands of values.
 #[derive(Debug, Clone)]
-pub enum Bind {
+pub enum Bind<'a> {
     Int(i64),
-    Text(String),
+    Text(std::borrow::Cow<'a, str>),
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -278,7 +279,11 @@ pub enum Bind {
 /// makes binding cost grow with the square of the statement's size, and
 /// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
 /// small for the same reason.
-pub async fn insert_many(conn: &mut sqlx::AnyConnection, target: &str, rows: &[Vec<Bind>]) -> Result<(), sqlx::Error> {
+pub async fn insert_many(
+    conn: &mut sqlx::AnyConnection,
+    target: &str,
+    rows: &[Vec<Bind<'_>>],
+) -> Result<(), sqlx::Error> {
     let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
         return Ok(());
     };
@@ -306,7 +311,7 @@ pub async fn insert_many(conn: &mut sqlx::AnyConnection, target: &str, rows: &[V
         for value in chunk.iter().flatten() {
             query = match value {
                 Bind::Int(i) => query.bind(*i),
-                Bind::Text(t) => query.bind(t.clone()),
+                Bind::Text(t) => query.bind(t.as_ref()),
             };
         }
         query.execute(&mut *conn).await?;

@@ -102,9 +102,9 @@ pub async fn insert_attendance_batch(
             vec![
                 Bind::Int(*session),
                 Bind::Int(*person),
-                Bind::Text(status.to_string()),
+                Bind::Text((*status).into()),
                 Bind::Int(import_id),
-                Bind::Text(now.to_string()),
+                Bind::Text(now.into()),
             ]
         })
         .collect();

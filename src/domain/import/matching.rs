@@ -99,10 +99,10 @@ pub fn resolve(
     let mut resolution = Resolution::default();
     let mut new_org_names: BTreeMap<String, String> = BTreeMap::new();
     for record in records {
-        let key = record.person.key();
-        if resolution.people.contains_key(&key) {
+        if resolution.people.contains_key(&record.person_key) {
             continue;
         }
+        let key = record.person_key.clone();
         let person = &record.person;
         if let Some(found) = by_email.get(person.email.as_str()) {
             resolution.people.insert(key, PersonChoice::Existing(found.id));
@@ -217,16 +217,18 @@ mod tests {
     use crate::domain::import::{ModuleRef, PersonRef};
 
     fn record(name: &str, email: &str, org: &str) -> AttendanceRecord {
+        let person = PersonRef {
+            full_name: name.into(),
+            email: email.into(),
+            organisation: org.into(),
+            job_title: String::new(),
+        };
         AttendanceRecord {
+            person_key: person.key(),
             sheet: "S".into(),
             row: 5,
             column: "F".into(),
-            person: PersonRef {
-                full_name: name.into(),
-                email: email.into(),
-                organisation: org.into(),
-                job_title: String::new(),
-            },
+            person,
             module: ModuleRef {
                 programme_id: "p".into(),
                 programme_version: "1".into(),

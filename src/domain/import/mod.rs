@@ -258,6 +258,9 @@ impl PersonRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttendanceRecord {
+    /// [`PersonRef::key`], worked out once: matching looks it up several times a record.
+    #[serde(skip)]
+    pub person_key: String,
     pub sheet: String,
     pub row: usize,
     pub column: String,
@@ -404,12 +407,12 @@ fn module_ref(programme_id: &str, programme_version: &str, module_id: &str) -> M
 /// The same person, module and date twice: the later row wins, with a warning.
 fn drop_duplicates(analysis: &mut Analysis) {
     // Borrowed keys: this runs over every record of a large sheet.
-    let mut last: HashMap<(String, &ModuleRef, NaiveDate, Option<&str>), usize> =
+    let mut last: HashMap<(&str, &ModuleRef, NaiveDate, Option<&str>), usize> =
         HashMap::with_capacity(analysis.records.len());
     let mut repeated = Vec::new();
     for (i, record) in analysis.records.iter().enumerate() {
         let key = (
-            record.person.key(),
+            record.person_key.as_str(),
             &record.module,
             record.date,
             record.cohort.as_deref(),
@@ -655,6 +658,7 @@ impl SheetReader<'_> {
                 organisation: values::tidy_spaces(&self.text_at(row, organisation_column)),
                 job_title: self.text_at(row, job_column),
             };
+            let person_key = person.key();
 
             if grid {
                 for column in columns.iter().filter(|c| c.day.is_some()) {
@@ -687,6 +691,7 @@ impl SheetReader<'_> {
                         }
                     };
                     self.analysis.records.push(AttendanceRecord {
+                        person_key: person_key.clone(),
                         sheet: self.sheet.name.clone(),
                         row: row + 1,
                         column: column.letter.clone(),
@@ -775,6 +780,7 @@ impl SheetReader<'_> {
                 },
             };
             self.analysis.records.push(AttendanceRecord {
+                person_key: person_key.clone(),
                 sheet: self.sheet.name.clone(),
                 row: row + 1,
                 column: status_column.map(column_letter).unwrap_or_default(),
@@ -819,7 +825,7 @@ pub struct Summary {
 }
 
 pub fn summarise(records: &[AttendanceRecord]) -> Summary {
-    let people: std::collections::HashSet<String> = records.iter().map(|r| r.person.key()).collect();
+    let people: std::collections::HashSet<&str> = records.iter().map(|r| r.person_key.as_str()).collect();
     let sessions: std::collections::HashSet<(&ModuleRef, NaiveDate, &Option<String>)> =
         records.iter().map(|r| (&r.module, r.date, &r.cohort)).collect();
     let mut by_status = BTreeMap::new();
