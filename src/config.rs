@@ -30,6 +30,10 @@ pub struct AppConfig {
     pub login_lockout_minutes: i64,
     /// Added delay per failure past `login_slowdown_after`, capped at 5 s.
     pub login_delay_ms: u64,
+    /// The largest evidence file accepted, in bytes (default 25 MiB).
+    pub evidence_max_bytes: u64,
+    /// How many days before an award expires it shows as "renewal due".
+    pub renewal_notice_days: u64,
 }
 
 impl Default for AppConfig {
@@ -47,6 +51,8 @@ impl Default for AppConfig {
             login_lockout_after: 10,
             login_lockout_minutes: 15,
             login_delay_ms: 500,
+            evidence_max_bytes: 25 * 1024 * 1024,
+            renewal_notice_days: 90,
         }
     }
 }

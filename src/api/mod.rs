@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for scripts. Bearer tokens; the same
 //! permissions as the web pages. Described by `/api/v1/openapi.json`.
 
+pub mod assessments;
 pub mod openapi;
 
 use crate::db::{organisations, tokens, users::UserRow, Db};
@@ -22,7 +23,9 @@ pub fn routes() -> Vec<Route> {
         frameworks,
         framework,
         organisation_list,
-        organisation
+        organisation,
+        assessments::list,
+        assessments::one
     ]
 }
 

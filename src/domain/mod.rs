@@ -1,6 +1,9 @@
 //! Plain Rust: the rules of the product, with no web or database types.
 
 pub mod access;
+pub mod assessment;
+pub mod evidence;
+pub mod filetype;
 pub mod login;
 pub mod organisation;
 pub mod person;

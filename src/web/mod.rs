@@ -3,16 +3,19 @@
 //! domain values, call the data layer, and pick a page.
 
 pub mod account;
+pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
+pub mod evidence;
 pub mod frameworks;
 pub mod headers;
 pub mod health;
 pub mod home;
 pub mod organisations;
 pub mod people;
+pub mod reviews;
 pub mod users;
 
 use crate::config::AppConfig;
@@ -45,13 +48,16 @@ pub fn routes() -> Vec<Route> {
     [
         assets::routes(),
         account::routes(),
+        assessments::routes(),
         audit::routes(),
         auth::routes(),
+        evidence::routes(),
         frameworks::routes(),
         health::routes(),
         home::routes(),
         organisations::routes(),
         people::routes(),
+        reviews::routes(),
         users::routes(),
     ]
     .concat()
@@ -84,6 +90,16 @@ fn nav(user: &CurrentUser) -> Vec<Value> {
             json!({"href": format!("/organisations/{org}"), "label": "Your organisation", "section": "organisations"}),
         ),
         _ => items.push(json!({"href": "/organisations", "label": "Organisations", "section": "organisations"})),
+    }
+    match user.user.role {
+        Role::OrgMember => {
+            items.push(json!({"href": "/assessments", "label": "Your assessments", "section": "assessments"}))
+        }
+        Role::ProgrammeLead | Role::Assessor => {
+            items.push(json!({"href": "/assessments", "label": "Assessments", "section": "assessments"}));
+            items.push(json!({"href": "/reviews", "label": "Review queue", "section": "reviews"}));
+        }
+        Role::TrainingLead => {}
     }
     items.push(json!({"href": "/frameworks", "label": "Standards", "section": "frameworks"}));
     if user.user.role == Role::ProgrammeLead {
