@@ -77,7 +77,11 @@ async fn reviewable(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Assessmen
 
 /// The review page's view of each criterion: its evidence, what changed
 /// since the last decision on it, and the form's starting values.
-fn review_areas(view: &View<'_>, values: &serde_json::Map<String, Value>) -> Value {
+fn review_areas(
+    view: &View<'_>,
+    values: &serde_json::Map<String, Value>,
+    errors: &serde_json::Map<String, Value>,
+) -> Value {
     let mut index = 0;
     json!(view
         .framework
@@ -111,6 +115,9 @@ fn review_areas(view: &View<'_>, values: &serde_json::Map<String, Value>) -> Val
                             value["form_feedback"] = json!(feedback);
                             value["decided_earlier"] =
                                 json!(latest.is_some_and(|d| d.submission < view.row.submission));
+                            let error = |field: String| errors.get(&field).cloned().unwrap_or_default();
+                            value["decision_error"] = error(format!("decision-{}", criterion.id));
+                            value["feedback_error"] = error(format!("feedback-{}", criterion.id));
                             index += 1;
                             value
                         })
@@ -168,7 +175,7 @@ async fn render_review(
         "assessment": summary_json(&view.row, app),
         "standing": standing(&view.row, app).as_str(),
         "framework": {"id": view.framework.id, "name": view.framework.name, "version": view.framework.version},
-        "areas": review_areas(&view, &values),
+        "areas": review_areas(&view, &values, &field_errors),
         "counts": view.counts_json(),
         "changed": changed,
         "carried": carried,
