@@ -125,7 +125,14 @@ where
         }
         let form = match Form::<T>::from_data(req, data).await {
             data::Outcome::Success(form) => form.into_inner(),
-            data::Outcome::Error((status, errors)) if status == Status::PayloadTooLarge => {
+            // Rocket reports a body cut off in transit as "invalid length"
+            // with no limit, and gives it the same 413 as one over a limit.
+            data::Outcome::Error((status, errors))
+                if errors.iter().any(|e| {
+                    e.status() == Status::PayloadTooLarge
+                        && !matches!(e.kind, rocket::form::error::ErrorKind::InvalidLength { max: None, .. })
+                }) =>
+            {
                 tracing::info!(path = %req.uri(), "upload over the form limit: {errors}");
                 return data::Outcome::Error((status, MultipartRefusal::TooLarge));
             }

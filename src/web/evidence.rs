@@ -224,7 +224,9 @@ fn refused(page: &Page<'_>, app: &AppState, refusal: MultipartRefusal, back: Str
         MultipartRefusal::TooLarge => Ok(Err(too_large(page, app, back))),
         MultipartRefusal::Csrf => Err(AppError::Csrf),
         MultipartRefusal::Unreadable(_) => Err(AppError::BadRequest(
-            "The upload did not arrive complete. Go back and try again.".into(),
+            "The upload could not be read: it may have been cut off, or the file’s name may contain characters that \
+             cannot be sent. Rename the file if need be, go back and try again. Nothing has been saved."
+                .into(),
         )),
     }
 }
@@ -295,8 +297,15 @@ async fn receive_file(
         return Ok(Ok(None));
     };
     let max = app.config.evidence_max_bytes;
-    if !file.is_complete() || file.len() > max {
+    // Rocket reads up to one byte past the limit, so "too large" is certain;
+    // short of the limit, an incomplete file was cut off in transit.
+    if file.len() > max {
         return Ok(Err(TooLarge));
+    }
+    if !file.is_complete() {
+        return Err(AppError::BadRequest(
+            "The upload did not arrive complete. Go back and try again.".into(),
+        ));
     }
     // The name exactly as sent: Rocket's own `name()` would quietly strip
     // the path parts this check exists to refuse.

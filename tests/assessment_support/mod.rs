@@ -70,7 +70,9 @@ pub async fn post_multipart(
     fields: &[(&str, &str)],
     file: Option<Part>,
 ) -> Response {
-    let mut form = Form::new();
+    // Names go out exactly as given (as a browser sends them), so the
+    // server's own checks on path parts and control characters are tested.
+    let mut form = Form::new().percent_encode_noop();
     if let Some(token) = token {
         form = form.text("csrf_token", token.to_string());
     }
