@@ -9,6 +9,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use std::path::{Path, PathBuf};
 
+#[allow(unused_imports)]
 pub use qmtrack::domain::filetype::samples;
 
 /// The shipped standards, as the app loads them.
