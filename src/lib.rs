@@ -4,7 +4,8 @@
 //! Module map:
 //! - [`config`]: typed configuration (Rocket.toml + `QMTRACK_*` variables)
 //! - [`domain`]: the product's rules in plain Rust: roles and permissions,
-//!   organisations, people, users, the standards library and its loader
+//!   organisations, people, users, the standards library and its loader,
+//!   the assessment lifecycle, evidence and file types
 //! - [`db`]: the pool, migrations and one repository per aggregate (all SQL)
 //! - [`web`]: browser routes by feature, request guards, CSRF, headers
 //! - [`api`]: `/api/v1` and its OpenAPI document

@@ -192,7 +192,7 @@ async fn the_default_limit_is_25_mib() {
         .text()
         .await
         .expect("body")
-        .contains("Files must be 25.0 MB or smaller"));
+        .contains("Files must be 25 MB or smaller"));
     assert!(stored_files(&app).is_empty());
     assert_eq!(evidence_rows(&app).await, 0);
 }

@@ -145,7 +145,17 @@ pub async fn run(config: &AppConfig, pool: &Pool, now: DateTime<Utc>) -> Result<
         let framework = library
             .current_version(scenario.framework)
             .ok_or_else(|| AppError::Internal(format!("demo framework {} is missing", scenario.framework)))?;
-        let member = person(pool, &member_email(scenario.organisation)).await?;
+        // Organisations without a demo user are shown as their contact working in the app.
+        let member = match users::find_by_email(pool, &member_email(scenario.organisation)).await? {
+            Some(user) => Actor::user(user.id, &user.email),
+            None => Actor {
+                user_id: None,
+                label: organisations::find(pool, organisation_id)
+                    .await?
+                    .map(|o| o.contact_email)
+                    .unwrap_or_else(|| "demo".into()),
+            },
+        };
         files += build(
             pool,
             &store,

@@ -134,9 +134,11 @@ impl State {
             // A new decision after a recommendation means the recommendation
             // no longer stands on the decisions it was made on.
             (Submitted | Resubmitted | UnderReview | Recommended, Action::RecordDecisions) => UnderReview,
-            (UnderReview | Recommended, Action::RequestChanges) => ChangesRequested,
-            (UnderReview, Action::Recommend) => Recommended,
-            (UnderReview | Recommended, Action::Award) => Awarded,
+            // The assessor may finish straight from a (re)submission: on a
+            // resubmission the earlier decisions can all still stand.
+            (Submitted | Resubmitted | UnderReview | Recommended, Action::RequestChanges) => ChangesRequested,
+            (Submitted | Resubmitted | UnderReview, Action::Recommend) => Recommended,
+            (Submitted | Resubmitted | UnderReview | Recommended, Action::Award) => Awarded,
             (Awarded, Action::Revoke) => Revoked,
             (state, action) => return Err(TransitionError { state, action }),
         };
@@ -647,7 +649,8 @@ mandatory = false
     fn out_of_order_actions_are_refused_with_a_reason() {
         assert!(State::Submitted.apply(Action::EditEvidence).is_err());
         assert!(State::Enrolled.apply(Action::Award).is_err());
-        assert!(State::Submitted.apply(Action::Award).is_err(), "review first");
+        assert!(State::ChangesRequested.apply(Action::Award).is_err(), "resubmit first");
+        assert!(State::InProgress.apply(Action::Recommend).is_err());
         assert!(State::InProgress.apply(Action::Revoke).is_err());
         assert!(State::Revoked.apply(Action::Submit).is_err());
         assert!(State::Awarded.apply(Action::EditEvidence).is_err());

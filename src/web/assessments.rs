@@ -197,7 +197,9 @@ pub(crate) fn compute_progress(
 pub(crate) fn human_size(bytes: i64) -> String {
     const KB: f64 = 1024.0;
     let b = bytes as f64;
-    if b >= KB * KB {
+    if bytes > 0 && bytes % (1024 * 1024) == 0 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else if b >= KB * KB {
         format!("{:.1} MB", b / (KB * KB))
     } else if b >= KB {
         format!("{:.0} KB", (b / KB).ceil())
@@ -679,6 +681,7 @@ async fn render_show(
         "areas": view.areas_json(),
         "missing": missing_list,
         "blocking": blocking,
+        "not_updated": to_address.iter().filter(|c| c["updated"] == json!(false)).count(),
         "to_address": to_address,
         "summary_note": summary_note,
         "history": history,

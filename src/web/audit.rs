@@ -89,7 +89,13 @@ async fn list(
             row
         })
         .collect();
-    let (actions, entities) = audit::actions_and_entities(db).await?;
+    let (mut actions, mut entities) = audit::actions_and_entities(db).await?;
+    // A filter from a link (say, downloads before any happened) stays selected.
+    for (chosen, list) in [(action.trim(), &mut actions), (entity.trim(), &mut entities)] {
+        if !chosen.is_empty() && !list.iter().any(|a| a == chosen) {
+            list.push(chosen.to_string());
+        }
+    }
     let organisations: Vec<_> = organisations::names(db)
         .await?
         .into_iter()

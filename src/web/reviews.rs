@@ -103,8 +103,7 @@ fn review_areas(
                             // offered as the answer: the assessor must look again.
                             let (mut decision, mut feedback) = match latest {
                                 Some(d) if !changed => (d.decision.clone(), d.feedback.clone()),
-                                Some(d) => (String::new(), d.feedback.clone()),
-                                None => (String::new(), String::new()),
+                                _ => (String::new(), String::new()),
                             };
                             if let Some(sent) = values.get(&criterion.id) {
                                 decision = sent["decision"].as_str().unwrap_or_default().to_string();
