@@ -32,6 +32,10 @@ pub struct AppConfig {
     pub login_delay_ms: u64,
     /// Largest sign-in sheet accepted for import, in bytes.
     pub import_max_bytes: u64,
+    /// The largest evidence file accepted, in bytes (default 25 MiB).
+    pub evidence_max_bytes: u64,
+    /// How many days before an award expires it shows as "renewal due".
+    pub renewal_notice_days: u64,
 }
 
 impl Default for AppConfig {
@@ -50,6 +54,8 @@ impl Default for AppConfig {
             login_lockout_minutes: 15,
             login_delay_ms: 500,
             import_max_bytes: 20 * 1024 * 1024,
+            evidence_max_bytes: 25 * 1024 * 1024,
+            renewal_notice_days: 90,
         }
     }
 }

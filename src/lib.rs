@@ -4,10 +4,12 @@
 //! Module map:
 //! - [`config`]: typed configuration (Rocket.toml + `QMTRACK_*` variables)
 //! - [`domain`]: the product's rules in plain Rust: roles and permissions,
-//!   organisations, people, users, the standards library and its loader
+//!   organisations, people, users, the standards library and its loader,
+//!   the assessment lifecycle, evidence and file types
 //! - [`db`]: the pool, migrations and one repository per aggregate (all SQL)
 //! - [`web`]: browser routes by feature, request guards, CSRF, headers
 //! - [`api`]: `/api/v1` and its OpenAPI document
+//! - [`storage`]: the evidence file store
 //! - [`cli`]: one module per subcommand of the `qmtrack` binary
 //! - [`error`]: the one error type and how it renders
 //!
@@ -24,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod imports;
 pub mod security;
+pub mod storage;
 pub mod web;
 
 pub use clock::Clock;
@@ -42,11 +45,23 @@ use std::sync::Arc;
 pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, AppError> {
     let config = AppConfig::from_figment(&figment)?;
     let standards = domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
-    let programmes =
-        domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
-    let figment = figment
+    let training_dir = config.standards_dir.join("training");
+    // A standards folder without training programmes is allowed (the quality
+    // marks can run alone); a broken programme file is not.
+    let programmes = if training_dir.is_dir() {
+        domain::programmes::load_dir(&training_dir).map_err(AppError::Standards)?
+    } else {
+        tracing::warn!("no training programmes: {} does not exist", training_dir.display());
+        domain::programmes::ProgrammeLibrary::default()
+    };
+    let figment = raise_upload_limits(figment, config.evidence_max_bytes.max(config.import_max_bytes))
         .merge(("databases.qmtrack.url", config.effective_database_url()))
         .merge(("databases.qmtrack.max_connections", config.database_max_connections));
+    let evidence_store = storage::EvidenceStore::new(&config.data_dir);
+    // Left by a process that stopped mid-upload; an hour is far longer than any upload.
+    if let Err(e) = evidence_store.sweep_incoming(std::time::Duration::from_secs(3600)) {
+        tracing::warn!("could not tidy the evidence folder: {e}");
+    }
     let state = web::AppState {
         config,
         clock,
@@ -59,7 +74,31 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         .attach(Template::fairing())
         .attach(web::headers::SecurityHeaders)
         .manage(state)
+        .manage(evidence_store)
         .mount("/", web::routes())
         .mount("/api/v1", api::routes())
         .register("/", web::catchers()))
+}
+
+/// Rocket must read a whole evidence file before the app can refuse it as
+/// too large, so its `file` and `data-form` limits are raised (never
+/// lowered) to just over `QMTRACK_EVIDENCE_MAX_BYTES`. The app's own check
+/// decides what is accepted.
+fn raise_upload_limits(figment: Figment, evidence_max_bytes: u64) -> Figment {
+    let current = |key: &str| -> u64 {
+        figment
+            .extract_inner::<rocket::data::ByteUnit>(key)
+            .map(|limit| limit.as_u64())
+            .unwrap_or(0)
+    };
+    let file = evidence_max_bytes.saturating_add(1);
+    // Room for the form's other fields and the multipart framing.
+    let data_form = evidence_max_bytes.saturating_add(1024 * 1024);
+    let (file, data_form) = (
+        file.max(current("limits.file")),
+        data_form.max(current("limits.data-form")),
+    );
+    figment
+        .merge(("limits.file", file))
+        .merge(("limits.data-form", data_form))
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for scripts. Bearer tokens; the same
 //! permissions as the web pages. Described by `/api/v1/openapi.json`.
 
+pub mod assessments;
 pub mod openapi;
 pub mod training;
 
@@ -27,7 +28,9 @@ pub fn routes() -> Vec<Route> {
         training::programmes,
         training::sessions,
         training::session,
-        training::completions
+        training::completions,
+        assessments::list,
+        assessments::one
     ]
 }
 

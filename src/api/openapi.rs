@@ -16,7 +16,7 @@ fn ok_json(description: &str, schema: Value) -> Value {
 pub fn spec() -> Value {
     let unauthorised = error_response("Missing, unknown or revoked token");
     let not_found = error_response("Not found, or not visible to this token's user");
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "qmtrack API",
@@ -167,7 +167,9 @@ pub fn spec() -> Value {
                     "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
             }
         }
-    })
+    });
+    super::assessments::extend_openapi(&mut doc);
+    doc
 }
 
 #[get("/openapi.json")]

@@ -357,6 +357,8 @@ pub async fn run() -> Result<(), AppError> {
         create_user(&pool, &state, &user, &actor, false).await?;
         println!("  {:<16} {:<48} password: {password}", demo.role, demo.email);
     }
+    println!();
+    super::demo_evidence::run(&state.config, &pool, chrono::Utc::now()).await?;
     Ok(())
 }
 
@@ -702,6 +704,12 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
     tx.commit().await?;
     println!("Training: {marked} attendance records in demo sessions and a CORE cohort mid-course.");
     Ok(())
+}
+
+/// Whether the demo set has an organisation of this name (for the other demo parts' tests).
+#[cfg(test)]
+pub(super) fn has_organisation(name: &str) -> bool {
+    ORGANISATIONS.iter().any(|o| o.name == name)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The `qmtrack` command line. One module per subcommand.
 
 mod demo;
+mod demo_evidence;
 mod import;
 mod migrate;
 mod serve;

@@ -64,18 +64,89 @@ pub struct AuditRow {
     pub entity: String,
     #[sqlx(try_from = "super::Nullable<i64>")]
     pub entity_id: Option<i64>,
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub organisation_id: Option<i64>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub organisation_name: Option<String>,
     #[sqlx(try_from = "super::Nullable<String>")]
     pub before_json: Option<String>,
     #[sqlx(try_from = "super::Nullable<String>")]
     pub after_json: Option<String>,
 }
 
+const SELECT: &str = "SELECT l.id, l.at, l.actor_label, l.action, l.entity, l.entity_id, l.organisation_id,
+        o.name AS organisation_name, l.before_json, l.after_json
+    FROM audit_log l LEFT JOIN organisations o ON o.id = l.organisation_id";
+
 pub async fn recent(pool: &sqlx::AnyPool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, at, actor_label, action, entity, entity_id, before_json, after_json
-         FROM audit_log ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
+    sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// What the programme lead narrows the log to. Empty text and 0 mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub organisation_id: i64,
+    /// Part of the actor's label (their email, or "command line").
+    pub actor: &'a str,
+    /// Timestamps in stored form: from (inclusive) and until (exclusive).
+    pub from: &'a str,
+    pub until: &'a str,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const FILTER: &str = "($1 = '' OR l.action = $1) AND ($2 = '' OR l.entity = $2)
+      AND ($3 = 0 OR l.organisation_id = $3)
+      AND ($4 = '' OR LOWER(l.actor_label) LIKE $5 ESCAPE '\\')
+      AND ($6 = '' OR l.at >= $6) AND ($7 = '' OR l.at < $7)";
+
+/// One page of matching entries, newest first, and how many match in all.
+pub async fn search(pool: &sqlx::AnyPool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    use super::FetchFully;
+    let actor = filter.actor.trim();
+    let pattern = super::contains_pattern(actor);
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} WHERE {FILTER} ORDER BY l.id DESC LIMIT $8 OFFSET $9"
+    ))
+    .bind(filter.action)
+    .bind(filter.entity)
+    .bind(filter.organisation_id)
+    .bind(actor)
+    .bind(&pattern)
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(filter.limit)
+    .bind(filter.offset)
     .fetch_all(pool)
-    .await
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"))
+        .bind(filter.action)
+        .bind(filter.entity)
+        .bind(filter.organisation_id)
+        .bind(actor)
+        .bind(&pattern)
+        .bind(filter.from)
+        .bind(filter.until)
+        .fetch_exactly_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// The actions and record kinds that occur in the log, for the filter's choices.
+pub async fn actions_and_entities(pool: &sqlx::AnyPool) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let actions: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT action FROM audit_log ORDER BY action")
+        .fetch_all(pool)
+        .await?;
+    let entities: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT entity FROM audit_log ORDER BY entity")
+        .fetch_all(pool)
+        .await?;
+    Ok((
+        actions.into_iter().map(|(a,)| a).collect(),
+        entities.into_iter().map(|(e,)| e).collect(),
+    ))
 }

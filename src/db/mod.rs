@@ -13,7 +13,9 @@
 //!   through [`Nullable`].
 //! - sqlx stops reading a statement after the first row; see [`FetchFully`].
 
+pub mod assessments;
 pub mod audit;
+pub mod evidence;
 pub mod imports;
 pub mod organisations;
 pub mod people;

@@ -118,6 +118,42 @@ impl Actor {
             Role::Assessor => false,
         }
     }
+
+    /// Assessments and their evidence are confidential: the organisation
+    /// itself, assessors and the programme lead. Training leads have no part
+    /// in them.
+    pub fn can_view_assessments(&self) -> bool {
+        !matches!(self.role, Role::TrainingLead)
+    }
+
+    pub fn can_view_assessments_of(&self, organisation_id: i64) -> bool {
+        self.can_view_assessments() && self.can_view_organisation(organisation_id)
+    }
+
+    /// Enrolling, adding evidence, submitting and starting a renewal: the
+    /// organisation's own members, or the programme lead on its behalf.
+    pub fn can_work_on_assessments_of(&self, organisation_id: i64) -> bool {
+        match self.role {
+            Role::ProgrammeLead => true,
+            Role::OrgMember => self.organisation_id == Some(organisation_id),
+            Role::Assessor | Role::TrainingLead => false,
+        }
+    }
+
+    /// Evidence files may be opened by whoever may see the assessment.
+    pub fn can_download_evidence_of(&self, organisation_id: i64) -> bool {
+        self.can_view_assessments_of(organisation_id)
+    }
+
+    /// Recording decisions, requesting changes, recommending an award.
+    pub fn can_review(&self) -> bool {
+        matches!(self.role, Role::Assessor | Role::ProgrammeLead)
+    }
+
+    /// Making and taking away awards is the programme lead's alone.
+    pub fn can_award(&self) -> bool {
+        self.is_programme_lead()
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +202,30 @@ mod tests {
         assert!(!actor(Role::Assessor, None).can_edit_people_of(3));
         let lead = actor(Role::ProgrammeLead, None);
         assert!(lead.can_manage_users() && lead.can_add_organisation() && lead.can_edit_organisation(3));
+    }
+
+    #[test]
+    fn assessments_belong_to_the_organisation_its_reviewers_and_the_lead() {
+        let member = actor(Role::OrgMember, Some(7));
+        assert!(member.can_view_assessments_of(7) && member.can_work_on_assessments_of(7));
+        assert!(member.can_download_evidence_of(7));
+        assert!(!member.can_view_assessments_of(8) && !member.can_work_on_assessments_of(8));
+        assert!(!member.can_download_evidence_of(8));
+        assert!(!member.can_review() && !member.can_award());
+
+        let assessor = actor(Role::Assessor, None);
+        assert!(assessor.can_view_assessments_of(8) && assessor.can_download_evidence_of(8));
+        assert!(assessor.can_review() && !assessor.can_award());
+        assert!(
+            !assessor.can_work_on_assessments_of(8),
+            "assessors judge, they do not supply evidence"
+        );
+
+        let trainer = actor(Role::TrainingLead, None);
+        assert!(!trainer.can_view_assessments() && !trainer.can_download_evidence_of(8));
+        assert!(!trainer.can_review() && !trainer.can_work_on_assessments_of(8));
+
+        let lead = actor(Role::ProgrammeLead, None);
+        assert!(lead.can_work_on_assessments_of(8) && lead.can_review() && lead.can_award());
     }
 }

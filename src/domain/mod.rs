@@ -1,7 +1,10 @@
 //! Plain Rust: the rules of the product, with no web or database types.
 
 pub mod access;
+pub mod assessment;
 pub mod completion;
+pub mod evidence;
+pub mod filetype;
 pub mod import;
 pub mod login;
 pub mod organisation;

@@ -1,10 +1,15 @@
-//! The audit log, for the programme lead.
+//! The audit log, for the programme lead: every change and every evidence
+//! download, filterable by action, kind of record, organisation, who did it
+//! and when.
 
 use super::auth::CurrentUser;
-use super::Page;
+use super::{page_offset, Page, PAGE_SIZE};
 use crate::clock::display;
-use crate::db::{audit, Db};
+use crate::db::{audit, organisations, Db};
+use crate::domain::assessment::parse_date;
 use crate::error::AppResult;
+use chrono::Days;
+use rocket::http::Status;
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
@@ -13,11 +18,70 @@ pub fn routes() -> Vec<Route> {
     routes![list]
 }
 
-#[get("/audit")]
-async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+#[get("/audit?<action>&<entity>&<organisation>&<actor>&<from>&<to>&<page>")]
+#[allow(clippy::too_many_arguments)]
+async fn list(
+    user: &CurrentUser,
+    view: Page<'_>,
+    db: &Db,
+    action: Option<String>,
+    entity: Option<String>,
+    organisation: Option<String>,
+    actor: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<i64>,
+) -> AppResult<(Status, Template)> {
     user.require(|a| a.is_programme_lead())?;
-    let entries: Vec<_> = audit::recent(db, 200)
-        .await?
+    let (action, entity, actor) = (
+        action.unwrap_or_default(),
+        entity.unwrap_or_default(),
+        actor.unwrap_or_default(),
+    );
+    let (from, to, organisation) = (
+        from.unwrap_or_default(),
+        to.unwrap_or_default(),
+        organisation.unwrap_or_default(),
+    );
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    // Dates are whole days: "to" includes all of its day.
+    let from_at = match from.trim() {
+        "" => String::new(),
+        text => match parse_date(text) {
+            Some(date) => format!("{date}T00:00:00Z"),
+            None => {
+                errors.add("from", "The ‘from’ date must be a real date, like 2026-03-01");
+                String::new()
+            }
+        },
+    };
+    let until_at = match to.trim() {
+        "" => String::new(),
+        text => match parse_date(text).and_then(|d| d.checked_add_days(Days::new(1))) {
+            Some(next_day) => format!("{next_day}T00:00:00Z"),
+            None => {
+                errors.add("to", "The ‘to’ date must be a real date, like 2026-03-31");
+                String::new()
+            }
+        },
+    };
+    let organisation_id = organisation.trim().parse::<i64>().unwrap_or(0);
+    let (page, offset) = page_offset(page);
+    let (rows, total) = audit::search(
+        db,
+        &audit::Filter {
+            action: action.trim(),
+            entity: entity.trim(),
+            organisation_id,
+            actor: &actor,
+            from: &from_at,
+            until: &until_at,
+            limit: PAGE_SIZE,
+            offset,
+        },
+    )
+    .await?;
+    let entries: Vec<_> = rows
         .into_iter()
         .map(|e| {
             let mut row = json!(e);
@@ -25,8 +89,46 @@ async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template
             row
         })
         .collect();
-    Ok(page.render(
-        "audit/list",
-        json!({"title": "Audit log", "section": "audit", "entries": entries}),
-    ))
+    let (mut actions, mut entities) = audit::actions_and_entities(db).await?;
+    // A filter from a link (say, downloads before any happened) stays selected.
+    for (chosen, list) in [(action.trim(), &mut actions), (entity.trim(), &mut entities)] {
+        if !chosen.is_empty() && !list.iter().any(|a| a == chosen) {
+            list.push(chosen.to_string());
+        }
+    }
+    let organisations: Vec<_> = organisations::names(db)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    let filtered = !(action.is_empty() && entity.is_empty() && actor.is_empty() && from.is_empty() && to.is_empty())
+        || organisation_id != 0;
+    // The same filter, for the page links.
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("action", &action)
+        .append_pair("entity", &entity)
+        .append_pair("organisation", &organisation)
+        .append_pair("actor", &actor)
+        .append_pair("from", &from)
+        .append_pair("to", &to)
+        .finish();
+    let context = json!({
+        "title": "Audit log",
+        "section": "audit",
+        "entries": entries,
+        "total": total,
+        "page": page,
+        "pages": (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        "query": query,
+        "filtered": filtered,
+        "actions": actions,
+        "entities": entities,
+        "organisations": organisations,
+        "filter": {"action": action, "entity": entity, "organisation": organisation_id, "actor": actor, "from": from, "to": to},
+    });
+    if errors.is_empty() {
+        Ok((Status::Ok, view.render("audit/list", context)))
+    } else {
+        Ok(view.render_errors("audit/list", &errors, context))
+    }
 }

@@ -87,12 +87,75 @@ pub struct TokenOnly {
     csrf_token: String,
 }
 
-/// For multipart forms (file uploads), which [`CsrfForm`] cannot read: the
-/// handler passes the submitted token here.
-pub fn check_token(user: &CurrentUser, submitted: &str) -> Result<(), crate::error::AppError> {
-    if !submitted.is_empty() && constant_time_eq(submitted, &user.csrf_token) {
-        Ok(())
-    } else {
-        Err(crate::error::AppError::Csrf)
+/// A multipart form (a file upload) carries its token as a field like any
+/// other; [`CsrfMultipart`] needs to find it.
+pub trait CarriesCsrfToken {
+    fn csrf_token(&self) -> &str;
+}
+
+/// Why a multipart form was not accepted.
+#[derive(Debug)]
+pub enum MultipartRefusal {
+    /// Over Rocket's `data-form` limit: the page says how large files may be.
+    TooLarge,
+    /// The token was missing or wrong.
+    Csrf,
+    /// Cut off, malformed, or not multipart at all.
+    Unreadable(String),
+}
+
+/// A `multipart/form-data` form whose `csrf_token` field has been checked
+/// against the session's. Handlers take `Result<CsrfMultipart<T>,
+/// MultipartRefusal>` so they can answer "too large" with their own page.
+pub struct CsrfMultipart<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for CsrfMultipart<T>
+where
+    T: FromForm<'r> + CarriesCsrfToken + Send + 'r,
+{
+    type Error = MultipartRefusal;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        if !req.content_type().is_some_and(|ct| ct.is_form_data()) {
+            return data::Outcome::Error((
+                Status::UnsupportedMediaType,
+                MultipartRefusal::Unreadable("expected multipart/form-data".into()),
+            ));
+        }
+        let form = match Form::<T>::from_data(req, data).await {
+            data::Outcome::Success(form) => form.into_inner(),
+            // Rocket reports a body cut off in transit as "invalid length"
+            // with no limit, and gives it the same 413 as one over a limit.
+            data::Outcome::Error((status, errors))
+                if errors.iter().any(|e| {
+                    e.status() == Status::PayloadTooLarge
+                        && !matches!(e.kind, rocket::form::error::ErrorKind::InvalidLength { max: None, .. })
+                }) =>
+            {
+                tracing::info!(path = %req.uri(), "upload over the form limit: {errors}");
+                return data::Outcome::Error((status, MultipartRefusal::TooLarge));
+            }
+            data::Outcome::Error((status, errors)) => {
+                tracing::info!(path = %req.uri(), "multipart form could not be read: {errors}");
+                return data::Outcome::Error((status, MultipartRefusal::Unreadable(errors.to_string())));
+            }
+            data::Outcome::Forward((data, status)) => return data::Outcome::Forward((data, status)),
+        };
+        let expected = req
+            .guard::<Option<&CurrentUser>>()
+            .await
+            .succeeded()
+            .flatten()
+            .map(|user| user.csrf_token.clone());
+        match expected {
+            Some(expected) if !form.csrf_token().is_empty() && constant_time_eq(form.csrf_token(), &expected) => {
+                data::Outcome::Success(CsrfMultipart(form))
+            }
+            _ => {
+                req.local_cache(|| Refusal(Some(CSRF_REFUSAL)));
+                data::Outcome::Error((Status::Forbidden, MultipartRefusal::Csrf))
+            }
+        }
     }
 }

@@ -3,14 +3,13 @@
 //! progress, history and undo.
 
 use super::auth::CurrentUser;
-use super::csrf::{check_token, CsrfForm, TokenOnly};
+use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::{AppState, Page};
 use crate::db::audit::{self, Entry};
 use crate::db::{imports as import_rows, organisations, Db};
 use crate::domain::import::Field;
 use crate::error::{AppError, AppResult};
 use crate::imports::{self, Choices};
-use rocket::form::Form;
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -76,6 +75,12 @@ pub struct UploadForm<'r> {
     default_organisation: String,
 }
 
+impl CarriesCsrfToken for UploadForm<'_> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Safe to show and store: the last path part, without control characters.
 fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
@@ -89,19 +94,39 @@ fn clean_file_name(raw: &str) -> String {
 
 #[post("/training/imports", data = "<form>")]
 async fn upload(
-    mut form: Form<UploadForm<'_>>,
+    form: Result<CsrfMultipart<UploadForm<'_>>, MultipartRefusal>,
     user: &CurrentUser,
     page: Page<'_>,
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
     require(user)?;
-    check_token(user, &form.csrf_token)?;
     let mut context = index_context(db).await?;
     let show_error = |context: &mut Value, field: &'static str, message: String| {
         let mut errors = crate::domain::validation::FieldErrors::default();
         errors.add(field, message);
         page.render_errors("imports/index", &errors, context.take())
+    };
+    let mut form = match form {
+        Ok(form) => form.0,
+        Err(MultipartRefusal::Csrf) => return Err(AppError::Csrf),
+        Err(MultipartRefusal::TooLarge) => {
+            let limit = state.config.import_max_bytes / (1024 * 1024);
+            let mut page = show_error(
+                &mut context,
+                "file",
+                format!("The file is too large: sign-in sheets can be up to {limit} MB."),
+            );
+            page.0 = Status::PayloadTooLarge;
+            return Ok(Err(page));
+        }
+        Err(MultipartRefusal::Unreadable(_)) => {
+            return Ok(Err(show_error(
+                &mut context,
+                "file",
+                "The upload could not be read. Try again.".into(),
+            )))
+        }
     };
     let Some(file) = form.file.as_mut().filter(|f| f.len() > 0) else {
         return Ok(Err(show_error(

@@ -3,10 +3,12 @@
 //! domain values, call the data layer, and pick a page.
 
 pub mod account;
+pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
+pub mod evidence;
 pub mod frameworks;
 pub mod headers;
 pub mod health;
@@ -14,6 +16,7 @@ pub mod home;
 pub mod imports;
 pub mod organisations;
 pub mod people;
+pub mod reviews;
 pub mod training;
 pub mod users;
 
@@ -50,8 +53,10 @@ pub fn routes() -> Vec<Route> {
     [
         assets::routes(),
         account::routes(),
+        assessments::routes(),
         audit::routes(),
         auth::routes(),
+        evidence::routes(),
         frameworks::routes(),
         health::routes(),
         home::routes(),
@@ -59,6 +64,7 @@ pub fn routes() -> Vec<Route> {
         organisations::routes(),
         people::routes(),
         training::routes(),
+        reviews::routes(),
         users::routes(),
     ]
     .concat()
@@ -91,6 +97,16 @@ fn nav(user: &CurrentUser) -> Vec<Value> {
             json!({"href": format!("/organisations/{org}"), "label": "Your organisation", "section": "organisations"}),
         ),
         _ => items.push(json!({"href": "/organisations", "label": "Organisations", "section": "organisations"})),
+    }
+    match user.user.role {
+        Role::OrgMember => {
+            items.push(json!({"href": "/assessments", "label": "Your assessments", "section": "assessments"}))
+        }
+        Role::ProgrammeLead | Role::Assessor => {
+            items.push(json!({"href": "/assessments", "label": "Assessments", "section": "assessments"}));
+            items.push(json!({"href": "/reviews", "label": "Review queue", "section": "reviews"}));
+        }
+        Role::TrainingLead => {}
     }
     items.push(json!({"href": "/frameworks", "label": "Standards", "section": "frameworks"}));
     if user.actor().can_view_all_training() {

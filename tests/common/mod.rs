@@ -62,6 +62,10 @@ pub struct Options {
     pub login_slowdown_after: i64,
     pub login_lockout_after: i64,
     pub session_absolute_hours: i64,
+    /// Another standards folder (for a test that needs a newer framework version).
+    pub standards_dir: Option<std::path::PathBuf>,
+    /// A smaller evidence size limit than the default 25 MiB.
+    pub evidence_max_bytes: Option<u64>,
 }
 
 impl Default for Options {
@@ -70,6 +74,8 @@ impl Default for Options {
             login_slowdown_after: 3,
             login_lockout_after: 10,
             session_absolute_hours: 12,
+            standards_dir: None,
+            evidence_max_bytes: None,
         }
     }
 }
@@ -107,6 +113,14 @@ impl TestApp {
             .merge(("login_slowdown_after", options.login_slowdown_after))
             .merge(("login_lockout_after", options.login_lockout_after))
             .merge(("session_absolute_hours", options.session_absolute_hours));
+        let figment = match options.standards_dir {
+            Some(dir) => figment.merge(("standards_dir", dir.display().to_string())),
+            None => figment,
+        };
+        let figment = match options.evidence_max_bytes {
+            Some(max) => figment.merge(("evidence_max_bytes", max)),
+            None => figment,
+        };
         let (tx, rx) = rocket::tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
         let rocket = qmtrack::build_rocket(figment, clock.clone())

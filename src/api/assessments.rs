@@ -1,0 +1,218 @@
+//! `/api/v1/assessments`: assessments with their criteria statuses and
+//! award state, scoped exactly as the web pages are (an organisation member
+//! sees only their own; training leads see none).
+
+use super::ApiUser;
+use crate::db::{assessments, Db};
+use crate::domain::assessment::{blocking_reason, display_date, State};
+use crate::error::{AppError, AppResult};
+use crate::web::assessments::{load_view, summary_json, visible};
+use crate::web::{AppState, PAGE_SIZE};
+use rocket::serde::json::Json;
+use rocket::{get, State as Managed};
+use serde_json::{json, Value};
+
+#[get("/assessments?<state>&<framework>&<page>")]
+pub async fn list(
+    user: ApiUser,
+    db: &Db,
+    app: &Managed<AppState>,
+    state: Option<String>,
+    framework: Option<String>,
+    page: Option<i64>,
+) -> AppResult<Json<Value>> {
+    let actor = user.0.actor();
+    if !actor.can_view_assessments() {
+        return Err(AppError::Forbidden);
+    }
+    let state = state.unwrap_or_default();
+    if !state.is_empty() && State::parse(&state).is_none() {
+        return Err(AppError::BadRequest(format!(
+            "state must be one of: {}",
+            State::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let (page, offset) = crate::web::page_offset(page);
+    let (rows, total) = assessments::list(
+        db,
+        &assessments::ListFilter {
+            scope: actor.org_scope(),
+            state: &state,
+            framework_id: framework.as_deref().unwrap_or(""),
+            limit: PAGE_SIZE,
+            offset,
+        },
+    )
+    .await?;
+    let items: Vec<Value> = rows.iter().map(|row| api_summary(&summary_json(row, app))).collect();
+    Ok(Json(
+        json!({"assessments": items, "total": total, "page": page, "page_size": PAGE_SIZE}),
+    ))
+}
+
+/// The list fields, without those only pages need.
+fn api_summary(summary: &Value) -> Value {
+    json!({
+        "id": summary["id"],
+        "organisation": {"id": summary["organisation_id"], "name": summary["organisation_name"]},
+        "framework": {"id": summary["framework_id"], "version": summary["framework_version"], "name": summary["framework_name"]},
+        "state": summary["state"],
+        "status": summary["standing"],
+        "status_label": summary["standing_label"],
+        "submission": summary["submission"],
+        "enrolled_at": summary["enrolled_at"],
+        "submitted_at": summary["submitted_at"],
+        "award": match summary["awarded_on"].is_null() {
+            true => Value::Null,
+            false => json!({
+                "awarded_on": summary["awarded_on"],
+                "expires_on": summary["expires_on"],
+                "status": summary["standing"],
+                "revoked_at": summary["revoked_at"],
+                "revocation_reason": summary["revocation_reason"],
+            }),
+        },
+        "renewal_of": summary["renewal_of"],
+        "renewed_by": summary["renewed_by"],
+    })
+}
+
+#[get("/assessments/<id>")]
+pub async fn one(user: ApiUser, db: &Db, app: &Managed<AppState>, id: i64) -> AppResult<Json<Value>> {
+    let actor = user.0.actor();
+    let row = visible(db, &actor, id).await?;
+    let summary = summary_json(&row, app);
+    let view = load_view(db, app, &actor, row).await?;
+    let criteria: Vec<Value> = view
+        .framework
+        .areas
+        .iter()
+        .flat_map(|area| area.standards.iter().map(move |s| (area, s)))
+        .flat_map(|(area, standard)| standard.criteria.iter().map(move |c| (area, standard, c)))
+        .map(|(area, standard, criterion)| {
+            let progress = view.progress.get(&criterion.id);
+            let decision = view.latest_decision(&criterion.id);
+            json!({
+                "id": criterion.id,
+                "area_id": area.id,
+                "standard_id": standard.id,
+                "mandatory": criterion.mandatory,
+                "status": progress.map(|p| p.status.as_str()),
+                "evidence_count": progress.map(|p| p.usable_evidence).unwrap_or(0),
+                "expired_evidence_count": progress.map(|p| p.expired_evidence).unwrap_or(0),
+                "changed_since_decision": progress.is_some_and(|p| p.changed_since_decision),
+                "decision": decision.map(|d| json!({"decision": d.decision, "feedback": d.feedback,
+                    "submission": d.submission, "decided_at": d.decided_at})),
+            })
+        })
+        .collect();
+    let mut body = api_summary(&summary);
+    body["criteria"] = json!(criteria);
+    body["missing_for_submission"] = json!(view
+        .progress
+        .missing_for_submission()
+        .iter()
+        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
+        .collect::<Vec<_>>());
+    body["blocking_award"] = json!(view
+        .progress
+        .blocking_award()
+        .iter()
+        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
+        .collect::<Vec<_>>());
+    body["projected_expiry"] = json!(view.projected_expiry.format("%Y-%m-%d").to_string());
+    body["projected_expiry_label"] = json!(display_date(view.projected_expiry));
+    Ok(Json(body))
+}
+
+/// Paths and schemas for the OpenAPI document.
+pub fn extend_openapi(doc: &mut Value) {
+    let unauthorised = json!({"description": "Missing, unknown or revoked token",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let forbidden = json!({"description": "This role does not see assessments (training leads)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let not_found = json!({"description": "Not found, or not visible to this token's user",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let states: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+    doc["paths"]["/assessments"] = json!({"get": {
+        "summary": "Assessments visible to the token's user, 50 a page",
+        "description": "Organisation members see their own organisation's; assessors and the programme lead see all.",
+        "operationId": "listAssessments",
+        "parameters": [
+            {"name": "state", "in": "query", "required": false, "schema": {"type": "string", "enum": states}},
+            {"name": "framework", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A framework id, e.g. daha"},
+            {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+        ],
+        "responses": {
+            "200": {"description": "A page of assessments", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["assessments", "total", "page", "page_size"], "properties": {
+                    "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentSummary"}},
+                    "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}}}}},
+            "400": {"description": "An unknown state", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "401": unauthorised.clone(),
+            "403": forbidden.clone()
+        }
+    }});
+    doc["paths"]["/assessments/{id}"] = json!({"get": {
+        "summary": "One assessment with every criterion's status and the award state",
+        "operationId": "getAssessment",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+        "responses": {
+            "200": {"description": "The assessment", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}},
+            "401": unauthorised, "403": forbidden, "404": not_found
+        }
+    }});
+    let statuses = [
+        "no_evidence",
+        "evidence_added",
+        "carried_over",
+        "changed_since_review",
+        "met",
+        "partially_met",
+        "not_met",
+        "not_applicable",
+    ];
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["AssessmentSummary"] = json!({"type": "object",
+    "required": ["id", "organisation", "framework", "state", "status", "submission", "enrolled_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "organisation": {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+        "framework": {"type": "object", "required": ["id", "version"], "properties": {
+            "id": {"type": "string"}, "version": {"type": "string"}, "name": {"type": "string"}}},
+        "state": {"type": "string", "enum": states, "description": "The stored lifecycle state"},
+        "status": {"type": "string", "description": "The state, or for an award what its dates make it: awarded, renewal_due, expired, renewed, revoked"},
+        "status_label": {"type": "string"},
+        "submission": {"type": "integer", "description": "How many times it has been sent for review"},
+        "enrolled_at": {"type": "string", "format": "date-time"},
+        "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+        "award": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Award"}]},
+        "renewal_of": {"type": ["integer", "null"]},
+        "renewed_by": {"type": ["integer", "null"]}
+    }});
+    schemas["Award"] = json!({"type": "object", "required": ["awarded_on", "expires_on", "status"], "properties": {
+        "awarded_on": {"type": "string", "format": "date"},
+        "expires_on": {"type": "string", "format": "date"},
+        "status": {"type": "string", "enum": ["awarded", "renewal_due", "expired", "renewed", "revoked"]},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        "revocation_reason": {"type": "string"}}});
+    schemas["Assessment"] = json!({"allOf": [{"$ref": "#/components/schemas/AssessmentSummary"}, {"type": "object",
+        "required": ["criteria", "missing_for_submission", "blocking_award"], "properties": {
+        "criteria": {"type": "array", "items": {"type": "object",
+            "required": ["id", "area_id", "standard_id", "mandatory", "status", "evidence_count"], "properties": {
+            "id": {"type": "string"}, "area_id": {"type": "string"}, "standard_id": {"type": "string"},
+            "mandatory": {"type": "boolean"},
+            "status": {"type": "string", "enum": statuses},
+            "evidence_count": {"type": "integer", "description": "Current items whose validity has not ended"},
+            "expired_evidence_count": {"type": "integer"},
+            "changed_since_decision": {"type": "boolean"},
+            "decision": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                "decision": {"type": "string", "enum": ["met", "partially_met", "not_met", "not_applicable"]},
+                "feedback": {"type": "string"}, "submission": {"type": "integer"},
+                "decided_at": {"type": "string", "format": "date-time"}}}]}}}},
+        "missing_for_submission": {"type": "array", "items": {"$ref": "#/components/schemas/CriterionReason"}},
+        "blocking_award": {"type": "array", "items": {"$ref": "#/components/schemas/CriterionReason"}},
+        "projected_expiry": {"type": "string", "format": "date", "description": "When the award ends, or would if made today"}}}]});
+    schemas["CriterionReason"] = json!({"type": "object", "required": ["id", "reason"], "properties": {
+        "id": {"type": "string"}, "reason": {"type": "string"}}});
+}

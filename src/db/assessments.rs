@@ -1,0 +1,337 @@
+//! Assessments, the history of their transitions, and assessors' decisions.
+//! State changes are conditional updates (`… WHERE state = $from`): if two
+//! people act at once, the second finds the state moved and is told so,
+//! rather than both succeeding.
+
+use super::audit::Actor;
+use super::FetchFully;
+use crate::domain::access::OrgScope;
+use crate::domain::assessment::State;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AssessmentRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub framework_id: String,
+    pub framework_version: String,
+    pub state: String,
+    pub submission: i64,
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub renewal_of: Option<i64>,
+    pub enrolled_at: String,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub submitted_at: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub awarded_on: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub expires_on: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub revoked_at: Option<String>,
+    pub revocation_reason: String,
+    pub updated_at: String,
+    /// The assessment that renews this one, if started, and its state.
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub renewed_by: Option<i64>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub renewal_state: Option<String>,
+}
+
+impl AssessmentRow {
+    /// The stored state; an unknown value would mean a broken database,
+    /// and reads as "enrolled" (the state that allows least).
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Enrolled)
+    }
+}
+
+const SELECT: &str = "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
+        a.state, a.submission, a.renewal_of, a.enrolled_at, a.submitted_at, a.awarded_on, a.expires_on,
+        a.revoked_at, a.revocation_reason, a.updated_at, r.id AS renewed_by, r.state AS renewal_state
+    FROM assessments a
+    JOIN organisations o ON o.id = a.organisation_id
+    LEFT JOIN assessments r ON r.renewal_of = a.id";
+
+pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_first(pool)
+        .await
+}
+
+pub async fn find_in(conn: &mut AnyConnection, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_first(conn)
+        .await
+}
+
+/// One page of the assessments `scope` may see.
+pub struct ListFilter<'a> {
+    pub scope: OrgScope,
+    /// '' for every state.
+    pub state: &'a str,
+    pub framework_id: &'a str,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const LIST_FILTER: &str =
+    "($1 = 0 OR a.organisation_id = $1) AND ($2 = '' OR a.state = $2) AND ($3 = '' OR a.framework_id = $3)";
+
+fn scope_id(scope: OrgScope) -> i64 {
+    match scope {
+        OrgScope::All => 0,
+        OrgScope::Only(id) => id,
+    }
+}
+
+pub async fn list(pool: &AnyPool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(scope_id(filter.scope))
+    .bind(filter.state)
+    .bind(filter.framework_id)
+    .bind(filter.limit)
+    .bind(filter.offset)
+    .fetch_all(pool)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"))
+        .bind(scope_id(filter.scope))
+        .bind(filter.state)
+        .bind(filter.framework_id)
+        .fetch_exactly_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Assessments waiting for or in review, longest waiting first.
+pub async fn review_queue(pool: &AnyPool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
+         ORDER BY a.submitted_at, a.id"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+/// Every assessment of one organisation on one framework (any version), newest first.
+pub async fn for_organisation_framework(
+    conn: &mut AnyConnection,
+    organisation_id: i64,
+    framework_id: &str,
+) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE a.organisation_id = $1 AND a.framework_id = $2 ORDER BY a.id DESC"
+    ))
+    .bind(organisation_id)
+    .bind(framework_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub struct NewAssessment<'a> {
+    pub organisation_id: i64,
+    pub framework_id: &'a str,
+    pub framework_version: &'a str,
+    pub state: State,
+    pub renewal_of: Option<i64>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, new: &NewAssessment<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
+             enrolled_at, updated_at)
+         VALUES ($1, $2, $3, $4, 0, NULLIF($5, 0), $6, $6) RETURNING id",
+    )
+    .bind(new.organisation_id)
+    .bind(new.framework_id)
+    .bind(new.framework_version)
+    .bind(new.state.as_str())
+    .bind(super::id_or_zero(new.renewal_of))
+    .bind(now)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Moves `from` → `to`; false if the state was no longer `from`.
+pub async fn set_state(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: State,
+    to: State,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A (re)submission: counts it and restarts the queue's clock.
+pub async fn submit(conn: &mut AnyConnection, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
+         WHERE id = $3 AND state = $4",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn award(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: State,
+    awarded_on: &str,
+    expires_on: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE assessments SET state = 'awarded', awarded_on = $1, expires_on = $2, updated_at = $3
+         WHERE id = $4 AND state = $5",
+    )
+    .bind(awarded_on)
+    .bind(expires_on)
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn revoke(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
+         WHERE id = $3 AND state = 'awarded'",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: String,
+    pub actor_label: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub note: String,
+}
+
+/// Who moved the assessment from one state to another, and when.
+pub async fn record_event(
+    conn: &mut AnyConnection,
+    assessment_id: i64,
+    at: &str,
+    actor: &Actor,
+    from: &str,
+    to: State,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+         VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, $7)",
+    )
+    .bind(assessment_id)
+    .bind(at)
+    .bind(super::id_or_zero(actor.user_id))
+    .bind(&actor.label)
+    .bind(from)
+    .bind(to.as_str())
+    .bind(note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn events(pool: &AnyPool, assessment_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, actor_label, from_state, to_state, note FROM assessment_events
+         WHERE assessment_id = $1 ORDER BY id",
+    )
+    .bind(assessment_id)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub criterion_id: String,
+    pub submission: i64,
+    pub decision: String,
+    pub feedback: String,
+    pub decided_at: String,
+    pub decided_by_label: String,
+}
+
+/// Every decision on the assessment, oldest first (the last per criterion stands).
+pub async fn decisions(pool: &AnyPool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, criterion_id, submission, decision, feedback, decided_at, decided_by_label
+         FROM review_decisions WHERE assessment_id = $1 ORDER BY id",
+    )
+    .bind(assessment_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn decisions_in(conn: &mut AnyConnection, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, criterion_id, submission, decision, feedback, decided_at, decided_by_label
+         FROM review_decisions WHERE assessment_id = $1 ORDER BY id",
+    )
+    .bind(assessment_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub struct NewDecision<'a> {
+    pub criterion_id: &'a str,
+    pub submission: i64,
+    pub decision: &'a str,
+    pub feedback: &'a str,
+}
+
+pub async fn insert_decision(
+    conn: &mut AnyConnection,
+    assessment_id: i64,
+    decision: &NewDecision<'_>,
+    actor: &Actor,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
+             decided_by, decided_by_label)
+         VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8) RETURNING id",
+    )
+    .bind(assessment_id)
+    .bind(decision.criterion_id)
+    .bind(decision.submission)
+    .bind(decision.decision)
+    .bind(decision.feedback)
+    .bind(now)
+    .bind(super::id_or_zero(actor.user_id))
+    .bind(&actor.label)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok(id)
+}

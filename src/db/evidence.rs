@@ -1,0 +1,180 @@
+//! Evidence: one row per version of an item. Replacing an item marks the old
+//! row superseded and adds a row with the next version number, so the
+//! history is kept. Files themselves live in the store (`crate::storage`),
+//! referred to by the SHA-256 of their content.
+
+use super::audit::Actor;
+use super::FetchFully;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct EvidenceRow {
+    pub id: i64,
+    pub assessment_id: i64,
+    pub organisation_id: i64,
+    pub criterion_id: String,
+    pub item_id: i64,
+    pub version: i64,
+    pub kind: String,
+    pub title: String,
+    pub statement: String,
+    pub url: String,
+    pub file_sha256: String,
+    pub file_name: String,
+    pub file_type: String,
+    pub file_size: i64,
+    pub applies_from: String,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub valid_until: Option<String>,
+    pub for_submission: i64,
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub carried_from: Option<i64>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub superseded_at: Option<String>,
+    #[sqlx(try_from = "super::Nullable<String>")]
+    pub removed_at: Option<String>,
+    pub removed_for_submission: i64,
+    pub created_at: String,
+    pub created_by_label: String,
+}
+
+impl EvidenceRow {
+    /// The version that stands: neither replaced nor removed.
+    pub fn is_current(&self) -> bool {
+        self.superseded_at.is_none() && self.removed_at.is_none()
+    }
+}
+
+const COLUMNS: &str = "id, assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement, url,
+    file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission, carried_from,
+    superseded_at, removed_at, removed_for_submission, created_at, created_by_label";
+
+/// Every version of every item, grouped by criterion and item, oldest version first.
+pub async fn for_assessment(pool: &AnyPool, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
+    ))
+    .bind(assessment_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn for_assessment_in(conn: &mut AnyConnection, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
+    ))
+    .bind(assessment_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
+        .bind(id)
+        .fetch_first(pool)
+        .await
+}
+
+/// A file stored for evidence: what the store named it and what it is.
+#[derive(Debug, Clone, Default)]
+pub struct FileRef<'a> {
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub size: i64,
+}
+
+pub struct NewEvidence<'a> {
+    pub assessment_id: i64,
+    pub organisation_id: i64,
+    pub criterion_id: &'a str,
+    /// The item this is a new version of, with that version's number; None for a new item.
+    pub replaces: Option<(i64, i64)>,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub statement: &'a str,
+    pub url: &'a str,
+    pub file: FileRef<'a>,
+    pub applies_from: &'a str,
+    /// '' when it has no end date.
+    pub valid_until: &'a str,
+    pub for_submission: i64,
+    pub carried_from: Option<i64>,
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewEvidence<'_>,
+    actor: &Actor,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let (item_id, version) = match new.replaces {
+        Some((item_id, version)) => (item_id, version + 1),
+        None => (0, 1),
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
+             url, file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission,
+             carried_from, removed_for_submission, created_at, created_by, created_by_label)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULLIF($15, ''), $16,
+             NULLIF($17, 0), 0, $18, NULLIF($19, 0), $20)
+         RETURNING id",
+    )
+    .bind(new.assessment_id)
+    .bind(new.organisation_id)
+    .bind(new.criterion_id)
+    .bind(item_id)
+    .bind(version)
+    .bind(new.kind)
+    .bind(new.title)
+    .bind(new.statement)
+    .bind(new.url)
+    .bind(new.file.sha256)
+    .bind(new.file.name)
+    .bind(new.file.kind)
+    .bind(new.file.size)
+    .bind(new.applies_from)
+    .bind(new.valid_until)
+    .bind(new.for_submission)
+    .bind(super::id_or_zero(new.carried_from))
+    .bind(now)
+    .bind(super::id_or_zero(actor.user_id))
+    .bind(&actor.label)
+    .fetch_exactly_one(&mut *conn)
+    .await?;
+    if item_id == 0 {
+        // A new item is its own first version: the item is named by that row's id.
+        sqlx::query("UPDATE evidence SET item_id = id WHERE id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Marks a version replaced; false if it was no longer current.
+pub async fn supersede(conn: &mut AnyConnection, id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraws an item (its current version), keeping it in the history.
+pub async fn remove(conn: &mut AnyConnection, id: i64, for_submission: i64, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
+         WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
+    )
+    .bind(now)
+    .bind(for_submission)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,325 @@
+//! The evidence file store: files under `<data dir>/evidence/`, never under
+//! a served folder, each named by the SHA-256 of its content.
+//!
+//! An upload is written to a temporary file in the same folder (so the final
+//! rename is atomic on one file system), checked, then renamed to its hash,
+//! and only then is the database row committed. A failure at any step before
+//! the rename removes the temporary file (the [`Incoming`] guard does it on
+//! drop, so an early return or a dropped request cannot leave one behind);
+//! a failure after it removes the file again if this upload created it.
+//! Identical content uploaded twice is stored once.
+
+use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use sha2::{Digest, Sha256};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+const INCOMING_PREFIX: &str = ".incoming-";
+
+#[derive(Debug, Clone)]
+pub struct EvidenceStore {
+    dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the file is larger than {max} bytes")]
+    TooLarge { max: u64 },
+    #[error("the file store failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// An upload written to a temporary file, not yet in the store. Dropping it
+/// removes the temporary file.
+#[derive(Debug)]
+pub struct Incoming {
+    path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Incoming {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A file now in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+    /// False when identical content was already stored (by any upload).
+    pub newly_created: bool,
+}
+
+impl EvidenceStore {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            dir: data_dir.join("evidence"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the file with this hash lives; None for anything that is not a
+    /// SHA-256 in lower-case hex, so a stored value can never name a path.
+    pub fn path_for(&self, sha256: &str) -> Option<PathBuf> {
+        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| self.dir.join(sha256))
+    }
+
+    /// Streams `reader` into a temporary file in the store's folder, hashing
+    /// as it goes. Refuses more than `max` bytes.
+    pub async fn receive<R: AsyncRead + Unpin>(&self, mut reader: R, max: u64) -> Result<Incoming, StoreError> {
+        rocket::tokio::fs::create_dir_all(&self.dir).await?;
+        let path = self
+            .dir
+            .join(format!("{INCOMING_PREFIX}{}", crate::security::random_token()));
+        // The guard exists before the file does, so every exit below cleans up.
+        let mut incoming = Incoming {
+            path,
+            sha256: String::new(),
+            size: 0,
+        };
+        let mut file = rocket::tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&incoming.path)
+            .await?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            incoming.size += n as u64;
+            if incoming.size > max {
+                return Err(StoreError::TooLarge { max });
+            }
+            hasher.update(&buffer[..n]);
+            file.write_all(&buffer[..n]).await?;
+        }
+        file.flush().await?;
+        // On disk before the database says it exists.
+        file.sync_all().await?;
+        incoming.sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(incoming)
+    }
+
+    /// Renames a received file to its hash.
+    pub async fn commit(&self, mut incoming: Incoming) -> Result<Stored, StoreError> {
+        let target = self
+            .path_for(&incoming.sha256)
+            .ok_or_else(|| io::Error::other("received file has no hash"))?;
+        let existed = rocket::tokio::fs::try_exists(&target).await?;
+        if !existed {
+            rocket::tokio::fs::rename(&incoming.path, &target).await?;
+            // Renamed away: nothing left for the guard to remove.
+            incoming.path = PathBuf::new();
+        }
+        // If it existed, dropping `incoming` removes the duplicate.
+        Ok(Stored {
+            sha256: incoming.sha256.clone(),
+            size: incoming.size,
+            newly_created: !existed,
+        })
+    }
+
+    /// Undoes [`commit`](Self::commit) when the database row could not be
+    /// saved. A file that was already there belongs to other rows and stays.
+    pub async fn discard(&self, stored: &Stored) {
+        if stored.newly_created {
+            if let Some(path) = self.path_for(&stored.sha256) {
+                if let Err(e) = rocket::tokio::fs::remove_file(&path).await {
+                    tracing::warn!("could not remove {}: {e}", path.display());
+                }
+            }
+        }
+    }
+
+    /// Stores bytes held in memory (the demo data set).
+    pub async fn put_bytes(&self, bytes: &[u8]) -> Result<Stored, StoreError> {
+        let incoming = self.receive(bytes, u64::MAX).await?;
+        self.commit(incoming).await
+    }
+
+    pub async fn open(&self, sha256: &str) -> io::Result<rocket::tokio::fs::File> {
+        let path = self
+            .path_for(sha256)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not a stored file"))?;
+        rocket::tokio::fs::File::open(path).await
+    }
+
+    /// Removes temporary files older than `age` left by a process that
+    /// stopped mid-upload. Younger ones may belong to an upload in progress
+    /// on another app server sharing the folder.
+    pub fn sweep_incoming(&self, age: Duration) -> io::Result<usize> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let stale = entry.file_name().to_string_lossy().starts_with(INCOMING_PREFIX)
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|modified| now.duration_since(modified).ok())
+                    .is_some_and(|elapsed| elapsed >= age);
+            if stale && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Gives `good` bytes, then fails like a dropped connection.
+    struct Interrupted {
+        good: usize,
+    }
+
+    impl AsyncRead for Interrupted {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut rocket::tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.good == 0 {
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionReset, "peer went away")));
+            }
+            let n = self.good.min(buf.remaining()).min(1000);
+            buf.put_slice(&vec![b'x'; n]);
+            self.good -= n;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[rocket::async_test]
+    async fn a_file_is_named_by_its_hash_and_stored_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = EvidenceStore::new(dir.path());
+        let first = store.put_bytes(b"policy").await.expect("stored");
+        assert_eq!(
+            first.sha256,
+            "823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812"
+        );
+        assert!(first.newly_created);
+        let again = store.put_bytes(b"policy").await.expect("stored");
+        assert_eq!(again.sha256, first.sha256);
+        assert!(!again.newly_created, "the same content is kept once");
+        assert_eq!(
+            files_in(store.dir()),
+            [first.sha256.as_str()],
+            "no temporary files left"
+        );
+        let mut content = String::new();
+        store
+            .open(&first.sha256)
+            .await
+            .expect("open")
+            .read_to_string(&mut content)
+            .await
+            .expect("read");
+        assert_eq!(content, "policy");
+    }
+
+    #[rocket::async_test]
+    async fn an_interrupted_or_oversized_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = EvidenceStore::new(dir.path());
+        let error = store
+            .receive(Interrupted { good: 5000 }, 1 << 20)
+            .await
+            .expect_err("interrupted");
+        assert!(matches!(error, StoreError::Io(_)));
+        assert!(files_in(store.dir()).is_empty(), "{:?}", files_in(store.dir()));
+        let error = store.receive(&[0u8; 2049][..], 2048).await.expect_err("too large");
+        assert!(matches!(error, StoreError::TooLarge { max: 2048 }));
+        assert!(files_in(store.dir()).is_empty());
+        // Received but then refused (say, the wrong type): dropping it cleans up.
+        let incoming = store.receive(&b"not a pdf"[..], 2048).await.expect("received");
+        assert_eq!(files_in(store.dir()).len(), 1);
+        drop(incoming);
+        assert!(files_in(store.dir()).is_empty());
+    }
+
+    #[rocket::async_test]
+    async fn a_failed_database_write_takes_a_new_file_back_out() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = EvidenceStore::new(dir.path());
+        let kept = store.put_bytes(b"shared").await.expect("stored");
+        let duplicate = store.put_bytes(b"shared").await.expect("stored");
+        store.discard(&duplicate).await;
+        assert_eq!(files_in(store.dir()), [kept.sha256.as_str()], "others' file stays");
+        let fresh = store.put_bytes(b"fresh").await.expect("stored");
+        store.discard(&fresh).await;
+        assert_eq!(files_in(store.dir()), [kept.sha256]);
+    }
+
+    #[test]
+    fn only_hashes_name_files() {
+        let store = EvidenceStore::new(Path::new("/data"));
+        assert!(store.path_for(&"a".repeat(64)).is_some());
+        for bad in [
+            "../../etc/passwd",
+            "",
+            &"A".repeat(64),
+            &"a".repeat(63),
+            &format!("{}/", "a".repeat(63)),
+        ] {
+            assert!(store.path_for(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stale_temporary_files_are_swept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = EvidenceStore::new(dir.path());
+        std::fs::create_dir_all(store.dir()).expect("dir");
+        std::fs::write(store.dir().join(".incoming-old"), b"half").expect("write");
+        std::fs::write(store.dir().join("a".repeat(64)), b"kept").expect("write");
+        assert_eq!(
+            store.sweep_incoming(Duration::from_secs(3600)).expect("sweep"),
+            0,
+            "too young"
+        );
+        assert_eq!(store.sweep_incoming(Duration::ZERO).expect("sweep"), 1);
+        assert_eq!(files_in(store.dir()), ["a".repeat(64)]);
+    }
+}

@@ -1,0 +1,528 @@
+//! The assessor's side: the review queue, the review page with a decision
+//! and feedback per criterion, sending an assessment back for changes, and
+//! recommending an award to the programme lead.
+
+use super::assessments::{load_view, moved_on, standing, summary_json, today, visible, View};
+use super::auth::CurrentUser;
+use super::csrf::{CsrfForm, TokenOnly};
+use super::{AppState, Page};
+use crate::clock::from_db;
+use crate::db::assessments::{self, AssessmentRow, NewDecision};
+use crate::db::audit::{self, Entry};
+use crate::db::Db;
+use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decision, State};
+use crate::error::{AppError, AppResult};
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State as Managed};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![queue, review_page, save_decisions, request_changes, recommend]
+}
+
+pub const MAX_FEEDBACK_CHARS: usize = 4_000;
+
+/// "today", "1 day", "12 days".
+fn age(days: i64) -> String {
+    match days {
+        i64::MIN..=0 => "Today".into(),
+        1 => "1 day".into(),
+        n => format!("{n} days"),
+    }
+}
+
+#[get("/reviews")]
+async fn queue(user: &CurrentUser, page: Page<'_>, db: &Db, app: &Managed<AppState>) -> AppResult<Template> {
+    if !user.actor().can_review() {
+        return Err(AppError::Forbidden);
+    }
+    let today = today(app);
+    let rows: Vec<Value> = assessments::review_queue(db)
+        .await?
+        .iter()
+        .map(|row| {
+            let days = row
+                .submitted_at
+                .as_deref()
+                .and_then(from_db)
+                .map(|at| (today - at.date_naive()).num_days())
+                .unwrap_or(0);
+            let mut value = summary_json(row, app);
+            value["age_days"] = json!(days);
+            value["age"] = json!(age(days));
+            value["submission_label"] = json!(if row.submission > 1 {
+                format!("Resubmission {}", row.submission - 1)
+            } else {
+                "First submission".into()
+            });
+            value
+        })
+        .collect();
+    Ok(page.render(
+        "reviews/queue",
+        json!({"title": "Review queue", "section": "reviews", "queue": rows}),
+    ))
+}
+
+async fn reviewable(db: &Db, user: &CurrentUser, id: i64) -> AppResult<AssessmentRow> {
+    let actor = user.actor();
+    let row = visible(db, &actor, id).await?;
+    if !actor.can_review() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(row)
+}
+
+/// The review page's view of each criterion: its evidence, what changed
+/// since the last decision on it, and the form's starting values.
+fn review_areas(
+    view: &View<'_>,
+    values: &serde_json::Map<String, Value>,
+    errors: &serde_json::Map<String, Value>,
+) -> Value {
+    let mut index = 0;
+    json!(view
+        .framework
+        .areas
+        .iter()
+        .map(|area| {
+            let standards: Vec<Value> = area
+                .standards
+                .iter()
+                .map(|standard| {
+                    let criteria: Vec<Value> = standard
+                        .criteria
+                        .iter()
+                        .map(|criterion| {
+                            let mut value = view.criterion_json(criterion);
+                            let latest = view.latest_decision(&criterion.id);
+                            let changed = value["changed"].as_bool().unwrap_or(false);
+                            // A decision on evidence that has since changed is not
+                            // offered as the answer: the assessor must look again.
+                            let (mut decision, mut feedback) = match latest {
+                                Some(d) if !changed => (d.decision.clone(), d.feedback.clone()),
+                                _ => (String::new(), String::new()),
+                            };
+                            if let Some(sent) = values.get(&criterion.id) {
+                                decision = sent["decision"].as_str().unwrap_or_default().to_string();
+                                feedback = sent["feedback"].as_str().unwrap_or_default().to_string();
+                            }
+                            value["index"] = json!(index);
+                            value["form_decision"] = json!(decision);
+                            value["form_feedback"] = json!(feedback);
+                            value["decided_earlier"] =
+                                json!(latest.is_some_and(|d| d.submission < view.row.submission));
+                            let error = |field: String| errors.get(&field).cloned().unwrap_or_default();
+                            value["decision_error"] = error(format!("decision-{}", criterion.id));
+                            value["feedback_error"] = error(format!("feedback-{}", criterion.id));
+                            index += 1;
+                            value
+                        })
+                        .collect();
+                    json!({"id": standard.id, "title": standard.title, "criteria": criteria})
+                })
+                .collect();
+            json!({"id": area.id, "title": area.title, "standards": standards})
+        })
+        .collect::<Vec<_>>())
+}
+
+async fn render_review(
+    page: &Page<'_>,
+    db: &Db,
+    app: &AppState,
+    user: &CurrentUser,
+    row: AssessmentRow,
+    errors: Vec<Value>,
+    values: serde_json::Map<String, Value>,
+) -> AppResult<(Status, Template)> {
+    let actor = user.actor();
+    let view = load_view(db, app, &actor, row).await?;
+    let state = view.state();
+    let changed: Vec<Value> = view
+        .progress
+        .criteria
+        .iter()
+        .filter(|c| c.status == CriterionStatus::ChangedSinceReview)
+        .map(|c| json!({"id": c.criterion_id}))
+        .collect();
+    let carried = view.progress.count(|c| c.status == CriterionStatus::CarriedOver);
+    let blocking: Vec<Value> = view
+        .progress
+        .blocking_award()
+        .iter()
+        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
+        .collect();
+    let undecided = view
+        .progress
+        .count(|c| c.decision.is_none() || c.changed_since_decision);
+    let field_errors: serde_json::Map<String, Value> = errors
+        .iter()
+        .rev()
+        .filter_map(|e| Some((e["field"].as_str()?.to_string(), e["message"].clone())))
+        .collect();
+    let status = if errors.is_empty() {
+        Status::Ok
+    } else {
+        Status::UnprocessableEntity
+    };
+    let context = json!({
+        "title": format!("Review: {}, {}", view.row.organisation_name, view.framework.name),
+        "section": "reviews",
+        "assessment": summary_json(&view.row, app),
+        "standing": standing(&view.row, app).as_str(),
+        "framework": {"id": view.framework.id, "name": view.framework.name, "version": view.framework.version},
+        "areas": review_areas(&view, &values, &field_errors),
+        "counts": view.counts_json(),
+        "changed": changed,
+        "carried": carried,
+        "blocking": blocking,
+        "undecided": undecided,
+        "is_resubmission": view.row.submission > 1,
+        "open": state.apply(Action::RecordDecisions).is_ok(),
+        "can_request_changes": state.apply(Action::RequestChanges).is_ok(),
+        "can_recommend": state.apply(Action::Recommend).is_ok(),
+        "can_award": actor.can_award() && state.apply(Action::Award).is_ok(),
+        "decisions": Decision::ALL.iter().map(|d| json!({"value": d.as_str(), "label": d.label()})).collect::<Vec<_>>(),
+        "projected_expiry": crate::domain::assessment::display_date(view.projected_expiry),
+        "errors": errors,
+        "field_errors": field_errors,
+    });
+    Ok((status, page.render("reviews/review", context)))
+}
+
+#[get("/assessments/<id>/review")]
+async fn review_page(
+    id: i64,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    app: &Managed<AppState>,
+) -> AppResult<(Status, Template)> {
+    let row = reviewable(db, user, id).await?;
+    render_review(&page, db, app, user, row, Vec::new(), serde_json::Map::new()).await
+}
+
+#[derive(FromForm)]
+pub struct DecisionEntry {
+    #[field(default = String::new())]
+    criterion: String,
+    /// Radio buttons send nothing when none is chosen: not decided yet.
+    #[field(default = String::new())]
+    decision: String,
+    #[field(default = String::new())]
+    feedback: String,
+}
+
+#[derive(FromForm)]
+pub struct DecisionsForm {
+    #[field(default = Vec::new())]
+    decisions: Vec<DecisionEntry>,
+    /// The area whose form this was, to return to it.
+    #[field(default = String::new())]
+    area: String,
+}
+
+#[post("/assessments/<id>/decisions", data = "<form>")]
+async fn save_decisions(
+    id: i64,
+    form: CsrfForm<DecisionsForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    app: &Managed<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let row = reviewable(db, user, id).await?;
+    let from = row.state();
+    from.apply(Action::RecordDecisions)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let framework = super::assessments::framework_of(app, &row)?;
+    let form = form.0;
+    // Parse first: every problem is shown at once and nothing is saved.
+    let mut errors = Vec::new();
+    let mut values = serde_json::Map::new();
+    let mut chosen: Vec<(String, Decision, String)> = Vec::new();
+    for entry in &form.decisions {
+        let Some(criterion) = framework.criteria().find(|c| c.id == entry.criterion.trim()) else {
+            return Err(AppError::BadRequest(
+                "The form names a criterion this framework does not have.".into(),
+            ));
+        };
+        let feedback = entry.feedback.trim().to_string();
+        values.insert(
+            criterion.id.clone(),
+            json!({"decision": entry.decision, "feedback": feedback}),
+        );
+        let field = format!("decision-{}", criterion.id);
+        if entry.decision.trim().is_empty() {
+            if !feedback.is_empty() {
+                errors.push(json!({"field": field,
+                    "message": format!("Choose a decision for {} to go with the feedback", criterion.id)}));
+            }
+            continue;
+        }
+        let Some(decision) = Decision::parse(&entry.decision) else {
+            errors.push(json!({"field": field, "message": format!("Choose a decision for {}", criterion.id)}));
+            continue;
+        };
+        if decision.needs_action() && feedback.is_empty() {
+            errors.push(json!({"field": format!("feedback-{}", criterion.id),
+                "message": format!("Give feedback on {} so the organisation knows what to change", criterion.id)}));
+            continue;
+        }
+        if feedback.chars().count() > MAX_FEEDBACK_CHARS {
+            errors.push(json!({"field": format!("feedback-{}", criterion.id),
+                "message": format!("Feedback on {} must be {MAX_FEEDBACK_CHARS} characters or fewer", criterion.id)}));
+            continue;
+        }
+        chosen.push((criterion.id.clone(), decision, feedback));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(render_review(&page, db, app, user, row, errors, values).await?));
+    }
+    let now = app.now_db();
+    let actor = user.audit_actor();
+    let mut tx = db.begin().await?;
+    let current = assessments::find_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if current.state() != from || current.submission != row.submission {
+        return Err(moved_on());
+    }
+    let evidence = crate::db::evidence::for_assessment_in(&mut tx, id).await?;
+    let existing = assessments::decisions_in(&mut tx, id).await?;
+    let progress = super::assessments::compute_progress(framework, &evidence, &existing, today(app));
+    let mut saved = Vec::new();
+    for (criterion_id, decision, feedback) in &chosen {
+        let latest = existing.iter().rev().find(|d| &d.criterion_id == criterion_id);
+        let stale = progress.get(criterion_id).is_some_and(|p| p.changed_since_decision);
+        // An unchanged answer to an unchanged criterion is not a new decision.
+        let same = latest.is_some_and(|d| d.decision == decision.as_str() && &d.feedback == feedback);
+        if same && !stale {
+            continue;
+        }
+        assessments::insert_decision(
+            &mut tx,
+            id,
+            &NewDecision {
+                criterion_id,
+                submission: current.submission,
+                decision: decision.as_str(),
+                feedback,
+            },
+            &actor,
+            &now,
+        )
+        .await?;
+        saved.push(
+            json!({"criterion_id": criterion_id, "decision": decision.as_str(), "feedback": feedback,
+            "before": latest.map(|d| json!({"decision": d.decision, "feedback": d.feedback}))}),
+        );
+    }
+    let to = from.apply(Action::RecordDecisions).map_err(|_| moved_on())?;
+    if !saved.is_empty() {
+        if to != from {
+            if !assessments::set_state(&mut tx, id, from, to, &now).await? {
+                return Err(moved_on());
+            }
+            let note = if from == State::Recommended {
+                "Recommendation withdrawn: decisions changed"
+            } else {
+                "Review started"
+            };
+            assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, note).await?;
+        }
+        audit::record(
+            &mut tx,
+            &now,
+            &actor,
+            Entry {
+                action: "review.decide",
+                entity: "assessment",
+                entity_id: Some(id),
+                organisation_id: Some(row.organisation_id),
+                before: Some(json!({"state": from.as_str()})),
+                after: Some(json!({"state": to.as_str(), "submission": current.submission, "decisions": saved})),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let message = match saved.len() {
+        0 => "No decisions had changed, so nothing was saved.".to_string(),
+        1 => "1 decision saved.".to_string(),
+        n => format!("{n} decisions saved."),
+    };
+    let anchor = if form.area.trim().is_empty() {
+        String::new()
+    } else {
+        format!("#area-{}", form.area.trim())
+    };
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/assessments/{id}/review{anchor}")),
+        message,
+    )))
+}
+
+#[derive(FromForm)]
+pub struct ReturnForm {
+    /// A summary for the organisation, beside the feedback per criterion.
+    #[field(default = String::new())]
+    note: String,
+}
+
+#[post("/assessments/<id>/request-changes", data = "<form>")]
+async fn request_changes(
+    id: i64,
+    form: CsrfForm<ReturnForm>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    app: &Managed<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let row = reviewable(db, user, id).await?;
+    let from = row.state();
+    let to = from
+        .apply(Action::RequestChanges)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let note = form.0.note.trim().to_string();
+    if note.chars().count() > MAX_FEEDBACK_CHARS {
+        let errors = vec![
+            json!({"field": "note", "message": format!("The summary must be {MAX_FEEDBACK_CHARS} characters or fewer")}),
+        ];
+        return Ok(Err(render_review(
+            &page,
+            db,
+            app,
+            user,
+            row,
+            errors,
+            serde_json::Map::new(),
+        )
+        .await?));
+    }
+    let view = load_view(db, app, &user.actor(), row).await?;
+    let needing = view.progress.needing_action();
+    if needing.is_empty() {
+        let errors = vec![json!({"field": "note",
+            "message": "Record at least one criterion as partially met or not met, with feedback, before sending the assessment back"})];
+        return Ok(Err(render_review(
+            &page,
+            db,
+            app,
+            user,
+            view.row,
+            errors,
+            serde_json::Map::new(),
+        )
+        .await?));
+    }
+    let criteria: Vec<String> = needing.iter().map(|c| c.criterion_id.clone()).collect();
+    let row = view.row;
+    let now = app.now_db();
+    let actor = user.audit_actor();
+    let mut tx = db.begin().await?;
+    if !assessments::set_state(&mut tx, id, from, to, &now).await? {
+        return Err(moved_on());
+    }
+    assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, &note).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &actor,
+        Entry {
+            action: "assessment.request_changes",
+            entity: "assessment",
+            entity_id: Some(id),
+            organisation_id: Some(row.organisation_id),
+            before: Some(json!({"state": from.as_str()})),
+            after: Some(json!({"state": to.as_str(), "criteria": criteria, "note": note})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to("/reviews"),
+        format!(
+            "The assessment has been sent back to {} with feedback on {} criteria.",
+            row.organisation_name,
+            criteria.len()
+        ),
+    )))
+}
+
+#[post("/assessments/<id>/recommend", data = "<_form>")]
+async fn recommend(
+    id: i64,
+    _form: CsrfForm<TokenOnly>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    app: &Managed<AppState>,
+) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let row = reviewable(db, user, id).await?;
+    let from = row.state();
+    let to = from
+        .apply(Action::Recommend)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let view = load_view(db, app, &user.actor(), row).await?;
+    let blocking = view.progress.blocking_award();
+    if !blocking.is_empty() {
+        let errors = view.criteria_errors(&blocking, "decision-", |c| {
+            format!("must be met before an award is recommended: {}", blocking_reason(c))
+        });
+        return Ok(Err(render_review(
+            &page,
+            db,
+            app,
+            user,
+            view.row,
+            errors,
+            serde_json::Map::new(),
+        )
+        .await?));
+    }
+    let row = view.row;
+    let now = app.now_db();
+    let actor = user.audit_actor();
+    let mut tx = db.begin().await?;
+    if !assessments::set_state(&mut tx, id, from, to, &now).await? {
+        return Err(moved_on());
+    }
+    assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, "").await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &actor,
+        Entry {
+            action: "assessment.recommend",
+            entity: "assessment",
+            entity_id: Some(id),
+            organisation_id: Some(row.organisation_id),
+            before: Some(json!({"state": from.as_str()})),
+            after: Some(json!({"state": to.as_str()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Flash::success(
+        Redirect::to(format!("/assessments/{id}")),
+        format!(
+            "The award to {} has been recommended. The programme lead makes the award.",
+            row.organisation_name
+        ),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age(0), "Today");
+        assert_eq!(age(-1), "Today");
+        assert_eq!(age(1), "1 day");
+        assert_eq!(age(40), "40 days");
+    }
+}

@@ -1,0 +1,100 @@
+//! The programme lead's audit log: filtered by action, record, organisation,
+//! who and when, and paged with the filter kept.
+
+mod assessment_support;
+mod common;
+
+use assessment_support::*;
+use chrono::Duration;
+use common::{error_summary, texts, TestApp};
+use reqwest::StatusCode;
+
+fn rows(body: &str) -> Vec<String> {
+    texts(body, ".qm-table tbody tr")
+}
+
+#[rocket::async_test]
+async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let a = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let b = app.organisation(&lead, "Beta Practice", "gp_practice").await;
+    let member = app.user(&lead, "m@alpha.example", "org_member", Some(a)).await;
+    let id = enrol(&member, None, "daha").await;
+    let res = upload(&member, id, "1.1.1", "policy.pdf", samples::pdf("Policy", &[]), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let (_, body) = lead.get_text("/audit?action=organisation.create").await;
+    assert_eq!(rows(&body).len(), 2);
+    assert!(texts(&body, "#audit-total")[0].starts_with("2 entries match"));
+    let (_, body) = lead.get_text("/audit?entity=assessment").await;
+    let found = rows(&body);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("assessment.enrol") && found[0].contains("Alpha Housing"));
+    let (_, body) = lead.get_text(&format!("/audit?organisation={b}")).await;
+    let found = rows(&body);
+    assert_eq!(found.len(), 1, "only B's creation: {found:?}");
+    assert!(found[0].contains("Beta Practice"));
+    let (_, body) = lead.get_text(&format!("/audit?organisation={a}")).await;
+    assert!(rows(&body).iter().all(|r| r.contains("Alpha Housing")));
+    let (_, body) = lead.get_text("/audit?actor=M@ALPHA").await;
+    let found = rows(&body);
+    assert_eq!(found.len(), 2, "the member enrolled and uploaded: {found:?}");
+    assert!(found.iter().all(|r| r.contains("m@alpha.example")));
+    // The choices offered are the actions that occur.
+    let options = texts(&body, "#action option");
+    assert!(options.contains(&"evidence.add".to_string()) && options.contains(&"user.create".to_string()));
+
+    // Dates are whole days, "to" included.
+    app.clock.advance(Duration::days(2));
+    let lead = {
+        let res = lead.login("lead@council.example", common::PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        lead
+    };
+    app.organisation(&lead, "Gamma Centre", "childrens_centre").await;
+    let (_, body) = lead.get_text("/audit?from=2026-03-04").await;
+    let found = rows(&body);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("Gamma Centre") || found[0].contains("organisation.create"));
+    let (_, body) = lead.get_text("/audit?to=2026-03-02&action=organisation.create").await;
+    assert_eq!(rows(&body).len(), 2);
+    let (_, body) = lead.get_text("/audit?from=2026-03-03&to=2026-03-03").await;
+    assert!(rows(&body).is_empty());
+
+    // A date that is not one is shown as a problem with the field.
+    let (status, body) = lead.get_text("/audit?from=31/03/2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_summary(&body),
+        ["The ‘from’ date must be a real date, like 2026-03-01"]
+    );
+}
+
+#[rocket::async_test]
+async fn pages_keep_the_filter() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let id = enrol(&lead, Some(org), "daha").await;
+    let all = criteria("daha", false);
+    for criterion in all.iter().chain(all.iter()).take(55) {
+        let res = statement(&lead, id, criterion, "Statement", "Text").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, body) = lead.get_text("/audit?action=evidence.add").await;
+    assert_eq!(rows(&body).len(), 50);
+    assert!(body.contains("Page 1 of 2"));
+    let doc = scraper::Html::parse_document(&body);
+    let next = scraper::Selector::parse("a[rel=next]").expect("selector");
+    let href = doc
+        .select(&next)
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("next link")
+        .to_string();
+    assert!(href.contains("action=evidence.add"), "{href}");
+    let (_, body) = lead.get_text(&href).await;
+    assert_eq!(rows(&body).len(), 5);
+    assert!(rows(&body).iter().all(|r| r.contains("evidence.add")));
+}
