@@ -594,3 +594,91 @@ async fn a_near_match_is_asked_about_before_it_is_treated_as_the_same_person() {
         "Zoë was not added twice"
     );
 }
+
+/// What the samples' README says a correct import gives: (file, people, attended, absent or no mark, sessions).
+const EXPECTED: &[(&str, u64, u64, u64, u64)] = &[
+    ("iris-clinical-session-1.xlsx", 6, 5, 1, 1),
+    ("safe-and-together-core-cohorts.xlsx", 6, 18, 6, 8),
+    ("ambassador-training-2025.csv", 3, 4, 1, 2),
+    ("marac-briefings.ods", 3, 2, 1, 1),
+    ("routine-enquiry-briefings.xls", 3, 2, 1, 1),
+];
+
+#[rocket::async_test]
+async fn every_sample_sheet_reads_the_same_through_the_browser_and_the_command_line() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app
+        .organisation(&lead, "Children's Social Care", "council_service")
+        .await;
+    for (file, people, attended, not_attended, sessions) in EXPECTED {
+        let output = qmtrack(
+            &app,
+            &[
+                "import-attendance",
+                &format!("{SAMPLES}/{file}"),
+                "--organisation",
+                "Children's Social Care",
+                "--dry-run",
+                "--json",
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let preview = json_of(&output);
+        let counts = &preview["counts"];
+        assert_eq!(counts["people"], *people, "{file}");
+        assert_eq!(counts["sessions"], *sessions, "{file}");
+        assert_eq!(counts["by_status"]["attended"], *attended, "{file}");
+        let partial = counts["by_status"]["partial"].as_u64().unwrap_or(0);
+        let absent = counts["by_status"]["absent"].as_u64().unwrap_or(0);
+        assert_eq!(absent + partial, *not_attended, "{file}");
+        assert!(
+            preview["errors"].as_array().expect("errors").is_empty(),
+            "{file}: {preview}"
+        );
+
+        let org_id = org.to_string();
+        let res = upload(&lead, file, sample(file), &[("default_organisation", &org_id)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{file}");
+        let (_, page) = lead.get_text(&location(&res)).await;
+        let text = page_text(&page);
+        assert!(
+            text.contains(&format!("Attendance records {}", attended + not_attended)),
+            "{file}: {text}"
+        );
+        assert!(text.contains(&format!("People {people},")), "{file}: {text}");
+    }
+}
+
+#[rocket::async_test]
+async fn sheets_match_organisations_by_their_other_names() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Thames View Surgery", "gp_practice").await;
+    let res = lead
+        .submit(
+            &format!("/organisations/{org}"),
+            &format!("/organisations/{org}/aliases"),
+            &[("alias", "Thames View")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.get_text(&format!("/organisations/{org}")).await;
+    assert!(
+        page_text(&page).contains("Also known as Thames View"),
+        "{}",
+        page_text(&page)
+    );
+    let csv = "Name,Practice,Date,Course,Attended\nAmy Pond,Thames View,14/01/2025,MARAC briefing,Yes\n";
+    let res = upload(&lead, "register.csv", csv.as_bytes().to_vec(), &[]).await;
+    let (_, preview) = lead.get_text(&location(&res)).await;
+    let text = page_text(&preview);
+    assert!(
+        text.contains("New organisations None"),
+        "matched by the other name: {text}"
+    );
+}

@@ -147,3 +147,47 @@ pub async fn update(
     .await?;
     Ok(())
 }
+
+/// Other names an organisation goes by on sign-in sheets ("Thames View" for
+/// "Thames View Surgery"). `alias_key` is the import's normalised form.
+pub async fn aliases(pool: &AnyPool, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias")
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// The organisation an alias already belongs to, if any.
+pub async fn alias_owner(conn: &mut AnyConnection, alias_key: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1")
+        .bind(alias_key)
+        .fetch_first(conn)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+pub async fn add_alias(
+    conn: &mut AnyConnection,
+    organisation_id: i64,
+    alias: &str,
+    alias_key: &str,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(organisation_id)
+    .bind(alias)
+    .bind(alias_key)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn remove_alias(conn: &mut AnyConnection, organisation_id: i64, alias_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM organisation_aliases WHERE id = $1 AND organisation_id = $2")
+        .bind(alias_id)
+        .bind(organisation_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -16,7 +16,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
-    routes![list, new_page, create, show, edit_page, update]
+    routes![list, new_page, create, show, edit_page, update, add_alias, remove_alias]
 }
 
 #[derive(FromForm)]
@@ -221,6 +221,7 @@ async fn show(
             "can_edit_people": actor.can_edit_people_of(id),
             "can_manage_users": actor.can_manage_users(),
             "training": super::training::organisation_summary(db, state, id).await?,
+            "aliases": organisations::aliases(db, id).await?.into_iter().map(|(id, alias)| json!({"id": id, "alias": alias})).collect::<Vec<_>>(),
         }),
     ))
 }
@@ -287,4 +288,99 @@ async fn update(
         Redirect::to(format!("/organisations/{id}")),
         "The organisation's details have been saved.",
     )))
+}
+
+#[derive(FromForm)]
+pub struct AliasForm {
+    alias: String,
+}
+
+/// Another name the organisation goes by on sign-in sheets, so imports match it.
+#[post("/organisations/<id>/aliases", data = "<form>")]
+async fn add_alias(
+    id: i64,
+    form: CsrfForm<AliasForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    let org = visible(db, user, id).await?;
+    user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
+    let back = Redirect::to(format!("/organisations/{id}"));
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    let alias = crate::domain::validation::required(&mut errors, "alias", &form.0.alias, "the other name", 200);
+    let key = crate::domain::import::values::normalise(&alias);
+    if !errors.is_empty() || key.is_empty() {
+        return Ok(Flash::error(back, "Enter the other name the organisation goes by."));
+    }
+    let mut tx = db.begin().await?;
+    if crate::domain::import::values::normalise(&org.name) == key {
+        return Ok(Flash::error(back, "That is already the organisation's name."));
+    }
+    if let Some(owner) = organisations::alias_owner(&mut tx, &key).await? {
+        let message = if owner == id {
+            "The organisation already has that name."
+        } else {
+            "Another organisation already goes by that name."
+        };
+        return Ok(Flash::error(back, message));
+    }
+    let now = state.now_db();
+    let alias_id = organisations::add_alias(&mut tx, id, &alias, &key).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "organisation.alias.add",
+            entity: "organisation",
+            entity_id: Some(id),
+            organisation_id: Some(id),
+            before: None,
+            after: Some(json!({"alias": alias, "alias_id": alias_id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        back,
+        format!("Sign-in sheets that say “{alias}” will now match {}.", org.name),
+    ))
+}
+
+#[post("/organisations/<id>/aliases/<alias_id>/remove", data = "<_form>")]
+async fn remove_alias(
+    id: i64,
+    alias_id: i64,
+    _form: CsrfForm<super::csrf::TokenOnly>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    visible(db, user, id).await?;
+    user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if !organisations::remove_alias(&mut tx, id, alias_id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "organisation.alias.remove",
+            entity: "organisation",
+            entity_id: Some(id),
+            organisation_id: Some(id),
+            before: Some(json!({"alias_id": alias_id})),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/organisations/{id}")),
+        "The other name has been removed.",
+    ))
 }
