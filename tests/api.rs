@@ -2,29 +2,9 @@
 
 mod common;
 
-use common::{texts, TestApp};
+use common::{api, api_token, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-async fn create_token(browser: &common::Browser, label: &str) -> String {
-    let res = browser.submit("/account", "/account/tokens", &[("label", label)]).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body = res.text().await.expect("body");
-    let token = texts(&body, "#token").pop().expect("token shown");
-    assert!(token.starts_with("qmt_"));
-    token
-}
-
-async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 #[rocket::async_test]
 async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
@@ -34,8 +14,8 @@ async fn tokens_are_shown_once_scoped_like_the_web_and_revocable() {
     let b = app.organisation(&lead, "Beta Practice", "gp_practice").await;
     let member = app.user(&lead, "m@alpha.example", "org_member", Some(a)).await;
 
-    let lead_token = create_token(&lead, "report script").await;
-    let member_token = create_token(&member, "my script").await;
+    let lead_token = api_token(&lead, "report script").await;
+    let member_token = api_token(&member, "my script").await;
     let (_, account_page) = lead.get_text("/account").await;
     assert!(
         account_page.contains("report script") && !account_page.contains(&lead_token),
@@ -99,7 +79,7 @@ async fn a_deactivated_users_tokens_stop_working() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
     let assessor = app.user(&lead, "a@council.example", "assessor", None).await;
-    let token = create_token(&assessor, "script").await;
+    let token = api_token(&assessor, "script").await;
     assert_eq!(api(&app, &token, "/me").await.0, StatusCode::OK);
     lead.submit("/users/2", "/users/2/active", &[("active", "false")]).await;
     assert_eq!(api(&app, &token, "/me").await.0, StatusCode::UNAUTHORIZED);

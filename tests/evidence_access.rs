@@ -326,55 +326,36 @@ async fn roles_may_only_take_their_own_steps() {
     assert_eq!(status_of(&w.lead, a).await, "In progress", "nothing moved");
 }
 
-async fn token_for(browser: &Browser) -> String {
-    let res = browser
-        .submit("/account", "/account/tokens", &[("label", "script")])
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    texts(&res.text().await.expect("body"), "#token").pop().expect("token")
-}
-
-async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 #[rocket::async_test]
 async fn the_api_is_scoped_like_the_pages() {
     let w = world().await;
     let (member, assessor, trainer) = (
-        token_for(&w.member).await,
-        token_for(&w.assessor).await,
-        token_for(&w.trainer).await,
+        common::api_token(&w.member, "script").await,
+        common::api_token(&w.assessor, "script").await,
+        common::api_token(&w.trainer, "script").await,
     );
-    let (status, own) = api(&w.app, &member, "/assessments").await;
+    let (status, own) = common::api(&w.app, &member, "/assessments").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(own["total"], 1);
     assert_eq!(own["assessments"][0]["organisation"]["name"], "Own Housing");
-    let (status, body) = api(&w.app, &member, &format!("/assessments/{}", w.b)).await;
+    let (status, body) = common::api(&w.app, &member, &format!("/assessments/{}", w.b)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!body.to_string().contains("Other"));
     assert_eq!(
-        api(&w.app, &member, "/assessments/99999").await.0,
+        common::api(&w.app, &member, "/assessments/99999").await.0,
         StatusCode::NOT_FOUND
     );
 
-    let (_, all) = api(&w.app, &assessor, "/assessments").await;
+    let (_, all) = common::api(&w.app, &assessor, "/assessments").await;
     assert_eq!(all["total"], 2);
-    let (_, filtered) = api(&w.app, &assessor, "/assessments?state=submitted").await;
+    let (_, filtered) = common::api(&w.app, &assessor, "/assessments?state=submitted").await;
     assert_eq!(filtered["total"], 0);
     assert_eq!(
-        api(&w.app, &assessor, "/assessments?state=nonsense").await.0,
+        common::api(&w.app, &assessor, "/assessments?state=nonsense").await.0,
         StatusCode::BAD_REQUEST
     );
 
-    let (status, one) = api(&w.app, &assessor, &format!("/assessments/{}", w.a)).await;
+    let (status, one) = common::api(&w.app, &assessor, &format!("/assessments/{}", w.a)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["state"], "in_progress");
     assert_eq!(one["framework"]["version"], "2024.1");
@@ -387,11 +368,11 @@ async fn the_api_is_scoped_like_the_pages() {
     assert_eq!(criteria[1]["status"], "no_evidence");
     assert_eq!(one["missing_for_submission"].as_array().expect("list").len(), 23);
 
-    let (status, body) = api(&w.app, &trainer, "/assessments").await;
+    let (status, body) = common::api(&w.app, &trainer, "/assessments").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["status"], 403);
     assert_eq!(
-        api(&w.app, &trainer, &format!("/assessments/{}", w.a)).await.0,
+        common::api(&w.app, &trainer, &format!("/assessments/{}", w.a)).await.0,
         StatusCode::FORBIDDEN
     );
 }

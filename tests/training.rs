@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
+use common::{api, api_token, attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -410,24 +410,6 @@ async fn registers_are_taken_in_the_browser() {
     assert_eq!(member.get("/training/ambassadors").await.status(), StatusCode::OK);
 }
 
-async fn api_token(browser: &Browser) -> String {
-    let res = browser
-        .submit("/account", "/account/tokens", &[("label", "script")])
-        .await;
-    texts(&res.text().await.expect("body"), "#token").pop().expect("token")
-}
-
-async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 #[rocket::async_test]
 async fn the_api_gives_training_records_scoped_by_role() {
     let app = TestApp::spawn().await;
@@ -437,11 +419,11 @@ async fn the_api_gives_training_records_scoped_by_role() {
         &["import-attendance", &format!("{SAMPLES}/iris-clinical-session-1.xlsx")],
     );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let lead_token = api_token(&lead).await;
+    let lead_token = api_token(&lead, "script").await;
     let (_, orgs) = api(&app, &lead_token, "/organisations?q=Oval").await;
     let oval = orgs["organisations"][0]["id"].as_i64().expect("Oval Practice exists");
     let member = app.user(&lead, "pm@oval.example", "org_member", Some(oval)).await;
-    let member_token = api_token(&member).await;
+    let member_token = api_token(&member, "script").await;
 
     let (status, all) = api(&app, &lead_token, "/completions?programme=iris").await;
     assert_eq!(status, StatusCode::OK);

@@ -352,52 +352,8 @@ fn match_phrases<K: Copy + PartialEq>(text: &str, phrases: &[Phrase<K>]) -> Opti
 /// Loads every `*.toml` directly inside `dir` (normally `standards/training/`).
 /// Returns every problem found, not just the first.
 pub fn load_dir(dir: &Path) -> Result<ProgrammeLibrary, Vec<StandardsError>> {
-    let display_dir = dir.display().to_string();
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        vec![StandardsError {
-            file: display_dir.clone(),
-            line: 0,
-            message: format!("cannot read the training programmes folder: {e}"),
-        }]
-    })?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-
-    let mut parsed = Vec::new();
+    let parsed = crate::domain::standards::parse_toml_dir(dir, "training programme", parse_with_names)?;
     let mut errors = Vec::new();
-    for path in paths {
-        let file = path.display().to_string();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let file_name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                match parse_with_names(&file, &file_name, &text) {
-                    Ok(found) => parsed.push(found),
-                    Err(mut found) => errors.append(&mut found),
-                }
-            }
-            Err(e) => errors.push(StandardsError {
-                file,
-                line: 0,
-                message: format!("cannot read the file: {e}"),
-            }),
-        }
-    }
-    if parsed.is_empty() && errors.is_empty() {
-        errors.push(StandardsError {
-            file: display_dir,
-            line: 0,
-            message: "no training programme files (*.toml) found".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let (programmes, names): (Vec<Programme>, Vec<Vec<NameAt>>) = parsed.into_iter().unzip();
     let library = ProgrammeLibrary::new(programmes);
     check_names_across_programmes(&library, &names, &mut errors);

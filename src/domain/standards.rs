@@ -141,15 +141,21 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// Loads every `*.toml` directly inside `dir` (subfolders such as `training/`
-/// hold other kinds of file). Returns every problem found, not just the first.
-pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
+/// Parses every `*.toml` directly inside `dir` with `parse(file, file_name,
+/// text)`, in name order, collecting every problem rather than stopping at
+/// the first. `what` names the files in messages ("framework",
+/// "training programme"). Frameworks and training programmes share this.
+pub(crate) fn parse_toml_dir<T>(
+    dir: &Path,
+    what: &str,
+    parse: impl Fn(&str, &str, &str) -> Result<T, Vec<StandardsError>>,
+) -> Result<Vec<T>, Vec<StandardsError>> {
     let display_dir = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![StandardsError {
             file: display_dir.clone(),
             line: 0,
-            message: format!("cannot read the standards folder: {e}"),
+            message: format!("cannot read the {what} folder: {e}"),
         }]
     })?;
     let mut paths: Vec<_> = entries
@@ -158,7 +164,7 @@ pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
         .collect();
     paths.sort();
 
-    let mut frameworks = Vec::new();
+    let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         let file = path.display().to_string();
@@ -168,8 +174,8 @@ pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_default();
-                match parse_framework(&file, &file_name, &text) {
-                    Ok(framework) => frameworks.push(framework),
+                match parse(&file, &file_name, &text) {
+                    Ok(found) => parsed.push(found),
                     Err(mut found) => errors.append(&mut found),
                 }
             }
@@ -180,18 +186,24 @@ pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
             }),
         }
     }
-    if frameworks.is_empty() && errors.is_empty() {
+    if parsed.is_empty() && errors.is_empty() {
         errors.push(StandardsError {
             file: display_dir,
             line: 0,
-            message: "no framework files (*.toml) found".into(),
+            message: format!("no {what} files (*.toml) found"),
         });
     }
     if errors.is_empty() {
-        Ok(StandardsLibrary::new(frameworks))
+        Ok(parsed)
     } else {
         Err(errors)
     }
+}
+
+/// Loads every `*.toml` directly inside `dir` (subfolders such as `training/`
+/// hold other kinds of file). Returns every problem found, not just the first.
+pub fn load_dir(dir: &Path) -> Result<StandardsLibrary, Vec<StandardsError>> {
+    parse_toml_dir(dir, "framework", parse_framework).map(StandardsLibrary::new)
 }
 
 #[derive(Deserialize)]

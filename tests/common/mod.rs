@@ -356,3 +356,26 @@ pub fn field_errors(body: &str) -> HashMap<String, String> {
         })
         .collect()
 }
+
+/// Creates an API token in the browser, as a user would, and returns it.
+pub async fn api_token(browser: &Browser, label: &str) -> String {
+    let res = browser.submit("/account", "/account/tokens", &[("label", label)]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = texts(&res.text().await.expect("body"), "#token")
+        .pop()
+        .expect("token shown");
+    assert!(token.starts_with("qmt_"));
+    token
+}
+
+/// `GET /api/v1{path}` with a bearer token: the status and the JSON body.
+pub async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
