@@ -87,6 +87,27 @@ fn by_person(rows: &[PersonFactRow]) -> Vec<(&PersonFactRow, Vec<AttendanceFact>
     order.into_iter().filter_map(|id| grouped.remove(&id)).collect()
 }
 
+/// For each of the programme's completions, how many of these people hold it now.
+fn completed_counts(
+    programme: &Programme,
+    people: &[(&PersonFactRow, Vec<AttendanceFact>)],
+    today: NaiveDate,
+) -> Vec<Value> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (_, facts) in people {
+        for held in person_completions(programme, facts, today) {
+            if held.state == CompletionState::Completed {
+                *counts.entry(held.completion_id).or_insert(0) += 1;
+            }
+        }
+    }
+    programme
+        .completions
+        .iter()
+        .map(|c| json!({"title": c.title, "people": counts.get(&c.id).copied().unwrap_or(0)}))
+        .collect()
+}
+
 fn state_label(state: &CompletionState) -> (&'static str, &'static str) {
     match state {
         CompletionState::Completed => ("Completed", "green"),
@@ -119,21 +140,7 @@ async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppSta
         .map(|p| {
             let rows = by_programme.get(p.id.as_str()).cloned().unwrap_or_default();
             let people = by_person(&rows);
-            let completed: Vec<Value> = p
-                .completions
-                .iter()
-                .map(|c| {
-                    let done = people
-                        .iter()
-                        .filter(|(_, facts)| {
-                            person_completions(p, facts, today)
-                                .iter()
-                                .any(|pc| pc.completion_id == c.id && pc.state == CompletionState::Completed)
-                        })
-                        .count();
-                    json!({"title": c.title, "people": done})
-                })
-                .collect();
+            let completed = completed_counts(p, &people, today);
             json!({"id": p.id, "name": p.name, "audience": p.audience, "summary": p.summary, "modules": p.modules.len(),
                 "people": people.len(), "completed": completed, "has_organisation_rule": p.organisation_rule.is_some()})
         })
@@ -793,21 +800,7 @@ pub async fn organisation_summary(db: &Db, state: &AppState, organisation_id: i6
         .filter_map(|(programme_id, rows)| {
             let programme = state.programmes.current_version(programme_id)?;
             let people = by_person(rows);
-            let completions: Vec<Value> = programme
-                .completions
-                .iter()
-                .map(|c| {
-                    let count = people
-                        .iter()
-                        .filter(|(_, f)| {
-                            person_completions(programme, f, today)
-                                .iter()
-                                .any(|pc| pc.completion_id == c.id && pc.state == CompletionState::Completed)
-                        })
-                        .count();
-                    json!({"title": c.title, "people": count})
-                })
-                .collect();
+            let completions = completed_counts(programme, &people, today);
             let people_facts: Vec<Vec<AttendanceFact>> = people.iter().map(|(_, f)| f.clone()).collect();
             let organisation_state = organisation_progress(programme, &people_facts, today).map(|p| json!(p));
             Some(
