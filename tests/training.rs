@@ -664,3 +664,43 @@ async fn sheets_match_organisations_by_their_other_names() {
         "matched by the other name: {text}"
     );
 }
+
+#[rocket::async_test]
+async fn iris_practices_are_signed_up_before_anyone_trains() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let practice = app.organisation(&lead, "Oval Practice", "gp_practice").await;
+    let path = "/training/programmes/iris/organisations";
+    let (_, page) = lead.get_text(path).await;
+    assert!(page_text(&page).contains("0 signed up"));
+    let res = lead
+        .submit(
+            path,
+            path,
+            &[("organisation_id", &practice.to_string()), ("date", "01/02/2025")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.get_text(path).await;
+    let text = page_text(&page);
+    assert!(text.contains("1 signed up: 1 not started"), "{text}");
+    assert!(text.contains("Signed up 2025-02-01"));
+    // Training brings it into training.
+    let output = qmtrack(
+        &app,
+        &["import-attendance", &format!("{SAMPLES}/iris-clinical-session-1.xlsx")],
+    );
+    assert!(output.status.success());
+    let (_, page) = lead.get_text(path).await;
+    let text = page_text(&page);
+    assert!(
+        text.contains("2 signed up"),
+        "Thames View trained without signing up, so counts too: {text}"
+    );
+    let rows = texts(&page, "table.qm-table tbody tr");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Oval Practice") && r.contains("In training")),
+        "{rows:?}"
+    );
+}

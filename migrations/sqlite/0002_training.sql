@@ -79,3 +79,14 @@ CREATE INDEX import_effects_by_import ON import_effects(import_id);
 -- undoing an import removes what it added without a row per record.
 ALTER TABLE people ADD COLUMN import_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE organisations ADD COLUMN import_id INTEGER NOT NULL DEFAULT 0;
+
+-- Organisations signed up to a programme with an organisation rule (IRIS
+-- practices), whether or not anyone has trained yet.
+CREATE TABLE programme_signups (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    programme_id TEXT NOT NULL,
+    signed_up_on TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (organisation_id, programme_id)
+);

@@ -683,6 +683,12 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
         training::mark(&mut tx, session_id, person_id, status, now).await?;
         marked += 1;
     }
+    for practice in ["Riverside Medical Practice", "Hillside Surgery"] {
+        if let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(practice)).await? {
+            let signed_up = (today - chrono::Duration::days(150)).format("%Y-%m-%d").to_string();
+            training::sign_up(&mut tx, org_id, "iris", &signed_up, now).await?;
+        }
+    }
     // CORE days 3 and 4 of the demo cohort are still to come.
     if let Some(programme) = programmes.current_version("safe-and-together") {
         for (module_id, days_ahead) in [("core-day-3", 5), ("core-day-4", 6)] {

@@ -359,3 +359,41 @@ pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFa
     .fetch_all(pool)
     .await
 }
+
+/// Organisations signed up to a programme: (organisation id, name, signed up on).
+pub async fn signups(pool: &AnyPool, programme_id: &str) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.organisation_id, o.name, s.signed_up_on FROM programme_signups s
+         JOIN organisations o ON o.id = s.organisation_id WHERE s.programme_id = $1 ORDER BY o.name",
+    )
+    .bind(programme_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a sign-up; false if the organisation was already signed up.
+pub async fn sign_up(
+    conn: &mut AnyConnection,
+    organisation_id: i64,
+    programme_id: &str,
+    on: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let existing: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM programme_signups WHERE organisation_id = $1 AND programme_id = $2")
+            .bind(organisation_id)
+            .bind(programme_id)
+            .fetch_first(&mut *conn)
+            .await?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO programme_signups (organisation_id, programme_id, signed_up_on, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(organisation_id)
+        .bind(programme_id)
+        .bind(on)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}

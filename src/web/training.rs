@@ -27,6 +27,7 @@ pub fn routes() -> Vec<Route> {
         index,
         programme,
         programme_organisations,
+        sign_up,
         sessions,
         new_session_page,
         create_session,
@@ -206,6 +207,12 @@ async fn programme_organisations(
     let today = today(state);
     let rows = training::programme_facts(db, &programme.id, 0).await?;
     let mut by_org: BTreeMap<(String, i64), Vec<PersonFactRow>> = BTreeMap::new();
+    // Signed-up organisations are listed even before anyone has trained.
+    let signups = training::signups(db, &programme.id).await?;
+    let signed_up_on: HashMap<i64, String> = signups.iter().map(|(id, _, on)| (*id, on.clone())).collect();
+    for (org_id, name, _) in &signups {
+        by_org.entry((name.clone(), *org_id)).or_default();
+    }
     for row in rows {
         by_org
             .entry((row.organisation_name.clone(), row.organisation_id))
@@ -221,16 +228,89 @@ async fn programme_organisations(
             let (label, colour) = match progress.state {
                 crate::domain::completion::OrganisationTrainingState::FullyTrained => ("Fully trained", "green"),
                 crate::domain::completion::OrganisationTrainingState::InTraining => ("In training", "blue"),
-                crate::domain::completion::OrganisationTrainingState::NotStarted => ("Signed up", "grey"),
+                crate::domain::completion::OrganisationTrainingState::NotStarted => ("Not started", "grey"),
             };
             *counts.entry(label).or_insert(0) += 1;
-            Some(json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements}))
+            Some(json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements,
+                "signed_up_on": signed_up_on.get(org_id)}))
         })
+        .collect();
+    let choices: Vec<Value> = organisations::names(db)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| !signed_up_on.contains_key(id))
+        .map(|(id, name)| json!({"id": id, "name": name}))
         .collect();
     Ok(page.render(
         "training/organisations",
         json!({"title": format!("{}: {}", programme.name, rule.title), "section": "training", "programme": programme,
-            "rule": rule, "organisations": organisations, "counts": counts}),
+            "rule": rule, "organisations": organisations, "counts": counts, "signed_up": organisations.len(),
+            "choices": choices, "can_manage": user.actor().can_manage_training()}),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct SignupForm {
+    #[field(default = String::new())]
+    organisation_id: String,
+    date: String,
+}
+
+/// Records that an organisation has signed up (an IRIS practice joining the programme).
+#[post("/training/programmes/<id>/organisations", data = "<form>")]
+async fn sign_up(
+    id: &str,
+    form: CsrfForm<SignupForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_training())?;
+    let programme = programme_or_404(state, id)?;
+    programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
+    let back = Redirect::to(format!("/training/programmes/{}/organisations", programme.id));
+    let Some(org) = form.0.organisation_id.trim().parse::<i64>().ok() else {
+        return Ok(Flash::error(back, "Choose the organisation that has signed up."));
+    };
+    let org = organisations::find(db, org).await?.ok_or(AppError::NotFound)?;
+    let date = match form.0.date.trim() {
+        "" => today(state),
+        text => match crate::domain::import::values::parse_date_text(text) {
+            Some(date) => date,
+            None => return Ok(Flash::error(back, "Enter the date they signed up, like 14/01/2025.")),
+        },
+    };
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if !training::sign_up(
+        &mut tx,
+        org.id,
+        &programme.id,
+        &date.format("%Y-%m-%d").to_string(),
+        &now,
+    )
+    .await?
+    {
+        return Ok(Flash::error(back, format!("{} is already signed up.", org.name)));
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "programme.signup",
+            entity: "organisation",
+            entity_id: Some(org.id),
+            organisation_id: Some(org.id),
+            before: None,
+            after: Some(json!({"programme": programme.id, "signed_up_on": date.to_string()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        back,
+        format!("{} is signed up to {}.", org.name, programme.name),
     ))
 }
 
