@@ -24,6 +24,8 @@ pub fn routes() -> Vec<Route> {
     routes![index, upload, show, update_choices, commit, undo, discard]
 }
 
+const MAX_ISSUES_SHOWN: usize = 200;
+
 fn require(user: &CurrentUser) -> AppResult<()> {
     user.require(|a| a.can_manage_training())
 }
@@ -245,7 +247,10 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
             match preview_for(db, state, &row).await? {
                 Ok(preview) => {
                     context["preview"] = json!(preview);
-                    context["issues"] = json!(preview.issues());
+                    // A badly laid-out sheet can give a problem a row; the first few hundred say enough.
+                    let issues = preview.issues();
+                    context["issues_more"] = json!(issues.len().saturating_sub(MAX_ISSUES_SHOWN));
+                    context["issues"] = json!(issues.into_iter().take(MAX_ISSUES_SHOWN).collect::<Vec<_>>());
                     context["error_count"] = json!(preview.error_count());
                     context["can_commit"] = json!(preview.can_commit() && preview.already_imported.is_none());
                     context["new_people"] = json!(preview.resolution.new_people());
