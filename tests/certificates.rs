@@ -276,3 +276,118 @@ async fn unknown_codes_reveal_nothing_and_slow_down() {
     );
     let _ = PASSWORD;
 }
+
+fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QMTRACK_DATABASE_URL", &app.database_url)
+        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_LOG", "warn")
+        .output()
+        .expect("run qmtrack")
+}
+
+#[rocket::async_test]
+async fn the_api_and_command_line_give_certificates() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let certs = two_ambassadors(&app, &lead).await;
+    let (_, page) = lead.get_text(&certs[1].0).await;
+    let code = code_on(&page);
+
+    let output = qmtrack(&app, &["token", "create", "--email", "lead@council.example"]);
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/certificates", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    let list = body["certificates"].as_array().expect("a list");
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|c| c["state"] == "valid"));
+    assert!(list.iter().any(|c| c["code"] == code.as_str()));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("one.pdf");
+    let output = qmtrack(
+        &app,
+        &[
+            "certificates",
+            "render",
+            &code.to_lowercase(),
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pdf = std::fs::read(&out).expect("pdf written");
+    assert_eq!(
+        pdf,
+        pdf_of(&lead, &certs[1].0).await,
+        "the command line and the web give the same bytes"
+    );
+    let output = qmtrack(
+        &app,
+        &[
+            "certificates",
+            "render",
+            "ABCD-EFGH-JKLM-NPQR",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    );
+    assert!(!output.status.success());
+
+    let out = dir.path().join("all.zip");
+    let output = qmtrack(
+        &app,
+        &[
+            "certificates",
+            "batch",
+            "--organisation",
+            "Housing Services",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let archive = zip::ZipArchive::new(std::fs::File::open(&out).expect("zip")).expect("a zip");
+    assert_eq!(archive.len(), 1);
+}
+
+#[rocket::async_test]
+async fn the_demo_issues_certificates_in_every_state_once() {
+    let app = TestApp::spawn().await;
+    let _lead = app.programme_lead().await;
+    for _ in 0..2 {
+        let output = qmtrack(&app, &["demo"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let output = qmtrack(&app, &["token", "create", "--email", "lead@council.example"]);
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/certificates", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    let list = body["certificates"].as_array().expect("a list");
+    let states: std::collections::BTreeSet<&str> = list.iter().filter_map(|c| c["state"].as_str()).collect();
+    assert_eq!(
+        states.into_iter().collect::<Vec<_>>(),
+        ["expired", "revoked", "superseded", "valid"],
+        "{body}"
+    );
+    // Run twice, issued once: no completion has two certificates but for the reissue.
+    let codes: std::collections::BTreeSet<&str> = list.iter().filter_map(|c| c["code"].as_str()).collect();
+    assert_eq!(codes.len(), list.len());
+    assert_eq!(list.iter().filter(|c| c["state"] == "superseded").count(), 1);
+    assert_eq!(list.iter().filter(|c| c["state"] == "revoked").count(), 1);
+}

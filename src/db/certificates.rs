@@ -204,7 +204,7 @@ pub async fn reissue(
     Ok((done.rows_affected() == 1).then_some((id, code)))
 }
 
-/// A certificate for each current completion that has none for the same
+/// A certificate for each completion (current or lapsed) that has none for the same
 /// period yet. Idempotent: any earlier certificate for the same person,
 /// completion and expiry (even a revoked or replaced one) counts, so a
 /// revocation is not undone by the next run; a refresher that moves the
@@ -243,7 +243,8 @@ pub async fn issue_missing_training_certificates(
                 })
                 .collect();
             for completion in person_completions(programme, &mine, today) {
-                if completion.state != CompletionState::Completed {
+                // A lapsed completion was earned too: its certificate shows as expired.
+                if !matches!(completion.state, CompletionState::Completed | CompletionState::Lapsed) {
                     continue;
                 }
                 let Some(completed_on) = completion.completed_on else {
