@@ -2,6 +2,7 @@
 //! reads back exactly, checked publicly by code, revoked and reissued, and
 //! kept from other organisations.
 
+mod assessment_support;
 mod common;
 
 use common::{attrs, location, page_text, Browser, TestApp, PASSWORD};
@@ -357,6 +358,20 @@ async fn the_api_and_command_line_give_certificates() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let archive = zip::ZipArchive::new(std::fs::File::open(&out).expect("zip")).expect("a zip");
     assert_eq!(archive.len(), 1);
+
+    // A session's certificates: the people on its register who completed.
+    let (_, sessions) = lead.get_text("/training/sessions").await;
+    let session: i64 = sessions
+        .split("/training/sessions/")
+        .skip(1)
+        .find_map(|s| s.split('"').next().and_then(|id| id.parse().ok()))
+        .expect("a session listed");
+    let (_, session_page) = lead.get_text(&format!("/training/sessions/{session}")).await;
+    let zip_link = format!("/certificates?session={session}&format=zip");
+    assert!(attrs(&session_page, "a", "href").contains(&zip_link));
+    let zip = lead.get(&zip_link).await.bytes().await.expect("zip");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("a zip");
+    assert_eq!(archive.len(), 2);
 }
 
 #[rocket::async_test]
@@ -390,4 +405,60 @@ async fn the_demo_issues_certificates_in_every_state_once() {
     assert_eq!(codes.len(), list.len());
     assert_eq!(list.iter().filter(|c| c["state"] == "superseded").count(), 1);
     assert_eq!(list.iter().filter(|c| c["state"] == "revoked").count(), 1);
+}
+
+#[rocket::async_test]
+async fn an_award_issues_the_organisations_certificate() {
+    use assessment_support::{criteria, enrol, fill, meet_all, submit};
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Riverside Homes", "housing_provider").await;
+    let member = app.user(&lead, "m@riverside.example", "org_member", Some(org)).await;
+    let assessor = app.user(&lead, "a@council.example", "assessor", None).await;
+    let id = enrol(&member, None, "daha").await;
+    fill(&member, id, &criteria("daha", true)).await;
+    assert_eq!(submit(&member, id).await.status(), StatusCode::SEE_OTHER);
+    meet_all(&assessor, id, &criteria("daha", false)).await;
+    let res = lead
+        .submit(
+            &format!("/assessments/{id}"),
+            &format!("/assessments/{id}/award"),
+            &[("awarded_on", "2026-03-02")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let (_, list) = member.get_text("/certificates").await;
+    assert_eq!(
+        common::texts(&list, "table.qm-table tbody td:first-child a"),
+        ["Riverside Homes"]
+    );
+    let path = attrs(&list, "table.qm-table tbody td:first-child a", "href").remove(0);
+    let (_, page) = member.get_text(&path).await;
+    let code = code_on(&page);
+    let (status, json) = verify_json(&app, &code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["kind"], "award");
+    assert_eq!(json["state"], "valid");
+    assert_eq!(json["holder_name"], "Riverside Homes");
+    assert_eq!(json["issued_on"], "2026-03-02");
+    assert!(
+        json["expires_on"].as_str().is_some_and(|d| d.starts_with("2029")),
+        "{json}"
+    );
+    let text = check_and_read(&pdf_of(&member, &path).await);
+    assert!(text.contains("Riverside Homes") && text.contains(&code), "{text}");
+
+    // Revoking the award revokes its certificate; the reason stays internal.
+    let res = lead
+        .submit(
+            &format!("/assessments/{id}"),
+            &format!("/assessments/{id}/revoke"),
+            &[("reason", "Case audit found serious failings")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, json) = verify_json(&app, &code).await;
+    assert_eq!(json["state"], "revoked", "{json}");
+    assert!(!json.to_string().contains("failings"));
 }

@@ -168,6 +168,25 @@ pub async fn revoke(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) 
     Ok(done.rows_affected() == 1)
 }
 
+/// Revokes every live certificate of an award, when the award is revoked.
+pub async fn revoke_for_assessment(
+    conn: &mut AnyConnection,
+    assessment_id: i64,
+    reason: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
+         WHERE kind = 'award' AND assessment_id = $3 AND revoked_at = '' AND superseded_by_code = ''",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(assessment_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A copy of `old` under a new code and the given holder name; `old` now
 /// points to it. Returns the new (id, code), or `None` if `old` was already
 /// replaced or revoked.

@@ -1019,6 +1019,8 @@ async fn revoke(
     if !assessments::revoke(&mut tx, id, &reason, &now).await? {
         return Err(moved_on());
     }
+    // A revoked award's certificate must not verify as valid.
+    crate::db::certificates::revoke_for_assessment(&mut tx, id, &reason, &now).await?;
     assessments::record_event(
         &mut tx,
         id,
