@@ -27,9 +27,40 @@ fn full_font(bold: bool) -> Result<&'static ParsedFont, String> {
         .ok_or_else(|| "the certificate font could not be read".to_string())
 }
 
+/// Letters, digits and punctuation are always in the subset, so the subset
+/// depends only on a certificate's accented or other non-ASCII characters:
+/// most certificates of a batch then share one, and [`subset`] can reuse it.
+/// The output still depends only on the certificate itself.
+fn with_ascii(text: &BTreeSet<char>) -> BTreeSet<char> {
+    let mut all: BTreeSet<char> = (' '..='~').collect();
+    all.extend(text.iter().copied());
+    all
+}
+
+/// Subsetting reads the whole font's tables, which costs more than the rest
+/// of a certificate: recent subsets are kept. A small cap keeps memory flat
+/// for a batch of unusual names.
+fn subset(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<(bool, BTreeSet<char>), ParsedFont>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (bold, with_ascii(text));
+    if let Some(font) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(font);
+    }
+    let font = cut_font(bold, &key.1)?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(key, font.clone());
+    }
+    Ok(font)
+}
+
 /// The font cut down to `text`'s characters (plus .notdef, which must come
 /// first), parsed again so its metrics and character map match the subset.
-fn subset(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
+fn cut_font(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
     use allsorts::binary::read::ReadScope;
     use allsorts::font_data::FontData;
     use allsorts::subset::{subset as cut, CmapTarget, SubsetProfile};
@@ -243,10 +274,32 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
     let id: String = content.code.chars().filter(|c| *c != '-').collect();
     let id = lopdf::Object::String(id.into_bytes(), lopdf::StringFormat::Hexadecimal);
     doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
-    doc.compress();
+    compress_streams(&mut doc)?;
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
+}
+
+/// Deflates every stream at the fast level. lopdf's own `compress` uses the
+/// best level, which took most of a batch's time for a few percent of size.
+fn compress_streams(doc: &mut lopdf::Document) -> Result<(), String> {
+    use std::io::Write;
+    for object in doc.objects.values_mut() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        if stream.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&stream.content).map_err(|e| e.to_string())?;
+        let packed = encoder.finish().map_err(|e| e.to_string())?;
+        if packed.len() + 19 < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(packed);
+        }
+    }
+    Ok(())
 }
 
 /// Many certificates, in order, rendered on `threads` threads: what a ZIP
