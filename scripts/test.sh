@@ -49,6 +49,13 @@ stop_postgres() {
 }
 trap stop_postgres EXIT
 
+# The certificate tests read PDFs back with pdftotext and check them with qpdf.
+if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null; then
+  echo "== Installing poppler-utils and qpdf (apt-get)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf >/dev/null
+fi
+
 # Build once; both runs reuse it.
 cargo test --no-run --quiet
 

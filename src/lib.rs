@@ -75,6 +75,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         .attach(web::headers::SecurityHeaders)
         .manage(state)
         .manage(evidence_store)
+        .manage(web::certificates::VerifyThrottle::default())
         .mount("/", web::routes())
         .mount("/api/v1", api::routes())
         .register("/", web::catchers()))

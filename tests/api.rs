@@ -107,6 +107,7 @@ async fn the_openapi_document_describes_every_route() {
         "/frameworks/{id}/{version}",
         "/organisations",
         "/organisations/{id}",
+        "/certificates",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }

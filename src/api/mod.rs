@@ -2,6 +2,7 @@
 //! permissions as the web pages. Described by `/api/v1/openapi.json`.
 
 pub mod assessments;
+pub mod certificates;
 pub mod openapi;
 pub mod training;
 
@@ -30,7 +31,8 @@ pub fn routes() -> Vec<Route> {
         training::session,
         training::completions,
         assessments::list,
-        assessments::one
+        assessments::one,
+        certificates::list
     ]
 }
 

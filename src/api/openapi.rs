@@ -100,6 +100,28 @@ pub fn spec() -> Value {
                     "people": {"type": "array", "items": {"$ref": "#/components/schemas/PersonCompletions"}}}})),
                     "401": unauthorised, "404": not_found}
             }},
+            "/certificates": {"get": {
+                "summary": "Certificates with their code and state today; organisation members see only their own",
+                "operationId": "listCertificates",
+                "parameters": [
+                    {"name": "programme", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": ok_json("Certificates", json!({"type": "object", "required": ["certificates"], "properties": {
+                    "certificates": {"type": "array", "items": {"type": "object",
+                        "required": ["id", "code", "kind", "state", "holder_name", "title", "issued_on"],
+                        "properties": {
+                            "id": {"type": "integer"}, "code": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["training", "award"]},
+                            "state": {"type": "string", "enum": ["valid", "expired", "revoked", "superseded"]},
+                            "holder_name": {"type": "string"}, "title": {"type": "string"},
+                            "organisation_id": {"type": "integer"}, "person_id": {"type": ["integer", "null"]},
+                            "programme_id": {"type": "string"}, "issued_on": {"type": "string", "format": "date"},
+                            "expires_on": {"type": ["string", "null"], "format": "date"},
+                            "revoked_at": {"type": ["string", "null"]},
+                            "superseded_by": {"type": ["string", "null"]}}}}}})),
+                    "401": unauthorised}
+            }},
             "/organisations/{id}": {"get": {
                 "summary": "One organisation",
                 "operationId": "getOrganisation",

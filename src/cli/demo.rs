@@ -359,6 +359,7 @@ pub async fn run() -> Result<(), AppError> {
     }
     println!();
     super::demo_evidence::run(&state.config, &pool, chrono::Utc::now()).await?;
+    super::certificates::demo(&state.config, &pool).await?;
     Ok(())
 }
 

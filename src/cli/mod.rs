@@ -1,5 +1,6 @@
 //! The `qmtrack` command line. One module per subcommand.
 
+mod certificates;
 mod demo;
 mod demo_evidence;
 mod import;
@@ -50,6 +51,11 @@ pub enum Command {
     },
     /// Load a realistic demo data set (safe to run again: adds nothing twice)
     Demo,
+    /// Issue, render and batch certificates
+    Certificates {
+        #[command(subcommand)]
+        command: certificates::CertificatesCommand,
+    },
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance {
         /// The spreadsheet
@@ -148,6 +154,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,
         Command::Demo => demo::run().await,
+        Command::Certificates { command } => certificates::run(command).await,
         Command::ImportAttendance {
             file,
             module,

@@ -15,6 +15,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod certificates;
 pub mod evidence;
 pub mod imports;
 pub mod organisations;

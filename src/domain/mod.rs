@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod assessment;
+pub mod certificate;
+pub mod certificate_pdf;
 pub mod completion;
 pub mod evidence;
 pub mod filetype;

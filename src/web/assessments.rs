@@ -939,6 +939,25 @@ async fn award(
         },
     )
     .await?;
+    // The award's certificate, in the same transaction so an award never
+    // exists without one.
+    crate::db::certificates::issue_award_certificate(
+        &mut tx,
+        &crate::db::certificates::NewCertificate {
+            kind: crate::domain::certificate::Kind::Award,
+            person_id: 0,
+            organisation_id: row.organisation_id,
+            programme_id: "",
+            completion_id: "",
+            assessment_id: id,
+            holder_name: &row.organisation_name,
+            title: &framework.name,
+            issued_on: &awarded_text,
+            expires_on: &expires_text,
+        },
+        &now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/assessments/{id}")),
@@ -1000,6 +1019,8 @@ async fn revoke(
     if !assessments::revoke(&mut tx, id, &reason, &now).await? {
         return Err(moved_on());
     }
+    // A revoked award's certificate must not verify as valid.
+    crate::db::certificates::revoke_for_assessment(&mut tx, id, &reason, &now).await?;
     assessments::record_event(
         &mut tx,
         id,

@@ -384,6 +384,7 @@ async fn commit(
     let progress_map = state.import_progress.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();
+    let (programmes, today) = (state.programmes.clone(), state.clock.now().date_naive());
     let actor = user.audit_actor();
     if let Ok(mut map) = progress_map.lock() {
         map.insert(id, (0, preview.summary.records));
@@ -412,6 +413,12 @@ async fn commit(
                     if let Err(e) = audit::record(&mut conn, &now, &actor, entry).await {
                         tracing::error!("could not record import {id} in the audit log: {e}");
                     }
+                }
+                // New completions earn their certificates straight away.
+                if let Err(e) =
+                    crate::db::certificates::issue_missing_training_certificates(&pool, &programmes, today, &now).await
+                {
+                    tracing::error!("could not issue certificates after import {id}: {e}");
                 }
             }
             Err(e) => {

@@ -7,6 +7,7 @@ pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod csrf;
 pub mod evidence;
 pub mod frameworks;
@@ -56,6 +57,7 @@ pub fn routes() -> Vec<Route> {
         assessments::routes(),
         audit::routes(),
         auth::routes(),
+        certificates::routes(),
         evidence::routes(),
         frameworks::routes(),
         health::routes(),
@@ -113,6 +115,7 @@ fn nav(user: &CurrentUser) -> Vec<Value> {
         items.push(json!({"href": "/training", "label": "Training", "section": "training"}));
     }
     items.push(json!({"href": "/training/ambassadors", "label": "Ambassadors", "section": "ambassadors"}));
+    items.push(json!({"href": "/certificates", "label": "Certificates", "section": "certificates"}));
     if user.user.role == Role::ProgrammeLead {
         items.push(json!({"href": "/users", "label": "Users", "section": "users"}));
         items.push(json!({"href": "/audit", "label": "Audit log", "section": "audit"}));

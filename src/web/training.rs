@@ -550,6 +550,14 @@ async fn save_register(
         }
     }
     tx.commit().await?;
+    // New completions earn their certificates straight away.
+    crate::db::certificates::issue_missing_training_certificates(
+        db,
+        &state.programmes,
+        state.clock.now().date_naive(),
+        &now,
+    )
+    .await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/sessions/{id}")),
         format!("The register has been saved ({changed} changed)."),

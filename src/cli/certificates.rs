@@ -1,0 +1,128 @@
+//! `qmtrack certificates`: issue what is missing, render one certificate to
+//! a PDF, or many to a ZIP, with the same code the web uses.
+
+use crate::db::certificates::{self, Filter};
+use crate::error::AppError;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum CertificatesCommand {
+    /// Issue certificates for completions that have none yet (as the web does after imports)
+    Issue,
+    /// Write one certificate's PDF
+    Render {
+        /// The certificate's code, e.g. K7QM-3XPA-WT9C-HD2E
+        code: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write many certificates' PDFs into one ZIP
+    Batch {
+        /// Only this training programme (its id, e.g. "ambassadors")
+        #[arg(long)]
+        programme: Option<String>,
+        /// Only this organisation (its id or exact name)
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
+    let (config, pool) = super::open_database().await?;
+    match command {
+        CertificatesCommand::Issue => {
+            let programmes = crate::domain::programmes::load_dir(&config.standards_dir.join("training"))
+                .map_err(AppError::Standards)?;
+            let now = chrono::Utc::now();
+            let issued = certificates::issue_missing_training_certificates(
+                &pool,
+                &programmes,
+                now.date_naive(),
+                &crate::clock::to_db(now),
+            )
+            .await?;
+            println!("{issued} certificates issued");
+        }
+        CertificatesCommand::Render { code, out } => {
+            let row = match crate::domain::certificate::normalise_code(&code) {
+                Some(code) => certificates::find_by_code(&pool, &code).await?,
+                None => None,
+            }
+            .ok_or_else(|| AppError::BadRequest(format!("there is no certificate with the code {code}")))?;
+            let pdf = crate::domain::certificate_pdf::render(&row.content(&config.public_base_url))
+                .map_err(AppError::Internal)?;
+            std::fs::write(&out, pdf)
+                .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", out.display())))?;
+            eprintln!("{} ({}) written to {}", row.code, row.holder_name, out.display());
+        }
+        CertificatesCommand::Batch {
+            programme,
+            organisation,
+            out,
+        } => {
+            let organisation_id = match organisation.as_deref() {
+                None => 0,
+                Some(text) => match text.parse::<i64>() {
+                    Ok(id) => id,
+                    Err(_) => {
+                        let mut conn = pool.acquire().await?;
+                        let key = crate::domain::organisation::name_key(text);
+                        crate::db::organisations::find_by_name(&mut conn, &key).await?
+                    }
+                    .ok_or_else(|| AppError::BadRequest(format!("there is no organisation called {text}")))?,
+                },
+            };
+            let filter = Filter {
+                organisation_id,
+                programme_id: programme.as_deref().unwrap_or(""),
+                ..Filter::default()
+            };
+            let rows = certificates::list(&pool, &filter).await?;
+            let zip = crate::web::certificates::zip_of(&rows, &config.public_base_url)?;
+            std::fs::write(&out, zip)
+                .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", out.display())))?;
+            eprintln!("{} certificates written to {}", rows.len(), out.display());
+        }
+    }
+    Ok(())
+}
+
+/// For `qmtrack demo`: every completion's certificate, and (once) one
+/// revoked and one reissued so every state can be seen; lapsed completions
+/// give the expired ones. Running it again adds nothing.
+pub(super) async fn demo(config: &crate::config::AppConfig, pool: &crate::db::Pool) -> Result<(), AppError> {
+    let programmes =
+        crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
+    let now = chrono::Utc::now();
+    let (today, stamp) = (now.date_naive(), crate::clock::to_db(now));
+    let issued = certificates::issue_missing_training_certificates(pool, &programmes, today, &stamp).await?;
+    let rows = certificates::list(
+        pool,
+        &Filter {
+            kind: "training",
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let valid: Vec<_> = rows
+        .iter()
+        .filter(|r| r.state(today) == crate::domain::certificate::State::Valid)
+        .collect();
+    let mut tx = pool.begin().await?;
+    if !rows.iter().any(|r| !r.revoked_at.is_empty()) {
+        if let Some(row) = valid.first() {
+            certificates::revoke(&mut tx, row.id, "Demo: issued to the wrong person", &stamp).await?;
+        }
+    }
+    if !rows.iter().any(|r| !r.superseded_by_code.is_empty()) {
+        if let Some(row) = valid.get(1) {
+            certificates::reissue(&mut tx, row, &row.holder_name, &stamp).await?;
+        }
+    }
+    tx.commit().await?;
+    println!("Certificates: {issued} issued ({} in all).", rows.len());
+    Ok(())
+}

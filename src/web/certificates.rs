@@ -1,0 +1,495 @@
+//! Certificates in the browser: the public verification page (and its
+//! JSON), the PDF and its HTML equivalent for the holder's organisation and
+//! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
+
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::db::certificates::{self, CertificateRow, Filter};
+use crate::db::Db;
+use crate::domain::access::{Actor, OrgScope};
+use crate::domain::certificate::{self as cert, long_date, State as CertState};
+use crate::error::{AppError, AppResult};
+use crate::web::auth::CurrentUser;
+use rocket::form::FromForm;
+use rocket::http::{Header, Status};
+use rocket::response::{Flash, Redirect, Responder};
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub fn routes() -> Vec<Route> {
+    routes![verify, list, show, issue_missing, revoke, reissue]
+}
+
+/// Unknown-code look-ups per client address. A guesser is slowed, not
+/// blocked, so a person who mistypes a code a few times is not locked out.
+#[derive(Default)]
+pub struct VerifyThrottle(Mutex<HashMap<IpAddr, (u32, Instant)>>);
+
+/// Unknown look-ups allowed in a window before each further look-up waits.
+const FREE_MISSES: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(600);
+
+/// The wait before a look-up from a client that has had `misses` unknown
+/// codes in the window: nothing for the first few, then a quarter second
+/// more for each, up to three seconds.
+pub fn throttle_delay(misses: u32) -> Duration {
+    let over = misses.saturating_sub(FREE_MISSES);
+    Duration::from_millis(u64::from(over.min(12)) * 250)
+}
+
+impl VerifyThrottle {
+    fn misses(&self, ip: IpAddr) -> u32 {
+        let Ok(map) = self.0.lock() else { return 0 };
+        match map.get(&ip) {
+            Some((count, since)) if since.elapsed() < WINDOW => *count,
+            _ => 0,
+        }
+    }
+
+    fn miss(&self, ip: IpAddr) {
+        let Ok(mut map) = self.0.lock() else { return };
+        // Old entries go, so the map cannot grow without bound.
+        map.retain(|_, (_, since)| since.elapsed() < WINDOW);
+        let entry = map.entry(ip).or_insert((0, Instant::now()));
+        entry.0 = entry.0.saturating_add(1);
+    }
+}
+
+/// What the public is told: enough to check a certificate against the
+/// paper, nothing about the organisation's internals or why it was revoked.
+fn public_view(row: &CertificateRow, today: chrono::NaiveDate) -> Value {
+    let state = row.state(today);
+    let mut view = json!({
+        "code": row.code,
+        "state": state.as_str(),
+        "state_label": state.label(),
+        "kind": row.kind().as_str(),
+        "kind_label": row.kind().label(),
+        "holder_name": row.holder_name,
+        "title": row.title,
+        "issued_on": row.issued_on,
+        "issued_display": row.content("").issued_on.format("%-d %B %Y").to_string(),
+        "expires_on": if row.expires_on.is_empty() { Value::Null } else { json!(row.expires_on) },
+        "expires_display": row.content("").expires_on.map(long_date),
+    });
+    match &state {
+        CertState::Revoked { on } => {
+            view["revoked_on"] = json!(on.to_string());
+            view["revoked_display"] = json!(long_date(*on));
+        }
+        CertState::Superseded { by } => view["superseded_by"] = json!(by),
+        CertState::Expired { .. } | CertState::Valid => {}
+    }
+    view
+}
+
+#[derive(Responder)]
+pub enum Verified {
+    Page(Template),
+    Json(Json<Value>),
+    Missing((Status, Json<Value>)),
+}
+
+/// `GET /verify/<code>` and `GET /verify/<code>.json`, public.
+#[get("/verify/<code>")]
+async fn verify(
+    code: &str,
+    ip: Option<IpAddr>,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+    throttle: &State<VerifyThrottle>,
+) -> AppResult<Verified> {
+    let (code, as_json) = match code.strip_suffix(".json") {
+        Some(code) => (code, true),
+        None => (code, false),
+    };
+    let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let wait = throttle_delay(throttle.misses(ip));
+    if !wait.is_zero() {
+        rocket::tokio::time::sleep(wait).await;
+    }
+    let found = match cert::normalise_code(code) {
+        Some(code) => certificates::find_by_code(db, &code).await?,
+        None => None,
+    };
+    let Some(row) = found else {
+        throttle.miss(ip);
+        // The same answer for a malformed code and an unknown one.
+        return if as_json {
+            Ok(Verified::Missing((
+                Status::NotFound,
+                Json(json!({"error": "not found"})),
+            )))
+        } else {
+            Err(AppError::NotFound)
+        };
+    };
+    let view = public_view(&row, state.clock.now().date_naive());
+    if as_json {
+        return Ok(Verified::Json(Json(view)));
+    }
+    Ok(Verified::Page(page.render(
+        "certificates/verify",
+        json!({"certificate": view, "title": "Check a certificate"}),
+    )))
+}
+
+/// Who may see a certificate: staff see all; an organisation member only
+/// its own organisation's. Anyone else is told it does not exist.
+fn visible_to(actor: &Actor, row: &CertificateRow) -> bool {
+    match actor.org_scope() {
+        OrgScope::All => true,
+        OrgScope::Only(own) => own == row.organisation_id,
+    }
+}
+
+async fn visible(db: &Db, actor: &Actor, id: i64) -> AppResult<CertificateRow> {
+    match certificates::find(db, id).await? {
+        Some(row) if visible_to(actor, &row) => Ok(row),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
+    let mut view = public_view(row, state.clock.now().date_naive());
+    view["id"] = json!(row.id);
+    view["organisation_id"] = json!(row.organisation_id);
+    view["person_id"] = json!(row.person_id);
+    view["verify_url"] = json!(cert::verify_url(&state.config.public_base_url, &row.code));
+    view["revoked_reason"] = json!(row.revoked_reason);
+    view
+}
+
+#[derive(Responder)]
+#[response(content_type = "application/pdf")]
+pub struct PdfFile {
+    body: Vec<u8>,
+    disposition: Header<'static>,
+    nosniff: Header<'static>,
+}
+
+#[derive(Responder)]
+#[response(content_type = "application/zip")]
+pub struct ZipFile {
+    body: Vec<u8>,
+    disposition: Header<'static>,
+    nosniff: Header<'static>,
+}
+
+#[derive(Responder)]
+pub enum CertificateFile {
+    Pdf(PdfFile),
+    Page(Template),
+}
+
+/// A file name from the holder's name: letters and digits kept (accents
+/// too, as browsers handle UTF-8 names), the rest dashes.
+fn file_name(row: &CertificateRow) -> String {
+    let name: String = row
+        .holder_name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .filter(char::is_ascii)
+        .collect();
+    format!("certificate-{}-{}.pdf", name.trim_matches('-'), row.code)
+}
+
+pub async fn render_pdf(row: &CertificateRow, public_base_url: &str) -> AppResult<Vec<u8>> {
+    let content = row.content(public_base_url);
+    rocket::tokio::task::spawn_blocking(move || crate::domain::certificate_pdf::render(&content))
+        .await
+        .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+/// `GET /certificates/<id>` (HTML, for screen readers and people who
+/// prefer it) and `GET /certificates/<id>.pdf` (an attachment).
+#[get("/certificates/<name>", rank = 2)]
+async fn show(
+    name: &str,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<CertificateFile> {
+    let (id, as_pdf) = match name.strip_suffix(".pdf") {
+        Some(id) => (id, true),
+        None => (name, false),
+    };
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let actor = user.actor();
+    let row = visible(db, &actor, id).await?;
+    if as_pdf {
+        let body = render_pdf(&row, &state.config.public_base_url).await?;
+        return Ok(CertificateFile::Pdf(PdfFile {
+            body,
+            disposition: Header::new(
+                "Content-Disposition",
+                format!("attachment; filename=\"{}\"", file_name(&row)),
+            ),
+            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
+        }));
+    }
+    Ok(CertificateFile::Page(page.render(
+        "certificates/show",
+        json!({
+            "title": format!("Certificate for {}", row.holder_name),
+            "certificate": staff_view(&row, state),
+            "can_manage": actor.is_programme_lead(),
+            "section": "certificates",
+        }),
+    )))
+}
+
+#[derive(Responder)]
+pub enum Listing {
+    Page(Template),
+    Zip(ZipFile),
+}
+
+/// `GET /certificates`: the list a user may see, filtered; with
+/// `format=zip` the same certificates as one ZIP of PDFs.
+#[allow(clippy::too_many_arguments)]
+#[get("/certificates?<programme>&<organisation>&<session>&<cohort>&<format>")]
+async fn list(
+    programme: Option<&str>,
+    organisation: Option<i64>,
+    session: Option<i64>,
+    cohort: Option<i64>,
+    format: Option<&str>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Listing> {
+    let actor = user.actor();
+    let organisation_id = match actor.org_scope() {
+        // An organisation sees only its own, whatever it asks for.
+        OrgScope::Only(own) => own,
+        OrgScope::All => organisation.unwrap_or(0),
+    };
+    let filter = Filter {
+        organisation_id,
+        programme_id: programme.unwrap_or(""),
+        session_id: session.unwrap_or(0),
+        cohort_id: cohort.unwrap_or(0),
+        kind: "",
+        training_only: false,
+    };
+    let rows = certificates::list(db, &filter).await?;
+    if format == Some("zip") {
+        let base = state.config.public_base_url.clone();
+        let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &base))
+            .await
+            .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;
+        return Ok(Listing::Zip(ZipFile {
+            body,
+            disposition: Header::new("Content-Disposition", "attachment; filename=\"certificates.zip\""),
+            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
+        }));
+    }
+    let views: Vec<Value> = rows.iter().map(|r| staff_view(r, state)).collect();
+    let query = |key: &str, value: String| {
+        if value.is_empty() || value == "0" {
+            String::new()
+        } else {
+            format!("&{key}={value}")
+        }
+    };
+    let zip_link = format!(
+        "/certificates?format=zip{}{}{}{}",
+        query("programme", filter.programme_id.to_string()),
+        query("organisation", filter.organisation_id.to_string()),
+        query("session", filter.session_id.to_string()),
+        query("cohort", filter.cohort_id.to_string()),
+    );
+    let programmes: Vec<Value> = state
+        .programmes
+        .current()
+        .iter()
+        .map(|p| json!({"id": p.id, "name": p.name, "selected": filter.programme_id == p.id}))
+        .collect();
+    Ok(Listing::Page(page.render(
+        "certificates/list",
+        json!({
+            "title": "Certificates",
+            "certificates": views,
+            "zip_link": zip_link,
+            "programmes": programmes,
+            "can_issue": actor.can_manage_training(),
+            "section": "certificates",
+        }),
+    )))
+}
+
+/// Many certificates as one ZIP, rendered on two threads (the machine's
+/// cores; more would only contend).
+pub fn zip_of(rows: &[CertificateRow], public_base_url: &str) -> AppResult<Vec<u8>> {
+    use std::io::Write;
+    let contents: Vec<_> = rows.iter().map(|r| r.content(public_base_url)).collect();
+    let pdfs = crate::domain::certificate_pdf::render_many(&contents, 2);
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // PDF streams are already compressed; storing them saves time for nothing lost.
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (row, pdf) in rows.iter().zip(pdfs) {
+        let pdf = pdf.map_err(AppError::Internal)?;
+        writer
+            .start_file(file_name(row), options)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        writer.write_all(&pdf).map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let cursor = writer.finish().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(cursor.into_inner())
+}
+
+/// The "Issue certificates" button: every current completion without a
+/// certificate gets one (the same runs after imports and registers).
+#[post("/certificates/issue", data = "<_form>")]
+async fn issue_missing(
+    _form: CsrfForm<super::csrf::TokenOnly>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    user.require(|a| a.can_manage_training())?;
+    let issued = certificates::issue_missing_training_certificates(
+        db,
+        &state.programmes,
+        state.clock.now().date_naive(),
+        &state.now_db(),
+    )
+    .await?;
+    Ok(Flash::success(
+        Redirect::to("/certificates"),
+        format!("{issued} certificate{} issued.", if issued == 1 { "" } else { "s" }),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct RevokeForm {
+    #[field(default = String::new())]
+    reason: String,
+}
+
+#[post("/certificates/<id>/revoke", data = "<form>")]
+async fn revoke(
+    id: i64,
+    form: CsrfForm<RevokeForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = user.actor();
+    let row = visible(db, &actor, id).await?;
+    user.require(|a| a.is_programme_lead())?;
+    let back = Redirect::to(format!("/certificates/{id}"));
+    let reason = form.0.reason.trim();
+    if reason.is_empty() {
+        return Ok(Flash::error(
+            back,
+            "Give the reason for revoking (it is not shown to the public).",
+        ));
+    }
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    if !certificates::revoke(&mut tx, id, reason, &now).await? {
+        return Ok(Flash::error(
+            back,
+            "This certificate has already been revoked or replaced.",
+        ));
+    }
+    crate::db::audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        crate::db::audit::Entry {
+            action: "certificate.revoke",
+            entity: "certificate",
+            entity_id: Some(id),
+            organisation_id: Some(row.organisation_id),
+            before: None,
+            after: Some(json!({"reason": reason})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(back, "The certificate has been revoked."))
+}
+
+#[derive(FromForm)]
+pub struct ReissueForm {
+    #[field(default = String::new())]
+    holder_name: String,
+}
+
+#[post("/certificates/<id>/reissue", data = "<form>")]
+async fn reissue(
+    id: i64,
+    form: CsrfForm<ReissueForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = user.actor();
+    let row = visible(db, &actor, id).await?;
+    user.require(|a| a.is_programme_lead())?;
+    let back = Redirect::to(format!("/certificates/{id}"));
+    let name = form.0.holder_name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Ok(Flash::error(back, "Enter the name to print, up to 200 characters."));
+    }
+    let now = state.now_db();
+    let mut tx = db.begin().await?;
+    let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, &now).await? else {
+        return Ok(Flash::error(
+            back,
+            "This certificate has already been revoked or replaced.",
+        ));
+    };
+    crate::db::audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        crate::db::audit::Entry {
+            action: "certificate.reissue",
+            entity: "certificate",
+            entity_id: Some(new_id),
+            organisation_id: Some(row.organisation_id),
+            before: Some(json!({"code": row.code, "holder_name": row.holder_name})),
+            after: Some(json!({"code": code, "holder_name": name})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/certificates/{new_id}")),
+        format!("Reissued as {code}; the old code now points here."),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guessing_slows_down_after_a_few_misses() {
+        assert!(throttle_delay(0).is_zero());
+        assert!(throttle_delay(FREE_MISSES).is_zero());
+        assert_eq!(throttle_delay(FREE_MISSES + 1), Duration::from_millis(250));
+        assert_eq!(throttle_delay(1000), Duration::from_secs(3));
+        let throttle = VerifyThrottle::default();
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        for _ in 0..7 {
+            throttle.miss(ip);
+        }
+        assert_eq!(throttle.misses(ip), 7);
+        assert_eq!(throttle.misses(IpAddr::from([10, 0, 0, 2])), 0);
+    }
+}
