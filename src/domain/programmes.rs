@@ -549,25 +549,15 @@ fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programm
         text,
         errors: Vec::new(),
     };
-    let raw: RawProgramme = match toml::from_str(text) {
+    let raw: RawProgramme = match crate::domain::standards::read_toml(text) {
         Ok(raw) => raw,
-        Err(e) => {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            // toml's messages can run over several lines; keep `file:line: message` on one.
-            let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        Err((offset, message)) => {
             check.error_at(offset, message);
             return Err(check.errors);
         }
     };
-
-    if *raw.format.get_ref() != FORMAT_VERSION {
-        check.error_at(
-            raw.format.span().start,
-            format!(
-                "format {} is not supported (this version of qmtrack reads format {FORMAT_VERSION})",
-                raw.format.get_ref()
-            ),
-        );
+    if let Some((offset, message)) = crate::domain::standards::unsupported_format(&raw.format, FORMAT_VERSION) {
+        check.error_at(offset, message);
     }
     let id = check.id(&raw.id, "programme", &mut HashSet::new());
     let name = check.text(&raw.name, "name");

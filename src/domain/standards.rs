@@ -304,6 +304,29 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Deserialises a standards file; a syntax or shape error comes back as the
+/// byte offset it was found at and a one-line message, ready for `file:line:`.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (usize, String)> {
+    toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        // toml's messages can run over several lines; keep `file:line: message` on one.
+        (offset, e.message().split_whitespace().collect::<Vec<_>>().join(" "))
+    })
+}
+
+/// The problem with a file's `format` number, if it is not one this build reads.
+pub(crate) fn unsupported_format(format: &Spanned<i64>, supported: i64) -> Option<(usize, String)> {
+    (*format.get_ref() != supported).then(|| {
+        (
+            format.span().start,
+            format!(
+                "format {} is not supported (this version of qmtrack reads format {supported})",
+                format.get_ref()
+            ),
+        )
+    })
+}
+
 /// Parses and checks one framework file. `file` is how errors name it;
 /// `file_name` is its bare name, which must be `{id}-{version}.toml`.
 pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framework, Vec<StandardsError>> {
@@ -312,25 +335,15 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
         text,
         errors: Vec::new(),
     };
-    let raw: RawFramework = match toml::from_str(text) {
+    let raw: RawFramework = match read_toml(text) {
         Ok(raw) => raw,
-        Err(e) => {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            // toml's messages can run over several lines; keep `file:line: message` on one.
-            let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        Err((offset, message)) => {
             check.error_at(offset, message);
             return Err(check.errors);
         }
     };
-
-    if *raw.format.get_ref() != FORMAT_VERSION {
-        check.error_at(
-            raw.format.span().start,
-            format!(
-                "format {} is not supported (this version of qmtrack reads format {FORMAT_VERSION})",
-                raw.format.get_ref()
-            ),
-        );
+    if let Some((offset, message)) = unsupported_format(&raw.format, FORMAT_VERSION) {
+        check.error_at(offset, message);
     }
     let id = check.text(&raw.id, "id");
     if !id.is_empty()
