@@ -109,6 +109,14 @@ fn completed_counts(
         .collect()
 }
 
+/// One completion as the pages show it: a coloured tag and readable dates.
+fn completion_view(c: crate::domain::completion::PersonCompletion) -> Value {
+    let (label, colour) = state_label(&c.state);
+    let readable = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    json!({"title": c.title, "label": label, "colour": colour, "completed_on": c.completed_on.map(readable),
+        "lapses_on": c.lapses_on.map(readable), "blocked_by": c.blocked_by})
+}
+
 fn state_label(state: &CompletionState) -> (&'static str, &'static str) {
     match state {
         CompletionState::Completed => ("Completed", "green"),
@@ -170,12 +178,7 @@ async fn programme(
         .map(|(person, facts)| {
             let completions: Vec<Value> = person_completions(programme, &facts, today)
                 .into_iter()
-                .map(|c| {
-                    let (label, colour) = state_label(&c.state);
-                    json!({"title": c.title, "label": label, "colour": colour,
-                        "completed_on": c.completed_on.map(|d| d.format("%d/%m/%Y").to_string()),
-                        "lapses_on": c.lapses_on.map(|d| d.format("%d/%m/%Y").to_string())})
-                })
+                .map(completion_view)
                 .collect();
             json!({"id": person.person_id, "name": person.full_name, "organisation": person.organisation_name,
                 "organisation_id": person.organisation_id, "completions": completions})
@@ -843,17 +846,14 @@ async fn person_training(
             let facts: Vec<AttendanceFact> = rows.iter().filter_map(fact).collect();
             let completions: Vec<Value> = person_completions(programme, &facts, today)
                 .into_iter()
-                .map(|c| {
-                    let (label, colour) = state_label(&c.state);
-                    json!({"title": c.title, "label": label, "colour": colour,
-                        "completed_on": c.completed_on.map(|d| d.format("%-d %B %Y").to_string()),
-                        "lapses_on": c.lapses_on.map(|d| d.format("%-d %B %Y").to_string()), "blocked_by": c.blocked_by})
-                })
+                .map(completion_view)
                 .collect();
             let attendance: Vec<Value> = rows
                 .iter()
-                .map(|r| json!({"module": module_title(state, &r.programme_id, &r.module_id), "date": r.session_date,
-                    "status": AttendanceStatus::parse(&r.status).map(|s| s.label()).unwrap_or("")}))
+                .map(|r| {
+                    json!({"module": module_title(state, &r.programme_id, &r.module_id), "date": r.session_date,
+                    "status": AttendanceStatus::parse(&r.status).map(|s| s.label()).unwrap_or("")})
+                })
                 .collect();
             Some(json!({"name": programme.name, "completions": completions, "attendance": attendance}))
         })
