@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::Command;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/attendance");
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
 
 /// Imports the ambassador sheet (two people complete: Hannah Brooks and
 /// Kwame Mensah) and has the lead issue their certificates.
