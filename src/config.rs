@@ -28,6 +28,9 @@ pub struct AppConfig {
     /// Failed log-ins for one email before it is locked for a while.
     pub login_lockout_after: i64,
     pub login_lockout_minutes: i64,
+    /// Failed log-ins from one address (at any email) before it is refused,
+    /// except for users who have signed in from there before.
+    pub login_address_lockout_after: i64,
     /// Added delay per failure past `login_slowdown_after`, capped at 5 s.
     pub login_delay_ms: u64,
     /// Largest sign-in sheet accepted for import, in bytes.
@@ -52,6 +55,7 @@ impl Default for AppConfig {
             login_slowdown_after: 3,
             login_lockout_after: 10,
             login_lockout_minutes: 15,
+            login_address_lockout_after: 30,
             login_delay_ms: 500,
             import_max_bytes: 20 * 1024 * 1024,
             evidence_max_bytes: 25 * 1024 * 1024,

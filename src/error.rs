@@ -46,6 +46,7 @@ impl AppError {
             AppError::Forbidden | AppError::Csrf => Status::Forbidden,
             AppError::Unauthorized => Status::Unauthorized,
             AppError::BadRequest(_) => Status::BadRequest,
+            AppError::Database(e) if is_duplicate(e) => Status::Conflict,
             _ => Status::InternalServerError,
         }
     }
@@ -62,6 +63,15 @@ impl AppError {
     }
 }
 
+/// A unique constraint refused a row: two people saved the same thing, or
+/// one saved something that already exists. Their answer is a 409 saying
+/// so, not a server error.
+fn is_duplicate(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
 impl From<rocket::figment::Error> for AppError {
     fn from(error: rocket::figment::Error) -> Self {
         AppError::Config(Box::new(error))
@@ -74,6 +84,7 @@ pub fn default_title(status: Status) -> &'static str {
         401 => "You need to sign in",
         403 => "You do not have permission to see this page",
         404 => "Page not found",
+        409 => "That already exists",
         413 => "The file is too large",
         422 => "The request could not be understood",
         429 => "Too many requests",
@@ -87,6 +98,7 @@ pub fn default_message(status: Status) -> &'static str {
         401 => "Sign in to continue.",
         403 => "If you think you should have access, contact your programme lead.",
         404 => "If you typed the web address, check it is correct. If you followed a link, it may be out of date.",
+        409 => "Something with the same details has already been saved, perhaps by someone else just now. Go back, check what is there and try again.",
         413 => "Make the file smaller and try again.",
         422 => "Check what you entered and try again.",
         429 => "Wait a moment and try again.",
@@ -142,6 +154,9 @@ impl<'r> Responder<'r, 'static> for AppError {
         match &self {
             AppError::NotFound | AppError::Forbidden | AppError::BadRequest(_) | AppError::Csrf => {
                 tracing::info!(path = %req.uri(), "refused: {self}");
+            }
+            AppError::Database(e) if is_duplicate(e) => {
+                tracing::info!(path = %req.uri(), "refused as a duplicate: {self}")
             }
             AppError::Unauthorized => {}
             _ => tracing::error!(path = %req.uri(), "request failed: {self}"),

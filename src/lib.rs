@@ -25,6 +25,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod imports;
+pub mod recovery;
 pub mod security;
 pub mod storage;
 pub mod web;
@@ -58,10 +59,21 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         .merge(("databases.qmtrack.url", config.effective_database_url()))
         .merge(("databases.qmtrack.max_connections", config.database_max_connections));
     let evidence_store = storage::EvidenceStore::new(&config.data_dir);
-    // Left by a process that stopped mid-upload; an hour is far longer than any upload.
-    if let Err(e) = evidence_store.sweep_incoming(std::time::Duration::from_secs(3600)) {
+    // Left by a process that stopped mid-upload.
+    if let Err(e) = evidence_store.sweep_incoming() {
         tracing::warn!("could not tidy the evidence folder: {e}");
     }
+    // Rocket streams uploads to its temporary folder before a handler runs:
+    // inside the data folder (never the system's, where a killed upload
+    // would stay), and this process's own, swept once the process is gone.
+    let scratch = storage::Scratch::open(&config.data_dir).map_err(|e| {
+        AppError::Internal(format!(
+            "cannot make the upload folder under {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let figment = figment.merge(("temp_dir", scratch.dir().display().to_string()));
+    let (recovery_dir, recovery_clock) = (config.data_dir.clone(), clock.clone());
     let state = web::AppState {
         config,
         clock,
@@ -71,13 +83,31 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())
+        .attach(rocket::fairing::AdHoc::try_on_ignite(
+            "Recovery after a restart",
+            |rocket| async move {
+                let Some(db) = db::Db::fetch(&rocket) else {
+                    return Err(rocket);
+                };
+                let outcome = recovery::after_restart(db, &recovery_dir, &recovery_clock).await;
+                match outcome {
+                    Ok(()) => Ok(rocket),
+                    Err(e) => {
+                        tracing::error!("could not tidy up after a restart: {e}");
+                        Err(rocket)
+                    }
+                }
+            },
+        ))
         .attach(Template::fairing())
         .attach(web::headers::SecurityHeaders)
+        .attach(web::input::InputScreen)
         .manage(state)
         .manage(evidence_store)
-        .manage(web::certificates::VerifyThrottle::default())
+        .manage(scratch)
         .mount("/", web::routes())
         .mount("/api/v1", api::routes())
+        .mount("/api/v1", web::input::routes())
         .register("/", web::catchers()))
 }
 

@@ -8,12 +8,21 @@
 //! drop, so an early return or a dropped request cannot leave one behind);
 //! a failure after it removes the file again if this upload created it.
 //! Identical content uploaded twice is stored once.
+//!
+//! Files are readable by the service's user only (mode 0600): they hold
+//! personal data. A temporary file is locked while its upload is alive, so a
+//! start-up sweep can tell one left by a killed process (nobody holds the
+//! lock) from one another app server sharing the folder is still writing.
+//!
+//! [`Scratch`] is the folder Rocket streams uploads into before a handler
+//! sees them, one per running process under `<data dir>/tmp/`, locked the
+//! same way and swept the same way.
 
 use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use sha2::{Digest, Sha256};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 const INCOMING_PREFIX: &str = ".incoming-";
 
@@ -37,6 +46,8 @@ pub struct Incoming {
     path: PathBuf,
     pub sha256: String,
     pub size: u64,
+    /// Held open (and locked) until the file is stored or removed.
+    _lock: Option<std::fs::File>,
 }
 
 impl Incoming {
@@ -92,12 +103,17 @@ impl EvidenceStore {
             path,
             sha256: String::new(),
             size: 0,
+            _lock: None,
         };
-        let mut file = rocket::tokio::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&incoming.path)
-            .await?;
+            .mode(0o600)
+            .open(&incoming.path)?;
+        // Nobody else has the new file's name yet, so this cannot wait.
+        file.try_lock().map_err(io::Error::other)?;
+        incoming._lock = Some(file.try_clone()?);
+        let mut file = rocket::tokio::fs::File::from_std(file);
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
@@ -163,26 +179,90 @@ impl EvidenceStore {
         rocket::tokio::fs::File::open(path).await
     }
 
-    /// Removes temporary files older than `age` left by a process that
-    /// stopped mid-upload. Younger ones may belong to an upload in progress
-    /// on another app server sharing the folder.
-    pub fn sweep_incoming(&self, age: Duration) -> io::Result<usize> {
+    /// Removes temporary files left by a process that stopped mid-upload:
+    /// those whose lock nobody holds. One being written by another app
+    /// server sharing the folder is locked, and stays.
+    pub fn sweep_incoming(&self) -> io::Result<usize> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(e),
         };
-        let now = SystemTime::now();
         let mut removed = 0;
         for entry in entries.flatten() {
-            let stale = entry.file_name().to_string_lossy().starts_with(INCOMING_PREFIX)
-                && entry
+            let abandoned =
+                entry.file_name().to_string_lossy().starts_with(INCOMING_PREFIX) && nobody_holds(&entry.path());
+            if abandoned && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Whether a file's lock is free: the process that wrote it has gone.
+fn nobody_holds(path: &Path) -> bool {
+    std::fs::File::open(path).is_ok_and(|file| file.try_lock().is_ok())
+}
+
+const SCRATCH_LOCK: &str = "lock";
+
+/// This process's folder for uploads in transit (Rocket's `temp_dir`),
+/// locked for as long as the process lives.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: PathBuf,
+    _lock: std::fs::File,
+}
+
+impl Scratch {
+    /// Removes the folders of processes that have gone (with whatever
+    /// half-received uploads they held), then makes and locks this one's.
+    pub fn open(data_dir: &Path) -> io::Result<Scratch> {
+        let parent = data_dir.join("tmp");
+        std::fs::create_dir_all(&parent)?;
+        Self::sweep(&parent)?;
+        // Made under a name the sweep leaves alone, and renamed once locked,
+        // so another process starting at the same moment never removes it.
+        let name = crate::security::random_token()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect::<String>();
+        let making = parent.join(format!(".new-{name}"));
+        std::fs::create_dir(&making)?;
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(making.join(SCRATCH_LOCK))?;
+        lock.try_lock().map_err(io::Error::other)?;
+        let dir = parent.join(name);
+        std::fs::rename(&making, &dir)?;
+        Ok(Scratch { dir, _lock: lock })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn sweep(parent: &Path) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(parent)?.flatten() {
+            let path = entry.path();
+            let being_made = entry.file_name().to_string_lossy().starts_with(".new-");
+            let gone = if being_made {
+                // Only one that has sat unfinished for a while.
+                entry
                     .metadata()
                     .and_then(|m| m.modified())
                     .ok()
-                    .and_then(|modified| now.duration_since(modified).ok())
-                    .is_some_and(|elapsed| elapsed >= age);
-            if stale && std::fs::remove_file(entry.path()).is_ok() {
+                    .and_then(|at| at.elapsed().ok())
+                    .is_some_and(|age| age > std::time::Duration::from_secs(60))
+            } else {
+                nobody_holds(&path.join(SCRATCH_LOCK)) || !path.join(SCRATCH_LOCK).exists()
+            };
+            if gone && path.is_dir() && std::fs::remove_dir_all(&path).is_ok() {
                 removed += 1;
             }
         }
@@ -308,18 +388,45 @@ mod tests {
     }
 
     #[test]
-    fn stale_temporary_files_are_swept() {
+    fn abandoned_temporary_files_are_swept_and_live_ones_kept() {
         let dir = tempfile::tempdir().expect("dir");
         let store = EvidenceStore::new(dir.path());
         std::fs::create_dir_all(store.dir()).expect("dir");
         std::fs::write(store.dir().join(".incoming-old"), b"half").expect("write");
         std::fs::write(store.dir().join("a".repeat(64)), b"kept").expect("write");
-        assert_eq!(
-            store.sweep_incoming(Duration::from_secs(3600)).expect("sweep"),
-            0,
-            "too young"
-        );
-        assert_eq!(store.sweep_incoming(Duration::ZERO).expect("sweep"), 1);
+        let live = std::fs::File::create(store.dir().join(".incoming-live")).expect("create");
+        live.try_lock().expect("lock");
+        assert_eq!(store.sweep_incoming().expect("sweep"), 1);
+        let mut left = vec![".incoming-live".to_string(), "a".repeat(64)];
+        left.sort();
+        assert_eq!(files_in(store.dir()), left);
+        drop(live);
+        assert_eq!(store.sweep_incoming().expect("sweep"), 1);
         assert_eq!(files_in(store.dir()), ["a".repeat(64)]);
+    }
+
+    #[rocket::async_test]
+    async fn files_are_private_to_the_service() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let store = EvidenceStore::new(dir.path());
+        let stored = store.put_bytes(b"confidential").await.expect("stored");
+        let path = store.path_for(&stored.sha256).expect("path");
+        let mode = std::fs::metadata(path).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_scratch_folder_outlives_nobody() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = Scratch::open(dir.path()).expect("scratch");
+        std::fs::write(first.dir().join("upload"), b"half").expect("write");
+        let second = Scratch::open(dir.path()).expect("scratch");
+        assert!(first.dir().join("upload").exists(), "a live process keeps its folder");
+        let gone = first.dir().to_path_buf();
+        drop(first);
+        let third = Scratch::open(dir.path()).expect("scratch");
+        assert!(!gone.exists(), "a dead process's folder is swept");
+        assert!(second.dir().exists() && third.dir().exists());
     }
 }

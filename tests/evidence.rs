@@ -49,11 +49,8 @@ async fn every_accepted_kind_is_stored_once_by_content() {
         ("old policy.doc", samples::ole("WordDocument")),
         ("old figures.xls", samples::ole("Workbook")),
         ("poster.png", samples::png(8, 8, [200, 0, 0])),
-        ("photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']),
-        (
-            "photo copy.jpeg",
-            vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'],
-        ),
+        ("photo.jpg", samples::jpeg()),
+        ("photo copy.jpeg", samples::jpeg()),
     ];
     for (name, bytes) in &files {
         let res = upload(&member, id, "1.1.1", name, bytes.clone(), &[]).await;

@@ -111,7 +111,7 @@ pub(super) async fn demo(config: &crate::config::AppConfig, pool: &crate::db::Po
         .iter()
         .filter(|r| r.state(today) == crate::domain::certificate::State::Valid)
         .collect();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     if !rows.iter().any(|r| !r.revoked_at.is_empty()) {
         if let Some(row) = valid.first() {
             certificates::revoke(&mut tx, row.id, "Demo: issued to the wrong person", &stamp).await?;

@@ -268,7 +268,7 @@ pub async fn run() -> Result<(), AppError> {
     let now = to_db(chrono::Utc::now());
     let (mut orgs_added, mut people_added) = (0, 0);
 
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(&pool).await?;
     for demo in ORGANISATIONS {
         let org_id = match organisations::find_by_name(&mut tx, &name_key(demo.name)).await? {
             Some(id) => id,
@@ -655,7 +655,7 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
     let config = crate::config::AppConfig::load()?;
     let programmes =
         crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let (cohort_id, created) = training::find_or_create_cohort(&mut tx, "safe-and-together", "Cohort 5", now).await?;
     if !created {
         println!("Training: already loaded.");

@@ -514,7 +514,7 @@ async fn build(
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let day = |d: i64| now - Duration::days(scenario.enrolled_days_ago - d);
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let enrolled_at = to_db(day(0));
     let id = assessments::insert(
         &mut tx,

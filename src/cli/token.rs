@@ -12,7 +12,7 @@ pub async fn create(email: &str, label: &str) -> Result<(), AppError> {
         .filter(|u| u.active)
         .ok_or_else(|| AppError::BadRequest(format!("there is no active user with the email {email}")))?;
     let now = to_db(chrono::Utc::now());
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(&pool).await?;
     let (id, token) = tokens::issue(&mut tx, user.id, label, &now).await?;
     audit::record(
         &mut tx,

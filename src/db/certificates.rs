@@ -229,17 +229,12 @@ pub async fn reissue(
 /// revocation is not undone by the next run; a refresher that moves the
 /// expiry earns a new certificate. Returns how many were issued.
 pub async fn issue_missing_training_certificates(
-    pool: &AnyPool,
+    pool: &super::Pool,
     programmes: &ProgrammeLibrary,
     today: NaiveDate,
     now: &str,
 ) -> Result<usize, sqlx::Error> {
-    let existing: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
-    )
-    .fetch_all(pool)
-    .await?;
-    let existing: std::collections::HashSet<(i64, String, String, String)> = existing.into_iter().collect();
+    let existing = issued_training_keys(&mut *pool.acquire().await?).await?;
     let mut to_issue: Vec<(i64, i64, String, String, String, String, String)> = Vec::new();
     for programme in programmes.current() {
         let facts = super::training::programme_facts(pool, &programme.id, 0).await?;
@@ -295,7 +290,23 @@ pub async fn issue_missing_training_certificates(
     if to_issue.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin().await?;
+    // Saving two registers at once runs this twice at once: the second run
+    // must see what the first issued, so the check is made again inside the
+    // transaction, one run at a time.
+    let mut tx = super::begin_write(pool).await?;
+    if pool.backend == super::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(4701)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let existing = issued_training_keys(&mut tx).await?;
+    let to_issue: Vec<_> = to_issue
+        .into_iter()
+        .filter(|(person, _, _, programme, completion, _, dates)| {
+            let expires = dates.split_once('|').map_or("", |(_, e)| e);
+            !existing.contains(&(*person, programme.clone(), completion.clone(), expires.to_string()))
+        })
+        .collect();
     for (person, organisation, name, programme, completion, title, dates) in &to_issue {
         let (issued_on, expires_on) = dates.split_once('|').unwrap_or((dates, ""));
         insert(
@@ -318,6 +329,18 @@ pub async fn issue_missing_training_certificates(
     }
     tx.commit().await?;
     Ok(to_issue.len())
+}
+
+type TrainingKey = (i64, String, String, String);
+
+/// Person, programme, completion and expiry of every training certificate.
+async fn issued_training_keys(conn: &mut AnyConnection) -> Result<std::collections::HashSet<TrainingKey>, sqlx::Error> {
+    let rows: Vec<TrainingKey> = sqlx::query_as(
+        "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The certificate for an award (`new.kind` is `Award`), issued once per assessment.

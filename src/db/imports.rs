@@ -91,6 +91,18 @@ pub async fn set_state(pool: &AnyPool, id: i64, state: &str, message: &str) -> R
     Ok(())
 }
 
+/// Imports a stopped process left "running" (its commit transaction was
+/// rolled back with the process, so nothing of it was saved): marked failed
+/// with `message`. Returns their ids.
+pub async fn fail_interrupted(pool: &AnyPool, message: &str) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id")
+            .bind(message)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 pub async fn set_options(pool: &AnyPool, id: i64, options_json: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
         .bind(options_json)

@@ -58,9 +58,15 @@ impl Backend {
 }
 
 /// The application's connection pool, knowing which backend it talks to.
+///
+/// On SQLite, write transactions go through `writer`, a pool of one
+/// connection, so writers in this process queue for it in turn instead of
+/// racing for SQLite's single write lock (see [`begin_write`]). On
+/// PostgreSQL `writer` is the same pool as `inner`.
 #[derive(Clone)]
 pub struct Pool {
     pub inner: AnyPool,
+    writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -112,6 +118,7 @@ impl rocket_db_pools::Pool for Pool {
 
     async fn close(&self) {
         self.inner.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -146,24 +153,62 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
             url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
     }
-    let inner = AnyPoolOptions::new()
-        .max_connections(max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await?;
-                }
-                Ok(())
+    let options = |connections: u32, acquire_timeout: Duration| {
+        AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
             })
-        })
+    };
+    let inner = options(max_connections.max(1), Duration::from_secs(10))
         .connect(&url)
         .await?;
-    Ok(Pool { inner, backend })
+    let writer = match backend {
+        // Writers wait here for their turn; a queue of many short
+        // transactions can take longer than a reader would ever wait.
+        Backend::Sqlite => options(1, WRITER_QUEUE_TIMEOUT).connect(&url).await?,
+        Backend::Postgres => inner.clone(),
+    };
+    Ok(Pool { inner, writer, backend })
+}
+
+/// How long a writer waits for its turn before giving up with an error.
+const WRITER_QUEUE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts a transaction that will write. THE one place write transactions
+/// start, so that on SQLite they cannot fail with "database is locked".
+///
+/// SQLite has one writer at a time. A deferred transaction (sqlx 0.7 only
+/// issues a plain `BEGIN`) that reads first and then writes cannot wait for
+/// the lock: if another connection committed in between, its snapshot is
+/// stale and SQLite answers SQLITE_BUSY at once, whatever the busy timeout.
+/// So on SQLite:
+/// - writers in this process queue for the one connection of `writer`;
+/// - the first statement takes the write lock (a write that changes
+///   nothing), which honours the busy timeout, so writers in other processes
+///   (the command line, a second server) and single statements on other
+///   connections are waited for rather than refused. This is what
+///   `BEGIN IMMEDIATE` would do, which sqlx 0.7 cannot issue.
+///
+/// PostgreSQL needs neither: its row locks let writers proceed together.
+pub async fn begin_write(pool: &Pool) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = pool.writer.begin().await?;
+    if pool.backend == Backend::Sqlite {
+        sqlx::query("DELETE FROM write_lock WHERE 0 = 1")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
 }
 
 pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {

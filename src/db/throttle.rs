@@ -1,48 +1,103 @@
-//! Failed log-in counts per email address (whether or not the account exists,
-//! so the response does not reveal which emails have accounts).
+//! Throttle counters: how many attempts a key (an email, an email and
+//! address pair, an address) has made in its current window. Every change is
+//! one atomic statement, so parallel requests and several app servers never
+//! overwrite each other's counts.
 
 use super::FetchFully;
-use sqlx::{AnyPool, FromRow};
+use sqlx::{AnyConnection, AnyPool, FromRow};
 
-#[derive(Debug, Clone, FromRow)]
-pub struct Throttle {
-    pub failures: i64,
-    pub last_failure_at: String,
-    #[sqlx(try_from = "super::Nullable<String>")]
-    pub locked_until: Option<String>,
+/// A key's count after an attempt was added.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct Counter {
+    pub hits: i64,
+    pub window_started_at: String,
 }
 
-pub async fn get(pool: &AnyPool, email: &str) -> Result<Option<Throttle>, sqlx::Error> {
-    sqlx::query_as("SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE email = $1")
-        .bind(email)
-        .fetch_first(pool)
-        .await
-}
-
-pub async fn save(
-    pool: &AnyPool,
-    email: &str,
-    failures: i64,
+/// Adds one attempt to `key` and returns the count including it. Run the
+/// hits of one attempt in one write transaction, always in the same key
+/// order, so parallel attempts are counted in the same order under every key. A window
+/// that started at or before `window_expired_before` is over: the count
+/// starts again at 1 from `now`.
+pub async fn hit(
+    conn: &mut AnyConnection,
+    key: &str,
     now: &str,
-    locked_until: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO login_throttle (email, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, NULLIF($4, ''))
-         ON CONFLICT (email) DO UPDATE SET failures = $2, last_failure_at = $3, locked_until = NULLIF($4, '')",
+    window_expired_before: &str,
+) -> Result<Counter, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO throttle_counters (key, hits, window_started_at) VALUES ($1, 1, $2)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN throttle_counters.window_started_at <= $3 THEN 1
+                       ELSE throttle_counters.hits + 1 END,
+           window_started_at = CASE WHEN throttle_counters.window_started_at <= $3 THEN $2
+                                    ELSE throttle_counters.window_started_at END
+         RETURNING hits, window_started_at",
     )
-    .bind(email)
-    .bind(failures)
+    .bind(key)
     .bind(now)
-    .bind(locked_until.unwrap_or_default())
-    .execute(pool)
-    .await?;
+    .bind(window_expired_before)
+    .fetch_exactly_one(conn)
+    .await
+}
+
+/// The count in the current window, without adding to it.
+pub async fn peek(pool: &AnyPool, key: &str, window_expired_before: &str) -> Result<i64, sqlx::Error> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT hits FROM throttle_counters WHERE key = $1 AND window_started_at > $2")
+            .bind(key)
+            .bind(window_expired_before)
+            .fetch_first(pool)
+            .await?;
+    Ok(row.map(|(hits,)| hits).unwrap_or(0))
+}
+
+/// Takes back one attempt (one that turned out to be a success).
+pub async fn forgive(pool: &AnyPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE throttle_counters SET hits = hits - 1 WHERE key = $1 AND hits > 0")
+        .bind(key)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
-pub async fn clear(pool: &AnyPool, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE email = $1")
-        .bind(email)
+pub async fn clear(pool: &AnyPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
+        .bind(key)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// Removes counters whose windows ended long ago, so keys an attacker made
+/// up do not pile up.
+pub async fn purge(pool: &AnyPool, window_started_before: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM throttle_counters WHERE window_started_at < $1")
+        .bind(window_started_before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether `email` has signed in with the right password from `address`.
+pub async fn is_known_address(pool: &AnyPool, email: &str, address: &str) -> Result<bool, sqlx::Error> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM login_known_addresses WHERE email = $1 AND address = $2")
+            .bind(email)
+            .bind(address)
+            .fetch_exactly_one(pool)
+            .await?;
+    Ok(count > 0)
+}
+
+pub async fn remember_address(pool: &AnyPool, email: &str, address: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_known_addresses (email, address, last_success_at) VALUES ($1, $2, $3)
+         ON CONFLICT (email, address) DO UPDATE SET last_success_at = $3",
+    )
+    .bind(email)
+    .bind(address)
+    .bind(now)
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -84,6 +84,16 @@ pub async fn revoke(conn: &mut AnyConnection, user_id: i64, token_id: i64, now: 
     Ok(done.rows_affected() > 0)
 }
 
+/// Revokes every live token of `user_id`; returns how many.
+pub async fn revoke_all_for_user(conn: &mut AnyConnection, user_id: i64, now: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Creates a token for `user_id` and returns it in full: the only time it is
 /// ever visible. The `qmt_` prefix lets secret scanners recognise a leaked one.
 pub async fn issue(

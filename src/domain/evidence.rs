@@ -85,14 +85,13 @@ impl TryFrom<&EvidenceInput> for EvidenceDetails {
             ),
             _ => validation::optional(&mut errors, "title", &input.title, "the title", MAX_TITLE_CHARS),
         };
-        if title.chars().any(char::is_control) {
-            errors.add("title", "The title must not contain control characters");
-        }
         let statement = match kind {
             EvidenceKind::Statement => {
                 // Line breaks are the writer's; keep them, drop trailing space.
                 let text = input.statement.trim_end().to_string();
-                if text.trim().is_empty() {
+                if let Err(message) = validation::plain_text(&text) {
+                    errors.add("statement", message);
+                } else if text.trim().is_empty() {
                     errors.add("statement", "Enter the statement");
                 } else if text.chars().count() > MAX_STATEMENT_CHARS {
                     errors.add(

@@ -122,6 +122,12 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     if name.chars().any(char::is_control) {
         return Err("The file name contains hidden control characters. Rename the file and try again.".into());
     }
+    if name.chars().any(crate::domain::validation::is_bidi_control) {
+        return Err(
+            "The file name contains characters that change the direction of text, which can disguise its type. Rename the file and try again."
+                .into(),
+        );
+    }
     if name.contains('/') || name.contains('\\') || name == "." || name == ".." || name.contains(':') {
         return Err(
             "The file name must be just a name, without folders or drive letters (no /, \\ or :). Rename the file and try again."
@@ -163,18 +169,36 @@ pub fn detect<R: Read + Seek>(content: &mut R) -> io::Result<Option<FileKind>> {
     content.seek(SeekFrom::Start(0))?;
     let n = read_up_to(content, &mut head)?;
     let head = &head[..n];
-    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok(Some(FileKind::Png));
-    }
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(Some(FileKind::Jpeg));
-    }
-    // Readers accept a PDF header anywhere in the first kilobyte.
-    if head.windows(5).any(|w| w == b"%PDF-") {
-        return Ok(Some(FileKind::Pdf));
+    // The first bytes only say what the file claims to be; each kind is then
+    // checked through to its end, so a header pasted onto something else
+    // (HTML after a PNG signature, `%PDF-` in a web page) is refused.
+    let claimed = if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(FileKind::Png)
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileKind::Jpeg)
+    } else if head.windows(5).any(|w| w == b"%PDF-") {
+        // Readers accept a PDF header anywhere in the first kilobyte.
+        Some(FileKind::Pdf)
+    } else {
+        None
+    };
+    if let Some(kind) = claimed {
+        content.seek(SeekFrom::Start(0))?;
+        let mut whole = Vec::new();
+        content.read_to_end(&mut whole)?;
+        let sound = match kind {
+            FileKind::Png => structure::png_is_sound(&whole),
+            FileKind::Jpeg => structure::jpeg_is_sound(&whole),
+            _ => structure::pdf_is_sound(&whole),
+        };
+        return Ok(sound.then_some(kind));
     }
     if head.starts_with(b"PK\x03\x04") {
-        return zip_kind(content, head);
+        let kind = zip_kind(content, head)?;
+        if kind.is_some() && !structure::zip_is_sound(content)? {
+            return Ok(None);
+        }
+        return Ok(kind);
     }
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return ole_kind(content);
@@ -359,6 +383,167 @@ fn ole_kind<R: Read + Seek>(content: &mut R) -> io::Result<Option<FileKind>> {
     })
 }
 
+/// Checks that a file holds together as its kind all the way through.
+mod structure {
+    use std::io::{self, Read, Seek, SeekFrom};
+
+    /// lopdf parses it: a cross-reference table (or one it can rebuild), a
+    /// catalogue, and at least one page.
+    pub fn pdf_is_sound(bytes: &[u8]) -> bool {
+        // Readers ignore bytes after the last end-of-file marker (some
+        // writers pad files), and look for the cross-reference offset just
+        // before it; lopdf looks at the very end, so the padding is cut off.
+        let end = bytes
+            .windows(5)
+            .rposition(|w| w == b"%%EOF")
+            .map_or(bytes.len(), |at| at + 5);
+        lopdf::Document::load_mem(&bytes[..end]).is_ok_and(|document| !document.get_pages().is_empty())
+    }
+
+    /// Chunks with valid lengths and CRCs from the signature to `IEND` (and
+    /// nothing after), `IHDR` first, and image data that inflates to exactly
+    /// the size the header promises.
+    pub fn png_is_sound(bytes: &[u8]) -> bool {
+        let mut at = 8;
+        let mut header: Option<[u8; 13]> = None;
+        let mut image_data = Vec::new();
+        loop {
+            let Some(length) = bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            else {
+                return false;
+            };
+            let length = length as usize;
+            let Some(chunk) = bytes.get(at + 4..(at + 8).saturating_add(length)) else {
+                return false;
+            };
+            let Some(stored_crc) = bytes
+                .get(at + 8 + length..at + 12 + length)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            else {
+                return false;
+            };
+            let mut crc = flate2::Crc::new();
+            crc.update(chunk);
+            if crc.sum() != stored_crc {
+                return false;
+            }
+            let (kind, data) = chunk.split_at(4);
+            if !kind.iter().all(u8::is_ascii_alphabetic) {
+                return false;
+            }
+            at += 12 + length;
+            match kind {
+                b"IHDR" if header.is_none() && data.len() == 13 => {
+                    let mut fields = [0u8; 13];
+                    fields.copy_from_slice(data);
+                    header = Some(fields);
+                }
+                _ if header.is_none() => return false,
+                b"IDAT" => image_data.extend_from_slice(data),
+                b"IEND" => break,
+                _ => {}
+            }
+        }
+        let Some(header) = header else { return false };
+        at == bytes.len() && image_data_inflates(&header, &image_data)
+    }
+
+    fn image_data_inflates(header: &[u8; 13], data: &[u8]) -> bool {
+        let width = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+        let height = u64::from(u32::from_be_bytes([header[4], header[5], header[6], header[7]]));
+        let (depth, colour, interlaced) = (u64::from(header[8]), header[9], header[12] == 1);
+        let channels = match colour {
+            0 | 3 => 1,
+            4 => 2,
+            2 => 3,
+            6 => 4,
+            _ => return false,
+        };
+        if width == 0 || height == 0 || !matches!(depth, 1 | 2 | 4 | 8 | 16) {
+            return false;
+        }
+        // One filter byte per row, then the row's pixels.
+        let expected = height.saturating_mul(1 + (width.saturating_mul(channels * depth)).div_ceil(8));
+        // Interlaced images store seven passes; bound them the same way.
+        let limit = if interlaced {
+            expected.saturating_mul(2)
+        } else {
+            expected
+        };
+        let mut inflated = flate2::read::ZlibDecoder::new(data).take(limit.saturating_add(1));
+        match io::copy(&mut inflated, &mut io::sink()) {
+            Ok(n) if interlaced => n > 0 && n <= limit,
+            Ok(n) => n == expected,
+            Err(_) => false,
+        }
+    }
+
+    /// Segments with consistent lengths from `SOI` through a frame header
+    /// and a scan, ending with `EOI`. (Decoding the pixels would need a JPEG
+    /// decoder, which this project does not carry.)
+    pub fn jpeg_is_sound(bytes: &[u8]) -> bool {
+        let mut at = 2;
+        let (mut frame, mut scan) = (false, false);
+        while !scan {
+            let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+                return false;
+            };
+            match marker {
+                // Fill bytes before a marker.
+                0xFF => {
+                    at += 1;
+                    continue;
+                }
+                0xD8 | 0xD9 | 0x01 | 0xD0..=0xD7 | 0x00 => return false,
+                _ => {}
+            }
+            let Some(length) = bytes
+                .get(at + 2..at + 4)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            else {
+                return false;
+            };
+            if length < 2 || at + 2 + length > bytes.len() {
+                return false;
+            }
+            match marker {
+                0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => frame = true,
+                0xDA => scan = true,
+                _ => {}
+            }
+            at += 2 + length;
+        }
+        // The entropy-coded data runs to the end-of-image marker; some
+        // writers leave padding after it.
+        let body = &bytes[at..];
+        let end = body.windows(2).rposition(|w| *w == [0xFF, 0xD9]);
+        frame && end.is_some_and(|end| body[end + 2..].iter().all(|&b| b == 0))
+    }
+
+    /// The zip's directory agrees with its entries, and every entry unpacks
+    /// with a matching checksum (within a bound, against zip bombs).
+    pub fn zip_is_sound<R: Read + Seek>(content: &mut R) -> io::Result<bool> {
+        let size = content.seek(SeekFrom::End(0))?;
+        content.seek(SeekFrom::Start(0))?;
+        let Ok(mut archive) = zip::ZipArchive::new(&mut *content) else {
+            return Ok(false);
+        };
+        let mut budget = size.saturating_mul(100).max(64 * 1024 * 1024);
+        for index in 0..archive.len() {
+            let Ok(mut entry) = archive.by_index(index) else {
+                return Ok(false);
+            };
+            match io::copy(&mut (&mut entry).take(budget.saturating_add(1)), &mut io::sink()) {
+                Ok(n) if n <= budget => budget -= n,
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// Small, real files of every accepted kind, built in code: the demo data
 /// set stores them as evidence and the tests upload them.
 pub mod samples {
@@ -459,6 +644,32 @@ pub mod samples {
         chunk(&mut out, b"IHDR", &ihdr);
         chunk(&mut out, b"IDAT", &zlib);
         chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    /// A JPEG's structure: the segments a decoder needs in order (JFIF,
+    /// quantisation table, frame, Huffman table, scan), entropy-coded data,
+    /// and the end marker.
+    pub fn jpeg() -> Vec<u8> {
+        let segment = |out: &mut Vec<u8>, marker: u8, data: &[u8]| {
+            out.extend_from_slice(&[0xFF, marker]);
+            out.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+            out.extend_from_slice(data);
+        };
+        let mut out = vec![0xFF, 0xD8];
+        segment(&mut out, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let mut table = vec![0u8];
+        table.extend_from_slice(&[1u8; 64]);
+        segment(&mut out, 0xDB, &table);
+        // 8 × 8 pixels, one grey component.
+        segment(&mut out, 0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+        let mut huffman = vec![0x00, 1];
+        huffman.extend_from_slice(&[0u8; 15]);
+        huffman.push(0);
+        segment(&mut out, 0xC4, &huffman);
+        segment(&mut out, 0xDA, &[1, 1, 0, 0, 63, 0]);
+        out.extend_from_slice(&[0x00, 0x00]);
+        out.extend_from_slice(&[0xFF, 0xD9]);
         out
     }
 
@@ -593,7 +804,7 @@ mod tests {
     fn every_accepted_kind_is_recognised_from_its_content() {
         assert_eq!(kind_of(samples::pdf("Policy", &["line"])), Some(FileKind::Pdf));
         assert_eq!(kind_of(samples::png(2, 2, [0, 0, 0])), Some(FileKind::Png));
-        assert_eq!(kind_of(vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some(FileKind::Jpeg));
+        assert_eq!(kind_of(samples::jpeg()), Some(FileKind::Jpeg));
         assert_eq!(kind_of(samples::docx("hello")), Some(FileKind::Docx));
         assert_eq!(kind_of(samples::xlsx()), Some(FileKind::Xlsx));
         assert_eq!(kind_of(samples::odt()), Some(FileKind::Odt));
@@ -632,9 +843,47 @@ mod tests {
         let error = check_content("photo.png", &mut Cursor::new(b"not an image")).expect_err("not a png");
         assert!(error.contains("PNG image"), "{error}");
         assert_eq!(
-            check_content("photo.jpeg", &mut Cursor::new([0xFF, 0xD8, 0xFF, 0xE1])),
+            check_content("photo.jpeg", &mut Cursor::new(samples::jpeg())),
             Ok(FileKind::Jpeg)
         );
+    }
+
+    #[test]
+    fn a_header_pasted_onto_something_else_is_refused() {
+        let html = b"<html><body><script>alert(1)</script></body></html>".to_vec();
+        let mut pdf_in_html = b"<html><!-- %PDF-1.4 -->".to_vec();
+        pdf_in_html.extend_from_slice(&html);
+        assert_eq!(kind_of(pdf_in_html), None);
+        let mut png_then_html = b"\x89PNG\r\n\x1a\n".to_vec();
+        png_then_html.extend_from_slice(&html);
+        assert_eq!(kind_of(png_then_html), None);
+        let mut jpeg_then_html = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+        jpeg_then_html.extend_from_slice(&html);
+        assert_eq!(kind_of(jpeg_then_html), None);
+        // A real PNG with something after its end, or a chunk damaged.
+        let mut png = samples::png(2, 2, [1, 2, 3]);
+        png.extend_from_slice(&html);
+        assert_eq!(kind_of(png), None);
+        let mut png = samples::png(2, 2, [1, 2, 3]);
+        png[40] ^= 0xFF;
+        assert_eq!(kind_of(png), None);
+        // A PDF cut short no longer parses.
+        let mut pdf = samples::pdf("Policy", &["line"]);
+        pdf.truncate(pdf.len() / 3);
+        assert_eq!(kind_of(pdf), None);
+        // A Word file whose entry was damaged fails its checksum.
+        let mut docx = samples::docx("hello there");
+        if let Some(at) = docx.windows(5).position(|w| w == b"hello") {
+            docx[at] = b'j';
+        }
+        assert_eq!(kind_of(docx), None);
+    }
+
+    #[test]
+    fn direction_overrides_are_refused_in_file_names() {
+        let error = check_file_name("a\u{202e}gpj.pdf").expect_err("override");
+        assert!(error.contains("direction"), "{error}");
+        assert!(check_file_name("سياسة.pdf").is_ok());
     }
 
     #[test]

@@ -1,4 +1,19 @@
-//! How repeated failed log-ins are slowed and then locked out, per email.
+//! How repeated log-in attempts are slowed and then refused.
+//!
+//! Every attempt is counted before its password is checked, by an atomic
+//! increment, under three keys: the email and the address together, the
+//! email alone, and the address alone. The count an attempt gets back is its
+//! place in the queue, so ten parallel guessers get no more tries than one.
+//!
+//! - The email and address pair is slowed after `slowdown_after` attempts
+//!   and refused after `lockout_after`, until its window ends.
+//! - The email alone (attempts from every address) and the address alone
+//!   (attempts at every email, a spray) are refused past their limits, but
+//!   only from addresses the user has not signed in from before: someone
+//!   guessing from elsewhere never locks the real user out of their usual
+//!   place.
+//!
+//! A success clears the pair's count and takes itself back from the others.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -6,32 +21,69 @@ use chrono::{DateTime, Duration, Utc};
 pub struct LoginPolicy {
     pub slowdown_after: i64,
     pub lockout_after: i64,
+    /// Attempts at any email from one address before it is refused.
+    pub address_lockout_after: i64,
+    /// How long a counting window lasts (and so a lock at most).
     pub lockout: Duration,
     pub delay_step_ms: u64,
 }
 
-/// What to do with the next attempt, given the failures so far.
+/// One key's attempts in its current window, this attempt included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub hits: i64,
+    pub window_started: DateTime<Utc>,
+}
+
+/// The counts for one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub pair: Count,
+    pub email: Count,
+    pub address: Count,
+    /// The user has signed in from this address before.
+    pub known_address: bool,
+}
+
+/// Which limit refused an attempt (the message differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Email,
+    Address,
+}
+
+/// What to do with an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
     Open { delay_ms: u64 },
-    Locked { until: DateTime<Utc> },
-}
-
-/// What to store after a failed attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AfterFailure {
-    pub failures: i64,
-    pub locked_until: Option<DateTime<Utc>>,
+    Locked { until: DateTime<Utc>, limit: Limit },
 }
 
 const MAX_DELAY_MS: u64 = 5_000;
 
 impl LoginPolicy {
-    pub fn gate(&self, failures: i64, locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Gate {
-        if let Some(until) = locked_until.filter(|until| *until > now) {
-            return Gate::Locked { until };
+    pub fn gate(&self, attempt: &Attempt) -> Gate {
+        let locked = |count: Count, limit| Gate::Locked {
+            until: count.window_started + self.lockout,
+            limit,
+        };
+        if attempt.pair.hits > self.lockout_after {
+            return locked(attempt.pair, Limit::Email);
         }
-        let over = failures - self.slowdown_after + 1;
+        if !attempt.known_address {
+            if attempt.email.hits > self.lockout_after {
+                return locked(attempt.email, Limit::Email);
+            }
+            if attempt.address.hits > self.address_lockout_after {
+                return locked(attempt.address, Limit::Address);
+            }
+        }
+        let hits = if attempt.known_address {
+            attempt.pair.hits
+        } else {
+            attempt.pair.hits.max(attempt.email.hits)
+        };
+        let over = hits - self.slowdown_after;
         let delay_ms = if over > 0 {
             (over as u64).saturating_mul(self.delay_step_ms).min(MAX_DELAY_MS)
         } else {
@@ -40,22 +92,19 @@ impl LoginPolicy {
         Gate::Open { delay_ms }
     }
 
-    /// Reaching the limit locks the email and starts the count again, so the
-    /// first attempts after the lock lifts are slowed at once but not locked.
-    pub fn after_failure(&self, failures: i64, now: DateTime<Utc>) -> AfterFailure {
-        let failures = failures + 1;
-        if failures >= self.lockout_after {
-            AfterFailure {
-                failures: self.slowdown_after,
-                locked_until: Some(now + self.lockout),
-            }
-        } else {
-            AfterFailure {
-                failures,
-                locked_until: None,
-            }
-        }
+    /// Counts from windows that started at or before this have ended.
+    pub fn window_expired_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.lockout
     }
+}
+
+/// The throttle keys for an attempt: email and address, email, address.
+pub fn keys(email: &str, address: &str) -> [String; 3] {
+    [
+        format!("login-pair:{email}|{address}"),
+        format!("login-email:{email}"),
+        format!("login-address:{address}"),
+    ]
 }
 
 #[cfg(test)]
@@ -66,42 +115,103 @@ mod tests {
         LoginPolicy {
             slowdown_after: 3,
             lockout_after: 5,
+            address_lockout_after: 20,
             lockout: Duration::minutes(15),
             delay_step_ms: 500,
         }
     }
 
-    #[test]
-    fn first_failures_are_not_slowed_then_delay_grows() {
-        let now = Utc::now();
-        assert_eq!(policy().gate(0, None, now), Gate::Open { delay_ms: 0 });
-        assert_eq!(policy().gate(2, None, now), Gate::Open { delay_ms: 0 });
-        assert_eq!(policy().gate(3, None, now), Gate::Open { delay_ms: 500 });
-        assert_eq!(policy().gate(4, None, now), Gate::Open { delay_ms: 1000 });
-        assert_eq!(policy().gate(400, None, now), Gate::Open { delay_ms: 5000 });
+    fn attempt(pair: i64, email: i64, address: i64, known_address: bool, start: DateTime<Utc>) -> Attempt {
+        let count = |hits| Count {
+            hits,
+            window_started: start,
+        };
+        Attempt {
+            pair: count(pair),
+            email: count(email),
+            address: count(address),
+            known_address,
+        }
     }
 
     #[test]
-    fn the_limit_locks_for_a_while() {
+    fn first_attempts_are_not_slowed_then_delay_grows() {
         let now = Utc::now();
-        let after = policy().after_failure(4, now);
-        assert_eq!(after.locked_until, Some(now + Duration::minutes(15)));
+        let gate = |hits| policy().gate(&attempt(hits, hits, hits, false, now));
+        assert_eq!(gate(1), Gate::Open { delay_ms: 0 });
+        assert_eq!(gate(3), Gate::Open { delay_ms: 0 });
+        assert_eq!(gate(4), Gate::Open { delay_ms: 500 });
+        assert_eq!(gate(5), Gate::Open { delay_ms: 1000 });
+        let capped = LoginPolicy {
+            lockout_after: 1000,
+            address_lockout_after: 1000,
+            ..policy()
+        };
         assert_eq!(
-            policy().gate(after.failures, after.locked_until, now + Duration::minutes(14)),
-            Gate::Locked {
-                until: now + Duration::minutes(15)
-            }
+            capped.gate(&attempt(400, 400, 400, false, now)),
+            Gate::Open { delay_ms: 5000 }
         );
+    }
+
+    #[test]
+    fn past_the_limit_the_pair_is_locked_until_its_window_ends() {
+        let start = Utc::now();
+        let until = start + Duration::minutes(15);
         assert!(matches!(
-            policy().gate(after.failures, after.locked_until, now + Duration::minutes(16)),
+            policy().gate(&attempt(5, 5, 5, false, start)),
+            Gate::Open { .. }
+        ));
+        for known in [false, true] {
+            assert_eq!(
+                policy().gate(&attempt(6, 6, 6, known, start)),
+                Gate::Locked {
+                    until,
+                    limit: Limit::Email
+                },
+                "the address that made the failures is locked even if known"
+            );
+        }
+    }
+
+    #[test]
+    fn failures_from_elsewhere_never_lock_a_known_address_out() {
+        let start = Utc::now();
+        // Many guesses at this email from other addresses, and a busy address.
+        assert_eq!(
+            policy().gate(&attempt(1, 40, 50, true, start)),
+            Gate::Open { delay_ms: 0 }
+        );
+        // The same from an address the user has not used: refused.
+        assert!(matches!(
+            policy().gate(&attempt(1, 40, 1, false, start)),
+            Gate::Locked {
+                limit: Limit::Email,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_address_spraying_many_emails_is_refused() {
+        let start = Utc::now();
+        assert!(matches!(
+            policy().gate(&attempt(1, 1, 20, false, start)),
             Gate::Open { .. }
         ));
         assert_eq!(
-            policy().after_failure(1, now),
-            AfterFailure {
-                failures: 2,
-                locked_until: None
+            policy().gate(&attempt(1, 1, 21, false, start)),
+            Gate::Locked {
+                until: start + Duration::minutes(15),
+                limit: Limit::Address
             }
         );
+    }
+
+    #[test]
+    fn keys_keep_emails_and_addresses_apart() {
+        let [pair, email, address] = keys("a@b.example", "10.0.0.1");
+        assert_eq!(pair, "login-pair:a@b.example|10.0.0.1");
+        assert_eq!(email, "login-email:a@b.example");
+        assert_eq!(address, "login-address:10.0.0.1");
     }
 }

@@ -34,10 +34,34 @@ impl FieldErrors {
     }
 }
 
+/// The one check every piece of text typed in goes through: control
+/// characters (NUL and the like) are refused, as PostgreSQL cannot store NUL
+/// and none of them belongs in a name, a search or a statement. Tabs and
+/// line breaks are allowed, as text areas and pasted text carry them.
+pub fn plain_text(value: &str) -> Result<(), &'static str> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Err("This contains a character that cannot be used here (a control character such as NUL). Remove it and try again.")
+    } else {
+        Ok(())
+    }
+}
+
+/// Right-to-left and other direction overrides can make a name show as
+/// something else ("a\u{202e}gpj.pdf" shows as "afdp.jpg"), so file names
+/// may not contain them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Trims; an empty result is reported against `field`.
 pub fn required(errors: &mut FieldErrors, field: &'static str, value: &str, what: &str, max_len: usize) -> String {
     let value = value.trim();
-    if value.is_empty() {
+    if let Err(message) = plain_text(value) {
+        errors.add(field, message);
+    } else if value.is_empty() {
         errors.add(field, format!("Enter {what}"));
     } else if value.chars().count() > max_len {
         errors.add(
@@ -50,7 +74,9 @@ pub fn required(errors: &mut FieldErrors, field: &'static str, value: &str, what
 
 pub fn optional(errors: &mut FieldErrors, field: &'static str, value: &str, what: &str, max_len: usize) -> String {
     let value = value.trim();
-    if value.chars().count() > max_len {
+    if let Err(message) = plain_text(value) {
+        errors.add(field, message);
+    } else if value.chars().count() > max_len {
         errors.add(
             field,
             format!("{} must be {max_len} characters or fewer", capitalise(what)),
@@ -114,6 +140,19 @@ mod tests {
         assert_eq!(errors.0[0].message, "Enter a name");
         required(&mut errors, "name", "abcdefghijk", "a name", 10);
         assert_eq!(errors.0[1].message, "A name must be 10 characters or fewer");
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_a_field_error() {
+        let mut errors = FieldErrors::default();
+        required(&mut errors, "name", "Leeds\0 Council", "a name", 100);
+        optional(&mut errors, "notes", "bell\u{7}", "notes", 100);
+        assert_eq!(errors.0.len(), 2);
+        assert_eq!(errors.0[0].field, "name");
+        assert!(errors.0[1].message.contains("control character"));
+        assert!(plain_text("two\r\nlines\twith a tab, and ünïcode").is_ok());
+        assert!(plain_text("\u{1b}[31m").is_err());
+        assert!(is_bidi_control('\u{202e}') && !is_bidi_control('a'));
     }
 
     #[test]

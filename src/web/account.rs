@@ -34,6 +34,9 @@ pub struct PasswordForm {
     current_password: String,
     password: String,
     password_confirm: String,
+    /// Ticked: the user's API tokens stop working too (someone who knew the
+    /// old password may have made one).
+    revoke_tokens: bool,
 }
 
 #[post("/account/password", data = "<form>")]
@@ -71,10 +74,15 @@ async fn change_password(
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     users::set_password(&mut tx, user.user.id, &hash, &now).await?;
     // Sign out every other session: a changed password should lock out whoever knew the old one.
     sessions::revoke_all_for_user(&mut tx, user.user.id, &now).await?;
+    let tokens_revoked = if form.revoke_tokens {
+        tokens::revoke_all_for_user(&mut tx, user.user.id, &now).await?
+    } else {
+        0
+    };
     audit::record(
         &mut tx,
         &now,
@@ -85,15 +93,20 @@ async fn change_password(
             entity_id: Some(user.user.id),
             organisation_id: user.user.organisation_id,
             before: None,
-            after: None,
+            after: Some(json!({"api_tokens_revoked": tokens_revoked})),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to("/login"),
-        "Your password has been changed. Sign in again with the new password.",
-    )))
+    let message = match tokens_revoked {
+        0 => "Your password has been changed. Sign in again with the new password.".to_string(),
+        1 => "Your password has been changed and your API token revoked. Sign in again with the new password."
+            .to_string(),
+        n => format!(
+            "Your password has been changed and your {n} API tokens revoked. Sign in again with the new password."
+        ),
+    };
+    Ok(Ok(Flash::success(Redirect::to("/login"), message)))
 }
 
 #[derive(FromForm)]
@@ -115,7 +128,7 @@ async fn create_token(
         return Ok(page.render_errors("account/show", &errors, account_context(db, user).await?));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let (id, token) = tokens::issue(&mut tx, user.user.id, &label, &now).await?;
     audit::record(
         &mut tx,
@@ -151,7 +164,7 @@ async fn revoke_token(
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !tokens::revoke(&mut tx, user.user.id, id, &now).await? {
         return Err(AppError::NotFound);
     }

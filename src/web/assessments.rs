@@ -536,7 +536,7 @@ async fn enrol(
         return Ok(Err(page.render_errors("assessments/new", &errors, context)));
     };
     let now = app.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let existing = assessments::for_organisation_framework(&mut tx, organisation.id, &framework.id).await?;
     let blocking = existing.iter().find(|a| {
         a.state().is_open()
@@ -796,7 +796,7 @@ async fn submit(
         return Err(AppError::Forbidden);
     }
     let now = app.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let (row, progress) = progress_in(&mut tx, app, &actor, id).await?;
     let from = row.state();
     let to = from
@@ -884,7 +884,7 @@ async fn award(
         return Err(AppError::BadRequest("Enter the award date".into()));
     };
     let now = app.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let (row, progress) = progress_in(&mut tx, app, &actor, id).await?;
     let from = row.state();
     from.apply(Action::Award)
@@ -1015,7 +1015,7 @@ async fn revoke(
         .apply(Action::Revoke)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let now = app.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !assessments::revoke(&mut tx, id, &reason, &now).await? {
         return Err(moved_on());
     }
@@ -1083,7 +1083,7 @@ async fn renew(
     let today = today(app);
     let now = app.now_db();
     let audit_actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let old_evidence: Vec<EvidenceRow> = evidence::for_assessment_in(&mut tx, id)
         .await?
         .into_iter()

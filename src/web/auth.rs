@@ -6,17 +6,18 @@ use crate::clock::{from_db, to_db};
 use crate::db::audit::{self, Entry};
 use crate::db::{self, sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
-use crate::domain::login::{Gate, LoginPolicy};
+use crate::domain::login::{keys as throttle_keys, Attempt, Count, Gate, Limit, LoginPolicy};
 use crate::domain::user::{NewUser, NewUserInput};
 use crate::error::{AppError, AppResult};
 use crate::security::{decoy_hash, random_token, sha256_hex, verify_password};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
+use std::net::IpAddr;
 
 pub const SESSION_COOKIE: &str = "qmtrack_session";
 
@@ -69,9 +70,14 @@ pub fn login_redirect_target(req: &Request<'_>) -> String {
     }
 }
 
-/// Only paths on this site: never `//host` or `https://host`.
+/// Only paths on this site: never `//host` or `https://host`, and only
+/// visible ASCII (a tab, a line break or a non-ASCII character cannot go into
+/// a `Location` header, and browsers ignore tabs in URLs: `/\t/evil.example`).
 fn safe_next(next: &str) -> bool {
-    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic())
 }
 
 async fn load_session(req: &Request<'_>) -> Result<Option<CurrentUser>, AppError> {
@@ -133,6 +139,31 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
     }
 }
 
+/// A signed-in user whose role may add evidence to some organisation's
+/// assessments (the organisation's members and the programme lead). As a
+/// request guard it runs before the upload body is read, so anyone else is
+/// refused at once rather than after sending the whole file. Which
+/// organisation, the handler still checks.
+pub struct AssessmentWorker<'r>(pub &'r CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AssessmentWorker<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let user = match req.guard::<&CurrentUser>().await {
+            Outcome::Success(user) => user,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(status) => return Outcome::Forward(status),
+        };
+        if matches!(user.user.role, Role::ProgrammeLead | Role::OrgMember) {
+            Outcome::Success(AssessmentWorker(user))
+        } else {
+            Outcome::Error((Status::Forbidden, AppError::Forbidden))
+        }
+    }
+}
+
 #[derive(FromForm)]
 pub struct LoginForm {
     email: String,
@@ -158,9 +189,44 @@ fn login_policy(state: &AppState) -> LoginPolicy {
     LoginPolicy {
         slowdown_after: state.config.login_slowdown_after,
         lockout_after: state.config.login_lockout_after,
+        address_lockout_after: state.config.login_address_lockout_after,
         lockout: Duration::minutes(state.config.login_lockout_minutes),
         delay_step_ms: state.config.login_delay_ms,
     }
+}
+
+/// Counts this attempt under each of its keys before the password is
+/// checked (see [`crate::domain::login`]).
+async fn count_attempt(
+    db: &Db,
+    policy: &LoginPolicy,
+    now: DateTime<Utc>,
+    email: &str,
+    address: &str,
+) -> AppResult<Attempt> {
+    let now_db = to_db(now);
+    let expired = to_db(policy.window_expired_before(now));
+    let mut counts = Vec::with_capacity(3);
+    // One transaction, so an attempt's place in the queue is the same under
+    // every key: parallel attempts cannot each slip under a different limit.
+    let mut tx = db::begin_write(db).await?;
+    for key in throttle_keys(email, address) {
+        let counter = throttle::hit(&mut tx, &key, &now_db, &expired).await?;
+        counts.push(Count {
+            hits: counter.hits,
+            window_started: from_db(&counter.window_started_at).unwrap_or(now),
+        });
+    }
+    tx.commit().await?;
+    let [pair, email_count, address_count] = counts[..] else {
+        return Err(AppError::internal("a log-in attempt has three counts"));
+    };
+    Ok(Attempt {
+        pair,
+        email: email_count,
+        address: address_count,
+        known_address: throttle::is_known_address(db, email, address).await?,
+    })
 }
 
 #[post("/login", data = "<form>")]
@@ -170,6 +236,7 @@ async fn login(
     state: &State<AppState>,
     jar: &CookieJar<'_>,
     page: Page<'_>,
+    ip: Option<IpAddr>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
     let form = form.0;
     let email = form.email.trim().to_lowercase();
@@ -192,16 +259,16 @@ async fn login(
 
     let policy = login_policy(state);
     let now = state.clock.now();
-    let record = throttle::get(db, &email).await?;
-    let failures = record.as_ref().map(|r| r.failures).unwrap_or(0);
-    let locked_until = record
-        .as_ref()
-        .and_then(|r| r.locked_until.as_deref())
-        .and_then(from_db);
-    match policy.gate(failures, locked_until, now) {
-        Gate::Locked { until } => {
+    let address = ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let attempt = count_attempt(db, &policy, now, &email, &address).await?;
+    match policy.gate(&attempt) {
+        Gate::Locked { until, limit } => {
+            let from = match limit {
+                Limit::Email => "with this email address",
+                Limit::Address => "from this network address",
+            };
             let message = format!(
-                "Too many failed attempts to sign in with this email address. Try again after {} (UTC).",
+                "Too many failed attempts to sign in {from}. Try again after {} (UTC).",
                 until.format("%H:%M")
             );
             return Ok(Err(show_error(Status::TooManyRequests, message)));
@@ -225,14 +292,20 @@ async fn login(
     let user = match user {
         Some(user) if verified && user.active => user,
         _ => {
-            let after = policy.after_failure(failures, now);
-            let locked = after.locked_until.map(to_db);
-            throttle::save(db, &email, after.failures, &to_db(now), locked.as_deref()).await?;
             let message = "The email address or password is not right. Check them and try again.".to_string();
             return Ok(Err(show_error(Status::Unauthorized, message)));
         }
     };
-    throttle::clear(db, &email).await?;
+    // The attempt was the user's own: their count from this address starts
+    // again, the success itself does not count against the email or the
+    // address, and failures elsewhere can no longer lock them out of here.
+    // Failures from elsewhere still count against the email: signing in
+    // does not hand a guesser a fresh allowance.
+    let [pair_key, email_key, address_key] = throttle_keys(&email, &address);
+    throttle::clear(db, &pair_key).await?;
+    throttle::forgive(db, &email_key).await?;
+    throttle::forgive(db, &address_key).await?;
+    throttle::remember_address(db, &email, &address, &to_db(now)).await?;
     start_session(db, state, jar, user.id).await?;
     Ok(Ok(Redirect::to(next.unwrap_or_else(|| "/".into()))))
 }
@@ -348,7 +421,7 @@ pub async fn create_user(
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if only_if_first && users::count_in(&mut tx).await? > 0 {
         return Ok(None);
     }
@@ -375,4 +448,24 @@ pub async fn create_user(
     .await?;
     tx.commit().await?;
     Ok(Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_a_plain_path_on_this_site() {
+        assert!(super::safe_next("/organisations/3?tab=people"));
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/caf\u{e9}",
+            "/a b",
+            "relative",
+        ] {
+            assert!(!super::safe_next(bad), "{bad:?}");
+        }
+    }
 }

@@ -4,7 +4,9 @@
 
 use super::csrf::CsrfForm;
 use super::{AppState, Page};
+use crate::clock::to_db;
 use crate::db::certificates::{self, CertificateRow, Filter};
+use crate::db::throttle;
 use crate::db::Db;
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::certificate::{self as cert, long_date, State as CertState};
@@ -17,23 +19,19 @@ use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn routes() -> Vec<Route> {
     routes![verify, list, show, issue_missing, revoke, reissue]
 }
 
-/// Unknown-code look-ups per client address. A guesser is slowed, not
+/// Unknown-code look-ups per client address are counted in the database
+/// (so several app servers share the count). A guesser is slowed, not
 /// blocked, so a person who mistypes a code a few times is not locked out.
-#[derive(Default)]
-pub struct VerifyThrottle(Mutex<HashMap<IpAddr, (u32, Instant)>>);
-
 /// Unknown look-ups allowed in a window before each further look-up waits.
 const FREE_MISSES: u32 = 5;
-const WINDOW: Duration = Duration::from_secs(600);
+const WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 
 /// The wait before a look-up from a client that has had `misses` unknown
 /// codes in the window: nothing for the first few, then a quarter second
@@ -43,22 +41,8 @@ pub fn throttle_delay(misses: u32) -> Duration {
     Duration::from_millis(u64::from(over.min(12)) * 250)
 }
 
-impl VerifyThrottle {
-    fn misses(&self, ip: IpAddr) -> u32 {
-        let Ok(map) = self.0.lock() else { return 0 };
-        match map.get(&ip) {
-            Some((count, since)) if since.elapsed() < WINDOW => *count,
-            _ => 0,
-        }
-    }
-
-    fn miss(&self, ip: IpAddr) {
-        let Ok(mut map) = self.0.lock() else { return };
-        // Old entries go, so the map cannot grow without bound.
-        map.retain(|_, (_, since)| since.elapsed() < WINDOW);
-        let entry = map.entry(ip).or_insert((0, Instant::now()));
-        entry.0 = entry.0.saturating_add(1);
-    }
+fn verify_throttle_key(ip: IpAddr) -> String {
+    format!("verify-miss:{ip}")
 }
 
 /// What the public is told: enough to check a certificate against the
@@ -104,14 +88,16 @@ async fn verify(
     page: Page<'_>,
     db: &Db,
     state: &State<AppState>,
-    throttle: &State<VerifyThrottle>,
 ) -> AppResult<Verified> {
     let (code, as_json) = match code.strip_suffix(".json") {
         Some(code) => (code, true),
         None => (code, false),
     };
     let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let wait = throttle_delay(throttle.misses(ip));
+    let now = state.clock.now();
+    let (key, window_expired_before) = (verify_throttle_key(ip), to_db(now - WINDOW));
+    let misses = throttle::peek(db, &key, &window_expired_before).await?;
+    let wait = throttle_delay(u32::try_from(misses).unwrap_or(u32::MAX));
     if !wait.is_zero() {
         rocket::tokio::time::sleep(wait).await;
     }
@@ -120,7 +106,7 @@ async fn verify(
         None => None,
     };
     let Some(row) = found else {
-        throttle.miss(ip);
+        throttle::hit(&mut *db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
         // The same answer for a malformed code and an unknown one.
         return if as_json {
             Ok(Verified::Missing((
@@ -398,7 +384,7 @@ async fn revoke(
         ));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !certificates::revoke(&mut tx, id, reason, &now).await? {
         return Ok(Flash::error(
             back,
@@ -446,7 +432,7 @@ async fn reissue(
         return Ok(Flash::error(back, "Enter the name to print, up to 200 characters."));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, &now).await? else {
         return Ok(Flash::error(
             back,
@@ -484,12 +470,9 @@ mod tests {
         assert!(throttle_delay(FREE_MISSES).is_zero());
         assert_eq!(throttle_delay(FREE_MISSES + 1), Duration::from_millis(250));
         assert_eq!(throttle_delay(1000), Duration::from_secs(3));
-        let throttle = VerifyThrottle::default();
-        let ip = IpAddr::from([10, 0, 0, 1]);
-        for _ in 0..7 {
-            throttle.miss(ip);
-        }
-        assert_eq!(throttle.misses(ip), 7);
-        assert_eq!(throttle.misses(IpAddr::from([10, 0, 0, 2])), 0);
+        assert_ne!(
+            verify_throttle_key(IpAddr::from([10, 0, 0, 1])),
+            verify_throttle_key(IpAddr::from([10, 0, 0, 2]))
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use super::auth::CurrentUser;
 use super::AppState;
+use crate::domain::validation;
 use crate::security::{constant_time_eq, random_token};
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
@@ -15,8 +16,9 @@ use rocket::request::Request;
 pub const FIELD: &str = "csrf_token";
 const COOKIE: &str = "qmtrack_csrf";
 
-/// Why a request was refused with 403, for the error page to say.
-pub struct Refusal(pub Option<&'static str>);
+/// Why a request was refused (403, or 422 for a control character), for the
+/// error page to say.
+pub struct Refusal(pub Option<String>);
 
 const CSRF_REFUSAL: &str =
     "This form had expired or did not come from this site. Go back, reload the page and try again.";
@@ -36,7 +38,7 @@ pub struct CsrfForm<T>(pub T);
 
 fn refuse<'r, T>(req: &'r Request<'_>, status: Status, why: &'static str) -> data::Outcome<'r, T, String> {
     if status == Status::Forbidden {
-        req.local_cache(|| Refusal(Some(CSRF_REFUSAL)));
+        req.local_cache(|| Refusal(Some(CSRF_REFUSAL.into())));
     }
     data::Outcome::Error((status, why.to_string()))
 }
@@ -70,6 +72,14 @@ where
             Some(expected) if !submitted.is_empty() && constant_time_eq(submitted, &expected) => {}
             _ => return refuse(req, Status::Forbidden, "csrf token missing or wrong"),
         }
+        if let Some(field) = field_with_control_character(&body) {
+            req.local_cache(|| {
+                Refusal(Some(format!(
+                    "“{field}” contains a character that cannot be used (a control character such as NUL). Go back, remove it and try again."
+                )))
+            });
+            return data::Outcome::Error((Status::UnprocessableEntity, "control character in a field".into()));
+        }
         match Form::<T>::parse_encoded(rocket::http::RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
@@ -78,6 +88,14 @@ where
             }
         }
     }
+}
+
+/// The first field of a url-encoded body whose value (or name) fails the
+/// shared text check, named without the offending characters.
+fn field_with_control_character(body: &str) -> Option<String> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .find(|(name, value)| validation::plain_text(name).is_err() || validation::plain_text(value).is_err())
+        .map(|(name, _)| name.chars().filter(|c| !c.is_control()).collect())
 }
 
 /// For posts that carry nothing but the token (log out, revoke).
@@ -153,7 +171,7 @@ where
                 data::Outcome::Success(CsrfMultipart(form))
             }
             _ => {
-                req.local_cache(|| Refusal(Some(CSRF_REFUSAL)));
+                req.local_cache(|| Refusal(Some(CSRF_REFUSAL.into())));
                 data::Outcome::Error((Status::Forbidden, MultipartRefusal::Csrf))
             }
         }

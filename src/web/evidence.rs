@@ -5,7 +5,7 @@
 //! is checked by [`CsrfMultipart`] rather than `CsrfForm`.
 
 use super::assessments::{human_size, moved_on, today, visible};
-use super::auth::CurrentUser;
+use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::{AppState, Page};
 use crate::db::assessments::{self, AssessmentRow};
@@ -236,13 +236,14 @@ fn refused(page: &Page<'_>, app: &AppState, refusal: MultipartRefusal, back: Str
 async fn add(
     id: i64,
     criterion_id: &str,
-    user: &CurrentUser,
+    worker: AssessmentWorker<'_>,
     page: Page<'_>,
     db: &Db,
     app: &Managed<AppState>,
     store: &Managed<EvidenceStore>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
+    let user = worker.0;
     let back = format!("/assessments/{id}/criteria/{criterion_id}");
     let form = match form {
         Ok(form) => form.0,
@@ -261,13 +262,14 @@ async fn add(
 #[allow(clippy::too_many_arguments)]
 async fn replace(
     evidence_id: i64,
-    user: &CurrentUser,
+    worker: AssessmentWorker<'_>,
     page: Page<'_>,
     db: &Db,
     app: &Managed<AppState>,
     store: &Managed<EvidenceStore>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
+    let user = worker.0;
     let back = format!("/evidence/{evidence_id}/replace");
     let mut form = match form {
         Ok(form) => form.0,
@@ -444,7 +446,7 @@ async fn record(
 ) -> AppResult<()> {
     let now = app.now_db();
     let actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let row = assessments::find_in(&mut tx, target.row.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -491,10 +493,16 @@ async fn record(
     )
     .await?;
     if to != from {
-        if !assessments::set_state(&mut tx, row.id, from, to, &now).await? {
-            return Err(moved_on());
+        if assessments::set_state(&mut tx, row.id, from, to, &now).await? {
+            assessments::record_event(&mut tx, row.id, &now, &actor, from.as_str(), to, "First evidence added").await?;
+        } else {
+            // Someone else's first evidence, added at the same moment, moved
+            // it on already: that is no reason to refuse this one.
+            let current = assessments::find_in(&mut tx, row.id).await?.ok_or(AppError::NotFound)?;
+            if current.state() != to {
+                return Err(moved_on());
+            }
         }
-        assessments::record_event(&mut tx, row.id, &now, &actor, from.as_str(), to, "First evidence added").await?;
     }
     audit::record(
         &mut tx,
@@ -537,7 +545,7 @@ async fn remove(
     let (row, criterion, item) = editable_item(db, app, &user.actor(), evidence_id).await?;
     let now = app.now_db();
     let actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let current = assessments::find_in(&mut tx, row.id).await?.ok_or(AppError::NotFound)?;
     let from = current.state();
     let to = from.apply(Action::EditEvidence).map_err(|_| moved_on())?;
@@ -640,7 +648,7 @@ async fn download(
     // Recorded before the file is sent: a download that is logged but
     // interrupted is better than one that happened and was not.
     let now = app.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     audit::record(
         &mut tx,
         &now,

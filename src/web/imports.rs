@@ -380,7 +380,7 @@ async fn commit(
         Err(message) => return Ok(Flash::error(back, message)),
     };
     import_rows::set_state(db, id, "running", "").await?;
-    let pool = db.inner.clone();
+    let pool = (**db).clone();
     let progress_map = state.import_progress.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();

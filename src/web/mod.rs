@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod home;
 pub mod imports;
+pub mod input;
 pub mod organisations;
 pub mod people;
 pub mod reviews;
@@ -63,6 +64,7 @@ pub fn routes() -> Vec<Route> {
         health::routes(),
         home::routes(),
         imports::routes(),
+        input::routes(),
         organisations::routes(),
         people::routes(),
         training::routes(),
@@ -84,8 +86,8 @@ async fn catch_any(status: Status, req: &Request<'_>) -> Result<crate::error::Er
         return Err(rocket::response::Redirect::to(auth::login_redirect_target(req)));
     }
     let _ = req.guard::<Option<&CurrentUser>>().await;
-    let message = match req.local_cache(|| csrf::Refusal(None)).0 {
-        Some(reason) if status == Status::Forbidden => reason.to_string(),
+    let message = match &req.local_cache(|| csrf::Refusal(None)).0 {
+        Some(reason) if matches!(status, Status::Forbidden | Status::UnprocessableEntity) => reason.clone(),
         _ => crate::error::default_message(status).to_string(),
     };
     Ok(crate::error::ErrorPage { status, message })
@@ -242,7 +244,23 @@ pub fn set_cookie(jar: &CookieJar<'_>, state: Option<&AppState>, name: &'static 
 /// Pagination: 1-based page numbers from the query string, 50 rows a page.
 pub const PAGE_SIZE: i64 = 50;
 
+/// Far beyond any real list, and small enough that the offset cannot overflow.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 pub fn page_offset(page: Option<i64>) -> (i64, i64) {
-    let page = page.unwrap_or(1).max(1);
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
     (page, (page - 1) * PAGE_SIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn page_numbers_are_bounded() {
+        assert_eq!(super::page_offset(None), (1, 0));
+        assert_eq!(super::page_offset(Some(-5)), (1, 0));
+        assert_eq!(super::page_offset(Some(3)), (3, 100));
+        let (page, offset) = super::page_offset(Some(i64::MAX));
+        assert_eq!(page, super::MAX_PAGE);
+        assert!(offset > 0);
+    }
 }

@@ -150,7 +150,7 @@ async fn create(
         Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
         .await?
         .is_some()
@@ -256,7 +256,7 @@ async fn update(
         Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
         .await?
         .is_some_and(|other| other != id)
@@ -313,7 +313,7 @@ async fn add_alias(
     if !errors.is_empty() || key.is_empty() {
         return Ok(Flash::error(back, "Enter the other name the organisation goes by."));
     }
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if crate::domain::import::values::normalise(&org.name) == key {
         return Ok(Flash::error(back, "That is already the organisation's name."));
     }
@@ -360,7 +360,7 @@ async fn remove_alias(
     visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !organisations::remove_alias(&mut tx, id, alias_id).await? {
         return Err(AppError::NotFound);
     }

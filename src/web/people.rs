@@ -101,7 +101,7 @@ async fn create(
         }
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let id = people::insert(&mut tx, org_id, &person, &now).await?;
     audit::record(
         &mut tx,
@@ -168,7 +168,7 @@ async fn update(
         }
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     people::update(&mut tx, id, &person, &now).await?;
     audit::record(
         &mut tx,

@@ -284,7 +284,7 @@ async fn save_decisions(
     }
     let now = app.now_db();
     let actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let current = assessments::find_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if current.state() != from || current.submission != row.submission {
         return Err(moved_on());
@@ -421,7 +421,7 @@ async fn request_changes(
     let row = view.row;
     let now = app.now_db();
     let actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !assessments::set_state(&mut tx, id, from, to, &now).await? {
         return Err(moved_on());
     }
@@ -485,7 +485,7 @@ async fn recommend(
     let row = view.row;
     let now = app.now_db();
     let actor = user.audit_actor();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !assessments::set_state(&mut tx, id, from, to, &now).await? {
         return Err(moved_on());
     }

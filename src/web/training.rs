@@ -284,7 +284,7 @@ async fn sign_up(
         },
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !training::sign_up(
         &mut tx,
         org.id,
@@ -440,7 +440,7 @@ async fn create_session(
         return Ok(Err(page.render_errors("training/session_form", &errors, context)));
     };
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let cohort_id = if cohort.is_empty() {
         0
     } else {
@@ -522,7 +522,7 @@ async fn save_register(
     session_or_404(db, id).await?;
     let register = training::register(db, id).await?;
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let mut changed = 0;
     for row in &register {
         let Some(status) = form
@@ -624,7 +624,7 @@ async fn add_attendee(
         })
         .map(|p| p.id);
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let person_id = match (existing, organisation_id) {
         (Some(id), _) => id,
         (None, Some(org)) if organisations::find(db, org).await?.is_some() => {
@@ -738,7 +738,7 @@ async fn save_cohort(
         .map(|r| r.person_id)
         .collect();
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let mut changed = 0;
     for (key, value) in &form.0.mark {
         let Some((person, session)) = key.split_once('-') else {

@@ -198,7 +198,7 @@ async fn change_role(
         return Ok(Err(page.render_errors("users/show", &errors, context)));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     users::set_role(&mut tx, id, role, organisation_id, &now).await?;
     // A new role means new permissions: make them sign in again.
     sessions::revoke_all_for_user(&mut tx, id, &now).await?;
@@ -247,10 +247,12 @@ async fn set_active(
         ));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     users::set_active(&mut tx, id, active, &now).await?;
     if !active {
+        // Deactivated means locked out everywhere: browsers and scripts.
         sessions::revoke_all_for_user(&mut tx, id, &now).await?;
+        crate::db::tokens::revoke_all_for_user(&mut tx, id, &now).await?;
     }
     audit::record(
         &mut tx,
@@ -270,7 +272,10 @@ async fn set_active(
     let message = if active {
         format!("{} can sign in again.", account.name)
     } else {
-        format!("{} has been deactivated and signed out everywhere.", account.name)
+        format!(
+            "{} has been deactivated, signed out everywhere, and their API tokens revoked.",
+            account.name
+        )
     };
     Ok(Flash::success(back, message))
 }

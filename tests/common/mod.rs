@@ -214,17 +214,7 @@ impl TestApp {
             .submit(
                 "/organisations/new",
                 "/organisations",
-                &[
-                    ("name", name),
-                    ("org_type", org_type),
-                    ("locality", "East Vale"),
-                    ("address", "1 High Street"),
-                    ("contact_name", "Jo Bloggs"),
-                    ("contact_email", "jo@example.org"),
-                    ("contact_phone", ""),
-                    ("da_lead_name", "Sam Lead"),
-                    ("da_lead_email", ""),
-                ],
+                &organisation_form(name, org_type),
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -233,6 +223,21 @@ impl TestApp {
             .parse()
             .expect("new organisation's id")
     }
+}
+
+/// The organisation form filled in as a person would.
+pub fn organisation_form<'a>(name: &'a str, org_type: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("org_type", org_type),
+        ("locality", "East Vale"),
+        ("address", "1 High Street"),
+        ("contact_name", "Jo Bloggs"),
+        ("contact_email", "jo@example.org"),
+        ("contact_phone", ""),
+        ("da_lead_name", "Sam Lead"),
+        ("da_lead_email", ""),
+    ]
 }
 
 pub fn location(res: &Response) -> String {

@@ -1,0 +1,346 @@
+//! Pulling the plug: the real `qmtrack` binary runs as a child process on
+//! a temporary data folder and is killed with SIGKILL in the middle of an
+//! upload and in the middle of an import's commit. After a restart nothing
+//! is stuck and no file is left behind.
+
+mod common;
+
+use common::{csrf_in, fresh_database, location, organisation_form, page_text, Browser, PASSWORD};
+use reqwest::StatusCode;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The server as a child process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(data_dir: &Path, database_url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+            .arg("serve")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("QMTRACK_DATA_DIR", data_dir)
+            .env("QMTRACK_DATABASE_URL", database_url)
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_LOG_LEVEL", "off")
+            .env("QMTRACK_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start qmtrack");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await {
+                if res.status() == StatusCode::OK {
+                    return server;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGKILL: no clean-up code runs.
+    fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reaped");
+    }
+
+    fn browser(&self, jar: Arc<reqwest::cookie::Jar>) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .cookie_provider(jar)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn set_up_lead(browser: &Browser) {
+    let res = browser
+        .submit(
+            "/setup",
+            "/setup",
+            &[
+                ("name", "Alex Morgan"),
+                ("email", "lead@council.example"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+async fn sign_in(browser: &Browser) {
+    let res = browser.login("lead@council.example", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Every file under `dir`, however deep.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// After a restart: one upload folder (the new process's) holding only its
+/// lock, and no half-received evidence.
+fn assert_no_upload_leftovers(data_dir: &Path) {
+    let scratch = names_in(&data_dir.join("tmp"));
+    assert_eq!(
+        scratch.len(),
+        1,
+        "only the running process's upload folder: {scratch:?}"
+    );
+    let left: Vec<_> = files_under(&data_dir.join("tmp"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "lock"))
+        .collect();
+    assert!(left.is_empty(), "half-received uploads left behind: {left:?}");
+    let incoming: Vec<_> = names_in(&data_dir.join("evidence"))
+        .into_iter()
+        .filter(|n| n.starts_with(".incoming-"))
+        .collect();
+    assert!(incoming.is_empty(), "temporary evidence files left: {incoming:?}");
+}
+
+async fn query_one(database_url: &str, sql: &str) -> (String, String) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect");
+    let row: (String, String) = sqlx::query_as(sql).fetch_one(&pool).await.expect("query");
+    pool.close().await;
+    row
+}
+
+async fn count(database_url: &str, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect");
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    n
+}
+
+#[rocket::async_test]
+async fn a_kill_during_an_upload_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = fresh_database(dir.path()).await;
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir, &database_url).await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let lead = server.browser(jar.clone());
+    set_up_lead(&lead).await;
+    let org = {
+        let res = lead
+            .submit(
+                "/organisations/new",
+                "/organisations",
+                &organisation_form("Eastvale Housing", "housing_provider"),
+            )
+            .await;
+        location(&res).trim_start_matches("/organisations/").to_string()
+    };
+    let res = lead
+        .submit(
+            "/assessments/new",
+            "/assessments",
+            &[("organisation_id", org.as_str()), ("framework_id", "daha")],
+        )
+        .await;
+    let assessment = location(&res);
+    let page = format!("{assessment}/criteria/1.1.1/evidence/new?kind=file");
+    let (_, body) = lead.get_text(&page).await;
+    let token = csrf_in(&body).expect("token");
+    let cookie = {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&server.base).expect("url");
+        jar.cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_string))
+            .expect("session cookie")
+    };
+
+    // A 20 MiB upload, of which 4 MiB arrive before the plug is pulled.
+    let boundary = "qmtrackcrashtest";
+    let mut head = String::new();
+    for (name, value) in [
+        ("csrf_token", token.as_str()),
+        ("kind", "file"),
+        ("title", ""),
+        ("applies_from", "2026-01-01"),
+        ("valid_until", ""),
+    ] {
+        head.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    head.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"policy.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    ));
+    let total = head.len() + 20 * 1024 * 1024;
+    let action = format!("{assessment}/criteria/1.1.1/evidence");
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "POST {action} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {total}\r\n\r\n{head}"
+    )
+    .expect("send headers");
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..64 {
+        stream.write_all(&chunk).expect("send part of the file");
+    }
+    stream.flush().expect("flush");
+    // Rocket is streaming it into its upload folder under the data folder.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let receiving = files_under(&data_dir.join("tmp"))
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n != "lock") && p.metadata().is_ok_and(|m| m.len() > 0));
+        if receiving {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the upload never reached the data folder");
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill();
+    drop(stream);
+
+    let server = Server::start(&data_dir, &database_url).await;
+    assert_no_upload_leftovers(&data_dir);
+    assert_eq!(count(&database_url, "evidence").await, 0);
+    // The service works as before.
+    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
+    sign_in(&lead).await;
+    let (status, _) = lead.get_text(&assessment).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[rocket::async_test]
+async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = fresh_database(dir.path()).await;
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir, &database_url).await;
+    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
+    set_up_lead(&lead).await;
+    let res = lead
+        .submit(
+            "/organisations/new",
+            "/organisations",
+            &organisation_form("Refuge", "voluntary_sector"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // A sheet large enough that its commit takes a while.
+    let mut csv = String::from("Name,Organisation,Date,Course,Attended\n");
+    for n in 0..20_000 {
+        csv.push_str(&format!("Person Number{n},Refuge,14/01/2025,MARAC briefing,Yes\n"));
+    }
+    let token = lead.csrf_token("/training/imports").await;
+    let form = reqwest::multipart::Form::new().text("csrf_token", token).part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("register.csv"),
+    );
+    let res = lead
+        .client
+        .post(format!("{}/training/imports", server.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let import_path = location(&res);
+    let import_id = import_path.trim_start_matches("/training/imports/").to_string();
+    let sheet = data_dir.join("imports").join(format!("{import_id}.upload"));
+    assert!(sheet.exists(), "the sheet waits for its commit");
+
+    let res = lead.submit(&import_path, &format!("{import_path}/commit"), &[]).await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    // Kill it as soon as the commit is under way.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (state, _) = query_one(
+            &database_url,
+            &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
+        )
+        .await;
+        if state == "running" {
+            break;
+        }
+        assert_eq!(state, "pending", "the commit finished before it could be interrupted");
+        assert!(Instant::now() < deadline, "the commit never started");
+        rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+
+    let server = Server::start(&data_dir, &database_url).await;
+    let (state, message) = query_one(
+        &database_url,
+        &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
+    )
+    .await;
+    assert_eq!(state, "failed");
+    assert!(message.contains("nothing was saved"), "{message}");
+    assert_eq!(count(&database_url, "attendance").await, 0, "nothing of it was saved");
+    assert!(!sheet.exists(), "the sheet, which holds personal data, is removed");
+    assert_eq!(names_in(&data_dir.join("imports")), Vec::<String>::new());
+    assert_no_upload_leftovers(&data_dir);
+    // The history shows it failed, no longer running.
+    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
+    sign_in(&lead).await;
+    let (status, body) = lead.get_text("/training/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = page_text(&body);
+    assert!(text.contains("register.csv") && text.contains("Failed"), "{text}");
+}
