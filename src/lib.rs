@@ -2,6 +2,9 @@
 //! partnership.
 //!
 //! Module map:
+//! - [`app`]: the workflows (enrol, submit, award, renew, certificates,
+//!   registers, users, …): each owns its transaction, audit entry and side
+//!   effects; the web, the API, the command line and the demo all call them
 //! - [`config`]: typed configuration (Rocket.toml + `QMTRACK_*` variables)
 //! - [`domain`]: the product's rules in plain Rust: roles and permissions,
 //!   organisations, people, users, the standards library and its loader,
@@ -11,13 +14,15 @@
 //! - [`api`]: `/api/v1` and its OpenAPI document
 //! - [`storage`]: the evidence file store
 //! - [`cli`]: one module per subcommand of the `qmtrack` binary
-//! - [`error`]: the one error type and how it renders
+//! - [`error`]: the one error type (its pages are in `web::errors`) and the
+//!   start-up / command-line error
 //!
 //! [`build_rocket`] builds the whole app; the binary and the tests share it.
 
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -33,7 +38,7 @@ pub mod web;
 pub use clock::Clock;
 
 use config::AppConfig;
-use error::AppError;
+use error::StartupError;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
@@ -43,14 +48,14 @@ use std::sync::Arc;
 /// Builds the app from a figment (normally [`AppConfig::figment`]). Loads and
 /// checks the standards first: a broken file stops start-up with
 /// `file:line: message`. The database is connected and migrated on ignition.
-pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, AppError> {
+pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, StartupError> {
     let config = AppConfig::from_figment(&figment)?;
-    let standards = domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
+    let standards = domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
     let training_dir = config.standards_dir.join("training");
     // A standards folder without training programmes is allowed (the quality
     // marks can run alone); a broken programme file is not.
     let programmes = if training_dir.is_dir() {
-        domain::programmes::load_dir(&training_dir).map_err(AppError::Standards)?
+        domain::programmes::load_dir(&training_dir).map_err(StartupError::Standards)?
     } else {
         tracing::warn!("no training programmes: {} does not exist", training_dir.display());
         domain::programmes::ProgrammeLibrary::default()
@@ -67,14 +72,14 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
     // inside the data folder (never the system's, where a killed upload
     // would stay), and this process's own, swept once the process is gone.
     let scratch = storage::Scratch::open(&config.data_dir).map_err(|e| {
-        AppError::Internal(format!(
-            "cannot make the upload folder under {}: {e}",
-            config.data_dir.display()
+        StartupError::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot make the upload folder under {}: {e}", config.data_dir.display()),
         ))
     })?;
     let figment = figment.merge(("temp_dir", scratch.dir().display().to_string()));
     let (recovery_dir, recovery_clock) = (config.data_dir.clone(), clock.clone());
-    let state = web::AppState {
+    let state = app::AppState {
         config,
         clock,
         standards: Arc::new(standards),

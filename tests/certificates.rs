@@ -403,8 +403,13 @@ async fn the_demo_issues_certificates_in_every_state_once() {
     // Run twice, issued once: no completion has two certificates but for the reissue.
     let codes: std::collections::BTreeSet<&str> = list.iter().filter_map(|c| c["code"].as_str()).collect();
     assert_eq!(codes.len(), list.len());
-    assert_eq!(list.iter().filter(|c| c["state"] == "superseded").count(), 1);
-    assert_eq!(list.iter().filter(|c| c["state"] == "revoked").count(), 1);
+    let count = |kind: &str, state: &str| list.iter().filter(|c| c["kind"] == kind && c["state"] == state).count();
+    assert_eq!(count("training", "superseded"), 1);
+    assert_eq!(count("training", "revoked"), 1);
+    // The demo's awards were made through the award workflow: each has its
+    // certificate, and the revoked award's certificate is revoked with it.
+    assert_eq!(count("award", "revoked"), 1);
+    assert_eq!(list.iter().filter(|c| c["kind"] == "award").count(), 4);
 }
 
 #[rocket::async_test]

@@ -10,9 +10,10 @@ mod standards;
 mod token;
 mod user;
 
+use crate::app::AppState;
 use crate::config::AppConfig;
 use crate::db;
-use crate::error::AppError;
+use crate::error::StartupError;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -195,11 +196,30 @@ fn init_tracing() {
 }
 
 /// Configuration and a migrated pool, for commands that work on the database.
-pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), AppError> {
+pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), StartupError> {
     let config = AppConfig::load()?;
-    let pool = db::connect(&config.effective_database_url(), 2)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let pool = db::connect(&config.effective_database_url(), 2).await?;
     db::migrate(&pool).await?;
     Ok((config, pool))
+}
+
+/// What a command needs to run workflows: the shared state the server would
+/// have (configuration, clock, standards and programmes) and a migrated pool.
+pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
+    let (config, pool) = open_database().await?;
+    let standards = crate::domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
+    let training_dir = config.standards_dir.join("training");
+    let programmes = if training_dir.is_dir() {
+        crate::domain::programmes::load_dir(&training_dir).map_err(StartupError::Standards)?
+    } else {
+        crate::domain::programmes::ProgrammeLibrary::default()
+    };
+    let state = AppState {
+        config,
+        clock: crate::Clock::system(),
+        standards: std::sync::Arc::new(standards),
+        programmes: std::sync::Arc::new(programmes),
+        import_progress: std::sync::Arc::default(),
+    };
+    Ok((state, pool))
 }

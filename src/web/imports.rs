@@ -384,7 +384,8 @@ async fn commit(
     let progress_map = state.import_progress.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();
-    let (programmes, today) = (state.programmes.clone(), state.clock.now().date_naive());
+    let (programmes, when) = (state.programmes.clone(), state.clock.now());
+    let certificate_pool: crate::db::Pool = (**db).clone();
     let actor = user.audit_actor();
     if let Ok(mut map) = progress_map.lock() {
         map.insert(id, (0, preview.summary.records));
@@ -416,7 +417,7 @@ async fn commit(
                 }
                 // New completions earn their certificates straight away.
                 if let Err(e) =
-                    crate::db::certificates::issue_missing_training_certificates(&pool, &programmes, today, &now).await
+                    crate::app::certificates::issue_for_completions(&certificate_pool, &programmes, when, &actor).await
                 {
                     tracing::error!("could not issue certificates after import {id}: {e}");
                 }
