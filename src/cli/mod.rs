@@ -109,6 +109,11 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Print a one-time link that lets a user choose a new password (shown once)
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +155,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             })
             .await
         }
+        Command::User {
+            command: UserCommand::ResetPassword { email },
+        } => user::reset_password(&email).await,
         Command::Token {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,

@@ -181,7 +181,8 @@ async fn login_page(page: Page<'_>, db: &Db, next: Option<String>) -> AppResult<
     }
     Ok(Ok(page.render(
         "auth/login",
-        json!({"title": "Sign in", "next": next.filter(|n| safe_next(n))}),
+        json!({"title": "Sign in", "next": next.filter(|n| safe_next(n)),
+            "reset_link_hours": super::password_reset::LINK_HOURS}),
     )))
 }
 
@@ -247,6 +248,7 @@ async fn login(
             "email": email,
             "next": next,
             "errors": [{"field": "email", "message": message}],
+            "reset_link_hours": super::password_reset::LINK_HOURS,
         });
         (status, page.render("auth/login", context))
     };
