@@ -45,6 +45,7 @@ use std::sync::Arc;
 /// `file:line: message`. The database is connected and migrated on ignition.
 pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, AppError> {
     let config = AppConfig::from_figment(&figment)?;
+    clock::set_time_zone(clock::parse_time_zone(&config.time_zone).map_err(AppError::Internal)?);
     let standards = domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
     let training_dir = config.standards_dir.join("training");
     // A standards folder without training programmes is allowed (the quality
@@ -99,7 +100,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
                 }
             },
         ))
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
         .attach(web::input::InputScreen)
         .manage(state)

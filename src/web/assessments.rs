@@ -4,6 +4,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
+use super::date_field::DateField;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
@@ -56,7 +57,7 @@ pub(crate) async fn visible(db: &AnyPool, actor: &Actor, id: i64) -> AppResult<A
 }
 
 pub(crate) fn today(state: &AppState) -> NaiveDate {
-    state.clock.now().date_naive()
+    state.clock.today()
 }
 
 fn date_of(text: &Option<String>) -> Option<NaiveDate> {
@@ -846,8 +847,7 @@ async fn submit(
 
 #[derive(FromForm)]
 pub struct AwardForm {
-    #[field(default = String::new())]
-    awarded_on: String,
+    awarded_on: DateField,
 }
 
 #[post("/assessments/<id>/award", data = "<form>")]
@@ -864,12 +864,12 @@ async fn award(
     if !actor.can_award() {
         return Err(AppError::Forbidden);
     }
-    let values = json!({"awarded_on": form.0.awarded_on});
+    let values = json!({"awarded_on": form.0.awarded_on.echo()});
     let today = today(app);
     let enrolled_on = crate::clock::from_db(&row.enrolled_at).map(|at| at.date_naive());
-    let awarded_on = parse_date(&form.0.awarded_on);
+    let awarded_on = form.0.awarded_on.date();
     let date_error = match awarded_on {
-        None => Some("Enter the award date, like 2026-03-31".to_string()),
+        None => Some("Enter the award date as day, month and year, like 27 3 2026".to_string()),
         Some(date) if date > today => Some("The award date cannot be in the future".to_string()),
         Some(date) if enrolled_on.is_some_and(|e| date < e) => {
             Some("The award date cannot be before the organisation enrolled".to_string())

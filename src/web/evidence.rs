@@ -7,6 +7,7 @@
 use super::assessments::{human_size, moved_on, today, visible};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
+use super::date_field::DateField;
 use super::{AppState, Page};
 use crate::db::assessments::{self, AssessmentRow};
 use crate::db::audit::{self, Entry};
@@ -45,10 +46,8 @@ pub struct EvidenceForm<'r> {
     statement: String,
     #[field(default = String::new())]
     url: String,
-    #[field(default = String::new())]
-    applies_from: String,
-    #[field(default = String::new())]
-    valid_until: String,
+    applies_from: DateField,
+    valid_until: DateField,
     file: Option<Capped<TempFile<'r>>>,
 }
 
@@ -378,12 +377,12 @@ async fn accept(
         title: form.title.clone(),
         statement: form.statement.clone(),
         url: form.url.clone(),
-        applies_from: form.applies_from.clone(),
-        valid_until: form.valid_until.clone(),
+        applies_from: form.applies_from.text(),
+        valid_until: form.valid_until.text(),
     };
     let values = json!({
         "title": input.title, "statement": input.statement, "url": input.url,
-        "applies_from": input.applies_from, "valid_until": input.valid_until,
+        "applies_from": form.applies_from.echo(), "valid_until": form.valid_until.echo(),
     });
     let kind = EvidenceKind::parse(&input.kind).unwrap_or(EvidenceKind::File);
     let back = match &target.replaces {

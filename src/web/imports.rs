@@ -260,7 +260,7 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
                         json!({"sheet": r.sheet, "row": r.row, "name": r.person.full_name, "organisation": r.person.organisation,
                             "email": r.person.email, "module": module.map(|m| m.title.clone()).unwrap_or_else(|| r.module.module_id.clone()),
                             "programme": programme.map(|p| p.name.clone()).unwrap_or_default(),
-                            "date": r.date.format("%d/%m/%Y").to_string(), "status": r.status.label(), "cohort": r.cohort})
+                            "date": crate::domain::dates::uk_date(r.date), "status": r.status.label(), "cohort": r.cohort})
                     }).collect::<Vec<_>>());
                 }
                 Err(message) => context["fatal"] = json!(message),
@@ -384,7 +384,7 @@ async fn commit(
     let progress_map = state.import_progress.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();
-    let (programmes, today) = (state.programmes.clone(), state.clock.now().date_naive());
+    let (programmes, today) = (state.programmes.clone(), state.clock.today());
     let actor = user.audit_actor();
     if let Ok(mut map) = progress_map.lock() {
         map.insert(id, (0, preview.summary.records));
