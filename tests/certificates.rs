@@ -308,10 +308,17 @@ async fn a_code_typed_into_the_verify_form_leads_to_its_certificate() {
         common::error_summary(&body)[0].starts_with("No certificate has that code"),
         "{body}"
     );
-    assert_eq!(attrs(&body, "#code", "value"), ["ABCD-EFGH-JKLM-NPQR"], "what was typed stays");
+    assert_eq!(
+        attrs(&body, "#code", "value"),
+        ["ABCD-EFGH-JKLM-NPQR"],
+        "what was typed stays"
+    );
     let (status, body) = anyone.get_text("/verify?code=").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(common::error_summary(&body), ["Enter the code printed on the certificate"]);
+    assert_eq!(
+        common::error_summary(&body),
+        ["Enter the code printed on the certificate"]
+    );
 }
 
 fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {

@@ -684,7 +684,7 @@ async fn iris_practices_are_signed_up_before_anyone_trains() {
     let (_, page) = lead.get_text(path).await;
     let text = page_text(&page);
     assert!(text.contains("1 signed up: 1 not started"), "{text}");
-    assert!(text.contains("Signed up 2025-02-01"));
+    assert!(text.contains("Signed up 1 February 2025"), "one UK date style: {text}");
     // Training brings it into training.
     let output = qmtrack(
         &app,

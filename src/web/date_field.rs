@@ -47,7 +47,7 @@ impl DateField {
 
     /// What the boxes held, to show them again beside an error.
     pub fn echo(&self) -> Value {
-        match (&self.whole, self.date()) {
+        match (self.whole.as_deref().filter(|w| !w.trim().is_empty()), self.date()) {
             (Some(_), Some(date)) => json!(date.format("%Y-%m-%d").to_string()),
             (Some(whole), None) => json!({"day": whole, "month": "", "year": ""}),
             (None, _) => json!({"day": self.day, "month": self.month, "year": self.year}),
