@@ -8,7 +8,7 @@ use crate::db::{sessions, tokens, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
-use crate::security::{hash_password, verify_password};
+use crate::security::verify_password;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
@@ -68,11 +68,7 @@ async fn change_password(
             account_context(db, user).await?,
         )));
     }
-    let password = form.password;
-    let hash = rocket::tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let hash = super::auth::hash_off_thread(form.password).await?;
     let now = state.now_db();
     let mut tx = crate::db::begin_write(db).await?;
     users::set_password(&mut tx, user.user.id, &hash, &now).await?;

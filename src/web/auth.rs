@@ -408,6 +408,14 @@ async fn setup(
     )))
 }
 
+/// argon2id takes a good fraction of a second of CPU: never on the async threads.
+pub async fn hash_off_thread(password: String) -> AppResult<String> {
+    rocket::tokio::task::spawn_blocking(move || crate::security::hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
 /// Hashes off the async threads, then stores the user and an audit entry in
 /// one transaction. With `only_if_first`, does nothing if any user exists.
 pub async fn create_user(
@@ -417,11 +425,7 @@ pub async fn create_user(
     actor: &audit::Actor,
     only_if_first: bool,
 ) -> AppResult<Option<i64>> {
-    let password = user.password.clone();
-    let hash = rocket::tokio::task::spawn_blocking(move || crate::security::hash_password(&password))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let hash = hash_off_thread(user.password.clone()).await?;
     let now = state.now_db();
     let mut tx = crate::db::begin_write(db).await?;
     if only_if_first && users::count_in(&mut tx).await? > 0 {

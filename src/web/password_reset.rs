@@ -13,7 +13,7 @@ use crate::db::{sessions, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::security::{hash_password, random_token, sha256_hex};
+use crate::security::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -159,11 +159,7 @@ async fn reset(
         let context = json!({"title": "Choose a new password", "token": token});
         return Ok(Err(page.render_errors("auth/reset", &errors, context)));
     }
-    let password = form.password;
-    let hash = rocket::tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let hash = super::auth::hash_off_thread(form.password).await?;
     let now = state.now_db();
     let mut tx = db.begin().await?;
     // Checked again inside the transaction: the link may have been used or

@@ -50,6 +50,12 @@ async function follow(page, locator) {
   await checks.check(page);
 }
 
+/// The keyboard's way of following a focused link or pressing a focused button.
+async function pressEnter(page) {
+  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+  await checks.check(page);
+}
+
 const button = (page, name) => page.getByRole('button', { name, exact: true });
 const link = (page, name) => page.getByRole('link', { name, exact: true });
 /// A link in the main navigation, as a person finds the sections.
@@ -179,15 +185,13 @@ test('keyboard only: an organisation member signs in, enrols and uploads evidenc
   await tabTo(page, 'Password');
   await page.keyboard.type(PASSWORD);
   await tabTo(page, 'Sign in');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+  await pressEnter(page);
   await heading(page, `Welcome, ${MEMBER.name}`);
 
   await tabTo(page, 'Your assessments');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   await tabTo(page, 'Enrol on a framework');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   // Radios: Tab reaches the group, the arrow keys move within it.
   await tabTo(page, 'DAHA accreditation');
   for (let i = 0; i < 5 && !(await page.getByLabel(WORKPLACE_MARK).isChecked()); i += 1) {
@@ -195,18 +199,15 @@ test('keyboard only: an organisation member signs in, enrols and uploads evidenc
   }
   assert.ok(await page.getByLabel(WORKPLACE_MARK).isChecked(), 'the arrow keys choose the workplace mark');
   await tabTo(page, 'Enrol');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   await heading(page, WORKPLACE_MARK);
   pages.assessmentPath = new URL(page.url()).pathname;
 
   // The first criterion still to do, its upload form, the file chooser, the dates.
   await tabTo(page, '1.1.1');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   await tabTo(page, 'Upload a file');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   await tabTo(page, 'File');
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
   await chooser.setFiles({ name: 'dva-leads.pdf', mimeType: 'application/pdf', buffer: POLICY_PDF });
@@ -220,8 +221,7 @@ test('keyboard only: an organisation member signs in, enrols and uploads evidenc
   await tabTo(page, 'Year');
   await page.keyboard.type(from.year);
   await tabTo(page, 'Upload');
-  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
-  await checks.check(page);
+  await pressEnter(page);
   await heading(page, 'Criterion 1.1.1');
   await sees(page, 'List of DVA leads');
   await screenshot(page, '2-keyboard-upload');
