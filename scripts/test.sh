@@ -74,9 +74,10 @@ if [ "$e2e" != 0 ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# Build once; both runs reuse it (the journeys run the debug binary).
+# Build once; both runs reuse it. Building the integration tests builds the
+# qmtrack binary too (with the same features, so nothing is built twice): the
+# journeys run it.
 cargo test --no-run --quiet
-cargo build --quiet
 export QMTRACK_BIN="$PWD/target/debug/qmtrack"
 
 LOG=$(mktemp /tmp/qmtrack-tests.XXXXXX)
