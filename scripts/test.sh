@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite twice: on SQLite, then on a throwaway PostgreSQL
-# server that this script installs (if missing), starts and removes.
+# server that this script installs (if missing), starts and removes. Each run
+# ends with the browser journeys (tests/e2e) in Debian's headless Chromium.
 # Usage: scripts/test.sh            (both backends)
 #        QMTRACK_TEST_BACKENDS=sqlite scripts/test.sh
+#        QMTRACK_E2E=0 scripts/test.sh   (without the browser journeys)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +39,7 @@ start_postgres() {
   "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
   PG_STOP=("${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate stop)
+  PG_BIN="$bin"
   export QMTRACK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
   echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $PG_PORT"
 }
@@ -56,31 +59,57 @@ if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf >/dev/null
 fi
 
-# Build once; both runs reuse it.
+# The browser journeys drive Debian's Chromium with playwright-core (which
+# never downloads a browser of its own) and check pages with axe-core.
+e2e="${QMTRACK_E2E:-1}"
+if [ "$e2e" != 0 ]; then
+  need=()
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v npm >/dev/null || need+=(nodejs npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "== Installing ${need[*]} (apt-get)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# Build once; both runs reuse it. Building the integration tests builds the
+# qmtrack binary too (with the same features, so nothing is built twice): the
+# journeys run it.
 cargo test --no-run --quiet
+export QMTRACK_BIN="$PWD/target/debug/qmtrack"
 
 LOG=$(mktemp /tmp/qmtrack-tests.XXXXXX)
 run_suite() {
   cargo test --quiet 2>&1 | tee -a "$LOG"
-  return "${PIPESTATUS[0]}"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  if [ "$e2e" != 0 ]; then
+    echo "== Browser journeys and accessibility checks (Chromium)"
+    (cd tests/e2e && npm test 2>&1) | tee -a "$LOG"
+    return "${PIPESTATUS[0]}"
+  fi
 }
 
 for backend in $backends; do
   case "$backend" in
     sqlite)
       echo "== Tests on SQLite"
-      QMTRACK_TEST_POSTGRES_URL= run_suite
+      QMTRACK_TEST_POSTGRES_URL= QMTRACK_E2E_DATABASE_URL= run_suite
       ;;
     postgres)
       start_postgres
+      # The journeys' server gets an empty database of its own.
+      "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres qmtrack_e2e
       echo "== Tests on PostgreSQL"
-      run_suite
+      QMTRACK_E2E_DATABASE_URL="${QMTRACK_TEST_POSTGRES_URL%/postgres}/qmtrack_e2e" run_suite
       ;;
     *) echo "unknown backend $backend" >&2; exit 2 ;;
   esac
 done
 echo "== All tests passed on: $backends"
-# One closing line for both runs together.
+# One closing line for both runs together (cargo's results and node's).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
      END { printf "qmtrack: %d passed, %d failed\n", p, f }' "$LOG"
 rm -f "$LOG"

@@ -2,8 +2,34 @@
 //! manual clock they can move forward, so expiry rules (sessions today,
 //! awards and refreshers later) are tested without sleeping.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use std::sync::{Arc, Mutex};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The partnership's time zone, for showing times; stored times stay UTC.
+/// One per process: the server sets it from configuration at start.
+static TIME_ZONE: OnceLock<Tz> = OnceLock::new();
+
+/// Reads a time zone name such as "Europe/London"; `Err` names the problem.
+pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| format!("unknown time zone \"{name}\" (use a name such as Europe/London)"))
+}
+
+/// The first call wins; later ones (more apps in one test process) keep it.
+pub fn set_time_zone(zone: Tz) {
+    let _ = TIME_ZONE.set(zone);
+}
+
+pub fn time_zone() -> Tz {
+    TIME_ZONE.get().copied().unwrap_or(chrono_tz::Europe::London)
+}
+
+/// The calendar date at `at` where the partnership is.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&time_zone()).date_naive()
+}
 
 #[derive(Clone, Default)]
 pub struct Clock {
@@ -29,6 +55,12 @@ impl Clock {
         }
     }
 
+    /// Today where the partnership is: at 00:30 on a British summer morning
+    /// it is still yesterday in UTC.
+    pub fn today(&self) -> NaiveDate {
+        local_date(self.now())
+    }
+
     /// Moves a manual clock forward; does nothing to the system clock.
     pub fn advance(&self, by: Duration) {
         if let Some(at) = &self.manual {
@@ -47,10 +79,11 @@ pub fn from_db(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|at| at.with_timezone(&Utc))
 }
 
-/// "24 Nov 2026, 14:05" for people to read.
+/// "24 November 2026, 14:05" for people to read: the UK date style used
+/// everywhere, at the partnership's local time.
 pub fn display(text: &str) -> String {
     from_db(text)
-        .map(|at| at.format("%-d %b %Y, %H:%M").to_string())
+        .map(|at| at.with_timezone(&time_zone()).format("%-d %B %Y, %H:%M").to_string())
         .unwrap_or_else(|| text.to_string())
 }
 
@@ -73,6 +106,17 @@ mod tests {
         let b = a + Duration::seconds(5);
         assert!(to_db(a) < to_db(b));
         assert_eq!(from_db(&to_db(b)), Some(b));
-        assert_eq!(display(&to_db(a)), "1 Jan 2026, 09:00");
+        assert_eq!(display(&to_db(a)), "1 January 2026, 09:00");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_partnerships_time_zone() {
+        // Tests leave the zone at its default, Europe/London: BST in summer.
+        let summer = from_db("2026-07-01T13:05:00Z").expect("valid");
+        assert_eq!(display(&to_db(summer)), "1 July 2026, 14:05");
+        let late = from_db("2026-07-01T23:30:00Z").expect("valid");
+        assert_eq!(local_date(late).to_string(), "2026-07-02");
+        assert!(parse_time_zone("Europe/Lundon").is_err());
+        assert_eq!(parse_time_zone(" Europe/London "), Ok(chrono_tz::Europe::London));
     }
 }

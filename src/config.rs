@@ -39,6 +39,13 @@ pub struct AppConfig {
     pub evidence_max_bytes: u64,
     /// How many days before an award expires it shows as "renewal due".
     pub renewal_notice_days: u64,
+    /// The partnership's name, printed on every certificate as its issuer.
+    pub partnership_name: String,
+    /// Printed under the signature line of certificates, such as
+    /// "Dr A. Khan, Domestic abuse programme lead"; empty leaves the line out.
+    pub certificate_signatory: String,
+    /// The partnership's time zone: times are shown in it.
+    pub time_zone: String,
 }
 
 impl Default for AppConfig {
@@ -60,6 +67,9 @@ impl Default for AppConfig {
             import_max_bytes: 20 * 1024 * 1024,
             evidence_max_bytes: 25 * 1024 * 1024,
             renewal_notice_days: 90,
+            partnership_name: "Domestic Abuse Partnership".into(),
+            certificate_signatory: String::new(),
+            time_zone: "Europe/London".into(),
         }
     }
 }
@@ -79,6 +89,14 @@ impl AppConfig {
 
     pub fn load() -> Result<Self, Box<rocket::figment::Error>> {
         Self::from_figment(&Self::figment())
+    }
+
+    pub fn certificate_issuer(&self) -> crate::domain::certificate::Issuer {
+        crate::domain::certificate::Issuer {
+            public_base_url: self.public_base_url.clone(),
+            partnership: self.partnership_name.trim().to_string(),
+            signatory: self.certificate_signatory.trim().to_string(),
+        }
     }
 
     pub fn effective_database_url(&self) -> String {

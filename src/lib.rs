@@ -50,6 +50,7 @@ use std::sync::Arc;
 /// `file:line: message`. The database is connected and migrated on ignition.
 pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, StartupError> {
     let config = AppConfig::from_figment(&figment)?;
+    clock::set_time_zone(clock::parse_time_zone(&config.time_zone).map_err(StartupError::Refused)?);
     let standards = domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
     let training_dir = config.standards_dir.join("training");
     // A standards folder without training programmes is allowed (the quality
@@ -104,7 +105,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
                 }
             },
         ))
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
         .attach(web::input::InputScreen)
         .manage(state)

@@ -433,9 +433,12 @@ async fn daha_from_enrolment_to_award_renewal_expiry_and_revocation() {
         ["Serious case review found the policy was not followed."]
     );
     let history = texts(&body, "#history tbody tr");
-    assert!(history
-        .iter()
-        .any(|h| h.contains("Awarded → Revoked") && h.contains("lead@council.example")));
+    assert!(
+        history
+            .iter()
+            .any(|h| h.contains("Awarded → Revoked") && h.contains("Alex Morgan")),
+        "the lead by name, not email: {history:?}"
+    );
 
     // Every step is in the audit log.
     for action in [

@@ -30,7 +30,7 @@ async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
     let (_, body) = lead.get_text("/audit?entity=assessment").await;
     let found = rows(&body);
     assert_eq!(found.len(), 1);
-    assert!(found[0].contains("assessment.enrol") && found[0].contains("Alpha Housing"));
+    assert!(found[0].contains("Enrolled on a framework") && found[0].contains("Alpha Housing"));
     let (_, body) = lead.get_text(&format!("/audit?organisation={b}")).await;
     let found = rows(&body);
     assert_eq!(found.len(), 1, "only B's creation: {found:?}");
@@ -41,9 +41,13 @@ async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
     let found = rows(&body);
     assert_eq!(found.len(), 2, "the member enrolled and uploaded: {found:?}");
     assert!(found.iter().all(|r| r.contains("m@alpha.example")));
-    // The choices offered are the actions that occur.
+    // The choices offered are the actions that occur, named for people.
     let options = texts(&body, "#action option");
-    assert!(options.contains(&"evidence.add".to_string()) && options.contains(&"user.create".to_string()));
+    assert!(
+        options.contains(&"Evidence added".to_string()) && options.contains(&"User added".to_string()),
+        "{options:?}"
+    );
+    assert!(!body.contains(">evidence.add<"), "internal names stay out of sight");
 
     // Dates are whole days, "to" included.
     app.clock.advance(Duration::days(2));
@@ -56,7 +60,7 @@ async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
     let (_, body) = lead.get_text("/audit?from=2026-03-04").await;
     let found = rows(&body);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("Gamma Centre") || found[0].contains("organisation.create"));
+    assert!(found[0].contains("Gamma Centre") || found[0].contains("Organisation added"));
     let (_, body) = lead.get_text("/audit?to=2026-03-02&action=organisation.create").await;
     assert_eq!(rows(&body).len(), 2);
     let (_, body) = lead.get_text("/audit?from=2026-03-03&to=2026-03-03").await;
@@ -96,5 +100,5 @@ async fn pages_keep_the_filter() {
     assert!(href.contains("action=evidence.add"), "{href}");
     let (_, body) = lead.get_text(&href).await;
     assert_eq!(rows(&body).len(), 5);
-    assert!(rows(&body).iter().all(|r| r.contains("evidence.add")));
+    assert!(rows(&body).iter().all(|r| r.contains("Evidence added")));
 }

@@ -102,12 +102,16 @@ async fn completions_get_certificates_that_read_back_exactly_and_verify() {
     assert!(text.contains(name.as_str()), "{text}");
     assert!(text.contains(&code), "{text}");
     assert!(text.contains("mbassador"), "{text}");
+    // The title says what it is once, and the issuer is named.
+    assert!(!text.contains("ambassadors: "), "no repeated title: {text}");
+    assert!(text.contains("Issued by Domestic Abuse Partnership"), "{text}");
 
     // The public check: no sign-in, the least that makes it useful.
     let anyone = app.browser();
     let (status, body) = anyone.get_text(&format!("/verify/{code}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(common::texts(&body, "#state"), ["Valid"]);
+    assert_eq!(common::texts(&body, "#title"), ["Domestic abuse ambassador"]);
     assert!(body.contains(name.as_str()));
     assert!(!body.contains("Housing Services"), "no organisation internals");
     // Codes are forgiving of case and grouping, as people type them.
@@ -276,6 +280,45 @@ async fn unknown_codes_reveal_nothing_and_slow_down() {
         "the seventh unknown look-up waits"
     );
     let _ = PASSWORD;
+}
+
+#[rocket::async_test]
+async fn a_code_typed_into_the_verify_form_leads_to_its_certificate() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let certs = two_ambassadors(&app, &lead).await;
+    let (_, page) = lead.get_text(&certs[0].0).await;
+    let code = code_on(&page);
+
+    let anyone = app.browser();
+    let (status, form) = anyone.get_text("/verify").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(common::h1(&form), "Check a certificate");
+    assert_eq!(attrs(&form, "form[action='/verify'] input", "name"), ["code"]);
+
+    // As people type it: lower case, spaces for dashes.
+    let typed = code.to_lowercase().replace('-', " ");
+    let res = anyone.get(&format!("/verify?code={}", typed.replace(' ', "+"))).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/verify/{code}"));
+
+    let (status, body) = anyone.get_text("/verify?code=ABCD-EFGH-JKLM-NPQR").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        common::error_summary(&body)[0].starts_with("No certificate has that code"),
+        "{body}"
+    );
+    assert_eq!(
+        attrs(&body, "#code", "value"),
+        ["ABCD-EFGH-JKLM-NPQR"],
+        "what was typed stays"
+    );
+    let (status, body) = anyone.get_text("/verify?code=").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        common::error_summary(&body),
+        ["Enter the code printed on the certificate"]
+    );
 }
 
 fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {

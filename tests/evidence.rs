@@ -435,3 +435,60 @@ async fn downloads_are_attachments_for_those_allowed_and_every_one_is_logged() {
         .await;
     assert!(texts(&body, ".qm-table tbody tr").is_empty());
 }
+
+#[rocket::async_test]
+async fn dates_are_typed_as_day_month_and_year_the_way_people_write_them() {
+    let (_app, _lead, member, _org, id) = enrolled(Options::default()).await;
+    let (_, form) = member
+        .get_text(&format!("/assessments/{id}/criteria/1.1.1/evidence/new?kind=file"))
+        .await;
+    assert_eq!(
+        common::attrs(&form, "#applies_from, #applies_from-month, #applies_from-year", "name"),
+        ["applies_from.day", "applies_from.month", "applies_from.year"],
+        "three boxes, the day box carrying the field's id for the error summary"
+    );
+    let pdf = samples::pdf("Policy", &[]);
+    for (month, day) in [("March", "3"), ("03", "4"), ("mar", "05")] {
+        let res = upload(
+            &member,
+            id,
+            "1.1.1",
+            &format!("policy-{day}.pdf"),
+            samples::pdf(&format!("Policy {day}"), &[]),
+            &[
+                ("applies_from", ""),
+                ("applies_from.day", day),
+                ("applies_from.month", month),
+                ("applies_from.year", "2026"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{day} {month} 2026");
+    }
+    let (_, page) = member.get_text(&format!("/assessments/{id}/criteria/1.1.1")).await;
+    let text = common::page_text(&page);
+    for date in ["3 March 2026", "4 March 2026", "5 March 2026"] {
+        assert!(text.contains(date), "{date}: {text}");
+    }
+
+    // Not a date: said so, with what was typed kept in the boxes.
+    let res = upload(
+        &member,
+        id,
+        "1.1.1",
+        "policy.pdf",
+        pdf,
+        &[
+            ("applies_from", ""),
+            ("applies_from.day", "31"),
+            ("applies_from.month", "February"),
+            ("applies_from.year", "2026"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.expect("body");
+    assert!(field_errors(&body)["applies_from"].contains("must be a real date"));
+    assert_eq!(common::attrs(&body, "#applies_from-month", "value"), ["February"]);
+    assert_eq!(common::attrs(&body, "a[href='#applies_from']", "href").len(), 1);
+}

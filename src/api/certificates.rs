@@ -28,7 +28,7 @@ pub async fn list(
         programme_id: programme.as_deref().unwrap_or(""),
         ..Filter::default()
     };
-    let today = state.clock.now().date_naive();
+    let today = state.clock.today();
     let rows = certificates::list(db, &filter).await?;
     let items: Vec<Value> = rows
         .iter()

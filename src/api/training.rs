@@ -76,7 +76,7 @@ pub async fn completions(
         OrgScope::All => organisation.unwrap_or(0),
     };
     let rows = training::programme_facts(db, &definition.id, organisation_id).await?;
-    let people = completions_by_person(definition, &rows, state.clock.now().date_naive());
+    let people = completions_by_person(definition, &rows, state.clock.today());
     Ok(Json(
         json!({ "programme": definition.id, "version": definition.version, "people": people }),
     ))

@@ -11,8 +11,7 @@ use crate::error::{AppError, AppResult};
 use serde_json::json;
 
 /// Hashing is deliberately slow, so it runs off the async threads.
-async fn hash(password: &str) -> AppResult<String> {
-    let password = password.to_string();
+pub async fn hash_off_thread(password: String) -> AppResult<String> {
     rocket::tokio::task::spawn_blocking(move || crate::security::hash_password(&password))
         .await
         .map_err(AppError::internal)?
@@ -36,7 +35,7 @@ pub async fn create_user(
     user: &NewUser,
     only_if_first: bool,
 ) -> AppResult<Result<i64, CreateUserRefused>> {
-    let hash = hash(&user.password).await?;
+    let hash = hash_off_thread(user.password.clone()).await?;
     let now = ctx.stamp();
     let mut tx = db::begin_write(ctx.db).await?;
     if only_if_first && users::count_in(&mut tx).await? > 0 {
@@ -153,7 +152,7 @@ pub async fn change_password(
     password: &str,
     revoke_tokens: bool,
 ) -> AppResult<u64> {
-    let hash = hash(password).await?;
+    let hash = hash_off_thread(password.to_string()).await?;
     let now = ctx.stamp();
     let mut tx = db::begin_write(ctx.db).await?;
     users::set_password(&mut tx, user.id, &hash, &now).await?;

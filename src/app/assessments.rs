@@ -440,7 +440,11 @@ pub async fn award(
     }
     let enrolled_on = from_db(&row.enrolled_at).map(|at| at.date_naive());
     let awarded_on = match awarded_on {
-        None => return Ok(Err(AwardRefused::Date("Enter the award date, like 2026-03-31".into()))),
+        None => {
+            return Ok(Err(AwardRefused::Date(
+                "Enter the award date as day, month and year, like 27 3 2026".into(),
+            )))
+        }
         Some(date) if date > ctx.today() => {
             return Ok(Err(AwardRefused::Date("The award date cannot be in the future".into())))
         }

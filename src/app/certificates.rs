@@ -161,7 +161,7 @@ pub async fn issue_for_completions(
                     holder_name: rows[0].full_name.clone(),
                     programme_id: programme.id.clone(),
                     completion_id: completion.completion_id.clone(),
-                    title: format!("{}: {}", programme.name, completion.title),
+                    title: crate::domain::certificate::training_title(&programme.name, &completion.title),
                     issued_on: completed_on,
                     expires_on: expires,
                 });

@@ -110,6 +110,11 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Print a one-time link that lets a user choose a new password (shown once)
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +156,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             })
             .await
         }
+        Command::User {
+            command: UserCommand::ResetPassword { email },
+        } => user::reset_password(&email).await,
         Command::Token {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,

@@ -83,6 +83,32 @@ pub async fn add(args: AddArgs) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// `qmtrack user reset-password`: the same one-time link the programme lead
+/// can make in the browser, for when no lead can sign in.
+pub async fn reset_password(email: &str) -> Result<(), StartupError> {
+    let (config, pool) = super::open_database().await?;
+    let user = crate::db::users::find_by_email(&pool, &email.trim().to_lowercase())
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| StartupError::Refused(format!("there is no active user with the email {email}")))?;
+    let (link, expires) = crate::web::password_reset::create_link(
+        &pool,
+        &config.public_base_url,
+        chrono::Utc::now(),
+        &user,
+        &audit::Actor::command_line("user reset-password"),
+    )
+    .await?;
+    println!("{link}");
+    eprintln!(
+        "A one-time link for {} <{}> to choose a new password, until {} (UTC). It is shown only this once.",
+        user.name,
+        user.email,
+        crate::clock::display(&crate::clock::to_db(expires))
+    );
+    Ok(())
+}
+
 /// For commands that add users only: no standards or programmes are loaded.
 pub(crate) fn cli_state(config: AppConfig) -> AppState {
     AppState {

@@ -271,8 +271,11 @@ pub async fn record_event(
 
 pub async fn events(pool: &AnyPool, assessment_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, at, actor_label, from_state, to_state, note FROM assessment_events
-         WHERE assessment_id = $1 ORDER BY id",
+        // People by name: the label (their email then) is kept for the command line
+        // and for users since removed.
+        "SELECT e.id, e.at, COALESCE(u.name, e.actor_label) AS actor_label, e.from_state, e.to_state, e.note
+         FROM assessment_events e LEFT JOIN users u ON u.id = e.actor_user_id
+         WHERE e.assessment_id = $1 ORDER BY e.id",
     )
     .bind(assessment_id)
     .fetch_all(pool)
@@ -294,8 +297,10 @@ pub struct DecisionRow {
 /// Every decision on the assessment, oldest first (the last per criterion stands).
 pub async fn decisions(pool: &AnyPool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, criterion_id, submission, decision, feedback, decided_at, decided_by_label
-         FROM review_decisions WHERE assessment_id = $1 ORDER BY id",
+        "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
+                COALESCE(u.name, d.decided_by_label) AS decided_by_label
+         FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
+         WHERE d.assessment_id = $1 ORDER BY d.id",
     )
     .bind(assessment_id)
     .fetch_all(pool)
@@ -304,8 +309,10 @@ pub async fn decisions(pool: &AnyPool, assessment_id: i64) -> Result<Vec<Decisio
 
 pub async fn decisions_in(conn: &mut AnyConnection, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, criterion_id, submission, decision, feedback, decided_at, decided_by_label
-         FROM review_decisions WHERE assessment_id = $1 ORDER BY id",
+        "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
+                COALESCE(u.name, d.decided_by_label) AS decided_by_label
+         FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
+         WHERE d.assessment_id = $1 ORDER BY d.id",
     )
     .bind(assessment_id)
     .fetch_all(conn)

@@ -48,7 +48,7 @@ impl CertificateRow {
         )
     }
 
-    pub fn content(&self, public_base_url: &str) -> Content {
+    pub fn content(&self, issuer: &certificate::Issuer) -> Content {
         Content {
             kind: self.kind,
             code: self.code.clone(),
@@ -56,7 +56,9 @@ impl CertificateRow {
             title: self.title.clone(),
             issued_on: date(&self.issued_on).unwrap_or_default(),
             expires_on: date(&self.expires_on),
-            verify_url: certificate::verify_url(public_base_url, &self.code),
+            verify_url: certificate::verify_url(&issuer.public_base_url, &self.code),
+            partnership: issuer.partnership.clone(),
+            signatory: issuer.signatory.clone(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod certificates;
 pub mod evidence;
 pub mod imports;
 pub mod organisations;
+pub mod password_resets;
 pub mod people;
 pub mod sessions;
 pub mod throttle;

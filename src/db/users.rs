@@ -77,6 +77,13 @@ pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<UserRow>, sqlx::Erro
         .await
 }
 
+pub async fn find_in(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
+        .bind(id)
+        .fetch_first(conn)
+        .await
+}
+
 pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()))
         .fetch_all(pool)

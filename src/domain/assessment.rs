@@ -551,7 +551,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// "3 March 2026", for people.
 pub fn display_date(date: NaiveDate) -> String {
-    date.format("%-d %B %Y").to_string()
+    super::dates::uk_date(date)
 }
 
 #[cfg(test)]

@@ -155,6 +155,31 @@ pub struct Content {
     pub expires_on: Option<NaiveDate>,
     /// `{public_base_url}/verify/{code}`: what the QR code leads to.
     pub verify_url: String,
+    /// Who issues it: the partnership's name and the person who signs.
+    pub partnership: String,
+    pub signatory: String,
+}
+
+/// Who issues certificates and where they are checked, from configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Issuer {
+    pub public_base_url: String,
+    pub partnership: String,
+    /// As printed under the signature line, such as "Dr A. Khan, Programme lead".
+    pub signatory: String,
+}
+
+/// What a training certificate is for. A completion whose title already
+/// names its programme ("DVA awareness", "IRIS clinical training") stands
+/// alone rather than "DVA awareness: DVA awareness"; one that does not
+/// ("CORE training") is put after the programme's name.
+pub fn training_title(programme: &str, completion: &str) -> String {
+    let first_word = |text: &str| text.split_whitespace().next().unwrap_or("").to_lowercase();
+    if first_word(programme) == first_word(completion) {
+        completion.to_string()
+    } else {
+        format!("{programme}: {completion}")
+    }
 }
 
 pub fn verify_url(public_base_url: &str, code: &str) -> String {
@@ -163,10 +188,20 @@ pub fn verify_url(public_base_url: &str, code: &str) -> String {
 
 /// "31 March 2026": how dates read on paper.
 pub fn long_date(date: NaiveDate) -> String {
-    date.format("%-d %B %Y").to_string()
+    super::dates::uk_date(date)
 }
 
-const PLACEHOLDERS: [&str; 7] = ["name", "title", "issued_on", "expires_on", "code", "verify_url", "kind"];
+const PLACEHOLDERS: [&str; 9] = [
+    "name",
+    "title",
+    "issued_on",
+    "expires_on",
+    "code",
+    "verify_url",
+    "kind",
+    "partnership",
+    "signatory",
+];
 
 impl Content {
     fn value(&self, placeholder: &str) -> String {
@@ -178,6 +213,8 @@ impl Content {
             "code" => self.code.clone(),
             "verify_url" => self.verify_url.clone(),
             "kind" => self.kind.label().to_string(),
+            "partnership" => self.partnership.clone(),
+            "signatory" => self.signatory.clone(),
             _ => String::new(),
         }
     }
@@ -357,7 +394,36 @@ mod tests {
             issued_on: date("2026-03-01"),
             expires_on,
             verify_url: verify_url("https://qm.example/", "ABCD-EFGH-JKLM-NPQR"),
+            partnership: "Northbridge Domestic Abuse Partnership".into(),
+            signatory: String::new(),
         }
+    }
+
+    #[test]
+    fn training_titles_do_not_repeat_the_programme() {
+        assert_eq!(training_title("DVA awareness", "DVA awareness"), "DVA awareness");
+        assert_eq!(
+            training_title("IRIS", "IRIS clinical training"),
+            "IRIS clinical training"
+        );
+        assert_eq!(
+            training_title("Domestic abuse ambassadors", "Domestic abuse ambassador"),
+            "Domestic abuse ambassador"
+        );
+        assert_eq!(
+            training_title("Safe & Together", "CORE training"),
+            "Safe & Together: CORE training"
+        );
+    }
+
+    #[test]
+    fn issuer_lines_are_left_out_when_not_configured() {
+        let c = content(None);
+        assert_eq!(
+            c.fill("Issued by {partnership}").as_deref(),
+            Some("Issued by Northbridge Domestic Abuse Partnership")
+        );
+        assert_eq!(c.fill("{signatory}"), None);
     }
 
     #[test]

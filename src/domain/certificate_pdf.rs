@@ -339,6 +339,8 @@ mod tests {
             issued_on: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
             expires_on: None,
             verify_url: verify_url("https://qm.example", "ABCD-EFGH-JKLM-NPQR"),
+            partnership: "Northbridge Domestic Abuse Partnership".into(),
+            signatory: "A. Khan, Programme lead".into(),
         }
     }
 

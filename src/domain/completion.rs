@@ -337,12 +337,12 @@ impl Evaluator<'_> {
             .and_then(|id| self.programme.completion(id))
             .map(|c| c.title.as_str())
             .unwrap_or("its prerequisite");
-        let attended_on = early.date.format("%d/%m/%Y");
+        let attended_on = super::dates::uk_date(early.date);
         match counts_from {
             CountsFrom::Broken(reason) => reason.clone(),
             CountsFrom::From(from) => format!(
                 "{module} was attended on {attended_on}, before {prerequisite} was completed on {}, so it does not count towards {}; it must be attended again.",
-                from.format("%d/%m/%Y"),
+                super::dates::uk_date(*from),
                 completion.title
             ),
             CountsFrom::NotYet | CountsFrom::Always => format!(
@@ -636,8 +636,11 @@ mod tests {
         assert_eq!(supervisor.state, CompletionState::InProgress { done: 0, total: 1 });
         assert_eq!(supervisor.completed_on, None);
         let reason = supervisor.blocked_by.as_deref().expect("says why");
-        assert!(reason.contains("20/05/2025"), "{reason}");
-        assert!(reason.contains("CORE training was completed on 05/06/2025"), "{reason}");
+        assert!(reason.contains("20 May 2025"), "{reason}");
+        assert!(
+            reason.contains("CORE training was completed on 5 June 2025"),
+            "{reason}"
+        );
 
         // With CORE never finished the reason says so.
         let facts = [

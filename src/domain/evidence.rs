@@ -128,7 +128,7 @@ impl TryFrom<&EvidenceInput> for EvidenceDetails {
                 if date.is_none() {
                     errors.add(
                         "applies_from",
-                        "The date the evidence applies from must be a real date, like 2026-03-31",
+                        "The date the evidence applies from must be a real date, like 27 3 2026",
                     );
                 }
                 date
@@ -141,7 +141,7 @@ impl TryFrom<&EvidenceInput> for EvidenceDetails {
                 match (date, applies_from) {
                     (None, _) => errors.add(
                         "valid_until",
-                        "The date the evidence stops being valid must be a real date, like 2027-03-31",
+                        "The date the evidence stops being valid must be a real date, like 27 3 2027",
                     ),
                     (Some(until), Some(from)) if until < from => errors.add(
                         "valid_until",

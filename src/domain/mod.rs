@@ -2,9 +2,11 @@
 
 pub mod access;
 pub mod assessment;
+pub mod audit_labels;
 pub mod certificate;
 pub mod certificate_pdf;
 pub mod completion;
+pub mod dates;
 pub mod evidence;
 pub mod filetype;
 pub mod import;

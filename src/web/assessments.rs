@@ -5,6 +5,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
+use super::date_field::DateField;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
@@ -41,7 +42,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub(crate) fn today(state: &AppState) -> NaiveDate {
-    state.clock.now().date_naive()
+    state.clock.today()
 }
 
 fn date_of(text: &Option<String>) -> Option<NaiveDate> {
@@ -552,8 +553,7 @@ async fn submit(
 
 #[derive(FromForm)]
 pub struct AwardForm {
-    #[field(default = String::new())]
-    awarded_on: String,
+    awarded_on: DateField,
 }
 
 #[post("/assessments/<id>/award", data = "<form>")]
@@ -565,8 +565,8 @@ async fn award(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let values = json!({"awarded_on": form.0.awarded_on});
-    let errors = match workflow::award(app.ctx(db), &user.acting(), id, parse_date(&form.0.awarded_on)).await? {
+    let values = json!({"awarded_on": form.0.awarded_on.echo()});
+    let errors = match workflow::award(app.ctx(db), &user.acting(), id, form.0.awarded_on.date()).await? {
         Ok(awarded) => {
             return Ok(Ok(Flash::success(
                 Redirect::to(format!("/assessments/{id}")),

@@ -186,7 +186,8 @@ async fn login_page(page: Page<'_>, db: &Db, next: Option<String>) -> AppResult<
     }
     Ok(Ok(page.render(
         "auth/login",
-        json!({"title": "Sign in", "next": next.filter(|n| safe_next(n))}),
+        json!({"title": "Sign in", "next": next.filter(|n| safe_next(n)),
+            "reset_link_hours": super::password_reset::LINK_HOURS}),
     )))
 }
 
@@ -252,6 +253,7 @@ async fn login(
             "email": email,
             "next": next,
             "errors": [{"field": "email", "message": message}],
+            "reset_link_hours": super::password_reset::LINK_HOURS,
         });
         (status, page.render("auth/login", context))
     };
@@ -408,4 +410,26 @@ async fn setup(
         Redirect::to("/"),
         "Your programme lead account is ready. Add organisations and users next.",
     )))
+}
+
+pub use crate::app::accounts::hash_off_thread;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_a_plain_path_on_this_site() {
+        assert!(super::safe_next("/organisations/3?tab=people"));
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/caf\u{e9}",
+            "/a b",
+            "relative",
+        ] {
+            assert!(!super::safe_next(bad), "{bad:?}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use crate::db::throttle;
 use crate::db::Db;
 use crate::domain::access::OrgScope;
 use crate::domain::certificate::{self as cert, long_date, State as CertState};
+use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
 use rocket::form::FromForm;
@@ -23,7 +24,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 pub fn routes() -> Vec<Route> {
-    routes![verify, list, show, issue_missing, revoke, reissue]
+    routes![verify, verify_form, list, show, issue_missing, revoke, reissue]
 }
 
 /// Unknown-code look-ups per client address are counted in the database
@@ -58,9 +59,9 @@ fn public_view(row: &CertificateRow, today: chrono::NaiveDate) -> Value {
         "holder_name": row.holder_name,
         "title": row.title,
         "issued_on": row.issued_on,
-        "issued_display": row.content("").issued_on.format("%-d %B %Y").to_string(),
+        "issued_display": long_date(row.content(&cert::Issuer::default()).issued_on),
         "expires_on": if row.expires_on.is_empty() { Value::Null } else { json!(row.expires_on) },
-        "expires_display": row.content("").expires_on.map(long_date),
+        "expires_display": row.content(&cert::Issuer::default()).expires_on.map(long_date),
     });
     match &state {
         CertState::Revoked { on } => {
@@ -80,6 +81,27 @@ pub enum Verified {
     Missing((Status, Json<Value>)),
 }
 
+/// Finds a certificate by its code as typed, slowing a client that keeps
+/// asking for codes that do not exist.
+async fn look_up(code: &str, ip: Option<IpAddr>, db: &Db, state: &AppState) -> AppResult<Option<CertificateRow>> {
+    let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let now = state.clock.now();
+    let (key, window_expired_before) = (verify_throttle_key(ip), to_db(now - WINDOW));
+    let misses = throttle::peek(db, &key, &window_expired_before).await?;
+    let wait = throttle_delay(u32::try_from(misses).unwrap_or(u32::MAX));
+    if !wait.is_zero() {
+        rocket::tokio::time::sleep(wait).await;
+    }
+    let found = match cert::normalise_code(code) {
+        Some(code) => certificates::find_by_code(db, &code).await?,
+        None => None,
+    };
+    if found.is_none() {
+        throttle::hit(&mut *db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
+    }
+    Ok(found)
+}
+
 /// `GET /verify/<code>` and `GET /verify/<code>.json`, public.
 #[get("/verify/<code>")]
 async fn verify(
@@ -93,20 +115,7 @@ async fn verify(
         Some(code) => (code, true),
         None => (code, false),
     };
-    let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let now = state.clock.now();
-    let (key, window_expired_before) = (verify_throttle_key(ip), to_db(now - WINDOW));
-    let misses = throttle::peek(db, &key, &window_expired_before).await?;
-    let wait = throttle_delay(u32::try_from(misses).unwrap_or(u32::MAX));
-    if !wait.is_zero() {
-        rocket::tokio::time::sleep(wait).await;
-    }
-    let found = match cert::normalise_code(code) {
-        Some(code) => certificates::find_by_code(db, &code).await?,
-        None => None,
-    };
-    let Some(row) = found else {
-        throttle::hit(&mut *db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
+    let Some(row) = look_up(code, ip, db, state).await? else {
         // The same answer for a malformed code and an unknown one.
         return if as_json {
             Ok(Verified::Missing((
@@ -117,7 +126,7 @@ async fn verify(
             Err(AppError::NotFound)
         };
     };
-    let view = public_view(&row, state.clock.now().date_naive());
+    let view = public_view(&row, state.clock.today());
     if as_json {
         return Ok(Verified::Json(Json(view)));
     }
@@ -127,12 +136,46 @@ async fn verify(
     )))
 }
 
+/// `GET /verify`: where a person holding a paper certificate types its
+/// code. A code found leads to its page (an address they can keep); one
+/// not found shows the form again, saying so.
+#[get("/verify?<code>")]
+async fn verify_form(
+    code: Option<&str>,
+    ip: Option<IpAddr>,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Result<Redirect, (Status, Template)>> {
+    let typed = code.unwrap_or("").trim();
+    let context = json!({"title": "Check a certificate", "code": typed});
+    let mut errors = FieldErrors::default();
+    if typed.is_empty() {
+        if code.is_none() {
+            return Ok(Err((Status::Ok, page.render("certificates/verify_form", context))));
+        }
+        errors.add("code", "Enter the code printed on the certificate");
+        return Ok(Err(page.render_errors("certificates/verify_form", &errors, context)));
+    }
+    match look_up(typed, ip, db, state).await? {
+        Some(row) => Ok(Ok(Redirect::to(format!("/verify/{}", row.code)))),
+        None => {
+            errors.add(
+                "code",
+                "No certificate has that code. Check it against the certificate: 16 letters and numbers, such as K7QM-3XPA-WT9C-HD2E",
+            );
+            let (_, template) = page.render_errors("certificates/verify_form", &errors, context);
+            Ok(Err((Status::NotFound, template)))
+        }
+    }
+}
+
 /// Who may see a certificate: staff see all; an organisation member only
 /// its own organisation's. Anyone else is told it does not exist.
 use crate::app::certificates::{self as workflow, visible, NeedsText};
 
 fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
-    let mut view = public_view(row, state.clock.now().date_naive());
+    let mut view = public_view(row, state.clock.today());
     view["id"] = json!(row.id);
     view["organisation_id"] = json!(row.organisation_id);
     view["person_id"] = json!(row.person_id);
@@ -175,8 +218,8 @@ fn file_name(row: &CertificateRow) -> String {
     format!("certificate-{}-{}.pdf", name.trim_matches('-'), row.code)
 }
 
-pub async fn render_pdf(row: &CertificateRow, public_base_url: &str) -> AppResult<Vec<u8>> {
-    let content = row.content(public_base_url);
+pub async fn render_pdf(row: &CertificateRow, issuer: &cert::Issuer) -> AppResult<Vec<u8>> {
+    let content = row.content(issuer);
     rocket::tokio::task::spawn_blocking(move || crate::domain::certificate_pdf::render(&content))
         .await
         .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))?
@@ -201,7 +244,7 @@ async fn show(
     let actor = user.actor();
     let row = visible(db, &actor, id).await?;
     if as_pdf {
-        let body = render_pdf(&row, &state.config.public_base_url).await?;
+        let body = render_pdf(&row, &state.config.certificate_issuer()).await?;
         return Ok(CertificateFile::Pdf(PdfFile {
             body,
             disposition: Header::new(
@@ -259,8 +302,8 @@ async fn list(
     };
     let rows = certificates::list(db, &filter).await?;
     if format == Some("zip") {
-        let base = state.config.public_base_url.clone();
-        let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &base))
+        let issuer = state.config.certificate_issuer();
+        let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;
         return Ok(Listing::Zip(ZipFile {
@@ -305,9 +348,9 @@ async fn list(
 
 /// Many certificates as one ZIP, rendered on two threads (the machine's
 /// cores; more would only contend).
-pub fn zip_of(rows: &[CertificateRow], public_base_url: &str) -> AppResult<Vec<u8>> {
+pub fn zip_of(rows: &[CertificateRow], issuer: &cert::Issuer) -> AppResult<Vec<u8>> {
     use std::io::Write;
-    let contents: Vec<_> = rows.iter().map(|r| r.content(public_base_url)).collect();
+    let contents: Vec<_> = rows.iter().map(|r| r.content(issuer)).collect();
     let pdfs = crate::domain::certificate_pdf::render_many(&contents, 2);
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // PDF streams are already compressed; storing them saves time for nothing lost.

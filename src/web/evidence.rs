@@ -7,6 +7,7 @@
 use super::assessments::{human_size, today};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
+use super::date_field::DateField;
 use super::{AppState, Page};
 use crate::app::evidence::{self as workflow, display_title, StoredFile, Target};
 use crate::db::Db;
@@ -40,10 +41,8 @@ pub struct EvidenceForm<'r> {
     statement: String,
     #[field(default = String::new())]
     url: String,
-    #[field(default = String::new())]
-    applies_from: String,
-    #[field(default = String::new())]
-    valid_until: String,
+    applies_from: DateField,
+    valid_until: DateField,
     file: Option<Capped<TempFile<'r>>>,
 }
 
@@ -308,12 +307,12 @@ async fn accept(
         title: form.title.clone(),
         statement: form.statement.clone(),
         url: form.url.clone(),
-        applies_from: form.applies_from.clone(),
-        valid_until: form.valid_until.clone(),
+        applies_from: form.applies_from.text(),
+        valid_until: form.valid_until.text(),
     };
     let values = json!({
         "title": input.title, "statement": input.statement, "url": input.url,
-        "applies_from": input.applies_from, "valid_until": input.valid_until,
+        "applies_from": form.applies_from.echo(), "valid_until": form.valid_until.echo(),
     });
     let kind = EvidenceKind::parse(&input.kind).unwrap_or(EvidenceKind::File);
     let back = match &target.replaces {

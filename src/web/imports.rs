@@ -260,7 +260,7 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
                         json!({"sheet": r.sheet, "row": r.row, "name": r.person.full_name, "organisation": r.person.organisation,
                             "email": r.person.email, "module": module.map(|m| m.title.clone()).unwrap_or_else(|| r.module.module_id.clone()),
                             "programme": programme.map(|p| p.name.clone()).unwrap_or_default(),
-                            "date": r.date.format("%d/%m/%Y").to_string(), "status": r.status.label(), "cohort": r.cohort})
+                            "date": crate::domain::dates::uk_date(r.date), "status": r.status.label(), "cohort": r.cohort})
                     }).collect::<Vec<_>>());
                 }
                 Err(message) => context["fatal"] = json!(message),

@@ -10,8 +10,10 @@ pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod csrf;
+pub mod date_field;
 pub mod errors;
 pub mod evidence;
+pub mod filters;
 pub mod frameworks;
 pub mod headers;
 pub mod health;
@@ -19,6 +21,7 @@ pub mod home;
 pub mod imports;
 pub mod input;
 pub mod organisations;
+pub mod password_reset;
 pub mod people;
 pub mod reviews;
 pub mod training;
@@ -50,6 +53,7 @@ pub fn routes() -> Vec<Route> {
         imports::routes(),
         input::routes(),
         organisations::routes(),
+        password_reset::routes(),
         people::routes(),
         training::routes(),
         reviews::routes(),

@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn today(state: &AppState) -> NaiveDate {
-    state.clock.now().date_naive()
+    state.clock.today()
 }
 
 fn programme_or_404<'a>(state: &'a AppState, id: &str) -> AppResult<&'a Programme> {
@@ -112,7 +112,7 @@ fn completed_counts(
 /// One completion as the pages show it: a coloured tag and readable dates.
 fn completion_view(c: crate::domain::completion::PersonCompletion) -> Value {
     let (label, colour) = state_label(&c.state);
-    let readable = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    let readable = crate::domain::dates::uk_date;
     json!({"title": c.title, "label": label, "colour": colour, "completed_on": c.completed_on.map(readable),
         "lapses_on": c.lapses_on.map(readable), "blocked_by": c.blocked_by})
 }
@@ -298,7 +298,7 @@ fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Va
             value["module_title"] = json!(module_title(state, &s.programme_id, &s.module_id));
             value["programme_name"] = json!(programme_name(state, &s.programme_id));
             value["date_display"] = json!(NaiveDate::parse_from_str(&s.session_date, "%Y-%m-%d")
-                .map(|d| d.format("%-d %b %Y").to_string())
+                .map(crate::domain::dates::uk_date)
                 .unwrap_or(s.session_date.clone()));
             value
         })
@@ -665,7 +665,7 @@ async fn ambassadors(
                 .find(|c| c.state == CompletionState::Completed)?;
             Some(
                 json!({"name": person.full_name, "organisation": person.organisation_name, "email": person.email,
-                "until": completion.lapses_on.map(|d| d.format("%-d %B %Y").to_string())}),
+                "until": completion.lapses_on.map(crate::domain::dates::uk_date)}),
             )
         })
         .collect();

@@ -150,7 +150,8 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult
     Ok(page.render(
         "users/show",
         json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
-            "organisations": org_options(db).await?, "is_self": account.id == user.user.id}),
+            "organisations": org_options(db).await?, "is_self": account.id == user.user.id,
+            "reset_link_hours": super::password_reset::LINK_HOURS}),
     ))
 }
 
@@ -194,7 +195,8 @@ async fn change_role(
         let mut row = json!(account);
         row["role_label"] = json!(account.role.label());
         let context = json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
-            "organisations": org_options(db).await?, "is_self": account.id == user.user.id});
+            "organisations": org_options(db).await?, "is_self": account.id == user.user.id,
+            "reset_link_hours": super::password_reset::LINK_HOURS});
         return Ok(Err(page.render_errors("users/show", &errors, context)));
     }
     Ok(Ok(Flash::success(
