@@ -237,7 +237,7 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
         let analysis = qmtrack::domain::import::analyse(&sheets, &programmes, &Default::default());
         println!("phase analyse: {:?} ({} records)", t.elapsed(), analysis.records.len());
         let t = Instant::now();
-        let r = qmtrack::domain::import::matching::resolve(&analysis.records, &[], &[], None, &Default::default());
+        let r = qmtrack::domain::import::matching::resolve(&analysis.records, &Default::default());
         println!("phase resolve: {:?} ({} people)", t.elapsed(), r.people.len());
     }
     let mut calamine_runs = Vec::new();
@@ -256,8 +256,8 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
             let pool = qmtrack::db::connect(&url, 4).await.expect("connect");
             qmtrack::db::migrate(&pool).await.expect("migrate");
             let start = Instant::now();
-            let choices = qmtrack::imports::Choices::default();
-            let preview = qmtrack::imports::preview(
+            let choices = qmtrack::app::imports::Choices::default();
+            let preview = qmtrack::app::imports::preview(
                 &pool,
                 programmes.clone(),
                 bytes.clone(),
@@ -269,7 +269,7 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
             .expect("preview");
             assert_eq!(preview.error_count(), 0, "{:?}", preview.issues().first());
             let actor = qmtrack::db::audit::Actor::command_line("bench");
-            let id = qmtrack::imports::start(
+            let id = qmtrack::app::imports::start(
                 &pool,
                 &actor,
                 "register.xlsx",
@@ -279,7 +279,15 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
             )
             .await
             .expect("start");
-            let outcome = qmtrack::imports::commit(&pool, id, &preview, "2026-01-01T00:00:00Z", &|_, _| {})
+            let request = qmtrack::app::imports::CommitRequest {
+                pool: &pool,
+                programmes: &programmes,
+                import_id: id,
+                actor: &actor,
+                now: "2026-01-01T00:00:00Z",
+                today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            };
+            let outcome = qmtrack::app::imports::commit(&request, &preview, &|_, _| {})
                 .await
                 .expect("commit");
             assert_eq!(outcome.attendance_created, rows);

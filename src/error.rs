@@ -21,6 +21,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("the form had expired or did not come from this site")]
     Csrf,
+    /// Someone else's change got there first (a second commit of one import):
+    /// a 409 page saying what happened, never a 500.
+    #[error("{0}")]
+    Conflict(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -47,6 +51,7 @@ impl AppError {
             AppError::Unauthorized => Status::Unauthorized,
             AppError::BadRequest(_) => Status::BadRequest,
             AppError::Database(e) if is_duplicate(e) => Status::Conflict,
+            AppError::Conflict(_) => Status::Conflict,
             _ => Status::InternalServerError,
         }
     }
@@ -54,7 +59,7 @@ impl AppError {
     /// What a person may be told. Internal causes stay in the log.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::BadRequest(message) => message.clone(),
+            AppError::BadRequest(message) | AppError::Conflict(message) => message.clone(),
             AppError::Csrf => {
                 "This form had expired or did not come from this site. Go back, reload the page and try again.".into()
             }
@@ -152,7 +157,11 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         match &self {
-            AppError::NotFound | AppError::Forbidden | AppError::BadRequest(_) | AppError::Csrf => {
+            AppError::NotFound
+            | AppError::Forbidden
+            | AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::Csrf => {
                 tracing::info!(path = %req.uri(), "refused: {self}");
             }
             AppError::Database(e) if is_duplicate(e) => {

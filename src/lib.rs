@@ -2,6 +2,7 @@
 //! partnership.
 //!
 //! Module map:
+//! - [`app`]: the workflows every entry point calls (imports so far)
 //! - [`config`]: typed configuration (Rocket.toml + `QMTRACK_*` variables)
 //! - [`domain`]: the product's rules in plain Rust: roles and permissions,
 //!   organisations, people, users, the standards library and its loader,
@@ -18,13 +19,13 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod imports;
 pub mod recovery;
 pub mod security;
 pub mod storage;
