@@ -317,6 +317,15 @@ async fn conflict(pool: &AnyPool, import_id: i64) -> ImportFailure {
 /// Claims a pending import for committing (pending → running). Exactly one
 /// of several simultaneous claims succeeds; the others get a conflict.
 pub async fn claim(pool: &AnyPool, import_id: i64, preview: &Preview) -> Result<(), ImportFailure> {
+    // The "file already imported" found may be this very import, committed by
+    // a request that got here first.
+    if preview
+        .already_imported
+        .as_ref()
+        .is_some_and(|earlier| earlier.id == import_id)
+    {
+        return Err(conflict(pool, import_id).await);
+    }
     if let Some(refusal) = preview.refusal() {
         return Err(ImportFailure::NotReady(refusal));
     }

@@ -405,9 +405,10 @@ pub async fn write(
     }
     let session_ids: Vec<i64> = sessions.values().copied().collect();
     let existing = super::training::attendance_for_sessions(conn, &session_ids).await?;
-    let total = records.len();
-    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
-    let mut done = 0;
+    // One mark per person and session: two sheet people found to be one person
+    // (a confirmed near match) may both be on a register; the later row wins.
+    let mut marks: Vec<(i64, i64, &'static str)> = Vec::with_capacity(records.len());
+    let mut position: HashMap<(i64, i64), usize> = HashMap::with_capacity(records.len());
     for record in records {
         let cohort_id = record
             .cohort
@@ -424,7 +425,19 @@ pub async fn write(
         let Some(person_id) = person_ids.get(record.person_key.as_str()).copied() else {
             continue;
         };
-        let status = record.status.as_str();
+        let mark = (session_id, person_id, record.status.as_str());
+        match position.get(&(session_id, person_id)) {
+            Some(&at) => marks[at] = mark,
+            None => {
+                position.insert((session_id, person_id), marks.len());
+                marks.push(mark);
+            }
+        }
+    }
+    let total = marks.len();
+    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    for (session_id, person_id, status) in marks {
         match existing.get(&(session_id, person_id)) {
             None => pending.push((session_id, person_id, status)),
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,

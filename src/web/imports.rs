@@ -260,6 +260,11 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
         "import": history_rows(vec![row.clone()]).pop(),
         "message": row.message,
     });
+    let progress = state
+        .import_progress
+        .lock()
+        .map(|p| p.get(&id).copied())
+        .unwrap_or(None);
     match row.state.as_str() {
         "pending" => {
             let choices = stored_choices(&row);
@@ -293,16 +298,15 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
                 Err(message) => context["fatal"] = json!(message),
             }
         }
-        "running" => {
-            let progress = state
-                .import_progress
-                .lock()
-                .map(|p| p.get(&id).copied())
-                .unwrap_or(None);
+        // A committed import whose background work is still issuing its
+        // certificates shows as running until that is done too.
+        "running" | "committed" if progress.is_some() => {
+            context["import"]["state"] = json!("running");
             context["progress"] = json!(progress.map(|(done, total)| json!({"done": done, "total": total,
                 "percent": (done * 100).checked_div(total).unwrap_or(0)})));
             context["refresh"] = json!(true);
         }
+        "running" => context["refresh"] = json!(true),
         _ => {}
     }
     Ok(page.render("imports/show", context))

@@ -989,8 +989,9 @@ impl SheetReader<'_> {
             });
         }
 
-        // "Day 1 … Day 4" under a title naming a programme: the days of its course.
-        if !columns.iter().any(|c| c.day.is_some()) {
+        // "Day 1 … Day 4" under a title naming a programme: the days of its
+        // course, whatever a bare "Day 3" might match on its own.
+        {
             let numbered: Vec<(usize, usize)> = columns
                 .iter()
                 .filter(|c| c.field.is_none())
