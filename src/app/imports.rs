@@ -396,14 +396,7 @@ async fn write_all(
         &mut tx,
         request.now,
         request.actor,
-        Entry {
-            action: "import.commit",
-            entity: "import",
-            entity_id: Some(id),
-            organisation_id: None,
-            before: None,
-            after: Some(serde_json::json!(outcome)),
-        },
+        entry("import.commit", id, Some(serde_json::json!(outcome))),
     )
     .await?;
     if !imports::finish_commit(&mut tx, id, &outcome, request.now).await? {
@@ -437,6 +430,18 @@ async fn issue_certificates(request: &CommitRequest<'_>) {
     }
 }
 
+/// The audit entry of a step in an import's life.
+fn entry(action: &'static str, import_id: i64, after: Option<serde_json::Value>) -> Entry<'static> {
+    Entry {
+        action,
+        entity: "import",
+        entity_id: Some(import_id),
+        organisation_id: None,
+        before: None,
+        after,
+    }
+}
+
 /// Claims and commits in one go: the command line and the benchmark.
 pub async fn commit(
     request: &CommitRequest<'_>,
@@ -462,20 +467,7 @@ pub async fn undo(pool: &Pool, actor: &Actor, import_id: i64, now: &str) -> Resu
             "Only a committed import can be undone.".into()
         }));
     }
-    audit::record(
-        &mut tx,
-        now,
-        actor,
-        Entry {
-            action: "import.undo",
-            entity: "import",
-            entity_id: Some(import_id),
-            organisation_id: None,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -493,20 +485,7 @@ pub async fn discard(
         drop(tx);
         return Err(conflict(pool, import_id).await);
     }
-    audit::record(
-        &mut tx,
-        now,
-        actor,
-        Entry {
-            action: "import.discard",
-            entity: "import",
-            entity_id: Some(import_id),
-            organisation_id: None,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    audit::record(&mut tx, now, actor, entry("import.discard", import_id, None)).await?;
     tx.commit().await?;
     remove_pending(data_dir, import_id);
     Ok(())
