@@ -214,12 +214,43 @@ pub async fn preview(
 
 /// Who each person on the sheet is, against everyone on record.
 async fn match_people(pool: &AnyPool, analysis: &Analysis, choices: &Choices) -> Result<Resolution, ImportFailure> {
-    let people = imports::known_people(pool).await?;
     let organisations = imports::known_organisations(pool).await?;
     let mut keys: Vec<&str> = analysis.records.iter().map(|r| r.person_key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
     let remembered = imports::remembered_decisions(pool, &keys).await?;
+    // Only the people this sheet could be: by email, by organisation, by decision.
+    let mut emails: Vec<&str> = analysis
+        .records
+        .iter()
+        .map(|r| r.person.email.as_str())
+        .filter(|e| !e.is_empty())
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    let org_by_key: HashMap<&str, i64> = organisations
+        .iter()
+        .flat_map(|o| o.keys.iter().map(move |k| (k.as_str(), o.id)))
+        .collect();
+    let named: std::collections::HashSet<&str> = analysis
+        .records
+        .iter()
+        .map(|r| r.person.organisation.as_str())
+        .collect();
+    let mut organisation_ids: Vec<i64> = named
+        .into_iter()
+        .filter_map(|name| org_by_key.get(normalise(name).as_str()).copied())
+        .chain(choices.default_organisation)
+        .chain(
+            choices
+                .new_organisation()
+                .and_then(|name| org_by_key.get(normalise(name).as_str()).copied()),
+        )
+        .collect();
+    organisation_ids.sort_unstable();
+    organisation_ids.dedup();
+    let decided: Vec<i64> = remembered.values().flatten().map(|r| r.person_id).collect();
+    let people = imports::people_for(pool, &emails, &organisation_ids, &decided).await?;
     let default_organisation = match (choices.default_organisation, choices.new_organisation()) {
         (Some(id), _) => Some(OrgChoice::Existing(id)),
         (None, Some(name)) => {

@@ -133,10 +133,9 @@ pub async fn remembered_decisions(
     let mut found: HashMap<String, Vec<Remembered>> = HashMap::new();
     // A few hundred keys a query keeps the statement small on both backends.
     for chunk in keys.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT person_key, person_id, same FROM identity_decisions WHERE person_key IN ({})",
-            placeholders.join(", ")
+            placeholders(chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
         for key in chunk {
@@ -194,6 +193,60 @@ pub async fn known_people(pool: &AnyPool) -> Result<Vec<KnownPerson>, sqlx::Erro
             organisation_id,
         })
         .collect())
+}
+
+/// The people a sheet could match: those with one of its emails, those at
+/// one of its organisations, and those named by remembered decisions. Only
+/// these are read, so a preview does not slow down as people on record grow.
+pub async fn people_for(
+    pool: &AnyPool,
+    emails: &[&str],
+    organisation_ids: &[i64],
+    person_ids: &[i64],
+) -> Result<Vec<KnownPerson>, sqlx::Error> {
+    let mut found: HashMap<i64, KnownPerson> = HashMap::new();
+    let mut read = |rows: Vec<(i64, String, String, i64)>| {
+        for (id, full_name, email, organisation_id) in rows {
+            found.entry(id).or_insert(KnownPerson {
+                id,
+                full_name,
+                email,
+                organisation_id,
+            });
+        }
+    };
+    // A few hundred values a statement keeps it small on both backends.
+    for chunk in emails.chunks(500) {
+        let sql = format!(
+            "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for email in chunk {
+            query = query.bind(*email);
+        }
+        read(query.fetch_all(pool).await?);
+    }
+    for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            read(query.fetch_all(pool).await?);
+        }
+    }
+    let mut people: Vec<KnownPerson> = found.into_values().collect();
+    people.sort_by_key(|p| p.id);
+    Ok(people)
+}
+
+fn placeholders(count: usize) -> String {
+    (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Every organisation with its name and aliases as match keys.
