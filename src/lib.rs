@@ -81,6 +81,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         standards: Arc::new(standards),
         programmes: Arc::new(programmes),
         import_progress: Arc::default(),
+        import_analyses: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())

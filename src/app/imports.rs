@@ -182,6 +182,54 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Pending imports' sheets as analysed, keyed by import and by the choices
+/// that shape the reading, so a preview viewed again (or committed) is not
+/// parsed again. Holds a few at most: it is a saving, not a store.
+#[derive(Default)]
+pub struct AnalysisCache(std::sync::Mutex<Vec<(i64, String, Arc<(Analysis, String)>)>>);
+
+const CACHED_ANALYSES: usize = 8;
+
+impl AnalysisCache {
+    fn get(&self, import_id: i64, reading: &str) -> Option<Arc<(Analysis, String)>> {
+        let cache = self.0.lock().ok()?;
+        cache
+            .iter()
+            .find(|(id, key, _)| *id == import_id && key == reading)
+            .map(|(_, _, found)| found.clone())
+    }
+
+    fn put(&self, import_id: i64, reading: String, analysis: Arc<(Analysis, String)>) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|(id, _, _)| *id != import_id);
+            if cache.len() >= CACHED_ANALYSES {
+                cache.remove(0);
+            }
+            cache.push((import_id, reading, analysis));
+        }
+    }
+
+    /// Forgets an import that is no longer pending.
+    pub fn forget(&self, import_id: i64) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|(id, _, _)| *id != import_id);
+        }
+    }
+}
+
+/// The choices that decide how a sheet is read (not who its people are).
+fn reading_key(choices: &Choices) -> String {
+    serde_json::json!([
+        choices.module,
+        choices.date,
+        choices.sheet,
+        choices.mapping,
+        choices.heading_mapping,
+        choices.header_row
+    ])
+    .to_string()
+}
+
 /// Reads, analyses and matches. Parsing runs off the async threads.
 pub async fn preview(
     pool: &AnyPool,
@@ -191,14 +239,76 @@ pub async fn preview(
     choices: &Choices,
     max_bytes: u64,
 ) -> Result<Preview, ImportFailure> {
+    let read = read_and_analyse(programmes, bytes, file_name, choices, max_bytes).await?;
+    finish_preview(pool, file_name, choices, read.0.clone(), read.1.clone()).await
+}
+
+/// A pending import's uploaded sheet.
+pub struct PendingSheet<'a> {
+    pub import_id: i64,
+    pub file_name: &'a str,
+    pub data_dir: &'a std::path::Path,
+}
+
+/// [`preview`] of a pending import, reusing its analysis while the choices
+/// that shape the reading stay the same.
+pub async fn preview_pending(
+    pool: &AnyPool,
+    cache: &AnalysisCache,
+    programmes: Arc<ProgrammeLibrary>,
+    sheet: &PendingSheet<'_>,
+    choices: &Choices,
+    max_bytes: u64,
+) -> Result<Preview, ImportFailure> {
+    let reading = reading_key(choices);
+    let read = match cache.get(sheet.import_id, &reading) {
+        Some(found) => found,
+        None => {
+            let bytes = load_pending(sheet.data_dir, sheet.import_id).map_err(|_| {
+                ImportFailure::NotReady("The uploaded file is no longer available. Upload it again.".into())
+            })?;
+            let read = read_and_analyse(programmes, Arc::new(bytes), sheet.file_name, choices, max_bytes).await?;
+            let read = Arc::new(read);
+            cache.put(sheet.import_id, reading, read.clone());
+            read
+        }
+    };
+    finish_preview(pool, sheet.file_name, choices, read.0.clone(), read.1.clone()).await
+}
+
+/// Keeps a new pending import's analysis, so its first preview page does not read the file again.
+pub fn remember_analysis(cache: &AnalysisCache, import_id: i64, choices: &Choices, preview: &Preview) {
+    cache.put(
+        import_id,
+        reading_key(choices),
+        Arc::new((preview.analysis.clone(), preview.sha256.clone())),
+    );
+}
+
+async fn read_and_analyse(
+    programmes: Arc<ProgrammeLibrary>,
+    bytes: Arc<Vec<u8>>,
+    file_name: &str,
+    choices: &Choices,
+    max_bytes: u64,
+) -> Result<(Analysis, String), ImportFailure> {
     let options = choices.options().map_err(ImportFailure::Choice)?;
     let name = file_name.to_string();
-    let (analysis, sha256) = rocket::tokio::task::spawn_blocking(move || {
+    Ok(rocket::tokio::task::spawn_blocking(move || {
         let sha256 = sha256_hex(&bytes);
         read_workbook(&bytes, &name, max_bytes).map(|(_, sheets)| (analyse(&sheets, &programmes, &options), sha256))
     })
     .await
-    .map_err(|e| ImportFailure::Interrupted(e.to_string()))??;
+    .map_err(|e| ImportFailure::Interrupted(e.to_string()))??)
+}
+
+async fn finish_preview(
+    pool: &AnyPool,
+    file_name: &str,
+    choices: &Choices,
+    analysis: Analysis,
+    sha256: String,
+) -> Result<Preview, ImportFailure> {
     let resolution = match_people(pool, &analysis, choices).await?;
     let summary = summarise(&analysis.records);
     let already_imported = imports::committed_with_hash(pool, &sha256).await?;

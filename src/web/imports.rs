@@ -201,6 +201,7 @@ async fn upload(
     let now = state.now_db();
     let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, &now).await?;
     imports::save_pending(&state.config.data_dir, id, &bytes).map_err(AppError::internal)?;
+    imports::remember_analysis(&state.import_analyses, id, &choices, &preview);
     Ok(Ok(Redirect::to(format!("/training/imports/{id}"))))
 }
 
@@ -217,15 +218,16 @@ async fn preview_for(
     state: &AppState,
     row: &import_rows::ImportRow,
 ) -> AppResult<Result<imports::Preview, String>> {
-    let bytes = match imports::load_pending(&state.config.data_dir, row.id) {
-        Ok(bytes) => bytes,
-        Err(_) => return Ok(Err("The uploaded file is no longer available. Upload it again.".into())),
+    let sheet = imports::PendingSheet {
+        import_id: row.id,
+        file_name: &row.file_name,
+        data_dir: &state.config.data_dir,
     };
-    match imports::preview(
+    match imports::preview_pending(
         db,
+        &state.import_analyses,
         state.programmes.clone(),
-        Arc::new(bytes),
-        &row.file_name,
+        &sheet,
         &stored_choices(row),
         state.config.import_max_bytes,
     )
@@ -425,6 +427,7 @@ async fn commit(
     }
     let pool = (**db).clone();
     let progress_map = state.import_progress.clone();
+    let analyses = state.import_analyses.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();
     let (programmes, today) = (state.programmes.clone(), state.clock.now().date_naive());
@@ -452,6 +455,7 @@ async fn commit(
         if imports::run_commit(&request, &preview, &report).await.is_ok() {
             imports::remove_pending(&data_dir, id);
         }
+        analyses.forget(id);
         if let Ok(mut map) = progress_map.lock() {
             map.remove(&id);
         }
@@ -488,6 +492,7 @@ async fn discard(
     require(user)?;
     import_row(db, id).await?;
     imports::discard(db, &state.config.data_dir, &user.audit_actor(), id, &state.now_db()).await?;
+    state.import_analyses.forget(id);
     Ok(Flash::success(
         Redirect::to("/training/imports"),
         "The upload has been discarded; nothing was imported.",

@@ -43,6 +43,8 @@ pub struct AppState {
     pub programmes: Arc<crate::domain::programmes::ProgrammeLibrary>,
     /// Imports being committed in the background: id → (rows done, rows in all).
     pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
+    /// Pending imports' sheets as read, so viewing and committing one does not parse it again.
+    pub import_analyses: Arc<crate::app::imports::AnalysisCache>,
 }
 
 impl AppState {
