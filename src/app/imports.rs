@@ -186,7 +186,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// that shape the reading, so a preview viewed again (or committed) is not
 /// parsed again. Holds a few at most: it is a saving, not a store.
 #[derive(Default)]
-pub struct AnalysisCache(std::sync::Mutex<Vec<(i64, String, Arc<(Analysis, String)>)>>);
+pub struct AnalysisCache(std::sync::Mutex<Vec<CachedAnalysis>>);
+
+/// (import id, the reading choices, the analysis and the file's SHA-256)
+type CachedAnalysis = (i64, String, Arc<(Analysis, String)>);
 
 const CACHED_ANALYSES: usize = 8;
 

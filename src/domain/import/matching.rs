@@ -496,7 +496,9 @@ mod tests {
     #[test]
     fn identity_rules() {
         use Outcome::*;
-        let cases: &[(&str, KnownPerson, (&str, &str, &str), Outcome)] = &[
+        // (case, on record, (name, email, organisation) on the sheet, outcome)
+        type Case<'a> = (&'a str, KnownPerson, (&'a str, &'a str, &'a str), Outcome);
+        let cases: &[Case] = &[
             (
                 "same email, other name and organisation",
                 person(1, "Zoë O'Brien", "zoe@x.example"),
