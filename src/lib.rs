@@ -29,7 +29,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod imports;
 pub mod recovery;
 pub mod security;
 pub mod storage;
@@ -86,6 +85,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         standards: Arc::new(standards),
         programmes: Arc::new(programmes),
         import_progress: Arc::default(),
+        import_analyses: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())

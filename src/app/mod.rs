@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod certificates;
 pub mod evidence;
+pub mod imports;
 pub mod organisations;
 pub mod reviews;
 pub mod training;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub programmes: Arc<ProgrammeLibrary>,
     /// Imports being committed in the background: id → (rows done, rows in all).
     pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
+    /// Pending imports' sheets as read, so viewing and committing one does not parse it again.
+    pub import_analyses: Arc<imports::AnalysisCache>,
 }
 
 impl AppState {

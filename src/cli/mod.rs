@@ -3,7 +3,7 @@
 mod certificates;
 mod demo;
 mod demo_evidence;
-mod import;
+pub mod import;
 mod migrate;
 mod serve;
 mod standards;
@@ -58,28 +58,7 @@ pub enum Command {
         command: certificates::CertificatesCommand,
     },
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
-    ImportAttendance {
-        /// The spreadsheet
-        file: PathBuf,
-        /// The module, for sheets that do not say (e.g. "IRIS clinical session 1")
-        #[arg(long)]
-        module: Option<String>,
-        /// The session date, for sheets that do not say (day/month/year)
-        #[arg(long)]
-        date: Option<String>,
-        /// Only this sheet of a workbook
-        #[arg(long)]
-        sheet: Option<String>,
-        /// The organisation of new people when the sheet does not say
-        #[arg(long)]
-        organisation: Option<String>,
-        /// Check and show what would be imported, but change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the preview or the result as one JSON object
-        #[arg(long)]
-        json: bool,
-    },
+    ImportAttendance(import::ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,26 +143,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => token::create(&email, &label).await,
         Command::Demo => demo::run().await,
         Command::Certificates { command } => certificates::run(command).await,
-        Command::ImportAttendance {
-            file,
-            module,
-            date,
-            sheet,
-            organisation,
-            dry_run,
-            json,
-        } => {
-            return import::run(import::ImportArgs {
-                file,
-                module,
-                date,
-                sheet,
-                organisation,
-                dry_run,
-                json,
-            })
-            .await;
-        }
+        Command::ImportAttendance(args) => return import::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,6 +188,7 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
         standards: std::sync::Arc::new(standards),
         programmes: std::sync::Arc::new(programmes),
         import_progress: std::sync::Arc::default(),
+        import_analyses: std::sync::Arc::default(),
     };
     Ok((state, pool))
 }

@@ -117,5 +117,6 @@ pub(crate) fn cli_state(config: AppConfig) -> AppState {
         standards: Arc::default(),
         programmes: Arc::default(),
         import_progress: Arc::default(),
+        import_analyses: Arc::default(),
     }
 }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod imports;
+
 use qmtrack::Clock;
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
