@@ -97,7 +97,7 @@ async fn the_same_file_from_the_browser_and_the_command_line_leaves_the_same_rec
 
     assert!(!from_web.certificates.is_empty(), "the commit issued certificates");
     assert_eq!(from_web.audit.len(), 1, "one audit entry: {:?}", from_web.audit);
-    assert_eq!(from_web.audit[0].0, "import.commit");
+    assert_eq!(from_web.audit[0].0, "Attendance imported");
     assert_eq!(from_web, from_cli);
 }
 
