@@ -279,9 +279,10 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
             )
             .await
             .expect("start");
-            let outcome = qmtrack::imports::commit(&pool, id, &preview, "2026-01-01T00:00:00Z", &|_, _| {})
-                .await
-                .expect("commit");
+            let outcome =
+                qmtrack::imports::commit(&pool, &programmes, id, &preview, "2026-01-01T00:00:00Z", &|_, _| {})
+                    .await
+                    .expect("commit");
             assert_eq!(outcome.attendance_created, rows);
             start.elapsed()
         });

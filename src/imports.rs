@@ -148,6 +148,7 @@ pub async fn preview(
 /// Commits a preview without errors as one transaction.
 pub async fn commit(
     pool: &AnyPool,
+    programmes: &ProgrammeLibrary,
     import_id: i64,
     preview: &Preview,
     now: &str,
@@ -160,6 +161,7 @@ pub async fn commit(
     }
     Ok(imports::commit(
         pool,
+        programmes,
         import_id,
         &preview.analysis.records,
         &preview.resolution,

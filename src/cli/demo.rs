@@ -663,6 +663,7 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
     }
     let today = chrono::Utc::now().date_naive();
     let mut marked = 0;
+    let mut marked_people = Vec::new();
     for (organisation, person, programme_id, module_id, days_ago, status, cohort) in ATTENDANCE {
         let Some(programme) = programmes.current_version(programme_id) else {
             continue;
@@ -682,8 +683,10 @@ async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError
         let cohort = if cohort.is_empty() { 0 } else { cohort_id };
         let (session_id, _) = training::find_or_create_session(&mut tx, &module, date, cohort, now).await?;
         training::mark(&mut tx, session_id, person_id, status, now).await?;
+        marked_people.push(person_id);
         marked += 1;
     }
+    crate::db::completions::refresh_people(&mut tx, &programmes, &marked_people).await?;
     for practice in ["Riverside Medical Practice", "Hillside Surgery"] {
         if let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(practice)).await? {
             let signed_up = (today - chrono::Duration::days(150)).format("%Y-%m-%d").to_string();

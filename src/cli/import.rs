@@ -82,6 +82,10 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
     let (config, pool) = super::open_database().await.map_err(|e| e.to_string())?;
     let programmes = crate::domain::programmes::load_dir(&config.standards_dir.join("training"))
         .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let programmes = Arc::new(programmes);
+    crate::db::completions::bring_up_to_date(&pool, &programmes)
+        .await
+        .map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let file_name = args
         .file
@@ -110,7 +114,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
     };
     let preview = imports::preview(
         &pool,
-        Arc::new(programmes),
+        programmes.clone(),
         Arc::new(bytes),
         &file_name,
         &choices,
@@ -158,7 +162,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
             eprint!("\rImporting: {done} of {total} rows");
         }
     };
-    let outcome = match imports::commit(&pool, import_id, &preview, &now, &progress).await {
+    let outcome = match imports::commit(&pool, &programmes, import_id, &preview, &now, &progress).await {
         Ok(outcome) => outcome,
         Err(e) => {
             let _ = crate::db::imports::set_state(&pool, import_id, "failed", &e.to_string()).await;

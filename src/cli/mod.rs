@@ -5,6 +5,7 @@ mod demo;
 mod demo_evidence;
 mod import;
 mod migrate;
+mod report;
 mod serve;
 mod standards;
 mod token;
@@ -56,6 +57,8 @@ pub enum Command {
         #[command(subcommand)]
         command: certificates::CertificatesCommand,
     },
+    /// Write the board report (or one organisation's progress report) for a period
+    Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance {
         /// The spreadsheet
@@ -155,6 +158,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => token::create(&email, &label).await,
         Command::Demo => demo::run().await,
         Command::Certificates { command } => certificates::run(command).await,
+        Command::Report(args) => report::run(args).await,
         Command::ImportAttendance {
             file,
             module,

@@ -7,6 +7,7 @@ use crate::domain::import::matching::{KnownOrganisation, KnownPerson, OrgChoice,
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
+use crate::domain::programmes::ProgrammeLibrary;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 use std::collections::HashMap;
@@ -185,6 +186,7 @@ const BATCH: usize = 2_000;
 /// `progress(done, total)` is called as attendance rows are written.
 pub async fn commit(
     pool: &AnyPool,
+    programmes: &ProgrammeLibrary,
     import_id: i64,
     records: &[AttendanceRecord],
     resolution: &Resolution,
@@ -395,6 +397,8 @@ pub async fn commit(
             super::training::insert_attendance_batch(&mut tx, &pending, import_id, now).await?;
     }
     progress(total, total);
+    let touched: Vec<i64> = person_ids.values().copied().collect();
+    super::completions::refresh_people(&mut tx, programmes, &touched).await?;
 
     let summary = serde_json::to_string(&outcome).unwrap_or_default();
     sqlx::query(
@@ -412,8 +416,17 @@ pub async fn commit(
 /// Puts things back as they were before the import: changed attendance gets
 /// its old mark, added attendance goes, and sessions, people, cohorts and
 /// organisations the import added go too unless something else now uses them.
-pub async fn undo(pool: &AnyPool, import_id: i64, now: &str) -> Result<(), sqlx::Error> {
+pub async fn undo(pool: &AnyPool, programmes: &ProgrammeLibrary, import_id: i64, now: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let touched: Vec<(i64,)> = sqlx::query_as(
+        "SELECT person_id FROM attendance WHERE import_id = $1
+         UNION SELECT a.person_id FROM attendance a
+            JOIN import_effects e ON e.entity_id = a.id AND e.kind = 'attendance_updated'
+            WHERE e.import_id = $1",
+    )
+    .bind(import_id)
+    .fetch_all(&mut *tx)
+    .await?;
     let effects: Vec<(String, i64, String)> =
         sqlx::query_as("SELECT kind, entity_id, previous FROM import_effects WHERE import_id = $1 ORDER BY id DESC")
             .bind(import_id)
@@ -433,6 +446,8 @@ pub async fn undo(pool: &AnyPool, import_id: i64, now: &str) -> Result<(), sqlx:
         .bind(import_id)
         .execute(&mut *tx)
         .await?;
+    let touched: Vec<i64> = touched.into_iter().map(|(id,)| id).collect();
+    super::completions::refresh_people(&mut tx, programmes, &touched).await?;
     let added_people: Vec<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE import_id = $1")
         .bind(import_id)
         .fetch_all(&mut *tx)

@@ -16,10 +16,13 @@
 pub mod assessments;
 pub mod audit;
 pub mod certificates;
+pub mod completions;
 pub mod evidence;
 pub mod imports;
 pub mod organisations;
 pub mod people;
+pub mod published;
+pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -398,7 +398,7 @@ async fn commit(
                 map.insert(id, (done, total));
             }
         };
-        match imports::commit(&pool, id, &preview, &now, &report).await {
+        match imports::commit(&pool, &programmes, id, &preview, &now, &report).await {
             Ok(outcome) => {
                 imports::remove_pending(&data_dir, id);
                 if let Ok(mut conn) = pool.acquire().await {
@@ -455,7 +455,7 @@ async fn undo(
         return Ok(Flash::error(back, "Only a committed import can be undone."));
     }
     let now = state.now_db();
-    import_rows::undo(db, id, &now).await?;
+    import_rows::undo(db, &state.programmes, id, &now).await?;
     let mut conn = db.acquire().await?;
     audit::record(
         &mut conn,

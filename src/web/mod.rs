@@ -18,6 +18,7 @@ pub mod imports;
 pub mod input;
 pub mod organisations;
 pub mod people;
+pub mod reports;
 pub mod reviews;
 pub mod training;
 pub mod users;
@@ -67,6 +68,7 @@ pub fn routes() -> Vec<Route> {
         input::routes(),
         organisations::routes(),
         people::routes(),
+        reports::routes(),
         training::routes(),
         reviews::routes(),
         users::routes(),

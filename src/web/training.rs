@@ -552,6 +552,8 @@ async fn save_register(
             changed += 1;
         }
     }
+    let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
+    crate::db::completions::refresh_people(&mut tx, &state.programmes, &people).await?;
     tx.commit().await?;
     // New completions earn their certificates straight away.
     crate::db::certificates::issue_missing_training_certificates(
@@ -670,6 +672,7 @@ async fn add_attendee(
         },
     )
     .await?;
+    crate::db::completions::refresh_people(&mut tx, &state.programmes, &[person_id]).await?;
     tx.commit().await?;
     Ok(Flash::success(
         back,
@@ -773,6 +776,8 @@ async fn save_cohort(
             .await?;
         }
     }
+    let people: Vec<i64> = people.iter().copied().collect();
+    crate::db::completions::refresh_people(&mut tx, &state.programmes, &people).await?;
     tx.commit().await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/cohorts/{id}")),
