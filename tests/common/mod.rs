@@ -66,6 +66,8 @@ pub struct Options {
     pub standards_dir: Option<std::path::PathBuf>,
     /// A smaller evidence size limit than the default 25 MiB.
     pub evidence_max_bytes: Option<u64>,
+    /// When the manual clock starts (RFC 3339), for tests that need a past.
+    pub clock_start: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -76,6 +78,7 @@ impl Default for Options {
             session_absolute_hours: 12,
             standards_dir: None,
             evidence_max_bytes: None,
+            clock_start: None,
         }
     }
 }
@@ -89,7 +92,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
         let clock = Clock::manual(
-            chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            chrono::DateTime::parse_from_rfc3339(options.clock_start.unwrap_or("2026-03-02T09:00:00Z"))
                 .expect("date")
                 .into(),
         );
