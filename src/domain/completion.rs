@@ -779,6 +779,64 @@ mod tests {
     }
 
     #[test]
+    fn held_spells_end_on_lapse_and_start_again_on_renewal() {
+        let ambassadors = programme("domestic-abuse-ambassadors");
+        let spells = |facts: &[AttendanceFact]| {
+            let held = find(
+                &person_completions(&ambassadors, facts, date("2030-01-01")),
+                "ambassador",
+            )
+            .clone();
+            let spells = held_spells(&ambassadors, &held, facts);
+            // The last stretch ends when the completion lapses.
+            assert_eq!(spells.last().and_then(|s| s.until), held.lapses_on);
+            spells
+                .into_iter()
+                .map(|s| (s.from.to_string(), s.until.map(|d| d.to_string())))
+                .collect::<Vec<_>>()
+        };
+        let initial = vec![
+            attended("initial-day-1", "2025-03-03"),
+            attended("initial-day-2", "2025-03-10"),
+        ];
+        assert_eq!(
+            spells(&initial),
+            [("2025-03-10".to_string(), Some("2027-03-10".to_string()))]
+        );
+        // A refresher while still held carries the same stretch on.
+        let mut refreshed = initial.clone();
+        refreshed.push(attended("refresher", "2026-11-20"));
+        assert_eq!(
+            spells(&refreshed),
+            [("2025-03-10".to_string(), Some("2028-11-20".to_string()))]
+        );
+        // A network session after lapsing starts a new one, leaving a gap.
+        let mut back = initial.clone();
+        back.push(attended("network-session", "2028-01-10"));
+        assert_eq!(
+            spells(&back),
+            [
+                ("2025-03-10".to_string(), Some("2027-03-10".to_string())),
+                ("2028-01-10".to_string(), Some("2030-01-10".to_string())),
+            ]
+        );
+        // Without a refresher period a completion is held for good.
+        let st = programme("safe-and-together");
+        let core = find(&person_completions(&st, &core_days(), date("2030-01-01")), "core").clone();
+        assert_eq!(
+            held_spells(&st, &core, &core_days()),
+            [HeldSpell {
+                from: date("2025-06-05"),
+                until: None
+            }]
+        );
+        // Nothing held before completion.
+        let started = [attended("core-day-1", "2025-06-02")];
+        let core = find(&person_completions(&st, &started, date("2030-01-01")), "core").clone();
+        assert!(held_spells(&st, &core, &started).is_empty());
+    }
+
+    #[test]
     fn a_briefing_is_renewed_by_attending_it_again() {
         let marac = programme("marac-briefing");
         let facts = [attended("marac-briefing", "2025-01-14")];

@@ -747,3 +747,51 @@ fn organisation_rule_figures(
     }
     figures
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
+    }
+
+    fn award(organisation: i64, awarded: &str, expires: &str, revoked: Option<&str>) -> AwardRecord {
+        AwardRecord {
+            organisation_id: organisation,
+            organisation_name: format!("Org {organisation}"),
+            framework_id: "daha".into(),
+            awarded_on: day(awarded),
+            expires_on: Some(day(expires)),
+            revoked_on: revoked.map(day),
+        }
+    }
+
+    #[test]
+    fn an_award_ends_at_the_start_of_its_expiry_and_on_the_day_it_is_revoked() {
+        let a = award(1, "2023-02-15", "2026-02-15", None);
+        assert!(a.held_on(day("2023-02-15")));
+        assert!(a.held_on(day("2026-02-14")));
+        assert!(!a.held_on(day("2026-02-15")));
+        assert!(!a.held_on(day("2023-02-14")));
+        let revoked = award(2, "2025-06-01", "2028-06-01", Some("2026-03-02"));
+        assert!(revoked.held_on(day("2026-03-01")));
+        assert!(!revoked.held_on(day("2026-03-02")));
+    }
+
+    #[test]
+    fn an_award_renewed_before_it_expires_has_not_expired() {
+        let first = award(1, "2023-01-10", "2026-01-10", None);
+        let renewal = award(1, "2025-12-01", "2028-12-01", None);
+        let lapsed = award(2, "2023-02-01", "2026-02-01", None);
+        let all = [&first, &renewal, &lapsed];
+        let quarter = Period::new(day("2026-01-01"), day("2026-03-31")).expect("period");
+        let f = award_figures(&all, quarter, 90);
+        assert_eq!(f.expired, ["Org 2"]);
+        assert_eq!(f.holding, ["Org 1"]);
+        assert_eq!(f.ever, ["Org 1", "Org 2"]);
+        // Due for renewal on the day before the last one expires, not after.
+        let before = Period::new(day("2025-10-01"), day("2025-11-30")).expect("period");
+        assert_eq!(award_figures(&all, before, 90).renewal_due, ["Org 1", "Org 2"]);
+    }
+}
