@@ -133,31 +133,30 @@ async fn activity(
 ) -> Result<(Activity, Vec<(String, Activity)>), sqlx::Error> {
     let select = format!(
         "COUNT(DISTINCT CASE WHEN {PRESENT} THEN s.id END),
-         SUM(CASE WHEN {PRESENT} THEN 1 ELSE 0 END),
+         COALESCE(SUM(CASE WHEN {PRESENT} THEN 1 ELSE 0 END), 0),
          COUNT(DISTINCT CASE WHEN {PRESENT} THEN a.person_id END),
-         SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END)"
+         COALESCE(SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END), 0)"
     );
     let from = "FROM training_sessions s
          JOIN attendance a ON a.session_id = s.id
          JOIN people p ON p.id = a.person_id
          WHERE s.session_date >= $1 AND s.session_date <= $2
            AND ($3 = '' OR s.programme_id = $3) AND ($4 = 0 OR p.organisation_id = $4)";
-    let totals: Option<(i64, Option<i64>, i64, Option<i64>)> =
-        sqlx::query_as::<_, (i64, super::Nullable<i64>, i64, super::Nullable<i64>)>(&format!("SELECT {select} {from}"))
+    // SUM over no rows is NULL, hence the COALESCEs.
+    let (sessions, attendances, people, absences): (i64, i64, i64, i64) =
+        sqlx::query_as(&format!("SELECT {select} {from}"))
             .bind(iso(period.from))
             .bind(iso(period.to))
             .bind(programme_id)
             .bind(organisation_id)
-            .fetch_first(pool)
-            .await?
-            .map(|(a, b, c, d)| (a, b.0, c, d.0));
-    let to_activity = |(sessions, attendances, people, absences): (i64, Option<i64>, i64, Option<i64>)| Activity {
+            .fetch_exactly_one(pool)
+            .await?;
+    let totals = Activity {
         sessions,
-        attendances: attendances.unwrap_or(0),
+        attendances,
         people,
-        absences: absences.unwrap_or(0),
+        absences,
     };
-    let totals = totals.map(to_activity).unwrap_or_default();
     if programme_id.is_empty() {
         return Ok((totals, Vec::new()));
     }

@@ -167,7 +167,7 @@ pub fn compute(data: &PeriodData, standards: &StandardsLibrary, programmes: &Pro
             .iter()
             .find(|p| p.programme_id == programme.id)
             .unwrap_or(&empty);
-        sections.push(training(programme, activity, data.period));
+        sections.push(training(programme, activity));
     }
     Report {
         title: "Quality marks and training".into(),
@@ -492,7 +492,7 @@ fn breakdowns(section: &str, prefix: &str, what: &str, counts: &[GroupCount]) ->
     (types, localities)
 }
 
-fn training(programme: &Programme, activity: &ProgrammeActivity, period: Period) -> Section {
+fn training(programme: &Programme, activity: &ProgrammeActivity) -> Section {
     let section = format!("training.{}", programme.id);
     let prefix = section.clone();
     let id = |name: &str| format!("{prefix}.{name}");
@@ -606,7 +606,7 @@ fn training(programme: &Programme, activity: &ProgrammeActivity, period: Period)
         groups.push(group(
             &rule.title,
             false,
-            organisation_rule_figures(programme, activity, &section, period),
+            organisation_rule_figures(programme, activity, &section),
         ));
     }
 
@@ -668,14 +668,10 @@ fn training(programme: &Programme, activity: &ProgrammeActivity, period: Period)
     }
 }
 
-fn organisation_rule_figures(
-    programme: &Programme,
-    activity: &ProgrammeActivity,
-    section: &str,
-    period: Period,
-) -> Vec<Figure> {
-    let _ = period;
-    let mut organisations: BTreeMap<i64, (String, BTreeMap<i64, Vec<(String, CompletionState)>>)> = BTreeMap::new();
+fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity, section: &str) -> Vec<Figure> {
+    /// Each person's standing (completion id and state) on the programme's completions.
+    type Standings = BTreeMap<i64, Vec<(String, CompletionState)>>;
+    let mut organisations: BTreeMap<i64, (String, Standings)> = BTreeMap::new();
     for (id, name) in &activity.signed_up {
         organisations
             .entry(*id)
