@@ -238,6 +238,18 @@ async fn cohorts_give_their_size_and_how_many_completed() {
     assert_eq!(cohort_sizes(&all, "safe-and-together"), [(2, 1), (4, 1)]);
     assert_eq!(value(&all, "training.safe-and-together.cohorts.people"), 6);
     assert_eq!(value(&all, "training.safe-and-together.cohorts.completed"), 2);
+    // The cohort page says the same.
+    let (_, programme) = lead.get_text("/training/programmes/safe-and-together").await;
+    let mut said = Vec::new();
+    for link in attrs(&programme, "a[href^='/training/cohorts/']", "href") {
+        let (_, page) = lead.get_text(&link).await;
+        said.extend(common::texts(&page, "#cohort-progress"));
+    }
+    said.sort();
+    assert_eq!(
+        said,
+        ["1 of 2 completed CORE training.", "1 of 4 completed CORE training."]
+    );
 }
 
 /// Connects to the test's database directly, as an operator would.

@@ -404,41 +404,54 @@ async fn cohorts(
     .await?;
     let mut cohorts = Vec::new();
     for (id, name) in found {
-        let (people,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(DISTINCT a.person_id) FROM attendance a
-             JOIN training_sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id
-             WHERE s.cohort_id = $1 AND ($2 = 0 OR p.organisation_id = $2)",
-        )
-        .bind(id)
-        .bind(organisation_id)
-        .fetch_exactly_one(pool)
-        .await?;
-        let modules: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT module_id FROM training_sessions WHERE cohort_id = $1")
-                .bind(id)
-                .fetch_all(pool)
-                .await?;
-        let completed: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT pc.completion_id, COUNT(*) FROM person_completions pc
-             WHERE pc.programme_id = $1 AND pc.completed_on <> '' AND pc.completed_on <= $2
-               AND ($3 = 0 OR pc.organisation_id = $3)
-               AND pc.person_id IN (SELECT a.person_id FROM attendance a
-                    JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $4)
-             GROUP BY pc.completion_id",
-        )
-        .bind(programme_id)
-        .bind(iso(period.to))
-        .bind(organisation_id)
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-        cohorts.push(CohortActivity {
-            id,
-            name,
-            people,
-            modules: modules.into_iter().map(|(m,)| m).collect(),
-            completed,
-        });
+        cohorts.push(cohort_activity(pool, programme_id, id, name, period.to, organisation_id).await?);
     }
     Ok(cohorts)
+}
+
+/// One cohort: its people (0 for every organisation, else only that one's)
+/// and how many had completed each completion by `end`.
+pub async fn cohort_activity(
+    pool: &AnyPool,
+    programme_id: &str,
+    id: i64,
+    name: String,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<CohortActivity, sqlx::Error> {
+    let (people,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT a.person_id) FROM attendance a
+         JOIN training_sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id
+         WHERE s.cohort_id = $1 AND ($2 = 0 OR p.organisation_id = $2)",
+    )
+    .bind(id)
+    .bind(organisation_id)
+    .fetch_exactly_one(pool)
+    .await?;
+    let modules: Vec<(String,)> =
+        sqlx::query_as("SELECT DISTINCT module_id FROM training_sessions WHERE cohort_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    let completed: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT pc.completion_id, COUNT(*) FROM person_completions pc
+         WHERE pc.programme_id = $1 AND pc.completed_on <> '' AND pc.completed_on <= $2
+           AND ($3 = 0 OR pc.organisation_id = $3)
+           AND pc.person_id IN (SELECT a.person_id FROM attendance a
+                JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $4)
+         GROUP BY pc.completion_id",
+    )
+    .bind(programme_id)
+    .bind(iso(end))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(CohortActivity {
+        id,
+        name,
+        people,
+        modules: modules.into_iter().map(|(m,)| m).collect(),
+        completed,
+    })
 }

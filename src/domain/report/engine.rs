@@ -4,7 +4,7 @@ use super::{slug, Figure, Group, Period, Records, Report, Section};
 use crate::domain::assessment::{award_status, AwardStatus, State};
 use crate::domain::completion::{organisation_progress_of, CompletionState, OrganisationTrainingState};
 use crate::domain::organisation::OrgType;
-use crate::domain::programmes::{Programme, ProgrammeLibrary};
+use crate::domain::programmes::{Completion, Programme, ProgrammeLibrary};
 use crate::domain::standards::StandardsLibrary;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
@@ -620,14 +620,8 @@ fn training(programme: &Programme, activity: &ProgrammeActivity) -> Section {
         let mut completed_total = 0;
         let mut cohort_rows = Vec::new();
         for cohort in &activity.cohorts {
-            // The completion a cohort works towards: the one that holds most of its modules.
-            let aim = programme
-                .completions
-                .iter()
-                .max_by_key(|c| cohort.modules.iter().filter(|m| c.modules.contains(m)).count());
-            let completed = aim
-                .and_then(|c| cohort.completed.iter().find(|(id, _)| *id == c.id))
-                .map_or(0, |(_, n)| *n);
+            let aim = cohort_aim(programme, &cohort.modules);
+            let completed = cohort_completed(programme, cohort);
             completed_total += completed;
             let cohort_prefix = id(&format!("cohort.{}", cohort.id));
             let mut size = figure(
@@ -666,6 +660,21 @@ fn training(programme: &Programme, activity: &ProgrammeActivity) -> Section {
         title: programme.name.clone(),
         groups,
     }
+}
+
+/// The completion a cohort works towards: the one that holds most of its modules.
+pub fn cohort_aim<'a>(programme: &'a Programme, modules: &[String]) -> Option<&'a Completion> {
+    programme
+        .completions
+        .iter()
+        .max_by_key(|c| modules.iter().filter(|m| c.modules.contains(m)).count())
+}
+
+/// How many of the cohort had completed what it works towards.
+pub fn cohort_completed(programme: &Programme, cohort: &CohortActivity) -> i64 {
+    cohort_aim(programme, &cohort.modules)
+        .and_then(|c| cohort.completed.iter().find(|(id, _)| *id == c.id))
+        .map_or(0, |(_, n)| *n)
 }
 
 fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity, section: &str) -> Vec<Figure> {
