@@ -7,25 +7,14 @@ mod assessment_support;
 mod common;
 
 use assessment_support::{criteria, enrol, fill, meet_all, submit};
-use common::{attrs, location, page_text, Browser, TestApp, PASSWORD};
+use common::{attrs, location, page_text, qmtrack, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Command;
 
 const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scenario");
 const CHILDRENS_SERVICES: &str = "Northbridge Children's Services";
-
-fn qmtrack(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack")
-}
 
 /// Imports one scenario file as its README says; whether it was committed.
 fn import(app: &TestApp, file: &str) -> bool {

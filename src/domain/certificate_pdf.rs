@@ -261,6 +261,13 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
     )?);
     pdf.pages.push(PdfPage::new(Mm(page_w), Mm(page_h), ops));
 
+    let id: String = content.code.chars().filter(|c| *c != '-').collect();
+    save(&pdf, id.into_bytes())
+}
+
+/// The document's bytes with `id` as its file identifier: the same content
+/// should give the same file (PDF 14.4), and printpdf makes up a random one.
+pub(crate) fn save(pdf: &PdfDocument, id: Vec<u8>) -> Result<Vec<u8>, String> {
     let options = PdfSaveOptions {
         optimize: true,
         subset_fonts: false,
@@ -268,11 +275,8 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
         image_optimization: None,
     };
     let mut warnings = Vec::new();
-    let mut doc = printpdf::serialize::to_lopdf_doc(&pdf, &options, &mut warnings);
-    // The file identifier should be the same for the same certificate (PDF
-    // 14.4); printpdf makes up a random one.
-    let id: String = content.code.chars().filter(|c| *c != '-').collect();
-    let id = lopdf::Object::String(id.into_bytes(), lopdf::StringFormat::Hexadecimal);
+    let mut doc = printpdf::serialize::to_lopdf_doc(pdf, &options, &mut warnings);
+    let id = lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal);
     doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
     compress_streams(&mut doc)?;
     let mut bytes = Vec::new();
@@ -282,7 +286,7 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
 
 /// Deflates every stream at the fast level. lopdf's own `compress` uses the
 /// best level, which took most of a batch's time for a few percent of size.
-pub(crate) fn compress_streams(doc: &mut lopdf::Document) -> Result<(), String> {
+fn compress_streams(doc: &mut lopdf::Document) -> Result<(), String> {
     use std::io::Write;
     for object in doc.objects.values_mut() {
         let lopdf::Object::Stream(stream) = object else {

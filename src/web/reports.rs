@@ -77,6 +77,14 @@ fn chosen_period(
     (preset.period(today), Some(preset), None)
 }
 
+/// The period picker's radio buttons.
+fn preset_choices(today: chrono::NaiveDate, chosen: Option<Preset>) -> Vec<Value> {
+    Preset::ALL
+        .into_iter()
+        .map(|p| json!({"value": p.as_str(), "label": p.label(), "period": p.period(today).label(), "selected": Some(p) == chosen}))
+        .collect()
+}
+
 fn records_link(records: &Records) -> String {
     match records {
         Records::Assessments { framework, state } => format!("/assessments?framework={framework}&state={state}"),
@@ -162,13 +170,7 @@ pub async fn dashboard_page(
     let (period, chosen, error) = chosen_period(state, preset, from, to);
     let report = partnership_report(db, state, period).await?;
     let today = today(state);
-    let presets: Vec<Value> = Preset::ALL
-        .into_iter()
-        .map(|p| {
-            let period = p.period(today);
-            json!({"value": p.as_str(), "label": p.label(), "period": period.label(), "selected": Some(p) == chosen})
-        })
-        .collect();
+    let presets = preset_choices(today, chosen);
     let query = format!("from={}&to={}", period.from, period.to);
     let formats: Vec<Value> = Format::ALL
         .into_iter()
@@ -513,10 +515,7 @@ async fn organisation_report(
         )));
     }
     let today = today(state);
-    let presets: Vec<Value> = Preset::ALL
-        .into_iter()
-        .map(|p| json!({"value": p.as_str(), "label": p.label(), "period": p.period(today).label(), "selected": Some(p) == chosen}))
-        .collect();
+    let presets = preset_choices(today, chosen);
     let query = format!("from={}&to={}", period.from, period.to);
     Ok(OrganisationReport::Page(page.render(
         "reports/organisation",

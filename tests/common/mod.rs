@@ -387,3 +387,15 @@ pub async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_j
     let status = res.status();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// Runs the `qmtrack` binary against a test's database, as an operator would.
+pub fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QMTRACK_DATABASE_URL", &app.database_url)
+        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_LOG", "warn")
+        .output()
+        .expect("run qmtrack")
+}

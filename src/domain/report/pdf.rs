@@ -8,10 +8,10 @@
 use super::chart::bars;
 use super::period::long_date;
 use super::{Figure, Report};
-use crate::domain::certificate_pdf::{compress_streams, full_font, mm, rect_ring, subset, text_width};
+use crate::domain::certificate_pdf::{full_font, mm, rect_ring, save, subset, text_width};
 use printpdf::{
-    Color, FontId, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point,
-    Polygon, Pt, Rgb, TextItem, WindingOrder,
+    Color, FontId, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, Point, Polygon, Pt,
+    Rgb, TextItem, WindingOrder,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -416,20 +416,6 @@ fn draw(report: &Report, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, String> {
         }
         pdf.pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
     }
-    let options = PdfSaveOptions {
-        optimize: true,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut warnings = Vec::new();
-    let mut doc = printpdf::serialize::to_lopdf_doc(&pdf, &options, &mut warnings);
     // A fixed file identifier from the period, so the same report gives the same bytes.
-    let id: Vec<u8> = format!("{}{}", report.period.from, report.period.to).into_bytes();
-    let id = lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal);
-    doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
-    compress_streams(&mut doc)?;
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).map_err(|e| e.to_string())?;
-    Ok(bytes)
+    save(&pdf, format!("{}{}", report.period.from, report.period.to).into_bytes())
 }
