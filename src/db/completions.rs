@@ -267,11 +267,11 @@ const FINGERPRINT_KEY: &str = "completions";
 /// Rebuilds every kept completion if they were worked out under other
 /// programme files or never at all (a database from before they were
 /// kept). Returns whether it rebuilt.
-pub async fn bring_up_to_date(pool: &AnyPool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
+pub async fn bring_up_to_date(pool: &super::Pool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
     let wanted = fingerprint(programmes);
     let stored: Option<(String,)> = sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
         .bind(FINGERPRINT_KEY)
-        .fetch_first(pool)
+        .fetch_first(&pool.inner)
         .await?;
     if stored.as_ref().is_some_and(|(f,)| *f == wanted) {
         return Ok(false);
@@ -281,8 +281,8 @@ pub async fn bring_up_to_date(pool: &AnyPool, programmes: &ProgrammeLibrary) -> 
 }
 
 /// Throws away everything kept and works it all out again, in one transaction.
-pub async fn rebuild(pool: &AnyPool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+pub async fn rebuild(pool: &super::Pool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM person_completions").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM completion_spells").execute(&mut *tx).await?;
     let rows: Vec<FactRow> = sqlx::query_as(ALL_FACTS).fetch_all(&mut *tx).await?;

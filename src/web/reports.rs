@@ -311,7 +311,7 @@ async fn publish(
     let now = state.now_db();
     let actor = user.audit_actor();
     let title = format!("{}: {}", report.title, period.label());
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let id = published::insert(
         &mut tx,
         &published::NewPublished {
@@ -437,7 +437,7 @@ async fn withdraw(
         return Ok(Flash::error(back, "Give the reason for withdrawing the report."));
     }
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     if !published::withdraw(&mut tx, id, &reason, &now).await? {
         return Ok(Flash::error(back, "This report has already been withdrawn."));
     }
