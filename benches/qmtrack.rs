@@ -303,7 +303,7 @@ fn import_benchmarks(runtime: &rocket::tokio::runtime::Runtime) {
             assert_eq!(outcome.attendance_created, rows);
             let imported = start.elapsed();
             let undo_start = Instant::now();
-            qmtrack::app::imports::undo(&pool, &actor, id, "2026-01-01T00:00:01Z")
+            qmtrack::app::imports::undo(&pool, &programmes, &actor, id, "2026-01-01T00:00:01Z")
                 .await
                 .expect("undo");
             (imported, undo_start.elapsed())

@@ -30,6 +30,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod recovery;
+pub mod reports;
 pub mod security;
 pub mod storage;
 pub mod web;
@@ -105,6 +106,10 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
                 }
             },
         ))
+        .attach(rocket::fairing::AdHoc::try_on_ignite(
+            "kept completions",
+            bring_completions_up_to_date,
+        ))
         .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
         .attach(web::input::InputScreen)
@@ -115,6 +120,25 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         .mount("/api/v1", api::routes())
         .mount("/api/v1", web::input::routes())
         .register("/", web::catchers()))
+}
+
+/// A database from before completions were kept, or kept under other
+/// programme files, has them worked out again before the first request.
+async fn bring_completions_up_to_date(rocket: Rocket<Build>) -> rocket::fairing::Result {
+    let (Some(pool), Some(state)) = (db::Db::fetch(&rocket), rocket.state::<web::AppState>()) else {
+        return Err(rocket);
+    };
+    match db::completions::bring_up_to_date(pool, &state.programmes).await {
+        Ok(true) => {
+            tracing::info!("completions worked out again from attendance");
+            Ok(rocket)
+        }
+        Ok(false) => Ok(rocket),
+        Err(e) => {
+            tracing::error!("could not work out completions: {e}");
+            Err(rocket)
+        }
+    }
 }
 
 /// Rocket must read a whole evidence file before the app can refuse it as

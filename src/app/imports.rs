@@ -535,6 +535,8 @@ async fn write_all(
         progress,
     )
     .await?;
+    let touched = imports::people_touched_by(&mut tx, id).await?;
+    crate::db::completions::refresh_people(&mut tx, request.programmes, &touched).await?;
     imports::remember_decisions(&mut tx, id, &preview.resolution.decisions, request.now).await?;
     audit::record(
         &mut tx,
@@ -593,8 +595,16 @@ pub async fn commit(
 }
 
 /// Undoes a committed import in one transaction with its audit entry.
-pub async fn undo(pool: &Pool, actor: &Actor, import_id: i64, now: &str) -> Result<(), ImportFailure> {
+pub async fn undo(
+    pool: &Pool,
+    programmes: &ProgrammeLibrary,
+    actor: &Actor,
+    import_id: i64,
+    now: &str,
+) -> Result<(), ImportFailure> {
     let mut tx = crate::db::begin_write(pool).await?;
+    // Read before the undo removes the attendance that names them.
+    let touched = imports::people_touched_by(&mut tx, import_id).await?;
     if !imports::undo(&mut tx, import_id, now).await? {
         drop(tx);
         let state = imports::find(pool, import_id)
@@ -607,6 +617,7 @@ pub async fn undo(pool: &Pool, actor: &Actor, import_id: i64, now: &str) -> Resu
             "Only a committed import can be undone.".into()
         }));
     }
+    crate::db::completions::refresh_people(&mut tx, programmes, &touched).await?;
     audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
     tx.commit().await?;
     Ok(())

@@ -162,6 +162,8 @@ pub async fn save_register(
         .await?;
         changed += 1;
     }
+    let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
+    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
     tx.commit().await?;
     issue_certificates(ctx, acting).await;
     Ok(changed)
@@ -213,6 +215,8 @@ pub async fn save_cohort(
             .await?;
         }
     }
+    let people: Vec<i64> = people.iter().copied().collect();
+    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
     tx.commit().await?;
     issue_certificates(ctx, acting).await;
     Ok(changed)
@@ -282,6 +286,7 @@ pub async fn add_attendee(
         },
     )
     .await?;
+    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &[person_id]).await?;
     tx.commit().await?;
     issue_certificates(ctx, acting).await;
     Ok(())
@@ -335,6 +340,8 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
         Entry::of("attendance.record", "attendance", None).after(json!({"marks": marks.len(), "changed": changed})),
     )
     .await?;
+    let people: Vec<i64> = marks.iter().map(|m| m.person_id).collect();
+    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
     tx.commit().await?;
     issue_certificates(ctx, acting).await;
     Ok(changed)

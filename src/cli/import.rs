@@ -215,6 +215,9 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
         crate::domain::programmes::load_dir(&config.standards_dir.join("training"))
             .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?,
     );
+    crate::db::completions::bring_up_to_date(&pool, &programmes)
+        .await
+        .map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let file_name = args
         .file

@@ -5,6 +5,7 @@ mod demo;
 mod demo_evidence;
 pub mod import;
 mod migrate;
+mod report;
 mod serve;
 mod standards;
 mod token;
@@ -57,6 +58,8 @@ pub enum Command {
         #[command(subcommand)]
         command: certificates::CertificatesCommand,
     },
+    /// Write the board report (or one organisation's progress report) for a period
+    Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance(import::ImportArgs),
 }
@@ -143,6 +146,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => token::create(&email, &label).await,
         Command::Demo => demo::run().await,
         Command::Certificates { command } => certificates::run(command).await,
+        Command::Report(args) => report::run(args).await,
         Command::ImportAttendance(args) => return import::run(args).await,
     };
     match result {

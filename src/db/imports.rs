@@ -9,6 +9,7 @@ use crate::domain::import::matching::{
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
+use crate::domain::programmes::ProgrammeLibrary;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 use std::collections::HashMap;
@@ -524,6 +525,21 @@ pub async fn write(
     }
     progress(total, total);
     Ok(outcome)
+}
+
+/// Everyone whose attendance an import wrote or changed: their kept
+/// completions are worked out again in the same transaction.
+pub async fn people_touched_by(conn: &mut AnyConnection, import_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT person_id FROM attendance WHERE import_id = $1
+         UNION SELECT a.person_id FROM attendance a
+            JOIN import_effects e ON e.entity_id = a.id AND e.kind = 'attendance_updated'
+            WHERE e.import_id = $1",
+    )
+    .bind(import_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// The last step of a commit, in its transaction: a running import becomes

@@ -23,11 +23,14 @@
 pub mod assessments;
 pub mod audit;
 pub mod certificates;
+pub mod completions;
 pub mod evidence;
 pub mod imports;
 pub mod organisations;
 pub mod password_resets;
 pub mod people;
+pub mod published;
+pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

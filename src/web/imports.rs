@@ -474,7 +474,7 @@ async fn undo(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::undo(db, &user.audit_actor(), id, &state.now_db()).await?;
+    imports::undo(db, &state.programmes, &user.audit_actor(), id, &state.now_db()).await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/imports/{id}")),
         "The import has been undone: its attendance, and the people and sessions it added, are gone.",

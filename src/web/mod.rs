@@ -23,6 +23,7 @@ pub mod input;
 pub mod organisations;
 pub mod password_reset;
 pub mod people;
+pub mod reports;
 pub mod reviews;
 pub mod training;
 pub mod users;
@@ -55,6 +56,7 @@ pub fn routes() -> Vec<Route> {
         organisations::routes(),
         password_reset::routes(),
         people::routes(),
+        reports::routes(),
         training::routes(),
         reviews::routes(),
         users::routes(),

@@ -601,9 +601,15 @@ async fn cohort(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &St
             json!({"person_id": person_id, "name": name, "cells": cells, "attended": attended})
         })
         .collect();
+    let kept = crate::db::reports::cohort_activity(db, &programme.id, id, cohort.name.clone(), today(state), 0).await?;
+    let progress = crate::domain::report::engine::cohort_aim(programme, &kept.modules).map(|aim| {
+        json!({"completed": crate::domain::report::engine::cohort_completed(programme, &kept),
+            "people": kept.people, "title": aim.title})
+    });
     Ok(page.render(
         "training/cohort",
         json!({"title": format!("{}: {}", programme.name, cohort.name), "section": "training", "cohort": cohort,
+            "progress": progress,
             "programme": programme, "sessions": session_rows(state, sessions), "rows": rows, "statuses": status_options(),
             "can_manage": user.actor().can_manage_training()}),
     ))
