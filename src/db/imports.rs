@@ -9,7 +9,6 @@ use crate::domain::import::matching::{
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
-use crate::domain::programmes::ProgrammeLibrary;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 use std::collections::HashMap;
