@@ -162,6 +162,14 @@ pub async fn refresh_people(
     if people.is_empty() {
         return Ok(());
     }
+    // Two registers saved at once on PostgreSQL would both delete (nothing)
+    // and then both insert the same people's rows; one at a time, each sees
+    // what the other kept. SQLite's writers already take turns.
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(4702)")
+            .execute(&mut *conn)
+            .await?;
+    }
     for chunk in people.chunks(CHUNK) {
         for table in ["person_completions", "completion_spells"] {
             let sql = format!("DELETE FROM {table} WHERE person_id IN ({})", in_list(chunk.len()));
