@@ -132,7 +132,7 @@ fn main() {
     });
     if selected("organisations") {
         runtime.block_on(async {
-            let mut tx = pool.begin().await.expect("tx");
+            let mut tx = qmtrack::db::begin_write(&pool).await.expect("tx");
             for i in 0..10_000 {
                 let details = OrganisationDetails::try_from(&OrganisationInput {
                     name: format!("Organisation {i:05}"),

@@ -3,10 +3,10 @@
 //! command line all come here, so every format gives the same figures.
 
 use crate::db;
+use crate::db::Pool;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
-use sqlx::AnyPool;
 
 /// Whose report: the whole partnership, or one organisation's own.
 #[derive(Debug, Clone, Default)]
@@ -16,7 +16,7 @@ pub struct Scope {
 }
 
 pub async fn build(
-    pool: &AnyPool,
+    pool: &Pool,
     standards: &StandardsLibrary,
     programmes: &ProgrammeLibrary,
     period: Period,

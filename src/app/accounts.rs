@@ -65,7 +65,7 @@ pub struct LastLead;
 
 /// Whether changing `account` away from programme lead (or deactivating it)
 /// would leave nobody able to administer the service.
-async fn would_remove_last_lead(conn: &mut sqlx::AnyConnection, account: &UserRow) -> AppResult<bool> {
+async fn would_remove_last_lead(conn: &mut db::Conn, account: &UserRow) -> AppResult<bool> {
     if account.role != Role::ProgrammeLead || !account.active {
         return Ok(false);
     }

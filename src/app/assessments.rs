@@ -7,6 +7,7 @@ use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
 use crate::db::audit::{self, Entry};
 use crate::db::evidence::{self, EvidenceRow, FileRef, NewEvidence};
 use crate::db::{self, organisations};
+use crate::db::{Conn, Pool};
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::assessment::{
     self as lifecycle, blocking_reason, display_date, parse_date, Action, AwardStatus, CarryCandidate,
@@ -18,12 +19,11 @@ use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AnyConnection, AnyPool};
 
 /// The assessment, if `actor` may see it. Roles that never see assessments
 /// are refused outright; an organisation member asking for another
 /// organisation's gets "not found", so ids cannot be probed.
-pub async fn visible(db: &AnyPool, actor: &Actor, id: i64) -> AppResult<AssessmentRow> {
+pub async fn visible(db: &Pool, actor: &Actor, id: i64) -> AppResult<AssessmentRow> {
     if !actor.can_view_assessments() {
         return Err(AppError::Forbidden);
     }
@@ -205,7 +205,7 @@ pub fn compute_progress(
 
 /// The assessment as it stands inside a transaction, with its progress.
 pub(super) async fn progress_in(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     ctx: Ctx<'_>,
     actor: &Actor,
     id: i64,

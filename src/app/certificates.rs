@@ -5,6 +5,7 @@
 use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
 use crate::db::certificates::{self, CertificateRow, NewCertificate};
+use crate::db::Conn;
 use crate::db::{self, Pool};
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::certificate::Kind;
@@ -13,7 +14,6 @@ use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use sqlx::AnyConnection;
 
 /// Whether `actor` may see the certificate: its organisation, or anyone who sees all.
 pub fn visible_to(actor: &Actor, row: &CertificateRow) -> bool {
@@ -44,7 +44,7 @@ pub struct AwardCertificate<'a> {
 /// The award's certificate, inside the award's own transaction; one per
 /// assessment. Returns its code.
 pub(super) async fn issue_for_award(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     now: &str,
     by: &audit::Actor,
     award: &AwardCertificate<'_>,
@@ -84,7 +84,7 @@ pub(super) async fn issue_for_award(
 /// When an award is revoked, inside the revocation's transaction: its
 /// certificates must no longer verify as valid.
 pub(super) async fn revoke_for_award(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     now: &str,
     by: &audit::Actor,
     organisation_id: i64,
@@ -121,7 +121,7 @@ pub async fn issue_for_completions(
     by: &audit::Actor,
 ) -> AppResult<usize> {
     let today = now.date_naive();
-    let existing = certificates::training_certificate_keys(&mut *db.acquire().await?).await?;
+    let existing = certificates::training_certificate_keys(&mut db.acquire().await?).await?;
     let mut to_issue: Vec<Pending> = Vec::new();
     for programme in programmes.current() {
         let facts = db::training::programme_facts(db, &programme.id, 0).await?;
@@ -176,7 +176,7 @@ pub async fn issue_for_completions(
     // must see what the first issued, so the check is made again inside the
     // transaction, one run at a time.
     let mut tx = db::begin_write(db).await?;
-    certificates::take_issuing_turn(&mut tx, db.backend).await?;
+    certificates::take_issuing_turn(&mut tx, db.backend()).await?;
     let existing = certificates::training_certificate_keys(&mut tx).await?;
     to_issue.retain(|p| {
         !existing.contains(&(

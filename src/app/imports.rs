@@ -20,7 +20,6 @@ use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -235,7 +234,7 @@ fn reading_key(choices: &Choices) -> String {
 
 /// Reads, analyses and matches. Parsing runs off the async threads.
 pub async fn preview(
-    pool: &AnyPool,
+    pool: &Pool,
     programmes: Arc<ProgrammeLibrary>,
     bytes: Arc<Vec<u8>>,
     file_name: &str,
@@ -256,7 +255,7 @@ pub struct PendingSheet<'a> {
 /// [`preview`] of a pending import, reusing its analysis while the choices
 /// that shape the reading stay the same.
 pub async fn preview_pending(
-    pool: &AnyPool,
+    pool: &Pool,
     cache: &AnalysisCache,
     programmes: Arc<ProgrammeLibrary>,
     sheet: &PendingSheet<'_>,
@@ -306,7 +305,7 @@ async fn read_and_analyse(
 }
 
 async fn finish_preview(
-    pool: &AnyPool,
+    pool: &Pool,
     file_name: &str,
     choices: &Choices,
     analysis: Analysis,
@@ -326,7 +325,7 @@ async fn finish_preview(
 }
 
 /// Who each person on the sheet is, against everyone on record.
-async fn match_people(pool: &AnyPool, analysis: &Analysis, choices: &Choices) -> Result<Resolution, ImportFailure> {
+async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Result<Resolution, ImportFailure> {
     let organisations = imports::known_organisations(pool).await?;
     let mut keys: Vec<&str> = analysis.records.iter().map(|r| r.person_key.as_str()).collect();
     keys.sort_unstable();
@@ -409,7 +408,7 @@ async fn match_people(pool: &AnyPool, analysis: &Analysis, choices: &Choices) ->
 
 /// Records a new pending import for this file.
 pub async fn start(
-    pool: &AnyPool,
+    pool: &Pool,
     actor: &Actor,
     file_name: &str,
     sha256: &str,
@@ -429,7 +428,7 @@ pub async fn start(
 }
 
 /// Stores new choices for a pending import.
-pub async fn update_choices(pool: &AnyPool, import_id: i64, choices: &Choices) -> Result<(), ImportFailure> {
+pub async fn update_choices(pool: &Pool, import_id: i64, choices: &Choices) -> Result<(), ImportFailure> {
     if imports::set_options(pool, import_id, &serde_json::to_string(choices).unwrap_or_default()).await? {
         Ok(())
     } else {
@@ -438,7 +437,7 @@ pub async fn update_choices(pool: &AnyPool, import_id: i64, choices: &Choices) -
 }
 
 /// What to tell the loser of a race, from where the import now stands.
-async fn conflict(pool: &AnyPool, import_id: i64) -> ImportFailure {
+async fn conflict(pool: &Pool, import_id: i64) -> ImportFailure {
     let state = imports::find(pool, import_id)
         .await
         .ok()
@@ -460,7 +459,7 @@ async fn conflict(pool: &AnyPool, import_id: i64) -> ImportFailure {
 
 /// Claims a pending import for committing (pending → running). Exactly one
 /// of several simultaneous claims succeeds; the others get a conflict.
-pub async fn claim(pool: &AnyPool, import_id: i64, preview: &Preview) -> Result<(), ImportFailure> {
+pub async fn claim(pool: &Pool, import_id: i64, preview: &Preview) -> Result<(), ImportFailure> {
     // The "file already imported" found may be this very import, committed by
     // a request that got here first.
     if preview

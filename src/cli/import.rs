@@ -154,7 +154,7 @@ pub async fn run(args: ImportArgs) -> ExitCode {
 }
 
 /// The choices the flags make, as the web page would store them.
-async fn choices_from(args: &ImportArgs, pool: &sqlx::AnyPool) -> Result<Choices, String> {
+async fn choices_from(args: &ImportArgs, pool: &crate::db::Pool) -> Result<Choices, String> {
     let mut heading_mapping = Vec::new();
     for pair in &args.map {
         let (heading, field) = pair

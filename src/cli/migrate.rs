@@ -8,7 +8,7 @@ pub async fn run() -> Result<(), StartupError> {
     let applied = db::applied_migrations(&pool).await?;
     println!(
         "The {} database at {} is up to date ({applied} migrations applied).",
-        pool.backend.name(),
+        pool.backend().name(),
         db::redact_url(&config.effective_database_url())
     );
     Ok(())

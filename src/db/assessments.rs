@@ -4,11 +4,11 @@
 //! rather than both succeeding.
 
 use super::audit::Actor;
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::assessment::{Decision, State};
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct AssessmentRow {
@@ -20,23 +20,16 @@ pub struct AssessmentRow {
     #[sqlx(try_from = "String")]
     pub state: State,
     pub submission: i64,
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub renewal_of: Option<i64>,
     pub enrolled_at: String,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub submitted_at: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub awarded_on: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub expires_on: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub revoked_at: Option<String>,
     pub revocation_reason: String,
     pub updated_at: String,
     /// The assessment that renews this one, if started, and its state.
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub renewed_by: Option<i64>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     renewal_state: Option<String>,
 }
 
@@ -54,18 +47,22 @@ const SELECT: &str = "SELECT a.id, a.organisation_id, o.name AS organisation_nam
     JOIN organisations o ON o.id = a.organisation_id
     LEFT JOIN assessments r ON r.renewal_of = a.id";
 
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
-pub async fn find_in(conn: &mut AnyConnection, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_first(conn)
-        .await
+pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+    })
 }
 
 /// One page of the assessments `scope` may see.
@@ -88,49 +85,55 @@ fn scope_id(scope: OrgScope) -> i64 {
     }
 }
 
-pub async fn list(pool: &AnyPool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
-        "{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(scope_id(filter.scope))
-    .bind(filter.state)
-    .bind(filter.framework_id)
-    .bind(filter.limit)
-    .bind(filter.offset)
-    .fetch_all(pool)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"))
+pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
+    db_run!(pool => {
+        let rows = sqlx::query_as(&format!(
+            "{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC LIMIT $4 OFFSET $5"
+        ))
         .bind(scope_id(filter.scope))
         .bind(filter.state)
         .bind(filter.framework_id)
-        .fetch_exactly_one(pool)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(pool)
         .await?;
-    Ok((rows, total))
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"))
+            .bind(scope_id(filter.scope))
+            .bind(filter.state)
+            .bind(filter.framework_id)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
 }
 
 /// Assessments waiting for or in review, longest waiting first.
-pub async fn review_queue(pool: &AnyPool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
-         ORDER BY a.submitted_at, a.id"
-    ))
-    .fetch_all(pool)
-    .await
+pub async fn review_queue(pool: &Pool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
+             ORDER BY a.submitted_at, a.id"
+        ))
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Every assessment of one organisation on one framework (any version), newest first.
 pub async fn for_organisation_framework(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     framework_id: &str,
 ) -> Result<Vec<AssessmentRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE a.organisation_id = $1 AND a.framework_id = $2 ORDER BY a.id DESC"
-    ))
-    .bind(organisation_id)
-    .bind(framework_id)
-    .fetch_all(conn)
-    .await
+    db_run!(conn => {
+        sqlx::query_as(&format!(
+            "{SELECT} WHERE a.organisation_id = $1 AND a.framework_id = $2 ORDER BY a.id DESC"
+        ))
+        .bind(organisation_id)
+        .bind(framework_id)
+        .fetch_all(conn)
+        .await
+    })
 }
 
 pub struct NewAssessment<'a> {
@@ -141,96 +144,100 @@ pub struct NewAssessment<'a> {
     pub renewal_of: Option<i64>,
 }
 
-pub async fn insert(conn: &mut AnyConnection, new: &NewAssessment<'_>, now: &str) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
+pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
              enrolled_at, updated_at)
-         VALUES ($1, $2, $3, $4, 0, NULLIF($5, 0), $6, $6) RETURNING id",
-    )
-    .bind(new.organisation_id)
-    .bind(new.framework_id)
-    .bind(new.framework_version)
-    .bind(new.state.as_str())
-    .bind(super::id_or_zero(new.renewal_of))
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $6) RETURNING id",
+        )
+        .bind(new.organisation_id)
+        .bind(new.framework_id)
+        .bind(new.framework_version)
+        .bind(new.state.as_str())
+        .bind(new.renewal_of)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
 /// Moves `from` → `to`; false if the state was no longer `from`.
-pub async fn set_state(
-    conn: &mut AnyConnection,
-    id: i64,
-    from: State,
-    to: State,
-    now: &str,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+pub async fn set_state(conn: &mut Conn, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}
+
+/// Takes the assessment's row for this transaction if it is still in
+/// `state`, touching nothing else: later steps then run one at a time, the
+/// second seeing what the first did. False if the state had moved.
+pub async fn claim(conn: &mut Conn, id: i64, state: State, now: &str) -> Result<bool, sqlx::Error> {
+    set_state(conn, id, state, state, now).await
+}
+
+/// A (re)submission: counts it and restarts the queue's clock.
+pub async fn submit(conn: &mut Conn, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
+             WHERE id = $3 AND state = $4",
+        )
         .bind(to.as_str())
         .bind(now)
         .bind(id)
         .bind(from.as_str())
         .execute(conn)
         .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Takes the assessment's row for this transaction if it is still in
-/// `state`, touching nothing else: later steps then run one at a time, the
-/// second seeing what the first did. False if the state had moved.
-pub async fn claim(conn: &mut AnyConnection, id: i64, state: State, now: &str) -> Result<bool, sqlx::Error> {
-    set_state(conn, id, state, state, now).await
-}
-
-/// A (re)submission: counts it and restarts the queue's clock.
-pub async fn submit(conn: &mut AnyConnection, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
-         WHERE id = $3 AND state = $4",
-    )
-    .bind(to.as_str())
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 pub async fn award(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     from: State,
     awarded_on: &str,
     expires_on: &str,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE assessments SET state = 'awarded', awarded_on = $1, expires_on = $2, updated_at = $3
-         WHERE id = $4 AND state = $5",
-    )
-    .bind(awarded_on)
-    .bind(expires_on)
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE assessments SET state = 'awarded', awarded_on = $1, expires_on = $2, updated_at = $3
+             WHERE id = $4 AND state = $5",
+        )
+        .bind(awarded_on)
+        .bind(expires_on)
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
-pub async fn revoke(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
-         WHERE id = $3 AND state = 'awarded'",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
+             WHERE id = $3 AND state = 'awarded'",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -245,7 +252,7 @@ pub struct EventRow {
 
 /// Who moved the assessment from one state to another, and when.
 pub async fn record_event(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     assessment_id: i64,
     at: &str,
     actor: &Actor,
@@ -253,33 +260,37 @@ pub async fn record_event(
     to: State,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
-         VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, $7)",
-    )
-    .bind(assessment_id)
-    .bind(at)
-    .bind(super::id_or_zero(actor.user_id))
-    .bind(&actor.label)
-    .bind(from)
-    .bind(to.as_str())
-    .bind(note)
-    .execute(conn)
-    .await?;
-    Ok(())
+    db_run!(conn => {
+        sqlx::query(
+            "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(assessment_id)
+        .bind(at)
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .bind(from)
+        .bind(to.as_str())
+        .bind(note)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
 }
 
-pub async fn events(pool: &AnyPool, assessment_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(
-        // People by name: the label (their email then) is kept for the command line
-        // and for users since removed.
-        "SELECT e.id, e.at, COALESCE(u.name, e.actor_label) AS actor_label, e.from_state, e.to_state, e.note
+pub async fn events(pool: &Pool, assessment_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            // People by name: the label (their email then) is kept for the command line
+            // and for users since removed.
+            "SELECT e.id, e.at, COALESCE(u.name, e.actor_label) AS actor_label, e.from_state, e.to_state, e.note
          FROM assessment_events e LEFT JOIN users u ON u.id = e.actor_user_id
          WHERE e.assessment_id = $1 ORDER BY e.id",
-    )
-    .bind(assessment_id)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(assessment_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -295,28 +306,32 @@ pub struct DecisionRow {
 }
 
 /// Every decision on the assessment, oldest first (the last per criterion stands).
-pub async fn decisions(pool: &AnyPool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
+pub async fn decisions(pool: &Pool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
                 COALESCE(u.name, d.decided_by_label) AS decided_by_label
          FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
          WHERE d.assessment_id = $1 ORDER BY d.id",
-    )
-    .bind(assessment_id)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(assessment_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
-pub async fn decisions_in(conn: &mut AnyConnection, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
+pub async fn decisions_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query_as(
+            "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
                 COALESCE(u.name, d.decided_by_label) AS decided_by_label
          FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
          WHERE d.assessment_id = $1 ORDER BY d.id",
-    )
-    .bind(assessment_id)
-    .fetch_all(conn)
-    .await
+        )
+        .bind(assessment_id)
+        .fetch_all(conn)
+        .await
+    })
 }
 
 pub struct NewDecision<'a> {
@@ -327,26 +342,28 @@ pub struct NewDecision<'a> {
 }
 
 pub async fn insert_decision(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     assessment_id: i64,
     decision: &NewDecision<'_>,
     actor: &Actor,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
              decided_by, decided_by_label)
-         VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8) RETURNING id",
-    )
-    .bind(assessment_id)
-    .bind(decision.criterion_id)
-    .bind(decision.submission)
-    .bind(decision.decision)
-    .bind(decision.feedback)
-    .bind(now)
-    .bind(super::id_or_zero(actor.user_id))
-    .bind(&actor.label)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(assessment_id)
+        .bind(decision.criterion_id)
+        .bind(decision.submission)
+        .bind(decision.decision)
+        .bind(decision.feedback)
+        .bind(now)
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }

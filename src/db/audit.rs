@@ -1,6 +1,6 @@
 //! The audit log: every change, who made it and when, with before and after.
 
-use sqlx::AnyConnection;
+use super::{db_run, Conn, Pool};
 
 /// Who did something: a signed-in user, or the command line.
 #[derive(Debug, Clone)]
@@ -72,23 +72,25 @@ impl<'a> Entry<'a> {
 
 /// Written in the same transaction as the change it describes, so the log
 /// and the data cannot disagree.
-pub async fn record(conn: &mut AnyConnection, at: &str, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor_label, action, entity, entity_id, organisation_id, before_json, after_json)
-         VALUES ($1, NULLIF($2, 0), $3, $4, $5, NULLIF($6, 0), NULLIF($7, 0), NULLIF($8, ''), NULLIF($9, ''))",
-    )
-    .bind(at)
-    .bind(super::id_or_zero(actor.user_id))
-    .bind(&actor.label)
-    .bind(entry.action)
-    .bind(entry.entity)
-    .bind(super::id_or_zero(entry.entity_id))
-    .bind(super::id_or_zero(entry.organisation_id))
-    .bind(entry.before.map(|v| v.to_string()).unwrap_or_default())
-    .bind(entry.after.map(|v| v.to_string()).unwrap_or_default())
-    .execute(conn)
-    .await?;
-    Ok(())
+pub async fn record(conn: &mut Conn, at: &str, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_user_id, actor_label, action, entity, entity_id, organisation_id, before_json, after_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(at)
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .bind(entry.action)
+        .bind(entry.entity)
+        .bind(entry.entity_id)
+        .bind(entry.organisation_id)
+        .bind(entry.before.map(|v| v.to_string()))
+        .bind(entry.after.map(|v| v.to_string()))
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -98,15 +100,10 @@ pub struct AuditRow {
     pub actor_label: String,
     pub action: String,
     pub entity: String,
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub entity_id: Option<i64>,
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub organisation_id: Option<i64>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub organisation_name: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub before_json: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub after_json: Option<String>,
 }
 
@@ -114,11 +111,13 @@ const SELECT: &str = "SELECT l.id, l.at, l.actor_label, l.action, l.entity, l.en
         o.name AS organisation_name, l.before_json, l.after_json
     FROM audit_log l LEFT JOIN organisations o ON o.id = l.organisation_id";
 
-pub async fn recent(pool: &sqlx::AnyPool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT $1"))
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })
 }
 
 /// What the programme lead narrows the log to. Empty text and 0 mean "any".
@@ -142,25 +141,13 @@ const FILTER: &str = "($1 = '' OR l.action = $1) AND ($2 = '' OR l.entity = $2)
       AND ($6 = '' OR l.at >= $6) AND ($7 = '' OR l.at < $7)";
 
 /// One page of matching entries, newest first, and how many match in all.
-pub async fn search(pool: &sqlx::AnyPool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
-    use super::FetchFully;
-    let actor = filter.actor.trim();
-    let pattern = super::contains_pattern(actor);
-    let rows = sqlx::query_as(&format!(
-        "{SELECT} WHERE {FILTER} ORDER BY l.id DESC LIMIT $8 OFFSET $9"
-    ))
-    .bind(filter.action)
-    .bind(filter.entity)
-    .bind(filter.organisation_id)
-    .bind(actor)
-    .bind(&pattern)
-    .bind(filter.from)
-    .bind(filter.until)
-    .bind(filter.limit)
-    .bind(filter.offset)
-    .fetch_all(pool)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"))
+pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    db_run!(pool => {
+                let actor = filter.actor.trim();
+        let pattern = super::contains_pattern(actor);
+        let rows = sqlx::query_as(&format!(
+            "{SELECT} WHERE {FILTER} ORDER BY l.id DESC LIMIT $8 OFFSET $9"
+        ))
         .bind(filter.action)
         .bind(filter.entity)
         .bind(filter.organisation_id)
@@ -168,21 +155,36 @@ pub async fn search(pool: &sqlx::AnyPool, filter: &Filter<'_>) -> Result<(Vec<Au
         .bind(&pattern)
         .bind(filter.from)
         .bind(filter.until)
-        .fetch_exactly_one(pool)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(pool)
         .await?;
-    Ok((rows, total))
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"))
+            .bind(filter.action)
+            .bind(filter.entity)
+            .bind(filter.organisation_id)
+            .bind(actor)
+            .bind(&pattern)
+            .bind(filter.from)
+            .bind(filter.until)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
 }
 
 /// The actions and record kinds that occur in the log, for the filter's choices.
-pub async fn actions_and_entities(pool: &sqlx::AnyPool) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
-    let actions: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT action FROM audit_log ORDER BY action")
-        .fetch_all(pool)
-        .await?;
-    let entities: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT entity FROM audit_log ORDER BY entity")
-        .fetch_all(pool)
-        .await?;
-    Ok((
-        actions.into_iter().map(|(a,)| a).collect(),
-        entities.into_iter().map(|(e,)| e).collect(),
-    ))
+pub async fn actions_and_entities(pool: &Pool) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    db_run!(pool => {
+        let actions: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(pool)
+            .await?;
+        let entities: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT entity FROM audit_log ORDER BY entity")
+            .fetch_all(pool)
+            .await?;
+        Ok((
+            actions.into_iter().map(|(a,)| a).collect(),
+            entities.into_iter().map(|(e,)| e).collect(),
+        ))
+    })
 }

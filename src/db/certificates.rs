@@ -1,10 +1,10 @@
 //! Certificates: issuing, looking up by code, revoking and reissuing.
 
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::certificate::{self, Content, Kind, State};
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct CertificateRow {
@@ -13,13 +13,11 @@ pub struct CertificateRow {
     #[sqlx(try_from = "String")]
     pub kind: Kind,
     /// The person holding a training certificate; `None` for an award.
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub person_id: Option<i64>,
     pub organisation_id: i64,
     pub programme_id: String,
     pub completion_id: String,
     /// The assessment an award certificate is for; `None` for training.
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub assessment_id: Option<i64>,
     pub holder_name: String,
     pub title: String,
@@ -81,46 +79,48 @@ pub struct NewCertificate<'a> {
 /// Inserts with a fresh code and returns (id, code). A clash of 80-bit
 /// random codes will not happen in practice; the UNIQUE constraint is the
 /// guarantee if it ever did.
-pub async fn insert(
-    conn: &mut AnyConnection,
-    new: &NewCertificate<'_>,
-    now: &str,
-) -> Result<(i64, String), sqlx::Error> {
-    let code = certificate::new_code();
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO certificates (code, kind, person_id, organisation_id, programme_id, completion_id,
+pub async fn insert(conn: &mut Conn, new: &NewCertificate<'_>, now: &str) -> Result<(i64, String), sqlx::Error> {
+    db_run!(conn => {
+        let code = certificate::new_code();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO certificates (code, kind, person_id, organisation_id, programme_id, completion_id,
              assessment_id, holder_name, title, issued_on, expires_on, created_at)
-         VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, NULLIF($7, 0), $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(&code)
-    .bind(new.kind.as_str())
-    .bind(super::id_or_zero(new.person_id))
-    .bind(new.organisation_id)
-    .bind(new.programme_id)
-    .bind(new.completion_id)
-    .bind(super::id_or_zero(new.assessment_id))
-    .bind(new.holder_name)
-    .bind(new.title)
-    .bind(new.issued_on)
-    .bind(new.expires_on)
-    .bind(now)
-    .fetch_exactly_one(&mut *conn)
-    .await?;
-    Ok((id, code))
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(&code)
+        .bind(new.kind.as_str())
+        .bind(new.person_id)
+        .bind(new.organisation_id)
+        .bind(new.programme_id)
+        .bind(new.completion_id)
+        .bind(new.assessment_id)
+        .bind(new.holder_name)
+        .bind(new.title)
+        .bind(new.issued_on)
+        .bind(new.expires_on)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok((id, code))
+    })
 }
 
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
-pub async fn find_by_code(pool: &AnyPool, code: &str) -> Result<Option<CertificateRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE code = $1"))
-        .bind(code)
-        .fetch_first(pool)
-        .await
+pub async fn find_by_code(pool: &Pool, code: &str) -> Result<Option<CertificateRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE code = $1"))
+            .bind(code)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Filters for lists and batches; 0 / '' mean "any".
@@ -135,9 +135,10 @@ pub struct Filter<'a> {
     pub training_only: bool,
 }
 
-pub async fn list(pool: &AnyPool, filter: &Filter<'_>) -> Result<Vec<CertificateRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM certificates c
+pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<CertificateRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM certificates c
          WHERE ($1 = 0 OR organisation_id = $1)
            AND ($2 = '' OR programme_id = $2)
            AND ($3 = '' OR kind = $3)
@@ -147,55 +148,60 @@ pub async fn list(pool: &AnyPool, filter: &Filter<'_>) -> Result<Vec<Certificate
            AND ($6 = 0 OR EXISTS (SELECT 1 FROM attendance a JOIN training_sessions s ON s.id = a.session_id
                                   WHERE a.person_id = c.person_id AND s.programme_id = c.programme_id AND s.cohort_id = $6))
          ORDER BY holder_name, id"
-    ))
-    .bind(filter.organisation_id)
-    .bind(filter.programme_id)
-    .bind(filter.kind)
-    .bind(i64::from(filter.training_only))
-    .bind(filter.session_id)
-    .bind(filter.cohort_id)
-    .fetch_all(pool)
-    .await
+        ))
+        .bind(filter.organisation_id)
+        .bind(filter.programme_id)
+        .bind(filter.kind)
+        .bind(i64::from(filter.training_only))
+        .bind(filter.session_id)
+        .bind(filter.cohort_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Marks a certificate revoked; false when it already was.
-pub async fn revoke(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE certificates SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at = '' AND superseded_by_code = ''",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE certificates SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at = '' AND superseded_by_code = ''",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Revokes every live certificate of an award, when the award is revoked;
 /// returns the (id, code) of each.
 pub async fn revoke_for_assessment(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     assessment_id: i64,
     reason: &str,
     now: &str,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
+    db_run!(conn => {
+        sqlx::query_as(
+            "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
          WHERE kind = 'award' AND assessment_id = $3 AND revoked_at = '' AND superseded_by_code = ''
          RETURNING id, code",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(assessment_id)
-    .fetch_all(conn)
-    .await
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(assessment_id)
+        .fetch_all(conn)
+        .await
+    })
 }
 
 /// A copy of `old` under a new code and the given holder name; `old` now
 /// points to it. Returns the new (id, code), or `None` if `old` was already
 /// replaced or revoked.
 pub async fn reissue(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     old: &CertificateRow,
     holder_name: &str,
     now: &str,
@@ -217,48 +223,53 @@ pub async fn reissue(
         now,
     )
     .await?;
-    let done = sqlx::query(
-        "UPDATE certificates SET superseded_by_code = $1 WHERE id = $2 AND superseded_by_code = '' AND revoked_at = ''",
-    )
-    .bind(&code)
-    .bind(old.id)
-    .execute(conn)
-    .await?;
-    Ok((done.rows_affected() == 1).then_some((id, code)))
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE certificates SET superseded_by_code = $1 WHERE id = $2 AND superseded_by_code = '' AND revoked_at = ''",
+        )
+        .bind(&code)
+        .bind(old.id)
+        .execute(conn)
+        .await?;
+        Ok((done.rows_affected() == 1).then_some((id, code)))
+    })
 }
 
 /// (person, programme, completion, expiry) of every training certificate
 /// ever issued, revoked and replaced ones included: what is already covered.
 pub async fn training_certificate_keys(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
 ) -> Result<std::collections::HashSet<(i64, String, String, String)>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().collect())
+    db_run!(conn => {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
+        )
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().collect())
+    })
 }
 
 /// Inside a write transaction: issuing training certificates runs one at a
 /// time, so a second run sees what the first issued. SQLite's writers already
 /// take turns; PostgreSQL's need an advisory lock, released at commit.
-pub async fn take_issuing_turn(conn: &mut AnyConnection, backend: super::Backend) -> Result<(), sqlx::Error> {
-    if backend == super::Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(4701)").execute(conn).await?;
-    }
-    Ok(())
+pub async fn take_issuing_turn(conn: &mut Conn, backend: super::Backend) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        if backend == super::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(4701)").execute(conn).await?;
+        }
+        Ok(())
+    })
 }
 
 /// The code of an assessment's award certificate, if it has one.
-pub async fn award_certificate_code(
-    conn: &mut AnyConnection,
-    assessment_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id")
-            .bind(assessment_id)
-            .fetch_first(conn)
-            .await?;
-    Ok(row.map(|(code,)| code))
+pub async fn award_certificate_code(conn: &mut Conn, assessment_id: i64) -> Result<Option<String>, sqlx::Error> {
+    db_run!(conn => {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id")
+                .bind(assessment_id)
+                .fetch_optional(conn)
+                .await?;
+        Ok(row.map(|(code,)| code))
+    })
 }

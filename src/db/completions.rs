@@ -5,13 +5,13 @@
 //! themselves are [`crate::domain::completion`]'s: this module only stores
 //! their answers.
 
-use super::{insert_many, Bind, FetchFully};
+use super::{db_run, Backend, Conn, Pool};
+use super::{insert_many, Bind};
 use crate::domain::completion::{held_spells, person_completions, AttendanceFact, AttendanceStatus, CompletionState};
 use crate::domain::programmes::ProgrammeLibrary;
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, AnyPool};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One person's standing on one completion they have started.
@@ -51,24 +51,26 @@ fn iso(date: NaiveDate) -> String {
 /// (person, organisation, programme, module, date, status) of these people's attendance.
 type FactRow = (i64, i64, String, String, String, String);
 
-async fn facts_of(conn: &mut AnyConnection, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
-    let mut rows = Vec::new();
-    for chunk in person_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT a.person_id, p.organisation_id, s.programme_id, s.module_id, s.session_date, a.status
+async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
+    db_run!(conn => {
+        let mut rows = Vec::new();
+        for chunk in person_ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT a.person_id, p.organisation_id, s.programme_id, s.module_id, s.session_date, a.status
              FROM attendance a
              JOIN training_sessions s ON s.id = a.session_id
              JOIN people p ON p.id = a.person_id
              WHERE a.person_id IN ({})",
-            in_list(chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, FactRow>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
+                in_list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, FactRow>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            rows.extend(query.fetch_all(&mut *conn).await?);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
-    }
-    Ok(rows)
+        Ok(rows)
+    })
 }
 
 const ALL_FACTS: &str = "SELECT a.person_id, p.organisation_id, s.programme_id, s.module_id, s.session_date, a.status
@@ -149,7 +151,7 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
 /// replaces what was kept for them. Call it inside the transaction that
 /// changed their attendance.
 pub async fn refresh_people(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     programmes: &ProgrammeLibrary,
     person_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
@@ -165,31 +167,30 @@ pub async fn refresh_people(
     // Two registers saved at once on PostgreSQL would both delete (nothing)
     // and then both insert the same people's rows; one at a time, each sees
     // what the other kept. SQLite's writers already take turns.
-    if conn.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock(4702)")
-            .execute(&mut *conn)
-            .await?;
-    }
-    for chunk in people.chunks(CHUNK) {
-        for table in ["person_completions", "completion_spells"] {
-            let sql = format!("DELETE FROM {table} WHERE person_id IN ({})", in_list(chunk.len()));
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *conn).await?;
+    let backend = conn.backend();
+    db_run!(conn => {
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(4702)")
+                .execute(&mut *conn)
+                .await?;
         }
-    }
+        for chunk in people.chunks(CHUNK) {
+            for table in ["person_completions", "completion_spells"] {
+                let sql = format!("DELETE FROM {table} WHERE person_id IN ({})", in_list(chunk.len()));
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *conn).await?;
+            }
+        }
+    });
     let rows = facts_of(conn, &people).await?;
     let (completions, spells) = derive(programmes, &rows);
     write(conn, &completions, &spells).await
 }
 
-async fn write(
-    conn: &mut AnyConnection,
-    completions: &[KeptCompletion],
-    spells: &[KeptSpell],
-) -> Result<(), sqlx::Error> {
+async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSpell]) -> Result<(), sqlx::Error> {
     let rows: Vec<Vec<Bind>> = completions
         .iter()
         .map(|c| {
@@ -205,11 +206,11 @@ async fn write(
         })
         .collect();
     insert_many(
-        conn,
-        "person_completions (person_id, organisation_id, programme_id, completion_id, started_on, completed_on, lapses_on)",
-        &rows,
-    )
-    .await?;
+            conn,
+            "person_completions (person_id, organisation_id, programme_id, completion_id, started_on, completed_on, lapses_on)",
+            &rows,
+        )
+        .await?;
     let rows: Vec<Vec<Bind>> = spells
         .iter()
         .map(|s| {
@@ -233,32 +234,36 @@ async fn write(
 
 /// Everyone's completions worked out from scratch, without touching what is kept.
 pub async fn recompute_all(
-    pool: &AnyPool,
+    pool: &Pool,
     programmes: &ProgrammeLibrary,
 ) -> Result<(Vec<KeptCompletion>, Vec<KeptSpell>), sqlx::Error> {
-    let rows: Vec<FactRow> = sqlx::query_as(ALL_FACTS).fetch_all(pool).await?;
-    let (mut completions, mut spells) = derive(programmes, &rows);
-    completions.sort();
-    spells.sort();
-    Ok((completions, spells))
+    db_run!(pool => {
+        let rows: Vec<FactRow> = sqlx::query_as(ALL_FACTS).fetch_all(pool).await?;
+        let (mut completions, mut spells) = derive(programmes, &rows);
+        completions.sort();
+        spells.sort();
+        Ok((completions, spells))
+    })
 }
 
 /// What is kept, in the same order as [`recompute_all`].
-pub async fn kept(pool: &AnyPool) -> Result<(Vec<KeptCompletion>, Vec<KeptSpell>), sqlx::Error> {
-    let mut completions: Vec<KeptCompletion> = sqlx::query_as(
-        "SELECT person_id, programme_id, completion_id, organisation_id, started_on, completed_on, lapses_on
-         FROM person_completions",
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut spells: Vec<KeptSpell> = sqlx::query_as(
-        "SELECT person_id, programme_id, completion_id, organisation_id, held_from, held_until FROM completion_spells",
-    )
-    .fetch_all(pool)
-    .await?;
-    completions.sort();
-    spells.sort();
-    Ok((completions, spells))
+pub async fn kept(pool: &Pool) -> Result<(Vec<KeptCompletion>, Vec<KeptSpell>), sqlx::Error> {
+    db_run!(pool => {
+        let mut completions: Vec<KeptCompletion> = sqlx::query_as(
+            "SELECT person_id, programme_id, completion_id, organisation_id, started_on, completed_on, lapses_on
+             FROM person_completions",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut spells: Vec<KeptSpell> = sqlx::query_as(
+            "SELECT person_id, programme_id, completion_id, organisation_id, held_from, held_until FROM completion_spells",
+        )
+        .fetch_all(pool)
+        .await?;
+        completions.sort();
+        spells.sort();
+        Ok((completions, spells))
+    })
 }
 
 /// The programme definitions the kept rows were worked out with: when the
@@ -275,12 +280,14 @@ const FINGERPRINT_KEY: &str = "completions";
 /// Rebuilds every kept completion if they were worked out under other
 /// programme files or never at all (a database from before they were
 /// kept). Returns whether it rebuilt.
-pub async fn bring_up_to_date(pool: &super::Pool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
+pub async fn bring_up_to_date(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
     let wanted = fingerprint(programmes);
-    let stored: Option<(String,)> = sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
-        .bind(FINGERPRINT_KEY)
-        .fetch_first(&pool.inner)
-        .await?;
+    let stored: Option<(String,)> = db_run!(pool => {
+        sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
+            .bind(FINGERPRINT_KEY)
+            .fetch_optional(pool)
+            .await?
+    });
     if stored.as_ref().is_some_and(|(f,)| *f == wanted) {
         return Ok(false);
     }
@@ -289,21 +296,26 @@ pub async fn bring_up_to_date(pool: &super::Pool, programmes: &ProgrammeLibrary)
 }
 
 /// Throws away everything kept and works it all out again, in one transaction.
-pub async fn rebuild(pool: &super::Pool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
+pub async fn rebuild(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
-    sqlx::query("DELETE FROM person_completions").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM completion_spells").execute(&mut *tx).await?;
-    let rows: Vec<FactRow> = sqlx::query_as(ALL_FACTS).fetch_all(&mut *tx).await?;
+    let conn: &mut Conn = &mut tx;
+    let rows: Vec<FactRow> = db_run!(conn => {
+        sqlx::query("DELETE FROM person_completions").execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM completion_spells").execute(&mut *conn).await?;
+        sqlx::query_as(ALL_FACTS).fetch_all(&mut *conn).await?
+    });
     let (completions, spells) = derive(programmes, &rows);
-    write(&mut tx, &completions, &spells).await?;
-    sqlx::query("DELETE FROM derived_fingerprints WHERE name = $1")
-        .bind(FINGERPRINT_KEY)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO derived_fingerprints (name, fingerprint) VALUES ($1, $2)")
-        .bind(FINGERPRINT_KEY)
-        .bind(fingerprint(programmes))
-        .execute(&mut *tx)
-        .await?;
+    write(conn, &completions, &spells).await?;
+    db_run!(conn => {
+        sqlx::query("DELETE FROM derived_fingerprints WHERE name = $1")
+            .bind(FINGERPRINT_KEY)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO derived_fingerprints (name, fingerprint) VALUES ($1, $2)")
+            .bind(FINGERPRINT_KEY)
+            .bind(fingerprint(programmes))
+            .execute(&mut *conn)
+            .await?;
+    });
     tx.commit().await
 }

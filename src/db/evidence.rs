@@ -4,10 +4,10 @@
 //! referred to by the SHA-256 of their content.
 
 use super::audit::Actor;
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::evidence::EvidenceKind;
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct EvidenceRow {
@@ -27,14 +27,10 @@ pub struct EvidenceRow {
     pub file_type: String,
     pub file_size: i64,
     pub applies_from: String,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub valid_until: Option<String>,
     pub for_submission: i64,
-    #[sqlx(try_from = "super::Nullable<i64>")]
     pub carried_from: Option<i64>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub superseded_at: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub removed_at: Option<String>,
     pub removed_for_submission: i64,
     pub created_at: String,
@@ -53,29 +49,35 @@ const COLUMNS: &str = "id, assessment_id, organisation_id, criterion_id, item_id
     superseded_at, removed_at, removed_for_submission, created_at, created_by_label";
 
 /// Every version of every item, grouped by criterion and item, oldest version first.
-pub async fn for_assessment(pool: &AnyPool, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-    ))
-    .bind(assessment_id)
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn for_assessment_in(conn: &mut AnyConnection, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-    ))
-    .bind(assessment_id)
-    .fetch_all(conn)
-    .await
-}
-
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
-        .bind(id)
-        .fetch_first(pool)
+pub async fn for_assessment(pool: &Pool, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
+        ))
+        .bind(assessment_id)
+        .fetch_all(pool)
         .await
+    })
+}
+
+pub async fn for_assessment_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
+        ))
+        .bind(assessment_id)
+        .fetch_all(conn)
+        .await
+    })
+}
+
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// A file stored for evidence: what the store named it and what it is.
@@ -105,78 +107,79 @@ pub struct NewEvidence<'a> {
     pub carried_from: Option<i64>,
 }
 
-pub async fn insert(
-    conn: &mut AnyConnection,
-    new: &NewEvidence<'_>,
-    actor: &Actor,
-    now: &str,
-) -> Result<i64, sqlx::Error> {
-    let (item_id, version) = match new.replaces {
-        Some((item_id, version)) => (item_id, version + 1),
-        None => (0, 1),
-    };
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
+pub async fn insert(conn: &mut Conn, new: &NewEvidence<'_>, actor: &Actor, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (item_id, version) = match new.replaces {
+            Some((item_id, version)) => (item_id, version + 1),
+            None => (0, 1),
+        };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
              url, file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission,
              carried_from, removed_for_submission, created_at, created_by, created_by_label)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULLIF($15, ''), $16,
-             NULLIF($17, 0), 0, $18, NULLIF($19, 0), $20)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+             $17, 0, $18, $19, $20)
          RETURNING id",
-    )
-    .bind(new.assessment_id)
-    .bind(new.organisation_id)
-    .bind(new.criterion_id)
-    .bind(item_id)
-    .bind(version)
-    .bind(new.kind.as_str())
-    .bind(new.title)
-    .bind(new.statement)
-    .bind(new.url)
-    .bind(new.file.sha256)
-    .bind(new.file.name)
-    .bind(new.file.kind)
-    .bind(new.file.size)
-    .bind(new.applies_from)
-    .bind(new.valid_until)
-    .bind(new.for_submission)
-    .bind(super::id_or_zero(new.carried_from))
-    .bind(now)
-    .bind(super::id_or_zero(actor.user_id))
-    .bind(&actor.label)
-    .fetch_exactly_one(&mut *conn)
-    .await?;
-    if item_id == 0 {
-        // A new item is its own first version: the item is named by that row's id.
-        sqlx::query("UPDATE evidence SET item_id = id WHERE id = $1")
-            .bind(id)
-            .execute(conn)
-            .await?;
-    }
-    Ok(id)
+        )
+        .bind(new.assessment_id)
+        .bind(new.organisation_id)
+        .bind(new.criterion_id)
+        .bind(item_id)
+        .bind(version)
+        .bind(new.kind.as_str())
+        .bind(new.title)
+        .bind(new.statement)
+        .bind(new.url)
+        .bind(new.file.sha256)
+        .bind(new.file.name)
+        .bind(new.file.kind)
+        .bind(new.file.size)
+        .bind(new.applies_from)
+        .bind(Some(new.valid_until).filter(|until| !until.is_empty()))
+        .bind(new.for_submission)
+        .bind(new.carried_from)
+        .bind(now)
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .fetch_one(&mut *conn)
+        .await?;
+        if item_id == 0 {
+            // A new item is its own first version: the item is named by that row's id.
+            sqlx::query("UPDATE evidence SET item_id = id WHERE id = $1")
+                .bind(id)
+                .execute(conn)
+                .await?;
+        }
+        Ok(id)
+    })
 }
 
 /// Marks a version replaced; false if it was no longer current.
-pub async fn supersede(conn: &mut AnyConnection, id: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn supersede(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Withdraws an item (its current version), keeping it in the history.
-pub async fn remove(conn: &mut AnyConnection, id: i64, for_submission: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
-         WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
-    )
-    .bind(now)
-    .bind(for_submission)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn remove(conn: &mut Conn, id: i64, for_submission: i64, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
+             WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
+        )
+        .bind(now)
+        .bind(for_submission)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }

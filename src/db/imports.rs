@@ -2,7 +2,8 @@
 //! transaction, and undoing it.
 
 use super::audit::Actor;
-use super::{id_or_zero, insert_many, Bind, FetchFully, Nullable};
+use super::{db_run, Conn, Pool};
+use super::{insert_many, Bind};
 use crate::domain::import::matching::{
     KnownOrganisation, KnownPerson, OrgChoice, PersonChoice, Remembered, Resolution,
 };
@@ -10,13 +11,12 @@ use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ImportRow {
     pub id: i64,
-    #[sqlx(try_from = "Nullable<i64>")]
     pub user_id: Option<i64>,
     pub actor_label: String,
     pub file_name: String,
@@ -34,215 +34,228 @@ const COLUMNS: &str = "id, user_id, actor_label, file_name, file_sha256, state, 
     created_at, committed_at, undone_at";
 
 pub async fn create(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     actor: &Actor,
     file_name: &str,
     sha256: &str,
     options_json: &str,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
-         VALUES (NULLIF($1, 0), $2, $3, $4, 'pending', $5, $6) RETURNING id",
-    )
-    .bind(id_or_zero(actor.user_id))
-    .bind(&actor.label)
-    .bind(file_name)
-    .bind(sha256)
-    .bind(options_json)
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
+        )
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .bind(file_name)
+        .bind(sha256)
+        .bind(options_json)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE id = $1"))
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Finished imports (and failures), newest first.
-pub async fn history(pool: &AnyPool, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
-    ))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+pub async fn history(pool: &Pool, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// The committed import of the same file, if there is one.
-pub async fn committed_with_hash(pool: &AnyPool, sha256: &str) -> Result<Option<ImportRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(sha256)
-    .fetch_first(pool)
-    .await
+pub async fn committed_with_hash(pool: &Pool, sha256: &str) -> Result<Option<ImportRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(sha256)
+        .fetch_optional(pool)
+        .await
+    })
 }
 
 /// Moves an import from one state to another only if it is still in the
 /// first: the compare-and-set that lets exactly one of two simultaneous
 /// commits (or undos, or discards) through. Returns whether it moved.
-pub async fn change_state(
-    conn: &mut AnyConnection,
-    id: i64,
-    from: &str,
-    to: &str,
-    message: &str,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE imports SET state = $1, message = $2 WHERE id = $3 AND state = $4")
-        .bind(to)
-        .bind(message)
-        .bind(id)
-        .bind(from)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn change_state(conn: &mut Conn, id: i64, from: &str, to: &str, message: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("UPDATE imports SET state = $1, message = $2 WHERE id = $3 AND state = $4")
+            .bind(to)
+            .bind(message)
+            .bind(id)
+            .bind(from)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Imports a stopped process left "running" (its commit transaction was
 /// rolled back with the process, so nothing of it was saved): marked failed
 /// with `message`. Returns their ids.
-pub async fn fail_interrupted(pool: &AnyPool, message: &str) -> Result<Vec<i64>, sqlx::Error> {
-    let rows: Vec<(i64,)> =
-        sqlx::query_as("UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id")
-            .bind(message)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+pub async fn fail_interrupted(pool: &Pool, message: &str) -> Result<Vec<i64>, sqlx::Error> {
+    db_run!(pool => {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id")
+                .bind(message)
+                .fetch_all(pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    })
 }
 
 /// Stores new choices for a pending import; false once it has moved on.
-pub async fn set_options(pool: &AnyPool, id: i64, options_json: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
-        .bind(options_json)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn set_options(pool: &Pool, id: i64, options_json: &str) -> Result<bool, sqlx::Error> {
+    db_run!(pool => {
+        let done = sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
+            .bind(options_json)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Decisions about who is who, remembered from earlier imports, for these sheet keys.
-pub async fn remembered_decisions(
-    pool: &AnyPool,
-    keys: &[&str],
-) -> Result<HashMap<String, Vec<Remembered>>, sqlx::Error> {
-    let mut found: HashMap<String, Vec<Remembered>> = HashMap::new();
-    // A few hundred keys a query keeps the statement small on both backends.
-    for chunk in keys.chunks(500) {
-        let sql = format!(
-            "SELECT person_key, person_id, same FROM identity_decisions WHERE person_key IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-        for key in chunk {
-            query = query.bind(*key);
+pub async fn remembered_decisions(pool: &Pool, keys: &[&str]) -> Result<HashMap<String, Vec<Remembered>>, sqlx::Error> {
+    db_run!(pool => {
+        let mut found: HashMap<String, Vec<Remembered>> = HashMap::new();
+        // A few hundred keys a query keeps the statement small on both backends.
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT person_key, person_id, CAST(same AS BIGINT) FROM identity_decisions WHERE person_key IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            for (key, person_id, same) in query.fetch_all(pool).await? {
+                found.entry(key).or_default().push(Remembered {
+                    person_id,
+                    same: same != 0,
+                });
+            }
         }
-        for (key, person_id, same) in query.fetch_all(pool).await? {
-            found.entry(key).or_default().push(Remembered {
-                person_id,
-                same: same != 0,
-            });
-        }
-    }
-    Ok(found)
+        Ok(found)
+    })
 }
 
 /// Keeps the decisions made on an import's preview for the imports after it.
 pub async fn remember_decisions(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     import_id: i64,
     decisions: &[(String, i64, bool)],
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    for (key, person_id, same) in decisions {
-        sqlx::query("DELETE FROM identity_decisions WHERE person_key = $1 AND person_id = $2")
+    db_run!(conn => {
+        for (key, person_id, same) in decisions {
+            sqlx::query("DELETE FROM identity_decisions WHERE person_key = $1 AND person_id = $2")
+                .bind(key)
+                .bind(person_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at) VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(key)
             .bind(person_id)
+            .bind(i64::from(*same))
+            .bind(import_id)
+            .bind(now)
             .execute(&mut *conn)
             .await?;
-        sqlx::query(
-            "INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(key)
-        .bind(person_id)
-        .bind(i64::from(*same))
-        .bind(import_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+        }
+        Ok(())
+    })
 }
 
 /// Everyone on record, for matching. Kept lean: four columns.
-pub async fn known_people(pool: &AnyPool) -> Result<Vec<KnownPerson>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, i64)> =
-        sqlx::query_as("SELECT id, full_name, email, organisation_id FROM people")
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, full_name, email, organisation_id)| KnownPerson {
-            id,
-            full_name,
-            email,
-            organisation_id,
-        })
-        .collect())
+pub async fn known_people(pool: &Pool) -> Result<Vec<KnownPerson>, sqlx::Error> {
+    db_run!(pool => {
+        let rows: Vec<(i64, String, String, i64)> =
+            sqlx::query_as("SELECT id, full_name, email, organisation_id FROM people")
+                .fetch_all(pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, full_name, email, organisation_id)| KnownPerson {
+                id,
+                full_name,
+                email,
+                organisation_id,
+            })
+            .collect())
+    })
 }
 
 /// The people a sheet could match: those with one of its emails, those at
 /// one of its organisations, and those named by remembered decisions. Only
 /// these are read, so a preview does not slow down as people on record grow.
 pub async fn people_for(
-    pool: &AnyPool,
+    pool: &Pool,
     emails: &[&str],
     organisation_ids: &[i64],
     person_ids: &[i64],
 ) -> Result<Vec<KnownPerson>, sqlx::Error> {
-    let mut found: HashMap<i64, KnownPerson> = HashMap::new();
-    let mut read = |rows: Vec<(i64, String, String, i64)>| {
-        for (id, full_name, email, organisation_id) in rows {
-            found.entry(id).or_insert(KnownPerson {
-                id,
-                full_name,
-                email,
-                organisation_id,
-            });
-        }
-    };
-    // A few hundred values a statement keeps it small on both backends.
-    for chunk in emails.chunks(500) {
-        let sql = format!(
-            "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut query = sqlx::query_as(&sql);
-        for email in chunk {
-            query = query.bind(*email);
-        }
-        read(query.fetch_all(pool).await?);
-    }
-    for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
-        for chunk in ids.chunks(500) {
+    db_run!(pool => {
+        let mut found: HashMap<i64, KnownPerson> = HashMap::new();
+        let mut read = |rows: Vec<(i64, String, String, i64)>| {
+            for (id, full_name, email, organisation_id) in rows {
+                found.entry(id).or_insert(KnownPerson {
+                    id,
+                    full_name,
+                    email,
+                    organisation_id,
+                });
+            }
+        };
+        // A few hundred values a statement keeps it small on both backends.
+        for chunk in emails.chunks(500) {
             let sql = format!(
-                "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
                 placeholders(chunk.len())
             );
             let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(*id);
+            for email in chunk {
+                query = query.bind(*email);
             }
             read(query.fetch_all(pool).await?);
         }
-    }
-    let mut people: Vec<KnownPerson> = found.into_values().collect();
-    people.sort_by_key(|p| p.id);
-    Ok(people)
+        for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut query = sqlx::query_as(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                read(query.fetch_all(pool).await?);
+            }
+        }
+        let mut people: Vec<KnownPerson> = found.into_values().collect();
+        people.sort_by_key(|p| p.id);
+        Ok(people)
+    })
 }
 
 fn placeholders(count: usize) -> String {
@@ -250,25 +263,27 @@ fn placeholders(count: usize) -> String {
 }
 
 /// Every organisation with its name and aliases as match keys.
-pub async fn known_organisations(pool: &AnyPool) -> Result<Vec<KnownOrganisation>, sqlx::Error> {
-    let orgs: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM organisations")
-        .fetch_all(pool)
-        .await?;
-    let aliases: Vec<(i64, String)> = sqlx::query_as("SELECT organisation_id, alias_key FROM organisation_aliases")
-        .fetch_all(pool)
-        .await?;
-    let mut by_org: HashMap<i64, Vec<String>> = HashMap::new();
-    for (org, key) in aliases {
-        by_org.entry(org).or_default().push(key);
-    }
-    Ok(orgs
-        .into_iter()
-        .map(|(id, name)| {
-            let mut keys = vec![normalise(&name)];
-            keys.extend(by_org.remove(&id).unwrap_or_default());
-            KnownOrganisation { id, name, keys }
-        })
-        .collect())
+pub async fn known_organisations(pool: &Pool) -> Result<Vec<KnownOrganisation>, sqlx::Error> {
+    db_run!(pool => {
+        let orgs: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM organisations")
+            .fetch_all(pool)
+            .await?;
+        let aliases: Vec<(i64, String)> = sqlx::query_as("SELECT organisation_id, alias_key FROM organisation_aliases")
+            .fetch_all(pool)
+            .await?;
+        let mut by_org: HashMap<i64, Vec<String>> = HashMap::new();
+        for (org, key) in aliases {
+            by_org.entry(org).or_default().push(key);
+        }
+        Ok(orgs
+            .into_iter()
+            .map(|(id, name)| {
+                let mut keys = vec![normalise(&name)];
+                keys.extend(by_org.remove(&id).unwrap_or_default());
+                KnownOrganisation { id, name, keys }
+            })
+            .collect())
+    })
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -281,14 +296,16 @@ pub struct CommitOutcome {
     pub attendance_unchanged: usize,
 }
 
-async fn effect(conn: &mut AnyConnection, import_id: i64, kind: &str, entity_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO import_effects (import_id, kind, entity_id) VALUES ($1, $2, $3)")
-        .bind(import_id)
-        .bind(kind)
-        .bind(entity_id)
-        .execute(conn)
-        .await?;
-    Ok(())
+async fn effect(conn: &mut Conn, import_id: i64, kind: &str, entity_id: i64) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("INSERT INTO import_effects (import_id, kind, entity_id) VALUES ($1, $2, $3)")
+            .bind(import_id)
+            .bind(kind)
+            .bind(entity_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Attendance rows handed to the database at a time; progress is reported per batch.
@@ -298,7 +315,7 @@ const BATCH: usize = 2_000;
 /// `conn`, which the caller holds in a transaction (all of it or none).
 /// `progress(done, total)` is called as attendance rows are written.
 pub async fn write(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     import_id: i64,
     records: &[AttendanceRecord],
     resolution: &Resolution,
@@ -310,11 +327,11 @@ pub async fn write(
     // Organisations and people are written many rows a statement (a large
     // sheet can bring thousands), then their ids read back by what was written.
     let existing_orgs: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT name_key, id FROM organisations")
+        db_run!(conn => { sqlx::query_as::<_, (String, i64)>("SELECT name_key, id FROM organisations")
             .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+            .await? })
+        .into_iter()
+        .collect();
     let mut new_orgs: HashMap<String, i64> = HashMap::new();
     let mut org_rows = Vec::new();
     let mut org_keys: HashMap<String, String> = HashMap::new();
@@ -346,21 +363,20 @@ pub async fn write(
         }
     }
     if !org_rows.is_empty() {
-        let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
-            .fetch_exactly_one(&mut *conn)
-            .await?;
+        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
+            .fetch_one(&mut *conn)
+            .await? });
         insert_many(
             conn,
             "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
             &org_rows,
         )
         .await?;
-        let added: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
+        let added: Vec<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
                 .bind(before)
                 .bind(import_id)
                 .fetch_all(&mut *conn)
-                .await?;
+                .await? });
         for (id, key) in added {
             if let Some(normal) = org_keys.get(&key) {
                 new_orgs.insert(normal.clone(), id);
@@ -400,21 +416,20 @@ pub async fn write(
         }
     }
     if !person_rows.is_empty() {
-        let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
-            .fetch_exactly_one(&mut *conn)
-            .await?;
+        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
+            .fetch_one(&mut *conn)
+            .await? });
         insert_many(
             conn,
             "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
             &person_rows,
         )
         .await?;
-        let added: Vec<(i64, i64, String, String)> =
-            sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
+        let added: Vec<(i64, i64, String, String)> = db_run!(conn => { sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
                 .bind(before)
                 .bind(import_id)
                 .fetch_all(&mut *conn)
-                .await?;
+                .await? });
         for (id, organisation_id, full_name, email) in added {
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
                 person_ids.insert(key, id);
@@ -496,7 +511,7 @@ pub async fn write(
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
             Some((id, old_status, old_import)) => {
                 super::training::set_attendance_status(conn, *id, status, import_id, now).await?;
-                sqlx::query(
+                db_run!(conn => { sqlx::query(
                     "INSERT INTO import_effects (import_id, kind, entity_id, previous_status, previous_import_id)
                      VALUES ($1, 'attendance_updated', $2, $3, $4)",
                 )
@@ -505,7 +520,7 @@ pub async fn write(
                 .bind(old_status.as_str())
                 .bind(*old_import)
                 .execute(&mut *conn)
-                .await?;
+                .await?; });
                 outcome.attendance_updated += 1;
             }
         }
@@ -528,61 +543,69 @@ pub async fn write(
 
 /// Everyone whose attendance an import wrote or changed: their kept
 /// completions are worked out again in the same transaction.
-pub async fn people_touched_by(conn: &mut AnyConnection, import_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT person_id FROM attendance WHERE import_id = $1
+pub async fn people_touched_by(conn: &mut Conn, import_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    db_run!(conn => {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT person_id FROM attendance WHERE import_id = $1
          UNION SELECT a.person_id FROM attendance a
             JOIN import_effects e ON e.entity_id = a.id AND e.kind = 'attendance_updated'
             WHERE e.import_id = $1",
-    )
-    .bind(import_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+        )
+        .bind(import_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    })
 }
 
 /// The last step of a commit, in its transaction: a running import becomes
 /// committed. False if it was no longer running (nothing should then be kept).
 pub async fn finish_commit(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     import_id: i64,
     outcome: &CommitOutcome,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let summary = serde_json::to_string(outcome).unwrap_or_default();
-    let done = sqlx::query(
-        "UPDATE imports SET state = 'committed', summary_json = $1, committed_at = $2, message = ''
-         WHERE id = $3 AND state = 'running'",
-    )
-    .bind(summary)
-    .bind(now)
-    .bind(import_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    db_run!(conn => {
+        let summary = serde_json::to_string(outcome).unwrap_or_default();
+        let done = sqlx::query(
+            "UPDATE imports SET state = 'committed', summary_json = $1, committed_at = $2, message = ''
+             WHERE id = $3 AND state = 'running'",
+        )
+        .bind(summary)
+        .bind(now)
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// The highest certificate id so far: certificates above it after a commit
 /// were issued for that import's completions.
-pub async fn last_certificate_id(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM certificates")
-        .fetch_exactly_one(pool)
-        .await?;
-    Ok(id)
+pub async fn last_certificate_id(pool: &Pool) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM certificates")
+            .fetch_one(pool)
+            .await?;
+        Ok(id)
+    })
 }
 
 /// Records the training certificates issued after an import (ids above
 /// `after`), so undoing the import revokes them.
-pub async fn record_certificates(pool: &AnyPool, import_id: i64, after: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO import_effects (import_id, kind, entity_id)
-         SELECT $1, 'certificate', id FROM certificates WHERE id > $2 AND kind = 'training'",
-    )
-    .bind(import_id)
-    .bind(after)
-    .execute(pool)
-    .await?;
-    Ok(())
+pub async fn record_certificates(pool: &Pool, import_id: i64, after: i64) -> Result<(), sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query(
+            "INSERT INTO import_effects (import_id, kind, entity_id)
+             SELECT $1, 'certificate', id FROM certificates WHERE id > $2 AND kind = 'training'",
+        )
+        .bind(import_id)
+        .bind(after)
+        .execute(pool)
+        .await?;
+        Ok(())
+    })
 }
 
 /// Puts things back as they were before the import, in a few set-based
@@ -591,41 +614,42 @@ pub async fn record_certificates(pool: &AnyPool, import_id: i64, after: i64) -> 
 /// revoked, and sessions, cohorts, people and organisations it added go too
 /// unless something else now uses them. Returns false, changing nothing, if
 /// the import was not (or no longer) committed.
-pub async fn undo(conn: &mut AnyConnection, import_id: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let claimed =
-        sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
-            .bind(now)
-            .bind(import_id)
-            .execute(&mut *conn)
-            .await?;
-    if claimed.rows_affected() != 1 {
-        return Ok(false);
-    }
-    let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
-    let steps = [
-        format!(
-            "UPDATE attendance SET
+pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let claimed =
+            sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
+                .bind(now)
+                .bind(import_id)
+                .execute(&mut *conn)
+                .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
+        let steps = [
+            format!(
+                "UPDATE attendance SET
                 status = (SELECT e.previous_status FROM import_effects e
                           WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id),
                 import_id = (SELECT e.previous_import_id FROM import_effects e
                           WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id)
              WHERE id IN ({changed})"
-        ),
-        "DELETE FROM attendance WHERE import_id = $1".to_string(),
-        "DELETE FROM training_sessions
+            ),
+            "DELETE FROM attendance WHERE import_id = $1".to_string(),
+            "DELETE FROM training_sessions
           WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'session')
             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = training_sessions.id)"
-            .to_string(),
-        "DELETE FROM cohorts
+                .to_string(),
+            "DELETE FROM cohorts
           WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'cohort')
             AND NOT EXISTS (SELECT 1 FROM training_sessions s WHERE s.cohort_id = cohorts.id)"
-            .to_string(),
-        "DELETE FROM people
+                .to_string(),
+            "DELETE FROM people
           WHERE import_id = $1
             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.person_id = people.id)
             AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.person_id = people.id)"
-            .to_string(),
-        "DELETE FROM organisations
+                .to_string(),
+            "DELETE FROM organisations
           WHERE import_id = $1
             AND NOT EXISTS (SELECT 1 FROM people p WHERE p.organisation_id = organisations.id)
             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.organisation_id = organisations.id)
@@ -634,19 +658,20 @@ pub async fn undo(conn: &mut AnyConnection, import_id: i64, now: &str) -> Result
             AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
             AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
             AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)"
-            .to_string(),
-    ];
-    for sql in &steps {
-        sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
-    }
-    sqlx::query(
-        "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
+                .to_string(),
+        ];
+        for sql in &steps {
+            sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
+        }
+        sqlx::query(
+            "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
           WHERE revoked_at = ''
             AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
-    )
-    .bind(now)
-    .bind(import_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(true)
+        )
+        .bind(now)
+        .bind(import_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(true)
+    })
 }

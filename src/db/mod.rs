@@ -1,24 +1,31 @@
 //! The data layer: the pool, migrations, and one repository module per
-//! aggregate. All SQL lives under this folder. Queries use `$1` placeholders
-//! and portable SQL so the same text runs on SQLite and PostgreSQL through
-//! sqlx's `Any` driver. Nothing outside [`crate::app`] writes through this
-//! layer, and every write transaction starts at [`begin_write`].
+//! aggregate. All SQL lives under this folder. Nothing outside
+//! [`crate::app`] writes through this layer, and every write transaction
+//! starts at [`begin_write`].
+//!
+//! The pool is sqlx's native SQLite or PostgreSQL pool ([`Pool`]); a write
+//! transaction is [`Tx`], and functions that run several statements take any
+//! connection as `&mut Conn`. Each query is written once: [`db_run!`]
+//! compiles the body for each backend with the native pool or connection,
+//! and `#[derive(sqlx::FromRow)]` row structs serve both. Queries use `$1`
+//! placeholders and portable SQL. PostgreSQL is strict about integer widths,
+//! so a selected expression read as `i64` is `BIGINT` there (`COUNT`, `SUM`
+//! and `BIGINT` columns are; a literal or `LENGTH` needs a `CAST`).
 //!
 //! Stored states, decisions and kinds are decoded into their enums as rows
 //! are read (`#[sqlx(try_from = "String")]`, see [`stored_enum`]), so no bare
 //! strings such as `"awarded"` travel further.
 //!
-//! Traps in sqlx 0.7's `Any` driver, and how this layer avoids them:
-//! - A NULL argument reaches PostgreSQL typed `int4`, and the prepared
-//!   statement is cached with that type, so a later non-NULL text or `int8`
-//!   value for the same parameter fails. Never bind `None`: bind `0` or `''`
-//!   and write `NULLIF($n, 0)` / `NULLIF($n, '')` in the SQL ([`id_or_zero`]).
-//!   The 0 never reaches the table: a certificate's holder, for one, is a
-//!   real nullable foreign key (migration 0005) and reads as `Option<i64>`.
-//! - `Any` cannot decode BOOLEAN on either backend, so flags are integers 0/1.
-//! - `Any` never reports a value as NULL, so a column that may be NULL is read
-//!   through [`Nullable`].
-//! - sqlx stops reading a statement after the first row; see [`FetchFully`].
+//! sqlx 0.7's `Any` driver, used before, set traps that the native drivers
+//! do not (`tests/db_traps.rs` checks each):
+//! - it typed a NULL argument `int4` on PostgreSQL and cached the statement
+//!   so, so "no value" was bound as `0`/`''` behind `NULLIF`: `Option<T>` is
+//!   now bound and read directly;
+//! - it could not decode BOOLEAN, nor report a value as NULL;
+//! - on SQLite it left a statement read for one row open (uncommitted).
+//!
+//! Still true of the schema: flags are integers 0/1 (read with
+//! [`get_bool`]), and dates and instants are RFC 3339 text on both backends.
 
 pub mod assessments;
 pub mod audit;
@@ -39,8 +46,11 @@ pub mod users;
 
 use rocket::figment::Figment;
 use serde::Deserialize;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,25 +78,138 @@ impl Backend {
     }
 }
 
-/// The application's connection pool, knowing which backend it talks to.
+/// One of the two backends' values: what [`db_run!`] matches on.
+pub enum Either<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// The application's connection pool: sqlx's native pool of one backend.
 ///
 /// On SQLite, write transactions go through `writer`, a pool of one
 /// connection, so writers in this process queue for it in turn instead of
-/// racing for SQLite's single write lock (see [`begin_write`]). On
-/// PostgreSQL `writer` is the same pool as `inner`.
+/// racing for SQLite's single write lock (see [`begin_write`]); reads use
+/// `readers`. PostgreSQL has one pool for both.
 #[derive(Clone)]
-pub struct Pool {
-    pub inner: AnyPool,
-    writer: AnyPool,
-    pub backend: Backend,
+pub enum Pool {
+    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Postgres(PgPool),
 }
 
-impl std::ops::Deref for Pool {
-    type Target = AnyPool;
-    fn deref(&self) -> &AnyPool {
-        &self.inner
+impl Pool {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The pool reads go to, as the backend's own type.
+    pub fn native(&self) -> Either<&SqlitePool, &PgPool> {
+        match self {
+            Pool::Sqlite { readers, .. } => Either::Sqlite(readers),
+            Pool::Postgres(pool) => Either::Postgres(pool),
+        }
+    }
+
+    /// A connection for a series of statements outside a write transaction.
+    pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite { readers, .. } => PooledConnection::Sqlite(readers.acquire().await?),
+            Pool::Postgres(pool) => PooledConnection::Postgres(pool.acquire().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite { readers, writer } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
+
+/// A native connection of either backend, whether a pooled connection or a
+/// transaction: what the data layer's functions that run several statements
+/// take, as `&mut Conn`.
+pub trait Connection: Send {
+    fn native(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection>;
+
+    fn backend(&mut self) -> Backend {
+        match self.native() {
+            Either::Sqlite(_) => Backend::Sqlite,
+            Either::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The connection type the data layer's functions take.
+pub type Conn = dyn Connection;
+
+/// A connection borrowed from the pool.
+// One lives per request or workflow, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum PooledConnection {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Connection for PooledConnection {
+    fn native(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection> {
+        match self {
+            PooledConnection::Sqlite(conn) => Either::Sqlite(&mut **conn),
+            PooledConnection::Postgres(conn) => Either::Postgres(&mut **conn),
+        }
+    }
+}
+
+/// A write transaction, begun by [`begin_write`].
+#[allow(clippy::large_enum_variant)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+impl Connection for Tx {
+    fn native(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection> {
+        match self {
+            Tx::Sqlite(tx) => Either::Sqlite(&mut **tx),
+            Tx::Postgres(tx) => Either::Postgres(&mut **tx),
+        }
+    }
+}
+
+/// Runs the same body once per backend, with `$source` (a `&Pool` or a
+/// `&mut Conn`) rebound to the backend's native pool or connection, so one
+/// query text and one row type serve both while each compiles against its
+/// own driver: `db_run!(pool => { sqlx::query_as(SQL).fetch_all(pool).await })`.
+macro_rules! db_run {
+    ($source:ident => $body:expr) => {
+        match $source.native() {
+            $crate::db::Either::Sqlite($source) => $body,
+            $crate::db::Either::Postgres($source) => $body,
+        }
+    };
+}
+pub(crate) use db_run;
 
 /// The database as Rocket manages it (`&Db` is a request guard via `State`).
 #[derive(rocket_db_pools::Database)]
@@ -111,7 +234,7 @@ struct PoolConfig {
 
 #[rocket::async_trait]
 impl rocket_db_pools::Pool for Pool {
-    type Connection = sqlx::pool::PoolConnection<sqlx::Any>;
+    type Connection = PooledConnection;
     type Error = PoolError;
 
     /// Connects and brings the schema up to date, so a fresh `data/` folder
@@ -124,73 +247,67 @@ impl rocket_db_pools::Pool for Pool {
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
-        Ok(self.inner.acquire().await?)
+        Ok(self.acquire().await?)
     }
 
     async fn close(&self) {
-        self.inner.close().await;
-        self.writer.close().await;
+        Pool::close(self).await;
     }
 }
 
-/// Opens a pool. For SQLite, creates the folder and turns on WAL (readers do
-/// not block the writer), a busy timeout (writers queue rather than fail) and
-/// foreign keys, on every connection.
+/// Opens a pool. For SQLite, creates the folder and the file, and turns on
+/// WAL (readers do not block the writer), a busy timeout (writers queue
+/// rather than fail) and foreign keys, on every connection.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError> {
-    sqlx::any::install_default_drivers();
     let backend = Backend::from_url(url).ok_or_else(|| {
         PoolError::Config(format!(
             "the database URL must start with sqlite:// or postgres:// (got \"{}\")",
             redact_url(url)
         ))
     })?;
-    let mut url = url.to_string();
-    if backend == Backend::Sqlite {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if let Some(parent) = std::path::Path::new(&path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    PoolError::Config(format!("cannot create the data folder {}: {e}", parent.display()))
-                })?;
+    let max_connections = max_connections.max(1);
+    match backend {
+        Backend::Sqlite => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if let Some(parent) = std::path::Path::new(&path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        PoolError::Config(format!("cannot create the data folder {}: {e}", parent.display()))
+                    })?;
+                }
             }
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+            let pool = |connections: u32, acquire_timeout: Duration| {
+                SqlitePoolOptions::new()
+                    .max_connections(connections)
+                    .acquire_timeout(acquire_timeout)
+                    .connect_with(options.clone())
+            };
+            let readers = pool(max_connections, Duration::from_secs(10)).await?;
+            // Writers wait here for their turn; a queue of many short
+            // transactions can take longer than a reader would ever wait.
+            let writer = pool(1, WRITER_QUEUE_TIMEOUT).await?;
+            Ok(Pool::Sqlite { readers, writer })
         }
-        if !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
-        }
+        Backend::Postgres => Ok(Pool::Postgres(
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?,
+        )),
     }
-    let options = |connections: u32, acquire_timeout: Duration| {
-        AnyPoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(acquire_timeout)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-    };
-    let inner = options(max_connections.max(1), Duration::from_secs(10))
-        .connect(&url)
-        .await?;
-    let writer = match backend {
-        // Writers wait here for their turn; a queue of many short
-        // transactions can take longer than a reader would ever wait.
-        Backend::Sqlite => options(1, WRITER_QUEUE_TIMEOUT).connect(&url).await?,
-        Backend::Postgres => inner.clone(),
-    };
-    Ok(Pool { inner, writer, backend })
 }
 
 /// How long a writer waits for its turn before giving up with an error.
@@ -212,20 +329,23 @@ const WRITER_QUEUE_TIMEOUT: Duration = Duration::from_secs(60);
 ///   `BEGIN IMMEDIATE` would do, which sqlx 0.7 cannot issue.
 ///
 /// PostgreSQL needs neither: its row locks let writers proceed together.
-pub async fn begin_write(pool: &Pool) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    let mut tx = pool.writer.begin().await?;
-    if pool.backend == Backend::Sqlite {
-        sqlx::query("DELETE FROM write_lock WHERE 0 = 1")
-            .execute(&mut *tx)
-            .await?;
+pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
+    match pool {
+        Pool::Sqlite { writer, .. } => {
+            let mut tx = writer.begin().await?;
+            sqlx::query("DELETE FROM write_lock WHERE 0 = 1")
+                .execute(&mut *tx)
+                .await?;
+            Ok(Tx::Sqlite(tx))
+        }
+        Pool::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
     }
-    Ok(tx)
 }
 
 pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
-    match pool.backend {
-        Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool.inner).await,
-        Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool.inner).await,
+    match pool {
+        Pool::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await,
+        Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
     }
 }
 
@@ -236,11 +356,13 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// How many migrations have been applied: shown by `/healthz`.
-pub async fn applied_migrations(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-        .fetch_exactly_one(pool)
-        .await?;
-    Ok(row.0)
+pub async fn applied_migrations(pool: &Pool) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(pool)
+            .await?;
+        Ok(row.0)
+    })
 }
 
 /// Hides a password in a URL before it is printed or logged.
@@ -292,61 +414,13 @@ stored_enum!(
 );
 
 /// Reads a 0/1 flag column as a boolean.
-pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
-    use sqlx::Row;
-    Ok(row.try_get::<i64, _>(column)? != 0)
-}
-
-/// Optional ids travel as 0 (never a real id) and become NULL in SQL via `NULLIF($n, 0)`.
-pub fn id_or_zero(id: Option<i64>) -> i64 {
-    id.unwrap_or(0)
-}
-
-/// A column that may be NULL. sqlx 0.7's `Any` driver never reports a value
-/// as NULL (`is_null` is always false), so a plain `Option<T>` fails to
-/// decode one. This reads the value's kind instead. Use it with
-/// `#[sqlx(try_from = "Nullable<T>")]` on `Option<T>` fields, or [`optional`].
-pub struct Nullable<T>(pub Option<T>);
-
-impl<T: sqlx::Type<sqlx::Any>> sqlx::Type<sqlx::Any> for Nullable<T> {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        T::type_info()
-    }
-
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        is_null_type(ty) || T::compatible(ty)
-    }
-}
-
-impl<'r, T: sqlx::Decode<'r, sqlx::Any>> sqlx::Decode<'r, sqlx::Any> for Nullable<T> {
-    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        use sqlx::ValueRef;
-        if is_null_type(&value.type_info()) {
-            Ok(Nullable(None))
-        } else {
-            Ok(Nullable(Some(T::decode(value)?)))
-        }
-    }
-}
-
-/// sqlx does not export the kind enum, but the type's name says it.
-fn is_null_type(ty: &sqlx::any::AnyTypeInfo) -> bool {
-    sqlx::TypeInfo::name(ty) == "NULL"
-}
-
-impl<T> From<Nullable<T>> for Option<T> {
-    fn from(value: Nullable<T>) -> Self {
-        value.0
-    }
-}
-
-/// Reads a column that may be NULL (see [`Nullable`]).
-pub fn optional<'r, T>(row: &'r AnyRow, column: &str) -> Result<Option<T>, sqlx::Error>
+pub fn get_bool<'r, R>(row: &'r R, column: &'r str) -> Result<bool, sqlx::Error>
 where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    R: sqlx::Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    use sqlx::Row;
-    Ok(row.try_get::<Nullable<T>, _>(column)?.0)
+    Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
 /// One value for [`insert_many`]; text is borrowed where it can be, as a
@@ -366,15 +440,11 @@ pub enum Bind<'a> {
 /// makes binding cost grow with the square of the statement's size, and
 /// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
 /// small for the same reason.
-pub async fn insert_many(
-    conn: &mut sqlx::AnyConnection,
-    target: &str,
-    rows: &[Vec<Bind<'_>>],
-) -> Result<(), sqlx::Error> {
+pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) -> Result<(), sqlx::Error> {
     let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
         return Ok(());
     };
-    let positional = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let positional = conn.backend() == Backend::Sqlite;
     // SQLite allows 32,766 values a statement.
     let values_per_statement = if positional { 12_000 } else { 240 };
     let per_statement = (values_per_statement / width).max(1);
@@ -394,67 +464,18 @@ pub async fn insert_many(
             })
             .collect();
         let sql = format!("INSERT INTO {target} VALUES {}", values.join(", "));
-        let mut query = sqlx::query(&sql);
-        for value in chunk.iter().flatten() {
-            query = match value {
-                Bind::Int(i) => query.bind(*i),
-                Bind::Text(t) => query.bind(t.as_ref()),
-            };
-        }
-        query.execute(&mut *conn).await?;
+        db_run!(conn => {
+            let mut query = sqlx::query(&sql);
+            for value in chunk.iter().flatten() {
+                query = match value {
+                    Bind::Int(i) => query.bind(*i),
+                    Bind::Text(t) => query.bind(t.as_ref()),
+                };
+            }
+            query.execute(&mut *conn).await?;
+        })
     }
     Ok(())
-}
-
-type BoxedFetch<'e, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
-
-/// `fetch_one` / `fetch_optional` that always read a statement to its end.
-/// sqlx's own versions stop after the first row, and SQLite then keeps the
-/// statement open: an `INSERT … RETURNING` is not committed, and later reads
-/// on that connection see an old snapshot, until the statement is reused.
-/// Use these everywhere in the data layer.
-pub trait FetchFully<'q, O> {
-    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
-    where
-        'q: 'e,
-        O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>;
-
-    fn fetch_exactly_one<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, O>
-    where
-        'q: 'e,
-        O: 'e,
-        Self: Sized + Send + 'e,
-        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
-    {
-        let first = self.fetch_first(executor);
-        Box::pin(async move { first.await?.ok_or(sqlx::Error::RowNotFound) })
-    }
-}
-
-impl<'q, O> FetchFully<'q, O> for sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
-where
-    O: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,
-{
-    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
-    where
-        'q: 'e,
-        O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
-    {
-        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
-    }
-}
-
-impl<'q> FetchFully<'q, AnyRow> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<AnyRow>>
-    where
-        'q: 'e,
-        AnyRow: 'e,
-        E: 'e + sqlx::Executor<'c, Database = sqlx::Any>,
-    {
-        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
-    }
 }
 
 #[cfg(test)]

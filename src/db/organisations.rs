@@ -1,10 +1,10 @@
 //! Member organisations.
 
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::organisation::OrganisationDetails;
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct OrganisationRow {
@@ -46,148 +46,168 @@ const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
       AND ($2 = '' OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(locality) LIKE $3 ESCAPE '\\')
       AND ($4 = '' OR org_type = $4)";
 
-pub async fn search(pool: &AnyPool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    let text = search.text.trim();
-    let pattern = super::contains_pattern(text);
-    let org_type = search.org_type.unwrap_or("");
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id LIMIT $5 OFFSET $6"
-    ))
-    .bind(scope_id(search.scope))
-    .bind(text)
-    .bind(&pattern)
-    .bind(org_type)
-    .bind(search.limit)
-    .bind(search.offset)
-    .fetch_all(pool)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"))
+pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    db_run!(pool => {
+        let text = search.text.trim();
+        let pattern = super::contains_pattern(text);
+        let org_type = search.org_type.unwrap_or("");
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id LIMIT $5 OFFSET $6"
+        ))
         .bind(scope_id(search.scope))
         .bind(text)
         .bind(&pattern)
         .bind(org_type)
-        .fetch_exactly_one(pool)
+        .bind(search.limit)
+        .bind(search.offset)
+        .fetch_all(pool)
         .await?;
-    Ok((rows, total))
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"))
+            .bind(scope_id(search.scope))
+            .bind(text)
+            .bind(&pattern)
+            .bind(org_type)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
 }
 
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Id and name of every organisation, for choosing one in a form.
-pub async fn names(pool: &AnyPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name FROM organisations ORDER BY name, id")
-        .fetch_all(pool)
-        .await
+pub async fn names(pool: &Pool) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as("SELECT id, name FROM organisations ORDER BY name, id")
+            .fetch_all(pool)
+            .await
+    })
 }
 
-pub async fn find_by_name(conn: &mut AnyConnection, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
-        .bind(name_key)
-        .fetch_first(conn)
-        .await?;
-    Ok(row.map(|(id,)| id))
+pub async fn find_by_name(conn: &mut Conn, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
+    db_run!(conn => {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
+            .bind(name_key)
+            .fetch_optional(conn)
+            .await?;
+        Ok(row.map(|(id,)| id))
+    })
 }
 
 /// Binds the details as $1..$10 in the column order both writes use.
-fn bind_details<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+fn bind_details<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::database::HasArguments<'q>>::Arguments>,
     org: &'q OrganisationDetails,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::database::HasArguments<'q>>::Arguments>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     query
-        .bind(&org.name)
+        .bind(org.name.as_str())
         .bind(org.name_key())
         .bind(org.org_type.as_str())
-        .bind(&org.locality)
-        .bind(&org.address)
-        .bind(&org.contact_name)
-        .bind(&org.contact_email)
-        .bind(&org.contact_phone)
-        .bind(&org.da_lead_name)
-        .bind(&org.da_lead_email)
+        .bind(org.locality.as_str())
+        .bind(org.address.as_str())
+        .bind(org.contact_name.as_str())
+        .bind(org.contact_email.as_str())
+        .bind(org.contact_phone.as_str())
+        .bind(org.da_lead_name.as_str())
+        .bind(org.da_lead_email.as_str())
 }
 
-pub async fn insert(conn: &mut AnyConnection, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
-    let row = bind_details(
-        sqlx::query(
-            "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
+pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let row = bind_details(
+            sqlx::query(
+                "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
                  contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-        ),
-        org,
-    )
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    sqlx::Row::try_get(&row, "id")
+            ),
+            org,
+        )
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        sqlx::Row::try_get(&row, "id")
+    })
 }
 
-pub async fn update(
-    conn: &mut AnyConnection,
-    id: i64,
-    org: &OrganisationDetails,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    bind_details(
-        sqlx::query(
-            "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
+pub async fn update(conn: &mut Conn, id: i64, org: &OrganisationDetails, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        bind_details(
+            sqlx::query(
+                "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
                  contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
                  updated_at = $11
              WHERE id = $12",
-        ),
-        org,
-    )
-    .bind(now)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
+            ),
+            org,
+        )
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
 }
 
 /// Other names an organisation goes by on sign-in sheets ("Thames View" for
 /// "Thames View Surgery"). `alias_key` is the import's normalised form.
-pub async fn aliases(pool: &AnyPool, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias")
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await
+pub async fn aliases(pool: &Pool, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as("SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias")
+            .bind(organisation_id)
+            .fetch_all(pool)
+            .await
+    })
 }
 
 /// The organisation an alias already belongs to, if any.
-pub async fn alias_owner(conn: &mut AnyConnection, alias_key: &str) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1")
-        .bind(alias_key)
-        .fetch_first(conn)
-        .await?;
-    Ok(row.map(|(id,)| id))
+pub async fn alias_owner(conn: &mut Conn, alias_key: &str) -> Result<Option<i64>, sqlx::Error> {
+    db_run!(conn => {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1")
+            .bind(alias_key)
+            .fetch_optional(conn)
+            .await?;
+        Ok(row.map(|(id,)| id))
+    })
 }
 
 pub async fn add_alias(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     alias: &str,
     alias_key: &str,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(organisation_id)
-    .bind(alias)
-    .bind(alias_key)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(organisation_id)
+        .bind(alias)
+        .bind(alias_key)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
-pub async fn remove_alias(conn: &mut AnyConnection, organisation_id: i64, alias_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM organisation_aliases WHERE id = $1 AND organisation_id = $2")
-        .bind(alias_id)
-        .bind(organisation_id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+pub async fn remove_alias(conn: &mut Conn, organisation_id: i64, alias_id: i64) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("DELETE FROM organisation_aliases WHERE id = $1 AND organisation_id = $2")
+            .bind(alias_id)
+            .bind(organisation_id)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    })
 }

@@ -1,7 +1,6 @@
 //! One-time password reset links: only a hash of each token is stored.
 
-use super::FetchFully;
-use sqlx::AnyConnection;
+use super::{db_run, Conn};
 
 pub struct NewReset<'a> {
     pub user_id: i64,
@@ -13,48 +12,50 @@ pub struct NewReset<'a> {
 
 /// Stores a new link and retires any earlier unused one for the same user:
 /// only the link most recently handed over works.
-pub async fn create(conn: &mut AnyConnection, reset: NewReset<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at = ''")
-        .bind(reset.now)
+pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at = ''")
+            .bind(reset.now)
+            .bind(reset.user_id)
+            .execute(&mut *conn)
+            .await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, created_by)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
         .bind(reset.user_id)
-        .execute(&mut *conn)
+        .bind(reset.token_hash)
+        .bind(reset.now)
+        .bind(reset.expires_at)
+        .bind(reset.created_by)
+        .fetch_one(conn)
         .await?;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, created_by)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(reset.user_id)
-    .bind(reset.token_hash)
-    .bind(reset.now)
-    .bind(reset.expires_at)
-    .bind(reset.created_by)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+        Ok(id)
+    })
 }
 
 /// The link's id and user while it is unused, unexpired and its user active.
-pub async fn find_usable(
-    conn: &mut AnyConnection,
-    token_hash: &str,
-    now: &str,
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id
-         WHERE r.token_hash = $1 AND r.used_at = '' AND r.expires_at > $2 AND u.active = 1",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_first(conn)
-    .await
+pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query_as(
+            "SELECT r.id, r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id
+             WHERE r.token_hash = $1 AND r.used_at = '' AND r.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })
 }
 
 /// Uses the link up; false if it was used in the meantime (two tabs, one link).
-pub async fn use_up(conn: &mut AnyConnection, id: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at = ''")
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn use_up(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at = ''")
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }

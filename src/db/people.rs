@@ -1,9 +1,9 @@
 //! People in member organisations.
 
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::person::PersonDetails;
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct PersonRow {
@@ -18,76 +18,88 @@ pub struct PersonRow {
 
 const COLUMNS: &str = "id, organisation_id, full_name, email, job_title, created_at, updated_at";
 
-pub async fn for_organisation(pool: &AnyPool, organisation_id: i64, text: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
-    let text = text.trim();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM people WHERE organisation_id = $1
+pub async fn for_organisation(pool: &Pool, organisation_id: i64, text: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
+    db_run!(pool => {
+        let text = text.trim();
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM people WHERE organisation_id = $1
            AND ($2 = '' OR LOWER(full_name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\')
          ORDER BY full_name, id"
-    ))
-    .bind(organisation_id)
-    .bind(text)
-    .bind(super::contains_pattern(text))
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn count_for_organisation(pool: &AnyPool, organisation_id: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
+        ))
         .bind(organisation_id)
-        .fetch_exactly_one(pool)
-        .await?;
-    Ok(n)
+        .bind(text)
+        .bind(super::contains_pattern(text))
+        .fetch_all(pool)
+        .await
+    })
 }
 
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM people WHERE id = $1"))
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn count_for_organisation(pool: &Pool, organisation_id: i64) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
+            .bind(organisation_id)
+            .fetch_one(pool)
+            .await?;
+        Ok(n)
+    })
+}
+
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM people WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 pub async fn find_in_organisation(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     full_name: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE organisation_id = $1 AND full_name = $2")
-        .bind(organisation_id)
-        .bind(full_name)
-        .fetch_first(conn)
-        .await?;
-    Ok(row.map(|(id,)| id))
+    db_run!(conn => {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE organisation_id = $1 AND full_name = $2")
+            .bind(organisation_id)
+            .bind(full_name)
+            .fetch_optional(conn)
+            .await?;
+        Ok(row.map(|(id,)| id))
+    })
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     person: &PersonDetails,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO people (organisation_id, full_name, email, job_title, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-    )
-    .bind(organisation_id)
-    .bind(&person.full_name)
-    .bind(&person.email)
-    .bind(&person.job_title)
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
-}
-
-pub async fn update(conn: &mut AnyConnection, id: i64, person: &PersonDetails, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE people SET full_name = $1, email = $2, job_title = $3, updated_at = $4 WHERE id = $5")
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO people (organisation_id, full_name, email, job_title, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(organisation_id)
         .bind(&person.full_name)
         .bind(&person.email)
         .bind(&person.job_title)
         .bind(now)
-        .bind(id)
-        .execute(conn)
+        .fetch_one(conn)
         .await?;
-    Ok(())
+        Ok(id)
+    })
+}
+
+pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("UPDATE people SET full_name = $1, email = $2, job_title = $3, updated_at = $4 WHERE id = $5")
+            .bind(&person.full_name)
+            .bind(&person.email)
+            .bind(&person.job_title)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }

@@ -2,8 +2,8 @@
 //! so a copy of the database cannot be used to sign in.
 
 use super::users::UserRow;
-use super::FetchFully;
-use sqlx::{AnyConnection, AnyPool, Row};
+use super::{db_run, Conn, Pool};
+use sqlx::Row;
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
@@ -13,19 +13,21 @@ pub struct NewSession<'a> {
     pub expires_at: &'a str,
 }
 
-pub async fn create(conn: &mut AnyConnection, session: NewSession<'_>) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
-    )
-    .bind(session.token_hash)
-    .bind(session.user_id)
-    .bind(session.csrf_token)
-    .bind(session.now)
-    .bind(session.expires_at)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+        )
+        .bind(session.token_hash)
+        .bind(session.user_id)
+        .bind(session.csrf_token)
+        .bind(session.now)
+        .bind(session.expires_at)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
 pub struct ActiveSession {
@@ -37,52 +39,60 @@ pub struct ActiveSession {
 }
 
 /// The unrevoked session for a token, with its user if still active.
-pub async fn find_by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<ActiveSession>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.expires_at, {}
+pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<ActiveSession>, sqlx::Error> {
+    db_run!(pool => {
+        let row = sqlx::query(&format!(
+            "SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.expires_at, {}
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
-        super::users::USER_COLUMNS
-    ))
-    .bind(token_hash)
-    .fetch_first(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(ActiveSession {
-        id: row.try_get("session_id")?,
-        csrf_token: row.try_get("csrf_token")?,
-        last_seen_at: row.try_get("last_seen_at")?,
-        expires_at: row.try_get("expires_at")?,
-        user: sqlx::FromRow::from_row(&row)?,
-    }))
+            super::users::USER_COLUMNS
+        ))
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ActiveSession {
+            id: row.try_get("session_id")?,
+            csrf_token: row.try_get("csrf_token")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+            user: sqlx::FromRow::from_row(&row)?,
+        }))
+    })
 }
 
-pub async fn touch(pool: &AnyPool, id: i64, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }
 
-pub async fn revoke(pool: &AnyPool, id: i64, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn revoke(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Used when a user is deactivated, changes role or changes password.
-pub async fn revoke_all_for_user(conn: &mut AnyConnection, user_id: i64, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }

@@ -1,107 +1,112 @@
 //! API tokens: shown once, stored as SHA-256, revocable.
 
 use super::users::UserRow;
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow, Row};
+use sqlx::{FromRow, Row};
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct TokenRow {
     pub id: i64,
     pub label: String,
     pub created_at: String,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub last_used_at: Option<String>,
-    #[sqlx(try_from = "super::Nullable<String>")]
     pub revoked_at: Option<String>,
 }
 
 pub async fn create(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     user_id: i64,
     label: &str,
     token_hash: &str,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(user_id)
-    .bind(label)
-    .bind(token_hash)
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(label)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
-pub async fn for_user(pool: &AnyPool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await
+pub async fn for_user(pool: &Pool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// The active user behind an unrevoked token.
-pub async fn user_for_token(pool: &AnyPool, token_hash: &str) -> Result<Option<(i64, UserRow)>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT t.id AS token_id, {}
+pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64, UserRow)>, sqlx::Error> {
+    db_run!(pool => {
+        let row = sqlx::query(&format!(
+            "SELECT t.id AS token_id, {}
          FROM api_tokens t
          JOIN users u ON u.id = t.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
-        super::users::USER_COLUMNS
-    ))
-    .bind(token_hash)
-    .fetch_first(pool)
-    .await?;
-    match row {
-        Some(row) => Ok(Some((row.try_get("token_id")?, FromRow::from_row(&row)?))),
-        None => Ok(None),
-    }
+            super::users::USER_COLUMNS
+        ))
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some((row.try_get("token_id")?, FromRow::from_row(&row)?))),
+            None => Ok(None),
+        }
+    })
 }
 
-pub async fn touch(pool: &AnyPool, id: i64, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Revokes one of `user_id`'s tokens; false if it is not theirs or already revoked.
-pub async fn revoke(conn: &mut AnyConnection, user_id: i64, token_id: i64, now: &str) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(token_id)
-            .bind(user_id)
-            .execute(conn)
-            .await?;
-    Ok(done.rows_affected() > 0)
+pub async fn revoke(conn: &mut Conn, user_id: i64, token_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(token_id)
+                .bind(user_id)
+                .execute(conn)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    })
 }
 
 /// Revokes every live token of `user_id`; returns how many.
-pub async fn revoke_all_for_user(conn: &mut AnyConnection, user_id: i64, now: &str) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: &str) -> Result<u64, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected())
+    })
 }
 
 /// Creates a token for `user_id` and returns it in full: the only time it is
 /// ever visible. The `qmt_` prefix lets secret scanners recognise a leaked one.
-pub async fn issue(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    label: &str,
-    now: &str,
-) -> Result<(i64, String), sqlx::Error> {
+pub async fn issue(conn: &mut Conn, user_id: i64, label: &str, now: &str) -> Result<(i64, String), sqlx::Error> {
     let token = format!("qmt_{}", crate::security::random_token());
     let id = create(conn, user_id, label, &crate::security::sha256_hex(&token), now).await?;
     Ok((id, token))

@@ -1,106 +1,114 @@
 //! Training sessions, cohorts and attendance.
 
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::import::ModuleRef;
 use serde::Serialize;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::FromRow;
 use std::collections::HashMap;
 
 /// The cohort of a programme with this name, if there is one.
-pub async fn find_cohort(pool: &AnyPool, programme_id: &str, name: &str) -> Result<Option<i64>, sqlx::Error> {
-    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
-        .bind(programme_id)
-        .bind(name)
-        .fetch_first(pool)
-        .await?;
-    Ok(found.map(|(id,)| id))
+pub async fn find_cohort(pool: &Pool, programme_id: &str, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    db_run!(pool => {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
+            .bind(programme_id)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+        Ok(found.map(|(id,)| id))
+    })
 }
 
 pub async fn find_or_create_cohort(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     programme_id: &str,
     name: &str,
     now: &str,
 ) -> Result<(i64, bool), sqlx::Error> {
-    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
-        .bind(programme_id)
-        .bind(name)
-        .fetch_first(&mut *conn)
-        .await?;
-    if let Some((id,)) = found {
-        return Ok((id, false));
-    }
-    let (id,): (i64,) =
-        sqlx::query_as("INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+    db_run!(conn => {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
             .bind(programme_id)
             .bind(name)
-            .bind(now)
-            .fetch_exactly_one(conn)
+            .fetch_optional(&mut *conn)
             .await?;
-    Ok((id, true))
+        if let Some((id,)) = found {
+            return Ok((id, false));
+        }
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(programme_id)
+                .bind(name)
+                .bind(now)
+                .fetch_one(conn)
+                .await?;
+        Ok((id, true))
+    })
 }
 
 pub async fn find_or_create_session(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     module: &ModuleRef,
     date: chrono::NaiveDate,
     cohort_id: i64,
     now: &str,
 ) -> Result<(i64, bool), sqlx::Error> {
-    let date = date.format("%Y-%m-%d").to_string();
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM training_sessions WHERE programme_id = $1 AND module_id = $2 AND session_date = $3 AND cohort_id = $4",
-    )
-    .bind(&module.programme_id)
-    .bind(&module.module_id)
-    .bind(&date)
-    .bind(cohort_id)
-    .fetch_first(&mut *conn)
-    .await?;
-    if let Some((id,)) = found {
-        return Ok((id, false));
-    }
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, cohort_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(&module.programme_id)
-    .bind(&module.programme_version)
-    .bind(&module.module_id)
-    .bind(&date)
-    .bind(cohort_id)
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok((id, true))
+    db_run!(conn => {
+        let date = date.format("%Y-%m-%d").to_string();
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM training_sessions WHERE programme_id = $1 AND module_id = $2 AND session_date = $3 AND cohort_id = $4",
+        )
+        .bind(&module.programme_id)
+        .bind(&module.module_id)
+        .bind(&date)
+        .bind(cohort_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id,)) = found {
+            return Ok((id, false));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, cohort_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&module.programme_id)
+        .bind(&module.programme_version)
+        .bind(&module.module_id)
+        .bind(&date)
+        .bind(cohort_id)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        Ok((id, true))
+    })
 }
 
 /// (session, person) → (attendance id, status, import id) for these sessions.
 pub async fn attendance_for_sessions(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     session_ids: &[i64],
 ) -> Result<HashMap<(i64, i64), (i64, String, i64)>, sqlx::Error> {
-    let mut found = HashMap::new();
-    for chunk in session_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, session_id, person_id, status, import_id FROM attendance WHERE session_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64, String, i64)>(&sql);
-        for id in chunk {
-            query = query.bind(id);
+    db_run!(conn => {
+        let mut found = HashMap::new();
+        for chunk in session_ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, session_id, person_id, status, import_id FROM attendance WHERE session_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (i64, i64, i64, String, i64)>(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for (id, session, person, status, import) in query.fetch_all(&mut *conn).await? {
+                found.insert((session, person), (id, status, import));
+            }
         }
-        for (id, session, person, status, import) in query.fetch_all(&mut *conn).await? {
-            found.insert((session, person), (id, status, import));
-        }
-    }
-    Ok(found)
+        Ok(found)
+    })
 }
 
 /// Inserts attendance rows; returns how many.
 pub async fn insert_attendance_batch(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     rows: &[(i64, i64, &str)],
     import_id: i64,
     now: &str,
@@ -128,20 +136,22 @@ pub async fn insert_attendance_batch(
 }
 
 pub async fn set_attendance_status(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     status: &str,
     import_id: i64,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE attendance SET status = $1, import_id = $2, recorded_at = $3 WHERE id = $4")
-        .bind(status)
-        .bind(import_id)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    db_run!(conn => {
+        sqlx::query("UPDATE attendance SET status = $1, import_id = $2, recorded_at = $3 WHERE id = $4")
+            .bind(status)
+            .bind(import_id)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -170,30 +180,36 @@ const SESSION_SELECT: &str =
     FROM training_sessions s LEFT JOIN cohorts c ON c.id = s.cohort_id";
 
 /// Sessions, newest first; `programme_id` empty for all.
-pub async fn sessions(pool: &AnyPool, programme_id: &str, limit: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2"
-    ))
-    .bind(programme_id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn session(pool: &AnyPool, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_first(pool)
+pub async fn sessions(pool: &Pool, programme_id: &str, limit: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2"
+        ))
+        .bind(programme_id)
+        .bind(limit)
+        .fetch_all(pool)
         .await
+    })
 }
 
-pub async fn cohort_sessions(pool: &AnyPool, cohort_id: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{SESSION_SELECT} WHERE s.cohort_id = $1 ORDER BY s.session_date, s.id"
-    ))
-    .bind(cohort_id)
-    .fetch_all(pool)
-    .await
+pub async fn session(pool: &Pool, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn cohort_sessions(pool: &Pool, cohort_id: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "{SESSION_SELECT} WHERE s.cohort_id = $1 ORDER BY s.session_date, s.id"
+        ))
+        .bind(cohort_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 pub struct NewSession<'a> {
@@ -207,26 +223,28 @@ pub struct NewSession<'a> {
     pub cohort_id: i64,
 }
 
-pub async fn create_session(conn: &mut AnyConnection, session: &NewSession<'_>, now: &str) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
+pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
              online, trainer, capacity, cohort_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(&session.module.programme_id)
-    .bind(&session.module.programme_version)
-    .bind(&session.module.module_id)
-    .bind(session.date.format("%Y-%m-%d").to_string())
-    .bind(session.start_time)
-    .bind(session.venue)
-    .bind(i64::from(session.online))
-    .bind(session.trainer)
-    .bind(session.capacity)
-    .bind(session.cohort_id)
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+        )
+        .bind(&session.module.programme_id)
+        .bind(&session.module.programme_version)
+        .bind(&session.module.module_id)
+        .bind(session.date.format("%Y-%m-%d").to_string())
+        .bind(session.start_time)
+        .bind(session.venue)
+        .bind(i64::from(session.online))
+        .bind(session.trainer)
+        .bind(session.capacity)
+        .bind(session.cohort_id)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+        Ok(id)
+    })
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -245,39 +263,42 @@ const REGISTER_SELECT: &str = "SELECT a.id AS attendance_id, a.session_id, a.per
         p.organisation_id, o.name AS organisation_name, a.status
     FROM attendance a JOIN people p ON p.id = a.person_id JOIN organisations o ON o.id = p.organisation_id";
 
-pub async fn register(pool: &AnyPool, session_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{REGISTER_SELECT} WHERE a.session_id = $1 ORDER BY p.full_name, p.id"
-    ))
-    .bind(session_id)
-    .fetch_all(pool)
-    .await
+pub async fn register(pool: &Pool, session_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "{REGISTER_SELECT} WHERE a.session_id = $1 ORDER BY p.full_name, p.id"
+        ))
+        .bind(session_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
-pub async fn cohort_register(pool: &AnyPool, cohort_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{REGISTER_SELECT} JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $1 ORDER BY p.full_name, p.id"
-    ))
-    .bind(cohort_id)
-    .fetch_all(pool)
-    .await
+pub async fn cohort_register(pool: &Pool, cohort_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "{REGISTER_SELECT} JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $1 ORDER BY p.full_name, p.id"
+        ))
+        .bind(cohort_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Marks one person on one session's register, adding them if need be.
 /// Returns the previous status, if there was one.
 pub async fn mark(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     session_id: i64,
     person_id: i64,
     status: &str,
     now: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let found: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
+    let found: Option<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
             .bind(session_id)
             .bind(person_id)
-            .fetch_first(&mut *conn)
-            .await?;
+            .fetch_optional(&mut *conn)
+            .await? });
     match found {
         Some((_, old)) if old == status => Ok(Some(old)),
         Some((id, old)) => {
@@ -300,23 +321,27 @@ pub struct CohortRow {
     pub sessions: i64,
 }
 
-pub async fn cohorts(pool: &AnyPool, programme_id: &str) -> Result<Vec<CohortRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.id, c.programme_id, c.name,
+pub async fn cohorts(pool: &Pool, programme_id: &str) -> Result<Vec<CohortRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT c.id, c.programme_id, c.name,
             (SELECT COUNT(DISTINCT a.person_id) FROM attendance a JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id) AS people,
             (SELECT COUNT(*) FROM training_sessions s WHERE s.cohort_id = c.id) AS sessions
          FROM cohorts c WHERE ($1 = '' OR c.programme_id = $1) ORDER BY c.programme_id, c.name",
-    )
-    .bind(programme_id)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(programme_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
-pub async fn cohort(pool: &AnyPool, id: i64) -> Result<Option<CohortRow>, sqlx::Error> {
-    sqlx::query_as("SELECT c.id, c.programme_id, c.name, 0 AS people, 0 AS sessions FROM cohorts c WHERE c.id = $1")
-        .bind(id)
-        .fetch_first(pool)
-        .await
+pub async fn cohort(pool: &Pool, id: i64) -> Result<Option<CohortRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as("SELECT c.id, c.programme_id, c.name, CAST(0 AS BIGINT) AS people, CAST(0 AS BIGINT) AS sessions FROM cohorts c WHERE c.id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Attendance with who it belongs to, for completion views.
@@ -335,12 +360,13 @@ pub struct PersonFactRow {
 
 /// `organisation_id` 0 for every organisation.
 pub async fn programme_facts(
-    pool: &AnyPool,
+    pool: &Pool,
     programme_id: &str,
     organisation_id: i64,
 ) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
                 s.programme_id, s.module_id, s.session_date, a.status
          FROM attendance a
          JOIN training_sessions s ON s.id = a.session_id
@@ -348,62 +374,69 @@ pub async fn programme_facts(
          JOIN organisations o ON o.id = p.organisation_id
          WHERE ($1 = '' OR s.programme_id = $1) AND ($2 = 0 OR p.organisation_id = $2)
          ORDER BY o.name, p.full_name, p.id, s.session_date",
-    )
-    .bind(programme_id)
-    .bind(organisation_id)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(programme_id)
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
-pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
+pub async fn person_facts(pool: &Pool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
                 s.programme_id, s.module_id, s.session_date, a.status
          FROM attendance a
          JOIN training_sessions s ON s.id = a.session_id
          JOIN people p ON p.id = a.person_id
          JOIN organisations o ON o.id = p.organisation_id
          WHERE a.person_id = $1 ORDER BY s.session_date",
-    )
-    .bind(person_id)
-    .fetch_all(pool)
-    .await
+        )
+        .bind(person_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Organisations signed up to a programme: (organisation id, name, signed up on).
-pub async fn signups(pool: &AnyPool, programme_id: &str) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.organisation_id, o.name, s.signed_up_on FROM programme_signups s
-         JOIN organisations o ON o.id = s.organisation_id WHERE s.programme_id = $1 ORDER BY o.name",
-    )
-    .bind(programme_id)
-    .fetch_all(pool)
-    .await
+pub async fn signups(pool: &Pool, programme_id: &str) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT s.organisation_id, o.name, s.signed_up_on FROM programme_signups s
+             JOIN organisations o ON o.id = s.organisation_id WHERE s.programme_id = $1 ORDER BY o.name",
+        )
+        .bind(programme_id)
+        .fetch_all(pool)
+        .await
+    })
 }
 
 /// Records a sign-up; false if the organisation was already signed up.
 pub async fn sign_up(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     programme_id: &str,
     on: &str,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let existing: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM programme_signups WHERE organisation_id = $1 AND programme_id = $2")
+    db_run!(conn => {
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM programme_signups WHERE organisation_id = $1 AND programme_id = $2")
+                .bind(organisation_id)
+                .bind(programme_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if existing.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO programme_signups (organisation_id, programme_id, signed_up_on, created_at) VALUES ($1, $2, $3, $4)")
             .bind(organisation_id)
             .bind(programme_id)
-            .fetch_first(&mut *conn)
+            .bind(on)
+            .bind(now)
+            .execute(conn)
             .await?;
-    if existing.is_some() {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO programme_signups (organisation_id, programme_id, signed_up_on, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(organisation_id)
-        .bind(programme_id)
-        .bind(on)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(true)
+        Ok(true)
+    })
 }

@@ -1,10 +1,9 @@
 //! Accounts.
 
-use super::FetchFully;
+use super::{db_run, Conn, Pool};
 use crate::domain::access::{Actor, Role};
 use crate::domain::user::NewUser;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, FromRow, Row};
+use sqlx::{FromRow, Row};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UserRow {
@@ -30,8 +29,14 @@ impl UserRow {
     }
 }
 
-impl<'r> FromRow<'r, AnyRow> for UserRow {
-    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+impl<'r, R> FromRow<'r, R> for UserRow
+where
+    R: Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let role: String = row.try_get("role")?;
         Ok(UserRow {
             id: row.try_get("id")?,
@@ -39,8 +44,8 @@ impl<'r> FromRow<'r, AnyRow> for UserRow {
             name: row.try_get("name")?,
             password_hash: row.try_get("password_hash")?,
             role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
-            organisation_id: super::optional(row, "organisation_id")?,
-            organisation_name: super::optional(row, "organisation_name")?,
+            organisation_id: row.try_get("organisation_id")?,
+            organisation_name: row.try_get("organisation_name")?,
             active: super::get_bool(row, "active")?,
             created_at: row.try_get("created_at")?,
         })
@@ -56,125 +61,139 @@ fn select_user() -> String {
     format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id")
 }
 
-pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_exactly_one(pool)
+pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await?;
+        Ok(n)
+    })
+}
+
+pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{} WHERE u.email = $1", select_user()))
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+    })
+}
+
+pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()))
+            .fetch_all(pool)
+            .await
+    })
+}
+
+pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(conn)
+            .await?;
+        Ok(n > 0)
+    })
+}
+
+pub async fn insert(conn: &mut Conn, user: &NewUser, password_hash: &str, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(user.role.as_str())
+        .bind(user.organisation_id)
+        .bind(now)
+        .fetch_one(conn)
         .await?;
-    Ok(n)
-}
-
-pub async fn find_by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} WHERE u.email = $1", select_user()))
-        .bind(email.trim().to_lowercase())
-        .fetch_first(pool)
-        .await
-}
-
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
-        .bind(id)
-        .fetch_first(pool)
-        .await
-}
-
-pub async fn find_in(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
-        .bind(id)
-        .fetch_first(conn)
-        .await
-}
-
-pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()))
-        .fetch_all(pool)
-        .await
-}
-
-pub async fn email_taken(conn: &mut AnyConnection, email: &str) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_exactly_one(conn)
-        .await?;
-    Ok(n > 0)
-}
-
-pub async fn insert(
-    conn: &mut AnyConnection,
-    user: &NewUser,
-    password_hash: &str,
-    now: &str,
-) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, NULLIF($5, 0), 1, $6, $6) RETURNING id",
-    )
-    .bind(&user.email)
-    .bind(&user.name)
-    .bind(password_hash)
-    .bind(user.role.as_str())
-    .bind(super::id_or_zero(user.organisation_id))
-    .bind(now)
-    .fetch_exactly_one(conn)
-    .await?;
-    Ok(id)
+        Ok(id)
+    })
 }
 
 pub async fn set_role(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     role: Role,
     organisation_id: Option<i64>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET role = $1, organisation_id = NULLIF($2, 0), updated_at = $3 WHERE id = $4")
-        .bind(role.as_str())
-        .bind(super::id_or_zero(organisation_id))
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    db_run!(conn => {
+        sqlx::query("UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4")
+            .bind(role.as_str())
+            .bind(organisation_id)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
-pub async fn set_active(conn: &mut AnyConnection, id: i64, active: bool, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-        .bind(i64::from(active))
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(active))
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
-pub async fn set_password(
-    conn: &mut AnyConnection,
-    id: i64,
-    password_hash: &str,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(password_hash)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, now: &str) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Active programme leads other than `except`: the last one may not be demoted.
-pub async fn other_active_leads(conn: &mut AnyConnection, except: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = 1 AND id <> $1")
-            .bind(except)
-            .fetch_exactly_one(conn)
-            .await?;
-    Ok(n)
+pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = 1 AND id <> $1")
+                .bind(except)
+                .fetch_one(conn)
+                .await?;
+        Ok(n)
+    })
 }
 
 /// The count inside a transaction, for the first-run check.
-pub async fn count_in(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_exactly_one(conn)
-        .await?;
-    Ok(n)
+pub async fn count_in(conn: &mut Conn) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(conn)
+            .await?;
+        Ok(n)
+    })
 }

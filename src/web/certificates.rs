@@ -97,7 +97,7 @@ async fn look_up(code: &str, ip: Option<IpAddr>, db: &Db, state: &AppState) -> A
         None => None,
     };
     if found.is_none() {
-        throttle::hit(&mut *db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
+        throttle::hit(&mut db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
     }
     Ok(found)
 }

@@ -17,7 +17,7 @@ async fn healthz(db: &Db) -> (Status, Json<Value>) {
             Status::Ok,
             Json(json!({
                 "status": "ok",
-                "database": {"backend": db.backend.name(), "state": "ok", "migrations": migrations}
+                "database": {"backend": db.backend().name(), "state": "ok", "migrations": migrations}
             })),
         ),
         Err(e) => {
@@ -26,7 +26,7 @@ async fn healthz(db: &Db) -> (Status, Json<Value>) {
                 Status::ServiceUnavailable,
                 Json(json!({
                     "status": "error",
-                    "database": {"backend": db.backend.name(), "state": "unavailable"}
+                    "database": {"backend": db.backend().name(), "state": "unavailable"}
                 })),
             )
         }

@@ -31,7 +31,7 @@ pub fn routes() -> Vec<Route> {
 /// A new link for `user`, replacing any earlier one, with its audit entry.
 /// Returns the link and when it expires.
 pub async fn create_link(
-    pool: &sqlx::AnyPool,
+    pool: &crate::db::Pool,
     public_base_url: &str,
     now: DateTime<Utc>,
     user: &users::UserRow,
@@ -40,7 +40,7 @@ pub async fn create_link(
     let token = random_token();
     let expires = now + Duration::hours(LINK_HOURS);
     let (now_text, expires_text) = (to_db(now), to_db(expires));
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let id = password_resets::create(
         &mut tx,
         NewReset {
@@ -161,7 +161,7 @@ async fn reset(
     }
     let hash = super::auth::hash_off_thread(form.password).await?;
     let now = state.now_db();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     // Checked again inside the transaction: the link may have been used or
     // replaced while the password was being hashed.
     let Some((reset_id, user_id)) = password_resets::find_usable(&mut tx, &token_hash, &now).await? else {

@@ -1,0 +1,160 @@
+//! The traps sqlx 0.7's `Any` driver set, listed at the top of
+//! `src/db/mod.rs`, checked against the native drivers the data layer now
+//! uses: each is either gone or still guarded. Runs on SQLite, and on
+//! PostgreSQL when QMTRACK_TEST_POSTGRES_URL is set.
+
+mod common;
+
+use qmtrack::db::audit::{self, Actor, Entry};
+use qmtrack::db::{self, users, Pool};
+use qmtrack::domain::access::Role;
+use qmtrack::domain::user::NewUser;
+
+async fn fresh_pool(dir: &std::path::Path) -> Pool {
+    let url = common::fresh_database(dir).await;
+    let pool = db::connect(&url, 4).await.expect("connect");
+    db::migrate(&pool).await.expect("migrate");
+    pool
+}
+
+const AT: &str = "2026-03-02T09:00:00Z";
+
+/// On PostgreSQL the `Any` driver typed a NULL argument `int4` and cached
+/// the statement with that type, so a later real value for the same
+/// parameter failed. Natively, the same statement takes NULL, then a value,
+/// then NULL again, and each reads back as written.
+#[rocket::async_test]
+async fn the_same_statement_takes_none_then_some_and_reads_null_as_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = fresh_pool(dir.path()).await;
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    for (entity_id, after) in [
+        (None, None),
+        (Some(7_000_000_000_i64), Some(serde_json::json!({"n": 1}))),
+        (None, None),
+    ] {
+        let entry = Entry {
+            after,
+            ..Entry::of("trap.check", "thing", entity_id)
+        };
+        audit::record(&mut tx, AT, &Actor::command_line("test"), entry)
+            .await
+            .expect("record");
+    }
+    tx.commit().await.expect("commit");
+
+    let mut rows = audit::recent(&pool, 10).await.expect("read");
+    rows.reverse();
+    let read: Vec<(Option<i64>, Option<String>, Option<i64>)> = rows
+        .iter()
+        .map(|r| (r.entity_id, r.after_json.clone(), r.organisation_id))
+        .collect();
+    assert_eq!(
+        read,
+        vec![
+            (None, None, None),
+            (Some(7_000_000_000), Some(r#"{"n":1}"#.to_string()), None),
+            (None, None, None),
+        ]
+    );
+}
+
+/// `Any` could not decode a flag; accounts read theirs as a `bool`, and an
+/// optional organisation as `Option`.
+#[rocket::async_test]
+async fn flags_read_as_booleans() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = fresh_pool(dir.path()).await;
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    let user = NewUser {
+        name: "Lead".into(),
+        email: "lead@example.org".into(),
+        role: Role::ProgrammeLead,
+        organisation_id: None,
+        password: String::new(),
+    };
+    let id = users::insert(&mut tx, &user, "hash", AT).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let found = users::find(&pool, id).await.expect("find").expect("the user");
+    assert!(found.active);
+    assert_eq!(found.organisation_id, None);
+
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    users::set_active(&mut tx, id, false, AT).await.expect("deactivate");
+    tx.commit().await.expect("commit");
+    let found = users::find(&pool, id).await.expect("find").expect("the user");
+    assert!(!found.active);
+}
+
+/// Every row of a statement is read, not just the first.
+#[rocket::async_test]
+async fn many_rows_are_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = fresh_pool(dir.path()).await;
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    for n in 0..300 {
+        audit::record(
+            &mut tx,
+            AT,
+            &Actor::command_line("test"),
+            Entry::of("trap.many", "thing", Some(n)),
+        )
+        .await
+        .expect("record");
+    }
+    tx.commit().await.expect("commit");
+    let rows = audit::recent(&pool, 1000).await.expect("read");
+    assert_eq!(rows.len(), 300);
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.entity_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..300).collect::<Vec<_>>());
+}
+
+/// A row written with `INSERT … RETURNING` outside a transaction is
+/// committed at once, and another connection sees it: the data layer reads
+/// such statements to their end.
+#[rocket::async_test]
+async fn a_returning_insert_is_seen_by_other_connections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = fresh_pool(dir.path()).await;
+    let mut first = pool.acquire().await.expect("a connection");
+    let user = NewUser {
+        name: "Assessor".into(),
+        email: "assessor@example.org".into(),
+        role: Role::Assessor,
+        organisation_id: None,
+        password: String::new(),
+    };
+    let id = users::insert(&mut first, &user, "hash", AT).await.expect("insert");
+    // Held open, so the read below must use another connection.
+    let mut second = pool.acquire().await.expect("another connection");
+    assert_eq!(users::count_in(&mut second).await.expect("count"), 1);
+    assert!(users::find(&pool, id).await.expect("find").is_some());
+    drop(first);
+}
+
+/// SQLite: a statement read for its first row only is still run to its end
+/// and finished, so the rows it wrote are committed and other connections
+/// see them. (The `Any` driver left it open; the data layer then read every
+/// statement to its end. The native driver needs no such guard.)
+#[rocket::async_test]
+async fn a_statement_read_for_one_row_is_finished() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = fresh_pool(dir.path()).await;
+    let Pool::Sqlite { readers, .. } = &pool else {
+        return; // PostgreSQL runs every statement to completion.
+    };
+    let mut first = readers.acquire().await.expect("a connection");
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO write_lock (id) VALUES (1), (2), (3) RETURNING id")
+        .fetch_one(&mut *first)
+        .await
+        .expect("insert");
+    assert_eq!(id, 1);
+    let mut second = readers.acquire().await.expect("another connection");
+    let (seen,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM write_lock")
+        .fetch_one(&mut *second)
+        .await
+        .expect("count");
+    assert_eq!(seen, 3);
+    drop(first);
+}
