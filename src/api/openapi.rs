@@ -165,7 +165,7 @@ pub fn spec() -> Value {
                 "Session": {"type": "object", "required": ["id", "programme_id", "module_id", "session_date"], "properties": {
                     "id": {"type": "integer"}, "programme_id": {"type": "string"}, "programme_version": {"type": "string"},
                     "module_id": {"type": "string"}, "module_title": {"type": "string"}, "session_date": {"type": "string", "format": "date"},
-                    "start_time": {"type": "string"}, "venue": {"type": "string"}, "online": {"type": "integer"}, "trainer": {"type": "string"},
+                    "start_time": {"type": "string"}, "venue": {"type": "string"}, "online": {"type": "boolean"}, "trainer": {"type": "string"},
                     "capacity": {"type": "integer"}, "cohort_id": {"type": "integer"}, "cohort_name": {"type": "string"},
                     "attended": {"type": "integer"}, "marked": {"type": "integer"}}},
                 "Attendance": {"type": "object", "required": ["person_id", "status"], "properties": {

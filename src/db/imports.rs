@@ -140,17 +140,17 @@ pub async fn remembered_decisions(pool: &Pool, keys: &[&str]) -> Result<HashMap<
         // A few hundred keys a query keeps the statement small on both backends.
         for chunk in keys.chunks(500) {
             let sql = format!(
-                "SELECT person_key, person_id, CAST(same AS BIGINT) FROM identity_decisions WHERE person_key IN ({})",
+                "SELECT person_key, person_id, same FROM identity_decisions WHERE person_key IN ({})",
                 placeholders(chunk.len())
             );
-            let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+            let mut query = sqlx::query_as::<_, (String, i64, bool)>(&sql);
             for key in chunk {
                 query = query.bind(*key);
             }
             for (key, person_id, same) in query.fetch_all(pool).await? {
                 found.entry(key).or_default().push(Remembered {
                     person_id,
-                    same: same != 0,
+                    same,
                 });
             }
         }
@@ -177,7 +177,7 @@ pub async fn remember_decisions(
             )
             .bind(key)
             .bind(person_id)
-            .bind(i64::from(*same))
+            .bind(*same)
             .bind(import_id)
             .bind(now)
             .execute(&mut *conn)

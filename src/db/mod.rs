@@ -24,8 +24,10 @@
 //! - it could not decode BOOLEAN, nor report a value as NULL;
 //! - on SQLite it left a statement read for one row open (uncommitted).
 //!
-//! Still true of the schema: flags are integers 0/1 (read with
-//! [`get_bool`]), and dates and instants are RFC 3339 text on both backends.
+//! Flags are `BOOLEAN` on PostgreSQL and 0/1 integers on SQLite (which has
+//! no boolean type); both read and bind as `bool`, and SQL tests them as
+//! `TRUE`/`FALSE` or bare (`WHERE u.active`). Dates and instants are still
+//! RFC 3339 text on both backends.
 
 pub mod assessments;
 pub mod audit;
@@ -412,16 +414,6 @@ stored_enum!(
     crate::domain::certificate::Kind,
     crate::domain::evidence::EvidenceKind,
 );
-
-/// Reads a 0/1 flag column as a boolean.
-pub fn get_bool<'r, R>(row: &'r R, column: &'r str) -> Result<bool, sqlx::Error>
-where
-    R: sqlx::Row,
-    &'r str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(row.try_get::<i64, _>(column)? != 0)
-}
 
 /// One value for [`insert_many`]; text is borrowed where it can be, as a
 /// large import binds hundreds of thousands of values.

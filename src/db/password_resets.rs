@@ -39,7 +39,7 @@ pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result
     db_run!(conn => {
         sqlx::query_as(
             "SELECT r.id, r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id
-             WHERE r.token_hash = $1 AND r.used_at = '' AND r.expires_at > $2 AND u.active = 1",
+             WHERE r.token_hash = $1 AND r.used_at = '' AND r.expires_at > $2 AND u.active",
         )
         .bind(token_hash)
         .bind(now)

@@ -46,7 +46,7 @@ pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active = 1",
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active",
             super::users::USER_COLUMNS
         ))
         .bind(token_hash)

@@ -54,7 +54,7 @@ pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64
          FROM api_tokens t
          JOIN users u ON u.id = t.user_id
          LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
             super::users::USER_COLUMNS
         ))
         .bind(token_hash)

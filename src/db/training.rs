@@ -163,7 +163,7 @@ pub struct SessionRow {
     pub session_date: String,
     pub start_time: String,
     pub venue: String,
-    pub online: i64,
+    pub online: bool,
     pub trainer: String,
     pub capacity: i64,
     pub cohort_id: i64,
@@ -236,7 +236,7 @@ pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str
         .bind(session.date.format("%Y-%m-%d").to_string())
         .bind(session.start_time)
         .bind(session.venue)
-        .bind(i64::from(session.online))
+        .bind(session.online)
         .bind(session.trainer)
         .bind(session.capacity)
         .bind(session.cohort_id)

@@ -34,6 +34,7 @@ where
     R: Row,
     &'r str: sqlx::ColumnIndex<R>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
@@ -46,7 +47,7 @@ where
             role: Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
             organisation_id: row.try_get("organisation_id")?,
             organisation_name: row.try_get("organisation_name")?,
-            active: super::get_bool(row, "active")?,
+            active: row.try_get("active")?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -119,7 +120,7 @@ pub async fn insert(conn: &mut Conn, user: &NewUser, password_hash: &str, now: &
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
         )
         .bind(&user.email)
         .bind(&user.name)
@@ -155,7 +156,7 @@ pub async fn set_role(
 pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: &str) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(active))
+            .bind(active)
             .bind(now)
             .bind(id)
             .execute(conn)
@@ -180,7 +181,7 @@ pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, now: &s
 pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active = 1 AND id <> $1")
+            sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active AND id <> $1")
                 .bind(except)
                 .fetch_one(conn)
                 .await?;
