@@ -23,7 +23,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
+pub(super) enum Stage {
     Enrolled,
     InProgress,
     Submitted,
@@ -37,15 +37,30 @@ enum Stage {
     Revoked,
 }
 
-struct Scenario {
-    organisation: &'static str,
-    framework: &'static str,
-    stage: Stage,
-    /// How long ago the organisation enrolled.
-    enrolled_days_ago: i64,
+impl Stage {
+    pub(super) const ALL: [Stage; 10] = [
+        Stage::Enrolled,
+        Stage::InProgress,
+        Stage::Submitted,
+        Stage::ChangesRequested,
+        Stage::Resubmitted,
+        Stage::Recommended,
+        Stage::Awarded,
+        Stage::RenewalStarted,
+        Stage::Expired,
+        Stage::Revoked,
+    ];
 }
 
-const SCENARIOS: &[Scenario] = &[
+pub(super) struct Scenario<'a> {
+    pub organisation: &'a str,
+    pub framework: &'a str,
+    pub stage: Stage,
+    /// How long ago the organisation enrolled.
+    pub enrolled_days_ago: i64,
+}
+
+const SCENARIOS: &[Scenario<'static>] = &[
     Scenario {
         organisation: "Northbridge Homes",
         framework: "daha",
@@ -175,6 +190,47 @@ pub async fn run(config: &AppConfig, pool: &Pool, now: DateTime<Utc>) -> Result<
         SCENARIOS.len()
     );
     Ok(())
+}
+
+/// Builds many assessments (organisation id, scenario) with the same steps
+/// as the demo's own, for the large data set. The organisations' staff are
+/// recorded by their organisation's name, as they have no accounts.
+pub(super) async fn build_many<'a>(
+    config: &AppConfig,
+    pool: &Pool,
+    scenarios: impl Iterator<Item = (i64, Scenario<'a>)>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let library = crate::domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
+    let store = EvidenceStore::new(&config.data_dir);
+    let people = People {
+        lead: person(pool, "alex.morgan@northbridge.example.org").await?,
+        assessor: person(pool, "bernadette.kaur@northbridge.example.org").await?,
+    };
+    let mut built = 0;
+    for (organisation_id, scenario) in scenarios {
+        let framework = library
+            .current_version(scenario.framework)
+            .ok_or_else(|| AppError::Internal(format!("demo framework {} is missing", scenario.framework)))?;
+        let member = Actor {
+            user_id: None,
+            label: format!("staff of {}", scenario.organisation),
+        };
+        build(
+            pool,
+            &store,
+            &library,
+            framework,
+            &people,
+            &member,
+            organisation_id,
+            &scenario,
+            now,
+        )
+        .await?;
+        built += 1;
+    }
+    Ok(built)
 }
 
 /// The demo member who works for the organisation, if there is one.
@@ -510,7 +566,7 @@ async fn build(
     people: &People,
     member: &Actor,
     organisation_id: i64,
-    scenario: &Scenario,
+    scenario: &Scenario<'_>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let day = |d: i64| now - Duration::days(scenario.enrolled_days_ago - d);

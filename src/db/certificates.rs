@@ -239,7 +239,7 @@ pub async fn issue_missing_training_certificates(
     let existing = issued_training_keys(&mut *pool.acquire().await?).await?;
     let mut to_issue: Vec<(i64, i64, String, String, String, String, String)> = Vec::new();
     for programme in programmes.current() {
-        let facts = super::training::programme_facts(pool, &programme.id, 0).await?;
+        let facts = super::training::programme_facts(pool, &programme.id).await?;
         let mut start = 0;
         while start < facts.len() {
             let person = facts[start].person_id;
