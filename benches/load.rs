@@ -45,9 +45,9 @@ fn options() -> Options {
     };
     let number = |name: &str, default: u64| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     Options {
-        data_dir: value("--data-dir").map(PathBuf::from).unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("large-data")
-        }),
+        data_dir: value("--data-dir")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("large-data")),
         database_url: value("--database-url"),
         clients: number("--clients", 64) as usize,
         seconds: number("--seconds", 20),
@@ -180,11 +180,19 @@ async fn signed_in(base: &str) -> reqwest::Client {
     let token = csrf_in(&page).expect("a CSRF token on /login");
     let res = client
         .post(format!("{base}/login"))
-        .form(&[("csrf_token", token.as_str()), ("email", LEAD_EMAIL), ("password", LEAD_PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", LEAD_EMAIL),
+            ("password", LEAD_PASSWORD),
+        ])
         .send()
         .await
         .expect("POST /login");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the bench's programme lead could not sign in");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the bench's programme lead could not sign in"
+    );
     client
 }
 
@@ -220,7 +228,11 @@ async fn pages(client: &reqwest::Client, base: &str, options: &Options) -> Vec<(
         page("/", "/ (dashboard)", 50),
         page("/training", "/training", 100),
         page("/training/programmes/dva-awareness", "/training/programmes/<id>", 100),
-        page("/training/programmes/iris?page=3", "/training/programmes/<id>?page", 100),
+        page(
+            "/training/programmes/iris?page=3",
+            "/training/programmes/<id>?page",
+            100,
+        ),
         page("/training/sessions", "/training/sessions", 100),
         page("/training/ambassadors", "/training/ambassadors", 100),
         page("/organisations", "/organisations", 100),
@@ -324,13 +336,20 @@ fn ms(d: Duration) -> f64 {
 async fn main() {
     let options = options();
     prepare(&options);
-    let backend = if options.database_url.is_some() { "postgres" } else { "sqlite" };
+    let backend = if options.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     println!(
         "load: {} clients for {} s, {} run(s), on {backend} ({})",
         options.clients,
         options.seconds,
         options.runs,
-        options.database_url.as_deref().map_or_else(|| options.data_dir.display().to_string(), |u| u.to_string())
+        options
+            .database_url
+            .as_deref()
+            .map_or_else(|| options.data_dir.display().to_string(), |u| u.to_string())
     );
     let server = start(&options).await;
     let mut clients = Vec::new();

@@ -80,7 +80,10 @@ pub async fn run(size: Size) -> Result<(), AppError> {
         .await?
         .is_some()
     {
-        println!("The large data set (seed {}, as of {as_of}) is already loaded.", size.seed);
+        println!(
+            "The large data set (seed {}, as of {as_of}) is already loaded.",
+            size.seed
+        );
         return Ok(());
     }
     progress(&format!(
@@ -103,8 +106,7 @@ pub async fn run(size: Size) -> Result<(), AppError> {
     let assessed = write_assessments(&config, &pool, &plan, &org_ids, size.assessments, as_of, &mut rng).await?;
     progress(&format!("{assessed} assessments written."));
 
-    let issued = write_certificates(&pool, &plan, &org_ids, &person_ids, size.certificates, as_of, &now)
-        .await?;
+    let issued = write_certificates(&pool, &plan, &org_ids, &person_ids, size.certificates, as_of, &now).await?;
     progress(&format!("{issued} certificates written."));
     println!(
         "The large data set is loaded in {:.0} s; sign in as the demo users above.",
@@ -182,17 +184,108 @@ const STREETS: &[&str] = &[
     "Queen Street",
 ];
 const FIRST_NAMES: &[&str] = &[
-    "Aisha", "Amara", "Ben", "Chloe", "Daniel", "Emma", "Fatima", "Gareth", "Grace", "Hannah", "Ian", "Jamal", "Joanna",
-    "Karen", "Kwame", "Leila", "Lucy", "Łukasz", "Marcus", "Mohammed", "Niamh", "Oluwaseun", "Paul", "Priya", "Rebecca",
-    "Ruth", "Saoirse", "Siobhán", "Sophie", "Tomás", "Tomasz", "Zoë", "Yusuf", "Wei", "Anna", "David", "Sarah", "James",
-    "Olivia", "Noah", "Amelia", "Harpreet", "Kofi", "Ewa", "Dmitri", "Isla", "Rhys", "Catrin", "Nguyễn", "Ana",
+    "Aisha",
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Fatima",
+    "Gareth",
+    "Grace",
+    "Hannah",
+    "Ian",
+    "Jamal",
+    "Joanna",
+    "Karen",
+    "Kwame",
+    "Leila",
+    "Lucy",
+    "Łukasz",
+    "Marcus",
+    "Mohammed",
+    "Niamh",
+    "Oluwaseun",
+    "Paul",
+    "Priya",
+    "Rebecca",
+    "Ruth",
+    "Saoirse",
+    "Siobhán",
+    "Sophie",
+    "Tomás",
+    "Tomasz",
+    "Zoë",
+    "Yusuf",
+    "Wei",
+    "Anna",
+    "David",
+    "Sarah",
+    "James",
+    "Olivia",
+    "Noah",
+    "Amelia",
+    "Harpreet",
+    "Kofi",
+    "Ewa",
+    "Dmitri",
+    "Isla",
+    "Rhys",
+    "Catrin",
+    "Nguyễn",
+    "Ana",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Adeyemi", "Ahmed", "Begum", "Bell", "Boateng", "Brooks", "Byrne", "Carter", "Clarke", "Dunn", "Ellis", "Fletcher",
-    "García", "Grant", "Haddad", "Hart", "Holt", "Iqbal", "Jennings", "Kaur", "Kelly", "Kowalski", "Lewis", "Marsh",
-    "Mensah", "Moss", "Nowak", "Nwosu", "O'Brien", "Okafor", "Patel", "Price", "Rahman", "Reid", "Shah", "Singh",
-    "Smith", "Taylor", "Turner", "Whitfield", "Wiśniewska", "Williams", "Jones", "Evans", "Thomas", "Roberts", "Chen",
-    "Ó Murchú", "Ní Bhriain", "Hughes",
+    "Adeyemi",
+    "Ahmed",
+    "Begum",
+    "Bell",
+    "Boateng",
+    "Brooks",
+    "Byrne",
+    "Carter",
+    "Clarke",
+    "Dunn",
+    "Ellis",
+    "Fletcher",
+    "García",
+    "Grant",
+    "Haddad",
+    "Hart",
+    "Holt",
+    "Iqbal",
+    "Jennings",
+    "Kaur",
+    "Kelly",
+    "Kowalski",
+    "Lewis",
+    "Marsh",
+    "Mensah",
+    "Moss",
+    "Nowak",
+    "Nwosu",
+    "O'Brien",
+    "Okafor",
+    "Patel",
+    "Price",
+    "Rahman",
+    "Reid",
+    "Shah",
+    "Singh",
+    "Smith",
+    "Taylor",
+    "Turner",
+    "Whitfield",
+    "Wiśniewska",
+    "Williams",
+    "Jones",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Chen",
+    "Ó Murchú",
+    "Ní Bhriain",
+    "Hughes",
 ];
 
 /// (type, weight among organisations, weight for staff size, name patterns with {p} for a place)
@@ -201,19 +294,38 @@ const TYPES: &[(&str, u32, u32, &[&str])] = &[
         "employer",
         22,
         25,
-        &["{p} Building Society", "{p} Logistics", "{p} Leisure Centre", "{p} Engineering Ltd", "{p} Solicitors", "{p} Bakery"],
+        &[
+            "{p} Building Society",
+            "{p} Logistics",
+            "{p} Leisure Centre",
+            "{p} Engineering Ltd",
+            "{p} Solicitors",
+            "{p} Bakery",
+        ],
     ),
     (
         "voluntary_sector",
         18,
         10,
-        &["{p} Women's Aid", "{p} Domestic Abuse Service", "{p} Citizens Advice", "{p} Food Bank", "{p} Men's Project", "{p} Community Trust"],
+        &[
+            "{p} Women's Aid",
+            "{p} Domestic Abuse Service",
+            "{p} Citizens Advice",
+            "{p} Food Bank",
+            "{p} Men's Project",
+            "{p} Community Trust",
+        ],
     ),
     (
         "gp_practice",
         10,
         14,
-        &["{p} Surgery", "{p} Medical Practice", "{p} Health Centre", "{p} Family Practice"],
+        &[
+            "{p} Surgery",
+            "{p} Medical Practice",
+            "{p} Health Centre",
+            "{p} Family Practice",
+        ],
     ),
     (
         "housing_provider",
@@ -225,13 +337,23 @@ const TYPES: &[(&str, u32, u32, &[&str])] = &[
         "council_service",
         8,
         45,
-        &["{p} Council Children's Social Care", "{p} Council Adult Social Care", "{p} Council Housing Options", "{p} Council Early Help"],
+        &[
+            "{p} Council Children's Social Care",
+            "{p} Council Adult Social Care",
+            "{p} Council Housing Options",
+            "{p} Council Early Help",
+        ],
     ),
     (
         "health",
         10,
         40,
-        &["{p} General Hospital", "{p} Community Health Services", "{p} Mental Health Team", "{p} Maternity Unit"],
+        &[
+            "{p} General Hospital",
+            "{p} Community Health Services",
+            "{p} Mental Health Team",
+            "{p} Maternity Unit",
+        ],
     ),
     (
         "childrens_centre",
@@ -271,11 +393,36 @@ fn job_titles(org_type: &str) -> &'static [&'static str] {
             "Administrator",
             "Practice Manager",
         ],
-        "council_service" => &["Social Worker", "Social Worker", "Senior Practitioner", "Team Manager", "Family Support Worker"],
-        "health" => &["Staff Nurse", "Midwife", "Health Visitor", "Doctor", "Ward Sister", "Safeguarding Nurse"],
+        "council_service" => &[
+            "Social Worker",
+            "Social Worker",
+            "Senior Practitioner",
+            "Team Manager",
+            "Family Support Worker",
+        ],
+        "health" => &[
+            "Staff Nurse",
+            "Midwife",
+            "Health Visitor",
+            "Doctor",
+            "Ward Sister",
+            "Safeguarding Nurse",
+        ],
         "police" => &["Police Constable", "Detective Constable", "Sergeant", "PCSO"],
-        "housing_provider" => &["Housing Officer", "Tenancy Sustainment Officer", "Income Officer", "Repairs Supervisor"],
-        _ => &["Manager", "Support Worker", "Administrator", "Volunteer", "Team Leader", "Adviser"],
+        "housing_provider" => &[
+            "Housing Officer",
+            "Tenancy Sustainment Officer",
+            "Income Officer",
+            "Repairs Supervisor",
+        ],
+        _ => &[
+            "Manager",
+            "Support Worker",
+            "Administrator",
+            "Volunteer",
+            "Team Leader",
+            "Adviser",
+        ],
     }
 }
 
@@ -287,7 +434,10 @@ fn affinity(programme_id: &str, org_type: &str) -> u32 {
         ("domestic-abuse-ambassadors", _) => 1,
         ("iris", "gp_practice") => 8,
         ("iris", _) => 0,
-        ("marac-briefing", "police" | "health" | "council_service" | "voluntary_sector" | "probation" | "housing_provider") => 3,
+        (
+            "marac-briefing",
+            "police" | "health" | "council_service" | "voluntary_sector" | "probation" | "housing_provider",
+        ) => 3,
         ("marac-briefing", _) => 0,
         ("routine-enquiry", "health" | "gp_practice" | "housing_provider" | "childrens_centre") => 3,
         ("routine-enquiry", _) => 0,
@@ -379,6 +529,8 @@ impl Plan {
         let mut session_index: HashMap<PlannedSession, u32> = HashMap::new();
         let mut cohorts: HashMap<(usize, NaiveDate), u32> = HashMap::new();
         let mut rows: Vec<(NaiveDate, u32, u32, AttendanceStatus)> = Vec::with_capacity(size.attendance);
+        // One mark per person and session, as the register allows.
+        let mut marked: HashSet<u64> = HashSet::with_capacity(size.attendance);
         // A tenth of staff never train; the rest share the attendance out.
         let mut order: Vec<usize> = (0..self.people.len()).filter(|i| i % 10 != 9).collect();
         order.shuffle(rng);
@@ -393,7 +545,6 @@ impl Plan {
                 let quota = rng.gen_range(1..=mean * 2 - 1).min(size.attendance - rows.len());
                 let org_type = self.organisations[self.people[person].organisation].org_type;
                 let job = self.people[person].job_title;
-                let mut mine: HashSet<u32> = HashSet::new();
                 let mut added = 0;
                 let mut tries = 0;
                 while added < quota && tries < 8 {
@@ -416,7 +567,8 @@ impl Plan {
                         let cohort = cohort_start.map(|start| {
                             let next = cohorts.len() as u32 + 1;
                             *cohorts.entry((programme, start)).or_insert_with(|| {
-                                self.cohort_names.push(format!("Cohort {next} ({})", start.format("%B %Y")));
+                                self.cohort_names
+                                    .push(format!("Cohort {next} ({})", start.format("%B %Y")));
                                 next
                             })
                         });
@@ -431,7 +583,7 @@ impl Plan {
                             self.sessions.push(key);
                             next
                         });
-                        if mine.insert(session) {
+                        if marked.insert((u64::from(person as u32) << 32) | u64::from(session)) {
                             rows.push((date, person as u32, session, status(rng)));
                             added += 1;
                         }
@@ -471,7 +623,11 @@ impl Plan {
         };
         let mut chain = vec![completion];
         // Some go on to what builds on it (CORE, then Supervisor).
-        if let Some(next) = p.completions.iter().find(|c| c.after.as_deref() == Some(&completion.id)) {
+        if let Some(next) = p
+            .completions
+            .iter()
+            .find(|c| c.after.as_deref() == Some(&completion.id))
+        {
             if rng.gen_bool(0.2) {
                 chain.push(next);
             }
@@ -507,10 +663,22 @@ impl Plan {
         let refresh: Vec<usize> = completion.refreshed_by.iter().filter_map(|m| module_index(m)).collect();
         if let (Some(&first), Some(months)) = (refresh.first(), p.refresher_months_of(completion)) {
             let network = refresh.len() > 1;
-            let gap = if network { 60 } else { i64::from(months) * 30 - rng.gen_range(0..60) };
+            let gap = if network {
+                60
+            } else {
+                i64::from(months) * 30 - rng.gen_range(0..60)
+            };
             let mut day = date + Duration::days(gap);
             while day <= as_of && rng.gen_bool(if network { 0.8 } else { 0.5 }) {
-                out.push((if network { refresh[rng.gen_range(0..refresh.len())] } else { first }, weekday(day), None));
+                out.push((
+                    if network {
+                        refresh[rng.gen_range(0..refresh.len())]
+                    } else {
+                        first
+                    },
+                    weekday(day),
+                    None,
+                ));
                 day += Duration::days(gap + rng.gen_range(0..30));
             }
         }
@@ -593,7 +761,12 @@ fn draw_people(rng: &mut StdRng, count: usize, organisations: &[PlannedOrganisat
                 organisation,
                 full_name: format!("{first} {last}"),
                 // The number keeps two staff of the same name apart, as real addresses do.
-                email: format!("{}.{}{}@{domain}.example.org", ascii_slug(first, "."), ascii_slug(last, "."), n),
+                email: format!(
+                    "{}.{}{}@{domain}.example.org",
+                    ascii_slug(first, "."),
+                    ascii_slug(last, "."),
+                    n
+                ),
                 job_title: titles[rng.gen_range(0..titles.len())],
             }
         })
@@ -602,12 +775,7 @@ fn draw_people(rng: &mut StdRng, count: usize, organisations: &[PlannedOrganisat
 
 /// Through the product's validation and insert, with the audit entry the
 /// organisation pages write. Returns the database id of each planned organisation.
-async fn write_organisations(
-    pool: &Pool,
-    plan: &Plan,
-    actor: &Actor,
-    now: &str,
-) -> Result<Vec<i64>, AppError> {
+async fn write_organisations(pool: &Pool, plan: &Plan, actor: &Actor, now: &str) -> Result<Vec<i64>, AppError> {
     let mut ids = Vec::with_capacity(plan.organisations.len());
     let mut tx = pool.begin().await?;
     for o in &plan.organisations {
@@ -686,15 +854,18 @@ async fn write_attendance(
             let s = &plan.sessions[*session as usize];
             let programme = &plan.programmes[s.programme];
             let key = person_key(p);
-            resolution.people.entry(key.clone()).or_insert_with(|| match person_ids[*person as usize] {
-                0 => PersonChoice::New {
-                    full_name: p.full_name.clone(),
-                    email: p.email.clone(),
-                    job_title: p.job_title.into(),
-                    organisation: OrgChoice::Existing(org_ids[p.organisation]),
-                },
-                id => PersonChoice::Existing(id),
-            });
+            resolution
+                .people
+                .entry(key.clone())
+                .or_insert_with(|| match person_ids[*person as usize] {
+                    0 => PersonChoice::New {
+                        full_name: p.full_name.clone(),
+                        email: p.email.clone(),
+                        job_title: p.job_title.into(),
+                        organisation: OrgChoice::Existing(org_ids[p.organisation]),
+                    },
+                    id => PersonChoice::Existing(id),
+                });
             records.push(AttendanceRecord {
                 person_key: key,
                 sheet: programme.name.clone(),

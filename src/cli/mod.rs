@@ -2,8 +2,8 @@
 
 mod certificates;
 mod demo;
-mod demo_large;
 mod demo_evidence;
+mod demo_large;
 mod import;
 mod migrate;
 mod serve;

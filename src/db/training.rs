@@ -474,9 +474,9 @@ pub async fn programme_people_page(
 
 pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
     sqlx::query_as(&format!("{FACT_SELECT} WHERE a.person_id = $1 ORDER BY s.session_date"))
-    .bind(person_id)
-    .fetch_all(pool)
-    .await
+        .bind(person_id)
+        .fetch_all(pool)
+        .await
 }
 
 /// Organisations signed up to a programme: (organisation id, name, signed up on).

@@ -138,11 +138,12 @@ async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppSta
     staff_only(user)?;
     let today = today(state);
     let since = today - chrono::Duration::days(365);
-    let activity: HashMap<String, (i64, String)> = training::programme_activity(db, &since.to_string(), &today.to_string())
-        .await?
-        .into_iter()
-        .map(|(programme, sessions, last)| (programme, (sessions, last)))
-        .collect();
+    let activity: HashMap<String, (i64, String)> =
+        training::programme_activity(db, &since.to_string(), &today.to_string())
+            .await?
+            .into_iter()
+            .map(|(programme, sessions, last)| (programme, (sessions, last)))
+            .collect();
     let programmes: Vec<Value> = state
         .programmes
         .current()
@@ -897,7 +898,8 @@ async fn ambassadors(
         let (mut candidates_seen, mut skipped) = (0, 0);
         loop {
             let (ids, further) =
-                training::programme_people_page(db, &programme.id, &not_before, candidates_seen, AMBASSADOR_BATCH).await?;
+                training::programme_people_page(db, &programme.id, &not_before, candidates_seen, AMBASSADOR_BATCH)
+                    .await?;
             candidates_seen += ids.len();
             let rows = training::facts_for_people(db, &programme.id, &ids).await?;
             let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
@@ -905,7 +907,9 @@ async fn ambassadors(
                 .map(|(person, facts)| (person.person_id, (person, facts)))
                 .collect();
             for id in &ids {
-                let Some((person, facts)) = grouped.remove(id) else { continue };
+                let Some((person, facts)) = grouped.remove(id) else {
+                    continue;
+                };
                 let Some(held) = active_now(&facts) else { continue };
                 if skipped < skip {
                     skipped += 1;
