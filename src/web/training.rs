@@ -925,6 +925,10 @@ async fn ambassadors(
             }
         }
     }
+    // Pages follow recent activity; within a page, people look others up by organisation and name.
+    active.sort_by(|a, b| {
+        (a["organisation"].as_str(), a["name"].as_str()).cmp(&(b["organisation"].as_str(), b["name"].as_str()))
+    });
     Ok(view.render(
         "training/ambassadors",
         json!({"title": "Domestic abuse ambassadors", "section": "ambassadors", "ambassadors": active,
