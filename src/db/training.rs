@@ -296,13 +296,15 @@ pub struct CohortRow {
     pub sessions: i64,
 }
 
-/// A programme's cohorts ('' for every programme's), newest first, at most `limit`.
+/// A programme's newest `limit` cohorts ('' for every programme's), in name order.
 pub async fn cohorts(pool: &AnyPool, programme_id: &str, limit: i64) -> Result<Vec<CohortRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.programme_id, c.name,
             (SELECT COUNT(DISTINCT a.person_id) FROM attendance a JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id) AS people,
             (SELECT COUNT(*) FROM training_sessions s WHERE s.cohort_id = c.id) AS sessions
-         FROM cohorts c WHERE ($1 = '' OR c.programme_id = $1) ORDER BY c.id DESC LIMIT $2",
+         FROM cohorts c
+         WHERE c.id IN (SELECT id FROM cohorts WHERE ($1 = '' OR programme_id = $1) ORDER BY id DESC LIMIT $2)
+         ORDER BY c.programme_id, c.name",
     )
     .bind(programme_id)
     .bind(limit)
