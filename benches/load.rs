@@ -374,8 +374,7 @@ async fn main() {
             "{:<34} {:>6} {:>9} {:>9} {:>9} {:>9}  {:<16} {:>5} {:>9}",
             "route", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "target (p99)", "5xx", "avg KiB"
         );
-        for (path, route, target) in pages.iter() {
-            let _ = path;
+        for (_, route, target) in pages.iter() {
             let Some(s) = stats.get(route) else { continue };
             let p99 = ms(percentile(&s.latencies, 99.0));
             p99s.entry(route.clone()).or_default().push(p99);
