@@ -719,6 +719,9 @@ fn sixty_attendees() -> Vec<u8> {
     csv.into_bytes()
 }
 
+/// The people listed on a programme's page (each links to their training record).
+const PEOPLE: &str = "table.qm-table tbody td:first-child a[href^='/people/']";
+
 #[rocket::async_test]
 async fn programme_and_organisation_pages_show_fifty_people_a_page() {
     let app = TestApp::spawn().await;
@@ -728,7 +731,7 @@ async fn programme_and_organisation_pages_show_fifty_people_a_page() {
 
     let path = "/training/programmes/dva-awareness";
     let (_, first) = lead.get_text(path).await;
-    let names = texts(&first, "table.qm-table tbody td:first-child");
+    let names = texts(&first, PEOPLE);
     assert_eq!(names.len(), 50, "{names:?}");
     assert_eq!(names[0], "Person Number 60", "the most recent attendee comes first");
     assert!(names[0..50].iter().all(|n| n != "Person Number 10"));
@@ -736,7 +739,7 @@ async fn programme_and_organisation_pages_show_fifty_people_a_page() {
     assert!(page_text(&first).contains("Completed"));
 
     let (_, second) = lead.get_text(&format!("{path}?page=2")).await;
-    let names = texts(&second, "table.qm-table tbody td:first-child");
+    let names = texts(&second, PEOPLE);
     assert_eq!(names.len(), 10, "{names:?}");
     assert_eq!(names[9], "Person Number 01");
     assert!(attrs(&second, "a[rel=next]", "href").is_empty());
@@ -746,7 +749,7 @@ async fn programme_and_organisation_pages_show_fifty_people_a_page() {
     for page in ["3", "9223372036854775807", "-4"] {
         let (status, body) = lead.get_text(&format!("{path}?page={page}")).await;
         assert_eq!(status, StatusCode::OK, "page {page}");
-        let rows = texts(&body, "table.qm-table tbody td:first-child").len();
+        let rows = texts(&body, PEOPLE).len();
         assert!(rows == 0 || page == "-4", "page {page}: {rows} rows");
     }
 
