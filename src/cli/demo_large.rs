@@ -73,8 +73,14 @@ pub async fn run(size: Size) -> Result<(), AppError> {
     let started = Instant::now();
     let progress = |what: &str| println!("[{:>6.1}s] {what}", started.elapsed().as_secs_f64());
 
+    // Names already on record (the normal demo's) are not drawn again.
+    let existing: HashSet<String> = imports::known_organisations(&pool)
+        .await?
+        .iter()
+        .map(|o| crate::domain::organisation::name_key(&o.name))
+        .collect();
     let mut rng = StdRng::seed_from_u64(size.seed);
-    let plan = Plan::draw(&mut rng, &size, &programmes, as_of);
+    let plan = Plan::draw(&mut rng, &size, &programmes, as_of, existing);
     let marker = format!("qmtrack demo --scale large seed {} as of {as_of}", size.seed);
     if imports::committed_with_hash(&pool, &crate::imports::sha256_hex(marker.as_bytes()))
         .await?
@@ -507,9 +513,15 @@ fn ascii_slug(text: &str, separator: &str) -> String {
 }
 
 impl Plan {
-    fn draw(rng: &mut StdRng, size: &Size, library: &ProgrammeLibrary, as_of: NaiveDate) -> Plan {
+    fn draw(
+        rng: &mut StdRng,
+        size: &Size,
+        library: &ProgrammeLibrary,
+        as_of: NaiveDate,
+        taken: HashSet<String>,
+    ) -> Plan {
         let programmes: Vec<Programme> = library.current().into_iter().cloned().collect();
-        let organisations = draw_organisations(rng, size.organisations);
+        let organisations = draw_organisations(rng, size.organisations, taken);
         let people = draw_people(rng, size.people, &organisations);
         let mut plan = Plan {
             organisations,
@@ -687,9 +699,8 @@ impl Plan {
     }
 }
 
-fn draw_organisations(rng: &mut StdRng, count: usize) -> Vec<PlannedOrganisation> {
+fn draw_organisations(rng: &mut StdRng, count: usize, mut taken: HashSet<String>) -> Vec<PlannedOrganisation> {
     let types: Vec<(usize, u32)> = TYPES.iter().enumerate().map(|(i, t)| (i, t.1)).collect();
-    let mut taken: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(count);
     while out.len() < count {
         let Some(&t) = weighted(rng, &types) else { break };
@@ -1106,7 +1117,7 @@ mod tests {
         let draw = || {
             let size = small();
             let mut rng = StdRng::seed_from_u64(size.seed);
-            Plan::draw(&mut rng, &size, &library, size.as_of.expect("date"))
+            Plan::draw(&mut rng, &size, &library, size.as_of.expect("date"), HashSet::new())
         };
         let (a, b) = (draw(), draw());
         assert_eq!(a.rows, b.rows);
@@ -1123,7 +1134,7 @@ mod tests {
         let size = small();
         let as_of = size.as_of.expect("date");
         let mut rng = StdRng::seed_from_u64(size.seed);
-        let plan = Plan::draw(&mut rng, &size, &library, as_of);
+        let plan = Plan::draw(&mut rng, &size, &library, as_of, HashSet::new());
         let names: HashSet<String> = plan
             .organisations
             .iter()
