@@ -78,7 +78,7 @@ fi
 # qmtrack binary too (with the same features, so nothing is built twice): the
 # journeys run it.
 cargo test --no-run --quiet
-export QMTRACK_BIN="$PWD/target/debug/qmtrack"
+export QMTRACK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/qmtrack"
 
 LOG=$(mktemp /tmp/qmtrack-tests.XXXXXX)
 run_suite() {

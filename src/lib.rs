@@ -2,6 +2,9 @@
 //! partnership.
 //!
 //! Module map:
+//! - [`app`]: the workflows (enrol, submit, award, renew, certificates,
+//!   registers, users, …): each owns its transaction, audit entry and side
+//!   effects; the web, the API, the command line and the demo all call them
 //! - [`config`]: typed configuration (Rocket.toml + `QMTRACK_*` variables)
 //! - [`domain`]: the product's rules in plain Rust: roles and permissions,
 //!   organisations, people, users, the standards library and its loader,
@@ -11,21 +14,23 @@
 //! - [`api`]: `/api/v1` and its OpenAPI document
 //! - [`storage`]: the evidence file store
 //! - [`cli`]: one module per subcommand of the `qmtrack` binary
-//! - [`error`]: the one error type and how it renders
+//! - [`error`]: the one error type (its pages are in `web::errors`) and the
+//!   start-up / command-line error
 //!
 //! [`build_rocket`] builds the whole app; the binary and the tests share it.
 
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod imports;
 pub mod recovery;
+pub mod reports;
 pub mod security;
 pub mod storage;
 pub mod web;
@@ -33,7 +38,7 @@ pub mod web;
 pub use clock::Clock;
 
 use config::AppConfig;
-use error::AppError;
+use error::StartupError;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
@@ -43,15 +48,15 @@ use std::sync::Arc;
 /// Builds the app from a figment (normally [`AppConfig::figment`]). Loads and
 /// checks the standards first: a broken file stops start-up with
 /// `file:line: message`. The database is connected and migrated on ignition.
-pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, AppError> {
+pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, StartupError> {
     let config = AppConfig::from_figment(&figment)?;
-    clock::set_time_zone(clock::parse_time_zone(&config.time_zone).map_err(AppError::Internal)?);
-    let standards = domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
+    clock::set_time_zone(clock::parse_time_zone(&config.time_zone).map_err(StartupError::Refused)?);
+    let standards = domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
     let training_dir = config.standards_dir.join("training");
     // A standards folder without training programmes is allowed (the quality
     // marks can run alone); a broken programme file is not.
     let programmes = if training_dir.is_dir() {
-        domain::programmes::load_dir(&training_dir).map_err(AppError::Standards)?
+        domain::programmes::load_dir(&training_dir).map_err(StartupError::Standards)?
     } else {
         tracing::warn!("no training programmes: {} does not exist", training_dir.display());
         domain::programmes::ProgrammeLibrary::default()
@@ -68,19 +73,20 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
     // inside the data folder (never the system's, where a killed upload
     // would stay), and this process's own, swept once the process is gone.
     let scratch = storage::Scratch::open(&config.data_dir).map_err(|e| {
-        AppError::Internal(format!(
-            "cannot make the upload folder under {}: {e}",
-            config.data_dir.display()
+        StartupError::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot make the upload folder under {}: {e}", config.data_dir.display()),
         ))
     })?;
     let figment = figment.merge(("temp_dir", scratch.dir().display().to_string()));
     let (recovery_dir, recovery_clock) = (config.data_dir.clone(), clock.clone());
-    let state = web::AppState {
+    let state = app::AppState {
         config,
         clock,
         standards: Arc::new(standards),
         programmes: Arc::new(programmes),
         import_progress: Arc::default(),
+        import_analyses: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())
@@ -100,6 +106,10 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
                 }
             },
         ))
+        .attach(rocket::fairing::AdHoc::try_on_ignite(
+            "kept completions",
+            bring_completions_up_to_date,
+        ))
         .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
         .attach(web::input::InputScreen)
@@ -110,6 +120,25 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, App
         .mount("/api/v1", api::routes())
         .mount("/api/v1", web::input::routes())
         .register("/", web::catchers()))
+}
+
+/// A database from before completions were kept, or kept under other
+/// programme files, has them worked out again before the first request.
+async fn bring_completions_up_to_date(rocket: Rocket<Build>) -> rocket::fairing::Result {
+    let (Some(pool), Some(state)) = (db::Db::fetch(&rocket), rocket.state::<web::AppState>()) else {
+        return Err(rocket);
+    };
+    match db::completions::bring_up_to_date(pool, &state.programmes).await {
+        Ok(true) => {
+            tracing::info!("completions worked out again from attendance");
+            Ok(rocket)
+        }
+        Ok(false) => Ok(rocket),
+        Err(e) => {
+            tracing::error!("could not work out completions: {e}");
+            Err(rocket)
+        }
+    }
 }
 
 /// Rocket must read a whole evidence file before the app can refuse it as

@@ -26,7 +26,7 @@ pub async fn after_restart(pool: &db::Pool, data_dir: &Path, clock: &Clock) -> R
     let failed = imports::fail_interrupted(pool, INTERRUPTED_IMPORT).await?;
     for id in &failed {
         tracing::warn!("import {id} was stopped by a restart; marked failed");
-        crate::imports::remove_pending(data_dir, *id);
+        crate::app::imports::remove_pending(data_dir, *id);
     }
     remove_unwanted_sheets(pool, data_dir).await?;
     let long_ago = to_db(clock.now() - chrono::Duration::days(1));

@@ -372,11 +372,16 @@ async fn daha_from_enrolment_to_award_renewal_expiry_and_revocation() {
     let res = lead.get(&format!("/evidence/{download}/download")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.expect("bytes").starts_with(b"%PDF-"));
-    // Starting it twice leads to the same renewal.
+    // Starting it twice is a conflict that names the renewal already started.
     let res = member
         .submit(&format!("/assessments/{id}"), &format!("/assessments/{id}/renew"), &[])
         .await;
-    assert_eq!(location(&res), format!("/assessments/{renewal}"));
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res
+        .text()
+        .await
+        .expect("body")
+        .contains(&format!("already been started (assessment {renewal})")));
 
     // The old award expires on its date; the API agrees with the page.
     time_passes(&app, Duration::days(90), &everyone).await; // 2029-03-05

@@ -5,6 +5,7 @@
 mod assessment_support;
 mod common;
 
+use common::imports::qmtrack;
 use common::{attrs, location, page_text, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -15,14 +16,10 @@ const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/atten
 /// Imports the ambassador sheet (two people complete: Hannah Brooks and
 /// Kwame Mensah) and has the lead issue their certificates.
 async fn two_ambassadors(app: &TestApp, lead: &Browser) -> Vec<(String, String)> {
-    let output = Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(["import-attendance", &format!("{SAMPLES}/ambassador-training-2025.csv")])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack");
+    let output = qmtrack(
+        app,
+        &["import-attendance", &format!("{SAMPLES}/ambassador-training-2025.csv")],
+    );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let res = lead.submit("/certificates", "/certificates/issue", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -321,17 +318,6 @@ async fn a_code_typed_into_the_verify_form_leads_to_its_certificate() {
     );
 }
 
-fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack")
-}
-
 #[rocket::async_test]
 async fn the_api_and_command_line_give_certificates() {
     let app = TestApp::spawn().await;
@@ -446,8 +432,13 @@ async fn the_demo_issues_certificates_in_every_state_once() {
     // Run twice, issued once: no completion has two certificates but for the reissue.
     let codes: std::collections::BTreeSet<&str> = list.iter().filter_map(|c| c["code"].as_str()).collect();
     assert_eq!(codes.len(), list.len());
-    assert_eq!(list.iter().filter(|c| c["state"] == "superseded").count(), 1);
-    assert_eq!(list.iter().filter(|c| c["state"] == "revoked").count(), 1);
+    let count = |kind: &str, state: &str| list.iter().filter(|c| c["kind"] == kind && c["state"] == state).count();
+    assert_eq!(count("training", "superseded"), 1);
+    assert_eq!(count("training", "revoked"), 1);
+    // The demo's awards were made through the award workflow: each has its
+    // certificate, and the revoked award's certificate is revoked with it.
+    assert_eq!(count("award", "revoked"), 1);
+    assert_eq!(list.iter().filter(|c| c["kind"] == "award").count(), 4);
 }
 
 #[rocket::async_test]

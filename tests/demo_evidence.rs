@@ -101,4 +101,139 @@ async fn the_demo_has_assessments_at_every_stage_once() {
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.expect("bytes");
     assert!(bytes.starts_with(b"%PDF-"), "a real PDF");
+
+    // The demo awards through the same workflow as the web, so every award
+    // (renewed, current, revoked and expired) has its certificate, in the
+    // state its award is in.
+    let token = common::api_token(&lead, "demo check").await;
+    let (status, listed) = common::api(&app, &token, "/certificates").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut award_states: Vec<String> = listed["certificates"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|c| c["kind"] == "award")
+        .map(|c| c["state"].as_str().unwrap_or_default().to_string())
+        .collect();
+    award_states.sort();
+    assert_eq!(award_states, ["expired", "revoked", "valid", "valid"], "{listed}");
+    // And its history reads as the web's would: the award and its certificate in the audit log.
+    assert_eq!(assessment_support::audit_count(&lead, "assessment.award").await, 4);
+}
+
+/// Every column of a certificate, holders read as 0 when absent (the shape
+/// before migration 0005) so rows compare across it.
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct CertificateColumns {
+    id: i64,
+    code: String,
+    kind: String,
+    person: i64,
+    organisation_id: i64,
+    programme_id: String,
+    completion_id: String,
+    assessment: i64,
+    holder_name: String,
+    title: String,
+    issued_on: String,
+    expires_on: String,
+    revoked_at: String,
+    revoked_reason: String,
+    superseded_by_code: String,
+    created_at: String,
+}
+
+async fn all_certificates(pool: &qmtrack::db::Pool) -> Vec<CertificateColumns> {
+    sqlx::query_as(
+        "SELECT id, code, kind, COALESCE(person_id, 0) AS person, organisation_id, programme_id, completion_id,
+             COALESCE(assessment_id, 0) AS assessment, holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
+             superseded_by_code, created_at
+         FROM certificates ORDER BY id",
+    )
+    .fetch_all(&pool.inner)
+    .await
+    .expect("certificates")
+}
+
+/// Migration 0005 (certificate holders become nullable foreign keys with a
+/// CHECK) on a database holding the demo's data as the migrations before it
+/// stored them: every certificate comes through unchanged, "no holder" is
+/// NULL rather than 0, and the constraints hold afterwards.
+#[rocket::async_test]
+async fn certificate_holders_migrate_with_every_row() {
+    let app = TestApp::spawn().await;
+    let output = demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = qmtrack::db::connect(&app.database_url, 1).await.expect("pool");
+    let before = all_certificates(&pool).await;
+    assert!(before.iter().any(|c| c.kind == "award") && before.iter().any(|c| c.kind == "training"));
+
+    // Back to the schema 0004 made, by its own text, holding the same rows
+    // with 0 for "no holder" as the code before 0005 wrote them.
+    let (old_schema, drop_constraints) = match pool.backend {
+        qmtrack::db::Backend::Sqlite => (include_str!("../migrations/sqlite/0004_certificates.sql"), ""),
+        qmtrack::db::Backend::Postgres => (
+            include_str!("../migrations/postgres/0004_certificates.sql"),
+            "ALTER TABLE certificates_v5 DROP CONSTRAINT certificates_one_holder;",
+        ),
+    };
+    use sqlx::Executor;
+    let mut conn = pool.inner.acquire().await.expect("connection");
+    conn.execute(
+        "DROP INDEX certificates_by_completion; DROP INDEX certificates_by_organisation;
+         DROP INDEX certificates_by_assessment; ALTER TABLE certificates RENAME TO certificates_v5;",
+    )
+    .await
+    .expect("set the new table aside");
+    if !drop_constraints.is_empty() {
+        conn.execute(drop_constraints).await.expect("constraints");
+    }
+    conn.execute(old_schema).await.expect("0004's table");
+    conn.execute(
+        "INSERT INTO certificates (id, code, kind, person_id, organisation_id, programme_id, completion_id,
+             assessment_id, holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
+             superseded_by_code, created_at)
+         SELECT id, code, kind, COALESCE(person_id, 0), organisation_id, programme_id, completion_id,
+             COALESCE(assessment_id, 0), holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
+             superseded_by_code, created_at FROM certificates_v5;
+         DROP TABLE certificates_v5;
+         DELETE FROM _sqlx_migrations WHERE version = 5;",
+    )
+    .await
+    .expect("rows in the old shape");
+    drop(conn);
+    let (zeros,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM certificates WHERE person_id = 0 OR assessment_id = 0")
+        .fetch_one(&pool.inner)
+        .await
+        .expect("count");
+    assert_eq!(zeros as usize, before.len(), "every row has one holder written as 0");
+
+    qmtrack::db::migrate(&pool).await.expect("0005 applies");
+    assert_eq!(
+        all_certificates(&pool).await,
+        before,
+        "every certificate survives unchanged"
+    );
+    let (zeros, nulls): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM certificates WHERE person_id = 0 OR assessment_id = 0),
+                (SELECT COUNT(*) FROM certificates WHERE person_id IS NULL OR assessment_id IS NULL)",
+    )
+    .fetch_one(&pool.inner)
+    .await
+    .expect("count");
+    assert_eq!((zeros, nulls as usize), (0, before.len()), "no holder is NULL now");
+
+    // A certificate with no holder, or a holder that does not exist, is refused.
+    let organisation = before[0].organisation_id;
+    for (id, person, assessment) in [(900001, "NULL", "NULL"), (900002, "999999", "NULL")] {
+        let refused = sqlx::query(&format!(
+            "INSERT INTO certificates (id, code, kind, person_id, organisation_id, assessment_id, holder_name, title,
+                 issued_on, created_at)
+             VALUES ({id}, 'TEST-CODE-{id}', 'training', {person}, {organisation}, {assessment}, 'X', 'Y',
+                 '2026-01-01', '2026-01-01T00:00:00Z')"
+        ))
+        .execute(&pool.inner)
+        .await;
+        assert!(refused.is_err(), "person {person} accepted");
+    }
 }

@@ -252,7 +252,7 @@ async fn removing_an_item_keeps_it_in_the_history() {
     let res = member
         .submit(&format!("/assessments/{id}/criteria/1.1.1"), &action, &[])
         .await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(audit_count(&lead, "evidence.remove").await, 1);
     assert_eq!(evidence_rows(&app).await, 1, "kept, marked removed");
 }

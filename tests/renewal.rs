@@ -150,3 +150,64 @@ async fn renewal_starts_on_the_current_version_and_keeps_what_still_applies() {
     drop(clock);
     shutdown.notify();
 }
+
+/// Several "start renewal" clicks at once (a double click, two people) give
+/// one renewal; every other request is told the renewal has already been
+/// started, with a 409, never a server error. A later click is told the same.
+#[rocket::async_test]
+async fn renewals_started_at_once_give_one_renewal_and_conflicts() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Riverside Homes", "housing_provider").await;
+    let member = app.user(&lead, "m@riverside.example", "org_member", Some(org)).await;
+    let assessor = app.user(&lead, "a@council.example", "assessor", None).await;
+    let id = enrol(&member, None, "daha").await;
+    fill(&member, id, &criteria("daha", true)).await;
+    assert_eq!(submit(&member, id).await.status(), StatusCode::SEE_OTHER);
+    meet_all(&assessor, id, &criteria("daha", false)).await;
+    let res = lead
+        .submit(
+            &format!("/assessments/{id}"),
+            &format!("/assessments/{id}/award"),
+            &[("awarded_on", "2026-03-02")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let token = member.csrf_token(&format!("/assessments/{id}")).await;
+    let action = format!("/assessments/{id}/renew");
+    let fields = [("csrf_token", token.as_str())];
+    let (a, b, c, d) = rocket::tokio::join!(
+        member.post(&action, &fields),
+        member.post(&action, &fields),
+        member.post(&action, &fields),
+        member.post(&action, &fields),
+    );
+    let mut statuses: Vec<StatusCode> = [&a, &b, &c, &d].iter().map(|r| r.status()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::SEE_OTHER,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT
+        ]
+    );
+    let started = [a, b, c, d]
+        .into_iter()
+        .find(|r| r.status() == StatusCode::SEE_OTHER)
+        .expect("one renewal");
+    let renewal = id_from(&location(&started), "/assessments/");
+    assert_eq!(audit_count(&lead, "assessment.renew").await, 1);
+    let (_, list) = member.get_text("/assessments").await;
+    assert_eq!(texts(&list, ".qm-table tbody tr").len(), 2, "the award and one renewal");
+
+    let res = member.submit(&format!("/assessments/{id}"), &action, &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains(&format!("has already been started (assessment {renewal})")),
+        "{body}"
+    );
+}

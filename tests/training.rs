@@ -3,64 +3,14 @@
 
 mod common;
 
-use common::{api, api_token, attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
+use common::imports::{commit, json_of, qmtrack, upload};
+use common::{api, api_token, attrs, location, page_text, texts, TestApp, PASSWORD};
 use reqwest::StatusCode;
-use serde_json::Value;
-use std::process::{Command, Output};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!("{SAMPLES}/{name}")).unwrap_or_else(|e| panic!("sample {name}: {e}"))
-}
-
-/// Uploads a sheet as a person would, returning the response to the upload.
-async fn upload(browser: &Browser, file_name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> reqwest::Response {
-    let token = browser.csrf_token("/training/imports").await;
-    let mut form = reqwest::multipart::Form::new().text("csrf_token", token).part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
-    );
-    for (name, value) in fields {
-        form = form.text(name.to_string(), value.to_string());
-    }
-    browser
-        .client
-        .post(format!("{}/training/imports", browser.base))
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-}
-
-/// Commits an uploaded import and waits for the background work to finish.
-async fn commit(browser: &Browser, import_path: &str) -> String {
-    let res = browser.submit(import_path, &format!("{import_path}/commit"), &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    for _ in 0..200 {
-        let (_, body) = browser.get_text(import_path).await;
-        if !body.contains("Importing") {
-            return body;
-        }
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("the import did not finish");
-}
-
-fn qmtrack(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack")
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 #[rocket::async_test]

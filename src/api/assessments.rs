@@ -3,14 +3,15 @@
 //! sees only their own; training leads see none).
 
 use super::ApiUser;
-use crate::db::{assessments, Db};
-use crate::domain::assessment::{blocking_reason, display_date, State};
+use crate::app::assessments::{self as workflow, ApiAssessment, ApiPage};
+use crate::db::Db;
+use crate::domain::assessment::State;
 use crate::error::{AppError, AppResult};
-use crate::web::assessments::{load_view, summary_json, visible};
 use crate::web::{AppState, PAGE_SIZE};
 use rocket::serde::json::Json;
 use rocket::{get, State as Managed};
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::Value;
 
 #[get("/assessments?<state>&<framework>&<page>")]
 pub async fn list(
@@ -20,109 +21,29 @@ pub async fn list(
     state: Option<String>,
     framework: Option<String>,
     page: Option<i64>,
-) -> AppResult<Json<Value>> {
-    let actor = user.0.actor();
-    if !actor.can_view_assessments() {
-        return Err(AppError::Forbidden);
-    }
-    let state = state.unwrap_or_default();
-    if !state.is_empty() && State::parse(&state).is_none() {
-        return Err(AppError::BadRequest(format!(
+) -> AppResult<Json<ApiPage>> {
+    let (page, _) = crate::web::page_offset(page);
+    workflow::api_list(
+        app.ctx(db),
+        &user.0.actor(),
+        state.as_deref(),
+        framework.as_deref(),
+        page,
+        PAGE_SIZE,
+    )
+    .await?
+    .map(Json)
+    .map_err(|_| {
+        AppError::BadRequest(format!(
             "state must be one of: {}",
             State::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let (page, offset) = crate::web::page_offset(page);
-    let (rows, total) = assessments::list(
-        db,
-        &assessments::ListFilter {
-            scope: actor.org_scope(),
-            state: &state,
-            framework_id: framework.as_deref().unwrap_or(""),
-            limit: PAGE_SIZE,
-            offset,
-        },
-    )
-    .await?;
-    let items: Vec<Value> = rows.iter().map(|row| api_summary(&summary_json(row, app))).collect();
-    Ok(Json(
-        json!({"assessments": items, "total": total, "page": page, "page_size": PAGE_SIZE}),
-    ))
-}
-
-/// The list fields, without those only pages need.
-fn api_summary(summary: &Value) -> Value {
-    json!({
-        "id": summary["id"],
-        "organisation": {"id": summary["organisation_id"], "name": summary["organisation_name"]},
-        "framework": {"id": summary["framework_id"], "version": summary["framework_version"], "name": summary["framework_name"]},
-        "state": summary["state"],
-        "status": summary["standing"],
-        "status_label": summary["standing_label"],
-        "submission": summary["submission"],
-        "enrolled_at": summary["enrolled_at"],
-        "submitted_at": summary["submitted_at"],
-        "award": match summary["awarded_on"].is_null() {
-            true => Value::Null,
-            false => json!({
-                "awarded_on": summary["awarded_on"],
-                "expires_on": summary["expires_on"],
-                "status": summary["standing"],
-                "revoked_at": summary["revoked_at"],
-                "revocation_reason": summary["revocation_reason"],
-            }),
-        },
-        "renewal_of": summary["renewal_of"],
-        "renewed_by": summary["renewed_by"],
+        ))
     })
 }
 
 #[get("/assessments/<id>")]
-pub async fn one(user: ApiUser, db: &Db, app: &Managed<AppState>, id: i64) -> AppResult<Json<Value>> {
-    let actor = user.0.actor();
-    let row = visible(db, &actor, id).await?;
-    let summary = summary_json(&row, app);
-    let view = load_view(db, app, &actor, row).await?;
-    let criteria: Vec<Value> = view
-        .framework
-        .areas
-        .iter()
-        .flat_map(|area| area.standards.iter().map(move |s| (area, s)))
-        .flat_map(|(area, standard)| standard.criteria.iter().map(move |c| (area, standard, c)))
-        .map(|(area, standard, criterion)| {
-            let progress = view.progress.get(&criterion.id);
-            let decision = view.latest_decision(&criterion.id);
-            json!({
-                "id": criterion.id,
-                "area_id": area.id,
-                "standard_id": standard.id,
-                "mandatory": criterion.mandatory,
-                "status": progress.map(|p| p.status.as_str()),
-                "evidence_count": progress.map(|p| p.usable_evidence).unwrap_or(0),
-                "expired_evidence_count": progress.map(|p| p.expired_evidence).unwrap_or(0),
-                "changed_since_decision": progress.is_some_and(|p| p.changed_since_decision),
-                "decision": decision.map(|d| json!({"decision": d.decision, "feedback": d.feedback,
-                    "submission": d.submission, "decided_at": d.decided_at})),
-            })
-        })
-        .collect();
-    let mut body = api_summary(&summary);
-    body["criteria"] = json!(criteria);
-    body["missing_for_submission"] = json!(view
-        .progress
-        .missing_for_submission()
-        .iter()
-        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
-        .collect::<Vec<_>>());
-    body["blocking_award"] = json!(view
-        .progress
-        .blocking_award()
-        .iter()
-        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
-        .collect::<Vec<_>>());
-    body["projected_expiry"] = json!(view.projected_expiry.format("%Y-%m-%d").to_string());
-    body["projected_expiry_label"] = json!(display_date(view.projected_expiry));
-    Ok(Json(body))
+pub async fn one(user: ApiUser, db: &Db, app: &Managed<AppState>, id: i64) -> AppResult<Json<ApiAssessment>> {
+    Ok(Json(workflow::api_one(app.ctx(db), &user.0.actor(), id).await?))
 }
 
 /// Paths and schemas for the OpenAPI document.

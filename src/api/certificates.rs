@@ -46,7 +46,7 @@ pub async fn list(
                 "holder_name": row.holder_name,
                 "title": row.title,
                 "organisation_id": row.organisation_id,
-                "person_id": if row.person_id == 0 { Value::Null } else { json!(row.person_id) },
+                "person_id": row.person_id,
                 "programme_id": row.programme_id,
                 "issued_on": row.issued_on,
                 "expires_on": if row.expires_on.is_empty() { Value::Null } else { json!(row.expires_on) },

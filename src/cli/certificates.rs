@@ -1,8 +1,9 @@
 //! `qmtrack certificates`: issue what is missing, render one certificate to
 //! a PDF, or many to a ZIP, with the same code the web uses.
 
+use crate::app::{self, Acting, AppState};
 use crate::db::certificates::{self, Filter};
-use crate::error::AppError;
+use crate::error::{AppError, StartupError};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -30,20 +31,13 @@ pub enum CertificatesCommand {
     },
 }
 
-pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
-    let (config, pool) = super::open_database().await?;
+pub async fn run(command: CertificatesCommand) -> Result<(), StartupError> {
+    let (state, pool) = super::open_app().await?;
+    let config = &state.config;
     match command {
         CertificatesCommand::Issue => {
-            let programmes = crate::domain::programmes::load_dir(&config.standards_dir.join("training"))
-                .map_err(AppError::Standards)?;
-            let now = chrono::Utc::now();
-            let issued = certificates::issue_missing_training_certificates(
-                &pool,
-                &programmes,
-                now.date_naive(),
-                &crate::clock::to_db(now),
-            )
-            .await?;
+            let acting = Acting::command_line("certificates issue");
+            let issued = app::certificates::issue_missing(state.ctx(&pool), &acting).await?;
             println!("{issued} certificates issued");
         }
         CertificatesCommand::Render { code, out } => {
@@ -51,11 +45,11 @@ pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
                 Some(code) => certificates::find_by_code(&pool, &code).await?,
                 None => None,
             }
-            .ok_or_else(|| AppError::BadRequest(format!("there is no certificate with the code {code}")))?;
+            .ok_or_else(|| StartupError::Refused(format!("there is no certificate with the code {code}")))?;
             let pdf = crate::domain::certificate_pdf::render(&row.content(&config.certificate_issuer()))
                 .map_err(AppError::Internal)?;
             std::fs::write(&out, pdf)
-                .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| StartupError::Refused(format!("cannot write {}: {e}", out.display())))?;
             eprintln!("{} ({}) written to {}", row.code, row.holder_name, out.display());
         }
         CertificatesCommand::Batch {
@@ -72,7 +66,7 @@ pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
                         let key = crate::domain::organisation::name_key(text);
                         crate::db::organisations::find_by_name(&mut conn, &key).await?
                     }
-                    .ok_or_else(|| AppError::BadRequest(format!("there is no organisation called {text}")))?,
+                    .ok_or_else(|| StartupError::Refused(format!("there is no organisation called {text}")))?,
                 },
             };
             let filter = Filter {
@@ -83,7 +77,7 @@ pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
             let rows = certificates::list(&pool, &filter).await?;
             let zip = crate::web::certificates::zip_of(&rows, &config.certificate_issuer())?;
             std::fs::write(&out, zip)
-                .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| StartupError::Refused(format!("cannot write {}: {e}", out.display())))?;
             eprintln!("{} certificates written to {}", rows.len(), out.display());
         }
     }
@@ -93,12 +87,10 @@ pub async fn run(command: CertificatesCommand) -> Result<(), AppError> {
 /// For `qmtrack demo`: every completion's certificate, and (once) one
 /// revoked and one reissued so every state can be seen; lapsed completions
 /// give the expired ones. Running it again adds nothing.
-pub(super) async fn demo(config: &crate::config::AppConfig, pool: &crate::db::Pool) -> Result<(), AppError> {
-    let programmes =
-        crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
-    let now = chrono::Utc::now();
-    let (today, stamp) = (now.date_naive(), crate::clock::to_db(now));
-    let issued = certificates::issue_missing_training_certificates(pool, &programmes, today, &stamp).await?;
+pub(super) async fn demo(state: &AppState, pool: &crate::db::Pool, acting: &Acting) -> Result<(), StartupError> {
+    let ctx = state.ctx(pool);
+    let today = ctx.today();
+    let issued = app::certificates::issue_missing(ctx, acting).await?;
     let rows = certificates::list(
         pool,
         &Filter {
@@ -111,18 +103,30 @@ pub(super) async fn demo(config: &crate::config::AppConfig, pool: &crate::db::Po
         .iter()
         .filter(|r| r.state(today) == crate::domain::certificate::State::Valid)
         .collect();
-    let mut tx = crate::db::begin_write(pool).await?;
     if !rows.iter().any(|r| !r.revoked_at.is_empty()) {
         if let Some(row) = valid.first() {
-            certificates::revoke(&mut tx, row.id, "Demo: issued to the wrong person", &stamp).await?;
+            // Whatever the outcome, the demo carries on: a refusal here only
+            // means the state it wanted to show is already there.
+            let _ = app::certificates::revoke(ctx, acting, row.id, "Demo: issued to the wrong person").await?;
         }
     }
     if !rows.iter().any(|r| !r.superseded_by_code.is_empty()) {
         if let Some(row) = valid.get(1) {
-            certificates::reissue(&mut tx, row, &row.holder_name, &stamp).await?;
+            let _ = app::certificates::reissue(ctx, acting, row.id, &row.holder_name).await?;
         }
     }
-    tx.commit().await?;
-    println!("Certificates: {issued} issued ({} in all).", rows.len());
+    let awards = certificates::list(
+        pool,
+        &Filter {
+            kind: "award",
+            ..Filter::default()
+        },
+    )
+    .await?
+    .len();
+    println!(
+        "Certificates: {issued} issued ({} training, {awards} for awards, in all).",
+        rows.len()
+    );
     Ok(())
 }

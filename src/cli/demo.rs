@@ -2,15 +2,14 @@
 //! Every record is looked up before it is added, so running it again adds
 //! nothing. Users get random passwords, printed once when they are created.
 
-use crate::clock::to_db;
-use crate::db::audit::{self, Entry};
-use crate::db::{organisations, people, users};
+use crate::app::{self, Acting, AppState};
+use crate::db::{organisations, people, users, Pool};
+use crate::domain::completion::AttendanceStatus;
 use crate::domain::organisation::{name_key, OrganisationDetails, OrganisationInput};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::domain::user::{NewUser, NewUserInput};
-use crate::error::AppError;
+use crate::error::StartupError;
 use crate::security::random_password;
-use crate::web::auth::create_user;
 
 struct DemoOrg {
     name: &'static str,
@@ -262,15 +261,24 @@ fn work_email(name: &str, org: &str) -> String {
     format!("{}@{}.{DOMAIN}", ascii(person), org_word)
 }
 
-pub async fn run() -> Result<(), AppError> {
-    let (config, pool) = super::open_database().await?;
-    let actor = audit::Actor::command_line("demo");
-    let now = to_db(chrono::Utc::now());
-    let (mut orgs_added, mut people_added) = (0, 0);
+/// A demo record that fails its own checks is a bug in this file.
+fn invalid(what: &str, problems: impl std::fmt::Debug) -> StartupError {
+    StartupError::Refused(format!("demo {what} is invalid: {problems:?}"))
+}
 
-    let mut tx = crate::db::begin_write(&pool).await?;
+/// Builds everything through the same workflows the web uses, so the demo's
+/// records carry the audit entries and certificates real ones would.
+pub async fn run() -> Result<(), StartupError> {
+    let (state, pool) = super::open_app().await?;
+    let acting = Acting::command_line("demo");
+    let ctx = state.ctx(&pool);
+    let (mut orgs_added, mut people_added) = (0, 0);
     for demo in ORGANISATIONS {
-        let org_id = match organisations::find_by_name(&mut tx, &name_key(demo.name)).await? {
+        let existing = {
+            let mut conn = pool.acquire().await?;
+            organisations::find_by_name(&mut conn, &name_key(demo.name)).await?
+        };
+        let org_id = match existing {
             Some(id) => id,
             None => {
                 let input = OrganisationInput {
@@ -284,50 +292,37 @@ pub async fn run() -> Result<(), AppError> {
                     da_lead_name: demo.lead.0.into(),
                     da_lead_email: work_email(demo.lead.0, demo.name),
                 };
-                let details = OrganisationDetails::try_from(&input)
-                    .map_err(|e| AppError::Internal(format!("demo organisation {} is invalid: {e:?}", demo.name)))?;
-                let id = organisations::insert(&mut tx, &details, &now).await?;
-                audit::record(
-                    &mut tx,
-                    &now,
-                    &actor,
-                    Entry {
-                        action: "organisation.create",
-                        entity: "organisation",
-                        entity_id: Some(id),
-                        organisation_id: Some(id),
-                        before: None,
-                        after: Some(serde_json::json!(details)),
-                    },
-                )
-                .await?;
+                let details = OrganisationDetails::try_from(&input).map_err(|e| invalid(demo.name, e))?;
+                let id = app::organisations::create(ctx, &acting, &details)
+                    .await?
+                    .map_err(|e| invalid(demo.name, e))?;
                 orgs_added += 1;
                 id
             }
         };
         for (name, job) in demo.staff {
-            if people::find_in_organisation(&mut tx, org_id, name).await?.is_some() {
+            let mut conn = pool.acquire().await?;
+            if people::find_in_organisation(&mut conn, org_id, name).await?.is_some() {
                 continue;
             }
+            drop(conn);
             let person = PersonDetails::try_from(&PersonInput {
                 full_name: (*name).into(),
                 email: work_email(name, demo.name),
                 job_title: (*job).into(),
             })
-            .map_err(|e| AppError::Internal(format!("demo person {name} is invalid: {e:?}")))?;
-            people::insert(&mut tx, org_id, &person, &now).await?;
+            .map_err(|e| invalid(name, e))?;
+            app::organisations::add_person(ctx, &acting, org_id, &person).await?;
             people_added += 1;
         }
     }
-    tx.commit().await?;
     println!(
         "Organisations: {orgs_added} added ({} in the demo set).",
         ORGANISATIONS.len()
     );
     println!("People: {people_added} added.");
-    load_training(&pool, &now).await?;
+    load_training(&state, &pool, &acting).await?;
 
-    let state = super::user::cli_state(config);
     println!("\nDemo users (sign in at {}/login):", state.config.public_base_url);
     for demo in USERS {
         if users::find_by_email(&pool, demo.email).await?.is_some() {
@@ -353,13 +348,15 @@ pub async fn run() -> Result<(), AppError> {
             password: password.clone(),
             password_confirm: password.clone(),
         })
-        .map_err(|e| AppError::Internal(format!("demo user {} is invalid: {e:?}", demo.email)))?;
-        create_user(&pool, &state, &user, &actor, false).await?;
+        .map_err(|e| invalid(demo.email, e))?;
+        app::accounts::add_user(ctx, &acting, &user)
+            .await?
+            .map_err(|e| invalid(demo.email, e))?;
         println!("  {:<16} {:<48} password: {password}", demo.role, demo.email);
     }
     println!();
-    super::demo_evidence::run(&state.config, &pool, chrono::Utc::now()).await?;
-    super::certificates::demo(&state.config, &pool).await?;
+    super::demo_evidence::run(&state, &pool, chrono::Utc::now()).await?;
+    super::certificates::demo(&state, &pool, &acting).await?;
     Ok(())
 }
 
@@ -650,65 +647,89 @@ const ATTENDANCE: &[(&str, &str, &str, &str, i64, &str, &str)] = &[
 
 /// Training sessions dated relative to the first run, so the states above hold
 /// then. A second run finds the demo cohort and adds nothing.
-async fn load_training(pool: &crate::db::Pool, now: &str) -> Result<(), AppError> {
-    use crate::db::training;
-    let config = crate::config::AppConfig::load()?;
-    let programmes =
-        crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
-    let mut tx = crate::db::begin_write(pool).await?;
-    let (cohort_id, created) = training::find_or_create_cohort(&mut tx, "safe-and-together", "Cohort 5", now).await?;
-    if !created {
+async fn load_training(state: &AppState, pool: &Pool, acting: &Acting) -> Result<(), StartupError> {
+    let programmes = &state.programmes;
+    if crate::db::training::find_cohort(pool, "safe-and-together", "Cohort 5")
+        .await?
+        .is_some()
+    {
         println!("Training: already loaded.");
         return Ok(());
     }
-    let today = chrono::Utc::now().date_naive();
-    let mut marked = 0;
+    let ctx = state.ctx(pool);
+    let today = ctx.today();
+    let module_ref = |programme_id: &str, module_id: &str| {
+        programmes
+            .current_version(programme_id)
+            .map(|programme| crate::domain::import::ModuleRef {
+                programme_id: programme.id.clone(),
+                programme_version: programme.version.clone(),
+                module_id: module_id.to_string(),
+            })
+    };
+    let mut found = Vec::new();
     for (organisation, person, programme_id, module_id, days_ago, status, cohort) in ATTENDANCE {
-        let Some(programme) = programmes.current_version(programme_id) else {
+        let Some(module) = module_ref(programme_id, module_id) else {
             continue;
         };
-        let module = crate::domain::import::ModuleRef {
-            programme_id: programme.id.clone(),
-            programme_version: programme.version.clone(),
-            module_id: (*module_id).to_string(),
-        };
-        let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(organisation)).await? else {
+        let mut conn = pool.acquire().await?;
+        let Some(org_id) = organisations::find_by_name(&mut conn, &name_key(organisation)).await? else {
             continue;
         };
-        let Some(person_id) = people::find_in_organisation(&mut tx, org_id, person).await? else {
+        let Some(person_id) = people::find_in_organisation(&mut conn, org_id, person).await? else {
             continue;
         };
-        let date = today - chrono::Duration::days(*days_ago);
-        let cohort = if cohort.is_empty() { 0 } else { cohort_id };
-        let (session_id, _) = training::find_or_create_session(&mut tx, &module, date, cohort, now).await?;
-        training::mark(&mut tx, session_id, person_id, status, now).await?;
-        marked += 1;
+        let status = AttendanceStatus::parse(status).ok_or_else(|| invalid("attendance", status))?;
+        found.push((
+            module,
+            today - chrono::Duration::days(*days_ago),
+            *cohort,
+            person_id,
+            status,
+        ));
     }
+    let marks: Vec<app::training::Mark<'_>> = found
+        .iter()
+        .map(|(module, date, cohort, person_id, status)| app::training::Mark {
+            module,
+            date: *date,
+            cohort,
+            person_id: *person_id,
+            status: *status,
+        })
+        .collect();
+    let marked = app::training::record_attendance(ctx, acting, &marks).await?;
     for practice in ["Riverside Medical Practice", "Hillside Surgery"] {
-        if let Some(org_id) = organisations::find_by_name(&mut tx, &name_key(practice)).await? {
-            let signed_up = (today - chrono::Duration::days(150)).format("%Y-%m-%d").to_string();
-            training::sign_up(&mut tx, org_id, "iris", &signed_up, now).await?;
+        let mut conn = pool.acquire().await?;
+        if let Some(org_id) = organisations::find_by_name(&mut conn, &name_key(practice)).await? {
+            drop(conn);
+            // Already signed up is fine: the demo only wants it to be so.
+            let _ = app::training::sign_up(ctx, acting, "iris", org_id, today - chrono::Duration::days(150)).await?;
         }
     }
     // CORE days 3 and 4 of the demo cohort are still to come.
-    if let Some(programme) = programmes.current_version("safe-and-together") {
-        for (module_id, days_ahead) in [("core-day-3", 5), ("core-day-4", 6)] {
-            let module = crate::domain::import::ModuleRef {
-                programme_id: programme.id.clone(),
-                programme_version: programme.version.clone(),
-                module_id: module_id.into(),
-            };
-            training::find_or_create_session(
-                &mut tx,
-                &module,
+    let ahead: Vec<_> = [("core-day-3", 5), ("core-day-4", 6)]
+        .into_iter()
+        .filter_map(|(module_id, days_ahead)| {
+            Some((
+                module_ref("safe-and-together", module_id)?,
                 today + chrono::Duration::days(days_ahead),
-                cohort_id,
-                now,
-            )
-            .await?;
-        }
+            ))
+        })
+        .collect();
+    for (module, date) in &ahead {
+        let session = app::training::SessionInput {
+            module,
+            date: *date,
+            start_time: "",
+            venue: "",
+            online: false,
+            trainer: "",
+            capacity: 0,
+            cohort: "Cohort 5",
+        };
+        app::training::create_session(ctx, acting, &session).await?;
     }
-    tx.commit().await?;
     println!("Training: {marked} attendance records in demo sessions and a CORE cohort mid-course.");
     Ok(())
 }

@@ -1,26 +1,26 @@
 //! The evidence part of `qmtrack demo`: assessments at every stage of the
 //! lifecycle for the demo organisations, with real (tiny) files in the
-//! evidence store, decisions and feedback, and the history and audit entries
-//! the app itself would have written. Dates are set in the past relative to
-//! today, so the queue has ages and awards fall due for renewal. An
-//! organisation that already has an assessment on a framework is skipped,
-//! so running the demo again adds nothing.
+//! evidence store, decisions and feedback. Every step goes through the same
+//! workflow the web uses, acted by the demo users and dated in the past
+//! relative to today, so the queue has ages, awards carry certificates and
+//! fall due for renewal, and the history and audit log read as they would.
+//! An organisation that already has an assessment on a framework is
+//! skipped, so running the demo again adds nothing.
 
-use crate::clock::to_db;
-use crate::config::AppConfig;
-use crate::db::assessments::{self, NewAssessment, NewDecision};
-use crate::db::audit::{self, Actor, Entry};
-use crate::db::evidence::{self, FileRef, NewEvidence};
-use crate::db::{organisations, users, Pool};
-use crate::domain::assessment::{self as lifecycle, CarryCandidate, Decision, State};
+use crate::app::assessments::{self as assessments_flow, EnrolInput};
+use crate::app::evidence::{self as evidence_flow, StoredFile, Target};
+use crate::app::reviews::{self as reviews_flow, DecisionInput};
+use crate::app::{Acting, AppState, Ctx};
+use crate::db::{assessments, evidence, organisations, users, Pool};
+use crate::domain::access::Role;
+use crate::domain::assessment::Decision;
+use crate::domain::evidence::{EvidenceDetails, EvidenceKind};
 use crate::domain::filetype::{samples, FileKind};
 use crate::domain::organisation::name_key;
-use crate::domain::standards::{Framework, StandardsLibrary};
-use crate::error::AppError;
+use crate::domain::standards::Framework;
+use crate::error::{AppError, StartupError};
 use crate::storage::EvidenceStore;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
-use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stage {
@@ -123,25 +123,30 @@ const SCENARIOS: &[Scenario<'static>] = &[
     },
 ];
 
-/// Who the demo's steps are recorded as: the demo users where they exist.
+/// Who the demo's steps are acted by: the demo users where they exist.
 struct People {
-    lead: Actor,
-    assessor: Actor,
+    lead: Acting,
+    assessor: Acting,
 }
 
-async fn person(pool: &Pool, email: &str) -> Result<Actor, AppError> {
+async fn acting(pool: &Pool, email: &str) -> Result<Acting, StartupError> {
     Ok(match users::find_by_email(pool, email).await? {
-        Some(user) => Actor::user(user.id, &user.email),
-        None => Actor::command_line("demo"),
+        Some(user) => Acting::user(&user),
+        None => Acting::command_line("demo"),
     })
 }
 
-pub async fn run(config: &AppConfig, pool: &Pool, now: DateTime<Utc>) -> Result<(), AppError> {
-    let library = crate::domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
-    let store = EvidenceStore::new(&config.data_dir);
+/// A step the demo expected to be allowed was refused: the demo's data and
+/// the workflows' rules disagree, which is a bug worth stopping for.
+fn refused(step: &str, organisation: &str, why: impl std::fmt::Debug) -> StartupError {
+    StartupError::Refused(format!("demo {step} for {organisation} was refused: {why:?}"))
+}
+
+pub async fn run(state: &AppState, pool: &Pool, now: DateTime<Utc>) -> Result<(), StartupError> {
+    let store = EvidenceStore::new(&state.config.data_dir);
     let people = People {
-        lead: person(pool, "alex.morgan@northbridge.example.org").await?,
-        assessor: person(pool, "bernadette.kaur@northbridge.example.org").await?,
+        lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
+        assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
     };
     let (mut added, mut files) = (0, 0);
     for scenario in SCENARIOS {
@@ -157,32 +162,32 @@ pub async fn run(config: &AppConfig, pool: &Pool, now: DateTime<Utc>) -> Result<
             continue;
         }
         drop(conn);
-        let framework = library
+        let framework = state
+            .standards
             .current_version(scenario.framework)
-            .ok_or_else(|| AppError::Internal(format!("demo framework {} is missing", scenario.framework)))?;
+            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
         // Organisations without a demo user are shown as their contact working in the app.
         let member = match users::find_by_email(pool, &member_email(scenario.organisation)).await? {
-            Some(user) => Actor::user(user.id, &user.email),
-            None => Actor {
-                user_id: None,
-                label: organisations::find(pool, organisation_id)
+            Some(user) => Acting::user(&user),
+            None => {
+                let contact = organisations::find(pool, organisation_id)
                     .await?
                     .map(|o| o.contact_email)
-                    .unwrap_or_else(|| "demo".into()),
-            },
+                    .unwrap_or_else(|| "demo".into());
+                Acting::without_account(Role::OrgMember, Some(organisation_id), &contact)
+            }
         };
-        files += build(
-            pool,
-            &store,
-            &library,
+        let mut builder = Builder {
+            ctx: state.ctx(pool),
+            store: &store,
             framework,
-            &people,
-            &member,
             organisation_id,
-            scenario,
-            now,
-        )
-        .await?;
+            organisation: scenario.organisation,
+            id: 0,
+            files: 0,
+        };
+        builder.build(&people, &member, scenario, now).await?;
+        files += builder.files;
         added += 1;
     }
     println!(
@@ -193,41 +198,40 @@ pub async fn run(config: &AppConfig, pool: &Pool, now: DateTime<Utc>) -> Result<
 }
 
 /// Builds many assessments (organisation id, scenario) with the same steps
-/// as the demo's own, for the large data set. The organisations' staff are
-/// recorded by their organisation's name, as they have no accounts.
+/// as the demo's own, for the large data set. The organisations' staff have
+/// no accounts, so each acts as its organisation's staff.
 pub(super) async fn build_many<'a>(
-    config: &AppConfig,
+    state: &AppState,
     pool: &Pool,
     scenarios: impl Iterator<Item = (i64, Scenario<'a>)>,
     now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    let library = crate::domain::standards::load_dir(&config.standards_dir).map_err(AppError::Standards)?;
-    let store = EvidenceStore::new(&config.data_dir);
+) -> Result<usize, StartupError> {
+    let store = EvidenceStore::new(&state.config.data_dir);
     let people = People {
-        lead: person(pool, "alex.morgan@northbridge.example.org").await?,
-        assessor: person(pool, "bernadette.kaur@northbridge.example.org").await?,
+        lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
+        assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
     };
     let mut built = 0;
     for (organisation_id, scenario) in scenarios {
-        let framework = library
+        let framework = state
+            .standards
             .current_version(scenario.framework)
-            .ok_or_else(|| AppError::Internal(format!("demo framework {} is missing", scenario.framework)))?;
-        let member = Actor {
-            user_id: None,
-            label: format!("staff of {}", scenario.organisation),
-        };
-        build(
-            pool,
-            &store,
-            &library,
+            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
+        let member = Acting::without_account(
+            Role::OrgMember,
+            Some(organisation_id),
+            &format!("staff of {}", scenario.organisation),
+        );
+        let mut builder = Builder {
+            ctx: state.ctx(pool),
+            store: &store,
             framework,
-            &people,
-            &member,
             organisation_id,
-            &scenario,
-            now,
-        )
-        .await?;
+            organisation: scenario.organisation,
+            id: 0,
+            files: 0,
+        };
+        builder.build(&people, &member, &scenario, now).await?;
         built += 1;
     }
     Ok(built)
@@ -250,71 +254,32 @@ fn title_for(expected: &str) -> String {
     first.chars().take(120).collect()
 }
 
-/// Everything that happens to one assessment, in order, each step dated.
+/// One assessment's story, told step by step through the workflows.
 struct Builder<'a> {
+    ctx: Ctx<'a>,
     store: &'a EvidenceStore,
     framework: &'a Framework,
     organisation_id: i64,
     organisation: &'a str,
     id: i64,
-    state: State,
-    submission: i64,
     files: usize,
 }
 
 impl Builder<'_> {
-    /// Moves the assessment on, recording the step (and in the audit log, as `action`).
-    async fn event(
-        &mut self,
-        conn: &mut AnyConnection,
-        at: &str,
-        actor: &Actor,
-        to: State,
-        note: &str,
-        action: Option<&str>,
-    ) -> Result<(), AppError> {
-        let from = self.state;
-        if from != to && !assessments::set_state(conn, self.id, from, to, at).await? {
-            return Err(AppError::Internal(format!(
-                "demo assessment {} moved unexpectedly",
-                self.id
-            )));
-        }
-        assessments::record_event(conn, self.id, at, actor, from.as_str(), to, note).await?;
-        if let Some(action) = action {
-            audit::record(
-                conn,
-                at,
-                actor,
-                Entry {
-                    action,
-                    entity: "assessment",
-                    entity_id: Some(self.id),
-                    organisation_id: Some(self.organisation_id),
-                    before: Some(json!({"state": from.as_str()})),
-                    after: Some(json!({"state": to.as_str(), "note": note})),
-                },
-            )
-            .await?;
-        }
-        self.state = to;
-        Ok(())
-    }
-
-    /// A file, statement or link for `criterion`, picked by position so the demo has some of each.
+    /// A file, statement or link for `criterion`, picked by position so the
+    /// demo has some of each; with `replaces`, its next version.
     async fn evidence(
         &mut self,
-        conn: &mut AnyConnection,
         at: DateTime<Utc>,
-        actor: &Actor,
+        member: &Acting,
         index: usize,
         criterion_id: &str,
-        replaces: Option<(i64, i64)>,
-    ) -> Result<(), AppError> {
+        replaces: bool,
+    ) -> Result<(), StartupError> {
+        let ctx = self.ctx.at(at);
         let Some(criterion) = self.framework.criteria().find(|c| c.id == criterion_id) else {
             return Ok(());
         };
-        let applies_from = (at - Duration::days(30)).date_naive().format("%Y-%m-%d").to_string();
         let slug: String = self
             .organisation
             .to_lowercase()
@@ -324,50 +289,54 @@ impl Builder<'_> {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join("-");
-        let version_note = if replaces.is_some() { " (revised)" } else { "" };
-        let (kind, title, statement, url, bytes, name, file_kind, valid_until) = match index % 6 {
+        let version_note = if replaces { " (revised)" } else { "" };
+        let mut details = EvidenceDetails {
+            kind: EvidenceKind::Statement,
+            title: String::new(),
+            statement: String::new(),
+            url: String::new(),
+            applies_from: (at - Duration::days(30)).date_naive(),
+            valid_until: None,
+        };
+        let mut file: Option<(Vec<u8>, String, FileKind)> = None;
+        match index % 6 {
             0 | 3 => {
-                let title = format!("{}{version_note}", title_for(&criterion.evidence));
+                details.kind = EvidenceKind::File;
+                details.title = format!("{}{version_note}", title_for(&criterion.evidence));
                 let pdf = samples::pdf(
-                    &title.chars().filter(char::is_ascii).collect::<String>(),
-                    &[self.organisation, &format!("Criterion {}", criterion.id), "Demo document: fictional content."],
+                    &details.title.chars().filter(char::is_ascii).collect::<String>(),
+                    &[
+                        self.organisation,
+                        &format!("Criterion {}", criterion.id),
+                        "Demo document: fictional content.",
+                    ],
                 );
-                let name = format!("{} {}{}.pdf", slug, criterion.id, if replaces.is_some() { " v2" } else { "" });
+                let name = format!("{} {}{}.pdf", slug, criterion.id, if replaces { " v2" } else { "" });
                 // Reviewed every three years or so: due a little after an award would end.
-                let until = (at + Duration::days(1_155)).date_naive().format("%Y-%m-%d").to_string();
-                ("file", title, String::new(), String::new(), Some(pdf), name, Some(FileKind::Pdf), until)
+                details.valid_until = Some((at + Duration::days(1_155)).date_naive());
+                file = Some((pdf, name, FileKind::Pdf));
             }
             5 => {
+                details.kind = EvidenceKind::File;
+                details.title = "Poster on display in reception".into();
                 let png = samples::png(48, 32, [29, 112, 184]);
-                let name = format!("{slug} poster {}.png", criterion.id);
-                ("file", "Poster on display in reception".to_string(), String::new(), String::new(), Some(png), name, Some(FileKind::Png), String::new())
+                file = Some((png, format!("{slug} poster {}.png", criterion.id), FileKind::Png));
             }
-            4 => (
-                "link",
-                "Page on our website".to_string(),
-                String::new(),
-                format!("https://{slug}.example.org/domestic-abuse/{}", criterion.id),
-                None,
-                String::new(),
-                None,
-                String::new(),
-            ),
-            _ => (
-                "statement",
-                format!("How we meet {}{version_note}", criterion.id),
-                format!(
+            4 => {
+                details.kind = EvidenceKind::Link;
+                details.title = "Page on our website".into();
+                details.url = format!("https://{slug}.example.org/domestic-abuse/{}", criterion.id);
+            }
+            _ => {
+                details.title = format!("How we meet {}{version_note}", criterion.id);
+                details.statement = format!(
                     "{} is committed to this standard.\n\n{}\n\nOur domestic abuse lead reviews this every quarter and reports to the senior management team.",
                     self.organisation, criterion.text
-                ),
-                String::new(),
-                None,
-                String::new(),
-                None,
-                String::new(),
-            ),
-        };
-        let stored = match &bytes {
-            Some(bytes) => {
+                );
+            }
+        }
+        let stored = match &file {
+            Some((bytes, _, _)) => {
                 let stored = self.store.put_bytes(bytes).await.map_err(AppError::internal)?;
                 if stored.newly_created {
                     self.files += 1;
@@ -376,463 +345,205 @@ impl Builder<'_> {
             }
             None => None,
         };
-        let file = match (&stored, file_kind) {
-            (Some(stored), Some(kind)) => FileRef {
+        let stored_file = match (&stored, &file) {
+            (Some(stored), Some((_, name, kind))) => Some(StoredFile {
                 sha256: &stored.sha256,
-                name: &name,
-                kind: kind.as_str(),
-                size: i64::try_from(stored.size).unwrap_or(0),
-            },
-            _ => FileRef::default(),
+                name,
+                kind: *kind,
+                size: stored.size,
+            }),
+            _ => None,
         };
-        let now = to_db(at);
-        if let Some((_, _)) = replaces {
-            let current = evidence::for_assessment_in(conn, self.id).await?;
-            if let Some(old) = current
-                .iter()
+        let row = assessments::find(ctx.db, self.id).await?.ok_or(AppError::NotFound)?;
+        let replaces = if replaces {
+            evidence::for_assessment(ctx.db, self.id)
+                .await?
+                .into_iter()
                 .find(|e| e.criterion_id == criterion_id && e.is_current())
-            {
-                evidence::supersede(conn, old.id, &now).await?;
-            }
-        }
-        let id = evidence::insert(
-            conn,
-            &NewEvidence {
-                assessment_id: self.id,
-                organisation_id: self.organisation_id,
-                criterion_id,
-                replaces,
-                kind,
-                title: &title,
-                statement: &statement,
-                url: &url,
-                file: file.clone(),
-                applies_from: &applies_from,
-                valid_until: &valid_until,
-                for_submission: self.submission + 1,
-                carried_from: None,
-            },
-            actor,
-            &now,
-        )
-        .await?;
-        audit::record(
-            conn,
-            &now,
-            actor,
-            Entry {
-                action: if replaces.is_some() {
-                    "evidence.replace"
-                } else {
-                    "evidence.add"
-                },
-                entity: "evidence",
-                entity_id: Some(id),
-                organisation_id: Some(self.organisation_id),
-                before: None,
-                after: Some(
-                    json!({"assessment_id": self.id, "criterion_id": criterion_id, "kind": kind,
-                    "title": title, "file_name": file.name, "file_sha256": file.sha256}),
-                ),
-            },
-        )
-        .await?;
+        } else {
+            None
+        };
+        let target = Target {
+            row,
+            criterion,
+            replaces,
+        };
+        evidence_flow::save(ctx, member, &target, &details, stored_file.as_ref()).await?;
         Ok(())
     }
 
-    async fn submit(&mut self, conn: &mut AnyConnection, at: &str, actor: &Actor) -> Result<(), AppError> {
-        let to = self
-            .state
-            .apply(lifecycle::Action::Submit)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        assessments::submit(conn, self.id, self.state, to, at).await?;
-        let from = self.state;
-        self.state = to;
-        self.submission += 1;
-        assessments::record_event(conn, self.id, at, actor, from.as_str(), to, "").await?;
-        audit::record(
-            conn,
-            at,
-            actor,
-            Entry {
-                action: if to == State::Resubmitted {
-                    "assessment.resubmit"
-                } else {
-                    "assessment.submit"
-                },
-                entity: "assessment",
-                entity_id: Some(self.id),
-                organisation_id: Some(self.organisation_id),
-                before: Some(json!({"state": from.as_str()})),
-                after: Some(json!({"state": to.as_str(), "submission": self.submission})),
-            },
-        )
-        .await?;
+    async fn submit(&self, at: DateTime<Utc>, member: &Acting) -> Result<(), StartupError> {
+        assessments_flow::submit(self.ctx.at(at), member, self.id)
+            .await?
+            .map_err(|missing| refused("submission", self.organisation, missing))?;
         Ok(())
     }
 
-    /// Decisions on every criterion with evidence: met, except those in `gaps`.
+    /// Decisions on every criterion: met where there is evidence, except those in `gaps`.
     async fn decide(
-        &mut self,
-        conn: &mut AnyConnection,
-        at: &str,
-        assessor: &Actor,
+        &self,
+        at: DateTime<Utc>,
+        assessor: &Acting,
         gaps: &[(&str, Decision, &str)],
-    ) -> Result<(), AppError> {
-        let with_evidence: Vec<String> = evidence::for_assessment_in(conn, self.id)
+    ) -> Result<(), StartupError> {
+        let ctx = self.ctx.at(at);
+        let with_evidence: Vec<String> = evidence::for_assessment(ctx.db, self.id)
             .await?
             .into_iter()
             .filter(|e| e.is_current())
             .map(|e| e.criterion_id)
             .collect();
-        for criterion in self.framework.criteria() {
-            let (decision, feedback) = match gaps.iter().find(|(id, _, _)| *id == criterion.id) {
-                Some((_, decision, feedback)) => (*decision, *feedback),
-                None if with_evidence.contains(&criterion.id) => (Decision::Met, ""),
-                None if !criterion.mandatory => {
-                    (Decision::NotApplicable, "Not relevant to this organisation's services.")
+        let decisions: Vec<DecisionInput> = self
+            .framework
+            .criteria()
+            .map(|criterion| {
+                let (decision, feedback) = match gaps.iter().find(|(id, _, _)| *id == criterion.id) {
+                    Some((_, decision, feedback)) => (*decision, *feedback),
+                    None if with_evidence.contains(&criterion.id) => (Decision::Met, ""),
+                    None if !criterion.mandatory => {
+                        (Decision::NotApplicable, "Not relevant to this organisation's services.")
+                    }
+                    None => (Decision::NotMet, "No evidence was provided."),
+                };
+                DecisionInput {
+                    criterion_id: criterion.id.clone(),
+                    decision,
+                    feedback: feedback.to_string(),
                 }
-                None => (Decision::NotMet, "No evidence was provided."),
-            };
-            assessments::insert_decision(
-                conn,
-                self.id,
-                &NewDecision {
-                    criterion_id: &criterion.id,
-                    submission: self.submission,
-                    decision: decision.as_str(),
-                    feedback,
-                },
-                assessor,
-                at,
-            )
-            .await?;
-        }
-        if self.state != State::UnderReview {
-            self.event(
-                conn,
-                at,
-                assessor,
-                State::UnderReview,
-                "Review started",
-                Some("review.decide"),
-            )
-            .await?;
-        }
+            })
+            .collect();
+        let seen = assessments::find(ctx.db, self.id).await?.ok_or(AppError::NotFound)?;
+        reviews_flow::record_decisions(ctx, assessor, &seen, &decisions).await?;
         Ok(())
     }
 
-    async fn award(&mut self, conn: &mut AnyConnection, on: DateTime<Utc>, lead: &Actor) -> Result<(), AppError> {
-        let awarded_on = on.date_naive();
-        let expires_on = lifecycle::expiry_date(awarded_on, self.framework.validity_months);
-        let at = to_db(on);
-        let (a, e) = (
-            awarded_on.format("%Y-%m-%d").to_string(),
-            expires_on.format("%Y-%m-%d").to_string(),
-        );
-        assessments::award(conn, self.id, self.state, &a, &e, &at).await?;
-        let from = self.state;
-        self.state = State::Awarded;
-        let note = format!(
-            "Awarded on {}; expires on {}",
-            lifecycle::display_date(awarded_on),
-            lifecycle::display_date(expires_on)
-        );
-        assessments::record_event(conn, self.id, &at, lead, from.as_str(), State::Awarded, &note).await?;
-        audit::record(
-            conn,
-            &at,
-            lead,
-            Entry {
-                action: "assessment.award",
-                entity: "assessment",
-                entity_id: Some(self.id),
-                organisation_id: Some(self.organisation_id),
-                before: Some(json!({"state": from.as_str()})),
-                after: Some(json!({"state": "awarded", "awarded_on": a, "expires_on": e})),
-            },
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn build(
-    pool: &Pool,
-    store: &EvidenceStore,
-    library: &StandardsLibrary,
-    framework: &Framework,
-    people: &People,
-    member: &Actor,
-    organisation_id: i64,
-    scenario: &Scenario<'_>,
-    now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    let day = |d: i64| now - Duration::days(scenario.enrolled_days_ago - d);
-    let mut tx = crate::db::begin_write(pool).await?;
-    let enrolled_at = to_db(day(0));
-    let id = assessments::insert(
-        &mut tx,
-        &NewAssessment {
-            organisation_id,
-            framework_id: &framework.id,
-            framework_version: &framework.version,
-            state: State::Enrolled,
-            renewal_of: None,
-        },
-        &enrolled_at,
-    )
-    .await?;
-    let mut b = Builder {
-        store,
-        framework,
-        organisation_id,
-        organisation: scenario.organisation,
-        id,
-        state: State::Enrolled,
-        submission: 0,
-        files: 0,
-    };
-    let note = format!("Enrolled on {} version {}", framework.name, framework.version);
-    assessments::record_event(&mut tx, id, &enrolled_at, member, "", State::Enrolled, &note).await?;
-    audit::record(
-        &mut tx,
-        &enrolled_at,
-        member,
-        Entry {
-            action: "assessment.enrol",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(organisation_id),
-            before: None,
-            after: Some(json!({"framework_id": framework.id, "framework_version": framework.version})),
-        },
-    )
-    .await?;
-    if scenario.stage == Stage::Enrolled {
-        tx.commit().await?;
-        return Ok(0);
-    }
-
-    // Evidence for every mandatory criterion (half of them while still in
-    // progress) and a few optional ones.
-    let mandatory: Vec<String> = framework
-        .criteria()
-        .filter(|c| c.mandatory)
-        .map(|c| c.id.clone())
-        .collect();
-    let optional: Vec<String> = framework
-        .criteria()
-        .filter(|c| !c.mandatory)
-        .map(|c| c.id.clone())
-        .take(3)
-        .collect();
-    let chosen: Vec<String> = if scenario.stage == Stage::InProgress {
-        mandatory.iter().step_by(2).cloned().collect()
-    } else {
-        mandatory.iter().chain(optional.iter()).cloned().collect()
-    };
-    let at = to_db(day(2));
-    b.event(&mut tx, &at, member, State::InProgress, "First evidence added", None)
-        .await?;
-    for (i, criterion) in chosen.iter().enumerate() {
-        b.evidence(&mut tx, day(2 + (i as i64 % 10)), member, i, criterion, None)
-            .await?;
-    }
-    if scenario.stage == Stage::InProgress {
-        tx.commit().await?;
-        return Ok(b.files);
-    }
-
-    b.submit(&mut tx, &to_db(day(20)), member).await?;
-    if scenario.stage == Stage::Submitted {
-        tx.commit().await?;
-        return Ok(b.files);
-    }
-
-    let gaps: Vec<(&str, Decision, &str)> = match scenario.stage {
-        Stage::ChangesRequested | Stage::Resubmitted => vec![
-            (
-                mandatory[0].as_str(),
-                Decision::PartiallyMet,
-                "The policy is dated 2019 and has not been reviewed since. Please send the current, board-approved version.",
-            ),
-            (
-                mandatory[2].as_str(),
-                Decision::NotMet,
-                "The statement describes intentions, not practice. Please add training records or audit results that show this happens.",
-            ),
-        ],
-        _ => Vec::new(),
-    };
-    b.decide(&mut tx, &to_db(day(30)), &people.assessor, &gaps).await?;
-    if !gaps.is_empty() {
-        b.event(
-            &mut tx,
-            &to_db(day(30)),
-            &people.assessor,
-            State::ChangesRequested,
-            "Thank you: most of the evidence is strong. Two criteria need more before we can recommend an award; see the feedback on each.",
-            Some("assessment.request_changes"),
-        )
-        .await?;
-        if scenario.stage == Stage::ChangesRequested {
-            tx.commit().await?;
-            return Ok(b.files);
-        }
-        // The organisation answers the feedback with new versions, then resubmits.
-        for (criterion, _, _) in &gaps {
-            let current = evidence::for_assessment_in(&mut tx, id).await?;
-            let replaces = current
-                .iter()
-                .find(|e| e.criterion_id == *criterion && e.is_current())
-                .map(|e| (e.item_id, e.version));
-            b.evidence(&mut tx, day(38), member, 0, criterion, replaces).await?;
-        }
-        b.submit(&mut tx, &to_db(day(40)), member).await?;
-        tx.commit().await?;
-        return Ok(b.files);
-    }
-    if scenario.stage == Stage::Recommended {
-        b.event(
-            &mut tx,
-            &to_db(day(31)),
-            &people.assessor,
-            State::Recommended,
-            "",
-            Some("assessment.recommend"),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(b.files);
-    }
-
-    b.award(&mut tx, day(45), &people.lead).await?;
-    if scenario.stage == Stage::Revoked {
-        let reason = "A Domestic Homicide Review found that the service's domestic abuse procedure was not followed and the named lead post has been vacant for a year. The organisation may re-apply once both are addressed.";
-        let at = to_db(now - Duration::days(30));
-        assessments::revoke(&mut tx, id, reason, &at).await?;
-        assessments::record_event(&mut tx, id, &at, &people.lead, "awarded", State::Revoked, reason).await?;
-        audit::record(
-            &mut tx,
-            &at,
-            &people.lead,
-            Entry {
-                action: "assessment.revoke",
-                entity: "assessment",
-                entity_id: Some(id),
-                organisation_id: Some(organisation_id),
-                before: Some(json!({"state": "awarded"})),
-                after: Some(json!({"state": "revoked", "reason": reason})),
-            },
-        )
-        .await?;
-    }
-    if scenario.stage == Stage::RenewalStarted {
-        renew(&mut tx, &b, library, member, now - Duration::days(10)).await?;
-    }
-    tx.commit().await?;
-    Ok(b.files)
-}
-
-/// Starts the renewal as the app does: current version, valid evidence carried over.
-async fn renew(
-    conn: &mut AnyConnection,
-    old: &Builder<'_>,
-    library: &StandardsLibrary,
-    member: &Actor,
-    at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let framework = library
-        .current_version(&old.framework.id)
-        .ok_or_else(|| AppError::Internal("demo framework is missing".into()))?;
-    let now = to_db(at);
-    let current: Vec<_> = evidence::for_assessment_in(conn, old.id)
-        .await?
-        .into_iter()
-        .filter(|e| e.is_current())
-        .collect();
-    let candidates: Vec<CarryCandidate> = current
-        .iter()
-        .map(|e| CarryCandidate {
-            evidence_id: e.id,
-            criterion_id: e.criterion_id.clone(),
-            valid_until: e.valid_until.as_deref().and_then(lifecycle::parse_date),
-        })
-        .collect();
-    let carried = lifecycle::carry_over(&candidates, framework, at.date_naive());
-    let id = assessments::insert(
-        conn,
-        &NewAssessment {
-            organisation_id: old.organisation_id,
-            framework_id: &framework.id,
-            framework_version: &framework.version,
-            state: State::InProgress,
-            renewal_of: Some(old.id),
-        },
-        &now,
-    )
-    .await?;
-    for (evidence_id, _) in &carried {
-        let Some(e) = current.iter().find(|e| e.id == *evidence_id) else {
-            continue;
-        };
-        evidence::insert(
-            conn,
-            &NewEvidence {
-                assessment_id: id,
-                organisation_id: old.organisation_id,
-                criterion_id: &e.criterion_id,
-                replaces: None,
-                kind: &e.kind,
-                title: &e.title,
-                statement: &e.statement,
-                url: &e.url,
-                file: FileRef {
-                    sha256: &e.file_sha256,
-                    name: &e.file_name,
-                    kind: &e.file_type,
-                    size: e.file_size,
-                },
-                applies_from: &e.applies_from,
-                valid_until: e.valid_until.as_deref().unwrap_or(""),
-                for_submission: 1,
-                carried_from: Some(e.id),
-            },
+    async fn build(
+        &mut self,
+        people: &People,
+        member: &Acting,
+        scenario: &Scenario<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StartupError> {
+        let day = |d: i64| now - Duration::days(scenario.enrolled_days_ago - d);
+        let enrolled = assessments_flow::enrol(
+            self.ctx.at(day(0)),
             member,
-            &now,
+            &EnrolInput {
+                organisation_id: Some(self.organisation_id),
+                framework_id: &self.framework.id,
+            },
         )
-        .await?;
+        .await?
+        .map_err(|e| refused("enrolment", self.organisation, e))?;
+        self.id = enrolled.id;
+        if scenario.stage == Stage::Enrolled {
+            return Ok(());
+        }
+
+        // Evidence for every mandatory criterion (half of them while still in
+        // progress) and a few optional ones.
+        let mandatory: Vec<String> = self
+            .framework
+            .criteria()
+            .filter(|c| c.mandatory)
+            .map(|c| c.id.clone())
+            .collect();
+        let optional: Vec<String> = self
+            .framework
+            .criteria()
+            .filter(|c| !c.mandatory)
+            .map(|c| c.id.clone())
+            .take(3)
+            .collect();
+        let chosen: Vec<String> = if scenario.stage == Stage::InProgress {
+            mandatory.iter().step_by(2).cloned().collect()
+        } else {
+            mandatory.iter().chain(optional.iter()).cloned().collect()
+        };
+        for (i, criterion) in chosen.iter().enumerate() {
+            self.evidence(day(2 + (i as i64 % 10)), member, i, criterion, false)
+                .await?;
+        }
+        if scenario.stage == Stage::InProgress {
+            return Ok(());
+        }
+
+        self.submit(day(20), member).await?;
+        if scenario.stage == Stage::Submitted {
+            return Ok(());
+        }
+
+        let gaps: Vec<(&str, Decision, &str)> = match scenario.stage {
+            Stage::ChangesRequested | Stage::Resubmitted => vec![
+                (
+                    mandatory[0].as_str(),
+                    Decision::PartiallyMet,
+                    "The policy is dated 2019 and has not been reviewed since. Please send the current, board-approved version.",
+                ),
+                (
+                    mandatory[2].as_str(),
+                    Decision::NotMet,
+                    "The statement describes intentions, not practice. Please add training records or audit results that show this happens.",
+                ),
+            ],
+            _ => Vec::new(),
+        };
+        self.decide(day(30), &people.assessor, &gaps).await?;
+        if !gaps.is_empty() {
+            reviews_flow::request_changes(
+                self.ctx.at(day(30)),
+                &people.assessor,
+                self.id,
+                "Thank you: most of the evidence is strong. Two criteria need more before we can recommend an award; see the feedback on each.",
+            )
+            .await?
+            .map_err(|e| refused("request for changes", self.organisation, e))?;
+            if scenario.stage == Stage::ChangesRequested {
+                return Ok(());
+            }
+            // The organisation answers the feedback with new versions, then resubmits.
+            for (criterion, _, _) in &gaps {
+                self.evidence(day(38), member, 0, criterion, true).await?;
+            }
+            self.submit(day(40), member).await?;
+            return Ok(());
+        }
+        if scenario.stage == Stage::Recommended {
+            reviews_flow::recommend(self.ctx.at(day(31)), &people.assessor, self.id)
+                .await?
+                .map_err(|e| refused("recommendation", self.organisation, e))?;
+            return Ok(());
+        }
+
+        let awarded =
+            assessments_flow::award(self.ctx.at(day(45)), &people.lead, self.id, Some(day(45).date_naive())).await?;
+        if let Err(why) = awarded {
+            let why = match why {
+                assessments_flow::AwardRefused::Date(message) => message,
+                assessments_flow::AwardRefused::Blocking(blocking) => format!("{blocking:?}"),
+            };
+            return Err(refused("award", self.organisation, why));
+        }
+        match scenario.stage {
+            Stage::Revoked => {
+                let reason = "A Domestic Homicide Review found that the service's domestic abuse procedure was not followed and the named lead post has been vacant for a year. The organisation may re-apply once both are addressed.";
+                assessments_flow::revoke(self.ctx.at(now - Duration::days(30)), &people.lead, self.id, reason)
+                    .await?
+                    .map_err(|e| refused("revocation", self.organisation, e))?;
+            }
+            Stage::RenewalStarted => {
+                assessments_flow::start_renewal(self.ctx.at(now - Duration::days(10)), member, self.id).await?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
-    let note = format!(
-        "Renewal of assessment {} on {} version {}; {} item(s) of evidence carried over",
-        old.id,
-        framework.name,
-        framework.version,
-        carried.len()
-    );
-    assessments::record_event(conn, id, &now, member, "", State::InProgress, &note).await?;
-    audit::record(
-        conn,
-        &now,
-        member,
-        Entry {
-            action: "assessment.renew",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(old.organisation_id),
-            before: None,
-            after: Some(json!({"renewal_of": old.id, "carried_over": carried.len()})),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::assessment as lifecycle;
 
     #[test]
     fn every_stage_is_in_the_demo_and_names_a_demo_organisation() {

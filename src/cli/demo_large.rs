@@ -1,35 +1,32 @@
 //! `qmtrack demo --scale large`: the normal demo, then a partnership the size
 //! the benchmarks are measured on (10,000 organisations, 200,000 people,
 //! 1,000,000 attendance records over five years, 3,000 assessments in every
-//! state and 50,000 certificates).
+//! state, and the training certificates all that attendance earns).
 //!
 //! Everything is drawn from a fixed seed and dated back from `--as-of`
 //! (today unless given), so the same seed and date give the same data.
-//! It writes through the product's own paths so that it cannot drift from
-//! the schema: organisations and staff without training through the same
-//! inserts (and audit entries) as the web pages; attendance, the people it
-//! brings and their sessions and cohorts as attendance imports committed by
-//! the import's batched commit (one import per half-year of sheets, each
-//! undoable from the import history); assessments by the normal demo's
-//! lifecycle builder; certificates by the certificate insert.
-
-use crate::clock::to_db;
-use crate::db::audit::{self, Actor, Entry};
-use crate::db::certificates::{self, NewCertificate};
-use crate::db::{imports, organisations, people, Pool};
-use crate::domain::certificate::Kind;
-use crate::domain::completion::{person_completions, AttendanceFact, AttendanceStatus, CompletionState};
+//! It goes through the same workflows as every other door, so it cannot
+//! drift from what the product does: organisations and untrained staff as
+//! the web pages add them; attendance, the people it brings and their
+//! sessions and cohorts as attendance imports (one per half-year of sheets,
+//! each undoable from the import history) whose commits issue the
+//! certificates; assessments by the normal demo's lifecycle builder; a few
+//! certificates revoked and reissued as the certificate pages do.
+use crate::app::imports as import_flow;
+use crate::app::{self, Acting, AppState, Ctx};
+use crate::db::{certificates, imports, Pool};
+use crate::domain::completion::AttendanceStatus;
 use crate::domain::import::matching::{OrgChoice, PersonChoice, Resolution};
 use crate::domain::import::{AttendanceRecord, ModuleRef, PersonRef};
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
-use crate::error::AppError;
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use crate::error::StartupError;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 /// How big the data set is; the defaults are the benchmark's.
@@ -39,7 +36,6 @@ pub struct Size {
     pub people: usize,
     pub attendance: usize,
     pub assessments: usize,
-    pub certificates: usize,
     pub years: i64,
     pub seed: u64,
     pub as_of: Option<NaiveDate>,
@@ -52,7 +48,6 @@ impl Default for Size {
             people: 200_000,
             attendance: 1_000_000,
             assessments: 3_000,
-            certificates: 50_000,
             years: 5,
             seed: 2007,
             as_of: None,
@@ -63,12 +58,10 @@ impl Default for Size {
 /// Attendance rows committed per import: half a year of sheets at full size.
 const ROWS_PER_IMPORT: usize = 100_000;
 
-pub async fn run(size: Size) -> Result<(), AppError> {
+pub async fn run(size: Size) -> Result<(), StartupError> {
     // The small demo first: its users (with printed passwords) sign in to the large set.
     super::demo::run().await?;
-    let (config, pool) = super::open_database().await?;
-    let programmes =
-        crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(AppError::Standards)?;
+    let (state, pool) = super::open_app().await?;
     let as_of = size.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let started = Instant::now();
     let progress = |what: &str| println!("[{:>6.1}s] {what}", started.elapsed().as_secs_f64());
@@ -80,9 +73,9 @@ pub async fn run(size: Size) -> Result<(), AppError> {
         .map(|o| crate::domain::organisation::name_key(&o.name))
         .collect();
     let mut rng = StdRng::seed_from_u64(size.seed);
-    let plan = Plan::draw(&mut rng, &size, &programmes, as_of, existing);
+    let plan = Plan::draw(&mut rng, &size, &state.programmes, as_of, existing);
     let marker = format!("qmtrack demo --scale large seed {} as of {as_of}", size.seed);
-    if imports::committed_with_hash(&pool, &crate::imports::sha256_hex(marker.as_bytes()))
+    if imports::committed_with_hash(&pool, &import_flow::sha256_hex(marker.as_bytes()))
         .await?
         .is_some()
     {
@@ -100,20 +93,25 @@ pub async fn run(size: Size) -> Result<(), AppError> {
         plan.sessions.len()
     ));
 
-    let now = to_db(Utc::now());
-    let actor = Actor::command_line("demo --scale large");
-    let org_ids = write_organisations(&pool, &plan, &actor, &now).await?;
+    // The five years end on `as_of`: everything is recorded as of then, so
+    // completions, certificates and awards are current where they should be.
+    let at = as_of.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+    let ctx = state.ctx(&pool).at(at);
+    let acting = Acting::command_line("demo --scale large");
+    let org_ids = write_organisations(ctx, &acting, &plan).await?;
     progress(&format!("{} organisations written.", org_ids.len()));
 
-    let person_ids = write_attendance(&pool, &plan, &org_ids, &marker, &now, &progress).await?;
-    let untrained = write_untrained_people(&pool, &plan, &org_ids, &person_ids, &now).await?;
+    let person_ids = write_attendance(ctx, &acting, &plan, &org_ids, &marker, &progress).await?;
+    let untrained = write_untrained_people(ctx, &acting, &plan, &org_ids, &person_ids).await?;
     progress(&format!("{untrained} people without training written."));
 
-    let assessed = write_assessments(&config, &pool, &plan, &org_ids, size.assessments, as_of, &mut rng).await?;
+    let assessed = write_assessments(&state, &pool, &plan, &org_ids, size.assessments, at, &mut rng).await?;
     progress(&format!("{assessed} assessments written."));
 
-    let issued = write_certificates(&pool, &plan, &org_ids, &person_ids, size.certificates, as_of, &now).await?;
-    progress(&format!("{issued} certificates written."));
+    let (issued, changed) = change_some_certificates(ctx, &acting).await?;
+    progress(&format!(
+        "{issued} training certificates issued by the imports; {changed} of them revoked or reissued."
+    ));
     println!(
         "The large data set is loaded in {:.0} s; sign in as the demo users above.",
         started.elapsed().as_secs_f64()
@@ -784,11 +782,10 @@ fn draw_people(rng: &mut StdRng, count: usize, organisations: &[PlannedOrganisat
         .collect()
 }
 
-/// Through the product's validation and insert, with the audit entry the
-/// organisation pages write. Returns the database id of each planned organisation.
-async fn write_organisations(pool: &Pool, plan: &Plan, actor: &Actor, now: &str) -> Result<Vec<i64>, AppError> {
+/// Through the same workflow as the organisation pages (validation, audit
+/// entry). Returns the database id of each planned organisation.
+async fn write_organisations(ctx: Ctx<'_>, acting: &Acting, plan: &Plan) -> Result<Vec<i64>, StartupError> {
     let mut ids = Vec::with_capacity(plan.organisations.len());
-    let mut tx = pool.begin().await?;
     for o in &plan.organisations {
         let slug = ascii_slug(&o.name, "");
         let input = OrganisationInput {
@@ -802,27 +799,17 @@ async fn write_organisations(pool: &Pool, plan: &Plan, actor: &Actor, now: &str)
             da_lead_name: String::new(),
             da_lead_email: String::new(),
         };
-        let details = OrganisationDetails::try_from(&input)
-            .map_err(|e| AppError::Internal(format!("planned organisation {} is invalid: {e:?}", o.name)))?;
-        let id = organisations::insert(&mut tx, &details, now).await?;
-        audit::record(
-            &mut tx,
-            now,
-            actor,
-            Entry {
-                action: "organisation.create",
-                entity: "organisation",
-                entity_id: Some(id),
-                organisation_id: Some(id),
-                before: None,
-                after: Some(serde_json::json!(details)),
-            },
-        )
-        .await?;
+        let details = OrganisationDetails::try_from(&input).map_err(|e| invalid(&o.name, e))?;
+        let id = app::organisations::create(ctx, acting, &details)
+            .await?
+            .map_err(|e| invalid(&o.name, e))?;
         ids.push(id);
     }
-    tx.commit().await?;
     Ok(ids)
+}
+
+fn invalid(what: &str, problems: impl std::fmt::Debug) -> StartupError {
+    StartupError::Refused(format!("planned {what} is invalid: {problems:?}"))
 }
 
 fn person_key(person: &PlannedPerson) -> String {
@@ -838,15 +825,16 @@ fn person_key(person: &PlannedPerson) -> String {
 /// Commits the attendance as imports of half a year's sheets each, through
 /// the import's own commit. Returns each planned person's id (0 if untrained).
 async fn write_attendance(
-    pool: &Pool,
+    ctx: Ctx<'_>,
+    acting: &Acting,
     plan: &Plan,
     org_ids: &[i64],
     marker: &str,
-    now: &str,
     progress: &(dyn Fn(&str) + Sync),
-) -> Result<Vec<i64>, AppError> {
+) -> Result<Vec<i64>, StartupError> {
+    let pool = ctx.db;
+    let now = ctx.stamp();
     let mut person_ids = vec![0i64; plan.people.len()];
-    let actor = Actor::command_line("demo --scale large");
     let chunks: Vec<&[(u32, u32, AttendanceStatus)]> = plan.rows.chunks(ROWS_PER_IMPORT).collect();
     for (n, chunk) in chunks.iter().enumerate() {
         let first = plan.sessions[chunk[0].1 as usize].date;
@@ -898,16 +886,28 @@ async fn write_attendance(
                 cohort: s.cohort.and_then(|c| plan.cohort_names.get(c as usize - 1).cloned()),
             });
         }
-        let import_id = crate::imports::start(
+        let sha256 = import_flow::sha256_hex(hash_source.as_bytes());
+        let import_id = import_flow::start(
             pool,
-            &actor,
+            &acting.audit,
             &file_name,
-            &crate::imports::sha256_hex(hash_source.as_bytes()),
-            &crate::imports::Choices::default(),
-            now,
+            &sha256,
+            &import_flow::Choices::default(),
+            &now,
         )
         .await?;
-        let outcome = imports::commit(pool, import_id, &records, &resolution, now, &|_, _| {}).await?;
+        let preview = import_flow::prepared(&file_name, &sha256, records, resolution);
+        let request = import_flow::CommitRequest {
+            pool,
+            programmes: &ctx.app.programmes,
+            import_id,
+            actor: &acting.audit,
+            now: &now,
+            today: ctx.today(),
+        };
+        let outcome = import_flow::commit(&request, &preview, &|_, _| {})
+            .await
+            .map_err(|e| StartupError::Refused(format!("import of “{file_name}” failed: {e}")))?;
         // Who the import added, so later sheets find them as people already on record.
         let by_email: HashMap<String, i64> = imports::known_people(pool)
             .await?
@@ -934,13 +934,12 @@ async fn write_attendance(
 
 /// Staff on record who have not trained yet, added as the people pages add them.
 async fn write_untrained_people(
-    pool: &Pool,
+    ctx: Ctx<'_>,
+    acting: &Acting,
     plan: &Plan,
     org_ids: &[i64],
     person_ids: &[i64],
-    now: &str,
-) -> Result<usize, AppError> {
-    let mut tx = pool.begin().await?;
+) -> Result<usize, StartupError> {
     let mut added = 0;
     for (person, id) in plan.people.iter().zip(person_ids) {
         if *id != 0 {
@@ -951,29 +950,27 @@ async fn write_untrained_people(
             email: person.email.clone(),
             job_title: person.job_title.into(),
         })
-        .map_err(|e| AppError::Internal(format!("planned person {} is invalid: {e:?}", person.full_name)))?;
-        people::insert(&mut tx, org_ids[person.organisation], &details, now).await?;
+        .map_err(|e| invalid(&person.full_name, e))?;
+        app::organisations::add_person(ctx, acting, org_ids[person.organisation], &details).await?;
         added += 1;
     }
-    tx.commit().await?;
     Ok(added)
 }
 
 /// Assessments spread over every stage of the lifecycle, each built step by
 /// step by the normal demo's builder (events, evidence, decisions, audit).
 async fn write_assessments(
-    config: &crate::config::AppConfig,
+    state: &AppState,
     pool: &Pool,
     plan: &Plan,
     org_ids: &[i64],
     count: usize,
-    as_of: NaiveDate,
+    now: DateTime<Utc>,
     rng: &mut StdRng,
-) -> Result<usize, AppError> {
+) -> Result<usize, StartupError> {
     use super::demo_evidence::{Scenario, Stage};
     let mut chosen: Vec<usize> = (0..plan.organisations.len()).collect();
     chosen.shuffle(rng);
-    let now = as_of.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
     let mut scenarios = Vec::with_capacity(count);
     for (n, &org) in chosen.iter().cycle().take(count).enumerate() {
         let stage = Stage::ALL[n % Stage::ALL.len()];
@@ -995,7 +992,7 @@ async fn write_assessments(
         scenarios.push((org, framework, stage, enrolled_days_ago));
     }
     let built = super::demo_evidence::build_many(
-        config,
+        state,
         pool,
         scenarios.iter().map(|(org, framework, stage, days)| {
             (
@@ -1014,83 +1011,28 @@ async fn write_assessments(
     Ok(built)
 }
 
-/// The most recent completions get certificates, as if certificates began
-/// part-way through the five years; a few are revoked or reissued so every
-/// state shows.
-#[allow(clippy::too_many_arguments)]
-async fn write_certificates(
-    pool: &Pool,
-    plan: &Plan,
-    org_ids: &[i64],
-    person_ids: &[i64],
-    count: usize,
-    as_of: NaiveDate,
-    now: &str,
-) -> Result<usize, AppError> {
-    let mut facts: BTreeMap<(u32, usize), Vec<AttendanceFact>> = BTreeMap::new();
-    for (person, session, status) in &plan.rows {
-        let s = &plan.sessions[*session as usize];
-        facts.entry((*person, s.programme)).or_default().push(AttendanceFact {
-            module_id: plan.programmes[s.programme].modules[s.module].id.clone(),
-            date: s.date,
-            status: *status,
-        });
-    }
-    let mut earned = Vec::new();
-    for ((person, programme), facts) in &facts {
-        for c in person_completions(&plan.programmes[*programme], facts, as_of) {
-            if !matches!(c.state, CompletionState::Completed | CompletionState::Lapsed) {
-                continue;
-            }
-            if let Some(completed_on) = c.completed_on {
-                earned.push((completed_on, *person, *programme, c));
-            }
-        }
-    }
-    earned.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    earned.truncate(count);
-    let mut tx = pool.begin().await?;
-    let mut issued = Vec::with_capacity(earned.len());
-    for (completed_on, person, programme, completion) in &earned {
-        let planned = &plan.people[*person as usize];
-        let p = &plan.programmes[*programme];
-        let (issued_on, expires_on) = (
-            completed_on.to_string(),
-            completion.lapses_on.map(|d| d.to_string()).unwrap_or_default(),
-        );
-        let (id, _) = certificates::insert(
-            &mut tx,
-            &NewCertificate {
-                kind: Kind::Training,
-                person_id: person_ids[*person as usize],
-                organisation_id: org_ids[planned.organisation],
-                programme_id: &p.id,
-                completion_id: &completion.completion_id,
-                assessment_id: 0,
-                holder_name: &planned.full_name,
-                title: &format!("{}: {}", p.name, completion.title),
-                issued_on: &issued_on,
-                expires_on: &expires_on,
-            },
-            now,
-        )
-        .await?;
-        issued.push(id);
-    }
-    tx.commit().await?;
-    let mut tx = pool.begin().await?;
-    for (n, id) in issued.iter().enumerate().filter(|(n, _)| n % 500 == 7) {
-        let Some(row) = certificates::find(pool, *id).await? else {
-            continue;
-        };
-        if n % 1000 == 7 {
-            certificates::revoke(&mut tx, row.id, "Demo: issued to the wrong person", now).await?;
+/// The imports issued a certificate for every completion, as they do for a
+/// training lead. A few are revoked or reissued through the same workflows
+/// as the certificate pages, so every state shows. Returns (issued, changed).
+async fn change_some_certificates(ctx: Ctx<'_>, acting: &Acting) -> Result<(usize, usize), StartupError> {
+    let ids = certificates::training_ids(ctx.db).await?;
+    let mut changed = 0;
+    for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 500 == 7) {
+        let done = if n % 1000 == 7 {
+            app::certificates::revoke(ctx, acting, *id, "Demo: issued to the wrong person")
+                .await?
+                .is_ok()
         } else {
-            certificates::reissue(&mut tx, &row, &row.holder_name, now).await?;
-        }
+            let Some(row) = certificates::find(ctx.db, *id).await? else {
+                continue;
+            };
+            app::certificates::reissue(ctx, acting, *id, &row.holder_name)
+                .await?
+                .is_ok()
+        };
+        changed += usize::from(done);
     }
-    tx.commit().await?;
-    Ok(issued.len())
+    Ok((ids.len(), changed))
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! `qmtrack migrate`: bring the database schema up to date.
 
 use crate::db;
-use crate::error::AppError;
+use crate::error::StartupError;
 
-pub async fn run() -> Result<(), AppError> {
+pub async fn run() -> Result<(), StartupError> {
     let (config, pool) = super::open_database().await?;
     let applied = db::applied_migrations(&pool).await?;
     println!(

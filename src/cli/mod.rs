@@ -4,16 +4,18 @@ mod certificates;
 mod demo;
 mod demo_evidence;
 mod demo_large;
-mod import;
+pub mod import;
 mod migrate;
+mod report;
 mod serve;
 mod standards;
 mod token;
 mod user;
 
+use crate::app::AppState;
 use crate::config::AppConfig;
 use crate::db;
-use crate::error::AppError;
+use crate::error::StartupError;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,29 +59,10 @@ pub enum Command {
         #[command(subcommand)]
         command: certificates::CertificatesCommand,
     },
+    /// Write the board report (or one organisation's progress report) for a period
+    Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
-    ImportAttendance {
-        /// The spreadsheet
-        file: PathBuf,
-        /// The module, for sheets that do not say (e.g. "IRIS clinical session 1")
-        #[arg(long)]
-        module: Option<String>,
-        /// The session date, for sheets that do not say (day/month/year)
-        #[arg(long)]
-        date: Option<String>,
-        /// Only this sheet of a workbook
-        #[arg(long)]
-        sheet: Option<String>,
-        /// The organisation of new people when the sheet does not say
-        #[arg(long)]
-        organisation: Option<String>,
-        /// Check and show what would be imported, but change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the preview or the result as one JSON object
-        #[arg(long)]
-        json: bool,
-    },
+    ImportAttendance(import::ImportArgs),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,9 +90,6 @@ pub struct DemoArgs {
     /// With --scale large: how many assessments (spread over every state)
     #[arg(long, default_value_t = 3_000)]
     assessments: usize,
-    /// With --scale large: how many training certificates
-    #[arg(long, default_value_t = 50_000)]
-    certificates: usize,
     /// With --scale large: the random seed (the same seed and date give the same data)
     #[arg(long, default_value_t = 2007)]
     seed: u64,
@@ -202,30 +182,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             DemoScale::Normal => demo::run().await,
             DemoScale::Large => match large_size(&args) {
                 Ok(size) => demo_large::run(size).await,
-                Err(message) => Err(AppError::Internal(message)),
+                Err(message) => Err(StartupError::Refused(message)),
             },
         },
         Command::Certificates { command } => certificates::run(command).await,
-        Command::ImportAttendance {
-            file,
-            module,
-            date,
-            sheet,
-            organisation,
-            dry_run,
-            json,
-        } => {
-            return import::run(import::ImportArgs {
-                file,
-                module,
-                date,
-                sheet,
-                organisation,
-                dry_run,
-                json,
-            })
-            .await;
-        }
+        Command::Report(args) => report::run(args).await,
+        Command::ImportAttendance(args) => return import::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -251,7 +213,6 @@ fn large_size(args: &DemoArgs) -> Result<demo_large::Size, String> {
         people: args.people.max(1),
         attendance: args.attendance,
         assessments: args.assessments,
-        certificates: args.certificates,
         seed: args.seed,
         as_of,
         ..demo_large::Size::default()
@@ -268,11 +229,31 @@ fn init_tracing() {
 }
 
 /// Configuration and a migrated pool, for commands that work on the database.
-pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), AppError> {
+pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), StartupError> {
     let config = AppConfig::load()?;
-    let pool = db::connect(&config.effective_database_url(), 2)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let pool = db::connect(&config.effective_database_url(), 2).await?;
     db::migrate(&pool).await?;
     Ok((config, pool))
+}
+
+/// What a command needs to run workflows: the shared state the server would
+/// have (configuration, clock, standards and programmes) and a migrated pool.
+pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
+    let (config, pool) = open_database().await?;
+    let standards = crate::domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
+    let training_dir = config.standards_dir.join("training");
+    let programmes = if training_dir.is_dir() {
+        crate::domain::programmes::load_dir(&training_dir).map_err(StartupError::Standards)?
+    } else {
+        crate::domain::programmes::ProgrammeLibrary::default()
+    };
+    let state = AppState {
+        config,
+        clock: crate::Clock::system(),
+        standards: std::sync::Arc::new(standards),
+        programmes: std::sync::Arc::new(programmes),
+        import_progress: std::sync::Arc::default(),
+        import_analyses: std::sync::Arc::default(),
+    };
+    Ok((state, pool))
 }

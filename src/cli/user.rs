@@ -1,14 +1,13 @@
 //! `qmtrack user add`.
 
+use crate::app::{accounts, AppState};
 use crate::config::AppConfig;
 use crate::db::audit;
 use crate::db::organisations;
 use crate::domain::organisation::name_key;
 use crate::domain::user::{NewUser, NewUserInput};
-use crate::error::AppError;
+use crate::error::StartupError;
 use crate::security::random_password;
-use crate::web::auth::create_user;
-use crate::web::AppState;
 use crate::Clock;
 use std::sync::Arc;
 
@@ -20,7 +19,7 @@ pub struct AddArgs {
     pub password_stdin: bool,
 }
 
-pub async fn add(args: AddArgs) -> Result<(), AppError> {
+pub async fn add(args: AddArgs) -> Result<(), StartupError> {
     let (config, pool) = super::open_database().await?;
     let organisation_id = match &args.organisation {
         None => None,
@@ -34,13 +33,13 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
             Some(
                 by_name
                     .or(by_id)
-                    .ok_or_else(|| AppError::BadRequest(format!("no organisation called or numbered \"{given}\"")))?,
+                    .ok_or_else(|| StartupError::Refused(format!("no organisation called or numbered \"{given}\"")))?,
             )
         }
     };
     let (password, generated) = if args.password_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(AppError::internal)?;
+        std::io::stdin().read_line(&mut line).map_err(StartupError::Io)?;
         (line.trim_end_matches(['\r', '\n']).to_string(), false)
     } else {
         (random_password(), true)
@@ -54,7 +53,7 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
         password,
     };
     let user = NewUser::try_from(&input).map_err(|errors| {
-        AppError::BadRequest(
+        StartupError::Refused(
             errors
                 .0
                 .iter()
@@ -64,7 +63,14 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
         )
     })?;
     let state = cli_state(config);
-    create_user(&pool, &state, &user, &audit::Actor::command_line("user add"), false).await?;
+    if let Err(refused) =
+        accounts::create_user(state.ctx(&pool), &audit::Actor::command_line("user add"), &user, false).await?
+    {
+        return Err(StartupError::Refused(match refused {
+            accounts::CreateUserRefused::EmailTaken(email) => format!("there is already a user with the email {email}"),
+            accounts::CreateUserRefused::NotFirst => "there are users already".into(),
+        }));
+    }
     println!(
         "Added {} <{}> as {}.",
         user.name,
@@ -79,12 +85,12 @@ pub async fn add(args: AddArgs) -> Result<(), AppError> {
 
 /// `qmtrack user reset-password`: the same one-time link the programme lead
 /// can make in the browser, for when no lead can sign in.
-pub async fn reset_password(email: &str) -> Result<(), AppError> {
+pub async fn reset_password(email: &str) -> Result<(), StartupError> {
     let (config, pool) = super::open_database().await?;
     let user = crate::db::users::find_by_email(&pool, &email.trim().to_lowercase())
         .await?
         .filter(|u| u.active)
-        .ok_or_else(|| AppError::BadRequest(format!("there is no active user with the email {email}")))?;
+        .ok_or_else(|| StartupError::Refused(format!("there is no active user with the email {email}")))?;
     let (link, expires) = crate::web::password_reset::create_link(
         &pool,
         &config.public_base_url,
@@ -103,7 +109,7 @@ pub async fn reset_password(email: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Commands share the web's user-creation path, which reads the clock from app state.
+/// For commands that add users only: no standards or programmes are loaded.
 pub(crate) fn cli_state(config: AppConfig) -> AppState {
     AppState {
         config,
@@ -111,5 +117,6 @@ pub(crate) fn cli_state(config: AppConfig) -> AppState {
         standards: Arc::default(),
         programmes: Arc::default(),
         import_progress: Arc::default(),
+        import_analyses: Arc::default(),
     }
 }

@@ -6,7 +6,7 @@
 use super::audit::Actor;
 use super::FetchFully;
 use crate::domain::access::OrgScope;
-use crate::domain::assessment::State;
+use crate::domain::assessment::{Decision, State};
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
@@ -17,7 +17,8 @@ pub struct AssessmentRow {
     pub organisation_name: String,
     pub framework_id: String,
     pub framework_version: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub submission: i64,
     #[sqlx(try_from = "super::Nullable<i64>")]
     pub renewal_of: Option<i64>,
@@ -36,14 +37,13 @@ pub struct AssessmentRow {
     #[sqlx(try_from = "super::Nullable<i64>")]
     pub renewed_by: Option<i64>,
     #[sqlx(try_from = "super::Nullable<String>")]
-    pub renewal_state: Option<String>,
+    renewal_state: Option<String>,
 }
 
 impl AssessmentRow {
-    /// The stored state; an unknown value would mean a broken database,
-    /// and reads as "enrolled" (the state that allows least).
-    pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Enrolled)
+    /// Whether the renewal that follows this award has itself been awarded.
+    pub fn renewal_awarded(&self) -> bool {
+        self.renewal_state.as_deref() == Some(State::Awarded.as_str())
     }
 }
 
@@ -176,6 +176,13 @@ pub async fn set_state(
     Ok(done.rows_affected() == 1)
 }
 
+/// Takes the assessment's row for this transaction if it is still in
+/// `state`, touching nothing else: later steps then run one at a time, the
+/// second seeing what the first did. False if the state had moved.
+pub async fn claim(conn: &mut AnyConnection, id: i64, state: State, now: &str) -> Result<bool, sqlx::Error> {
+    set_state(conn, id, state, state, now).await
+}
+
 /// A (re)submission: counts it and restarts the queue's clock.
 pub async fn submit(conn: &mut AnyConnection, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -280,7 +287,8 @@ pub struct DecisionRow {
     pub id: i64,
     pub criterion_id: String,
     pub submission: i64,
-    pub decision: String,
+    #[sqlx(try_from = "String")]
+    pub decision: Decision,
     pub feedback: String,
     pub decided_at: String,
     pub decided_by_label: String,

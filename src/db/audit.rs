@@ -34,6 +34,42 @@ pub struct Entry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+impl<'a> Entry<'a> {
+    /// `action` on one `entity` (its id, if it has one yet); the rest is added as known.
+    pub fn of(action: &'a str, entity: &'a str, entity_id: Option<i64>) -> Self {
+        Entry {
+            action,
+            entity,
+            entity_id,
+            organisation_id: None,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The organisation the change concerns, so its own log shows it.
+    pub fn within(self, organisation_id: Option<i64>) -> Self {
+        Entry {
+            organisation_id,
+            ..self
+        }
+    }
+
+    pub fn before(self, before: serde_json::Value) -> Self {
+        Entry {
+            before: Some(before),
+            ..self
+        }
+    }
+
+    pub fn after(self, after: serde_json::Value) -> Self {
+        Entry {
+            after: Some(after),
+            ..self
+        }
+    }
+}
+
 /// Written in the same transaction as the change it describes, so the log
 /// and the data cannot disagree.
 pub async fn record(conn: &mut AnyConnection, at: &str, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {

@@ -2,8 +2,6 @@
 
 use super::FetchFully;
 use crate::domain::certificate::{self, Content, Kind, State};
-use crate::domain::completion::{person_completions, AttendanceFact, AttendanceStatus, CompletionState};
-use crate::domain::programmes::ProgrammeLibrary;
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -12,12 +10,17 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 pub struct CertificateRow {
     pub id: i64,
     pub code: String,
-    pub kind: String,
-    pub person_id: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
+    /// The person holding a training certificate; `None` for an award.
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub person_id: Option<i64>,
     pub organisation_id: i64,
     pub programme_id: String,
     pub completion_id: String,
-    pub assessment_id: i64,
+    /// The assessment an award certificate is for; `None` for training.
+    #[sqlx(try_from = "super::Nullable<i64>")]
+    pub assessment_id: Option<i64>,
     pub holder_name: String,
     pub title: String,
     pub issued_on: String,
@@ -31,15 +34,11 @@ pub struct CertificateRow {
 const COLUMNS: &str = "id, code, kind, person_id, organisation_id, programme_id, completion_id, assessment_id, \
      holder_name, title, issued_on, expires_on, revoked_at, revoked_reason, superseded_by_code, created_at";
 
-fn date(text: &str) -> Option<NaiveDate> {
+pub fn date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
 }
 
 impl CertificateRow {
-    pub fn kind(&self) -> Kind {
-        Kind::parse(&self.kind).unwrap_or(Kind::Training)
-    }
-
     pub fn state(&self, today: NaiveDate) -> State {
         State::of(
             date(&self.expires_on),
@@ -51,7 +50,7 @@ impl CertificateRow {
 
     pub fn content(&self, issuer: &certificate::Issuer) -> Content {
         Content {
-            kind: self.kind(),
+            kind: self.kind,
             code: self.code.clone(),
             holder_name: self.holder_name.clone(),
             title: self.title.clone(),
@@ -64,13 +63,15 @@ impl CertificateRow {
     }
 }
 
+/// A certificate has exactly one holder: a person (training) or an
+/// assessment (award). The database checks it too.
 pub struct NewCertificate<'a> {
     pub kind: Kind,
-    pub person_id: i64,
+    pub person_id: Option<i64>,
     pub organisation_id: i64,
     pub programme_id: &'a str,
     pub completion_id: &'a str,
-    pub assessment_id: i64,
+    pub assessment_id: Option<i64>,
     pub holder_name: &'a str,
     pub title: &'a str,
     pub issued_on: &'a str,
@@ -89,15 +90,15 @@ pub async fn insert(
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO certificates (code, kind, person_id, organisation_id, programme_id, completion_id,
              assessment_id, holder_name, title, issued_on, expires_on, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, NULLIF($7, 0), $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(&code)
     .bind(new.kind.as_str())
-    .bind(new.person_id)
+    .bind(super::id_or_zero(new.person_id))
     .bind(new.organisation_id)
     .bind(new.programme_id)
     .bind(new.completion_id)
-    .bind(new.assessment_id)
+    .bind(super::id_or_zero(new.assessment_id))
     .bind(new.holder_name)
     .bind(new.title)
     .bind(new.issued_on)
@@ -106,6 +107,13 @@ pub async fn insert(
     .fetch_exactly_one(&mut *conn)
     .await?;
     Ok((id, code))
+}
+
+/// Every training certificate's id, oldest first.
+pub async fn training_ids(pool: &AnyPool) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM certificates WHERE kind = 'training' ORDER BY id")
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
@@ -170,23 +178,24 @@ pub async fn revoke(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) 
     Ok(done.rows_affected() == 1)
 }
 
-/// Revokes every live certificate of an award, when the award is revoked.
+/// Revokes every live certificate of an award, when the award is revoked;
+/// returns the (id, code) of each.
 pub async fn revoke_for_assessment(
     conn: &mut AnyConnection,
     assessment_id: i64,
     reason: &str,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
         "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
-         WHERE kind = 'award' AND assessment_id = $3 AND revoked_at = '' AND superseded_by_code = ''",
+         WHERE kind = 'award' AND assessment_id = $3 AND revoked_at = '' AND superseded_by_code = ''
+         RETURNING id, code",
     )
     .bind(now)
     .bind(reason)
     .bind(assessment_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await
 }
 
 /// A copy of `old` under a new code and the given holder name; `old` now
@@ -201,7 +210,7 @@ pub async fn reissue(
     let (id, code) = insert(
         conn,
         &NewCertificate {
-            kind: old.kind(),
+            kind: old.kind,
             person_id: old.person_id,
             organisation_id: old.organisation_id,
             programme_id: &old.programme_id,
@@ -225,119 +234,12 @@ pub async fn reissue(
     Ok((done.rows_affected() == 1).then_some((id, code)))
 }
 
-/// A certificate for each completion (current or lapsed) that has none for the same
-/// period yet. Idempotent: any earlier certificate for the same person,
-/// completion and expiry (even a revoked or replaced one) counts, so a
-/// revocation is not undone by the next run; a refresher that moves the
-/// expiry earns a new certificate. Returns how many were issued.
-pub async fn issue_missing_training_certificates(
-    pool: &super::Pool,
-    programmes: &ProgrammeLibrary,
-    today: NaiveDate,
-    now: &str,
-) -> Result<usize, sqlx::Error> {
-    let existing = issued_training_keys(&mut *pool.acquire().await?).await?;
-    let mut to_issue: Vec<(i64, i64, String, String, String, String, String)> = Vec::new();
-    for programme in programmes.current() {
-        let facts = super::training::programme_facts(pool, &programme.id).await?;
-        let mut start = 0;
-        while start < facts.len() {
-            let person = facts[start].person_id;
-            let end = facts[start..]
-                .iter()
-                .position(|f| f.person_id != person)
-                .map_or(facts.len(), |offset| start + offset);
-            let rows = &facts[start..end];
-            let mine: Vec<AttendanceFact> = rows
-                .iter()
-                .filter_map(|f| {
-                    Some(AttendanceFact {
-                        module_id: f.module_id.clone(),
-                        date: date(&f.session_date)?,
-                        status: AttendanceStatus::parse(&f.status)?,
-                    })
-                })
-                .collect();
-            for completion in person_completions(programme, &mine, today) {
-                // A lapsed completion was earned too: its certificate shows as expired.
-                if !matches!(completion.state, CompletionState::Completed | CompletionState::Lapsed) {
-                    continue;
-                }
-                let Some(completed_on) = completion.completed_on else {
-                    continue;
-                };
-                let expires = completion.lapses_on.map(|d| d.to_string()).unwrap_or_default();
-                let key = (
-                    person,
-                    programme.id.clone(),
-                    completion.completion_id.clone(),
-                    expires.clone(),
-                );
-                if existing.contains(&key) {
-                    continue;
-                }
-                to_issue.push((
-                    person,
-                    rows[0].organisation_id,
-                    rows[0].full_name.clone(),
-                    programme.id.clone(),
-                    completion.completion_id.clone(),
-                    certificate::training_title(&programme.name, &completion.title),
-                    format!("{completed_on}|{expires}"),
-                ));
-            }
-            start = end;
-        }
-    }
-    if to_issue.is_empty() {
-        return Ok(0);
-    }
-    // Saving two registers at once runs this twice at once: the second run
-    // must see what the first issued, so the check is made again inside the
-    // transaction, one run at a time.
-    let mut tx = super::begin_write(pool).await?;
-    if pool.backend == super::Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(4701)")
-            .execute(&mut *tx)
-            .await?;
-    }
-    let existing = issued_training_keys(&mut tx).await?;
-    let to_issue: Vec<_> = to_issue
-        .into_iter()
-        .filter(|(person, _, _, programme, completion, _, dates)| {
-            let expires = dates.split_once('|').map_or("", |(_, e)| e);
-            !existing.contains(&(*person, programme.clone(), completion.clone(), expires.to_string()))
-        })
-        .collect();
-    for (person, organisation, name, programme, completion, title, dates) in &to_issue {
-        let (issued_on, expires_on) = dates.split_once('|').unwrap_or((dates, ""));
-        insert(
-            &mut tx,
-            &NewCertificate {
-                kind: Kind::Training,
-                person_id: *person,
-                organisation_id: *organisation,
-                programme_id: programme,
-                completion_id: completion,
-                assessment_id: 0,
-                holder_name: name,
-                title,
-                issued_on,
-                expires_on,
-            },
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(to_issue.len())
-}
-
-type TrainingKey = (i64, String, String, String);
-
-/// Person, programme, completion and expiry of every training certificate.
-async fn issued_training_keys(conn: &mut AnyConnection) -> Result<std::collections::HashSet<TrainingKey>, sqlx::Error> {
-    let rows: Vec<TrainingKey> = sqlx::query_as(
+/// (person, programme, completion, expiry) of every training certificate
+/// ever issued, revoked and replaced ones included: what is already covered.
+pub async fn training_certificate_keys(
+    conn: &mut AnyConnection,
+) -> Result<std::collections::HashSet<(i64, String, String, String)>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
     )
     .fetch_all(conn)
@@ -345,19 +247,25 @@ async fn issued_training_keys(conn: &mut AnyConnection) -> Result<std::collectio
     Ok(rows.into_iter().collect())
 }
 
-/// The certificate for an award (`new.kind` is `Award`), issued once per assessment.
-pub async fn issue_award_certificate(
-    conn: &mut AnyConnection,
-    new: &NewCertificate<'_>,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    let existing: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM certificates WHERE kind = 'award' AND assessment_id = $1")
-            .bind(new.assessment_id)
-            .fetch_first(&mut *conn)
-            .await?;
-    if existing.is_none() {
-        insert(conn, new, now).await?;
+/// Inside a write transaction: issuing training certificates runs one at a
+/// time, so a second run sees what the first issued. SQLite's writers already
+/// take turns; PostgreSQL's need an advisory lock, released at commit.
+pub async fn take_issuing_turn(conn: &mut AnyConnection, backend: super::Backend) -> Result<(), sqlx::Error> {
+    if backend == super::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(4701)").execute(conn).await?;
     }
     Ok(())
+}
+
+/// The code of an assessment's award certificate, if it has one.
+pub async fn award_certificate_code(
+    conn: &mut AnyConnection,
+    assessment_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id")
+            .bind(assessment_id)
+            .fetch_first(conn)
+            .await?;
+    Ok(row.map(|(code,)| code))
 }

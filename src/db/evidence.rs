@@ -5,6 +5,7 @@
 
 use super::audit::Actor;
 use super::FetchFully;
+use crate::domain::evidence::EvidenceKind;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
@@ -16,7 +17,8 @@ pub struct EvidenceRow {
     pub criterion_id: String,
     pub item_id: i64,
     pub version: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EvidenceKind,
     pub title: String,
     pub statement: String,
     pub url: String,
@@ -91,7 +93,7 @@ pub struct NewEvidence<'a> {
     pub criterion_id: &'a str,
     /// The item this is a new version of, with that version's number; None for a new item.
     pub replaces: Option<(i64, i64)>,
-    pub kind: &'a str,
+    pub kind: EvidenceKind,
     pub title: &'a str,
     pub statement: &'a str,
     pub url: &'a str,
@@ -126,7 +128,7 @@ pub async fn insert(
     .bind(new.criterion_id)
     .bind(item_id)
     .bind(version)
-    .bind(new.kind)
+    .bind(new.kind.as_str())
     .bind(new.title)
     .bind(new.statement)
     .bind(new.url)

@@ -3,7 +3,9 @@
 
 use super::audit::Actor;
 use super::{id_or_zero, insert_many, Bind, FetchFully, Nullable};
-use crate::domain::import::matching::{KnownOrganisation, KnownPerson, OrgChoice, PersonChoice, Resolution};
+use crate::domain::import::matching::{
+    KnownOrganisation, KnownPerson, OrgChoice, PersonChoice, Remembered, Resolution,
+};
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
@@ -81,14 +83,24 @@ pub async fn committed_with_hash(pool: &AnyPool, sha256: &str) -> Result<Option<
     .await
 }
 
-pub async fn set_state(pool: &AnyPool, id: i64, state: &str, message: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE imports SET state = $1, message = $2 WHERE id = $3")
-        .bind(state)
+/// Moves an import from one state to another only if it is still in the
+/// first: the compare-and-set that lets exactly one of two simultaneous
+/// commits (or undos, or discards) through. Returns whether it moved.
+pub async fn change_state(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    message: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET state = $1, message = $2 WHERE id = $3 AND state = $4")
+        .bind(to)
         .bind(message)
         .bind(id)
-        .execute(pool)
+        .bind(from)
+        .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Imports a stopped process left "running" (its commit transaction was
@@ -103,12 +115,66 @@ pub async fn fail_interrupted(pool: &AnyPool, message: &str) -> Result<Vec<i64>,
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-pub async fn set_options(pool: &AnyPool, id: i64, options_json: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
+/// Stores new choices for a pending import; false once it has moved on.
+pub async fn set_options(pool: &AnyPool, id: i64, options_json: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
         .bind(options_json)
         .bind(id)
         .execute(pool)
         .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Decisions about who is who, remembered from earlier imports, for these sheet keys.
+pub async fn remembered_decisions(
+    pool: &AnyPool,
+    keys: &[&str],
+) -> Result<HashMap<String, Vec<Remembered>>, sqlx::Error> {
+    let mut found: HashMap<String, Vec<Remembered>> = HashMap::new();
+    // A few hundred keys a query keeps the statement small on both backends.
+    for chunk in keys.chunks(500) {
+        let sql = format!(
+            "SELECT person_key, person_id, same FROM identity_decisions WHERE person_key IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        for (key, person_id, same) in query.fetch_all(pool).await? {
+            found.entry(key).or_default().push(Remembered {
+                person_id,
+                same: same != 0,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Keeps the decisions made on an import's preview for the imports after it.
+pub async fn remember_decisions(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    decisions: &[(String, i64, bool)],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    for (key, person_id, same) in decisions {
+        sqlx::query("DELETE FROM identity_decisions WHERE person_key = $1 AND person_id = $2")
+            .bind(key)
+            .bind(person_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(key)
+        .bind(person_id)
+        .bind(i64::from(*same))
+        .bind(import_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -127,6 +193,60 @@ pub async fn known_people(pool: &AnyPool) -> Result<Vec<KnownPerson>, sqlx::Erro
             organisation_id,
         })
         .collect())
+}
+
+/// The people a sheet could match: those with one of its emails, those at
+/// one of its organisations, and those named by remembered decisions. Only
+/// these are read, so a preview does not slow down as people on record grow.
+pub async fn people_for(
+    pool: &AnyPool,
+    emails: &[&str],
+    organisation_ids: &[i64],
+    person_ids: &[i64],
+) -> Result<Vec<KnownPerson>, sqlx::Error> {
+    let mut found: HashMap<i64, KnownPerson> = HashMap::new();
+    let mut read = |rows: Vec<(i64, String, String, i64)>| {
+        for (id, full_name, email, organisation_id) in rows {
+            found.entry(id).or_insert(KnownPerson {
+                id,
+                full_name,
+                email,
+                organisation_id,
+            });
+        }
+    };
+    // A few hundred values a statement keeps it small on both backends.
+    for chunk in emails.chunks(500) {
+        let sql = format!(
+            "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for email in chunk {
+            query = query.bind(*email);
+        }
+        read(query.fetch_all(pool).await?);
+    }
+    for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            read(query.fetch_all(pool).await?);
+        }
+    }
+    let mut people: Vec<KnownPerson> = found.into_values().collect();
+    people.sort_by_key(|p| p.id);
+    Ok(people)
+}
+
+fn placeholders(count: usize) -> String {
+    (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Every organisation with its name and aliases as match keys.
@@ -161,18 +281,11 @@ pub struct CommitOutcome {
     pub attendance_unchanged: usize,
 }
 
-async fn effect(
-    conn: &mut AnyConnection,
-    import_id: i64,
-    kind: &str,
-    entity_id: i64,
-    previous: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO import_effects (import_id, kind, entity_id, previous) VALUES ($1, $2, $3, $4)")
+async fn effect(conn: &mut AnyConnection, import_id: i64, kind: &str, entity_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO import_effects (import_id, kind, entity_id) VALUES ($1, $2, $3)")
         .bind(import_id)
         .bind(kind)
         .bind(entity_id)
-        .bind(previous)
         .execute(conn)
         .await?;
     Ok(())
@@ -181,10 +294,11 @@ async fn effect(
 /// Attendance rows handed to the database at a time; progress is reported per batch.
 const BATCH: usize = 2_000;
 
-/// Writes everything in one transaction: all of it or none of it.
+/// Writes an import's organisations, people, sessions and attendance on
+/// `conn`, which the caller holds in a transaction (all of it or none).
 /// `progress(done, total)` is called as attendance rows are written.
-pub async fn commit(
-    pool: &AnyPool,
+pub async fn write(
+    conn: &mut AnyConnection,
     import_id: i64,
     records: &[AttendanceRecord],
     resolution: &Resolution,
@@ -192,23 +306,23 @@ pub async fn commit(
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<CommitOutcome, sqlx::Error> {
     let mut outcome = CommitOutcome::default();
-    let mut tx = pool.begin().await?;
 
     // Organisations and people are written many rows a statement (a large
     // sheet can bring thousands), then their ids read back by what was written.
     let existing_orgs: HashMap<String, i64> =
         sqlx::query_as::<_, (String, i64)>("SELECT name_key, id FROM organisations")
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?
             .into_iter()
             .collect();
     let mut new_orgs: HashMap<String, i64> = HashMap::new();
     let mut org_rows = Vec::new();
     let mut org_keys: HashMap<String, String> = HashMap::new();
-    for name in &resolution.new_organisations {
+    for new in &resolution.new_organisations {
+        let name = &new.name;
         let details = OrganisationDetails::try_from(&OrganisationInput {
             name: name.chars().take(200).collect(),
-            org_type: "other".into(),
+            org_type: new.org_type.as_str().into(),
             ..Default::default()
         })
         .map_err(|_| sqlx::Error::Protocol(format!("organisation name “{name}” is not valid")))?;
@@ -233,10 +347,10 @@ pub async fn commit(
     }
     if !org_rows.is_empty() {
         let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
-            .fetch_exactly_one(&mut *tx)
+            .fetch_exactly_one(&mut *conn)
             .await?;
         insert_many(
-            &mut tx,
+            conn,
             "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
             &org_rows,
         )
@@ -245,7 +359,7 @@ pub async fn commit(
             sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
                 .bind(before)
                 .bind(import_id)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await?;
         for (id, key) in added {
             if let Some(normal) = org_keys.get(&key) {
@@ -287,10 +401,10 @@ pub async fn commit(
     }
     if !person_rows.is_empty() {
         let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
-            .fetch_exactly_one(&mut *tx)
+            .fetch_exactly_one(&mut *conn)
             .await?;
         insert_many(
-            &mut tx,
+            conn,
             "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
             &person_rows,
         )
@@ -299,7 +413,7 @@ pub async fn commit(
             sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
                 .bind(before)
                 .bind(import_id)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await?;
         for (id, organisation_id, full_name, email) in added {
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
@@ -317,9 +431,9 @@ pub async fn commit(
                 Some(id) => *id,
                 None => {
                     let (id, created) =
-                        super::training::find_or_create_cohort(&mut tx, &record.module.programme_id, name, now).await?;
+                        super::training::find_or_create_cohort(conn, &record.module.programme_id, name, now).await?;
                     if created {
-                        effect(&mut tx, import_id, "cohort", id, "").await?;
+                        effect(conn, import_id, "cohort", id).await?;
                     }
                     cohorts.insert((record.module.programme_id.as_str(), name.as_str()), id);
                     id
@@ -334,19 +448,20 @@ pub async fn commit(
         );
         if let std::collections::hash_map::Entry::Vacant(slot) = sessions.entry(key) {
             let (id, created) =
-                super::training::find_or_create_session(&mut tx, &record.module, record.date, cohort_id, now).await?;
+                super::training::find_or_create_session(conn, &record.module, record.date, cohort_id, now).await?;
             if created {
-                effect(&mut tx, import_id, "session", id, "").await?;
+                effect(conn, import_id, "session", id).await?;
                 outcome.sessions_created += 1;
             }
             slot.insert(id);
         }
     }
     let session_ids: Vec<i64> = sessions.values().copied().collect();
-    let existing = super::training::attendance_for_sessions(&mut tx, &session_ids).await?;
-    let total = records.len();
-    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
-    let mut done = 0;
+    let existing = super::training::attendance_for_sessions(conn, &session_ids).await?;
+    // One mark per person and session: two sheet people found to be one person
+    // (a confirmed near match) may both be on a register; the later row wins.
+    let mut marks: Vec<(i64, i64, &'static str)> = Vec::with_capacity(records.len());
+    let mut position: HashMap<(i64, i64), usize> = HashMap::with_capacity(records.len());
     for record in records {
         let cohort_id = record
             .cohort
@@ -363,26 +478,40 @@ pub async fn commit(
         let Some(person_id) = person_ids.get(record.person_key.as_str()).copied() else {
             continue;
         };
-        let status = record.status.as_str();
+        let mark = (session_id, person_id, record.status.as_str());
+        match position.get(&(session_id, person_id)) {
+            Some(&at) => marks[at] = mark,
+            None => {
+                position.insert((session_id, person_id), marks.len());
+                marks.push(mark);
+            }
+        }
+    }
+    let total = marks.len();
+    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    for (session_id, person_id, status) in marks {
         match existing.get(&(session_id, person_id)) {
             None => pending.push((session_id, person_id, status)),
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
             Some((id, old_status, old_import)) => {
-                super::training::set_attendance_status(&mut tx, *id, status, import_id, now).await?;
-                effect(
-                    &mut tx,
-                    import_id,
-                    "attendance_updated",
-                    *id,
-                    &format!("{old_status}|{old_import}"),
+                super::training::set_attendance_status(conn, *id, status, import_id, now).await?;
+                sqlx::query(
+                    "INSERT INTO import_effects (import_id, kind, entity_id, previous_status, previous_import_id)
+                     VALUES ($1, 'attendance_updated', $2, $3, $4)",
                 )
+                .bind(import_id)
+                .bind(*id)
+                .bind(old_status.as_str())
+                .bind(*old_import)
+                .execute(&mut *conn)
                 .await?;
                 outcome.attendance_updated += 1;
             }
         }
         if pending.len() == BATCH {
             outcome.attendance_created +=
-                super::training::insert_attendance_batch(&mut tx, &pending, import_id, now).await?;
+                super::training::insert_attendance_batch(conn, &pending, import_id, now).await?;
             pending.clear();
         }
         done += 1;
@@ -391,93 +520,133 @@ pub async fn commit(
         }
     }
     if !pending.is_empty() {
-        outcome.attendance_created +=
-            super::training::insert_attendance_batch(&mut tx, &pending, import_id, now).await?;
+        outcome.attendance_created += super::training::insert_attendance_batch(conn, &pending, import_id, now).await?;
     }
     progress(total, total);
+    Ok(outcome)
+}
 
-    let summary = serde_json::to_string(&outcome).unwrap_or_default();
-    sqlx::query(
-        "UPDATE imports SET state = 'committed', summary_json = $1, committed_at = $2, message = '' WHERE id = $3",
+/// Everyone whose attendance an import wrote or changed: their kept
+/// completions are worked out again in the same transaction.
+pub async fn people_touched_by(conn: &mut AnyConnection, import_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT person_id FROM attendance WHERE import_id = $1
+         UNION SELECT a.person_id FROM attendance a
+            JOIN import_effects e ON e.entity_id = a.id AND e.kind = 'attendance_updated'
+            WHERE e.import_id = $1",
+    )
+    .bind(import_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// The last step of a commit, in its transaction: a running import becomes
+/// committed. False if it was no longer running (nothing should then be kept).
+pub async fn finish_commit(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    outcome: &CommitOutcome,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let summary = serde_json::to_string(outcome).unwrap_or_default();
+    let done = sqlx::query(
+        "UPDATE imports SET state = 'committed', summary_json = $1, committed_at = $2, message = ''
+         WHERE id = $3 AND state = 'running'",
     )
     .bind(summary)
     .bind(now)
     .bind(import_id)
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
-    Ok(outcome)
+    Ok(done.rows_affected() == 1)
 }
 
-/// Puts things back as they were before the import: changed attendance gets
-/// its old mark, added attendance goes, and sessions, people, cohorts and
-/// organisations the import added go too unless something else now uses them.
-pub async fn undo(pool: &AnyPool, import_id: i64, now: &str) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let effects: Vec<(String, i64, String)> =
-        sqlx::query_as("SELECT kind, entity_id, previous FROM import_effects WHERE import_id = $1 ORDER BY id DESC")
-            .bind(import_id)
-            .fetch_all(&mut *tx)
-            .await?;
-    for (kind, id, previous) in effects.iter().filter(|e| e.0 == "attendance_updated") {
-        let _ = kind;
-        let (status, old_import) = previous.split_once('|').unwrap_or((previous.as_str(), "0"));
-        sqlx::query("UPDATE attendance SET status = $1, import_id = $2 WHERE id = $3")
-            .bind(status)
-            .bind(old_import.parse::<i64>().unwrap_or(0))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::query("DELETE FROM attendance WHERE import_id = $1")
-        .bind(import_id)
-        .execute(&mut *tx)
+/// The highest certificate id so far: certificates above it after a commit
+/// were issued for that import's completions.
+pub async fn last_certificate_id(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM certificates")
+        .fetch_exactly_one(pool)
         .await?;
-    let added_people: Vec<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE import_id = $1")
-        .bind(import_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let added_orgs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE import_id = $1")
-        .bind(import_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let added = |kind: &'static str| effects.iter().filter(move |e| e.0 == kind).map(|e| e.1);
-    let steps: Vec<(&str, Vec<i64>)> = vec![
-        (
-            "DELETE FROM training_sessions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE session_id = $1)",
-            added("session").collect(),
-        ),
-        (
-            "DELETE FROM cohorts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM training_sessions WHERE cohort_id = $1)",
-            added("cohort").collect(),
-        ),
-        (
-            "DELETE FROM people WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE person_id = $1)",
-            added_people.into_iter().map(|(id,)| id).collect(),
-        ),
-        (
-            "DELETE FROM organisations WHERE id = $1
-                AND NOT EXISTS (SELECT 1 FROM people WHERE organisation_id = $1)
-                AND NOT EXISTS (SELECT 1 FROM users WHERE organisation_id = $1)
-                AND NOT EXISTS (SELECT 1 FROM organisation_aliases WHERE organisation_id = $1)",
-            added_orgs.into_iter().map(|(id,)| id).collect(),
-        ),
-    ];
-    for (sql, ids) in steps {
-        for id in ids {
-            // A savepoint each: a record that something newer now refers to simply stays.
-            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match sqlx::query(sql).bind(id).execute(&mut *savepoint).await {
-                Ok(_) => savepoint.commit().await?,
-                Err(_) => savepoint.rollback().await?,
-            }
-        }
-    }
-    sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(import_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    Ok(id)
+}
+
+/// Records the training certificates issued after an import (ids above
+/// `after`), so undoing the import revokes them.
+pub async fn record_certificates(pool: &AnyPool, import_id: i64, after: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO import_effects (import_id, kind, entity_id)
+         SELECT $1, 'certificate', id FROM certificates WHERE id > $2 AND kind = 'training'",
+    )
+    .bind(import_id)
+    .bind(after)
+    .execute(pool)
+    .await?;
     Ok(())
+}
+
+/// Puts things back as they were before the import, in a few set-based
+/// statements on `conn` (the caller's transaction): changed attendance gets
+/// its old mark, added attendance goes, certificates issued for it are
+/// revoked, and sessions, cohorts, people and organisations it added go too
+/// unless something else now uses them. Returns false, changing nothing, if
+/// the import was not (or no longer) committed.
+pub async fn undo(conn: &mut AnyConnection, import_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+    let claimed =
+        sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
+            .bind(now)
+            .bind(import_id)
+            .execute(&mut *conn)
+            .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
+    let steps = [
+        format!(
+            "UPDATE attendance SET
+                status = (SELECT e.previous_status FROM import_effects e
+                          WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id),
+                import_id = (SELECT e.previous_import_id FROM import_effects e
+                          WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id)
+             WHERE id IN ({changed})"
+        ),
+        "DELETE FROM attendance WHERE import_id = $1".to_string(),
+        "DELETE FROM training_sessions
+          WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'session')
+            AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = training_sessions.id)"
+            .to_string(),
+        "DELETE FROM cohorts
+          WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'cohort')
+            AND NOT EXISTS (SELECT 1 FROM training_sessions s WHERE s.cohort_id = cohorts.id)"
+            .to_string(),
+        "DELETE FROM people
+          WHERE import_id = $1
+            AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.person_id = people.id)
+            AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.person_id = people.id)"
+            .to_string(),
+        "DELETE FROM organisations
+          WHERE import_id = $1
+            AND NOT EXISTS (SELECT 1 FROM people p WHERE p.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM users u WHERE u.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM organisation_aliases a WHERE a.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM programme_signups s WHERE s.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)"
+            .to_string(),
+    ];
+    for sql in &steps {
+        sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
+          WHERE revoked_at = ''
+            AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
+    )
+    .bind(now)
+    .bind(import_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
 }

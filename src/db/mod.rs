@@ -1,13 +1,20 @@
 //! The data layer: the pool, migrations, and one repository module per
 //! aggregate. All SQL lives under this folder. Queries use `$1` placeholders
 //! and portable SQL so the same text runs on SQLite and PostgreSQL through
-//! sqlx's `Any` driver.
+//! sqlx's `Any` driver. Nothing outside [`crate::app`] writes through this
+//! layer, and every write transaction starts at [`begin_write`].
+//!
+//! Stored states, decisions and kinds are decoded into their enums as rows
+//! are read (`#[sqlx(try_from = "String")]`, see [`stored_enum`]), so no bare
+//! strings such as `"awarded"` travel further.
 //!
 //! Traps in sqlx 0.7's `Any` driver, and how this layer avoids them:
 //! - A NULL argument reaches PostgreSQL typed `int4`, and the prepared
 //!   statement is cached with that type, so a later non-NULL text or `int8`
 //!   value for the same parameter fails. Never bind `None`: bind `0` or `''`
 //!   and write `NULLIF($n, 0)` / `NULLIF($n, '')` in the SQL ([`id_or_zero`]).
+//!   The 0 never reaches the table: a certificate's holder, for one, is a
+//!   real nullable foreign key (migration 0005) and reads as `Option<i64>`.
 //! - `Any` cannot decode BOOLEAN on either backend, so flags are integers 0/1.
 //! - `Any` never reports a value as NULL, so a column that may be NULL is read
 //!   through [`Nullable`].
@@ -16,11 +23,14 @@
 pub mod assessments;
 pub mod audit;
 pub mod certificates;
+pub mod completions;
 pub mod evidence;
 pub mod imports;
 pub mod organisations;
 pub mod password_resets;
 pub mod people;
+pub mod published;
+pub mod reports;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -219,6 +229,12 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
     }
 }
 
+/// Whether `error` is a UNIQUE constraint refusing a second copy of a row:
+/// two people doing the same thing at once, the second finding the first's.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
 /// How many migrations have been applied: shown by `/healthz`.
 pub async fn applied_migrations(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
@@ -252,6 +268,28 @@ pub fn contains_pattern(search: &str) -> String {
         .collect();
     format!("%{escaped}%")
 }
+
+/// Decodes a text column that names an enum value (a state, a decision, a
+/// kind) as that enum, so no bare strings travel past the data layer. Use
+/// with `#[sqlx(try_from = "String")]`; an unknown value is a decode error,
+/// as it would mean a broken database.
+macro_rules! stored_enum {
+    ($($ty:ty),* $(,)?) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                <$ty>::parse(&text).ok_or_else(|| format!("unknown {} {text:?} in the database", stringify!($ty)))
+            }
+        }
+    )*};
+}
+
+stored_enum!(
+    crate::domain::assessment::State,
+    crate::domain::assessment::Decision,
+    crate::domain::certificate::Kind,
+    crate::domain::evidence::EvidenceKind,
+);
 
 /// Reads a 0/1 flag column as a boolean.
 pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {

@@ -6,6 +6,16 @@ use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 use std::collections::HashMap;
 
+/// The cohort of a programme with this name, if there is one.
+pub async fn find_cohort(pool: &AnyPool, programme_id: &str, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
+        .bind(programme_id)
+        .bind(name)
+        .fetch_first(pool)
+        .await?;
+    Ok(found.map(|(id,)| id))
+}
+
 pub async fn find_or_create_cohort(
     conn: &mut AnyConnection,
     programme_id: &str,

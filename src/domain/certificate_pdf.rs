@@ -19,7 +19,7 @@ const BOLD: &[u8] = include_bytes!("../../certificates/fonts/DejaVuSans-Bold.ttf
 
 /// printpdf's parse of a whole font, done once: it gives the character →
 /// glyph map used to choose what to subset.
-fn full_font(bold: bool) -> Result<&'static ParsedFont, String> {
+pub(crate) fn full_font(bold: bool) -> Result<&'static ParsedFont, String> {
     static FONTS: [OnceLock<Option<ParsedFont>>; 2] = [OnceLock::new(), OnceLock::new()];
     let (cell, bytes) = if bold { (&FONTS[1], BOLD) } else { (&FONTS[0], REGULAR) };
     cell.get_or_init(|| ParsedFont::from_bytes(bytes, 0, &mut Vec::new()))
@@ -40,7 +40,7 @@ fn with_ascii(text: &BTreeSet<char>) -> BTreeSet<char> {
 /// Subsetting reads the whole font's tables, which costs more than the rest
 /// of a certificate: recent subsets are kept. A small cap keeps memory flat
 /// for a batch of unusual names.
-fn subset(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
+pub(crate) fn subset(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
     type Cache = std::sync::Mutex<std::collections::HashMap<(bool, BTreeSet<char>), ParsedFont>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
@@ -85,7 +85,7 @@ fn cut_font(bold: bool, text: &BTreeSet<char>) -> Result<ParsedFont, String> {
 }
 
 /// Advance width of `text` in points, for centring and right-aligning.
-fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
+pub(crate) fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
     let units: u32 = text
         .chars()
         .filter_map(|c| font.lookup_glyph_index(u32::from(c)))
@@ -94,11 +94,11 @@ fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
     units as f32 * size / f32::from(font.units_per_em.max(1))
 }
 
-fn mm(value: f32) -> Pt {
+pub(crate) fn mm(value: f32) -> Pt {
     Mm(value).into_pt()
 }
 
-fn rect_ring(x: Pt, y: Pt, w: Pt, h: Pt) -> PolygonRing {
+pub(crate) fn rect_ring(x: Pt, y: Pt, w: Pt, h: Pt) -> PolygonRing {
     let corner = |x: Pt, y: Pt| LinePoint {
         p: Point { x, y },
         bezier: false,
@@ -261,6 +261,13 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
     )?);
     pdf.pages.push(PdfPage::new(Mm(page_w), Mm(page_h), ops));
 
+    let id: String = content.code.chars().filter(|c| *c != '-').collect();
+    save(&pdf, id.into_bytes())
+}
+
+/// The document's bytes with `id` as its file identifier: the same content
+/// should give the same file (PDF 14.4), and printpdf makes up a random one.
+pub(crate) fn save(pdf: &PdfDocument, id: Vec<u8>) -> Result<Vec<u8>, String> {
     let options = PdfSaveOptions {
         optimize: true,
         subset_fonts: false,
@@ -268,11 +275,8 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
         image_optimization: None,
     };
     let mut warnings = Vec::new();
-    let mut doc = printpdf::serialize::to_lopdf_doc(&pdf, &options, &mut warnings);
-    // The file identifier should be the same for the same certificate (PDF
-    // 14.4); printpdf makes up a random one.
-    let id: String = content.code.chars().filter(|c| *c != '-').collect();
-    let id = lopdf::Object::String(id.into_bytes(), lopdf::StringFormat::Hexadecimal);
+    let mut doc = printpdf::serialize::to_lopdf_doc(pdf, &options, &mut warnings);
+    let id = lopdf::Object::String(id, lopdf::StringFormat::Hexadecimal);
     doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
     compress_streams(&mut doc)?;
     let mut bytes = Vec::new();

@@ -355,18 +355,74 @@ impl Evaluator<'_> {
     /// Refresher period after the completion or the latest renewal since it.
     fn lapses_on(&self, completion: &Completion, completed_on: NaiveDate) -> Option<NaiveDate> {
         let months = self.programme.refresher_months_of(completion)?;
-        let renewed = self
-            .facts
-            .iter()
-            .filter(|fact| fact.status == AttendanceStatus::Attended)
-            .filter(|fact| completion.refreshed_by.contains(&fact.module_id))
-            .map(|fact| fact.date)
-            .filter(|date| *date >= completed_on)
+        let renewed = renewals(completion, self.facts, completed_on)
             .max()
             .unwrap_or(completed_on);
-        // chrono ends at the last day of a shorter month (31 Jan + 1 month = 28 Feb).
-        renewed.checked_add_months(Months::new(months))
+        add_refresher(renewed, months)
     }
+}
+
+/// Days on or after `completed_on` when a module that renews `completion` was attended.
+fn renewals<'a>(
+    completion: &'a Completion,
+    facts: &'a [AttendanceFact],
+    completed_on: NaiveDate,
+) -> impl Iterator<Item = NaiveDate> + 'a {
+    facts
+        .iter()
+        .filter(|fact| fact.status == AttendanceStatus::Attended)
+        .filter(|fact| completion.refreshed_by.contains(&fact.module_id))
+        .map(|fact| fact.date)
+        .filter(move |date| *date >= completed_on)
+}
+
+fn add_refresher(from: NaiveDate, months: u32) -> Option<NaiveDate> {
+    // chrono ends at the last day of a shorter month (31 Jan + 1 month = 28 Feb).
+    from.checked_add_months(Months::new(months))
+}
+
+/// A stretch of days in which a completion was held: from `from` up to the
+/// day before `until` (`None` while it has not lapsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HeldSpell {
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+/// Every stretch in which `held` (one of [`person_completions`]'s answers
+/// for these `facts`) was current: it starts on completion and on each
+/// renewal, and runs for the refresher period from the latest of them, so
+/// a network session after a lapse starts a new stretch. A report for a
+/// past period asks which stretch covered its last day, which a refresher
+/// attended later cannot change. The last stretch ends on `held.lapses_on`.
+pub fn held_spells(programme: &Programme, held: &PersonCompletion, facts: &[AttendanceFact]) -> Vec<HeldSpell> {
+    let Some(completed_on) = held.completed_on else {
+        return Vec::new();
+    };
+    let Some(completion) = programme.completion(&held.completion_id) else {
+        return Vec::new();
+    };
+    let Some(months) = programme.refresher_months_of(completion) else {
+        return vec![HeldSpell {
+            from: completed_on,
+            until: None,
+        }];
+    };
+    let mut starts: Vec<NaiveDate> = std::iter::once(completed_on)
+        .chain(renewals(completion, facts, completed_on))
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut spells: Vec<HeldSpell> = Vec::new();
+    for start in starts {
+        let until = add_refresher(start, months);
+        match spells.last_mut() {
+            // Renewed while still held (or on the day it lapsed): the stretch goes on.
+            Some(last) if last.until.is_none_or(|end| start <= end) => last.until = until,
+            _ => spells.push(HeldSpell { from: start, until }),
+        }
+    }
+    spells
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,21 +495,42 @@ pub fn organisation_progress(
     people: &[Vec<AttendanceFact>],
     today: NaiveDate,
 ) -> Option<OrganisationProgress> {
-    let rule = programme.organisation_rule.as_ref()?;
-    let standings: Vec<Vec<PersonCompletion>> = people
+    let standings: Vec<Vec<(String, CompletionState)>> = people
         .iter()
-        .map(|facts| person_completions(programme, facts, today))
+        .map(|facts| {
+            person_completions(programme, facts, today)
+                .into_iter()
+                .map(|c| (c.completion_id, c.state))
+                .collect()
+        })
         .collect();
+    let any_attendance = people
+        .iter()
+        .flatten()
+        .any(|fact| fact.status.was_present() && programme.modules.iter().any(|m| m.id == fact.module_id));
+    organisation_progress_of(programme, &standings, any_attendance)
+}
 
+/// The organisation rule applied to each staff member's standing (completion
+/// id and state) against the programme's completions, for callers that
+/// already know the standings (the reports read them from the kept
+/// completions rather than from attendance). `any_attendance`: someone was
+/// present at any module of the programme.
+pub fn organisation_progress_of(
+    programme: &Programme,
+    standings: &[Vec<(String, CompletionState)>],
+    any_attendance: bool,
+) -> Option<OrganisationProgress> {
+    let rule = programme.organisation_rule.as_ref()?;
     let requirements: Vec<RequirementProgress> = rule
         .requires
         .iter()
         .map(|requirement| {
-            let of_person = |standing: &Vec<PersonCompletion>| {
+            let of_person = |standing: &Vec<(String, CompletionState)>| {
                 standing
                     .iter()
-                    .find(|c| c.completion_id == requirement.completion)
-                    .map(|c| c.state)
+                    .find(|(id, _)| *id == requirement.completion)
+                    .map(|(_, state)| *state)
             };
             let states: Vec<CompletionState> = standings.iter().filter_map(of_person).collect();
             let completed_people = states.iter().filter(|s| s.is_current()).count();
@@ -476,10 +553,6 @@ pub fn organisation_progress(
         })
         .collect();
 
-    let any_attendance = people
-        .iter()
-        .flatten()
-        .any(|fact| fact.status.was_present() && programme.modules.iter().any(|m| m.id == fact.module_id));
     let state = if !requirements.is_empty() && requirements.iter().all(|r| r.met) {
         OrganisationTrainingState::FullyTrained
     } else if any_attendance {
@@ -706,6 +779,64 @@ mod tests {
         .clone();
         assert_eq!(ambassador.state, CompletionState::Completed);
         assert_eq!(ambassador.lapses_on, Some(date("2030-01-10")));
+    }
+
+    #[test]
+    fn held_spells_end_on_lapse_and_start_again_on_renewal() {
+        let ambassadors = programme("domestic-abuse-ambassadors");
+        let spells = |facts: &[AttendanceFact]| {
+            let held = find(
+                &person_completions(&ambassadors, facts, date("2030-01-01")),
+                "ambassador",
+            )
+            .clone();
+            let spells = held_spells(&ambassadors, &held, facts);
+            // The last stretch ends when the completion lapses.
+            assert_eq!(spells.last().and_then(|s| s.until), held.lapses_on);
+            spells
+                .into_iter()
+                .map(|s| (s.from.to_string(), s.until.map(|d| d.to_string())))
+                .collect::<Vec<_>>()
+        };
+        let initial = vec![
+            attended("initial-day-1", "2025-03-03"),
+            attended("initial-day-2", "2025-03-10"),
+        ];
+        assert_eq!(
+            spells(&initial),
+            [("2025-03-10".to_string(), Some("2027-03-10".to_string()))]
+        );
+        // A refresher while still held carries the same stretch on.
+        let mut refreshed = initial.clone();
+        refreshed.push(attended("refresher", "2026-11-20"));
+        assert_eq!(
+            spells(&refreshed),
+            [("2025-03-10".to_string(), Some("2028-11-20".to_string()))]
+        );
+        // A network session after lapsing starts a new one, leaving a gap.
+        let mut back = initial.clone();
+        back.push(attended("network-session", "2028-01-10"));
+        assert_eq!(
+            spells(&back),
+            [
+                ("2025-03-10".to_string(), Some("2027-03-10".to_string())),
+                ("2028-01-10".to_string(), Some("2030-01-10".to_string())),
+            ]
+        );
+        // Without a refresher period a completion is held for good.
+        let st = programme("safe-and-together");
+        let core = find(&person_completions(&st, &core_days(), date("2030-01-01")), "core").clone();
+        assert_eq!(
+            held_spells(&st, &core, &core_days()),
+            [HeldSpell {
+                from: date("2025-06-05"),
+                until: None
+            }]
+        );
+        // Nothing held before completion.
+        let started = [attended("core-day-1", "2025-06-02")];
+        let core = find(&person_completions(&st, &started, date("2030-01-01")), "core").clone();
+        assert!(held_spells(&st, &core, &started).is_empty());
     }
 
     #[test]

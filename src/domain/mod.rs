@@ -14,6 +14,7 @@ pub mod login;
 pub mod organisation;
 pub mod person;
 pub mod programmes;
+pub mod report;
 pub mod standards;
 pub mod user;
 pub mod validation;

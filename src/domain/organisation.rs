@@ -113,6 +113,96 @@ pub fn name_key(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// Words in an organisation's name that say its type, checked in this order
+/// ("Children's Centre" before "Children's Services", "Housing Trust" before "Trust").
+const TYPE_WORDS: &[(OrgType, &[&str])] = &[
+    (OrgType::Probation, &["probation"]),
+    (OrgType::Police, &["police", "constabulary"]),
+    (
+        OrgType::ChildrensCentre,
+        &["childrens centre", "children centre", "family centre", "family hub"],
+    ),
+    (
+        OrgType::GpPractice,
+        &[
+            "surgery",
+            "medical centre",
+            "medical center",
+            "medical practice",
+            "practice",
+            "health centre",
+            "group practice",
+        ],
+    ),
+    (
+        OrgType::Health,
+        &[
+            "hospital",
+            "nhs",
+            "clinic",
+            "mental health",
+            "health visiting",
+            "ambulance",
+        ],
+    ),
+    (OrgType::HousingProvider, &["housing", "homes", "housing association"]),
+    (
+        OrgType::CouncilService,
+        &[
+            "council",
+            "social care",
+            "childrens services",
+            "adult services",
+            "libraries",
+            "library",
+            "borough",
+        ],
+    ),
+    (
+        OrgType::VoluntarySector,
+        &[
+            "citizens advice",
+            "refuge",
+            "womens aid",
+            "charity",
+            "community trust",
+            "foundation",
+            "voluntary",
+        ],
+    ),
+];
+
+/// The type an organisation most likely has, judged from its name and then
+/// from its staff's email addresses, with the reason (shown in an import's
+/// preview so a wrong guess is easy to spot).
+pub fn infer_type(name: &str, emails: &[&str]) -> (OrgType, String) {
+    let words = crate::domain::import::values::normalise(&name.replace(['\'', '’'], ""));
+    for (org_type, phrases) in TYPE_WORDS {
+        if let Some(phrase) = phrases
+            .iter()
+            .find(|p| crate::domain::import::values::contains_words(&words, p))
+        {
+            return (*org_type, format!("its name contains “{phrase}”"));
+        }
+    }
+    for email in emails {
+        let Some((_, domain)) = email.rsplit_once('@') else {
+            continue;
+        };
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.contains(&"nhs") {
+            return (OrgType::GpPractice, format!("its staff have NHS addresses (@{domain})"));
+        }
+        if labels.contains(&"police") {
+            return (OrgType::Police, format!("its staff have police addresses (@{domain})"));
+        }
+    }
+    (
+        OrgType::Other,
+        "nothing in its name or email addresses says what it is".into(),
+    )
+}
+
 impl TryFrom<&OrganisationInput> for OrganisationDetails {
     type Error = FieldErrors;
 
@@ -191,6 +281,30 @@ mod tests {
         let errors = OrganisationDetails::try_from(&input).expect_err("invalid");
         let fields: Vec<_> = errors.0.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "org_type", "contact_email"]);
+    }
+
+    #[test]
+    fn types_are_inferred_from_names_and_addresses() {
+        let cases = [
+            ("Riverside Medical Centre", OrgType::GpPractice),
+            ("Hollybush Surgery", OrgType::GpPractice),
+            ("The Oval Practice", OrgType::GpPractice),
+            ("Police - Public Protection", OrgType::Police),
+            ("Children's Centre East", OrgType::ChildrensCentre),
+            ("Northbridge Children's Services", OrgType::CouncilService),
+            ("Northbridge General Hospital", OrgType::Health),
+            ("Northbridge Homes", OrgType::HousingProvider),
+            ("Riverside Housing Trust", OrgType::HousingProvider),
+            ("Citizens Advice", OrgType::VoluntarySector),
+            ("Probation", OrgType::Probation),
+            ("Job Centre Plus", OrgType::Other),
+        ];
+        for (name, want) in cases {
+            assert_eq!(infer_type(name, &[]).0, want, "{name}");
+        }
+        let (by_address, why) = infer_type("Dr Patel and Partners", &["a@drpatel.nhs.net"]);
+        assert_eq!(by_address, OrgType::GpPractice);
+        assert!(why.contains("nhs.net"), "{why}");
     }
 
     #[test]

@@ -3,8 +3,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{AppState, Page};
-use crate::db::audit::{self, Entry};
-use crate::db::{sessions, tokens, users, Db};
+use crate::db::{tokens, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
@@ -68,32 +67,14 @@ async fn change_password(
             account_context(db, user).await?,
         )));
     }
-    let hash = super::auth::hash_off_thread(form.password).await?;
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    users::set_password(&mut tx, user.user.id, &hash, &now).await?;
-    // Sign out every other session: a changed password should lock out whoever knew the old one.
-    sessions::revoke_all_for_user(&mut tx, user.user.id, &now).await?;
-    let tokens_revoked = if form.revoke_tokens {
-        tokens::revoke_all_for_user(&mut tx, user.user.id, &now).await?
-    } else {
-        0
-    };
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "user.password",
-            entity: "user",
-            entity_id: Some(user.user.id),
-            organisation_id: user.user.organisation_id,
-            before: None,
-            after: Some(json!({"api_tokens_revoked": tokens_revoked})),
-        },
+    let tokens_revoked = crate::app::accounts::change_password(
+        state.ctx(db),
+        &user.acting(),
+        &user.user,
+        &form.password,
+        form.revoke_tokens,
     )
     .await?;
-    tx.commit().await?;
     let message = match tokens_revoked {
         0 => "Your password has been changed. Sign in again with the new password.".to_string(),
         1 => "Your password has been changed and your API token revoked. Sign in again with the new password."
@@ -123,24 +104,7 @@ async fn create_token(
     if !errors.is_empty() {
         return Ok(page.render_errors("account/show", &errors, account_context(db, user).await?));
     }
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let (id, token) = tokens::issue(&mut tx, user.user.id, &label, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "api_token.create",
-            entity: "api_token",
-            entity_id: Some(id),
-            organisation_id: user.user.organisation_id,
-            before: None,
-            after: Some(json!({"label": label})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let token = crate::app::accounts::create_token(state.ctx(db), &user.acting(), &user.user, &label).await?;
     Ok((
         Status::Created,
         page.render(
@@ -159,26 +123,7 @@ async fn revoke_token(
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !tokens::revoke(&mut tx, user.user.id, id, &now).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "api_token.revoke",
-            entity: "api_token",
-            entity_id: Some(id),
-            organisation_id: user.user.organisation_id,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    crate::app::accounts::revoke_token(state.ctx(db), &user.acting(), &user.user, id).await?;
     Ok(Flash::success(
         Redirect::to("/account"),
         "The token has been revoked and can no longer be used.",

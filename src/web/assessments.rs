@@ -1,24 +1,24 @@
 //! Assessments: enrolment, the organisation's view of its progress,
-//! submission, award, revocation and renewal. Evidence pages are in
-//! [`super::evidence`], the assessor's side in [`super::reviews`].
+//! submission, award, revocation and renewal. The workflows themselves are in
+//! [`crate::app::assessments`]; evidence pages are in [`super::evidence`],
+//! the assessor's side in [`super::reviews`].
 
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
+use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
-use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
-use crate::db::audit::{self, Entry};
-use crate::db::evidence::{self, EvidenceRow, FileRef, NewEvidence};
+use crate::db::assessments::{self, AssessmentRow, DecisionRow};
+use crate::db::evidence::EvidenceRow;
 use crate::db::{organisations, Db};
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::assessment::{
-    self as lifecycle, blocking_reason, display_date, parse_date, Action, CarryCandidate, CriterionProgress,
-    DecisionFact, EvidenceFact, Progress, Standing, State,
+    self as lifecycle, blocking_reason, display_date, parse_date, Action, Standing, State,
 };
 use crate::domain::evidence::EvidenceKind;
 use crate::domain::filetype::FileKind;
-use crate::domain::standards::{Criterion, Framework};
+use crate::domain::standards::Criterion;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::http::Status;
@@ -26,7 +26,6 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State as Managed};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
-use sqlx::AnyPool;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -42,20 +41,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The assessment, if this user may see it. Roles that never see
-/// assessments are refused outright; an organisation member asking for
-/// another organisation's gets "not found", so ids cannot be probed.
-pub(crate) async fn visible(db: &AnyPool, actor: &Actor, id: i64) -> AppResult<AssessmentRow> {
-    if !actor.can_view_assessments() {
-        return Err(AppError::Forbidden);
-    }
-    let row = assessments::find(db, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.can_view_assessments_of(row.organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    Ok(row)
-}
-
 pub(crate) fn today(state: &AppState) -> NaiveDate {
     state.clock.today()
 }
@@ -64,134 +49,16 @@ fn date_of(text: &Option<String>) -> Option<NaiveDate> {
     text.as_deref().and_then(parse_date)
 }
 
-pub(crate) fn standing(row: &AssessmentRow, state: &AppState) -> Standing {
-    Standing::of(
-        row.state(),
-        date_of(&row.expires_on),
-        row.renewal_state.as_deref() == Some(State::Awarded.as_str()),
-        today(state),
-        state.config.renewal_notice_days,
-    )
-}
-
-pub(crate) fn framework_of<'a>(state: &'a AppState, row: &AssessmentRow) -> AppResult<&'a Framework> {
-    state
-        .standards
-        .get(&row.framework_id, &row.framework_version)
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "framework {} version {} is no longer in the standards library; old versions must be kept",
-                row.framework_id, row.framework_version
-            ))
-        })
-}
-
 /// A short line for lists: organisation, framework, where it stands.
 pub(crate) fn summary_json(row: &AssessmentRow, state: &AppState) -> Value {
-    let standing = standing(row, state);
-    let name = state
-        .standards
-        .get(&row.framework_id, &row.framework_version)
-        .map(|f| f.name.clone())
-        .unwrap_or_else(|| row.framework_id.clone());
-    json!({
-        "id": row.id,
-        "organisation_id": row.organisation_id,
-        "organisation_name": row.organisation_name,
-        "framework_id": row.framework_id,
-        "framework_version": row.framework_version,
-        "framework_name": name,
-        "state": row.state,
-        "state_label": row.state().label(),
-        "standing": standing.as_str(),
-        "standing_label": standing.label(),
-        "standing_colour": standing.colour(),
-        "submission": row.submission,
-        "enrolled_at": row.enrolled_at,
-        "enrolled_display": display(&row.enrolled_at),
-        "submitted_at": row.submitted_at,
-        "submitted_display": row.submitted_at.as_deref().map(display),
-        "awarded_on": row.awarded_on,
-        "awarded_display": date_of(&row.awarded_on).map(display_date),
-        "expires_on": row.expires_on,
-        "expires_display": date_of(&row.expires_on).map(display_date),
-        "revoked_at": row.revoked_at,
-        "revoked_display": row.revoked_at.as_deref().map(display),
-        "revocation_reason": row.revocation_reason,
-        "renewal_of": row.renewal_of,
-        "renewed_by": row.renewed_by,
-    })
+    json!(Summary::of(row, state, today(state)))
 }
 
-/// Everything the assessment's pages show, loaded once.
-pub(crate) struct View<'a> {
-    pub row: AssessmentRow,
-    pub framework: &'a Framework,
-    pub evidence: Vec<EvidenceRow>,
-    pub decisions: Vec<DecisionRow>,
-    pub progress: Progress,
-    pub today: NaiveDate,
-    pub projected_expiry: NaiveDate,
-}
-
-/// Loads the assessment's evidence and decisions and works out each
-/// criterion's status. An organisation member does not see the decisions
-/// of a review still in progress: they are released when the assessor
-/// sends the assessment back or it is awarded.
-pub(crate) async fn load_view<'a>(
-    db: &AnyPool,
-    state: &'a AppState,
-    actor: &Actor,
-    row: AssessmentRow,
-) -> AppResult<View<'a>> {
-    let framework = framework_of(state, &row)?;
-    let evidence = evidence::for_assessment(db, row.id).await?;
-    let mut decisions = assessments::decisions(db, row.id).await?;
-    if !actor.can_review() && row.state().in_review() {
-        decisions.retain(|d| d.submission < row.submission);
-    }
-    let today = today(state);
-    let progress = compute_progress(framework, &evidence, &decisions, today);
-    let projected_expiry = lifecycle::projected_expiry(date_of(&row.expires_on), today, framework.validity_months);
-    Ok(View {
-        row,
-        framework,
-        evidence,
-        decisions,
-        progress,
-        today,
-        projected_expiry,
-    })
-}
-
-pub(crate) fn compute_progress(
-    framework: &Framework,
-    evidence: &[EvidenceRow],
-    decisions: &[DecisionRow],
-    today: NaiveDate,
-) -> Progress {
-    let facts: Vec<EvidenceFact> = evidence
-        .iter()
-        .map(|e| EvidenceFact {
-            criterion_id: e.criterion_id.clone(),
-            for_submission: e.for_submission,
-            current: e.is_current(),
-            removed_for_submission: e.removed_for_submission,
-            carried_over: e.carried_from.is_some(),
-            valid_until: date_of(&e.valid_until),
-        })
-        .collect();
-    let decided: Vec<DecisionFact> = decisions
-        .iter()
-        .filter_map(|d| {
-            Some(DecisionFact {
-                criterion_id: d.criterion_id.clone(),
-                submission: d.submission,
-                decision: lifecycle::Decision::parse(&d.decision)?,
-            })
-        })
-        .collect();
-    Progress::compute(framework, &facts, &decided, today)
+/// Criteria that stop a step, as error-summary lines linking to each one.
+fn blocker_errors(list: &[Blocker], message: impl Fn(&Blocker) -> String) -> Vec<Value> {
+    list.iter()
+        .map(|b| json!({"field": format!("criterion-{}", b.criterion_id), "message": message(b)}))
+        .collect()
 }
 
 /// "2.4 MB", "820 KB", "12 bytes".
@@ -209,22 +76,13 @@ pub(crate) fn human_size(bytes: i64) -> String {
     }
 }
 
+/// The parts of the assessment's pages that are specific to pages (links,
+/// labels, display dates).
 impl View<'_> {
-    pub fn state(&self) -> State {
-        self.row.state()
-    }
-
-    pub fn latest_decision(&self, criterion_id: &str) -> Option<&DecisionRow> {
-        self.decisions.iter().rev().find(|d| d.criterion_id == criterion_id)
-    }
-
     fn decision_json(decision: &DecisionRow) -> Value {
-        let label = lifecycle::Decision::parse(&decision.decision)
-            .map(|d| d.label())
-            .unwrap_or("Unknown");
         json!({
             "decision": decision.decision,
-            "label": label,
+            "label": decision.decision.label(),
             "feedback": decision.feedback,
             "submission": decision.submission,
             "decided_at": display(&decision.decided_at),
@@ -234,7 +92,7 @@ impl View<'_> {
 
     fn item_json(&self, version: &EvidenceRow) -> Value {
         let until = date_of(&version.valid_until);
-        let kind = EvidenceKind::parse(&version.kind).unwrap_or(EvidenceKind::Statement);
+        let kind = version.kind;
         let title = match (version.title.is_empty(), kind) {
             (true, EvidenceKind::File) => version.file_name.clone(),
             _ => version.title.clone(),
@@ -363,23 +221,6 @@ impl View<'_> {
             "met": p.count(|c| matches!(c.status, lifecycle::CriterionStatus::Decided(d) if d.satisfies())),
         })
     }
-
-    /// The criteria in `list`, as error-summary lines linking to each one.
-    pub fn criteria_errors(
-        &self,
-        list: &[&CriterionProgress],
-        prefix: &str,
-        reason: impl Fn(&CriterionProgress) -> String,
-    ) -> Vec<Value> {
-        list.iter()
-            .map(|c| {
-                json!({
-                    "field": format!("{prefix}{}", c.criterion_id),
-                    "message": format!("{} {}", c.criterion_id, reason(c)),
-                })
-            })
-            .collect()
-    }
 }
 
 #[get("/assessments?<state>&<framework>&<page>")]
@@ -419,7 +260,7 @@ async fn list(
         json!({
             "title": title,
             "section": "assessments",
-            "assessments": rows.iter().map(|r| summary_json(r, app)).collect::<Vec<_>>(),
+            "assessments": rows.iter().map(|r| Summary::of(r, app, today(app))).collect::<Vec<_>>(),
             "total": total,
             "page": page,
             "pages": (total + PAGE_SIZE - 1) / PAGE_SIZE,
@@ -428,7 +269,7 @@ async fn list(
             "framework": framework_filter,
             "states": State::ALL.iter().map(|s| json!({"value": s.as_str(), "label": s.label()})).collect::<Vec<_>>(),
             "frameworks": app.standards.current().iter().map(|f| json!({"id": f.id, "name": f.name})).collect::<Vec<_>>(),
-            "can_enrol": actor.is_programme_lead() || actor.organisation_id.is_some_and(|o| actor.can_work_on_assessments_of(o)),
+            "can_enrol": workflow::may_enrol(&actor),
         }),
     ))
 }
@@ -479,11 +320,7 @@ async fn new_page(
     organisation: Option<i64>,
 ) -> AppResult<Template> {
     let actor = user.actor();
-    let allowed = actor.is_programme_lead()
-        || actor
-            .organisation_id
-            .is_some_and(|o| actor.can_work_on_assessments_of(o));
-    if !allowed {
+    if !workflow::may_enrol(&actor) {
         return Err(AppError::Forbidden);
     }
     let context = enrol_context(
@@ -516,89 +353,24 @@ async fn enrol(
         }
         OrgScope::All => form.organisation_id.trim().parse::<i64>().ok(),
     };
-    if !(actor.is_programme_lead() || organisation_id.is_some_and(|o| actor.can_work_on_assessments_of(o))) {
-        return Err(AppError::Forbidden);
-    }
     let values = json!({"organisation_id": form.organisation_id, "framework_id": form.framework_id});
-    let mut errors = crate::domain::validation::FieldErrors::default();
-    let organisation = match organisation_id {
-        Some(id) => organisations::find(db, id).await?,
-        None => None,
+    let input = EnrolInput {
+        organisation_id,
+        framework_id: &form.framework_id,
     };
-    if organisation.is_none() {
-        errors.add("organisation_id", "Choose the organisation to enrol");
-    }
-    let framework = app.standards.current_version(form.framework_id.trim());
-    if framework.is_none() {
-        errors.add("framework_id", "Choose a framework");
-    }
-    let (Some(organisation), Some(framework)) = (organisation, framework) else {
-        let context = enrol_context(db, app, &actor, values).await?;
-        return Ok(Err(page.render_errors("assessments/new", &errors, context)));
-    };
-    let now = app.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let existing = assessments::for_organisation_framework(&mut tx, organisation.id, &framework.id).await?;
-    let blocking = existing.iter().find(|a| {
-        a.state().is_open()
-            || matches!(standing(a, app), Standing::Award(status) if status != lifecycle::AwardStatus::Expired)
-    });
-    if let Some(other) = blocking {
-        let message = if other.state().is_open() {
+    match workflow::enrol(app.ctx(db), &user.acting(), &input).await? {
+        Ok(enrolled) => Ok(Ok(Flash::success(
+            Redirect::to(format!("/assessments/{}", enrolled.id)),
             format!(
-                "{} is already working towards {} (assessment {}, {}). Carry on with that one.",
-                organisation.name,
-                framework.name,
-                other.id,
-                other.state().label().to_lowercase()
-            )
-        } else {
-            format!(
-                "{} already holds {} (assessment {}). Start a renewal from that assessment instead.",
-                organisation.name, framework.name, other.id
-            )
-        };
-        errors.add("framework_id", message);
-        drop(tx);
-        let context = enrol_context(db, app, &actor, values).await?;
-        return Ok(Err(page.render_errors("assessments/new", &errors, context)));
+                "{} is enrolled on {} (version {}). Add evidence for each criterion, then send it for review.",
+                enrolled.organisation_name, enrolled.framework_name, enrolled.framework_version
+            ),
+        ))),
+        Err(errors) => {
+            let context = enrol_context(db, app, &actor, values).await?;
+            Ok(Err(page.render_errors("assessments/new", &errors, context)))
+        }
     }
-    let id = assessments::insert(
-        &mut tx,
-        &NewAssessment {
-            organisation_id: organisation.id,
-            framework_id: &framework.id,
-            framework_version: &framework.version,
-            state: State::Enrolled,
-            renewal_of: None,
-        },
-        &now,
-    )
-    .await?;
-    let note = format!("Enrolled on {} version {}", framework.name, framework.version);
-    assessments::record_event(&mut tx, id, &now, &user.audit_actor(), "", State::Enrolled, &note).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "assessment.enrol",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(organisation.id),
-            before: None,
-            after: Some(json!({"framework_id": framework.id, "framework_version": framework.version, "state": State::Enrolled.as_str()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to(format!("/assessments/{id}")),
-        format!(
-            "{} is enrolled on {} (version {}). Add evidence for each criterion, then send it for review.",
-            organisation.name, framework.name, framework.version
-        ),
-    )))
 }
 
 /// The assessment page, optionally re-shown with problems from a form on it.
@@ -613,9 +385,9 @@ async fn render_show(
 ) -> AppResult<(Status, Template)> {
     let actor = user.actor();
     let events = assessments::events(db, row.id).await?;
-    let view = load_view(db, app, &actor, row).await?;
+    let view = workflow::load_view(app.ctx(db), &actor, row).await?;
     let state = view.state();
-    let standing = standing(&view.row, app);
+    let standing = workflow::standing(&view.row, app, view.today);
     let can_work = actor.can_work_on_assessments_of(view.row.organisation_id);
     let missing = view.progress.missing_for_submission();
     let missing_list: Vec<Value> = missing
@@ -637,7 +409,7 @@ async fn render_show(
             let decision = view.latest_decision(&c.criterion_id);
             json!({
                 "id": c.criterion_id,
-                "decision": decision.map(|d| lifecycle::Decision::parse(&d.decision).map(|x| x.label()).unwrap_or("")),
+                "decision": decision.map(|d| d.decision.label()),
                 "feedback": decision.map(|d| d.feedback.clone()),
                 "updated": c.changed_since_decision,
             })
@@ -711,7 +483,7 @@ async fn show(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<(Status, Template)> {
-    let row = visible(db, &user.actor(), id).await?;
+    let row = workflow::visible(db, &user.actor(), id).await?;
     render_show(&page, db, app, user, row, Vec::new(), json!({})).await
 }
 
@@ -725,8 +497,8 @@ async fn criterion_page(
     app: &Managed<AppState>,
 ) -> AppResult<Template> {
     let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    let view = load_view(db, app, &actor, row).await?;
+    let row = workflow::visible(db, &actor, id).await?;
+    let view = workflow::load_view(app.ctx(db), &actor, row).await?;
     let criterion = view
         .framework
         .criteria()
@@ -757,31 +529,6 @@ async fn criterion_page(
     ))
 }
 
-/// The assessment as it stands inside a transaction, with its progress.
-async fn progress_in(
-    conn: &mut sqlx::AnyConnection,
-    app: &AppState,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<(AssessmentRow, Progress)> {
-    let row = assessments::find_in(conn, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.can_view_assessments_of(row.organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    let framework = framework_of(app, &row)?;
-    let evidence = evidence::for_assessment_in(conn, id).await?;
-    let decisions = assessments::decisions_in(conn, id).await?;
-    let progress = compute_progress(framework, &evidence, &decisions, today(app));
-    Ok((row, progress))
-}
-
-/// Two people acted at once and the other got there first.
-pub(crate) fn moved_on() -> AppError {
-    AppError::BadRequest(
-        "The assessment changed while you were working on it. Go back, reload the page and try again.".into(),
-    )
-}
-
 #[post("/assessments/<id>/submit", data = "<_form>")]
 async fn submit(
     id: i64,
@@ -791,58 +538,17 @@ async fn submit(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    if !actor.can_work_on_assessments_of(row.organisation_id) {
-        return Err(AppError::Forbidden);
+    match workflow::submit(app.ctx(db), &user.acting(), id).await? {
+        Ok(_) => Ok(Ok(Flash::success(
+            Redirect::to(format!("/assessments/{id}")),
+            "Sent for review. An assessor will look at your evidence next; you cannot change it until they send it back.",
+        ))),
+        Err(missing) => {
+            let errors = blocker_errors(&missing, |b| format!("Add evidence for {}: {}", b.criterion_id, b.reason));
+            let row = workflow::visible(db, &user.actor(), id).await?;
+            Ok(Err(render_show(&page, db, app, user, row, errors, json!({})).await?))
+        }
     }
-    let now = app.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let (row, progress) = progress_in(&mut tx, app, &actor, id).await?;
-    let from = row.state();
-    let to = from
-        .apply(Action::Submit)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let missing = progress.missing_for_submission();
-    if !missing.is_empty() {
-        drop(tx);
-        let errors: Vec<Value> = missing
-            .iter()
-            .map(|c| {
-                json!({"field": format!("criterion-{}", c.criterion_id),
-                    "message": format!("Add evidence for {}: {}", c.criterion_id, blocking_reason(c))})
-            })
-            .collect();
-        return Ok(Err(render_show(&page, db, app, user, row, errors, json!({})).await?));
-    }
-    if !assessments::submit(&mut tx, id, from, to, &now).await? {
-        return Err(moved_on());
-    }
-    let submission = row.submission + 1;
-    assessments::record_event(&mut tx, id, &now, &user.audit_actor(), from.as_str(), to, "").await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: if to == State::Resubmitted {
-                "assessment.resubmit"
-            } else {
-                "assessment.submit"
-            },
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"state": from.as_str(), "submission": row.submission})),
-            after: Some(json!({"state": to.as_str(), "submission": submission})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to(format!("/assessments/{id}")),
-        "Sent for review. An assessor will look at your evidence next; you cannot change it until they send it back.",
-    )))
 }
 
 #[derive(FromForm)]
@@ -859,115 +565,26 @@ async fn award(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    if !actor.can_award() {
-        return Err(AppError::Forbidden);
-    }
     let values = json!({"awarded_on": form.0.awarded_on.echo()});
-    let today = today(app);
-    let enrolled_on = crate::clock::from_db(&row.enrolled_at).map(|at| at.date_naive());
-    let awarded_on = form.0.awarded_on.date();
-    let date_error = match awarded_on {
-        None => Some("Enter the award date as day, month and year, like 27 3 2026".to_string()),
-        Some(date) if date > today => Some("The award date cannot be in the future".to_string()),
-        Some(date) if enrolled_on.is_some_and(|e| date < e) => {
-            Some("The award date cannot be before the organisation enrolled".to_string())
+    let errors = match workflow::award(app.ctx(db), &user.acting(), id, form.0.awarded_on.date()).await? {
+        Ok(awarded) => {
+            return Ok(Ok(Flash::success(
+                Redirect::to(format!("/assessments/{id}")),
+                format!(
+                    "{} has been awarded {}. The award expires on {}.",
+                    awarded.organisation_name,
+                    awarded.framework_name,
+                    display_date(awarded.expires_on)
+                ),
+            )))
         }
-        Some(_) => None,
+        Err(AwardRefused::Date(message)) => vec![json!({"field": "awarded_on", "message": message})],
+        Err(AwardRefused::Blocking(blocking)) => blocker_errors(&blocking, |b| {
+            format!("{} must be met before an award: {}", b.criterion_id, b.reason)
+        }),
     };
-    if let Some(message) = date_error {
-        let errors = vec![json!({"field": "awarded_on", "message": message})];
-        return Ok(Err(render_show(&page, db, app, user, row, errors, values).await?));
-    }
-    let Some(awarded_on) = awarded_on else {
-        return Err(AppError::BadRequest("Enter the award date".into()));
-    };
-    let now = app.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let (row, progress) = progress_in(&mut tx, app, &actor, id).await?;
-    let from = row.state();
-    from.apply(Action::Award)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let blocking = progress.blocking_award();
-    if !blocking.is_empty() {
-        drop(tx);
-        let errors: Vec<Value> = blocking
-            .iter()
-            .map(|c| {
-                json!({"field": format!("criterion-{}", c.criterion_id),
-                    "message": format!("{} must be met before an award: {}", c.criterion_id, blocking_reason(c))})
-            })
-            .collect();
-        return Ok(Err(render_show(&page, db, app, user, row, errors, values).await?));
-    }
-    let framework = framework_of(app, &row)?;
-    let expires_on = lifecycle::expiry_date(awarded_on, framework.validity_months);
-    let (awarded_text, expires_text) = (
-        awarded_on.format("%Y-%m-%d").to_string(),
-        expires_on.format("%Y-%m-%d").to_string(),
-    );
-    if !assessments::award(&mut tx, id, from, &awarded_text, &expires_text, &now).await? {
-        return Err(moved_on());
-    }
-    let note = format!(
-        "Awarded on {}; expires on {}",
-        display_date(awarded_on),
-        display_date(expires_on)
-    );
-    assessments::record_event(
-        &mut tx,
-        id,
-        &now,
-        &user.audit_actor(),
-        from.as_str(),
-        State::Awarded,
-        &note,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "assessment.award",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"state": from.as_str()})),
-            after: Some(json!({"state": "awarded", "awarded_on": awarded_text, "expires_on": expires_text})),
-        },
-    )
-    .await?;
-    // The award's certificate, in the same transaction so an award never
-    // exists without one.
-    crate::db::certificates::issue_award_certificate(
-        &mut tx,
-        &crate::db::certificates::NewCertificate {
-            kind: crate::domain::certificate::Kind::Award,
-            person_id: 0,
-            organisation_id: row.organisation_id,
-            programme_id: "",
-            completion_id: "",
-            assessment_id: id,
-            holder_name: &row.organisation_name,
-            title: &framework.name,
-            issued_on: &awarded_text,
-            expires_on: &expires_text,
-        },
-        &now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to(format!("/assessments/{id}")),
-        format!(
-            "{} has been awarded {}. The award expires on {}.",
-            row.organisation_name,
-            framework.name,
-            display_date(expires_on)
-        ),
-    )))
+    let row = workflow::visible(db, &user.actor(), id).await?;
+    Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))
 }
 
 #[derive(FromForm)]
@@ -985,75 +602,26 @@ async fn revoke(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    if !actor.can_award() {
-        return Err(AppError::Forbidden);
+    match workflow::revoke(app.ctx(db), &user.acting(), id, &form.0.reason).await? {
+        Ok(revoked) => Ok(Ok(Flash::success(
+            Redirect::to(format!("/assessments/{id}")),
+            format!("The award to {} has been revoked.", revoked.organisation_name),
+        ))),
+        Err(problems) => {
+            let errors = problems
+                .0
+                .iter()
+                .map(|e| json!({"field": e.field, "message": e.message}))
+                .collect();
+            let row = workflow::visible(db, &user.actor(), id).await?;
+            let values = json!({"reason": form.0.reason.trim()});
+            Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))
+        }
     }
-    let reason = form.0.reason.trim().to_string();
-    let problem = if reason.is_empty() {
-        Some("Enter the reason for revoking the award")
-    } else if reason.chars().count() > 2000 {
-        Some("The reason must be 2000 characters or fewer")
-    } else {
-        None
-    };
-    if let Some(message) = problem {
-        let errors = vec![json!({"field": "reason", "message": message})];
-        return Ok(Err(render_show(
-            &page,
-            db,
-            app,
-            user,
-            row,
-            errors,
-            json!({"reason": reason}),
-        )
-        .await?));
-    }
-    row.state()
-        .apply(Action::Revoke)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let now = app.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !assessments::revoke(&mut tx, id, &reason, &now).await? {
-        return Err(moved_on());
-    }
-    // A revoked award's certificate must not verify as valid.
-    crate::db::certificates::revoke_for_assessment(&mut tx, id, &reason, &now).await?;
-    assessments::record_event(
-        &mut tx,
-        id,
-        &now,
-        &user.audit_actor(),
-        &row.state,
-        State::Revoked,
-        &reason,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "assessment.revoke",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"state": row.state, "awarded_on": row.awarded_on, "expires_on": row.expires_on})),
-            after: Some(json!({"state": "revoked", "reason": reason})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to(format!("/assessments/{id}")),
-        format!("The award to {} has been revoked.", row.organisation_name),
-    )))
 }
 
-/// Starts the next assessment for an award on the framework's current
-/// version, carrying over evidence that is still valid, for re-review.
+/// Starts the next assessment for an award; a second request for the same
+/// award is a conflict (409), whichever way the two meet.
 #[post("/assessments/<id>/renew", data = "<_form>")]
 async fn renew(
     id: i64,
@@ -1062,124 +630,19 @@ async fn renew(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    if !actor.can_work_on_assessments_of(row.organisation_id) {
-        return Err(AppError::Forbidden);
-    }
-    if let Some(existing) = row.renewed_by {
-        return Ok(Flash::success(
-            Redirect::to(format!("/assessments/{existing}")),
-            "The renewal has already been started.",
-        ));
-    }
-    if row.state() != State::Awarded {
-        return Err(AppError::BadRequest("Only an award can be renewed.".into()));
-    }
-    let framework = app
-        .standards
-        .current_version(&row.framework_id)
-        .ok_or_else(|| AppError::BadRequest("This framework is no longer offered, so it cannot be renewed.".into()))?;
-    let today = today(app);
-    let now = app.now_db();
-    let audit_actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    let old_evidence: Vec<EvidenceRow> = evidence::for_assessment_in(&mut tx, id)
-        .await?
-        .into_iter()
-        .filter(EvidenceRow::is_current)
-        .collect();
-    let candidates: Vec<CarryCandidate> = old_evidence
-        .iter()
-        .map(|e| CarryCandidate {
-            evidence_id: e.id,
-            criterion_id: e.criterion_id.clone(),
-            valid_until: date_of(&e.valid_until),
-        })
-        .collect();
-    let carried = lifecycle::carry_over(&candidates, framework, today);
-    let initial = if carried.is_empty() {
-        State::Enrolled
-    } else {
-        State::InProgress
-    };
-    let new_id = assessments::insert(
-        &mut tx,
-        &NewAssessment {
-            organisation_id: row.organisation_id,
-            framework_id: &framework.id,
-            framework_version: &framework.version,
-            state: initial,
-            renewal_of: Some(id),
-        },
-        &now,
-    )
-    .await?;
-    for (evidence_id, _) in &carried {
-        let Some(old) = old_evidence.iter().find(|e| e.id == *evidence_id) else {
-            continue;
-        };
-        evidence::insert(
-            &mut tx,
-            &NewEvidence {
-                assessment_id: new_id,
-                organisation_id: row.organisation_id,
-                criterion_id: &old.criterion_id,
-                replaces: None,
-                kind: &old.kind,
-                title: &old.title,
-                statement: &old.statement,
-                url: &old.url,
-                file: FileRef {
-                    sha256: &old.file_sha256,
-                    name: &old.file_name,
-                    kind: &old.file_type,
-                    size: old.file_size,
-                },
-                applies_from: &old.applies_from,
-                valid_until: old.valid_until.as_deref().unwrap_or(""),
-                for_submission: 1,
-                carried_from: Some(old.id),
-            },
-            &audit_actor,
-            &now,
-        )
-        .await?;
-    }
-    let expiring = carried.iter().filter(|(_, flagged)| *flagged).count();
-    let note = format!(
-        "Renewal of assessment {id} on {} version {}; {} item(s) of evidence carried over",
-        framework.name,
-        framework.version,
-        carried.len()
-    );
-    assessments::record_event(&mut tx, new_id, &now, &audit_actor, "", initial, &note).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &audit_actor,
-        Entry {
-            action: "assessment.renew",
-            entity: "assessment",
-            entity_id: Some(new_id),
-            organisation_id: Some(row.organisation_id),
-            before: None,
-            after: Some(json!({"renewal_of": id, "framework_version": framework.version,
-                "carried_over": carried.len(), "ending_before_next_expiry": expiring})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let started = workflow::start_renewal(app.ctx(db), &user.acting(), id).await?;
     let mut message = format!(
         "Renewal started on {} version {}. {} item(s) of evidence carried over from the award; each will be reviewed again.",
-        framework.name,
-        framework.version,
-        carried.len()
+        started.framework_name, started.framework_version, started.carried_over
     );
-    if expiring > 0 {
+    if started.ending_early > 0 {
         message.push_str(&format!(
-            " {expiring} of them stop being valid before the renewed award would end: they are flagged below."
+            " {} of them stop being valid before the renewed award would end: they are flagged below.",
+            started.ending_early
         ));
     }
-    Ok(Flash::success(Redirect::to(format!("/assessments/{new_id}")), message))
+    Ok(Flash::success(
+        Redirect::to(format!("/assessments/{}", started.id)),
+        message,
+    ))
 }

@@ -3,8 +3,8 @@
 use super::csrf::CsrfForm;
 use super::{AppState, Page};
 use crate::clock::{from_db, to_db};
-use crate::db::audit::{self, Entry};
-use crate::db::{self, sessions, throttle, users, Db};
+use crate::db::audit::{self};
+use crate::db::{sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
 use crate::domain::login::{keys as throttle_keys, Attempt, Count, Gate, Limit, LoginPolicy};
 use crate::domain::user::{NewUser, NewUserInput};
@@ -36,6 +36,11 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
         self.user.actor()
+    }
+
+    /// Who is acting, for a workflow in [`crate::app`].
+    pub fn acting(&self) -> crate::app::Acting {
+        crate::app::Acting::user(&self.user)
     }
 
     pub fn audit_actor(&self) -> audit::Actor {
@@ -210,7 +215,7 @@ async fn count_attempt(
     let mut counts = Vec::with_capacity(3);
     // One transaction, so an attempt's place in the queue is the same under
     // every key: parallel attempts cannot each slip under a different limit.
-    let mut tx = db::begin_write(db).await?;
+    let mut tx = crate::db::begin_write(db).await?;
     for key in throttle_keys(email, address) {
         let counter = throttle::hit(&mut tx, &key, &now_db, &expired).await?;
         counts.push(Count {
@@ -390,15 +395,14 @@ async fn setup(
             return Ok(Err(page.render_errors("auth/setup", &errors, context)));
         }
     };
-    let user_id = create_user(
-        db,
-        state,
-        &new_user,
+    let created = crate::app::accounts::create_user(
+        state.ctx(db),
         &audit::Actor::command_line("first-run set-up"),
+        &new_user,
         true,
     )
     .await?;
-    let Some(user_id) = user_id else {
+    let Ok(user_id) = created else {
         return Err(AppError::NotFound);
     };
     start_session(db, state, jar, user_id).await?;
@@ -408,53 +412,7 @@ async fn setup(
     )))
 }
 
-/// argon2id takes a good fraction of a second of CPU: never on the async threads.
-pub async fn hash_off_thread(password: String) -> AppResult<String> {
-    rocket::tokio::task::spawn_blocking(move || crate::security::hash_password(&password))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
-}
-
-/// Hashes off the async threads, then stores the user and an audit entry in
-/// one transaction. With `only_if_first`, does nothing if any user exists.
-pub async fn create_user(
-    db: &db::Pool,
-    state: &AppState,
-    user: &NewUser,
-    actor: &audit::Actor,
-    only_if_first: bool,
-) -> AppResult<Option<i64>> {
-    let hash = hash_off_thread(user.password.clone()).await?;
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if only_if_first && users::count_in(&mut tx).await? > 0 {
-        return Ok(None);
-    }
-    if users::email_taken(&mut tx, &user.email).await? {
-        return Err(AppError::BadRequest(format!(
-            "There is already a user with the email {}",
-            user.email
-        )));
-    }
-    let id = users::insert(&mut tx, user, &hash, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        actor,
-        Entry {
-            action: "user.create",
-            entity: "user",
-            entity_id: Some(id),
-            organisation_id: user.organisation_id,
-            before: None,
-            after: Some(json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(id))
-}
+pub use crate::app::accounts::hash_off_thread;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use crate::clock::to_db;
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
 use crate::db::Db;
-use crate::domain::access::{Actor, OrgScope};
+use crate::domain::access::OrgScope;
 use crate::domain::certificate::{self as cert, long_date, State as CertState};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -54,8 +54,8 @@ fn public_view(row: &CertificateRow, today: chrono::NaiveDate) -> Value {
         "code": row.code,
         "state": state.as_str(),
         "state_label": state.label(),
-        "kind": row.kind().as_str(),
-        "kind_label": row.kind().label(),
+        "kind": row.kind.as_str(),
+        "kind_label": row.kind.label(),
         "holder_name": row.holder_name,
         "title": row.title,
         "issued_on": row.issued_on,
@@ -172,19 +172,7 @@ async fn verify_form(
 
 /// Who may see a certificate: staff see all; an organisation member only
 /// its own organisation's. Anyone else is told it does not exist.
-fn visible_to(actor: &Actor, row: &CertificateRow) -> bool {
-    match actor.org_scope() {
-        OrgScope::All => true,
-        OrgScope::Only(own) => own == row.organisation_id,
-    }
-}
-
-async fn visible(db: &Db, actor: &Actor, id: i64) -> AppResult<CertificateRow> {
-    match certificates::find(db, id).await? {
-        Some(row) if visible_to(actor, &row) => Ok(row),
-        _ => Err(AppError::NotFound),
-    }
-}
+use crate::app::certificates::{self as workflow, visible, NeedsText};
 
 fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
     let mut view = public_view(row, state.clock.today());
@@ -387,10 +375,7 @@ async fn issue_missing(
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    user.require(|a| a.can_manage_training())?;
-    let issued =
-        certificates::issue_missing_training_certificates(db, &state.programmes, state.clock.today(), &state.now_db())
-            .await?;
+    let issued = workflow::issue_missing(state.ctx(db), &user.acting()).await?;
     Ok(Flash::success(
         Redirect::to("/certificates"),
         format!("{issued} certificate{} issued.", if issued == 1 { "" } else { "s" }),
@@ -411,41 +396,13 @@ async fn revoke(
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    user.require(|a| a.is_programme_lead())?;
     let back = Redirect::to(format!("/certificates/{id}"));
-    let reason = form.0.reason.trim();
-    if reason.is_empty() {
-        return Ok(Flash::error(
-            back,
-            "Give the reason for revoking (it is not shown to the public).",
-        ));
-    }
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !certificates::revoke(&mut tx, id, reason, &now).await? {
-        return Ok(Flash::error(
-            back,
-            "This certificate has already been revoked or replaced.",
-        ));
-    }
-    crate::db::audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        crate::db::audit::Entry {
-            action: "certificate.revoke",
-            entity: "certificate",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: None,
-            after: Some(json!({"reason": reason})),
+    Ok(
+        match workflow::revoke(state.ctx(db), &user.acting(), id, &form.0.reason).await? {
+            Ok(()) => Flash::success(back, "The certificate has been revoked."),
+            Err(NeedsText(message)) => Flash::error(back, message),
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Flash::success(back, "The certificate has been revoked."))
 }
 
 #[derive(FromForm)]
@@ -462,41 +419,15 @@ async fn reissue(
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    user.require(|a| a.is_programme_lead())?;
-    let back = Redirect::to(format!("/certificates/{id}"));
-    let name = form.0.holder_name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Ok(Flash::error(back, "Enter the name to print, up to 200 characters."));
-    }
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, &now).await? else {
-        return Ok(Flash::error(
-            back,
-            "This certificate has already been revoked or replaced.",
-        ));
-    };
-    crate::db::audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        crate::db::audit::Entry {
-            action: "certificate.reissue",
-            entity: "certificate",
-            entity_id: Some(new_id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"code": row.code, "holder_name": row.holder_name})),
-            after: Some(json!({"code": code, "holder_name": name})),
+    Ok(
+        match workflow::reissue(state.ctx(db), &user.acting(), id, &form.0.holder_name).await? {
+            Ok(reissued) => Flash::success(
+                Redirect::to(format!("/certificates/{}", reissued.id)),
+                format!("Reissued as {}; the old code now points here.", reissued.code),
+            ),
+            Err(NeedsText(message)) => Flash::error(Redirect::to(format!("/certificates/{id}")), message),
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Flash::success(
-        Redirect::to(format!("/certificates/{new_id}")),
-        format!("Reissued as {code}; the old code now points here."),
-    ))
 }
 
 #[cfg(test)]

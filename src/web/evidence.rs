@@ -4,20 +4,15 @@
 //! Every form here is multipart (a file may come with it), so the CSRF token
 //! is checked by [`CsrfMultipart`] rather than `CsrfForm`.
 
-use super::assessments::{human_size, moved_on, today, visible};
+use super::assessments::{human_size, today};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::date_field::DateField;
 use super::{AppState, Page};
-use crate::db::assessments::{self, AssessmentRow};
-use crate::db::audit::{self, Entry};
-use crate::db::evidence::{self, EvidenceRow, FileRef, NewEvidence};
+use crate::app::evidence::{self as workflow, display_title, StoredFile, Target};
 use crate::db::Db;
-use crate::domain::access::Actor;
-use crate::domain::assessment::Action;
 use crate::domain::evidence::{EvidenceDetails, EvidenceInput, EvidenceKind};
 use crate::domain::filetype::{self, FileKind};
-use crate::domain::standards::Criterion;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::storage::{EvidenceStore, StoreError, Stored};
@@ -59,63 +54,6 @@ impl CarriesCsrfToken for EvidenceForm<'_> {
 
 type Outcome = AppResult<Result<Flash<Redirect>, (Status, Template)>>;
 
-/// Where a piece of evidence is going: a criterion of an assessment, as a
-/// new item or as the next version of an existing one.
-struct Target<'a> {
-    row: AssessmentRow,
-    criterion: &'a Criterion,
-    replaces: Option<EvidenceRow>,
-}
-
-/// The assessment and criterion, if this user may change their evidence now.
-async fn editable<'a>(
-    db: &Db,
-    app: &'a AppState,
-    actor: &Actor,
-    id: i64,
-    criterion_id: &str,
-) -> AppResult<(AssessmentRow, &'a Criterion)> {
-    let row = visible(db, actor, id).await?;
-    if !actor.can_work_on_assessments_of(row.organisation_id) {
-        return Err(AppError::Forbidden);
-    }
-    let framework = super::assessments::framework_of(app, &row)?;
-    let criterion = framework
-        .criteria()
-        .find(|c| c.id == criterion_id)
-        .ok_or(AppError::NotFound)?;
-    if !row.state().evidence_editable() {
-        return Err(AppError::BadRequest(format!(
-            "The evidence cannot be changed while the assessment is {}. It can be changed again if the assessor sends it back.",
-            row.state().label().to_lowercase()
-        )));
-    }
-    Ok((row, criterion))
-}
-
-/// An evidence item, if this user may change it now.
-async fn editable_item<'a>(
-    db: &Db,
-    app: &'a AppState,
-    actor: &Actor,
-    evidence_id: i64,
-) -> AppResult<(AssessmentRow, &'a Criterion, EvidenceRow)> {
-    if !actor.can_view_assessments() {
-        return Err(AppError::Forbidden);
-    }
-    let item = evidence::find(db, evidence_id).await?.ok_or(AppError::NotFound)?;
-    if !actor.can_view_assessments_of(item.organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    let (row, criterion) = editable(db, app, actor, item.assessment_id, &item.criterion_id).await?;
-    if !item.is_current() {
-        return Err(AppError::BadRequest(
-            "That version has already been replaced or removed. Go back and reload the page.".into(),
-        ));
-    }
-    Ok((row, criterion, item))
-}
-
 fn form_context(app: &AppState, target: &Target<'_>, kind: EvidenceKind, values: Value) -> Value {
     let row = &target.row;
     let (heading, action) = match (&target.replaces, kind) {
@@ -150,14 +88,6 @@ fn form_context(app: &AppState, target: &Target<'_>, kind: EvidenceKind, values:
     })
 }
 
-fn display_title(row: &EvidenceRow) -> String {
-    if row.title.is_empty() {
-        row.file_name.clone()
-    } else {
-        row.title.clone()
-    }
-}
-
 #[get("/assessments/<id>/criteria/<criterion_id>/evidence/new?<kind>")]
 async fn new_page(
     id: i64,
@@ -168,7 +98,7 @@ async fn new_page(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Template> {
-    let (row, criterion) = editable(db, app, &user.actor(), id, criterion_id).await?;
+    let (row, criterion) = workflow::editable(app.ctx(db), &user.actor(), id, criterion_id).await?;
     let kind = kind.and_then(EvidenceKind::parse).unwrap_or(EvidenceKind::File);
     let target = Target {
         row,
@@ -190,8 +120,8 @@ async fn replace_page(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Template> {
-    let (row, criterion, old) = editable_item(db, app, &user.actor(), evidence_id).await?;
-    let kind = EvidenceKind::parse(&old.kind).unwrap_or(EvidenceKind::File);
+    let (row, criterion, old) = workflow::editable_item(app.ctx(db), &user.actor(), evidence_id).await?;
+    let kind = old.kind;
     let values = json!({
         "title": old.title, "statement": old.statement, "url": old.url,
         "applies_from": today(app).format("%Y-%m-%d").to_string(),
@@ -248,7 +178,7 @@ async fn add(
         Ok(form) => form.0,
         Err(refusal) => return refused(&page, app, refusal, back),
     };
-    let (row, criterion) = editable(db, app, &user.actor(), id, criterion_id).await?;
+    let (row, criterion) = workflow::editable(app.ctx(db), &user.actor(), id, criterion_id).await?;
     let target = Target {
         row,
         criterion,
@@ -274,9 +204,9 @@ async fn replace(
         Ok(form) => form.0,
         Err(refusal) => return refused(&page, app, refusal, back),
     };
-    let (row, criterion, old) = editable_item(db, app, &user.actor(), evidence_id).await?;
+    let (row, criterion, old) = workflow::editable_item(app.ctx(db), &user.actor(), evidence_id).await?;
     // A new version is the same kind of thing as the old one.
-    form.kind = old.kind.clone();
+    form.kind = old.kind.as_str().to_string();
     let target = Target {
         row,
         criterion,
@@ -434,7 +364,7 @@ async fn accept(
     )))
 }
 
-/// Saves the evidence row (and moves the assessment on from "enrolled") in one transaction.
+/// Saves the evidence through the workflow, with the file the upload stored.
 async fn record(
     db: &Db,
     app: &AppState,
@@ -443,93 +373,13 @@ async fn record(
     details: &EvidenceDetails,
     file: Option<&(Stored, String, FileKind)>,
 ) -> AppResult<()> {
-    let now = app.now_db();
-    let actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    let row = assessments::find_in(&mut tx, target.row.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let from = row.state();
-    let to = from.apply(Action::EditEvidence).map_err(|_| moved_on())?;
-    if let Some(old) = &target.replaces {
-        if !evidence::supersede(&mut tx, old.id, &now).await? {
-            return Err(moved_on());
-        }
-    }
-    let file_ref = match file {
-        Some((stored, name, kind)) => FileRef {
-            sha256: &stored.sha256,
-            name,
-            kind: kind.as_str(),
-            size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-        },
-        None => FileRef::default(),
-    };
-    let applies_from = details.applies_from.format("%Y-%m-%d").to_string();
-    let valid_until = details
-        .valid_until
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let id = evidence::insert(
-        &mut tx,
-        &NewEvidence {
-            assessment_id: row.id,
-            organisation_id: row.organisation_id,
-            criterion_id: &target.criterion.id,
-            replaces: target.replaces.as_ref().map(|old| (old.item_id, old.version)),
-            kind: details.kind.as_str(),
-            title: &details.title,
-            statement: &details.statement,
-            url: &details.url,
-            file: file_ref.clone(),
-            applies_from: &applies_from,
-            valid_until: &valid_until,
-            for_submission: row.submission + 1,
-            carried_from: None,
-        },
-        &actor,
-        &now,
-    )
-    .await?;
-    if to != from {
-        if assessments::set_state(&mut tx, row.id, from, to, &now).await? {
-            assessments::record_event(&mut tx, row.id, &now, &actor, from.as_str(), to, "First evidence added").await?;
-        } else {
-            // Someone else's first evidence, added at the same moment, moved
-            // it on already: that is no reason to refuse this one.
-            let current = assessments::find_in(&mut tx, row.id).await?.ok_or(AppError::NotFound)?;
-            if current.state() != to {
-                return Err(moved_on());
-            }
-        }
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &actor,
-        Entry {
-            action: if target.replaces.is_some() {
-                "evidence.replace"
-            } else {
-                "evidence.add"
-            },
-            entity: "evidence",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: target.replaces.as_ref().map(|old| {
-                json!({"id": old.id, "version": old.version, "title": old.title, "file_name": old.file_name,
-                    "file_sha256": old.file_sha256, "url": old.url})
-            }),
-            after: Some(json!({
-                "assessment_id": row.id, "criterion_id": target.criterion.id, "kind": details.kind.as_str(),
-                "title": details.title, "url": details.url, "applies_from": applies_from, "valid_until": valid_until,
-                "file_name": file_ref.name, "file_type": file_ref.kind, "file_sha256": file_ref.sha256, "file_size": file_ref.size,
-                "statement_chars": details.statement.chars().count(),
-            })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let file = file.map(|(stored, name, kind)| StoredFile {
+        sha256: &stored.sha256,
+        name,
+        kind: *kind,
+        size: stored.size,
+    });
+    workflow::save(app.ctx(db), &user.acting(), target, details, file.as_ref()).await?;
     Ok(())
 }
 
@@ -541,41 +391,9 @@ async fn remove(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Flash<Redirect>> {
-    let (row, criterion, item) = editable_item(db, app, &user.actor(), evidence_id).await?;
-    let now = app.now_db();
-    let actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    let current = assessments::find_in(&mut tx, row.id).await?.ok_or(AppError::NotFound)?;
-    let from = current.state();
-    let to = from.apply(Action::EditEvidence).map_err(|_| moved_on())?;
-    if !evidence::remove(&mut tx, item.id, current.submission + 1, &now).await? {
-        return Err(moved_on());
-    }
-    if to != from {
-        if !assessments::set_state(&mut tx, row.id, from, to, &now).await? {
-            return Err(moved_on());
-        }
-        assessments::record_event(&mut tx, row.id, &now, &actor, from.as_str(), to, "").await?;
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &actor,
-        Entry {
-            action: "evidence.remove",
-            entity: "evidence",
-            entity_id: Some(item.id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(
-                json!({"title": display_title(&item), "version": item.version, "criterion_id": item.criterion_id}),
-            ),
-            after: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let (row, item) = workflow::remove(app.ctx(db), &user.acting(), evidence_id).await?;
     Ok(Flash::success(
-        Redirect::to(format!("/assessments/{}/criteria/{}", row.id, criterion.id)),
+        Redirect::to(format!("/assessments/{}/criteria/{}", row.id, item.criterion_id)),
         format!("“{}” has been removed. It stays in the history.", display_title(&item)),
     ))
 }
@@ -627,16 +445,7 @@ async fn download(
     app: &Managed<AppState>,
     store: &Managed<EvidenceStore>,
 ) -> AppResult<Download> {
-    let actor = user.actor();
-    if !actor.can_view_assessments() {
-        return Err(AppError::Forbidden);
-    }
-    let item = evidence::find(db, evidence_id).await?.ok_or(AppError::NotFound)?;
-    if !actor.can_download_evidence_of(item.organisation_id) || item.kind != EvidenceKind::File.as_str() {
-        return Err(AppError::NotFound);
-    }
-    let kind =
-        FileKind::parse(&item.file_type).ok_or_else(|| AppError::internal("stored evidence has no file type"))?;
+    let (item, kind) = workflow::downloadable(app.ctx(db), &user.actor(), evidence_id).await?;
     let file = store.open(&item.file_sha256).await.map_err(|e| {
         AppError::Internal(format!(
             "evidence {} names file {} which cannot be opened: {e}",
@@ -644,28 +453,7 @@ async fn download(
         ))
     })?;
     let size = file.metadata().await.map_err(AppError::internal)?.len();
-    // Recorded before the file is sent: a download that is logged but
-    // interrupted is better than one that happened and was not.
-    let now = app.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "evidence.download",
-            entity: "evidence",
-            entity_id: Some(item.id),
-            organisation_id: Some(item.organisation_id),
-            before: None,
-            after: Some(
-                json!({"assessment_id": item.assessment_id, "criterion_id": item.criterion_id,
-                "version": item.version, "file_name": item.file_name, "file_sha256": item.file_sha256}),
-            ),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    workflow::record_download(app.ctx(db), &user.acting(), &item).await?;
     Ok(Download {
         file,
         size,

@@ -13,9 +13,21 @@ pub fn routes() -> Vec<Route> {
     routes![home]
 }
 
-#[get("/")]
-async fn home(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+/// The programme lead starts on the dashboard; everyone else on their own home.
+#[get("/?<preset>&<from>&<to>")]
+async fn home(
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
     let actor = user.actor();
+    if actor.is_programme_lead() {
+        return super::reports::dashboard_page(&page, db, state, preset, from, to).await;
+    }
     let (_, organisation_count) = organisations::search(
         db,
         &organisations::Search {

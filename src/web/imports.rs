@@ -5,11 +5,11 @@
 use super::auth::CurrentUser;
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::{AppState, Page};
-use crate::db::audit::{self, Entry};
+use crate::app::imports::{self, Choices, CommitRequest};
 use crate::db::{imports as import_rows, organisations, Db};
 use crate::domain::import::Field;
+use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult};
-use crate::imports::{self, Choices};
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -38,6 +38,22 @@ async fn org_options(db: &Db) -> AppResult<Vec<Value>> {
         .collect())
 }
 
+fn org_types() -> Vec<Value> {
+    OrgType::ALL
+        .iter()
+        .map(|t| json!({"value": t.as_str(), "label": t.label()}))
+        .collect()
+}
+
+/// A positive row number, or none.
+fn header_row(text: &str) -> Option<usize> {
+    text.trim().parse().ok().filter(|n| *n > 0)
+}
+
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
 fn history_rows(rows: Vec<import_rows::ImportRow>) -> Vec<Value> {
     rows.into_iter()
         .map(|row| {
@@ -53,6 +69,7 @@ async fn index_context(db: &Db) -> AppResult<Value> {
         "title": "Import attendance",
         "section": "training",
         "organisations": org_options(db).await?,
+        "org_types": org_types(),
         "history": history_rows(import_rows::history(db, 50).await?),
     }))
 }
@@ -75,6 +92,12 @@ pub struct UploadForm<'r> {
     sheet: String,
     #[field(default = String::new())]
     default_organisation: String,
+    #[field(default = String::new())]
+    new_organisation: String,
+    #[field(default = String::new())]
+    new_organisation_type: String,
+    #[field(default = String::new())]
+    header_row: String,
 }
 
 impl CarriesCsrfToken for UploadForm<'_> {
@@ -154,6 +177,9 @@ async fn upload(
         date: Some(form.date.clone()),
         sheet: Some(form.sheet.clone()),
         default_organisation: form.default_organisation.trim().parse().ok(),
+        new_organisation: optional(&form.new_organisation),
+        new_organisation_type: optional(&form.new_organisation_type),
+        header_row: header_row(&form.header_row),
         ..Default::default()
     };
     let bytes = Arc::new(bytes);
@@ -175,6 +201,7 @@ async fn upload(
     let now = state.now_db();
     let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, &now).await?;
     imports::save_pending(&state.config.data_dir, id, &bytes).map_err(AppError::internal)?;
+    imports::remember_analysis(&state.import_analyses, id, &choices, &preview);
     Ok(Ok(Redirect::to(format!("/training/imports/{id}"))))
 }
 
@@ -191,15 +218,16 @@ async fn preview_for(
     state: &AppState,
     row: &import_rows::ImportRow,
 ) -> AppResult<Result<imports::Preview, String>> {
-    let bytes = match imports::load_pending(&state.config.data_dir, row.id) {
-        Ok(bytes) => bytes,
-        Err(_) => return Ok(Err("The uploaded file is no longer available. Upload it again.".into())),
+    let sheet = imports::PendingSheet {
+        import_id: row.id,
+        file_name: &row.file_name,
+        data_dir: &state.config.data_dir,
     };
-    match imports::preview(
+    match imports::preview_pending(
         db,
+        &state.import_analyses,
         state.programmes.clone(),
-        Arc::new(bytes),
-        &row.file_name,
+        &sheet,
         &stored_choices(row),
         state.config.import_max_bytes,
     )
@@ -234,11 +262,17 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
         "import": history_rows(vec![row.clone()]).pop(),
         "message": row.message,
     });
+    let progress = state
+        .import_progress
+        .lock()
+        .map(|p| p.get(&id).copied())
+        .unwrap_or(None);
     match row.state.as_str() {
         "pending" => {
             let choices = stored_choices(&row);
             context["choices"] = json!(choices);
             context["organisations"] = json!(org_options(db).await?);
+            context["org_types"] = json!(org_types());
             context["modules"] = json!(module_options(state));
             context["fields"] = json!(Field::CHOICES
                 .iter()
@@ -266,16 +300,15 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
                 Err(message) => context["fatal"] = json!(message),
             }
         }
-        "running" => {
-            let progress = state
-                .import_progress
-                .lock()
-                .map(|p| p.get(&id).copied())
-                .unwrap_or(None);
+        // A committed import whose background work is still issuing its
+        // certificates shows as running until that is done too.
+        "running" | "committed" if progress.is_some() => {
+            context["import"]["state"] = json!("running");
             context["progress"] = json!(progress.map(|(done, total)| json!({"done": done, "total": total,
                 "percent": (done * 100).checked_div(total).unwrap_or(0)})));
             context["refresh"] = json!(true);
         }
+        "running" => context["refresh"] = json!(true),
         _ => {}
     }
     Ok(page.render("imports/show", context))
@@ -291,6 +324,12 @@ pub struct ChoicesForm {
     sheet: String,
     #[field(default = String::new())]
     default_organisation: String,
+    #[field(default = String::new())]
+    new_organisation: String,
+    #[field(default = String::new())]
+    new_organisation_type: String,
+    #[field(default = String::new())]
+    header_row: String,
     /// "sheet index-column" → field
     #[field(default = HashMap::new())]
     mapping: HashMap<String, String>,
@@ -311,8 +350,8 @@ async fn update_choices(
     require(user)?;
     let row = import_row(db, id).await?;
     if row.state != "pending" {
-        return Err(AppError::BadRequest(
-            "This import has already been committed or discarded.".into(),
+        return Err(AppError::Conflict(
+            "This import has already been committed or discarded; its choices cannot change.".into(),
         ));
     }
     let form = form.0;
@@ -342,15 +381,20 @@ async fn update_choices(
                 .map(|a| (key.clone(), a))
         })
         .collect();
+    let earlier = stored_choices(&row);
     let choices = Choices {
         module: Some(form.module),
         date: Some(form.date),
         sheet: Some(form.sheet),
         default_organisation: form.default_organisation.trim().parse().ok(),
+        new_organisation: optional(&form.new_organisation),
+        new_organisation_type: optional(&form.new_organisation_type),
+        header_row: header_row(&form.header_row),
         mapping,
         answers,
+        ..earlier
     };
-    import_rows::set_options(db, id, &serde_json::to_string(&choices).unwrap_or_default()).await?;
+    imports::update_choices(db, id, &choices).await?;
     Ok(Redirect::to(format!("/training/imports/{id}")))
 }
 
@@ -361,27 +405,29 @@ async fn commit(
     user: &CurrentUser,
     db: &Db,
     state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<Result<Redirect, Flash<Redirect>>> {
     require(user)?;
     let back = Redirect::to(format!("/training/imports/{id}"));
     let row = import_row(db, id).await?;
     if row.state != "pending" {
-        return Ok(Flash::error(back, "This import is not waiting to be committed."));
+        return Err(AppError::Conflict(match row.state.as_str() {
+            "committed" | "undone" => "This import was already committed; it was not committed again.".into(),
+            "running" => "This import is already being committed; it was not started again.".into(),
+            _ => "This import is not waiting to be committed.".into(),
+        }));
     }
     let preview = match preview_for(db, state, &row).await? {
-        Ok(preview) if preview.already_imported.is_some() => {
-            return Ok(Flash::error(
-                back,
-                "This file has already been imported; importing it again would change nothing.",
-            ))
-        }
-        Ok(preview) if preview.can_commit() => preview,
-        Ok(_) => return Ok(Flash::error(back, "Fix the errors listed before importing.")),
-        Err(message) => return Ok(Flash::error(back, message)),
+        Ok(preview) => preview,
+        Err(message) => return Ok(Err(Flash::error(back, message))),
     };
-    import_rows::set_state(db, id, "running", "").await?;
+    match imports::claim(db, id, &preview).await {
+        Ok(()) => {}
+        Err(imports::ImportFailure::NotReady(message)) => return Ok(Err(Flash::error(back, message))),
+        Err(other) => return Err(other.into()),
+    }
     let pool = (**db).clone();
     let progress_map = state.import_progress.clone();
+    let analyses = state.import_analyses.clone();
     let data_dir = state.config.data_dir.clone();
     let now = state.now_db();
     let (programmes, today) = (state.programmes.clone(), state.clock.today());
@@ -398,46 +444,24 @@ async fn commit(
                 map.insert(id, (done, total));
             }
         };
-        match imports::commit(&pool, id, &preview, &now, &report).await {
-            Ok(outcome) => {
-                imports::remove_pending(&data_dir, id);
-                if let Ok(mut conn) = pool.acquire().await {
-                    let entry = Entry {
-                        action: "import.commit",
-                        entity: "import",
-                        entity_id: Some(id),
-                        organisation_id: None,
-                        before: None,
-                        after: Some(json!(outcome)),
-                    };
-                    if let Err(e) = audit::record(&mut conn, &now, &actor, entry).await {
-                        tracing::error!("could not record import {id} in the audit log: {e}");
-                    }
-                }
-                // New completions earn their certificates straight away.
-                if let Err(e) =
-                    crate::db::certificates::issue_missing_training_certificates(&pool, &programmes, today, &now).await
-                {
-                    tracing::error!("could not issue certificates after import {id}: {e}");
-                }
-            }
-            Err(e) => {
-                tracing::error!("import {id} failed: {e}");
-                let _ = import_rows::set_state(
-                    &pool,
-                    id,
-                    "failed",
-                    "The import failed and nothing was changed. Try again, or ask for help if it keeps failing.",
-                )
-                .await;
-            }
+        let request = CommitRequest {
+            pool: &pool,
+            programmes: &programmes,
+            import_id: id,
+            actor: &actor,
+            now: &now,
+            today,
+        };
+        if imports::run_commit(&request, &preview, &report).await.is_ok() {
+            imports::remove_pending(&data_dir, id);
         }
+        analyses.forget(id);
         if let Ok(mut map) = progress_map.lock() {
             map.remove(&id);
         }
     });
     // No message: by the time the page loads the import may already be done; the page says which.
-    Ok(Flash::success(back, ""))
+    Ok(Ok(back))
 }
 
 #[post("/training/imports/<id>/undo", data = "<_form>")]
@@ -449,30 +473,10 @@ async fn undo(
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
-    let row = import_row(db, id).await?;
-    let back = Redirect::to(format!("/training/imports/{id}"));
-    if row.state != "committed" {
-        return Ok(Flash::error(back, "Only a committed import can be undone."));
-    }
-    let now = state.now_db();
-    import_rows::undo(db, id, &now).await?;
-    let mut conn = db.acquire().await?;
-    audit::record(
-        &mut conn,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "import.undo",
-            entity: "import",
-            entity_id: Some(id),
-            organisation_id: None,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    import_row(db, id).await?;
+    imports::undo(db, &state.programmes, &user.audit_actor(), id, &state.now_db()).await?;
     Ok(Flash::success(
-        back,
+        Redirect::to(format!("/training/imports/{id}")),
         "The import has been undone: its attendance, and the people and sessions it added, are gone.",
     ))
 }
@@ -486,11 +490,9 @@ async fn discard(
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
-    let row = import_row(db, id).await?;
-    if row.state == "pending" {
-        import_rows::set_state(db, id, "discarded", "").await?;
-        imports::remove_pending(&state.config.data_dir, id);
-    }
+    import_row(db, id).await?;
+    imports::discard(db, &state.config.data_dir, &user.audit_actor(), id, &state.now_db()).await?;
+    state.import_analyses.forget(id);
     Ok(Flash::success(
         Redirect::to("/training/imports"),
         "The upload has been discarded; nothing was imported.",

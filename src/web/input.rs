@@ -5,7 +5,7 @@
 //! [`super::csrf::CsrfForm`], and the domain's own field checks use it too.
 
 use crate::domain::validation;
-use crate::error::ErrorPage;
+use crate::web::errors::ErrorPage;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::uri::Origin;
 use rocket::http::{Method, Status};
@@ -48,7 +48,7 @@ impl Fairing for InputScreen {
                     .collect::<String>()
             });
         let Some(name) = refused else { return };
-        let target = if crate::error::is_api_request(req) {
+        let target = if crate::web::errors::is_api_request(req) {
             format!("/api/v1{REFUSED_PATH}")
         } else {
             REFUSED_PATH.to_string()

@@ -1,6 +1,7 @@
 //! The browser-facing side: routes grouped by feature, request guards,
 //! fairings and catchers. Handlers stay thin: they turn the request into
-//! domain values, call the data layer, and pick a page.
+//! typed input, call a workflow in [`crate::app`] (or read through the data
+//! layer), and pick a page.
 
 pub mod account;
 pub mod assessments;
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod certificates;
 pub mod csrf;
 pub mod date_field;
+pub mod errors;
 pub mod evidence;
 pub mod filters;
 pub mod frameworks;
@@ -21,38 +23,21 @@ pub mod input;
 pub mod organisations;
 pub mod password_reset;
 pub mod people;
+pub mod reports;
 pub mod reviews;
 pub mod training;
 pub mod users;
 
-use crate::config::AppConfig;
 use crate::domain::access::Role;
-use crate::domain::standards::StandardsLibrary;
 use crate::domain::validation::FieldErrors;
-use crate::Clock;
 use auth::CurrentUser;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket::{Catcher, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
-/// Everything handlers share besides the database.
-pub struct AppState {
-    pub config: AppConfig,
-    pub clock: Clock,
-    pub standards: Arc<StandardsLibrary>,
-    pub programmes: Arc<crate::domain::programmes::ProgrammeLibrary>,
-    /// Imports being committed in the background: id → (rows done, rows in all).
-    pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
-}
-
-impl AppState {
-    pub fn now_db(&self) -> String {
-        crate::clock::to_db(self.clock.now())
-    }
-}
+pub use crate::app::AppState;
 
 pub fn routes() -> Vec<Route> {
     [
@@ -71,6 +56,7 @@ pub fn routes() -> Vec<Route> {
         organisations::routes(),
         password_reset::routes(),
         people::routes(),
+        reports::routes(),
         training::routes(),
         reviews::routes(),
         users::routes(),
@@ -85,8 +71,8 @@ pub fn catchers() -> Vec<Catcher> {
 /// One catcher for every status: a page in the site's layout (or JSON under
 /// `/api/`), with the signed-in user's navigation where there is one.
 #[rocket::catch(default)]
-async fn catch_any(status: Status, req: &Request<'_>) -> Result<crate::error::ErrorPage, rocket::response::Redirect> {
-    if status == Status::Unauthorized && !crate::error::is_api_request(req) {
+async fn catch_any(status: Status, req: &Request<'_>) -> Result<errors::ErrorPage, rocket::response::Redirect> {
+    if status == Status::Unauthorized && !errors::is_api_request(req) {
         return Err(rocket::response::Redirect::to(auth::login_redirect_target(req)));
     }
     let _ = req.guard::<Option<&CurrentUser>>().await;
@@ -94,7 +80,7 @@ async fn catch_any(status: Status, req: &Request<'_>) -> Result<crate::error::Er
         Some(reason) if matches!(status, Status::Forbidden | Status::UnprocessableEntity) => reason.clone(),
         _ => crate::error::default_message(status).to_string(),
     };
-    Ok(crate::error::ErrorPage { status, message })
+    Ok(errors::ErrorPage { status, message })
 }
 
 /// The navigation a role sees. `section` marks the current item.

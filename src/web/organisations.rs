@@ -3,7 +3,6 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
-use crate::db::audit::{self, Entry};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
 use crate::domain::access::OrgScope;
@@ -149,35 +148,10 @@ async fn create(
         Ok(details) => details,
         Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if organisations::find_by_name(&mut tx, &details.name_key())
-        .await?
-        .is_some()
-    {
-        let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add(
-            "name",
-            format!("There is already an organisation called {}", details.name),
-        );
-        return Ok(Err(page.render_errors("organisations/form", &errors, context)));
-    }
-    let id = organisations::insert(&mut tx, &details, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "organisation.create",
-            entity: "organisation",
-            entity_id: Some(id),
-            organisation_id: Some(id),
-            before: None,
-            after: Some(json!(details)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let id = match crate::app::organisations::create(state.ctx(db), &user.acting(), &details).await? {
+        Ok(id) => id,
+        Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
+    };
     Ok(Ok(Flash::success(
         Redirect::to(format!("/organisations/{id}")),
         format!("{} has been added.", details.name),
@@ -261,35 +235,9 @@ async fn update(
         Ok(details) => details,
         Err(errors) => return Ok(Err(page.render_errors("organisations/form", &errors, context))),
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if organisations::find_by_name(&mut tx, &details.name_key())
-        .await?
-        .is_some_and(|other| other != id)
-    {
-        let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add(
-            "name",
-            format!("There is already an organisation called {}", details.name),
-        );
+    if let Err(errors) = crate::app::organisations::update(state.ctx(db), &user.acting(), &before, &details).await? {
         return Ok(Err(page.render_errors("organisations/form", &errors, context)));
     }
-    organisations::update(&mut tx, id, &details, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "organisation.update",
-            entity: "organisation",
-            entity_id: Some(id),
-            organisation_id: Some(id),
-            before: Some(json!(before)),
-            after: Some(json!(details)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/organisations/{id}")),
         "The organisation's details have been saved.",
@@ -315,39 +263,12 @@ async fn add_alias(
     let back = Redirect::to(format!("/organisations/{id}"));
     let mut errors = crate::domain::validation::FieldErrors::default();
     let alias = crate::domain::validation::required(&mut errors, "alias", &form.0.alias, "the other name", 200);
-    let key = crate::domain::import::values::normalise(&alias);
-    if !errors.is_empty() || key.is_empty() {
+    if !errors.is_empty() {
         return Ok(Flash::error(back, "Enter the other name the organisation goes by."));
     }
-    let mut tx = crate::db::begin_write(db).await?;
-    if crate::domain::import::values::normalise(&org.name) == key {
-        return Ok(Flash::error(back, "That is already the organisation's name."));
-    }
-    if let Some(owner) = organisations::alias_owner(&mut tx, &key).await? {
-        let message = if owner == id {
-            "The organisation already has that name."
-        } else {
-            "Another organisation already goes by that name."
-        };
+    if let Err(message) = crate::app::organisations::add_alias(state.ctx(db), &user.acting(), &org, &alias).await? {
         return Ok(Flash::error(back, message));
     }
-    let now = state.now_db();
-    let alias_id = organisations::add_alias(&mut tx, id, &alias, &key).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "organisation.alias.add",
-            entity: "organisation",
-            entity_id: Some(id),
-            organisation_id: Some(id),
-            before: None,
-            after: Some(json!({"alias": alias, "alias_id": alias_id})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Flash::success(
         back,
         format!("Sign-in sheets that say “{alias}” will now match {}.", org.name),
@@ -365,26 +286,7 @@ async fn remove_alias(
 ) -> AppResult<Flash<Redirect>> {
     visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !organisations::remove_alias(&mut tx, id, alias_id).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "organisation.alias.remove",
-            entity: "organisation",
-            entity_id: Some(id),
-            organisation_id: Some(id),
-            before: Some(json!({"alias_id": alias_id})),
-            after: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    crate::app::organisations::remove_alias(state.ctx(db), &user.acting(), id, alias_id).await?;
     Ok(Flash::success(
         Redirect::to(format!("/organisations/{id}")),
         "The other name has been removed.",

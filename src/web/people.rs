@@ -3,7 +3,6 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{AppState, Page};
-use crate::db::audit::{self, Entry};
 use crate::db::{organisations, people, Db};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::error::{AppError, AppResult};
@@ -100,24 +99,7 @@ async fn create(
             return Ok(Err(page.render_errors("people/form", &errors, context)));
         }
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let id = people::insert(&mut tx, org_id, &person, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "person.create",
-            entity: "person",
-            entity_id: Some(id),
-            organisation_id: Some(org_id),
-            before: None,
-            after: Some(json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    crate::app::organisations::add_person(state.ctx(db), &user.acting(), org_id, &person).await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/organisations/{org_id}")),
         format!("{} has been added.", person.full_name),
@@ -167,24 +149,7 @@ async fn update(
             return Ok(Err(page.render_errors("people/form", &errors, context)));
         }
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    people::update(&mut tx, id, &person, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "person.update",
-            entity: "person",
-            entity_id: Some(id),
-            organisation_id: Some(org_id),
-            before: Some(json!(before)),
-            after: Some(json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    crate::app::organisations::update_person(state.ctx(db), &user.acting(), &before, &person).await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/organisations/{org_id}")),
         format!("{}'s details have been saved.", person.full_name),

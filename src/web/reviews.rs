@@ -2,15 +2,16 @@
 //! and feedback per criterion, sending an assessment back for changes, and
 //! recommending an award to the programme lead.
 
-use super::assessments::{load_view, moved_on, standing, summary_json, today, visible, View};
+use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::{AppState, Page};
+use crate::app::assessments::{load_view, standing, View};
+use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::clock::from_db;
-use crate::db::assessments::{self, AssessmentRow, NewDecision};
-use crate::db::audit::{self, Entry};
+use crate::db::assessments::{self, AssessmentRow};
 use crate::db::Db;
-use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decision, State};
+use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decision};
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -21,8 +22,6 @@ use serde_json::{json, Value};
 pub fn routes() -> Vec<Route> {
     routes![queue, review_page, save_decisions, request_changes, recommend]
 }
-
-pub const MAX_FEEDBACK_CHARS: usize = 4_000;
 
 /// "today", "1 day", "12 days".
 fn age(days: i64) -> String {
@@ -66,13 +65,8 @@ async fn queue(user: &CurrentUser, page: Page<'_>, db: &Db, app: &Managed<AppSta
     ))
 }
 
-async fn reviewable(db: &Db, user: &CurrentUser, id: i64) -> AppResult<AssessmentRow> {
-    let actor = user.actor();
-    let row = visible(db, &actor, id).await?;
-    if !actor.can_review() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(row)
+async fn reviewable(db: &Db, app: &AppState, user: &CurrentUser, id: i64) -> AppResult<AssessmentRow> {
+    workflow::reviewable(app.ctx(db), &user.acting(), id).await
 }
 
 /// The review page's view of each criterion: its evidence, what changed
@@ -102,7 +96,7 @@ fn review_areas(
                             // A decision on evidence that has since changed is not
                             // offered as the answer: the assessor must look again.
                             let (mut decision, mut feedback) = match latest {
-                                Some(d) if !changed => (d.decision.clone(), d.feedback.clone()),
+                                Some(d) if !changed => (d.decision.as_str().to_string(), d.feedback.clone()),
                                 _ => (String::new(), String::new()),
                             };
                             if let Some(sent) = values.get(&criterion.id) {
@@ -139,7 +133,7 @@ async fn render_review(
     values: serde_json::Map<String, Value>,
 ) -> AppResult<(Status, Template)> {
     let actor = user.actor();
-    let view = load_view(db, app, &actor, row).await?;
+    let view = load_view(app.ctx(db), &actor, row).await?;
     let state = view.state();
     let changed: Vec<Value> = view
         .progress
@@ -172,7 +166,7 @@ async fn render_review(
         "title": format!("Review: {}, {}", view.row.organisation_name, view.framework.name),
         "section": "reviews",
         "assessment": summary_json(&view.row, app),
-        "standing": standing(&view.row, app).as_str(),
+        "standing": standing(&view.row, app, view.today).as_str(),
         "framework": {"id": view.framework.id, "name": view.framework.name, "version": view.framework.version},
         "areas": review_areas(&view, &values, &field_errors),
         "counts": view.counts_json(),
@@ -201,7 +195,7 @@ async fn review_page(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<(Status, Template)> {
-    let row = reviewable(db, user, id).await?;
+    let row = reviewable(db, app, user, id).await?;
     render_review(&page, db, app, user, row, Vec::new(), serde_json::Map::new()).await
 }
 
@@ -234,11 +228,11 @@ async fn save_decisions(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let row = reviewable(db, user, id).await?;
-    let from = row.state();
-    from.apply(Action::RecordDecisions)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let framework = super::assessments::framework_of(app, &row)?;
+    let row = reviewable(db, app, user, id).await?;
+    row.state
+        .apply(Action::RecordDecisions)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let framework = crate::app::assessments::framework_of(app, &row)?;
     let form = form.0;
     // Parse first: every problem is shown at once and nothing is saved.
     let mut errors = Vec::new();
@@ -282,73 +276,16 @@ async fn save_decisions(
     if !errors.is_empty() {
         return Ok(Err(render_review(&page, db, app, user, row, errors, values).await?));
     }
-    let now = app.now_db();
-    let actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    let current = assessments::find_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if current.state() != from || current.submission != row.submission {
-        return Err(moved_on());
-    }
-    let evidence = crate::db::evidence::for_assessment_in(&mut tx, id).await?;
-    let existing = assessments::decisions_in(&mut tx, id).await?;
-    let progress = super::assessments::compute_progress(framework, &evidence, &existing, today(app));
-    let mut saved = Vec::new();
-    for (criterion_id, decision, feedback) in &chosen {
-        let latest = existing.iter().rev().find(|d| &d.criterion_id == criterion_id);
-        let stale = progress.get(criterion_id).is_some_and(|p| p.changed_since_decision);
-        // An unchanged answer to an unchanged criterion is not a new decision.
-        let same = latest.is_some_and(|d| d.decision == decision.as_str() && &d.feedback == feedback);
-        if same && !stale {
-            continue;
-        }
-        assessments::insert_decision(
-            &mut tx,
-            id,
-            &NewDecision {
-                criterion_id,
-                submission: current.submission,
-                decision: decision.as_str(),
-                feedback,
-            },
-            &actor,
-            &now,
-        )
-        .await?;
-        saved.push(
-            json!({"criterion_id": criterion_id, "decision": decision.as_str(), "feedback": feedback,
-            "before": latest.map(|d| json!({"decision": d.decision, "feedback": d.feedback}))}),
-        );
-    }
-    let to = from.apply(Action::RecordDecisions).map_err(|_| moved_on())?;
-    if !saved.is_empty() {
-        if to != from {
-            if !assessments::set_state(&mut tx, id, from, to, &now).await? {
-                return Err(moved_on());
-            }
-            let note = if from == State::Recommended {
-                "Recommendation withdrawn: decisions changed"
-            } else {
-                "Review started"
-            };
-            assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, note).await?;
-        }
-        audit::record(
-            &mut tx,
-            &now,
-            &actor,
-            Entry {
-                action: "review.decide",
-                entity: "assessment",
-                entity_id: Some(id),
-                organisation_id: Some(row.organisation_id),
-                before: Some(json!({"state": from.as_str()})),
-                after: Some(json!({"state": to.as_str(), "submission": current.submission, "decisions": saved})),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    let message = match saved.len() {
+    let decisions: Vec<DecisionInput> = chosen
+        .into_iter()
+        .map(|(criterion_id, decision, feedback)| DecisionInput {
+            criterion_id,
+            decision,
+            feedback,
+        })
+        .collect();
+    let saved = workflow::record_decisions(app.ctx(db), &user.acting(), &row, &decisions).await?;
+    let message = match saved {
         0 => "No decisions had changed, so nothing was saved.".to_string(),
         1 => "1 decision saved.".to_string(),
         n => format!("{n} decisions saved."),
@@ -380,75 +317,34 @@ async fn request_changes(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let row = reviewable(db, user, id).await?;
-    let from = row.state();
-    let to = from
-        .apply(Action::RequestChanges)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let note = form.0.note.trim().to_string();
-    if note.chars().count() > MAX_FEEDBACK_CHARS {
-        let errors = vec![
-            json!({"field": "note", "message": format!("The summary must be {MAX_FEEDBACK_CHARS} characters or fewer")}),
-        ];
-        return Ok(Err(render_review(
-            &page,
-            db,
-            app,
-            user,
-            row,
-            errors,
-            serde_json::Map::new(),
-        )
-        .await?));
+    match workflow::request_changes(app.ctx(db), &user.acting(), id, &form.0.note).await? {
+        Ok(done) => Ok(Ok(Flash::success(
+            Redirect::to("/reviews"),
+            format!(
+                "The assessment has been sent back to {} with feedback on {} criteria.",
+                done.organisation_name,
+                done.criteria.len()
+            ),
+        ))),
+        Err(problems) => {
+            let errors = problems
+                .0
+                .iter()
+                .map(|e| json!({"field": e.field, "message": e.message}))
+                .collect();
+            let row = reviewable(db, app, user, id).await?;
+            Ok(Err(render_review(
+                &page,
+                db,
+                app,
+                user,
+                row,
+                errors,
+                serde_json::Map::new(),
+            )
+            .await?))
+        }
     }
-    let view = load_view(db, app, &user.actor(), row).await?;
-    let needing = view.progress.needing_action();
-    if needing.is_empty() {
-        let errors = vec![json!({"field": "note",
-            "message": "Record at least one criterion as partially met or not met, with feedback, before sending the assessment back"})];
-        return Ok(Err(render_review(
-            &page,
-            db,
-            app,
-            user,
-            view.row,
-            errors,
-            serde_json::Map::new(),
-        )
-        .await?));
-    }
-    let criteria: Vec<String> = needing.iter().map(|c| c.criterion_id.clone()).collect();
-    let row = view.row;
-    let now = app.now_db();
-    let actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !assessments::set_state(&mut tx, id, from, to, &now).await? {
-        return Err(moved_on());
-    }
-    assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, &note).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &actor,
-        Entry {
-            action: "assessment.request_changes",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"state": from.as_str()})),
-            after: Some(json!({"state": to.as_str(), "criteria": criteria, "note": note})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to("/reviews"),
-        format!(
-            "The assessment has been sent back to {} with feedback on {} criteria.",
-            row.organisation_name,
-            criteria.len()
-        ),
-    )))
 }
 
 #[post("/assessments/<id>/recommend", data = "<_form>")]
@@ -460,58 +356,32 @@ async fn recommend(
     db: &Db,
     app: &Managed<AppState>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
-    let row = reviewable(db, user, id).await?;
-    let from = row.state();
-    let to = from
-        .apply(Action::Recommend)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let view = load_view(db, app, &user.actor(), row).await?;
-    let blocking = view.progress.blocking_award();
-    if !blocking.is_empty() {
-        let errors = view.criteria_errors(&blocking, "decision-", |c| {
-            format!("must be met before an award is recommended: {}", blocking_reason(c))
-        });
-        return Ok(Err(render_review(
-            &page,
-            db,
-            app,
-            user,
-            view.row,
-            errors,
-            serde_json::Map::new(),
-        )
-        .await?));
+    match workflow::recommend(app.ctx(db), &user.acting(), id).await? {
+        Ok(organisation_name) => Ok(Ok(Flash::success(
+            Redirect::to(format!("/assessments/{id}")),
+            format!("The award to {organisation_name} has been recommended. The programme lead makes the award."),
+        ))),
+        Err(blocking) => {
+            let errors = blocking
+                .iter()
+                .map(|b| {
+                    json!({"field": format!("decision-{}", b.criterion_id),
+                        "message": format!("{} must be met before an award is recommended: {}", b.criterion_id, b.reason)})
+                })
+                .collect();
+            let row = reviewable(db, app, user, id).await?;
+            Ok(Err(render_review(
+                &page,
+                db,
+                app,
+                user,
+                row,
+                errors,
+                serde_json::Map::new(),
+            )
+            .await?))
+        }
     }
-    let row = view.row;
-    let now = app.now_db();
-    let actor = user.audit_actor();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !assessments::set_state(&mut tx, id, from, to, &now).await? {
-        return Err(moved_on());
-    }
-    assessments::record_event(&mut tx, id, &now, &actor, from.as_str(), to, "").await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &actor,
-        Entry {
-            action: "assessment.recommend",
-            entity: "assessment",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: Some(json!({"state": from.as_str()})),
-            after: Some(json!({"state": to.as_str()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Flash::success(
-        Redirect::to(format!("/assessments/{id}")),
-        format!(
-            "The award to {} has been recommended. The programme lead makes the award.",
-            row.organisation_name
-        ),
-    )))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
-use crate::db::audit::{self, Entry};
+use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::db::training::{self, PersonFactRow};
 use crate::db::{organisations, people, Db};
 use crate::domain::completion::{
@@ -316,7 +316,6 @@ async fn sign_up(
     let Some(org) = form.0.organisation_id.trim().parse::<i64>().ok() else {
         return Ok(Flash::error(back, "Choose the organisation that has signed up."));
     };
-    let org = organisations::find(db, org).await?.ok_or(AppError::NotFound)?;
     let date = match form.0.date.trim() {
         "" => today(state),
         text => match crate::domain::import::values::parse_date_text(text) {
@@ -324,38 +323,12 @@ async fn sign_up(
             None => return Ok(Flash::error(back, "Enter the date they signed up, like 14/01/2025.")),
         },
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    if !training::sign_up(
-        &mut tx,
-        org.id,
-        &programme.id,
-        &date.format("%Y-%m-%d").to_string(),
-        &now,
-    )
-    .await?
-    {
-        return Ok(Flash::error(back, format!("{} is already signed up.", org.name)));
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "programme.signup",
-            entity: "organisation",
-            entity_id: Some(org.id),
-            organisation_id: Some(org.id),
-            before: None,
-            after: Some(json!({"programme": programme.id, "signed_up_on": date.to_string()})),
+    Ok(
+        match workflow::sign_up(state.ctx(db), &user.acting(), &programme.id, org, date).await? {
+            Ok(name) => Flash::success(back, format!("{name} is signed up to {}.", programme.name)),
+            Err(SignUpRefused::AlreadySignedUp(name)) => Flash::error(back, format!("{name} is already signed up.")),
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Flash::success(
-        back,
-        format!("{} is signed up to {}.", org.name, programme.name),
-    ))
 }
 
 fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Value> {
@@ -487,16 +460,7 @@ async fn create_session(
         let context = json!({"title": "Add a training session", "section": "training", "modules": module_choices(state), "values": values});
         return Ok(Err(page.render_errors("training/session_form", &errors, context)));
     };
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let cohort_id = if cohort.is_empty() {
-        0
-    } else {
-        training::find_or_create_cohort(&mut tx, &module.programme_id, &cohort, &now)
-            .await?
-            .0
-    };
-    let new = training::NewSession {
+    let input = workflow::SessionInput {
         module: &module,
         date,
         start_time: &start_time,
@@ -504,12 +468,9 @@ async fn create_session(
         online: form.online,
         trainer: &trainer,
         capacity,
-        cohort_id,
+        cohort: &cohort,
     };
-    let id = training::create_session(&mut tx, &new, &now).await?;
-    audit::record(&mut tx, &now, &user.audit_actor(), Entry { action: "session.create", entity: "training_session", entity_id: Some(id),
-        organisation_id: None, before: None, after: Some(json!({"programme": module.programme_id, "module": module.module_id, "date": date.to_string(), "cohort": cohort})) }).await?;
-    tx.commit().await?;
+    let id = workflow::create_session(state.ctx(db), &user.acting(), &input).await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/training/sessions/{id}")),
         "The session has been added. Take the register below.",
@@ -567,43 +528,13 @@ async fn save_register(
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
     user.require(|a| a.can_manage_training())?;
-    session_or_404(db, id).await?;
-    let register = training::register(db, id).await?;
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let mut changed = 0;
-    for row in &register {
-        let Some(status) = form
-            .0
-            .status
-            .get(&row.attendance_id.to_string())
-            .and_then(|s| AttendanceStatus::parse(s))
-        else {
-            continue;
-        };
-        if status.as_str() != row.status {
-            training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), 0, &now).await?;
-            audit::record(
-                &mut tx,
-                &now,
-                &user.audit_actor(),
-                Entry {
-                    action: "attendance.mark",
-                    entity: "attendance",
-                    entity_id: Some(row.attendance_id),
-                    organisation_id: Some(row.organisation_id),
-                    before: Some(json!({"status": row.status})),
-                    after: Some(json!({"status": status.as_str()})),
-                },
-            )
-            .await?;
-            changed += 1;
-        }
-    }
-    tx.commit().await?;
-    // New completions earn their certificates straight away.
-    crate::db::certificates::issue_missing_training_certificates(db, &state.programmes, state.clock.today(), &now)
-        .await?;
+    let marks: HashMap<i64, AttendanceStatus> = form
+        .0
+        .status
+        .iter()
+        .filter_map(|(attendance, status)| Some((attendance.parse().ok()?, AttendanceStatus::parse(status)?)))
+        .collect();
+    let changed = workflow::save_register(state.ctx(db), &user.acting(), id, &marks).await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/sessions/{id}")),
         format!("The register has been saved ({changed} changed)."),
@@ -666,29 +597,13 @@ async fn add_attendee(
             })
         })
         .map(|p| p.id);
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let person_id = match (existing, organisation_id) {
-        (Some(id), _) => id,
-        (None, Some(org)) if organisations::find(db, org).await?.is_some() => {
-            let new_id = people::insert(&mut tx, org, &person, &now).await?;
-            audit::record(
-                &mut tx,
-                &now,
-                &user.audit_actor(),
-                Entry {
-                    action: "person.create",
-                    entity: "person",
-                    entity_id: Some(new_id),
-                    organisation_id: Some(org),
-                    before: None,
-                    after: Some(json!({"full_name": person.full_name, "email": person.email})),
-                },
-            )
-            .await?;
-            new_id
-        }
-        _ => {
+    let attendee = match (existing, organisation_id) {
+        (Some(id), _) => Attendee::Known(id),
+        (None, Some(organisation_id)) => Attendee::New {
+            organisation_id,
+            person: &person,
+        },
+        (None, None) => {
             return Ok(Flash::error(
                 back,
                 format!(
@@ -698,22 +613,7 @@ async fn add_attendee(
             ))
         }
     };
-    let previous = training::mark(&mut tx, id, person_id, status.as_str(), &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "attendance.mark",
-            entity: "attendance",
-            entity_id: Some(person_id),
-            organisation_id,
-            before: previous.map(|p| json!({"status": p})),
-            after: Some(json!({"session": id, "status": status.as_str()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    workflow::add_attendee(state.ctx(db), &user.acting(), id, attendee, status).await?;
     Ok(Flash::success(
         back,
         format!(
@@ -749,9 +649,15 @@ async fn cohort(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &St
             json!({"person_id": person_id, "name": name, "cells": cells, "attended": attended})
         })
         .collect();
+    let kept = crate::db::reports::cohort_activity(db, &programme.id, id, cohort.name.clone(), today(state), 0).await?;
+    let progress = crate::domain::report::engine::cohort_aim(programme, &kept.modules).map(|aim| {
+        json!({"completed": crate::domain::report::engine::cohort_completed(programme, &kept),
+            "people": kept.people, "title": aim.title})
+    });
     Ok(page.render(
         "training/cohort",
         json!({"title": format!("{}: {}", programme.name, cohort.name), "section": "training", "cohort": cohort,
+            "progress": progress,
             "programme": programme, "sessions": session_rows(state, sessions), "rows": rows, "statuses": status_options(),
             "can_manage": user.actor().can_manage_training()}),
     ))
@@ -773,50 +679,19 @@ async fn save_cohort(
     state: &State<AppState>,
 ) -> AppResult<Flash<Redirect>> {
     user.require(|a| a.can_manage_training())?;
-    training::cohort(db, id).await?.ok_or(AppError::NotFound)?;
-    let sessions: Vec<i64> = training::cohort_sessions(db, id).await?.iter().map(|s| s.id).collect();
-    let people: std::collections::HashSet<i64> = training::cohort_register(db, id)
-        .await?
+    let marks: HashMap<(i64, i64), AttendanceStatus> = form
+        .0
+        .mark
         .iter()
-        .map(|r| r.person_id)
+        .filter_map(|(key, value)| {
+            let (person, session) = key.split_once('-')?;
+            Some((
+                (person.parse().ok()?, session.parse().ok()?),
+                AttendanceStatus::parse(value)?,
+            ))
+        })
         .collect();
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    let mut changed = 0;
-    for (key, value) in &form.0.mark {
-        let Some((person, session)) = key.split_once('-') else {
-            continue;
-        };
-        let (Ok(person), Ok(session)) = (person.parse::<i64>(), session.parse::<i64>()) else {
-            continue;
-        };
-        // Only cells of this cohort's grid: ids from elsewhere are ignored.
-        if !people.contains(&person) || !sessions.contains(&session) {
-            continue;
-        }
-        let Some(status) = AttendanceStatus::parse(value) else {
-            continue;
-        };
-        let previous = training::mark(&mut tx, session, person, status.as_str(), &now).await?;
-        if previous.as_deref() != Some(status.as_str()) {
-            changed += 1;
-            audit::record(
-                &mut tx,
-                &now,
-                &user.audit_actor(),
-                Entry {
-                    action: "attendance.mark",
-                    entity: "attendance",
-                    entity_id: Some(person),
-                    organisation_id: None,
-                    before: previous.map(|p| json!({"session": session, "status": p})),
-                    after: Some(json!({"session": session, "status": status.as_str()})),
-                },
-            )
-            .await?;
-        }
-    }
-    tx.commit().await?;
+    let changed = workflow::save_cohort(state.ctx(db), &user.acting(), id, &marks).await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/cohorts/{id}")),
         format!("The cohort's attendance has been saved ({changed} changed)."),

@@ -1,10 +1,10 @@
 //! User administration, for the programme lead: add, change role, deactivate.
 
-use super::auth::{create_user, CurrentUser};
+use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{AppState, Page};
-use crate::db::audit::{self, Entry};
-use crate::db::{organisations, sessions, users, Db};
+use crate::app::accounts::{self, CreateUserRefused};
+use crate::db::{organisations, users, Db};
 use crate::domain::access::Role;
 use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
 use crate::domain::validation::FieldErrors;
@@ -120,7 +120,13 @@ async fn create(
         Ok(new_user) => new_user,
         Err(errors) => return Ok(Err(page.render_errors("users/new", &errors, context))),
     };
-    create_user(db, state, &new_user, &user.audit_actor(), false).await?;
+    if let Err(CreateUserRefused::EmailTaken(email)) =
+        accounts::add_user(state.ctx(db), &user.acting(), &new_user).await?
+    {
+        let mut errors = FieldErrors::default();
+        errors.add("email", format!("There is already a user with the email {email}"));
+        return Ok(Err(page.render_errors("users/new", &errors, context)));
+    }
     Ok(Ok(Flash::success(
         Redirect::to("/users"),
         format!(
@@ -156,16 +162,6 @@ pub struct RoleForm {
     organisation_id: String,
 }
 
-/// Whether changing `account` away from programme lead (or deactivating it)
-/// would leave nobody able to administer the service.
-async fn would_remove_last_lead(db: &Db, account: &users::UserRow) -> AppResult<bool> {
-    if account.role != Role::ProgrammeLead || !account.active {
-        return Ok(false);
-    }
-    let mut conn = db.acquire().await?;
-    Ok(users::other_active_leads(&mut conn, account.id).await? == 0)
-}
-
 #[post("/users/<id>/role", data = "<form>")]
 async fn change_role(
     id: i64,
@@ -185,7 +181,11 @@ async fn change_role(
             errors.add("organisation_id", "Select an organisation from the list");
         }
     }
-    if errors.is_empty() && role != Role::ProgrammeLead && would_remove_last_lead(db, &account).await? {
+    if errors.is_empty()
+        && accounts::set_role(state.ctx(db), &user.acting(), &account, role, organisation_id)
+            .await?
+            .is_err()
+    {
         errors.add(
             "role",
             "This is the only active programme lead. Make someone else programme lead first.",
@@ -199,26 +199,6 @@ async fn change_role(
             "reset_link_hours": super::password_reset::LINK_HOURS});
         return Ok(Err(page.render_errors("users/show", &errors, context)));
     }
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    users::set_role(&mut tx, id, role, organisation_id, &now).await?;
-    // A new role means new permissions: make them sign in again.
-    sessions::revoke_all_for_user(&mut tx, id, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: "user.role",
-            entity: "user",
-            entity_id: Some(id),
-            organisation_id,
-            before: Some(json!({"role": account.role.as_str(), "organisation_id": account.organisation_id})),
-            after: Some(json!({"role": role.as_str(), "organisation_id": organisation_id})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Ok(Flash::success(
         Redirect::to(format!("/users/{id}")),
         format!("{} is now {}.", account.name, role.label().to_lowercase()),
@@ -242,35 +222,15 @@ async fn set_active(
     let account = managed_user(db, id).await?;
     let active = form.0.active;
     let back = Redirect::to(format!("/users/{id}"));
-    if !active && would_remove_last_lead(db, &account).await? {
+    if accounts::set_active(state.ctx(db), &user.acting(), &account, active)
+        .await?
+        .is_err()
+    {
         return Ok(Flash::error(
             back,
             "This is the only active programme lead, so the account cannot be deactivated.",
         ));
     }
-    let now = state.now_db();
-    let mut tx = crate::db::begin_write(db).await?;
-    users::set_active(&mut tx, id, active, &now).await?;
-    if !active {
-        // Deactivated means locked out everywhere: browsers and scripts.
-        sessions::revoke_all_for_user(&mut tx, id, &now).await?;
-        crate::db::tokens::revoke_all_for_user(&mut tx, id, &now).await?;
-    }
-    audit::record(
-        &mut tx,
-        &now,
-        &user.audit_actor(),
-        Entry {
-            action: if active { "user.reactivate" } else { "user.deactivate" },
-            entity: "user",
-            entity_id: Some(id),
-            organisation_id: account.organisation_id,
-            before: Some(json!({"active": account.active})),
-            after: Some(json!({"active": active})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     let message = if active {
         format!("{} can sign in again.", account.name)
     } else {

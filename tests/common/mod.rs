@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod imports;
+
 use qmtrack::Clock;
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
@@ -66,6 +68,8 @@ pub struct Options {
     pub standards_dir: Option<std::path::PathBuf>,
     /// A smaller evidence size limit than the default 25 MiB.
     pub evidence_max_bytes: Option<u64>,
+    /// When the manual clock starts (RFC 3339), for tests that need a past.
+    pub clock_start: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -76,6 +80,7 @@ impl Default for Options {
             session_absolute_hours: 12,
             standards_dir: None,
             evidence_max_bytes: None,
+            clock_start: None,
         }
     }
 }
@@ -89,7 +94,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
         let clock = Clock::manual(
-            chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            chrono::DateTime::parse_from_rfc3339(options.clock_start.unwrap_or("2026-03-02T09:00:00Z"))
                 .expect("date")
                 .into(),
         );
@@ -383,4 +388,16 @@ pub async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_j
         .expect("GET");
     let status = res.status();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Runs the `qmtrack` binary against a test's database, as an operator would.
+pub fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QMTRACK_DATABASE_URL", &app.database_url)
+        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_LOG", "warn")
+        .output()
+        .expect("run qmtrack")
 }

@@ -78,6 +78,33 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
     None
 }
 
+/// A date written inside other text: "Day 1 (01/10/2024)", "Session on 3 March 2025".
+pub fn date_in_text(text: &str) -> Option<NaiveDate> {
+    if let Some(date) = parse_date_text(text) {
+        return Some(date);
+    }
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ',' | ';'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // "3 March 2025" spans three words; "03/03/2025" one.
+    for width in [3, 4, 1] {
+        for window in words.windows(width) {
+            if let Some(date) = parse_date_text(&window.join(" ")) {
+                return Some(date);
+            }
+        }
+    }
+    None
+}
+
+/// Whether `needle` occurs in `hay` as whole words (both already normalised).
+pub fn contains_words(hay: &str, needle: &str) -> bool {
+    let needle: Vec<&str> = needle.split(' ').filter(|w| !w.is_empty()).collect();
+    let hay: Vec<&str> = hay.split(' ').collect();
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
 /// An attendance mark. `None` means the mark could not be understood; an
 /// empty cell is `Some(None)`.
 pub fn parse_status(cell: &Cell) -> Option<Option<AttendanceStatus>> {
@@ -206,16 +233,27 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Two names that might be one person written differently (not the same key).
 pub fn is_near_match(a: &str, b: &str) -> bool {
-    let (a, b) = (name_key(a), name_key(b));
+    is_near_key(&name_key(a), &name_key(b))
+}
+
+/// [`is_near_match`] on names already turned into [`name_key`]s, for matching
+/// one sheet against many people on record.
+pub fn is_near_key(a: &str, b: &str) -> bool {
     if a == b || a.is_empty() || b.is_empty() {
         return false;
     }
-    let (fa, fb) = (fold_accents(&a), fold_accents(&b));
-    fa == fb || edit_distance(&fa, &fb) <= 2 || {
-        // Same surname and the first name of one starts the other's ("Jo" / "Joanna").
-        let (wa, wb): (Vec<&str>, Vec<&str>) = (fa.split(' ').collect(), fb.split(' ').collect());
-        wa.last() == wb.last() && wa.len() > 1 && wb.len() > 1 && (wa[0].starts_with(wb[0]) || wb[0].starts_with(wa[0]))
+    let (fa, fb) = (fold_accents(a), fold_accents(b));
+    if fa == fb {
+        return true;
     }
+    // Same surname and the first name of one starts the other's ("Jo" / "Joanna").
+    let (wa, wb): (Vec<&str>, Vec<&str>) = (fa.split(' ').collect(), fb.split(' ').collect());
+    if wa.last() == wb.last() && wa.len() > 1 && wb.len() > 1 && (wa[0].starts_with(wb[0]) || wb[0].starts_with(wa[0]))
+    {
+        return true;
+    }
+    // An edit distance of two needs lengths within two: most pairs stop here.
+    fa.chars().count().abs_diff(fb.chars().count()) <= 2 && edit_distance(&fa, &fb) <= 2
 }
 
 /// Spreadsheet column letters: 0 → A, 26 → AA.
@@ -292,6 +330,15 @@ mod tests {
             !is_near_match("Dr Łukasz Nowak", "Łukasz Nowak"),
             "same key is an exact match, not a near one"
         );
+    }
+
+    #[test]
+    fn dates_inside_headings() {
+        assert_eq!(date_in_text("Day 1 (01/10/2024)"), Some(date(2024, 10, 1)));
+        assert_eq!(date_in_text("Day 2 – 8 October 2024"), Some(date(2024, 10, 8)));
+        assert_eq!(date_in_text("Day 3"), None);
+        assert!(contains_words("safe and together core training", "core training"));
+        assert!(!contains_words("day 12", "day 1"));
     }
 
     #[test]

@@ -1,0 +1,753 @@
+//! Attendance imports as workflows: reading, analysing and matching a sheet
+//! for a preview; then committing, undoing or discarding it. Each of these
+//! owns its transaction, its audit entry and its side effects (certificates
+//! for the completions a commit brings), so the web pages, the command line
+//! and the benchmark leave identical records.
+//!
+//! Commit, undo and discard are compare-and-set moves on the import's state
+//! (`pending → running → committed → undone`, `pending → discarded`): of two
+//! requests at once, one moves it and the other is told it moved already.
+
+use crate::db::audit::{self, Actor, Entry};
+use crate::db::imports::{self, CommitOutcome, ImportRow};
+use crate::db::Pool;
+use crate::domain::import::matching::{resolve, Context, NearMatchPolicy, OrgChoice, Resolution};
+use crate::domain::import::read::{read_workbook, ReadError};
+use crate::domain::import::values::normalise;
+use crate::domain::import::{
+    analyse, summarise, Analysis, AttendanceRecord, Field, ImportOptions, Issue, Severity, Summary,
+};
+use crate::domain::organisation::OrgType;
+use crate::domain::programmes::ProgrammeLibrary;
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the user chose for an import, as stored with a pending import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Choices {
+    pub module: Option<String>,
+    pub date: Option<String>,
+    pub sheet: Option<String>,
+    pub default_organisation: Option<i64>,
+    /// An organisation to add (if it is not on record) for people the sheet does not place.
+    pub new_organisation: Option<String>,
+    /// Its type (an `OrgType` value); worked out from its name when not given.
+    pub new_organisation_type: Option<String>,
+    /// (sheet, column index, field)
+    pub mapping: Vec<(String, usize, String)>,
+    /// (heading, field) for every sheet: the command line's `--map "Outcome=status"`.
+    pub heading_mapping: Vec<(String, String)>,
+    /// The 1-based row of the headings, when the user says where it is.
+    pub header_row: Option<usize>,
+    /// Near matches: person key → existing person id, or 0 for a new person.
+    pub answers: Vec<(String, i64)>,
+    pub near_matches: NearMatchPolicy,
+}
+
+impl Choices {
+    pub fn options(&self) -> Result<ImportOptions, String> {
+        let date = match self.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(text) => Some(
+                crate::domain::import::values::parse_date_text(text)
+                    .ok_or_else(|| format!("“{text}” is not a date (use day/month/year, like 03/03/2025)."))?,
+            ),
+            None => None,
+        };
+        let mut heading_mapping = HashMap::new();
+        for (heading, field) in &self.heading_mapping {
+            let field = Field::from_user(field).ok_or_else(|| {
+                format!(
+                    "“{field}” is not a field; use one of {}.",
+                    Field::CHOICES.map(Field::as_str).join(", ")
+                )
+            })?;
+            heading_mapping.insert(normalise(heading), field);
+        }
+        Ok(ImportOptions {
+            module: self.module.clone().filter(|m| !m.trim().is_empty()),
+            date,
+            sheet: self.sheet.clone().filter(|s| !s.trim().is_empty()),
+            mapping: self
+                .mapping
+                .iter()
+                .filter_map(|(sheet, column, field)| Field::parse(field).map(|f| ((sheet.clone(), *column), f)))
+                .collect(),
+            heading_mapping,
+            header_row: self.header_row,
+        })
+    }
+
+    pub fn answers(&self) -> HashMap<String, i64> {
+        self.answers.iter().cloned().collect()
+    }
+
+    fn new_organisation(&self) -> Option<&str> {
+        self.new_organisation
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("{0}")]
+    Read(#[from] ReadError),
+    #[error("{0}")]
+    Choice(String),
+    /// The preview has errors, or the file was imported before.
+    #[error("{0}")]
+    NotReady(String),
+    /// Another request moved the import first.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the import was interrupted: {0}")]
+    Interrupted(String),
+}
+
+impl From<ImportFailure> for AppError {
+    fn from(failure: ImportFailure) -> Self {
+        match failure {
+            ImportFailure::Conflict(message) => AppError::Conflict(message),
+            ImportFailure::Database(e) => AppError::Database(e),
+            ImportFailure::Interrupted(e) => AppError::Internal(e),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// Everything a preview shows, and everything a commit needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub file_name: String,
+    pub sha256: String,
+    pub analysis: Analysis,
+    pub resolution: Resolution,
+    pub summary: Summary,
+    pub already_imported: Option<ImportRow>,
+}
+
+impl Preview {
+    /// Problems from reading the sheet and from matching, errors first.
+    pub fn issues(&self) -> Vec<&Issue> {
+        let mut all: Vec<&Issue> = self
+            .analysis
+            .issues
+            .iter()
+            .chain(self.resolution.issues.iter())
+            .collect();
+        all.sort_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(a.sheet.cmp(&b.sheet))
+                .then(a.row.cmp(&b.row))
+        });
+        all
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.issues().iter().filter(|i| i.severity == Severity::Error).count()
+    }
+
+    pub fn can_commit(&self) -> bool {
+        self.error_count() == 0 && !self.analysis.records.is_empty()
+    }
+
+    /// Why it cannot be committed, if it cannot.
+    pub fn refusal(&self) -> Option<String> {
+        if let Some(earlier) = &self.already_imported {
+            return Some(format!(
+                "This file was already imported (import {}); importing it again would change nothing.",
+                earlier.id
+            ));
+        }
+        if self.error_count() > 0 {
+            return Some(
+                "The file still has errors; nothing was imported. Fix the errors listed and try again.".into(),
+            );
+        }
+        if self.analysis.records.is_empty() {
+            return Some("The file has no attendance to import.".into());
+        }
+        None
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Pending imports' sheets as analysed, keyed by import and by the choices
+/// that shape the reading, so a preview viewed again (or committed) is not
+/// parsed again. Holds a few at most: it is a saving, not a store.
+#[derive(Default)]
+pub struct AnalysisCache(std::sync::Mutex<Vec<CachedAnalysis>>);
+
+/// (import id, the reading choices, the analysis and the file's SHA-256)
+type CachedAnalysis = (i64, String, Arc<(Analysis, String)>);
+
+const CACHED_ANALYSES: usize = 8;
+
+impl AnalysisCache {
+    fn get(&self, import_id: i64, reading: &str) -> Option<Arc<(Analysis, String)>> {
+        let cache = self.0.lock().ok()?;
+        cache
+            .iter()
+            .find(|(id, key, _)| *id == import_id && key == reading)
+            .map(|(_, _, found)| found.clone())
+    }
+
+    fn put(&self, import_id: i64, reading: String, analysis: Arc<(Analysis, String)>) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|(id, _, _)| *id != import_id);
+            if cache.len() >= CACHED_ANALYSES {
+                cache.remove(0);
+            }
+            cache.push((import_id, reading, analysis));
+        }
+    }
+
+    /// Forgets an import that is no longer pending.
+    pub fn forget(&self, import_id: i64) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|(id, _, _)| *id != import_id);
+        }
+    }
+}
+
+/// The choices that decide how a sheet is read (not who its people are).
+fn reading_key(choices: &Choices) -> String {
+    serde_json::json!([
+        choices.module,
+        choices.date,
+        choices.sheet,
+        choices.mapping,
+        choices.heading_mapping,
+        choices.header_row
+    ])
+    .to_string()
+}
+
+/// Records already read and matched by the caller: the large demo draws its
+/// sheets rather than parsing them, and commits them through the same
+/// [`commit`] as an uploaded file.
+pub fn prepared(file_name: &str, sha256: &str, records: Vec<AttendanceRecord>, resolution: Resolution) -> Preview {
+    let summary = summarise(&records);
+    Preview {
+        file_name: file_name.to_string(),
+        sha256: sha256.to_string(),
+        analysis: Analysis {
+            layouts: Vec::new(),
+            records,
+            issues: Vec::new(),
+        },
+        resolution,
+        summary,
+        already_imported: None,
+    }
+}
+
+/// Reads, analyses and matches. Parsing runs off the async threads.
+pub async fn preview(
+    pool: &AnyPool,
+    programmes: Arc<ProgrammeLibrary>,
+    bytes: Arc<Vec<u8>>,
+    file_name: &str,
+    choices: &Choices,
+    max_bytes: u64,
+) -> Result<Preview, ImportFailure> {
+    let read = read_and_analyse(programmes, bytes, file_name, choices, max_bytes).await?;
+    finish_preview(pool, file_name, choices, read.0.clone(), read.1.clone()).await
+}
+
+/// A pending import's uploaded sheet.
+pub struct PendingSheet<'a> {
+    pub import_id: i64,
+    pub file_name: &'a str,
+    pub data_dir: &'a std::path::Path,
+}
+
+/// [`preview`] of a pending import, reusing its analysis while the choices
+/// that shape the reading stay the same.
+pub async fn preview_pending(
+    pool: &AnyPool,
+    cache: &AnalysisCache,
+    programmes: Arc<ProgrammeLibrary>,
+    sheet: &PendingSheet<'_>,
+    choices: &Choices,
+    max_bytes: u64,
+) -> Result<Preview, ImportFailure> {
+    let reading = reading_key(choices);
+    let read = match cache.get(sheet.import_id, &reading) {
+        Some(found) => found,
+        None => {
+            let bytes = load_pending(sheet.data_dir, sheet.import_id).map_err(|_| {
+                ImportFailure::NotReady("The uploaded file is no longer available. Upload it again.".into())
+            })?;
+            let read = read_and_analyse(programmes, Arc::new(bytes), sheet.file_name, choices, max_bytes).await?;
+            let read = Arc::new(read);
+            cache.put(sheet.import_id, reading, read.clone());
+            read
+        }
+    };
+    finish_preview(pool, sheet.file_name, choices, read.0.clone(), read.1.clone()).await
+}
+
+/// Keeps a new pending import's analysis, so its first preview page does not read the file again.
+pub fn remember_analysis(cache: &AnalysisCache, import_id: i64, choices: &Choices, preview: &Preview) {
+    cache.put(
+        import_id,
+        reading_key(choices),
+        Arc::new((preview.analysis.clone(), preview.sha256.clone())),
+    );
+}
+
+async fn read_and_analyse(
+    programmes: Arc<ProgrammeLibrary>,
+    bytes: Arc<Vec<u8>>,
+    file_name: &str,
+    choices: &Choices,
+    max_bytes: u64,
+) -> Result<(Analysis, String), ImportFailure> {
+    let options = choices.options().map_err(ImportFailure::Choice)?;
+    let name = file_name.to_string();
+    Ok(rocket::tokio::task::spawn_blocking(move || {
+        let sha256 = sha256_hex(&bytes);
+        read_workbook(&bytes, &name, max_bytes).map(|(_, sheets)| (analyse(&sheets, &programmes, &options), sha256))
+    })
+    .await
+    .map_err(|e| ImportFailure::Interrupted(e.to_string()))??)
+}
+
+async fn finish_preview(
+    pool: &AnyPool,
+    file_name: &str,
+    choices: &Choices,
+    analysis: Analysis,
+    sha256: String,
+) -> Result<Preview, ImportFailure> {
+    let resolution = match_people(pool, &analysis, choices).await?;
+    let summary = summarise(&analysis.records);
+    let already_imported = imports::committed_with_hash(pool, &sha256).await?;
+    Ok(Preview {
+        file_name: file_name.to_string(),
+        sha256,
+        analysis,
+        resolution,
+        summary,
+        already_imported,
+    })
+}
+
+/// Who each person on the sheet is, against everyone on record.
+async fn match_people(pool: &AnyPool, analysis: &Analysis, choices: &Choices) -> Result<Resolution, ImportFailure> {
+    let organisations = imports::known_organisations(pool).await?;
+    let mut keys: Vec<&str> = analysis.records.iter().map(|r| r.person_key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let remembered = imports::remembered_decisions(pool, &keys).await?;
+    // Only the people this sheet could be: by email, by organisation, by decision.
+    let mut emails: Vec<&str> = analysis
+        .records
+        .iter()
+        .map(|r| r.person.email.as_str())
+        .filter(|e| !e.is_empty())
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    let org_by_key: HashMap<&str, i64> = organisations
+        .iter()
+        .flat_map(|o| o.keys.iter().map(move |k| (k.as_str(), o.id)))
+        .collect();
+    let named: std::collections::HashSet<&str> = analysis
+        .records
+        .iter()
+        .map(|r| r.person.organisation.as_str())
+        .collect();
+    let mut organisation_ids: Vec<i64> = named
+        .into_iter()
+        .filter_map(|name| org_by_key.get(normalise(name).as_str()).copied())
+        .chain(choices.default_organisation)
+        .chain(
+            choices
+                .new_organisation()
+                .and_then(|name| org_by_key.get(normalise(name).as_str()).copied()),
+        )
+        .collect();
+    organisation_ids.sort_unstable();
+    organisation_ids.dedup();
+    let decided: Vec<i64> = remembered.values().flatten().map(|r| r.person_id).collect();
+    let people = imports::people_for(pool, &emails, &organisation_ids, &decided).await?;
+    let default_organisation = match (choices.default_organisation, choices.new_organisation()) {
+        (Some(id), _) => Some(OrgChoice::Existing(id)),
+        (None, Some(name)) => {
+            let key = normalise(name);
+            Some(
+                organisations
+                    .iter()
+                    .find(|o| o.keys.contains(&key))
+                    .map(|o| OrgChoice::Existing(o.id))
+                    .unwrap_or_else(|| OrgChoice::New(name.to_string())),
+            )
+        }
+        (None, None) => None,
+    };
+    let mut resolution = resolve(
+        &analysis.records,
+        &Context {
+            people: &people,
+            organisations: &organisations,
+            default_organisation,
+            answers: choices.answers(),
+            remembered,
+            policy: choices.near_matches,
+        },
+    );
+    // The type chosen for the organisation being created, rather than the guess.
+    if let (Some(name), Some(chosen)) = (
+        choices.new_organisation(),
+        choices.new_organisation_type.as_deref().and_then(OrgType::parse),
+    ) {
+        for new in resolution
+            .new_organisations
+            .iter_mut()
+            .filter(|o| normalise(&o.name) == normalise(name))
+        {
+            new.org_type = chosen;
+            new.type_label = chosen.label();
+            new.reason = "you chose it".into();
+        }
+    }
+    Ok(resolution)
+}
+
+/// Records a new pending import for this file.
+pub async fn start(
+    pool: &AnyPool,
+    actor: &Actor,
+    file_name: &str,
+    sha256: &str,
+    choices: &Choices,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    imports::create(
+        &mut conn,
+        actor,
+        file_name,
+        sha256,
+        &serde_json::to_string(choices).unwrap_or_default(),
+        now,
+    )
+    .await
+}
+
+/// Stores new choices for a pending import.
+pub async fn update_choices(pool: &AnyPool, import_id: i64, choices: &Choices) -> Result<(), ImportFailure> {
+    if imports::set_options(pool, import_id, &serde_json::to_string(choices).unwrap_or_default()).await? {
+        Ok(())
+    } else {
+        Err(conflict(pool, import_id).await)
+    }
+}
+
+/// What to tell the loser of a race, from where the import now stands.
+async fn conflict(pool: &AnyPool, import_id: i64) -> ImportFailure {
+    let state = imports::find(pool, import_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|row| row.state)
+        .unwrap_or_default();
+    ImportFailure::Conflict(
+        match state.as_str() {
+            "running" => "This import is already being committed; it was not started again.",
+            "committed" => "This import was already committed; it was not committed again.",
+            "undone" => "This import was already undone.",
+            "discarded" => "This upload was already discarded.",
+            "failed" => "This import already failed; nothing was changed. Upload the file again to retry.",
+            _ => "This import has moved on since the page was shown.",
+        }
+        .to_string(),
+    )
+}
+
+/// Claims a pending import for committing (pending → running). Exactly one
+/// of several simultaneous claims succeeds; the others get a conflict.
+pub async fn claim(pool: &AnyPool, import_id: i64, preview: &Preview) -> Result<(), ImportFailure> {
+    // The "file already imported" found may be this very import, committed by
+    // a request that got here first.
+    if preview
+        .already_imported
+        .as_ref()
+        .is_some_and(|earlier| earlier.id == import_id)
+    {
+        return Err(conflict(pool, import_id).await);
+    }
+    if let Some(refusal) = preview.refusal() {
+        return Err(ImportFailure::NotReady(refusal));
+    }
+    let mut conn = pool.acquire().await?;
+    if imports::change_state(&mut conn, import_id, "pending", "running", "").await? {
+        Ok(())
+    } else {
+        Err(conflict(pool, import_id).await)
+    }
+}
+
+/// Where a commit runs and who asked for it.
+pub struct CommitRequest<'a> {
+    pub pool: &'a Pool,
+    pub programmes: &'a ProgrammeLibrary,
+    pub import_id: i64,
+    pub actor: &'a Actor,
+    pub now: &'a str,
+    pub today: chrono::NaiveDate,
+}
+
+/// The message a failed import keeps.
+pub const FAILED: &str = "The import failed and nothing was changed. Try again, or ask for help if it keeps failing.";
+
+/// Commits a claimed import: everything it adds, the decisions to remember
+/// and its audit entry in one transaction, ending with running → committed;
+/// then certificates for the completions it brought. On failure nothing is
+/// kept and the import is marked failed.
+pub async fn run_commit(
+    request: &CommitRequest<'_>,
+    preview: &Preview,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<CommitOutcome, ImportFailure> {
+    let (pool, id) = (request.pool, request.import_id);
+    match write_all(request, preview, progress).await {
+        Ok(outcome) => {
+            issue_certificates(request).await;
+            Ok(outcome)
+        }
+        Err(failure) => {
+            tracing::error!("import {id} failed: {failure}");
+            if let Ok(mut conn) = pool.acquire().await {
+                let _ = imports::change_state(&mut conn, id, "running", "failed", FAILED).await;
+            }
+            Err(failure)
+        }
+    }
+}
+
+async fn write_all(
+    request: &CommitRequest<'_>,
+    preview: &Preview,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<CommitOutcome, ImportFailure> {
+    let id = request.import_id;
+    let mut tx = crate::db::begin_write(request.pool).await?;
+    let outcome = imports::write(
+        &mut tx,
+        id,
+        &preview.analysis.records,
+        &preview.resolution,
+        request.now,
+        progress,
+    )
+    .await?;
+    let touched = imports::people_touched_by(&mut tx, id).await?;
+    crate::db::completions::refresh_people(&mut tx, request.programmes, &touched).await?;
+    imports::remember_decisions(&mut tx, id, &preview.resolution.decisions, request.now).await?;
+    audit::record(
+        &mut tx,
+        request.now,
+        request.actor,
+        entry("import.commit", id, Some(serde_json::json!(outcome))),
+    )
+    .await?;
+    if !imports::finish_commit(&mut tx, id, &outcome, request.now).await? {
+        // Not running any more: keep nothing (the transaction rolls back when dropped).
+        return Err(ImportFailure::Conflict(
+            "This import was already committed; it was not committed again.".into(),
+        ));
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// New completions earn their certificates straight away. The import is
+/// already committed, so a failure here is logged (the training lead's
+/// "Issue certificates" catches up) rather than undoing it.
+async fn issue_certificates(request: &CommitRequest<'_>) {
+    let result: Result<(), crate::error::AppError> = async {
+        let before = imports::last_certificate_id(request.pool).await?;
+        let now = crate::clock::from_db(request.now).unwrap_or_else(chrono::Utc::now);
+        crate::app::certificates::issue_for_completions(request.pool, request.programmes, now, request.actor).await?;
+        imports::record_certificates(request.pool, request.import_id, before).await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!("could not issue certificates after import {}: {e}", request.import_id);
+    }
+}
+
+/// The audit entry of a step in an import's life.
+fn entry(action: &'static str, import_id: i64, after: Option<serde_json::Value>) -> Entry<'static> {
+    Entry {
+        action,
+        entity: "import",
+        entity_id: Some(import_id),
+        organisation_id: None,
+        before: None,
+        after,
+    }
+}
+
+/// Claims and commits in one go: the command line and the benchmark.
+pub async fn commit(
+    request: &CommitRequest<'_>,
+    preview: &Preview,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<CommitOutcome, ImportFailure> {
+    claim(request.pool, request.import_id, preview).await?;
+    run_commit(request, preview, progress).await
+}
+
+/// Undoes a committed import in one transaction with its audit entry.
+pub async fn undo(
+    pool: &Pool,
+    programmes: &ProgrammeLibrary,
+    actor: &Actor,
+    import_id: i64,
+    now: &str,
+) -> Result<(), ImportFailure> {
+    let mut tx = crate::db::begin_write(pool).await?;
+    // Read before the undo removes the attendance that names them.
+    let touched = imports::people_touched_by(&mut tx, import_id).await?;
+    if !imports::undo(&mut tx, import_id, now).await? {
+        drop(tx);
+        let state = imports::find(pool, import_id)
+            .await?
+            .map(|r| r.state)
+            .unwrap_or_default();
+        return Err(ImportFailure::Conflict(if state == "undone" {
+            "This import was already undone.".into()
+        } else {
+            "Only a committed import can be undone.".into()
+        }));
+    }
+    crate::db::completions::refresh_people(&mut tx, programmes, &touched).await?;
+    audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Discards a pending upload: its record says so and its file (personal data) is deleted.
+pub async fn discard(
+    pool: &Pool,
+    data_dir: &std::path::Path,
+    actor: &Actor,
+    import_id: i64,
+    now: &str,
+) -> Result<(), ImportFailure> {
+    let mut tx = crate::db::begin_write(pool).await?;
+    if !imports::change_state(&mut tx, import_id, "pending", "discarded", "").await? {
+        drop(tx);
+        return Err(conflict(pool, import_id).await);
+    }
+    audit::record(&mut tx, now, actor, entry("import.discard", import_id, None)).await?;
+    tx.commit().await?;
+    remove_pending(data_dir, import_id);
+    Ok(())
+}
+
+/// How each sheet was read, for the command line's text and JSON: heading
+/// row, each column's field with its reason, the modules and dates found.
+pub fn sheets_json(preview: &Preview) -> serde_json::Value {
+    serde_json::json!(preview
+        .analysis
+        .layouts
+        .iter()
+        .map(|layout| serde_json::json!({
+            "sheet": layout.sheet,
+            "header_row": layout.header_row,
+            "header_reason": layout.header_reason,
+            "grid": layout.grid,
+            "columns": layout.columns.iter().filter(|c| c.field.is_some() || c.day.is_some()).map(|c| serde_json::json!({
+                "column": c.letter,
+                "heading": c.heading,
+                "field": c.field.map(Field::as_str),
+                "module": c.day.as_ref().map(|(m, _)| &m.module_id),
+                "date": c.day.as_ref().and_then(|(_, d)| *d),
+                "reason": c.reason,
+            })).collect::<Vec<_>>(),
+            "modules": layout.modules,
+            "dates": layout.dates,
+            "notes": layout.notes,
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// The preview as one JSON object: counts, how each sheet was read, then
+/// errors and warnings with where they are.
+pub fn preview_json(preview: &Preview, result: Option<&CommitOutcome>) -> serde_json::Value {
+    let located = |severity: Severity| -> Vec<serde_json::Value> {
+        preview
+            .issues()
+            .into_iter()
+            .filter(|i| i.severity == severity)
+            .map(|i| {
+                serde_json::json!({"sheet": i.sheet, "row": i.row, "rows": i.rows, "count": i.count,
+                    "column": i.column, "message": i.message})
+            })
+            .collect()
+    };
+    serde_json::json!({
+        "file": preview.file_name,
+        "sha256": preview.sha256,
+        "committed": result.is_some(),
+        "already_imported": preview.already_imported.as_ref().map(|i| i.id),
+        "counts": {
+            "attendance_records": preview.summary.records,
+            "people": preview.summary.people,
+            "sessions": preview.summary.sessions,
+            "by_status": preview.summary.by_status,
+            "new_people": preview.resolution.new_people(),
+            "new_organisations": preview.resolution.new_organisations.len(),
+            "near_matches": preview.resolution.near_matches.len(),
+        },
+        "sheets": sheets_json(preview),
+        "new_organisations": preview.resolution.new_organisations,
+        "near_matches": preview.resolution.near_matches,
+        "result": result,
+        "errors": located(Severity::Error),
+        "warnings": located(Severity::Warning),
+    })
+}
+
+/// Where an uploaded sheet waits between its preview and its commit. Under
+/// the data folder, never a served one: sign-in sheets hold personal data.
+fn pending_path(data_dir: &std::path::Path, import_id: i64) -> std::path::PathBuf {
+    data_dir.join("imports").join(format!("{import_id}.upload"))
+}
+
+/// Written to a temporary name and renamed, so a half-written file is never read.
+pub fn save_pending(data_dir: &std::path::Path, import_id: i64, bytes: &[u8]) -> std::io::Result<()> {
+    let path = pending_path(data_dir, import_id);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let temporary = path.with_extension("partial");
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, &path)
+}
+
+pub fn load_pending(data_dir: &std::path::Path, import_id: i64) -> std::io::Result<Vec<u8>> {
+    std::fs::read(pending_path(data_dir, import_id))
+}
+
+pub fn remove_pending(data_dir: &std::path::Path, import_id: i64) {
+    let _ = std::fs::remove_file(pending_path(data_dir, import_id));
+}

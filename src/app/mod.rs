@@ -1,0 +1,139 @@
+//! The application layer: every workflow the product has, each one function
+//! that takes who is acting and typed input and returns a typed outcome.
+//! Each owns its transaction (begun with [`crate::db::begin_write`]), its
+//! audit entry and its side effects (an award's certificate, a revoked
+//! award's certificates). The web pages, the API, the command line and the
+//! demo all call these, so they cannot drift apart.
+//!
+//! A workflow returns `AppResult<Result<Outcome, Refused>>`: the outer error
+//! is something the caller cannot fix by editing the form (not found, not
+//! allowed, a conflict with someone else's change, a fault); the inner
+//! `Refused` is a typed, correctable refusal that a page shows beside the
+//! fields it concerns.
+//!
+//! - [`assessments`]: enrol, submit, award, revoke, start a renewal, and the
+//!   views of an assessment that pages and the API show
+//! - [`evidence`]: add, replace and remove evidence; record a download
+//! - [`reviews`]: record decisions, request changes, recommend an award
+//! - [`certificates`]: issue (training and award), revoke, reissue
+//! - [`training`]: registers, cohort grids, sessions, programme sign-ups
+//! - [`accounts`]: users, passwords, sessions and API tokens
+//! - [`organisations`]: organisations and their people
+
+pub mod accounts;
+pub mod assessments;
+pub mod certificates;
+pub mod evidence;
+pub mod imports;
+pub mod organisations;
+pub mod reviews;
+pub mod training;
+
+use crate::config::AppConfig;
+use crate::db::{audit, users::UserRow, Pool};
+use crate::domain::access::{Actor, Role};
+use crate::domain::programmes::ProgrammeLibrary;
+use crate::domain::standards::StandardsLibrary;
+use crate::Clock;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+
+/// What every entry point shares besides the database: configuration, the
+/// clock and the loaded standards and programmes. The web server manages one;
+/// a command builds its own.
+pub struct AppState {
+    pub config: AppConfig,
+    pub clock: Clock,
+    pub standards: Arc<StandardsLibrary>,
+    pub programmes: Arc<ProgrammeLibrary>,
+    /// Imports being committed in the background: id → (rows done, rows in all).
+    pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
+    /// Pending imports' sheets as read, so viewing and committing one does not parse it again.
+    pub import_analyses: Arc<imports::AnalysisCache>,
+}
+
+impl AppState {
+    pub fn now_db(&self) -> String {
+        crate::clock::to_db(self.clock.now())
+    }
+
+    /// The context for a workflow acting now.
+    pub fn ctx<'a>(&'a self, db: &'a Pool) -> Ctx<'a> {
+        Ctx {
+            db,
+            app: self,
+            now: self.clock.now(),
+        }
+    }
+}
+
+/// A workflow's surroundings: the database, the shared state and the moment
+/// it acts at (the clock's now, or an earlier moment when the demo builds a
+/// history).
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub db: &'a Pool,
+    pub app: &'a AppState,
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    /// The same surroundings at another moment.
+    pub fn at(self, now: DateTime<Utc>) -> Self {
+        Ctx { now, ..self }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+
+    /// The moment as stored.
+    pub fn stamp(&self) -> String {
+        crate::clock::to_db(self.now)
+    }
+}
+
+/// Who is acting: what they may do, and how the audit log names them.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub access: Actor,
+    pub audit: audit::Actor,
+}
+
+impl Acting {
+    pub fn user(user: &UserRow) -> Self {
+        Acting {
+            access: user.actor(),
+            audit: audit::Actor::user(user.id, &user.email),
+        }
+    }
+
+    /// Whoever runs a command has the database in hand already, so the
+    /// command acts with the programme lead's permissions.
+    pub fn command_line(command: &str) -> Self {
+        Acting {
+            access: Actor {
+                user_id: 0,
+                role: Role::ProgrammeLead,
+                organisation_id: None,
+            },
+            audit: audit::Actor::command_line(command),
+        }
+    }
+
+    /// Someone with `role` who has no account here (the demo's organisation
+    /// contacts), named in the audit log as `label`.
+    pub fn without_account(role: Role, organisation_id: Option<i64>, label: &str) -> Self {
+        Acting {
+            access: Actor {
+                user_id: 0,
+                role,
+                organisation_id,
+            },
+            audit: audit::Actor {
+                user_id: None,
+                label: label.to_string(),
+            },
+        }
+    }
+}

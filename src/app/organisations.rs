@@ -1,0 +1,198 @@
+//! Organisations and their people: add and edit them, and the other names
+//! an organisation goes by on sign-in sheets.
+
+use super::{Acting, Ctx};
+use crate::db::audit::{self, Entry};
+use crate::db::organisations::OrganisationRow;
+use crate::db::people::PersonRow;
+use crate::db::{self, organisations, people};
+use crate::domain::organisation::OrganisationDetails;
+use crate::domain::person::PersonDetails;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use serde_json::json;
+
+fn name_taken(details: &OrganisationDetails) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.add(
+        "name",
+        format!("There is already an organisation called {}", details.name),
+    );
+    errors
+}
+
+/// Adds an organisation, unless one of the same name exists.
+pub async fn create(
+    ctx: Ctx<'_>,
+    acting: &Acting,
+    details: &OrganisationDetails,
+) -> AppResult<Result<i64, FieldErrors>> {
+    if !acting.access.can_add_organisation() {
+        return Err(AppError::Forbidden);
+    }
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    if organisations::find_by_name(&mut tx, &details.name_key())
+        .await?
+        .is_some()
+    {
+        return Ok(Err(name_taken(details)));
+    }
+    let id = organisations::insert(&mut tx, details, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("organisation.create", "organisation", Some(id))
+            .within(Some(id))
+            .after(json!(details)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+/// Saves an organisation's details, unless another has the new name.
+pub async fn update(
+    ctx: Ctx<'_>,
+    acting: &Acting,
+    before: &OrganisationRow,
+    details: &OrganisationDetails,
+) -> AppResult<Result<(), FieldErrors>> {
+    if !acting.access.can_edit_organisation(before.id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    if organisations::find_by_name(&mut tx, &details.name_key())
+        .await?
+        .is_some_and(|other| other != before.id)
+    {
+        return Ok(Err(name_taken(details)));
+    }
+    organisations::update(&mut tx, before.id, details, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("organisation.update", "organisation", Some(before.id))
+            .within(Some(before.id))
+            .before(json!(before))
+            .after(json!(details)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+fn may_edit_aliases(acting: &Acting, organisation_id: i64) -> AppResult<()> {
+    if acting.access.can_edit_organisation(organisation_id) || acting.access.can_manage_training() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Adds another name for `org`; refused (with why) if it is its name or another's.
+pub async fn add_alias(
+    ctx: Ctx<'_>,
+    acting: &Acting,
+    org: &OrganisationRow,
+    alias: &str,
+) -> AppResult<Result<(), &'static str>> {
+    may_edit_aliases(acting, org.id)?;
+    let key = crate::domain::import::values::normalise(alias);
+    if key.is_empty() {
+        return Ok(Err("Enter the other name the organisation goes by."));
+    }
+    if crate::domain::import::values::normalise(&org.name) == key {
+        return Ok(Err("That is already the organisation's name."));
+    }
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    if let Some(owner) = organisations::alias_owner(&mut tx, &key).await? {
+        return Ok(Err(if owner == org.id {
+            "The organisation already has that name."
+        } else {
+            "Another organisation already goes by that name."
+        }));
+    }
+    let alias_id = organisations::add_alias(&mut tx, org.id, alias, &key).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("organisation.alias.add", "organisation", Some(org.id))
+            .within(Some(org.id))
+            .after(json!({"alias": alias, "alias_id": alias_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+pub async fn remove_alias(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, alias_id: i64) -> AppResult<()> {
+    may_edit_aliases(acting, organisation_id)?;
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    if !organisations::remove_alias(&mut tx, organisation_id, alias_id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("organisation.alias.remove", "organisation", Some(organisation_id))
+            .within(Some(organisation_id))
+            .before(json!({"alias_id": alias_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn person_json(person: &PersonDetails) -> serde_json::Value {
+    json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title})
+}
+
+/// Adds a person to an organisation's staff.
+pub async fn add_person(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, person: &PersonDetails) -> AppResult<i64> {
+    if !acting.access.can_edit_people_of(organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    let id = people::insert(&mut tx, organisation_id, person, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("person.create", "person", Some(id))
+            .within(Some(organisation_id))
+            .after(person_json(person)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_person(ctx: Ctx<'_>, acting: &Acting, before: &PersonRow, person: &PersonDetails) -> AppResult<()> {
+    if !acting.access.can_edit_people_of(before.organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = ctx.stamp();
+    let mut tx = db::begin_write(ctx.db).await?;
+    people::update(&mut tx, before.id, person, &now).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &acting.audit,
+        Entry::of("person.update", "person", Some(before.id))
+            .within(Some(before.organisation_id))
+            .before(json!(before))
+            .after(person_json(person)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

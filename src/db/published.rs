@@ -1,0 +1,134 @@
+//! Published board reports: frozen figures, narrative and rendered files.
+//! Rows are only ever added; withdrawing one records when and why and
+//! keeps everything else as it was.
+
+use super::{FetchFully, Nullable};
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct PublishedRow {
+    pub id: i64,
+    pub title: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub organisation_id: i64,
+    pub figures_json: String,
+    pub narrative_json: String,
+    #[sqlx(try_from = "Nullable<i64>")]
+    pub author_user_id: Option<i64>,
+    pub author_label: String,
+    pub published_at: String,
+    pub withdrawn_at: String,
+    pub withdrawn_reason: String,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct FileRow {
+    pub format: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: i64,
+}
+
+const COLUMNS: &str =
+    "id, title, period_from, period_to, organisation_id, figures_json, narrative_json, author_user_id,
+    author_label, published_at, withdrawn_at, withdrawn_reason";
+
+pub struct NewPublished<'a> {
+    pub title: &'a str,
+    pub period_from: &'a str,
+    pub period_to: &'a str,
+    pub figures_json: &'a str,
+    pub narrative_json: &'a str,
+    pub author_user_id: Option<i64>,
+    pub author_label: &'a str,
+}
+
+pub async fn insert(conn: &mut AnyConnection, new: &NewPublished<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
+             author_user_id, author_label, published_at)
+         VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8) RETURNING id",
+    )
+    .bind(new.title)
+    .bind(new.period_from)
+    .bind(new.period_to)
+    .bind(new.figures_json)
+    .bind(new.narrative_json)
+    .bind(super::id_or_zero(new.author_user_id))
+    .bind(new.author_label)
+    .bind(now)
+    .fetch_exactly_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_file(
+    conn: &mut AnyConnection,
+    report_id: i64,
+    format: &str,
+    content_type: &str,
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO published_report_files (report_id, format, content_type, sha256, bytes) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(report_id)
+    .bind(format)
+    .bind(content_type)
+    .bind(sha256)
+    .bind(bytes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Newest first.
+pub async fn list(pool: &AnyPool) -> Result<Vec<PublishedRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM published_reports ORDER BY published_at DESC, id DESC"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<PublishedRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM published_reports WHERE id = $1"))
+        .bind(id)
+        .fetch_first(pool)
+        .await
+}
+
+pub async fn files(pool: &AnyPool, report_id: i64) -> Result<Vec<FileRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT format, content_type, sha256, LENGTH(bytes) AS size FROM published_report_files
+         WHERE report_id = $1 ORDER BY id",
+    )
+    .bind(report_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// (content type, bytes) of one rendered file.
+pub async fn file(pool: &AnyPool, report_id: i64, format: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as("SELECT content_type, bytes FROM published_report_files WHERE report_id = $1 AND format = $2")
+        .bind(report_id)
+        .bind(format)
+        .fetch_first(pool)
+        .await
+}
+
+/// False if it was already withdrawn.
+pub async fn withdraw(conn: &mut AnyConnection, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE published_reports SET withdrawn_at = $1, withdrawn_reason = $2 WHERE id = $3 AND withdrawn_at = ''",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

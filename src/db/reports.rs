@@ -1,0 +1,457 @@
+//! The facts a report needs for one period, read through indexes: sessions
+//! by date, kept completions by completion and date, completion spells by
+//! the day they started. Nothing here works completion out from attendance.
+
+use super::FetchFully;
+use crate::domain::assessment::State;
+use crate::domain::programmes::{Programme, ProgrammeLibrary};
+use crate::domain::report::engine::{
+    Activity, AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData,
+    ProgrammeActivity, StandingAtEnd,
+};
+use crate::domain::report::Period;
+use chrono::NaiveDate;
+use sqlx::AnyPool;
+use std::collections::BTreeMap;
+
+fn iso(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    text.get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// Every fact the engine needs for `period`. `organisation_id` 0 for the
+/// whole partnership, else only that organisation's records.
+pub async fn period_data(
+    pool: &AnyPool,
+    programmes: &ProgrammeLibrary,
+    period: Period,
+    organisation_id: i64,
+    renewal_notice_days: u64,
+) -> Result<PeriodData, sqlx::Error> {
+    let awards = awards(pool, period.to, organisation_id).await?;
+    let open_assessments = open_assessments(pool, period.to, organisation_id).await?;
+    let mut activities = Vec::new();
+    for programme in programmes.current() {
+        activities.push(programme_activity(pool, programme, period, organisation_id).await?);
+    }
+    let (training, _) = activity(pool, period, "", organisation_id).await?;
+    let training_organisations = organisations_reached(pool, period, "", organisation_id).await?;
+    Ok(PeriodData {
+        period,
+        renewal_notice_days,
+        awards,
+        open_assessments,
+        programmes: activities,
+        training,
+        training_organisations,
+    })
+}
+
+/// Awards made by the end of the period.
+async fn awards(pool: &AnyPool, end: NaiveDate, organisation_id: i64) -> Result<Vec<AwardRecord>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, COALESCE(a.expires_on, ''),
+                COALESCE(a.revoked_at, '')
+         FROM assessments a JOIN organisations o ON o.id = a.organisation_id
+         WHERE a.awarded_on IS NOT NULL AND a.awarded_on <> '' AND a.awarded_on <= $1
+           AND ($2 = 0 OR a.organisation_id = $2)",
+    )
+    .bind(iso(end))
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(organisation_id, organisation_name, framework_id, awarded, expires, revoked)| {
+                Some(AwardRecord {
+                    organisation_id,
+                    organisation_name,
+                    framework_id,
+                    awarded_on: date(&awarded)?,
+                    expires_on: date(&expires),
+                    revoked_on: date(&revoked),
+                })
+            },
+        )
+        .collect())
+}
+
+/// Assessments open at the end of the period, with the state their history
+/// gives them then (not the state they have now).
+async fn open_assessments(
+    pool: &AnyPool,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<Vec<OpenAssessment>, sqlx::Error> {
+    // Timestamps are RFC 3339 text, so "before the next day" is a text comparison.
+    let next_day = iso(end.succ_opt().unwrap_or(end));
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.framework_id, o.name, e.to_state, e.at
+         FROM assessment_events e
+         JOIN assessments a ON a.id = e.assessment_id
+         JOIN organisations o ON o.id = a.organisation_id
+         WHERE e.at < $1 AND ($2 = 0 OR a.organisation_id = $2)
+         ORDER BY a.id, e.at, e.id",
+    )
+    .bind(next_day)
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await?;
+    let mut latest: BTreeMap<i64, OpenAssessment> = BTreeMap::new();
+    for (id, framework_id, organisation_name, to_state, at) in rows {
+        let Some(state) = State::parse(&to_state) else {
+            continue;
+        };
+        let entry = latest.entry(id).or_insert_with(|| OpenAssessment {
+            assessment_id: id,
+            framework_id,
+            organisation_name,
+            state,
+            waiting_since: None,
+        });
+        if matches!(state, State::Submitted | State::Resubmitted) {
+            entry.waiting_since = date(&at);
+        }
+        entry.state = state;
+    }
+    Ok(latest.into_values().filter(|a| a.state.is_open()).collect())
+}
+
+const PRESENT: &str = "a.status IN ('attended', 'partial')";
+
+/// Delivery in the period, in all and by module; `programme_id` '' for every programme.
+async fn activity(
+    pool: &AnyPool,
+    period: Period,
+    programme_id: &str,
+    organisation_id: i64,
+) -> Result<(Activity, Vec<(String, Activity)>), sqlx::Error> {
+    let select = format!(
+        "COUNT(DISTINCT CASE WHEN {PRESENT} THEN s.id END),
+         COALESCE(SUM(CASE WHEN {PRESENT} THEN 1 ELSE 0 END), 0),
+         COUNT(DISTINCT CASE WHEN {PRESENT} THEN a.person_id END),
+         COALESCE(SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END), 0)"
+    );
+    let from = "FROM training_sessions s
+         JOIN attendance a ON a.session_id = s.id
+         JOIN people p ON p.id = a.person_id
+         WHERE s.session_date >= $1 AND s.session_date <= $2
+           AND ($3 = '' OR s.programme_id = $3) AND ($4 = 0 OR p.organisation_id = $4)";
+    // SUM over no rows is NULL, hence the COALESCEs.
+    let (sessions, attendances, people, absences): (i64, i64, i64, i64) =
+        sqlx::query_as(&format!("SELECT {select} {from}"))
+            .bind(iso(period.from))
+            .bind(iso(period.to))
+            .bind(programme_id)
+            .bind(organisation_id)
+            .fetch_exactly_one(pool)
+            .await?;
+    let totals = Activity {
+        sessions,
+        attendances,
+        people,
+        absences,
+    };
+    if programme_id.is_empty() {
+        return Ok((totals, Vec::new()));
+    }
+    let rows: Vec<(String, i64, i64, i64, i64)> =
+        sqlx::query_as(&format!("SELECT s.module_id, {select} {from} GROUP BY s.module_id"))
+            .bind(iso(period.from))
+            .bind(iso(period.to))
+            .bind(programme_id)
+            .bind(organisation_id)
+            .fetch_all(pool)
+            .await?;
+    let modules = rows
+        .into_iter()
+        .map(|(module, sessions, attendances, people, absences)| {
+            (
+                module,
+                Activity {
+                    sessions,
+                    attendances,
+                    people,
+                    absences,
+                },
+            )
+        })
+        .collect();
+    Ok((totals, modules))
+}
+
+async fn organisations_reached(
+    pool: &AnyPool,
+    period: Period,
+    programme_id: &str,
+    organisation_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT DISTINCT o.name
+         FROM training_sessions s
+         JOIN attendance a ON a.session_id = s.id
+         JOIN people p ON p.id = a.person_id
+         JOIN organisations o ON o.id = p.organisation_id
+         WHERE s.session_date >= $1 AND s.session_date <= $2 AND {PRESENT}
+           AND ($3 = '' OR s.programme_id = $3) AND ($4 = 0 OR p.organisation_id = $4)
+         ORDER BY o.name"
+    ))
+    .bind(iso(period.from))
+    .bind(iso(period.to))
+    .bind(programme_id)
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(name,)| name).collect())
+}
+
+fn group_counts(rows: Vec<(String, String, String, i64)>) -> BTreeMap<String, Vec<GroupCount>> {
+    let mut by_completion: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
+    for (completion, org_type, locality, count) in rows {
+        by_completion.entry(completion).or_default().push(GroupCount {
+            org_type,
+            locality,
+            count,
+        });
+    }
+    by_completion
+}
+
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn programme_activity(
+    pool: &AnyPool,
+    programme: &Programme,
+    period: Period,
+    organisation_id: i64,
+) -> Result<ProgrammeActivity, sqlx::Error> {
+    let (totals, modules) = activity(pool, period, &programme.id, organisation_id).await?;
+    let organisations = organisations_reached(pool, period, &programme.id, organisation_id).await?;
+    let (from, to) = (iso(period.from), iso(period.to));
+
+    let mut started: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
+    for completion in &programme.completions {
+        let sql = format!(
+            "SELECT o.org_type, o.locality, COUNT(DISTINCT a.person_id)
+             FROM training_sessions s
+             JOIN attendance a ON a.session_id = s.id
+             JOIN people p ON p.id = a.person_id
+             JOIN organisations o ON o.id = p.organisation_id
+             WHERE s.session_date >= $1 AND s.session_date <= $2 AND s.programme_id = $3 AND {PRESENT}
+               AND ($4 = 0 OR p.organisation_id = $4) AND s.module_id IN ({})
+             GROUP BY o.org_type, o.locality",
+            placeholders(5, completion.modules.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql)
+            .bind(&from)
+            .bind(&to)
+            .bind(&programme.id)
+            .bind(organisation_id);
+        for module in &completion.modules {
+            query = query.bind(module);
+        }
+        let counts = query
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(org_type, locality, count)| GroupCount {
+                org_type,
+                locality,
+                count,
+            })
+            .collect();
+        started.insert(completion.id.clone(), counts);
+    }
+    let completed = group_counts(
+        sqlx::query_as(
+            "SELECT pc.completion_id, o.org_type, o.locality, COUNT(*)
+             FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
+             WHERE pc.programme_id = $1 AND pc.completed_on >= $2 AND pc.completed_on <= $3
+               AND ($4 = 0 OR pc.organisation_id = $4)
+             GROUP BY pc.completion_id, o.org_type, o.locality",
+        )
+        .bind(&programme.id)
+        .bind(&from)
+        .bind(&to)
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await?,
+    );
+    let holding = group_counts(
+        sqlx::query_as(
+            "SELECT cs.completion_id, o.org_type, o.locality, COUNT(DISTINCT cs.person_id)
+             FROM completion_spells cs JOIN organisations o ON o.id = cs.organisation_id
+             WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until = '' OR cs.held_until > $2)
+               AND ($3 = 0 OR cs.organisation_id = $3)
+             GROUP BY cs.completion_id, o.org_type, o.locality",
+        )
+        .bind(&programme.id)
+        .bind(&to)
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await?,
+    );
+    let completions = programme
+        .completions
+        .iter()
+        .map(|c| CompletionActivity {
+            completion_id: c.id.clone(),
+            started: started.remove(&c.id).unwrap_or_default(),
+            completed: completed.get(&c.id).cloned().unwrap_or_default(),
+            holding: holding.get(&c.id).cloned().unwrap_or_default(),
+        })
+        .collect();
+
+    let (signed_up, standings) = if programme.organisation_rule.is_some() {
+        (
+            signed_up(pool, &programme.id, period.to, organisation_id).await?,
+            standings(pool, &programme.id, period.to, organisation_id).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let cohorts = cohorts(pool, &programme.id, period, organisation_id).await?;
+    Ok(ProgrammeActivity {
+        programme_id: programme.id.clone(),
+        totals,
+        organisations,
+        modules,
+        completions,
+        signed_up,
+        standings,
+        cohorts,
+    })
+}
+
+async fn signed_up(
+    pool: &AnyPool,
+    programme_id: &str,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.organisation_id, o.name FROM programme_signups s JOIN organisations o ON o.id = s.organisation_id
+         WHERE s.programme_id = $1 AND s.signed_up_on <= $2 AND ($3 = 0 OR s.organisation_id = $3)",
+    )
+    .bind(programme_id)
+    .bind(iso(end))
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await
+}
+
+async fn standings(
+    pool: &AnyPool,
+    programme_id: &str,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<Vec<StandingAtEnd>, sqlx::Error> {
+    let rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
+            CASE WHEN EXISTS (SELECT 1 FROM completion_spells cs
+                WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
+                  AND cs.completion_id = pc.completion_id AND cs.held_from <= $2
+                  AND (cs.held_until = '' OR cs.held_until > $2)) THEN 1 ELSE 0 END
+         FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
+         WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)",
+    )
+    .bind(programme_id)
+    .bind(iso(end))
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await?;
+    let end = iso(end);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(organisation_id, organisation_name, person_id, completion_id, completed_on, holding)| StandingAtEnd {
+                organisation_id,
+                organisation_name,
+                person_id,
+                completion_id,
+                completed: !completed_on.is_empty() && completed_on <= end,
+                holding: holding != 0,
+            },
+        )
+        .collect())
+}
+
+/// Cohorts with a session in the period.
+async fn cohorts(
+    pool: &AnyPool,
+    programme_id: &str,
+    period: Period,
+    organisation_id: i64,
+) -> Result<Vec<CohortActivity>, sqlx::Error> {
+    let found: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT c.id, c.name FROM cohorts c JOIN training_sessions s ON s.cohort_id = c.id
+         WHERE c.programme_id = $1 AND s.session_date >= $2 AND s.session_date <= $3 ORDER BY c.name",
+    )
+    .bind(programme_id)
+    .bind(iso(period.from))
+    .bind(iso(period.to))
+    .fetch_all(pool)
+    .await?;
+    let mut cohorts = Vec::new();
+    for (id, name) in found {
+        cohorts.push(cohort_activity(pool, programme_id, id, name, period.to, organisation_id).await?);
+    }
+    Ok(cohorts)
+}
+
+/// One cohort: its people (0 for every organisation, else only that one's)
+/// and how many had completed each completion by `end`.
+pub async fn cohort_activity(
+    pool: &AnyPool,
+    programme_id: &str,
+    id: i64,
+    name: String,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<CohortActivity, sqlx::Error> {
+    let (people,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT a.person_id) FROM attendance a
+         JOIN training_sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id
+         WHERE s.cohort_id = $1 AND ($2 = 0 OR p.organisation_id = $2)",
+    )
+    .bind(id)
+    .bind(organisation_id)
+    .fetch_exactly_one(pool)
+    .await?;
+    let modules: Vec<(String,)> =
+        sqlx::query_as("SELECT DISTINCT module_id FROM training_sessions WHERE cohort_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    let completed: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT pc.completion_id, COUNT(*) FROM person_completions pc
+         WHERE pc.programme_id = $1 AND pc.completed_on <> '' AND pc.completed_on <= $2
+           AND ($3 = 0 OR pc.organisation_id = $3)
+           AND pc.person_id IN (SELECT a.person_id FROM attendance a
+                JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $4)
+         GROUP BY pc.completion_id",
+    )
+    .bind(programme_id)
+    .bind(iso(end))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(CohortActivity {
+        id,
+        name,
+        people,
+        modules: modules.into_iter().map(|(m,)| m).collect(),
+        completed,
+    })
+}

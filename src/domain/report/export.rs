@@ -1,0 +1,203 @@
+//! The report as data: CSV (one row per figure), JSON and an XLSX workbook
+//! (one sheet per section, numbers and dates as typed cells). Text that a
+//! spreadsheet could read as a formula never becomes one.
+
+use super::{Figure, Report};
+use chrono::{Datelike, NaiveDate};
+use serde_json::json;
+
+/// Text for a CSV cell: one that starts like a formula (`=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading apostrophe, so a spreadsheet
+/// shows it as text instead of running it.
+pub fn safe_text(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// `id,section,label,period_from,period_to,value`, one row per figure.
+pub fn csv(report: &Report) -> Result<Vec<u8>, String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["id", "section", "label", "period_from", "period_to", "value"])
+        .map_err(|e| e.to_string())?;
+    let (from, to) = (report.period.from.to_string(), report.period.to.to_string());
+    for section in &report.sections {
+        for figure in section.groups.iter().flat_map(|g| g.figures.iter()) {
+            writer
+                .write_record([
+                    safe_text(&figure.id),
+                    safe_text(&section.title),
+                    safe_text(&figure.label),
+                    from.clone(),
+                    to.clone(),
+                    figure.value.to_string(),
+                ])
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    writer.into_inner().map_err(|e| e.to_string())
+}
+
+fn figure_json(figure: &Figure, section_title: &str, group: &str) -> serde_json::Value {
+    json!({
+        "id": figure.id,
+        "section": figure.section,
+        "section_title": section_title,
+        "group": group,
+        "label": figure.label,
+        "value": figure.value,
+        "previous": figure.previous,
+        "change": figure.change(),
+        "items": figure.items,
+    })
+}
+
+/// `{"period": {...}, "previous_period": {...}, "figures": [{"id", "label", "value", ...}]}`.
+pub fn json(report: &Report) -> serde_json::Value {
+    let figures: Vec<serde_json::Value> = report
+        .sections
+        .iter()
+        .flat_map(|s| {
+            s.groups
+                .iter()
+                .flat_map(move |g| g.figures.iter().map(move |f| figure_json(f, &s.title, &g.title)))
+        })
+        .collect();
+    json!({
+        "title": report.title,
+        "organisation": report.organisation,
+        "period": {"from": report.period.from, "to": report.period.to, "label": report.period.label()},
+        "previous_period": {"from": report.previous_period.from, "to": report.previous_period.to},
+        "figures": figures,
+    })
+}
+
+fn excel_date(day: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, String> {
+    let (Ok(year), Ok(month), Ok(day)) = (
+        u16::try_from(day.year()),
+        u8::try_from(day.month()),
+        u8::try_from(day.day()),
+    ) else {
+        return Err("a date outside what a spreadsheet can hold".into());
+    };
+    rust_xlsxwriter::ExcelDateTime::from_ymd(year, month, day).map_err(|e| e.to_string())
+}
+
+/// Sheet names: at most 31 characters, unique, none of `[]:*?/\`.
+fn sheet_name(number: usize, title: &str) -> String {
+    let clean: String = title
+        .chars()
+        .map(|c| if "[]:*?/\\'".contains(c) { ' ' } else { c })
+        .collect();
+    let name = format!("{number} {}", clean.trim());
+    name.chars().take(31).collect::<String>().trim_end().to_string()
+}
+
+/// The workbook: a cover sheet with the period, then one sheet per section.
+pub fn xlsx(report: &Report) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date_format = Format::new().set_num_format("d mmmm yyyy");
+    let cover = book.add_worksheet();
+    cover.set_name("Report").map_err(err)?;
+    cover.set_column_width(0, 24).map_err(err)?;
+    cover.set_column_width(1, 60).map_err(err)?;
+    cover
+        .write_string_with_format(0, 0, &report.title, &bold)
+        .map_err(err)?;
+    let mut row = 1;
+    if let Some(organisation) = &report.organisation {
+        cover.write_string(row, 0, "Organisation").map_err(err)?;
+        cover.write_string(row, 1, organisation).map_err(err)?;
+        row += 1;
+    }
+    for (label, day) in [
+        ("Period from", report.period.from),
+        ("Period to", report.period.to),
+        ("Compared with, from", report.previous_period.from),
+        ("Compared with, to", report.previous_period.to),
+    ] {
+        cover.write_string(row, 0, label).map_err(err)?;
+        cover
+            .write_datetime_with_format(row, 1, excel_date(day)?, &date_format)
+            .map_err(err)?;
+        row += 1;
+    }
+    row += 1;
+    cover.write_string_with_format(row, 0, "Sections", &bold).map_err(err)?;
+    for (index, section) in report.sections.iter().enumerate() {
+        row += 1;
+        cover.write_number(row, 0, (index + 1) as f64).map_err(err)?;
+        cover.write_string(row, 1, &section.title).map_err(err)?;
+    }
+
+    for (index, section) in report.sections.iter().enumerate() {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(index + 1, &section.title)).map_err(err)?;
+        for (col, width) in [(0u16, 60.0), (1, 12.0), (2, 16.0), (3, 10.0), (4, 60.0), (5, 50.0)] {
+            sheet.set_column_width(col, width).map_err(err)?;
+        }
+        sheet
+            .write_string_with_format(0, 0, format!("{} {}", index + 1, section.title), &bold)
+            .map_err(err)?;
+        let mut row = 2;
+        for group in &section.groups {
+            sheet
+                .write_string_with_format(row, 0, &group.title, &bold)
+                .map_err(err)?;
+            for (col, heading) in ["Value", "Previous period", "Change", "Details", "Id"]
+                .iter()
+                .enumerate()
+            {
+                sheet
+                    .write_string_with_format(row, (col + 1) as u16, *heading, &bold)
+                    .map_err(err)?;
+            }
+            row += 1;
+            for figure in &group.figures {
+                // Strings are stored as text cells: a name such as "=SUM(A1)" stays text.
+                sheet.write_string(row, 0, &figure.label).map_err(err)?;
+                sheet.write_number(row, 1, figure.value as f64).map_err(err)?;
+                if let Some(previous) = figure.previous {
+                    sheet.write_number(row, 2, previous as f64).map_err(err)?;
+                }
+                if let Some(change) = figure.change() {
+                    sheet.write_number(row, 3, change as f64).map_err(err)?;
+                }
+                if !figure.items.is_empty() {
+                    sheet.write_string(row, 4, figure.items.join("; ")).map_err(err)?;
+                }
+                sheet.write_string(row, 5, &figure.id).map_err(err)?;
+                row += 1;
+            }
+            row += 1;
+        }
+    }
+    book.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_text_is_kept_as_text() {
+        for risky in ["=SUM(A1:A2)", "+44 20", "-1", "@cmd", "\tx", "\rx"] {
+            assert!(safe_text(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(safe_text("Riverside Medical Centre"), "Riverside Medical Centre");
+        assert_eq!(safe_text(""), "");
+    }
+
+    #[test]
+    fn sheet_names_fit_excel() {
+        let name = sheet_name(12, "Domestic Violence and Abuse Quality Mark: GP practices [2024]");
+        assert!(name.chars().count() <= 31, "{name}");
+        assert!(!name.contains(':') && !name.contains('['));
+        assert!(name.starts_with("12 "));
+    }
+}

@@ -1,0 +1,421 @@
+//! The board report as an A4 PDF: a cover, contents, numbered sections with
+//! tables and bar charts drawn as vectors, and page numbers. Same font and
+//! approach as the certificates ([`crate::domain::certificate_pdf`]); the
+//! same report always gives the same bytes.
+//!
+//! This is CPU work: call it from `spawn_blocking` in async code.
+
+use super::chart::bars;
+use super::period::long_date;
+use super::{Figure, Report};
+use crate::domain::certificate_pdf::{full_font, mm, rect_ring, save, subset, text_width};
+use printpdf::{
+    Color, FontId, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, Point, Polygon, Pt,
+    Rgb, TextItem, WindingOrder,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+const MARGIN: f32 = 20.0;
+const BOTTOM: f32 = PAGE_H - 22.0;
+const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN;
+/// Columns of a figure table: label, value, previous period, change.
+const LABEL_W: f32 = 104.0;
+const COLUMNS: [f32; 3] = [MARGIN + 128.0, MARGIN + 150.0, MARGIN + CONTENT_W];
+const BODY: f32 = 9.0;
+const LINE: f32 = 4.6;
+
+/// Something drawn on a page; positions in mm from the top left.
+#[derive(Debug, Clone)]
+enum Mark {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        right: bool,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        grey: bool,
+    },
+}
+
+struct Layout {
+    pages: Vec<Vec<Mark>>,
+    y: f32,
+    regular: &'static ParsedFont,
+    bold: &'static ParsedFont,
+}
+
+impl Layout {
+    fn page(&mut self) -> &mut Vec<Mark> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let font = if bold { self.bold } else { self.regular };
+        // Points to millimetres.
+        text_width(font, text, size) * 25.4 / 72.0
+    }
+
+    /// `text` broken into lines no wider than `width` mm.
+    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && self.width(&candidate, size, bold) > width {
+                lines.push(std::mem::replace(&mut line, word.to_string()));
+            } else {
+                line = candidate;
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn text(&mut self, x: f32, size: f32, bold: bool, right: bool, text: &str) {
+        let y = self.y;
+        self.page().push(Mark::Text {
+            x,
+            y,
+            size,
+            bold,
+            right,
+            text: text.to_string(),
+        });
+    }
+
+    fn paragraph(&mut self, text: &str, size: f32, bold: bool) {
+        let line_height = size * 0.5;
+        for line in self.wrap(text, size, bold, CONTENT_W) {
+            self.ensure(line_height);
+            self.y += line_height;
+            self.text(MARGIN, size, bold, false, &line);
+        }
+        self.y += line_height * 0.4;
+    }
+
+    fn rule(&mut self) {
+        let y = self.y + 1.2;
+        self.page().push(Mark::Rect {
+            x: MARGIN,
+            y,
+            w: CONTENT_W,
+            h: 0.25,
+            grey: true,
+        });
+    }
+}
+
+fn signed(change: i64) -> String {
+    if change > 0 {
+        format!("+{change}")
+    } else {
+        change.to_string()
+    }
+}
+
+fn figure_row(layout: &mut Layout, figure: &Figure) {
+    let lines = layout.wrap(&figure.label, BODY, false, LABEL_W);
+    let items = if figure.items.is_empty() {
+        Vec::new()
+    } else {
+        layout.wrap(&figure.items.join("; "), BODY - 1.5, false, LABEL_W + 12.0)
+    };
+    let height = LINE * lines.len() as f32 + (LINE - 0.8) * items.len() as f32 + 1.6;
+    layout.ensure(height);
+    for (index, line) in lines.iter().enumerate() {
+        layout.y += LINE;
+        layout.text(MARGIN, BODY, false, false, line);
+        if index == 0 {
+            layout.text(COLUMNS[0], BODY, true, true, &figure.value.to_string());
+            if let Some(previous) = figure.previous {
+                layout.text(COLUMNS[1], BODY, false, true, &previous.to_string());
+            }
+            if let Some(change) = figure.change() {
+                layout.text(COLUMNS[2], BODY, false, true, &signed(change));
+            }
+        }
+    }
+    for line in &items {
+        layout.y += LINE - 0.8;
+        layout.text(MARGIN + 4.0, BODY - 1.5, false, false, line);
+    }
+    layout.rule();
+    layout.y += 1.6;
+}
+
+fn chart(layout: &mut Layout, group: &super::Group) {
+    let bars = bars(group);
+    let row = 5.0;
+    let label_w = 78.0;
+    let bar_w = CONTENT_W - label_w - 16.0;
+    layout.ensure(row * bars.len() as f32 + 4.0);
+    layout.y += 2.0;
+    for bar in bars {
+        let label = layout
+            .wrap(&bar.label, BODY - 2.0, false, label_w - 2.0)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        layout.y += row;
+        layout.text(MARGIN + label_w - 2.0, BODY - 2.0, false, true, &label);
+        let y = layout.y - 3.2;
+        let w = (bar.share * bar_w).max(if bar.value > 0 { 0.6 } else { 0.0 });
+        layout.page().push(Mark::Rect {
+            x: MARGIN + label_w,
+            y,
+            w,
+            h: 3.6,
+            grey: false,
+        });
+        layout.text(
+            MARGIN + label_w + w + 1.5,
+            BODY - 2.0,
+            false,
+            false,
+            &bar.value.to_string(),
+        );
+    }
+    layout.y += 3.0;
+}
+
+fn body(layout: &mut Layout, report: &Report, narrative: &BTreeMap<String, String>) -> Vec<usize> {
+    let mut starts = Vec::new();
+    for (number, section) in report.sections.iter().enumerate() {
+        let number = number + 1;
+        layout.new_page();
+        starts.push(layout.pages.len());
+        layout.y += 6.0;
+        layout.text(MARGIN, 16.0, true, false, &format!("{number} {}", section.title));
+        layout.y += 4.0;
+        if let Some(text) = narrative.get(&section.id).filter(|t| !t.trim().is_empty()) {
+            for paragraph in text.split("\n\n") {
+                layout.paragraph(paragraph.trim(), 10.0, false);
+            }
+            layout.y += 2.0;
+        }
+        for (index, group) in section.groups.iter().enumerate() {
+            layout.ensure(LINE * 4.0);
+            layout.y += LINE + 2.0;
+            layout.text(
+                MARGIN,
+                11.0,
+                true,
+                false,
+                &format!("{number}.{} {}", index + 1, group.title),
+            );
+            layout.y += LINE;
+            layout.text(MARGIN, BODY - 1.0, true, false, "Figure");
+            layout.text(COLUMNS[0], BODY - 1.0, true, true, "Value");
+            layout.text(COLUMNS[1], BODY - 1.0, true, true, "Previous");
+            layout.text(COLUMNS[2], BODY - 1.0, true, true, "Change");
+            layout.rule();
+            layout.y += 1.6;
+            for figure in &group.figures {
+                figure_row(layout, figure);
+            }
+            if group.chart && !group.figures.is_empty() {
+                chart(layout, group);
+            }
+        }
+    }
+    starts
+}
+
+/// Contents lines that fit on one page.
+const CONTENTS_PER_PAGE: usize = 40;
+
+/// The PDF for `report`, with each section's narrative (by section id).
+pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> Result<Vec<u8>, String> {
+    let mut layout = Layout {
+        pages: Vec::new(),
+        y: MARGIN,
+        regular: full_font(false)?,
+        bold: full_font(true)?,
+    };
+    // Cover.
+    layout.new_page();
+    layout.y = 90.0;
+    layout.text(MARGIN, 26.0, true, false, &report.title);
+    layout.y += 14.0;
+    layout.text(MARGIN, 13.0, false, false, "Report to the VAWG strategic group");
+    layout.y += 10.0;
+    if let Some(organisation) = &report.organisation {
+        layout.text(MARGIN, 13.0, true, false, organisation);
+        layout.y += 8.0;
+    }
+    layout.text(MARGIN, 13.0, false, false, &report.period.label());
+    layout.y += 8.0;
+    layout.text(
+        MARGIN,
+        10.0,
+        false,
+        false,
+        &format!(
+            "Compared with {} to {}. Figures are as they stood at the end of each period.",
+            long_date(report.previous_period.from),
+            long_date(report.previous_period.to)
+        ),
+    );
+    let contents_pages = report.sections.len().div_ceil(CONTENTS_PER_PAGE).max(1);
+    let cover = std::mem::take(&mut layout.pages);
+    // Sections first, so the contents can give their page numbers.
+    layout.pages = vec![Vec::new(); contents_pages];
+    let starts = body(&mut layout, report, narrative);
+    let mut pages = cover;
+    let mut body_pages = std::mem::take(&mut layout.pages);
+    let offset = pages.len();
+    for (chunk_index, chunk) in report.sections.chunks(CONTENTS_PER_PAGE).enumerate() {
+        layout.pages = Vec::new();
+        layout.new_page();
+        layout.y += 6.0;
+        if chunk_index == 0 {
+            layout.text(MARGIN, 16.0, true, false, "Contents");
+            layout.y += 4.0;
+        }
+        for (index, section) in chunk.iter().enumerate() {
+            let number = chunk_index * CONTENTS_PER_PAGE + index + 1;
+            let page = starts.get(number - 1).copied().unwrap_or(0) + offset;
+            layout.y += 5.6;
+            layout.text(MARGIN, 10.0, false, false, &format!("{number}  {}", section.title));
+            layout.text(MARGIN + CONTENT_W, 10.0, false, true, &page.to_string());
+        }
+        if let (Some(slot), Some(page)) = (body_pages.get_mut(chunk_index), layout.pages.pop()) {
+            *slot = page;
+        }
+    }
+    pages.append(&mut body_pages);
+    draw(report, pages)
+}
+
+fn draw(report: &Report, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, String> {
+    let total = pages.len();
+    let footer = |n: usize| format!("Page {n} of {total}");
+    let mut chars: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    for mark in pages.iter().flatten() {
+        if let Mark::Text { bold, text, .. } = mark {
+            chars[usize::from(*bold)].extend(text.chars());
+        }
+    }
+    chars[0].extend(footer(total).chars());
+    chars[0].extend("0123456789".chars());
+
+    let mut pdf = PdfDocument::new(&format!("{}: {}", report.title, report.period.label()));
+    pdf.metadata.info.subject = "Board report".into();
+    let mut fonts: Vec<(FontId, ParsedFont)> = Vec::new();
+    for bold in [false, true] {
+        let font = subset(bold, &chars[usize::from(bold)])?;
+        let id = FontId(if bold { "F2" } else { "F1" }.to_string());
+        pdf.resources.fonts.map.insert(id.clone(), PdfFont::new(font.clone()));
+        fonts.push((id, font));
+    }
+    let colour = |r: f32, g: f32, b: f32| {
+        Color::Rgb(Rgb {
+            r,
+            g,
+            b,
+            icc_profile: None,
+        })
+    };
+    for (index, marks) in pages.into_iter().enumerate() {
+        let mut ops = Vec::new();
+        let mut all = marks;
+        all.push(Mark::Text {
+            x: PAGE_W - MARGIN,
+            y: PAGE_H - 10.0,
+            size: 8.0,
+            bold: false,
+            right: true,
+            text: footer(index + 1),
+        });
+        for mark in all {
+            match mark {
+                Mark::Rect { x, y, w, h, grey } => {
+                    ops.push(Op::SetFillColor {
+                        col: if grey {
+                            colour(0.7, 0.7, 0.7)
+                        } else {
+                            colour(0.11, 0.44, 0.72)
+                        },
+                    });
+                    ops.push(Op::DrawPolygon {
+                        polygon: Polygon {
+                            rings: vec![rect_ring(mm(x), mm(PAGE_H - y - h), mm(w), mm(h))],
+                            mode: PaintMode::Fill,
+                            winding_order: WindingOrder::NonZero,
+                        },
+                    });
+                }
+                Mark::Text {
+                    x,
+                    y,
+                    size,
+                    bold,
+                    right,
+                    text,
+                } => {
+                    let Some((id, font)) = fonts.get(usize::from(bold)) else {
+                        continue;
+                    };
+                    let left = if right {
+                        mm(x).0 - text_width(font, &text, size)
+                    } else {
+                        mm(x).0
+                    };
+                    ops.push(Op::SetFillColor {
+                        col: colour(0.04, 0.05, 0.05),
+                    });
+                    ops.extend([
+                        Op::StartTextSection,
+                        Op::SetFont {
+                            font: PdfFontHandle::External(id.clone()),
+                            size: Pt(size),
+                        },
+                        Op::SetTextCursor {
+                            pos: Point {
+                                x: Pt(left),
+                                y: mm(PAGE_H - y),
+                            },
+                        },
+                        Op::ShowText {
+                            items: vec![TextItem::Text(text)],
+                        },
+                        Op::EndTextSection,
+                    ]);
+                }
+            }
+        }
+        pdf.pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
+    }
+    // A fixed file identifier from the period, so the same report gives the same bytes.
+    save(&pdf, format!("{}{}", report.period.from, report.period.to).into_bytes())
+}

@@ -1,0 +1,532 @@
+//! The programme lead's dashboard, the board report in every format,
+//! published reports, and each organisation's own progress report.
+
+use super::auth::CurrentUser;
+use super::csrf::CsrfForm;
+use super::{AppState, Page};
+use crate::db::audit::{self, Entry};
+use crate::db::{organisations, published, Db};
+use crate::domain::report::chart::{svg, text_alternative};
+use crate::domain::report::{render, Format, Period, Preset, Records, Report};
+use crate::error::{AppError, AppResult};
+use crate::reports::{build, Scope};
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::response::{Flash, Redirect, Responder};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        dashboard,
+        download,
+        publish_page,
+        publish,
+        published_list,
+        published_show,
+        published_file,
+        withdraw,
+        organisation_report,
+    ]
+}
+
+/// A report file sent as an attachment.
+#[derive(Responder)]
+pub struct ReportFile {
+    body: Vec<u8>,
+    content_type: ContentType,
+    disposition: Header<'static>,
+    nosniff: Header<'static>,
+}
+
+fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
+    ReportFile {
+        body,
+        content_type: ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary),
+        disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{file_name}\"")),
+        nosniff: Header::new("X-Content-Type-Options", "nosniff"),
+    }
+}
+
+fn lead_only(user: &CurrentUser) -> AppResult<()> {
+    user.require(|a| a.is_programme_lead())
+}
+
+fn today(state: &AppState) -> chrono::NaiveDate {
+    state.clock.now().date_naive()
+}
+
+/// The period asked for: a preset, or two dates, or this financial year.
+fn chosen_period(
+    state: &AppState,
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> (Period, Option<Preset>, Option<String>) {
+    let today = today(state);
+    if let (Some(from), Some(to)) = (from.filter(|f| !f.is_empty()), to.filter(|t| !t.is_empty())) {
+        return match Period::parse(from, to) {
+            Ok(period) => (period, None, None),
+            Err(message) => (Preset::FinancialYear.period(today), None, Some(message)),
+        };
+    }
+    let preset = preset.and_then(Preset::parse).unwrap_or(Preset::FinancialYear);
+    (preset.period(today), Some(preset), None)
+}
+
+/// The period picker's radio buttons.
+fn preset_choices(today: chrono::NaiveDate, chosen: Option<Preset>) -> Vec<Value> {
+    Preset::ALL
+        .into_iter()
+        .map(|p| json!({"value": p.as_str(), "label": p.label(), "period": p.period(today).label(), "selected": Some(p) == chosen}))
+        .collect()
+}
+
+fn records_link(records: &Records) -> String {
+    match records {
+        Records::Assessments { framework, state } => format!("/assessments?framework={framework}&state={state}"),
+        Records::ReviewQueue => "/reviews".into(),
+        Records::Programme { programme } => format!("/training/programmes/{programme}"),
+        Records::ProgrammeOrganisations { programme } => format!("/training/programmes/{programme}/organisations"),
+        Records::Sessions { programme } => format!("/training/sessions?programme={programme}"),
+        Records::Cohort { id } => format!("/training/cohorts/{id}"),
+    }
+}
+
+/// The report as a template sees it: sections, groups with their chart
+/// (SVG and text alternative) and figures with their links.
+pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links: bool) -> Value {
+    let sections: Vec<Value> = report
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(number, section)| {
+            let groups: Vec<Value> = section
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(index, group)| {
+                    let figures: Vec<Value> = group
+                        .figures
+                        .iter()
+                        .map(|f| {
+                            json!({
+                                "id": f.id, "label": f.label, "value": f.value, "previous": f.previous,
+                                "change": f.change(), "items": f.items,
+                                "link": if links { f.records.as_ref().map(records_link) } else { None },
+                            })
+                        })
+                        .collect();
+                    let chart = (group.chart && !group.figures.is_empty())
+                        .then(|| svg(group, &format!("chart-{}-{}", number + 1, index + 1)));
+                    json!({
+                        "number": format!("{}.{}", number + 1, index + 1),
+                        "title": group.title,
+                        "chart": chart,
+                        "alt": text_alternative(group),
+                        "figures": figures,
+                    })
+                })
+                .collect();
+            json!({
+                "number": number + 1, "id": section.id, "title": section.title, "groups": groups,
+                "narrative": narrative.get(&section.id).map(|t| t.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    json!({
+        "title": report.title,
+        "organisation": report.organisation,
+        "period": {"from": report.period.from, "to": report.period.to, "label": report.period.label()},
+        "previous_period": {"from": report.previous_period.from, "to": report.previous_period.to, "label": report.previous_period.label()},
+        "sections": sections,
+    })
+}
+
+async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppResult<Report> {
+    Ok(build(
+        db,
+        &state.standards,
+        &state.programmes,
+        period,
+        &Scope::default(),
+        state.config.renewal_notice_days,
+    )
+    .await?)
+}
+
+/// The dashboard (also the programme lead's home page).
+pub async fn dashboard_page(
+    page: &Page<'_>,
+    db: &Db,
+    state: &AppState,
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> AppResult<Template> {
+    let (period, chosen, error) = chosen_period(state, preset, from, to);
+    let report = partnership_report(db, state, period).await?;
+    let today = today(state);
+    let presets = preset_choices(today, chosen);
+    let query = format!("from={}&to={}", period.from, period.to);
+    let formats: Vec<Value> = Format::ALL
+        .into_iter()
+        .map(|f| json!({"href": format!("/reports/board.{}?{query}", f.as_str()), "label": f.label()}))
+        .collect();
+    let errors: Vec<Value> = error
+        .iter()
+        .map(|message| json!({"field": "from", "message": message}))
+        .collect();
+    Ok(page.render(
+        "reports/dashboard",
+        json!({
+            "title": "Dashboard",
+            "section": "home",
+            "report": report_view(&report, &BTreeMap::new(), true),
+            "presets": presets,
+            "custom": chosen.is_none(),
+            "values": {"from": from.unwrap_or(""), "to": to.unwrap_or("")},
+            "errors": errors,
+            "field_errors": if let Some(m) = &error { json!({"from": m}) } else { json!({}) },
+            "formats": formats,
+            "publish_href": format!("/reports/publish?{query}"),
+        }),
+    ))
+}
+
+#[get("/reports?<preset>&<from>&<to>")]
+async fn dashboard(
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    lead_only(user)?;
+    dashboard_page(&page, db, state, preset, from, to).await
+}
+
+async fn rendered(report: Report, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
+    rocket::tokio::task::spawn_blocking(move || render(&report, &narrative, format))
+        .await
+        .map_err(|e| AppError::Internal(format!("report rendering stopped: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+fn file_name(stem: &str, period: Period, format: Format) -> String {
+    format!("{stem}-{}-to-{}.{}", period.from, period.to, format.as_str())
+}
+
+/// `GET /reports/board.pdf?from=…&to=…` (and .html, .xlsx, .csv, .json).
+#[get("/reports/<name>?<from>&<to>", rank = 3)]
+async fn download(
+    name: &str,
+    from: &str,
+    to: &str,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<ReportFile> {
+    lead_only(user)?;
+    let format = name
+        .strip_prefix("board.")
+        .and_then(Format::parse)
+        .ok_or(AppError::NotFound)?;
+    let period = Period::parse(from, to).map_err(AppError::BadRequest)?;
+    let report = partnership_report(db, state, period).await?;
+    let body = rendered(report, BTreeMap::new(), format).await?;
+    Ok(attachment(
+        body,
+        format.content_type(),
+        file_name("board-report", period, format),
+    ))
+}
+
+#[get("/reports/publish?<from>&<to>")]
+async fn publish_page(
+    from: &str,
+    to: &str,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    lead_only(user)?;
+    let period = Period::parse(from, to).map_err(AppError::BadRequest)?;
+    let report = partnership_report(db, state, period).await?;
+    Ok(page.render(
+        "reports/publish",
+        json!({
+            "title": "Publish the board report",
+            "section": "home",
+            "report": report_view(&report, &BTreeMap::new(), false),
+            "from": period.from, "to": period.to,
+        }),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct PublishForm {
+    from: String,
+    to: String,
+    /// Narrative by section id.
+    #[field(default = HashMap::new())]
+    narrative: HashMap<String, String>,
+}
+
+/// Freezes the report: figures, narrative, author, time and every rendered
+/// file with its SHA-256. Nothing about it changes afterwards.
+#[post("/reports/publish", data = "<form>")]
+async fn publish(
+    form: CsrfForm<PublishForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Redirect> {
+    lead_only(user)?;
+    let form = form.0;
+    let period = Period::parse(&form.from, &form.to).map_err(AppError::BadRequest)?;
+    let report = partnership_report(db, state, period).await?;
+    let section_ids: Vec<&str> = report.sections.iter().map(|s| s.id.as_str()).collect();
+    // Only sections of this report, and no empty ones.
+    let narrative: BTreeMap<String, String> = form
+        .narrative
+        .into_iter()
+        .filter(|(id, text)| section_ids.contains(&id.as_str()) && !text.trim().is_empty())
+        .map(|(id, text)| (id, text.replace("\r\n", "\n").trim().to_string()))
+        .collect();
+    let mut files = Vec::new();
+    for format in Format::ALL {
+        let body = rendered(report.clone(), narrative.clone(), format).await?;
+        let sha = format!("{:x}", Sha256::digest(&body));
+        files.push((format, sha, body));
+    }
+    let figures_json = serde_json::to_string(&report).map_err(AppError::internal)?;
+    let narrative_json = serde_json::to_string(&narrative).map_err(AppError::internal)?;
+    let now = state.now_db();
+    let actor = user.audit_actor();
+    let title = format!("{}: {}", report.title, period.label());
+    let mut tx = crate::db::begin_write(db).await?;
+    let id = published::insert(
+        &mut tx,
+        &published::NewPublished {
+            title: &title,
+            period_from: &period.from.to_string(),
+            period_to: &period.to.to_string(),
+            figures_json: &figures_json,
+            narrative_json: &narrative_json,
+            author_user_id: actor.user_id,
+            author_label: &user.user.name,
+        },
+        &now,
+    )
+    .await?;
+    for (format, sha, body) in &files {
+        published::insert_file(&mut tx, id, format.as_str(), format.content_type(), sha, body).await?;
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &actor,
+        Entry {
+            action: "report.publish",
+            entity: "published_report",
+            entity_id: Some(id),
+            organisation_id: None,
+            before: None,
+            after: Some(json!({"title": title, "files": files.iter().map(|(f, sha, _)| json!({"format": f.as_str(), "sha256": sha})).collect::<Vec<_>>()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(format!("/reports/published/{id}")))
+}
+
+#[get("/reports/published")]
+async fn published_list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    lead_only(user)?;
+    let rows = published::list(db).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "title": r.title, "author": r.author_label,
+                "published_at": crate::clock::display(&r.published_at),
+                "withdrawn": !r.withdrawn_at.is_empty()})
+        })
+        .collect();
+    Ok(page.render(
+        "reports/published_list",
+        json!({"title": "Published reports", "section": "home", "reports": rows}),
+    ))
+}
+
+async fn published_or_404(db: &Db, id: i64) -> AppResult<published::PublishedRow> {
+    published::find(db, id).await?.ok_or(AppError::NotFound)
+}
+
+#[get("/reports/published/<id>")]
+async fn published_show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+    lead_only(user)?;
+    let row = published_or_404(db, id).await?;
+    let report: Report = serde_json::from_str(&row.figures_json).map_err(AppError::internal)?;
+    let narrative: BTreeMap<String, String> = serde_json::from_str(&row.narrative_json).unwrap_or_default();
+    let files: Vec<Value> = published::files(db, id)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let label = Format::parse(&f.format).map_or(f.format.as_str(), |format| format.label());
+            json!({"href": format!("/reports/published/{id}/file/{}", f.format), "label": label,
+                "sha256": f.sha256, "size": f.size})
+        })
+        .collect();
+    Ok(page.render(
+        "reports/published_show",
+        json!({
+            "title": row.title,
+            "section": "home",
+            "published": {"id": row.id, "title": row.title, "author": row.author_label,
+                "published_at": crate::clock::display(&row.published_at),
+                "withdrawn_at": if row.withdrawn_at.is_empty() { String::new() } else { crate::clock::display(&row.withdrawn_at) },
+                "withdrawn_reason": row.withdrawn_reason},
+            "report": report_view(&report, &narrative, false),
+            "files": files,
+        }),
+    ))
+}
+
+#[get("/reports/published/<id>/file/<format>")]
+async fn published_file(id: i64, format: &str, user: &CurrentUser, db: &Db) -> AppResult<ReportFile> {
+    lead_only(user)?;
+    let row = published_or_404(db, id).await?;
+    let format = Format::parse(format).ok_or(AppError::NotFound)?;
+    let (content_type, body) = published::file(db, id, format.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let period = Period::parse(&row.period_from, &row.period_to).map_err(AppError::internal)?;
+    Ok(attachment(
+        body,
+        &content_type,
+        file_name(&format!("board-report-{id}"), period, format),
+    ))
+}
+
+#[derive(FromForm)]
+pub struct WithdrawForm {
+    #[field(default = String::new())]
+    reason: String,
+}
+
+#[post("/reports/published/<id>/withdraw", data = "<form>")]
+async fn withdraw(
+    id: i64,
+    form: CsrfForm<WithdrawForm>,
+    user: &CurrentUser,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Flash<Redirect>> {
+    lead_only(user)?;
+    let row = published_or_404(db, id).await?;
+    let back = Redirect::to(format!("/reports/published/{id}"));
+    let reason = form.0.reason.trim().to_string();
+    if reason.is_empty() {
+        return Ok(Flash::error(back, "Give the reason for withdrawing the report."));
+    }
+    let now = state.now_db();
+    let mut tx = crate::db::begin_write(db).await?;
+    if !published::withdraw(&mut tx, id, &reason, &now).await? {
+        return Ok(Flash::error(back, "This report has already been withdrawn."));
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.audit_actor(),
+        Entry {
+            action: "report.withdraw",
+            entity: "published_report",
+            entity_id: Some(id),
+            organisation_id: None,
+            before: Some(json!({"title": row.title})),
+            after: Some(json!({"reason": reason})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Flash::success(
+        back,
+        "The report has been withdrawn. It stays on record, unchanged.",
+    ))
+}
+
+#[derive(Responder)]
+pub enum OrganisationReport {
+    Page(Template),
+    File(ReportFile),
+}
+
+/// `GET /organisations/<id>/report` (and `?format=pdf`): the organisation's
+/// own progress. Its members see only their own (another's is "not
+/// found"); the programme lead and assessors see any.
+#[get("/organisations/<id>/report?<preset>&<from>&<to>&<format>")]
+#[allow(clippy::too_many_arguments)]
+async fn organisation_report(
+    id: i64,
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: Option<&str>,
+    user: &CurrentUser,
+    page: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<OrganisationReport> {
+    let actor = user.actor();
+    let allowed = actor.is_programme_lead() || actor.can_review() || actor.organisation_id == Some(id);
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    let organisation = organisations::find(db, id).await?.ok_or(AppError::NotFound)?;
+    let (period, chosen, _) = chosen_period(state, preset, from, to);
+    let scope = Scope {
+        organisation_id: id,
+        organisation_name: Some(organisation.name.clone()),
+    };
+    let mut report = build(
+        db,
+        &state.standards,
+        &state.programmes,
+        period,
+        &scope,
+        state.config.renewal_notice_days,
+    )
+    .await?;
+    report.title = "Progress report".into();
+    if let Some(format) = format {
+        let format = Format::parse(format).ok_or(AppError::NotFound)?;
+        let body = rendered(report, BTreeMap::new(), format).await?;
+        return Ok(OrganisationReport::File(attachment(
+            body,
+            format.content_type(),
+            file_name(&format!("progress-report-{id}"), period, format),
+        )));
+    }
+    let today = today(state);
+    let presets = preset_choices(today, chosen);
+    let query = format!("from={}&to={}", period.from, period.to);
+    Ok(OrganisationReport::Page(page.render(
+        "reports/organisation",
+        json!({
+            "title": format!("Progress report: {}", organisation.name),
+            "section": "organisations",
+            "organisation": {"id": id, "name": organisation.name},
+            "report": report_view(&report, &BTreeMap::new(), false),
+            "presets": presets,
+            "pdf_href": format!("/organisations/{id}/report?{query}&format=pdf"),
+            "html_href": format!("/organisations/{id}/report?{query}&format=html"),
+        }),
+    )))
+}
