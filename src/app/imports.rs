@@ -8,6 +8,7 @@
 //! (`pending → running → committed → undone`, `pending → discarded`): of two
 //! requests at once, one moves it and the other is told it moved already.
 
+use crate::app::certificates::{self, Holders};
 use crate::db::audit::{self, Actor, Entry};
 use crate::db::imports::{self, CommitOutcome, ImportRow};
 use crate::db::Pool;
@@ -526,10 +527,7 @@ pub async fn run_commit(
 ) -> Result<CommitOutcome, ImportFailure> {
     let (pool, id) = (request.pool, request.import_id);
     match write_all(request, preview, progress).await {
-        Ok(outcome) => {
-            issue_certificates(request).await;
-            Ok(outcome)
-        }
+        Ok(outcome) => Ok(outcome),
         Err(failure) => {
             tracing::error!("import {id} failed: {failure}");
             if let Ok(mut conn) = pool.acquire().await {
@@ -558,6 +556,18 @@ async fn write_all(
     .await?;
     let touched = imports::people_touched_by(&mut tx, id).await?;
     crate::db::completions::refresh_people(&mut tx, request.programmes, &touched).await?;
+    // New completions earn their certificates in the same transaction, and
+    // undoing the import revokes them.
+    let issued = certificates::issue_training(
+        &mut tx,
+        request.pool.backend,
+        request.programmes,
+        request.now,
+        request.actor,
+        Holders::These(&touched),
+    )
+    .await?;
+    imports::record_certificates(&mut tx, id, &issued).await?;
     imports::remember_decisions(&mut tx, id, &preview.resolution.decisions, request.now).await?;
     audit::record(
         &mut tx,
@@ -574,23 +584,6 @@ async fn write_all(
     }
     tx.commit().await?;
     Ok(outcome)
-}
-
-/// New completions earn their certificates straight away. The import is
-/// already committed, so a failure here is logged (the training lead's
-/// "Issue certificates" catches up) rather than undoing it.
-async fn issue_certificates(request: &CommitRequest<'_>) {
-    let result: Result<(), crate::error::AppError> = async {
-        let before = imports::last_certificate_id(request.pool).await?;
-        let now = crate::clock::from_db(request.now).unwrap_or_else(chrono::Utc::now);
-        crate::app::certificates::issue_for_completions(request.pool, request.programmes, now, request.actor).await?;
-        imports::record_certificates(request.pool, request.import_id, before).await?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!("could not issue certificates after import {}: {e}", request.import_id);
-    }
 }
 
 /// The audit entry of a step in an import's life.

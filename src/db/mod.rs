@@ -371,31 +371,9 @@ pub async fn insert_many(
     target: &str,
     rows: &[Vec<Bind<'_>>],
 ) -> Result<(), sqlx::Error> {
-    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
-        return Ok(());
-    };
-    let positional = conn.backend_name().eq_ignore_ascii_case("sqlite");
-    // SQLite allows 32,766 values a statement.
-    let values_per_statement = if positional { 12_000 } else { 240 };
-    let per_statement = (values_per_statement / width).max(1);
-    for chunk in rows.chunks(per_statement) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let cells: Vec<String> = (1..=width)
-                    .map(|c| {
-                        if positional {
-                            "?".to_string()
-                        } else {
-                            format!("${}", r * width + c)
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!("INSERT INTO {target} VALUES {}", values.join(", "));
+    for (sql, values) in multi_row_inserts(conn, target, rows, "") {
         let mut query = sqlx::query(&sql);
-        for value in chunk.iter().flatten() {
+        for value in values {
             query = match value {
                 Bind::Int(i) => query.bind(*i),
                 Bind::Text(t) => query.bind(t.as_ref()),
@@ -404,6 +382,62 @@ pub async fn insert_many(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// [`insert_many`] that returns the new rows' ids, in the order given.
+pub async fn insert_many_returning_ids(
+    conn: &mut sqlx::AnyConnection,
+    target: &str,
+    rows: &[Vec<Bind<'_>>],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for (sql, values) in multi_row_inserts(conn, target, rows, " RETURNING id") {
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for value in values {
+            query = match value {
+                Bind::Int(i) => query.bind(*i),
+                Bind::Text(t) => query.bind(t.as_ref()),
+            };
+        }
+        ids.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(ids)
+}
+
+/// The statements (and the values each binds) that insert `rows`.
+fn multi_row_inserts<'r, 'b>(
+    conn: &sqlx::AnyConnection,
+    target: &str,
+    rows: &'r [Vec<Bind<'b>>],
+    suffix: &str,
+) -> Vec<(String, impl Iterator<Item = &'r Bind<'b>>)> {
+    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
+        return Vec::new();
+    };
+    let positional = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    // SQLite allows 32,766 values a statement.
+    let values_per_statement = if positional { 12_000 } else { 240 };
+    let per_statement = (values_per_statement / width).max(1);
+    rows.chunks(per_statement)
+        .map(|chunk| {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let cells: Vec<String> = (1..=width)
+                        .map(|c| {
+                            if positional {
+                                "?".to_string()
+                            } else {
+                                format!("${}", r * width + c)
+                            }
+                        })
+                        .collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let sql = format!("INSERT INTO {target} VALUES {}{suffix}", values.join(", "));
+            (sql, chunk.iter().flatten())
+        })
+        .collect()
 }
 
 type BoxedFetch<'e, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
