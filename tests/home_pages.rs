@@ -94,7 +94,7 @@ async fn the_assessor_starts_with_the_oldest_reviews_and_their_ages() {
         texts(&body, "#queue-summary"),
         ["1 assessment is waiting for an assessor."]
     );
-    assert!(page_text(&body).contains("1 assessment you recommended is waiting for the programme lead's award"));
+    assert!(page_text(&body).contains("1 assessment recommended for award is waiting for the programme lead"));
 }
 
 #[rocket::async_test]
@@ -273,7 +273,10 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
         ["Awarded DAHA accreditation, expires 2 March 2029"]
     );
     let assessments = texts(&body, "#organisation-assessments tbody tr");
-    assert_eq!(assessments, ["DAHA accreditation Awarded 2 March 2026 2 March 2029"]);
+    assert_eq!(
+        assessments,
+        ["DAHA accreditation Awarded Awarded 2 March 2026, expires 2 March 2029"]
+    );
     assert_eq!(texts(&body, "#award-certificates li").len(), 1);
     // Training leads have no part in assessments: no status, no assessments.
     let trainer = again(&app, "t@council.example").await;

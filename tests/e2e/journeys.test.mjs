@@ -508,9 +508,9 @@ test('each role’s home page says what to do next, at desktop and phone widths'
   await atHome(assessor, ASSESSOR);
   await sees(assessor, 'Nothing is waiting for review.');
   await checkNarrow(assessor);
+  await screenshot(assessor, '9-home-assessor');
   await follow(assessor, link(assessor, 'The whole review queue'));
   await heading(assessor, 'Review queue');
-  await screenshot(assessor, '9-home-assessor');
 
   // The training lead: a way into Training, sessions, registers, imports.
   const trainer = pages.trainer;
@@ -520,7 +520,7 @@ test('each role’s home page says what to do next, at desktop and phone widths'
   await sees(trainer, 'No sign-in sheet is waiting to be imported.');
   await checkNarrow(trainer);
   await screenshot(trainer, '10-home-training-lead');
-  await follow(trainer, link(trainer, 'Go to Training'));
+  await follow(trainer, button(trainer, 'Go to Training'));
   await heading(trainer, 'Training');
 
   // The member: the award, when it needs renewing, the certificate.
