@@ -81,11 +81,22 @@ async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
         .get_text("/audit?to.day=2&to.month=03&to.year=2026&action=organisation.create")
         .await;
     assert_eq!(rows(&body).len(), 2);
-    assert_eq!(attrs(&body, "input[name='to.month']", "value"), ["03"], "the boxes keep what was typed");
+    assert_eq!(
+        attrs(&body, "input[name='to.month']", "value"),
+        ["03"],
+        "the boxes keep what was typed"
+    );
     let (status, body) = lead.get_text("/audit?to.day=31&to.month=2&to.year=2026").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_summary(&body), ["The ‘to’ date must be a real date, like 31 3 2026"]);
-    assert_eq!(attrs(&body, ".qm-error-summary a", "href"), ["#to"], "the link lands on the day box");
+    assert_eq!(
+        error_summary(&body),
+        ["The ‘to’ date must be a real date, like 31 3 2026"]
+    );
+    assert_eq!(
+        attrs(&body, ".qm-error-summary a", "href"),
+        ["#to"],
+        "the link lands on the day box"
+    );
 }
 
 #[rocket::async_test]

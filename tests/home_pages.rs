@@ -65,11 +65,20 @@ async fn the_assessor_starts_with_the_oldest_reviews_and_their_ages() {
     );
     let rows = texts(&body, "#home-queue tbody tr");
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows[0].starts_with("Alpha Housing") && rows[0].ends_with("3 days"), "{rows:?}");
-    assert!(rows[1].starts_with("Beta Homes") && rows[1].ends_with("Today"), "{rows:?}");
+    assert!(
+        rows[0].starts_with("Alpha Housing") && rows[0].ends_with("3 days"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("Beta Homes") && rows[1].ends_with("Today"),
+        "{rows:?}"
+    );
     assert!(!body.contains("You have started this review"));
     // The button goes to the oldest one's review.
-    assert_eq!(attrs(&body, "main a.qm-button", "href"), [format!("/assessments/{first}/review")]);
+    assert_eq!(
+        attrs(&body, "main a.qm-button", "href"),
+        [format!("/assessments/{first}/review")]
+    );
 
     // A review the assessor has begun is marked as theirs.
     let res = decide(&assessor, second, &[("1.1.1", "met", "")]).await;
@@ -158,9 +167,16 @@ async fn the_training_lead_sees_sessions_registers_to_take_and_imports_waiting()
     let (_, body) = trainer.get_text("/").await;
     let upcoming = texts(&body, "#upcoming-sessions tbody tr");
     assert_eq!(upcoming.len(), 1, "{upcoming:?}");
-    assert!(upcoming[0].starts_with("9 March 2026 10:00 DVA awareness"), "{upcoming:?}");
+    assert!(
+        upcoming[0].starts_with("9 March 2026 10:00 DVA awareness"),
+        "{upcoming:?}"
+    );
     let unmarked = texts(&body, "#unmarked li");
-    assert_eq!(unmarked.len(), 1, "only the session with no one on its register: {unmarked:?}");
+    assert_eq!(
+        unmarked.len(),
+        1,
+        "only the session with no one on its register: {unmarked:?}"
+    );
     assert!(unmarked[0].contains("10 February 2026"), "{unmarked:?}");
     assert!(links_to(&body, &sessions[1]), "a link to take it");
     let imports = texts(&body, "#pending-imports li");
@@ -253,9 +269,18 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     // The organisations list: one status per organisation, and a filter by it.
     let (_, body) = lead.get_text("/organisations").await;
     let rows = texts(&body, "table.qm-table tbody tr");
-    assert!(rows[0].contains("Awarded DAHA accreditation, expires 2 March 2029"), "{rows:?}");
-    assert!(rows[1].starts_with("Beta Practice") && rows[1].contains("In progress"), "{rows:?}");
-    assert!(rows[2].starts_with("Gamma Centre") && rows[2].contains("— None"), "{rows:?}");
+    assert!(
+        rows[0].contains("Awarded DAHA accreditation, expires 2 March 2029"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("Beta Practice") && rows[1].contains("In progress"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("Gamma Centre") && rows[2].contains("— None"),
+        "{rows:?}"
+    );
     for (status, expected) in [
         ("awarded", vec!["Alpha Housing"]),
         ("in_progress", vec!["Beta Practice"]),
@@ -264,7 +289,11 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
         ("expired", vec![]),
     ] {
         let (_, body) = lead.get_text(&format!("/organisations?status={status}")).await;
-        assert_eq!(texts(&body, "table.qm-table tbody td:first-child"), expected, "{status}");
+        assert_eq!(
+            texts(&body, "table.qm-table tbody td:first-child"),
+            expected,
+            "{status}"
+        );
     }
     // The organisation's page joins its assessments, award and certificates.
     let (_, body) = lead.get_text(&format!("/organisations/{alpha}")).await;
@@ -285,7 +314,11 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     let (_, body) = trainer.get_text(&format!("/organisations/{alpha}")).await;
     assert!(texts(&body, "#organisation-assessments").is_empty() && !body.contains("DAHA accreditation"));
     let (_, body) = trainer.get_text("/organisations?status=awarded&q=a").await;
-    assert_eq!(texts(&body, "table.qm-table tbody td:first-child").len(), 3, "the filter is not theirs");
+    assert_eq!(
+        texts(&body, "table.qm-table tbody td:first-child").len(),
+        3,
+        "the filter is not theirs"
+    );
 
     // Seventy-two days before expiry: the renewal is due, and the policy runs out first.
     app.clock.advance(Duration::days(1023));

@@ -49,7 +49,9 @@ async fn home(
         (Role::ProgrammeLead, _) => super::reports::dashboard_page(&page, db, state, preset, from, to).await,
         (Role::Assessor, _) => assessor_home(user, &page, db, state).await,
         (Role::TrainingLead, _) => training_lead_home(&page, db, state).await,
-        (Role::OrgMember, OrgScope::Only(organisation_id)) => member_home(user, &page, db, state, organisation_id).await,
+        (Role::OrgMember, OrgScope::Only(organisation_id)) => {
+            member_home(user, &page, db, state, organisation_id).await
+        }
         (Role::OrgMember, OrgScope::All) => Err(AppError::NotFound),
     }
 }
@@ -94,13 +96,7 @@ async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &App
         })
         .collect();
     let counts = reads::review_counts(db).await?;
-    let count = |wanted: &[State]| -> i64 {
-        counts
-            .iter()
-            .filter(|(s, _)| wanted.contains(s))
-            .map(|(_, n)| n)
-            .sum()
-    };
+    let count = |wanted: &[State]| -> i64 { counts.iter().filter(|(s, _)| wanted.contains(s)).map(|(_, n)| n).sum() };
     let waiting = count(&[State::Submitted, State::Resubmitted, State::UnderReview]);
     Ok(page.render(
         "home/assessor",
@@ -215,7 +211,12 @@ pub(crate) async fn assessment_cards(
 
 /// Mandatory criteria still without evidence, and criteria the assessor
 /// sent back, for the states where the organisation works on it.
-async fn criteria_to_do(user: &CurrentUser, db: &Db, state: &AppState, row: &AssessmentRow) -> AppResult<(usize, usize)> {
+async fn criteria_to_do(
+    user: &CurrentUser,
+    db: &Db,
+    state: &AppState,
+    row: &AssessmentRow,
+) -> AppResult<(usize, usize)> {
     if !row.state.evidence_editable() {
         return Ok((0, 0));
     }
@@ -270,11 +271,7 @@ fn next_step_json(step: NextStep, row: &AssessmentRow) -> Value {
             "See the assessment",
             page,
         ),
-        NextStep::Hold { expires_on } => (
-            format!("Awarded until {}.", uk_date(expires_on)),
-            "See the award",
-            page,
-        ),
+        NextStep::Hold { expires_on } => (format!("Awarded until {}.", uk_date(expires_on)), "See the award", page),
         NextStep::Renew {
             due_on,
             renewal_started: true,
@@ -284,12 +281,18 @@ fn next_step_json(step: NextStep, row: &AssessmentRow) -> Value {
             row.renewed_by.map_or(page, |id| format!("/assessments/{id}")),
         ),
         NextStep::Renew { due_on, .. } => (
-            format!("Renewal due on {}. Start the renewal to keep the award.", uk_date(due_on)),
+            format!(
+                "Renewal due on {}. Start the renewal to keep the award.",
+                uk_date(due_on)
+            ),
             "Start the renewal",
             page,
         ),
         NextStep::EnrolAgain { expired_on } => (
-            format!("The award expired on {}. Enrol again to regain it.", uk_date(expired_on)),
+            format!(
+                "The award expired on {}. Enrol again to regain it.",
+                uk_date(expired_on)
+            ),
             "Enrol again",
             "/assessments/new".into(),
         ),
@@ -305,7 +308,12 @@ fn next_step_json(step: NextStep, row: &AssessmentRow) -> Value {
 
 /// The organisation's award certificates and its staff's training
 /// certificates (a count), as pages show them.
-pub(crate) async fn certificates_json(db: &Db, state: &AppState, organisation_id: i64, with_awards: bool) -> AppResult<Value> {
+pub(crate) async fn certificates_json(
+    db: &Db,
+    state: &AppState,
+    organisation_id: i64,
+    with_awards: bool,
+) -> AppResult<Value> {
     let (awards, training) = reads::organisation_certificates(db, organisation_id).await?;
     let today = state.clock.today();
     let awards: Vec<Value> = if with_awards {

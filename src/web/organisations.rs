@@ -6,10 +6,10 @@ use super::{page_offset, AppState, Page, PAGE_SIZE};
 use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
-use crate::domain::assessment::parse_date;
-use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::domain::access::OrgScope;
+use crate::domain::assessment::parse_date;
 use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInput};
+use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -140,16 +140,16 @@ async fn list(
     let org_type = org_type.filter(|t| OrgType::parse(t).is_some());
     // Training leads do not see assessments, so neither their status.
     let show_status = actor.can_view_assessments();
-    let status = status
-        .as_deref()
-        .and_then(StatusFilter::parse)
-        .filter(|_| show_status);
+    let status = status.as_deref().and_then(StatusFilter::parse).filter(|_| show_status);
     let (page, offset) = page_offset(page);
     let today = state.clock.today();
     let due_by = today
         .checked_add_days(chrono::Days::new(state.config.renewal_notice_days))
         .unwrap_or(today);
-    let (today_text, due_text) = (today.format("%Y-%m-%d").to_string(), due_by.format("%Y-%m-%d").to_string());
+    let (today_text, due_text) = (
+        today.format("%Y-%m-%d").to_string(),
+        due_by.format("%Y-%m-%d").to_string(),
+    );
     let (rows, total) = status_db::search(
         db,
         &Search {
@@ -262,7 +262,10 @@ async fn show(
     let (assessments, status) = if actor.can_view_assessments_of(id) {
         (
             super::home::assessment_cards(user, db, state, id).await?,
-            statuses(db, state, std::slice::from_ref(&org)).await?.remove(&id).unwrap_or_default(),
+            statuses(db, state, std::slice::from_ref(&org))
+                .await?
+                .remove(&id)
+                .unwrap_or_default(),
         )
     } else {
         (Vec::new(), Vec::new())
