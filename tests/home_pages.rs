@@ -7,7 +7,7 @@
 mod assessment_support;
 mod common;
 
-use assessment_support::{criteria, decide, enrol, fill, meet_all, samples, submit, upload};
+use assessment_support::{award, criteria, decide, enrol, fill, meet_all, samples, submit, upload};
 use chrono::Duration;
 use common::{attrs, h1, location, page_text, texts, Browser, TestApp, PASSWORD};
 
@@ -226,14 +226,7 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     assert_eq!(submit(&alpha_member, id).await.status(), StatusCode::SEE_OTHER);
     let assessor = again(&app, "a@council.example").await;
     meet_all(&assessor, id, &criteria("daha", false)).await;
-    let res = lead
-        .submit(
-            &format!("/assessments/{id}"),
-            &format!("/assessments/{id}/award"),
-            &[("awarded_on", "2026-03-02")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(award(&lead, id, "2026-03-02").await.status(), StatusCode::SEE_OTHER);
 
     // Beta: enrolled, with work to do.
     let beta_id = enrol(&beta_member, None, "dva-quality-mark-gp").await;

@@ -5,7 +5,7 @@
 //! tests in `tests/home_pages.rs` hold the two together.
 
 use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
-use super::FetchFully;
+use super::{Bind, FetchFully};
 use crate::domain::assessment::State;
 use sqlx::{AnyPool, FromRow};
 
@@ -99,29 +99,27 @@ pub async fn search(
     let pattern = super::contains_pattern(text);
     let org_type = search.org_type.unwrap_or("");
     let filter = format!("{SEARCH_FILTER} AND {}", status_filter());
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id LIMIT $8 OFFSET $9"
-    ))
-    .bind(scope_id(search.scope))
-    .bind(text)
-    .bind(&pattern)
-    .bind(org_type)
-    .bind(status.today)
-    .bind(status.due_by)
-    .bind(status.status)
-    .bind(search.limit)
-    .bind(search.offset)
-    .fetch_all(pool)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {filter}"))
-        .bind(scope_id(search.scope))
-        .bind(text)
-        .bind(&pattern)
-        .bind(org_type)
-        .bind(status.today)
-        .bind(status.due_by)
-        .bind(status.status)
-        .fetch_exactly_one(pool)
-        .await?;
+    // $1..$7, the same for the page and for the count.
+    let binds = [
+        Bind::Int(scope_id(search.scope)),
+        Bind::Text(text.into()),
+        Bind::Text(pattern.into()),
+        Bind::Text(org_type.into()),
+        Bind::Text(status.today.into()),
+        Bind::Text(status.due_by.into()),
+        Bind::Text(status.status.into()),
+    ];
+    let page_sql = format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id LIMIT $8 OFFSET $9");
+    let mut page = sqlx::query_as(&page_sql);
+    let count_sql = format!("SELECT COUNT(*) FROM organisations WHERE {filter}");
+    let mut count = sqlx::query_as(&count_sql);
+    for bind in &binds {
+        (page, count) = match bind {
+            Bind::Int(i) => (page.bind(*i), count.bind(*i)),
+            Bind::Text(t) => (page.bind(t.to_string()), count.bind(t.to_string())),
+        };
+    }
+    let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;
+    let (total,): (i64,) = count.fetch_exactly_one(pool).await?;
     Ok((rows, total))
 }
