@@ -9,6 +9,7 @@
 //!   read with their organisation's id, never one from the request.
 
 use super::auth::CurrentUser;
+use super::date_field::DateField;
 use super::{AppState, Page};
 use crate::app::assessments::{load_view, standing, Summary};
 use crate::clock::{display, from_db};
@@ -38,8 +39,8 @@ const REGISTER_LOOKBACK_DAYS: u64 = 365;
 #[allow(clippy::too_many_arguments)]
 async fn home(
     preset: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<DateField>,
+    to: Option<DateField>,
     user: &CurrentUser,
     page: Page<'_>,
     db: &Db,
