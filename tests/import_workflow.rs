@@ -190,3 +190,44 @@ async fn discard_really_discards() {
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+#[rocket::async_test]
+async fn undoing_an_import_revokes_the_certificates_it_earned_and_they_stay_revoked() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(&lead, "iris-2024-25.xlsx", std::fs::read(IRIS).expect("fixture"), &[]).await;
+    let path = location(&res);
+    assert!(page_text(&commit(&lead, &path).await).contains("Imported"));
+    let token = api_token(&lead, "check").await;
+    let states = |list: serde_json::Value| -> Vec<String> {
+        list["certificates"]
+            .as_array()
+            .expect("certificates")
+            .iter()
+            .map(|c| c["state"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let (_, issued) = api(&app, &token, "/certificates?programme=iris").await;
+    let issued = states(issued);
+    assert!(!issued.is_empty(), "the commit issued certificates");
+    assert!(issued.iter().all(|s| s == "valid" || s == "expired"), "{issued:?}");
+
+    let res = lead.submit(&path, &format!("{path}/undo"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, after_undo) = api(&app, &token, "/certificates?programme=iris").await;
+    let after_undo = states(after_undo);
+    assert_eq!(after_undo.len(), issued.len(), "kept, for anyone who checks a code");
+    assert!(after_undo.iter().all(|s| s == "revoked"), "{after_undo:?}");
+
+    // Nothing is left to certify, so "Issue certificates" brings none back.
+    let res = lead.submit("/certificates", "/certificates/issue", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.get_text("/certificates").await;
+    assert!(
+        page_text(&page).contains("0 certificates issued."),
+        "{}",
+        page_text(&page)
+    );
+    let (_, again) = api(&app, &token, "/certificates?programme=iris").await;
+    assert_eq!(states(again), after_undo);
+}

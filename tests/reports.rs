@@ -128,6 +128,25 @@ async fn the_iris_and_workforce_sheets_give_the_readme_figures() {
         !common::texts(&body, "svg title").is_empty(),
         "each chart says what it shows"
     );
+
+    // Any dates, typed into day, month and year boxes as the form sends them,
+    // give the same figures; a date that is not real is said, not guessed.
+    let (_, boxes) = lead
+        .get_text("/reports?from.day=1&from.month=4&from.year=2024&to.day=31&to.month=3&to.year=2025")
+        .await;
+    assert_eq!(
+        common::texts(&boxes, "tr[id='training.iris.organisations.meeting_rule'] td").first(),
+        row.first()
+    );
+    assert_eq!(attrs(&boxes, "input[name='from.day']", "value"), ["1"]);
+    let (_, wrong) = lead
+        .get_text("/reports?from.day=31&from.month=2&from.year=2024&to.day=31&to.month=3&to.year=2025")
+        .await;
+    assert!(
+        common::page_text(&wrong).contains("Enter the start of the period as a real date"),
+        "{}",
+        common::page_text(&wrong)
+    );
 }
 
 /// The rest of the README. These need the import work that makes the whole

@@ -6,13 +6,12 @@ use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
 use crate::db::certificates::{self, CertificateRow, NewCertificate};
 use crate::db::Conn;
-use crate::db::{self, Pool};
+use crate::db::{self, Backend, Pool};
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::certificate::Kind;
-use crate::domain::completion::{person_completions, AttendanceFact, AttendanceStatus, CompletionState};
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// Whether `actor` may see the certificate: its organisation, or anyone who sees all.
@@ -107,130 +106,92 @@ pub(super) async fn revoke_for_award(
     Ok(())
 }
 
-/// Issues a certificate for each completion (current or lapsed) that has
-/// none for the same period yet, as of `now`. Idempotent: any earlier
-/// certificate for the same person, completion and expiry (even a revoked or
-/// replaced one) counts, so a revocation is not undone by the next run; a
-/// refresher that moves the expiry earns a new certificate. Returns how many
-/// were issued. Takes the pool and library rather than a [`Ctx`] so an
-/// import finishing in the background can call it.
+/// Whose completions [`issue_training`] looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum Holders<'a> {
+    Everyone,
+    These(&'a [i64]),
+}
+
+/// Issues a training certificate for each kept completion (current or
+/// lapsed) that has none for the same period yet, inside the caller's write
+/// transaction: the workflow that changed the attendance issues what it
+/// earned, all or nothing, with one audit entry for the batch (an import can
+/// earn thousands at once). Idempotent: see [`certificates::uncertified`].
+/// Returns the new certificates' ids.
+pub async fn issue_training(
+    tx: &mut Conn,
+    backend: Backend,
+    programmes: &ProgrammeLibrary,
+    stamp: &str,
+    by: &audit::Actor,
+    holders: Holders<'_>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let people = match holders {
+        Holders::Everyone => None,
+        Holders::These([]) => return Ok(Vec::new()),
+        Holders::These(ids) => Some(ids),
+    };
+    // Two writers issuing at once on PostgreSQL would both find the same
+    // completion uncovered; they take turns. SQLite's writers already do.
+    certificates::take_issuing_turn(tx, backend).await?;
+    let found = certificates::uncertified(tx, people).await?;
+    let titles: Vec<Option<String>> = found
+        .iter()
+        .map(|c| {
+            let programme = programmes.current_version(&c.programme_id)?;
+            let completion = programme.completion(&c.completion_id)?;
+            Some(crate::domain::certificate::training_title(
+                &programme.name,
+                &completion.title,
+            ))
+        })
+        .collect();
+    let new: Vec<NewCertificate> = found
+        .iter()
+        .zip(&titles)
+        .filter_map(|(c, title)| {
+            Some(NewCertificate {
+                kind: Kind::Training,
+                person_id: Some(c.person_id),
+                organisation_id: c.organisation_id,
+                programme_id: &c.programme_id,
+                completion_id: &c.completion_id,
+                assessment_id: None,
+                holder_name: &c.holder_name,
+                title: title.as_deref()?,
+                issued_on: &c.completed_on,
+                expires_on: &c.lapses_on,
+            })
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = certificates::insert_training(tx, &new, stamp).await?;
+    audit::record(
+        tx,
+        stamp,
+        by,
+        Entry::of("certificate.issue", "certificate", None).after(json!({"kind": Kind::Training, "issued": ids.len()})),
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// [`issue_training`] for everyone, in a transaction of its own: what the
+/// training lead's "Issue certificates" runs. Returns how many were issued.
 pub async fn issue_for_completions(
     db: &Pool,
     programmes: &ProgrammeLibrary,
     now: DateTime<Utc>,
     by: &audit::Actor,
 ) -> AppResult<usize> {
-    let today = now.date_naive();
-    let existing = certificates::training_certificate_keys(&mut db.acquire().await?).await?;
-    let mut to_issue: Vec<Pending> = Vec::new();
-    for programme in programmes.current() {
-        let facts = db::training::programme_facts(db, &programme.id, 0).await?;
-        for rows in facts.chunk_by(|a, b| a.person_id == b.person_id) {
-            let person = rows[0].person_id;
-            let mine: Vec<AttendanceFact> = rows
-                .iter()
-                .filter_map(|f| {
-                    Some(AttendanceFact {
-                        module_id: f.module_id.clone(),
-                        date: certificates::date(&f.session_date)?,
-                        status: AttendanceStatus::parse(&f.status)?,
-                    })
-                })
-                .collect();
-            for completion in person_completions(programme, &mine, today) {
-                // A lapsed completion was earned too: its certificate shows as expired.
-                if !matches!(completion.state, CompletionState::Completed | CompletionState::Lapsed) {
-                    continue;
-                }
-                let Some(completed_on) = completion.completed_on else {
-                    continue;
-                };
-                let expires = completion.lapses_on.map(|d| d.to_string()).unwrap_or_default();
-                let key = (
-                    person,
-                    programme.id.clone(),
-                    completion.completion_id.clone(),
-                    expires.clone(),
-                );
-                if existing.contains(&key) {
-                    continue;
-                }
-                to_issue.push(Pending {
-                    person_id: person,
-                    organisation_id: rows[0].organisation_id,
-                    holder_name: rows[0].full_name.clone(),
-                    programme_id: programme.id.clone(),
-                    completion_id: completion.completion_id.clone(),
-                    title: crate::domain::certificate::training_title(&programme.name, &completion.title),
-                    issued_on: completed_on,
-                    expires_on: expires,
-                });
-            }
-        }
-    }
-    if to_issue.is_empty() {
-        return Ok(0);
-    }
     let stamp = crate::clock::to_db(now);
-    // Saving two registers at once runs this twice at once: the second run
-    // must see what the first issued, so the check is made again inside the
-    // transaction, one run at a time.
     let mut tx = db::begin_write(db).await?;
-    certificates::take_issuing_turn(&mut tx, db.backend()).await?;
-    let existing = certificates::training_certificate_keys(&mut tx).await?;
-    to_issue.retain(|p| {
-        !existing.contains(&(
-            p.person_id,
-            p.programme_id.clone(),
-            p.completion_id.clone(),
-            p.expires_on.clone(),
-        ))
-    });
-    if to_issue.is_empty() {
-        return Ok(0);
-    }
-    for pending in &to_issue {
-        certificates::insert(
-            &mut tx,
-            &NewCertificate {
-                kind: Kind::Training,
-                person_id: Some(pending.person_id),
-                organisation_id: pending.organisation_id,
-                programme_id: &pending.programme_id,
-                completion_id: &pending.completion_id,
-                assessment_id: None,
-                holder_name: &pending.holder_name,
-                title: &pending.title,
-                issued_on: &pending.issued_on.to_string(),
-                expires_on: &pending.expires_on,
-            },
-            &stamp,
-        )
-        .await?;
-    }
-    // One entry for the batch: an import can earn thousands at once.
-    audit::record(
-        &mut tx,
-        &stamp,
-        by,
-        Entry::of("certificate.issue", "certificate", None)
-            .after(json!({"kind": Kind::Training, "issued": to_issue.len()})),
-    )
-    .await?;
+    let issued = issue_training(&mut tx, db.backend(), programmes, &stamp, by, Holders::Everyone).await?;
     tx.commit().await?;
-    Ok(to_issue.len())
-}
-
-/// A training certificate waiting to be issued.
-struct Pending {
-    person_id: i64,
-    organisation_id: i64,
-    holder_name: String,
-    programme_id: String,
-    completion_id: String,
-    title: String,
-    issued_on: NaiveDate,
-    expires_on: String,
+    Ok(issued.len())
 }
 
 /// [`issue_for_completions`] for a signed-in training lead or programme lead.

@@ -8,13 +8,16 @@
 //! (`pending → running → committed → undone`, `pending → discarded`): of two
 //! requests at once, one moves it and the other is told it moved already.
 
+use crate::app::certificates::{self, Holders};
 use crate::db::audit::{self, Actor, Entry};
 use crate::db::imports::{self, CommitOutcome, ImportRow};
 use crate::db::Pool;
 use crate::domain::import::matching::{resolve, Context, NearMatchPolicy, OrgChoice, Resolution};
 use crate::domain::import::read::{read_workbook, ReadError};
 use crate::domain::import::values::normalise;
-use crate::domain::import::{analyse, summarise, Analysis, Field, ImportOptions, Issue, Severity, Summary};
+use crate::domain::import::{
+    analyse, summarise, Analysis, AttendanceRecord, Field, ImportOptions, Issue, Severity, Summary,
+};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::AppError;
@@ -230,6 +233,25 @@ fn reading_key(choices: &Choices) -> String {
         choices.header_row
     ])
     .to_string()
+}
+
+/// Records already read and matched by the caller: the large demo draws its
+/// sheets rather than parsing them, and commits them through the same
+/// [`commit`] as an uploaded file.
+pub fn prepared(file_name: &str, sha256: &str, records: Vec<AttendanceRecord>, resolution: Resolution) -> Preview {
+    let summary = summarise(&records);
+    Preview {
+        file_name: file_name.to_string(),
+        sha256: sha256.to_string(),
+        analysis: Analysis {
+            layouts: Vec::new(),
+            records,
+            issues: Vec::new(),
+        },
+        resolution,
+        summary,
+        already_imported: None,
+    }
 }
 
 /// Reads, analyses and matches. Parsing runs off the async threads.
@@ -504,10 +526,7 @@ pub async fn run_commit(
 ) -> Result<CommitOutcome, ImportFailure> {
     let (pool, id) = (request.pool, request.import_id);
     match write_all(request, preview, progress).await {
-        Ok(outcome) => {
-            issue_certificates(request).await;
-            Ok(outcome)
-        }
+        Ok(outcome) => Ok(outcome),
         Err(failure) => {
             tracing::error!("import {id} failed: {failure}");
             if let Ok(mut conn) = pool.acquire().await {
@@ -536,6 +555,18 @@ async fn write_all(
     .await?;
     let touched = imports::people_touched_by(&mut tx, id).await?;
     crate::db::completions::refresh_people(&mut tx, request.programmes, &touched).await?;
+    // New completions earn their certificates in the same transaction, and
+    // undoing the import revokes them.
+    let issued = certificates::issue_training(
+        &mut tx,
+        request.pool.backend(),
+        request.programmes,
+        request.now,
+        request.actor,
+        Holders::These(&touched),
+    )
+    .await?;
+    imports::record_certificates(&mut tx, id, &issued).await?;
     imports::remember_decisions(&mut tx, id, &preview.resolution.decisions, request.now).await?;
     audit::record(
         &mut tx,
@@ -552,23 +583,6 @@ async fn write_all(
     }
     tx.commit().await?;
     Ok(outcome)
-}
-
-/// New completions earn their certificates straight away. The import is
-/// already committed, so a failure here is logged (the training lead's
-/// "Issue certificates" catches up) rather than undoing it.
-async fn issue_certificates(request: &CommitRequest<'_>) {
-    let result: Result<(), crate::error::AppError> = async {
-        let before = imports::last_certificate_id(request.pool).await?;
-        let now = crate::clock::from_db(request.now).unwrap_or_else(chrono::Utc::now);
-        crate::app::certificates::issue_for_completions(request.pool, request.programmes, now, request.actor).await?;
-        imports::record_certificates(request.pool, request.import_id, before).await?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!("could not issue certificates after import {}: {e}", request.import_id);
-    }
 }
 
 /// The audit entry of a step in an import's life.

@@ -3,9 +3,10 @@
 //! change to attendance is followed by the certificates it earns, whichever
 //! page or command made it.
 
-use super::certificates::issue_for_completions;
+use super::certificates::{issue_training, Holders};
 use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
+use crate::db::Conn;
 use crate::db::{self, organisations, people, training};
 use crate::domain::completion::AttendanceStatus;
 use crate::domain::import::ModuleRef;
@@ -23,17 +24,20 @@ fn may_manage(acting: &Acting) -> AppResult<()> {
     }
 }
 
-/// New completions earn their certificates straight away. The attendance is
-/// already committed, so a failure here is logged rather than undoing it;
-/// the next save, import or "Issue certificates" picks them up.
-async fn issue_certificates(ctx: Ctx<'_>, acting: &Acting) -> usize {
-    match issue_for_completions(ctx.db, &ctx.app.programmes, ctx.now, &acting.audit).await {
-        Ok(issued) => issued,
-        Err(e) => {
-            tracing::error!("could not issue certificates after recording attendance: {e}");
-            0
-        }
-    }
+/// Keeps these people's completions up to date with the attendance just
+/// written and issues the certificates they earned, in the same transaction.
+async fn after_attendance(tx: &mut Conn, ctx: Ctx<'_>, acting: &Acting, stamp: &str, people: &[i64]) -> AppResult<()> {
+    crate::db::completions::refresh_people(tx, &ctx.app.programmes, people).await?;
+    issue_training(
+        tx,
+        ctx.db.backend(),
+        &ctx.app.programmes,
+        stamp,
+        &acting.audit,
+        Holders::These(people),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Why a sign-up was not recorded.
@@ -163,9 +167,8 @@ pub async fn save_register(
         changed += 1;
     }
     let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
-    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
+    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
     tx.commit().await?;
-    issue_certificates(ctx, acting).await;
     Ok(changed)
 }
 
@@ -216,9 +219,8 @@ pub async fn save_cohort(
         }
     }
     let people: Vec<i64> = people.iter().copied().collect();
-    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
+    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
     tx.commit().await?;
-    issue_certificates(ctx, acting).await;
     Ok(changed)
 }
 
@@ -286,9 +288,8 @@ pub async fn add_attendee(
         },
     )
     .await?;
-    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &[person_id]).await?;
+    after_attendance(&mut tx, ctx, acting, &now, &[person_id]).await?;
     tx.commit().await?;
-    issue_certificates(ctx, acting).await;
     Ok(())
 }
 
@@ -341,8 +342,7 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
     )
     .await?;
     let people: Vec<i64> = marks.iter().map(|m| m.person_id).collect();
-    crate::db::completions::refresh_people(&mut tx, &ctx.app.programmes, &people).await?;
+    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
     tx.commit().await?;
-    issue_certificates(ctx, acting).await;
     Ok(changed)
 }

@@ -105,6 +105,102 @@ pub async fn insert(conn: &mut Conn, new: &NewCertificate<'_>, now: &str) -> Res
     })
 }
 
+/// A kept completion (see [`super::completions`]) that has no training
+/// certificate for the same person, completion and expiry yet. Any earlier
+/// certificate counts, even a revoked or replaced one, so a revocation is
+/// not undone by the next run; a refresher that moves the expiry does earn
+/// a new one.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Uncertified {
+    pub person_id: i64,
+    pub organisation_id: i64,
+    pub holder_name: String,
+    pub programme_id: String,
+    pub completion_id: String,
+    pub completed_on: String,
+    pub lapses_on: String,
+}
+
+const UNCERTIFIED: &str = "SELECT pc.person_id, p.organisation_id, p.full_name AS holder_name,
+            pc.programme_id, pc.completion_id, pc.completed_on, pc.lapses_on
+     FROM person_completions pc
+     JOIN people p ON p.id = pc.person_id
+     WHERE pc.completed_on <> ''
+       AND NOT EXISTS (SELECT 1 FROM certificates c
+                       WHERE c.kind = 'training' AND c.person_id = pc.person_id
+                         AND c.programme_id = pc.programme_id AND c.completion_id = pc.completion_id
+                         AND c.expires_on = pc.lapses_on)";
+
+/// Completions without their certificate: everyone's (`None`) or these
+/// people's, read through the kept completions' and certificates' indexes.
+pub async fn uncertified(conn: &mut Conn, people: Option<&[i64]>) -> Result<Vec<Uncertified>, sqlx::Error> {
+    db_run!(conn => {
+        let Some(people) = people else {
+            return sqlx::query_as(&format!(
+                "{UNCERTIFIED} ORDER BY pc.person_id, pc.programme_id, pc.completion_id"
+            ))
+            .fetch_all(conn)
+            .await;
+        };
+        let mut found = Vec::new();
+        for chunk in people.chunks(500) {
+            let list = (1..=chunk.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "{UNCERTIFIED} AND pc.person_id IN ({list}) ORDER BY pc.person_id, pc.programme_id, pc.completion_id"
+            );
+            let mut query = sqlx::query_as::<_, Uncertified>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok(found)
+    })
+}
+
+/// Training certificates for many people at once, each with a fresh code,
+/// in a few statements. Returns the new ids.
+pub async fn insert_training(conn: &mut Conn, new: &[NewCertificate<'_>], now: &str) -> Result<Vec<i64>, sqlx::Error> {
+    use super::Bind;
+    let rows: Vec<Vec<Bind>> = new
+        .iter()
+        .map(|c| {
+            vec![
+                Bind::Text(certificate::new_code().into()),
+                Bind::Text(Kind::Training.as_str().into()),
+                Bind::Int(c.person_id.unwrap_or_default()),
+                Bind::Int(c.organisation_id),
+                Bind::Text(c.programme_id.into()),
+                Bind::Text(c.completion_id.into()),
+                Bind::Text(c.holder_name.into()),
+                Bind::Text(c.title.into()),
+                Bind::Text(c.issued_on.into()),
+                Bind::Text(c.expires_on.into()),
+                Bind::Text(now.into()),
+            ]
+        })
+        .collect();
+    super::insert_many_returning_ids(
+        conn,
+        "certificates (code, kind, person_id, organisation_id, programme_id, completion_id,
+             holder_name, title, issued_on, expires_on, created_at)",
+        &rows,
+    )
+    .await
+}
+
+/// Every training certificate's id, oldest first.
+pub async fn training_ids(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_scalar("SELECT id FROM certificates WHERE kind = 'training' ORDER BY id")
+            .fetch_all(pool)
+            .await
+    })
+}
+
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))

@@ -581,31 +581,20 @@ pub async fn finish_commit(
     })
 }
 
-/// The highest certificate id so far: certificates above it after a commit
-/// were issued for that import's completions.
-pub async fn last_certificate_id(pool: &Pool) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
-        let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM certificates")
-            .fetch_one(pool)
-            .await?;
-        Ok(id)
-    })
-}
-
-/// Records the training certificates issued after an import (ids above
-/// `after`), so undoing the import revokes them.
-pub async fn record_certificates(pool: &Pool, import_id: i64, after: i64) -> Result<(), sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query(
-            "INSERT INTO import_effects (import_id, kind, entity_id)
-             SELECT $1, 'certificate', id FROM certificates WHERE id > $2 AND kind = 'training'",
-        )
-        .bind(import_id)
-        .bind(after)
-        .execute(pool)
-        .await?;
-        Ok(())
-    })
+/// Records the training certificates the import earned, so undoing it
+/// revokes them.
+pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -> Result<(), sqlx::Error> {
+    let rows: Vec<Vec<super::Bind>> = ids
+        .iter()
+        .map(|id| {
+            vec![
+                super::Bind::Int(import_id),
+                super::Bind::Text("certificate".into()),
+                super::Bind::Int(*id),
+            ]
+        })
+        .collect();
+    super::insert_many(conn, "import_effects (import_id, kind, entity_id)", &rows).await
 }
 
 /// Puts things back as they were before the import, in a few set-based

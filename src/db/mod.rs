@@ -34,7 +34,9 @@ pub mod audit;
 pub mod certificates;
 pub mod completions;
 pub mod evidence;
+pub mod home;
 pub mod imports;
+pub mod organisation_status;
 pub mod organisations;
 pub mod password_resets;
 pub mod people;
@@ -433,32 +435,11 @@ pub enum Bind<'a> {
 /// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
 /// small for the same reason.
 pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) -> Result<(), sqlx::Error> {
-    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
-        return Ok(());
-    };
-    let positional = conn.backend() == Backend::Sqlite;
-    // SQLite allows 32,766 values a statement.
-    let values_per_statement = if positional { 12_000 } else { 240 };
-    let per_statement = (values_per_statement / width).max(1);
-    for chunk in rows.chunks(per_statement) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let cells: Vec<String> = (1..=width)
-                    .map(|c| {
-                        if positional {
-                            "?".to_string()
-                        } else {
-                            format!("${}", r * width + c)
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!("INSERT INTO {target} VALUES {}", values.join(", "));
+    let backend = conn.backend();
+    for (sql, values) in multi_row_inserts(backend, target, rows, "") {
         db_run!(conn => {
             let mut query = sqlx::query(&sql);
-            for value in chunk.iter().flatten() {
+            for value in values {
                 query = match value {
                     Bind::Int(i) => query.bind(*i),
                     Bind::Text(t) => query.bind(t.as_ref()),
@@ -468,6 +449,65 @@ pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) 
         })
     }
     Ok(())
+}
+
+/// [`insert_many`] that returns the new rows' ids, in the order given.
+pub async fn insert_many_returning_ids(
+    conn: &mut Conn,
+    target: &str,
+    rows: &[Vec<Bind<'_>>],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let backend = conn.backend();
+    for (sql, values) in multi_row_inserts(backend, target, rows, " RETURNING id") {
+        db_run!(conn => {
+            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            for value in values {
+                query = match value {
+                    Bind::Int(i) => query.bind(*i),
+                    Bind::Text(t) => query.bind(t.as_ref()),
+                };
+            }
+            ids.extend(query.fetch_all(&mut *conn).await?);
+        })
+    }
+    Ok(ids)
+}
+
+/// The statements (and the values each binds) that insert `rows`.
+fn multi_row_inserts<'r, 'b>(
+    backend: Backend,
+    target: &str,
+    rows: &'r [Vec<Bind<'b>>],
+    suffix: &str,
+) -> Vec<(String, impl Iterator<Item = &'r Bind<'b>>)> {
+    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
+        return Vec::new();
+    };
+    let positional = backend == Backend::Sqlite;
+    // SQLite allows 32,766 values a statement.
+    let values_per_statement = if positional { 12_000 } else { 240 };
+    let per_statement = (values_per_statement / width).max(1);
+    rows.chunks(per_statement)
+        .map(|chunk| {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let cells: Vec<String> = (1..=width)
+                        .map(|c| {
+                            if positional {
+                                "?".to_string()
+                            } else {
+                                format!("${}", r * width + c)
+                            }
+                        })
+                        .collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let sql = format!("INSERT INTO {target} VALUES {}{suffix}", values.join(", "));
+            (sql, chunk.iter().flatten())
+        })
+        .collect()
 }
 
 #[cfg(test)]

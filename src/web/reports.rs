@@ -3,6 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::date_field::DateField;
 use super::{AppState, Page};
 use crate::db::audit::{self, Entry};
 use crate::db::{organisations, published, Db};
@@ -164,10 +165,11 @@ pub async fn dashboard_page(
     db: &Db,
     state: &AppState,
     preset: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<DateField>,
+    to: Option<DateField>,
 ) -> AppResult<Template> {
-    let (period, chosen, error) = chosen_period(state, preset, from, to);
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let (period, chosen, error) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
     let report = partnership_report(db, state, period).await?;
     let today = today(state);
     let presets = preset_choices(today, chosen);
@@ -188,7 +190,7 @@ pub async fn dashboard_page(
             "report": report_view(&report, &BTreeMap::new(), true),
             "presets": presets,
             "custom": chosen.is_none(),
-            "values": {"from": from.unwrap_or(""), "to": to.unwrap_or("")},
+            "values": {"from": from.echo(), "to": to.echo()},
             "errors": errors,
             "field_errors": if let Some(m) = &error { json!({"from": m}) } else { json!({}) },
             "formats": formats,
@@ -200,8 +202,8 @@ pub async fn dashboard_page(
 #[get("/reports?<preset>&<from>&<to>")]
 async fn dashboard(
     preset: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<DateField>,
+    to: Option<DateField>,
     user: &CurrentUser,
     page: Page<'_>,
     db: &Db,

@@ -22,7 +22,7 @@ impl Period {
     pub fn parse(from: &str, to: &str) -> Result<Period, String> {
         let read = |text: &str, what: &str| {
             crate::domain::assessment::parse_date(text.trim())
-                .ok_or_else(|| format!("Enter the {what} of the period as a date, such as 2024-04-01."))
+                .ok_or_else(|| format!("Enter the {what} of the period as a real date, such as 1 April 2024."))
         };
         Period::new(read(from, "start")?, read(to, "end")?)
     }
