@@ -4,20 +4,8 @@
 mod assessment_support;
 mod common;
 
-use common::{texts, TestApp};
+use common::{demo, texts, TestApp};
 use reqwest::StatusCode;
-use std::process::{Command, Output};
-
-fn demo(app: &TestApp) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .arg("demo")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack demo")
-}
 
 #[rocket::async_test]
 async fn the_demo_has_assessments_at_every_stage_once() {

@@ -6,19 +6,6 @@ mod common;
 
 use common::TestApp;
 use qmtrack::db::{self, Pool};
-use std::process::Command;
-
-fn demo(app: &TestApp) {
-    let output = Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .arg("demo")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack demo");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-}
 
 /// Every flag in the database, keyed by table and row, as booleans.
 type Flags = Vec<(String, String, bool)>;
@@ -56,7 +43,8 @@ const BACK_TO_0010_PG: &str = "
 #[rocket::async_test]
 async fn flags_survive_the_move_to_booleans() {
     let app = TestApp::spawn().await;
-    demo(&app);
+    let output = common::demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let pool = db::connect(&app.database_url, 2).await.expect("pool");
     // Both values of every flag, so a conversion that lost one would show.
     let setup = "UPDATE users SET active = FALSE WHERE id = (SELECT MAX(id) FROM users);

@@ -401,3 +401,15 @@ pub fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run qmtrack")
 }
+
+/// Runs `qmtrack demo` against the test's database and data folder.
+pub fn demo(app: &TestApp) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))
+        .arg("demo")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("QMTRACK_DATABASE_URL", &app.database_url)
+        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_LOG", "warn")
+        .output()
+        .expect("run qmtrack demo")
+}
