@@ -135,8 +135,8 @@ async fn a_returning_insert_is_seen_by_other_connections() {
 
 /// SQLite: a statement read for its first row only is still run to its end
 /// and finished, so the rows it wrote are committed and other connections
-/// see them. (The `Any` driver left it open; the data layer then read every
-/// statement to its end. The native driver needs no such guard.)
+/// see them. (The driver may still be finishing it when the row arrives,
+/// which is why the data layer reads to the end: see `db::FetchFully`.)
 #[rocket::async_test]
 async fn a_statement_read_for_one_row_is_finished() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -4,6 +4,7 @@
 //! rather than both succeeding.
 
 use super::audit::Actor;
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::assessment::{Decision, State};
@@ -51,7 +52,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<AssessmentRow>, sqlx::E
     db_run!(pool => {
         sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -60,7 +61,7 @@ pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<AssessmentRow>, 
     db_run!(conn => {
         sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_first(conn)
             .await
     })
 }
@@ -101,7 +102,7 @@ pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<Assessmen
             .bind(scope_id(filter.scope))
             .bind(filter.state)
             .bind(filter.framework_id)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))
     })
@@ -157,7 +158,7 @@ pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: &str) -> Resu
         .bind(new.state.as_str())
         .bind(new.renewal_of)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -362,7 +363,7 @@ pub async fn insert_decision(
         .bind(now)
         .bind(actor.user_id)
         .bind(&actor.label)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })

@@ -1,5 +1,6 @@
 //! The audit log: every change, who made it and when, with before and after.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 
 /// Who did something: a signed-in user, or the command line.
@@ -167,7 +168,7 @@ pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, 
             .bind(&pattern)
             .bind(filter.from)
             .bind(filter.until)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))
     })

@@ -1,5 +1,6 @@
 //! Certificates: issuing, looking up by code, revoking and reissuing.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::certificate::{self, Content, Kind, State};
 use chrono::NaiveDate;
@@ -99,7 +100,7 @@ pub async fn insert(conn: &mut Conn, new: &NewCertificate<'_>, now: &str) -> Res
         .bind(new.issued_on)
         .bind(new.expires_on)
         .bind(now)
-        .fetch_one(&mut *conn)
+        .fetch_exactly_one(&mut *conn)
         .await?;
         Ok((id, code))
     })
@@ -205,7 +206,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<CertificateRow>, sqlx::
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -214,7 +215,7 @@ pub async fn find_by_code(pool: &Pool, code: &str) -> Result<Option<CertificateR
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE code = $1"))
             .bind(code)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -364,7 +365,7 @@ pub async fn award_certificate_code(conn: &mut Conn, assessment_id: i64) -> Resu
         let row: Option<(String,)> =
             sqlx::query_as("SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id")
                 .bind(assessment_id)
-                .fetch_optional(conn)
+                .fetch_first(conn)
                 .await?;
         Ok(row.map(|(code,)| code))
     })

@@ -5,6 +5,7 @@
 //! themselves are [`crate::domain::completion`]'s: this module only stores
 //! their answers.
 
+use super::FetchFully;
 use super::{db_run, Backend, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::completion::{held_spells, person_completions, AttendanceFact, AttendanceStatus, CompletionState};
@@ -285,7 +286,7 @@ pub async fn bring_up_to_date(pool: &Pool, programmes: &ProgrammeLibrary) -> Res
     let stored: Option<(String,)> = db_run!(pool => {
         sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
             .bind(FINGERPRINT_KEY)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await?
     });
     if stored.as_ref().is_some_and(|(f,)| *f == wanted) {

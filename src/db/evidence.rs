@@ -4,6 +4,7 @@
 //! referred to by the SHA-256 of their content.
 
 use super::audit::Actor;
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::evidence::EvidenceKind;
 use serde::Serialize;
@@ -75,7 +76,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Err
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -141,7 +142,7 @@ pub async fn insert(conn: &mut Conn, new: &NewEvidence<'_>, actor: &Actor, now: 
         .bind(now)
         .bind(actor.user_id)
         .bind(&actor.label)
-        .fetch_one(&mut *conn)
+        .fetch_exactly_one(&mut *conn)
         .await?;
         if item_id == 0 {
             // A new item is its own first version: the item is named by that row's id.

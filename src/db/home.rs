@@ -6,6 +6,7 @@
 //!
 //! Dates are `YYYY-MM-DD` text, so "before today" is a text comparison.
 
+use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
 use serde::Serialize;
@@ -124,7 +125,7 @@ pub async fn registers_to_take(
         let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM training_sessions s WHERE {UNMARKED}"))
             .bind(since)
             .bind(today)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))
     })
@@ -232,7 +233,7 @@ pub async fn organisation_certificates(
              WHERE organisation_id = $1 AND kind = 'training' AND revoked_at = '' AND superseded_by_code = ''",
         )
         .bind(organisation_id)
-        .fetch_one(pool)
+        .fetch_exactly_one(pool)
         .await?;
         Ok((awards, training))
     })

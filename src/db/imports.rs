@@ -2,6 +2,7 @@
 //! transaction, and undoing it.
 
 use super::audit::Actor;
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::import::matching::{
@@ -52,7 +53,7 @@ pub async fn create(
         .bind(sha256)
         .bind(options_json)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -62,7 +63,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<ImportRow>, sqlx::Error
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -86,7 +87,7 @@ pub async fn committed_with_hash(pool: &Pool, sha256: &str) -> Result<Option<Imp
             "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
         ))
         .bind(sha256)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await
     })
 }
@@ -364,7 +365,7 @@ pub async fn write(
     }
     if !org_rows.is_empty() {
         let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
-            .fetch_one(&mut *conn)
+            .fetch_exactly_one(&mut *conn)
             .await? });
         insert_many(
             conn,
@@ -417,7 +418,7 @@ pub async fn write(
     }
     if !person_rows.is_empty() {
         let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
-            .fetch_one(&mut *conn)
+            .fetch_exactly_one(&mut *conn)
             .await? });
         insert_many(
             conn,

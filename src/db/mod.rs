@@ -22,7 +22,8 @@
 //!   so, so "no value" was bound as `0`/`''` behind `NULLIF`: `Option<T>` is
 //!   now bound and read directly;
 //! - it could not decode BOOLEAN, nor report a value as NULL;
-//! - on SQLite it left a statement read for one row open (uncommitted).
+//! - on SQLite a statement read for one row may still be running when the
+//!   row arrives (the native driver too): see [`FetchFully`].
 //!
 //! Flags are `BOOLEAN` on PostgreSQL and 0/1 integers on SQLite (which has
 //! no boolean type); both read and bind as `bool`, and SQL tests them as
@@ -363,7 +364,7 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub async fn applied_migrations(pool: &Pool) -> Result<i64, sqlx::Error> {
     db_run!(pool => {
         let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok(row.0)
     })
@@ -508,6 +509,64 @@ fn multi_row_inserts<'r, 'b>(
             (sql, chunk.iter().flatten())
         })
         .collect()
+}
+
+type BoxedFetch<'e, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
+
+/// `fetch_one` / `fetch_optional` that wait for the statement to finish.
+/// sqlx's SQLite driver hands back the first row while its worker thread is
+/// still stepping the statement, so an `INSERT … RETURNING` outside a
+/// transaction may not be committed yet when the caller moves on: the next
+/// request, on another connection, would not see the row (a new session, for
+/// one). Reading every row waits for the end. Use these in the data layer.
+pub trait FetchFully<'q, DB: sqlx::Database, O> {
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = DB>;
+
+    fn fetch_exactly_one<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, O>
+    where
+        'q: 'e,
+        O: 'e,
+        Self: Sized + Send + 'e,
+        E: 'e + sqlx::Executor<'c, Database = DB>,
+    {
+        let first = self.fetch_first(executor);
+        Box::pin(async move { first.await?.ok_or(sqlx::Error::RowNotFound) })
+    }
+}
+
+impl<'q, DB, O, A> FetchFully<'q, DB, O> for sqlx::query::QueryAs<'q, DB, O, A>
+where
+    DB: sqlx::Database,
+    A: 'q + sqlx::IntoArguments<'q, DB> + Send,
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<O>>
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = DB>,
+    {
+        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
+    }
+}
+
+impl<'q, DB, A> FetchFully<'q, DB, DB::Row> for sqlx::query::Query<'q, DB, A>
+where
+    DB: sqlx::Database,
+    A: 'q + sqlx::IntoArguments<'q, DB> + Send,
+{
+    fn fetch_first<'e, 'c: 'e, E>(self, executor: E) -> BoxedFetch<'e, Option<DB::Row>>
+    where
+        'q: 'e,
+        DB::Row: 'e,
+        E: 'e + sqlx::Executor<'c, Database = DB>,
+    {
+        Box::pin(async move { Ok(self.fetch_all(executor).await?.into_iter().next()) })
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
 use super::Bind;
+use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
 use sqlx::FromRow;
@@ -123,7 +124,7 @@ pub async fn search(
             };
         }
         let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;
-        let (total,): (i64,) = count.fetch_one(pool).await?;
+        let (total,): (i64,) = count.fetch_exactly_one(pool).await?;
         Ok((rows, total))
     })
 }

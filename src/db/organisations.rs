@@ -1,5 +1,6 @@
 //! Member organisations.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::organisation::OrganisationDetails;
@@ -68,7 +69,7 @@ pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<Organisatio
             .bind(text)
             .bind(&pattern)
             .bind(org_type)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))
     })
@@ -78,7 +79,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx:
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -96,7 +97,7 @@ pub async fn find_by_name(conn: &mut Conn, name_key: &str) -> Result<Option<i64>
     db_run!(conn => {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
             .bind(name_key)
-            .fetch_optional(conn)
+            .fetch_first(conn)
             .await?;
         Ok(row.map(|(id,)| id))
     })
@@ -136,7 +137,7 @@ pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Re
             org,
         )
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         sqlx::Row::try_get(&row, "id")
     })
@@ -177,7 +178,7 @@ pub async fn alias_owner(conn: &mut Conn, alias_key: &str) -> Result<Option<i64>
     db_run!(conn => {
         let row: Option<(i64,)> = sqlx::query_as("SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1")
             .bind(alias_key)
-            .fetch_optional(conn)
+            .fetch_first(conn)
             .await?;
         Ok(row.map(|(id,)| id))
     })
@@ -196,7 +197,7 @@ pub async fn add_alias(
         .bind(organisation_id)
         .bind(alias)
         .bind(alias_key)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })

@@ -1,5 +1,6 @@
 //! One-time password reset links: only a hash of each token is stored.
 
+use super::FetchFully;
 use super::{db_run, Conn};
 
 pub struct NewReset<'a> {
@@ -28,7 +29,7 @@ pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::E
         .bind(reset.now)
         .bind(reset.expires_at)
         .bind(reset.created_by)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -43,7 +44,7 @@ pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(conn)
+        .fetch_first(conn)
         .await
     })
 }

@@ -1,5 +1,6 @@
 //! People in member organisations.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::person::PersonDetails;
 use serde::Serialize;
@@ -46,7 +47,7 @@ pub async fn for_organisation(
             .bind(organisation_id)
             .bind(text)
             .bind(&pattern)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))
     })
@@ -56,7 +57,7 @@ pub async fn count_for_organisation(pool: &Pool, organisation_id: i64) -> Result
     db_run!(pool => {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
             .bind(organisation_id)
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok(n)
     })
@@ -66,7 +67,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<PersonRow>, sqlx::Error
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM people WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -80,7 +81,7 @@ pub async fn find_in_organisation(
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE organisation_id = $1 AND full_name = $2")
             .bind(organisation_id)
             .bind(full_name)
-            .fetch_optional(conn)
+            .fetch_first(conn)
             .await?;
         Ok(row.map(|(id,)| id))
     })
@@ -102,7 +103,7 @@ pub async fn insert(
         .bind(&person.email)
         .bind(&person.job_title)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })

@@ -2,6 +2,7 @@
 //! Rows are only ever added; withdrawing one records when and why and
 //! keeps everything else as it was.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -59,7 +60,7 @@ pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: &str) -> Resul
         .bind(new.author_user_id)
         .bind(new.author_label)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -103,7 +104,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<PublishedRow>, sqlx::Er
     db_run!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM published_reports WHERE id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -126,7 +127,7 @@ pub async fn file(pool: &Pool, report_id: i64, format: &str) -> Result<Option<(S
         sqlx::query_as("SELECT content_type, bytes FROM published_report_files WHERE report_id = $1 AND format = $2")
             .bind(report_id)
             .bind(format)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }

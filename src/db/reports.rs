@@ -2,6 +2,7 @@
 //! by date, kept completions by completion and date, completion spells by
 //! the day they started. Nothing here works completion out from attendance.
 
+use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
@@ -153,7 +154,7 @@ async fn activity(
                 .bind(iso(period.to))
                 .bind(programme_id)
                 .bind(organisation_id)
-                .fetch_one(pool)
+                .fetch_exactly_one(pool)
                 .await?;
         let totals = Activity {
             sessions,
@@ -436,7 +437,7 @@ pub async fn cohort_activity(
         )
         .bind(id)
         .bind(organisation_id)
-        .fetch_one(pool)
+        .fetch_exactly_one(pool)
         .await?;
         let modules: Vec<(String,)> =
             sqlx::query_as("SELECT DISTINCT module_id FROM training_sessions WHERE cohort_id = $1")

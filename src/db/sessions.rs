@@ -2,6 +2,7 @@
 //! so a copy of the database cannot be used to sign in.
 
 use super::users::UserRow;
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use sqlx::Row;
 
@@ -24,7 +25,7 @@ pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sql
         .bind(session.csrf_token)
         .bind(session.now)
         .bind(session.expires_at)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -50,7 +51,7 @@ pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<
             super::users::USER_COLUMNS
         ))
         .bind(token_hash)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(ActiveSession {

@@ -3,6 +3,7 @@
 //! one atomic statement, so parallel requests and several app servers never
 //! overwrite each other's counts.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use sqlx::FromRow;
 
@@ -32,7 +33,7 @@ pub async fn hit(conn: &mut Conn, key: &str, now: &str, window_expired_before: &
         .bind(key)
         .bind(now)
         .bind(window_expired_before)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await
     })
 }
@@ -44,7 +45,7 @@ pub async fn peek(pool: &Pool, key: &str, window_expired_before: &str) -> Result
             sqlx::query_as("SELECT hits FROM throttle_counters WHERE key = $1 AND window_started_at > $2")
                 .bind(key)
                 .bind(window_expired_before)
-                .fetch_optional(pool)
+                .fetch_first(pool)
                 .await?;
         Ok(row.map(|(hits,)| hits).unwrap_or(0))
     })
@@ -90,7 +91,7 @@ pub async fn is_known_address(pool: &Pool, email: &str, address: &str) -> Result
             sqlx::query_as("SELECT COUNT(*) FROM login_known_addresses WHERE email = $1 AND address = $2")
                 .bind(email)
                 .bind(address)
-                .fetch_one(pool)
+                .fetch_exactly_one(pool)
                 .await?;
         Ok(count > 0)
     })

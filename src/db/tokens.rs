@@ -1,6 +1,7 @@
 //! API tokens: shown once, stored as SHA-256, revocable.
 
 use super::users::UserRow;
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
@@ -29,7 +30,7 @@ pub async fn create(
         .bind(label)
         .bind(token_hash)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -58,7 +59,7 @@ pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64
             super::users::USER_COLUMNS
         ))
         .bind(token_hash)
-        .fetch_optional(pool)
+        .fetch_first(pool)
         .await?;
         match row {
             Some(row) => Ok(Some((row.try_get("token_id")?, FromRow::from_row(&row)?))),

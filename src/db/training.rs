@@ -1,5 +1,6 @@
 //! Training sessions, cohorts and attendance.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::import::ModuleRef;
 use serde::Serialize;
@@ -12,7 +13,7 @@ pub async fn find_cohort(pool: &Pool, programme_id: &str, name: &str) -> Result<
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
             .bind(programme_id)
             .bind(name)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await?;
         Ok(found.map(|(id,)| id))
     })
@@ -28,7 +29,7 @@ pub async fn find_or_create_cohort(
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
             .bind(programme_id)
             .bind(name)
-            .fetch_optional(&mut *conn)
+            .fetch_first(&mut *conn)
             .await?;
         if let Some((id,)) = found {
             return Ok((id, false));
@@ -38,7 +39,7 @@ pub async fn find_or_create_cohort(
                 .bind(programme_id)
                 .bind(name)
                 .bind(now)
-                .fetch_one(conn)
+                .fetch_exactly_one(conn)
                 .await?;
         Ok((id, true))
     })
@@ -60,7 +61,7 @@ pub async fn find_or_create_session(
         .bind(&module.module_id)
         .bind(&date)
         .bind(cohort_id)
-        .fetch_optional(&mut *conn)
+        .fetch_first(&mut *conn)
         .await?;
         if let Some((id,)) = found {
             return Ok((id, false));
@@ -75,7 +76,7 @@ pub async fn find_or_create_session(
         .bind(&date)
         .bind(cohort_id)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok((id, true))
     })
@@ -202,7 +203,7 @@ pub async fn session(pool: &Pool, id: i64) -> Result<Option<SessionRow>, sqlx::E
     db_run!(pool => {
         sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -247,7 +248,7 @@ pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str
         .bind(session.capacity)
         .bind(session.cohort_id)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -303,7 +304,7 @@ pub async fn mark(
     let found: Option<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
             .bind(session_id)
             .bind(person_id)
-            .fetch_optional(&mut *conn)
+            .fetch_first(&mut *conn)
             .await? });
     match found {
         Some((_, old)) if old == status => Ok(Some(old)),
@@ -364,7 +365,7 @@ pub async fn cohort(pool: &Pool, id: i64) -> Result<Option<CohortRow>, sqlx::Err
     db_run!(pool => {
         sqlx::query_as("SELECT c.id, c.programme_id, c.name, CAST(0 AS BIGINT) AS people, CAST(0 AS BIGINT) AS sessions FROM cohorts c WHERE c.id = $1")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -550,7 +551,7 @@ pub async fn sign_up(
             sqlx::query_as("SELECT id FROM programme_signups WHERE organisation_id = $1 AND programme_id = $2")
                 .bind(organisation_id)
                 .bind(programme_id)
-                .fetch_optional(&mut *conn)
+                .fetch_first(&mut *conn)
                 .await?;
         if existing.is_some() {
             return Ok(false);

@@ -1,5 +1,6 @@
 //! Accounts.
 
+use super::FetchFully;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::{Actor, Role};
 use crate::domain::user::NewUser;
@@ -65,7 +66,7 @@ fn select_user() -> String {
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
     db_run!(pool => {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-            .fetch_one(pool)
+            .fetch_exactly_one(pool)
             .await?;
         Ok(n)
     })
@@ -75,7 +76,7 @@ pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, 
     db_run!(pool => {
         sqlx::query_as(&format!("{} WHERE u.email = $1", select_user()))
             .bind(email.trim().to_lowercase())
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -84,7 +85,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<UserRow>, sqlx::Error> 
     db_run!(pool => {
         sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_first(pool)
             .await
     })
 }
@@ -93,7 +94,7 @@ pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<UserRow>, sqlx::
     db_run!(conn => {
         sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_first(conn)
             .await
     })
 }
@@ -110,7 +111,7 @@ pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Err
     db_run!(conn => {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
             .bind(email)
-            .fetch_one(conn)
+            .fetch_exactly_one(conn)
             .await?;
         Ok(n > 0)
     })
@@ -128,7 +129,7 @@ pub async fn insert(conn: &mut Conn, user: &NewUser, password_hash: &str, now: &
         .bind(user.role.as_str())
         .bind(user.organisation_id)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
@@ -183,7 +184,7 @@ pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sql
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active AND id <> $1")
                 .bind(except)
-                .fetch_one(conn)
+                .fetch_exactly_one(conn)
                 .await?;
         Ok(n)
     })
@@ -193,7 +194,7 @@ pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sql
 pub async fn count_in(conn: &mut Conn) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-            .fetch_one(conn)
+            .fetch_exactly_one(conn)
             .await?;
         Ok(n)
     })
