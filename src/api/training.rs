@@ -32,7 +32,7 @@ pub async fn sessions(
     programme: Option<String>,
 ) -> AppResult<Json<Value>> {
     staff_only(&user)?;
-    let rows = training::sessions(db, programme.as_deref().unwrap_or(""), 1000).await?;
+    let rows = training::sessions(db, programme.as_deref().unwrap_or(""), 1000, 0).await?;
     let sessions: Vec<Value> = rows
         .into_iter()
         .map(|s| {
@@ -75,7 +75,10 @@ pub async fn completions(
         }
         OrgScope::All => organisation.unwrap_or(0),
     };
-    let rows = training::programme_facts(db, &definition.id, organisation_id).await?;
+    let rows = match organisation_id {
+        0 => training::programme_facts(db, &definition.id).await?,
+        id => training::organisation_facts(db, &definition.id, id).await?,
+    };
     let people = completions_by_person(definition, &rows, state.clock.today());
     Ok(Json(
         json!({ "programme": definition.id, "version": definition.version, "people": people }),
