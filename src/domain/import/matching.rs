@@ -686,6 +686,7 @@ mod tests {
                 (PersonChoice::Existing(id), _) => Same(*id),
                 (PersonChoice::New { .. }, false) => NearMatch,
                 (PersonChoice::New { .. }, true) => New,
+                (PersonChoice::SameAs(other), _) => panic!("{case}: one sheet person follows another ({other})"),
             };
             assert_eq!(&got, want, "{case}");
         }
