@@ -83,10 +83,14 @@ fn prepare(options: &Options) {
         assert!(status.success(), "qmtrack demo --scale large failed");
     }
     // Fails harmlessly when an earlier run added the same user.
-    support::add_user(qmtrack(options), LEAD_EMAIL, "Load Bench", "programme_lead", LEAD_PASSWORD);
+    support::add_user(
+        qmtrack(options),
+        LEAD_EMAIL,
+        "Load Bench",
+        "programme_lead",
+        LEAD_PASSWORD,
+    );
 }
-
-
 
 /// The pages measured, with a route name for the report and its p99 target in ms.
 async fn pages(client: &reqwest::Client, base: &str, options: &Options) -> Vec<(String, String, u64)> {
@@ -151,7 +155,6 @@ fn first_link(body: &str, prefix: &str) -> Option<String> {
     })
 }
 
-
 async fn run_once(
     clients: &[reqwest::Client],
     base: &str,
@@ -200,7 +203,6 @@ async fn run_once(
     }
     all
 }
-
 
 #[rocket::main]
 async fn main() {

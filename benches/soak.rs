@@ -326,7 +326,9 @@ async fn import_during(base: String, rows: usize, after: Duration) -> (Stats, Op
 /// Counts and values read back from the database after the run.
 async fn query_all(database_url: &str, sql: &str) -> Vec<(i64, String)> {
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect to the database");
+    let pool = sqlx::AnyPool::connect(database_url)
+        .await
+        .expect("connect to the database");
     let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect(sql);
     pool.close().await;
     rows

@@ -34,7 +34,10 @@ pub async fn after_restart(pool: &db::Pool, data_dir: &Path, clock: &Clock) -> R
     for dir in [data_dir.join("evidence"), data_dir.join("imports")] {
         match crate::storage::make_private(&dir) {
             Ok(0) => {}
-            Ok(n) => tracing::warn!("{n} files in {} could be read by others; now private (0600)", dir.display()),
+            Ok(n) => tracing::warn!(
+                "{n} files in {} could be read by others; now private (0600)",
+                dir.display()
+            ),
             Err(e) => tracing::error!("could not make the files in {} private: {e}", dir.display()),
         }
     }

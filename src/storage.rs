@@ -466,7 +466,12 @@ mod tests {
                 .mode()
                 & 0o777
         };
-        for (name, mode) in [("wide", 0o644), ("group", 0o640), ("private", 0o600), ("owner-only", 0o400)] {
+        for (name, mode) in [
+            ("wide", 0o644),
+            ("group", 0o640),
+            ("private", 0o600),
+            ("owner-only", 0o400),
+        ] {
             std::fs::write(dir.path().join(name), b"personal").expect("write");
             std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(mode)).expect("chmod");
         }

@@ -396,7 +396,12 @@ async fn files_holding_personal_data_are_private_and_made_so_at_start() {
         .send()
         .await
         .expect("evidence upload");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
     let token = lead.csrf_token("/training/imports").await;
     let sheet = "Name,Organisation,Date,Course,Attended\nAnn Lee,Eastvale Housing,14/01/2025,MARAC briefing,Yes\n";
     let form = reqwest::multipart::Form::new().text("csrf_token", token).part(
@@ -410,7 +415,12 @@ async fn files_holding_personal_data_are_private_and_made_so_at_start() {
         .send()
         .await
         .expect("sheet upload");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
 
     let stored: Vec<PathBuf> = [data_dir.join("evidence"), data_dir.join("imports")]
         .iter()
@@ -426,6 +436,11 @@ async fn files_holding_personal_data_are_private_and_made_so_at_start() {
     }
     let _server = Server::start(&data_dir, &database_url).await;
     for path in &stored {
-        assert_eq!(mode_of(path), 0o600, "{} is private again after a restart", path.display());
+        assert_eq!(
+            mode_of(path),
+            0o600,
+            "{} is private again after a restart",
+            path.display()
+        );
     }
 }

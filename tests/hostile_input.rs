@@ -407,14 +407,19 @@ async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
     let org = app.organisation(&lead, "Eastvale Housing", "housing_provider").await;
     let assessment = enrol(&lead, Some(org), "daha").await;
     app.user(&lead, "trainer@council.example", "training_lead", None).await;
-    app.user(&lead, "member@eastvale.example", "org_member", Some(org)).await;
+    app.user(&lead, "member@eastvale.example", "org_member", Some(org))
+        .await;
     app.user(&lead, "assessor@council.example", "assessor", None).await;
     let evidence = format!("/assessments/{assessment}/criteria/1.1.1/evidence");
     let cases = [
         ("trainer@council.example", evidence.as_str(), "HTTP/1.1 403 Forbidden"),
         ("assessor@council.example", evidence.as_str(), "HTTP/1.1 403 Forbidden"),
         ("member@eastvale.example", "/training/imports", "HTTP/1.1 403 Forbidden"),
-        ("assessor@council.example", "/training/imports", "HTTP/1.1 403 Forbidden"),
+        (
+            "assessor@council.example",
+            "/training/imports",
+            "HTTP/1.1 403 Forbidden",
+        ),
         ("", evidence.as_str(), "HTTP/1.1 303 See Other"),
         ("", "/training/imports", "HTTP/1.1 303 See Other"),
     ];
@@ -433,5 +438,9 @@ async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
         .map(|f| f.file_name().to_string_lossy().into_owned())
         .filter(|name| name != "lock")
         .collect();
-    assert_eq!(received, Vec::<String>::new(), "nothing of the refused bodies was written");
+    assert_eq!(
+        received,
+        Vec::<String>::new(),
+        "nothing of the refused bodies was written"
+    );
 }

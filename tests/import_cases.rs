@@ -45,6 +45,15 @@ fn rows(lines: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A fresh app and one sheet written as .xlsx and .csv (in a folder that
+/// lasts as long as the returned guard).
+async fn app_with_sheet(stem: &str, lines: &[Vec<String>]) -> (TestApp, tempfile::TempDir, [PathBuf; 2]) {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let files = write_both(dir.path(), stem, lines);
+    (app, dir, files)
+}
+
 /// The dry-run preview of a file as JSON, with any extra flags.
 fn preview(app: &TestApp, file: &std::path::Path, flags: &[&str]) -> Value {
     let path = file.to_str().expect("path");
@@ -80,10 +89,7 @@ fn no_errors(preview: &Value) {
 
 #[rocket::async_test]
 async fn headings_and_values_say_what_each_column_is() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "ambassadors",
         &rows(&[
             &[
@@ -119,7 +125,8 @@ async fn headings_and_values_say_what_each_column_is() {
                 "Attended",
             ],
         ]),
-    );
+    )
+    .await;
     let json = preview_both(&app, &files, &[]);
     no_errors(&json);
     assert_eq!(column(&json, "Surname, First name")["field"], "full_name");
@@ -150,10 +157,7 @@ async fn headings_and_values_say_what_each_column_is() {
 
 #[rocket::async_test]
 async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "cohort",
         &rows(&[
             &["Safe & Together CORE training: Cohort A Oct 2024"],
@@ -170,7 +174,8 @@ async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
             &["Abara, Piotr", "p.abara@nb.example", "Fostering", "N", "Y", "Y", "Y"],
             &["Doyle, Vikram", "v.doyle@nb.example", "Assessment", "Y", "Y", "Y", "Y"],
         ]),
-    );
+    )
+    .await;
     let flags = [
         "--organisation",
         "Northbridge Children's Services",
@@ -214,8 +219,6 @@ async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
 
 #[rocket::async_test]
 async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
     let mut lines = vec![
         vec!["Safe & Together CORE training: Cohort C".to_string()],
         [
@@ -239,7 +242,7 @@ async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
             "Y".into(),
         ]);
     }
-    let files = write_both(dir.path(), "grid", &lines);
+    let (app, _dir, files) = app_with_sheet("grid", &lines).await;
     let json = preview_both(&app, &files, &[]);
     let errors = json["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -250,10 +253,7 @@ async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
 
 #[rocket::async_test]
 async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "halves",
         &rows(&[
             &["MARAC briefing"],
@@ -263,7 +263,8 @@ async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
             &["Bo Tan", "Refuge", "Y", "N"],
             &["Cy Orr", "Refuge", "N", "N"],
         ]),
-    );
+    )
+    .await;
     let json = preview_both(&app, &files, &[]);
     no_errors(&json);
     let by_status = &json["counts"]["by_status"];
@@ -281,10 +282,7 @@ async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
 
 #[rocket::async_test]
 async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "register",
         &rows(&[
             &["Who", "Where", "When", "What"],
@@ -296,7 +294,8 @@ async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() 
                 "IRIS clinical session 1",
             ],
         ]),
-    );
+    )
+    .await;
     let flags = [
         "--header-row",
         "2",
@@ -351,9 +350,15 @@ async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() 
 
 /// An IRIS register of Oval Practice: (name, email, date, course) per row, all attended.
 fn register(dir: &std::path::Path, stem: &str, people: &[(&str, &str, &str, &str)]) -> [PathBuf; 2] {
-    let mut lines = vec![["Name", "Organisation", "Email", "Date", "Course", "Attended"].map(String::from).to_vec()];
+    let mut lines = vec![["Name", "Organisation", "Email", "Date", "Course", "Attended"]
+        .map(String::from)
+        .to_vec()];
     for (name, email, date, course) in people {
-        lines.push([*name, "Oval Practice", *email, *date, *course, "Y"].map(String::from).to_vec());
+        lines.push(
+            [*name, "Oval Practice", *email, *date, *course, "Y"]
+                .map(String::from)
+                .to_vec(),
+        );
     }
     write_both(dir, stem, &lines)
 }
@@ -429,7 +434,10 @@ async fn people_are_kept_apart_the_same_whichever_file_comes_first() {
                 let refused = qmtrack(&app, &["import-attendance", path, "--near-matches", "ask"]);
                 assert!(!refused.status.success(), "ask refuses while a near match is undecided");
                 let said = String::from_utf8_lossy(&refused.stderr);
-                assert!(said.contains("Hannah Brooks") || said.contains("Amira Haddad"), "{said}");
+                assert!(
+                    said.contains("Hannah Brooks") || said.contains("Amira Haddad"),
+                    "{said}"
+                );
                 let committed = qmtrack(&app, &["import-attendance", path, "--near-matches", policy]);
                 assert!(
                     committed.status.success(),
@@ -443,7 +451,12 @@ async fn people_are_kept_apart_the_same_whichever_file_comes_first() {
             outcomes[0], outcomes[1],
             "--near-matches {policy}: A then B gives the same people as B then A"
         );
-        assert_eq!(outcomes[0].len(), expected, "--near-matches {policy}: {:?}", outcomes[0]);
+        assert_eq!(
+            outcomes[0].len(),
+            expected,
+            "--near-matches {policy}: {:?}",
+            outcomes[0]
+        );
     }
 }
 
@@ -466,11 +479,7 @@ async fn near_matches_same_refuses_to_choose_between_two_people() {
     );
     let kept_apart = qmtrack(&app, &["import-attendance", two[0].to_str().expect("path")]);
     assert!(kept_apart.status.success());
-    let third = register(
-        dir.path(),
-        "third",
-        &[("Hannah Brooks", "", "26/03/2025", SESSION_2)],
-    );
+    let third = register(dir.path(), "third", &[("Hannah Brooks", "", "26/03/2025", SESSION_2)]);
     let path = third[0].to_str().expect("path");
     let refused = qmtrack(&app, &["import-attendance", path, "--near-matches", "same"]);
     assert!(!refused.status.success(), "two people it could be: no guess");

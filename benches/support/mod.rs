@@ -25,7 +25,17 @@ pub fn qmtrack_command(data_dir: &Path, database_url: &str) -> Command {
 /// because an earlier run added the same one).
 pub fn add_user(mut command: Command, email: &str, name: &str, role: &str, password: &str) -> bool {
     let mut add = command
-        .args(["user", "add", "--email", email, "--name", name, "--role", role, "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -229,11 +229,23 @@ mod tests {
     fn an_ipv6_client_counts_by_its_64() {
         let net = |text: &str| client_network(text.parse().expect("address"));
         assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(net("2001:db8:1:2:ffff:1:2:3"), net("2001:db8:1:2::9"), "one /64, one count");
-        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"), "the next /64 is someone else");
+        assert_eq!(
+            net("2001:db8:1:2:ffff:1:2:3"),
+            net("2001:db8:1:2::9"),
+            "one /64, one count"
+        );
+        assert_ne!(
+            net("2001:db8:1:2::1"),
+            net("2001:db8:1:3::1"),
+            "the next /64 is someone else"
+        );
         assert_eq!(net("192.0.2.7"), "192.0.2.7");
         assert_ne!(net("192.0.2.7"), net("192.0.2.8"));
-        assert_eq!(net("::ffff:192.0.2.7"), "192.0.2.7", "IPv4 mapped into IPv6 is that IPv4 address");
+        assert_eq!(
+            net("::ffff:192.0.2.7"),
+            "192.0.2.7",
+            "IPv4 mapped into IPv6 is that IPv4 address"
+        );
     }
 
     #[test]

@@ -390,7 +390,9 @@ fn settle(person: &Open, on_sheet: Option<&Open>, context: &Context<'_>, resolut
     let recorded = |id: i64| person.candidates.iter().any(|c| c.id == id);
     if context.same_as_on_sheet.contains(&key) {
         if let Some(first) = on_sheet {
-            resolution.people.insert(key, PersonChoice::SameAs(first.key().to_string()));
+            resolution
+                .people
+                .insert(key, PersonChoice::SameAs(first.key().to_string()));
             return;
         }
     }
@@ -483,7 +485,11 @@ fn policy_choice(person: &Open) -> Option<i64> {
     if let [only] = person.candidates.as_slice() {
         return Some(only.id);
     }
-    let mut exact = person.candidates.iter().zip(&person.same_name).filter(|(_, same)| **same);
+    let mut exact = person
+        .candidates
+        .iter()
+        .zip(&person.same_name)
+        .filter(|(_, same)| **same);
     match (exact.next(), exact.next()) {
         (Some((only, _)), None) => Some(only.id),
         _ => None,
@@ -815,7 +821,10 @@ mod tests {
             ),
             (
                 "same name, only one with an email",
-                vec![record("Hannah Brooks", "", org), record("Hannah Brooks", "hb@x.example", org)],
+                vec![
+                    record("Hannah Brooks", "", org),
+                    record("Hannah Brooks", "hb@x.example", org),
+                ],
                 2,
                 vec!["name:hannah brooks|thames view surgery"],
             ),
@@ -851,7 +860,9 @@ mod tests {
                 let keys: Vec<&str> = r.near_matches.iter().map(|n| n.person_key.as_str()).collect();
                 assert_eq!(keys, asked, "{case}: the same question whatever the row order");
                 assert!(
-                    r.near_matches.iter().all(|n| n.candidates.is_empty() && n.on_sheet.is_some()),
+                    r.near_matches
+                        .iter()
+                        .all(|n| n.candidates.is_empty() && n.on_sheet.is_some()),
                     "{case}"
                 );
             }
@@ -886,8 +897,9 @@ mod tests {
         assert_eq!((different.new_people(), different.near_matches.len()), (2, 0));
         assert!(different.issues.iter().all(|i| i.severity == Severity::Warning));
         let must_ask = with(&[], &[], NearMatchPolicy::Ask);
-        assert!(must_ask.issues.iter().any(|i| i.severity == Severity::Error
-            && i.message.contains("Hannah Brooks <hb1@x.example> on this sheet")));
+        assert!(must_ask.issues.iter().any(
+            |i| i.severity == Severity::Error && i.message.contains("Hannah Brooks <hb1@x.example> on this sheet")
+        ));
         let by_policy = with(&[], &[], NearMatchPolicy::Same);
         assert_eq!(by_policy.people[&asked], PersonChoice::SameAs(first));
     }
@@ -920,7 +932,11 @@ mod tests {
         assert_eq!(with(&exact_and_similar).people[&key], PersonChoice::Existing(1));
         let undecided = with(&two_exact);
         assert!(matches!(undecided.people[&key], PersonChoice::New { .. }));
-        let errors: Vec<&Issue> = undecided.issues.iter().filter(|i| i.severity == Severity::Error).collect();
+        let errors: Vec<&Issue> = undecided
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].message.contains("cannot choose"), "{}", errors[0].message);
         assert_eq!(undecided.near_matches[0].candidates.len(), 2);
