@@ -6,7 +6,7 @@ mod common;
 
 use assessment_support::*;
 use chrono::Duration;
-use common::{error_summary, texts, TestApp};
+use common::{attrs, error_summary, texts, TestApp};
 use reqwest::StatusCode;
 
 fn rows(body: &str) -> Vec<String> {
@@ -71,7 +71,31 @@ async fn the_audit_log_filters_by_action_record_organisation_person_and_date() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         error_summary(&body),
-        ["The ‘from’ date must be a real date, like 2026-03-01"]
+        ["The ‘from’ date must be a real date, like 1 3 2026"]
+    );
+
+    // The day, month and year boxes, typed as people type them.
+    let (_, body) = lead.get_text("/audit?from.day=4&from.month=March&from.year=2026").await;
+    assert_eq!(rows(&body).len(), 1, "4 March 2026 onwards");
+    let (_, body) = lead
+        .get_text("/audit?to.day=2&to.month=03&to.year=2026&action=organisation.create")
+        .await;
+    assert_eq!(rows(&body).len(), 2);
+    assert_eq!(
+        attrs(&body, "input[name='to.month']", "value"),
+        ["03"],
+        "the boxes keep what was typed"
+    );
+    let (status, body) = lead.get_text("/audit?to.day=31&to.month=2&to.year=2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_summary(&body),
+        ["The ‘to’ date must be a real date, like 31 3 2026"]
+    );
+    assert_eq!(
+        attrs(&body, ".qm-error-summary a", "href"),
+        ["#to"],
+        "the link lands on the day box"
     );
 }
 

@@ -22,7 +22,8 @@ pub struct OrganisationRow {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "id, name, org_type, locality, address, contact_name, contact_email, contact_phone,
+/// Shared with the status search in [`super::organisation_status`].
+pub(crate) const COLUMNS: &str = "id, name, org_type, locality, address, contact_name, contact_email, contact_phone,
     da_lead_name, da_lead_email, created_at, updated_at";
 
 /// One page of a search over the organisations `scope` may see.
@@ -35,14 +36,14 @@ pub struct Search<'a> {
 }
 
 /// 0 matches every organisation (see the filter).
-fn scope_id(scope: OrgScope) -> i64 {
+pub(crate) fn scope_id(scope: OrgScope) -> i64 {
     match scope {
         OrgScope::All => 0,
         OrgScope::Only(id) => id,
     }
 }
 
-const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
+pub(crate) const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
       AND ($2 = '' OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(locality) LIKE $3 ESCAPE '\\')
       AND ($4 = '' OR org_type = $4)";
 

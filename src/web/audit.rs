@@ -3,10 +3,11 @@
 //! and when.
 
 use super::auth::CurrentUser;
+use super::date_field::DateField;
 use super::{page_offset, Page, PAGE_SIZE};
 use crate::clock::display;
 use crate::db::{audit, organisations, Db};
-use crate::domain::assessment::parse_date;
+use crate::domain::dates::DateAnswer;
 use crate::error::AppResult;
 use chrono::Days;
 use rocket::http::Status;
@@ -28,8 +29,8 @@ async fn list(
     entity: Option<String>,
     organisation: Option<String>,
     actor: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    from: Option<DateField>,
+    to: Option<DateField>,
     page: Option<i64>,
 ) -> AppResult<(Status, Template)> {
     user.require(|a| a.is_programme_lead())?;
@@ -38,33 +39,34 @@ async fn list(
         entity.unwrap_or_default(),
         actor.unwrap_or_default(),
     );
-    let (from, to, organisation) = (
-        from.unwrap_or_default(),
-        to.unwrap_or_default(),
-        organisation.unwrap_or_default(),
-    );
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let organisation = organisation.unwrap_or_default();
     let mut errors = crate::domain::validation::FieldErrors::default();
     // Dates are whole days: "to" includes all of its day.
-    let from_at = match from.trim() {
-        "" => String::new(),
-        text => match parse_date(text) {
-            Some(date) => format!("{date}T00:00:00Z"),
-            None => {
-                errors.add("from", "The ‘from’ date must be a real date, like 2026-03-01");
-                String::new()
-            }
-        },
+    let from_at = match from.answer() {
+        DateAnswer::Blank => String::new(),
+        DateAnswer::Date(date) => format!("{date}T00:00:00Z"),
+        DateAnswer::NotADate => {
+            errors.add("from", "The ‘from’ date must be a real date, like 1 3 2026");
+            String::new()
+        }
     };
-    let until_at = match to.trim() {
-        "" => String::new(),
-        text => match parse_date(text).and_then(|d| d.checked_add_days(Days::new(1))) {
+    let until_at = match to.answer() {
+        DateAnswer::Blank => String::new(),
+        DateAnswer::Date(date) => match date.checked_add_days(Days::new(1)) {
             Some(next_day) => format!("{next_day}T00:00:00Z"),
-            None => {
-                errors.add("to", "The ‘to’ date must be a real date, like 2026-03-31");
-                String::new()
-            }
+            None => String::new(),
         },
+        DateAnswer::NotADate => {
+            errors.add("to", "The ‘to’ date must be a real date, like 31 3 2026");
+            String::new()
+        }
     };
+    // A valid date travels on in page links as YYYY-MM-DD; an invalid one is dropped.
+    let (from_text, to_text) = (
+        from.date().map(|d| d.to_string()).unwrap_or_default(),
+        to.date().map(|d| d.to_string()).unwrap_or_default(),
+    );
     let organisation_id = organisation.trim().parse::<i64>().unwrap_or(0);
     let (page, offset) = page_offset(page);
     let (rows, total) = audit::search(
@@ -101,16 +103,16 @@ async fn list(
         .into_iter()
         .map(|(id, name)| json!({"id": id, "name": name}))
         .collect();
-    let filtered = !(action.is_empty() && entity.is_empty() && actor.is_empty() && from.is_empty() && to.is_empty())
-        || organisation_id != 0;
+    let dated = !matches!(from.answer(), DateAnswer::Blank) || !matches!(to.answer(), DateAnswer::Blank);
+    let filtered = !(action.is_empty() && entity.is_empty() && actor.is_empty()) || dated || organisation_id != 0;
     // The same filter, for the page links.
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("action", &action)
         .append_pair("entity", &entity)
         .append_pair("organisation", &organisation)
         .append_pair("actor", &actor)
-        .append_pair("from", &from)
-        .append_pair("to", &to)
+        .append_pair("from", &from_text)
+        .append_pair("to", &to_text)
         .finish();
     let context = json!({
         "title": "Audit log",
@@ -124,7 +126,7 @@ async fn list(
         "actions": actions,
         "entities": entities,
         "organisations": organisations,
-        "filter": {"action": action, "entity": entity, "organisation": organisation_id, "actor": actor, "from": from, "to": to},
+        "filter": {"action": action, "entity": entity, "organisation": organisation_id, "actor": actor, "from": from.echo(), "to": to.echo()},
     });
     if errors.is_empty() {
         Ok((Status::Ok, view.render("audit/list", context)))

@@ -1,20 +1,41 @@
-//! The start page: where each role begins.
+//! The start page: where each role begins, with what to do next.
+//! - The programme lead starts on the dashboard.
+//! - An assessor sees the review queue's oldest items and their ages.
+//! - A training lead sees sessions coming up, registers still to take and
+//!   imports waiting in preview.
+//! - An organisation member sees where their organisation stands on each
+//!   assessment and the next step, renewals due, evidence about to run out
+//!   and its certificates. Only their own organisation: everything here is
+//!   read with their organisation's id, never one from the request.
 
 use super::auth::CurrentUser;
 use super::{AppState, Page};
-use crate::db::{organisations, Db};
-use crate::domain::access::OrgScope;
-use crate::error::AppResult;
-use rocket::{get, routes, Route, State};
+use crate::app::assessments::{load_view, standing, Summary};
+use crate::clock::{display, from_db};
+use crate::db::assessments::{self, AssessmentRow, ListFilter};
+use crate::db::{home as reads, organisations, Db};
+use crate::domain::access::{OrgScope, Role};
+use crate::domain::assessment::{parse_date, State};
+use crate::domain::dates::uk_date;
+use crate::domain::next_step::NextStep;
+use crate::error::{AppError, AppResult};
+use chrono::{Days, NaiveDate};
+use rocket::{get, routes, Route, State as Managed};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
     routes![home]
 }
 
-/// The programme lead starts on the dashboard; everyone else on their own home.
+/// How many items each list on a home page shows; the full lists are a link away.
+const HOME_LIST: i64 = 10;
+
+/// Registers older than this are history rather than a job for today.
+const REGISTER_LOOKBACK_DAYS: u64 = 365;
+
 #[get("/?<preset>&<from>&<to>")]
+#[allow(clippy::too_many_arguments)]
 async fn home(
     preset: Option<&str>,
     from: Option<&str>,
@@ -22,41 +43,353 @@ async fn home(
     user: &CurrentUser,
     page: Page<'_>,
     db: &Db,
-    state: &State<AppState>,
+    state: &Managed<AppState>,
 ) -> AppResult<Template> {
-    let actor = user.actor();
-    if actor.is_programme_lead() {
-        return super::reports::dashboard_page(&page, db, state, preset, from, to).await;
+    match (user.user.role, user.actor().org_scope()) {
+        (Role::ProgrammeLead, _) => super::reports::dashboard_page(&page, db, state, preset, from, to).await,
+        (Role::Assessor, _) => assessor_home(user, &page, db, state).await,
+        (Role::TrainingLead, _) => training_lead_home(&page, db, state).await,
+        (Role::OrgMember, OrgScope::Only(organisation_id)) => {
+            member_home(user, &page, db, state, organisation_id).await
+        }
+        (Role::OrgMember, OrgScope::All) => Err(AppError::NotFound),
     }
-    let (_, organisation_count) = organisations::search(
+}
+
+fn framework_name(state: &AppState, id: &str, version: &str) -> String {
+    state
+        .standards
+        .get(id, version)
+        .map(|f| f.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn date_display(text: &str) -> String {
+    parse_date(text.get(..10).unwrap_or(text)).map_or_else(|| text.to_string(), uk_date)
+}
+
+fn days_ago(today: NaiveDate, at: &str) -> i64 {
+    from_db(at)
+        .map(|at| (today - crate::clock::local_date(at)).num_days())
+        .unwrap_or(0)
+}
+
+async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &AppState) -> AppResult<Template> {
+    let today = state.clock.today();
+    let queue: Vec<Value> = reads::review_queue_head(db, user.user.id, HOME_LIST)
+        .await?
+        .into_iter()
+        .map(|item| {
+            let days = days_ago(today, &item.submitted_at);
+            json!({
+                "id": item.id,
+                "organisation_name": item.organisation_name,
+                "framework_name": framework_name(state, &item.framework_id, &item.framework_version),
+                "renewal": item.is_renewal != 0,
+                "state_label": item.state.label(),
+                "submission_label": if item.submission > 1 { format!("Resubmission {}", item.submission - 1) } else { "First submission".into() },
+                "sent": display(&item.submitted_at),
+                "age_days": days,
+                "age": super::reviews::age(days),
+                "started_by_me": item.my_decisions > 0,
+            })
+        })
+        .collect();
+    let counts = reads::review_counts(db).await?;
+    let count = |wanted: &[State]| -> i64 { counts.iter().filter(|(s, _)| wanted.contains(s)).map(|(_, n)| n).sum() };
+    let waiting = count(&[State::Submitted, State::Resubmitted, State::UnderReview]);
+    Ok(page.render(
+        "home/assessor",
+        json!({
+            "title": "Assessments to review",
+            "section": "home",
+            "queue": queue,
+            "waiting": waiting,
+            "recommended": count(&[State::Recommended]),
+            "sent_back": count(&[State::ChangesRequested]),
+        }),
+    ))
+}
+
+/// A session on the training lead's home, with the link that does its job.
+fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
+    let register_href = if s.cohort_id != 0 {
+        format!("/training/cohorts/{}", s.cohort_id)
+    } else {
+        format!("/training/sessions/{}", s.id)
+    };
+    json!({
+        "id": s.id,
+        "date_display": date_display(&s.session_date),
+        "start_time": s.start_time,
+        "venue": s.venue,
+        "programme_name": super::training::programme_name(state, &s.programme_id),
+        "module_title": super::training::module_title(state, &s.programme_id, &s.module_id),
+        "cohort_name": s.cohort_name,
+        "href": format!("/training/sessions/{}", s.id),
+        "register_href": register_href,
+    })
+}
+
+async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppResult<Template> {
+    let today = state.clock.today();
+    let today_text = today.format("%Y-%m-%d").to_string();
+    let since = today
+        .checked_sub_days(Days::new(REGISTER_LOOKBACK_DAYS))
+        .unwrap_or(today)
+        .format("%Y-%m-%d")
+        .to_string();
+    let upcoming: Vec<Value> = reads::upcoming_sessions(db, &today_text, HOME_LIST)
+        .await?
+        .iter()
+        .map(|s| session_json(state, s))
+        .collect();
+    let (unmarked, unmarked_total) = reads::registers_to_take(db, &since, &today_text, HOME_LIST).await?;
+    let unmarked: Vec<Value> = unmarked.iter().map(|s| session_json(state, s)).collect();
+    let imports: Vec<Value> = reads::pending_imports(db, HOME_LIST)
+        .await?
+        .into_iter()
+        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(&i.created_at)}))
+        .collect();
+    Ok(page.render(
+        "home/training_lead",
+        json!({
+            "title": "Training: what needs doing",
+            "section": "home",
+            "upcoming": upcoming,
+            "unmarked": unmarked,
+            "unmarked_total": unmarked_total,
+            "imports": imports,
+        }),
+    ))
+}
+
+/// The organisation's assessments as its pages show them: where each
+/// stands and, for its own members, the next step. Awards replaced by a
+/// renewal are left out: the renewal speaks for them.
+pub(crate) async fn assessment_cards(
+    user: &CurrentUser,
+    db: &Db,
+    state: &AppState,
+    organisation_id: i64,
+) -> AppResult<Vec<Value>> {
+    let (rows, _) = assessments::list(
         db,
-        &organisations::Search {
-            scope: actor.org_scope(),
-            text: "",
-            org_type: None,
-            limit: 1,
+        &ListFilter {
+            scope: OrgScope::Only(organisation_id),
+            state: "",
+            framework_id: "",
+            limit: 100,
             offset: 0,
         },
     )
     .await?;
-    let own_organisation = match actor.org_scope() {
-        OrgScope::Only(id) => organisations::find(db, id).await?,
-        OrgScope::All => None,
+    let today = state.clock.today();
+    let mut cards = Vec::new();
+    for row in rows {
+        let standing = standing(&row, state, today);
+        let (missing, needing) = criteria_to_do(user, db, state, &row).await?;
+        let step = NextStep::of(
+            standing,
+            row.expires_on.as_deref().and_then(parse_date),
+            row.renewed_by.is_some(),
+            missing,
+            needing,
+        );
+        if step == NextStep::Renewed {
+            continue;
+        }
+        let mut card = json!(Summary::of(&row, state, today));
+        card["next"] = next_step_json(step, &row);
+        card["action"] = json!(step.is_action());
+        cards.push(card);
+    }
+    // What needs doing comes first.
+    cards.sort_by_key(|c| !c["action"].as_bool().unwrap_or(false));
+    Ok(cards)
+}
+
+/// Mandatory criteria still without evidence, and criteria the assessor
+/// sent back, for the states where the organisation works on it.
+async fn criteria_to_do(
+    user: &CurrentUser,
+    db: &Db,
+    state: &AppState,
+    row: &AssessmentRow,
+) -> AppResult<(usize, usize)> {
+    if !row.state.evidence_editable() {
+        return Ok((0, 0));
+    }
+    let view = load_view(state.ctx(db), &user.actor(), row.clone()).await?;
+    Ok((
+        view.progress.missing_for_submission().len(),
+        view.progress.needing_action().len(),
+    ))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The sentence and link for a next step.
+fn next_step_json(step: NextStep, row: &AssessmentRow) -> Value {
+    let page = format!("/assessments/{}", row.id);
+    let (text, link, href) = match step {
+        NextStep::AddEvidence { missing } => (
+            format!(
+                "{} still {} evidence before you can send it for review.",
+                plural(missing, "mandatory criterion", "mandatory criteria"),
+                if missing == 1 { "needs" } else { "need" }
+            ),
+            "Add evidence",
+            page,
+        ),
+        NextStep::Submit => (
+            "Every mandatory criterion has evidence. Check it and send it for review.".into(),
+            "Send for review",
+            page,
+        ),
+        NextStep::WaitForReview => (
+            "An assessor is reviewing your evidence. There is nothing to do until they reply.".into(),
+            "See the assessment",
+            page,
+        ),
+        NextStep::AnswerFeedback { criteria } => (
+            format!(
+                "The assessor asked for changes on {}. Answer the feedback, then resubmit.",
+                plural(criteria, "criterion", "criteria")
+            ),
+            "See the feedback",
+            page,
+        ),
+        NextStep::WaitForAward => (
+            "The assessor has recommended the award. The programme lead makes it.".into(),
+            "See the assessment",
+            page,
+        ),
+        NextStep::Hold { expires_on } => (format!("Awarded until {}.", uk_date(expires_on)), "See the award", page),
+        NextStep::Renew {
+            due_on,
+            renewal_started: true,
+        } => (
+            format!("Renewal due on {}. You have started the renewal.", uk_date(due_on)),
+            "Carry on with the renewal",
+            row.renewed_by.map_or(page, |id| format!("/assessments/{id}")),
+        ),
+        NextStep::Renew { due_on, .. } => (
+            format!(
+                "Renewal due on {}. Start the renewal to keep the award.",
+                uk_date(due_on)
+            ),
+            "Start the renewal",
+            page,
+        ),
+        NextStep::EnrolAgain { expired_on } => (
+            format!(
+                "The award expired on {}. Enrol again to regain it.",
+                uk_date(expired_on)
+            ),
+            "Enrol again",
+            "/assessments/new".into(),
+        ),
+        NextStep::Revoked => (
+            "The award was revoked. Ask the programme lead what happens next.".into(),
+            "See the assessment",
+            page,
+        ),
+        NextStep::Renewed => (String::new(), "", page),
     };
-    let frameworks: Vec<_> = state
-        .standards
-        .current()
-        .into_iter()
-        .map(|f| json!({"id": f.id, "name": f.name, "version": f.version}))
+    json!({"text": text, "link": link, "href": href})
+}
+
+/// The organisation's award certificates and its staff's training
+/// certificates (a count), as pages show them.
+pub(crate) async fn certificates_json(
+    db: &Db,
+    state: &AppState,
+    organisation_id: i64,
+    with_awards: bool,
+) -> AppResult<Value> {
+    let (awards, training) = reads::organisation_certificates(db, organisation_id).await?;
+    let today = state.clock.today();
+    let awards: Vec<Value> = if with_awards {
+        awards
+            .iter()
+            .map(|c| {
+                let standing = crate::domain::certificate::State::of(
+                    crate::db::certificates::date(&c.expires_on),
+                    crate::db::certificates::date(&c.revoked_at),
+                    Some(c.superseded_by_code.as_str()),
+                    today,
+                );
+                json!({"id": c.id, "code": c.code, "title": c.title, "issued": date_display(&c.issued_on),
+                    "expires": if c.expires_on.is_empty() { String::new() } else { date_display(&c.expires_on) },
+                    "state": standing.label(),
+                    "colour": if standing.as_str() == "valid" { "green" } else { "grey" }})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(json!({"awards": awards, "training": training,
+        "href": format!("/certificates?organisation={organisation_id}")}))
+}
+
+async fn member_home(
+    user: &CurrentUser,
+    page: &Page<'_>,
+    db: &Db,
+    state: &AppState,
+    organisation_id: i64,
+) -> AppResult<Template> {
+    let organisation = organisations::find(db, organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cards = assessment_cards(user, db, state, organisation_id).await?;
+    // The renewals due, said at the top in so many words.
+    let renewals: Vec<Value> = cards
+        .iter()
+        .filter(|c| c["standing"] == "renewal_due")
+        .map(|c| {
+            json!({"framework_name": c["framework_name"], "due": c["expires_display"], "href": c["next"]["href"],
+                "link": c["next"]["link"]})
+        })
         .collect();
+    let today = state.clock.today();
+    let until = today
+        .checked_add_days(Days::new(state.config.renewal_notice_days))
+        .unwrap_or(today);
+    let evidence: Vec<Value> = reads::expiring_evidence(
+        db,
+        organisation_id,
+        &today.format("%Y-%m-%d").to_string(),
+        &until.format("%Y-%m-%d").to_string(),
+        HOME_LIST,
+    )
+    .await?
+    .into_iter()
+    .map(|e| {
+        json!({"title": e.title, "criterion_id": e.criterion_id,
+            "framework_name": framework_name(state, &e.framework_id, &e.framework_version),
+            "valid_until": date_display(&e.valid_until),
+            "href": format!("/assessments/{}/criteria/{}", e.assessment_id, e.criterion_id)})
+    })
+    .collect();
     Ok(page.render(
-        "home",
+        "home/member",
         json!({
-            "title": "Home",
+            "title": format!("Next steps for {}", organisation.name),
             "section": "home",
-            "organisation_count": organisation_count,
-            "own_organisation": own_organisation,
-            "frameworks": frameworks,
+            "organisation": {"id": organisation.id, "name": organisation.name},
+            "assessments": cards,
+            "renewals": renewals,
+            "evidence": evidence,
+            "notice_days": state.config.renewal_notice_days,
+            "certificates": certificates_json(db, state, organisation_id, true).await?,
         }),
     ))
 }

@@ -3,10 +3,13 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
+use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
 use crate::domain::access::OrgScope;
+use crate::domain::assessment::parse_date;
 use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInput};
+use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -80,20 +83,74 @@ async fn visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Organisation
     organisations::find(db, id).await?.ok_or(AppError::NotFound)
 }
 
-#[get("/organisations?<q>&<org_type>&<page>")]
+/// The status of each organisation in `rows`, from one read of their
+/// assessments: organisation id → its status lines.
+async fn statuses(
+    db: &Db,
+    state: &AppState,
+    rows: &[OrganisationRow],
+) -> AppResult<std::collections::HashMap<i64, Vec<Value>>> {
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    let facts: Vec<AssessmentFact> = status_db::facts_for(db, &ids)
+        .await?
+        .into_iter()
+        .map(|row: StatusRow| AssessmentFact {
+            organisation_id: row.organisation_id,
+            framework_name: state
+                .standards
+                .get(&row.framework_id, &row.framework_version)
+                .map_or_else(|| row.framework_id.clone(), |f| f.name.clone()),
+            state: row.state,
+            expires_on: parse_date(&row.expires_on),
+            renewed: row.renewed != 0,
+        })
+        .collect();
+    let today = state.clock.today();
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let own: Vec<&AssessmentFact> = facts.iter().filter(|f| f.organisation_id == id).collect();
+            let lines = summarise(&own, today, state.config.renewal_notice_days);
+            (id, lines.into_iter().map(|l| json!(l)).collect())
+        })
+        .collect())
+}
+
+fn status_options() -> Vec<Value> {
+    StatusFilter::ALL
+        .iter()
+        .map(|s| json!({"value": s.as_str(), "label": s.label()}))
+        .collect()
+}
+
+#[get("/organisations?<q>&<org_type>&<status>&<page>")]
+#[allow(clippy::too_many_arguments)]
 async fn list(
     user: &CurrentUser,
     view: Page<'_>,
     db: &Db,
+    state: &State<AppState>,
     q: Option<String>,
     org_type: Option<String>,
+    status: Option<String>,
     page: Option<i64>,
 ) -> AppResult<Template> {
     let actor = user.actor();
     let q = q.unwrap_or_default();
     let org_type = org_type.filter(|t| OrgType::parse(t).is_some());
+    // Training leads do not see assessments, so neither their status.
+    let show_status = actor.can_view_assessments();
+    let status = status.as_deref().and_then(StatusFilter::parse).filter(|_| show_status);
     let (page, offset) = page_offset(page);
-    let (rows, total) = organisations::search(
+    let today = state.clock.today();
+    let due_by = today
+        .checked_add_days(chrono::Days::new(state.config.renewal_notice_days))
+        .unwrap_or(today);
+    let (today_text, due_text) = (
+        today.format("%Y-%m-%d").to_string(),
+        due_by.format("%Y-%m-%d").to_string(),
+    );
+    let (rows, total) = status_db::search(
         db,
         &Search {
             scope: actor.org_scope(),
@@ -102,19 +159,40 @@ async fn list(
             limit: PAGE_SIZE,
             offset,
         },
+        &StatusQuery {
+            status: status.map_or("", StatusFilter::as_str),
+            today: &today_text,
+            due_by: &due_text,
+        },
     )
     .await?;
+    let mut by_id = if show_status {
+        statuses(db, state, &rows).await?
+    } else {
+        Default::default()
+    };
+    let listed: Vec<Value> = rows
+        .iter()
+        .map(|org| {
+            let mut value = with_type_label(org);
+            value["status"] = json!(by_id.remove(&org.id).unwrap_or_default());
+            value
+        })
+        .collect();
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     Ok(view.render(
         "organisations/list",
         json!({
             "title": "Organisations",
             "section": "organisations",
-            "organisations": rows.iter().map(with_type_label).collect::<Vec<_>>(),
+            "organisations": listed,
             "total": total,
             "q": q,
             "org_type": org_type,
             "types": type_options(),
+            "show_status": show_status,
+            "status": status.map(StatusFilter::as_str),
+            "statuses": status_options(),
             "page": page,
             "pages": pages,
             "can_add": actor.can_add_organisation(),
@@ -184,10 +262,27 @@ async fn show(
     } else {
         Vec::new()
     };
+    let (assessments, status) = if actor.can_view_assessments_of(id) {
+        (
+            super::home::assessment_cards(user, db, state, id).await?,
+            statuses(db, state, std::slice::from_ref(&org))
+                .await?
+                .remove(&id)
+                .unwrap_or_default(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let certificates = super::home::certificates_json(db, state, id, actor.can_view_assessments_of(id)).await?;
     Ok(view.render(
         "organisations/show",
         json!({
             "title": org.name,
+            "can_view_assessments": actor.can_view_assessments_of(id),
+            "can_enrol": actor.can_work_on_assessments_of(id),
+            "assessments": assessments,
+            "status": status,
+            "certificates": certificates,
             "section": "organisations",
             "organisation": with_type_label(&org),
             "people": staff,

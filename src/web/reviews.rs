@@ -24,7 +24,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// "today", "1 day", "12 days".
-fn age(days: i64) -> String {
+pub(crate) fn age(days: i64) -> String {
     match days {
         i64::MIN..=0 => "Today".into(),
         1 => "1 day".into(),

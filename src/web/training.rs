@@ -58,7 +58,7 @@ pub fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> St
         .unwrap_or_else(|| module_id.to_string())
 }
 
-fn programme_name(state: &AppState, programme_id: &str) -> String {
+pub fn programme_name(state: &AppState, programme_id: &str) -> String {
     state
         .programmes
         .current_version(programme_id)

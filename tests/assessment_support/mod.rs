@@ -182,6 +182,16 @@ pub async fn meet_all(browser: &Browser, assessment: i64, criteria: &[String]) {
     );
 }
 
+/// The programme lead awards the assessment, dated `awarded_on` (YYYY-MM-DD).
+pub async fn award(lead: &Browser, assessment: i64, awarded_on: &str) -> Response {
+    lead.submit(
+        &format!("/assessments/{assessment}"),
+        &format!("/assessments/{assessment}/award"),
+        &[("awarded_on", awarded_on)],
+    )
+    .await
+}
+
 pub async fn submit(browser: &Browser, assessment: i64) -> Response {
     browser
         .submit(

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { launch, person, screenshot } from './lib/browser.mjs';
-import { PageChecks, tabTo } from './lib/checks.mjs';
+import { PageChecks, checkAxe, checkReflow, tabTo } from './lib/checks.mjs';
 import { repoRoot, startServer } from './lib/server.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -121,10 +121,26 @@ async function chooseFileByKeyboard(page) {
   throw new Error('the file chooser did not open from the keyboard');
 }
 
+/// Each role's home page: what it is called.
+function homeHeading(who) {
+  if (who === LEAD) return 'Dashboard';
+  if (who === ASSESSOR) return 'Assessments to review';
+  if (who === TRAINER) return 'Training: what needs doing';
+  return `Next steps for ${EMPLOYER}`;
+}
+
 /// Everyone's home greets them by name; the programme lead's home is the dashboard.
 async function atHome(page, who) {
-  await heading(page, who === LEAD ? 'Dashboard' : `Welcome, ${who.name}`);
+  await heading(page, homeHeading(who));
   await sees(page, `Welcome, ${who.name}`);
+}
+
+/// A home page (new in this journey) checked as a phone shows it too: 375 px
+/// as well as the 320 px every page gets.
+async function checkNarrow(page) {
+  await checkAxe(page);
+  await checkReflow(page, 375);
+  await checkReflow(page, 320);
 }
 
 async function signIn(page, who, password = PASSWORD) {
@@ -226,7 +242,7 @@ test('keyboard only: an organisation member signs in, enrols and uploads evidenc
   await page.keyboard.type(PASSWORD);
   await tabTo(page, 'Sign in');
   await pressEnter(page);
-  await heading(page, `Welcome, ${MEMBER.name}`);
+  await atHome(page, MEMBER);
 
   await tabTo(page, 'Your assessments');
   await pressEnter(page);
@@ -453,6 +469,90 @@ test('a forgotten password: the lead makes a one-time link, and the member choos
   await open(stranger, cliLink);
   await heading(stranger, 'Choose a new password');
   await screenshot(member, '7-password-reset');
+});
+
+test('the programme lead picks a period, writes the narrative, publishes the board report and downloads its PDF', async () => {
+  const page = pages.lead;
+  await open(page, '/');
+  await heading(page, 'Dashboard');
+  await page.getByLabel(/^This calendar year/).check();
+  await follow(page, button(page, 'Show this period'));
+  const year = new Date().toLocaleDateString('en-GB', { year: 'numeric', timeZone: 'Europe/London' });
+  await sees(page, `1 January ${year} to 31 December ${year}`);
+  await follow(page, link(page, 'Write the narrative and publish'));
+  await heading(page, 'Publish the board report');
+  const narrative = 'Brightwater Foods gained the workplace Quality Mark this year.';
+  await page.locator('textarea').first().fill(`${narrative}\n\nMore employers are enrolling.`);
+  await follow(page, button(page, 'Publish'));
+  await sees(page, `Published by ${LEAD.name}`);
+  await sees(page, narrative);
+  const title = (await page.locator('h1').innerText()).trim();
+  assert.match(title, new RegExp(`1 January ${year} to 31 December ${year}`));
+
+  await open(page, '/');
+  await follow(page, link(page, 'Published reports'));
+  await heading(page, 'Published reports');
+  await follow(page, link(page, title));
+  const [download] = await Promise.all([page.waitForEvent('download'), link(page, 'PDF').click()]);
+  const file = join(server.dataDir, 'board-report.pdf');
+  await download.saveAs(file);
+  const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  assert.match(text, /Brightwater Foods gained the workplace Quality Mark this year\./, 'the narrative is in the PDF');
+  await screenshot(page, '8-report-published');
+});
+
+test('each role’s home page says what to do next, at desktop and phone widths', async () => {
+  // The assessor: the queue is empty once the award is made, and says so.
+  const assessor = pages.assessor;
+  await open(assessor, '/');
+  await atHome(assessor, ASSESSOR);
+  await sees(assessor, 'Nothing is waiting for review.');
+  await checkNarrow(assessor);
+  await screenshot(assessor, '9-home-assessor');
+  await follow(assessor, link(assessor, 'The whole review queue'));
+  await heading(assessor, 'Review queue');
+
+  // The training lead: a way into Training, sessions, registers, imports.
+  const trainer = pages.trainer;
+  await open(trainer, '/');
+  await atHome(trainer, TRAINER);
+  await sees(trainer, 'Registers to take');
+  await sees(trainer, 'No sign-in sheet is waiting to be imported.');
+  await checkNarrow(trainer);
+  await screenshot(trainer, '10-home-training-lead');
+  await follow(trainer, button(trainer, 'Go to Training'));
+  await heading(trainer, 'Training');
+
+  // The member: the award, when it needs renewing, the certificate.
+  const member = pages.member;
+  await open(member, '/');
+  await atHome(member, MEMBER);
+  await sees(member, WORKPLACE_MARK);
+  await sees(member, 'Awarded until');
+  await sees(member, 'No evidence runs out in the next 90 days.');
+  await checkNarrow(member);
+  await screenshot(member, '11-home-member');
+  await follow(member, link(member, 'See all your certificates'));
+  await heading(member, 'Certificates');
+
+  // The lead sees every organisation's standing in the list and on its page.
+  const lead = pages.lead;
+  await open(lead, '/organisations');
+  await sees(lead, `Awarded ${WORKPLACE_MARK}, expires`);
+  await checkNarrow(lead);
+  await lead.getByLabel('Quality mark').selectOption({ label: 'In progress' });
+  await follow(lead, button(lead, 'Search'));
+  await sees(lead, '0 organisations');
+  await open(lead, '/organisations');
+  await follow(lead, link(lead, EMPLOYER));
+  await sees(lead, 'Quality marks and assessments');
+  await checkNarrow(lead);
+  await screenshot(lead, '12-organisation');
+  await open(lead, '/audit');
+  await fillDate(lead, 'from', dateParts(-1));
+  await follow(lead, button(lead, 'Filter'));
+  await sees(lead, 'Clear the filter');
+  await checkNarrow(lead);
 });
 
 test('every page in each role’s navigation passes axe and reflows at 320 px', async () => {

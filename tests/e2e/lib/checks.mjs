@@ -29,11 +29,12 @@ export async function checkAxe(page) {
   }
 }
 
-/// WCAG 1.4.10: at 320 CSS px nothing makes the page scroll sideways (a wide
-/// table may scroll inside its own box). The window is put back afterwards.
-export async function checkReflow(page) {
+/// WCAG 1.4.10: at 320 CSS px (or `width`) nothing makes the page scroll
+/// sideways (a wide table may scroll inside its own box). The window is put
+/// back afterwards.
+export async function checkReflow(page, width = REFLOW_WIDTH) {
   const before = page.viewportSize();
-  await page.setViewportSize({ width: REFLOW_WIDTH, height: 640 });
+  await page.setViewportSize({ width, height: 640 });
   try {
     const overflow = await page.evaluate((width) => {
       const pageWidth = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
@@ -44,10 +45,10 @@ export async function checkReflow(page) {
         .slice(0, 5)
         .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (right edge at ${Math.round(el.getBoundingClientRect().right)} px)`);
       return { pageWidth, culprits };
-    }, REFLOW_WIDTH);
+    }, width);
     if (overflow) {
       throw new Error(
-        `${page.url()} is ${overflow.pageWidth} px wide at a ${REFLOW_WIDTH} px viewport; widest starts:\n  ${overflow.culprits.join('\n  ')}`,
+        `${page.url()} is ${overflow.pageWidth} px wide at a ${width} px viewport; widest starts:\n  ${overflow.culprits.join('\n  ')}`,
       );
     }
   } finally {

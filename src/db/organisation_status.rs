@@ -1,0 +1,125 @@
+//! Organisations with where they stand on their quality marks: the facts
+//! for a page of them in one statement, and the organisations list filtered
+//! by status. The status filter says in SQL what
+//! [`crate::domain::organisation_status::summarise`] says in Rust; the
+//! tests in `tests/home_pages.rs` hold the two together.
+
+use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
+use super::{Bind, FetchFully};
+use crate::domain::assessment::State;
+use sqlx::{AnyPool, FromRow};
+
+/// One assessment of an organisation, as its status needs it.
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusRow {
+    pub organisation_id: i64,
+    pub framework_id: String,
+    pub framework_version: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
+    /// `YYYY-MM-DD`, or '' when not awarded.
+    pub expires_on: String,
+    pub renewed: i64,
+}
+
+/// The assessments of every organisation in `organisation_ids` (a page of
+/// the list), in one statement.
+pub async fn facts_for(pool: &AnyPool, organisation_ids: &[i64]) -> Result<Vec<StatusRow>, sqlx::Error> {
+    if organisation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=organisation_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT a.organisation_id, a.framework_id, a.framework_version, a.state,
+                COALESCE(a.expires_on, '') AS expires_on,
+                CASE WHEN EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded')
+                     THEN 1 ELSE 0 END AS renewed
+         FROM assessments a WHERE a.organisation_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in organisation_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(pool).await
+}
+
+/// An award held on `$5` (today): awarded, not yet expired, not replaced by
+/// an awarded renewal. `{a}` names the assessment's alias.
+fn current_award(a: &str) -> String {
+    format!(
+        "{a}.state = 'awarded' AND {a}.expires_on > $5
+         AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = {a}.id AND r.state = 'awarded')"
+    )
+}
+
+/// `$7` is the status asked for ('' for any); `$6` the last expiry date that
+/// makes a renewal due.
+fn status_filter() -> String {
+    let holds = format!(
+        "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {})",
+        current_award("c")
+    );
+    let due = format!(
+        "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {} AND c.expires_on <= $6)",
+        current_award("c")
+    );
+    let open = "EXISTS (SELECT 1 FROM assessments w WHERE w.organisation_id = organisations.id
+                AND w.state NOT IN ('awarded', 'revoked'))";
+    let any = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id)";
+    let awarded_once = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id
+                        AND x.state = 'awarded')";
+    format!(
+        "($7 = ''
+          OR ($7 = 'awarded' AND {holds})
+          OR ($7 = 'renewal_due' AND {due})
+          OR ($7 = 'in_progress' AND NOT {holds} AND {open})
+          OR ($7 = 'expired' AND NOT {holds} AND NOT {open} AND {awarded_once})
+          OR ($7 = 'not_started' AND NOT {any}))"
+    )
+}
+
+/// The status to filter by, with the dates it is judged on.
+pub struct StatusQuery<'a> {
+    /// '' for any status, else a [`crate::domain::organisation_status::StatusFilter`].
+    pub status: &'a str,
+    pub today: &'a str,
+    /// Awards expiring on or before this day are due for renewal.
+    pub due_by: &'a str,
+}
+
+/// One page of the organisations `search` finds that have the status asked
+/// for, and how many there are in all.
+pub async fn search(
+    pool: &AnyPool,
+    search: &Search<'_>,
+    status: &StatusQuery<'_>,
+) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    let text = search.text.trim();
+    let pattern = super::contains_pattern(text);
+    let org_type = search.org_type.unwrap_or("");
+    let filter = format!("{SEARCH_FILTER} AND {}", status_filter());
+    // $1..$7, the same for the page and for the count.
+    let binds = [
+        Bind::Int(scope_id(search.scope)),
+        Bind::Text(text.into()),
+        Bind::Text(pattern.into()),
+        Bind::Text(org_type.into()),
+        Bind::Text(status.today.into()),
+        Bind::Text(status.due_by.into()),
+        Bind::Text(status.status.into()),
+    ];
+    let page_sql = format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id LIMIT $8 OFFSET $9");
+    let mut page = sqlx::query_as(&page_sql);
+    let count_sql = format!("SELECT COUNT(*) FROM organisations WHERE {filter}");
+    let mut count = sqlx::query_as(&count_sql);
+    for bind in &binds {
+        (page, count) = match bind {
+            Bind::Int(i) => (page.bind(*i), count.bind(*i)),
+            Bind::Text(t) => (page.bind(t.to_string()), count.bind(t.to_string())),
+        };
+    }
+    let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;
+    let (total,): (i64,) = count.fetch_exactly_one(pool).await?;
+    Ok((rows, total))
+}

@@ -1,0 +1,353 @@
+//! Each role's home page says what to do next, from the real records:
+//! the assessor's queue with ages, the training lead's sessions, registers
+//! and imports, an organisation member's assessments, renewal, expiring
+//! evidence and certificates (and never another organisation's). Also the
+//! organisations list's status column and filter, and the organisation page.
+
+mod assessment_support;
+mod common;
+
+use assessment_support::{award, criteria, decide, enrol, fill, meet_all, samples, submit, upload};
+use chrono::Duration;
+use common::{attrs, h1, location, page_text, texts, Browser, TestApp, PASSWORD};
+
+/// Whether the page links to `href` (attributes decoded, as a browser reads them).
+fn links_to(body: &str, href: &str) -> bool {
+    attrs(body, "a", "href").iter().any(|h| h == href)
+}
+use reqwest::StatusCode;
+
+/// Signs a user in again after the clock has moved past their session.
+async fn again(app: &TestApp, email: &str) -> Browser {
+    let browser = app.browser();
+    assert_eq!(browser.login(email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    browser
+}
+
+/// Enrols the member's organisation on DAHA and sends it for review with
+/// every mandatory criterion answered.
+async fn submitted_daha(member: &Browser) -> i64 {
+    let id = enrol(member, None, "daha").await;
+    fill(member, id, &criteria("daha", true)).await;
+    assert_eq!(submit(member, id).await.status(), StatusCode::SEE_OTHER);
+    id
+}
+
+#[rocket::async_test]
+async fn the_assessor_starts_with_the_oldest_reviews_and_their_ages() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let alpha = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let beta = app.organisation(&lead, "Beta Homes", "housing_provider").await;
+    let alpha_member = app.user(&lead, "m@alpha.example", "org_member", Some(alpha)).await;
+    let assessor_email = "assessor@council.example";
+    app.user(&lead, assessor_email, "assessor", None).await;
+
+    let assessor = again(&app, assessor_email).await;
+    let (status, body) = assessor.get_text("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h1(&body), "Assessments to review");
+    assert_eq!(texts(&body, "#queue-summary"), ["Nothing is waiting for review."]);
+    assert!(texts(&body, "#home-queue").is_empty());
+
+    // Alpha sends first; Beta three days later.
+    let first = submitted_daha(&alpha_member).await;
+    app.clock.advance(Duration::days(3));
+    let lead = again(&app, "lead@council.example").await;
+    let beta_member = app.user(&lead, "m@beta.example", "org_member", Some(beta)).await;
+    let second = submitted_daha(&beta_member).await;
+
+    let assessor = again(&app, assessor_email).await;
+    let (_, body) = assessor.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#queue-summary"),
+        ["2 assessments are waiting for an assessor."]
+    );
+    let rows = texts(&body, "#home-queue tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].starts_with("Alpha Housing") && rows[0].ends_with("3 days"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("Beta Homes") && rows[1].ends_with("Today"),
+        "{rows:?}"
+    );
+    assert!(!body.contains("You have started this review"));
+    // The button goes to the oldest one's review.
+    assert_eq!(
+        attrs(&body, "main a.qm-button", "href"),
+        [format!("/assessments/{first}/review")]
+    );
+
+    // A review the assessor has begun is marked as theirs.
+    let res = decide(&assessor, second, &[("1.1.1", "met", "")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = assessor.get_text("/").await;
+    let rows = texts(&body, "#home-queue tbody tr");
+    assert!(!rows[0].contains("You have started this review"), "{rows:?}");
+    assert!(rows[1].contains("You have started this review"), "{rows:?}");
+
+    // Recommended: no longer waiting for an assessor, but for the lead.
+    meet_all(&assessor, first, &criteria("daha", false)).await;
+    let res = assessor
+        .submit(
+            &format!("/assessments/{first}/review"),
+            &format!("/assessments/{first}/recommend"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = assessor.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#queue-summary"),
+        ["1 assessment is waiting for an assessor."]
+    );
+    assert!(page_text(&body).contains("1 assessment recommended for award is waiting for the programme lead"));
+}
+
+#[rocket::async_test]
+async fn the_training_lead_sees_sessions_registers_to_take_and_imports_waiting() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Gamma Centre", "childrens_centre").await;
+    let trainer = app.user(&lead, "trainer@council.example", "training_lead", None).await;
+
+    let (_, body) = trainer.get_text("/").await;
+    assert_eq!(h1(&body), "Training: what needs doing");
+    assert!(links_to(&body, "/training"), "a way to Training");
+    assert!(page_text(&body).contains("No sessions are planned"));
+    assert!(page_text(&body).contains("Every session in the last year has its register"));
+
+    // Today is 2 March 2026: one session next week, two last month (one with its register).
+    let mut sessions = Vec::new();
+    for date in ["09/03/2026", "10/02/2026", "12/02/2026"] {
+        let res = trainer
+            .submit(
+                "/training/sessions/new",
+                "/training/sessions",
+                &[
+                    ("module", "dva-awareness/dva-awareness"),
+                    ("date", date),
+                    ("start_time", "10:00"),
+                    ("venue", "Civic Centre"),
+                    ("trainer", "Niamh"),
+                    ("capacity", "20"),
+                    ("cohort", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
+        sessions.push(location(&res));
+    }
+    let res = trainer
+        .submit(
+            &sessions[2],
+            &format!("{}/attendees", sessions[2]),
+            &[
+                ("full_name", "Pat Jones"),
+                ("email", ""),
+                ("organisation_id", &org.to_string()),
+                ("status", "attended"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // A sheet uploaded and checked, but not imported yet.
+    let sheet = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/attendance/ambassador-training-2025.csv"
+    ))
+    .expect("fixture");
+    let res = common::imports::upload(&trainer, "ambassador-training-2025.csv", sheet, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let import_path = location(&res);
+
+    let (_, body) = trainer.get_text("/").await;
+    let upcoming = texts(&body, "#upcoming-sessions tbody tr");
+    assert_eq!(upcoming.len(), 1, "{upcoming:?}");
+    assert!(
+        upcoming[0].starts_with("9 March 2026 10:00 DVA awareness"),
+        "{upcoming:?}"
+    );
+    let unmarked = texts(&body, "#unmarked li");
+    assert_eq!(
+        unmarked.len(),
+        1,
+        "only the session with no one on its register: {unmarked:?}"
+    );
+    assert!(unmarked[0].contains("10 February 2026"), "{unmarked:?}");
+    assert!(links_to(&body, &sessions[1]), "a link to take it");
+    let imports = texts(&body, "#pending-imports li");
+    assert_eq!(imports.len(), 1);
+    assert!(imports[0].contains("ambassador-training-2025.csv"), "{imports:?}");
+    assert!(links_to(&body, &import_path));
+
+    // Committed, it is no longer waiting.
+    common::imports::commit(&trainer, &import_path).await;
+    let (_, body) = trainer.get_text("/").await;
+    assert!(texts(&body, "#pending-imports li").is_empty());
+    assert!(page_text(&body).contains("No sign-in sheet is waiting to be imported"));
+}
+
+#[rocket::async_test]
+async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certificates() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let alpha = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let beta = app.organisation(&lead, "Beta Practice", "gp_practice").await;
+    app.organisation(&lead, "Gamma Centre", "childrens_centre").await;
+    let alpha_member = app.user(&lead, "m@alpha.example", "org_member", Some(alpha)).await;
+    let beta_member = app.user(&lead, "m@beta.example", "org_member", Some(beta)).await;
+    app.user(&lead, "a@council.example", "assessor", None).await;
+    app.user(&lead, "t@council.example", "training_lead", None).await;
+
+    // Nothing started: the member is told how to begin.
+    let (_, body) = alpha_member.get_text("/").await;
+    assert_eq!(h1(&body), "Next steps for Alpha Housing");
+    assert!(page_text(&body).contains("Alpha Housing has not started on a quality mark yet"));
+    assert!(links_to(&body, "/assessments/new"));
+
+    // Alpha: awarded DAHA, with a policy valid until 31 January 2029.
+    let id = enrol(&alpha_member, None, "daha").await;
+    let mandatory = criteria("daha", true);
+    fill(&alpha_member, id, &mandatory[1..]).await;
+    let res = upload(
+        &alpha_member,
+        id,
+        &mandatory[0],
+        "policy.pdf",
+        samples::pdf("Policy", &["Our policy"]),
+        &[("title", "Domestic abuse policy"), ("valid_until", "2029-01-31")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(submit(&alpha_member, id).await.status(), StatusCode::SEE_OTHER);
+    let assessor = again(&app, "a@council.example").await;
+    meet_all(&assessor, id, &criteria("daha", false)).await;
+    assert_eq!(award(&lead, id, "2026-03-02").await.status(), StatusCode::SEE_OTHER);
+
+    // Beta: enrolled, with work to do.
+    let beta_id = enrol(&beta_member, None, "dva-quality-mark-gp").await;
+    let beta_mandatory = criteria("dva-quality-mark-gp", true).len();
+
+    let (_, body) = alpha_member.get_text("/").await;
+    let text = page_text(&body);
+    assert!(text.contains("Awarded until 2 March 2029"), "{text}");
+    assert!(!text.contains("renewal is due"), "not yet: {text}");
+    assert!(text.contains("No evidence runs out in the next 90 days"), "{text}");
+    let certificates = texts(&body, "#award-certificates li");
+    assert_eq!(certificates.len(), 1, "{certificates:?}");
+    assert!(certificates[0].contains("DAHA accreditation") && certificates[0].contains("Valid"));
+
+    let (_, body) = beta_member.get_text("/").await;
+    let text = page_text(&body);
+    assert_eq!(h1(&body), "Next steps for Beta Practice");
+    assert!(
+        text.contains(&format!("{beta_mandatory} mandatory criteria still need evidence")),
+        "{text}"
+    );
+    assert!(links_to(&body, &format!("/assessments/{beta_id}")));
+    // Nothing of Alpha's reaches Beta's member, nor the other way round.
+    assert!(!text.contains("Alpha") && !text.contains("DAHA"), "{text}");
+    assert!(!links_to(&body, &format!("/assessments/{id}")));
+    let (_, body) = alpha_member.get_text("/").await;
+    assert!(!page_text(&body).contains("Beta") && !links_to(&body, &format!("/assessments/{beta_id}")));
+    assert_eq!(
+        beta_member.get(&format!("/organisations/{alpha}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The organisations list: one status per organisation, and a filter by it.
+    let (_, body) = lead.get_text("/organisations").await;
+    let rows = texts(&body, "table.qm-table tbody tr");
+    assert!(
+        rows[0].contains("Awarded DAHA accreditation, expires 2 March 2029"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("Beta Practice") && rows[1].contains("In progress"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("Gamma Centre") && rows[2].contains("— None"),
+        "{rows:?}"
+    );
+    for (status, expected) in [
+        ("awarded", vec!["Alpha Housing"]),
+        ("in_progress", vec!["Beta Practice"]),
+        ("not_started", vec!["Gamma Centre"]),
+        ("renewal_due", vec![]),
+        ("expired", vec![]),
+    ] {
+        let (_, body) = lead.get_text(&format!("/organisations?status={status}")).await;
+        assert_eq!(
+            texts(&body, "table.qm-table tbody td:first-child"),
+            expected,
+            "{status}"
+        );
+    }
+    // The organisation's page joins its assessments, award and certificates.
+    let (_, body) = lead.get_text(&format!("/organisations/{alpha}")).await;
+    assert_eq!(
+        texts(&body, "#organisation-status"),
+        ["Awarded DAHA accreditation, expires 2 March 2029"]
+    );
+    let assessments = texts(&body, "#organisation-assessments tbody tr");
+    assert_eq!(
+        assessments,
+        ["DAHA accreditation Awarded Awarded 2 March 2026, expires 2 March 2029"]
+    );
+    assert_eq!(texts(&body, "#award-certificates li").len(), 1);
+    // Training leads have no part in assessments: no status, no assessments.
+    let trainer = again(&app, "t@council.example").await;
+    let (_, body) = trainer.get_text("/organisations").await;
+    assert!(!body.contains("Quality mark") && !body.contains("In progress"));
+    let (_, body) = trainer.get_text(&format!("/organisations/{alpha}")).await;
+    assert!(texts(&body, "#organisation-assessments").is_empty() && !body.contains("DAHA accreditation"));
+    let (_, body) = trainer.get_text("/organisations?status=awarded&q=a").await;
+    assert_eq!(
+        texts(&body, "table.qm-table tbody td:first-child").len(),
+        3,
+        "the filter is not theirs"
+    );
+
+    // Seventy-two days before expiry: the renewal is due, and the policy runs out first.
+    app.clock.advance(Duration::days(1023));
+    let alpha_member = again(&app, "m@alpha.example").await;
+    let (_, body) = alpha_member.get_text("/").await;
+    let text = page_text(&body);
+    assert!(
+        text.contains("Your DAHA accreditation renewal is due on 2 March 2029"),
+        "{text}"
+    );
+    assert!(texts(&body, ".qm-notification--renewal a")[0].starts_with("Start the renewal"));
+    let expiring = texts(&body, "#expiring-evidence li");
+    assert_eq!(expiring.len(), 1, "{expiring:?}");
+    assert!(
+        expiring[0].starts_with("Domestic abuse policy Valid until 31 January 2029"),
+        "{expiring:?}"
+    );
+    let lead = again(&app, "lead@council.example").await;
+    let (_, body) = lead.get_text("/organisations?status=renewal_due").await;
+    assert_eq!(texts(&body, "table.qm-table tbody td:first-child"), ["Alpha Housing"]);
+    assert!(page_text(&body).contains("Awarded DAHA accreditation, renewal due by 2 March 2029"));
+
+    // Renewal started: the member is told to carry on with it.
+    let res = alpha_member
+        .submit(&format!("/assessments/{id}"), &format!("/assessments/{id}/renew"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let renewal = location(&res);
+    let (_, body) = alpha_member.get_text("/").await;
+    assert!(page_text(&body).contains("You have started the renewal"));
+    assert!(links_to(&body, &renewal));
+
+    // After the expiry date, with the renewal not awarded, the award has expired.
+    app.clock.advance(Duration::days(80));
+    let lead = again(&app, "lead@council.example").await;
+    let (_, body) = lead.get_text("/organisations").await;
+    let rows = texts(&body, "table.qm-table tbody tr");
+    assert!(rows[0].contains("In progress"), "the renewal is under way: {rows:?}");
+}
