@@ -562,7 +562,11 @@ async fn a_near_match_within_one_sheet_is_asked_about_and_can_be_one_person() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, preview) = lead.get_text(&path).await;
-    assert!(page_text(&preview).contains("2, of whom 1 new"), "{}", page_text(&preview));
+    assert!(
+        page_text(&preview).contains("2, of whom 1 new"),
+        "{}",
+        page_text(&preview)
+    );
     commit(&lead, &path).await;
     let (_, page) = lead.get_text(&format!("/organisations/{org}")).await;
     let people = texts(&page, "table.qm-table tbody td:first-child a");
