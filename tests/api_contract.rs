@@ -26,30 +26,11 @@ struct Contract {
 }
 
 impl Contract {
-    /// The document's path template that `path` (without its query) falls under.
-    fn template_for(&self, path: &str) -> String {
-        let segments: Vec<&str> = path.split('/').collect();
-        self.doc["paths"]
-            .as_object()
-            .expect("paths")
-            .keys()
-            .find(|template| {
-                let parts: Vec<&str> = template.split('/').collect();
-                parts.len() == segments.len()
-                    && parts
-                        .iter()
-                        .zip(&segments)
-                        .all(|(part, segment)| part.starts_with('{') || part == segment)
-            })
-            .unwrap_or_else(|| panic!("{path} is not documented"))
-            .clone()
-    }
-
     /// Calls `GET /api/v1{target}` (with `token` as bearer, if any) and checks
     /// the response against the document. Returns its status and body.
     async fn call(&mut self, token: Option<&str>, target: &str) -> (StatusCode, Value) {
         let path = target.split('?').next().expect("path");
-        let template = self.template_for(path);
+        let template = qmtrack::api::openapi::template_for(path).unwrap_or_else(|| panic!("{path} is not documented"));
         let mut request = self.client.get(format!("{}/api/v1{target}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -78,7 +78,7 @@ impl NotAllowed {
     fn for_request(req: &Request<'_>) -> Option<Self> {
         let path = req.uri().path();
         let within_api = path.as_str().strip_prefix(openapi::MOUNT)?;
-        openapi::documents_path(within_api).then(|| NotAllowed {
+        openapi::template_for(within_api).map(|_| NotAllowed {
             method: req.method().to_string(),
         })
     }

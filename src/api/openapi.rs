@@ -8,19 +8,18 @@ use serde_json::{json, Value};
 /// Where the API is mounted; the document's `servers` entry.
 pub const MOUNT: &str = "/api/v1";
 
-/// Whether `path` (below [`MOUNT`]) is one of the document's paths, a
-/// `{name}` template matching any single segment.
-pub fn documents_path(path: &str) -> bool {
+/// The document's path template that `path` (below [`MOUNT`], without its
+/// query) falls under, a `{name}` matching any one segment.
+pub fn template_for(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    spec()["paths"].as_object().is_some_and(|paths| {
-        paths.keys().any(|template| {
-            let parts: Vec<&str> = template.split('/').collect();
-            parts.len() == segments.len()
-                && parts
-                    .iter()
-                    .zip(&segments)
-                    .all(|(part, segment)| part.starts_with('{') || part == segment)
-        })
+    spec()["paths"].as_object()?.keys().find_map(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        let matches = parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(&segments)
+                .all(|(part, segment)| part.starts_with('{') || part == segment);
+        matches.then(|| template.clone())
     })
 }
 
