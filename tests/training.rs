@@ -654,3 +654,76 @@ async fn iris_practices_are_signed_up_before_anyone_trains() {
         "{rows:?}"
     );
 }
+
+/// Sixty people of one organisation at DVA awareness, one a day from
+/// 1 June 2025, so the most recent is the sixtieth.
+fn sixty_attendees() -> Vec<u8> {
+    let mut csv = String::from("First name,Surname,Organisation,Email,Course date,Course,Attended\n");
+    for n in 1..=60 {
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).expect("date") + chrono::Duration::days(n - 1);
+        csv.push_str(&format!(
+            "Person,Number {n:02},Pager Trust,person.{n}@pager.example,{},DVA awareness,Yes\n",
+            date.format("%d/%m/%Y")
+        ));
+    }
+    csv.into_bytes()
+}
+
+/// The people listed on a programme's page (each links to their training record).
+const PEOPLE: &str = "table.qm-table tbody td:first-child a[href^='/people/']";
+
+#[rocket::async_test]
+async fn programme_and_organisation_pages_show_fifty_people_a_page() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(&lead, "dva-awareness-2025.csv", sixty_attendees(), &[]).await;
+    commit(&lead, &location(&res)).await;
+
+    let path = "/training/programmes/dva-awareness";
+    let (_, first) = lead.get_text(path).await;
+    let names = texts(&first, PEOPLE);
+    assert_eq!(names.len(), 50, "{names:?}");
+    assert_eq!(names[0], "Person Number 60", "the most recent attendee comes first");
+    assert!(names[0..50].iter().all(|n| n != "Person Number 10"));
+    assert_eq!(attrs(&first, "a[rel=next]", "href").len(), 1);
+    assert!(page_text(&first).contains("Completed"));
+
+    let (_, second) = lead.get_text(&format!("{path}?page=2")).await;
+    let names = texts(&second, PEOPLE);
+    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names[9], "Person Number 01");
+    assert!(attrs(&second, "a[rel=next]", "href").is_empty());
+    assert_eq!(attrs(&second, "a[rel=prev]", "href").len(), 1);
+
+    // Page numbers past the end, or absurd ones, give an empty page, not an error.
+    for page in ["3", "9223372036854775807", "-4"] {
+        let (status, body) = lead.get_text(&format!("{path}?page={page}")).await;
+        assert_eq!(status, StatusCode::OK, "page {page}");
+        let rows = texts(&body, PEOPLE).len();
+        assert!(rows == 0 || page == "-4", "page {page}: {rows} rows");
+    }
+
+    // The organisation's staff list pages the same way, by name.
+    let (_, orgs) = lead.get_text("/organisations?q=Pager").await;
+    let org = attrs(&orgs, "table a[href^='/organisations/']", "href")
+        .into_iter()
+        .next()
+        .expect("the organisation the import added");
+    let (_, staff) = lead.get_text(&org).await;
+    let names = texts(&staff, "table.qm-table tbody td:first-child a[href$='/training']");
+    assert_eq!(names.len(), 50);
+    assert_eq!(names[0], "Person Number 01");
+    assert!(page_text(&staff).contains("Page 1 of 2"));
+    let (_, staff) = lead.get_text(&format!("{org}?page=2")).await;
+    let names = texts(&staff, "table.qm-table tbody td:first-child a[href$='/training']");
+    assert_eq!(names.len(), 10);
+    assert_eq!(names[9], "Person Number 60");
+
+    // The training overview counts the programme's recent sessions.
+    let (_, overview) = lead.get_text("/training").await;
+    assert!(
+        page_text(&overview).contains("60 sessions in the last 12 months"),
+        "{}",
+        page_text(&overview)
+    );
+}

@@ -46,7 +46,7 @@ pub async fn sessions(
     programme: Optional<String>,
 ) -> AppResult<Json<Sessions>> {
     staff_only(&user)?;
-    let rows = training::sessions(db, programme.0.as_deref().unwrap_or(""), 1000).await?;
+    let rows = training::sessions(db, programme.0.as_deref().unwrap_or(""), 1000, 0).await?;
     Ok(Json(Sessions {
         sessions: rows.into_iter().map(|row| SessionView::of(state, row)).collect(),
     }))
@@ -89,7 +89,10 @@ pub async fn completions<'a>(
         }
         OrgScope::All => organisation.0.unwrap_or(0),
     };
-    let rows = training::programme_facts(db, &definition.id, organisation_id).await?;
+    let rows = match organisation_id {
+        0 => training::programme_facts(db, &definition.id).await?,
+        id => training::organisation_facts(db, &definition.id, id).await?,
+    };
     Ok(Json(Completions {
         programme: &definition.id,
         version: &definition.version,

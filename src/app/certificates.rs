@@ -124,7 +124,7 @@ pub async fn issue_for_completions(
     let existing = certificates::training_certificate_keys(&mut *db.acquire().await?).await?;
     let mut to_issue: Vec<Pending> = Vec::new();
     for programme in programmes.current() {
-        let facts = db::training::programme_facts(db, &programme.id, 0).await?;
+        let facts = db::training::programme_facts(db, &programme.id).await?;
         for rows in facts.chunk_by(|a, b| a.person_id == b.person_id) {
             let person = rows[0].person_id;
             let mine: Vec<AttendanceFact> = rows

@@ -14,7 +14,9 @@ use crate::db::Pool;
 use crate::domain::import::matching::{resolve, Context, NearMatchPolicy, OrgChoice, Resolution};
 use crate::domain::import::read::{read_workbook, ReadError};
 use crate::domain::import::values::normalise;
-use crate::domain::import::{analyse, summarise, Analysis, Field, ImportOptions, Issue, Severity, Summary};
+use crate::domain::import::{
+    analyse, summarise, Analysis, AttendanceRecord, Field, ImportOptions, Issue, Severity, Summary,
+};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::AppError;
@@ -231,6 +233,25 @@ fn reading_key(choices: &Choices) -> String {
         choices.header_row
     ])
     .to_string()
+}
+
+/// Records already read and matched by the caller: the large demo draws its
+/// sheets rather than parsing them, and commits them through the same
+/// [`commit`] as an uploaded file.
+pub fn prepared(file_name: &str, sha256: &str, records: Vec<AttendanceRecord>, resolution: Resolution) -> Preview {
+    let summary = summarise(&records);
+    Preview {
+        file_name: file_name.to_string(),
+        sha256: sha256.to_string(),
+        analysis: Analysis {
+            layouts: Vec::new(),
+            records,
+            issues: Vec::new(),
+        },
+        resolution,
+        summary,
+        already_imported: None,
+    }
 }
 
 /// Reads, analyses and matches. Parsing runs off the async threads.

@@ -23,7 +23,7 @@ use crate::storage::EvidenceStore;
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
+pub(super) enum Stage {
     Enrolled,
     InProgress,
     Submitted,
@@ -37,15 +37,30 @@ enum Stage {
     Revoked,
 }
 
-struct Scenario {
-    organisation: &'static str,
-    framework: &'static str,
-    stage: Stage,
-    /// How long ago the organisation enrolled.
-    enrolled_days_ago: i64,
+impl Stage {
+    pub(super) const ALL: [Stage; 10] = [
+        Stage::Enrolled,
+        Stage::InProgress,
+        Stage::Submitted,
+        Stage::ChangesRequested,
+        Stage::Resubmitted,
+        Stage::Recommended,
+        Stage::Awarded,
+        Stage::RenewalStarted,
+        Stage::Expired,
+        Stage::Revoked,
+    ];
 }
 
-const SCENARIOS: &[Scenario] = &[
+pub(super) struct Scenario<'a> {
+    pub organisation: &'a str,
+    pub framework: &'a str,
+    pub stage: Stage,
+    /// How long ago the organisation enrolled.
+    pub enrolled_days_ago: i64,
+}
+
+const SCENARIOS: &[Scenario<'static>] = &[
     Scenario {
         organisation: "Northbridge Homes",
         framework: "daha",
@@ -180,6 +195,46 @@ pub async fn run(state: &AppState, pool: &Pool, now: DateTime<Utc>) -> Result<()
         SCENARIOS.len()
     );
     Ok(())
+}
+
+/// Builds many assessments (organisation id, scenario) with the same steps
+/// as the demo's own, for the large data set. The organisations' staff have
+/// no accounts, so each acts as its organisation's staff.
+pub(super) async fn build_many<'a>(
+    state: &AppState,
+    pool: &Pool,
+    scenarios: impl Iterator<Item = (i64, Scenario<'a>)>,
+    now: DateTime<Utc>,
+) -> Result<usize, StartupError> {
+    let store = EvidenceStore::new(&state.config.data_dir);
+    let people = People {
+        lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
+        assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
+    };
+    let mut built = 0;
+    for (organisation_id, scenario) in scenarios {
+        let framework = state
+            .standards
+            .current_version(scenario.framework)
+            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
+        let member = Acting::without_account(
+            Role::OrgMember,
+            Some(organisation_id),
+            &format!("staff of {}", scenario.organisation),
+        );
+        let mut builder = Builder {
+            ctx: state.ctx(pool),
+            store: &store,
+            framework,
+            organisation_id,
+            organisation: scenario.organisation,
+            id: 0,
+            files: 0,
+        };
+        builder.build(&people, &member, &scenario, now).await?;
+        built += 1;
+    }
+    Ok(built)
 }
 
 /// The demo member who works for the organisation, if there is one.
@@ -366,7 +421,7 @@ impl Builder<'_> {
         &mut self,
         people: &People,
         member: &Acting,
-        scenario: &Scenario,
+        scenario: &Scenario<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StartupError> {
         let day = |d: i64| now - Duration::days(scenario.enrolled_days_ago - d);

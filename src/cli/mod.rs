@@ -3,6 +3,7 @@
 mod certificates;
 mod demo;
 mod demo_evidence;
+mod demo_large;
 pub mod import;
 mod migrate;
 mod report;
@@ -52,7 +53,7 @@ pub enum Command {
         command: TokenCommand,
     },
     /// Load a realistic demo data set (safe to run again: adds nothing twice)
-    Demo,
+    Demo(DemoArgs),
     /// Issue, render and batch certificates
     Certificates {
         #[command(subcommand)]
@@ -62,6 +63,39 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance(import::ImportArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoScale {
+    /// A dozen organisations with every state to look at
+    Normal,
+    /// The normal demo plus 10,000 organisations, 200,000 people and
+    /// 1,000,000 attendance records over five years: what the benchmarks use
+    Large,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    #[arg(long, value_enum, default_value = "normal")]
+    scale: DemoScale,
+    /// With --scale large: how many organisations
+    #[arg(long, default_value_t = 10_000)]
+    organisations: usize,
+    /// With --scale large: how many people
+    #[arg(long, default_value_t = 200_000)]
+    people: usize,
+    /// With --scale large: how many attendance records
+    #[arg(long, default_value_t = 1_000_000)]
+    attendance: usize,
+    /// With --scale large: how many assessments (spread over every state)
+    #[arg(long, default_value_t = 3_000)]
+    assessments: usize,
+    /// With --scale large: the random seed (the same seed and date give the same data)
+    #[arg(long, default_value_t = 2007)]
+    seed: u64,
+    /// With --scale large: the day the five years end (day/month/year or YYYY-MM-DD); today if not given
+    #[arg(long)]
+    as_of: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,7 +178,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Token {
             command: TokenCommand::Create { email, label },
         } => token::create(&email, &label).await,
-        Command::Demo => demo::run().await,
+        Command::Demo(args) => match args.scale {
+            DemoScale::Normal => demo::run().await,
+            DemoScale::Large => match large_size(&args) {
+                Ok(size) => demo_large::run(size).await,
+                Err(message) => Err(StartupError::Refused(message)),
+            },
+        },
         Command::Certificates { command } => certificates::run(command).await,
         Command::Report(args) => report::run(args).await,
         Command::ImportAttendance(args) => return import::run(args).await,
@@ -156,6 +196,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn large_size(args: &DemoArgs) -> Result<demo_large::Size, String> {
+    let as_of = match args.as_of.as_deref() {
+        None => None,
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .or_else(|| crate::domain::import::values::parse_date_text(text))
+                .ok_or_else(|| format!("--as-of: “{text}” is not a date"))?,
+        ),
+    };
+    Ok(demo_large::Size {
+        organisations: args.organisations.max(1),
+        people: args.people.max(1),
+        attendance: args.attendance,
+        assessments: args.assessments,
+        seed: args.seed,
+        as_of,
+        ..demo_large::Size::default()
+    })
 }
 
 fn init_tracing() {

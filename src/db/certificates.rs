@@ -109,6 +109,13 @@ pub async fn insert(
     Ok((id, code))
 }
 
+/// Every training certificate's id, oldest first.
+pub async fn training_ids(pool: &AnyPool) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM certificates WHERE kind = 'training' ORDER BY id")
+        .fetch_all(pool)
+        .await
+}
+
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
         .bind(id)

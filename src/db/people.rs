@@ -18,18 +18,36 @@ pub struct PersonRow {
 
 const COLUMNS: &str = "id, organisation_id, full_name, email, job_title, created_at, updated_at";
 
-pub async fn for_organisation(pool: &AnyPool, organisation_id: i64, text: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
+/// One page of an organisation's people matching `text` ('' for all), by
+/// name, and how many match in all. The organisation's index serves both.
+pub async fn for_organisation(
+    pool: &AnyPool,
+    organisation_id: i64,
+    text: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PersonRow>, i64), sqlx::Error> {
+    const FILTER: &str = "organisation_id = $1
+           AND ($2 = '' OR LOWER(full_name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\')";
     let text = text.trim();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM people WHERE organisation_id = $1
-           AND ($2 = '' OR LOWER(full_name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\')
-         ORDER BY full_name, id"
+    let pattern = super::contains_pattern(text);
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM people WHERE {FILTER} ORDER BY full_name, id LIMIT $4 OFFSET $5"
     ))
     .bind(organisation_id)
     .bind(text)
-    .bind(super::contains_pattern(text))
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
-    .await
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM people WHERE {FILTER}"))
+        .bind(organisation_id)
+        .bind(text)
+        .bind(&pattern)
+        .fetch_exactly_one(pool)
+        .await?;
+    Ok((rows, total))
 }
 
 pub async fn count_for_organisation(pool: &AnyPool, organisation_id: i64) -> Result<i64, sqlx::Error> {

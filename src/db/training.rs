@@ -170,12 +170,18 @@ const SESSION_SELECT: &str =
     FROM training_sessions s LEFT JOIN cohorts c ON c.id = s.cohort_id";
 
 /// Sessions, newest first; `programme_id` empty for all.
-pub async fn sessions(pool: &AnyPool, programme_id: &str, limit: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+pub async fn sessions(
+    pool: &AnyPool,
+    programme_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2"
+        "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(programme_id)
     .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await
 }
@@ -300,14 +306,35 @@ pub struct CohortRow {
     pub sessions: i64,
 }
 
-pub async fn cohorts(pool: &AnyPool, programme_id: &str) -> Result<Vec<CohortRow>, sqlx::Error> {
+/// A programme's newest `limit` cohorts ('' for every programme's), in name order.
+pub async fn cohorts(pool: &AnyPool, programme_id: &str, limit: i64) -> Result<Vec<CohortRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.programme_id, c.name,
             (SELECT COUNT(DISTINCT a.person_id) FROM attendance a JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id) AS people,
             (SELECT COUNT(*) FROM training_sessions s WHERE s.cohort_id = c.id) AS sessions
-         FROM cohorts c WHERE ($1 = '' OR c.programme_id = $1) ORDER BY c.programme_id, c.name",
+         FROM cohorts c
+         WHERE c.id IN (SELECT id FROM cohorts WHERE ($1 = '' OR programme_id = $1) ORDER BY id DESC LIMIT $2)
+         ORDER BY c.programme_id, c.name",
     )
     .bind(programme_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// For each programme with sessions from `from` to `to` (YYYY-MM-DD): how
+/// many, and the date of the latest. Reads only that period's sessions.
+pub async fn programme_activity(
+    pool: &AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT programme_id, COUNT(*), MAX(session_date) FROM training_sessions
+         WHERE session_date >= $1 AND session_date <= $2 GROUP BY programme_id",
+    )
+    .bind(from)
+    .bind(to)
     .fetch_all(pool)
     .await
 }
@@ -333,41 +360,135 @@ pub struct PersonFactRow {
     pub status: String,
 }
 
-/// `organisation_id` 0 for every organisation.
-pub async fn programme_facts(
-    pool: &AnyPool,
-    programme_id: &str,
-    organisation_id: i64,
-) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
+const FACT_SELECT: &str = "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
                 s.programme_id, s.module_id, s.session_date, a.status
          FROM attendance a
          JOIN training_sessions s ON s.id = a.session_id
          JOIN people p ON p.id = a.person_id
-         JOIN organisations o ON o.id = p.organisation_id
-         WHERE ($1 = '' OR s.programme_id = $1) AND ($2 = 0 OR p.organisation_id = $2)
-         ORDER BY o.name, p.full_name, p.id, s.session_date",
-    )
+         JOIN organisations o ON o.id = p.organisation_id";
+
+/// Every attendance at a programme (`programme_id` '' for all of them),
+/// grouped by person. This reads all of the programme's history: for
+/// pages, use [`programme_people_page`] and [`facts_for_people`] instead.
+pub async fn programme_facts(pool: &AnyPool, programme_id: &str) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{FACT_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY o.name, p.full_name, p.id, s.session_date"
+    ))
     .bind(programme_id)
-    .bind(organisation_id)
     .fetch_all(pool)
     .await
 }
 
-pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.person_id, p.full_name, p.email, p.organisation_id, o.name AS organisation_name,
-                s.programme_id, s.module_id, s.session_date, a.status
-         FROM attendance a
-         JOIN training_sessions s ON s.id = a.session_id
-         JOIN people p ON p.id = a.person_id
-         JOIN organisations o ON o.id = p.organisation_id
-         WHERE a.person_id = $1 ORDER BY s.session_date",
-    )
-    .bind(person_id)
+/// The attendance of one organisation's staff (`programme_id` '' for every
+/// programme). Starts from the organisation's people, so it reads only their rows.
+pub async fn organisation_facts(
+    pool: &AnyPool,
+    programme_id: &str,
+    organisation_id: i64,
+) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{FACT_SELECT} WHERE p.organisation_id = $1 AND ($2 = '' OR s.programme_id = $2)
+         ORDER BY p.full_name, p.id, s.session_date"
+    ))
+    .bind(organisation_id)
+    .bind(programme_id)
     .fetch_all(pool)
     .await
+}
+
+/// The attendance of these people (at one programme, or '' for all), by
+/// person and date. The people's own index finds their rows.
+pub async fn facts_for_people(
+    pool: &AnyPool,
+    programme_id: &str,
+    person_ids: &[i64],
+) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in person_ids.chunks(200) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "{FACT_SELECT} WHERE a.person_id IN ({}) AND ($1 = '' OR s.programme_id = $1)
+             ORDER BY a.person_id, s.session_date",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, PersonFactRow>(&sql).bind(programme_id);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        rows.extend(query.fetch_all(pool).await?);
+    }
+    Ok(rows)
+}
+
+/// Sessions read at a time while walking a programme's history backwards.
+const WALK_BATCH: i64 = 100;
+
+/// One page of the people who have attended a programme, those who came
+/// most recently first: skips `skip` people and returns up to `take`, and
+/// whether more follow. It walks the programme's sessions newest first
+/// (by index) and stops as soon as the page is full, so what it reads
+/// depends on how far into the list the page is, not on how much history
+/// the programme has. `not_before` ('' for no limit) stops the walk at
+/// sessions older than that date.
+pub async fn programme_people_page(
+    pool: &AnyPool,
+    programme_id: &str,
+    not_before: &str,
+    skip: usize,
+    take: usize,
+) -> Result<(Vec<i64>, bool), sqlx::Error> {
+    let wanted = skip + take + 1;
+    let mut found: Vec<i64> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = ("9999-12-31".to_string(), i64::MAX);
+    loop {
+        let sessions: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, session_date FROM training_sessions
+             WHERE programme_id = $1 AND session_date >= $2 AND session_date <= $3 AND (session_date < $3 OR (session_date = $3 AND id < $4))
+             ORDER BY session_date DESC, id DESC LIMIT $5",
+        )
+        .bind(programme_id)
+        .bind(not_before)
+        .bind(&cursor.0)
+        .bind(cursor.1)
+        .bind(WALK_BATCH)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = sessions.last() else {
+            break;
+        };
+        cursor = (last.1.clone(), last.0);
+        let ids: Vec<i64> = sessions.iter().map(|(id, _)| *id).collect();
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT session_id, person_id FROM attendance WHERE session_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+        for id in &ids {
+            query = query.bind(id);
+        }
+        let mut marks = query.fetch_all(pool).await?;
+        let order: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+        marks.sort_by_key(|(session, person)| (order.get(session).copied().unwrap_or(usize::MAX), *person));
+        for (_, person) in marks {
+            if seen.insert(person) {
+                found.push(person);
+            }
+        }
+        if found.len() >= wanted || sessions.len() < WALK_BATCH as usize {
+            break;
+        }
+    }
+    let more = found.len() > skip + take;
+    Ok((found.into_iter().skip(skip).take(take).collect(), more))
+}
+
+pub async fn person_facts(pool: &AnyPool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{FACT_SELECT} WHERE a.person_id = $1 ORDER BY s.session_date"))
+        .bind(person_id)
+        .fetch_all(pool)
+        .await
 }
 
 /// Organisations signed up to a programme: (organisation id, name, signed up on).

@@ -158,20 +158,23 @@ async fn create(
     )))
 }
 
-#[get("/organisations/<id>?<q>")]
+#[get("/organisations/<id>?<q>&<page>")]
 async fn show(
     id: i64,
     q: Option<String>,
+    page: Option<i64>,
     user: &CurrentUser,
-    page: Page<'_>,
+    view: Page<'_>,
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Template> {
     let org = visible(db, user, id).await?;
     let actor = user.actor();
     let q = q.unwrap_or_default();
-    let staff = people::for_organisation(db, id, &q).await?;
+    let (page, offset) = page_offset(page);
+    let (staff, matching) = people::for_organisation(db, id, &q, PAGE_SIZE, offset).await?;
     let staff_total = people::count_for_organisation(db, id).await?;
+    let people_pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
     let accounts: Vec<_> = if actor.can_manage_users() {
         users::list(db)
             .await?
@@ -181,7 +184,7 @@ async fn show(
     } else {
         Vec::new()
     };
-    Ok(page.render(
+    Ok(view.render(
         "organisations/show",
         json!({
             "title": org.name,
@@ -189,6 +192,9 @@ async fn show(
             "organisation": with_type_label(&org),
             "people": staff,
             "people_total": staff_total,
+            "page": page,
+            "pages": people_pages,
+            "pager_href": format!("/organisations/{id}?q={}&", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()),
             "q": q,
             "accounts": accounts,
             "can_edit": actor.can_edit_organisation(id),

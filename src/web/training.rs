@@ -3,7 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{page_offset, AppState, Page, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
@@ -101,28 +101,29 @@ fn staff_only(user: &CurrentUser) -> AppResult<()> {
     user.require(|a| a.can_view_all_training())
 }
 
+/// The programmes with their recent activity. Figures over all time are the
+/// dashboard's; this page reads only the last year's sessions, so its cost
+/// does not grow with the history.
 #[get("/training")]
 async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
     staff_only(user)?;
     let today = today(state);
-    let facts = training::programme_facts(db, "", 0).await?;
-    let mut by_programme: BTreeMap<&str, Vec<PersonFactRow>> = BTreeMap::new();
-    for row in &facts {
-        by_programme
-            .entry(row.programme_id.as_str())
-            .or_default()
-            .push(row.clone());
-    }
+    let since = today - chrono::Duration::days(365);
+    let activity: HashMap<String, (i64, String)> =
+        training::programme_activity(db, &since.to_string(), &today.to_string())
+            .await?
+            .into_iter()
+            .map(|(programme, sessions, last)| (programme, (sessions, last)))
+            .collect();
     let programmes: Vec<Value> = state
         .programmes
         .current()
         .into_iter()
         .map(|p| {
-            let rows = by_programme.get(p.id.as_str()).cloned().unwrap_or_default();
-            let people = by_person(&rows);
-            let completed = completed_counts(p, &people, today);
+            let (sessions, last) = activity.get(&p.id).cloned().unwrap_or_default();
             json!({"id": p.id, "name": p.name, "audience": p.audience, "summary": p.summary, "modules": p.modules.len(),
-                "people": people.len(), "completed": completed, "has_organisation_rule": p.organisation_rule.is_some()})
+                "sessions_last_year": sessions, "last_session": readable_date(&last),
+                "has_organisation_rule": p.organisation_rule.is_some()})
         })
         .collect();
     Ok(page.render(
@@ -132,20 +133,39 @@ async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppSta
     ))
 }
 
-#[get("/training/programmes/<id>")]
-async fn programme(
-    id: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
+fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn readable_date(text: &str) -> Option<String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .map(crate::domain::dates::uk_date)
+}
+
+/// The furthest page a listing that walks history backwards will go: past
+/// it, the programme's report or the API serves better than paging.
+const MAX_WALK_PAGE: i64 = 200;
+
+/// The people on one page of a programme (most recent first) with their
+/// completions, worked out from their own attendance only.
+async fn programme_people(
     db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
-    staff_only(user)?;
-    let programme = programme_or_404(state, id)?;
-    let today = today(state);
-    let rows = training::programme_facts(db, &programme.id, 0).await?;
-    let people: Vec<Value> = by_person(&rows)
+    programme: &Programme,
+    today: NaiveDate,
+    page: i64,
+) -> AppResult<(Vec<Value>, bool)> {
+    let skip = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(0);
+    let take = usize::try_from(PAGE_SIZE).unwrap_or(50);
+    let (ids, more) = training::programme_people_page(db, &programme.id, "", skip, take).await?;
+    let rows = training::facts_for_people(db, &programme.id, &ids).await?;
+    let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
         .into_iter()
+        .map(|(person, facts)| (person.person_id, (person, facts)))
+        .collect();
+    let people = ids
+        .iter()
+        .filter_map(|id| grouped.remove(id))
         .map(|(person, facts)| {
             let completions: Vec<Value> = person_completions(programme, &facts, today)
                 .into_iter()
@@ -155,15 +175,36 @@ async fn programme(
                 "organisation_id": person.organisation_id, "completions": completions})
         })
         .collect();
-    let cohorts = training::cohorts(db, &programme.id).await?;
-    let sessions = training::sessions(db, &programme.id, 20).await?;
-    Ok(page.render(
+    Ok((people, more))
+}
+
+#[get("/training/programmes/<id>?<page>")]
+async fn programme(
+    id: &str,
+    page: Option<i64>,
+    user: &CurrentUser,
+    view: Page<'_>,
+    db: &Db,
+    state: &State<AppState>,
+) -> AppResult<Template> {
+    staff_only(user)?;
+    let programme = programme_or_404(state, id)?;
+    let page = page.unwrap_or(1).clamp(1, MAX_WALK_PAGE);
+    let (people, more) = programme_people(db, programme, today(state), page).await?;
+    let cohorts = training::cohorts(db, &programme.id, RECENT_COHORTS).await?;
+    let sessions = training::sessions(db, &programme.id, 20, 0).await?;
+    Ok(view.render(
         "training/programme",
         json!({"title": programme.name, "section": "training", "programme": programme, "people": people,
+            "page": page, "has_next": more && page < MAX_WALK_PAGE,
+            "pager_href": format!("/training/programmes/{}?", programme.id),
             "cohorts": cohorts, "sessions": session_rows(state, sessions),
             "can_manage": user.actor().can_manage_training()}),
     ))
 }
+
+/// Cohorts listed on a programme's page, newest first.
+const RECENT_COHORTS: i64 = 20;
 
 /// How each organisation stands against the programme's organisation rule
 /// (IRIS: practices signed up, in training, fully trained).
@@ -179,7 +220,7 @@ async fn programme_organisations(
     let programme = programme_or_404(state, id)?;
     let rule = programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
     let today = today(state);
-    let rows = training::programme_facts(db, &programme.id, 0).await?;
+    let rows = training::programme_facts(db, &programme.id).await?;
     let mut by_org: BTreeMap<(String, i64), Vec<PersonFactRow>> = BTreeMap::new();
     // Signed-up organisations are listed even before anyone has trained.
     let signups = training::signups(db, &programme.id).await?;
@@ -276,26 +317,33 @@ fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Va
         .collect()
 }
 
-#[get("/training/sessions?<programme>")]
+#[get("/training/sessions?<programme>&<page>")]
 async fn sessions(
     programme: Option<String>,
+    page: Option<i64>,
     user: &CurrentUser,
-    page: Page<'_>,
+    view: Page<'_>,
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Template> {
     staff_only(user)?;
     let filter = programme.unwrap_or_default();
-    let rows = training::sessions(db, &filter, 500).await?;
+    let (page, offset) = page_offset(page.map(|p| p.min(MAX_WALK_PAGE)));
+    // One more than a page, to know whether another follows.
+    let mut rows = training::sessions(db, &filter, PAGE_SIZE + 1, offset).await?;
+    let has_next = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(50) && page < MAX_WALK_PAGE;
+    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
     let programmes: Vec<Value> = state
         .programmes
         .current()
         .iter()
         .map(|p| json!({"id": p.id, "name": p.name}))
         .collect();
-    Ok(page.render(
+    Ok(view.render(
         "training/sessions",
         json!({"title": "Training sessions", "section": "training", "sessions": session_rows(state, rows),
+            "page": page, "has_next": has_next,
+            "pager_href": format!("/training/sessions?programme={}&", url_encode(&filter)),
             "programmes": programmes, "filter": filter, "can_manage": user.actor().can_manage_training()}),
     ))
 }
@@ -622,40 +670,127 @@ async fn save_cohort(
 }
 
 /// Active ambassadors: a safe person to talk to. Work contact details only,
-/// and open to every signed-in user, as the scheme intends.
-#[get("/training/ambassadors?<organisation>")]
+/// and open to every signed-in user, as the scheme intends. Those who came
+/// to a session most recently come first; only attendance within the
+/// refresher period is read, since no one older can still be active.
+#[get("/training/ambassadors?<organisation>&<q>&<page>")]
 async fn ambassadors(
     organisation: Option<i64>,
+    q: Option<String>,
+    page: Option<i64>,
     _user: &CurrentUser,
-    page: Page<'_>,
+    view: Page<'_>,
     db: &Db,
     state: &State<AppState>,
 ) -> AppResult<Template> {
     let programme = programme_or_404(state, "domestic-abuse-ambassadors")?;
     let today = today(state);
-    let rows = training::programme_facts(db, &programme.id, organisation.unwrap_or(0)).await?;
-    let active: Vec<Value> = by_person(&rows)
-        .into_iter()
-        .filter_map(|(person, facts)| {
-            let completion = person_completions(programme, &facts, today)
+    let page = page.unwrap_or(1).clamp(1, MAX_WALK_PAGE);
+    let q = q.unwrap_or_default();
+    // An organisation typed by name: one match is taken, several are offered.
+    let mut matches: Vec<Value> = Vec::new();
+    let mut organisation = organisation;
+    if organisation.is_none() && !q.trim().is_empty() {
+        let (found, _) = organisations::search(
+            db,
+            &organisations::Search {
+                scope: crate::domain::access::OrgScope::All,
+                text: &q,
+                org_type: None,
+                limit: 20,
+                offset: 0,
+            },
+        )
+        .await?;
+        match found.as_slice() {
+            [only] => organisation = Some(only.id),
+            _ => matches = found.iter().map(|o| json!({"id": o.id, "name": o.name})).collect(),
+        }
+    }
+    let organisation_name = match organisation {
+        Some(id) => Some(organisations::find(db, id).await?.ok_or(AppError::NotFound)?.name),
+        None => None,
+    };
+    let active_now = |facts: &[AttendanceFact]| {
+        person_completions(programme, facts, today)
+            .into_iter()
+            .find(|c| c.state == CompletionState::Completed)
+    };
+    let skip = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(0);
+    let take = usize::try_from(PAGE_SIZE).unwrap_or(50);
+    let mut active: Vec<Value> = Vec::new();
+    let mut more = false;
+    if let Some(id) = organisation {
+        let rows = training::organisation_facts(db, &programme.id, id).await?;
+        for (person, facts) in by_person(&rows) {
+            if let Some(held) = active_now(&facts) {
+                active.push(ambassador_view(person, &held));
+            }
+        }
+        more = active.len() > skip + take;
+        active = active.into_iter().skip(skip).take(take).collect();
+    } else if matches.is_empty() {
+        let months = programme
+            .completions
+            .iter()
+            .filter_map(|c| programme.refresher_months_of(c))
+            .max()
+            .unwrap_or(1200);
+        let not_before = today
+            .checked_sub_months(chrono::Months::new(months))
+            .unwrap_or(NaiveDate::MIN)
+            .to_string();
+        // Candidates in batches until the page is full (or the period runs out).
+        let (mut candidates_seen, mut skipped) = (0, 0);
+        loop {
+            let (ids, further) =
+                training::programme_people_page(db, &programme.id, &not_before, candidates_seen, AMBASSADOR_BATCH)
+                    .await?;
+            candidates_seen += ids.len();
+            let rows = training::facts_for_people(db, &programme.id, &ids).await?;
+            let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
                 .into_iter()
-                .find(|c| c.state == CompletionState::Completed)?;
-            Some(
-                json!({"name": person.full_name, "organisation": person.organisation_name, "email": person.email,
-                "until": completion.lapses_on.map(crate::domain::dates::uk_date)}),
-            )
-        })
-        .collect();
-    let organisations: Vec<Value> = organisations::names(db)
-        .await?
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect();
-    Ok(page.render(
+                .map(|(person, facts)| (person.person_id, (person, facts)))
+                .collect();
+            for id in &ids {
+                let Some((person, facts)) = grouped.remove(id) else {
+                    continue;
+                };
+                let Some(held) = active_now(&facts) else { continue };
+                if skipped < skip {
+                    skipped += 1;
+                } else if active.len() < take {
+                    active.push(ambassador_view(person, &held));
+                } else {
+                    more = true;
+                    break;
+                }
+            }
+            if more || !further {
+                break;
+            }
+        }
+    }
+    // Pages follow recent activity; within a page, people look others up by organisation and name.
+    active.sort_by(|a, b| {
+        (a["organisation"].as_str(), a["name"].as_str()).cmp(&(b["organisation"].as_str(), b["name"].as_str()))
+    });
+    Ok(view.render(
         "training/ambassadors",
         json!({"title": "Domestic abuse ambassadors", "section": "ambassadors", "ambassadors": active,
-            "organisations": organisations, "organisation": organisation}),
+            "search_value": organisation_name.clone().unwrap_or_else(|| q.clone()),
+            "organisation": organisation, "organisation_name": organisation_name, "q": q, "matches": matches,
+            "page": page, "has_next": more && page < MAX_WALK_PAGE,
+            "pager_href": format!("/training/ambassadors?organisation={}&", organisation.map(|o| o.to_string()).unwrap_or_default())}),
     ))
+}
+
+/// People looked at a time while filling a page of the ambassadors' directory.
+const AMBASSADOR_BATCH: usize = 100;
+
+fn ambassador_view(person: &PersonFactRow, held: &crate::domain::completion::PersonCompletion) -> Value {
+    json!({"name": person.full_name, "organisation": person.organisation_name, "email": person.email,
+        "until": held.lapses_on.map(crate::domain::dates::uk_date)})
 }
 
 /// One person's training record, for staff and for their own organisation.
@@ -705,11 +840,10 @@ async fn person_training(
     ))
 }
 
-/// Each person with attendance in `rows` (one programme's), and their completions.
 /// Staff of one organisation trained, by programme: for the organisation's page.
 pub async fn organisation_summary(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Vec<Value>> {
     let today = today(state);
-    let rows = training::programme_facts(db, "", organisation_id).await?;
+    let rows = training::organisation_facts(db, "", organisation_id).await?;
     let mut by_programme: BTreeMap<String, Vec<PersonFactRow>> = BTreeMap::new();
     for row in rows {
         by_programme.entry(row.programme_id.clone()).or_default().push(row);
