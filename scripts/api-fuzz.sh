@@ -22,7 +22,7 @@ tools="${QMTRACK_TOOLS_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/tools}"
 # Pinned so a new release cannot change what passes; raise it on purpose.
 schemathesis_version=4.32.5
 
-venv="$tools/schemathesis-$schemathesis_version"
+venv="$(realpath -m "$tools")/schemathesis-$schemathesis_version"
 if [ ! -x "$venv/bin/st" ]; then
   echo "== Installing schemathesis $schemathesis_version (pip, into $venv)"
   rm -rf "$venv"
@@ -63,7 +63,8 @@ done
 # is the code's, and reproducible (a new check or schema change varies them).
 started=$SECONDS
 status=0
-"$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+# From the temporary folder, where schemathesis leaves its cache.
+(cd "$work" && "$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
   --max-examples "$examples" \
@@ -71,7 +72,7 @@ status=0
   --generation-database none \
   --workers 1 \
   --no-color \
-  --report-dir "$work/report" \
+  --report-dir "$work/report") \
   || status=$?
 echo "== schemathesis took $((SECONDS - started)) s"
 if [ "$status" != 0 ]; then
