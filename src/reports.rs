@@ -54,7 +54,16 @@ pub async fn build_for_organisation(
 ) -> Result<Report, sqlx::Error> {
     let mut report = build(pool, standards, programmes, period, scope, renewal_notice_days).await?;
     report.title = "Progress report".into();
-    let facts = standing_facts(pool, standards, programmes, &report, scope.organisation_id, renewal_notice_days, today).await?;
+    let facts = standing_facts(
+        pool,
+        standards,
+        programmes,
+        &report,
+        scope.organisation_id,
+        renewal_notice_days,
+        today,
+    )
+    .await?;
     let name = scope.organisation_name.as_deref().unwrap_or("the organisation");
     report.sections.insert(0, standing::section(name, &facts));
     Ok(report)
@@ -107,7 +116,10 @@ async fn standing_facts(
             framework_id: row.framework_id.clone(),
             framework_name: framework_name(&row.framework_id, &row.framework_version),
             state_label: row.state.label().to_string(),
-            expires_on: row.expires_on.as_deref().and_then(crate::domain::assessment::parse_date),
+            expires_on: row
+                .expires_on
+                .as_deref()
+                .and_then(crate::domain::assessment::parse_date),
             outstanding,
         });
     }

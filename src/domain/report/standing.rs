@@ -138,7 +138,10 @@ pub fn section(organisation: &str, facts: &StandingFacts) -> Section {
     staff.extend(facts.trained.iter().map(|t| {
         figure(
             format!("standing.staff.{}.share", t.id),
-            format!("{}: share of the staff list holding it at the end of the period (%)", t.label),
+            format!(
+                "{}: share of the staff list holding it at the end of the period (%)",
+                t.label
+            ),
             share(t.holding, facts.staff),
             vec![format!("{} of {} people", t.holding, facts.staff)],
         )
