@@ -15,13 +15,15 @@
 //! holding the large set; SQLite in the data dir otherwise), `--clients N`,
 //! `--seconds S`, `--runs R`, `--urls /a,/b` (instead of the default pages).
 
-use reqwest::StatusCode;
+mod support;
+
 use rocket::tokio;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{ms, percentile, signed_in, RouteStats};
 
 const LEAD_EMAIL: &str = "bench.lead@northbridge.example.org";
 const LEAD_PASSWORD: &str = "load bench lead password 2025";
@@ -57,20 +59,11 @@ fn options() -> Options {
 }
 
 fn qmtrack(options: &Options) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qmtrack"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATA_DIR", &options.data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .env("ROCKET_LOG_LEVEL", "off");
-    match &options.database_url {
-        Some(url) => command.env("QMTRACK_DATABASE_URL", url),
-        None => command.env(
-            "QMTRACK_DATABASE_URL",
-            format!("sqlite://{}/qmtrack.sqlite", options.data_dir.display()),
-        ),
+    let url = match &options.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}/qmtrack.sqlite", options.data_dir.display()),
     };
-    command
+    support::qmtrack_command(&options.data_dir, &url)
 }
 
 /// Makes the large data set if the data dir has none, and the bench's own
@@ -89,111 +82,14 @@ fn prepare(options: &Options) {
             .expect("run qmtrack demo");
         assert!(status.success(), "qmtrack demo --scale large failed");
     }
-    let mut add = qmtrack(options)
-        .args([
-            "user",
-            "add",
-            "--email",
-            LEAD_EMAIL,
-            "--name",
-            "Load Bench",
-            "--role",
-            "programme_lead",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run qmtrack user add");
-    if let Some(stdin) = add.stdin.as_mut() {
-        use std::io::Write;
-        let _ = writeln!(stdin, "{LEAD_PASSWORD}");
-    }
     // Fails harmlessly when an earlier run added the same user.
-    let _ = add.wait();
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(options: &Options) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let child = qmtrack(options)
-        .arg("serve")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start qmtrack serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Ok(res) = client.get(format!("{}/healthz", server.base)).send().await {
-            if res.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the server did not answer /healthz within two minutes");
-}
-
-fn csrf_in(body: &str) -> Option<String> {
-    let start = body.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
-    let end = body[start..].find('"')?;
-    Some(body[start..start + end].to_string())
-}
-
-async fn signed_in(base: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(4)
-        .build()
-        .expect("client");
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("GET /login")
-        .text()
-        .await
-        .expect("login page");
-    let token = csrf_in(&page).expect("a CSRF token on /login");
-    let res = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", LEAD_EMAIL),
-            ("password", LEAD_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("POST /login");
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "the bench's programme lead could not sign in"
+    support::add_user(
+        qmtrack(options),
+        LEAD_EMAIL,
+        "Load Bench",
+        "programme_lead",
+        LEAD_PASSWORD,
     );
-    client
 }
 
 /// The pages measured, with a route name for the report and its p99 target in ms.
@@ -259,22 +155,6 @@ fn first_link(body: &str, prefix: &str) -> Option<String> {
     })
 }
 
-#[derive(Default, Clone)]
-struct RouteStats {
-    latencies: Vec<Duration>,
-    server_errors: usize,
-    other_failures: usize,
-    bytes: usize,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 async fn run_once(
     clients: &[reqwest::Client],
     base: &str,
@@ -315,21 +195,13 @@ async fn run_once(
     let mut all: BTreeMap<String, RouteStats> = BTreeMap::new();
     for task in tasks {
         for (route, stats) in task.await.expect("client task") {
-            let entry = all.entry(route).or_default();
-            entry.latencies.extend(stats.latencies);
-            entry.server_errors += stats.server_errors;
-            entry.other_failures += stats.other_failures;
-            entry.bytes += stats.bytes;
+            all.entry(route).or_default().merge(stats);
         }
     }
     for stats in all.values_mut() {
         stats.latencies.sort();
     }
     all
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[rocket::main]
@@ -351,10 +223,10 @@ async fn main() {
             .as_deref()
             .map_or_else(|| options.data_dir.display().to_string(), |u| u.to_string())
     );
-    let server = start(&options).await;
+    let server = support::start(qmtrack(&options)).await;
     let mut clients = Vec::new();
     for _ in 0..options.clients {
-        clients.push(signed_in(&server.base).await);
+        clients.push(signed_in(&server.base, LEAD_EMAIL, LEAD_PASSWORD).await.0);
     }
     let pages = Arc::new(pages(&clients[0], &server.base, &options).await);
     // Warm-up: every page once, so the first run does not pay for cold caches alone.

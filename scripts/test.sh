@@ -2,9 +2,11 @@
 # Runs the whole test suite twice: on SQLite, then on a throwaway PostgreSQL
 # server that this script installs (if missing), starts and removes. Each run
 # ends with the browser journeys (tests/e2e) in Debian's headless Chromium.
+# Each run then fuzzes the JSON API with schemathesis (scripts/api-fuzz.sh).
 # Usage: scripts/test.sh            (both backends)
 #        QMTRACK_TEST_BACKENDS=sqlite scripts/test.sh
 #        QMTRACK_E2E=0 scripts/test.sh   (without the browser journeys)
+#        QMTRACK_SCHEMATHESIS=0 scripts/test.sh   (without the API fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,6 +76,16 @@ if [ "$e2e" != 0 ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# The API fuzzer, schemathesis, comes from PyPI into a virtualenv under
+# target/ (scripts/api-fuzz.sh installs it there on first use); Debian's
+# python3 needs python3-venv for that.
+fuzz="${QMTRACK_SCHEMATHESIS:-1}"
+if [ "$fuzz" != 0 ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "== Installing python3-venv (apt-get)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+
 # Build once; both runs reuse it. Building the integration tests builds the
 # qmtrack binary too (with the same features, so nothing is built twice): the
 # journeys run it.
@@ -81,13 +93,20 @@ cargo test --no-run --quiet
 export QMTRACK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/qmtrack"
 
 LOG=$(mktemp /tmp/qmtrack-tests.XXXXXX)
+# run_suite [API_FUZZ_DATABASE_URL]: the fuzzer's server gets that (empty)
+# database, or SQLite in its own temporary folder.
 run_suite() {
   cargo test --quiet 2>&1 | tee -a "$LOG"
   [ "${PIPESTATUS[0]}" = 0 ] || return 1
   if [ "$e2e" != 0 ]; then
     echo "== Browser journeys and accessibility checks (Chromium)"
     (cd tests/e2e && npm test 2>&1) | tee -a "$LOG"
-    return "${PIPESTATUS[0]}"
+    [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  fi
+  if [ "$fuzz" != 0 ]; then
+    echo "== API fuzzing against the OpenAPI document (schemathesis, every check)"
+    scripts/api-fuzz.sh "${1:-}" 2>&1 | tee -a "$LOG"
+    [ "${PIPESTATUS[0]}" = 0 ] || return 1
   fi
 }
 
@@ -101,15 +120,20 @@ for backend in $backends; do
       start_postgres
       # The journeys' server gets an empty database of its own.
       "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres qmtrack_e2e
+      # And so does the API fuzzer's.
+      "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres qmtrack_api_fuzz
       echo "== Tests on PostgreSQL"
-      QMTRACK_E2E_DATABASE_URL="${QMTRACK_TEST_POSTGRES_URL%/postgres}/qmtrack_e2e" run_suite
+      QMTRACK_E2E_DATABASE_URL="${QMTRACK_TEST_POSTGRES_URL%/postgres}/qmtrack_e2e" \
+        run_suite "${QMTRACK_TEST_POSTGRES_URL%/postgres}/qmtrack_api_fuzz"
       ;;
     *) echo "unknown backend $backend" >&2; exit 2 ;;
   esac
 done
 echo "== All tests passed on: $backends"
-# One closing line for both runs together (cargo's results and node's).
+# One closing line for both runs together (cargo's, node's and schemathesis's
+# results; a failed fuzzing run has stopped the script before this).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
+     /^ *[0-9]+ generated, [0-9]+ passed/ { p += $3 }
      END { printf "qmtrack: %d passed, %d failed\n", p, f }' "$LOG"
 rm -f "$LOG"

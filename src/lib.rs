@@ -117,9 +117,10 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         .manage(evidence_store)
         .manage(scratch)
         .mount("/", web::routes())
-        .mount("/api/v1", api::routes())
-        .mount("/api/v1", web::input::routes())
-        .register("/", web::catchers()))
+        .mount(api::openapi::MOUNT, api::routes())
+        .mount(api::openapi::MOUNT, web::input::routes())
+        .register("/", web::catchers())
+        .register(api::openapi::MOUNT, api::catchers()))
 }
 
 /// A database from before completions were kept, or kept under other

@@ -8,6 +8,8 @@
 //! - Uploaded sheets of imports that are no longer waiting, and half-written
 //!   ones, are removed.
 //! - Throttle counters from long-finished windows are dropped.
+//! - Evidence files and uploaded sheets that others could read (written by
+//!   an older version, or restored by hand) are made private (0600).
 //!
 //! Half-received uploads (evidence `.incoming-*` files and Rocket's own
 //! temporary files) are swept before the server starts, in
@@ -29,6 +31,16 @@ pub async fn after_restart(pool: &db::Pool, data_dir: &Path, clock: &Clock) -> R
         crate::app::imports::remove_pending(data_dir, *id);
     }
     remove_unwanted_sheets(pool, data_dir).await?;
+    for dir in [data_dir.join("evidence"), data_dir.join("imports")] {
+        match crate::storage::make_private(&dir) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                "{n} files in {} could be read by others; now private (0600)",
+                dir.display()
+            ),
+            Err(e) => tracing::error!("could not make the files in {} private: {e}", dir.display()),
+        }
+    }
     let long_ago = to_db(clock.now() - chrono::Duration::days(1));
     throttle::purge(pool, &long_ago).await?;
     Ok(())

@@ -4,9 +4,12 @@
 
 use crate::db;
 use crate::db::Pool;
+use crate::domain::access::OrgScope;
 use crate::domain::programmes::ProgrammeLibrary;
+use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence, StaffTrained, StandingFacts};
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
+use chrono::{Days, NaiveDate};
 
 /// Whose report: the whole partnership, or one organisation's own.
 #[derive(Debug, Clone, Default)]
@@ -36,4 +39,141 @@ pub async fn build(
     report.compare_with(&compute(&before, standards, programmes));
     report.organisation = scope.organisation_name.clone();
     Ok(report)
+}
+
+/// An organisation's own progress report: its figures for the period, with
+/// where it stands today first (see [`crate::domain::report::standing`]).
+pub async fn build_for_organisation(
+    pool: &Pool,
+    standards: &StandardsLibrary,
+    programmes: &ProgrammeLibrary,
+    period: Period,
+    scope: &Scope,
+    renewal_notice_days: u64,
+    today: NaiveDate,
+) -> Result<Report, sqlx::Error> {
+    let mut report = build(pool, standards, programmes, period, scope, renewal_notice_days).await?;
+    report.title = "Progress report".into();
+    let facts = standing_facts(
+        pool,
+        standards,
+        programmes,
+        &report,
+        scope.organisation_id,
+        renewal_notice_days,
+        today,
+    )
+    .await?;
+    let name = scope.organisation_name.as_deref().unwrap_or("the organisation");
+    report.sections.insert(0, standing::section(name, &facts));
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn standing_facts(
+    pool: &Pool,
+    standards: &StandardsLibrary,
+    programmes: &ProgrammeLibrary,
+    report: &Report,
+    organisation_id: i64,
+    notice_days: u64,
+    today: NaiveDate,
+) -> Result<StandingFacts, sqlx::Error> {
+    let framework_name = |id: &str, version: &str| {
+        standards
+            .get(id, version)
+            .map_or_else(|| id.to_string(), |f| f.name.clone())
+    };
+    let (rows, _) = db::assessments::list(
+        pool,
+        &db::assessments::ListFilter {
+            scope: OrgScope::Only(organisation_id),
+            state: "",
+            framework_id: "",
+            limit: 100,
+            offset: 0,
+        },
+    )
+    .await?;
+    let mut assessments = Vec::new();
+    // A renewed assessment's story continues in its renewal.
+    for row in rows.iter().filter(|r| r.renewed_by.is_none()) {
+        let mut outstanding = Vec::new();
+        if let Some(framework) = standards.get(&row.framework_id, &row.framework_version) {
+            if row.state.evidence_editable() {
+                let evidence = db::evidence::for_assessment(pool, row.id).await?;
+                let decisions = db::assessments::decisions(pool, row.id).await?;
+                let progress = crate::app::assessments::compute_progress(framework, &evidence, &decisions, today);
+                outstanding = progress
+                    .missing_for_submission()
+                    .iter()
+                    .filter_map(|c| framework.criteria().find(|k| k.id == c.criterion_id))
+                    .map(|k| format!("{} {}", k.id, k.text))
+                    .collect();
+            }
+        }
+        assessments.push(AssessmentStanding {
+            framework_id: row.framework_id.clone(),
+            framework_name: framework_name(&row.framework_id, &row.framework_version),
+            state_label: row.state.label().to_string(),
+            expires_on: row
+                .expires_on
+                .as_deref()
+                .and_then(crate::domain::assessment::parse_date),
+            outstanding,
+        });
+    }
+    let until = today.checked_add_days(Days::new(notice_days)).unwrap_or(today);
+    let expiring = db::home::expiring_evidence(
+        pool,
+        organisation_id,
+        &today.format("%Y-%m-%d").to_string(),
+        &until.format("%Y-%m-%d").to_string(),
+        1000,
+    )
+    .await?
+    .into_iter()
+    .filter_map(|e| {
+        Some(ExpiringEvidence {
+            framework_name: framework_name(&e.framework_id, &e.framework_version),
+            valid_until: crate::domain::assessment::parse_date(&e.valid_until)?,
+            title: e.title,
+            criterion_id: e.criterion_id,
+        })
+    })
+    .collect();
+    let trained = programmes
+        .current()
+        .into_iter()
+        .flat_map(|p| {
+            p.completions.iter().map(move |c| StaffTrained {
+                id: format!("{}.{}", p.id, c.id),
+                label: crate::domain::certificate::training_title(&p.name, &c.title),
+                holding: report
+                    .figure(&format!("training.{}.completion.{}.holding", p.id, c.id))
+                    .map_or(0, |f| f.value),
+            })
+        })
+        .filter(|t| t.holding > 0)
+        .collect();
+    let (awards, training_certificates) = db::home::organisation_certificates(pool, organisation_id).await?;
+    let award_certificates = awards
+        .iter()
+        .filter(|c| c.revoked_at.is_empty() && c.superseded_by_code.is_empty())
+        .filter(|c| crate::domain::assessment::parse_date(&c.expires_on).is_none_or(|d| d >= today))
+        .map(|c| format!("{}, issued {}, code {}", c.title, display_date(&c.issued_on), c.code))
+        .collect();
+    Ok(StandingFacts {
+        assessments,
+        expiring,
+        notice_days,
+        staff: db::home::staff_count(pool, organisation_id).await?,
+        trained,
+        award_certificates,
+        training_certificates,
+    })
+}
+
+fn display_date(text: &str) -> String {
+    crate::domain::assessment::parse_date(text).map_or_else(|| text.to_string(), crate::domain::dates::uk_date)
 }

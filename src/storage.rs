@@ -200,6 +200,45 @@ impl EvidenceStore {
     }
 }
 
+/// Writes a whole file readable by the service's user only (mode 0600),
+/// replacing any file of that name.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    // Removed first: opening an existing file keeps its old, perhaps wider, mode.
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Narrows every file in `dir` that others could read or write to mode
+/// 0600: files written by an older version, or copied in by hand with the
+/// usual 0644, hold personal data all the same. Returns how many changed.
+pub fn make_private(dir: &Path) -> io::Result<usize> {
+    use std::os::unix::fs::PermissionsExt;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut changed = 0;
+    for entry in entries.flatten() {
+        let Ok(metadata) = entry.metadata() else { continue };
+        if metadata.is_file() && metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// Whether a file's lock is free: the process that wrote it has gone.
 fn nobody_holds(path: &Path) -> bool {
     std::fs::File::open(path).is_ok_and(|file| file.try_lock().is_ok())
@@ -414,6 +453,39 @@ mod tests {
         let path = store.path_for(&stored.sha256).expect("path");
         let mode = std::fs::metadata(path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn files_others_could_read_are_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let mode_of = |name: &str| {
+            std::fs::metadata(dir.path().join(name))
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        for (name, mode) in [
+            ("wide", 0o644),
+            ("group", 0o640),
+            ("private", 0o600),
+            ("owner-only", 0o400),
+        ] {
+            std::fs::write(dir.path().join(name), b"personal").expect("write");
+            std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        assert_eq!(make_private(dir.path()).expect("tightened"), 2);
+        assert_eq!(
+            ["wide", "group", "private", "owner-only"].map(mode_of),
+            [0o600, 0o600, 0o600, 0o400]
+        );
+        write_private(&dir.path().join("wide"), b"again").expect("written");
+        assert_eq!(mode_of("wide"), 0o600);
+        std::fs::set_permissions(dir.path().join("wide"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_private(&dir.path().join("wide"), b"replaced").expect("written");
+        assert_eq!(mode_of("wide"), 0o600, "rewriting a wide file does not keep its mode");
+        assert_eq!(make_private(&dir.path().join("missing")).expect("nothing to do"), 0);
     }
 
     #[test]

@@ -344,3 +344,103 @@ async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     let text = page_text(&body);
     assert!(text.contains("register.csv") && text.contains("Failed"), "{text}");
 }
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+/// Evidence files and uploaded sheets hold personal data: they are written
+/// readable by the service alone, and any that others could read (from an
+/// older version, or restored by hand) are made private at the next start.
+#[rocket::async_test]
+async fn files_holding_personal_data_are_private_and_made_so_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = fresh_database(dir.path()).await;
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir, &database_url).await;
+    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
+    set_up_lead(&lead).await;
+    let res = lead
+        .submit(
+            "/organisations/new",
+            "/organisations",
+            &organisation_form("Eastvale Housing", "housing_provider"),
+        )
+        .await;
+    let org = location(&res).trim_start_matches("/organisations/").to_string();
+    let res = lead
+        .submit(
+            "/assessments/new",
+            "/assessments",
+            &[("organisation_id", org.as_str()), ("framework_id", "daha")],
+        )
+        .await;
+    let assessment = location(&res);
+    let token = lead
+        .csrf_token(&format!("{assessment}/criteria/1.1.1/evidence/new?kind=file"))
+        .await;
+    let pdf = qmtrack::domain::filetype::samples::pdf("Policy", &["Adopted by the board"]);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .text("kind", "file")
+        .text("title", "")
+        .text("applies_from", "2026-01-01")
+        .text("valid_until", "")
+        .part("file", reqwest::multipart::Part::bytes(pdf).file_name("policy.pdf"));
+    let res = lead
+        .client
+        .post(format!("{}{assessment}/criteria/1.1.1/evidence", server.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("evidence upload");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let token = lead.csrf_token("/training/imports").await;
+    let sheet = "Name,Organisation,Date,Course,Attended\nAnn Lee,Eastvale Housing,14/01/2025,MARAC briefing,Yes\n";
+    let form = reqwest::multipart::Form::new().text("csrf_token", token).part(
+        "file",
+        reqwest::multipart::Part::bytes(sheet.as_bytes().to_vec()).file_name("register.csv"),
+    );
+    let res = lead
+        .client
+        .post(format!("{}/training/imports", server.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("sheet upload");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+
+    let stored: Vec<PathBuf> = [data_dir.join("evidence"), data_dir.join("imports")]
+        .iter()
+        .flat_map(|d| files_under(d))
+        .collect();
+    assert_eq!(stored.len(), 2, "one evidence file and one waiting sheet: {stored:?}");
+    for path in &stored {
+        assert_eq!(mode_of(path), 0o600, "{} is written private", path.display());
+    }
+    server.kill();
+    for path in &stored {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("widen");
+    }
+    let _server = Server::start(&data_dir, &database_url).await;
+    for path in &stored {
+        assert_eq!(
+            mode_of(path),
+            0o600,
+            "{} is private again after a restart",
+            path.display()
+        );
+    }
+}

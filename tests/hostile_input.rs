@@ -338,19 +338,10 @@ async fn hostile_query_parameters_get_a_clear_refusal_never_a_server_error() {
     }
 }
 
-/// A role that may not add evidence is refused as soon as the request's
-/// headers (and the few bytes Rocket peeks at) arrive: the server answers
-/// 403 without waiting for the 25 MiB body.
-#[rocket::async_test]
-async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
-    use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = TestApp::spawn().await;
-    let lead = app.programme_lead().await;
-    let org = app.organisation(&lead, "Eastvale Housing", "housing_provider").await;
-    let assessment = enrol(&lead, Some(org), "daha").await;
-    app.user(&lead, "trainer@council.example", "training_lead", None).await;
+/// A browser signed in as `email`, with its session cookie for hand-made requests.
+async fn signed_in(app: &TestApp, email: &str) -> String {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let trainer = Browser {
+    let browser = Browser {
         base: app.base.clone(),
         client: reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -358,24 +349,29 @@ async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
             .build()
             .expect("client"),
     };
-    let res = trainer.login("trainer@council.example", PASSWORD).await;
+    let res = browser.login(email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = {
-        use reqwest::cookie::CookieStore;
-        jar.cookies(&reqwest::Url::parse(&app.base).expect("url"))
-            .and_then(|v| v.to_str().ok().map(str::to_string))
-            .expect("session cookie")
-    };
+    use reqwest::cookie::CookieStore;
+    jar.cookies(&reqwest::Url::parse(&app.base).expect("url"))
+        .and_then(|v| v.to_str().ok().map(str::to_string))
+        .expect("session cookie")
+}
+
+/// Sends the headers of a 25 MiB upload to `path` and the first 4 KiB of
+/// its body, never the rest, and returns the status line of the answer,
+/// which must come without the rest of the body.
+async fn answer_before_the_body(app: &TestApp, cookie: Option<&str>, path: &str) -> String {
+    use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = app.base.trim_start_matches("http://").to_string();
     let mut stream = rocket::tokio::net::TcpStream::connect(&address).await.expect("connect");
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let head = format!(
-        "POST /assessments/{assessment}/criteria/1.1.1/evidence HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\n{cookie}\
          Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n",
         25 * 1024 * 1024
     );
     stream.write_all(head.as_bytes()).await.expect("send headers");
-    // Rocket looks at the first 512 bytes of every body before routing; the
-    // rest, almost all of the 25 MiB, is never sent.
+    // Rocket looks at the first 512 bytes of every body before routing.
     let start = format!(
         "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n{}",
         "x".repeat(4096)
@@ -384,19 +380,67 @@ async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
         .write_all(start.as_bytes())
         .await
         .expect("send the start of the body");
-    // The refusal must come without the rest of the body.
     let mut answer = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !answer.contains(" 403 ") {
+    while !answer.contains("\r\n") {
         let mut buffer = [0u8; 256];
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         let n = rocket::tokio::time::timeout(left, stream.read(&mut buffer))
             .await
-            .unwrap_or_else(|_| panic!("no refusal before the body: {answer}"))
+            .unwrap_or_else(|_| panic!("{path}: no answer before the body: {answer}"))
             .expect("read");
-        assert!(n > 0, "closed without a refusal: {answer}");
+        assert!(n > 0, "{path}: closed without an answer: {answer}");
         answer.push_str(&String::from_utf8_lossy(&buffer[..n]));
     }
-    let status_lines: Vec<&str> = answer.lines().filter(|l| l.starts_with("HTTP/1.1")).collect();
-    assert_eq!(status_lines.last().copied(), Some("HTTP/1.1 403 Forbidden"), "{answer}");
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+/// A role that may not upload (evidence, or a sign-in sheet) is refused as
+/// soon as the request's headers (and the few bytes Rocket peeks at)
+/// arrive: the server answers without waiting for the 25 MiB body, and
+/// nothing of it reaches the upload folder. Nobody signed in is sent to
+/// the log-in page just as early.
+#[rocket::async_test]
+async fn an_upload_from_a_role_without_the_right_is_refused_before_its_body() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Eastvale Housing", "housing_provider").await;
+    let assessment = enrol(&lead, Some(org), "daha").await;
+    app.user(&lead, "trainer@council.example", "training_lead", None).await;
+    app.user(&lead, "member@eastvale.example", "org_member", Some(org))
+        .await;
+    app.user(&lead, "assessor@council.example", "assessor", None).await;
+    let evidence = format!("/assessments/{assessment}/criteria/1.1.1/evidence");
+    let cases = [
+        ("trainer@council.example", evidence.as_str(), "HTTP/1.1 403 Forbidden"),
+        ("assessor@council.example", evidence.as_str(), "HTTP/1.1 403 Forbidden"),
+        ("member@eastvale.example", "/training/imports", "HTTP/1.1 403 Forbidden"),
+        (
+            "assessor@council.example",
+            "/training/imports",
+            "HTTP/1.1 403 Forbidden",
+        ),
+        ("", evidence.as_str(), "HTTP/1.1 303 See Other"),
+        ("", "/training/imports", "HTTP/1.1 303 See Other"),
+    ];
+    for (email, path, want) in cases {
+        let cookie = match email {
+            "" => None,
+            email => Some(signed_in(&app, email).await),
+        };
+        let status = answer_before_the_body(&app, cookie.as_deref(), path).await;
+        assert_eq!(status, want, "{email} posting to {path}");
+    }
+    let received: Vec<_> = std::fs::read_dir(app.data_dir.join("tmp"))
+        .expect("upload folder")
+        .flatten()
+        .flat_map(|process| std::fs::read_dir(process.path()).into_iter().flatten().flatten())
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "lock")
+        .collect();
+    assert_eq!(
+        received,
+        Vec::<String>::new(),
+        "nothing of the refused bodies was written"
+    );
 }

@@ -3,7 +3,7 @@
 //! "Surname, First name", a course column with an unhelpful heading, an
 //! "Outcome" column, a titled grid of "Day N" columns, half-day columns,
 //! a grid without organisations, people with one name and different
-//! emails, and the command line's choices.
+//! emails (across files and within one), and the command line's choices.
 
 mod common;
 
@@ -45,6 +45,15 @@ fn rows(lines: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A fresh app and one sheet written as .xlsx and .csv (in a folder that
+/// lasts as long as the returned guard).
+async fn app_with_sheet(stem: &str, lines: &[Vec<String>]) -> (TestApp, tempfile::TempDir, [PathBuf; 2]) {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let files = write_both(dir.path(), stem, lines);
+    (app, dir, files)
+}
+
 /// The dry-run preview of a file as JSON, with any extra flags.
 fn preview(app: &TestApp, file: &std::path::Path, flags: &[&str]) -> Value {
     let path = file.to_str().expect("path");
@@ -80,10 +89,7 @@ fn no_errors(preview: &Value) {
 
 #[rocket::async_test]
 async fn headings_and_values_say_what_each_column_is() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "ambassadors",
         &rows(&[
             &[
@@ -119,7 +125,8 @@ async fn headings_and_values_say_what_each_column_is() {
                 "Attended",
             ],
         ]),
-    );
+    )
+    .await;
     let json = preview_both(&app, &files, &[]);
     no_errors(&json);
     assert_eq!(column(&json, "Surname, First name")["field"], "full_name");
@@ -150,10 +157,7 @@ async fn headings_and_values_say_what_each_column_is() {
 
 #[rocket::async_test]
 async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "cohort",
         &rows(&[
             &["Safe & Together CORE training: Cohort A Oct 2024"],
@@ -170,7 +174,8 @@ async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
             &["Abara, Piotr", "p.abara@nb.example", "Fostering", "N", "Y", "Y", "Y"],
             &["Doyle, Vikram", "v.doyle@nb.example", "Assessment", "Y", "Y", "Y", "Y"],
         ]),
-    );
+    )
+    .await;
     let flags = [
         "--organisation",
         "Northbridge Children's Services",
@@ -214,8 +219,6 @@ async fn a_titled_grid_of_day_columns_is_the_course_its_title_names() {
 
 #[rocket::async_test]
 async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
     let mut lines = vec![
         vec!["Safe & Together CORE training: Cohort C".to_string()],
         [
@@ -239,7 +242,7 @@ async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
             "Y".into(),
         ]);
     }
-    let files = write_both(dir.path(), "grid", &lines);
+    let (app, _dir, files) = app_with_sheet("grid", &lines).await;
     let json = preview_both(&app, &files, &[]);
     let errors = json["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -250,10 +253,7 @@ async fn a_grid_of_eighty_people_without_organisations_gives_one_problem() {
 
 #[rocket::async_test]
 async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "halves",
         &rows(&[
             &["MARAC briefing"],
@@ -263,7 +263,8 @@ async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
             &["Bo Tan", "Refuge", "Y", "N"],
             &["Cy Orr", "Refuge", "N", "N"],
         ]),
-    );
+    )
+    .await;
     let json = preview_both(&app, &files, &[]);
     no_errors(&json);
     let by_status = &json["counts"]["by_status"];
@@ -281,10 +282,7 @@ async fn half_day_columns_count_as_attended_only_when_both_halves_are() {
 
 #[rocket::async_test]
 async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let files = write_both(
-        dir.path(),
+    let (app, _dir, files) = app_with_sheet(
         "register",
         &rows(&[
             &["Who", "Where", "When", "What"],
@@ -296,7 +294,8 @@ async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() 
                 "IRIS clinical session 1",
             ],
         ]),
-    );
+    )
+    .await;
     let flags = [
         "--header-row",
         "2",
@@ -349,61 +348,46 @@ async fn the_command_line_takes_a_mapping_a_heading_row_and_new_organisations() 
     assert!(!unknown.status.success());
 }
 
-/// Two registers naming "Hannah Brooks" of one practice with different emails, and one without.
+/// An IRIS register of Oval Practice: (name, email, date, course) per row, all attended.
+fn register(dir: &std::path::Path, stem: &str, people: &[(&str, &str, &str, &str)]) -> [PathBuf; 2] {
+    let mut lines = vec![["Name", "Organisation", "Email", "Date", "Course", "Attended"]
+        .map(String::from)
+        .to_vec()];
+    for (name, email, date, course) in people {
+        lines.push(
+            [*name, "Oval Practice", *email, *date, *course, "Y"]
+                .map(String::from)
+                .to_vec(),
+        );
+    }
+    write_both(dir, stem, &lines)
+}
+
+const SESSION_1: &str = "IRIS clinical session 1";
+const SESSION_2: &str = "IRIS clinical session 2";
+
+/// Two registers of one practice. Each has someone to ask about: "Hannah
+/// Brooks" with two emails across the files and twice in B, "Amira Haddad"
+/// with and without an email in A.
 fn registers(dir: &std::path::Path) -> ([PathBuf; 2], [PathBuf; 2]) {
-    let a = write_both(
+    let a = register(
         dir,
         "register-a",
-        &rows(&[
-            &["Name", "Organisation", "Email", "Date", "Course", "Attended"],
-            &[
-                "Hannah Brooks",
-                "Oval Practice",
-                "hb1@oval.example",
-                "12/03/2025",
-                "IRIS clinical session 1",
-                "Y",
-            ],
-            &[
-                "Kwame Mensah",
-                "Oval Practice",
-                "",
-                "12/03/2025",
-                "IRIS clinical session 1",
-                "Y",
-            ],
-        ]),
+        &[
+            ("Hannah Brooks", "hb1@oval.example", "12/03/2025", SESSION_1),
+            ("Kwame Mensah", "", "12/03/2025", SESSION_1),
+            ("Amira Haddad", "a.haddad@oval.example", "12/03/2025", SESSION_1),
+            ("Amira Haddad", "", "12/03/2025", SESSION_1),
+        ],
     );
-    let b = write_both(
+    let b = register(
         dir,
         "register-b",
-        &rows(&[
-            &["Name", "Organisation", "Email", "Date", "Course", "Attended"],
-            &[
-                "Hannah Brooks",
-                "Oval Practice",
-                "hb2@oval.example",
-                "26/03/2025",
-                "IRIS clinical session 2",
-                "Y",
-            ],
-            &[
-                "Kwame Mensah",
-                "Oval Practice",
-                "",
-                "26/03/2025",
-                "IRIS clinical session 2",
-                "Y",
-            ],
-            &[
-                "Hannah Brooks",
-                "Oval Practice",
-                "hb1@oval.example",
-                "26/03/2025",
-                "IRIS clinical session 2",
-                "Y",
-            ],
-        ]),
+        &[
+            ("Hannah Brooks", "hb2@oval.example", "26/03/2025", SESSION_2),
+            ("Kwame Mensah", "", "26/03/2025", SESSION_2),
+            ("Hannah Brooks", "hb1@oval.example", "26/03/2025", SESSION_2),
+        ],
     );
     (a, b)
 }
@@ -427,52 +411,91 @@ async fn people(app: &TestApp, token: &str) -> Vec<(String, String)> {
     list
 }
 
+/// Whether the same person is asked about on record or on the same sheet,
+/// the files give the same people in either order, both when near matches
+/// are left apart and when they are taken as the same.
 #[rocket::async_test]
 async fn people_are_kept_apart_the_same_whichever_file_comes_first() {
     let dir = tempfile::tempdir().expect("dir");
     let (a, b) = registers(dir.path());
-    let mut outcomes = Vec::new();
-    for order in [[&a[0], &b[1]], [&b[0], &a[1]]] {
-        let app = TestApp::spawn().await;
-        let lead = app.programme_lead().await;
-        let token = api_token(&lead, "people").await;
-        let first = qmtrack(&app, &["import-attendance", order[0].to_str().expect("path")]);
-        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-        if order[0] == &a[0] {
-            let second = preview(&app, order[1], &[]);
-            assert!(
-                second["warnings"].to_string().contains("looks like"),
-                "a same-name, different-email pair is asked about: {second}"
-            );
-            let refused = qmtrack(
-                &app,
-                &[
-                    "import-attendance",
-                    order[1].to_str().expect("path"),
-                    "--near-matches",
-                    "ask",
-                ],
-            );
-            assert!(!refused.status.success(), "ask refuses while a near match is undecided");
-            assert!(String::from_utf8_lossy(&refused.stderr).contains("Hannah Brooks"));
+    for (policy, expected) in [("new", 5), ("same", 3)] {
+        let mut outcomes = Vec::new();
+        for order in [[&a[0], &b[1]], [&b[0], &a[1]]] {
+            let app = TestApp::spawn().await;
+            let lead = app.programme_lead().await;
+            let token = api_token(&lead, "people").await;
+            for file in order {
+                let path = file.to_str().expect("path");
+                let asked = preview(&app, file, &[]);
+                assert!(
+                    asked["warnings"].to_string().contains("looks like"),
+                    "a same-name pair with different emails is asked about: {asked}"
+                );
+                let refused = qmtrack(&app, &["import-attendance", path, "--near-matches", "ask"]);
+                assert!(!refused.status.success(), "ask refuses while a near match is undecided");
+                let said = String::from_utf8_lossy(&refused.stderr);
+                assert!(
+                    said.contains("Hannah Brooks") || said.contains("Amira Haddad"),
+                    "{said}"
+                );
+                let committed = qmtrack(&app, &["import-attendance", path, "--near-matches", policy]);
+                assert!(
+                    committed.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&committed.stderr)
+                );
+            }
+            outcomes.push(people(&app, &token).await);
         }
-        let committed = qmtrack(&app, &["import-attendance", order[1].to_str().expect("path")]);
-        assert!(
-            committed.status.success(),
-            "{}",
-            String::from_utf8_lossy(&committed.stderr)
+        assert_eq!(
+            outcomes[0], outcomes[1],
+            "--near-matches {policy}: A then B gives the same people as B then A"
         );
-        outcomes.push(people(&app, &token).await);
+        assert_eq!(
+            outcomes[0].len(),
+            expected,
+            "--near-matches {policy}: {:?}",
+            outcomes[0]
+        );
     }
-    assert_eq!(outcomes[0], outcomes[1], "A then B gives the same people as B then A");
-    let hannahs: Vec<&(String, String)> = outcomes[0].iter().filter(|(n, _)| n == "Hannah Brooks").collect();
-    assert_eq!(
-        hannahs.len(),
-        2,
-        "two addresses, two people, nobody merged: {:?}",
-        outcomes[0]
+}
+
+/// `--near-matches same` takes the one person a near match can be; with
+/// two equally likely people on record it refuses, naming them, rather
+/// than guess.
+#[rocket::async_test]
+async fn near_matches_same_refuses_to_choose_between_two_people() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let token = api_token(&lead, "people").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let two = register(
+        dir.path(),
+        "two-hannahs",
+        &[
+            ("Hannah Brooks", "hb1@oval.example", "12/03/2025", SESSION_1),
+            ("Hannah Brooks", "hb2@oval.example", "12/03/2025", SESSION_1),
+        ],
     );
-    assert_eq!(outcomes[0].len(), 3, "{:?}", outcomes[0]);
+    let kept_apart = qmtrack(&app, &["import-attendance", two[0].to_str().expect("path")]);
+    assert!(kept_apart.status.success());
+    let third = register(dir.path(), "third", &[("Hannah Brooks", "", "26/03/2025", SESSION_2)]);
+    let path = third[0].to_str().expect("path");
+    let refused = qmtrack(&app, &["import-attendance", path, "--near-matches", "same"]);
+    assert!(!refused.status.success(), "two people it could be: no guess");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("Hannah Brooks <hb1@oval.example> or Hannah Brooks <hb2@oval.example>")
+            && said.contains("--near-matches same cannot choose between them"),
+        "{said}"
+    );
+    let json = preview(&app, &third[0], &["--near-matches", "same"]);
+    assert_eq!(json["errors"].as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(people(&app, &token).await.len(), 2, "nothing was imported");
+    // Told "new", it imports them as someone else.
+    let new = qmtrack(&app, &["import-attendance", path, "--near-matches", "new"]);
+    assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
+    assert_eq!(people(&app, &token).await.len(), 3);
 }
 
 #[rocket::async_test]
@@ -496,22 +519,22 @@ async fn a_decision_on_a_near_match_is_remembered_for_the_next_import() {
         ],
     );
     assert!(same.status.success(), "{}", String::from_utf8_lossy(&same.stderr));
-    assert_eq!(people(&app, &token).await.len(), 2, "Hannah is one person");
+    let hannahs = people(&app, &token)
+        .await
+        .into_iter()
+        .filter(|(name, _)| name == "Hannah Brooks")
+        .count();
+    assert_eq!(hannahs, 1, "Hannah is one person");
     // A later sheet with that address is matched without asking.
-    let later = write_both(
+    let later = register(
         dir.path(),
         "register-c",
-        &rows(&[
-            &["Name", "Organisation", "Email", "Date", "Course", "Attended"],
-            &[
-                "Hannah Brooks",
-                "Oval Practice",
-                "hb2@oval.example",
-                "02/04/2025",
-                "IRIS admin and reception session",
-                "Y",
-            ],
-        ]),
+        &[(
+            "Hannah Brooks",
+            "hb2@oval.example",
+            "02/04/2025",
+            "IRIS admin and reception session",
+        )],
     );
     let json = preview(&app, &later[0], &["--near-matches", "ask"]);
     no_errors(&json);

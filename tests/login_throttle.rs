@@ -107,6 +107,50 @@ async fn an_address_spraying_many_emails_is_stopped() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
+/// A browser behind a proxy that reports the client as `address`.
+fn browser_behind_proxy(app: &TestApp, address: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("X-Real-IP", address.parse().expect("header value"));
+    Browser {
+        base: app.base.clone(),
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client"),
+    }
+}
+
+/// An IPv6 client picks any address in its /64, so the per-address limit
+/// counts the /64: a new address for every guess gains nothing.
+#[rocket::async_test]
+async fn an_ipv6_client_rotating_addresses_in_its_64_is_one_address() {
+    let app = TestApp::spawn_with(Options {
+        trust_ip_header: true,
+        ..Options::default()
+    })
+    .await;
+    app.programme_lead().await;
+    for n in 0..30 {
+        let res = browser_behind_proxy(&app, &format!("2001:db8:7:1:{n:x}::{}", n + 1))
+            .login(&format!("person{n}@council.example"), "Summer2026!")
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    let res = browser_behind_proxy(&app, "2001:db8:7:1:ffff:ffff:ffff:fffe")
+        .login("lead@council.example", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the 31st try from the /64");
+    let body = res.text().await.expect("body");
+    assert!(error_summary(&body)[0].contains("from this network address"), "{body}");
+    // The neighbouring /64 is another client.
+    let res = browser_behind_proxy(&app, "2001:db8:7:2::1")
+        .login("lead@council.example", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
 #[rocket::async_test]
 async fn a_guesser_elsewhere_cannot_lock_the_real_user_out() {
     let app = TestApp::spawn().await;

@@ -824,3 +824,54 @@ async fn only_the_lead_has_the_dashboard_and_organisations_see_only_their_own_re
         StatusCode::NOT_FOUND
     );
 }
+
+/// An organisation's progress report opens with where it stands: the
+/// mandatory criteria still needing evidence, its staff trained as a share
+/// of its staff list (agreeing with the training figures beside it), and
+/// its certificates.
+#[rocket::async_test]
+async fn an_organisations_report_says_what_is_outstanding_and_how_much_of_its_staff_is_trained() {
+    let (app, lead) = scenario_app().await;
+    assert!(import(&app, "iris-2024-25.xlsx"));
+    let riverside = organisation_id(&lead, "Riverside Medical Centre").await;
+    let member = app
+        .user(&lead, "m@riverside.example", "org_member", Some(riverside))
+        .await;
+    let assessment = enrol(&member, None, "dva-quality-mark-gp").await;
+    let mandatory = criteria("dva-quality-mark-gp", true);
+    let own = format!("/organisations/{riverside}/report?from=2024-04-01&to=2025-03-31");
+    let value = |body: &str, id: &str| -> i64 {
+        common::texts(body, &format!("tr[id='{id}'] td"))
+            .first()
+            .and_then(|t| t.split(':').next())
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or_else(|| panic!("figure {id} in the report"))
+    };
+    let (status, body) = member.get_text(&own).await;
+    assert_eq!(status, StatusCode::OK);
+    let outstanding = "standing.assessment.dva-quality-mark-gp";
+    assert_eq!(value(&body, outstanding), mandatory.len() as i64);
+
+    // Evidence for two mandatory criteria: two fewer to do.
+    fill(&member, assessment, &mandatory[..2]).await;
+    let (_, body) = member.get_text(&own).await;
+    assert_eq!(value(&body, outstanding), mandatory.len() as i64 - 2);
+    let text = page_text(&body);
+    assert!(!text.contains(&format!("{} ", mandatory[0])) || text.contains(&mandatory[2]));
+
+    // The share of the staff list agrees with the training figures.
+    let staff = value(&body, "standing.staff.listed");
+    let holding = value(&body, "training.iris.completion.clinical.holding");
+    assert!(staff > 0 && holding > 0, "staff {staff}, holding {holding}");
+    let share = value(&body, "standing.staff.iris.clinical.share");
+    assert_eq!(share, (holding * 200 + staff) / (2 * staff));
+    assert!(text.contains(&format!("{holding} of {staff} people")), "{text}");
+    assert!(
+        value(&body, "standing.certificates.training") >= holding,
+        "each clinician holding the completion has its certificate (and other completions theirs)"
+    );
+
+    // The same section is in the PDF.
+    let pdf = member.get(&format!("{own}&format=pdf")).await;
+    assert!(pdf_text(&pdf.bytes().await.expect("pdf")).contains("Where Riverside Medical Centre stands"));
+}

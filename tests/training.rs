@@ -527,6 +527,52 @@ async fn a_near_match_is_asked_about_before_it_is_treated_as_the_same_person() {
     );
 }
 
+/// Two rows of one sheet with one name at one organisation but different
+/// emails are asked about too; answered "the same", they are one person.
+#[rocket::async_test]
+async fn a_near_match_within_one_sheet_is_asked_about_and_can_be_one_person() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let org = app.organisation(&lead, "Refuge", "voluntary_sector").await;
+    let csv = "Name,Organisation,Email,Date,Course,Attended
+\
+               Hannah Brooks,Refuge,hb2@refuge.example,14/01/2025,MARAC briefing,Yes
+\
+               Hannah Brooks,Refuge,hb1@refuge.example,21/01/2025,MARAC briefing,Yes
+";
+    let res = upload(&lead, "register.csv", csv.as_bytes().to_vec(), &[]).await;
+    let path = location(&res);
+    let (_, preview) = lead.get_text(&path).await;
+    let text = page_text(&preview);
+    assert!(
+        text.contains("Yes, the same person as Hannah Brooks <hb1@refuge.example> on this sheet"),
+        "{text}"
+    );
+    assert!(text.contains("2, of whom 2 new"), "kept apart until answered: {text}");
+    let person_key = attrs(&preview, "input[name='answer_key[0]']", "value")
+        .pop()
+        .expect("question");
+    assert_eq!(person_key, "email:hb2@refuge.example", "asked about the later email");
+    let res = lead
+        .submit(
+            &path,
+            &format!("{path}/choices"),
+            &[("answer_key[0]", &person_key), ("answer[0]", "on-sheet")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, preview) = lead.get_text(&path).await;
+    assert!(
+        page_text(&preview).contains("2, of whom 1 new"),
+        "{}",
+        page_text(&preview)
+    );
+    commit(&lead, &path).await;
+    let (_, page) = lead.get_text(&format!("/organisations/{org}")).await;
+    let people = texts(&page, "table.qm-table tbody td:first-child a");
+    assert_eq!(people, ["Hannah Brooks"], "one person, with both sessions");
+}
+
 /// What the samples' README says a correct import gives: (file, people, attended, absent or no mark, sessions).
 const EXPECTED: &[(&str, u64, u64, u64, u64)] = &[
     ("iris-clinical-session-1.xlsx", 6, 5, 1, 1),

@@ -2,6 +2,7 @@
 //! award state, scoped exactly as the web pages are (an organisation member
 //! sees only their own; training leads see none).
 
+use super::params::{Optional, Page};
 use super::ApiUser;
 use crate::app::assessments::{self as workflow, ApiAssessment, ApiPage};
 use crate::db::Db;
@@ -18,16 +19,16 @@ pub async fn list(
     user: ApiUser,
     db: &Db,
     app: &Managed<AppState>,
-    state: Option<String>,
-    framework: Option<String>,
-    page: Option<i64>,
+    state: Optional<String>,
+    framework: Optional<String>,
+    page: Optional<Page>,
 ) -> AppResult<Json<ApiPage>> {
-    let (page, _) = crate::web::page_offset(page);
+    let (page, _) = Page::number_and_offset(page.0);
     workflow::api_list(
         app.ctx(db),
         &user.0.actor(),
-        state.as_deref(),
-        framework.as_deref(),
+        state.0.as_deref(),
+        framework.0.as_deref(),
         page,
         PAGE_SIZE,
     )
@@ -62,7 +63,7 @@ pub fn extend_openapi(doc: &mut Value) {
         "parameters": [
             {"name": "state", "in": "query", "required": false, "schema": {"type": "string", "enum": states}},
             {"name": "framework", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A framework id, e.g. daha"},
-            {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+            super::openapi::page_parameter()
         ],
         "responses": {
             "200": {"description": "A page of assessments", "content": {"application/json": {"schema": {

@@ -1,59 +1,92 @@
 //! Certificates in the API: each with its code and its state today, scoped
 //! as the web list is (organisation members see only their own).
 
+use super::params::Optional;
 use super::ApiUser;
-use crate::db::certificates::{self, Filter};
+use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::Db;
 use crate::domain::access::OrgScope;
+use crate::domain::certificate::{Kind, State as CertificateState};
 use crate::error::AppResult;
 use crate::web::AppState;
+use chrono::NaiveDate;
 use rocket::serde::json::Json;
 use rocket::{get, State};
-use serde_json::{json, Value};
+use serde::Serialize;
+
+/// A certificate and what a verifier would be told about it today.
+#[derive(Serialize)]
+pub struct Certificate {
+    id: i64,
+    code: String,
+    kind: Kind,
+    state: &'static str,
+    holder_name: String,
+    title: String,
+    organisation_id: i64,
+    person_id: Option<i64>,
+    programme_id: String,
+    issued_on: String,
+    expires_on: Option<String>,
+    revoked_at: Option<String>,
+    superseded_by: Option<String>,
+}
+
+fn non_empty(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+impl Certificate {
+    fn of(row: CertificateRow, today: NaiveDate) -> Self {
+        let state_now = row.state(today);
+        let state = state_now.as_str();
+        let superseded_by = match state_now {
+            CertificateState::Superseded { by } => Some(by),
+            _ => None,
+        };
+        Certificate {
+            id: row.id,
+            code: row.code,
+            kind: row.kind,
+            state,
+            holder_name: row.holder_name,
+            title: row.title,
+            organisation_id: row.organisation_id,
+            person_id: row.person_id,
+            programme_id: row.programme_id,
+            issued_on: row.issued_on,
+            expires_on: non_empty(row.expires_on),
+            revoked_at: non_empty(row.revoked_at),
+            superseded_by,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Certificates {
+    certificates: Vec<Certificate>,
+}
 
 #[get("/certificates?<programme>&<organisation>")]
 pub async fn list(
     user: ApiUser,
     db: &Db,
     state: &State<AppState>,
-    programme: Option<String>,
-    organisation: Option<i64>,
-) -> AppResult<Json<Value>> {
+    programme: Optional<String>,
+    organisation: Optional<i64>,
+) -> AppResult<Json<Certificates>> {
     let organisation_id = match user.actor().org_scope() {
         OrgScope::Only(own) => own,
-        OrgScope::All => organisation.unwrap_or(0),
+        OrgScope::All => organisation.0.unwrap_or(0),
     };
     let filter = Filter {
         organisation_id,
-        programme_id: programme.as_deref().unwrap_or(""),
+        programme_id: programme.0.as_deref().unwrap_or(""),
         ..Filter::default()
     };
     let today = state.clock.today();
     let rows = certificates::list(db, &filter).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let state_now = row.state(today);
-            let superseded_by = match &state_now {
-                crate::domain::certificate::State::Superseded { by } => json!(by),
-                _ => Value::Null,
-            };
-            json!({
-                "id": row.id,
-                "code": row.code,
-                "kind": row.kind,
-                "state": state_now.as_str(),
-                "holder_name": row.holder_name,
-                "title": row.title,
-                "organisation_id": row.organisation_id,
-                "person_id": row.person_id,
-                "programme_id": row.programme_id,
-                "issued_on": row.issued_on,
-                "expires_on": if row.expires_on.is_empty() { Value::Null } else { json!(row.expires_on) },
-                "revoked_at": if row.revoked_at.is_empty() { Value::Null } else { json!(row.revoked_at) },
-                "superseded_by": superseded_by,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "certificates": items })))
+    Ok(Json(Certificates {
+        certificates: rows.into_iter().map(|row| Certificate::of(row, today)).collect(),
+    }))
 }

@@ -3,23 +3,29 @@
 
 pub mod assessments;
 pub mod certificates;
+mod methods;
 pub mod openapi;
+mod params;
 pub mod training;
 
+use crate::app::frameworks::{FrameworkDetail, FrameworkSummary};
+use crate::db::organisations::OrganisationRow;
 use crate::db::{organisations, tokens, users::UserRow, Db};
-use crate::domain::access::{Actor, OrgScope};
+use crate::domain::access::{Actor, OrgScope, Role};
 use crate::error::{AppError, AppResult};
 use crate::security::sha256_hex;
-use crate::web::frameworks::summary;
 use crate::web::{AppState, PAGE_SIZE};
+use params::{Optional, Page};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{get, routes, Route, State};
-use serde_json::{json, Value};
+use serde::Serialize;
 
+/// Every route under [`openapi::MOUNT`]: the operations, then 405 for any
+/// other method on their paths.
 pub fn routes() -> Vec<Route> {
-    routes![
+    let operations = routes![
         openapi::document,
         me,
         frameworks,
@@ -33,7 +39,13 @@ pub fn routes() -> Vec<Route> {
         assessments::list,
         assessments::one,
         certificates::list
-    ]
+    ];
+    [operations, methods::routes()].concat()
+}
+
+/// The API's catchers: its errors are JSON whatever went wrong.
+pub fn catchers() -> Vec<rocket::Catcher> {
+    methods::catchers()
 }
 
 /// The user behind a valid `Authorization: Bearer …` token.
@@ -74,57 +86,129 @@ impl<'r> FromRequest<'r> for ApiUser {
     }
 }
 
+/// The token's user.
+#[derive(Serialize)]
+pub struct Me {
+    id: i64,
+    name: String,
+    email: String,
+    role: Role,
+    organisation_id: Option<i64>,
+}
+
 #[get("/me")]
-fn me(user: ApiUser) -> Json<Value> {
-    Json(json!({
-        "id": user.0.id,
-        "name": user.0.name,
-        "email": user.0.email,
-        "role": user.0.role.as_str(),
-        "organisation_id": user.0.organisation_id,
-    }))
+fn me(user: ApiUser) -> Json<Me> {
+    let user = user.0;
+    Json(Me {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        role: user.role,
+        organisation_id: user.organisation_id,
+    })
+}
+
+#[derive(Serialize)]
+pub struct Frameworks<'a> {
+    frameworks: Vec<FrameworkSummary<'a>>,
 }
 
 #[get("/frameworks")]
-fn frameworks(_user: ApiUser, state: &State<AppState>) -> Json<Value> {
-    let all: Vec<Value> = state.standards.all().iter().map(summary).collect();
-    Json(json!({ "frameworks": all }))
+fn frameworks<'a>(_user: ApiUser, state: &'a State<AppState>) -> Json<Frameworks<'a>> {
+    Json(Frameworks {
+        frameworks: state.standards.all().iter().map(FrameworkSummary::of).collect(),
+    })
 }
 
 #[get("/frameworks/<id>/<version>")]
-fn framework(_user: ApiUser, id: &str, version: &str, state: &State<AppState>) -> AppResult<Json<Value>> {
+fn framework<'a>(
+    _user: ApiUser,
+    id: &str,
+    version: &str,
+    state: &'a State<AppState>,
+) -> AppResult<Json<FrameworkDetail<'a>>> {
     let framework = state.standards.get(id, version).ok_or(AppError::NotFound)?;
-    let mut value = summary(framework);
-    value["areas"] = json!(framework.areas);
-    Ok(Json(value))
+    Ok(Json(FrameworkDetail::of(framework)))
+}
+
+/// An organisation as the API shows it.
+#[derive(Serialize)]
+pub struct Organisation {
+    id: i64,
+    name: String,
+    org_type: String,
+    locality: String,
+    address: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    da_lead_name: String,
+    da_lead_email: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<OrganisationRow> for Organisation {
+    fn from(row: OrganisationRow) -> Self {
+        Organisation {
+            id: row.id,
+            name: row.name,
+            org_type: row.org_type,
+            locality: row.locality,
+            address: row.address,
+            contact_name: row.contact_name,
+            contact_email: row.contact_email,
+            contact_phone: row.contact_phone,
+            da_lead_name: row.da_lead_name,
+            da_lead_email: row.da_lead_email,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct OrganisationPage {
+    organisations: Vec<Organisation>,
+    total: i64,
+    page: i64,
+    page_size: i64,
 }
 
 #[get("/organisations?<q>&<page>")]
-async fn organisation_list(user: ApiUser, db: &Db, q: Option<String>, page: Option<i64>) -> AppResult<Json<Value>> {
-    let (page, offset) = crate::web::page_offset(page);
+async fn organisation_list(
+    user: ApiUser,
+    db: &Db,
+    q: Optional<String>,
+    page: Optional<Page>,
+) -> AppResult<Json<OrganisationPage>> {
+    let (page, offset) = Page::number_and_offset(page.0);
     let (rows, total) = organisations::search(
         db,
         &organisations::Search {
             scope: user.actor().org_scope(),
-            text: q.as_deref().unwrap_or(""),
+            text: q.0.as_deref().unwrap_or(""),
             org_type: None,
             limit: PAGE_SIZE,
             offset,
         },
     )
     .await?;
-    Ok(Json(
-        json!({"organisations": rows, "total": total, "page": page, "page_size": PAGE_SIZE}),
-    ))
+    Ok(Json(OrganisationPage {
+        organisations: rows.into_iter().map(Organisation::from).collect(),
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    }))
 }
 
 #[get("/organisations/<id>")]
-async fn organisation(user: ApiUser, db: &Db, id: i64) -> AppResult<Json<Value>> {
+async fn organisation(user: ApiUser, db: &Db, id: i64) -> AppResult<Json<Organisation>> {
     if let OrgScope::Only(own) = user.actor().org_scope() {
         if own != id {
             return Err(AppError::NotFound);
         }
     }
     let org = organisations::find(db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(json!(org)))
+    Ok(Json(org.into()))
 }

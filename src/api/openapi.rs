@@ -5,6 +5,72 @@ use rocket::get;
 use rocket::serde::json::Json;
 use serde_json::{json, Value};
 
+/// Where the API is mounted; the document's `servers` entry.
+pub const MOUNT: &str = "/api/v1";
+
+/// The document's path template that `path` (below [`MOUNT`], without its
+/// query) falls under, a `{name}` matching any one segment.
+pub fn template_for(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    spec()["paths"].as_object()?.keys().find_map(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        let matches = parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(&segments)
+                .all(|(part, segment)| part.starts_with('{') || part == segment);
+        matches.then(|| template.clone())
+    })
+}
+
+/// Text that [`crate::domain::validation::plain_text`] accepts: no control
+/// characters but tab and line breaks. A query value with one is refused
+/// with 422 before any handler sees it.
+const PLAIN_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// The `page` parameter of a paged list (see [`super::params::Page`]).
+pub fn page_parameter() -> Value {
+    json!({"name": "page", "in": "query", "required": false,
+        "schema": {"type": "integer", "minimum": 1, "maximum": super::params::Page::MAX}})
+}
+
+/// Holds every parameter to what the API accepts: text in a query is plain
+/// text, a whole number fits in 64 bits. Every operation with a parameter
+/// that can fail those (or a required one that can be missing) says it may
+/// be refused with 422.
+fn type_parameters(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths.values_mut().filter_map(|item| item.get_mut("get")) {
+        let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        let mut may_be_refused = false;
+        for parameter in parameters.iter_mut() {
+            let in_query = parameter["in"] == "query";
+            let schema = &mut parameter["schema"];
+            if schema["type"] == "integer" {
+                schema["format"] = json!("int64");
+                may_be_refused = true;
+            } else if in_query {
+                if schema["type"] == "string" && schema.get("enum").is_none() {
+                    schema["pattern"] = json!(PLAIN_TEXT);
+                }
+                may_be_refused = true;
+            }
+        }
+        if !may_be_refused {
+            // Text in a path is looked up as it is: no such thing is a 404.
+            continue;
+        }
+        operation["responses"]["422"] = error_response(
+            "A parameter is missing or not of its documented type (a number that is not a whole number, \
+             one out of range, or text with a control character)",
+        );
+    }
+}
+
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
@@ -25,9 +91,15 @@ pub fn spec() -> Value {
                 'Your account' in the web app or with `qmtrack token create`, and send it as \
                 `Authorization: Bearer <token>`. Organisation members see only their own organisation."
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": MOUNT}],
         "security": [{"bearer": []}],
         "paths": {
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "operationId": "getOpenApi",
+                "security": [],
+                "responses": {"200": ok_json("The OpenAPI document", json!({"type": "object", "required": ["openapi", "paths"]}))}
+            }},
             "/me": {"get": {
                 "summary": "The user the token belongs to",
                 "operationId": "getMe",
@@ -57,7 +129,7 @@ pub fn spec() -> Value {
                 "operationId": "listOrganisations",
                 "parameters": [
                     {"name": "q", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Part of a name or locality"},
-                    {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+                    page_parameter()
                 ],
                 "responses": {
                     "200": ok_json("A page of organisations", json!({"type": "object", "required": ["organisations", "total", "page", "page_size"], "properties": {
@@ -92,7 +164,7 @@ pub fn spec() -> Value {
                 "summary": "Each person's completions in one programme; organisation members see only their own staff",
                 "operationId": "listCompletions",
                 "parameters": [
-                    {"name": "programme", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "programme", "in": "query", "required": true, "schema": {"type": "string"}, "example": "domestic-abuse-ambassadors", "description": "A programme id"},
                     {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}}
                 ],
                 "responses": {"200": ok_json("Completions", json!({"type": "object", "required": ["programme", "people"], "properties": {
@@ -162,16 +234,17 @@ pub fn spec() -> Value {
                     "completions": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                         "modules": {"type": "array", "items": {"type": "string"}}, "after": {"type": ["string", "null"]}}}},
                     "organisation_rule": {"type": ["object", "null"]}}},
-                "Session": {"type": "object", "required": ["id", "programme_id", "module_id", "session_date"], "properties": {
+                "Session": {"type": "object", "required": ["id", "programme_id", "programme_version", "module_id", "module_title",
+                    "session_date", "start_time", "venue", "online", "trainer", "capacity", "cohort_id", "cohort_name", "attended", "marked"], "properties": {
                     "id": {"type": "integer"}, "programme_id": {"type": "string"}, "programme_version": {"type": "string"},
                     "module_id": {"type": "string"}, "module_title": {"type": "string"}, "session_date": {"type": "string", "format": "date"},
                     "start_time": {"type": "string"}, "venue": {"type": "string"}, "online": {"type": "boolean"}, "trainer": {"type": "string"},
-                    "capacity": {"type": "integer"}, "cohort_id": {"type": "integer"}, "cohort_name": {"type": "string"},
+                    "capacity": {"type": "integer"}, "cohort_id": {"type": ["integer", "null"], "description": "None for a session outside any cohort"}, "cohort_name": {"type": "string"},
                     "attended": {"type": "integer"}, "marked": {"type": "integer"}}},
-                "Attendance": {"type": "object", "required": ["person_id", "status"], "properties": {
+                "Attendance": {"type": "object", "required": ["attendance_id", "person_id", "full_name", "email", "organisation_id", "organisation_name", "status"], "properties": {
                     "attendance_id": {"type": "integer"}, "person_id": {"type": "integer"}, "full_name": {"type": "string"},
                     "email": {"type": "string"}, "organisation_id": {"type": "integer"}, "organisation_name": {"type": "string"},
-                    "status": {"type": "string", "enum": ["attended", "partial", "absent", "cancelled"]}}},
+                    "status": {"type": ["string", "null"], "enum": ["attended", "partial", "absent", "cancelled", null]}}},
                 "PersonCompletions": {"type": "object", "required": ["person_id", "name", "completions"], "properties": {
                     "person_id": {"type": "integer"}, "name": {"type": "string"}, "organisation_id": {"type": "integer"},
                     "organisation": {"type": "string"},
@@ -191,6 +264,7 @@ pub fn spec() -> Value {
         }
     });
     super::assessments::extend_openapi(&mut doc);
+    type_parameters(&mut doc);
     doc
 }
 

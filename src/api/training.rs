@@ -1,19 +1,28 @@
 //! Training in the API: programmes, sessions with their registers, and
 //! completions, scoped by role exactly as the web pages are.
 
+use super::params::Optional;
 use super::ApiUser;
+use crate::app::training_views::{completions_by_person, PersonCompletions, SessionView, SessionWithRegister};
 use crate::db::{training, Db};
 use crate::domain::access::OrgScope;
+use crate::domain::programmes::Programme;
 use crate::error::{AppError, AppResult};
-use crate::web::training::{completions_by_person, module_title};
 use crate::web::AppState;
 use rocket::serde::json::Json;
 use rocket::{get, State};
-use serde_json::{json, Value};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Programmes<'a> {
+    programmes: &'a [Programme],
+}
 
 #[get("/programmes")]
-pub fn programmes(_user: ApiUser, state: &State<AppState>) -> Json<Value> {
-    Json(json!({ "programmes": state.programmes.all() }))
+pub fn programmes<'a>(_user: ApiUser, state: &'a State<AppState>) -> Json<Programmes<'a>> {
+    Json(Programmes {
+        programmes: state.programmes.all(),
+    })
 }
 
 fn staff_only(user: &ApiUser) -> AppResult<()> {
@@ -24,63 +33,69 @@ fn staff_only(user: &ApiUser) -> AppResult<()> {
     }
 }
 
+#[derive(Serialize)]
+pub struct Sessions {
+    sessions: Vec<SessionView>,
+}
+
 #[get("/sessions?<programme>")]
 pub async fn sessions(
     user: ApiUser,
     db: &Db,
     state: &State<AppState>,
-    programme: Option<String>,
-) -> AppResult<Json<Value>> {
+    programme: Optional<String>,
+) -> AppResult<Json<Sessions>> {
     staff_only(&user)?;
-    let rows = training::sessions(db, programme.as_deref().unwrap_or(""), 1000, 0).await?;
-    let sessions: Vec<Value> = rows
-        .into_iter()
-        .map(|s| {
-            let title = module_title(state, &s.programme_id, &s.module_id);
-            let mut value = json!(s);
-            value["module_title"] = json!(title);
-            value
-        })
-        .collect();
-    Ok(Json(json!({ "sessions": sessions })))
+    let rows = training::sessions(db, programme.0.as_deref().unwrap_or(""), 1000, 0).await?;
+    Ok(Json(Sessions {
+        sessions: rows.into_iter().map(|row| SessionView::of(state, row)).collect(),
+    }))
 }
 
 #[get("/sessions/<id>")]
-pub async fn session(user: ApiUser, db: &Db, state: &State<AppState>, id: i64) -> AppResult<Json<Value>> {
+pub async fn session(user: ApiUser, db: &Db, state: &State<AppState>, id: i64) -> AppResult<Json<SessionWithRegister>> {
     staff_only(&user)?;
     let session = training::session(db, id).await?.ok_or(AppError::NotFound)?;
     let attendance = training::register(db, id).await?;
-    let mut value = json!(session);
-    value["module_title"] = json!(module_title(state, &session.programme_id, &session.module_id));
-    value["attendance"] = json!(attendance);
-    Ok(Json(value))
+    Ok(Json(SessionWithRegister {
+        session: SessionView::of(state, session),
+        attendance: attendance.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Serialize)]
+pub struct Completions<'a> {
+    programme: &'a str,
+    version: &'a str,
+    people: Vec<PersonCompletions>,
 }
 
 /// Each person's standing in one programme; organisation members see only their own staff.
 #[get("/completions?<programme>&<organisation>")]
-pub async fn completions(
+pub async fn completions<'a>(
     user: ApiUser,
     db: &Db,
-    state: &State<AppState>,
-    programme: String,
-    organisation: Option<i64>,
-) -> AppResult<Json<Value>> {
-    let definition = state.programmes.current_version(&programme).ok_or(AppError::NotFound)?;
+    state: &'a State<AppState>,
+    programme: &str,
+    organisation: Optional<i64>,
+) -> AppResult<Json<Completions<'a>>> {
+    let definition = state.programmes.current_version(programme).ok_or(AppError::NotFound)?;
     let organisation_id = match user.0.actor().org_scope() {
         OrgScope::Only(own) => {
-            if organisation.is_some_and(|o| o != own) {
+            if organisation.0.is_some_and(|o| o != own) {
                 return Err(AppError::NotFound);
             }
             own
         }
-        OrgScope::All => organisation.unwrap_or(0),
+        OrgScope::All => organisation.0.unwrap_or(0),
     };
     let rows = match organisation_id {
         0 => training::programme_facts(db, &definition.id).await?,
         id => training::organisation_facts(db, &definition.id, id).await?,
     };
-    let people = completions_by_person(definition, &rows, state.clock.today());
-    Ok(Json(
-        json!({ "programme": definition.id, "version": definition.version, "people": people }),
-    ))
+    Ok(Json(Completions {
+        programme: &definition.id,
+        version: &definition.version,
+        people: completions_by_person(definition, &rows, state.clock.today()),
+    }))
 }

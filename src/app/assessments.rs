@@ -864,10 +864,12 @@ pub async fn api_list(
     if !actor.can_view_assessments() {
         return Err(AppError::Forbidden);
     }
-    let state = state.unwrap_or_default();
-    if !state.is_empty() && State::parse(state).is_none() {
-        return Ok(Err(UnknownState));
-    }
+    // A filter that was given must name a state, even an empty one.
+    let state = match state {
+        Some(name) if State::parse(name).is_none() => return Ok(Err(UnknownState)),
+        Some(name) => name,
+        None => "",
+    };
     let page = page.max(1);
     let (rows, total) = assessments::list(
         ctx.db,

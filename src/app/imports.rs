@@ -46,6 +46,8 @@ pub struct Choices {
     pub header_row: Option<usize>,
     /// Near matches: person key → existing person id, or 0 for a new person.
     pub answers: Vec<(String, i64)>,
+    /// Near matches within the sheet answered "the same person" (person keys).
+    pub same_as_on_sheet: Vec<String>,
     pub near_matches: NearMatchPolicy,
 }
 
@@ -406,6 +408,7 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
             organisations: &organisations,
             default_organisation,
             answers: choices.answers(),
+            same_as_on_sheet: choices.same_as_on_sheet.iter().cloned().collect(),
             remembered,
             policy: choices.near_matches,
         },
@@ -732,7 +735,7 @@ pub fn save_pending(data_dir: &std::path::Path, import_id: i64, bytes: &[u8]) ->
         std::fs::create_dir_all(parent)?;
     }
     let temporary = path.with_extension("partial");
-    std::fs::write(&temporary, bytes)?;
+    crate::storage::write_private(&temporary, bytes)?;
     std::fs::rename(&temporary, &path)
 }
 

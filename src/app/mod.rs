@@ -14,9 +14,12 @@
 //! - [`assessments`]: enrol, submit, award, revoke, start a renewal, and the
 //!   views of an assessment that pages and the API show
 //! - [`evidence`]: add, replace and remove evidence; record a download
+//! - [`frameworks`]: the views of the standards library
 //! - [`reviews`]: record decisions, request changes, recommend an award
 //! - [`certificates`]: issue (training and award), revoke, reissue
 //! - [`training`]: registers, cohort grids, sessions, programme sign-ups
+//! - [`training_views`]: sessions, registers and completions as pages and
+//!   the API show them
 //! - [`accounts`]: users, passwords, sessions and API tokens
 //! - [`organisations`]: organisations and their people
 
@@ -24,10 +27,12 @@ pub mod accounts;
 pub mod assessments;
 pub mod certificates;
 pub mod evidence;
+pub mod frameworks;
 pub mod imports;
 pub mod organisations;
 pub mod reviews;
 pub mod training;
+pub mod training_views;
 
 use crate::config::AppConfig;
 use crate::db::{audit, users::UserRow, Pool};

@@ -5,7 +5,7 @@
 use crate::db;
 use crate::domain::report::{render, Format, Period};
 use crate::error::{AppError, StartupError};
-use crate::reports::{build, Scope};
+use crate::reports::{build, build_for_organisation, Scope};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -55,18 +55,29 @@ pub async fn run(args: ReportArgs) -> Result<(), StartupError> {
             }
         }
     };
-    let mut report = build(
-        &pool,
-        &standards,
-        &programmes,
-        period,
-        &scope,
-        config.renewal_notice_days,
-    )
-    .await?;
-    if scope.organisation_name.is_some() {
-        report.title = "Progress report".into();
-    }
+    let report = if scope.organisation_name.is_some() {
+        let today = crate::clock::Clock::system().today();
+        build_for_organisation(
+            &pool,
+            &standards,
+            &programmes,
+            period,
+            &scope,
+            config.renewal_notice_days,
+            today,
+        )
+        .await?
+    } else {
+        build(
+            &pool,
+            &standards,
+            &programmes,
+            period,
+            &scope,
+            config.renewal_notice_days,
+        )
+        .await?
+    };
     let bytes = tokio_blocking(move || render(&report, &BTreeMap::new(), format)).await?;
     std::fs::write(&args.out, bytes)
         .map_err(|e| StartupError::Refused(format!("cannot write {}: {e}", args.out.display())))?;

@@ -393,6 +393,8 @@ pub async fn write(
             PersonChoice::Existing(id) => {
                 person_ids.insert(key.as_str(), *id);
             }
+            // Settled below, once the person they follow has an id.
+            PersonChoice::SameAs(_) => {}
             PersonChoice::New {
                 full_name,
                 email,
@@ -435,6 +437,13 @@ pub async fn write(
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
                 person_ids.insert(key, id);
                 outcome.people_created += 1;
+            }
+        }
+    }
+    for (key, choice) in &resolution.people {
+        if let PersonChoice::SameAs(first) = choice {
+            if let Some(id) = person_ids.get(first.as_str()).copied() {
+                person_ids.insert(key.as_str(), id);
             }
         }
     }

@@ -16,6 +16,7 @@
 //! A success clears the pair's count and takes itself back from the others.
 
 use chrono::{DateTime, Duration, Utc};
+use std::net::{IpAddr, Ipv6Addr};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginPolicy {
@@ -95,6 +96,23 @@ impl LoginPolicy {
     /// Counts from windows that started at or before this have ended.
     pub fn window_expired_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.lockout
+    }
+}
+
+/// The client address a throttle counts by. An IPv6 client is usually
+/// given a whole /64 and can pick any address in it, so each new address
+/// would otherwise be a fresh count: IPv6 addresses count by their /64
+/// (IPv4 ones, and IPv4 mapped into IPv6, by the whole address).
+pub fn client_network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
     }
 }
 
@@ -204,6 +222,29 @@ mod tests {
                 until: start + Duration::minutes(15),
                 limit: Limit::Address
             }
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64() {
+        let net = |text: &str| client_network(text.parse().expect("address"));
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            net("2001:db8:1:2:ffff:1:2:3"),
+            net("2001:db8:1:2::9"),
+            "one /64, one count"
+        );
+        assert_ne!(
+            net("2001:db8:1:2::1"),
+            net("2001:db8:1:3::1"),
+            "the next /64 is someone else"
+        );
+        assert_eq!(net("192.0.2.7"), "192.0.2.7");
+        assert_ne!(net("192.0.2.7"), net("192.0.2.8"));
+        assert_eq!(
+            net("::ffff:192.0.2.7"),
+            "192.0.2.7",
+            "IPv4 mapped into IPv6 is that IPv4 address"
         );
     }
 

@@ -6,7 +6,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
-use crate::domain::login::{keys as throttle_keys, Attempt, Count, Gate, Limit, LoginPolicy};
+use crate::domain::login::{client_network, keys as throttle_keys, Attempt, Count, Gate, Limit, LoginPolicy};
 use crate::domain::user::{NewUser, NewUserInput};
 use crate::error::{AppError, AppResult};
 use crate::security::{decoy_hash, random_token, sha256_hex, verify_password};
@@ -144,11 +144,26 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
     }
 }
 
+/// The signed-in user if `allowed` says their role may use the route, else
+/// 403 (or the usual 401 for nobody signed in). Upload routes take a guard
+/// built on this: request guards run before the data guard, so a role that
+/// may not upload is refused before its body is read, not after receiving
+/// 25 MiB.
+async fn signed_in_with_role<'r>(
+    req: &'r Request<'_>,
+    allowed: impl FnOnce(&CurrentUser) -> bool,
+) -> Outcome<&'r CurrentUser, AppError> {
+    match req.guard::<&CurrentUser>().await {
+        Outcome::Success(user) if allowed(user) => Outcome::Success(user),
+        Outcome::Success(_) => Outcome::Error((Status::Forbidden, AppError::Forbidden)),
+        other => other,
+    }
+}
+
 /// A signed-in user whose role may add evidence to some organisation's
-/// assessments (the organisation's members and the programme lead). As a
-/// request guard it runs before the upload body is read, so anyone else is
-/// refused at once rather than after sending the whole file. Which
-/// organisation, the handler still checks.
+/// assessments (the organisation's members and the programme lead), checked
+/// before the upload body is read. Which organisation, the handler still
+/// checks.
 pub struct AssessmentWorker<'r>(pub &'r CurrentUser);
 
 #[rocket::async_trait]
@@ -156,16 +171,26 @@ impl<'r> FromRequest<'r> for AssessmentWorker<'r> {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let user = match req.guard::<&CurrentUser>().await {
-            Outcome::Success(user) => user,
-            Outcome::Error(e) => return Outcome::Error(e),
-            Outcome::Forward(status) => return Outcome::Forward(status),
-        };
-        if matches!(user.user.role, Role::ProgrammeLead | Role::OrgMember) {
-            Outcome::Success(AssessmentWorker(user))
-        } else {
-            Outcome::Error((Status::Forbidden, AppError::Forbidden))
-        }
+        signed_in_with_role(req, |user| {
+            matches!(user.user.role, Role::ProgrammeLead | Role::OrgMember)
+        })
+        .await
+        .map(AssessmentWorker)
+    }
+}
+
+/// A signed-in user who runs training (sessions, registers, imports),
+/// checked before an uploaded sheet is read.
+pub struct TrainingManager<'r>(pub &'r CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for TrainingManager<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        signed_in_with_role(req, |user| user.actor().can_manage_training())
+            .await
+            .map(TrainingManager)
     }
 }
 
@@ -266,7 +291,7 @@ async fn login(
 
     let policy = login_policy(state);
     let now = state.clock.now();
-    let address = ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let address = ip.map(client_network).unwrap_or_default();
     let attempt = count_attempt(db, &policy, now, &email, &address).await?;
     match policy.gate(&attempt) {
         Gate::Locked { until, limit } => {

@@ -43,7 +43,7 @@ pub fn throttle_delay(misses: u32) -> Duration {
 }
 
 fn verify_throttle_key(ip: IpAddr) -> String {
-    format!("verify-miss:{ip}")
+    format!("verify-miss:{}", crate::domain::login::client_network(ip))
 }
 
 /// What the public is told: enough to check a certificate against the

@@ -2,6 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::{AppState, Page};
+use crate::app::frameworks::FrameworkSummary;
 use crate::domain::standards::Framework;
 use crate::error::{AppError, AppResult};
 use rocket::response::Redirect;
@@ -14,19 +15,8 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// What list pages show of a framework, without its criteria.
-pub fn summary(framework: &Framework) -> Value {
-    json!({
-        "id": framework.id,
-        "name": framework.name,
-        "version": framework.version,
-        "audience": framework.audience,
-        "summary": framework.summary,
-        "validity_months": framework.validity_months,
-        "illustrative": framework.illustrative,
-        "area_count": framework.areas.len(),
-        "criterion_count": framework.criterion_count(),
-        "mandatory_count": framework.mandatory_count(),
-    })
+fn summary(framework: &Framework) -> Value {
+    json!(FrameworkSummary::of(framework))
 }
 
 #[get("/frameworks")]

@@ -125,7 +125,7 @@ fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
         "start_time": s.start_time,
         "venue": s.venue,
         "programme_name": super::training::programme_name(state, &s.programme_id),
-        "module_title": super::training::module_title(state, &s.programme_id, &s.module_id),
+        "module_title": crate::app::training_views::module_title(state, &s.programme_id, &s.module_id),
         "cohort_name": s.cohort_name,
         "href": format!("/training/sessions/{}", s.id),
         "register_href": register_href,

@@ -2,7 +2,7 @@
 //! mapping and near matches to decide), commit in the background with
 //! progress, history and undo.
 
-use super::auth::CurrentUser;
+use super::auth::{CurrentUser, TrainingManager};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::{AppState, Page};
 use crate::app::imports::{self, Choices, CommitRequest};
@@ -119,13 +119,13 @@ fn clean_file_name(raw: &str) -> String {
 
 #[post("/training/imports", data = "<form>")]
 async fn upload(
-    form: Result<CsrfMultipart<UploadForm<'_>>, MultipartRefusal>,
-    user: &CurrentUser,
+    manager: TrainingManager<'_>,
     page: Page<'_>,
     db: &Db,
     state: &State<AppState>,
+    form: Result<CsrfMultipart<UploadForm<'_>>, MultipartRefusal>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
-    require(user)?;
+    let user = manager.0;
     let mut context = index_context(db).await?;
     let show_error = |context: &mut Value, field: &'static str, message: String| {
         let mut errors = crate::domain::validation::FieldErrors::default();
@@ -314,6 +314,9 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
     Ok(page.render("imports/show", context))
 }
 
+/// The answer value for "the same as the other person of that name on this sheet".
+const SAME_AS_ON_SHEET: &str = "on-sheet";
+
 #[derive(FromForm)]
 pub struct ChoicesForm {
     #[field(default = String::new())]
@@ -371,16 +374,16 @@ async fn update_choices(
             mapping.push((layout.sheet.clone(), column, field.as_str().to_string()));
         }
     }
-    let answers = form
-        .answer_key
-        .iter()
-        .filter_map(|(index, key)| {
-            form.answer
-                .get(index)
-                .and_then(|a| a.parse::<i64>().ok())
-                .map(|a| (key.clone(), a))
-        })
-        .collect();
+    let mut answers = Vec::new();
+    let mut same_as_on_sheet = Vec::new();
+    for (index, key) in &form.answer_key {
+        match form.answer.get(index).map(String::as_str) {
+            // "The same as the other person of that name on this sheet".
+            Some(SAME_AS_ON_SHEET) => same_as_on_sheet.push(key.clone()),
+            Some(answer) => answers.extend(answer.parse::<i64>().ok().map(|a| (key.clone(), a))),
+            None => {}
+        }
+    }
     let earlier = stored_choices(&row);
     let choices = Choices {
         module: Some(form.module),
@@ -392,6 +395,7 @@ async fn update_choices(
         header_row: header_row(&form.header_row),
         mapping,
         answers,
+        same_as_on_sheet,
         ..earlier
     };
     imports::update_choices(db, id, &choices).await?;

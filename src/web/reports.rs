@@ -10,7 +10,7 @@ use crate::db::{organisations, published, Db};
 use crate::domain::report::chart::{svg, text_alternative};
 use crate::domain::report::{render, Format, Period, Preset, Records, Report};
 use crate::error::{AppError, AppResult};
-use crate::reports::{build, Scope};
+use crate::reports::{build, build_for_organisation, Scope};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
@@ -56,8 +56,9 @@ fn lead_only(user: &CurrentUser) -> AppResult<()> {
     user.require(|a| a.is_programme_lead())
 }
 
+/// Today in the partnership's time zone, as every page counts it.
 fn today(state: &AppState) -> chrono::NaiveDate {
-    state.clock.now().date_naive()
+    state.clock.today()
 }
 
 /// The period asked for: a preset, or two dates, or this financial year.
@@ -497,16 +498,16 @@ async fn organisation_report(
         organisation_id: id,
         organisation_name: Some(organisation.name.clone()),
     };
-    let mut report = build(
+    let report = build_for_organisation(
         db,
         &state.standards,
         &state.programmes,
         period,
         &scope,
         state.config.renewal_notice_days,
+        today(state),
     )
     .await?;
-    report.title = "Progress report".into();
     if let Some(format) = format {
         let format = Format::parse(format).ok_or(AppError::NotFound)?;
         let body = rendered(report, BTreeMap::new(), format).await?;

@@ -5,6 +5,8 @@ use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{page_offset, AppState, Page, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
+use crate::app::training_views::module_title;
+use crate::app::training_views::{by_person, fact};
 use crate::db::training::{self, PersonFactRow};
 use crate::db::{organisations, people, Db};
 use crate::domain::completion::{
@@ -49,43 +51,12 @@ fn programme_or_404<'a>(state: &'a AppState, id: &str) -> AppResult<&'a Programm
     state.programmes.current_version(id).ok_or(AppError::NotFound)
 }
 
-pub fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> String {
-    state
-        .programmes
-        .current_version(programme_id)
-        .and_then(|p| p.modules.iter().find(|m| m.id == module_id))
-        .map(|m| m.title.clone())
-        .unwrap_or_else(|| module_id.to_string())
-}
-
 pub fn programme_name(state: &AppState, programme_id: &str) -> String {
     state
         .programmes
         .current_version(programme_id)
         .map(|p| p.name.clone())
         .unwrap_or_else(|| programme_id.to_string())
-}
-
-fn fact(row: &PersonFactRow) -> Option<AttendanceFact> {
-    Some(AttendanceFact {
-        module_id: row.module_id.clone(),
-        date: NaiveDate::parse_from_str(&row.session_date, "%Y-%m-%d").ok()?,
-        status: AttendanceStatus::parse(&row.status)?,
-    })
-}
-
-/// Facts grouped by person, keeping each person's name and organisation.
-fn by_person(rows: &[PersonFactRow]) -> Vec<(&PersonFactRow, Vec<AttendanceFact>)> {
-    let mut order: Vec<i64> = Vec::new();
-    let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = HashMap::new();
-    for row in rows {
-        let entry = grouped.entry(row.person_id).or_insert_with(|| {
-            order.push(row.person_id);
-            (row, Vec::new())
-        });
-        entry.1.extend(fact(row));
-    }
-    order.into_iter().filter_map(|id| grouped.remove(&id)).collect()
 }
 
 /// For each of the programme's completions, how many of these people hold it now.
@@ -867,17 +838,6 @@ async fn person_training(
         "training/person",
         json!({"title": format!("Training: {}", person.full_name), "section": "organisations", "person": person, "programmes": programmes}),
     ))
-}
-
-/// Each person with attendance in `rows` (one programme's), and their completions.
-pub fn completions_by_person(programme: &Programme, rows: &[PersonFactRow], today: NaiveDate) -> Vec<Value> {
-    by_person(rows)
-        .into_iter()
-        .map(|(person, facts)| {
-            json!({"person_id": person.person_id, "name": person.full_name, "organisation_id": person.organisation_id,
-                "organisation": person.organisation_name, "completions": person_completions(programme, &facts, today)})
-        })
-        .collect()
 }
 
 /// Staff of one organisation trained, by programme: for the organisation's page.

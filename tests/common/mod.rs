@@ -70,6 +70,8 @@ pub struct Options {
     pub evidence_max_bytes: Option<u64>,
     /// When the manual clock starts (RFC 3339), for tests that need a past.
     pub clock_start: Option<&'static str>,
+    /// Take the client's address from `X-Real-IP`, as behind a proxy that sets it.
+    pub trust_ip_header: bool,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             standards_dir: None,
             evidence_max_bytes: None,
             clock_start: None,
+            trust_ip_header: false,
         }
     }
 }
@@ -121,6 +124,11 @@ impl TestApp {
         let figment = match options.standards_dir {
             Some(dir) => figment.merge(("standards_dir", dir.display().to_string())),
             None => figment,
+        };
+        let figment = if options.trust_ip_header {
+            figment.merge(("ip_header", "X-Real-IP"))
+        } else {
+            figment
         };
         let figment = match options.evidence_max_bytes {
             Some(max) => figment.merge(("evidence_max_bytes", max)),

@@ -7,7 +7,9 @@
 //!    is the same person: nothing tells them apart (rows of one sheet are
 //!    grouped the same way).
 //! 3. The same name at the same organisation where the emails differ, or only
-//!    one has an email, is a near match: never merged silently.
+//!    one has an email, is a near match: never merged silently, and never
+//!    split silently either, whether the other is on record or on the same
+//!    sheet.
 //! 4. A similar name at the same organisation ("Zoe" for "Zoë") is a near match.
 //! 5. Near matches are settled by the user (same person, or a new one), by the
 //!    policy given (`--near-matches`), or by a decision remembered from an
@@ -48,6 +50,8 @@ pub enum OrgChoice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum PersonChoice {
     Existing(i64),
+    /// The same person as another on this sheet (by key), decided on their own.
+    SameAs(String),
     New {
         full_name: String,
         email: String,
@@ -74,6 +78,9 @@ pub struct NearMatch {
     pub organisation_on_sheet: String,
     /// (person id, name, organisation name)
     pub candidates: Vec<(i64, String, String)>,
+    /// Another person on this sheet they may be ("Name <email>"): the one
+    /// of their name whose key sorts first.
+    pub on_sheet: Option<String>,
     /// Why they look alike.
     pub reason: String,
 }
@@ -85,7 +92,9 @@ pub enum NearMatchPolicy {
     /// Add them as new people (the default: nobody is merged without a decision).
     #[default]
     New,
-    /// Treat each as the one person it looks like (when there is only one).
+    /// Treat each as the person it looks like: on the sheet, the first of
+    /// that name; on record, the only candidate or the only one with exactly
+    /// that name. Several equally likely people are an error, not a guess.
     Same,
     /// Refuse to commit until every near match is answered.
     Ask,
@@ -147,6 +156,8 @@ pub struct Context<'a> {
     pub default_organisation: Option<OrgChoice>,
     /// The user's answers: person key → the recorded person's id, or 0 for "someone new".
     pub answers: HashMap<String, i64>,
+    /// People the user said are the same as the [`NearMatch::on_sheet`] person.
+    pub same_as_on_sheet: std::collections::HashSet<String>,
     pub remembered: HashMap<String, Vec<Remembered>>,
     pub policy: NearMatchPolicy,
 }
@@ -155,6 +166,43 @@ pub struct Context<'a> {
 struct Colleague<'a> {
     person: &'a KnownPerson,
     key: String,
+}
+
+/// A sheet person the plain rules did not settle: placed at an organisation,
+/// and perhaps someone on record or someone else on the sheet.
+struct Open<'r, 'p> {
+    record: &'r AttendanceRecord,
+    organisation: OrgChoice,
+    organisation_name: String,
+    /// Recorded people at that organisation with the same or a similar name.
+    candidates: Vec<&'p KnownPerson>,
+    /// Exact name matches among `candidates`.
+    same_name: Vec<bool>,
+}
+
+impl Open<'_, '_> {
+    fn key(&self) -> &str {
+        &self.record.person_key
+    }
+
+    fn new_person(&self) -> PersonChoice {
+        let person = &self.record.person;
+        PersonChoice::New {
+            full_name: person.full_name.clone(),
+            email: person.email.clone(),
+            job_title: person.job_title.clone(),
+            organisation: self.organisation.clone(),
+        }
+    }
+}
+
+/// "Name <email>", or the name alone when there is no email.
+fn shown(name: &str, email: &str) -> String {
+    if email.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} <{email}>")
+    }
 }
 
 pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolution {
@@ -186,6 +234,7 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
     }
     let mut unplaced: Vec<&str> = Vec::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut open: Vec<Open> = Vec::new();
     for record in records {
         if !seen.insert(record.person_key.as_str()) {
             continue;
@@ -229,8 +278,14 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
                 }
             }
         };
+        let sheet_key = name_key(&person.full_name);
+        let mut candidates = Vec::new();
+        let mut same_name = Vec::new();
+        let organisation_name = match &organisation {
+            OrgChoice::Existing(org_id) => org_name.get(org_id).copied().unwrap_or_default().to_string(),
+            OrgChoice::New(name) => name.clone(),
+        };
         if let OrgChoice::Existing(org_id) = organisation {
-            let sheet_key = name_key(&person.full_name);
             let colleagues = colleagues_of.entry(org_id).or_insert_with(|| {
                 by_org
                     .get(&org_id)
@@ -255,105 +310,48 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
                 }
             }
             let ruled_out = |id: i64| remembered.iter().any(|r| !r.same && r.person_id == id);
-            let candidates: Vec<&Colleague> = colleagues
-                .iter()
-                .filter(|c| {
-                    (c.key == sheet_key || super::values::is_near_key(&c.key, &sheet_key)) && !ruled_out(c.person.id)
-                })
-                .collect();
-            if !candidates.is_empty() {
-                let answer = context.answers.get(&key).copied();
-                match answer {
-                    Some(id) if id > 0 && candidates.iter().any(|c| c.person.id == id) => {
-                        resolution.decisions.push((key.clone(), id, true));
-                        resolution.people.insert(key, PersonChoice::Existing(id));
-                        continue;
-                    }
-                    Some(0) => {
-                        for candidate in &candidates {
-                            resolution.decisions.push((key.clone(), candidate.person.id, false));
-                        }
-                    }
-                    _ if context.policy == NearMatchPolicy::Same && candidates.len() == 1 => {
-                        let id = candidates[0].person.id;
-                        resolution.decisions.push((key.clone(), id, true));
-                        resolution.people.insert(key, PersonChoice::Existing(id));
-                        continue;
-                    }
-                    _ => {
-                        let same_name = candidates.iter().any(|c| c.key == sheet_key);
-                        let reason = if same_name && person.email.is_empty() {
-                            "the same name at the same organisation; the sheet gives no email".to_string()
-                        } else if same_name && candidates.iter().all(|c| c.person.email.is_empty()) {
-                            "the same name at the same organisation; the record has no email".to_string()
-                        } else if same_name {
-                            "the same name at the same organisation with a different email".to_string()
-                        } else {
-                            "a similar name at the same organisation".to_string()
-                        };
-                        let names = candidates
-                            .iter()
-                            .map(|c| {
-                                if c.person.email.is_empty() {
-                                    c.person.full_name.clone()
-                                } else {
-                                    format!("{} <{}>", c.person.full_name, c.person.email)
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" or ");
-                        let on_sheet = if person.email.is_empty() {
-                            person.full_name.clone()
-                        } else {
-                            format!("{} <{}>", person.full_name, person.email)
-                        };
-                        let (severity, then) = match context.policy {
-                            NearMatchPolicy::Ask => (
-                                Severity::Error,
-                                "Say whether they are the same person before importing (on the import page, or with --near-matches same|new).",
-                            ),
-                            _ => (
-                                Severity::Warning,
-                                "They will be added as a new person unless you say they are the same.",
-                            ),
-                        };
-                        resolution.issues.push(Issue::new(
-                            severity,
-                            &record.sheet,
-                            Some(record.row),
-                            None,
-                            format!("{on_sheet} looks like {names} already on record ({reason}). {then}"),
-                        ));
-                        resolution.near_matches.push(NearMatch {
-                            person_key: key.clone(),
-                            name_on_sheet: person.full_name.clone(),
-                            email_on_sheet: person.email.clone(),
-                            organisation_on_sheet: person.organisation.clone(),
-                            candidates: candidates
-                                .iter()
-                                .map(|c| {
-                                    (
-                                        c.person.id,
-                                        c.person.full_name.clone(),
-                                        org_name.get(&org_id).copied().unwrap_or_default().to_string(),
-                                    )
-                                })
-                                .collect(),
-                            reason,
-                        });
-                    }
+            for colleague in colleagues.iter() {
+                let exact = colleague.key == sheet_key;
+                if (exact || super::values::is_near_key(&colleague.key, &sheet_key)) && !ruled_out(colleague.person.id)
+                {
+                    candidates.push(colleague.person);
+                    same_name.push(exact);
                 }
             }
         }
-        resolution.people.insert(
-            key,
-            PersonChoice::New {
-                full_name: person.full_name.clone(),
-                email: person.email.clone(),
-                job_title: person.job_title.clone(),
-                organisation,
-            },
+        open.push(Open {
+            record,
+            organisation,
+            organisation_name,
+            candidates,
+            same_name,
+        });
+    }
+    // Rule 3 within the sheet: people with one name at one organisation but
+    // different emails (or only one with an email) may be one person. Each is
+    // asked about the one whose key sorts first, so the question (and the
+    // answer "same") does not depend on the order of the rows or the files.
+    let mut first_of_name: HashMap<(String, String), usize> = HashMap::new();
+    for (index, person) in open.iter().enumerate() {
+        let group = (
+            normalise(&person.organisation_name),
+            name_key(&person.record.person.full_name),
         );
+        let first = first_of_name.entry(group).or_insert(index);
+        if open[*first].key() > person.key() {
+            *first = index;
+        }
+    }
+    for person in &open {
+        let group = (
+            normalise(&person.organisation_name),
+            name_key(&person.record.person.full_name),
+        );
+        let on_sheet = first_of_name
+            .get(&group)
+            .map(|&first| &open[first])
+            .filter(|first| first.key() != person.key());
+        settle(person, on_sheet, context, &mut resolution);
     }
     report_unplaced(records, &unplaced, &mut resolution);
     for (name, emails) in new_orgs.into_values() {
@@ -378,6 +376,145 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
     }
     resolution.issues = super::group_issues(std::mem::take(&mut resolution.issues));
     resolution
+}
+
+/// Decides one open sheet person: an answer, the policy, or a question.
+/// `on_sheet` is the person earlier in key order on this sheet with the same
+/// name at the same organisation, if any.
+fn settle(person: &Open, on_sheet: Option<&Open>, context: &Context<'_>, resolution: &mut Resolution) {
+    let key = person.key().to_string();
+    if person.candidates.is_empty() && on_sheet.is_none() {
+        resolution.people.insert(key, person.new_person());
+        return;
+    }
+    let recorded = |id: i64| person.candidates.iter().any(|c| c.id == id);
+    if context.same_as_on_sheet.contains(&key) {
+        if let Some(first) = on_sheet {
+            resolution
+                .people
+                .insert(key, PersonChoice::SameAs(first.key().to_string()));
+            return;
+        }
+    }
+    match context.answers.get(&key).copied() {
+        Some(id) if id > 0 && recorded(id) => {
+            resolution.decisions.push((key.clone(), id, true));
+            resolution.people.insert(key, PersonChoice::Existing(id));
+            return;
+        }
+        Some(0) => {
+            for candidate in &person.candidates {
+                resolution.decisions.push((key.clone(), candidate.id, false));
+            }
+            resolution.people.insert(key, person.new_person());
+            return;
+        }
+        _ => {}
+    }
+    let sheet_person = &person.record.person;
+    let mut names: Vec<String> = person
+        .candidates
+        .iter()
+        .map(|c| shown(&c.full_name, &c.email))
+        .collect();
+    if let Some(first) = on_sheet {
+        let other = &first.record.person;
+        names.push(format!("{} on this sheet", shown(&other.full_name, &other.email)));
+    }
+    let names = names.join(" or ");
+    let on_sheet_shown = shown(&sheet_person.full_name, &sheet_person.email);
+    let question = match context.policy {
+        NearMatchPolicy::Same => match (on_sheet, policy_choice(person)) {
+            // Everyone of one name on the sheet follows the first of them,
+            // who is matched against the record on their own.
+            (Some(first), _) => {
+                resolution.people.insert(key, PersonChoice::SameAs(first.key().to_string()));
+                return;
+            }
+            (None, Some(id)) => {
+                resolution.decisions.push((key.clone(), id, true));
+                resolution.people.insert(key, PersonChoice::Existing(id));
+                return;
+            }
+            (None, None) => Some((
+                Severity::Error,
+                "--near-matches same cannot choose between them: answer on the import page, or import with --near-matches new.",
+            )),
+        },
+        NearMatchPolicy::Ask => Some((
+            Severity::Error,
+            "Say whether they are the same person before importing (on the import page, or with --near-matches same|new).",
+        )),
+        NearMatchPolicy::New => None,
+    };
+    let (severity, then) = question.unwrap_or((
+        Severity::Warning,
+        "They will be added as a new person unless you say they are the same.",
+    ));
+    let reason = near_match_reason(person, on_sheet);
+    resolution.issues.push(Issue::new(
+        severity,
+        &person.record.sheet,
+        Some(person.record.row),
+        None,
+        format!("{on_sheet_shown} looks like {names} ({reason}). {then}"),
+    ));
+    resolution.near_matches.push(NearMatch {
+        person_key: key.clone(),
+        name_on_sheet: sheet_person.full_name.clone(),
+        email_on_sheet: sheet_person.email.clone(),
+        organisation_on_sheet: sheet_person.organisation.clone(),
+        candidates: person
+            .candidates
+            .iter()
+            .map(|c| (c.id, c.full_name.clone(), person.organisation_name.clone()))
+            .collect(),
+        on_sheet: on_sheet.map(|first| {
+            let other = &first.record.person;
+            shown(&other.full_name, &other.email)
+        }),
+        reason,
+    });
+    resolution.people.insert(key, person.new_person());
+}
+
+/// The recorded person `--near-matches same` takes a sheet person to be: the
+/// only candidate, or else the only one with exactly the same name. With
+/// several equally good candidates it takes none, rather than guess.
+fn policy_choice(person: &Open) -> Option<i64> {
+    if let [only] = person.candidates.as_slice() {
+        return Some(only.id);
+    }
+    let mut exact = person
+        .candidates
+        .iter()
+        .zip(&person.same_name)
+        .filter(|(_, same)| **same);
+    match (exact.next(), exact.next()) {
+        (Some((only, _)), None) => Some(only.id),
+        _ => None,
+    }
+}
+
+fn near_match_reason(person: &Open, on_sheet: Option<&Open>) -> String {
+    let email = &person.record.person.email;
+    let same_name = on_sheet.is_some() || person.same_name.iter().any(|s| *s);
+    let where_ = if person.candidates.is_empty() {
+        "the same organisation on this sheet"
+    } else {
+        "the same organisation"
+    };
+    let others_without_email = person.candidates.iter().all(|c| c.email.is_empty())
+        && on_sheet.is_none_or(|first| first.record.person.email.is_empty());
+    if !same_name {
+        format!("a similar name at {where_}")
+    } else if email.is_empty() {
+        format!("the same name at {where_}; this one has no email")
+    } else if others_without_email {
+        format!("the same name at {where_}; the other has no email")
+    } else {
+        format!("the same name at {where_} with a different email")
+    }
 }
 
 /// People nobody can place: one problem per sheet, naming them and covering all their rows.
@@ -555,6 +692,7 @@ mod tests {
                 (PersonChoice::Existing(id), _) => Same(*id),
                 (PersonChoice::New { .. }, false) => NearMatch,
                 (PersonChoice::New { .. }, true) => New,
+                (PersonChoice::SameAs(other), _) => panic!("{case}: one sheet person follows another ({other})"),
             };
             assert_eq!(&got, want, "{case}");
         }
@@ -664,6 +802,144 @@ mod tests {
             ["Northbridge Children's Services", "Oval Practice"]
         );
         assert_eq!(placed.new_people(), 4);
+    }
+
+    /// Rule 3 within one sheet: (rows on the sheet, people it gives, who is asked about).
+    #[test]
+    fn identity_rules_within_one_sheet() {
+        type Case<'a> = (&'a str, Vec<AttendanceRecord>, usize, Vec<&'a str>);
+        let org = "Thames View Surgery";
+        let cases: Vec<Case> = vec![
+            (
+                "same name, different emails",
+                vec![
+                    record("Hannah Brooks", "hb2@x.example", org),
+                    record("Hannah Brooks", "hb1@x.example", org),
+                ],
+                2,
+                vec!["email:hb2@x.example"],
+            ),
+            (
+                "same name, only one with an email",
+                vec![
+                    record("Hannah Brooks", "", org),
+                    record("Hannah Brooks", "hb@x.example", org),
+                ],
+                2,
+                vec!["name:hannah brooks|thames view surgery"],
+            ),
+            (
+                "same name, no email on either row: one person",
+                vec![record("Hannah Brooks", "", org), record("Hannah Brooks", "", org)],
+                1,
+                vec![],
+            ),
+            (
+                "same name at an organisation the import adds",
+                vec![
+                    record("Hannah Brooks", "hb1@x.example", "Oval Practice"),
+                    record("Hannah Brooks", "hb2@x.example", "oval practice"),
+                ],
+                2,
+                vec!["email:hb2@x.example"],
+            ),
+            (
+                "same name at two organisations",
+                vec![
+                    record("Hannah Brooks", "hb1@x.example", org),
+                    record("Hannah Brooks", "hb2@x.example", "Oval Practice"),
+                ],
+                2,
+                vec![],
+            ),
+        ];
+        for (case, rows, people, asked) in cases {
+            for rows in [rows.clone(), rows.into_iter().rev().collect()] {
+                let r = resolve_against(&rows, &[]);
+                assert_eq!(r.new_people(), people, "{case}");
+                let keys: Vec<&str> = r.near_matches.iter().map(|n| n.person_key.as_str()).collect();
+                assert_eq!(keys, asked, "{case}: the same question whatever the row order");
+                assert!(
+                    r.near_matches
+                        .iter()
+                        .all(|n| n.candidates.is_empty() && n.on_sheet.is_some()),
+                    "{case}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_near_match_within_the_sheet_is_answered_like_one_on_record() {
+        let orgs = organisations();
+        let records = [
+            record("Hannah Brooks", "hb1@x.example", "Thames View Surgery"),
+            record("Hannah Brooks", "hb2@x.example", "Thames View Surgery"),
+        ];
+        let asked = records[1].person_key.clone();
+        let first = records[0].person_key.clone();
+        let with = |same_as_on_sheet: &[&str], answers: &[(&str, i64)], policy| {
+            resolve(
+                &records,
+                &Context {
+                    organisations: &orgs,
+                    same_as_on_sheet: same_as_on_sheet.iter().map(|k| k.to_string()).collect(),
+                    answers: answers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                    policy,
+                    ..Default::default()
+                },
+            )
+        };
+        let same = with(&[&asked], &[], NearMatchPolicy::Ask);
+        assert_eq!(same.people[&asked], PersonChoice::SameAs(first.clone()));
+        assert_eq!((same.new_people(), same.near_matches.len()), (1, 0));
+        let different = with(&[], &[(&asked, 0)], NearMatchPolicy::Ask);
+        assert_eq!((different.new_people(), different.near_matches.len()), (2, 0));
+        assert!(different.issues.iter().all(|i| i.severity == Severity::Warning));
+        let must_ask = with(&[], &[], NearMatchPolicy::Ask);
+        assert!(must_ask.issues.iter().any(
+            |i| i.severity == Severity::Error && i.message.contains("Hannah Brooks <hb1@x.example> on this sheet")
+        ));
+        let by_policy = with(&[], &[], NearMatchPolicy::Same);
+        assert_eq!(by_policy.people[&asked], PersonChoice::SameAs(first));
+    }
+
+    /// `--near-matches same` takes the only candidate, or the only one with
+    /// exactly the name; between equals it asks instead of guessing.
+    #[test]
+    fn the_same_policy_never_guesses_between_equals() {
+        let mut brookes = person(3, "Hannah Brookes", "hbk@x.example");
+        brookes.organisation_id = 10;
+        let exact_and_similar = [person(1, "Hannah Brooks", "hb1@x.example"), brookes];
+        let two_exact = [
+            person(1, "Hannah Brooks", "hb1@x.example"),
+            person(2, "Hannah Brooks", "hb2@x.example"),
+        ];
+        let orgs = organisations();
+        let records = [record("Hannah Brooks", "hb3@x.example", "Thames View Surgery")];
+        let key = records[0].person_key.clone();
+        let with = |people: &[KnownPerson]| {
+            resolve(
+                &records,
+                &Context {
+                    people,
+                    organisations: &orgs,
+                    policy: NearMatchPolicy::Same,
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(with(&exact_and_similar).people[&key], PersonChoice::Existing(1));
+        let undecided = with(&two_exact);
+        assert!(matches!(undecided.people[&key], PersonChoice::New { .. }));
+        let errors: Vec<&Issue> = undecided
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("cannot choose"), "{}", errors[0].message);
+        assert_eq!(undecided.near_matches[0].candidates.len(), 2);
     }
 
     /// Two files naming the same people differently give the same people whichever comes first.

@@ -12,6 +12,7 @@ pub mod export;
 pub mod html;
 pub mod pdf;
 pub mod period;
+pub mod standing;
 
 pub use engine::{compute, PeriodData};
 pub use period::{Period, Preset};

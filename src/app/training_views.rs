@@ -1,0 +1,151 @@
+//! The views of training records that pages and the API show: sessions with
+//! their module's title, registers, and each person's completions.
+
+use super::AppState;
+use crate::db::training::{PersonFactRow, RegisterRow, SessionRow};
+use crate::domain::completion::{person_completions, AttendanceFact, AttendanceStatus, PersonCompletion};
+use crate::domain::programmes::Programme;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A module's title in its programme's current version (its id if the
+/// programme no longer has it).
+pub fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> String {
+    state
+        .programmes
+        .current_version(programme_id)
+        .and_then(|p| p.modules.iter().find(|m| m.id == module_id))
+        .map(|m| m.title.clone())
+        .unwrap_or_else(|| module_id.to_string())
+}
+
+/// One attendance row as a fact the completion rules read; `None` for a
+/// date or status no version of qmtrack writes.
+pub fn fact(row: &PersonFactRow) -> Option<AttendanceFact> {
+    Some(AttendanceFact {
+        module_id: row.module_id.clone(),
+        date: NaiveDate::parse_from_str(&row.session_date, "%Y-%m-%d").ok()?,
+        status: AttendanceStatus::parse(&row.status)?,
+    })
+}
+
+/// Facts grouped by person, keeping each person's name and organisation.
+pub fn by_person(rows: &[PersonFactRow]) -> Vec<(&PersonFactRow, Vec<AttendanceFact>)> {
+    let mut order: Vec<i64> = Vec::new();
+    let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = HashMap::new();
+    for row in rows {
+        let entry = grouped.entry(row.person_id).or_insert_with(|| {
+            order.push(row.person_id);
+            (row, Vec::new())
+        });
+        entry.1.extend(fact(row));
+    }
+    order.into_iter().filter_map(|id| grouped.remove(&id)).collect()
+}
+
+/// One person's standing against each of a programme's completions.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonCompletions {
+    pub person_id: i64,
+    pub name: String,
+    pub organisation_id: i64,
+    pub organisation: String,
+    pub completions: Vec<PersonCompletion>,
+}
+
+/// Everyone in `rows`, with where they stand in `programme` on `today`.
+pub fn completions_by_person(
+    programme: &Programme,
+    rows: &[PersonFactRow],
+    today: NaiveDate,
+) -> Vec<PersonCompletions> {
+    by_person(rows)
+        .into_iter()
+        .map(|(person, facts)| PersonCompletions {
+            person_id: person.person_id,
+            name: person.full_name.clone(),
+            organisation_id: person.organisation_id,
+            organisation: person.organisation_name.clone(),
+            completions: person_completions(programme, &facts, today),
+        })
+        .collect()
+}
+
+/// A training session with its module's title and how many attended.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub id: i64,
+    pub programme_id: String,
+    pub programme_version: String,
+    pub module_id: String,
+    pub module_title: String,
+    pub session_date: String,
+    pub start_time: String,
+    pub venue: String,
+    pub online: bool,
+    pub trainer: String,
+    pub capacity: i64,
+    /// The cohort the session belongs to; none for a stand-alone session.
+    pub cohort_id: Option<i64>,
+    pub cohort_name: String,
+    pub attended: i64,
+    pub marked: i64,
+}
+
+impl SessionView {
+    pub fn of(state: &AppState, row: SessionRow) -> Self {
+        SessionView {
+            module_title: module_title(state, &row.programme_id, &row.module_id),
+            id: row.id,
+            programme_id: row.programme_id,
+            programme_version: row.programme_version,
+            module_id: row.module_id,
+            session_date: row.session_date,
+            start_time: row.start_time,
+            venue: row.venue,
+            online: row.online,
+            trainer: row.trainer,
+            capacity: row.capacity,
+            cohort_id: (row.cohort_id != 0).then_some(row.cohort_id),
+            cohort_name: row.cohort_name,
+            attended: row.attended,
+            marked: row.marked,
+        }
+    }
+}
+
+/// One line of a session's register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterEntry {
+    pub attendance_id: i64,
+    pub person_id: i64,
+    pub full_name: String,
+    pub email: String,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    /// `None` only for a status no version of qmtrack writes.
+    pub status: Option<AttendanceStatus>,
+}
+
+impl From<RegisterRow> for RegisterEntry {
+    fn from(row: RegisterRow) -> Self {
+        RegisterEntry {
+            status: AttendanceStatus::parse(&row.status),
+            attendance_id: row.attendance_id,
+            person_id: row.person_id,
+            full_name: row.full_name,
+            email: row.email,
+            organisation_id: row.organisation_id,
+            organisation_name: row.organisation_name,
+        }
+    }
+}
+
+/// A session with its register.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionWithRegister {
+    #[serde(flatten)]
+    pub session: SessionView,
+    pub attendance: Vec<RegisterEntry>,
+}
