@@ -204,18 +204,24 @@ impl EvidenceStore {
 /// replacing any file of that name.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
+    let mut file = create_private(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Opens a new file readable by the service's user only (mode 0600) for
+/// writing in parts, replacing any file of that name.
+pub fn create_private(path: &Path) -> io::Result<std::fs::File> {
     // Removed first: opening an existing file keeps its old, perhaps wider, mode.
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let mut file = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+        .open(path)
 }
 
 /// Narrows every file in `dir` that others could read or write to mode

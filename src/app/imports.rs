@@ -724,7 +724,7 @@ pub fn preview_json(preview: &Preview, result: Option<&CommitOutcome>) -> serde_
 
 /// Where an uploaded sheet waits between its preview and its commit. Under
 /// the data folder, never a served one: sign-in sheets hold personal data.
-fn pending_path(data_dir: &std::path::Path, import_id: i64) -> std::path::PathBuf {
+pub(crate) fn pending_path(data_dir: &std::path::Path, import_id: i64) -> std::path::PathBuf {
     data_dir.join("imports").join(format!("{import_id}.upload"))
 }
 

@@ -22,9 +22,11 @@
 //!   the API show them
 //! - [`accounts`]: users, passwords, sessions and API tokens
 //! - [`organisations`]: organisations and their people
+//! - [`backup`]: backups, restores and the copy from SQLite to PostgreSQL
 
 pub mod accounts;
 pub mod assessments;
+pub mod backup;
 pub mod certificates;
 pub mod evidence;
 pub mod frameworks;

@@ -1,5 +1,6 @@
 //! The `qmtrack` command line. One module per subcommand.
 
+mod backup;
 mod certificates;
 mod demo;
 mod demo_evidence;
@@ -63,6 +64,12 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance(import::ImportArgs),
+    /// Write a consistent backup (database, files and a manifest) while the app serves
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty database and data folder, checking it against its manifest
+    Restore(backup::RestoreArgs),
+    /// Copy the SQLite database to an empty PostgreSQL database and check every table
+    CopyDatabase(backup::CopyDatabaseArgs),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +195,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Certificates { command } => certificates::run(command).await,
         Command::Report(args) => report::run(args).await,
         Command::ImportAttendance(args) => return import::run(args).await,
+        Command::Backup(args) => backup::run_backup(args).await,
+        Command::Restore(args) => backup::run_restore(args).await,
+        Command::CopyDatabase(args) => backup::run_copy_database(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,6 +45,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod backup;
 pub mod certificates;
 pub mod completions;
 pub mod evidence;

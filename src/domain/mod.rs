@@ -3,6 +3,7 @@
 pub mod access;
 pub mod assessment;
 pub mod audit_labels;
+pub mod backup;
 pub mod certificate;
 pub mod certificate_pdf;
 pub mod completion;
