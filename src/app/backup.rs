@@ -185,7 +185,7 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
     let target = open_empty_postgres(to_url, version).await?;
     let mut tx = db::begin_write(&target).await?;
     let source_tables = sql::tables(&mut from).await?;
-    let order = insert_order(postgres(&mut tx)?, &expected).await?;
+    let (order, keys) = start_filling(&mut tx, &expected).await?;
     for name in &order {
         let Some(table) = source_tables.iter().find(|t| &t.name == name) else { continue };
         let columns = sql::columns(&mut from, &table.name).await?;
@@ -205,7 +205,7 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
             }
         }
     }
-    finish_filling(&mut tx, &expected).await?;
+    finish_filling(&mut tx, &keys, &expected).await?;
     tx.commit().await?;
     target.close().await;
     let checked = rocket::tokio::task::spawn_blocking(move || check_files(&files))
@@ -246,7 +246,8 @@ async fn restore_sqlite(url: &str, manifest: &Manifest, staging: &Path) -> Resul
 async fn restore_postgres(url: &str, manifest: &Manifest, staging: &Path) -> Result<BTreeMap<String, i64>, StartupError> {
     let target = open_empty_postgres(url, manifest.schema_version).await?;
     let mut tx = db::begin_write(&target).await?;
-    for name in insert_order(postgres(&mut tx)?, &manifest.tables).await? {
+    let (order, keys) = start_filling(&mut tx, &manifest.tables).await?;
+    for name in order {
         let path = staging.join(format!("{}{name}.jsonl", archive::TABLES_DIR));
         let types = sql::column_types(postgres(&mut tx)?, &name).await?;
         let mut lines = std::io::BufReader::new(std::fs::File::open(&path)?).lines();
@@ -261,7 +262,7 @@ async fn restore_postgres(url: &str, manifest: &Manifest, staging: &Path) -> Res
             sql::insert_json_rows(postgres(&mut tx)?, &name, &types, &rows).await?;
         }
     }
-    finish_filling(&mut tx, &manifest.tables).await?;
+    finish_filling(&mut tx, &keys, &manifest.tables).await?;
     tx.commit().await?;
     target.close().await;
     Ok(manifest.tables.clone())
@@ -284,9 +285,11 @@ async fn open_empty_postgres(url: &str, schema_version: i64) -> Result<Pool, Sta
     Ok(pool)
 }
 
-/// The tables of `counts` in the order the target's references need, each
-/// one the target has; a table it lacks must have no rows.
-async fn insert_order(pg: &mut sqlx::PgConnection, counts: &BTreeMap<String, i64>) -> Result<Vec<String>, StartupError> {
+/// The tables of `counts` the target has (a table it lacks must have no
+/// rows), with its foreign keys dropped until [`finish_filling`] adds them
+/// back, so tables can be filled in any order.
+async fn start_filling(tx: &mut db::Tx, counts: &BTreeMap<String, i64>) -> Result<(Vec<String>, Vec<sql::ForeignKey>), StartupError> {
+    let pg = postgres(tx)?;
     let mut present = Vec::new();
     for (name, rows) in counts {
         if sql::column_types(pg, name).await?.is_empty() {
@@ -299,12 +302,26 @@ async fn insert_order(pg: &mut sqlx::PgConnection, counts: &BTreeMap<String, i64
             present.push(name.clone());
         }
     }
-    Ok(archive::insert_order(&present, &sql::references(pg).await?))
+    let keys = sql::foreign_keys(pg).await?;
+    for key in &keys {
+        sql::drop_foreign_key(pg, key).await?;
+    }
+    Ok((present, keys))
 }
 
-/// Checks every table holds the rows expected, and moves each id sequence
-/// past the ids copied in.
-async fn finish_filling(tx: &mut db::Tx, expected: &BTreeMap<String, i64>) -> Result<(), StartupError> {
+/// Adds the foreign keys back (checking every reference), checks every
+/// table holds the rows expected, and moves each id sequence past the ids
+/// copied in.
+async fn finish_filling(
+    tx: &mut db::Tx,
+    keys: &[sql::ForeignKey],
+    expected: &BTreeMap<String, i64>,
+) -> Result<(), StartupError> {
+    for key in keys {
+        sql::add_foreign_key(postgres(tx)?, key).await.map_err(|e| {
+            StartupError::Refused(format!("a row of {} names a row that is not there ({e})", key.table_name))
+        })?;
+    }
     let mut found = BTreeMap::new();
     for (name, rows) in expected {
         if *rows > 0 {

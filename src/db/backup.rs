@@ -133,16 +133,45 @@ pub async fn column_types(conn: &mut PgConnection, table: &str) -> Result<Vec<(S
     .await
 }
 
-/// PostgreSQL: which table refers to which (child, parent), for inserting
-/// parents first.
-pub async fn references(conn: &mut PgConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// PostgreSQL: a foreign key as the catalogue holds it, to drop while a
+/// restore fills the tables and add back after (references can form a
+/// cycle: an organisation names the import that added it, the import the
+/// user who ran it, the user their organisation).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ForeignKey {
+    pub table_name: String,
+    pub name: String,
+    pub definition: String,
+}
+
+pub async fn foreign_keys(conn: &mut PgConnection) -> Result<Vec<ForeignKey>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT c.relname::text, p.relname::text
-         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
-         WHERE k.contype = 'f' AND c.relnamespace = to_regnamespace(current_schema())",
+        "SELECT c.relname::text AS table_name, k.conname::text AS name, pg_get_constraintdef(k.oid) AS definition
+         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+         WHERE k.contype = 'f' AND c.relnamespace = to_regnamespace(current_schema())
+         ORDER BY c.relname, k.conname",
     )
     .fetch_all(conn)
     .await
+}
+
+pub async fn drop_foreign_key(conn: &mut PgConnection, key: &ForeignKey) -> Result<(), sqlx::Error> {
+    let sql = format!("ALTER TABLE {} DROP CONSTRAINT {}", quoted(&key.table_name), quoted(&key.name));
+    sqlx::query(&sql).execute(conn).await?;
+    Ok(())
+}
+
+/// Adds a foreign key back; PostgreSQL checks every row against it, so a
+/// row naming a missing one stops the restore.
+pub async fn add_foreign_key(conn: &mut PgConnection, key: &ForeignKey) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+        quoted(&key.table_name),
+        quoted(&key.name),
+        key.definition
+    );
+    sqlx::query(&sql).execute(conn).await?;
+    Ok(())
 }
 
 /// PostgreSQL: inserts rows given as JSON objects into `table`, each value

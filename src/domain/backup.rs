@@ -1,6 +1,5 @@
-//! What a backup archive holds and the rules for putting it back: the
-//! manifest, and the order tables are filled in so every reference finds
-//! its row.
+//! What a backup archive holds and the rules for reading it back: the
+//! manifest, which paths it may name, and how its row counts are compared.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,37 +59,6 @@ pub fn is_safe_relative_path(path: &str) -> bool {
             .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
 }
 
-/// Tables in an order where each comes after the tables it refers to.
-/// `references` are (child, parent) pairs; a table's references to itself
-/// are left to the order of its rows (by id: a renewal names an earlier
-/// assessment). A cycle between tables, which the schema does not have, is
-/// broken by name so every table still appears once.
-pub fn insert_order(tables: &[String], references: &[(String, String)]) -> Vec<String> {
-    let mut waiting: BTreeSet<&str> = tables.iter().map(String::as_str).collect();
-    let mut order = Vec::with_capacity(tables.len());
-    while !waiting.is_empty() {
-        let ready: Vec<&str> = waiting
-            .iter()
-            .copied()
-            .filter(|table| {
-                !references
-                    .iter()
-                    .any(|(child, parent)| child == table && parent != table && waiting.contains(parent.as_str()))
-            })
-            .collect();
-        let next = if ready.is_empty() {
-            waiting.iter().copied().take(1).collect()
-        } else {
-            ready
-        };
-        for table in next {
-            waiting.remove(table);
-            order.push(table.to_string());
-        }
-    }
-    order
-}
-
 /// The tables whose rows differ from the manifest: (table, expected, found).
 pub fn count_differences(expected: &BTreeMap<String, i64>, found: &BTreeMap<String, i64>) -> Vec<(String, i64, i64)> {
     let names: BTreeSet<&String> = expected.keys().chain(found.keys()).collect();
@@ -107,35 +75,6 @@ pub fn count_differences(expected: &BTreeMap<String, i64>, found: &BTreeMap<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn parents_come_before_the_tables_that_refer_to_them() {
-        let references = vec![
-            ("people".to_string(), "organisations".to_string()),
-            ("attendance".to_string(), "people".to_string()),
-            ("attendance".to_string(), "training_sessions".to_string()),
-            ("assessments".to_string(), "assessments".to_string()),
-        ];
-        let order = insert_order(
-            &names(&["attendance", "assessments", "people", "training_sessions", "organisations"]),
-            &references,
-        );
-        let at = |t: &str| order.iter().position(|o| o == t).expect("listed");
-        assert_eq!(order.len(), 5);
-        assert!(at("organisations") < at("people"));
-        assert!(at("people") < at("attendance"));
-        assert!(at("training_sessions") < at("attendance"));
-    }
-
-    #[test]
-    fn a_cycle_still_lists_every_table_once() {
-        let references = vec![("a".to_string(), "b".to_string()), ("b".to_string(), "a".to_string())];
-        assert_eq!(insert_order(&names(&["a", "b", "c"]), &references), names(&["c", "a", "b"]));
-    }
 
     #[test]
     fn archive_paths_cannot_leave_the_data_folder() {
