@@ -163,9 +163,7 @@ pub async fn copy_to_postgres(config: &AppConfig, source: &Pool, to_url: &str) -
         ));
     }
     if db::Backend::from_url(to_url) != Some(db::Backend::Postgres) {
-        return Err(StartupError::Refused(
-            "--to must be a postgres:// URL".into(),
-        ));
+        return Err(StartupError::Refused("--to must be a postgres:// URL".into()));
     }
     let staging = Staging::inside(&config.data_dir)?;
     let snapshot_path = staging.path().join(archive::SQLITE_DATABASE);
@@ -187,7 +185,9 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
     let source_tables = sql::tables(&mut from).await?;
     let (order, keys) = start_filling(&mut tx, &expected).await?;
     for name in &order {
-        let Some(table) = source_tables.iter().find(|t| &t.name == name) else { continue };
+        let Some(table) = source_tables.iter().find(|t| &t.name == name) else {
+            continue;
+        };
         let columns = sql::columns(&mut from, &table.name).await?;
         let types = sql::column_types(postgres(&mut tx)?, &table.name).await?;
         let mut after = 0;
@@ -219,8 +219,7 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
 }
 
 async fn restore_sqlite(url: &str, manifest: &Manifest, staging: &Path) -> Result<BTreeMap<String, i64>, StartupError> {
-    let target = sql::sqlite_file(url)
-        .ok_or_else(|| StartupError::Refused(format!("{url} names no database file")))?;
+    let target = sql::sqlite_file(url).ok_or_else(|| StartupError::Refused(format!("{url} names no database file")))?;
     if target.exists() {
         let existing = sql::open_sqlite_file(&target).await?;
         let counts = async { row_counts(&mut existing.acquire().await?).await }.await;
@@ -243,7 +242,11 @@ async fn restore_sqlite(url: &str, manifest: &Manifest, staging: &Path) -> Resul
     Ok(counts)
 }
 
-async fn restore_postgres(url: &str, manifest: &Manifest, staging: &Path) -> Result<BTreeMap<String, i64>, StartupError> {
+async fn restore_postgres(
+    url: &str,
+    manifest: &Manifest,
+    staging: &Path,
+) -> Result<BTreeMap<String, i64>, StartupError> {
     let target = open_empty_postgres(url, manifest.schema_version).await?;
     let mut tx = db::begin_write(&target).await?;
     let (order, keys) = start_filling(&mut tx, &manifest.tables).await?;
@@ -288,7 +291,10 @@ async fn open_empty_postgres(url: &str, schema_version: i64) -> Result<Pool, Sta
 /// The tables of `counts` the target has (a table it lacks must have no
 /// rows), with its foreign keys dropped until [`finish_filling`] adds them
 /// back, so tables can be filled in any order.
-async fn start_filling(tx: &mut db::Tx, counts: &BTreeMap<String, i64>) -> Result<(Vec<String>, Vec<sql::ForeignKey>), StartupError> {
+async fn start_filling(
+    tx: &mut db::Tx,
+    counts: &BTreeMap<String, i64>,
+) -> Result<(Vec<String>, Vec<sql::ForeignKey>), StartupError> {
     let pg = postgres(tx)?;
     let mut present = Vec::new();
     for (name, rows) in counts {
@@ -319,17 +325,27 @@ async fn finish_filling(
 ) -> Result<(), StartupError> {
     for key in keys {
         sql::add_foreign_key(postgres(tx)?, key).await.map_err(|e| {
-            StartupError::Refused(format!("a row of {} names a row that is not there ({e})", key.table_name))
+            StartupError::Refused(format!(
+                "a row of {} names a row that is not there ({e})",
+                key.table_name
+            ))
         })?;
     }
     let mut found = BTreeMap::new();
     for (name, rows) in expected {
         if *rows > 0 {
             found.insert(name.clone(), sql::count_rows(tx, name).await?);
-            sql::advance_id_sequence(postgres(tx)?, name).await?;
+            let columns = sql::column_types(postgres(tx)?, name).await?;
+            if columns.iter().any(|(column, _)| column == "id") {
+                sql::advance_id_sequence(postgres(tx)?, name).await?;
+            }
         }
     }
-    let expected: BTreeMap<String, i64> = expected.iter().filter(|(_, rows)| **rows > 0).map(|(n, r)| (n.clone(), *r)).collect();
+    let expected: BTreeMap<String, i64> = expected
+        .iter()
+        .filter(|(_, rows)| **rows > 0)
+        .map(|(n, r)| (n.clone(), *r))
+        .collect();
     refuse_differences(&expected, &found)
 }
 
@@ -432,9 +448,9 @@ async fn referenced_files(conn: &mut db::Conn, data_dir: &Path) -> Result<Vec<(S
     let store = crate::storage::EvidenceStore::new(data_dir);
     let mut files = Vec::new();
     for sha256 in sql::evidence_files(conn).await? {
-        let path = store
-            .path_for(&sha256)
-            .ok_or_else(|| StartupError::Refused(format!("an evidence row names “{sha256}”, which is not a file's hash")))?;
+        let path = store.path_for(&sha256).ok_or_else(|| {
+            StartupError::Refused(format!("an evidence row names “{sha256}”, which is not a file's hash"))
+        })?;
         files.push((format!("{}evidence/{sha256}", archive::FILES_DIR), path));
     }
     for id in sql::import_ids(conn).await? {
@@ -540,7 +556,10 @@ fn unpack_verified(archive_path: &Path, folder: &Path) -> Result<Manifest, Start
     }
     for entry in &manifest.entries {
         if !archive::is_safe_relative_path(&entry.name) {
-            return Err(StartupError::Refused(format!("the archive names an unsafe path “{}”", entry.name)));
+            return Err(StartupError::Refused(format!(
+                "the archive names an unsafe path “{}”",
+                entry.name
+            )));
         }
         let inside = zip
             .by_name(&entry.name)
@@ -612,7 +631,10 @@ impl Staging {
     }
 
     fn beside(file: &Path) -> std::io::Result<Staging> {
-        let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let folder = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         Self::inside(folder)
     }
 

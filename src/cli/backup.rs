@@ -79,8 +79,6 @@ pub async fn run_copy_database(args: CopyDatabaseArgs) -> Result<(), StartupErro
         copied.file_bytes,
         config.data_dir.display()
     );
-    println!(
-        "To serve from it, set QMTRACK_DATABASE_URL (database_url) to that URL and keep the same data folder."
-    );
+    println!("To serve from it, set QMTRACK_DATABASE_URL (database_url) to that URL and keep the same data folder.");
     Ok(())
 }

@@ -156,7 +156,11 @@ pub async fn foreign_keys(conn: &mut PgConnection) -> Result<Vec<ForeignKey>, sq
 }
 
 pub async fn drop_foreign_key(conn: &mut PgConnection, key: &ForeignKey) -> Result<(), sqlx::Error> {
-    let sql = format!("ALTER TABLE {} DROP CONSTRAINT {}", quoted(&key.table_name), quoted(&key.name));
+    let sql = format!(
+        "ALTER TABLE {} DROP CONSTRAINT {}",
+        quoted(&key.table_name),
+        quoted(&key.name)
+    );
     sqlx::query(&sql).execute(conn).await?;
     Ok(())
 }
@@ -301,7 +305,9 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 /// restored), without the live database's settings: nothing is added to
 /// the file beside it.
 pub async fn open_sqlite_file(path: &std::path::Path) -> Result<super::Pool, sqlx::Error> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).foreign_keys(true);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .foreign_keys(true);
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)

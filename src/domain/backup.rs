@@ -88,7 +88,11 @@ mod tests {
     #[test]
     fn differences_name_the_table_and_both_counts() {
         let expected = BTreeMap::from([("people".to_string(), 3), ("users".to_string(), 1)]);
-        let found = BTreeMap::from([("people".to_string(), 2), ("users".to_string(), 1), ("extra".to_string(), 4)]);
+        let found = BTreeMap::from([
+            ("people".to_string(), 2),
+            ("users".to_string(), 1),
+            ("extra".to_string(), 4),
+        ]);
         assert_eq!(
             count_differences(&expected, &found),
             vec![("extra".to_string(), 0, 4), ("people".to_string(), 3, 2)]

@@ -72,6 +72,9 @@ pub struct Options {
     pub clock_start: Option<&'static str>,
     /// Take the client's address from `X-Real-IP`, as behind a proxy that sets it.
     pub trust_ip_header: bool,
+    /// Serve this database and data folder instead of fresh ones (a restored
+    /// or copied one).
+    pub existing: Option<(String, std::path::PathBuf)>,
 }
 
 impl Default for Options {
@@ -84,6 +87,7 @@ impl Default for Options {
             evidence_max_bytes: None,
             clock_start: None,
             trust_ip_header: false,
+            existing: None,
         }
     }
 }
@@ -95,7 +99,10 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database(dir.path()).await;
+        let (database_url, data_dir) = match options.existing {
+            Some(existing) => existing,
+            None => (fresh_database(dir.path()).await, dir.path().to_path_buf()),
+        };
         let clock = Clock::manual(
             chrono::DateTime::parse_from_rfc3339(options.clock_start.unwrap_or("2026-03-02T09:00:00Z"))
                 .expect("date")
@@ -114,7 +121,7 @@ impl TestApp {
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.grace", 0))
             .merge(("shutdown.mercy", 0))
-            .merge(("data_dir", dir.path().display().to_string()))
+            .merge(("data_dir", data_dir.display().to_string()))
             .merge(("database_url", database_url.clone()))
             .merge(("database_max_connections", 4))
             .merge(("login_delay_ms", 5))
@@ -155,7 +162,7 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             clock,
             database_url,
-            data_dir: dir.path().to_path_buf(),
+            data_dir,
             shutdown,
             _dir: dir,
         }
