@@ -83,12 +83,14 @@ async fn download(browser: &Browser, href: &str) -> Vec<u8> {
     res.bytes().await.expect("body").to_vec()
 }
 
+/// An upload the app answered: file name, content, and whether the answer
+/// came before the backup started.
+type Acknowledged = (String, Vec<u8>, bool);
+
 #[rocket::async_test]
 async fn a_backup_taken_while_people_add_evidence_restores_everything_acknowledged() {
     let (app, _member, assessment) = enrolled(Options::default()).await;
-    // Each acknowledged upload: (file name, content, whether it was
-    // acknowledged before the backup started).
-    let acknowledged: Arc<Mutex<Vec<(String, Vec<u8>, bool)>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Vec<Acknowledged>>> = Arc::default();
     let backup_started = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
