@@ -7,7 +7,7 @@ mod assessment_support;
 mod common;
 
 use assessment_support::*;
-use common::{fresh_database, Browser, Options, TestApp, PASSWORD};
+use common::{fresh_database, qmtrack_on, Browser, Options, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
@@ -15,18 +15,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Runs the `qmtrack` binary against a given database and data folder.
-fn qmtrack_on(database_url: &str, data_dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", database_url)
-        .env("QMTRACK_DATA_DIR", data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack")
-}
 
 fn said(output: &std::process::Output) -> String {
     format!(

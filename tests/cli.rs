@@ -2,20 +2,9 @@
 
 mod common;
 
-use common::TestApp;
+use common::{qmtrack_on as qmtrack, TestApp};
 use reqwest::StatusCode;
-use std::process::{Command, Output};
-
-fn qmtrack(database_url: &str, data_dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", database_url)
-        .env("QMTRACK_DATA_DIR", data_dir)
-        .env("QMTRACK_LOG", "warn")
-        .output()
-        .expect("run qmtrack")
-}
+use std::process::Output;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()

@@ -407,11 +407,16 @@ pub async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_j
 
 /// Runs the `qmtrack` binary against a test's database, as an operator would.
 pub fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
+    qmtrack_on(&app.database_url, &app.data_dir, args)
+}
+
+/// Runs the `qmtrack` binary against a given database and data folder.
+pub fn qmtrack_on(database_url: &str, data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("QMTRACK_DATABASE_URL", &app.database_url)
-        .env("QMTRACK_DATA_DIR", &app.data_dir)
+        .env("QMTRACK_DATABASE_URL", database_url)
+        .env("QMTRACK_DATA_DIR", data_dir)
         .env("QMTRACK_LOG", "warn")
         .output()
         .expect("run qmtrack")
