@@ -32,6 +32,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod award_history;
 pub mod certificates;
 pub mod completions;
 pub mod evidence;
