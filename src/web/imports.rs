@@ -107,7 +107,7 @@ impl CarriesCsrfToken for UploadForm<'_> {
 }
 
 /// Safe to show and store: the last path part, without control characters.
-fn clean_file_name(raw: &str) -> String {
+pub(super) fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if cleaned.trim().is_empty() {
