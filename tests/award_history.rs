@@ -10,6 +10,7 @@ use common::{page_text, qmtrack, texts, Browser, TestApp};
 use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::Value;
+use sqlx::Row;
 use std::collections::BTreeMap;
 
 const RIVERSIDE: &str = "Riverside Housing Association";
@@ -30,6 +31,8 @@ async fn partnership(app: &TestApp, lead: &Browser) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
+type Day = (u16, u8, u8);
+
 /// A partnership's award history as its spreadsheet holds it: a title block
 /// above the headings, date cells and typed dates mixed, frameworks written
 /// by id, by name and by the usual shorthand, an organisation by its other
@@ -49,7 +52,9 @@ fn history_xlsx() -> Vec<u8> {
         sheet.write(3, column as u16, *heading).expect("heading");
     }
     let day = |y: u16, m: u8, d: u8| ExcelDateTime::from_ymd(y, m, d).expect("date");
-    let rows: [(&str, &str, (u16, u8, u8), Option<(u16, u8, u8)>, Option<(u16, u8, u8)>); 5] = [
+    /// Organisation, framework, awarded, expires, revoked.
+    type Award<'a> = (&'a str, &'a str, Day, Option<Day>, Option<Day>);
+    let rows: [Award; 5] = [
         (RIVERSIDE, "DAHA", (2009, 5, 1), Some((2012, 5, 1)), None),
         (RIVERSIDE, "DAHA accreditation", (2012, 5, 1), Some((2015, 5, 1)), None),
         ("Riverside HA", "daha", (2015, 5, 1), Some((2018, 5, 1)), None),
@@ -73,13 +78,13 @@ fn history_xlsx() -> Vec<u8> {
         sheet.write(row, 0, *organisation).expect("cell");
         sheet.write(row, 1, *framework).expect("cell");
         sheet
-            .write_with_format(row, 2, &day(awarded.0, awarded.1, awarded.2), &date)
+            .write_with_format(row, 2, day(awarded.0, awarded.1, awarded.2), &date)
             .expect("cell");
         if let Some((y, m, d)) = expires {
-            sheet.write_with_format(row, 3, &day(*y, *m, *d), &date).expect("cell");
+            sheet.write_with_format(row, 3, day(*y, *m, *d), &date).expect("cell");
         }
         if let Some((y, m, d)) = revoked {
-            sheet.write_with_format(row, 4, &day(*y, *m, *d), &date).expect("cell");
+            sheet.write_with_format(row, 4, day(*y, *m, *d), &date).expect("cell");
         }
     }
     // Typed as text, with no expiry: the framework's 36 months give 14/03/2019.
@@ -180,14 +185,17 @@ fn items(figures: &BTreeMap<String, Value>, id: &str) -> Vec<String> {
 async fn recorded(app: &TestApp) -> Vec<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.expect("connect");
-    let awards: Vec<(String, String, String, String, String, String, String, String)> = sqlx::query_as(
+    let awards: Vec<Vec<String>> = sqlx::query(
         "SELECT o.name, a.framework_id, a.framework_version, a.state, a.awarded_on, a.expires_on,
                 COALESCE(a.revoked_at, ''), CASE WHEN a.imported THEN 'imported' ELSE 'made here' END
          FROM assessments a JOIN organisations o ON o.id = a.organisation_id ORDER BY o.name, a.awarded_on",
     )
     .fetch_all(&pool)
     .await
-    .expect("assessments");
+    .expect("assessments")
+    .iter()
+    .map(|row| (0..8).map(|i| row.try_get::<String, _>(i).expect("text")).collect())
+    .collect();
     let certificates: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT holder_name, title, issued_on, expires_on FROM certificates ORDER BY holder_name, issued_on",
     )

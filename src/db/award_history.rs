@@ -103,28 +103,37 @@ fn date(text: &str) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
+#[derive(FromRow)]
+struct AwardDates {
+    organisation_id: i64,
+    framework_id: String,
+    awarded_on: String,
+    expires_on: Option<String>,
+    revoked_at: Option<String>,
+}
+
 /// Every award on record (made here or imported), for the overlap check.
 pub async fn recorded_awards(pool: &Pool) -> Result<Vec<RecordedAward>, sqlx::Error> {
-    db_run!(pool => {
-        let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<AwardDates> = db_run!(pool => {
+        sqlx::query_as(
             "SELECT organisation_id, framework_id, awarded_on, expires_on, revoked_at FROM assessments
              WHERE awarded_on IS NOT NULL AND awarded_on <> ''",
         )
         .fetch_all(pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(organisation_id, framework_id, awarded, expires, revoked)| {
-                Some(RecordedAward {
-                    organisation_id,
-                    framework_id,
-                    awarded_on: date(&awarded)?,
-                    expires_on: expires.as_deref().and_then(date),
-                    revoked_on: revoked.as_deref().and_then(date),
-                })
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(RecordedAward {
+                organisation_id: row.organisation_id,
+                awarded_on: date(&row.awarded_on)?,
+                expires_on: row.expires_on.as_deref().and_then(date),
+                revoked_on: row.revoked_at.as_deref().and_then(date),
+                framework_id: row.framework_id,
             })
-            .collect())
-    })
+        })
+        .collect())
 }
 
 /// Moves a pending import to committed (dropping its upload) only if it is
