@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{page_text, qmtrack, texts, Browser, TestApp};
+use common::{board_figures as figures, page_text, qmtrack, texts, Browser, TestApp};
 use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::Value;
@@ -131,34 +131,8 @@ async fn upload_response(
     bytes: Vec<u8>,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let token = browser.csrf_token("/").await;
-    let mut form = reqwest::multipart::Form::new().text("csrf_token", token).part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
-    );
-    for (name, value) in fields {
-        form = form.text(name.to_string(), value.to_string());
-    }
-    browser
-        .client
-        .post(format!("{}/awards/history", browser.base))
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-}
-
-/// The board report's figures by id for a period.
-async fn figures(lead: &Browser, from: &str, to: &str) -> BTreeMap<String, Value> {
-    let res = lead.get(&format!("/reports/board.json?from={from}&to={to}")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let json: Value = res.json().await.expect("JSON");
-    json["figures"]
-        .as_array()
-        .expect("figures")
-        .iter()
-        .map(|f| (f["id"].as_str().expect("id").to_string(), f.clone()))
-        .collect()
+    // The home page: one every role can open, so refusals come from the upload itself.
+    common::imports::upload_to(browser, "/", "/awards/history", file_name, bytes, fields).await
 }
 
 fn value(figures: &BTreeMap<String, Value>, id: &str) -> i64 {

@@ -7,7 +7,7 @@ mod assessment_support;
 mod common;
 
 use assessment_support::{criteria, enrol, fill, meet_all, submit};
-use common::{attrs, location, page_text, qmtrack, Browser, TestApp, PASSWORD};
+use common::{attrs, board_figures as figures, location, page_text, qmtrack, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,21 +43,6 @@ async fn scenario_app() -> (TestApp, Browser) {
     let lead = app.programme_lead().await;
     app.organisation(&lead, CHILDRENS_SERVICES, "council_service").await;
     (app, lead)
-}
-
-/// The report's figures by id, as the board report's JSON gives them.
-async fn figures(lead: &Browser, from: &str, to: &str) -> BTreeMap<String, Value> {
-    let res = lead.get(&format!("/reports/board.json?from={from}&to={to}")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let json: Value = res.json().await.expect("JSON");
-    assert_eq!(json["period"]["from"], from);
-    assert_eq!(json["period"]["to"], to);
-    json["figures"]
-        .as_array()
-        .expect("figures")
-        .iter()
-        .map(|f| (f["id"].as_str().expect("id").to_string(), f.clone()))
-        .collect()
 }
 
 fn value(figures: &BTreeMap<String, Value>, id: &str) -> i64 {

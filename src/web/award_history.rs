@@ -12,7 +12,6 @@ use crate::error::{AppError, AppResult};
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
@@ -101,18 +100,7 @@ async fn upload(
             "Choose the spreadsheet of past awards to upload".into(),
         )));
     };
-    let file_name = super::imports::clean_file_name(
-        file.raw_name()
-            .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str())
-            .unwrap_or("upload"),
-    );
-    let mut bytes = Vec::new();
-    file.open()
-        .await
-        .map_err(AppError::internal)?
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(AppError::internal)?;
+    let (file_name, bytes) = super::imports::read_upload(file).await?;
     let options = AwardImportOptions {
         create_organisations: form.create_organisations,
         with_certificates: form.certificates,
