@@ -134,7 +134,8 @@ pub const NOTHING_USES_IT: &str = "NOT EXISTS (SELECT 1 FROM people p WHERE p.or
     AND NOT EXISTS (SELECT 1 FROM programme_signups s WHERE s.organisation_id = organisations.id)
     AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
     AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
-    AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)";
+    AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)";
 
 pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
