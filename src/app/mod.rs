@@ -22,10 +22,12 @@
 //!   the API show them
 //! - [`accounts`]: users, passwords, sessions and API tokens
 //! - [`organisations`]: organisations and their people
+//! - [`award_history`]: importing awards made before qmtrack, and undoing it
 //! - [`backup`]: backups, restores and the copy from SQLite to PostgreSQL
 
 pub mod accounts;
 pub mod assessments;
+pub mod award_history;
 pub mod backup;
 pub mod certificates;
 pub mod evidence;

@@ -6,6 +6,7 @@ mod demo;
 mod demo_evidence;
 mod demo_large;
 pub mod import;
+mod import_awards;
 mod migrate;
 mod report;
 mod serve;
@@ -64,6 +65,9 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance(import::ImportArgs),
+    /// Import awards made before qmtrack from a spreadsheet (organisation, framework,
+    /// awarded on, expires on, revoked on): checks and shows them; records them with --commit
+    ImportAwards(import_awards::ImportAwardsArgs),
     /// Write a consistent backup (database, files and a manifest) while the app serves
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty database and data folder, checking it against its manifest
@@ -195,6 +199,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Certificates { command } => certificates::run(command).await,
         Command::Report(args) => report::run(args).await,
         Command::ImportAttendance(args) => return import::run(args).await,
+        Command::ImportAwards(args) => return import_awards::run(args).await,
         Command::Backup(args) => backup::run_backup(args).await,
         Command::Restore(args) => backup::run_restore(args).await,
         Command::CopyDatabase(args) => backup::run_copy_database(args).await,

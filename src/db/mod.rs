@@ -45,6 +45,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod award_history;
 pub mod backup;
 pub mod certificates;
 pub mod completions;
