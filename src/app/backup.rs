@@ -60,6 +60,8 @@ pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: &str) -> R
             read?
         }
         Pool::Postgres(_) => {
+            // Only reads, and is rolled back; on PostgreSQL `begin_write`
+            // is a plain BEGIN, which the snapshot setting must follow.
             let mut tx = db::begin_write(pool).await?;
             sql::read_as_of_one_moment(&mut tx).await?;
             let mut tables = BTreeMap::new();
