@@ -31,6 +31,7 @@
 //! RFC 3339 text on both backends.
 
 pub mod assessments;
+pub mod attention;
 pub mod audit;
 pub mod certificates;
 pub mod completions;

@@ -160,7 +160,8 @@ async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppRes
     .await?)
 }
 
-/// The dashboard (also the programme lead's home page).
+/// The dashboard (also the programme lead's home page, where `attention`
+/// lists what needs doing above the figures).
 pub async fn dashboard_page(
     page: &Page<'_>,
     db: &Db,
@@ -168,6 +169,7 @@ pub async fn dashboard_page(
     preset: Option<&str>,
     from: Option<DateField>,
     to: Option<DateField>,
+    attention: Option<Value>,
 ) -> AppResult<Template> {
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let (period, chosen, error) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
@@ -196,6 +198,7 @@ pub async fn dashboard_page(
             "field_errors": if let Some(m) = &error { json!({"from": m}) } else { json!({}) },
             "formats": formats,
             "publish_href": format!("/reports/publish?{query}"),
+            "attention": attention,
         }),
     ))
 }
@@ -211,7 +214,7 @@ async fn dashboard(
     state: &State<AppState>,
 ) -> AppResult<Template> {
     lead_only(user)?;
-    dashboard_page(&page, db, state, preset, from, to).await
+    dashboard_page(&page, db, state, preset, from, to, None).await
 }
 
 async fn rendered(report: Report, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
