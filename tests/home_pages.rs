@@ -548,3 +548,115 @@ async fn the_programme_leads_home_starts_with_what_needs_attention() {
         "{card:?}"
     );
 }
+
+/// Each organisation's status lines on the list, as `(name, [line kinds])`.
+fn listed_statuses(body: &str) -> Vec<(String, Vec<String>)> {
+    let doc = scraper::Html::parse_document(body);
+    let row = scraper::Selector::parse("table.qm-table tbody tr").expect("selector");
+    let name = scraper::Selector::parse("td:first-child").expect("selector");
+    let line = scraper::Selector::parse(".qm-org-status__line").expect("selector");
+    doc.select(&row)
+        .map(|tr| {
+            let org = tr.select(&name).map(|td| td.text().collect::<String>()).collect::<String>();
+            let kinds = tr
+                .select(&line)
+                .filter_map(|l| l.value().attr("data-status").map(str::to_string))
+                .collect();
+            (org.trim().to_string(), kinds)
+        })
+        .collect()
+}
+
+/// The status column is worded in Rust and the filter is SQL: for every
+/// status, the filter finds exactly the organisations whose column says it.
+#[rocket::async_test]
+async fn the_organisations_status_column_and_its_filter_agree_for_every_status() {
+    use qmtrack::domain::organisation_status::{StatusFilter, StatusLine};
+    let app = TestApp::spawn_with(common::Options {
+        clock_start: Some("2022-01-10T09:00:00Z"),
+        ..common::Options::default()
+    })
+    .await;
+    let lead = app.programme_lead().await;
+    app.user(&lead, "a@council.example", "assessor", None).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (n, name) in ["Due Homes", "Held Housing", "Idle Trust", "Lapsed Practice", "Revoked Refuge", "Working Centre"]
+        .into_iter()
+        .enumerate()
+    {
+        let org = app.organisation(&lead, name, "housing_provider").await;
+        if name == "Idle Trust" {
+            continue;
+        }
+        let member = app.user(&lead, &format!("m{n}@org.example"), "org_member", Some(org)).await;
+        let id = if name == "Working Centre" {
+            enrol(&member, None, "daha").await
+        } else {
+            submitted_daha(&member).await
+        };
+        ids.insert(name, id);
+    }
+    let assessor = again(&app, "a@council.example").await;
+    for name in ["Due Homes", "Held Housing", "Lapsed Practice", "Revoked Refuge"] {
+        meet_all(&assessor, ids[name], &criteria("daha", false)).await;
+    }
+    // Awarded today (10 January 2022): Lapsed's runs out in 2025; Revoked's is taken away.
+    for name in ["Lapsed Practice", "Revoked Refuge"] {
+        assert_eq!(award(&lead, ids[name], "2022-01-10").await.status(), StatusCode::SEE_OTHER);
+    }
+    let revoked = ids["Revoked Refuge"];
+    let res = lead
+        .submit(
+            &format!("/assessments/{revoked}"),
+            &format!("/assessments/{revoked}/revoke"),
+            &[("reason", "Policy withdrawn")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // 2 March 2026: Due's award (from April 2023) expires in 30 days; Held's is new.
+    app.clock.advance(Duration::days(1512));
+    let lead = again(&app, "lead@council.example").await;
+    assert_eq!(award(&lead, ids["Due Homes"], "2023-04-01").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(award(&lead, ids["Held Housing"], "2026-03-02").await.status(), StatusCode::SEE_OTHER);
+
+    let (_, body) = lead.get_text("/organisations").await;
+    let listed = listed_statuses(&body);
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    let rows = texts(&body, "table.qm-table tbody tr");
+    for (name, says) in [
+        ("Due Homes", "Awarded DAHA accreditation, renewal due by 1 April 2026"),
+        ("Held Housing", "Awarded DAHA accreditation, expires 2 March 2029"),
+        ("Idle Trust", "— None"),
+        ("Lapsed Practice", "Award expired on 10 January 2025"),
+        ("Revoked Refuge", "Award revoked"),
+        ("Working Centre", "In progress"),
+    ] {
+        assert!(
+            rows.iter().any(|r| r.starts_with(name) && r.contains(says)),
+            "{name}: {says} in {rows:?}"
+        );
+    }
+    for filter in StatusFilter::ALL {
+        let expected: Vec<String> = listed
+            .iter()
+            .filter(|(_, kinds)| {
+                kinds.iter().any(|kind| {
+                    let status = StatusFilter::parse(kind).expect("a known status");
+                    filter.finds(&StatusLine {
+                        text: String::new(),
+                        colour: "",
+                        status,
+                    })
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert!(!expected.is_empty(), "{filter:?} is tried on an organisation");
+        let (_, body) = lead.get_text(&format!("/organisations?status={}", filter.as_str())).await;
+        assert_eq!(
+            texts(&body, "table.qm-table tbody td:first-child"),
+            expected,
+            "{filter:?}"
+        );
+    }
+}
