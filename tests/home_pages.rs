@@ -233,6 +233,19 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Ten training records that run out two weeks after the policy.
+    for n in 1..=10 {
+        let res = upload(
+            &alpha_member,
+            id,
+            &mandatory[1],
+            "record.pdf",
+            samples::pdf("Record", &["Training record"]),
+            &[("title", &format!("Training record {n:02}")), ("valid_until", "2029-02-14")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
     assert_eq!(submit(&alpha_member, id).await.status(), StatusCode::SEE_OTHER);
     let assessor = again(&app, "a@council.example").await;
     meet_all(&assessor, id, &criteria("daha", false)).await;
@@ -334,7 +347,11 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     );
     assert!(texts(&body, ".qm-notification--renewal a")[0].starts_with("Start the renewal"));
     let expiring = texts(&body, "#expiring-evidence li");
-    assert_eq!(expiring.len(), 1, "{expiring:?}");
+    assert_eq!(expiring.len(), 10, "a bounded list: {expiring:?}");
+    assert_eq!(
+        texts(&body, "#expiring-more"),
+        ["And 1 more run out within 90 days. See them all in your progress report"]
+    );
     assert!(
         expiring[0].starts_with("Domestic abuse policy Valid until 31 January 2029"),
         "{expiring:?}"
