@@ -244,7 +244,7 @@ async fn show(
     let actor = user.actor();
     let row = visible(db, &actor, id).await?;
     if as_pdf {
-        let body = render_pdf(&row, &state.config.certificate_issuer()).await?;
+        let body = render_pdf(&row, &state.issuer).await?;
         return Ok(CertificateFile::Pdf(PdfFile {
             body,
             disposition: Header::new(
@@ -302,7 +302,7 @@ async fn list(
     };
     let rows = certificates::list(db, &filter).await?;
     if format == Some("zip") {
-        let issuer = state.config.certificate_issuer();
+        let issuer = state.issuer.clone();
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;

@@ -72,6 +72,8 @@ pub struct Options {
     pub clock_start: Option<&'static str>,
     /// Take the client's address from `X-Real-IP`, as behind a proxy that sets it.
     pub trust_ip_header: bool,
+    /// The partnership's logo file, printed on certificates.
+    pub partnership_logo: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -84,6 +86,7 @@ impl Default for Options {
             evidence_max_bytes: None,
             clock_start: None,
             trust_ip_header: false,
+            partnership_logo: None,
         }
     }
 }
@@ -129,6 +132,10 @@ impl TestApp {
             figment.merge(("ip_header", "X-Real-IP"))
         } else {
             figment
+        };
+        let figment = match options.partnership_logo {
+            Some(path) => figment.merge(("partnership_logo", path.display().to_string())),
+            None => figment,
         };
         let figment = match options.evidence_max_bytes {
             Some(max) => figment.merge(("evidence_max_bytes", max)),
