@@ -74,7 +74,11 @@ fn images_in(pdf: &[u8]) -> Vec<(u32, u32)> {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("c.pdf");
     std::fs::write(&path, pdf).expect("write pdf");
-    let list = Command::new("pdfimages").arg("-list").arg(&path).output().expect("pdfimages");
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages");
     assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
     String::from_utf8_lossy(&list.stdout)
         .lines()

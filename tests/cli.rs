@@ -99,7 +99,10 @@ async fn the_server_refuses_to_start_with_a_logo_it_cannot_print() {
     let missing = dir.path().join("missing.png");
     for (logo, says) in [
         (&missing, format!("cannot read {}", missing.display())),
-        (&not_an_image, format!("{}: is not a PNG or JPEG image", not_an_image.display())),
+        (
+            &not_an_image,
+            format!("{}: is not a PNG or JPEG image", not_an_image.display()),
+        ),
     ] {
         let figment = rocket::figment::Figment::from(rocket::Config::figment())
             .merge(("partnership_logo", logo.display().to_string()))

@@ -183,7 +183,8 @@ async fn the_training_lead_sees_sessions_registers_to_take_and_imports_waiting()
     );
     assert!(unmarked[0].contains("10 February 2026"), "{unmarked:?}");
     assert!(
-        page_text(&body).contains("1 session held since 2 December 2025 (the last 90 days) has no one on the register yet"),
+        page_text(&body)
+            .contains("1 session held since 2 December 2025 (the last 90 days) has no one on the register yet"),
         "{}",
         page_text(&body)
     );
@@ -241,7 +242,10 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
             &mandatory[1],
             "record.pdf",
             samples::pdf("Record", &["Training record"]),
-            &[("title", &format!("Training record {n:02}")), ("valid_until", "2029-02-14")],
+            &[
+                ("title", &format!("Training record {n:02}")),
+                ("valid_until", "2029-02-14"),
+            ],
         )
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -449,13 +453,15 @@ async fn the_training_lead_sees_whose_training_lapses_and_a_member_their_staffs_
     assert_eq!(rows.len(), 10, "a bounded list: {rows:?}");
     assert_eq!(rows[0], "Bob Other Beta Practice DVA awareness 1 April 2026");
     assert_eq!(rows[1], "Alpha Person 01 Alpha Housing DVA awareness 10 April 2026");
-    assert!(rows.iter().all(|r| !r.contains("Cara") && !r.contains("Dan")), "{rows:?}");
-    assert_eq!(
-        texts(&body, "#lapsing-more"),
-        ["And 2 more lapse by 1 May 2026."]
+    assert!(
+        rows.iter().all(|r| !r.contains("Cara") && !r.contains("Dan")),
+        "{rows:?}"
     );
+    assert_eq!(texts(&body, "#lapsing-more"), ["And 2 more lapse by 1 May 2026."]);
     let people = attrs(&body, "#lapsing-training a", "href");
-    assert!(people.iter().all(|h| h.starts_with("/people/") && h.ends_with("/training")));
+    assert!(people
+        .iter()
+        .all(|h| h.starts_with("/people/") && h.ends_with("/training")));
 
     // Alpha's member sees Alpha's staff only: 12 attended, 11 still trained.
     let (_, body) = alpha_member.get_text("/").await;
@@ -497,7 +503,10 @@ async fn the_programme_leads_home_starts_with_what_needs_attention() {
     let awarded = submitted_daha(&alpha_member).await;
     let assessor = again(&app, "a@council.example").await;
     meet_all(&assessor, awarded, &criteria("daha", false)).await;
-    assert_eq!(award(&lead, awarded, "2026-03-02").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        award(&lead, awarded, "2026-03-02").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let waiting = submitted_daha(&beta_member).await;
     let sheet = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -574,7 +583,10 @@ fn listed_statuses(body: &str) -> Vec<(String, Vec<String>)> {
     let line = scraper::Selector::parse(".qm-org-status__line").expect("selector");
     doc.select(&row)
         .map(|tr| {
-            let org = tr.select(&name).map(|td| td.text().collect::<String>()).collect::<String>();
+            let org = tr
+                .select(&name)
+                .map(|td| td.text().collect::<String>())
+                .collect::<String>();
             let kinds = tr
                 .select(&line)
                 .filter_map(|l| l.value().attr("data-status").map(str::to_string))
@@ -597,15 +609,24 @@ async fn the_organisations_status_column_and_its_filter_agree_for_every_status()
     let lead = app.programme_lead().await;
     app.user(&lead, "a@council.example", "assessor", None).await;
     let mut ids = std::collections::BTreeMap::new();
-    for (n, name) in ["Due Homes", "Held Housing", "Idle Trust", "Lapsed Practice", "Revoked Refuge", "Working Centre"]
-        .into_iter()
-        .enumerate()
+    for (n, name) in [
+        "Due Homes",
+        "Held Housing",
+        "Idle Trust",
+        "Lapsed Practice",
+        "Revoked Refuge",
+        "Working Centre",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let org = app.organisation(&lead, name, "housing_provider").await;
         if name == "Idle Trust" {
             continue;
         }
-        let member = app.user(&lead, &format!("m{n}@org.example"), "org_member", Some(org)).await;
+        let member = app
+            .user(&lead, &format!("m{n}@org.example"), "org_member", Some(org))
+            .await;
         let id = if name == "Working Centre" {
             enrol(&member, None, "daha").await
         } else {
@@ -619,7 +640,10 @@ async fn the_organisations_status_column_and_its_filter_agree_for_every_status()
     }
     // Awarded today (10 January 2022): Lapsed's runs out in 2025; Revoked's is taken away.
     for name in ["Lapsed Practice", "Revoked Refuge"] {
-        assert_eq!(award(&lead, ids[name], "2022-01-10").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            award(&lead, ids[name], "2022-01-10").await.status(),
+            StatusCode::SEE_OTHER
+        );
     }
     let revoked = ids["Revoked Refuge"];
     let res = lead
@@ -633,8 +657,14 @@ async fn the_organisations_status_column_and_its_filter_agree_for_every_status()
     // 2 March 2026: Due's award (from April 2023) expires in 30 days; Held's is new.
     app.clock.advance(Duration::days(1512));
     let lead = again(&app, "lead@council.example").await;
-    assert_eq!(award(&lead, ids["Due Homes"], "2023-04-01").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(award(&lead, ids["Held Housing"], "2026-03-02").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        award(&lead, ids["Due Homes"], "2023-04-01").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        award(&lead, ids["Held Housing"], "2026-03-02").await.status(),
+        StatusCode::SEE_OTHER
+    );
 
     let (_, body) = lead.get_text("/organisations").await;
     let listed = listed_statuses(&body);
@@ -669,7 +699,9 @@ async fn the_organisations_status_column_and_its_filter_agree_for_every_status()
             .map(|(name, _)| name.clone())
             .collect();
         assert!(!expected.is_empty(), "{filter:?} is tried on an organisation");
-        let (_, body) = lead.get_text(&format!("/organisations?status={}", filter.as_str())).await;
+        let (_, body) = lead
+            .get_text(&format!("/organisations?status={}", filter.as_str()))
+            .await;
         assert_eq!(
             texts(&body, "table.qm-table tbody td:first-child"),
             expected,

@@ -259,7 +259,10 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
         let (left, top, width, height) = spec.place(logo.aspect());
         // A fixed name, as for the fonts, so the same certificate gives the same bytes.
         let id = XObjectId("Logo".to_string());
-        pdf.resources.xobjects.map.insert(id.clone(), XObject::Image(raw_image(logo)));
+        pdf.resources
+            .xobjects
+            .map
+            .insert(id.clone(), XObject::Image(raw_image(logo)));
         ops.push(Op::UseXobject {
             id,
             transform: XObjectTransform {

@@ -186,16 +186,19 @@ mod tests {
 
     #[test]
     fn what_is_not_a_png_or_jpeg_is_refused_with_a_reason() {
-        assert_eq!(
-            Logo::decode(b"GIF89a...").unwrap_err(),
-            "is not a PNG or JPEG image"
-        );
+        assert_eq!(Logo::decode(b"GIF89a...").unwrap_err(), "is not a PNG or JPEG image");
         let mut cut = png_bytes(4, 4);
         cut.truncate(30);
-        assert!(Logo::decode(&cut).unwrap_err().starts_with("is not a PNG image that can be read"));
+        assert!(Logo::decode(&cut)
+            .unwrap_err()
+            .starts_with("is not a PNG image that can be read"));
         let broken_jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
-        assert!(Logo::decode(&broken_jpeg).unwrap_err().starts_with("is not a JPEG image that can be read"));
-        assert!(Logo::decode(&png_bytes(2001, 1)).unwrap_err().contains("at most 2000 pixels"));
+        assert!(Logo::decode(&broken_jpeg)
+            .unwrap_err()
+            .starts_with("is not a JPEG image that can be read"));
+        assert!(Logo::decode(&png_bytes(2001, 1))
+            .unwrap_err()
+            .contains("at most 2000 pixels"));
     }
 
     #[test]

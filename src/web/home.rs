@@ -456,15 +456,15 @@ async fn member_home(
     let today = state.clock.today();
     let until = days_after(today, state.config.renewal_notice_days);
     let evidence: Vec<Value> = reads::expiring_evidence(db, organisation_id, &iso(today), &iso(until), HOME_LIST)
-    .await?
-    .into_iter()
-    .map(|e| {
-        json!({"title": e.title, "criterion_id": e.criterion_id,
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({"title": e.title, "criterion_id": e.criterion_id,
             "framework_name": framework_name(state, &e.framework_id, &e.framework_version),
             "valid_until": date_display(&e.valid_until),
             "href": format!("/assessments/{}/criteria/{}", e.assessment_id, e.criterion_id)})
-    })
-    .collect();
+        })
+        .collect();
     Ok(page.render(
         "home/member",
         json!({
@@ -487,9 +487,8 @@ async fn member_home(
 /// member: the renewal's card is folded into the award's, which says when
 /// the award runs out and what the renewal needs next.
 fn one_card_per_award(cards: Vec<Value>) -> Vec<Value> {
-    let (renewals, mut cards): (Vec<Value>, Vec<Value>) = cards.into_iter().partition(|c| {
-        c["renewal_of"].as_i64().is_some()
-    });
+    let (renewals, mut cards): (Vec<Value>, Vec<Value>) =
+        cards.into_iter().partition(|c| c["renewal_of"].as_i64().is_some());
     for renewal in renewals {
         let award = cards
             .iter_mut()
@@ -500,8 +499,14 @@ fn one_card_per_award(cards: Vec<Value>) -> Vec<Value> {
             continue;
         };
         let held = match award["standing"].as_str() {
-            Some("expired") => format!("The award expired on {}.", award["expires_display"].as_str().unwrap_or("")),
-            _ => format!("The award runs until {}.", award["expires_display"].as_str().unwrap_or("")),
+            Some("expired") => format!(
+                "The award expired on {}.",
+                award["expires_display"].as_str().unwrap_or("")
+            ),
+            _ => format!(
+                "The award runs until {}.",
+                award["expires_display"].as_str().unwrap_or("")
+            ),
         };
         award["next"] = json!({
             "text": format!("{held} You have started the renewal: {}", renewal["next"]["text"].as_str().unwrap_or("")),
