@@ -7,7 +7,7 @@ mod assessment_support;
 mod common;
 
 use assessment_support::{criteria, enrol, fill, meet_all, submit};
-use common::{attrs, location, page_text, qmtrack, Browser, TestApp, PASSWORD};
+use common::{attrs, board_figures as figures, location, page_text, qmtrack, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,21 +43,6 @@ async fn scenario_app() -> (TestApp, Browser) {
     let lead = app.programme_lead().await;
     app.organisation(&lead, CHILDRENS_SERVICES, "council_service").await;
     (app, lead)
-}
-
-/// The report's figures by id, as the board report's JSON gives them.
-async fn figures(lead: &Browser, from: &str, to: &str) -> BTreeMap<String, Value> {
-    let res = lead.get(&format!("/reports/board.json?from={from}&to={to}")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let json: Value = res.json().await.expect("JSON");
-    assert_eq!(json["period"]["from"], from);
-    assert_eq!(json["period"]["to"], to);
-    json["figures"]
-        .as_array()
-        .expect("figures")
-        .iter()
-        .map(|f| (f["id"].as_str().expect("id").to_string(), f.clone()))
-        .collect()
 }
 
 fn value(figures: &BTreeMap<String, Value>, id: &str) -> i64 {
@@ -463,95 +448,31 @@ async fn every_format_gives_the_same_figures() {
     assert_eq!(std::fs::read(&path).expect("written"), csv_bytes);
 }
 
-#[rocket::async_test]
-async fn text_that_looks_like_a_formula_stays_text_in_the_exports() {
-    let app = TestApp::spawn().await;
-    let lead = app.programme_lead().await;
-    let res = lead
-        .submit(
-            "/organisations/new",
-            "/organisations",
-            &[
-                ("name", "=HYPERLINK(\"http://x.example\")"),
-                ("org_type", "employer"),
-                ("locality", "+44 20 7946 0000"),
-                ("address", ""),
-                ("contact_name", ""),
-                ("contact_email", ""),
-                ("contact_phone", ""),
-                ("da_lead_name", ""),
-                ("da_lead_email", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let org = location(&res);
-    let org_id = org.trim_start_matches("/organisations/").to_string();
-    // One DVA awareness attendance for someone of that organisation.
-    let res = lead
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "dva-awareness/dva-awareness"),
-                ("date", "10/02/2026"),
-                ("start_time", ""),
-                ("venue", "Town hall"),
-                ("trainer", ""),
-                ("capacity", "20"),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        res.text().await.unwrap_or_default()
-    );
-    let session = location(&res);
-    let res = lead
-        .submit(
-            &session,
-            &format!("{session}/attendees"),
-            &[
-                ("organisation_id", org_id.as_str()),
-                ("full_name", "Pat Example"),
-                ("email", "pat@example.org"),
-                ("status", "attended"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+/// Text a spreadsheet would run as a formula: what the checks below look for.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-    let query = "from=2026-01-01&to=2026-03-31";
-    let csv = lead
-        .get(&format!("/reports/board.csv?{query}"))
-        .await
-        .text()
-        .await
-        .expect("csv");
-    let line = csv
-        .lines()
-        .find(|l| l.contains("dva-awareness.completion.aware.completed.locality"))
-        .expect("the locality row");
-    assert!(
-        line.contains(",Completed in the period: +44"),
-        "labels start with text: {line}"
-    );
-    assert!(!csv
-        .lines()
-        .any(|l| l.split(',').any(|cell| cell.starts_with('=') || cell.starts_with('+'))));
+/// Every CSV field is either a number or text that cannot start a formula;
+/// returns the fields.
+fn csv_fields_are_safe(csv: &[u8]) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv);
+    let mut fields = Vec::new();
+    for record in reader.records() {
+        for field in record.expect("a CSV record").iter() {
+            assert!(
+                field.parse::<f64>().is_ok() || !field.starts_with(FORMULA_STARTS),
+                "a CSV field could run as a formula: {field:?}"
+            );
+            fields.push(field.to_string());
+        }
+    }
+    fields
+}
 
+/// No cell of the workbook is a formula; returns its text cells.
+fn xlsx_has_no_formulas(bytes: &[u8]) -> Vec<String> {
     use calamine::{Data, Reader};
-    let xlsx = lead
-        .get(&format!("/reports/board.xlsx?{query}"))
-        .await
-        .bytes()
-        .await
-        .expect("xlsx");
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.to_vec())).expect("workbook");
-    let mut seen = false;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("workbook");
+    let mut strings = Vec::new();
     for name in book.sheet_names() {
         let formulas = book.worksheet_formula(&name).expect("formulas");
         assert!(
@@ -559,11 +480,129 @@ async fn text_that_looks_like_a_formula_stays_text_in_the_exports() {
             "no formulas in {name}"
         );
         let range = book.worksheet_range(&name).expect("sheet");
-        seen |= range
-            .used_cells()
-            .any(|(_, _, c)| matches!(c, Data::String(s) if s == "=HYPERLINK(\"http://x.example\")"));
+        strings.extend(range.used_cells().filter_map(|(_, _, c)| match c {
+            Data::String(s) => Some(s.clone()),
+            _ => None,
+        }));
     }
-    assert!(seen, "the name is there, as text");
+    strings
+}
+
+#[rocket::async_test]
+async fn text_that_looks_like_a_formula_stays_text_in_the_exports() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    // Names and a locality starting with each character a spreadsheet would
+    // run; a tab or a carriage return cannot get past the forms' checks,
+    // so the export's own test covers those.
+    let names = [
+        "=HYPERLINK(\"http://x.example\")",
+        "+Plus Agency",
+        "-Minus Agency",
+        "@SUM(1+1) Agency",
+    ];
+    let mut organisations = Vec::new();
+    for name in names {
+        let res = lead
+            .submit(
+                "/organisations/new",
+                "/organisations",
+                &[
+                    ("name", name),
+                    ("org_type", "employer"),
+                    ("locality", "+44 20 7946 0000"),
+                    ("address", ""),
+                    ("contact_name", ""),
+                    ("contact_email", ""),
+                    ("contact_phone", ""),
+                    ("da_lead_name", ""),
+                    ("da_lead_email", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        organisations.push(location(&res).trim_start_matches("/organisations/").to_string());
+    }
+    // DVA awareness sessions in cohorts whose names start like formulas,
+    // each attended by someone of one of those organisations.
+    let cohorts = ["=1+2 cohort", "-Cohort minus", "@Cohort at", "+Cohort plus"];
+    for (index, cohort) in cohorts.iter().enumerate() {
+        let res = lead
+            .submit(
+                "/training/sessions/new",
+                "/training/sessions",
+                &[
+                    ("module", "dva-awareness/dva-awareness"),
+                    ("date", &format!("1{index}/02/2026")),
+                    ("start_time", ""),
+                    ("venue", "Town hall"),
+                    ("trainer", ""),
+                    ("capacity", "20"),
+                    ("cohort", cohort),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        let session = location(&res);
+        let res = lead
+            .submit(
+                &session,
+                &format!("{session}/attendees"),
+                &[
+                    ("organisation_id", organisations[index].as_str()),
+                    ("full_name", &format!("Pat Example {index}")),
+                    ("email", &format!("pat{index}@example.org")),
+                    ("status", "attended"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+
+    let query = "from=2026-01-01&to=2026-03-31";
+    let download = |path: String| {
+        let lead = &lead;
+        async move {
+            let res = lead.get(&path).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            res.bytes().await.expect("body").to_vec()
+        }
+    };
+    let csv = download(format!("/reports/board.csv?{query}")).await;
+    let fields = csv_fields_are_safe(&csv);
+    assert!(
+        fields.iter().any(|f| f.starts_with("Completed in the period: +44")),
+        "labels keep the locality as written"
+    );
+    for cohort in cohorts {
+        assert!(
+            fields.iter().any(|f| f.starts_with(&format!("'{cohort}"))),
+            "the cohort {cohort} is there, as text: {fields:?}"
+        );
+    }
+    let strings = xlsx_has_no_formulas(&download(format!("/reports/board.xlsx?{query}")).await);
+    for text in names.iter().chain(cohorts.iter()) {
+        assert!(
+            strings.iter().any(|s| s.contains(text)),
+            "{text} is in the workbook, as text"
+        );
+    }
+
+    // Each organisation's progress report, in both spreadsheet formats.
+    for (name, id) in names.iter().zip(&organisations) {
+        let path = format!("/organisations/{id}/report?{query}");
+        csv_fields_are_safe(&download(format!("{path}&format=csv")).await);
+        let strings = xlsx_has_no_formulas(&download(format!("{path}&format=xlsx")).await);
+        assert!(
+            strings.iter().any(|s| s == name),
+            "{name} is on its report's cover, as text"
+        );
+    }
 }
 
 /// Awards through the real workflow: enrol, evidence, submit, decisions, award.

@@ -22,9 +22,11 @@
 //!   the API show them
 //! - [`accounts`]: users, passwords, sessions and API tokens
 //! - [`organisations`]: organisations and their people
+//! - [`award_history`]: importing awards made before qmtrack, and undoing it
 
 pub mod accounts;
 pub mod assessments;
+pub mod award_history;
 pub mod certificates;
 pub mod evidence;
 pub mod frameworks;

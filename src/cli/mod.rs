@@ -5,6 +5,7 @@ mod demo;
 mod demo_evidence;
 mod demo_large;
 pub mod import;
+mod import_awards;
 mod migrate;
 mod report;
 mod serve;
@@ -63,6 +64,9 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Import a sign-in sheet (xlsx, xlsm, xls, ods or csv): the same engine as the web import
     ImportAttendance(import::ImportArgs),
+    /// Import awards made before qmtrack from a spreadsheet (organisation, framework,
+    /// awarded on, expires on, revoked on): checks and shows them; records them with --commit
+    ImportAwards(import_awards::ImportAwardsArgs),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +192,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Certificates { command } => certificates::run(command).await,
         Command::Report(args) => report::run(args).await,
         Command::ImportAttendance(args) => return import::run(args).await,
+        Command::ImportAwards(args) => return import_awards::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

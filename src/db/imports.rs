@@ -651,17 +651,10 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sq
             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.person_id = people.id)
             AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.person_id = people.id)"
                 .to_string(),
-            "DELETE FROM organisations
-          WHERE import_id = $1
-            AND NOT EXISTS (SELECT 1 FROM people p WHERE p.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM users u WHERE u.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM organisation_aliases a WHERE a.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM programme_signups s WHERE s.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)"
-                .to_string(),
+            format!(
+                "DELETE FROM organisations WHERE import_id = $1 AND {}",
+                super::organisations::NOTHING_USES_IT
+            ),
         ];
         for sql in &steps {
             sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;

@@ -46,6 +46,7 @@
 pub mod assessments;
 pub mod attention;
 pub mod audit;
+pub mod award_history;
 pub mod certificates;
 pub mod completions;
 pub mod evidence;

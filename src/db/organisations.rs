@@ -126,6 +126,17 @@ where
         .bind(org.da_lead_email.as_str())
 }
 
+/// A condition on `organisations` rows that nothing refers to: what undoing
+/// an import may remove of the organisations it added.
+pub const NOTHING_USES_IT: &str = "NOT EXISTS (SELECT 1 FROM people p WHERE p.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM users u WHERE u.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM organisation_aliases a WHERE a.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM programme_signups s WHERE s.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)
+    AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)";
+
 pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let row = bind_details(

@@ -270,6 +270,7 @@ async fn list(
             "states": State::ALL.iter().map(|s| json!({"value": s.as_str(), "label": s.label()})).collect::<Vec<_>>(),
             "frameworks": app.standards.current().iter().map(|f| json!({"id": f.id, "name": f.name})).collect::<Vec<_>>(),
             "can_enrol": workflow::may_enrol(&actor),
+            "can_import_history": actor.is_programme_lead(),
         }),
     ))
 }

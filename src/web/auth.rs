@@ -194,6 +194,20 @@ impl<'r> FromRequest<'r> for TrainingManager<'r> {
     }
 }
 
+/// The signed-in programme lead, checked before an upload is read.
+pub struct ProgrammeLead<'r>(pub &'r CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ProgrammeLead<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        signed_in_with_role(req, |user| user.actor().is_programme_lead())
+            .await
+            .map(ProgrammeLead)
+    }
+}
+
 #[derive(FromForm)]
 pub struct LoginForm {
     email: String,

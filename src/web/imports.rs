@@ -106,6 +106,23 @@ impl CarriesCsrfToken for UploadForm<'_> {
     }
 }
 
+/// An uploaded file's name (safe to show and store) and its bytes.
+pub(super) async fn read_upload(file: &mut TempFile<'_>) -> AppResult<(String, Vec<u8>)> {
+    let file_name = clean_file_name(
+        file.raw_name()
+            .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str())
+            .unwrap_or("upload"),
+    );
+    let mut bytes = Vec::new();
+    file.open()
+        .await
+        .map_err(AppError::internal)?
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(AppError::internal)?;
+    Ok((file_name, bytes))
+}
+
 /// Safe to show and store: the last path part, without control characters.
 fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
@@ -160,18 +177,7 @@ async fn upload(
             "Choose a sign-in sheet to upload".into(),
         )));
     };
-    let file_name = clean_file_name(
-        file.raw_name()
-            .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str())
-            .unwrap_or("upload"),
-    );
-    let mut bytes = Vec::new();
-    file.open()
-        .await
-        .map_err(AppError::internal)?
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(AppError::internal)?;
+    let (file_name, bytes) = read_upload(file).await?;
     let choices = Choices {
         module: Some(form.module.clone()),
         date: Some(form.date.clone()),

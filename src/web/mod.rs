@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod award_history;
 pub mod certificates;
 pub mod csrf;
 pub mod date_field;
@@ -46,6 +47,7 @@ pub fn routes() -> Vec<Route> {
         assessments::routes(),
         audit::routes(),
         auth::routes(),
+        award_history::routes(),
         certificates::routes(),
         evidence::routes(),
         frameworks::routes(),

@@ -8,7 +8,28 @@ use std::process::{Command, Output};
 
 /// Uploads a sheet as a person would, returning the response to the upload.
 pub async fn upload(browser: &Browser, file_name: &str, bytes: Vec<u8>, fields: &[(&str, &str)]) -> reqwest::Response {
-    let token = browser.csrf_token("/training/imports").await;
+    upload_to(
+        browser,
+        "/training/imports",
+        "/training/imports",
+        file_name,
+        bytes,
+        fields,
+    )
+    .await
+}
+
+/// Posts a file with `fields` to `path` as the upload form there would,
+/// with the CSRF token of `token_page`.
+pub async fn upload_to(
+    browser: &Browser,
+    token_page: &str,
+    path: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = browser.csrf_token(token_page).await;
     let mut form = reqwest::multipart::Form::new().text("csrf_token", token).part(
         "file",
         reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
@@ -18,7 +39,7 @@ pub async fn upload(browser: &Browser, file_name: &str, bytes: Vec<u8>, fields: 
     }
     browser
         .client
-        .post(format!("{}/training/imports", browser.base))
+        .post(format!("{}{path}", browser.base))
         .multipart(form)
         .send()
         .await

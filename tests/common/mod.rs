@@ -405,6 +405,25 @@ pub async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_j
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// The board report's figures for a period by id, as its JSON gives them.
+pub async fn board_figures(
+    browser: &Browser,
+    from: &str,
+    to: &str,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let res = browser.get(&format!("/reports/board.json?from={from}&to={to}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let json: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(json["period"]["from"], from);
+    assert_eq!(json["period"]["to"], to);
+    json["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .map(|f| (f["id"].as_str().expect("id").to_string(), f.clone()))
+        .collect()
+}
+
 /// Runs the `qmtrack` binary against a test's database, as an operator would.
 pub fn qmtrack(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"))

@@ -196,6 +196,15 @@ impl Open<'_, '_> {
     }
 }
 
+/// Organisations by every name they go by (name and aliases, normalised):
+/// look a sheet's text up with [`normalise`].
+pub fn organisations_by_key(organisations: &[KnownOrganisation]) -> HashMap<&str, &KnownOrganisation> {
+    organisations
+        .iter()
+        .flat_map(|o| o.keys.iter().map(move |k| (k.as_str(), o)))
+        .collect()
+}
+
 /// "Name <email>", or the name alone when there is no email.
 fn shown(name: &str, email: &str) -> String {
     if email.is_empty() {
@@ -219,11 +228,7 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
     }
     // Name keys of an organisation's people, worked out the first time the sheet needs them.
     let mut colleagues_of: HashMap<i64, Vec<Colleague>> = HashMap::new();
-    let org_by_key: HashMap<&str, &KnownOrganisation> = context
-        .organisations
-        .iter()
-        .flat_map(|o| o.keys.iter().map(move |k| (k.as_str(), o)))
-        .collect();
+    let org_by_key = organisations_by_key(context.organisations);
     let org_name: HashMap<i64, &str> = context.organisations.iter().map(|o| (o.id, o.name.as_str())).collect();
 
     let mut resolution = Resolution::default();

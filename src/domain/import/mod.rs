@@ -9,6 +9,7 @@
 //! Matching people and organisations against the database, and committing,
 //! happen in `db::imports`.
 
+pub mod awards;
 pub mod matching;
 pub mod read;
 pub mod values;
@@ -490,6 +491,22 @@ impl Analysis {
     }
 }
 
+/// The 0-based row, among the first [`HEADER_SEARCH_ROWS`], that `score`
+/// rates highest as a heading row (`None` for a row that cannot be one):
+/// every kind of sheet this app reads finds its headings below any title
+/// block the same way, and only says what its headings are.
+pub fn best_header_row(rows: &[Vec<Cell>], score: impl Fn(&[Cell]) -> Option<usize>) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    for (index, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        if let Some(points) = score(row) {
+            if best.is_none_or(|(_, s)| points > s) {
+                best = Some((index, points));
+            }
+        }
+    }
+    best.map(|(index, _)| index)
+}
+
 /// Texts that start a footer row rather than a person.
 const FOOTERS: &[&str] = &[
     "total",
@@ -745,8 +762,7 @@ impl SheetReader<'_> {
     /// The row whose cells look most like headings: at least two recognised
     /// headings including a name, searched below any title block.
     fn find_header(&self) -> Option<usize> {
-        let mut best: Option<(usize, usize)> = None;
-        for (index, row) in self.sheet.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        best_header_row(&self.sheet.rows, |row| {
             let fields: Vec<Field> = row
                 .iter()
                 .filter_map(|c| c.text())
@@ -761,11 +777,8 @@ impl SheetReader<'_> {
                 .filter(|t| self.match_module(t).is_some() || day_number(t).is_some())
                 .count();
             let score = fields.iter().filter(|f| **f != Field::Ignore).count() + days;
-            if has_name && score >= 2 && best.is_none_or(|(_, s)| score > s) {
-                best = Some((index, score));
-            }
-        }
-        best.map(|(index, _)| index)
+            (has_name && score >= 2).then_some(score)
+        })
     }
 
     /// A title such as "Safe & Together CORE training: Cohort A" names a

@@ -193,6 +193,74 @@ mod tests {
         assert_eq!(safe_text(""), "");
     }
 
+    /// Every text the exports write, starting with each character a
+    /// spreadsheet would run: the CSV quotes it as text, the workbook holds
+    /// it in text cells, and neither has a formula.
+    #[test]
+    fn no_export_turns_text_into_a_formula() {
+        use super::super::{Group, Period, Section};
+        use calamine::{Data, Reader};
+        let risky = ["=1+2", "+44 20", "-5 Agency", "@SUM(1)", "\t=1+2", "\r=1+2"];
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+        let period = Period::new(day(1, 1), day(3, 31)).unwrap_or_else(|e| panic!("{e}"));
+        let report = Report {
+            title: risky[0].into(),
+            period,
+            previous_period: period.previous(),
+            organisation: Some(risky[1].into()),
+            sections: risky
+                .iter()
+                .map(|text| Section {
+                    id: format!("s{}", text.len()),
+                    title: text.to_string(),
+                    groups: vec![Group {
+                        title: text.to_string(),
+                        chart: false,
+                        figures: vec![Figure {
+                            id: text.to_string(),
+                            section: text.to_string(),
+                            label: text.to_string(),
+                            value: 1,
+                            previous: Some(2),
+                            items: vec![text.to_string()],
+                            records: None,
+                        }],
+                    }],
+                })
+                .collect(),
+        };
+        let bytes = csv(&report).unwrap_or_else(|e| panic!("{e}"));
+        let mut reader = ::csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+        for record in reader.records() {
+            let record = record.unwrap_or_else(|e| panic!("{e}"));
+            for field in record.iter().filter(|f| f.parse::<f64>().is_err()) {
+                assert!(!field.starts_with(['=', '+', '-', '@', '\t', '\r']), "{field:?}");
+            }
+        }
+        let bytes = xlsx(&report).unwrap_or_else(|e| panic!("{e}"));
+        let mut book =
+            calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+        let mut texts = Vec::new();
+        for name in book.sheet_names() {
+            let formulas = book.worksheet_formula(&name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+                "a formula in {name}"
+            );
+            let range = book.worksheet_range(&name).unwrap_or_else(|e| panic!("{e}"));
+            texts.extend(range.used_cells().filter_map(|(_, _, c)| match c {
+                Data::String(s) => Some(s.clone()),
+                _ => None,
+            }));
+        }
+        for text in risky {
+            assert!(
+                texts.iter().any(|t| t == text),
+                "{text:?} is kept as text in the workbook"
+            );
+        }
+    }
+
     #[test]
     fn sheet_names_fit_excel() {
         let name = sheet_name(12, "Domestic Violence and Abuse Quality Mark: GP practices [2024]");

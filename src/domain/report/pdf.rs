@@ -123,6 +123,19 @@ impl Layout {
         self.y += line_height * 0.4;
     }
 
+    /// Text wrapped within the margins (a long section title, organisation
+    /// name or period must not run into the right margin): the first line at
+    /// the current position, each next one `spacing` mm below, leaving the
+    /// position on the last.
+    fn wrapped(&mut self, text: &str, size: f32, bold: bool, spacing: f32) {
+        for (index, line) in self.wrap(text, size, bold, CONTENT_W).iter().enumerate() {
+            if index > 0 {
+                self.y += spacing;
+            }
+            self.text(MARGIN, size, bold, false, line);
+        }
+    }
+
     fn rule(&mut self) {
         let y = self.y + 1.2;
         self.page().push(Mark::Rect {
@@ -215,7 +228,7 @@ fn body(layout: &mut Layout, report: &Report, narrative: &BTreeMap<String, Strin
         layout.new_page();
         starts.push(layout.pages.len());
         layout.y += 6.0;
-        layout.text(MARGIN, 16.0, true, false, &format!("{number} {}", section.title));
+        layout.wrapped(&format!("{number} {}", section.title), 16.0, true, 7.0);
         layout.y += 4.0;
         if let Some(text) = narrative.get(&section.id).filter(|t| !t.trim().is_empty()) {
             for paragraph in text.split("\n\n") {
@@ -226,13 +239,7 @@ fn body(layout: &mut Layout, report: &Report, narrative: &BTreeMap<String, Strin
         for (index, group) in section.groups.iter().enumerate() {
             layout.ensure(LINE * 4.0);
             layout.y += LINE + 2.0;
-            layout.text(
-                MARGIN,
-                11.0,
-                true,
-                false,
-                &format!("{number}.{} {}", index + 1, group.title),
-            );
+            layout.wrapped(&format!("{number}.{} {}", index + 1, group.title), 11.0, true, LINE);
             layout.y += LINE;
             layout.text(MARGIN, BODY - 1.0, true, false, "Figure");
             layout.text(COLUMNS[0], BODY - 1.0, true, true, "Value");
@@ -256,6 +263,11 @@ const CONTENTS_PER_PAGE: usize = 40;
 
 /// The PDF for `report`, with each section's narrative (by section id).
 pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> Result<Vec<u8>, String> {
+    draw(report, lay_out(report, narrative)?)
+}
+
+/// Every page's marks: cover, contents, then the sections.
+fn lay_out(report: &Report, narrative: &BTreeMap<String, String>) -> Result<Vec<Vec<Mark>>, String> {
     let mut layout = Layout {
         pages: Vec::new(),
         y: MARGIN,
@@ -265,26 +277,25 @@ pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> Result<V
     // Cover.
     layout.new_page();
     layout.y = 90.0;
-    layout.text(MARGIN, 26.0, true, false, &report.title);
+    layout.wrapped(&report.title, 26.0, true, 11.0);
     layout.y += 14.0;
     layout.text(MARGIN, 13.0, false, false, "Report to the VAWG strategic group");
     layout.y += 10.0;
     if let Some(organisation) = &report.organisation {
-        layout.text(MARGIN, 13.0, true, false, organisation);
+        layout.wrapped(organisation, 13.0, true, 6.0);
         layout.y += 8.0;
     }
     layout.text(MARGIN, 13.0, false, false, &report.period.label());
     layout.y += 8.0;
-    layout.text(
-        MARGIN,
-        10.0,
-        false,
-        false,
+    layout.wrapped(
         &format!(
             "Compared with {} to {}. Figures are as they stood at the end of each period.",
             long_date(report.previous_period.from),
             long_date(report.previous_period.to)
         ),
+        10.0,
+        false,
+        5.0,
     );
     let contents_pages = report.sections.len().div_ceil(CONTENTS_PER_PAGE).max(1);
     let cover = std::mem::take(&mut layout.pages);
@@ -306,15 +317,22 @@ pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> Result<V
             let number = chunk_index * CONTENTS_PER_PAGE + index + 1;
             let page = starts.get(number - 1).copied().unwrap_or(0) + offset;
             layout.y += 5.6;
-            layout.text(MARGIN, 10.0, false, false, &format!("{number}  {}", section.title));
             layout.text(MARGIN + CONTENT_W, 10.0, false, true, &page.to_string());
+            // Clear of the page numbers' column.
+            let title = format!("{number}  {}", section.title);
+            for (line_index, line) in layout.wrap(&title, 10.0, false, CONTENT_W - 14.0).iter().enumerate() {
+                if line_index > 0 {
+                    layout.y += 4.6;
+                }
+                layout.text(MARGIN, 10.0, false, false, line);
+            }
         }
         if let (Some(slot), Some(page)) = (body_pages.get_mut(chunk_index), layout.pages.pop()) {
             *slot = page;
         }
     }
     pages.append(&mut body_pages);
-    draw(report, pages)
+    Ok(pages)
 }
 
 fn draw(report: &Report, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, String> {
@@ -418,4 +436,64 @@ fn draw(report: &Report, pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, String> {
     }
     // A fixed file identifier from the period, so the same report gives the same bytes.
     save(&pdf, format!("{}{}", report.period.from, report.period.to).into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::report::{Figure, Group, Period, Section};
+    use chrono::NaiveDate;
+
+    #[test]
+    fn no_text_runs_into_the_right_margin() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        let period = Period::new(day(2025, 9, 1), day(2026, 9, 30)).unwrap_or_else(|e| panic!("{e}"));
+        let long = "Domestic Violence and Abuse Quality Mark (GP practice) for practices in the Northbridge and East Vale localities";
+        let report = Report {
+            title: format!("Progress report: {long}"),
+            period,
+            previous_period: period.previous(),
+            organisation: Some(format!(
+                "Northbridge and East Vale Community Health and Wellbeing Partnership {long}"
+            )),
+            sections: vec![Section {
+                id: "accreditation".into(),
+                title: long.into(),
+                groups: vec![Group {
+                    title: format!("Assessments in progress at the end of the period, by stage: {long}"),
+                    chart: true,
+                    figures: vec![Figure {
+                        id: "accreditation.all.holding".into(),
+                        section: "accreditation".into(),
+                        label: format!("Organisations holding a current award at the end of the period: {long}"),
+                        value: 3,
+                        previous: Some(1),
+                        items: vec![long.to_string(), long.to_uppercase(), "Northbridge Homes".into()],
+                        records: None,
+                    }],
+                }],
+            }],
+        };
+        let pages = lay_out(&report, &BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
+        let regular = full_font(false).unwrap_or_else(|e| panic!("{e}"));
+        let bold = full_font(true).unwrap_or_else(|e| panic!("{e}"));
+        let mut checked = 0;
+        for mark in pages.iter().flatten() {
+            if let Mark::Text {
+                x,
+                size,
+                bold: is_bold,
+                right: false,
+                text,
+                ..
+            } = mark
+            {
+                let font = if *is_bold { bold } else { regular };
+                let right_edge = x + text_width(font, text, *size) * 25.4 / 72.0;
+                assert!(right_edge <= PAGE_W - MARGIN + 0.01, "“{text}” ends at {right_edge} mm");
+                checked += 1;
+            }
+        }
+        assert!(checked > 8, "the cover, contents and section were laid out");
+    }
 }

@@ -1,0 +1,323 @@
+//! Award history imports: the pending upload, the awards and organisations
+//! a commit records (each naming its import), and undo as a few set-based
+//! statements over the rows that name the import.
+
+use super::audit::Actor;
+use super::FetchFully;
+use super::{db_run, Conn, Pool};
+use crate::domain::import::awards::RecordedAward;
+use crate::domain::organisation::OrgType;
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AwardImportRow {
+    pub id: i64,
+    pub actor_label: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub state: String,
+    pub create_organisations: bool,
+    pub with_certificates: bool,
+    pub summary_json: String,
+    pub created_at: String,
+    pub committed_at: Option<String>,
+    pub undone_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, actor_label, file_name, file_sha256, state, create_organisations, with_certificates,
+    summary_json, created_at, committed_at, undone_at";
+
+/// What the user asked of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AwardImportOptions {
+    pub create_organisations: bool,
+    pub with_certificates: bool,
+}
+
+pub struct NewAwardImport<'a> {
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub options: AwardImportOptions,
+    pub upload: &'a [u8],
+}
+
+/// Records a pending import with its uploaded file.
+pub async fn create(conn: &mut Conn, actor: &Actor, new: &NewAwardImport<'_>, now: &str) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO award_imports (user_id, actor_label, file_name, file_sha256, state, create_organisations,
+             with_certificates, upload, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .bind(new.file_name)
+        .bind(new.sha256)
+        .bind(new.options.create_organisations)
+        .bind(new.options.with_certificates)
+        .bind(new.upload)
+        .bind(now)
+        .fetch_exactly_one(conn)
+        .await?;
+        Ok(id)
+    })
+}
+
+pub async fn find(pool: &Pool, id: i64) -> Result<Option<AwardImportRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM award_imports WHERE id = $1"))
+            .bind(id)
+            .fetch_first(pool)
+            .await
+    })
+}
+
+/// The uploaded file of a pending import.
+pub async fn upload(pool: &Pool, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    db_run!(pool => {
+        let found: Option<(Option<Vec<u8>>,)> =
+            sqlx::query_as("SELECT upload FROM award_imports WHERE id = $1 AND state = 'pending'")
+                .bind(id)
+                .fetch_first(pool)
+                .await?;
+        Ok(found.and_then(|(bytes,)| bytes))
+    })
+}
+
+/// Committed and undone imports, newest first.
+pub async fn history(pool: &Pool, limit: i64) -> Result<Vec<AwardImportRow>, sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM award_imports WHERE state IN ('committed', 'undone') ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    text.get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+#[derive(FromRow)]
+struct AwardDates {
+    organisation_id: i64,
+    framework_id: String,
+    awarded_on: String,
+    expires_on: Option<String>,
+    revoked_at: Option<String>,
+}
+
+/// Every award on record (made here or imported), for the overlap check.
+pub async fn recorded_awards(pool: &Pool) -> Result<Vec<RecordedAward>, sqlx::Error> {
+    let rows: Vec<AwardDates> = db_run!(pool => {
+        sqlx::query_as(
+            "SELECT organisation_id, framework_id, awarded_on, expires_on, revoked_at FROM assessments
+             WHERE awarded_on IS NOT NULL AND awarded_on <> ''",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(RecordedAward {
+                organisation_id: row.organisation_id,
+                awarded_on: date(&row.awarded_on)?,
+                expires_on: row.expires_on.as_deref().and_then(date),
+                revoked_on: row.revoked_at.as_deref().and_then(date),
+                framework_id: row.framework_id,
+            })
+        })
+        .collect())
+}
+
+/// Moves a pending import to committed (dropping its upload) only if it is
+/// still pending: of two commits at once, exactly one gets through.
+pub async fn claim_commit(conn: &mut Conn, id: i64, summary_json: &str, now: &str) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(
+            "UPDATE award_imports SET state = 'committed', committed_at = $1, summary_json = $2, upload = NULL
+             WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(summary_json)
+        .bind(id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}
+
+/// Pending → discarded, dropping the upload.
+pub async fn discard(conn: &mut Conn, id: i64) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query("UPDATE award_imports SET state = 'discarded', upload = NULL WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}
+
+/// An organisation the import adds, named by it so undo can remove it.
+pub async fn insert_organisation(
+    conn: &mut Conn,
+    import_id: i64,
+    name: &str,
+    org_type: OrgType,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO organisations (name, name_key, org_type, award_import_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(crate::domain::organisation::name_key(name))
+        .bind(org_type.as_str())
+        .bind(import_id)
+        .bind(now)
+        .fetch_exactly_one(conn)
+        .await?;
+        Ok(id)
+    })
+}
+
+/// One historic award as an assessment: already awarded (or revoked),
+/// marked imported, with no evidence.
+pub struct HistoricAssessment<'a> {
+    pub organisation_id: i64,
+    pub framework_id: &'a str,
+    pub framework_version: &'a str,
+    pub awarded_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub revoked_on: Option<NaiveDate>,
+}
+
+fn iso(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The start of a day as an instant, as `revoked_at` and `enrolled_at` hold.
+fn start_of(day: NaiveDate) -> String {
+    format!("{}T00:00:00Z", iso(day))
+}
+
+pub async fn insert_award(
+    conn: &mut Conn,
+    import_id: i64,
+    award: &HistoricAssessment<'_>,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let state = if award.revoked_on.is_some() {
+        "revoked"
+    } else {
+        "awarded"
+    };
+    let revoked_at = award.revoked_on.map(start_of);
+    let reason = if award.revoked_on.is_some() {
+        "Revoked before qmtrack (from the award history)"
+    } else {
+        ""
+    };
+    db_run!(conn => {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission,
+             enrolled_at, awarded_on, expires_on, revoked_at, revocation_reason, updated_at, imported,
+             award_import_id)
+             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, TRUE, $11) RETURNING id",
+        )
+        .bind(award.organisation_id)
+        .bind(award.framework_id)
+        .bind(award.framework_version)
+        .bind(state)
+        .bind(start_of(award.awarded_on))
+        .bind(iso(award.awarded_on))
+        .bind(iso(award.expires_on))
+        .bind(revoked_at)
+        .bind(reason)
+        .bind(now)
+        .bind(import_id)
+        .fetch_exactly_one(conn)
+        .await?;
+        Ok(id)
+    })
+}
+
+/// Each imported assessment's history says where it came from, in one statement.
+pub async fn record_import_events(
+    conn: &mut Conn,
+    import_id: i64,
+    actor: &Actor,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    db_run!(conn => {
+        sqlx::query(
+            "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+             SELECT id, $1, $2, $3, '', state, 'Imported from the award history (no evidence recorded in qmtrack)'
+             FROM assessments WHERE award_import_id = $4",
+        )
+        .bind(now)
+        .bind(actor.user_id)
+        .bind(&actor.label)
+        .bind(import_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
+}
+
+/// Why an undo did nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndoRefused {
+    NotCommitted,
+    /// An assessment made since renews one of the imported awards.
+    Renewed,
+}
+
+/// Removes what the import recorded, in a few statements on the caller's
+/// transaction: the awards' certificates and history, the awards, then the
+/// organisations it added that nothing else has come to use.
+pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<Result<(), UndoRefused>, sqlx::Error> {
+    db_run!(conn => {
+        let (renewed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM assessments r JOIN assessments a ON a.id = r.renewal_of
+             WHERE a.award_import_id = $1",
+        )
+        .bind(import_id)
+        .fetch_exactly_one(&mut *conn)
+        .await?;
+        if renewed > 0 {
+            return Ok(Err(UndoRefused::Renewed));
+        }
+        let claimed = sqlx::query(
+            "UPDATE award_imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'",
+        )
+        .bind(now)
+        .bind(import_id)
+        .execute(&mut *conn)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(Err(UndoRefused::NotCommitted));
+        }
+        let imported = "SELECT id FROM assessments WHERE award_import_id = $1";
+        let steps = [
+            format!("DELETE FROM certificates WHERE assessment_id IN ({imported})"),
+            format!("DELETE FROM assessment_events WHERE assessment_id IN ({imported})"),
+            "DELETE FROM assessments WHERE award_import_id = $1".to_string(),
+            format!(
+                "DELETE FROM organisations WHERE award_import_id = $1 AND {}",
+                super::organisations::NOTHING_USES_IT
+            ),
+        ];
+        for sql in &steps {
+            sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
+        }
+        Ok(Ok(()))
+    })
+}
