@@ -169,9 +169,10 @@ async fn count(database_url: &str, table: &str) -> i64 {
 #[rocket::async_test]
 async fn a_kill_during_an_upload_leaves_nothing_behind() {
     let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
+    let database = fresh_database(dir.path()).await;
+    let database_url = database.url.as_str();
     let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = Server::start(&data_dir, database_url).await;
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let lead = server.browser(jar.clone());
     set_up_lead(&lead).await;
@@ -250,9 +251,9 @@ async fn a_kill_during_an_upload_leaves_nothing_behind() {
     server.kill();
     drop(stream);
 
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = Server::start(&data_dir, database_url).await;
     assert_no_upload_leftovers(&data_dir);
-    assert_eq!(count(&database_url, "evidence").await, 0);
+    assert_eq!(count(database_url, "evidence").await, 0);
     // The service works as before.
     let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
     sign_in(&lead).await;
@@ -263,9 +264,10 @@ async fn a_kill_during_an_upload_leaves_nothing_behind() {
 #[rocket::async_test]
 async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
+    let database = fresh_database(dir.path()).await;
+    let database_url = database.url.as_str();
     let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = Server::start(&data_dir, database_url).await;
     let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
     set_up_lead(&lead).await;
     let res = lead
@@ -311,7 +313,7 @@ async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (state, _) = query_one(
-            &database_url,
+            database_url,
             &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
         )
         .await;
@@ -324,15 +326,15 @@ async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     }
     server.kill();
 
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = Server::start(&data_dir, database_url).await;
     let (state, message) = query_one(
-        &database_url,
+        database_url,
         &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
     )
     .await;
     assert_eq!(state, "failed");
     assert!(message.contains("nothing was saved"), "{message}");
-    assert_eq!(count(&database_url, "attendance").await, 0, "nothing of it was saved");
+    assert_eq!(count(database_url, "attendance").await, 0, "nothing of it was saved");
     assert!(!sheet.exists(), "the sheet, which holds personal data, is removed");
     assert_eq!(names_in(&data_dir.join("imports")), Vec::<String>::new());
     assert_no_upload_leftovers(&data_dir);
@@ -357,9 +359,10 @@ fn mode_of(path: &Path) -> u32 {
 async fn files_holding_personal_data_are_private_and_made_so_at_start() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
+    let database = fresh_database(dir.path()).await;
+    let database_url = database.url.as_str();
     let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = Server::start(&data_dir, database_url).await;
     let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
     set_up_lead(&lead).await;
     let res = lead
@@ -434,7 +437,7 @@ async fn files_holding_personal_data_are_private_and_made_so_at_start() {
     for path in &stored {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("widen");
     }
-    let _server = Server::start(&data_dir, &database_url).await;
+    let _server = Server::start(&data_dir, database_url).await;
     for path in &stored {
         assert_eq!(
             mode_of(path),
