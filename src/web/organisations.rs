@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, Page, PAGE_SIZE};
+use super::{page_offset, AppState, Page, SignedIn, PAGE_SIZE};
 use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
@@ -213,11 +213,9 @@ async fn new_page(user: &CurrentUser, page: Page<'_>) -> AppResult<Template> {
 #[post("/organisations", data = "<form>")]
 async fn create(
     form: CsrfForm<OrganisationForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_add_organisation())?;
     let input = OrganisationInput::from(form.0);
     let context = json!({"title": "Add an organisation", "section": "organisations", "types": type_options(),
@@ -237,15 +235,8 @@ async fn create(
 }
 
 #[get("/organisations/<id>?<q>&<page>")]
-async fn show(
-    id: i64,
-    q: Option<String>,
-    page: Option<i64>,
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     let org = visible(db, user, id).await?;
     let actor = user.actor();
     let q = q.unwrap_or_default();
@@ -316,11 +307,9 @@ async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppR
 async fn update(
     id: i64,
     form: CsrfForm<OrganisationForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, state) = signed_in;
     let before = visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id))?;
     let input = OrganisationInput::from(form.0);

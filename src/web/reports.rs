@@ -4,7 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::date_field::DateField;
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::db::audit::{self, Entry};
 use crate::db::{organisations, published, Db};
 use crate::domain::report::chart::{svg, text_alternative};
@@ -205,11 +205,9 @@ async fn dashboard(
     preset: Option<&str>,
     from: Option<DateField>,
     to: Option<DateField>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
     dashboard_page(&page, db, state, preset, from, to).await
 }
@@ -251,14 +249,8 @@ async fn download(
 }
 
 #[get("/reports/publish?<from>&<to>")]
-async fn publish_page(
-    from: &str,
-    to: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn publish_page(from: &str, to: &str, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
     let period = Period::parse(from, to).map_err(AppError::BadRequest)?;
     let report = partnership_report(db, state, period).await?;

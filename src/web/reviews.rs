@@ -5,7 +5,7 @@
 use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::clock::from_db;
@@ -15,7 +15,7 @@ use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decisi
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State as Managed};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -33,7 +33,8 @@ pub(crate) fn age(days: i64) -> String {
 }
 
 #[get("/reviews")]
-async fn queue(user: &CurrentUser, page: Page<'_>, db: &Db, app: &Managed<AppState>) -> AppResult<Template> {
+async fn queue(signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     if !user.actor().can_review() {
         return Err(AppError::Forbidden);
     }
@@ -188,13 +189,8 @@ async fn render_review(
 }
 
 #[get("/assessments/<id>/review")]
-async fn review_page(
-    id: i64,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<(Status, Template)> {
+async fn review_page(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
     render_review(&page, db, app, user, row, Vec::new(), serde_json::Map::new()).await
 }
@@ -223,11 +219,9 @@ pub struct DecisionsForm {
 async fn save_decisions(
     id: i64,
     form: CsrfForm<DecisionsForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
     row.state
         .apply(Action::RecordDecisions)
@@ -312,11 +306,9 @@ pub struct ReturnForm {
 async fn request_changes(
     id: i64,
     form: CsrfForm<ReturnForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::request_changes(app.ctx(db), &user.acting(), id, &form.0.note).await? {
         Ok(done) => Ok(Ok(Flash::success(
             Redirect::to("/reviews"),
@@ -351,11 +343,9 @@ async fn request_changes(
 async fn recommend(
     id: i64,
     _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::recommend(app.ctx(db), &user.acting(), id).await? {
         Ok(organisation_name) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),

@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisations, users, Db};
 use crate::domain::access::Role;
@@ -80,11 +80,9 @@ async fn new_page(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Temp
 #[post("/users", data = "<form>")]
 async fn create(
     form: CsrfForm<NewUserForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let form = form.0;
     let input = NewUserInput {
@@ -166,11 +164,9 @@ pub struct RoleForm {
 async fn change_role(
     id: i64,
     form: CsrfForm<RoleForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let account = managed_user(db, id).await?;
     let mut errors = FieldErrors::default();
