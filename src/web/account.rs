@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page, SignedIn};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
@@ -39,10 +39,7 @@ pub struct PasswordForm {
 }
 
 #[post("/account/password", data = "<form>")]
-async fn change_password(
-    form: CsrfForm<PasswordForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn change_password(form: CsrfForm<PasswordForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, state) = signed_in;
     let form = form.0;
     let mut errors = FieldErrors::default();

@@ -6,7 +6,7 @@
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
-use super::{page_offset, AppState, Page, SignedIn, PAGE_SIZE};
+use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
@@ -327,10 +327,7 @@ async fn new_page(signed_in: SignedIn<'_>, organisation: Option<i64>) -> AppResu
 }
 
 #[post("/assessments", data = "<form>")]
-async fn enrol(
-    form: CsrfForm<EnrolForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn enrol(form: CsrfForm<EnrolForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
     let form = form.0;
@@ -510,11 +507,7 @@ async fn criterion_page(id: i64, criterion_id: &str, signed_in: SignedIn<'_>) ->
 }
 
 #[post("/assessments/<id>/submit", data = "<_form>")]
-async fn submit(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn submit(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     match workflow::submit(app.ctx(db), &user.acting(), id).await? {
         Ok(_) => Ok(Ok(Flash::success(
@@ -535,11 +528,7 @@ pub struct AwardForm {
 }
 
 #[post("/assessments/<id>/award", data = "<form>")]
-async fn award(
-    id: i64,
-    form: CsrfForm<AwardForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn award(id: i64, form: CsrfForm<AwardForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     let values = json!({"awarded_on": form.0.awarded_on.echo()});
     let errors = match workflow::award(app.ctx(db), &user.acting(), id, form.0.awarded_on.date()).await? {
@@ -570,11 +559,7 @@ pub struct RevokeForm {
 }
 
 #[post("/assessments/<id>/revoke", data = "<form>")]
-async fn revoke(
-    id: i64,
-    form: CsrfForm<RevokeForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn revoke(id: i64, form: CsrfForm<RevokeForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     match workflow::revoke(app.ctx(db), &user.acting(), id, &form.0.reason).await? {
         Ok(revoked) => Ok(Ok(Flash::success(

@@ -8,7 +8,7 @@ use super::assessments::{human_size, today};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::date_field::DateField;
-use super::{AppState, Page, SignedIn};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::evidence::{self as workflow, display_title, StoredFile, Target};
 use crate::db::Db;
 use crate::domain::evidence::{EvidenceDetails, EvidenceInput, EvidenceKind};
@@ -52,7 +52,7 @@ impl CarriesCsrfToken for EvidenceForm<'_> {
     }
 }
 
-type Outcome = AppResult<Result<Flash<Redirect>, (Status, Template)>>;
+type Outcome = AppResult<FormOutcome>;
 
 fn form_context(app: &AppState, target: &Target<'_>, kind: EvidenceKind, values: Value) -> Value {
     let row = &target.row;

@@ -223,6 +223,10 @@ impl Page<'_> {
     }
 }
 
+/// What a form post answers: on to the next page with a flash message, or
+/// the form again with its errors.
+pub type FormOutcome = Result<rocket::response::Flash<rocket::response::Redirect>, (Status, Template)>;
+
 /// Request guard for a signed-in page: who is signed in, the page to render
 /// with, the database and the shared state, which nearly every page handler
 /// needs together (a handler names them as it likes:

@@ -4,7 +4,7 @@
 //! or after [`LINK_HOURS`]. No email is sent: the service has no mail server.
 
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, Page, SignedIn};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::clock::{display, to_db};
 use crate::db::audit::{self, Entry};
 use crate::db::password_resets::{self, NewReset};
@@ -134,7 +134,7 @@ async fn reset(
     page: Page<'_>,
     db: &Db,
     state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<FormOutcome> {
     let token_hash = sha256_hex(token);
     {
         let mut conn = db.acquire().await?;

@@ -5,7 +5,7 @@
 use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, Page, SignedIn};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::clock::from_db;
@@ -216,11 +216,7 @@ pub struct DecisionsForm {
 }
 
 #[post("/assessments/<id>/decisions", data = "<form>")]
-async fn save_decisions(
-    id: i64,
-    form: CsrfForm<DecisionsForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn save_decisions(id: i64, form: CsrfForm<DecisionsForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
     row.state
@@ -303,11 +299,7 @@ pub struct ReturnForm {
 }
 
 #[post("/assessments/<id>/request-changes", data = "<form>")]
-async fn request_changes(
-    id: i64,
-    form: CsrfForm<ReturnForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn request_changes(id: i64, form: CsrfForm<ReturnForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     match workflow::request_changes(app.ctx(db), &user.acting(), id, &form.0.note).await? {
         Ok(done) => Ok(Ok(Flash::success(
@@ -340,11 +332,7 @@ async fn request_changes(
 }
 
 #[post("/assessments/<id>/recommend", data = "<_form>")]
-async fn recommend(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn recommend(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     match workflow::recommend(app.ctx(db), &user.acting(), id).await? {
         Ok(organisation_name) => Ok(Ok(Flash::success(

@@ -3,7 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, Page, SignedIn, PAGE_SIZE};
+use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
@@ -17,7 +17,6 @@ use crate::domain::programmes::Programme;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
-use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
@@ -369,10 +368,7 @@ pub struct SessionForm {
 }
 
 #[post("/training/sessions", data = "<form>")]
-async fn create_session(
-    form: CsrfForm<SessionForm>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn create_session(form: CsrfForm<SessionForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     let form = form.0;
