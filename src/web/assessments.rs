@@ -6,7 +6,7 @@
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
-use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
@@ -567,11 +567,7 @@ async fn revoke(id: i64, form: CsrfForm<RevokeForm>, signed_in: SignedIn<'_>) ->
             format!("The award to {} has been revoked.", revoked.organisation_name),
         ))),
         Err(problems) => {
-            let errors = problems
-                .0
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
+            let errors = error_list(&problems);
             let row = workflow::visible(db, &user.actor(), id).await?;
             let values = json!({"reason": form.0.reason.trim()});
             Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))

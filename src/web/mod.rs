@@ -256,6 +256,15 @@ impl<'r> FromRequest<'r> for SignedIn<'r> {
     }
 }
 
+/// A workflow's field errors as the list the templates' error summary shows.
+pub fn error_list(errors: &FieldErrors) -> Vec<Value> {
+    errors
+        .0
+        .iter()
+        .map(|e| json!({"field": e.field, "message": e.message}))
+        .collect()
+}
+
 /// Adds a cookie with the site's settings: HTTP-only, SameSite=Lax, Secure when configured.
 pub fn set_cookie(jar: &CookieJar<'_>, state: Option<&AppState>, name: &'static str, value: String) {
     let secure = state.map(|s| s.config.secure_cookies).unwrap_or(false);

@@ -5,7 +5,7 @@
 use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{error_list, AppState, FormOutcome, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::clock::from_db;
@@ -188,6 +188,29 @@ async fn render_review(
     Ok((status, page.render("reviews/review", context)))
 }
 
+/// A refused review action: the review page again, as it now stands, with
+/// what was refused at the top.
+async fn review_again(
+    page: &Page<'_>,
+    db: &Db,
+    app: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    errors: Vec<Value>,
+) -> AppResult<FormOutcome> {
+    let row = reviewable(db, app, user, id).await?;
+    Ok(Err(render_review(
+        page,
+        db,
+        app,
+        user,
+        row,
+        errors,
+        serde_json::Map::new(),
+    )
+    .await?))
+}
+
 #[get("/assessments/<id>/review")]
 async fn review_page(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
     let SignedIn(user, page, db, app) = signed_in;
@@ -310,24 +333,7 @@ async fn request_changes(id: i64, form: CsrfForm<ReturnForm>, signed_in: SignedI
                 done.criteria.len()
             ),
         ))),
-        Err(problems) => {
-            let errors = problems
-                .0
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
-            let row = reviewable(db, app, user, id).await?;
-            Ok(Err(render_review(
-                &page,
-                db,
-                app,
-                user,
-                row,
-                errors,
-                serde_json::Map::new(),
-            )
-            .await?))
-        }
+        Err(problems) => review_again(&page, db, app, user, id, error_list(&problems)).await,
     }
 }
 
@@ -347,17 +353,7 @@ async fn recommend(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>)
                         "message": format!("{} must be met before an award is recommended: {}", b.criterion_id, b.reason)})
                 })
                 .collect();
-            let row = reviewable(db, app, user, id).await?;
-            Ok(Err(render_review(
-                &page,
-                db,
-                app,
-                user,
-                row,
-                errors,
-                serde_json::Map::new(),
-            )
-            .await?))
+            review_again(&page, db, app, user, id, errors).await
         }
     }
 }
