@@ -161,14 +161,8 @@ async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppRes
 }
 
 /// The dashboard (also the programme lead's home page).
-pub async fn dashboard_page(
-    page: &Page<'_>,
-    db: &Db,
-    state: &AppState,
-    preset: Option<&str>,
-    from: Option<DateField>,
-    to: Option<DateField>,
-) -> AppResult<Template> {
+pub async fn dashboard_page(page: &Page<'_>, db: &Db, state: &AppState, query: PeriodQuery<'_>) -> AppResult<Template> {
+    let PeriodQuery { preset, from, to } = query;
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let (period, chosen, error) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
     let report = partnership_report(db, state, period).await?;
@@ -200,16 +194,20 @@ pub async fn dashboard_page(
     ))
 }
 
-#[get("/reports?<preset>&<from>&<to>")]
-async fn dashboard(
-    preset: Option<&str>,
+/// The dashboard's period as the query asks for it (`?preset=…`, or
+/// `?from=…&to=…` with each date whole or in parts), on `/` and `/reports`.
+#[derive(FromForm)]
+pub struct PeriodQuery<'r> {
+    preset: Option<&'r str>,
     from: Option<DateField>,
     to: Option<DateField>,
-    signed_in: SignedIn<'_>,
-) -> AppResult<Template> {
+}
+
+#[get("/reports?<query..>")]
+async fn dashboard(query: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
-    dashboard_page(&page, db, state, preset, from, to).await
+    dashboard_page(&page, db, state, query).await
 }
 
 async fn rendered(report: Report, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
