@@ -98,10 +98,10 @@ fn main() {
                 holder_name: format!("{} {i}", names[i as usize % names.len()]),
                 title: "IRIS: Clinical training".into(),
                 issued_on: "2026-03-01".into(),
-                expires_on: "2029-03-01".into(),
-                revoked_at: String::new(),
+                expires_on: Some("2029-03-01".into()),
+                revoked_at: None,
                 revoked_reason: String::new(),
-                superseded_by_code: String::new(),
+                superseded_by_code: None,
                 created_at: "2026-03-01T00:00:00Z".into(),
             }
         })

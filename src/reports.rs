@@ -159,8 +159,13 @@ async fn standing_facts(
     let (awards, training_certificates) = db::home::organisation_certificates(pool, organisation_id).await?;
     let award_certificates = awards
         .iter()
-        .filter(|c| c.revoked_at.is_empty() && c.superseded_by_code.is_empty())
-        .filter(|c| crate::domain::assessment::parse_date(&c.expires_on).is_none_or(|d| d >= today))
+        .filter(|c| c.revoked_at.is_none() && c.superseded_by_code.is_none())
+        .filter(|c| {
+            c.expires_on
+                .as_deref()
+                .and_then(crate::domain::assessment::parse_date)
+                .is_none_or(|d| d >= today)
+        })
         .map(|c| format!("{}, issued {}, code {}", c.title, display_date(&c.issued_on), c.code))
         .collect();
     Ok(StandingFacts {

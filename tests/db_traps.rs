@@ -1,7 +1,9 @@
 //! The traps sqlx 0.7's `Any` driver set, listed at the top of
 //! `src/db/mod.rs`, checked against the native drivers the data layer now
 //! uses: each is either gone or still guarded. Runs on SQLite, and on
-//! PostgreSQL when QMTRACK_TEST_POSTGRES_URL is set.
+//! PostgreSQL when QMTRACK_TEST_POSTGRES_URL is set. (That the schema
+//! itself now stores NULL rather than 0 / '' is checked by
+//! `tests/schema_upgrade.rs`.)
 
 mod common;
 

@@ -109,8 +109,9 @@ async fn the_demo_has_assessments_at_every_stage_once() {
     assert_eq!(assessment_support::audit_count(&lead, "assessment.award").await, 4);
 }
 
-/// Every column of a certificate, holders read as 0 when absent (the shape
-/// before migration 0005) so rows compare across it.
+/// Every column of a certificate, holders read as 0 and other absent
+/// values as '' (the shape before migrations 0005 and 0012) so rows compare
+/// across it.
 #[derive(Debug, PartialEq, sqlx::FromRow)]
 struct CertificateColumns {
     id: i64,
@@ -134,8 +135,9 @@ struct CertificateColumns {
 async fn all_certificates(raw: &sqlx::AnyPool) -> Vec<CertificateColumns> {
     sqlx::query_as(
         "SELECT id, code, kind, COALESCE(person_id, 0) AS person, organisation_id, programme_id, completion_id,
-             COALESCE(assessment_id, 0) AS assessment, holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
-             superseded_by_code, created_at
+             COALESCE(assessment_id, 0) AS assessment, holder_name, title, issued_on, COALESCE(expires_on, '') AS expires_on,
+             COALESCE(revoked_at, '') AS revoked_at, revoked_reason,
+             COALESCE(superseded_by_code, '') AS superseded_by_code, created_at
          FROM certificates ORDER BY id",
     )
     .fetch_all(raw)
@@ -185,8 +187,9 @@ async fn certificate_holders_migrate_with_every_row() {
              assessment_id, holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
              superseded_by_code, created_at)
          SELECT id, code, kind, COALESCE(person_id, 0), organisation_id, programme_id, completion_id,
-             COALESCE(assessment_id, 0), holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
-             superseded_by_code, created_at FROM certificates_v5;
+             COALESCE(assessment_id, 0), holder_name, title, issued_on, COALESCE(expires_on, ''),
+             COALESCE(revoked_at, ''), revoked_reason, COALESCE(superseded_by_code, ''), created_at
+         FROM certificates_v5;
          DROP TABLE certificates_v5;
          DELETE FROM _sqlx_migrations WHERE version = 5;",
     )

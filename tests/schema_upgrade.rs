@@ -51,9 +51,9 @@ async fn flags_survive_the_move_to_booleans() {
         UPDATE training_sessions SET online = TRUE WHERE id = (SELECT MIN(id) FROM training_sessions);
         UPDATE assessments SET imported = TRUE WHERE id = (SELECT MIN(id) FROM assessments);
         INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at)
-            SELECT 'email:same@example.org', MIN(id), TRUE, 0, '2026-03-02T09:00:00Z' FROM people;
+            SELECT 'email:same@example.org', MIN(id), TRUE, NULL, '2026-03-02T09:00:00Z' FROM people;
         INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at)
-            SELECT 'email:other@example.org', MIN(id), FALSE, 0, '2026-03-02T09:00:00Z' FROM people;";
+            SELECT 'email:other@example.org', MIN(id), FALSE, NULL, '2026-03-02T09:00:00Z' FROM people;";
     match &pool {
         Pool::Sqlite { writer, .. } => sqlx::raw_sql(setup).execute(writer).await.map(drop),
         Pool::Postgres(pg) => sqlx::raw_sql(setup).execute(pg).await.map(drop),
@@ -111,4 +111,310 @@ async fn flags_survive_the_move_to_booleans() {
             .map(|(c, t)| (c.to_string(), t.to_string()))
         );
     }
+}
+
+/// The columns migration 0012 makes nullable, with the value that meant
+/// "none" before it.
+const NONE_BEFORE_0012: [(&str, &str, &str); 18] = [
+    ("organisations", "import_id", "0"),
+    ("people", "import_id", "0"),
+    ("attendance", "import_id", "0"),
+    ("identity_decisions", "import_id", "0"),
+    ("import_effects", "previous_import_id", "0"),
+    ("import_effects", "previous_status", "''"),
+    ("published_reports", "organisation_id", "0"),
+    ("published_reports", "withdrawn_at", "''"),
+    ("training_sessions", "cohort_id", "0"),
+    ("certificates", "expires_on", "''"),
+    ("certificates", "revoked_at", "''"),
+    ("certificates", "superseded_by_code", "''"),
+    ("imports", "committed_at", "''"),
+    ("imports", "undone_at", "''"),
+    ("person_completions", "completed_on", "''"),
+    ("person_completions", "lapses_on", "''"),
+    ("completion_spells", "held_until", "''"),
+    ("password_resets", "used_at", "''"),
+];
+
+/// The foreign keys and index 0012 adds on PostgreSQL, taken away again.
+const PG_0012_ADDITIONS: &str = "
+    ALTER TABLE organisations DROP CONSTRAINT organisations_import_fk;
+    ALTER TABLE people DROP CONSTRAINT people_import_fk;
+    ALTER TABLE attendance DROP CONSTRAINT attendance_import_fk;
+    ALTER TABLE identity_decisions DROP CONSTRAINT identity_decisions_import_fk;
+    ALTER TABLE import_effects DROP CONSTRAINT import_effects_previous_import_fk;
+    ALTER TABLE training_sessions DROP CONSTRAINT training_sessions_cohort_fk;
+    ALTER TABLE published_reports DROP CONSTRAINT published_reports_organisation_fk;
+    ALTER TABLE person_completions DROP CONSTRAINT person_completions_person_fk,
+        DROP CONSTRAINT person_completions_organisation_fk;
+    ALTER TABLE completion_spells DROP CONSTRAINT completion_spells_person_fk,
+        DROP CONSTRAINT completion_spells_organisation_fk;
+    DROP INDEX training_sessions_once;
+    ALTER TABLE training_sessions ADD UNIQUE (programme_id, module_id, session_date, cohort_id);";
+
+async fn run(pool: &Pool, sql: &str) {
+    match pool {
+        Pool::Sqlite { writer, .. } => sqlx::raw_sql(sql).execute(writer).await.map(drop),
+        Pool::Postgres(pg) => sqlx::raw_sql(sql).execute(pg).await.map(drop),
+    }
+    .unwrap_or_else(|e| panic!("{e}: {sql}"));
+}
+
+async fn texts(pool: &Pool, sql: &str) -> Vec<(String, String)> {
+    match pool {
+        Pool::Sqlite { readers, .. } => sqlx::query_as(sql).fetch_all(readers).await,
+        Pool::Postgres(pg) => sqlx::query_as(sql).fetch_all(pg).await,
+    }
+    .unwrap_or_else(|e| panic!("{e}: {sql}"))
+}
+
+/// Every table's row count, and every row's value of each column 0012
+/// changes, with "none" written as it was before 0012.
+async fn contents(pool: &Pool) -> Vec<(String, String)> {
+    let tables = texts(
+        pool,
+        match pool.backend() {
+            db::Backend::Sqlite => {
+                "SELECT name, name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            db::Backend::Postgres => {
+                "SELECT table_name, table_name FROM information_schema.tables
+                 WHERE table_schema = 'public' ORDER BY table_name"
+            }
+        },
+    )
+    .await;
+    let mut seen = Vec::new();
+    // The migrations' own table gains a row, as it should.
+    for (table, _) in tables.into_iter().filter(|(t, _)| t != "_sqlx_migrations") {
+        seen.extend(texts(pool, &format!("SELECT '{table}', CAST(COUNT(*) AS TEXT) FROM {table}")).await);
+    }
+    for (table, column, none) in NONE_BEFORE_0012 {
+        seen.extend(
+            texts(
+                pool,
+                &format!(
+                    "SELECT '{table}.{column}.' || CAST(id AS TEXT), CAST(COALESCE({column}, {none}) AS TEXT)
+                     FROM {table} ORDER BY id"
+                ),
+            )
+            .await,
+        );
+    }
+    seen
+}
+
+/// Puts a SQLite database's tables that 0012 rebuilt back as 0011 made
+/// them, "none" written the old way. The old definitions come from a
+/// database made with the migrations up to 0011 only.
+async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use std::str::FromStr;
+    let old_migrations = dir.join("migrations-0011");
+    std::fs::create_dir_all(&old_migrations).expect("folder");
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if name.as_str() < "0012" {
+            std::fs::copy(&path, old_migrations.join(&name)).expect("copy");
+        }
+    }
+    let old = SqlitePoolOptions::new()
+        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:").expect("url"))
+        .await
+        .expect("scratch database");
+    sqlx::migrate::Migrator::new(old_migrations.as_path())
+        .await
+        .expect("migrations up to 0011")
+        .run(&old)
+        .await
+        .expect("migrate to 0011");
+    let options = SqliteConnectOptions::from_str(url).expect("url").foreign_keys(false);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("connect");
+    let mut tables: Vec<&str> = NONE_BEFORE_0012.iter().map(|(t, _, _)| *t).collect();
+    tables.dedup();
+    for table in tables {
+        let (definition,): (String,) =
+            sqlx::query_as("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1")
+                .bind(table)
+                .fetch_one(&old)
+                .await
+                .expect("old definition");
+        let indexes: Vec<(String,)> =
+            sqlx::query_as("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL")
+                .bind(table)
+                .fetch_all(&old)
+                .await
+                .expect("old indexes");
+        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(&old)
+            .await
+            .expect("columns");
+        let values: Vec<String> = columns
+            .iter()
+            .map(
+                |(column,)| match NONE_BEFORE_0012.iter().find(|(t, c, _)| *t == table && c == column) {
+                    Some((_, _, none)) => format!("COALESCE({column}, {none})"),
+                    None => column.clone(),
+                },
+            )
+            .collect();
+        let names: Vec<&str> = columns.iter().map(|(c,)| c.as_str()).collect();
+        let body = &definition[definition.find('(').expect("columns")..];
+        let mut sql = format!(
+            "CREATE TABLE {table}_0011 {body};
+             INSERT INTO {table}_0011 ({}) SELECT {} FROM {table};
+             DROP TABLE {table};
+             ALTER TABLE {table}_0011 RENAME TO {table};",
+            names.join(", "),
+            values.join(", ")
+        );
+        for (index,) in indexes {
+            sql.push_str(&index);
+            sql.push(';');
+        }
+        sqlx::raw_sql(&sql)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+        .execute(&pool)
+        .await
+        .expect("before 0012");
+    pool.close().await;
+    old.close().await;
+}
+
+#[rocket::async_test]
+async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
+    let app = TestApp::spawn().await;
+    let output = common::demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    // What the demo leaves out (imports and what they touched, reports,
+    // password links), and both "none" and a value in every column that
+    // changes, so a conversion that lost either would show.
+    run(
+        &pool,
+        "INSERT INTO imports (actor_label, file_name, file_sha256, state, created_at, committed_at)
+             VALUES ('test', 'a.xlsx', 'aaa', 'committed', '2026-03-02T09:00:00Z', '2026-03-02T09:01:00Z');
+         INSERT INTO imports (actor_label, file_name, file_sha256, state, created_at, committed_at, undone_at)
+             VALUES ('test', 'b.xlsx', 'bbb', 'undone', '2026-03-02T09:00:00Z', '2026-03-02T09:01:00Z',
+                 '2026-03-02T09:02:00Z');
+         INSERT INTO imports (actor_label, file_name, file_sha256, state, created_at)
+             VALUES ('test', 'c.xlsx', 'ccc', 'pending', '2026-03-02T09:00:00Z');
+         UPDATE organisations SET import_id = (SELECT MIN(id) FROM imports) WHERE id = (SELECT MAX(id) FROM organisations);
+         UPDATE people SET import_id = (SELECT MIN(id) FROM imports) WHERE id = (SELECT MAX(id) FROM people);
+         UPDATE attendance SET import_id = (SELECT MIN(id) FROM imports) WHERE id = (SELECT MAX(id) FROM attendance);
+         INSERT INTO identity_decisions (person_key, person_id, same, import_id, decided_at)
+             SELECT 'email:a@example.org', MIN(id), TRUE, (SELECT MIN(id) FROM imports), '2026-03-02T09:00:00Z'
+             FROM people;
+         INSERT INTO identity_decisions (person_key, person_id, same, decided_at)
+             SELECT 'email:b@example.org', MIN(id), FALSE, '2026-03-02T09:00:00Z' FROM people;
+         INSERT INTO import_effects (import_id, kind, entity_id, previous_status, previous_import_id)
+             SELECT MAX(i.id), 'attendance_updated', (SELECT MIN(id) FROM attendance), 'absent', MIN(i.id) FROM imports i;
+         INSERT INTO import_effects (import_id, kind, entity_id)
+             SELECT MIN(id), 'session', (SELECT MIN(id) FROM training_sessions) FROM imports;
+         UPDATE certificates SET expires_on = NULL WHERE id = (SELECT MIN(id) FROM certificates WHERE kind = 'training');
+         UPDATE person_completions SET completed_on = '2026-01-05', lapses_on = '2027-01-05'
+             WHERE id = (SELECT MIN(id) FROM person_completions);
+         UPDATE person_completions SET completed_on = NULL, lapses_on = NULL
+             WHERE id = (SELECT MAX(id) FROM person_completions);
+         UPDATE completion_spells SET held_until = '2026-02-01' WHERE id = (SELECT MIN(id) FROM completion_spells);
+         UPDATE completion_spells SET held_until = NULL WHERE id = (SELECT MAX(id) FROM completion_spells);
+         INSERT INTO published_reports (title, period_from, period_to, organisation_id, figures_json, narrative_json,
+             author_label, published_at, withdrawn_at, withdrawn_reason)
+         SELECT 'Board', '2026-01-01', '2026-03-31', MIN(id), '{}', '{}', 'test', '2026-04-01T09:00:00Z',
+             '2026-04-02T09:00:00Z', 'wrong figures' FROM organisations;
+         INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
+             author_label, published_at)
+         VALUES ('Board', '2026-01-01', '2026-03-31', '{}', '{}', 'test', '2026-04-01T09:00:00Z');
+         INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, used_at, created_by)
+             SELECT MIN(id), 'used', '2026-03-02T09:00:00Z', '2026-03-03T09:00:00Z', '2026-03-02T10:00:00Z', 'test'
+             FROM users;
+         INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, created_by)
+             SELECT MIN(id), 'unused', '2026-03-02T09:00:00Z', '2026-03-03T09:00:00Z', 'test' FROM users;",
+    )
+    .await;
+
+    match pool.backend() {
+        db::Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            back_to_0011_sqlite(&app.database_url, dir.path()).await;
+        }
+        db::Backend::Postgres => {
+            let mut sql = PG_0012_ADDITIONS.to_string();
+            for (table, column, none) in NONE_BEFORE_0012 {
+                sql.push_str(&format!(
+                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
+                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
+                ));
+            }
+            sql.push_str("DELETE FROM _sqlx_migrations WHERE version = 12;");
+            run(&pool, &sql).await;
+        }
+    }
+    let before = contents(&pool).await;
+    // Every changed column holds both "none" and a value, so a conversion
+    // that lost either would show.
+    for (table, column, none) in NONE_BEFORE_0012 {
+        let none = none.trim_matches('\'');
+        let prefix = format!("{table}.{column}.");
+        let values: Vec<&String> = before
+            .iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .collect();
+        assert!(values.iter().any(|v| *v == none), "{table}.{column} has a \"none\"");
+        assert!(values.iter().any(|v| *v != none), "{table}.{column} has a value");
+    }
+    let nulls_before = texts(
+        &pool,
+        "SELECT 'certificates', CAST(COUNT(*) AS TEXT) FROM certificates WHERE revoked_at IS NULL",
+    )
+    .await;
+    assert_eq!(
+        nulls_before,
+        [("certificates".to_string(), "0".to_string())],
+        "back to 0011's shape"
+    );
+
+    db::migrate(&pool).await.expect("0012 applies");
+    assert_eq!(contents(&pool).await, before, "every row and value survives");
+    for (table, column, none) in NONE_BEFORE_0012 {
+        let left = texts(
+            &pool,
+            &format!("SELECT '{table}.{column}', CAST(COUNT(*) AS TEXT) FROM {table} WHERE {column} = {none}"),
+        )
+        .await;
+        assert_eq!(
+            left,
+            [(format!("{table}.{column}"), "0".to_string())],
+            "\"none\" is NULL now"
+        );
+    }
+    // The references hold: a certificate cannot name a person who is not there.
+    let dangling = match &pool {
+        Pool::Sqlite { writer, .. } => {
+            sqlx::query("UPDATE certificates SET person_id = 999999 WHERE kind = 'training'")
+                .execute(writer)
+                .await
+                .map(drop)
+        }
+        Pool::Postgres(pg) => sqlx::query("UPDATE certificates SET person_id = 999999 WHERE kind = 'training'")
+            .execute(pg)
+            .await
+            .map(drop),
+    };
+    assert!(dangling.is_err(), "a dangling reference is refused");
 }

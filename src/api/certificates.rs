@@ -32,10 +32,6 @@ pub struct Certificate {
     superseded_by: Option<String>,
 }
 
-fn non_empty(text: String) -> Option<String> {
-    (!text.is_empty()).then_some(text)
-}
-
 impl Certificate {
     fn of(row: CertificateRow, today: NaiveDate) -> Self {
         let state_now = row.state(today);
@@ -55,8 +51,8 @@ impl Certificate {
             person_id: row.person_id,
             programme_id: row.programme_id,
             issued_on: row.issued_on,
-            expires_on: non_empty(row.expires_on),
-            revoked_at: non_empty(row.revoked_at),
+            expires_on: row.expires_on,
+            revoked_at: row.revoked_at,
             superseded_by,
         }
     }

@@ -63,7 +63,7 @@ pub(super) async fn issue_for_award(
             holder_name: award.holder_name,
             title: award.title,
             issued_on: award.issued_on,
-            expires_on: award.expires_on,
+            expires_on: Some(award.expires_on),
         },
         now,
     )
@@ -160,8 +160,8 @@ pub async fn issue_training(
                 assessment_id: None,
                 holder_name: &c.holder_name,
                 title: title.as_deref()?,
-                issued_on: &c.completed_on,
-                expires_on: &c.lapses_on,
+                issued_on: c.completed_on.as_deref()?,
+                expires_on: c.lapses_on.as_deref(),
             })
         })
         .collect();

@@ -101,11 +101,13 @@ pub async fn create_session(ctx: Ctx<'_>, acting: &Acting, input: &SessionInput<
     let now = ctx.stamp();
     let mut tx = db::begin_write(ctx.db).await?;
     let cohort_id = if input.cohort.is_empty() {
-        0
+        None
     } else {
-        training::find_or_create_cohort(&mut tx, &input.module.programme_id, input.cohort, &now)
-            .await?
-            .0
+        Some(
+            training::find_or_create_cohort(&mut tx, &input.module.programme_id, input.cohort, &now)
+                .await?
+                .0,
+        )
     };
     let new = training::NewSession {
         module: input.module,
@@ -153,7 +155,7 @@ pub async fn save_register(
         if status.as_str() == row.status {
             continue;
         }
-        training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), 0, &now).await?;
+        training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), None, &now).await?;
         audit::record(
             &mut tx,
             &now,
@@ -314,10 +316,10 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
     let mut changed = 0;
     for mark in marks {
         let cohort_id = if mark.cohort.is_empty() {
-            0
+            None
         } else {
             let key = (mark.module.programme_id.clone(), mark.cohort.to_string());
-            match cohorts.get(&key) {
+            Some(match cohorts.get(&key) {
                 Some(id) => *id,
                 None => {
                     let (id, _) =
@@ -325,7 +327,7 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
                     cohorts.insert(key, id);
                     id
                 }
-            }
+            })
         };
         let (session_id, _) =
             training::find_or_create_session(&mut tx, mark.module, mark.date, cohort_id, &now).await?;

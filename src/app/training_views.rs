@@ -107,7 +107,7 @@ impl SessionView {
             online: row.online,
             trainer: row.trainer,
             capacity: row.capacity,
-            cohort_id: (row.cohort_id != 0).then_some(row.cohort_id),
+            cohort_id: row.cohort_id,
             cohort_name: row.cohort_name,
             attended: row.attended,
             marked: row.marked,

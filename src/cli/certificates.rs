@@ -103,14 +103,14 @@ pub(super) async fn demo(state: &AppState, pool: &crate::db::Pool, acting: &Acti
         .iter()
         .filter(|r| r.state(today) == crate::domain::certificate::State::Valid)
         .collect();
-    if !rows.iter().any(|r| !r.revoked_at.is_empty()) {
+    if !rows.iter().any(|r| r.revoked_at.is_some()) {
         if let Some(row) = valid.first() {
             // Whatever the outcome, the demo carries on: a refusal here only
             // means the state it wanted to show is already there.
             let _ = app::certificates::revoke(ctx, acting, row.id, "Demo: issued to the wrong person").await?;
         }
     }
-    if !rows.iter().any(|r| !r.superseded_by_code.is_empty()) {
+    if !rows.iter().any(|r| r.superseded_by_code.is_some()) {
         if let Some(row) = valid.get(1) {
             let _ = app::certificates::reissue(ctx, acting, row.id, &row.holder_name).await?;
         }

@@ -244,7 +244,8 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
             if let Some(earlier) = &preview.already_imported {
                 println!(
                     "This file was already imported (import {} on {}); importing it again would change nothing.",
-                    earlier.id, earlier.committed_at
+                    earlier.id,
+                    earlier.committed_at.as_deref().unwrap_or(&earlier.created_at)
                 );
             } else if has_errors {
                 println!("Nothing was imported: fix the errors above and try again.");

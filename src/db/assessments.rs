@@ -227,18 +227,15 @@ pub async fn award(
 }
 
 pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
-             WHERE id = $3 AND state = 'awarded'",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    super::end_once(
+        conn,
+        "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
+         WHERE id = $3 AND state = 'awarded'",
+        id,
+        reason,
+        now,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]

@@ -23,10 +23,12 @@ pub struct CertificateRow {
     pub holder_name: String,
     pub title: String,
     pub issued_on: String,
-    pub expires_on: String,
-    pub revoked_at: String,
+    /// `None` for a certificate that does not expire.
+    pub expires_on: Option<String>,
+    pub revoked_at: Option<String>,
     pub revoked_reason: String,
-    pub superseded_by_code: String,
+    /// The code of the certificate that replaced this one, if any.
+    pub superseded_by_code: Option<String>,
     pub created_at: String,
 }
 
@@ -40,9 +42,9 @@ pub fn date(text: &str) -> Option<NaiveDate> {
 impl CertificateRow {
     pub fn state(&self, today: NaiveDate) -> State {
         State::of(
-            date(&self.expires_on),
-            date(&self.revoked_at),
-            Some(self.superseded_by_code.as_str()),
+            self.expires_on.as_deref().and_then(date),
+            self.revoked_at.as_deref().and_then(date),
+            self.superseded_by_code.as_deref(),
             today,
         )
     }
@@ -54,7 +56,7 @@ impl CertificateRow {
             holder_name: self.holder_name.clone(),
             title: self.title.clone(),
             issued_on: date(&self.issued_on).unwrap_or_default(),
-            expires_on: date(&self.expires_on),
+            expires_on: self.expires_on.as_deref().and_then(date),
             verify_url: certificate::verify_url(&issuer.public_base_url, &self.code),
             partnership: issuer.partnership.clone(),
             signatory: issuer.signatory.clone(),
@@ -74,7 +76,7 @@ pub struct NewCertificate<'a> {
     pub holder_name: &'a str,
     pub title: &'a str,
     pub issued_on: &'a str,
-    pub expires_on: &'a str,
+    pub expires_on: Option<&'a str>,
 }
 
 /// Inserts with a fresh code and returns (id, code). A clash of 80-bit
@@ -118,19 +120,19 @@ pub struct Uncertified {
     pub holder_name: String,
     pub programme_id: String,
     pub completion_id: String,
-    pub completed_on: String,
-    pub lapses_on: String,
+    pub completed_on: Option<String>,
+    pub lapses_on: Option<String>,
 }
 
 const UNCERTIFIED: &str = "SELECT pc.person_id, p.organisation_id, p.full_name AS holder_name,
             pc.programme_id, pc.completion_id, pc.completed_on, pc.lapses_on
      FROM person_completions pc
      JOIN people p ON p.id = pc.person_id
-     WHERE pc.completed_on <> ''
+     WHERE pc.completed_on IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM certificates c
                        WHERE c.kind = 'training' AND c.person_id = pc.person_id
                          AND c.programme_id = pc.programme_id AND c.completion_id = pc.completion_id
-                         AND c.expires_on = pc.lapses_on)";
+                         AND c.expires_on IS NOT DISTINCT FROM pc.lapses_on)";
 
 /// Completions without their certificate: everyone's (`None`) or these
 /// people's, read through the kept completions' and certificates' indexes.
@@ -172,14 +174,14 @@ pub async fn insert_training(conn: &mut Conn, new: &[NewCertificate<'_>], now: &
             vec![
                 Bind::Text(certificate::new_code().into()),
                 Bind::Text(Kind::Training.as_str().into()),
-                Bind::Int(c.person_id.unwrap_or_default()),
+                Bind::MaybeInt(c.person_id),
                 Bind::Int(c.organisation_id),
                 Bind::Text(c.programme_id.into()),
                 Bind::Text(c.completion_id.into()),
                 Bind::Text(c.holder_name.into()),
                 Bind::Text(c.title.into()),
                 Bind::Text(c.issued_on.into()),
-                Bind::Text(c.expires_on.into()),
+                Bind::MaybeText(c.expires_on.map(Into::into)),
                 Bind::Text(now.into()),
             ]
         })
@@ -259,17 +261,15 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<CertificateRow
 
 /// Marks a certificate revoked; false when it already was.
 pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE certificates SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at = '' AND superseded_by_code = ''",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    super::end_once(
+        conn,
+        "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
+         WHERE id = $3 AND revoked_at IS NULL AND superseded_by_code IS NULL",
+        id,
+        reason,
+        now,
+    )
+    .await
 }
 
 /// Revokes every live certificate of an award, when the award is revoked;
@@ -283,7 +283,7 @@ pub async fn revoke_for_assessment(
     db_run!(conn => {
         sqlx::query_as(
             "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
-         WHERE kind = 'award' AND assessment_id = $3 AND revoked_at = '' AND superseded_by_code = ''
+         WHERE kind = 'award' AND assessment_id = $3 AND revoked_at IS NULL AND superseded_by_code IS NULL
          RETURNING id, code",
         )
         .bind(now)
@@ -315,14 +315,14 @@ pub async fn reissue(
             holder_name,
             title: &old.title,
             issued_on: &old.issued_on,
-            expires_on: &old.expires_on,
+            expires_on: old.expires_on.as_deref(),
         },
         now,
     )
     .await?;
     db_run!(conn => {
         let done = sqlx::query(
-            "UPDATE certificates SET superseded_by_code = $1 WHERE id = $2 AND superseded_by_code = '' AND revoked_at = ''",
+            "UPDATE certificates SET superseded_by_code = $1 WHERE id = $2 AND superseded_by_code IS NULL AND revoked_at IS NULL",
         )
         .bind(&code)
         .bind(old.id)
@@ -336,9 +336,9 @@ pub async fn reissue(
 /// ever issued, revoked and replaced ones included: what is already covered.
 pub async fn training_certificate_keys(
     conn: &mut Conn,
-) -> Result<std::collections::HashSet<(i64, String, String, String)>, sqlx::Error> {
+) -> Result<std::collections::HashSet<(i64, String, String, Option<String>)>, sqlx::Error> {
     db_run!(conn => {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
             "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
         )
         .fetch_all(conn)

@@ -23,11 +23,12 @@ pub struct KeptCompletion {
     pub completion_id: String,
     pub organisation_id: i64,
     pub started_on: String,
-    pub completed_on: String,
-    pub lapses_on: String,
+    /// `None` while not (yet) completed.
+    pub completed_on: Option<String>,
+    pub lapses_on: Option<String>,
 }
 
-/// A stretch in which a person held a completion; `held_until` '' while it lasts.
+/// A stretch in which a person held a completion; `held_until` `None` while it lasts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, sqlx::FromRow)]
 pub struct KeptSpell {
     pub person_id: i64,
@@ -35,7 +36,7 @@ pub struct KeptSpell {
     pub completion_id: String,
     pub organisation_id: i64,
     pub held_from: String,
-    pub held_until: String,
+    pub held_until: Option<String>,
 }
 
 /// Ids bound per `IN (…)` list: well under both backends' limits.
@@ -131,7 +132,7 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
                     completion_id: held.completion_id.clone(),
                     organisation_id,
                     held_from: iso(spell.from),
-                    held_until: spell.until.map(iso).unwrap_or_default(),
+                    held_until: spell.until.map(iso),
                 });
             }
             completions.push(KeptCompletion {
@@ -140,8 +141,8 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
                 completion_id: held.completion_id.clone(),
                 organisation_id,
                 started_on: iso(started_on),
-                completed_on: held.completed_on.map(iso).unwrap_or_default(),
-                lapses_on: held.lapses_on.map(iso).unwrap_or_default(),
+                completed_on: held.completed_on.map(iso),
+                lapses_on: held.lapses_on.map(iso),
             });
         }
     }
@@ -201,8 +202,8 @@ async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSp
                 Bind::Text(c.programme_id.as_str().into()),
                 Bind::Text(c.completion_id.as_str().into()),
                 Bind::Text(c.started_on.as_str().into()),
-                Bind::Text(c.completed_on.as_str().into()),
-                Bind::Text(c.lapses_on.as_str().into()),
+                Bind::MaybeText(c.completed_on.as_deref().map(Into::into)),
+                Bind::MaybeText(c.lapses_on.as_deref().map(Into::into)),
             ]
         })
         .collect();
@@ -221,7 +222,7 @@ async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSp
                 Bind::Text(s.programme_id.as_str().into()),
                 Bind::Text(s.completion_id.as_str().into()),
                 Bind::Text(s.held_from.as_str().into()),
-                Bind::Text(s.held_until.as_str().into()),
+                Bind::MaybeText(s.held_until.as_deref().map(Into::into)),
             ]
         })
         .collect();

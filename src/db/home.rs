@@ -82,7 +82,7 @@ pub struct SessionItem {
     pub session_date: String,
     pub start_time: String,
     pub venue: String,
-    pub cohort_id: i64,
+    pub cohort_id: Option<i64>,
     pub cohort_name: String,
 }
 
@@ -208,9 +208,9 @@ pub struct CertificateItem {
     pub holder_name: String,
     pub title: String,
     pub issued_on: String,
-    pub expires_on: String,
-    pub revoked_at: String,
-    pub superseded_by_code: String,
+    pub expires_on: Option<String>,
+    pub revoked_at: Option<String>,
+    pub superseded_by_code: Option<String>,
 }
 
 /// The organisation's award certificates (all of them: an organisation has
@@ -230,7 +230,7 @@ pub async fn organisation_certificates(
         .await?;
         let (training,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM certificates
-             WHERE organisation_id = $1 AND kind = 'training' AND revoked_at = '' AND superseded_by_code = ''",
+             WHERE organisation_id = $1 AND kind = 'training' AND revoked_at IS NULL AND superseded_by_code IS NULL",
         )
         .bind(organisation_id)
         .fetch_exactly_one(pool)

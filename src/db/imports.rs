@@ -27,8 +27,8 @@ pub struct ImportRow {
     pub summary_json: String,
     pub message: String,
     pub created_at: String,
-    pub committed_at: String,
-    pub undone_at: String,
+    pub committed_at: Option<String>,
+    pub undone_at: Option<String>,
 }
 
 const COLUMNS: &str = "id, user_id, actor_label, file_name, file_sha256, state, options_json, summary_json, message,
@@ -448,22 +448,25 @@ pub async fn write(
         }
     }
     let mut cohorts: HashMap<(&str, &str), i64> = HashMap::new();
-    let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, i64), i64> = HashMap::new();
+    let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, Option<i64>), i64> = HashMap::new();
     for record in records {
         let cohort_id = match &record.cohort {
-            None => 0,
-            Some(name) => match cohorts.get(&(record.module.programme_id.as_str(), name.as_str())) {
-                Some(id) => *id,
-                None => {
-                    let (id, created) =
-                        super::training::find_or_create_cohort(conn, &record.module.programme_id, name, now).await?;
-                    if created {
-                        effect(conn, import_id, "cohort", id).await?;
+            None => None,
+            Some(name) => Some(
+                match cohorts.get(&(record.module.programme_id.as_str(), name.as_str())) {
+                    Some(id) => *id,
+                    None => {
+                        let (id, created) =
+                            super::training::find_or_create_cohort(conn, &record.module.programme_id, name, now)
+                                .await?;
+                        if created {
+                            effect(conn, import_id, "cohort", id).await?;
+                        }
+                        cohorts.insert((record.module.programme_id.as_str(), name.as_str()), id);
+                        id
                     }
-                    cohorts.insert((record.module.programme_id.as_str(), name.as_str()), id);
-                    id
-                }
-            },
+                },
+            ),
         };
         let key = (
             record.module.programme_id.as_str(),
@@ -492,8 +495,7 @@ pub async fn write(
             .cohort
             .as_ref()
             .and_then(|name| cohorts.get(&(record.module.programme_id.as_str(), name.as_str())))
-            .copied()
-            .unwrap_or(0);
+            .copied();
         let session_id = sessions[&(
             record.module.programme_id.as_str(),
             record.module.module_id.as_str(),
@@ -520,7 +522,7 @@ pub async fn write(
             None => pending.push((session_id, person_id, status)),
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
             Some((id, old_status, old_import)) => {
-                super::training::set_attendance_status(conn, *id, status, import_id, now).await?;
+                super::training::set_attendance_status(conn, *id, status, Some(import_id), now).await?;
                 db_run!(conn => { sqlx::query(
                     "INSERT INTO import_effects (import_id, kind, entity_id, previous_status, previous_import_id)
                      VALUES ($1, 'attendance_updated', $2, $3, $4)",
@@ -536,7 +538,7 @@ pub async fn write(
         }
         if pending.len() == BATCH {
             outcome.attendance_created +=
-                super::training::insert_attendance_batch(conn, &pending, import_id, now).await?;
+                super::training::insert_attendance_batch(conn, &pending, Some(import_id), now).await?;
             pending.clear();
         }
         done += 1;
@@ -545,7 +547,8 @@ pub async fn write(
         }
     }
     if !pending.is_empty() {
-        outcome.attendance_created += super::training::insert_attendance_batch(conn, &pending, import_id, now).await?;
+        outcome.attendance_created +=
+            super::training::insert_attendance_batch(conn, &pending, Some(import_id), now).await?;
     }
     progress(total, total);
     Ok(outcome)
@@ -656,7 +659,8 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sq
             AND NOT EXISTS (SELECT 1 FROM programme_signups s WHERE s.organisation_id = organisations.id)
             AND NOT EXISTS (SELECT 1 FROM assessments s WHERE s.organisation_id = organisations.id)
             AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.organisation_id = organisations.id)
-            AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)"
+            AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)
+            AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)"
                 .to_string(),
         ];
         for sql in &steps {
@@ -664,7 +668,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sq
         }
         sqlx::query(
             "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
-          WHERE revoked_at = ''
+          WHERE revoked_at IS NULL
             AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
         )
         .bind(now)

@@ -19,16 +19,29 @@
 //! sqlx 0.7's `Any` driver, used before, set traps that the native drivers
 //! do not (`tests/db_traps.rs` checks each):
 //! - it typed a NULL argument `int4` on PostgreSQL and cached the statement
-//!   so, so "no value" was bound as `0`/`''` behind `NULLIF`: `Option<T>` is
-//!   now bound and read directly;
+//!   so, so "no value" was stored as `0`/`''` and read back through
+//!   `NULLIF`: `Option<T>` is now bound and read directly, and since
+//!   migration 0012 the columns hold NULL;
 //! - it could not decode BOOLEAN, nor report a value as NULL;
 //! - on SQLite a statement read for one row may still be running when the
 //!   row arrives (the native driver too): see [`FetchFully`].
 //!
 //! Flags are `BOOLEAN` on PostgreSQL and 0/1 integers on SQLite (which has
 //! no boolean type); both read and bind as `bool`, and SQL tests them as
-//! `TRUE`/`FALSE` or bare (`WHERE u.active`). Dates and instants are still
-//! RFC 3339 text on both backends.
+//! `TRUE`/`FALSE` or bare (`WHERE u.active`).
+//!
+//! "No value" is NULL: a row field or argument that may be absent is an
+//! `Option<T>`, and SQL tests `IS NULL` (never `= ''` or `= 0`). Every id
+//! that names a row is a foreign key, with `ON DELETE` as the workflows
+//! need it (undoing an import deletes the people it added, and what was
+//! worked out from their attendance goes with them). Not references: the
+//! audit log's `entity_id` and `organisation_id` and an import effect's
+//! `entity_id`, since history names rows that may since have gone. A
+//! filter argument where 0 or '' means "any" is still written that way
+//! (`$1 = 0 OR …`); it is a parameter, not a stored value.
+//!
+//! Dates and instants are still RFC 3339 text on both backends, and
+//! functions take the current time as `now: &str`.
 
 pub mod assessments;
 pub mod audit;
@@ -347,11 +360,71 @@ pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
     }
 }
 
+/// Brings the schema up to date.
+///
+/// On SQLite the migrations run with foreign keys off, on a connection of
+/// their own:
+/// changing a column or adding a constraint means rebuilding the table, and
+/// dropping the old copy of a table others refer to must neither cascade
+/// nor be refused (SQLite's documented way; the setting cannot change inside
+/// the migration's own transaction). Every foreign key is then checked
+/// before they are switched back on, so a migration that left a dangling
+/// reference stops the start-up instead of going unnoticed.
 pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
     match pool {
-        Pool::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await,
+        Pool::Sqlite { writer, .. } => {
+            // Its own connection, made with foreign keys off from the start.
+            let options = (*writer.connect_options()).clone().foreign_keys(false);
+            let migrating = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await?;
+            let before = applied_on(&migrating).await;
+            let migrated = sqlx::migrate!("migrations/sqlite").run(&migrating).await;
+            // Checking reads every table, so only when something was applied.
+            let dangling: Result<Vec<(String, i64, String)>, sqlx::Error> = if applied_on(&migrating).await == before {
+                Ok(Vec::new())
+            } else {
+                sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+                    .fetch_all(&migrating)
+                    .await
+            };
+            migrating.close().await;
+            migrated?;
+            match dangling?.first() {
+                None => Ok(()),
+                Some((table, row, parent)) => Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Protocol(
+                    format!("after migrating, row {row} of {table} refers to a missing row of {parent}"),
+                ))),
+            }
+        }
         Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
     }
+}
+
+/// How many migrations a SQLite database has had; 0 for a new one.
+async fn applied_on(pool: &SqlitePool) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
+}
+
+/// Ends a row (revokes or withdraws it) with when (`$1`) and why (`$2`),
+/// once: `update` names the row as `$3` and matches it only while it has
+/// not been ended. Returns false, changing nothing, when it already was, so
+/// of two people doing it at once the second finds the first's.
+pub(crate) async fn end_once(
+    conn: &mut Conn,
+    update: &str,
+    id: i64,
+    reason: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    db_run!(conn => {
+        let done = sqlx::query(update).bind(now).bind(reason).bind(id).execute(conn).await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Whether `error` is a UNIQUE constraint refusing a second copy of a row:
@@ -424,6 +497,10 @@ stored_enum!(
 pub enum Bind<'a> {
     Int(i64),
     Text(std::borrow::Cow<'a, str>),
+    /// An id or number that may be absent (NULL).
+    MaybeInt(Option<i64>),
+    /// Text that may be absent (NULL).
+    MaybeText(Option<std::borrow::Cow<'a, str>>),
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -444,6 +521,8 @@ pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) 
                 query = match value {
                     Bind::Int(i) => query.bind(*i),
                     Bind::Text(t) => query.bind(t.as_ref()),
+                    Bind::MaybeInt(i) => query.bind(*i),
+                    Bind::MaybeText(t) => query.bind(t.as_deref()),
                 };
             }
             query.execute(&mut *conn).await?;
@@ -467,6 +546,8 @@ pub async fn insert_many_returning_ids(
                 query = match value {
                     Bind::Int(i) => query.bind(*i),
                     Bind::Text(t) => query.bind(t.as_ref()),
+                    Bind::MaybeInt(i) => query.bind(*i),
+                    Bind::MaybeText(t) => query.bind(t.as_deref()),
                 };
             }
             ids.extend(query.fetch_all(&mut *conn).await?);

@@ -121,6 +121,8 @@ pub async fn search(
             (page, count) = match bind {
                 Bind::Int(i) => (page.bind(*i), count.bind(*i)),
                 Bind::Text(t) => (page.bind(t.to_string()), count.bind(t.to_string())),
+                Bind::MaybeInt(i) => (page.bind(*i), count.bind(*i)),
+                Bind::MaybeText(t) => (page.bind(t.as_deref().map(str::to_string)), count.bind(t.as_deref().map(str::to_string))),
             };
         }
         let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;

@@ -15,7 +15,7 @@ pub struct NewReset<'a> {
 /// only the link most recently handed over works.
 pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
-        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at = ''")
+        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
             .bind(reset.now)
             .bind(reset.user_id)
             .execute(&mut *conn)
@@ -40,7 +40,7 @@ pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result
     db_run!(conn => {
         sqlx::query_as(
             "SELECT r.id, r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id
-             WHERE r.token_hash = $1 AND r.used_at = '' AND r.expires_at > $2 AND u.active",
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.active",
         )
         .bind(token_hash)
         .bind(now)
@@ -52,7 +52,7 @@ pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result
 /// Uses the link up; false if it was used in the meantime (two tabs, one link).
 pub async fn use_up(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
-        let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at = ''")
+        let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(conn)

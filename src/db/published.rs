@@ -13,13 +13,14 @@ pub struct PublishedRow {
     pub title: String,
     pub period_from: String,
     pub period_to: String,
-    pub organisation_id: i64,
+    /// `None` for a report on the whole programme.
+    pub organisation_id: Option<i64>,
     pub figures_json: String,
     pub narrative_json: String,
     pub author_user_id: Option<i64>,
     pub author_label: String,
     pub published_at: String,
-    pub withdrawn_at: String,
+    pub withdrawn_at: Option<String>,
     pub withdrawn_reason: String,
 }
 
@@ -134,15 +135,12 @@ pub async fn file(pool: &Pool, report_id: i64, format: &str) -> Result<Option<(S
 
 /// False if it was already withdrawn.
 pub async fn withdraw(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE published_reports SET withdrawn_at = $1, withdrawn_reason = $2 WHERE id = $3 AND withdrawn_at = ''",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    super::end_once(
+        conn,
+        "UPDATE published_reports SET withdrawn_at = $1, withdrawn_reason = $2 WHERE id = $3 AND withdrawn_at IS NULL",
+        id,
+        reason,
+        now,
+    )
+    .await
 }

@@ -298,7 +298,7 @@ async fn programme_activity(
     let holding = group_counts(db_run!(pool => { sqlx::query_as(
             "SELECT cs.completion_id, o.org_type, o.locality, COUNT(DISTINCT cs.person_id)
              FROM completion_spells cs JOIN organisations o ON o.id = cs.organisation_id
-             WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until = '' OR cs.held_until > $2)
+             WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
                AND ($3 = 0 OR cs.organisation_id = $3)
              GROUP BY cs.completion_id, o.org_type, o.locality",
         )
@@ -365,12 +365,12 @@ async fn standings(
     organisation_id: i64,
 ) -> Result<Vec<StandingAtEnd>, sqlx::Error> {
     db_run!(pool => {
-        let rows: Vec<(i64, String, i64, String, String, bool)> = sqlx::query_as(
+        let rows: Vec<(i64, String, i64, String, Option<String>, bool)> = sqlx::query_as(
             "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
             EXISTS (SELECT 1 FROM completion_spells cs
                 WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
                   AND cs.completion_id = pc.completion_id AND cs.held_from <= $2
-                  AND (cs.held_until = '' OR cs.held_until > $2))
+                  AND (cs.held_until IS NULL OR cs.held_until > $2))
          FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
          WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)",
         )
@@ -388,7 +388,7 @@ async fn standings(
                     organisation_name,
                     person_id,
                     completion_id,
-                    completed: !completed_on.is_empty() && completed_on <= end,
+                    completed: completed_on.is_some_and(|day| day <= end),
                     holding,
                 },
             )
@@ -446,7 +446,7 @@ pub async fn cohort_activity(
                 .await?;
         let completed: Vec<(String, i64)> = sqlx::query_as(
             "SELECT pc.completion_id, COUNT(*) FROM person_completions pc
-         WHERE pc.programme_id = $1 AND pc.completed_on <> '' AND pc.completed_on <= $2
+         WHERE pc.programme_id = $1 AND pc.completed_on IS NOT NULL AND pc.completed_on <= $2
            AND ($3 = 0 OR pc.organisation_id = $3)
            AND pc.person_id IN (SELECT a.person_id FROM attendance a
                 JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $4)

@@ -49,13 +49,15 @@ pub async fn find_or_create_session(
     conn: &mut Conn,
     module: &ModuleRef,
     date: chrono::NaiveDate,
-    cohort_id: i64,
+    cohort_id: Option<i64>,
     now: &str,
 ) -> Result<(i64, bool), sqlx::Error> {
     db_run!(conn => {
         let date = date.format("%Y-%m-%d").to_string();
         let found: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM training_sessions WHERE programme_id = $1 AND module_id = $2 AND session_date = $3 AND cohort_id = $4",
+            // As the unique index reads it, "no cohort" being one value.
+            "SELECT id FROM training_sessions
+             WHERE programme_id = $1 AND module_id = $2 AND session_date = $3 AND COALESCE(cohort_id, 0) = COALESCE($4, 0)",
         )
         .bind(&module.programme_id)
         .bind(&module.module_id)
@@ -86,7 +88,7 @@ pub async fn find_or_create_session(
 pub async fn attendance_for_sessions(
     conn: &mut Conn,
     session_ids: &[i64],
-) -> Result<HashMap<(i64, i64), (i64, String, i64)>, sqlx::Error> {
+) -> Result<HashMap<(i64, i64), (i64, String, Option<i64>)>, sqlx::Error> {
     db_run!(conn => {
         let mut found = HashMap::new();
         for chunk in session_ids.chunks(500) {
@@ -95,7 +97,7 @@ pub async fn attendance_for_sessions(
                 "SELECT id, session_id, person_id, status, import_id FROM attendance WHERE session_id IN ({})",
                 placeholders.join(", ")
             );
-            let mut query = sqlx::query_as::<_, (i64, i64, i64, String, i64)>(&sql);
+            let mut query = sqlx::query_as::<_, (i64, i64, i64, String, Option<i64>)>(&sql);
             for id in chunk {
                 query = query.bind(id);
             }
@@ -111,7 +113,7 @@ pub async fn attendance_for_sessions(
 pub async fn insert_attendance_batch(
     conn: &mut Conn,
     rows: &[(i64, i64, &str)],
-    import_id: i64,
+    import_id: Option<i64>,
     now: &str,
 ) -> Result<usize, sqlx::Error> {
     use super::Bind;
@@ -122,7 +124,7 @@ pub async fn insert_attendance_batch(
                 Bind::Int(*session),
                 Bind::Int(*person),
                 Bind::Text((*status).into()),
-                Bind::Int(import_id),
+                Bind::MaybeInt(import_id),
                 Bind::Text(now.into()),
             ]
         })
@@ -140,7 +142,7 @@ pub async fn set_attendance_status(
     conn: &mut Conn,
     id: i64,
     status: &str,
-    import_id: i64,
+    import_id: Option<i64>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
@@ -167,7 +169,8 @@ pub struct SessionRow {
     pub online: bool,
     pub trainer: String,
     pub capacity: i64,
-    pub cohort_id: i64,
+    /// `None` for a session outside any cohort.
+    pub cohort_id: Option<i64>,
     pub cohort_name: String,
     pub attended: i64,
     pub marked: i64,
@@ -227,7 +230,7 @@ pub struct NewSession<'a> {
     pub online: bool,
     pub trainer: &'a str,
     pub capacity: i64,
-    pub cohort_id: i64,
+    pub cohort_id: Option<i64>,
 }
 
 pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str) -> Result<i64, sqlx::Error> {
@@ -309,11 +312,11 @@ pub async fn mark(
     match found {
         Some((_, old)) if old == status => Ok(Some(old)),
         Some((id, old)) => {
-            set_attendance_status(conn, id, status, 0, now).await?;
+            set_attendance_status(conn, id, status, None, now).await?;
             Ok(Some(old))
         }
         None => {
-            insert_attendance_batch(conn, &[(session_id, person_id, status)], 0, now).await?;
+            insert_attendance_batch(conn, &[(session_id, person_id, status)], None, now).await?;
             Ok(None)
         }
     }

@@ -106,10 +106,9 @@ async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &App
 
 /// A session on the training lead's home, with the link that does its job.
 fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
-    let register_href = if s.cohort_id != 0 {
-        format!("/training/cohorts/{}", s.cohort_id)
-    } else {
-        format!("/training/sessions/{}", s.id)
+    let register_href = match s.cohort_id {
+        Some(cohort) => format!("/training/cohorts/{cohort}"),
+        None => format!("/training/sessions/{}", s.id),
     };
     json!({
         "id": s.id,
@@ -314,13 +313,13 @@ pub(crate) async fn certificates_json(
             .iter()
             .map(|c| {
                 let standing = crate::domain::certificate::State::of(
-                    crate::db::certificates::date(&c.expires_on),
-                    crate::db::certificates::date(&c.revoked_at),
-                    Some(c.superseded_by_code.as_str()),
+                    c.expires_on.as_deref().and_then(crate::db::certificates::date),
+                    c.revoked_at.as_deref().and_then(crate::db::certificates::date),
+                    c.superseded_by_code.as_deref(),
                     today,
                 );
                 json!({"id": c.id, "code": c.code, "title": c.title, "issued": date_display(&c.issued_on),
-                    "expires": if c.expires_on.is_empty() { String::new() } else { date_display(&c.expires_on) },
+                    "expires": c.expires_on.as_deref().map(date_display).unwrap_or_default(),
                     "state": standing.label(),
                     "colour": if standing.as_str() == "valid" { "green" } else { "grey" }})
             })

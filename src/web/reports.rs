@@ -349,7 +349,7 @@ async fn published_list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResul
         .map(|r| {
             json!({"id": r.id, "title": r.title, "author": r.author_label,
                 "published_at": crate::clock::display(&r.published_at),
-                "withdrawn": !r.withdrawn_at.is_empty()})
+                "withdrawn": r.withdrawn_at.is_some()})
         })
         .collect();
     Ok(page.render(
@@ -384,7 +384,7 @@ async fn published_show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) ->
             "section": "home",
             "published": {"id": row.id, "title": row.title, "author": row.author_label,
                 "published_at": crate::clock::display(&row.published_at),
-                "withdrawn_at": if row.withdrawn_at.is_empty() { String::new() } else { crate::clock::display(&row.withdrawn_at) },
+                "withdrawn_at": row.withdrawn_at.as_deref().map(crate::clock::display),
                 "withdrawn_reason": row.withdrawn_reason},
             "report": report_view(&report, &narrative, false),
             "files": files,
