@@ -12,8 +12,8 @@
 //!   read with their organisation's id, never one from the request.
 
 use super::auth::CurrentUser;
-use super::date_field::DateField;
-use super::{AppState, Page};
+use super::reports::PeriodQuery;
+use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, Summary};
 use crate::clock::{display, from_db};
 use crate::db::assessments::{self, AssessmentRow, ListFilter};
@@ -24,7 +24,7 @@ use crate::domain::dates::uk_date;
 use crate::domain::next_step::NextStep;
 use crate::error::{AppError, AppResult};
 use chrono::{Days, NaiveDate};
-use rocket::{get, routes, Route, State as Managed};
+use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -46,21 +46,13 @@ const LAPSE_WARNING_DAYS: u64 = 60;
 /// The programme lead's attention list is a short block above the figures.
 const ATTENTION_LIST: i64 = 5;
 
-#[get("/?<preset>&<from>&<to>")]
-#[allow(clippy::too_many_arguments)]
-async fn home(
-    preset: Option<&str>,
-    from: Option<DateField>,
-    to: Option<DateField>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &Managed<AppState>,
-) -> AppResult<Template> {
+#[get("/?<period..>")]
+async fn home(period: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     match (user.user.role, user.actor().org_scope()) {
         (Role::ProgrammeLead, _) => {
             let attention = lead_attention(user, db, state).await?;
-            super::reports::dashboard_page(&page, db, state, preset, from, to, Some(attention)).await
+            super::reports::dashboard_page(&page, db, state, period, Some(attention)).await
         }
         (Role::Assessor, _) => assessor_home(user, &page, db, state).await,
         (Role::TrainingLead, _) => training_lead_home(&page, db, state).await,

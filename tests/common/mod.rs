@@ -22,6 +22,8 @@ pub struct TestApp {
     pub database_url: String,
     pub data_dir: std::path::PathBuf,
     shutdown: rocket::Shutdown,
+    // Dropped after `shutdown` has been notified (fields drop after `drop`).
+    _database: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -31,8 +33,52 @@ impl Drop for TestApp {
     }
 }
 
-/// A fresh database URL for one test on the backend this run is testing.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
+/// One test's database. A PostgreSQL database is dropped when this is, so
+/// test runs do not pile databases up on a shared server; a SQLite file goes
+/// with the test's temporary folder.
+pub struct TestDatabase {
+    pub url: String,
+    /// The server's admin URL and the database's name, on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // the statement runs on a runtime of its own in its own thread.
+        // FORCE ends the connections the app (or the test) may still hold.
+        let dropped = std::thread::spawn(move || {
+            let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                use sqlx::Executor;
+                let admin = sqlx::AnyPool::connect(&admin_url).await.map_err(|e| e.to_string())?;
+                let result = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                admin.close().await;
+                result
+            })
+        })
+        .join();
+        // Never panic here: a failing test is already unwinding through this.
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test database: {e}"),
+            Err(_) => eprintln!("could not drop the test database"),
+        }
+    }
+}
+
+/// A fresh database for one test on the backend this run is testing.
+pub async fn fresh_database(dir: &std::path::Path) -> TestDatabase {
     match std::env::var("QMTRACK_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             use sqlx::Executor;
@@ -54,9 +100,15 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
             admin.close().await;
             let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
             url.set_path(&format!("/{name}"));
-            url.to_string()
+            TestDatabase {
+                url: url.to_string(),
+                postgres: Some((admin_url, name)),
+            }
         }
-        _ => format!("sqlite://{}", dir.join("qmtrack.sqlite").display()),
+        _ => TestDatabase {
+            url: format!("sqlite://{}", dir.join("qmtrack.sqlite").display()),
+            postgres: None,
+        },
     }
 }
 
@@ -98,7 +150,8 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database(dir.path()).await;
+        let database = fresh_database(dir.path()).await;
+        let database_url = database.url.clone();
         let clock = Clock::manual(
             chrono::DateTime::parse_from_rfc3339(options.clock_start.unwrap_or("2026-03-02T09:00:00Z"))
                 .expect("date")
@@ -164,6 +217,7 @@ impl TestApp {
             database_url,
             data_dir: dir.path().to_path_buf(),
             shutdown,
+            _database: database,
             _dir: dir,
         }
     }
