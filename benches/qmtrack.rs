@@ -113,6 +113,7 @@ fn main() {
                 public_base_url: "https://qm.example".into(),
                 partnership: "Northbridge Domestic Abuse Partnership".into(),
                 signatory: "A. Khan, Programme lead".into(),
+                logo: None,
             },
         )
         .expect("zip");

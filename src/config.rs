@@ -44,6 +44,10 @@ pub struct AppConfig {
     /// Printed under the signature line of certificates, such as
     /// "Dr A. Khan, Domestic abuse programme lead"; empty leaves the line out.
     pub certificate_signatory: String,
+    /// A PNG or JPEG printed on certificates; empty for none. Read and
+    /// checked when the service starts: a file that is missing or not such
+    /// an image stops it with a message naming the file.
+    pub partnership_logo: PathBuf,
     /// The partnership's time zone: times are shown in it.
     pub time_zone: String,
 }
@@ -69,6 +73,7 @@ impl Default for AppConfig {
             renewal_notice_days: 90,
             partnership_name: "Domestic Abuse Partnership".into(),
             certificate_signatory: String::new(),
+            partnership_logo: PathBuf::new(),
             time_zone: "Europe/London".into(),
         }
     }
@@ -91,12 +96,22 @@ impl AppConfig {
         Self::from_figment(&Self::figment())
     }
 
-    pub fn certificate_issuer(&self) -> crate::domain::certificate::Issuer {
-        crate::domain::certificate::Issuer {
+    /// Who issues certificates, with the logo read and decoded: call it
+    /// once, at start (it reads the file), and keep the result.
+    pub fn certificate_issuer(&self) -> Result<crate::domain::certificate::Issuer, String> {
+        let logo = if self.partnership_logo.as_os_str().is_empty() {
+            None
+        } else {
+            let logo = crate::domain::logo::Logo::load(&self.partnership_logo)
+                .map_err(|e| format!("partnership_logo (QMTRACK_PARTNERSHIP_LOGO): {e}"))?;
+            Some(std::sync::Arc::new(logo))
+        };
+        Ok(crate::domain::certificate::Issuer {
             public_base_url: self.public_base_url.clone(),
             partnership: self.partnership_name.trim().to_string(),
             signatory: self.certificate_signatory.trim().to_string(),
-        }
+            logo,
+        })
     }
 
     pub fn effective_database_url(&self) -> String {

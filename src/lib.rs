@@ -80,7 +80,9 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
     })?;
     let figment = figment.merge(("temp_dir", scratch.dir().display().to_string()));
     let (recovery_dir, recovery_clock) = (config.data_dir.clone(), clock.clone());
+    let issuer = config.certificate_issuer().map_err(StartupError::Refused)?;
     let state = app::AppState {
+        issuer,
         config,
         clock,
         standards: Arc::new(standards),

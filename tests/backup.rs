@@ -7,7 +7,7 @@ mod assessment_support;
 mod common;
 
 use assessment_support::*;
-use common::{fresh_database, qmtrack_on, Browser, Options, TestApp, PASSWORD};
+use common::{fresh_database, qmtrack_on, Browser, Options, TestApp, TestDatabase, PASSWORD};
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
@@ -40,10 +40,10 @@ async fn enrolled(options: Options) -> (TestApp, Browser, i64) {
 
 /// A new, empty place to restore into: a database on this run's backend
 /// and a data folder.
-async fn empty_target() -> (tempfile::TempDir, String) {
+async fn empty_target() -> (tempfile::TempDir, TestDatabase) {
     let dir = tempfile::tempdir().expect("dir");
-    let url = fresh_database(dir.path()).await;
-    (dir, url)
+    let database = fresh_database(dir.path()).await;
+    (dir, database)
 }
 
 /// The evidence on a criterion page: file name to download link.
@@ -134,7 +134,8 @@ async fn a_backup_taken_while_people_add_evidence_restores_everything_acknowledg
         "uploads went on during the backup: {during}"
     );
 
-    let (target_dir, target_url) = empty_target().await;
+    let (target_dir, target) = empty_target().await;
+    let target_url = target.url.clone();
     let target_data = target_dir.path().join("data");
     let output = qmtrack_on(&target_url, &target_data, &["restore", &archive.display().to_string()]);
     let _ = std::fs::remove_file(&archive);
@@ -222,7 +223,8 @@ async fn restore_refuses_a_target_in_use_and_a_tampered_archive() {
     // One evidence file changed inside the archive: refused, nothing restored.
     let tampered = work.path().join("tampered.zip");
     rewrite_archive(&archive, &tampered, &format!("files/evidence/{}", sha256(&bytes)));
-    let (target_dir, target_url) = empty_target().await;
+    let (target_dir, target) = empty_target().await;
+    let target_url = target.url.clone();
     let target_data = target_dir.path().join("data");
     let output = qmtrack_on(&target_url, &target_data, &["restore", &tampered.display().to_string()]);
     assert!(!output.status.success());
@@ -290,7 +292,8 @@ async fn copy_database_moves_a_sqlite_database_to_postgres_and_the_app_serves_it
     let res = upload(&member, assessment, "1.1.1", "training-plan.pdf", bytes.clone(), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
-    let (_pg_dir, pg_url) = empty_target().await;
+    let (_pg_dir, pg) = empty_target().await;
+    let pg_url = pg.url.clone();
     assert!(pg_url.starts_with("postgres"), "{pg_url}");
     let output = qmtrack_on(&sqlite_url, &data_dir, &["copy-database", "--to", &pg_url]);
     assert!(output.status.success(), "{}", said(&output));

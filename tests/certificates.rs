@@ -68,6 +68,31 @@ fn check_and_read(pdf: &[u8]) -> String {
     String::from_utf8(text.stdout).expect("utf-8 text")
 }
 
+/// The pictures embedded in a PDF (not their transparency masks), as
+/// `(width, height)` in pixels, as pdfimages lists them.
+fn images_in(pdf: &[u8]) -> Vec<(u32, u32)> {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("c.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages");
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            (columns.get(2) == Some(&"image")).then(|| {
+                let size = |i: usize| columns.get(i).and_then(|c| c.parse().ok()).unwrap_or(0);
+                (size(3), size(4))
+            })
+        })
+        .collect()
+}
+
 fn code_on(page: &str) -> String {
     common::texts(page, "#code").join("")
 }
@@ -102,6 +127,7 @@ async fn completions_get_certificates_that_read_back_exactly_and_verify() {
     // The title says what it is once, and the issuer is named.
     assert!(!text.contains("ambassadors: "), "no repeated title: {text}");
     assert!(text.contains("Issued by Domestic Abuse Partnership"), "{text}");
+    assert!(images_in(&pdf).is_empty(), "no logo is configured, so none is printed");
 
     // The public check: no sign-in, the least that makes it useful.
     let anyone = app.browser();
@@ -495,4 +521,21 @@ async fn an_award_issues_the_organisations_certificate() {
     let (_, json) = verify_json(&app, &code).await;
     assert_eq!(json["state"], "revoked", "{json}");
     assert!(!json.to_string().contains("failings"));
+}
+
+#[rocket::async_test]
+async fn the_partnerships_logo_is_printed_when_one_is_configured() {
+    let app = TestApp::spawn_with(common::Options {
+        partnership_logo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/logo/partnership.jpg").into()),
+        ..common::Options::default()
+    })
+    .await;
+    let lead = app.programme_lead().await;
+    let certs = two_ambassadors(&app, &lead).await;
+    let (path, name) = &certs[0];
+    let pdf = pdf_of(&lead, path).await;
+    assert_eq!(pdf, pdf_of(&lead, path).await, "still the same bytes each time");
+    assert_eq!(images_in(&pdf), [(40, 20)], "the logo, at its own size in pixels");
+    let text = check_and_read(&pdf);
+    assert!(text.contains(name.as_str()), "{text}");
 }

@@ -81,6 +81,35 @@ async fn the_server_refuses_to_start_with_a_broken_standards_file() {
 }
 
 #[rocket::async_test]
+async fn the_server_refuses_to_start_with_a_logo_it_cannot_print() {
+    let dir = tempfile::tempdir().expect("dir");
+    let not_an_image = dir.path().join("logo.png");
+    std::fs::write(&not_an_image, "<svg></svg>").expect("write");
+    let missing = dir.path().join("missing.png");
+    for (logo, says) in [
+        (&missing, format!("cannot read {}", missing.display())),
+        (
+            &not_an_image,
+            format!("{}: is not a PNG or JPEG image", not_an_image.display()),
+        ),
+    ] {
+        let figment = rocket::figment::Figment::from(rocket::Config::figment())
+            .merge(("partnership_logo", logo.display().to_string()))
+            .merge(("data_dir", dir.path().display().to_string()));
+        match qmtrack::build_rocket(figment, qmtrack::Clock::system()) {
+            Ok(_) => panic!("{} must stop start-up", logo.display()),
+            Err(e) => {
+                let message = e.to_string();
+                assert!(
+                    message.starts_with("partnership_logo (QMTRACK_PARTNERSHIP_LOGO): ") && message.contains(&says),
+                    "{message}"
+                );
+            }
+        }
+    }
+}
+
+#[rocket::async_test]
 async fn user_add_and_token_create_work_from_the_command_line() {
     let app = TestApp::spawn().await;
     let output = qmtrack(

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{csrf_in, fresh_database, location, organisation_form, page_text, Browser, PASSWORD};
+use common::{csrf_in, fresh_database, location, organisation_form, page_text, Browser, TestDatabase, PASSWORD};
 use reqwest::StatusCode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -76,6 +76,76 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One test's data folder and database, which outlive the servers started
+/// on them: each restart finds what the killed one left.
+struct Site {
+    database: TestDatabase,
+    data_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Site {
+    async fn new() -> Site {
+        let dir = tempfile::tempdir().expect("dir");
+        Site {
+            database: fresh_database(dir.path()).await,
+            data_dir: dir.path().join("data"),
+            _dir: dir,
+        }
+    }
+
+    fn database_url(&self) -> &str {
+        &self.database.url
+    }
+
+    async fn start(&self) -> Server {
+        Server::start(&self.data_dir, self.database_url()).await
+    }
+
+    /// The first start: the programme lead set up in a browser keeping its
+    /// cookies in `jar`, and an organisation added. Returns the server, the
+    /// lead's browser and the organisation's id.
+    async fn first_start(
+        &self,
+        jar: Arc<reqwest::cookie::Jar>,
+        organisation: &str,
+        kind: &str,
+    ) -> (Server, Browser, String) {
+        let server = self.start().await;
+        let lead = server.browser(jar);
+        set_up_lead(&lead).await;
+        let res = lead
+            .submit(
+                "/organisations/new",
+                "/organisations",
+                &organisation_form(organisation, kind),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let org = location(&res).trim_start_matches("/organisations/").to_string();
+        (server, lead, org)
+    }
+}
+
+/// Enrols the organisation on DAHA; returns the assessment's path.
+async fn enrol_on_daha(lead: &Browser, org: &str) -> String {
+    let res = lead
+        .submit(
+            "/assessments/new",
+            "/assessments",
+            &[("organisation_id", org), ("framework_id", "daha")],
+        )
+        .await;
+    location(&res)
+}
+
+/// The lead signed in again, in a new browser, after a restart.
+async fn lead_after_restart(server: &Server) -> Browser {
+    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
+    sign_in(&lead).await;
+    lead
 }
 
 async fn set_up_lead(browser: &Browser) {
@@ -168,31 +238,13 @@ async fn count(database_url: &str, table: &str) -> i64 {
 
 #[rocket::async_test]
 async fn a_kill_during_an_upload_leaves_nothing_behind() {
-    let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
-    let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
+    let site = Site::new().await;
+    let (data_dir, database_url) = (&site.data_dir, site.database_url());
     let jar = Arc::new(reqwest::cookie::Jar::default());
-    let lead = server.browser(jar.clone());
-    set_up_lead(&lead).await;
-    let org = {
-        let res = lead
-            .submit(
-                "/organisations/new",
-                "/organisations",
-                &organisation_form("Eastvale Housing", "housing_provider"),
-            )
-            .await;
-        location(&res).trim_start_matches("/organisations/").to_string()
-    };
-    let res = lead
-        .submit(
-            "/assessments/new",
-            "/assessments",
-            &[("organisation_id", org.as_str()), ("framework_id", "daha")],
-        )
+    let (server, lead, org) = site
+        .first_start(jar.clone(), "Eastvale Housing", "housing_provider")
         .await;
-    let assessment = location(&res);
+    let assessment = enrol_on_daha(&lead, &org).await;
     let page = format!("{assessment}/criteria/1.1.1/evidence/new?kind=file");
     let (_, body) = lead.get_text(&page).await;
     let token = csrf_in(&body).expect("token");
@@ -250,32 +302,22 @@ async fn a_kill_during_an_upload_leaves_nothing_behind() {
     server.kill();
     drop(stream);
 
-    let server = Server::start(&data_dir, &database_url).await;
-    assert_no_upload_leftovers(&data_dir);
-    assert_eq!(count(&database_url, "evidence").await, 0);
+    let server = site.start().await;
+    assert_no_upload_leftovers(data_dir);
+    assert_eq!(count(database_url, "evidence").await, 0);
     // The service works as before.
-    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
-    sign_in(&lead).await;
+    let lead = lead_after_restart(&server).await;
     let (status, _) = lead.get_text(&assessment).await;
     assert_eq!(status, StatusCode::OK);
 }
 
 #[rocket::async_test]
 async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
-    let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
-    let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
-    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
-    set_up_lead(&lead).await;
-    let res = lead
-        .submit(
-            "/organisations/new",
-            "/organisations",
-            &organisation_form("Refuge", "voluntary_sector"),
-        )
+    let site = Site::new().await;
+    let (data_dir, database_url) = (&site.data_dir, site.database_url());
+    let (server, lead, _) = site
+        .first_start(Arc::new(reqwest::cookie::Jar::default()), "Refuge", "voluntary_sector")
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // A sheet large enough that its commit takes a while.
     let mut csv = String::from("Name,Organisation,Date,Course,Attended\n");
@@ -311,7 +353,7 @@ async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (state, _) = query_one(
-            &database_url,
+            database_url,
             &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
         )
         .await;
@@ -324,21 +366,20 @@ async fn a_kill_during_an_import_commit_leaves_nothing_stuck() {
     }
     server.kill();
 
-    let server = Server::start(&data_dir, &database_url).await;
+    let server = site.start().await;
     let (state, message) = query_one(
-        &database_url,
+        database_url,
         &format!("SELECT state, message FROM imports WHERE id = {import_id}"),
     )
     .await;
     assert_eq!(state, "failed");
     assert!(message.contains("nothing was saved"), "{message}");
-    assert_eq!(count(&database_url, "attendance").await, 0, "nothing of it was saved");
+    assert_eq!(count(database_url, "attendance").await, 0, "nothing of it was saved");
     assert!(!sheet.exists(), "the sheet, which holds personal data, is removed");
     assert_eq!(names_in(&data_dir.join("imports")), Vec::<String>::new());
-    assert_no_upload_leftovers(&data_dir);
+    assert_no_upload_leftovers(data_dir);
     // The history shows it failed, no longer running.
-    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
-    sign_in(&lead).await;
+    let lead = lead_after_restart(&server).await;
     let (status, body) = lead.get_text("/training/imports").await;
     assert_eq!(status, StatusCode::OK);
     let text = page_text(&body);
@@ -356,28 +397,16 @@ fn mode_of(path: &Path) -> u32 {
 #[rocket::async_test]
 async fn files_holding_personal_data_are_private_and_made_so_at_start() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("dir");
-    let database_url = fresh_database(dir.path()).await;
-    let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir, &database_url).await;
-    let lead = server.browser(Arc::new(reqwest::cookie::Jar::default()));
-    set_up_lead(&lead).await;
-    let res = lead
-        .submit(
-            "/organisations/new",
-            "/organisations",
-            &organisation_form("Eastvale Housing", "housing_provider"),
+    let site = Site::new().await;
+    let data_dir = &site.data_dir;
+    let (server, lead, org) = site
+        .first_start(
+            Arc::new(reqwest::cookie::Jar::default()),
+            "Eastvale Housing",
+            "housing_provider",
         )
         .await;
-    let org = location(&res).trim_start_matches("/organisations/").to_string();
-    let res = lead
-        .submit(
-            "/assessments/new",
-            "/assessments",
-            &[("organisation_id", org.as_str()), ("framework_id", "daha")],
-        )
-        .await;
-    let assessment = location(&res);
+    let assessment = enrol_on_daha(&lead, &org).await;
     let token = lead
         .csrf_token(&format!("{assessment}/criteria/1.1.1/evidence/new?kind=file"))
         .await;
@@ -434,7 +463,7 @@ async fn files_holding_personal_data_are_private_and_made_so_at_start() {
     for path in &stored {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("widen");
     }
-    let _server = Server::start(&data_dir, &database_url).await;
+    let _server = site.start().await;
     for path in &stored {
         assert_eq!(
             mode_of(path),

@@ -12,11 +12,12 @@ use qmtrack::db::{self, users, Pool};
 use qmtrack::domain::access::Role;
 use qmtrack::domain::user::NewUser;
 
-async fn fresh_pool(dir: &std::path::Path) -> Pool {
-    let url = common::fresh_database(dir).await;
-    let pool = db::connect(&url, 4).await.expect("connect");
+/// A migrated pool, and the database it lives in (dropped with the guard).
+async fn fresh_pool(dir: &std::path::Path) -> (Pool, common::TestDatabase) {
+    let database = common::fresh_database(dir).await;
+    let pool = db::connect(&database.url, 4).await.expect("connect");
     db::migrate(&pool).await.expect("migrate");
-    pool
+    (pool, database)
 }
 
 const AT: &str = "2026-03-02T09:00:00Z";
@@ -28,7 +29,7 @@ const AT: &str = "2026-03-02T09:00:00Z";
 #[rocket::async_test]
 async fn the_same_statement_takes_none_then_some_and_reads_null_as_none() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = fresh_pool(dir.path()).await;
+    let (pool, _database) = fresh_pool(dir.path()).await;
     let mut tx = db::begin_write(&pool).await.expect("begin");
     for (entity_id, after) in [
         (None, None),
@@ -66,7 +67,7 @@ async fn the_same_statement_takes_none_then_some_and_reads_null_as_none() {
 #[rocket::async_test]
 async fn flags_read_as_booleans() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = fresh_pool(dir.path()).await;
+    let (pool, _database) = fresh_pool(dir.path()).await;
     let mut tx = db::begin_write(&pool).await.expect("begin");
     let user = NewUser {
         name: "Lead".into(),
@@ -92,7 +93,7 @@ async fn flags_read_as_booleans() {
 #[rocket::async_test]
 async fn many_rows_are_read() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = fresh_pool(dir.path()).await;
+    let (pool, _database) = fresh_pool(dir.path()).await;
     let mut tx = db::begin_write(&pool).await.expect("begin");
     for n in 0..300 {
         audit::record(
@@ -118,7 +119,7 @@ async fn many_rows_are_read() {
 #[rocket::async_test]
 async fn a_returning_insert_is_seen_by_other_connections() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = fresh_pool(dir.path()).await;
+    let (pool, _database) = fresh_pool(dir.path()).await;
     let mut first = pool.acquire().await.expect("a connection");
     let user = NewUser {
         name: "Assessor".into(),
@@ -142,7 +143,7 @@ async fn a_returning_insert_is_seen_by_other_connections() {
 #[rocket::async_test]
 async fn a_statement_read_for_one_row_is_finished() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = fresh_pool(dir.path()).await;
+    let (pool, _database) = fresh_pool(dir.path()).await;
     let Pool::Sqlite { readers, .. } = &pool else {
         return; // PostgreSQL runs every statement to completion.
     };

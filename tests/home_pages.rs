@@ -117,42 +117,22 @@ async fn the_training_lead_sees_sessions_registers_to_take_and_imports_waiting()
     assert_eq!(h1(&body), "Training: what needs doing");
     assert!(links_to(&body, "/training"), "a way to Training");
     assert!(page_text(&body).contains("No sessions are planned"));
-    assert!(page_text(&body).contains("Every session in the last year has its register"));
+    assert!(
+        page_text(&body).contains("Every session held since 2 December 2025 (the last 90 days) has its register"),
+        "the page says how far back it looks"
+    );
 
-    // Today is 2 March 2026: one session next week, two last month (one with its register).
+    // Today is 2 March 2026: one session next week, two last month (one with
+    // its register), and one in November, before the 90 days looked back.
     let mut sessions = Vec::new();
-    for date in ["09/03/2026", "10/02/2026", "12/02/2026"] {
-        let res = trainer
-            .submit(
-                "/training/sessions/new",
-                "/training/sessions",
-                &[
-                    ("module", "dva-awareness/dva-awareness"),
-                    ("date", date),
-                    ("start_time", "10:00"),
-                    ("venue", "Civic Centre"),
-                    ("trainer", "Niamh"),
-                    ("capacity", "20"),
-                    ("cohort", ""),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
-        sessions.push(location(&res));
+    for (date, register) in [
+        ("09/03/2026", vec![]),
+        ("10/02/2026", vec![]),
+        ("12/02/2026", vec![("Pat Jones", org)]),
+        ("20/11/2025", vec![]),
+    ] {
+        sessions.push(dva_session_attended_by(&trainer, date, &register).await);
     }
-    let res = trainer
-        .submit(
-            &sessions[2],
-            &format!("{}/attendees", sessions[2]),
-            &[
-                ("full_name", "Pat Jones"),
-                ("email", ""),
-                ("organisation_id", &org.to_string()),
-                ("status", "attended"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // A sheet uploaded and checked, but not imported yet.
     let sheet = std::fs::read(concat!(
@@ -178,6 +158,13 @@ async fn the_training_lead_sees_sessions_registers_to_take_and_imports_waiting()
         "only the session with no one on its register: {unmarked:?}"
     );
     assert!(unmarked[0].contains("10 February 2026"), "{unmarked:?}");
+    assert!(
+        page_text(&body)
+            .contains("1 session held since 2 December 2025 (the last 90 days) has no one on the register yet"),
+        "{}",
+        page_text(&body)
+    );
+    assert!(!links_to(&body, &sessions[3]), "November's is history");
     assert!(links_to(&body, &sessions[1]), "a link to take it");
     let imports = texts(&body, "#pending-imports li");
     assert_eq!(imports.len(), 1);
@@ -223,6 +210,22 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Ten training records that run out two weeks after the policy.
+    for n in 1..=10 {
+        let res = upload(
+            &alpha_member,
+            id,
+            &mandatory[1],
+            "record.pdf",
+            samples::pdf("Record", &["Training record"]),
+            &[
+                ("title", &format!("Training record {n:02}")),
+                ("valid_until", "2029-02-14"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
     assert_eq!(submit(&alpha_member, id).await.status(), StatusCode::SEE_OTHER);
     let assessor = again(&app, "a@council.example").await;
     meet_all(&assessor, id, &criteria("daha", false)).await;
@@ -324,7 +327,11 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     );
     assert!(texts(&body, ".qm-notification--renewal a")[0].starts_with("Start the renewal"));
     let expiring = texts(&body, "#expiring-evidence li");
-    assert_eq!(expiring.len(), 1, "{expiring:?}");
+    assert_eq!(expiring.len(), 10, "a bounded list: {expiring:?}");
+    assert_eq!(
+        texts(&body, "#expiring-more"),
+        ["And 1 more run out within 90 days. See them all in your progress report"]
+    );
     assert!(
         expiring[0].starts_with("Domestic abuse policy Valid until 31 January 2029"),
         "{expiring:?}"
@@ -350,4 +357,332 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     let (_, body) = lead.get_text("/organisations").await;
     let rows = texts(&body, "table.qm-table tbody tr");
     assert!(rows[0].contains("In progress"), "the renewal is under way: {rows:?}");
+}
+
+/// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
+/// `(name, organisation)` on its register as attended, and gives its path.
+async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&str, i64)]) -> String {
+    let res = trainer
+        .submit(
+            "/training/sessions/new",
+            "/training/sessions",
+            &[
+                ("module", "dva-awareness/dva-awareness"),
+                ("date", date),
+                ("start_time", "10:00"),
+                ("venue", "Civic Centre"),
+                ("trainer", "Niamh"),
+                ("capacity", "40"),
+                ("cohort", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
+    let session = location(&res);
+    for (name, organisation) in people {
+        let res = trainer
+            .submit(
+                &session,
+                &format!("{session}/attendees"),
+                &[
+                    ("full_name", name),
+                    ("email", ""),
+                    ("organisation_id", &organisation.to_string()),
+                    ("status", "attended"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name} on {date}");
+    }
+    session
+}
+
+#[rocket::async_test]
+async fn the_training_lead_sees_whose_training_lapses_and_a_member_their_staffs_training() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let alpha = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let beta = app.organisation(&lead, "Beta Practice", "gp_practice").await;
+    let alpha_member = app.user(&lead, "m@alpha.example", "org_member", Some(alpha)).await;
+    let beta_member = app.user(&lead, "m@beta.example", "org_member", Some(beta)).await;
+    let trainer = app.user(&lead, "trainer@council.example", "training_lead", None).await;
+
+    let (_, body) = trainer.get_text("/").await;
+    assert!(
+        page_text(&body).contains("No one's training lapses by 1 May 2026"),
+        "today is 2 March 2026, the window 60 days"
+    );
+    let (_, body) = alpha_member.get_text("/").await;
+    assert!(page_text(&body).contains("No one from Alpha Housing has attended training yet"));
+
+    // DVA awareness lapses three years after the session. Today is 2 March
+    // 2026: Bob's lapses on 1 April 2026 and eleven Alpha staff's on 10 April,
+    // all within 60 days; Cara's lapsed in 2023; Dan's lapses in June 2026.
+    dva_session_attended_by(&trainer, "01/04/2023", &[("Bob Other", beta)]).await;
+    let alpha_staff: Vec<String> = (1..=11).map(|n| format!("Alpha Person {n:02}")).collect();
+    let on_register: Vec<(&str, i64)> = alpha_staff.iter().map(|n| (n.as_str(), alpha)).collect();
+    dva_session_attended_by(&trainer, "10/04/2023", &on_register).await;
+    dva_session_attended_by(&trainer, "20/06/2020", &[("Cara Lapsed", alpha)]).await;
+    dva_session_attended_by(&trainer, "20/06/2023", &[("Dan Later", beta)]).await;
+
+    let (_, body) = trainer.get_text("/").await;
+    let rows = texts(&body, "#lapsing-training tbody tr");
+    assert_eq!(rows.len(), 10, "a bounded list: {rows:?}");
+    assert_eq!(rows[0], "Bob Other Beta Practice DVA awareness 1 April 2026");
+    assert_eq!(rows[1], "Alpha Person 01 Alpha Housing DVA awareness 10 April 2026");
+    assert!(
+        rows.iter().all(|r| !r.contains("Cara") && !r.contains("Dan")),
+        "{rows:?}"
+    );
+    assert_eq!(texts(&body, "#lapsing-more"), ["And 2 more lapse by 1 May 2026."]);
+    let people = attrs(&body, "#lapsing-training a", "href");
+    assert!(people
+        .iter()
+        .all(|h| h.starts_with("/people/") && h.ends_with("/training")));
+
+    // Alpha's member sees Alpha's staff only: 12 attended, 11 still trained.
+    let (_, body) = alpha_member.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#staff-training tbody tr"),
+        ["DVA awareness 12 DVA awareness: 11 of 12 staff (92%)"]
+    );
+    let text = page_text(&body);
+    assert!(!text.contains("Bob Other") && !text.contains("Beta"), "{text}");
+    // Beta's member: Bob and Dan, both still trained.
+    let (_, body) = beta_member.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#staff-training tbody tr"),
+        ["DVA awareness 2 DVA awareness: 2 of 2 staff (100%)"]
+    );
+    assert!(!page_text(&body).contains("Alpha"));
+}
+
+#[rocket::async_test]
+async fn the_programme_leads_home_starts_with_what_needs_attention() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let (_, body) = lead.get_text("/").await;
+    assert_eq!(h1(&body), "Dashboard");
+    let text = page_text(&body);
+    assert!(text.contains("Needs your attention"), "{text}");
+    assert!(text.contains("No award expires in the next 90 days"), "{text}");
+    assert!(text.contains("Nothing is waiting for an assessor"), "{text}");
+    assert!(text.contains("No sign-in sheet is waiting to be imported"), "{text}");
+
+    let alpha = app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    let beta = app.organisation(&lead, "Beta Homes", "housing_provider").await;
+    let alpha_member = app.user(&lead, "m@alpha.example", "org_member", Some(alpha)).await;
+    let beta_member = app.user(&lead, "m@beta.example", "org_member", Some(beta)).await;
+    let trainer = app.user(&lead, "t@council.example", "training_lead", None).await;
+    app.user(&lead, "a@council.example", "assessor", None).await;
+
+    // Alpha is awarded; Beta sends its assessment for review; a sheet waits in preview.
+    let awarded = submitted_daha(&alpha_member).await;
+    let assessor = again(&app, "a@council.example").await;
+    meet_all(&assessor, awarded, &criteria("daha", false)).await;
+    assert_eq!(
+        award(&lead, awarded, "2026-03-02").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let waiting = submitted_daha(&beta_member).await;
+    let sheet = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/attendance/ambassador-training-2025.csv"
+    ))
+    .expect("fixture");
+    let res = common::imports::upload(&trainer, "ambassador-training-2025.csv", sheet, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let import_path = location(&res);
+
+    let (_, body) = lead.get_text("/").await;
+    assert!(texts(&body, "#awards-due li").is_empty(), "not due for three years");
+    assert_eq!(
+        texts(&body, "#oldest-reviews li"),
+        ["Beta Homes: DAHA accreditation Sent for review today"]
+    );
+    assert!(links_to(&body, &format!("/assessments/{waiting}")));
+    let imports = texts(&body, "#imports-waiting li");
+    assert_eq!(imports.len(), 1, "{imports:?}");
+    assert!(imports[0].starts_with("ambassador-training-2025.csv"), "{imports:?}");
+    assert!(links_to(&body, &import_path));
+    // The attention list is the home page's: the dashboard under Reports goes straight to the figures.
+    let (_, body) = lead.get_text("/reports").await;
+    assert!(!page_text(&body).contains("Needs your attention"));
+
+    // 72 days before expiry Alpha's renewal is due; Beta's review has waited as long.
+    app.clock.advance(Duration::days(1023));
+    let lead = again(&app, "lead@council.example").await;
+    let (_, body) = lead.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#awards-due li"),
+        ["Alpha Housing: DAHA accreditation Expires 2 March 2029. Renewal not started yet."]
+    );
+    assert!(links_to(&body, &format!("/assessments/{awarded}")));
+    assert_eq!(
+        texts(&body, "#oldest-reviews li"),
+        ["Beta Homes: DAHA accreditation Waiting 1023 days"]
+    );
+
+    // Once the member starts the renewal, the list says so and leads to it.
+    let alpha_member = again(&app, "m@alpha.example").await;
+    let res = alpha_member
+        .submit(
+            &format!("/assessments/{awarded}"),
+            &format!("/assessments/{awarded}/renew"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let renewal = location(&res);
+    let (_, body) = lead.get_text("/").await;
+    assert_eq!(
+        texts(&body, "#awards-due li"),
+        ["Alpha Housing: DAHA accreditation Expires 2 March 2029. Renewal started."]
+    );
+    assert!(links_to(&body, &renewal));
+
+    // The member sees one card for DAHA, not the award and its renewal apart.
+    let (_, body) = alpha_member.get_text("/").await;
+    let cards = texts(&body, ".qm-home-card h3");
+    assert_eq!(cards, ["DAHA accreditation"], "one card per quality mark");
+    let card = texts(&body, ".qm-home-card .qm-home-card__next");
+    assert!(
+        card[0].starts_with("The award runs until 2 March 2029. You have started the renewal:"),
+        "{card:?}"
+    );
+}
+
+/// Each organisation's status lines on the list, as `(name, [line kinds])`.
+fn listed_statuses(body: &str) -> Vec<(String, Vec<String>)> {
+    let doc = scraper::Html::parse_document(body);
+    let row = scraper::Selector::parse("table.qm-table tbody tr").expect("selector");
+    let name = scraper::Selector::parse("td:first-child").expect("selector");
+    let line = scraper::Selector::parse(".qm-org-status__line").expect("selector");
+    doc.select(&row)
+        .map(|tr| {
+            let org = tr
+                .select(&name)
+                .map(|td| td.text().collect::<String>())
+                .collect::<String>();
+            let kinds = tr
+                .select(&line)
+                .filter_map(|l| l.value().attr("data-status").map(str::to_string))
+                .collect();
+            (org.trim().to_string(), kinds)
+        })
+        .collect()
+}
+
+/// The status column is worded in Rust and the filter is SQL: for every
+/// status, the filter finds exactly the organisations whose column says it.
+#[rocket::async_test]
+async fn the_organisations_status_column_and_its_filter_agree_for_every_status() {
+    use qmtrack::domain::organisation_status::{StatusFilter, StatusLine};
+    let app = TestApp::spawn_with(common::Options {
+        clock_start: Some("2022-01-10T09:00:00Z"),
+        ..common::Options::default()
+    })
+    .await;
+    let lead = app.programme_lead().await;
+    app.user(&lead, "a@council.example", "assessor", None).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (n, name) in [
+        "Due Homes",
+        "Held Housing",
+        "Idle Trust",
+        "Lapsed Practice",
+        "Revoked Refuge",
+        "Working Centre",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let org = app.organisation(&lead, name, "housing_provider").await;
+        if name == "Idle Trust" {
+            continue;
+        }
+        let member = app
+            .user(&lead, &format!("m{n}@org.example"), "org_member", Some(org))
+            .await;
+        let id = if name == "Working Centre" {
+            enrol(&member, None, "daha").await
+        } else {
+            submitted_daha(&member).await
+        };
+        ids.insert(name, id);
+    }
+    let assessor = again(&app, "a@council.example").await;
+    for name in ["Due Homes", "Held Housing", "Lapsed Practice", "Revoked Refuge"] {
+        meet_all(&assessor, ids[name], &criteria("daha", false)).await;
+    }
+    // Awarded today (10 January 2022): Lapsed's runs out in 2025; Revoked's is taken away.
+    for name in ["Lapsed Practice", "Revoked Refuge"] {
+        assert_eq!(
+            award(&lead, ids[name], "2022-01-10").await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let revoked = ids["Revoked Refuge"];
+    let res = lead
+        .submit(
+            &format!("/assessments/{revoked}"),
+            &format!("/assessments/{revoked}/revoke"),
+            &[("reason", "Policy withdrawn")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // 2 March 2026: Due's award (from April 2023) expires in 30 days; Held's is new.
+    app.clock.advance(Duration::days(1512));
+    let lead = again(&app, "lead@council.example").await;
+    assert_eq!(
+        award(&lead, ids["Due Homes"], "2023-04-01").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        award(&lead, ids["Held Housing"], "2026-03-02").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let (_, body) = lead.get_text("/organisations").await;
+    let listed = listed_statuses(&body);
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    let rows = texts(&body, "table.qm-table tbody tr");
+    for (name, says) in [
+        ("Due Homes", "Awarded DAHA accreditation, renewal due by 1 April 2026"),
+        ("Held Housing", "Awarded DAHA accreditation, expires 2 March 2029"),
+        ("Idle Trust", "— None"),
+        ("Lapsed Practice", "Award expired on 10 January 2025"),
+        ("Revoked Refuge", "Award revoked"),
+        ("Working Centre", "In progress"),
+    ] {
+        assert!(
+            rows.iter().any(|r| r.starts_with(name) && r.contains(says)),
+            "{name}: {says} in {rows:?}"
+        );
+    }
+    for filter in StatusFilter::ALL {
+        let expected: Vec<String> = listed
+            .iter()
+            .filter(|(_, kinds)| {
+                kinds.iter().any(|kind| {
+                    let status = StatusFilter::parse(kind).expect("a known status");
+                    filter.finds(&StatusLine {
+                        text: String::new(),
+                        colour: "",
+                        status,
+                    })
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert!(!expected.is_empty(), "{filter:?} is tried on an organisation");
+        let (_, body) = lead
+            .get_text(&format!("/organisations?status={}", filter.as_str()))
+            .await;
+        assert_eq!(
+            texts(&body, "table.qm-table tbody td:first-child"),
+            expected,
+            "{filter:?}"
+        );
+    }
 }

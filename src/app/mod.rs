@@ -55,6 +55,8 @@ pub struct AppState {
     pub clock: Clock,
     pub standards: Arc<StandardsLibrary>,
     pub programmes: Arc<ProgrammeLibrary>,
+    /// Who issues certificates (name, signatory, logo), from configuration.
+    pub issuer: crate::domain::certificate::Issuer,
     /// Imports being committed in the background: id → (rows done, rows in all).
     pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
     /// Pending imports' sheets as read, so viewing and committing one does not parse it again.

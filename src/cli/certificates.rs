@@ -46,8 +46,10 @@ pub async fn run(command: CertificatesCommand) -> Result<(), StartupError> {
                 None => None,
             }
             .ok_or_else(|| StartupError::Refused(format!("there is no certificate with the code {code}")))?;
-            let pdf = crate::domain::certificate_pdf::render(&row.content(&config.certificate_issuer()))
-                .map_err(AppError::Internal)?;
+            let pdf = crate::domain::certificate_pdf::render(
+                &row.content(&config.certificate_issuer().map_err(StartupError::Refused)?),
+            )
+            .map_err(AppError::Internal)?;
             std::fs::write(&out, pdf)
                 .map_err(|e| StartupError::Refused(format!("cannot write {}: {e}", out.display())))?;
             eprintln!("{} ({}) written to {}", row.code, row.holder_name, out.display());
@@ -75,7 +77,8 @@ pub async fn run(command: CertificatesCommand) -> Result<(), StartupError> {
                 ..Filter::default()
             };
             let rows = certificates::list(&pool, &filter).await?;
-            let zip = crate::web::certificates::zip_of(&rows, &config.certificate_issuer())?;
+            let zip =
+                crate::web::certificates::zip_of(&rows, &config.certificate_issuer().map_err(StartupError::Refused)?)?;
             std::fs::write(&out, zip)
                 .map_err(|e| StartupError::Refused(format!("cannot write {}: {e}", out.display())))?;
             eprintln!("{} certificates written to {}", rows.len(), out.display());

@@ -142,12 +142,58 @@ fn refused(step: &str, organisation: &str, why: impl std::fmt::Debug) -> Startup
     StartupError::Refused(format!("demo {step} for {organisation} was refused: {why:?}"))
 }
 
+/// What every demo assessment is built with: the app, the evidence store
+/// and the demo's programme lead and assessor.
+struct Workshop<'a> {
+    state: &'a AppState,
+    pool: &'a Pool,
+    store: EvidenceStore,
+    people: People,
+}
+
+impl<'a> Workshop<'a> {
+    async fn open(state: &'a AppState, pool: &'a Pool) -> Result<Workshop<'a>, StartupError> {
+        Ok(Workshop {
+            state,
+            pool,
+            store: EvidenceStore::new(&state.config.data_dir),
+            people: People {
+                lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
+                assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
+            },
+        })
+    }
+
+    /// Tells one scenario's story for `organisation_id`, `member` acting for
+    /// the organisation; returns how many evidence files it stored.
+    async fn build(
+        &self,
+        organisation_id: i64,
+        member: &Acting,
+        scenario: &Scenario<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StartupError> {
+        let framework = self
+            .state
+            .standards
+            .current_version(scenario.framework)
+            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
+        let mut builder = Builder {
+            ctx: self.state.ctx(self.pool),
+            store: &self.store,
+            framework,
+            organisation_id,
+            organisation: scenario.organisation,
+            id: 0,
+            files: 0,
+        };
+        builder.build(&self.people, member, scenario, now).await?;
+        Ok(builder.files)
+    }
+}
+
 pub async fn run(state: &AppState, pool: &Pool, now: DateTime<Utc>) -> Result<(), StartupError> {
-    let store = EvidenceStore::new(&state.config.data_dir);
-    let people = People {
-        lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
-        assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
-    };
+    let workshop = Workshop::open(state, pool).await?;
     let (mut added, mut files) = (0, 0);
     for scenario in SCENARIOS {
         let mut conn = pool.acquire().await?;
@@ -162,10 +208,6 @@ pub async fn run(state: &AppState, pool: &Pool, now: DateTime<Utc>) -> Result<()
             continue;
         }
         drop(conn);
-        let framework = state
-            .standards
-            .current_version(scenario.framework)
-            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
         // Organisations without a demo user are shown as their contact working in the app.
         let member = match users::find_by_email(pool, &member_email(scenario.organisation)).await? {
             Some(user) => Acting::user(&user),
@@ -177,17 +219,7 @@ pub async fn run(state: &AppState, pool: &Pool, now: DateTime<Utc>) -> Result<()
                 Acting::without_account(Role::OrgMember, Some(organisation_id), &contact)
             }
         };
-        let mut builder = Builder {
-            ctx: state.ctx(pool),
-            store: &store,
-            framework,
-            organisation_id,
-            organisation: scenario.organisation,
-            id: 0,
-            files: 0,
-        };
-        builder.build(&people, &member, scenario, now).await?;
-        files += builder.files;
+        files += workshop.build(organisation_id, &member, scenario, now).await?;
         added += 1;
     }
     println!(
@@ -206,32 +238,15 @@ pub(super) async fn build_many<'a>(
     scenarios: impl Iterator<Item = (i64, Scenario<'a>)>,
     now: DateTime<Utc>,
 ) -> Result<usize, StartupError> {
-    let store = EvidenceStore::new(&state.config.data_dir);
-    let people = People {
-        lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
-        assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,
-    };
+    let workshop = Workshop::open(state, pool).await?;
     let mut built = 0;
     for (organisation_id, scenario) in scenarios {
-        let framework = state
-            .standards
-            .current_version(scenario.framework)
-            .ok_or_else(|| StartupError::Refused(format!("demo framework {} is missing", scenario.framework)))?;
         let member = Acting::without_account(
             Role::OrgMember,
             Some(organisation_id),
             &format!("staff of {}", scenario.organisation),
         );
-        let mut builder = Builder {
-            ctx: state.ctx(pool),
-            store: &store,
-            framework,
-            organisation_id,
-            organisation: scenario.organisation,
-            id: 0,
-            files: 0,
-        };
-        builder.build(&people, &member, &scenario, now).await?;
+        workshop.build(organisation_id, &member, &scenario, now).await?;
         built += 1;
     }
     Ok(built)

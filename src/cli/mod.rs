@@ -263,6 +263,7 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
         crate::domain::programmes::ProgrammeLibrary::default()
     };
     let state = AppState {
+        issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
         config,
         clock: crate::Clock::system(),
         standards: std::sync::Arc::new(standards),

@@ -62,7 +62,7 @@ pub async fn add(args: AddArgs) -> Result<(), StartupError> {
                 .join("; "),
         )
     })?;
-    let state = cli_state(config);
+    let state = cli_state(config)?;
     if let Err(refused) =
         accounts::create_user(state.ctx(&pool), &audit::Actor::command_line("user add"), &user, false).await?
     {
@@ -110,13 +110,14 @@ pub async fn reset_password(email: &str) -> Result<(), StartupError> {
 }
 
 /// For commands that add users only: no standards or programmes are loaded.
-pub(crate) fn cli_state(config: AppConfig) -> AppState {
-    AppState {
+pub(crate) fn cli_state(config: AppConfig) -> Result<AppState, StartupError> {
+    Ok(AppState {
+        issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
         config,
         clock: Clock::system(),
         standards: Arc::default(),
         programmes: Arc::default(),
         import_progress: Arc::default(),
         import_analyses: Arc::default(),
-    }
+    })
 }

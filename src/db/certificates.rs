@@ -60,6 +60,7 @@ impl CertificateRow {
             verify_url: certificate::verify_url(&issuer.public_base_url, &self.code),
             partnership: issuer.partnership.clone(),
             signatory: issuer.signatory.clone(),
+            logo: issuer.logo.clone(),
         }
     }
 }

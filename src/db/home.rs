@@ -14,7 +14,7 @@ use sqlx::FromRow;
 
 /// States in which an assessment waits for an assessor (not for the
 /// organisation, nor for the programme lead's award).
-const WAITING_FOR_ASSESSOR: &str = "('submitted', 'resubmitted', 'under_review')";
+pub(super) const WAITING_FOR_ASSESSOR: &str = "('submitted', 'resubmitted', 'under_review')";
 
 /// One assessment waiting in the review queue.
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -154,6 +154,15 @@ pub async fn pending_imports(pool: &Pool, limit: i64) -> Result<Vec<PendingImpor
     })
 }
 
+/// The organisation's (`$1`) current evidence whose last valid day falls
+/// from `$2` to `$3`: the list below and its count (`db::attention`) alike.
+pub(super) const EXPIRING_EVIDENCE: &str = "evidence e JOIN assessments a ON a.id = e.assessment_id
+         WHERE e.organisation_id = $1 AND a.organisation_id = $1
+           AND e.superseded_at IS NULL AND e.removed_at IS NULL
+           AND e.valid_until IS NOT NULL AND e.valid_until >= $2 AND e.valid_until <= $3
+           AND a.state <> 'revoked'
+           AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id)";
+
 /// An item of evidence that stops being valid soon.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ExpiringEvidence {
@@ -179,17 +188,12 @@ pub async fn expiring_evidence(
     limit: i64,
 ) -> Result<Vec<ExpiringEvidence>, sqlx::Error> {
     db_run!(pool => {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT e.id, e.assessment_id, a.framework_id, a.framework_version, e.criterion_id, e.title, e.valid_until
-         FROM evidence e JOIN assessments a ON a.id = e.assessment_id
-         WHERE e.organisation_id = $1 AND a.organisation_id = $1
-           AND e.superseded_at IS NULL AND e.removed_at IS NULL
-           AND e.valid_until IS NOT NULL AND e.valid_until >= $2 AND e.valid_until <= $3
-           AND a.state <> 'revoked'
-           AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id)
+         FROM {EXPIRING_EVIDENCE}
          ORDER BY e.valid_until, e.id
-         LIMIT $4",
-        )
+         LIMIT $4"
+        ))
         .bind(organisation_id)
         .bind(today)
         .bind(until)

@@ -44,6 +44,7 @@
 //! functions take the current time as `now: &str`.
 
 pub mod assessments;
+pub mod attention;
 pub mod audit;
 pub mod award_history;
 pub mod backup;

@@ -72,12 +72,15 @@ fn status_filter() -> String {
     let any = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id)";
     let awarded_once = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id
                         AND x.state = 'awarded')";
+    let revoked = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id
+                   AND x.state = 'revoked')";
     format!(
         "($7 = ''
           OR ($7 = 'awarded' AND {holds})
           OR ($7 = 'renewal_due' AND {due})
           OR ($7 = 'in_progress' AND NOT {holds} AND {open})
           OR ($7 = 'expired' AND NOT {holds} AND NOT {open} AND {awarded_once})
+          OR ($7 = 'revoked' AND NOT {holds} AND NOT {open} AND NOT {awarded_once} AND {revoked})
           OR ($7 = 'not_started' AND NOT {any}))"
     )
 }

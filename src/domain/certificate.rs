@@ -158,6 +158,9 @@ pub struct Content {
     /// Who issues it: the partnership's name and the person who signs.
     pub partnership: String,
     pub signatory: String,
+    /// The partnership's logo, drawn where the design puts it; none, none drawn.
+    #[serde(skip)]
+    pub logo: Option<std::sync::Arc<super::logo::Logo>>,
 }
 
 /// Who issues certificates and where they are checked, from configuration.
@@ -167,6 +170,8 @@ pub struct Issuer {
     pub partnership: String,
     /// As printed under the signature line, such as "Dr A. Khan, Programme lead".
     pub signatory: String,
+    /// Decoded once when the service starts (see [`super::logo::Logo::load`]).
+    pub logo: Option<std::sync::Arc<super::logo::Logo>>,
 }
 
 /// What a training certificate is for. A completion whose title already
@@ -259,6 +264,31 @@ pub struct Design {
     #[serde(default, rename = "text")]
     pub texts: Vec<TextBlock>,
     pub qr: QrSpec,
+    /// Where the partnership's logo goes, when one is configured.
+    #[serde(default)]
+    pub logo: Option<LogoSpec>,
+}
+
+/// The box a logo is fitted into, keeping its proportions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoSpec {
+    /// The centre of the box, across.
+    pub x_mm: f32,
+    /// Its top edge.
+    pub y_mm: f32,
+    pub max_width_mm: f32,
+    pub max_height_mm: f32,
+}
+
+impl LogoSpec {
+    /// Left, top, width and height in millimetres of a logo `aspect` times
+    /// as wide as it is high, as large as fits, centred on `x_mm`.
+    pub fn place(&self, aspect: f32) -> (f32, f32, f32, f32) {
+        let width = self.max_width_mm.min(self.max_height_mm * aspect.max(f32::EPSILON));
+        let height = width / aspect.max(f32::EPSILON);
+        (self.x_mm - width / 2.0, self.y_mm, width, height)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -342,6 +372,11 @@ impl Design {
         if design.qr.size_mm <= 0.0 {
             return Err("qr.size_mm must be above 0".into());
         }
+        if let Some(logo) = &design.logo {
+            if logo.max_width_mm <= 0.0 || logo.max_height_mm <= 0.0 {
+                return Err("logo.max_width_mm and logo.max_height_mm must be above 0".into());
+            }
+        }
         Ok(design)
     }
 
@@ -396,7 +431,22 @@ mod tests {
             verify_url: verify_url("https://qm.example/", "ABCD-EFGH-JKLM-NPQR"),
             partnership: "Northbridge Domestic Abuse Partnership".into(),
             signatory: String::new(),
+            logo: None,
         }
+    }
+
+    #[test]
+    fn a_logo_fills_its_box_in_proportion_and_is_centred() {
+        let spec = LogoSpec {
+            x_mm: 100.0,
+            y_mm: 10.0,
+            max_width_mm: 60.0,
+            max_height_mm: 20.0,
+        };
+        // Wide: the width is the limit.
+        assert_eq!(spec.place(4.0), (70.0, 10.0, 60.0, 15.0));
+        // Square: the height is.
+        assert_eq!(spec.place(1.0), (90.0, 10.0, 20.0, 20.0));
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! This is CPU work: call it from `spawn_blocking` in async code.
 
 use super::certificate::{design, Align, Content, Design};
+use super::logo::{Logo, Pixels};
 use printpdf::{
     Color, FontId, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
+    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, RawImage, RawImageData, RawImageFormat, Rgb, TextItem,
+    WindingOrder, XObject, XObjectId, XObjectTransform,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -253,6 +255,27 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
             Op::EndTextSection,
         ]);
     }
+    if let (Some(logo), Some(spec)) = (&content.logo, &design.logo) {
+        let (left, top, width, height) = spec.place(logo.aspect());
+        // A fixed name, as for the fonts, so the same certificate gives the same bytes.
+        let id = XObjectId("Logo".to_string());
+        pdf.resources
+            .xobjects
+            .map
+            .insert(id.clone(), XObject::Image(raw_image(logo)));
+        ops.push(Op::UseXobject {
+            id,
+            transform: XObjectTransform {
+                translate_x: Some(mm(left)),
+                translate_y: Some(mm(page_h - top - height)),
+                // printpdf sizes an image by its resolution: this many dots
+                // per inch make it `width` millimetres wide (and, keeping its
+                // proportions, `height` high).
+                dpi: Some(logo.width as f32 * 25.4 / width),
+                ..XObjectTransform::default()
+            },
+        });
+    }
     ops.extend(qr_ops(
         &content.verify_url,
         mm(design.qr.x_mm),
@@ -263,6 +286,22 @@ pub fn render_with(design: &Design, content: &Content) -> Result<Vec<u8>, String
 
     let id: String = content.code.chars().filter(|c| *c != '-').collect();
     save(&pdf, id.into_bytes())
+}
+
+/// The logo's pixels as printpdf embeds them (deflated, alpha as a soft mask).
+fn raw_image(logo: &Logo) -> RawImage {
+    RawImage {
+        pixels: RawImageData::U8(logo.data.clone()),
+        width: logo.width,
+        height: logo.height,
+        data_format: match logo.pixels {
+            Pixels::Grey => RawImageFormat::R8,
+            Pixels::GreyAlpha => RawImageFormat::RG8,
+            Pixels::Rgb => RawImageFormat::RGB8,
+            Pixels::Rgba => RawImageFormat::RGBA8,
+        },
+        tag: Vec::new(),
+    }
 }
 
 /// The document's bytes with `id` as its file identifier: the same content
@@ -345,6 +384,7 @@ mod tests {
             verify_url: verify_url("https://qm.example", "ABCD-EFGH-JKLM-NPQR"),
             partnership: "Northbridge Domestic Abuse Partnership".into(),
             signatory: "A. Khan, Programme lead".into(),
+            logo: None,
         }
     }
 
@@ -357,6 +397,21 @@ mod tests {
         // Subset fonts: the whole of DejaVu Sans is over 700 kB.
         assert!(a.len() < 60_000, "{} bytes", a.len());
         assert_ne!(a, render(&content("Zoë O'Brien")).expect("render"));
+    }
+
+    #[test]
+    fn a_configured_logo_is_embedded_once_and_the_output_stays_fixed() {
+        let logo = crate::domain::logo::Logo::decode(include_bytes!("../../tests/fixtures/logo/partnership.jpg"))
+            .expect("logo");
+        let with_logo = Content {
+            logo: Some(std::sync::Arc::new(logo)),
+            ..content("Zoë O'Brien")
+        };
+        let a = render(&with_logo).expect("render");
+        assert_eq!(a, render(&with_logo).expect("render"));
+        let images = |pdf: &[u8]| pdf.windows(14).filter(|w| w == b"/Subtype/Image").count();
+        assert_eq!(images(&a), 1);
+        assert_eq!(images(&render(&content("Zoë O'Brien")).expect("render")), 0);
     }
 
     #[test]

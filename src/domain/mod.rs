@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod filetype;
 pub mod import;
 pub mod login;
+pub mod logo;
 pub mod next_step;
 pub mod organisation;
 pub mod organisation_status;

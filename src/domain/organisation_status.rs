@@ -31,16 +31,20 @@ pub enum StatusFilter {
     InProgress,
     /// No current award and nothing under way, but an award in the past.
     Expired,
+    /// No current award, nothing under way and no award that ran its
+    /// course: an award was taken away.
+    Revoked,
     /// Has never enrolled on anything.
     NotStarted,
 }
 
 impl StatusFilter {
-    pub const ALL: [StatusFilter; 5] = [
+    pub const ALL: [StatusFilter; 6] = [
         StatusFilter::Awarded,
         StatusFilter::RenewalDue,
         StatusFilter::InProgress,
         StatusFilter::Expired,
+        StatusFilter::Revoked,
         StatusFilter::NotStarted,
     ];
 
@@ -50,6 +54,7 @@ impl StatusFilter {
             StatusFilter::RenewalDue => "renewal_due",
             StatusFilter::InProgress => "in_progress",
             StatusFilter::Expired => "expired",
+            StatusFilter::Revoked => "revoked",
             StatusFilter::NotStarted => "not_started",
         }
     }
@@ -58,12 +63,21 @@ impl StatusFilter {
         StatusFilter::ALL.into_iter().find(|s| s.as_str() == text.trim())
     }
 
+    /// Whether an organisation showing `line` is among those this filter
+    /// finds: a renewal due is also an award held. The list's filter (in
+    /// SQL, `db::organisation_status`) must agree with this for every
+    /// status; `tests/home_pages.rs` checks that it does.
+    pub fn finds(self, line: &StatusLine) -> bool {
+        self == line.status || (self == StatusFilter::Awarded && line.status == StatusFilter::RenewalDue)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             StatusFilter::Awarded => "Holds an award",
             StatusFilter::RenewalDue => "Renewal due",
             StatusFilter::InProgress => "In progress",
             StatusFilter::Expired => "Award expired",
+            StatusFilter::Revoked => "Award revoked",
             StatusFilter::NotStarted => "Not started",
         }
     }
@@ -74,10 +88,12 @@ impl StatusFilter {
 pub struct StatusLine {
     pub text: String,
     pub colour: &'static str,
+    /// The kind of line, as the list's filter names it.
+    pub status: StatusFilter,
 }
 
-fn line(text: String, colour: &'static str) -> StatusLine {
-    StatusLine { text, colour }
+fn line(text: String, colour: &'static str, status: StatusFilter) -> StatusLine {
+    StatusLine { text, colour, status }
 }
 
 /// The status of one organisation from its assessments: a line per current
@@ -101,16 +117,18 @@ pub fn summarise(facts: &[&AssessmentFact], today: NaiveDate, notice_days: u64) 
                 AwardStatus::RenewalDue => line(
                     format!("Awarded {}, renewal due by {}", fact.framework_name, uk_date(expires)),
                     "yellow",
+                    StatusFilter::RenewalDue,
                 ),
                 _ => line(
                     format!("Awarded {}, expires {}", fact.framework_name, uk_date(expires)),
                     "green",
+                    StatusFilter::Awarded,
                 ),
             })
             .collect();
     }
     if facts.iter().any(|f| f.state.is_open()) {
-        return vec![line("In progress".into(), "blue")];
+        return vec![line("In progress".into(), "blue", StatusFilter::InProgress)];
     }
     let last_expiry = facts
         .iter()
@@ -118,12 +136,16 @@ pub fn summarise(facts: &[&AssessmentFact], today: NaiveDate, notice_days: u64) 
         .filter_map(|f| f.expires_on)
         .max();
     if let Some(expired) = last_expiry {
-        return vec![line(format!("Award expired on {}", uk_date(expired)), "red")];
+        return vec![line(
+            format!("Award expired on {}", uk_date(expired)),
+            "red",
+            StatusFilter::Expired,
+        )];
     }
     if facts.iter().any(|f| f.state == State::Revoked) {
-        return vec![line("Award revoked".into(), "red")];
+        return vec![line("Award revoked".into(), "red", StatusFilter::Revoked)];
     }
-    vec![line("—".into(), "grey")]
+    vec![line("—".into(), "grey", StatusFilter::NotStarted)]
 }
 
 #[cfg(test)]

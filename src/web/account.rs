@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
@@ -39,13 +39,8 @@ pub struct PasswordForm {
 }
 
 #[post("/account/password", data = "<form>")]
-async fn change_password(
-    form: CsrfForm<PasswordForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn change_password(form: CsrfForm<PasswordForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     let form = form.0;
     let mut errors = FieldErrors::default();
     let stored = users::find(db, user.user.id)
@@ -92,13 +87,8 @@ pub struct TokenForm {
 }
 
 #[post("/account/tokens", data = "<form>")]
-async fn create_token(
-    form: CsrfForm<TokenForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<(Status, Template)> {
+async fn create_token(form: CsrfForm<TokenForm>, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, state) = signed_in;
     let mut errors = FieldErrors::default();
     let label = validation::required(&mut errors, "label", &form.0.label, "a name for the token", 100);
     if !errors.is_empty() {

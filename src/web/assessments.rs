@@ -6,7 +6,7 @@
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
-use super::{page_offset, AppState, Page, PAGE_SIZE};
+use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
@@ -225,14 +225,12 @@ impl View<'_> {
 
 #[get("/assessments?<state>&<framework>&<page>")]
 async fn list(
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
+    signed_in: SignedIn<'_>,
     state: Option<String>,
     framework: Option<String>,
     page: Option<i64>,
 ) -> AppResult<Template> {
+    let SignedIn(user, view, db, app) = signed_in;
     let actor = user.actor();
     if !actor.can_view_assessments() {
         return Err(AppError::Forbidden);
@@ -313,13 +311,8 @@ async fn enrol_context(db: &Db, app: &AppState, actor: &Actor, values: Value) ->
 }
 
 #[get("/assessments/new?<organisation>")]
-async fn new_page(
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-    organisation: Option<i64>,
-) -> AppResult<Template> {
+async fn new_page(signed_in: SignedIn<'_>, organisation: Option<i64>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
     if !workflow::may_enrol(&actor) {
         return Err(AppError::Forbidden);
@@ -335,13 +328,8 @@ async fn new_page(
 }
 
 #[post("/assessments", data = "<form>")]
-async fn enrol(
-    form: CsrfForm<EnrolForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn enrol(form: CsrfForm<EnrolForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
     let form = form.0;
     let organisation_id = match actor.org_scope() {
@@ -477,26 +465,15 @@ async fn render_show(
 }
 
 #[get("/assessments/<id>")]
-async fn show(
-    id: i64,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<(Status, Template)> {
+async fn show(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, app) = signed_in;
     let row = workflow::visible(db, &user.actor(), id).await?;
     render_show(&page, db, app, user, row, Vec::new(), json!({})).await
 }
 
 #[get("/assessments/<id>/criteria/<criterion_id>")]
-async fn criterion_page(
-    id: i64,
-    criterion_id: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Template> {
+async fn criterion_page(id: i64, criterion_id: &str, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
     let row = workflow::visible(db, &actor, id).await?;
     let view = workflow::load_view(app.ctx(db), &actor, row).await?;
@@ -531,14 +508,8 @@ async fn criterion_page(
 }
 
 #[post("/assessments/<id>/submit", data = "<_form>")]
-async fn submit(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn submit(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::submit(app.ctx(db), &user.acting(), id).await? {
         Ok(_) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
@@ -558,14 +529,8 @@ pub struct AwardForm {
 }
 
 #[post("/assessments/<id>/award", data = "<form>")]
-async fn award(
-    id: i64,
-    form: CsrfForm<AwardForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn award(id: i64, form: CsrfForm<AwardForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     let values = json!({"awarded_on": form.0.awarded_on.echo()});
     let errors = match workflow::award(app.ctx(db), &user.acting(), id, form.0.awarded_on.date()).await? {
         Ok(awarded) => {
@@ -595,25 +560,15 @@ pub struct RevokeForm {
 }
 
 #[post("/assessments/<id>/revoke", data = "<form>")]
-async fn revoke(
-    id: i64,
-    form: CsrfForm<RevokeForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn revoke(id: i64, form: CsrfForm<RevokeForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::revoke(app.ctx(db), &user.acting(), id, &form.0.reason).await? {
         Ok(revoked) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
             format!("The award to {} has been revoked.", revoked.organisation_name),
         ))),
         Err(problems) => {
-            let errors = problems
-                .0
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
+            let errors = error_list(&problems);
             let row = workflow::visible(db, &user.actor(), id).await?;
             let values = json!({"reason": form.0.reason.trim()});
             Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))

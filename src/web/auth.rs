@@ -1,7 +1,7 @@
 //! Who you are: the session guard, log-in, log-out and first-run set-up.
 
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{AppState, FormOutcome, Page};
 use crate::clock::{from_db, to_db};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
@@ -414,7 +414,7 @@ async fn setup(
     state: &State<AppState>,
     jar: &CookieJar<'_>,
     page: Page<'_>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<FormOutcome> {
     if users::count(db).await? > 0 {
         return Err(AppError::NotFound);
     }

@@ -3,7 +3,7 @@
 //! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
 
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::clock::to_db;
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -229,13 +229,8 @@ pub async fn render_pdf(row: &CertificateRow, issuer: &cert::Issuer) -> AppResul
 /// `GET /certificates/<id>` (HTML, for screen readers and people who
 /// prefer it) and `GET /certificates/<id>.pdf` (an attachment).
 #[get("/certificates/<name>", rank = 2)]
-async fn show(
-    name: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<CertificateFile> {
+async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile> {
+    let SignedIn(user, page, db, state) = signed_in;
     let (id, as_pdf) = match name.strip_suffix(".pdf") {
         Some(id) => (id, true),
         None => (name, false),
@@ -244,7 +239,7 @@ async fn show(
     let actor = user.actor();
     let row = visible(db, &actor, id).await?;
     if as_pdf {
-        let body = render_pdf(&row, &state.config.certificate_issuer()).await?;
+        let body = render_pdf(&row, &state.issuer).await?;
         return Ok(CertificateFile::Pdf(PdfFile {
             body,
             disposition: Header::new(
@@ -281,11 +276,9 @@ async fn list(
     session: Option<i64>,
     cohort: Option<i64>,
     format: Option<&str>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Listing> {
+    let SignedIn(user, page, db, state) = signed_in;
     let actor = user.actor();
     let organisation_id = match actor.org_scope() {
         // An organisation sees only its own, whatever it asks for.
@@ -302,7 +295,7 @@ async fn list(
     };
     let rows = certificates::list(db, &filter).await?;
     if format == Some("zip") {
-        let issuer = state.config.certificate_issuer();
+        let issuer = state.issuer.clone();
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;

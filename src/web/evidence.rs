@@ -8,7 +8,7 @@ use super::assessments::{human_size, today};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::date_field::DateField;
-use super::{AppState, Page};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::evidence::{self as workflow, display_title, StoredFile, Target};
 use crate::db::Db;
 use crate::domain::evidence::{EvidenceDetails, EvidenceInput, EvidenceKind};
@@ -52,7 +52,7 @@ impl CarriesCsrfToken for EvidenceForm<'_> {
     }
 }
 
-type Outcome = AppResult<Result<Flash<Redirect>, (Status, Template)>>;
+type Outcome = AppResult<FormOutcome>;
 
 fn form_context(app: &AppState, target: &Target<'_>, kind: EvidenceKind, values: Value) -> Value {
     let row = &target.row;
@@ -89,15 +89,8 @@ fn form_context(app: &AppState, target: &Target<'_>, kind: EvidenceKind, values:
 }
 
 #[get("/assessments/<id>/criteria/<criterion_id>/evidence/new?<kind>")]
-async fn new_page(
-    id: i64,
-    criterion_id: &str,
-    kind: Option<&str>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Template> {
+async fn new_page(id: i64, criterion_id: &str, kind: Option<&str>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     let (row, criterion) = workflow::editable(app.ctx(db), &user.actor(), id, criterion_id).await?;
     let kind = kind.and_then(EvidenceKind::parse).unwrap_or(EvidenceKind::File);
     let target = Target {
@@ -113,13 +106,8 @@ async fn new_page(
 }
 
 #[get("/evidence/<evidence_id>/replace")]
-async fn replace_page(
-    evidence_id: i64,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Template> {
+async fn replace_page(evidence_id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     let (row, criterion, old) = workflow::editable_item(app.ctx(db), &user.actor(), evidence_id).await?;
     let kind = old.kind;
     let values = json!({

@@ -1,27 +1,30 @@
 //! The start page: where each role begins, with what to do next.
-//! - The programme lead starts on the dashboard.
+//! - The programme lead starts on the dashboard, under a short list of
+//!   what needs their attention: awards due for renewal, the review queue's
+//!   oldest items and imports waiting.
 //! - An assessor sees the review queue's oldest items and their ages.
 //! - A training lead sees sessions coming up, registers still to take and
-//!   imports waiting in preview.
+//!   imports waiting in preview, and people whose training lapses soon.
 //! - An organisation member sees where their organisation stands on each
 //!   assessment and the next step, renewals due, evidence about to run out
-//!   and its certificates. Only their own organisation: everything here is
+//!   its certificates and its staff's training by programme. Only their own
+//!   organisation: everything here is
 //!   read with their organisation's id, never one from the request.
 
 use super::auth::CurrentUser;
-use super::date_field::DateField;
-use super::{AppState, Page};
+use super::reports::PeriodQuery;
+use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, Summary};
 use crate::clock::{display, from_db};
 use crate::db::assessments::{self, AssessmentRow, ListFilter};
-use crate::db::{home as reads, organisations, Db};
+use crate::db::{attention, home as reads, organisations, Db};
 use crate::domain::access::{OrgScope, Role};
 use crate::domain::assessment::{parse_date, State};
 use crate::domain::dates::uk_date;
 use crate::domain::next_step::NextStep;
 use crate::error::{AppError, AppResult};
 use chrono::{Days, NaiveDate};
-use rocket::{get, routes, Route, State as Managed};
+use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -32,22 +35,25 @@ pub fn routes() -> Vec<Route> {
 /// How many items each list on a home page shows; the full lists are a link away.
 const HOME_LIST: i64 = 10;
 
-/// Registers older than this are history rather than a job for today.
-const REGISTER_LOOKBACK_DAYS: u64 = 365;
+/// Registers older than this are history rather than a job for today: a
+/// register is taken from the sign-in sheet within weeks, and a session
+/// unmarked for longer is found on the Training pages. The page says so.
+const REGISTER_LOOKBACK_DAYS: u64 = 90;
 
-#[get("/?<preset>&<from>&<to>")]
-#[allow(clippy::too_many_arguments)]
-async fn home(
-    preset: Option<&str>,
-    from: Option<DateField>,
-    to: Option<DateField>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &Managed<AppState>,
-) -> AppResult<Template> {
+/// How far ahead the training lead is warned of training that lapses.
+const LAPSE_WARNING_DAYS: u64 = 60;
+
+/// The programme lead's attention list is a short block above the figures.
+const ATTENTION_LIST: i64 = 5;
+
+#[get("/?<period..>")]
+async fn home(period: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     match (user.user.role, user.actor().org_scope()) {
-        (Role::ProgrammeLead, _) => super::reports::dashboard_page(&page, db, state, preset, from, to).await,
+        (Role::ProgrammeLead, _) => {
+            let attention = lead_attention(user, db, state).await?;
+            super::reports::dashboard_page(&page, db, state, period, Some(attention)).await
+        }
         (Role::Assessor, _) => assessor_home(user, &page, db, state).await,
         (Role::TrainingLead, _) => training_lead_home(&page, db, state).await,
         (Role::OrgMember, OrgScope::Only(organisation_id)) => {
@@ -67,6 +73,69 @@ fn framework_name(state: &AppState, id: &str, version: &str) -> String {
 
 fn date_display(text: &str) -> String {
     parse_date(text.get(..10).unwrap_or(text)).map_or_else(|| text.to_string(), uk_date)
+}
+
+fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn days_after(today: NaiveDate, days: u64) -> NaiveDate {
+    today.checked_add_days(Days::new(days)).unwrap_or(today)
+}
+
+/// What the programme lead should look at first: awards due for renewal,
+/// the review queue's oldest items and imports waiting in preview, each
+/// with a link to where it is dealt with and how many there are in all.
+async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppResult<Value> {
+    let today = state.clock.today();
+    let due_by = days_after(today, state.config.renewal_notice_days);
+    let (awards, awards_total) = attention::awards_due(db, &iso(today), &iso(due_by), ATTENTION_LIST).await?;
+    let awards: Vec<Value> = awards
+        .into_iter()
+        .map(|a| {
+            json!({"organisation_name": a.organisation_name,
+                "framework_name": framework_name(state, &a.framework_id, &a.framework_version),
+                "expires": date_display(&a.expires_on),
+                "renewal_started": a.renewal_id.is_some(),
+                "href": format!("/assessments/{}", a.renewal_id.unwrap_or(a.id))})
+        })
+        .collect();
+    let queue: Vec<Value> = reads::review_queue_head(db, user.user.id, ATTENTION_LIST)
+        .await?
+        .into_iter()
+        .map(|item| {
+            json!({"organisation_name": item.organisation_name,
+                "framework_name": framework_name(state, &item.framework_id, &item.framework_version),
+                "age": super::reviews::age(days_ago(today, &item.submitted_at)),
+                "href": format!("/assessments/{}", item.id)})
+        })
+        .collect();
+    let imports: Vec<Value> = reads::pending_imports(db, ATTENTION_LIST)
+        .await?
+        .into_iter()
+        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(&i.created_at)}))
+        .collect();
+    Ok(json!({
+        "awards": awards, "awards_more": awards_total - awards.len() as i64,
+        "notice_days": state.config.renewal_notice_days,
+        "queue": queue, "queue_more": attention::review_queue_total(db).await? - queue.len() as i64,
+        "imports": imports, "imports_more": attention::pending_import_total(db).await? - imports.len() as i64,
+    }))
+}
+
+/// What a completion is called: "Safe & Together: CORE training".
+fn completion_title(state: &AppState, programme_id: &str, completion_id: &str) -> String {
+    let Some(programme) = state.programmes.current_version(programme_id) else {
+        return programme_id.to_string();
+    };
+    programme
+        .completions
+        .iter()
+        .find(|c| c.id == completion_id)
+        .map_or_else(
+            || programme.name.clone(),
+            |c| crate::domain::certificate::training_title(&programme.name, &c.title),
+        )
 }
 
 fn days_ago(today: NaiveDate, at: &str) -> i64 {
@@ -134,11 +203,10 @@ fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
 async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppResult<Template> {
     let today = state.clock.today();
     let today_text = today.format("%Y-%m-%d").to_string();
-    let since = today
+    let since_date = today
         .checked_sub_days(Days::new(REGISTER_LOOKBACK_DAYS))
-        .unwrap_or(today)
-        .format("%Y-%m-%d")
-        .to_string();
+        .unwrap_or(today);
+    let since = iso(since_date);
     let upcoming: Vec<Value> = reads::upcoming_sessions(db, &today_text, HOME_LIST)
         .await?
         .iter()
@@ -151,6 +219,17 @@ async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppRe
         .into_iter()
         .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(&i.created_at)}))
         .collect();
+    let lapse_by = days_after(today, LAPSE_WARNING_DAYS);
+    let (lapsing, lapsing_total) = attention::lapsing_training(db, &today_text, &iso(lapse_by), HOME_LIST).await?;
+    let lapsing: Vec<Value> = lapsing
+        .into_iter()
+        .map(|l| {
+            json!({"name": l.full_name, "organisation_name": l.organisation_name,
+                "training": completion_title(state, &l.programme_id, &l.completion_id),
+                "lapses": date_display(&l.lapses_on),
+                "href": format!("/people/{}/training", l.person_id)})
+        })
+        .collect();
     Ok(page.render(
         "home/training_lead",
         json!({
@@ -159,7 +238,13 @@ async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppRe
             "upcoming": upcoming,
             "unmarked": unmarked,
             "unmarked_total": unmarked_total,
+            "register_since": uk_date(since_date),
+            "register_days": REGISTER_LOOKBACK_DAYS,
             "imports": imports,
+            "lapsing": lapsing,
+            "lapsing_more": lapsing_total - lapsing.len() as i64,
+            "lapse_days": LAPSE_WARNING_DAYS,
+            "lapse_by": uk_date(lapse_by),
         }),
     ))
 }
@@ -349,7 +434,7 @@ async fn member_home(
     let organisation = organisations::find(db, organisation_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let cards = assessment_cards(user, db, state, organisation_id).await?;
+    let cards = one_card_per_award(assessment_cards(user, db, state, organisation_id).await?);
     // The renewals due, said at the top in so many words.
     let renewals: Vec<Value> = cards
         .iter()
@@ -360,25 +445,17 @@ async fn member_home(
         })
         .collect();
     let today = state.clock.today();
-    let until = today
-        .checked_add_days(Days::new(state.config.renewal_notice_days))
-        .unwrap_or(today);
-    let evidence: Vec<Value> = reads::expiring_evidence(
-        db,
-        organisation_id,
-        &today.format("%Y-%m-%d").to_string(),
-        &until.format("%Y-%m-%d").to_string(),
-        HOME_LIST,
-    )
-    .await?
-    .into_iter()
-    .map(|e| {
-        json!({"title": e.title, "criterion_id": e.criterion_id,
+    let until = days_after(today, state.config.renewal_notice_days);
+    let evidence: Vec<Value> = reads::expiring_evidence(db, organisation_id, &iso(today), &iso(until), HOME_LIST)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({"title": e.title, "criterion_id": e.criterion_id,
             "framework_name": framework_name(state, &e.framework_id, &e.framework_version),
             "valid_until": date_display(&e.valid_until),
             "href": format!("/assessments/{}/criteria/{}", e.assessment_id, e.criterion_id)})
-    })
-    .collect();
+        })
+        .collect();
     Ok(page.render(
         "home/member",
         json!({
@@ -387,9 +464,69 @@ async fn member_home(
             "organisation": {"id": organisation.id, "name": organisation.name},
             "assessments": cards,
             "renewals": renewals,
+            "evidence_more": attention::expiring_evidence_total(db, organisation_id, &iso(today), &iso(until)).await?
+                - evidence.len() as i64,
             "evidence": evidence,
+            "training": staff_training(db, state, organisation_id).await?,
             "notice_days": state.config.renewal_notice_days,
             "certificates": certificates_json(db, state, organisation_id, true).await?,
         }),
     ))
+}
+
+/// During a renewal the award and its renewal are one quality mark to the
+/// member: the renewal's card is folded into the award's, which says when
+/// the award runs out and what the renewal needs next.
+fn one_card_per_award(cards: Vec<Value>) -> Vec<Value> {
+    let (renewals, mut cards): (Vec<Value>, Vec<Value>) =
+        cards.into_iter().partition(|c| c["renewal_of"].as_i64().is_some());
+    for renewal in renewals {
+        let award = cards
+            .iter_mut()
+            .find(|c| c["id"].as_i64() == renewal["renewal_of"].as_i64());
+        let Some(award) = award else {
+            // The award itself is not shown (it was replaced): the renewal stands alone.
+            cards.push(renewal);
+            continue;
+        };
+        let held = match award["standing"].as_str() {
+            Some("expired") => format!(
+                "The award expired on {}.",
+                award["expires_display"].as_str().unwrap_or("")
+            ),
+            _ => format!(
+                "The award runs until {}.",
+                award["expires_display"].as_str().unwrap_or("")
+            ),
+        };
+        award["next"] = json!({
+            "text": format!("{held} You have started the renewal: {}", renewal["next"]["text"].as_str().unwrap_or("")),
+            "link": renewal["next"]["link"],
+            "href": renewal["next"]["href"],
+        });
+        award["renewal_id"] = renewal["id"].clone();
+        award["action"] = renewal["action"].clone();
+    }
+    cards.sort_by_key(|c| !c["action"].as_bool().unwrap_or(false));
+    cards
+}
+
+/// The organisation's staff training by programme, with each completion's
+/// holders as a share of its staff list.
+async fn staff_training(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Value> {
+    let staff = reads::staff_count(db, organisation_id).await?;
+    let programmes: Vec<Value> = super::training::organisation_summary(db, state, organisation_id)
+        .await?
+        .into_iter()
+        .map(|mut programme| {
+            if let Some(completions) = programme["completions"].as_array_mut() {
+                for c in completions {
+                    let people = c["people"].as_i64().unwrap_or(0);
+                    c["share"] = json!(crate::domain::report::standing::share(people, staff));
+                }
+            }
+            programme
+        })
+        .collect();
+    Ok(json!({"staff": staff, "programmes": programmes}))
 }

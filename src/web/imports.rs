@@ -4,7 +4,7 @@
 
 use super::auth::{CurrentUser, TrainingManager};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::app::imports::{self, Choices, CommitRequest};
 use crate::db::{imports as import_rows, organisations, Db};
 use crate::domain::import::Field;
@@ -259,7 +259,8 @@ fn module_options(state: &AppState) -> Vec<Value> {
 }
 
 #[get("/training/imports/<id>")]
-async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+async fn show(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     require(user)?;
     let row = import_row(db, id).await?;
     let mut context = json!({

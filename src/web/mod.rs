@@ -29,12 +29,15 @@ pub mod reviews;
 pub mod training;
 pub mod users;
 
+use crate::db::Db;
 use crate::domain::access::Role;
 use crate::domain::validation::FieldErrors;
+use crate::error::AppError;
 use auth::CurrentUser;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket::{Catcher, Route};
+use rocket::{Catcher, Route, State};
+use rocket_db_pools::Database;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value};
 
@@ -220,6 +223,48 @@ impl Page<'_> {
         }
         (Status::UnprocessableEntity, self.render(template, context))
     }
+}
+
+/// What a form post answers: on to the next page with a flash message, or
+/// the form again with its errors.
+pub type FormOutcome = Result<rocket::response::Flash<rocket::response::Redirect>, (Status, Template)>;
+
+/// Request guard for a signed-in page: who is signed in, the page to render
+/// with, the database and the shared state, which nearly every page handler
+/// needs together (a handler names them as it likes:
+/// `let SignedIn(user, page, db, state) = signed_in;`). Refuses like
+/// `&CurrentUser` (401 for nobody signed in).
+pub struct SignedIn<'r>(pub &'r CurrentUser, pub Page<'r>, pub &'r Db, pub &'r State<AppState>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let user = rocket::outcome::try_outcome!(req.guard::<&CurrentUser>().await);
+        let page = match req.guard::<Page<'r>>().await {
+            Outcome::Success(page) => page,
+            Outcome::Forward(status) => return Outcome::Forward(status),
+            Outcome::Error((_, never)) => match never {},
+        };
+        // Both are managed from launch on; missing would be a set-up bug.
+        let (Some(db), Some(state)) = (Db::fetch(req.rocket()), State::get(req.rocket())) else {
+            return Outcome::Error((
+                Status::InternalServerError,
+                AppError::internal("the database or the app state is not managed"),
+            ));
+        };
+        Outcome::Success(SignedIn(user, page, db, state))
+    }
+}
+
+/// A workflow's field errors as the list the templates' error summary shows.
+pub fn error_list(errors: &FieldErrors) -> Vec<Value> {
+    errors
+        .0
+        .iter()
+        .map(|e| json!({"field": e.field, "message": e.message}))
+        .collect()
 }
 
 /// Adds a cookie with the site's settings: HTTP-only, SameSite=Lax, Secure when configured.

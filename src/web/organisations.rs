@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, Page, PAGE_SIZE};
+use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
@@ -11,7 +11,6 @@ use crate::domain::assessment::parse_date;
 use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInput};
 use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::error::{AppError, AppResult};
-use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
@@ -211,13 +210,8 @@ async fn new_page(user: &CurrentUser, page: Page<'_>) -> AppResult<Template> {
 }
 
 #[post("/organisations", data = "<form>")]
-async fn create(
-    form: CsrfForm<OrganisationForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn create(form: CsrfForm<OrganisationForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_add_organisation())?;
     let input = OrganisationInput::from(form.0);
     let context = json!({"title": "Add an organisation", "section": "organisations", "types": type_options(),
@@ -237,15 +231,8 @@ async fn create(
 }
 
 #[get("/organisations/<id>?<q>&<page>")]
-async fn show(
-    id: i64,
-    q: Option<String>,
-    page: Option<i64>,
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     let org = visible(db, user, id).await?;
     let actor = user.actor();
     let q = q.unwrap_or_default();
@@ -313,14 +300,8 @@ async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppR
 }
 
 #[post("/organisations/<id>/edit", data = "<form>")]
-async fn update(
-    id: i64,
-    form: CsrfForm<OrganisationForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn update(id: i64, form: CsrfForm<OrganisationForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     let before = visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id))?;
     let input = OrganisationInput::from(form.0);

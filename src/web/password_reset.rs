@@ -3,9 +3,8 @@
 //! person or by phone, and stops working when used, when a newer link is made
 //! or after [`LINK_HOURS`]. No email is sent: the service has no mail server.
 
-use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, Page};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::clock::{display, to_db};
 use crate::db::audit::{self, Entry};
 use crate::db::password_resets::{self, NewReset};
@@ -72,14 +71,8 @@ pub async fn create_link(
 }
 
 #[post("/users/<id>/reset-password", data = "<_form>")]
-async fn make_link(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn make_link(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let account = users::find(db, id).await?.ok_or(AppError::NotFound)?;
     if !account.active {
@@ -141,7 +134,7 @@ async fn reset(
     page: Page<'_>,
     db: &Db,
     state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<FormOutcome> {
     let token_hash = sha256_hex(token);
     {
         let mut conn = db.acquire().await?;

@@ -2,13 +2,12 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{FormOutcome, Page, SignedIn};
 use crate::db::{organisations, people, Db};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::error::{AppError, AppResult};
-use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -75,14 +74,8 @@ async fn new_page(org_id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> A
 }
 
 #[post("/organisations/<org_id>/people", data = "<form>")]
-async fn create(
-    org_id: i64,
-    form: CsrfForm<PersonForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn create(org_id: i64, form: CsrfForm<PersonForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     let org_name = editable_org(db, user, org_id).await?;
     let input = PersonInput::from(form.0);
     let person = match PersonDetails::try_from(&input) {
@@ -129,14 +122,8 @@ async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppR
 }
 
 #[post("/people/<id>/edit", data = "<form>")]
-async fn update(
-    id: i64,
-    form: CsrfForm<PersonForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn update(id: i64, form: CsrfForm<PersonForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     let (before, org_name) = editable_person(db, user, id).await?;
     let org_id = before.organisation_id;
     let input = PersonInput::from(form.0);

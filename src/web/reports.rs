@@ -4,7 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::date_field::DateField;
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::db::audit::{self, Entry};
 use crate::db::{organisations, published, Db};
 use crate::domain::report::chart::{svg, text_alternative};
@@ -160,15 +160,16 @@ async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppRes
     .await?)
 }
 
-/// The dashboard (also the programme lead's home page).
+/// The dashboard (also the programme lead's home page, where `attention`
+/// lists what needs doing above the figures).
 pub async fn dashboard_page(
     page: &Page<'_>,
     db: &Db,
     state: &AppState,
-    preset: Option<&str>,
-    from: Option<DateField>,
-    to: Option<DateField>,
+    query: PeriodQuery<'_>,
+    attention: Option<Value>,
 ) -> AppResult<Template> {
+    let PeriodQuery { preset, from, to } = query;
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let (period, chosen, error) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
     let report = partnership_report(db, state, period).await?;
@@ -196,22 +197,25 @@ pub async fn dashboard_page(
             "field_errors": if let Some(m) = &error { json!({"from": m}) } else { json!({}) },
             "formats": formats,
             "publish_href": format!("/reports/publish?{query}"),
+            "attention": attention,
         }),
     ))
 }
 
-#[get("/reports?<preset>&<from>&<to>")]
-async fn dashboard(
-    preset: Option<&str>,
+/// The dashboard's period as the query asks for it (`?preset=…`, or
+/// `?from=…&to=…` with each date whole or in parts), on `/` and `/reports`.
+#[derive(FromForm)]
+pub struct PeriodQuery<'r> {
+    preset: Option<&'r str>,
     from: Option<DateField>,
     to: Option<DateField>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+}
+
+#[get("/reports?<query..>")]
+async fn dashboard(query: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
-    dashboard_page(&page, db, state, preset, from, to).await
+    dashboard_page(&page, db, state, query, None).await
 }
 
 async fn rendered(report: Report, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
@@ -251,14 +255,8 @@ async fn download(
 }
 
 #[get("/reports/publish?<from>&<to>")]
-async fn publish_page(
-    from: &str,
-    to: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn publish_page(from: &str, to: &str, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
     let period = Period::parse(from, to).map_err(AppError::BadRequest)?;
     let report = partnership_report(db, state, period).await?;

@@ -5,7 +5,7 @@
 use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, Page};
+use super::{error_list, AppState, FormOutcome, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::clock::from_db;
@@ -15,7 +15,7 @@ use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decisi
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State as Managed};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -33,7 +33,8 @@ pub(crate) fn age(days: i64) -> String {
 }
 
 #[get("/reviews")]
-async fn queue(user: &CurrentUser, page: Page<'_>, db: &Db, app: &Managed<AppState>) -> AppResult<Template> {
+async fn queue(signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, app) = signed_in;
     if !user.actor().can_review() {
         return Err(AppError::Forbidden);
     }
@@ -187,14 +188,32 @@ async fn render_review(
     Ok((status, page.render("reviews/review", context)))
 }
 
-#[get("/assessments/<id>/review")]
-async fn review_page(
-    id: i64,
-    user: &CurrentUser,
-    page: Page<'_>,
+/// A refused review action: the review page again, as it now stands, with
+/// what was refused at the top.
+async fn review_again(
+    page: &Page<'_>,
     db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<(Status, Template)> {
+    app: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    errors: Vec<Value>,
+) -> AppResult<FormOutcome> {
+    let row = reviewable(db, app, user, id).await?;
+    Ok(Err(render_review(
+        page,
+        db,
+        app,
+        user,
+        row,
+        errors,
+        serde_json::Map::new(),
+    )
+    .await?))
+}
+
+#[get("/assessments/<id>/review")]
+async fn review_page(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
     render_review(&page, db, app, user, row, Vec::new(), serde_json::Map::new()).await
 }
@@ -220,14 +239,8 @@ pub struct DecisionsForm {
 }
 
 #[post("/assessments/<id>/decisions", data = "<form>")]
-async fn save_decisions(
-    id: i64,
-    form: CsrfForm<DecisionsForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn save_decisions(id: i64, form: CsrfForm<DecisionsForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
     row.state
         .apply(Action::RecordDecisions)
@@ -309,14 +322,8 @@ pub struct ReturnForm {
 }
 
 #[post("/assessments/<id>/request-changes", data = "<form>")]
-async fn request_changes(
-    id: i64,
-    form: CsrfForm<ReturnForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn request_changes(id: i64, form: CsrfForm<ReturnForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::request_changes(app.ctx(db), &user.acting(), id, &form.0.note).await? {
         Ok(done) => Ok(Ok(Flash::success(
             Redirect::to("/reviews"),
@@ -326,36 +333,13 @@ async fn request_changes(
                 done.criteria.len()
             ),
         ))),
-        Err(problems) => {
-            let errors = problems
-                .0
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
-            let row = reviewable(db, app, user, id).await?;
-            Ok(Err(render_review(
-                &page,
-                db,
-                app,
-                user,
-                row,
-                errors,
-                serde_json::Map::new(),
-            )
-            .await?))
-        }
+        Err(problems) => review_again(&page, db, app, user, id, error_list(&problems)).await,
     }
 }
 
 #[post("/assessments/<id>/recommend", data = "<_form>")]
-async fn recommend(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn recommend(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, app) = signed_in;
     match workflow::recommend(app.ctx(db), &user.acting(), id).await? {
         Ok(organisation_name) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
@@ -369,17 +353,7 @@ async fn recommend(
                         "message": format!("{} must be met before an award is recommended: {}", b.criterion_id, b.reason)})
                 })
                 .collect();
-            let row = reviewable(db, app, user, id).await?;
-            Ok(Err(render_review(
-                &page,
-                db,
-                app,
-                user,
-                row,
-                errors,
-                serde_json::Map::new(),
-            )
-            .await?))
+            review_again(&page, db, app, user, id, errors).await
         }
     }
 }

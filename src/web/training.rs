@@ -3,7 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, Page, PAGE_SIZE};
+use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
@@ -17,7 +17,6 @@ use crate::domain::programmes::Programme;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
-use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
@@ -105,7 +104,8 @@ fn staff_only(user: &CurrentUser) -> AppResult<()> {
 /// dashboard's; this page reads only the last year's sessions, so its cost
 /// does not grow with the history.
 #[get("/training")]
-async fn index(user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+async fn index(signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     staff_only(user)?;
     let today = today(state);
     let since = today - chrono::Duration::days(365);
@@ -179,14 +179,8 @@ async fn programme_people(
 }
 
 #[get("/training/programmes/<id>?<page>")]
-async fn programme(
-    id: &str,
-    page: Option<i64>,
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn programme(id: &str, page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     staff_only(user)?;
     let programme = programme_or_404(state, id)?;
     let page = page.unwrap_or(1).clamp(1, MAX_WALK_PAGE);
@@ -209,13 +203,8 @@ const RECENT_COHORTS: i64 = 20;
 /// How each organisation stands against the programme's organisation rule
 /// (IRIS: practices signed up, in training, fully trained).
 #[get("/training/programmes/<id>/organisations")]
-async fn programme_organisations(
-    id: &str,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     staff_only(user)?;
     let programme = programme_or_404(state, id)?;
     let rule = programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
@@ -318,14 +307,8 @@ fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Va
 }
 
 #[get("/training/sessions?<programme>&<page>")]
-async fn sessions(
-    programme: Option<String>,
-    page: Option<i64>,
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn sessions(programme: Option<String>, page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     staff_only(user)?;
     let filter = programme.unwrap_or_default();
     let (page, offset) = page_offset(page.map(|p| p.min(MAX_WALK_PAGE)));
@@ -385,13 +368,8 @@ pub struct SessionForm {
 }
 
 #[post("/training/sessions", data = "<form>")]
-async fn create_session(
-    form: CsrfForm<SessionForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn create_session(form: CsrfForm<SessionForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     let form = form.0;
     let mut errors = FieldErrors::default();
@@ -465,7 +443,8 @@ fn status_options() -> Vec<Value> {
 }
 
 #[get("/training/sessions/<id>")]
-async fn session(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+async fn session(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     staff_only(user)?;
     let row = session_or_404(db, id).await?;
     let register = training::register(db, id).await?;
@@ -596,7 +575,8 @@ async fn add_attendee(
 }
 
 #[get("/training/cohorts/<id>")]
-async fn cohort(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+async fn cohort(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     staff_only(user)?;
     let cohort = training::cohort(db, id).await?.ok_or(AppError::NotFound)?;
     let programme = programme_or_404(state, &cohort.programme_id)?;
@@ -678,11 +658,9 @@ async fn ambassadors(
     organisation: Option<i64>,
     q: Option<String>,
     page: Option<i64>,
-    _user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Template> {
+    let SignedIn(_, view, db, state) = signed_in;
     let programme = programme_or_404(state, "domestic-abuse-ambassadors")?;
     let today = today(state);
     let page = page.unwrap_or(1).clamp(1, MAX_WALK_PAGE);
@@ -795,13 +773,8 @@ fn ambassador_view(person: &PersonFactRow, held: &crate::domain::completion::Per
 
 /// One person's training record, for staff and for their own organisation.
 #[get("/people/<id>/training")]
-async fn person_training(
-    id: i64,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Template> {
+async fn person_training(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     let person = people::find(db, id).await?.ok_or(AppError::NotFound)?;
     if !user.actor().can_view_organisation(person.organisation_id) {
         return Err(AppError::NotFound);

@@ -2,14 +2,13 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, Page};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisations, users, Db};
 use crate::domain::access::Role;
 use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
@@ -78,13 +77,8 @@ async fn new_page(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Temp
 }
 
 #[post("/users", data = "<form>")]
-async fn create(
-    form: CsrfForm<NewUserForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn create(form: CsrfForm<NewUserForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let form = form.0;
     let input = NewUserInput {
@@ -163,14 +157,8 @@ pub struct RoleForm {
 }
 
 #[post("/users/<id>/role", data = "<form>")]
-async fn change_role(
-    id: i64,
-    form: CsrfForm<RoleForm>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Result<Flash<Redirect>, (Status, Template)>> {
+async fn change_role(id: i64, form: CsrfForm<RoleForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+    let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let account = managed_user(db, id).await?;
     let mut errors = FieldErrors::default();

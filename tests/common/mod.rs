@@ -22,6 +22,9 @@ pub struct TestApp {
     pub database_url: String,
     pub data_dir: std::path::PathBuf,
     shutdown: rocket::Shutdown,
+    // Dropped after `shutdown` has been notified (fields drop after `drop`).
+    /// None when serving an existing database (its owner drops it).
+    _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -31,8 +34,52 @@ impl Drop for TestApp {
     }
 }
 
-/// A fresh database URL for one test on the backend this run is testing.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
+/// One test's database. A PostgreSQL database is dropped when this is, so
+/// test runs do not pile databases up on a shared server; a SQLite file goes
+/// with the test's temporary folder.
+pub struct TestDatabase {
+    pub url: String,
+    /// The server's admin URL and the database's name, on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // the statement runs on a runtime of its own in its own thread.
+        // FORCE ends the connections the app (or the test) may still hold.
+        let dropped = std::thread::spawn(move || {
+            let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                use sqlx::Executor;
+                let admin = sqlx::AnyPool::connect(&admin_url).await.map_err(|e| e.to_string())?;
+                let result = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                admin.close().await;
+                result
+            })
+        })
+        .join();
+        // Never panic here: a failing test is already unwinding through this.
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test database: {e}"),
+            Err(_) => eprintln!("could not drop the test database"),
+        }
+    }
+}
+
+/// A fresh database for one test on the backend this run is testing.
+pub async fn fresh_database(dir: &std::path::Path) -> TestDatabase {
     match std::env::var("QMTRACK_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             use sqlx::Executor;
@@ -54,9 +101,15 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
             admin.close().await;
             let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
             url.set_path(&format!("/{name}"));
-            url.to_string()
+            TestDatabase {
+                url: url.to_string(),
+                postgres: Some((admin_url, name)),
+            }
         }
-        _ => format!("sqlite://{}", dir.join("qmtrack.sqlite").display()),
+        _ => TestDatabase {
+            url: format!("sqlite://{}", dir.join("qmtrack.sqlite").display()),
+            postgres: None,
+        },
     }
 }
 
@@ -72,6 +125,8 @@ pub struct Options {
     pub clock_start: Option<&'static str>,
     /// Take the client's address from `X-Real-IP`, as behind a proxy that sets it.
     pub trust_ip_header: bool,
+    /// The partnership's logo file, printed on certificates.
+    pub partnership_logo: Option<std::path::PathBuf>,
     /// Serve this database and data folder instead of fresh ones (a restored
     /// or copied one).
     pub existing: Option<(String, std::path::PathBuf)>,
@@ -87,6 +142,7 @@ impl Default for Options {
             evidence_max_bytes: None,
             clock_start: None,
             trust_ip_header: false,
+            partnership_logo: None,
             existing: None,
         }
     }
@@ -99,9 +155,13 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (database_url, data_dir) = match options.existing {
-            Some(existing) => existing,
-            None => (fresh_database(dir.path()).await, dir.path().to_path_buf()),
+        let (database, database_url, data_dir) = match options.existing {
+            Some((url, data_dir)) => (None, url, data_dir),
+            None => {
+                let database = fresh_database(dir.path()).await;
+                let url = database.url.clone();
+                (Some(database), url, dir.path().to_path_buf())
+            }
         };
         let clock = Clock::manual(
             chrono::DateTime::parse_from_rfc3339(options.clock_start.unwrap_or("2026-03-02T09:00:00Z"))
@@ -137,6 +197,10 @@ impl TestApp {
         } else {
             figment
         };
+        let figment = match options.partnership_logo {
+            Some(path) => figment.merge(("partnership_logo", path.display().to_string())),
+            None => figment,
+        };
         let figment = match options.evidence_max_bytes {
             Some(max) => figment.merge(("evidence_max_bytes", max)),
             None => figment,
@@ -164,6 +228,7 @@ impl TestApp {
             database_url,
             data_dir,
             shutdown,
+            _database: database,
             _dir: dir,
         }
     }

@@ -518,6 +518,8 @@ test('each role’s home page says what to do next, at desktop and phone widths'
   await atHome(trainer, TRAINER);
   await sees(trainer, 'Registers to take');
   await sees(trainer, 'No sign-in sheet is waiting to be imported.');
+  await sees(trainer, 'Training that lapses in the next 60 days');
+  await sees(trainer, 'the last 90 days');
   await checkNarrow(trainer);
   await screenshot(trainer, '10-home-training-lead');
   await follow(trainer, button(trainer, 'Go to Training'));
@@ -530,13 +532,22 @@ test('each role’s home page says what to do next, at desktop and phone widths'
   await sees(member, WORKPLACE_MARK);
   await sees(member, 'Awarded until');
   await sees(member, 'No evidence runs out in the next 90 days.');
+  await sees(member, "Your staff's training");
   await checkNarrow(member);
   await screenshot(member, '11-home-member');
   await follow(member, link(member, 'See all your certificates'));
   await heading(member, 'Certificates');
 
-  // The lead sees every organisation's standing in the list and on its page.
+  // The lead's home: what needs attention, above the dashboard's figures.
   const lead = pages.lead;
+  await open(lead, '/');
+  await sees(lead, 'Needs your attention');
+  await sees(lead, 'Awards due for renewal');
+  await sees(lead, 'Nothing is waiting for an assessor.');
+  await checkNarrow(lead);
+  await screenshot(lead, '12-home-lead');
+
+  // The lead sees every organisation's standing in the list and on its page.
   await open(lead, '/organisations');
   await sees(lead, `Awarded ${WORKPLACE_MARK}, expires`);
   await checkNarrow(lead);
@@ -547,7 +558,7 @@ test('each role’s home page says what to do next, at desktop and phone widths'
   await follow(lead, link(lead, EMPLOYER));
   await sees(lead, 'Quality marks and assessments');
   await checkNarrow(lead);
-  await screenshot(lead, '12-organisation');
+  await screenshot(lead, '13-organisation');
   await open(lead, '/audit');
   await fillDate(lead, 'from', dateParts(-1));
   await follow(lead, button(lead, 'Filter'));

@@ -1,0 +1,153 @@
+//! The "needs your attention" lists of the home pages that `db::home` does
+//! not already read: awards due for renewal, training about to lapse, and
+//! the totals behind lists that show only their head. Each list is bounded
+//! and counted separately, so it says "and N more" rather than stopping
+//! silently.
+//!
+//! Dates are `YYYY-MM-DD` text, so date ranges are text comparisons.
+
+use super::FetchFully;
+use super::{db_run, Pool};
+use serde::Serialize;
+use sqlx::FromRow;
+
+/// An award whose renewal is due: held today, expiring within the notice
+/// period, and not yet replaced by an awarded renewal.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AwardDue {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub framework_id: String,
+    pub framework_version: String,
+    pub expires_on: String,
+    /// The renewal the organisation has started, if any.
+    pub renewal_id: Option<i64>,
+}
+
+/// The same rule as the organisations list's "Renewal due" filter
+/// (`db::organisation_status`): awarded, expiring after `$1` (today) and on
+/// or before `$2`, with no awarded renewal.
+const AWARD_DUE: &str = "a.state = 'awarded' AND a.expires_on > $1 AND a.expires_on <= $2
+    AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded')";
+
+/// Awards due for renewal, the soonest expiry first, and how many there are.
+pub async fn awards_due(
+    pool: &Pool,
+    today: &str,
+    due_by: &str,
+    limit: i64,
+) -> Result<(Vec<AwardDue>, i64), sqlx::Error> {
+    db_run!(pool => {
+        let rows = sqlx::query_as(&format!(
+            "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
+                a.expires_on,
+                (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
+             FROM assessments a JOIN organisations o ON o.id = a.organisation_id
+             WHERE {AWARD_DUE}
+             ORDER BY a.expires_on, a.id
+             LIMIT $3"
+        ))
+        .bind(today)
+        .bind(due_by)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}"))
+            .bind(today)
+            .bind(due_by)
+            .fetch_exactly_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+/// How many assessments wait for an assessor (the head of the queue is
+/// `db::home::review_queue_head`).
+pub async fn review_queue_total(pool: &Pool) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (total,): (i64,) = sqlx::query_as(
+            &format!("SELECT COUNT(*) FROM assessments WHERE state IN {}", super::home::WAITING_FOR_ASSESSOR),
+        )
+        .fetch_exactly_one(pool)
+        .await?;
+        Ok(total)
+    })
+}
+
+/// How many imports wait in preview (neither committed nor discarded).
+pub async fn pending_import_total(pool: &Pool) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM imports WHERE state = 'pending'")
+            .fetch_exactly_one(pool)
+            .await?;
+        Ok(total)
+    })
+}
+
+/// A person's completion that lapses soon unless they attend a refresher.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Lapsing {
+    pub person_id: i64,
+    pub full_name: String,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub programme_id: String,
+    pub completion_id: String,
+    pub lapses_on: String,
+}
+
+/// Completions lapsing from `from` to `until` (both inclusive): the soonest
+/// first, and how many there are. Uses `person_completions_by_lapse`
+/// (migration 0014).
+pub async fn lapsing_training(
+    pool: &Pool,
+    from: &str,
+    until: &str,
+    limit: i64,
+) -> Result<(Vec<Lapsing>, i64), sqlx::Error> {
+    db_run!(pool => {
+        const LAPSING: &str = "pc.lapses_on >= $1 AND pc.lapses_on <= $2";
+        let rows = sqlx::query_as(&format!(
+            "SELECT pc.person_id, p.full_name, pc.organisation_id, COALESCE(o.name, '') AS organisation_name,
+                pc.programme_id, pc.completion_id, pc.lapses_on
+             FROM person_completions pc
+             JOIN people p ON p.id = pc.person_id
+             LEFT JOIN organisations o ON o.id = pc.organisation_id
+             WHERE {LAPSING}
+             ORDER BY pc.lapses_on, p.full_name, pc.id
+             LIMIT $3"
+        ))
+        .bind(from)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM person_completions pc WHERE {LAPSING}"))
+            .bind(from)
+            .bind(until)
+            .fetch_exactly_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+/// How many items of the organisation's current evidence run out from
+/// `today` to `until`: the same rule as `db::home::expiring_evidence`, whose
+/// list is bounded.
+pub async fn expiring_evidence_total(
+    pool: &Pool,
+    organisation_id: i64,
+    today: &str,
+    until: &str,
+) -> Result<i64, sqlx::Error> {
+    db_run!(pool => {
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", super::home::EXPIRING_EVIDENCE))
+        .bind(organisation_id)
+        .bind(today)
+        .bind(until)
+        .fetch_exactly_one(pool)
+        .await?;
+        Ok(total)
+    })
+}
