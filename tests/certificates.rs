@@ -539,3 +539,60 @@ async fn the_partnerships_logo_is_printed_when_one_is_configured() {
     let text = check_and_read(&pdf);
     assert!(text.contains(name.as_str()), "{text}");
 }
+
+/// A partnership holds hundreds of thousands of certificates: the list
+/// comes a page at a time in name order, in the browser and the API, and a
+/// ZIP of more than a batch is refused with what to do instead.
+#[rocket::async_test]
+async fn the_certificates_list_pages_and_a_zip_is_bounded() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let people = 2_001;
+    let mut sheet = String::from("Name,Organisation,Email,Date,Course,Attended\n");
+    for n in 0..people {
+        sheet.push_str(&format!(
+            "Person {n:04},Paging Housing,person{n:04}@paging.example,03/03/2025,DVA awareness,Y\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("many.csv");
+    std::fs::write(&file, sheet).expect("sheet written");
+    let output = qmtrack(&app, &["import-attendance", file.to_str().unwrap_or("")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let (status, first) = lead.get_text("/certificates").await;
+    assert_eq!(status, StatusCode::OK);
+    let holders: Vec<String> = attrs(&first, "a", "href")
+        .iter()
+        .filter(|h| h.starts_with("/certificates/") && h[14..].parse::<i64>().is_ok())
+        .cloned()
+        .collect();
+    assert_eq!(holders.len(), 50, "one page of 50");
+    assert!(first.contains("Person 0000") && first.contains("Person 0049") && !first.contains("Person 0050"));
+    assert!(attrs(&first, "a", "href").contains(&"/certificates?page=2".to_string()));
+
+    let (_, last) = lead.get_text("/certificates?page=41").await;
+    assert!(last.contains("Person 2000"), "the last page holds the last name");
+    assert!(!last.contains("rel=\"next\""), "and offers no next page");
+
+    let res = lead.get("/certificates?format=zip").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let text = res.text().await.unwrap_or_default();
+    assert!(text.contains("at most 2000 certificates"), "{text}");
+
+    let output = qmtrack(&app, &["token", "create", "--email", "lead@council.example"]);
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let page = |n: i64| {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/certificates?page={n}", app.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    let body: Value = page(2).await.expect("GET").json().await.expect("json");
+    assert_eq!(body["certificates"].as_array().map(Vec::len), Some(50));
+    assert_eq!(body["certificates"][0]["holder_name"], "Person 0050");
+    assert_eq!(body["has_next"], true);
+    let body: Value = page(41).await.expect("GET").json().await.expect("json");
+    assert_eq!(body["certificates"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["has_next"], false);
+}

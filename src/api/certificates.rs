@@ -1,14 +1,14 @@
 //! Certificates in the API: each with its code and its state today, scoped
 //! as the web list is (organisation members see only their own).
 
-use super::params::Optional;
+use super::params::{Optional, Page};
 use super::ApiUser;
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::Db;
 use crate::domain::access::OrgScope;
 use crate::domain::certificate::{Kind, State as CertificateState};
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::web::{AppState, PAGE_SIZE};
 use chrono::NaiveDate;
 use rocket::serde::json::Json;
 use rocket::{get, State};
@@ -58,19 +58,27 @@ impl Certificate {
     }
 }
 
+/// A page of certificates, in name order. `has_next` says whether the next
+/// page has any: counting hundreds of thousands on every request is not
+/// worth what a client gains from the total.
 #[derive(Serialize)]
 pub struct Certificates {
     certificates: Vec<Certificate>,
+    page: i64,
+    page_size: i64,
+    has_next: bool,
 }
 
-#[get("/certificates?<programme>&<organisation>")]
+#[get("/certificates?<programme>&<organisation>&<page>")]
 pub async fn list(
     user: ApiUser,
     db: &Db,
     state: &State<AppState>,
     programme: Optional<String>,
     organisation: Optional<i64>,
+    page: Optional<Page>,
 ) -> AppResult<Json<Certificates>> {
+    let (page, offset) = Page::number_and_offset(page.0);
     let organisation_id = match user.actor().org_scope() {
         OrgScope::Only(own) => own,
         OrgScope::All => organisation.0.unwrap_or(0),
@@ -81,8 +89,13 @@ pub async fn list(
         ..Filter::default()
     };
     let today = state.clock.today();
-    let rows = certificates::list(db, &filter).await?;
+    let mut rows = certificates::list_part(db, &filter, PAGE_SIZE + 1, offset).await?;
+    let has_next = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(50);
+    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
     Ok(Json(Certificates {
         certificates: rows.into_iter().map(|row| Certificate::of(row, today)).collect(),
+        page,
+        page_size: PAGE_SIZE,
+        has_next,
     }))
 }

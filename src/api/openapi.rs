@@ -177,9 +177,11 @@ pub fn spec() -> Value {
                 "operationId": "listCertificates",
                 "parameters": [
                     {"name": "programme", "in": "query", "required": false, "schema": {"type": "string"}},
-                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}}
+                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}},
+                    page_parameter()
                 ],
-                "responses": {"200": ok_json("Certificates", json!({"type": "object", "required": ["certificates"], "properties": {
+                "responses": {"200": ok_json("A page of certificates, in name order", json!({"type": "object", "required": ["certificates", "page", "page_size", "has_next"], "properties": {
+                    "page": {"type": "integer"}, "page_size": {"type": "integer"}, "has_next": {"type": "boolean"},
                     "certificates": {"type": "array", "items": {"type": "object",
                         "required": ["id", "code", "kind", "state", "holder_name", "title", "issued_on"],
                         "properties": {

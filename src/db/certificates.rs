@@ -235,7 +235,21 @@ pub struct Filter<'a> {
     pub training_only: bool,
 }
 
+/// Every certificate the filter matches, in name order: for the command
+/// line, which writes them all. Pages and batches use [`list_part`].
 pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<CertificateRow>, sqlx::Error> {
+    list_part(pool, filter, i64::MAX, 0).await
+}
+
+/// At most `limit` of the certificates [`list`] gives, from `offset`: what a
+/// page (or a bounded batch) reads, through the `(holder_name, id)` index
+/// rather than a sort of every certificate on record.
+pub async fn list_part(
+    pool: &Pool,
+    filter: &Filter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CertificateRow>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM certificates c
@@ -247,7 +261,8 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<CertificateRow
                                   WHERE a.person_id = c.person_id AND s.programme_id = c.programme_id AND s.id = $5))
            AND ($6 = 0 OR EXISTS (SELECT 1 FROM attendance a JOIN training_sessions s ON s.id = a.session_id
                                   WHERE a.person_id = c.person_id AND s.programme_id = c.programme_id AND s.cohort_id = $6))
-         ORDER BY holder_name, id"
+         ORDER BY holder_name, id
+         LIMIT $7 OFFSET $8"
         ))
         .bind(filter.organisation_id)
         .bind(filter.programme_id)
@@ -255,6 +270,8 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<CertificateRow
         .bind(i64::from(filter.training_only))
         .bind(filter.session_id)
         .bind(filter.cohort_id)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(pool)
         .await
     })

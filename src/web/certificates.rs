@@ -3,7 +3,7 @@
 //! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
 
 use super::csrf::CsrfForm;
-use super::{AppState, Page, SignedIn};
+use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
 use crate::clock::to_db;
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -268,17 +268,17 @@ pub enum Listing {
 
 /// `GET /certificates`: the list a user may see, filtered; with
 /// `format=zip` the same certificates as one ZIP of PDFs.
-#[allow(clippy::too_many_arguments)]
-#[get("/certificates?<programme>&<organisation>&<session>&<cohort>&<format>")]
+#[get("/certificates?<programme>&<organisation>&<session>&<cohort>&<format>&<page>")]
 async fn list(
     programme: Option<&str>,
     organisation: Option<i64>,
     session: Option<i64>,
     cohort: Option<i64>,
     format: Option<&str>,
+    page: Option<i64>,
     signed_in: SignedIn<'_>,
 ) -> AppResult<Listing> {
-    let SignedIn(user, page, db, state) = signed_in;
+    let SignedIn(user, view, db, state) = signed_in;
     let actor = user.actor();
     let organisation_id = match actor.org_scope() {
         // An organisation sees only its own, whatever it asks for.
@@ -293,8 +293,31 @@ async fn list(
         kind: "",
         training_only: false,
     };
-    let rows = certificates::list(db, &filter).await?;
+    let query = |key: &str, value: String| {
+        if value.is_empty() || value == "0" {
+            String::new()
+        } else {
+            format!("&{key}={}", url_encode(&value))
+        }
+    };
+    let filters = format!(
+        "{}{}{}{}",
+        query("programme", filter.programme_id.to_string()),
+        query("organisation", filter.organisation_id.to_string()),
+        query("session", filter.session_id.to_string()),
+        query("cohort", filter.cohort_id.to_string()),
+    );
     if format == Some("zip") {
+        // One more than a ZIP may hold tells a list that is too long from
+        // one that just fits, without reading (or rendering) all of it.
+        let mut rows = certificates::list_part(db, &filter, ZIP_MOST + 1, 0).await?;
+        if rows.len() > usize::try_from(ZIP_MOST).unwrap_or(usize::MAX) {
+            return Err(AppError::BadRequest(format!(
+                "A ZIP holds at most {ZIP_MOST} certificates, and this list has more. \
+                 Choose a programme, organisation, session or cohort to narrow it, then download again."
+            )));
+        }
+        rows.shrink_to_fit();
         let issuer = state.issuer.clone();
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
@@ -305,39 +328,42 @@ async fn list(
             nosniff: Header::new("X-Content-Type-Options", "nosniff"),
         }));
     }
+    let (page, offset) = page_offset(page);
+    let mut rows = certificates::list_part(db, &filter, PAGE_SIZE + 1, offset).await?;
+    let has_next = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(50);
+    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
     let views: Vec<Value> = rows.iter().map(|r| staff_view(r, state)).collect();
-    let query = |key: &str, value: String| {
-        if value.is_empty() || value == "0" {
-            String::new()
-        } else {
-            format!("&{key}={value}")
-        }
+    let pager_href = match filters.strip_prefix('&') {
+        Some(chosen) => format!("/certificates?{chosen}&"),
+        None => "/certificates?".to_string(),
     };
-    let zip_link = format!(
-        "/certificates?format=zip{}{}{}{}",
-        query("programme", filter.programme_id.to_string()),
-        query("organisation", filter.organisation_id.to_string()),
-        query("session", filter.session_id.to_string()),
-        query("cohort", filter.cohort_id.to_string()),
-    );
     let programmes: Vec<Value> = state
         .programmes
         .current()
         .iter()
         .map(|p| json!({"id": p.id, "name": p.name, "selected": filter.programme_id == p.id}))
         .collect();
-    Ok(Listing::Page(page.render(
+    Ok(Listing::Page(view.render(
         "certificates/list",
         json!({
             "title": "Certificates",
             "certificates": views,
-            "zip_link": zip_link,
+            "zip_link": format!("/certificates?format=zip{filters}"),
+            "zip_most": ZIP_MOST,
+            "page": page,
+            "has_next": has_next,
+            "pager_href": pager_href,
             "programmes": programmes,
             "can_issue": actor.can_manage_training(),
             "section": "certificates",
         }),
     )))
 }
+
+/// The most certificates one ZIP holds: a few minutes of a printer's work,
+/// rendered in seconds. A longer list is narrowed first, so one click
+/// cannot set the server rendering every certificate on record.
+pub const ZIP_MOST: i64 = 2_000;
 
 /// Many certificates as one ZIP, rendered on two threads (the machine's
 /// cores; more would only contend).

@@ -284,6 +284,11 @@ pub const PAGE_SIZE: i64 = 50;
 /// Far beyond any real list, and small enough that the offset cannot overflow.
 pub const MAX_PAGE: i64 = 1_000_000;
 
+/// A value made safe to put in a query string.
+pub fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 pub fn page_offset(page: Option<i64>) -> (i64, i64) {
     let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
     (page, (page - 1) * PAGE_SIZE)

@@ -3,7 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
@@ -131,10 +131,6 @@ async fn index(signed_in: SignedIn<'_>) -> AppResult<Template> {
         json!({"title": "Training", "section": "training", "programmes": programmes,
             "can_manage": user.actor().can_manage_training()}),
     ))
-}
-
-fn url_encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 fn readable_date(text: &str) -> Option<String> {
