@@ -364,12 +364,16 @@ async fn standings(
     end: NaiveDate,
     organisation_id: i64,
 ) -> Result<Vec<StandingAtEnd>, sqlx::Error> {
+    // `held_from || ''` keeps SQLite's planner (which has no statistics) off
+    // the (programme, completion, held_from) index: with it, each person's
+    // check scanned every spell of the completion, 80 s for IRIS on the
+    // large data set; by (person, programme, completion) it takes 0.4 s.
     db_run!(pool => {
         let rows: Vec<(i64, String, i64, String, Option<String>, bool)> = sqlx::query_as(
             "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
             EXISTS (SELECT 1 FROM completion_spells cs
                 WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
-                  AND cs.completion_id = pc.completion_id AND cs.held_from <= $2
+                  AND cs.completion_id = pc.completion_id AND cs.held_from || '' <= $2
                   AND (cs.held_until IS NULL OR cs.held_until > $2))
          FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
          WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)",
