@@ -444,7 +444,7 @@ fn large_data_benchmarks(
             .copied()
             .unwrap_or_default()
             .to_string();
-        if i % 2 == 0 && !known.email.is_empty() {
+        if i.is_multiple_of(2) && !known.email.is_empty() {
             (known.full_name.clone(), organisation, known.email.clone())
         } else {
             (
