@@ -241,7 +241,10 @@ async fn board_report_timings(client: &reqwest::Client, base: &str) {
         times.sort();
         println!(
             "  {:<44} {:>9.1} ms  (target: under {target} ms)  min–max {:.1}–{:.1} ms, {} KiB",
-            format!("{}, median of {REPEATS} (figures computed before)", format.to_uppercase()),
+            format!(
+                "{}, median of {REPEATS} (figures computed before)",
+                format.to_uppercase()
+            ),
             ms(percentile(&times, 50.0)),
             ms(times[0]),
             ms(times[times.len() - 1]),

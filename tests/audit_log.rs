@@ -141,11 +141,17 @@ async fn the_organisation_filter_takes_a_typed_name() {
     let (status, body) = lead.get_text("/audit?organisation=alpha+housing").await;
     assert_eq!(status, StatusCode::OK);
     let shown = rows(&body);
-    assert!(!shown.is_empty() && shown.iter().all(|r| r.contains("Alpha Housing")), "{shown:?}");
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r.contains("Alpha Housing")),
+        "{shown:?}"
+    );
 
     let (_, body) = lead.get_text("/audit?organisation=Practice").await;
     let shown = rows(&body);
-    assert!(!shown.is_empty() && shown.iter().all(|r| r.contains("Beta Practice")), "{shown:?}");
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r.contains("Beta Practice")),
+        "{shown:?}"
+    );
 
     let (status, body) = lead.get_text("/audit?organisation=beta").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -142,7 +142,10 @@ mod tests {
         let cache = FiguresCache::default();
         for organisation in [0, 1, 2] {
             let k = key(1, organisation);
-            cache.get_or_compute(k, || async move { Ok::<_, ()>(report(k)) }).await.expect("figures");
+            cache
+                .get_or_compute(k, || async move { Ok::<_, ()>(report(k)) })
+                .await
+                .expect("figures");
         }
         assert_eq!(cache.len(), 3);
         let newer = key(2, 0);
@@ -157,7 +160,9 @@ mod tests {
     #[rocket::async_test]
     async fn a_failed_computation_is_not_kept() {
         let cache = FiguresCache::default();
-        let failed = cache.get_or_compute(key(1, 0), || async { Err::<Report, _>("down") }).await;
+        let failed = cache
+            .get_or_compute(key(1, 0), || async { Err::<Report, _>("down") })
+            .await;
         assert_eq!(failed, Err("down"));
         let got = cache
             .get_or_compute(key(1, 0), || async { Ok::<_, &str>(report(key(1, 0))) })
@@ -171,7 +176,10 @@ mod tests {
         let cache = FiguresCache::with_capacity(2);
         for organisation in 0..5 {
             let k = key(1, organisation);
-            cache.get_or_compute(k, || async move { Ok::<_, ()>(report(k)) }).await.expect("figures");
+            cache
+                .get_or_compute(k, || async move { Ok::<_, ()>(report(k)) })
+                .await
+                .expect("figures");
         }
         assert_eq!(cache.len(), 2);
     }

@@ -4,16 +4,15 @@
 //! the assessor's side in [`super::reviews`].
 
 use super::auth::CurrentUser;
-use super::organisation_pick::{pick, OrganisationPick};
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
 use crate::db::evidence::EvidenceRow;
 use crate::db::Db;
-use crate::domain::validation::FieldErrors;
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::assessment::{
     self as lifecycle, blocking_reason, display_date, parse_date, Action, Standing, State,
@@ -21,6 +20,7 @@ use crate::domain::assessment::{
 use crate::domain::evidence::EvidenceKind;
 use crate::domain::filetype::FileKind;
 use crate::domain::standards::Criterion;
+use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::http::Status;
@@ -284,7 +284,12 @@ pub struct EnrolForm {
     framework_id: String,
 }
 
-async fn enrol_context(app: &AppState, actor: &Actor, organisation: OrganisationPick, values: Value) -> AppResult<Value> {
+async fn enrol_context(
+    app: &AppState,
+    actor: &Actor,
+    organisation: OrganisationPick,
+    values: Value,
+) -> AppResult<Value> {
     let frameworks: Vec<Value> = app
         .standards
         .current()

@@ -4,9 +4,9 @@
 
 use super::auth::CurrentUser;
 use super::date_field::DateField;
+use super::organisation_pick::pick;
 use super::{page_offset, Page, PAGE_SIZE};
 use crate::clock::display;
-use super::organisation_pick::pick;
 use crate::db::{audit, Db};
 use crate::domain::dates::DateAnswer;
 use crate::error::AppResult;

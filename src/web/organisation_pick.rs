@@ -62,9 +62,9 @@ pub async fn pick(pool: &Pool, typed: &str) -> Result<OrganisationPick, sqlx::Er
     }
     let message = match found.len() {
         0 => format!("No organisation’s name contains “{text}”: check the spelling, or type less of the name"),
-        n if n as i64 > SUGGESTIONS => format!(
-            "More than {SUGGESTIONS} organisations’ names contain “{text}”: type more of the name"
-        ),
+        n if n as i64 > SUGGESTIONS => {
+            format!("More than {SUGGESTIONS} organisations’ names contain “{text}”: type more of the name")
+        }
         n => format!("{n} organisations’ names contain “{text}”: choose one of them below"),
     };
     let suggestions = found

@@ -2,8 +2,8 @@
 //! completed what (person by person, organisation by organisation).
 
 use super::auth::CurrentUser;
-use super::organisation_pick::{pick, OrganisationPick};
 use super::csrf::CsrfForm;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;

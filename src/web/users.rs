@@ -2,9 +2,9 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
-use super::organisation_pick::{pick, OrganisationPick};
 use crate::db::{organisation_search, users, Db};
 use crate::domain::access::Role;
 use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
