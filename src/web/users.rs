@@ -66,7 +66,7 @@ pub struct NewUserForm {
 }
 
 #[get("/users/new")]
-async fn new_page(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+async fn new_page(user: &CurrentUser, page: Page<'_>) -> AppResult<Template> {
     user.require(|a| a.can_manage_users())?;
     Ok(page.render(
         "users/new",
