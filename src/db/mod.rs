@@ -53,6 +53,7 @@ pub mod completions;
 pub mod evidence;
 pub mod home;
 pub mod imports;
+pub mod organisation_search;
 pub mod organisation_status;
 pub mod organisations;
 pub mod password_resets;
@@ -60,6 +61,7 @@ pub mod people;
 pub mod published;
 pub mod reports;
 pub mod sessions;
+pub mod statistics;
 pub mod throttle;
 pub mod tokens;
 pub mod training;
@@ -392,6 +394,10 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
                     .fetch_all(&migrating)
                     .await
             };
+            // New indexes and tables get planner statistics at once.
+            if migrated.is_ok() && applied_on(&migrating).await != before {
+                statistics::analyze_sqlite(&migrating).await?;
+            }
             migrating.close().await;
             migrated?;
             match dangling?.first() {

@@ -21,6 +21,7 @@ pub mod health;
 pub mod home;
 pub mod imports;
 pub mod input;
+pub mod organisation_pick;
 pub mod organisations;
 pub mod password_reset;
 pub mod people;
