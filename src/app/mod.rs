@@ -34,6 +34,7 @@ pub mod evidence;
 pub mod frameworks;
 pub mod imports;
 pub mod organisations;
+pub mod register;
 pub mod reviews;
 pub mod training;
 pub mod training_views;

@@ -58,6 +58,7 @@ pub mod organisations;
 pub mod password_resets;
 pub mod people;
 pub mod published;
+pub mod register;
 pub mod reports;
 pub mod sessions;
 pub mod throttle;
