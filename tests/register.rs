@@ -38,7 +38,12 @@ async fn partnership(app: &TestApp, lead: &Browser) -> [i64; 4] {
     std::fs::write(&path, history).expect("write history");
     let output = qmtrack(
         app,
-        &["import-awards", &path.display().to_string(), "--commit", "--certificates"],
+        &[
+            "import-awards",
+            &path.display().to_string(),
+            "--commit",
+            "--certificates",
+        ],
     );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     ids
@@ -75,7 +80,10 @@ async fn the_register_follows_the_awards_dates_and_revocations() {
     // Each listing links to its award certificate's public check, which says it is valid.
     let checks = attrs(&body, "table.register-holders a", "href");
     assert_eq!(checks.len(), 3, "{checks:?}");
-    let path = checks[0].split_once("/verify/").map(|(_, code)| format!("/verify/{code}")).expect("a verify link");
+    let path = checks[0]
+        .split_once("/verify/")
+        .map(|(_, code)| format!("/verify/{code}"))
+        .expect("a verify link");
     let (status, verified) = stranger.get_text(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page_text(&verified).contains(ALPHA), "{verified}");
@@ -99,7 +107,10 @@ async fn the_register_follows_the_awards_dates_and_revocations() {
         .is_some_and(|v| v.starts_with("text/csv")));
     let csv = res.text().await.expect("csv");
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "framework,organisation,locality,awarded_on,expires_on,verify_url");
+    assert_eq!(
+        lines[0],
+        "framework,organisation,locality,awarded_on,expires_on,verify_url"
+    );
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[3].contains(",'=SUM(1+1) Works,"), "{csv}");
     assert!(!csv.contains(GAMMA));
@@ -146,31 +157,60 @@ async fn an_organisation_opts_out_and_the_lead_hides_a_listing() {
     let [alpha, beta, _, _] = partnership(&app, &lead).await;
     let alpha_member = app.user(&lead, "amira@alpha.example", "org_member", Some(alpha)).await;
     let beta_member = app.user(&lead, "bo@beta.example", "org_member", Some(beta)).await;
-    assert!(register_status(&alpha_member, alpha).await.starts_with("Listed on the public register"));
+    assert!(register_status(&alpha_member, alpha)
+        .await
+        .starts_with("Listed on the public register"));
 
     // A member opts their own organisation out, and back in.
-    assert_eq!(post_status(&alpha_member, alpha, "/register", &[("listed", "false")]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_status(&alpha_member, alpha, "/register", &[("listed", "false")]).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(listed(&app).await, [BETA, SUMS]);
     assert!(register_status(&alpha_member, alpha).await.starts_with("Not listed"));
     // Another organisation's member cannot, nor may a member hide anything.
-    assert_eq!(post_status(&beta_member, alpha, "/register", &[("listed", "true")]).await, StatusCode::NOT_FOUND);
-    assert_eq!(post_status(&beta_member, beta, "/register/hide", &[("reason", "x")]).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_status(&beta_member, alpha, "/register", &[("listed", "true")]).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post_status(&beta_member, beta, "/register/hide", &[("reason", "x")]).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(listed(&app).await, [BETA, SUMS]);
-    assert_eq!(post_status(&alpha_member, alpha, "/register", &[("listed", "true")]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_status(&alpha_member, alpha, "/register", &[("listed", "true")]).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(listed(&app).await, [ALPHA, BETA, SUMS]);
 
     // The lead hides Beta's listing, only with a reason.
-    assert_eq!(post_status(&lead, beta, "/register/hide", &[("reason", "  ")]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_status(&lead, beta, "/register/hide", &[("reason", "  ")]).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(listed(&app).await, [ALPHA, BETA, SUMS], "no reason, not hidden");
     let reason = "Complaint under investigation";
-    assert_eq!(post_status(&lead, beta, "/register/hide", &[("reason", reason)]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_status(&lead, beta, "/register/hide", &[("reason", reason)]).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(listed(&app).await, [ALPHA, SUMS]);
-    assert_eq!(register_status(&beta_member, beta).await, format!("Hidden by the programme lead: {reason}"));
+    assert_eq!(
+        register_status(&beta_member, beta).await,
+        format!("Hidden by the programme lead: {reason}")
+    );
     // Opting in again does not undo the lead's hiding; only the lead shows it again.
     post_status(&beta_member, beta, "/register", &[("listed", "true")]).await;
-    assert_eq!(post_status(&beta_member, beta, "/register/show", &[]).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_status(&beta_member, beta, "/register/show", &[]).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(listed(&app).await, [ALPHA, SUMS]);
-    assert_eq!(post_status(&lead, beta, "/register/show", &[]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_status(&lead, beta, "/register/show", &[]).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(listed(&app).await, [ALPHA, BETA, SUMS]);
 
     // Each change is in the audit log, with the reason.

@@ -13,9 +13,11 @@ use crate::domain::validation::{required, FieldErrors};
 use crate::error::{AppError, AppResult};
 use serde_json::json;
 
-/// The register as it stands today, grouped by framework.
+/// The register as it stands on the workflow's day (in the partnership's
+/// time zone), grouped by framework.
 pub async fn current(ctx: Ctx<'_>) -> AppResult<Vec<FrameworkHolders>> {
-    let listed = rows::current_awards(ctx.db, ctx.app.clock.today()).await?;
+    let today = crate::clock::local_date(ctx.now);
+    let listed = rows::current_awards(ctx.db, today).await?;
     let holders = listed
         .into_iter()
         .filter_map(|row| {
@@ -46,7 +48,9 @@ pub enum ListingChange {
     /// The organisation chooses to be listed (`true`) or not.
     Listed(bool),
     /// The programme lead hides the listing, saying why, or shows it again.
-    Hide { reason: String },
+    Hide {
+        reason: String,
+    },
     Show,
 }
 

@@ -42,8 +42,16 @@ pub struct FrameworkHolders {
 /// name order within each (case ignored, as people read a list).
 pub fn by_framework(mut holders: Vec<Holder>) -> Vec<FrameworkHolders> {
     holders.sort_by(|a, b| {
-        (a.framework_name.to_lowercase(), &a.framework_id, a.organisation.to_lowercase())
-            .cmp(&(b.framework_name.to_lowercase(), &b.framework_id, b.organisation.to_lowercase()))
+        (
+            a.framework_name.to_lowercase(),
+            &a.framework_id,
+            a.organisation.to_lowercase(),
+        )
+            .cmp(&(
+                b.framework_name.to_lowercase(),
+                &b.framework_id,
+                b.organisation.to_lowercase(),
+            ))
     });
     let mut grouped: Vec<FrameworkHolders> = Vec::new();
     for holder in holders {
@@ -65,7 +73,14 @@ pub fn by_framework(mut holders: Vec<Holder>) -> Vec<FrameworkHolders> {
 pub fn csv(register: &[FrameworkHolders]) -> Result<Vec<u8>, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(["framework", "organisation", "locality", "awarded_on", "expires_on", "verify_url"])
+        .write_record([
+            "framework",
+            "organisation",
+            "locality",
+            "awarded_on",
+            "expires_on",
+            "verify_url",
+        ])
         .map_err(|e| e.to_string())?;
     for holder in register.iter().flat_map(|f| f.holders.iter()) {
         writer
@@ -114,13 +129,17 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(names, [("Health", vec!["Beta"]), ("Workplace", vec!["Alpha", "zeta Ltd"])]);
+        assert_eq!(
+            names,
+            [("Health", vec!["Beta"]), ("Workplace", vec!["Alpha", "zeta Ltd"])]
+        );
     }
 
     #[test]
     fn csv_cells_never_become_formulas() {
-        let text = String::from_utf8(csv(&by_framework(vec![holder("Workplace", "=HYPERLINK(\"x\")")])).unwrap_or_default())
-            .unwrap_or_default();
+        let text =
+            String::from_utf8(csv(&by_framework(vec![holder("Workplace", "=HYPERLINK(\"x\")")])).unwrap_or_default())
+                .unwrap_or_default();
         assert!(text.contains("'=HYPERLINK"), "{text}");
         assert!(text.starts_with("framework,organisation,locality,awarded_on,expires_on,verify_url\n"));
         assert!(text.contains(",2026-01-05,2029-01-05,"), "{text}");

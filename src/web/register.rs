@@ -96,7 +96,10 @@ async fn apply(id: i64, change: ListingChange, signed_in: SignedIn<'_>) -> AppRe
     let org = organisation(db, user, id).await?;
     let back = Redirect::to(format!("/organisations/{id}#register"));
     let message = match &change {
-        ListingChange::Listed(true) => format!("{} will be listed on the public register while it holds an award.", org.name),
+        ListingChange::Listed(true) => format!(
+            "{} will be listed on the public register while it holds an award.",
+            org.name
+        ),
         ListingChange::Listed(false) => format!("{} will not be listed on the public register.", org.name),
         ListingChange::Hide { .. } => format!("{}'s listing is hidden from the public register.", org.name),
         ListingChange::Show => format!("{}'s listing is no longer hidden.", org.name),
