@@ -35,6 +35,7 @@ pub mod figures;
 pub mod frameworks;
 pub mod imports;
 pub mod organisations;
+pub mod register;
 pub mod reviews;
 pub mod training;
 pub mod training_views;

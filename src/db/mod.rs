@@ -59,6 +59,7 @@ pub mod organisations;
 pub mod password_resets;
 pub mod people;
 pub mod published;
+pub mod register;
 pub mod reports;
 pub mod sessions;
 pub mod statistics;

@@ -44,7 +44,7 @@ pub struct ReportFile {
     nosniff: Header<'static>,
 }
 
-fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
+pub fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
     ReportFile {
         body,
         content_type: ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary),
