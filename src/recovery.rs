@@ -9,7 +9,9 @@
 //!   server records itself with the imports it runs, and is live while it
 //!   holds its [`Presence`]. Every server also looks again now and then
 //!   ([`watch_for_abandoned_imports`]), so an import whose server died is
-//!   failed even if that server never comes back.
+//!   failed even if that server never comes back. A commit from the command
+//!   line records no server: only a server's start fails one of those, as
+//!   before servers recorded their runs.
 //! - Uploaded sheets of imports that are no longer waiting, and half-written
 //!   ones, are removed.
 //! - Throttle counters from long-finished windows are dropped.
@@ -69,7 +71,7 @@ fn lock_key(server_id: &str) -> i64 {
 }
 
 /// Whether the app server `server_id` is still running.
-async fn server_is_live(pool: &db::Pool, data_dir: &Path, server_id: &str) -> Result<bool, sqlx::Error> {
+pub(crate) async fn server_is_live(pool: &db::Pool, data_dir: &Path, server_id: &str) -> Result<bool, sqlx::Error> {
     match pool.backend() {
         db::Backend::Postgres => import_runs::lock_is_held(pool, lock_key(server_id)).await,
         db::Backend::Sqlite => Ok(crate::storage::Scratch::is_live(data_dir, server_id)),
@@ -83,7 +85,7 @@ pub async fn after_restart(
     data_dir: &Path,
     clock: &Clock,
 ) -> Result<(), sqlx::Error> {
-    fail_abandoned_imports(pool, files, data_dir).await?;
+    fail_abandoned_imports(pool, files, data_dir, Unrecorded::Fail).await?;
     remove_unwanted_sheets(pool, files, data_dir).await?;
     for dir in [data_dir.join("evidence"), data_dir.join("imports")] {
         match crate::storage::make_private(&dir) {
@@ -100,19 +102,30 @@ pub async fn after_restart(
     Ok(())
 }
 
-/// Fails the running imports whose server has gone (or that no server
-/// recorded: a commit from the command line, or from an older version) and
-/// removes their sheets. Returns their ids.
+/// What to do with a running import no server recorded: one committed
+/// from the command line (which records no run), or by an older version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unrecorded {
+    /// At start, as before servers recorded their runs.
+    Fail,
+    /// While serving: a command may be committing it right now.
+    Leave,
+}
+
+/// Fails the running imports whose server has gone (and, if `unrecorded`
+/// says so, those no server recorded) and removes their sheets. Returns
+/// their ids.
 pub async fn fail_abandoned_imports(
     pool: &db::Pool,
     files: &EvidenceStore,
     data_dir: &Path,
+    unrecorded: Unrecorded,
 ) -> Result<Vec<i64>, sqlx::Error> {
     let mut failed = Vec::new();
     for (id, server) in import_runs::running(pool).await? {
         let live = match &server {
             Some(server) => server_is_live(pool, data_dir, server).await?,
-            None => false,
+            None => unrecorded == Unrecorded::Leave,
         };
         if !live && import_runs::fail(pool, id, INTERRUPTED_IMPORT).await? {
             tracing::warn!("import {id} was stopped by a restart; marked failed");
@@ -138,7 +151,7 @@ pub async fn watch_for_abandoned_imports(
             _ = &mut shutdown => return,
             _ = rocket::tokio::time::sleep(ABANDONED_IMPORTS_EVERY) => {}
         }
-        if let Err(e) = fail_abandoned_imports(&pool, &files, &data_dir).await {
+        if let Err(e) = fail_abandoned_imports(&pool, &files, &data_dir, Unrecorded::Leave).await {
             tracing::warn!("could not look for abandoned imports: {e}");
         }
     }

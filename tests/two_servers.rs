@@ -7,7 +7,7 @@ mod assessment_support;
 mod common;
 
 use assessment_support::*;
-use common::imports::{finished, upload as upload_sheet};
+use common::imports::upload as upload_sheet;
 use common::{files_in_database, location, Browser, Options, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
@@ -29,6 +29,20 @@ async fn two_servers(options: impl Fn() -> Options) -> Option<(TestApp, TestApp,
     })
     .await;
     Some((first, second, own_folder))
+}
+
+/// Waits (up to two minutes: a 20,000-row commit on a busy machine) for an
+/// import's page to stop saying it is importing, and returns the page.
+async fn finished(browser: &Browser, import_path: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, body) = browser.get_text(import_path).await;
+        if !body.contains("Importing") {
+            return body;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import did not finish");
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// The same person (the same cookies) talking to the other server.

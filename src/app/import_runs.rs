@@ -18,7 +18,20 @@ const REPORT_EVERY: Duration = Duration::from_millis(250);
 /// running). Of two servers asked at once, one gets a conflict.
 pub async fn claim(state: &AppState, pool: &Pool, import_id: i64, preview: &Preview) -> Result<(), ImportFailure> {
     let total = preview.summary.records as u64;
-    if !db::import_runs::start(pool, import_id, &state.server_id, total, state.clock.now()).await? {
+    let mut recorded = db::import_runs::start(pool, import_id, &state.server_id, total, state.clock.now()).await?;
+    if !recorded {
+        // A server that stopped between recording a run and claiming the
+        // import leaves a run of a still pending import: cleared, it must
+        // not block the import for ever.
+        if let Some(stale) = db::import_runs::runner(pool, import_id).await? {
+            let gone = !crate::recovery::server_is_live(pool, &state.config.data_dir, &stale).await?;
+            if gone && db::import_runs::remove_stale(pool, import_id, &stale).await? {
+                recorded =
+                    db::import_runs::start(pool, import_id, &state.server_id, total, state.clock.now()).await?;
+            }
+        }
+    }
+    if !recorded {
         return Err(ImportFailure::Conflict(
             "This import is already being committed; it was not started again.".into(),
         ));

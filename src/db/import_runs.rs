@@ -51,6 +51,33 @@ pub async fn report(
     })
 }
 
+/// The server recorded as running the import, if any.
+pub async fn runner(pool: &Pool, import_id: i64) -> Result<Option<String>, sqlx::Error> {
+    db_run!(pool => {
+        let row: Option<(String,)> = sqlx::query_as("SELECT server_id FROM import_runs WHERE import_id = $1")
+            .bind(import_id)
+            .fetch_first(pool)
+            .await?;
+        Ok(row.map(|(server,)| server))
+    })
+}
+
+/// Removes the run `server_id` recorded for an import still pending (it
+/// stopped before claiming it); false if that is not what is there.
+pub async fn remove_stale(pool: &Pool, import_id: i64, server_id: &str) -> Result<bool, sqlx::Error> {
+    db_run!(pool => {
+        let done = sqlx::query(
+            "DELETE FROM import_runs WHERE import_id = $1 AND server_id = $2
+             AND import_id IN (SELECT id FROM imports WHERE state = 'pending')",
+        )
+        .bind(import_id)
+        .bind(server_id)
+        .execute(pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}
+
 /// (rows done, rows in all) of a running import.
 pub async fn progress(pool: &Pool, import_id: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
     db_run!(pool => {
@@ -121,7 +148,7 @@ pub async fn lock_is_held(pool: &Pool, key: i64) -> Result<bool, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(key)
-        .fetch_exactly_one(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
     if got {
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut *conn).await?;

@@ -47,32 +47,35 @@ pub async fn insert_chunk(conn: &mut Conn, name: &str, seq: i64, bytes: &[u8]) -
 /// A stored file's size, or None when there is no such file.
 pub async fn size(pool: &Pool, name: &str) -> Result<Option<i64>, sqlx::Error> {
     db_run!(pool => {
-        sqlx::query_scalar("SELECT size FROM stored_files WHERE name = $1")
+        let row: Option<(i64,)> = sqlx::query_as("SELECT size FROM stored_files WHERE name = $1")
             .bind(name)
             .fetch_first(pool)
-            .await
+            .await?;
+        Ok(row.map(|(size,)| size))
     })
 }
 
 /// Part `seq` of a file, or None past its end.
 pub async fn chunk(pool: &Pool, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
     db_run!(pool => {
-        sqlx::query_scalar("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
             .bind(name)
             .bind(seq)
             .fetch_first(pool)
-            .await
+            .await?;
+        Ok(row.map(|(bytes,)| bytes))
     })
 }
 
 /// The same, inside a transaction (a backup reading as of one moment).
 pub async fn chunk_in(conn: &mut Conn, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
     db_run!(conn => {
-        sqlx::query_scalar("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
             .bind(name)
             .bind(seq)
             .fetch_first(&mut *conn)
-            .await
+            .await?;
+        Ok(row.map(|(bytes,)| bytes))
     })
 }
 
