@@ -539,11 +539,20 @@ pub async fn stored_names(database_url: &str, data_dir: &std::path::Path, folder
         .unwrap_or_default();
     if files_in_database(database_url) {
         let pool = sqlx::PgPool::connect(database_url).await.expect("connect");
-        let stored: Vec<String> = sqlx::query_scalar("SELECT name FROM stored_files WHERE name LIKE $1")
-            .bind(format!("{folder}/%"))
-            .fetch_all(&pool)
+        // A database that a refused restore left untouched has no tables yet.
+        let has_table: bool = sqlx::query_scalar("SELECT to_regclass('stored_files') IS NOT NULL")
+            .fetch_one(&pool)
             .await
-            .expect("stored files");
+            .expect("table check");
+        let stored: Vec<String> = if has_table {
+            sqlx::query_scalar("SELECT name FROM stored_files WHERE name LIKE $1")
+                .bind(format!("{folder}/%"))
+                .fetch_all(&pool)
+                .await
+                .expect("stored files")
+        } else {
+            Vec::new()
+        };
         pool.close().await;
         names.extend(
             stored
