@@ -15,7 +15,6 @@
 //! temporary files) are swept before the server starts, in
 //! [`crate::build_rocket`], by [`crate::storage`].
 
-use crate::clock::to_db;
 use crate::db::{self, imports, throttle};
 use crate::Clock;
 use std::path::Path;
@@ -41,8 +40,8 @@ pub async fn after_restart(pool: &db::Pool, data_dir: &Path, clock: &Clock) -> R
             Err(e) => tracing::error!("could not make the files in {} private: {e}", dir.display()),
         }
     }
-    let long_ago = to_db(clock.now() - chrono::Duration::days(1));
-    throttle::purge(pool, &long_ago).await?;
+    let long_ago = clock.now() - chrono::Duration::days(1);
+    throttle::purge(pool, long_ago).await?;
     Ok(())
 }
 

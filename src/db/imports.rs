@@ -3,6 +3,7 @@
 
 use super::audit::Actor;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::import::matching::{
@@ -11,6 +12,7 @@ use crate::domain::import::matching::{
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use std::collections::HashMap;
@@ -26,9 +28,9 @@ pub struct ImportRow {
     pub options_json: String,
     pub summary_json: String,
     pub message: String,
-    pub created_at: String,
-    pub committed_at: Option<String>,
-    pub undone_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub committed_at: Option<DateTime<Utc>>,
+    pub undone_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, user_id, actor_label, file_name, file_sha256, state, options_json, summary_json, message,
@@ -40,7 +42,7 @@ pub async fn create(
     file_name: &str,
     sha256: &str,
     options_json: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -52,7 +54,7 @@ pub async fn create(
         .bind(file_name)
         .bind(sha256)
         .bind(options_json)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -164,7 +166,7 @@ pub async fn remember_decisions(
     conn: &mut Conn,
     import_id: i64,
     decisions: &[(String, i64, bool)],
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         for (key, person_id, same) in decisions {
@@ -180,7 +182,7 @@ pub async fn remember_decisions(
             .bind(person_id)
             .bind(*same)
             .bind(import_id)
-            .bind(now)
+            .bind(Instant(now))
             .execute(&mut *conn)
             .await?;
         }
@@ -320,7 +322,7 @@ pub async fn write(
     import_id: i64,
     records: &[AttendanceRecord],
     resolution: &Resolution,
-    now: &str,
+    now: DateTime<Utc>,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<CommitOutcome, sqlx::Error> {
     let mut outcome = CommitOutcome::default();
@@ -356,8 +358,8 @@ pub async fn write(
                     Bind::Text(key.into()),
                     Bind::Text(details.org_type.as_str().into()),
                     Bind::Int(import_id),
-                    Bind::Text(now.into()),
-                    Bind::Text(now.into()),
+                    Bind::Instant(now),
+                    Bind::Instant(now),
                 ]);
             }
             None => {}
@@ -412,8 +414,8 @@ pub async fn write(
                     Bind::Text(full_name.as_str().into()),
                     Bind::Text(email.as_str().into()),
                     Bind::Text(job_title.as_str().into()),
-                    Bind::Text(now.into()),
-                    Bind::Text(now.into()),
+                    Bind::Instant(now),
+                    Bind::Instant(now),
                 ]);
             }
         }
@@ -577,7 +579,7 @@ pub async fn finish_commit(
     conn: &mut Conn,
     import_id: i64,
     outcome: &CommitOutcome,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let summary = serde_json::to_string(outcome).unwrap_or_default();
@@ -586,7 +588,7 @@ pub async fn finish_commit(
              WHERE id = $3 AND state = 'running'",
         )
         .bind(summary)
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .execute(conn)
         .await?;
@@ -616,11 +618,11 @@ pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -
 /// revoked, and sessions, cohorts, people and organisations it added go too
 /// unless something else now uses them. Returns false, changing nothing, if
 /// the import was not (or no longer) committed.
-pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let claimed =
             sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
-                .bind(now)
+                .bind(Instant(now))
                 .bind(import_id)
                 .execute(&mut *conn)
                 .await?;
@@ -664,7 +666,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sq
           WHERE revoked_at IS NULL
             AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .execute(&mut *conn)
         .await?;

@@ -41,7 +41,7 @@
 //! (`$1 = 0 OR …`); it is a parameter, not a stored value.
 //!
 //! Dates and instants are still RFC 3339 text on both backends, and
-//! functions take the current time as `now: &str`.
+//! functions take the current time as `now: DateTime<Utc>`.
 
 pub mod assessments;
 pub mod attention;
@@ -53,6 +53,7 @@ pub mod completions;
 pub mod evidence;
 pub mod home;
 pub mod imports;
+pub mod instant;
 pub mod organisation_status;
 pub mod organisations;
 pub mod password_resets;
@@ -65,6 +66,9 @@ pub mod tokens;
 pub mod training;
 pub mod users;
 
+pub use instant::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use rocket::figment::Figment;
 use serde::Deserialize;
 use sqlx::pool::PoolConnection;
@@ -422,10 +426,10 @@ pub(crate) async fn end_once(
     update: &str,
     id: i64,
     reason: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
-        let done = sqlx::query(update).bind(now).bind(reason).bind(id).execute(conn).await?;
+        let done = sqlx::query(update).bind(Instant(now)).bind(reason).bind(id).execute(conn).await?;
         Ok(done.rows_affected() == 1)
     })
 }
@@ -504,6 +508,9 @@ pub enum Bind<'a> {
     MaybeInt(Option<i64>),
     /// Text that may be absent (NULL).
     MaybeText(Option<std::borrow::Cow<'a, str>>),
+    Instant(DateTime<Utc>),
+    Date(NaiveDate),
+    MaybeDate(Option<NaiveDate>),
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -526,6 +533,9 @@ pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) 
                     Bind::Text(t) => query.bind(t.as_ref()),
                     Bind::MaybeInt(i) => query.bind(*i),
                     Bind::MaybeText(t) => query.bind(t.as_deref()),
+                    Bind::Instant(at) => query.bind(Instant(*at)),
+                    Bind::Date(day) => query.bind(*day),
+                    Bind::MaybeDate(day) => query.bind(*day),
                 };
             }
             query.execute(&mut *conn).await?;
@@ -551,6 +561,9 @@ pub async fn insert_many_returning_ids(
                     Bind::Text(t) => query.bind(t.as_ref()),
                     Bind::MaybeInt(i) => query.bind(*i),
                     Bind::MaybeText(t) => query.bind(t.as_deref()),
+                    Bind::Instant(at) => query.bind(Instant(*at)),
+                    Bind::Date(day) => query.bind(*day),
+                    Bind::MaybeDate(day) => query.bind(*day),
                 };
             }
             ids.extend(query.fetch_all(&mut *conn).await?);

@@ -59,7 +59,7 @@ fn history_rows(rows: Vec<import_rows::ImportRow>) -> Vec<Value> {
         .map(|row| {
             let summary: Value = serde_json::from_str(&row.summary_json).unwrap_or(Value::Null);
             json!({"id": row.id, "file_name": row.file_name, "state": row.state, "actor": row.actor_label,
-                "created_at": crate::clock::display(&row.created_at), "summary": summary, "sha256": row.file_sha256})
+                "created_at": crate::clock::display(row.created_at), "summary": summary, "sha256": row.file_sha256})
         })
         .collect()
 }
@@ -204,8 +204,8 @@ async fn upload(
         Err(imports::ImportFailure::Choice(e)) => return Ok(Err(show_error(&mut context, "date", e))),
         Err(e) => return Err(AppError::internal(e)),
     };
-    let now = state.now_db();
-    let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, &now).await?;
+    let now = state.clock.now();
+    let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, now).await?;
     imports::save_pending(&state.config.data_dir, id, &bytes).map_err(AppError::internal)?;
     imports::remember_analysis(&state.import_analyses, id, &choices, &preview);
     Ok(Ok(Redirect::to(format!("/training/imports/{id}"))))
@@ -440,7 +440,7 @@ async fn commit(
     let progress_map = state.import_progress.clone();
     let analyses = state.import_analyses.clone();
     let data_dir = state.config.data_dir.clone();
-    let now = state.now_db();
+    let now = state.clock.now();
     let (programmes, today) = (state.programmes.clone(), state.clock.today());
     let actor = user.audit_actor();
     if let Ok(mut map) = progress_map.lock() {
@@ -460,7 +460,7 @@ async fn commit(
             programmes: &programmes,
             import_id: id,
             actor: &actor,
-            now: &now,
+            now: now,
             today,
         };
         if imports::run_commit(&request, &preview, &report).await.is_ok() {
@@ -485,7 +485,7 @@ async fn undo(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::undo(db, &state.programmes, &user.audit_actor(), id, &state.now_db()).await?;
+    imports::undo(db, &state.programmes, &user.audit_actor(), id, state.clock.now()).await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/imports/{id}")),
         "The import has been undone: its attendance, and the people and sessions it added, are gone.",
@@ -502,7 +502,7 @@ async fn discard(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::discard(db, &state.config.data_dir, &user.audit_actor(), id, &state.now_db()).await?;
+    imports::discard(db, &state.config.data_dir, &user.audit_actor(), id, state.clock.now()).await?;
     state.import_analyses.forget(id);
     Ok(Flash::success(
         Redirect::to("/training/imports"),
