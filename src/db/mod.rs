@@ -40,8 +40,19 @@
 //! filter argument where 0 or '' means "any" is still written that way
 //! (`$1 = 0 OR …`); it is a parameter, not a stored value.
 //!
-//! Dates and instants are still RFC 3339 text on both backends, and
-//! functions take the current time as `now: DateTime<Utc>`.
+//! Dates and instants are chrono values from the workflows to the SQL:
+//! functions take `now: DateTime<Utc>` and dates as `NaiveDate`, and rows
+//! read them so. On PostgreSQL the columns are `DATE` and `TIMESTAMPTZ`
+//! (migration 0019). SQLite has no date type: a date is `2026-03-02` text
+//! and an instant `2026-03-02T09:00:00Z` text, whole seconds of UTC, which
+//! compare and sort as time does. Bind an instant as [`Instant`]`(at)`,
+//! never a bare `DateTime<Utc>`: sqlx writes that to SQLite as
+//! `…09:00:00.123+00:00`, which is neither equal to nor ordered with the
+//! stored form. A `NaiveDate` binds as is (`YYYY-MM-DD` on SQLite). SQL
+//! compares dates with dates and instants with instants, never with text
+//! (no `''`, `substr` or `|| ''` on them except where a backend needs it,
+//! see `db::reports::standings`); the day an instant falls on is worked
+//! out in Rust (`at.date_naive()`), the day's start as an instant too.
 
 pub mod assessments;
 pub mod attention;
