@@ -902,7 +902,7 @@ async fn write_attendance(
             programmes: &ctx.app.programmes,
             import_id,
             actor: &acting.audit,
-            now: now,
+            now,
             today: ctx.today(),
         };
         let outcome = import_flow::commit(&request, &preview, &|_, _| {})

@@ -42,10 +42,13 @@ pub async fn period_data(
     })
 }
 
+/// (organisation, its name, framework, awarded on, expires on, revoked at) of an award.
+type AwardRow = (i64, String, String, NaiveDate, Option<NaiveDate>, Option<DateTime<Utc>>);
+
 /// Awards made by the end of the period.
 async fn awards(pool: &Pool, end: NaiveDate, organisation_id: i64) -> Result<Vec<AwardRecord>, sqlx::Error> {
     db_run!(pool => {
-        let rows: Vec<(i64, String, String, NaiveDate, Option<NaiveDate>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        let rows: Vec<AwardRow> = sqlx::query_as(
             "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, a.expires_on,
                 a.revoked_at
          FROM assessments a JOIN organisations o ON o.id = a.organisation_id
@@ -251,8 +254,8 @@ async fn programme_activity(
             placeholders(5, completion.modules.len())
         );
         let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql)
-            .bind(&from)
-            .bind(&to)
+            .bind(from)
+            .bind(to)
             .bind(&programme.id)
             .bind(organisation_id);
         for module in &completion.modules {
@@ -279,8 +282,8 @@ async fn programme_activity(
              GROUP BY pc.completion_id, o.org_type, o.locality",
         )
         .bind(&programme.id)
-        .bind(&from)
-        .bind(&to)
+        .bind(from)
+        .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
         .await? }));
@@ -292,7 +295,7 @@ async fn programme_activity(
              GROUP BY cs.completion_id, o.org_type, o.locality",
         )
         .bind(&programme.id)
-        .bind(&to)
+        .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
         .await? }));

@@ -62,7 +62,7 @@ pub async fn find_or_create_session(
         )
         .bind(&module.programme_id)
         .bind(&module.module_id)
-        .bind(&date)
+        .bind(date)
         .bind(cohort_id)
         .fetch_first(&mut *conn)
         .await?;
@@ -76,7 +76,7 @@ pub async fn find_or_create_session(
         .bind(&module.programme_id)
         .bind(&module.programme_version)
         .bind(&module.module_id)
-        .bind(&date)
+        .bind(date)
         .bind(cohort_id)
         .bind(Instant(now))
         .fetch_exactly_one(conn)

@@ -460,7 +460,7 @@ async fn commit(
             programmes: &programmes,
             import_id: id,
             actor: &actor,
-            now: now,
+            now,
             today,
         };
         if imports::run_commit(&request, &preview, &report).await.is_ok() {
