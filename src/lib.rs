@@ -89,6 +89,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         programmes: Arc::new(programmes),
         import_progress: Arc::default(),
         import_analyses: Arc::default(),
+        figures: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())

@@ -2,6 +2,7 @@
 //! the data layer, the figures from the engine. The web, the API and the
 //! command line all come here, so every format gives the same figures.
 
+use crate::app::figures::{FiguresCache, FiguresKey};
 use crate::db;
 use crate::db::Pool;
 use crate::domain::access::OrgScope;
@@ -10,6 +11,7 @@ use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
 use chrono::{Days, NaiveDate};
+use std::sync::Arc;
 
 /// Whose report: the whole partnership, or one organisation's own.
 #[derive(Debug, Clone, Default)]
@@ -26,19 +28,47 @@ pub async fn build(
     scope: &Scope,
     renewal_notice_days: u64,
 ) -> Result<Report, sqlx::Error> {
-    let now = db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days).await?;
-    let before = db::reports::period_data(
-        pool,
-        programmes,
-        period.previous(),
-        scope.organisation_id,
-        renewal_notice_days,
-    )
-    .await?;
+    // The two periods' facts are read at the same time, on two connections.
+    let (now, before) = rocket::tokio::try_join!(
+        db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days),
+        db::reports::period_data(
+            pool,
+            programmes,
+            period.previous(),
+            scope.organisation_id,
+            renewal_notice_days,
+        ),
+    )?;
     let mut report = compute(&now, standards, programmes);
     report.compare_with(&compute(&before, standards, programmes));
     report.organisation = scope.organisation_name.clone();
     Ok(report)
+}
+
+/// The report as [`build`] makes it, computed once for each period, scope
+/// and version of the data and shared by everyone who asks meanwhile.
+pub async fn build_shared(
+    cache: &FiguresCache,
+    pool: &Pool,
+    standards: &StandardsLibrary,
+    programmes: &ProgrammeLibrary,
+    period: Period,
+    scope: &Scope,
+    renewal_notice_days: u64,
+) -> Result<Arc<Report>, sqlx::Error> {
+    // Read before computing: a write that lands meanwhile moves the version
+    // on, so the next request computes again rather than keep older figures.
+    let data_version = db::statistics::data_version(pool).await?;
+    let key = FiguresKey {
+        period,
+        organisation_id: scope.organisation_id,
+        data_version,
+    };
+    cache
+        .get_or_compute(key, || {
+            build(pool, standards, programmes, period, scope, renewal_notice_days)
+        })
+        .await
 }
 
 /// An organisation's own progress report: its figures for the period, with

@@ -126,3 +126,70 @@ async fn pages_keep_the_filter() {
     assert_eq!(rows(&body).len(), 5);
     assert!(rows(&body).iter().all(|r| r.contains("Evidence added")));
 }
+
+/// The organisation is typed, not chosen from a list of every organisation:
+/// a name (or text only one name contains) picks it, and text that several
+/// names contain says so and offers them.
+#[rocket::async_test]
+async fn the_organisation_filter_takes_a_typed_name() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    app.organisation(&lead, "Alpha Housing", "housing_provider").await;
+    app.organisation(&lead, "Beta Practice", "gp_practice").await;
+    app.organisation(&lead, "Beta Surgery", "gp_practice").await;
+
+    let (status, body) = lead.get_text("/audit?organisation=alpha+housing").await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = rows(&body);
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r.contains("Alpha Housing")),
+        "{shown:?}"
+    );
+
+    let (_, body) = lead.get_text("/audit?organisation=Practice").await;
+    let shown = rows(&body);
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r.contains("Beta Practice")),
+        "{shown:?}"
+    );
+
+    let (status, body) = lead.get_text("/audit?organisation=beta").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = common::field_errors(&body);
+    assert!(errors["organisation"].contains("2 organisations"), "{errors:?}");
+    assert!(body.contains("<option value=\"Beta Practice\">") && body.contains("<option value=\"Beta Surgery\">"));
+
+    let (status, body) = lead.get_text("/audit?organisation=Gamma").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(common::field_errors(&body)["organisation"].contains("No organisation"));
+}
+
+/// With ten thousand organisations the forms that pick one stay small: no
+/// page lists them all.
+#[rocket::async_test]
+async fn forms_that_pick_an_organisation_stay_small_with_ten_thousand() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let pool = qmtrack::db::connect(&app.database_url, 1).await.expect("connect");
+    // Added straight into the database: ten thousand through the form would take minutes.
+    let insert = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+        INSERT INTO organisations (name, name_key, org_type, created_at, updated_at)
+        SELECT 'Organisation ' || i, 'organisation ' || i, 'housing_provider',
+            '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n";
+    match &pool {
+        qmtrack::db::Pool::Sqlite { writer, .. } => sqlx::query(insert).execute(writer).await.map(|_| ()),
+        qmtrack::db::Pool::Postgres(pg) => sqlx::query(insert).execute(pg).await.map(|_| ()),
+    }
+    .expect("ten thousand organisations");
+    let org = app.organisation(&lead, "Zeta Housing", "housing_provider").await;
+    for path in [
+        "/audit".to_string(),
+        "/users/new".to_string(),
+        "/assessments/new".to_string(),
+        format!("/assessments/new?organisation={org}"),
+    ] {
+        let (status, body) = lead.get_text(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body.len() < 40_000, "{path} is {} bytes", body.len());
+    }
+}

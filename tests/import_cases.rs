@@ -540,3 +540,45 @@ async fn a_decision_on_a_near_match_is_remembered_for_the_next_import() {
     no_errors(&json);
     assert_eq!(json["counts"]["new_people"], 0, "{json}");
 }
+
+/// "The same person as the other on this sheet" is remembered too: a later
+/// sheet with that person is matched without asking.
+#[rocket::async_test]
+async fn a_same_person_answer_within_one_sheet_is_remembered_for_the_next_import() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let first = register(
+        dir.path(),
+        "register-first",
+        &[
+            ("Amira Haddad", "a.haddad@oval.example", "12/03/2025", SESSION_1),
+            ("Amira Haddad", "", "12/03/2025", SESSION_1),
+        ],
+    );
+    let asked = preview(&app, &first[0], &["--near-matches", "ask"]);
+    assert!(
+        asked["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "the sheet asks: {asked}"
+    );
+    let same = qmtrack(
+        &app,
+        &[
+            "import-attendance",
+            first[0].to_str().expect("path"),
+            "--near-matches",
+            "same",
+        ],
+    );
+    assert!(same.status.success(), "{}", String::from_utf8_lossy(&same.stderr));
+    let later = register(
+        dir.path(),
+        "register-later",
+        &[("Amira Haddad", "", "26/03/2025", SESSION_2)],
+    );
+    for file in &later {
+        let json = preview(&app, file, &["--near-matches", "ask"]);
+        no_errors(&json);
+        assert_eq!(json["counts"]["new_people"], 0, "{json}");
+        assert_eq!(json["counts"]["near_matches"], 0, "{json}");
+    }
+}

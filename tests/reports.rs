@@ -914,3 +914,45 @@ async fn an_organisations_report_says_what_is_outstanding_and_how_much_of_its_st
     let pdf = member.get(&format!("{own}&format=pdf")).await;
     assert!(pdf_text(&pdf.bytes().await.expect("pdf")).contains("Where Riverside Medical Centre stands"));
 }
+
+/// The figures are computed once and shared, but never kept past a write:
+/// an award, and then renaming the organisation, show on the dashboard and
+/// in the board report at once.
+#[rocket::async_test]
+async fn a_write_changes_the_dashboard_figures_at_once() {
+    let app = TestApp::spawn_with(common::Options {
+        clock_start: Some("2026-03-02T09:00:00Z"),
+        ..common::Options::default()
+    })
+    .await;
+    let lead = app.programme_lead().await;
+    let avon = app.organisation(&lead, "Avon Homes", "housing_provider").await;
+    let dashboard = "/?from=2026-01-01&to=2026-03-31";
+    let awarded = "accreditation.daha.awarded";
+
+    let before = page_text(&lead.get(dashboard).await.text().await.expect("page"));
+    // The organisation may already be named elsewhere on the page (organisations
+    // reached, assessments in progress): the award must add its own mention.
+    let mentions_before = before.matches("Avon Homes").count();
+    assert_eq!(value(&figures(&lead, "2026-01-01", "2026-03-31").await, awarded), 0);
+
+    award(&lead, avon, "2026-03-02").await;
+    let after = page_text(&lead.get(dashboard).await.text().await.expect("page"));
+    assert!(
+        after.matches("Avon Homes").count() > mentions_before,
+        "the award is on the dashboard at once"
+    );
+    let board = figures(&lead, "2026-01-01", "2026-03-31").await;
+    assert_eq!(items(&board, awarded), ["Avon Homes"]);
+
+    let mut form = common::organisation_form("Avon Housing", "housing_provider");
+    form.retain(|(field, _)| *field != "name");
+    form.push(("name", "Avon Housing"));
+    let path = format!("/organisations/{avon}/edit");
+    let res = lead.submit(&path, &path, &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let renamed = figures(&lead, "2026-01-01", "2026-03-31").await;
+    assert_eq!(items(&renamed, awarded), ["Avon Housing"]);
+    let page = page_text(&lead.get(dashboard).await.text().await.expect("page"));
+    assert!(page.contains("Avon Housing") && !page.contains("Avon Homes"));
+}

@@ -134,7 +134,7 @@ pub async fn issue_training(
     };
     // Two writers issuing at once on PostgreSQL would both find the same
     // completion uncovered; they take turns. SQLite's writers already do.
-    certificates::take_issuing_turn(tx, backend).await?;
+    certificates::take_issuing_turn(tx, backend, people.is_none()).await?;
     let found = certificates::uncertified(tx, people).await?;
     let titles: Vec<Option<String>> = found
         .iter()

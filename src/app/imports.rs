@@ -528,9 +528,23 @@ pub async fn run_commit(
     preview: &Preview,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<CommitOutcome, ImportFailure> {
+    run_commit_timed(request, preview, progress)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// How long each step of a commit took, in order: what the benchmark prints.
+pub type Phases = Vec<(&'static str, std::time::Duration)>;
+
+/// [`run_commit`], also saying how long each step took.
+pub async fn run_commit_timed(
+    request: &CommitRequest<'_>,
+    preview: &Preview,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<(CommitOutcome, Phases), ImportFailure> {
     let (pool, id) = (request.pool, request.import_id);
     match write_all(request, preview, progress).await {
-        Ok(outcome) => Ok(outcome),
+        Ok(done) => Ok(done),
         Err(failure) => {
             tracing::error!("import {id} failed: {failure}");
             if let Ok(mut conn) = pool.acquire().await {
@@ -545,10 +559,20 @@ async fn write_all(
     request: &CommitRequest<'_>,
     preview: &Preview,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
-) -> Result<CommitOutcome, ImportFailure> {
+) -> Result<(CommitOutcome, Phases), ImportFailure> {
     let id = request.import_id;
+    let mut phases = Phases::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let mut tx = crate::db::begin_write(request.pool).await?;
-    let outcome = imports::write(
+    let imports::Written {
+        outcome,
+        touched,
+        followed,
+    } = imports::write(
         &mut tx,
         id,
         &preview.analysis.records,
@@ -557,21 +581,34 @@ async fn write_all(
         progress,
     )
     .await?;
-    let touched = imports::people_touched_by(&mut tx, id).await?;
-    crate::db::completions::refresh_people(&mut tx, request.programmes, &touched).await?;
+    lap("write rows");
+    let changed = crate::db::completions::refresh(&mut tx, request.programmes, touched).await?;
+    lap("refresh completions");
     // New completions earn their certificates in the same transaction, and
-    // undoing the import revokes them.
+    // undoing the import revokes them. Only people whose completions changed
+    // can have earned one.
+    let earners = people_completing(&changed);
     let issued = certificates::issue_training(
         &mut tx,
         request.pool.backend(),
         request.programmes,
         request.now,
         request.actor,
-        Holders::These(&touched),
+        Holders::These(&earners),
     )
     .await?;
     imports::record_certificates(&mut tx, id, &issued).await?;
-    imports::remember_decisions(&mut tx, id, &preview.resolution.decisions, request.now).await?;
+    lap("certificates");
+    // "The same person as the other on this sheet" is remembered as that
+    // person, now that they have an id, so the next sheet need not ask.
+    let decisions: Vec<(String, i64, bool)> = preview
+        .resolution
+        .decisions
+        .iter()
+        .cloned()
+        .chain(followed.into_iter().map(|(key, person)| (key, person, true)))
+        .collect();
+    imports::remember_decisions(&mut tx, id, &decisions, request.now).await?;
     audit::record(
         &mut tx,
         request.now,
@@ -586,7 +623,18 @@ async fn write_all(
         ));
     }
     tx.commit().await?;
-    Ok(outcome)
+    lap("decisions, audit, commit");
+    Ok((outcome, phases))
+}
+
+/// The people with a new or changed completed completion, in order.
+fn people_completing(changed: &[crate::db::completions::KeptCompletion]) -> Vec<i64> {
+    let people: std::collections::BTreeSet<i64> = changed
+        .iter()
+        .filter(|c| c.completed_on.is_some())
+        .map(|c| c.person_id)
+        .collect();
+    people.into_iter().collect()
 }
 
 /// The audit entry of a step in an import's life.
@@ -611,6 +659,16 @@ pub async fn commit(
     run_commit(request, preview, progress).await
 }
 
+/// [`commit`], also saying how long each step took.
+pub async fn commit_timed(
+    request: &CommitRequest<'_>,
+    preview: &Preview,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<(CommitOutcome, Phases), ImportFailure> {
+    claim(request.pool, request.import_id, preview).await?;
+    run_commit_timed(request, preview, progress).await
+}
+
 /// Undoes a committed import in one transaction with its audit entry.
 pub async fn undo(
     pool: &Pool,
@@ -621,7 +679,7 @@ pub async fn undo(
 ) -> Result<(), ImportFailure> {
     let mut tx = crate::db::begin_write(pool).await?;
     // Read before the undo removes the attendance that names them.
-    let touched = imports::people_touched_by(&mut tx, import_id).await?;
+    let touched = imports::pairs_touched_by(&mut tx, import_id).await?;
     if !imports::undo(&mut tx, import_id, now).await? {
         drop(tx);
         let state = imports::find(pool, import_id)
@@ -634,7 +692,7 @@ pub async fn undo(
             "Only a committed import can be undone.".into()
         }));
     }
-    crate::db::completions::refresh_people(&mut tx, programmes, &touched).await?;
+    crate::db::completions::refresh(&mut tx, programmes, touched).await?;
     audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
     tx.commit().await?;
     Ok(())

@@ -31,9 +31,11 @@ pub mod award_history;
 pub mod backup;
 pub mod certificates;
 pub mod evidence;
+pub mod figures;
 pub mod frameworks;
 pub mod imports;
 pub mod organisations;
+pub mod register;
 pub mod reviews;
 pub mod training;
 pub mod training_views;
@@ -61,6 +63,8 @@ pub struct AppState {
     pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
     /// Pending imports' sheets as read, so viewing and committing one does not parse it again.
     pub import_analyses: Arc<imports::AnalysisCache>,
+    /// Report figures already computed (see [`figures`]).
+    pub figures: Arc<figures::FiguresCache>,
 }
 
 impl AppState {

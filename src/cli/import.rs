@@ -139,17 +139,24 @@ fn print_preview(preview: &Preview) {
 pub async fn run(args: ImportArgs) -> ExitCode {
     match run_inner(&args).await {
         Ok(code) => code,
-        Err(message) => {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"file": args.file.display().to_string(), "committed": false, "errors": [{"sheet": null, "row": null, "column": null, "message": message}], "warnings": []})
-                );
-            }
-            eprintln!("qmtrack: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => failed(
+            &message,
+            args.json.then(|| {
+                serde_json::json!({"file": args.file.display().to_string(), "committed": false,
+                    "errors": [{"sheet": null, "row": null, "column": null, "message": message}], "warnings": []})
+            }),
+        ),
     }
+}
+
+/// How both import commands fail: the JSON they were asked for (if any) on
+/// standard output, the message on standard error.
+pub(super) fn failed(message: &str, json: Option<serde_json::Value>) -> ExitCode {
+    if let Some(json) = json {
+        println!("{json}");
+    }
+    eprintln!("qmtrack: {message}");
+    ExitCode::FAILURE
 }
 
 /// The choices the flags make, as the web page would store them.

@@ -36,16 +36,11 @@ pub struct ImportAwardsArgs {
 pub async fn run(args: ImportAwardsArgs) -> ExitCode {
     match run_inner(&args).await {
         Ok(code) => code,
-        Err(message) => {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"committed": false, "errors": [{"message": message}]})
-                );
-            }
-            eprintln!("qmtrack: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => super::import::failed(
+            &message,
+            args.json
+                .then(|| serde_json::json!({"committed": false, "errors": [{"message": message}]})),
+        ),
     }
 }
 

@@ -270,6 +270,7 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
         programmes: std::sync::Arc::new(programmes),
         import_progress: std::sync::Arc::default(),
         import_analyses: std::sync::Arc::default(),
+        figures: std::sync::Arc::default(),
     };
     Ok((state, pool))
 }

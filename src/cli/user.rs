@@ -119,5 +119,6 @@ pub(crate) fn cli_state(config: AppConfig) -> Result<AppState, StartupError> {
         programmes: Arc::default(),
         import_progress: Arc::default(),
         import_analyses: Arc::default(),
+        figures: Arc::default(),
     })
 }

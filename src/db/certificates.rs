@@ -370,13 +370,22 @@ pub async fn training_certificate_keys(
     })
 }
 
-/// Inside a write transaction: issuing training certificates runs one at a
-/// time, so a second run sees what the first issued. SQLite's writers already
-/// take turns; PostgreSQL's need an advisory lock, released at commit.
-pub async fn take_issuing_turn(conn: &mut Conn, backend: super::Backend) -> Result<(), sqlx::Error> {
+/// Inside a write transaction: issuing training certificates for the same
+/// people runs one at a time, so a second run sees what the first issued.
+/// SQLite's writers already take turns. On PostgreSQL, issuing for everyone
+/// takes an advisory lock exclusively; issuing for some people takes it
+/// shared, because the caller already holds those people's rows locked
+/// (see `completions::refresh`), so registers saved for different people
+/// never queue behind each other.
+pub async fn take_issuing_turn(conn: &mut Conn, backend: super::Backend, everyone: bool) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         if backend == super::Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(4701)").execute(conn).await?;
+            let sql = if everyone {
+                "SELECT pg_advisory_xact_lock(4701)"
+            } else {
+                "SELECT pg_advisory_xact_lock_shared(4701)"
+            };
+            sqlx::query(sql).execute(conn).await?;
         }
         Ok(())
     })

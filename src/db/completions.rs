@@ -47,7 +47,7 @@ fn in_list(count: usize) -> String {
 }
 
 /// (person, organisation, programme, module, date, status) of these people's attendance.
-type FactRow = (i64, i64, String, String, NaiveDate, String);
+pub type FactRow = (i64, i64, String, String, NaiveDate, String);
 
 async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
     db_run!(conn => {
@@ -142,47 +142,213 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
     (completions, spells)
 }
 
-/// Works these people's completions out again from their attendance and
-/// replaces what was kept for them. Call it inside the transaction that
-/// changed their attendance.
+/// Attendance a transaction wrote, for [`refresh`]: only what it touched is
+/// worked out again, so the cost follows the size of the change rather than
+/// everything the people involved ever attended.
+#[derive(Debug, Default, Clone)]
+pub struct Touched {
+    /// (person, programme) pairs whose attendance changed: their facts are
+    /// read back from the database.
+    pub pairs: BTreeSet<(i64, String)>,
+    /// Every attendance row of people created in this transaction, as
+    /// written: they have nothing else on record, so nothing is read back.
+    pub fresh: Vec<FactRow>,
+}
+
+/// What [`refresh`] changed: completions that are new or differ from what
+/// was kept (the ones that may earn a certificate).
+pub type Changed = Vec<KeptCompletion>;
+
+/// Works these people's completions out again from their attendance, in
+/// every programme, and keeps the answer. Call it inside the transaction
+/// that changed their attendance.
 pub async fn refresh_people(
     conn: &mut Conn,
     programmes: &ProgrammeLibrary,
     person_ids: &[i64],
-) -> Result<(), sqlx::Error> {
-    let people: Vec<i64> = person_ids
-        .iter()
-        .copied()
-        .collect::<BTreeSet<_>>()
+) -> Result<Changed, sqlx::Error> {
+    let people: BTreeSet<i64> = person_ids.iter().copied().collect();
+    refresh_scope(conn, programmes, &people, &|_, _| true, Vec::new()).await
+}
+
+/// [`refresh_people`] for just the (person, programme) pairs a write
+/// touched, plus the people it created, from the rows in memory.
+pub async fn refresh(conn: &mut Conn, programmes: &ProgrammeLibrary, touched: Touched) -> Result<Changed, sqlx::Error> {
+    let people: BTreeSet<i64> = touched.pairs.iter().map(|(person, _)| *person).collect();
+    let pairs = &touched.pairs;
+    let in_scope = |person: i64, programme: &str| pairs.contains(&(person, programme.to_string()));
+    refresh_scope(conn, programmes, &people, &in_scope, touched.fresh).await
+}
+
+type CompletionKey = (i64, String, String);
+
+async fn refresh_scope(
+    conn: &mut Conn,
+    programmes: &ProgrammeLibrary,
+    people: &BTreeSet<i64>,
+    in_scope: &(dyn Fn(i64, &str) -> bool + Sync),
+    fresh: Vec<FactRow>,
+) -> Result<Changed, sqlx::Error> {
+    let people: Vec<i64> = people.iter().copied().collect();
+    take_turn_for(conn, &people).await?;
+    let mut rows = facts_of(conn, &people).await?;
+    rows.retain(|(person, _, programme, ..)| in_scope(*person, programme));
+    let (kept_completions, kept_spells) = kept_of(conn, &people).await?;
+    rows.extend(fresh);
+    let (completions, spells) = derive(programmes, &rows);
+
+    let key = |person: i64, programme: &str, completion: &str| (person, programme.to_string(), completion.to_string());
+    let mut before: BTreeMap<CompletionKey, (Option<KeptCompletion>, Vec<KeptSpell>)> = BTreeMap::new();
+    for c in kept_completions
         .into_iter()
-        .collect();
-    if people.is_empty() {
+        .filter(|c| in_scope(c.person_id, &c.programme_id))
+    {
+        let k = key(c.person_id, &c.programme_id, &c.completion_id);
+        before.entry(k).or_default().0 = Some(c);
+    }
+    for s in kept_spells
+        .into_iter()
+        .filter(|s| in_scope(s.person_id, &s.programme_id))
+    {
+        before
+            .entry(key(s.person_id, &s.programme_id, &s.completion_id))
+            .or_default()
+            .1
+            .push(s);
+    }
+    let mut after: BTreeMap<CompletionKey, (Option<KeptCompletion>, Vec<KeptSpell>)> = BTreeMap::new();
+    for c in completions {
+        let k = key(c.person_id, &c.programme_id, &c.completion_id);
+        after.entry(k).or_default().0 = Some(c);
+    }
+    for s in spells {
+        after
+            .entry(key(s.person_id, &s.programme_id, &s.completion_id))
+            .or_default()
+            .1
+            .push(s);
+    }
+    for (_, spells) in before.values_mut().chain(after.values_mut()) {
+        spells.sort();
+    }
+
+    // Only what differs is rewritten: stale keys are deleted, then the new
+    // answer for each is inserted.
+    let mut stale: Vec<&CompletionKey> = Vec::new();
+    let mut new_completions = Vec::new();
+    let mut new_spells = Vec::new();
+    let mut changed = Vec::new();
+    let empty = (None, Vec::new());
+    for key in before.keys().chain(after.keys().filter(|k| !before.contains_key(*k))) {
+        let old = before.get(key).unwrap_or(&empty);
+        let new = after.get(key).unwrap_or(&empty);
+        if old == new {
+            continue;
+        }
+        if before.contains_key(key) {
+            stale.push(key);
+        }
+        if let Some(completion) = &new.0 {
+            if old.0.as_ref() != Some(completion) {
+                changed.push(completion.clone());
+            }
+            new_completions.push(completion.clone());
+        }
+        new_spells.extend(new.1.iter().cloned());
+    }
+    forget(conn, &stale).await?;
+    write(conn, &new_completions, &new_spells).await?;
+    Ok(changed)
+}
+
+/// Two writers refreshing the same person at once on PostgreSQL would each
+/// delete what the other has not yet kept and both insert; they take turns
+/// per person (a row lock on the people row, in id order so two writers
+/// never wait on each other), and readers, who take no locks, never wait.
+/// A full rebuild takes the exclusive side of the shared lock held here.
+/// SQLite's writers already take turns.
+async fn take_turn_for(conn: &mut Conn, people: &[i64]) -> Result<(), sqlx::Error> {
+    if conn.backend() != Backend::Postgres || people.is_empty() {
         return Ok(());
     }
-    // Two registers saved at once on PostgreSQL would both delete (nothing)
-    // and then both insert the same people's rows; one at a time, each sees
-    // what the other kept. SQLite's writers already take turns.
-    let backend = conn.backend();
     db_run!(conn => {
-        if backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(4702)")
-                .execute(&mut *conn)
-                .await?;
-        }
+        sqlx::query("SELECT pg_advisory_xact_lock_shared(4702)")
+            .execute(&mut *conn)
+            .await?;
         for chunk in people.chunks(CHUNK) {
-            for table in ["person_completions", "completion_spells"] {
-                let sql = format!("DELETE FROM {table} WHERE person_id IN ({})", in_list(chunk.len()));
-                let mut query = sqlx::query(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
+            let sql = format!(
+                "SELECT id FROM people WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+                in_list(chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    })
+}
+
+/// What is kept for these people.
+async fn kept_of(conn: &mut Conn, people: &[i64]) -> Result<(Vec<KeptCompletion>, Vec<KeptSpell>), sqlx::Error> {
+    db_run!(conn => {
+        let mut completions = Vec::new();
+        let mut spells = Vec::new();
+        for chunk in people.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT person_id, programme_id, completion_id, organisation_id, started_on, completed_on, lapses_on
+                 FROM person_completions WHERE person_id IN ({})",
+                in_list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, KeptCompletion>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            completions.extend(query.fetch_all(&mut *conn).await?);
+            let sql = format!(
+                "SELECT person_id, programme_id, completion_id, organisation_id, held_from, held_until
+                 FROM completion_spells WHERE person_id IN ({})",
+                in_list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, KeptSpell>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            spells.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok((completions, spells))
+    })
+}
+
+/// Deletes what is kept for these (person, programme, completion) keys, a
+/// statement per completion and few hundred people.
+async fn forget(conn: &mut Conn, keys: &[&CompletionKey]) -> Result<(), sqlx::Error> {
+    let mut by_completion: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
+    for (person, programme, completion) in keys {
+        by_completion
+            .entry((programme.as_str(), completion.as_str()))
+            .or_default()
+            .push(*person);
+    }
+    db_run!(conn => {
+        for ((programme, completion), people) in &by_completion {
+            for chunk in people.chunks(CHUNK) {
+                for table in ["person_completions", "completion_spells"] {
+                    let sql = format!(
+                        "DELETE FROM {table} WHERE programme_id = $1 AND completion_id = $2 AND person_id IN ({})",
+                        (3..chunk.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    );
+                    let mut query = sqlx::query(&sql).bind(*programme).bind(*completion);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *conn).await?;
                 }
-                query.execute(&mut *conn).await?;
             }
         }
-    });
-    let rows = facts_of(conn, &people).await?;
-    let (completions, spells) = derive(programmes, &rows);
-    write(conn, &completions, &spells).await
+        Ok(())
+    })
 }
 
 async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSpell]) -> Result<(), sqlx::Error> {
@@ -294,7 +460,12 @@ pub async fn bring_up_to_date(pool: &Pool, programmes: &ProgrammeLibrary) -> Res
 pub async fn rebuild(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
     let conn: &mut Conn = &mut tx;
+    let backend = conn.backend();
     let rows: Vec<FactRow> = db_run!(conn => {
+        // Waits for refreshes in flight (they hold the shared side).
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(4702)").execute(&mut *conn).await?;
+        }
         sqlx::query("DELETE FROM person_completions").execute(&mut *conn).await?;
         sqlx::query("DELETE FROM completion_spells").execute(&mut *conn).await?;
         sqlx::query_as(ALL_FACTS).fetch_all(&mut *conn).await?

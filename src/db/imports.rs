@@ -2,6 +2,7 @@
 //! transaction, and undoing it.
 
 use super::audit::Actor;
+use super::completions::Touched;
 use super::FetchFully;
 use super::Instant;
 use super::{db_run, Conn, Pool};
@@ -311,6 +312,16 @@ async fn effect(conn: &mut Conn, import_id: i64, kind: &str, entity_id: i64) -> 
     })
 }
 
+/// What [`write`] did.
+pub struct Written {
+    pub outcome: CommitOutcome,
+    /// The attendance it wrote, for `completions::refresh`.
+    pub touched: Touched,
+    /// Sheet people found to be the same as another on the sheet (person
+    /// key, the person both became): decisions to remember.
+    pub followed: Vec<(String, i64)>,
+}
+
 /// Attendance rows handed to the database at a time; progress is reported per batch.
 const BATCH: usize = 2_000;
 
@@ -324,8 +335,9 @@ pub async fn write(
     resolution: &Resolution,
     now: DateTime<Utc>,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
-) -> Result<CommitOutcome, sqlx::Error> {
+) -> Result<Written, sqlx::Error> {
     let mut outcome = CommitOutcome::default();
+    let mut touched = Touched::default();
 
     // Organisations and people are written many rows a statement (a large
     // sheet can bring thousands), then their ids read back by what was written.
@@ -388,6 +400,9 @@ pub async fn write(
         }
     }
     let mut person_ids: HashMap<&str, i64> = HashMap::new();
+    // People this import creates (id → organisation): their completions are
+    // worked out from the rows written here alone.
+    let mut created: HashMap<i64, i64> = HashMap::new();
     let mut person_rows = Vec::new();
     let mut written: HashMap<(i64, String, String), &str> = HashMap::new();
     for (key, choice) in &resolution.people {
@@ -438,14 +453,17 @@ pub async fn write(
         for (id, organisation_id, full_name, email) in added {
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
                 person_ids.insert(key, id);
+                created.insert(id, organisation_id);
                 outcome.people_created += 1;
             }
         }
     }
+    let mut followed = Vec::new();
     for (key, choice) in &resolution.people {
         if let PersonChoice::SameAs(first) = choice {
             if let Some(id) = person_ids.get(first.as_str()).copied() {
                 person_ids.insert(key.as_str(), id);
+                followed.push((key.clone(), id));
             }
         }
     }
@@ -487,6 +505,10 @@ pub async fn write(
         }
     }
     let session_ids: Vec<i64> = sessions.values().copied().collect();
+    let session_of: HashMap<i64, (&str, &str, chrono::NaiveDate)> = sessions
+        .iter()
+        .map(|((programme, module, date, _), id)| (*id, (*programme, *module, *date)))
+        .collect();
     let existing = super::training::attendance_for_sessions(conn, &session_ids).await?;
     // One mark per person and session: two sheet people found to be one person
     // (a confirmed near match) may both be on a register; the later row wins.
@@ -520,6 +542,23 @@ pub async fn write(
     let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
     let mut done = 0;
     for (session_id, person_id, status) in marks {
+        let (programme, module, date) = &session_of[&session_id];
+        match created.get(&person_id) {
+            Some(organisation_id) => touched.fresh.push((
+                person_id,
+                *organisation_id,
+                programme.to_string(),
+                module.to_string(),
+                *date,
+                status.to_string(),
+            )),
+            None if existing
+                .get(&(session_id, person_id))
+                .is_some_and(|(_, old_status, _)| old_status == status) => {}
+            None => {
+                touched.pairs.insert((person_id, programme.to_string()));
+            }
+        }
         match existing.get(&(session_id, person_id)) {
             None => pending.push((session_id, person_id, status)),
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
@@ -553,23 +592,33 @@ pub async fn write(
             super::training::insert_attendance_batch(conn, &pending, Some(import_id), now).await?;
     }
     progress(total, total);
-    Ok(outcome)
+    Ok(Written {
+        outcome,
+        touched,
+        followed,
+    })
 }
 
-/// Everyone whose attendance an import wrote or changed: their kept
-/// completions are worked out again in the same transaction.
-pub async fn people_touched_by(conn: &mut Conn, import_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+/// The (person, programme) pairs whose attendance an import wrote or
+/// changed: undoing it works their kept completions out again.
+pub async fn pairs_touched_by(conn: &mut Conn, import_id: i64) -> Result<Touched, sqlx::Error> {
     db_run!(conn => {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT person_id FROM attendance WHERE import_id = $1
-         UNION SELECT a.person_id FROM attendance a
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.person_id, s.programme_id FROM attendance a
+            JOIN training_sessions s ON s.id = a.session_id
+            WHERE a.import_id = $1
+         UNION SELECT a.person_id, s.programme_id FROM attendance a
+            JOIN training_sessions s ON s.id = a.session_id
             JOIN import_effects e ON e.entity_id = a.id AND e.kind = 'attendance_updated'
             WHERE e.import_id = $1",
         )
         .bind(import_id)
         .fetch_all(&mut *conn)
         .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        Ok(Touched {
+            pairs: rows.into_iter().collect(),
+            fresh: Vec::new(),
+        })
     })
 }
 

@@ -65,13 +65,16 @@ pub mod evidence;
 pub mod home;
 pub mod imports;
 pub mod instant;
+pub mod organisation_search;
 pub mod organisation_status;
 pub mod organisations;
 pub mod password_resets;
 pub mod people;
 pub mod published;
+pub mod register;
 pub mod reports;
 pub mod sessions;
+pub mod statistics;
 pub mod throttle;
 pub mod tokens;
 pub mod training;
@@ -407,6 +410,10 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
                     .fetch_all(&migrating)
                     .await
             };
+            // New indexes and tables get planner statistics at once.
+            if migrated.is_ok() && applied_on(&migrating).await != before {
+                statistics::analyze_sqlite(&migrating).await?;
+            }
             migrating.close().await;
             migrated?;
             match dangling?.first() {

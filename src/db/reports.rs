@@ -134,11 +134,15 @@ async fn activity(
          COUNT(DISTINCT CASE WHEN {PRESENT} THEN a.person_id END),
          COALESCE(SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END), 0)"
         );
+        // The organisation is a subquery, not a join: for the whole
+        // partnership ($4 = 0) it is never run, and the counts are read from
+        // the sessions' and attendance's indexes alone, without looking up
+        // each attendance's person (200,000 lookups for a year).
         let from = "FROM training_sessions s
          JOIN attendance a ON a.session_id = s.id
-         JOIN people p ON p.id = a.person_id
          WHERE s.session_date >= $1 AND s.session_date <= $2
-           AND ($3 = '' OR s.programme_id = $3) AND ($4 = 0 OR p.organisation_id = $4)";
+           AND ($3 = '' OR s.programme_id = $3)
+           AND ($4 = 0 OR a.person_id IN (SELECT id FROM people WHERE organisation_id = $4))";
         // SUM over no rows is NULL, hence the COALESCEs.
         let (sessions, attendances, people, absences): (i64, i64, i64, i64) =
             sqlx::query_as(&format!("SELECT {select} {from}"))
@@ -191,13 +195,13 @@ async fn organisations_reached(
 ) -> Result<Vec<String>, sqlx::Error> {
     db_run!(pool => {
         let rows: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT DISTINCT o.name
-         FROM training_sessions s
-         JOIN attendance a ON a.session_id = s.id
-         JOIN people p ON p.id = a.person_id
-         JOIN organisations o ON o.id = p.organisation_id
-         WHERE s.session_date >= $1 AND s.session_date <= $2 AND {PRESENT}
-           AND ($3 = '' OR s.programme_id = $3) AND ($4 = 0 OR p.organisation_id = $4)
+            "SELECT DISTINCT o.name FROM organisations o
+         WHERE ($4 = 0 OR o.id = $4) AND o.id IN (SELECT p.organisation_id
+             FROM training_sessions s
+             JOIN attendance a ON a.session_id = s.id
+             JOIN people p ON p.id = a.person_id
+             WHERE s.session_date >= $1 AND s.session_date <= $2 AND {PRESENT}
+               AND ($3 = '' OR s.programme_id = $3))
          ORDER BY o.name"
         ))
         .bind(period.from)

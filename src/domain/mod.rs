@@ -18,6 +18,7 @@ pub mod organisation;
 pub mod organisation_status;
 pub mod person;
 pub mod programmes;
+pub mod register;
 pub mod report;
 pub mod standards;
 pub mod user;

@@ -6,17 +6,19 @@
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
 use super::date_field::DateField;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
 use crate::db::evidence::EvidenceRow;
-use crate::db::{organisations, Db};
+use crate::db::Db;
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::assessment::{self as lifecycle, blocking_reason, display_date, Action, Standing, State};
 use crate::domain::evidence::EvidenceKind;
 use crate::domain::filetype::FileKind;
 use crate::domain::standards::Criterion;
+use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::http::Status;
@@ -276,15 +278,12 @@ pub struct EnrolForm {
     framework_id: String,
 }
 
-async fn enrol_context(db: &Db, app: &AppState, actor: &Actor, values: Value) -> AppResult<Value> {
-    let organisations: Vec<Value> = match actor.org_scope() {
-        OrgScope::All => organisations::names(db)
-            .await?
-            .into_iter()
-            .map(|(id, name)| json!({"id": id, "name": name}))
-            .collect(),
-        OrgScope::Only(_) => Vec::new(),
-    };
+async fn enrol_context(
+    app: &AppState,
+    actor: &Actor,
+    organisation: OrganisationPick,
+    values: Value,
+) -> AppResult<Value> {
     let frameworks: Vec<Value> = app
         .standards
         .current()
@@ -297,7 +296,7 @@ async fn enrol_context(db: &Db, app: &AppState, actor: &Actor, values: Value) ->
     Ok(json!({
         "title": "Enrol on a framework",
         "section": "assessments",
-        "organisations": organisations,
+        "organisation": organisation,
         "frameworks": frameworks,
         "choose_organisation": matches!(actor.org_scope(), OrgScope::All),
         "values": values,
@@ -311,13 +310,11 @@ async fn new_page(signed_in: SignedIn<'_>, organisation: Option<i64>) -> AppResu
     if !workflow::may_enrol(&actor) {
         return Err(AppError::Forbidden);
     }
-    let context = enrol_context(
-        db,
-        app,
-        &actor,
-        json!({"organisation_id": organisation.map(|o| o.to_string())}),
-    )
-    .await?;
+    let chosen = match organisation {
+        Some(id) => pick(db, &id.to_string()).await?,
+        None => OrganisationPick::default(),
+    };
+    let context = enrol_context(app, &actor, chosen, json!({})).await?;
     Ok(page.render("assessments/new", context))
 }
 
@@ -334,9 +331,20 @@ async fn enrol(form: CsrfForm<EnrolForm>, signed_in: SignedIn<'_>) -> AppResult<
             }
             Some(own)
         }
-        OrgScope::All => form.organisation_id.trim().parse::<i64>().ok(),
+        OrgScope::All => None,
     };
-    let values = json!({"organisation_id": form.organisation_id, "framework_id": form.framework_id});
+    let picked = match actor.org_scope() {
+        OrgScope::All => pick(db, &form.organisation_id).await?,
+        OrgScope::Only(_) => OrganisationPick::default(),
+    };
+    let organisation_id = organisation_id.or(picked.id);
+    let values = json!({"framework_id": form.framework_id});
+    if let Some(message) = &picked.error {
+        let mut errors = FieldErrors::default();
+        errors.add("organisation_id", message.clone());
+        let context = enrol_context(app, &actor, picked, values).await?;
+        return Ok(Err(page.render_errors("assessments/new", &errors, context)));
+    }
     let input = EnrolInput {
         organisation_id,
         framework_id: &form.framework_id,
@@ -350,7 +358,7 @@ async fn enrol(form: CsrfForm<EnrolForm>, signed_in: SignedIn<'_>) -> AppResult<
             ),
         ))),
         Err(errors) => {
-            let context = enrol_context(db, app, &actor, values).await?;
+            let context = enrol_context(app, &actor, picked, values).await?;
             Ok(Err(page.render_errors("assessments/new", &errors, context)))
         }
     }

@@ -4,9 +4,10 @@
 
 use super::auth::CurrentUser;
 use super::date_field::DateField;
+use super::organisation_pick::pick;
 use super::{page_offset, Page, PAGE_SIZE};
 use crate::clock::display;
-use crate::db::{audit, organisations, Db};
+use crate::db::{audit, Db};
 use crate::domain::dates::DateAnswer;
 use crate::error::AppResult;
 use chrono::{Days, NaiveDate, NaiveTime};
@@ -65,7 +66,11 @@ async fn list(
         from.date().map(|d| d.to_string()).unwrap_or_default(),
         to.date().map(|d| d.to_string()).unwrap_or_default(),
     );
-    let organisation_id = organisation.trim().parse::<i64>().unwrap_or(0);
+    let picked = pick(db, &organisation).await?;
+    if let Some(message) = &picked.error {
+        errors.add("organisation", message.clone());
+    }
+    let organisation_id = picked.id.unwrap_or(0);
     let (page, offset) = page_offset(page);
     let (rows, total) = audit::search(
         db,
@@ -96,18 +101,13 @@ async fn list(
             list.push(chosen.to_string());
         }
     }
-    let organisations: Vec<_> = organisations::names(db)
-        .await?
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect();
     let dated = !matches!(from.answer(), DateAnswer::Blank) || !matches!(to.answer(), DateAnswer::Blank);
     let filtered = !(action.is_empty() && entity.is_empty() && actor.is_empty()) || dated || organisation_id != 0;
     // The same filter, for the page links.
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("action", &action)
         .append_pair("entity", &entity)
-        .append_pair("organisation", &organisation)
+        .append_pair("organisation", &picked.id.map_or_else(String::new, |id| id.to_string()))
         .append_pair("actor", &actor)
         .append_pair("from", &from_text)
         .append_pair("to", &to_text)
@@ -123,8 +123,8 @@ async fn list(
         "filtered": filtered,
         "actions": actions,
         "entities": entities,
-        "organisations": organisations,
-        "filter": {"action": action, "entity": entity, "organisation": organisation_id, "actor": actor, "from": from.echo(), "to": to.echo()},
+        "organisation": picked,
+        "filter": {"action": action, "entity": entity, "actor": actor, "from": from.echo(), "to": to.echo()},
     });
     if errors.is_empty() {
         Ok((Status::Ok, view.render("audit/list", context)))

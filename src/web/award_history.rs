@@ -68,9 +68,7 @@ async fn upload(
     let user = lead.0;
     let mut context = index_context(db, state, user).await?;
     let show_error = |context: &mut Value, status: Status, message: String| {
-        let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add("file", message);
-        let mut shown = page.render_errors("award_history/index", &errors, context.take());
+        let mut shown = super::imports::refused_upload(&page, "award_history/index", context, "file", message);
         shown.0 = status;
         shown
     };

@@ -134,6 +134,21 @@ fn clean_file_name(raw: &str) -> String {
     }
 }
 
+/// An upload page shown again with why the upload was refused, against
+/// `field` (422; the caller may set another status). Both import pages, of
+/// attendance and of past awards, refuse uploads this way.
+pub(crate) fn refused_upload(
+    page: &Page<'_>,
+    template: &'static str,
+    context: &mut Value,
+    field: &'static str,
+    message: String,
+) -> (Status, Template) {
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    errors.add(field, message);
+    page.render_errors(template, &errors, context.take())
+}
+
 #[post("/training/imports", data = "<form>")]
 async fn upload(
     manager: TrainingManager<'_>,
@@ -145,9 +160,7 @@ async fn upload(
     let user = manager.0;
     let mut context = index_context(db).await?;
     let show_error = |context: &mut Value, field: &'static str, message: String| {
-        let mut errors = crate::domain::validation::FieldErrors::default();
-        errors.add(field, message);
-        page.render_errors("imports/index", &errors, context.take())
+        refused_upload(&page, "imports/index", context, field, message)
     };
     let mut form = match form {
         Ok(form) => form.0,

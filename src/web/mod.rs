@@ -21,9 +21,11 @@ pub mod health;
 pub mod home;
 pub mod imports;
 pub mod input;
+pub mod organisation_pick;
 pub mod organisations;
 pub mod password_reset;
 pub mod people;
+pub mod register;
 pub mod reports;
 pub mod reviews;
 pub mod training;
@@ -61,6 +63,7 @@ pub fn routes() -> Vec<Route> {
         organisations::routes(),
         password_reset::routes(),
         people::routes(),
+        register::routes(),
         reports::routes(),
         training::routes(),
         reviews::routes(),

@@ -278,6 +278,7 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
             "can_edit_people": actor.can_edit_people_of(id),
             "can_manage_users": actor.can_manage_users(),
             "training": super::training::organisation_summary(db, state, id).await?,
+            "register": super::register::organisation_panel(db, user, id).await?,
             "aliases": organisations::aliases(db, id).await?.into_iter().map(|(id, alias)| json!({"id": id, "alias": alias})).collect::<Vec<_>>(),
         }),
     ))

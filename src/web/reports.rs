@@ -10,7 +10,7 @@ use crate::db::{organisations, published, Db};
 use crate::domain::report::chart::{svg, text_alternative};
 use crate::domain::report::{render, Format, Period, Preset, Records, Report};
 use crate::error::{AppError, AppResult};
-use crate::reports::{build, build_for_organisation, Scope};
+use crate::reports::{build_for_organisation, build_shared, Scope};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
@@ -19,6 +19,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -43,7 +44,7 @@ pub struct ReportFile {
     nosniff: Header<'static>,
 }
 
-fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
+pub fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
     ReportFile {
         body,
         content_type: ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary),
@@ -148,8 +149,11 @@ pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links:
     })
 }
 
-async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppResult<Report> {
-    Ok(build(
+/// The partnership's report, computed once for the data as it stands (see
+/// [`crate::app::figures`]).
+async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppResult<Arc<Report>> {
+    Ok(build_shared(
+        &state.figures,
         db,
         &state.standards,
         &state.programmes,
@@ -218,7 +222,7 @@ async fn dashboard(query: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult
     dashboard_page(&page, db, state, query, None).await
 }
 
-async fn rendered(report: Report, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
+async fn rendered(report: Arc<Report>, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
     rocket::tokio::task::spawn_blocking(move || render(&report, &narrative, format))
         .await
         .map_err(|e| AppError::Internal(format!("report rendering stopped: {e}")))?
@@ -307,7 +311,7 @@ async fn publish(
         let sha = format!("{:x}", Sha256::digest(&body));
         files.push((format, sha, body));
     }
-    let figures_json = serde_json::to_string(&report).map_err(AppError::internal)?;
+    let figures_json = serde_json::to_string(&*report).map_err(AppError::internal)?;
     let narrative_json = serde_json::to_string(&narrative).map_err(AppError::internal)?;
     let now = state.clock.now();
     let actor = user.audit_actor();
@@ -508,7 +512,7 @@ async fn organisation_report(
     .await?;
     if let Some(format) = format {
         let format = Format::parse(format).ok_or(AppError::NotFound)?;
-        let body = rendered(report, BTreeMap::new(), format).await?;
+        let body = rendered(Arc::new(report), BTreeMap::new(), format).await?;
         return Ok(OrganisationReport::File(attachment(
             body,
             format.content_type(),

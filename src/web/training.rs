@@ -3,6 +3,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
@@ -435,16 +436,11 @@ async fn session(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
     staff_only(user)?;
     let row = session_or_404(db, id).await?;
     let register = training::register(db, id).await?;
-    let organisations: Vec<Value> = organisations::names(db)
-        .await?
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect();
     Ok(page.render(
         "training/session",
         json!({"title": format!("{} on {}", module_title(state, &row.programme_id, &row.module_id), row.session_date),
             "section": "training", "session": session_rows(state, vec![row]).pop(), "register": register,
-            "statuses": status_options(), "organisations": organisations,
+            "statuses": status_options(), "organisation": OrganisationPick::default(),
             "can_manage": user.actor().can_manage_training()}),
     ))
 }
@@ -522,7 +518,17 @@ async fn add_attendee(
     };
     let status = AttendanceStatus::parse(&form.status).unwrap_or(AttendanceStatus::Attended);
     let known = crate::db::imports::known_people(db).await?;
-    let organisation_id: Option<i64> = form.organisation_id.trim().parse().ok();
+    let picked = pick(db, &form.organisation_id).await?;
+    if let Some(message) = picked.error {
+        let names: Vec<String> = picked.suggestions.into_iter().map(|s| s.name).collect();
+        let message = if names.is_empty() {
+            message
+        } else {
+            format!("{message}: {}", names.join("; "))
+        };
+        return Ok(Flash::error(back, message));
+    }
+    let organisation_id = picked.id;
     let existing = known
         .iter()
         .find(|p| !person.email.is_empty() && p.email == person.email)

@@ -2,9 +2,10 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::organisation_pick::{pick, OrganisationPick};
 use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
-use crate::db::{organisations, users, Db};
+use crate::db::{organisation_search, users, Db};
 use crate::domain::access::Role;
 use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
 use crate::domain::validation::FieldErrors;
@@ -25,16 +26,14 @@ fn role_options() -> Vec<Value> {
         .collect()
 }
 
-async fn org_options(db: &Db) -> AppResult<Vec<Value>> {
-    Ok(organisations::names(db)
-        .await?
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect())
-}
-
-fn parse_org_id(text: &str) -> Option<i64> {
-    text.trim().parse().ok()
+/// The organisation field as a user's account has it.
+async fn organisation_of(db: &Db, account: &users::UserRow) -> AppResult<OrganisationPick> {
+    Ok(match account.organisation_id {
+        Some(id) => organisation_search::name_of(db, id)
+            .await?
+            .map_or_else(OrganisationPick::default, |name| OrganisationPick::chosen(id, name)),
+        None => OrganisationPick::default(),
+    })
 }
 
 #[get("/users")]
@@ -67,12 +66,12 @@ pub struct NewUserForm {
 }
 
 #[get("/users/new")]
-async fn new_page(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+async fn new_page(user: &CurrentUser, page: Page<'_>) -> AppResult<Template> {
     user.require(|a| a.can_manage_users())?;
     Ok(page.render(
         "users/new",
         json!({"title": "Add a user", "section": "users", "roles": role_options(),
-            "organisations": org_options(db).await?, "values": {}}),
+            "organisation": OrganisationPick::default(), "values": {}}),
     ))
 }
 
@@ -81,25 +80,29 @@ async fn create(form: CsrfForm<NewUserForm>, signed_in: SignedIn<'_>) -> AppResu
     let SignedIn(user, page, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let form = form.0;
+    let organisation = pick(db, &form.organisation_id).await?;
     let input = NewUserInput {
         name: form.name,
         email: form.email,
         role: form.role,
-        organisation_id: parse_org_id(&form.organisation_id),
+        organisation_id: organisation.id,
         password: form.password,
         password_confirm: form.password_confirm,
     };
     let context = json!({"title": "Add a user", "section": "users", "roles": role_options(),
-        "organisations": org_options(db).await?,
-        "values": {"name": input.name, "email": input.email, "role": input.role, "organisation_id": input.organisation_id}});
+        "organisation": organisation,
+        "values": {"name": input.name, "email": input.email, "role": input.role}});
     let mut new_user = NewUser::try_from(&input);
+    if let Some(message) = &organisation.error {
+        // What was typed picked no organisation: say so rather than that
+        // an organisation member needs one.
+        let mut errors = new_user.err().unwrap_or_default();
+        errors.0.retain(|e| e.field != "organisation_id");
+        errors.add("organisation_id", message.clone());
+        new_user = Err(errors);
+    }
     if let Ok(valid) = &new_user {
         let mut errors = FieldErrors::default();
-        if let Some(org) = valid.organisation_id {
-            if organisations::find(db, org).await?.is_none() {
-                errors.add("organisation_id", "Select an organisation from the list");
-            }
-        }
         if users::find_by_email(db, &valid.email).await?.is_some() {
             errors.add(
                 "email",
@@ -144,7 +147,7 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult
     Ok(page.render(
         "users/show",
         json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
-            "organisations": org_options(db).await?, "is_self": account.id == user.user.id,
+            "organisation": organisation_of(db, &account).await?, "is_self": account.id == user.user.id,
             "reset_link_hours": super::password_reset::LINK_HOURS}),
     ))
 }
@@ -162,12 +165,11 @@ async fn change_role(id: i64, form: CsrfForm<RoleForm>, signed_in: SignedIn<'_>)
     user.require(|a| a.can_manage_users())?;
     let account = managed_user(db, id).await?;
     let mut errors = FieldErrors::default();
-    let (role, organisation_id) =
-        check_role_and_organisation(&mut errors, &form.0.role, parse_org_id(&form.0.organisation_id));
-    if let Some(org) = organisation_id {
-        if organisations::find(db, org).await?.is_none() {
-            errors.add("organisation_id", "Select an organisation from the list");
-        }
+    let organisation = pick(db, &form.0.organisation_id).await?;
+    let (role, organisation_id) = check_role_and_organisation(&mut errors, &form.0.role, organisation.id);
+    if let Some(message) = &organisation.error {
+        errors.0.retain(|e| e.field != "organisation_id");
+        errors.add("organisation_id", message.clone());
     }
     if errors.is_empty()
         && accounts::set_role(state.ctx(db), &user.acting(), &account, role, organisation_id)
@@ -183,7 +185,7 @@ async fn change_role(id: i64, form: CsrfForm<RoleForm>, signed_in: SignedIn<'_>)
         let mut row = json!(account);
         row["role_label"] = json!(account.role.label());
         let context = json!({"title": account.name, "section": "users", "account": row, "roles": role_options(),
-            "organisations": org_options(db).await?, "is_self": account.id == user.user.id,
+            "organisation": organisation, "is_self": account.id == user.user.id,
             "reset_link_hours": super::password_reset::LINK_HOURS});
         return Ok(Err(page.render_errors("users/show", &errors, context)));
     }

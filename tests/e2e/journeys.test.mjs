@@ -428,6 +428,13 @@ test('a certificate is downloaded, and its code typed into /verify says it is va
   await stranger.getByLabel('Certificate code').fill('ABCD-EFGH-JKLM-NPQR');
   await follow(stranger, button(stranger, 'Check'));
   await sees(stranger, 'No certificate has that code');
+
+  // The public register lists the workplace award, and links to its certificate's check.
+  await open(stranger, '/register');
+  await heading(stranger, 'Register of Quality Mark holders');
+  await sees(stranger, WORKPLACE_MARK);
+  await follow(stranger, stranger.getByRole('link', { name: `Check the certificate of ${EMPLOYER}` }));
+  await sees(stranger, 'Valid');
 });
 
 test('a forgotten password: the lead makes a one-time link, and the member chooses a new password', async () => {

@@ -1,0 +1,52 @@
+//! Planner statistics, and the version of the data the report figures are
+//! computed from.
+
+use super::{db_run, FetchFully, Pool};
+
+/// Refreshes the query planner's statistics: run after migrations and after
+/// a large import. Without them SQLite picks indexes by their shape alone
+/// and chose one that scanned every completion spell per person (80 s for
+/// the IRIS standings on the large data set). On SQLite the analysis is
+/// bounded to a sample of each index, so it takes well under a second on a
+/// million rows; PostgreSQL samples by itself.
+pub async fn analyze(pool: &Pool) -> Result<(), sqlx::Error> {
+    match pool {
+        Pool::Sqlite { writer, .. } => analyze_sqlite(writer).await,
+        Pool::Postgres(pool) => {
+            sqlx::query("ANALYZE").execute(pool).await?;
+            Ok(())
+        }
+    }
+}
+
+pub(crate) async fn analyze_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// How many audit entries near the end of the log are counted (see
+/// [`data_version`]).
+const RECENT_ENTRIES: i64 = 1000;
+
+/// A value that changes whenever anything the report figures count may
+/// have changed: every workflow that changes them writes an audit entry in
+/// the same transaction. It is the highest audit id with the number of
+/// entries among the last [`RECENT_ENTRIES`] ids: on PostgreSQL ids are
+/// taken when a row is inserted, not when it commits, so a transaction that
+/// took id 100 may commit after one that took 101; the highest id stays
+/// 101 but the count goes up. Read through the primary key only, and no
+/// writer updates a shared row for it (that would put every PostgreSQL
+/// writer in one queue).
+pub async fn data_version(pool: &Pool) -> Result<(i64, i64), sqlx::Error> {
+    db_run!(pool => {
+        sqlx::query_as(
+            "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM audit_log
+             WHERE id > (SELECT COALESCE(MAX(id), 0) FROM audit_log) - $1",
+        )
+        .bind(RECENT_ENTRIES)
+        .fetch_exactly_one(pool)
+        .await
+    })
+}
