@@ -79,34 +79,39 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         ))
     })?;
     let figment = figment.merge(("temp_dir", scratch.dir().display().to_string()));
-    let (recovery_dir, recovery_clock) = (config.data_dir.clone(), clock.clone());
     let issuer = config.certificate_issuer().map_err(StartupError::Refused)?;
+    let database_url = config.effective_database_url();
     let state = app::AppState {
+        server_id: scratch.id(),
+        files: evidence_store,
         issuer,
         config,
         clock,
         standards: Arc::new(standards),
         programmes: Arc::new(programmes),
-        import_progress: Arc::default(),
         import_analyses: Arc::default(),
         figures: Arc::default(),
     };
     Ok(rocket::custom(figment)
         .attach(db::Db::init())
         .attach(rocket::fairing::AdHoc::try_on_ignite(
-            "Recovery after a restart",
-            |rocket| async move {
-                let Some(db) = db::Db::fetch(&rocket) else {
-                    return Err(rocket);
-                };
-                let outcome = recovery::after_restart(db, &recovery_dir, &recovery_clock).await;
-                match outcome {
-                    Ok(()) => Ok(rocket),
-                    Err(e) => {
-                        tracing::error!("could not tidy up after a restart: {e}");
-                        Err(rocket)
-                    }
-                }
+            "Shared files, this server's presence, and recovery after a restart",
+            move |rocket| share_with_other_servers(rocket, state, database_url),
+        ))
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "Watching for imports whose server has gone",
+            |rocket| {
+                Box::pin(async move {
+                    let (Some(pool), Some(state)) = (db::Db::fetch(rocket), rocket.state::<app::AppState>()) else {
+                        return;
+                    };
+                    rocket::tokio::spawn(recovery::watch_for_abandoned_imports(
+                        (**pool).clone(),
+                        state.files.clone(),
+                        state.config.data_dir.clone(),
+                        rocket.shutdown(),
+                    ));
+                })
             },
         ))
         .attach(rocket::fairing::AdHoc::try_on_ignite(
@@ -116,14 +121,39 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
         .attach(web::input::InputScreen)
-        .manage(state)
-        .manage(evidence_store)
         .manage(scratch)
         .mount("/", web::routes())
         .mount(api::openapi::MOUNT, api::routes())
         .mount(api::openapi::MOUNT, web::input::routes())
         .register("/", web::catchers())
         .register(api::openapi::MOUNT, api::catchers()))
+}
+
+/// Once the database is up: the files go where every app server sharing it
+/// sees them (see [`storage`]), this process makes itself known to the
+/// others ([`recovery::Presence`]), and what a stopped one left is tidied.
+async fn share_with_other_servers(
+    rocket: Rocket<Build>,
+    mut state: app::AppState,
+    database_url: String,
+) -> rocket::fairing::Result {
+    let Some(db) = db::Db::fetch(&rocket) else {
+        return Err(rocket);
+    };
+    let pool: db::Pool = (**db).clone();
+    state.files = storage::EvidenceStore::for_database(&state.config.data_dir, &pool);
+    let presence = match recovery::Presence::claim(&pool, &database_url, &state.server_id).await {
+        Ok(presence) => presence,
+        Err(e) => {
+            tracing::error!("could not make this server known to the database: {e}");
+            return Err(rocket);
+        }
+    };
+    if let Err(e) = recovery::after_restart(&pool, &state.files, &state.config.data_dir, &state.clock).await {
+        tracing::error!("could not tidy up after a restart: {e}");
+        return Err(rocket);
+    }
+    Ok(rocket.manage(state.files.clone()).manage(state).manage(presence))
 }
 
 /// A database from before completions were kept, or kept under other

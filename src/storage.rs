@@ -1,13 +1,26 @@
-//! The evidence file store: files under `<data dir>/evidence/`, never under
-//! a served folder, each named by the SHA-256 of its content.
+//! The file store: evidence files, named by the SHA-256 of their content
+//! and stored once however often uploaded, and the sheets of imports waiting
+//! for their commit.
 //!
-//! An upload is written to a temporary file in the same folder (so the final
-//! rename is atomic on one file system), checked, then renamed to its hash,
-//! and only then is the database row committed. A failure at any step before
-//! the rename removes the temporary file (the [`Incoming`] guard does it on
-//! drop, so an early return or a dropped request cannot leave one behind);
-//! a failure after it removes the file again if this upload created it.
-//! Identical content uploaded twice is stored once.
+//! Where the files live depends on the database:
+//! - SQLite: under `<data dir>/evidence/` and `<data dir>/imports/`, never
+//!   under a served folder;
+//! - PostgreSQL: in the database itself (`stored_files`, in chunks; see
+//!   [`crate::db::stored_files`]), so every app server sharing it sees the
+//!   same files. A file is written chunk by chunk in one transaction and
+//!   read back chunk by chunk, never whole in memory.
+//!
+//! Either way a file is known by its name as the data folder would hold it
+//! (`evidence/<sha256>`, `imports/<id>.upload`), which is also its name in a
+//! backup archive.
+//!
+//! An upload is written to a temporary file in the local evidence folder
+//! (so the final rename is atomic on one file system), checked, then
+//! renamed to its hash (or copied into the database and removed), and only
+//! then is the database row committed. A failure at any step before that
+//! removes the temporary file (the [`Incoming`] guard does it on drop, so an
+//! early return or a dropped request cannot leave one behind); a failure
+//! after it removes the stored file again if this upload created it.
 //!
 //! Files are readable by the service's user only (mode 0600): they hold
 //! personal data. A temporary file is locked while its upload is alive, so a
@@ -18,17 +31,59 @@
 //! sees them, one per running process under `<data dir>/tmp/`, locked the
 //! same way and swept the same way.
 
-use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use crate::db::{self, stored_files, Pool};
+use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncWriteExt};
 use sha2::{Digest, Sha256};
+use std::future::Future;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 const INCOMING_PREFIX: &str = ".incoming-";
 
-#[derive(Debug, Clone)]
+/// The size of one chunk of a file kept in the database.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+#[derive(Clone)]
 pub struct EvidenceStore {
+    data_dir: PathBuf,
+    /// The local evidence folder: the files themselves on SQLite, uploads
+    /// in transit only when the database holds the files.
     dir: PathBuf,
+    /// Set when the files are kept in the database.
+    database: Option<Pool>,
+}
+
+impl std::fmt::Debug for EvidenceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvidenceStore")
+            .field("dir", &self.dir)
+            .field("in_database", &self.database.is_some())
+            .finish()
+    }
+}
+
+/// An evidence file's name in the store, or None for anything that is not
+/// a SHA-256 in lower-case hex, so a stored value can never name a path.
+pub fn evidence_name(sha256: &str) -> Option<String> {
+    let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    valid.then(|| format!("evidence/{sha256}"))
+}
+
+/// A pending import's sheet's name in the store.
+pub fn sheet_name(import_id: i64) -> String {
+    format!("imports/{import_id}.upload")
+}
+
+/// The import a sheet's name belongs to.
+fn sheet_id(name: &str) -> Option<i64> {
+    name.strip_prefix("imports/")?.strip_suffix(".upload")?.parse().ok()
+}
+
+fn database_error(error: sqlx::Error) -> io::Error {
+    io::Error::other(error)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,21 +129,36 @@ pub struct Stored {
 }
 
 impl EvidenceStore {
+    /// Files in the data folder.
     pub fn new(data_dir: &Path) -> Self {
         Self {
+            data_dir: data_dir.to_path_buf(),
             dir: data_dir.join("evidence"),
+            database: None,
         }
+    }
+
+    /// The store for a site served by `pool`: in the database when it is
+    /// PostgreSQL (app servers share it), else in the data folder.
+    pub fn for_database(data_dir: &Path, pool: &Pool) -> Self {
+        Self {
+            database: (pool.backend() == db::Backend::Postgres).then(|| pool.clone()),
+            ..Self::new(data_dir)
+        }
+    }
+
+    pub fn in_database(&self) -> bool {
+        self.database.is_some()
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Where the file with this hash lives; None for anything that is not a
-    /// SHA-256 in lower-case hex, so a stored value can never name a path.
+    /// Where the file with this hash lives in the data folder; None for
+    /// anything that is not a SHA-256 in lower-case hex.
     pub fn path_for(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid.then(|| self.dir.join(sha256))
+        evidence_name(sha256).map(|name| self.data_dir.join(name))
     }
 
     /// Streams `reader` into a temporary file in the store's folder, hashing
@@ -135,11 +205,20 @@ impl EvidenceStore {
         Ok(incoming)
     }
 
-    /// Renames a received file to its hash.
+    /// Renames a received file to its hash (or copies it into the database
+    /// under its hash and removes it).
     pub async fn commit(&self, mut incoming: Incoming) -> Result<Stored, StoreError> {
-        let target = self
-            .path_for(&incoming.sha256)
-            .ok_or_else(|| io::Error::other("received file has no hash"))?;
+        let name = evidence_name(&incoming.sha256).ok_or_else(|| io::Error::other("received file has no hash"))?;
+        if let Some(pool) = &self.database {
+            let created = copy_into_database(pool, &name, &incoming.sha256, incoming.size, &incoming.path).await?;
+            // Dropping `incoming` removes the local copy.
+            return Ok(Stored {
+                sha256: incoming.sha256.clone(),
+                size: incoming.size,
+                newly_created: created,
+            });
+        }
+        let target = self.data_dir.join(name);
         let existed = rocket::tokio::fs::try_exists(&target).await?;
         if !existed {
             rocket::tokio::fs::rename(&incoming.path, &target).await?;
@@ -157,11 +236,18 @@ impl EvidenceStore {
     /// Undoes [`commit`](Self::commit) when the database row could not be
     /// saved. A file that was already there belongs to other rows and stays.
     pub async fn discard(&self, stored: &Stored) {
-        if stored.newly_created {
-            if let Some(path) = self.path_for(&stored.sha256) {
-                if let Err(e) = rocket::tokio::fs::remove_file(&path).await {
-                    tracing::warn!("could not remove {}: {e}", path.display());
-                }
+        if !stored.newly_created {
+            return;
+        }
+        if let (Some(pool), Some(name)) = (&self.database, evidence_name(&stored.sha256)) {
+            if let Err(e) = stored_files::delete(pool, &name).await {
+                tracing::warn!("could not remove {name}: {e}");
+            }
+            return;
+        }
+        if let Some(path) = self.path_for(&stored.sha256) {
+            if let Err(e) = rocket::tokio::fs::remove_file(&path).await {
+                tracing::warn!("could not remove {}: {e}", path.display());
             }
         }
     }
@@ -172,11 +258,165 @@ impl EvidenceStore {
         self.commit(incoming).await
     }
 
-    pub async fn open(&self, sha256: &str) -> io::Result<rocket::tokio::fs::File> {
-        let path = self
-            .path_for(sha256)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not a stored file"))?;
-        rocket::tokio::fs::File::open(path).await
+    /// An evidence file, to read from the start.
+    pub async fn open(&self, sha256: &str) -> io::Result<StoredFile> {
+        let name = evidence_name(sha256).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not a stored file"))?;
+        self.open_named(&name).await
+    }
+
+    /// A file by its name in the store (`evidence/…`, `imports/…`).
+    pub async fn open_named(&self, name: &str) -> io::Result<StoredFile> {
+        match &self.database {
+            Some(pool) => {
+                let size = stored_files::size(pool, name)
+                    .await
+                    .map_err(database_error)?
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{name} is not stored")))?;
+                Ok(StoredFile {
+                    size: u64::try_from(size).unwrap_or(0),
+                    body: Body::Database(ChunkReader::new(pool.clone(), name)),
+                })
+            }
+            None => {
+                let file = rocket::tokio::fs::File::open(self.data_dir.join(name)).await?;
+                let size = file.metadata().await?.len();
+                Ok(StoredFile {
+                    size,
+                    body: Body::Folder(file),
+                })
+            }
+        }
+    }
+
+    /// Keeps a pending import's sheet until its commit. In the folder it is
+    /// written to a temporary name and renamed, so a half-written one is
+    /// never read; in the database it is written in one transaction.
+    pub async fn save_sheet(&self, import_id: i64, bytes: &[u8]) -> io::Result<()> {
+        let name = sheet_name(import_id);
+        if let Some(pool) = &self.database {
+            let sha256 = crate::app::imports::sha256_hex(bytes);
+            let mut tx = db::begin_write(pool).await.map_err(database_error)?;
+            let now = chrono::Utc::now();
+            if !stored_files::insert(&mut tx, &name, &sha256, bytes.len() as u64, now)
+                .await
+                .map_err(database_error)?
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{name} is already stored"),
+                ));
+            }
+            for (seq, chunk) in bytes.chunks(CHUNK_BYTES).enumerate() {
+                stored_files::insert_chunk(&mut tx, &name, seq as i64, chunk)
+                    .await
+                    .map_err(database_error)?;
+            }
+            return tx.commit().await.map_err(database_error);
+        }
+        let path = self.data_dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let temporary = path.with_extension("partial");
+        write_private(&temporary, bytes)?;
+        std::fs::rename(&temporary, &path)
+    }
+
+    /// A pending import's sheet, whole (the reader needs all of it).
+    pub async fn load_sheet(&self, import_id: i64) -> io::Result<Vec<u8>> {
+        let mut stored = self.open_named(&sheet_name(import_id)).await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(stored.size).unwrap_or(0));
+        stored.read_to_end(&mut bytes).await?;
+        Ok(bytes)
+    }
+
+    /// Removes a sheet no longer needed (it holds personal data); one
+    /// already gone is no error.
+    pub async fn remove_sheet(&self, import_id: i64) {
+        let name = sheet_name(import_id);
+        let removed = match &self.database {
+            Some(pool) => stored_files::delete(pool, &name)
+                .await
+                .map(|_| ())
+                .map_err(database_error),
+            None => match std::fs::remove_file(self.data_dir.join(&name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        if let Err(e) = removed {
+            tracing::warn!("could not remove {name}: {e}");
+        }
+    }
+
+    /// The imports whose sheets are stored.
+    pub async fn sheet_ids(&self) -> io::Result<Vec<i64>> {
+        let names = match &self.database {
+            Some(pool) => stored_files::names_starting(pool, "imports/")
+                .await
+                .map_err(database_error)?,
+            None => match std::fs::read_dir(self.data_dir.join("imports")) {
+                Ok(entries) => entries
+                    .flatten()
+                    .map(|e| format!("imports/{}", e.file_name().to_string_lossy()))
+                    .collect(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e),
+            },
+        };
+        Ok(names.iter().filter_map(|n| sheet_id(n)).collect())
+    }
+
+    /// Copies a stored file to a local file (a backup), reading its chunks
+    /// through `conn` so a backup sees files as of its snapshot.
+    pub async fn export(&self, conn: &mut db::Conn, name: &str, to: &Path) -> io::Result<()> {
+        if self.database.is_none() {
+            return Err(io::Error::other("the files are in the data folder; read them there"));
+        }
+        let mut out = rocket::tokio::fs::File::from_std(create_private(to)?);
+        let mut seq = 0;
+        while let Some(bytes) = stored_files::chunk_in(conn, name, seq).await.map_err(database_error)? {
+            out.write_all(&bytes).await?;
+            seq += 1;
+        }
+        if seq == 0
+            && stored_files::size(self.pool()?, name)
+                .await
+                .map_err(database_error)?
+                .is_none()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{name} (named by the database) is not stored"),
+            ));
+        }
+        out.flush().await?;
+        out.sync_all().await
+    }
+
+    /// Puts the local file `from` (restored, or copied from a SQLite site)
+    /// into the store as `name`, moving it when the store is a folder.
+    pub async fn import(&self, name: &str, sha256: &str, from: &Path) -> io::Result<()> {
+        match &self.database {
+            Some(pool) => {
+                let size = rocket::tokio::fs::metadata(from).await?.len();
+                copy_into_database(pool, name, sha256, size, from).await?;
+                Ok(())
+            }
+            None => {
+                let target = self.data_dir.join(name);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::rename(from, target)
+            }
+        }
+    }
+
+    fn pool(&self) -> io::Result<&Pool> {
+        self.database
+            .as_ref()
+            .ok_or_else(|| io::Error::other("not a database store"))
     }
 
     /// Removes temporary files left by a process that stopped mid-upload:
@@ -245,6 +485,155 @@ pub fn make_private(dir: &Path) -> io::Result<usize> {
     Ok(changed)
 }
 
+/// Copies a local file into the database as `name`, chunk by chunk, in one
+/// transaction; false (and nothing written) when a file of that name is
+/// already there.
+async fn copy_into_database(pool: &Pool, name: &str, sha256: &str, size: u64, from: &Path) -> io::Result<bool> {
+    let mut file = rocket::tokio::fs::File::open(from).await?;
+    let mut tx = db::begin_write(pool).await.map_err(database_error)?;
+    if !stored_files::insert(&mut tx, name, sha256, size, chrono::Utc::now())
+        .await
+        .map_err(database_error)?
+    {
+        return Ok(false);
+    }
+    let mut buffer = vec![0u8; CHUNK_BYTES];
+    let mut seq = 0;
+    loop {
+        // Fill the chunk: a read may return less than asked.
+        let mut filled = 0;
+        while filled < CHUNK_BYTES {
+            let n = file.read(&mut buffer[filled..]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        stored_files::insert_chunk(&mut tx, name, seq, &buffer[..filled])
+            .await
+            .map_err(database_error)?;
+        seq += 1;
+    }
+    tx.commit().await.map_err(database_error)?;
+    Ok(true)
+}
+
+/// A stored file opened for reading: from the data folder or, chunk by
+/// chunk, from the database.
+pub struct StoredFile {
+    pub size: u64,
+    body: Body,
+}
+
+enum Body {
+    Folder(rocket::tokio::fs::File),
+    Database(ChunkReader),
+}
+
+type ChunkFetch = Pin<Box<dyn Future<Output = Result<Option<Vec<u8>>, sqlx::Error>> + Send>>;
+
+/// Reads a file from the database one chunk (one query) at a time.
+struct ChunkReader {
+    pool: Pool,
+    name: String,
+    next: i64,
+    chunk: Vec<u8>,
+    at: usize,
+    position: u64,
+    fetching: Option<ChunkFetch>,
+}
+
+impl ChunkReader {
+    fn new(pool: Pool, name: &str) -> Self {
+        ChunkReader {
+            pool,
+            name: name.to_string(),
+            next: 0,
+            chunk: Vec::new(),
+            at: 0,
+            position: 0,
+            fetching: None,
+        }
+    }
+}
+
+impl AsyncRead for ChunkReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut rocket::tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if this.at < this.chunk.len() {
+                let n = buf.remaining().min(this.chunk.len() - this.at);
+                buf.put_slice(&this.chunk[this.at..this.at + n]);
+                this.at += n;
+                this.position += n as u64;
+                return Poll::Ready(Ok(()));
+            }
+            let fetching = this.fetching.get_or_insert_with(|| {
+                let (pool, name, seq) = (this.pool.clone(), this.name.clone(), this.next);
+                Box::pin(async move { stored_files::chunk(&pool, &name, seq).await })
+            });
+            let fetched = match fetching.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(fetched) => fetched,
+            };
+            this.fetching = None;
+            match fetched {
+                Ok(Some(chunk)) => {
+                    this.chunk = chunk;
+                    this.at = 0;
+                    this.next += 1;
+                }
+                // Past the last chunk: the end of the file.
+                Ok(None) => return Poll::Ready(Ok(())),
+                Err(e) => return Poll::Ready(Err(database_error(e))),
+            }
+        }
+    }
+}
+
+impl AsyncRead for StoredFile {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut rocket::tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut self.body {
+            Body::Folder(file) => Pin::new(file).poll_read(cx, buf),
+            Body::Database(reader) => Pin::new(reader).poll_read(cx, buf),
+        }
+    }
+}
+
+/// Rocket sends a body of known size only if it can seek; a download is
+/// sent from the start with its size given, so a file in the database only
+/// needs to tell where it is, and refuses to move.
+impl AsyncSeek for StoredFile {
+    fn start_seek(mut self: Pin<&mut Self>, position: io::SeekFrom) -> io::Result<()> {
+        match &mut self.body {
+            Body::Folder(file) => Pin::new(file).start_seek(position),
+            Body::Database(_) if position == io::SeekFrom::Current(0) => Ok(()),
+            Body::Database(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a file in the database is read from the start",
+            )),
+        }
+    }
+
+    fn poll_complete(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        match &mut self.body {
+            Body::Folder(file) => Pin::new(file).poll_complete(cx),
+            Body::Database(reader) => Poll::Ready(Ok(reader.position)),
+        }
+    }
+}
+
 /// Whether a file's lock is free: the process that wrote it has gone.
 fn nobody_holds(path: &Path) -> bool {
     std::fs::File::open(path).is_ok_and(|file| file.try_lock().is_ok())
@@ -289,6 +678,22 @@ impl Scratch {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The folder's name: random, unique to this process, and how the
+    /// process is known among the app servers (see [`crate::recovery`]).
+    pub fn id(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Whether the process whose folder is named `id` is still running.
+    pub fn is_live(data_dir: &Path, id: &str) -> bool {
+        let named_safely = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric());
+        let lock = data_dir.join("tmp").join(id).join(SCRATCH_LOCK);
+        named_safely && lock.exists() && !nobody_holds(&lock)
     }
 
     fn sweep(parent: &Path) -> io::Result<usize> {

@@ -7,7 +7,9 @@ mod assessment_support;
 mod common;
 
 use assessment_support::*;
-use common::{fresh_database, qmtrack_on, Browser, Options, TestApp, TestDatabase, PASSWORD};
+use common::{
+    fresh_database, qmtrack_on, stored_file, stored_names, Browser, Options, TestApp, TestDatabase, PASSWORD,
+};
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
@@ -162,7 +164,13 @@ async fn a_backup_taken_while_people_add_evidence_restores_everything_acknowledg
         match shown.get(name) {
             Some(href) => {
                 assert_eq!(&download(&member, href).await, bytes, "{name} comes back the same");
-                let stored = std::fs::read(target_data.join("evidence").join(sha256(bytes))).expect("file restored");
+                let stored = stored_file(
+                    &restored.database_url,
+                    &target_data,
+                    &format!("evidence/{}", sha256(bytes)),
+                )
+                .await
+                .expect("file restored");
                 assert_eq!(&stored, bytes);
             }
             None => assert!(
@@ -233,16 +241,17 @@ async fn restore_refuses_a_target_in_use_and_a_tampered_archive() {
         "{}",
         said(&output)
     );
-    let evidence_dir = target_data.join("evidence");
     assert!(
-        !evidence_dir.exists() || std::fs::read_dir(&evidence_dir).expect("dir").next().is_none(),
+        stored_names(&target_url, &target_data, "evidence").await.is_empty(),
         "no file was put in place"
     );
     // The untouched archive restores into that same target afterwards.
     let output = qmtrack_on(&target_url, &target_data, &["restore", &archive.display().to_string()]);
     assert!(output.status.success(), "{}", said(&output));
     assert_eq!(
-        std::fs::read(evidence_dir.join(sha256(&bytes))).expect("restored file"),
+        stored_file(&target_url, &target_data, &format!("evidence/{}", sha256(&bytes)))
+            .await
+            .expect("restored file"),
         bytes
     );
 }
@@ -306,8 +315,10 @@ async fn copy_database_moves_a_sqlite_database_to_postgres_and_the_app_serves_it
     drop(member);
     drop(app);
 
+    // Served with an empty data folder: on PostgreSQL the files were copied
+    // into the database, where every app server finds them.
     let moved = TestApp::spawn_with(Options {
-        existing: Some((pg_url, data_dir.clone())),
+        existing: Some((pg_url, _pg_dir.path().join("data"))),
         ..Options::default()
     })
     .await;

@@ -24,7 +24,7 @@ async fn the_demo_has_assessments_at_every_stage_once() {
         .expect("password")
         .trim()
         .to_string();
-    let files = assessment_support::stored_files(&app);
+    let files = assessment_support::stored_files(&app).await;
     assert!(files.len() >= 10, "{files:?}");
     let rows = assessment_support::evidence_rows(&app).await;
 
@@ -32,7 +32,7 @@ async fn the_demo_has_assessments_at_every_stage_once() {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("Assessments: 0 added"));
     assert_eq!(assessment_support::evidence_rows(&app).await, rows, "no duplicates");
-    assert_eq!(assessment_support::stored_files(&app).len(), files.len());
+    assert_eq!(assessment_support::stored_files(&app).await.len(), files.len());
 
     // The demo dates things from today; the app's test clock must agree.
     let behind = chrono::Utc::now() - app.clock.now();

@@ -80,7 +80,7 @@ async fn every_accepted_kind_is_stored_once_by_content() {
         assert!(body.contains(label), "{label}");
     }
     // Ten distinct contents (the two JPEGs are the same bytes), named by hash, no temporary files.
-    let stored = stored_files(&app);
+    let stored = stored_files(&app).await;
     assert_eq!(stored.len(), 10, "{stored:?}");
     for path in &stored {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -169,7 +169,7 @@ async fn bad_files_are_refused_with_a_reason_and_nothing_is_stored() {
     assert_eq!(h1(&body), "The file is too large");
     assert!(body.contains("Files must be 64 KB or smaller. Nothing has been saved."));
 
-    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    assert!(stored_files(&app).await.is_empty(), "{:?}", stored_files(&app).await);
     assert_eq!(evidence_rows(&app).await, 0);
     assert_eq!(
         status_of(&member, id).await,
@@ -190,7 +190,7 @@ async fn the_default_limit_is_25_mib() {
         .await
         .expect("body")
         .contains("Files must be 25 MB or smaller"));
-    assert!(stored_files(&app).is_empty());
+    assert!(stored_files(&app).await.is_empty());
     assert_eq!(evidence_rows(&app).await, 0);
 }
 
@@ -285,7 +285,7 @@ async fn multipart_forms_need_the_right_csrf_token() {
         .post(&action, &[("kind", "statement"), ("title", "x"), ("statement", "y")])
         .await;
     assert!(res.status().is_client_error(), "{}", res.status());
-    assert!(stored_files(&app).is_empty());
+    assert!(stored_files(&app).await.is_empty());
     assert_eq!(evidence_rows(&app).await, 0);
 }
 
@@ -351,12 +351,12 @@ async fn an_interrupted_upload_leaves_no_file_and_no_row() {
         "the server answers a cut-off upload with 400: {response}"
     );
 
-    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    assert!(stored_files(&app).await.is_empty(), "{:?}", stored_files(&app).await);
     assert_eq!(evidence_rows(&app).await, 0);
     // The same upload, complete, works: the refusal above was for the interruption.
     let res = upload(&raw, id, "1.1.1", "policy.pdf", samples::pdf("Policy", &[]), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(stored_files(&app).len(), 1);
+    assert_eq!(stored_files(&app).await.len(), 1);
     assert_eq!(evidence_rows(&app).await, 1);
     let _ = org;
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::imports::{commit, finished, json_of, qmtrack, upload};
-use common::{api, api_token, csrf_in, location, page_text, texts, Browser, TestApp};
+use common::{api, api_token, csrf_in, location, page_text, stored_file, texts, Browser, TestApp};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
@@ -166,15 +166,16 @@ async fn discard_really_discards() {
     let res = upload(&lead, "iris-2024-25.xlsx", std::fs::read(IRIS).expect("fixture"), &[]).await;
     let path = location(&res);
     let id = path.trim_start_matches("/training/imports/");
-    let upload_file = app.data_dir.join("imports").join(format!("{id}.upload"));
-    assert!(upload_file.exists(), "the sheet waits for the commit");
+    let upload_file = format!("imports/{id}.upload");
+    let sheet = || stored_file(&app.database_url, &app.data_dir, &upload_file);
+    assert!(sheet().await.is_some(), "the sheet waits for the commit");
     let (_, page) = lead.get_text(&path).await;
     let token = csrf_in(&page).expect("token");
     let res = lead
         .post(&format!("{path}/discard"), &[("csrf_token", token.as_str())])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(!upload_file.exists(), "the sheet (personal data) is gone");
+    assert!(sheet().await.is_none(), "the sheet (personal data) is gone");
     let (_, page) = lead.get_text(&path).await;
     assert!(page_text(&page).contains("This upload was discarded"));
     let res = lead

@@ -22,6 +22,7 @@ use crate::config::AppConfig;
 use crate::db::{self, backup as sql, Pool};
 use crate::domain::backup::{self as archive, Entry, Manifest};
 use crate::error::StartupError;
+use crate::storage::EvidenceStore;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -82,7 +83,16 @@ pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: DateTime<U
                 parts.push((name, path));
             }
             let version = sql::schema_version(&mut tx).await?;
-            let files = referenced_files(&mut tx, &config.data_dir).await?;
+            let store = EvidenceStore::for_database(&config.data_dir, pool);
+            let mut files = Vec::new();
+            for name in referenced_files(&mut tx, &store).await? {
+                let staged = staging.path().join(archive::FILES_DIR).join(&name);
+                if let Some(parent) = staged.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                store.export(&mut tx, &name, &staged).await?;
+                files.push((format!("{}{name}", archive::FILES_DIR), staged));
+            }
             tx.rollback().await?;
             (tables, version, files)
         }
@@ -143,15 +153,22 @@ pub async fn restore(config: &AppConfig, archive_path: &Path) -> Result<(Manifes
         files: 0,
         file_bytes: 0,
     };
-    for (entry, relative) in manifest.files() {
-        let target = config.data_dir.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+    // Into the data folder, or into the PostgreSQL database the servers share.
+    let target = db::connect(&url, 2).await?;
+    let store = EvidenceStore::for_database(&config.data_dir, &target);
+    let placed = async {
+        for (entry, relative) in manifest.files() {
+            store
+                .import(relative, &entry.sha256, &staging.path().join(&entry.name))
+                .await?;
+            restored.files += 1;
+            restored.file_bytes += entry.size;
         }
-        std::fs::rename(staging.path().join(&entry.name), &target)?;
-        restored.files += 1;
-        restored.file_bytes += entry.size;
+        Ok::<(), std::io::Error>(())
     }
+    .await;
+    target.close().await;
+    placed?;
     drop(staging);
     Ok((manifest, restored))
 }
@@ -182,7 +199,10 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
     let mut from = snapshot.acquire().await?;
     let expected = row_counts(&mut from).await?;
     let version = sql::schema_version(&mut from).await?;
-    let files = referenced_files(&mut from, data_dir).await?;
+    let files = in_data_folder(
+        referenced_files(&mut from, &EvidenceStore::new(data_dir)).await?,
+        data_dir,
+    );
     let target = open_empty_postgres(to_url, version).await?;
     let mut tx = db::begin_write(&target).await?;
     let source_tables = sql::tables(&mut from).await?;
@@ -210,14 +230,28 @@ async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result
     }
     finish_filling(&mut tx, &keys, &expected).await?;
     tx.commit().await?;
-    target.close().await;
     let checked = rocket::tokio::task::spawn_blocking(move || check_files(&files))
         .await
-        .map_err(|e| StartupError::Refused(format!("checking the files stopped: {e}")))??;
+        .map_err(|e| StartupError::Refused(format!("checking the files stopped: {e}")));
+    // The servers on PostgreSQL read the files from the database: copied in
+    // chunk by chunk, each with the hash just checked.
+    let copied = async {
+        let checked = checked??;
+        let store = EvidenceStore::for_database(data_dir, &target);
+        let mut bytes = 0;
+        for file in &checked {
+            store.import(&file.name, &file.sha256, &file.path).await?;
+            bytes += file.size;
+        }
+        Ok::<_, StartupError>((checked.len(), bytes))
+    }
+    .await;
+    target.close().await;
+    let (files, file_bytes) = copied?;
     Ok(Restored {
         tables: expected,
-        files: checked.0,
-        file_bytes: checked.1,
+        files,
+        file_bytes,
     })
 }
 
@@ -407,7 +441,10 @@ async fn describe(
     let mut conn = snapshot.acquire().await?;
     let counts = row_counts(&mut conn).await?;
     let version = sql::schema_version(&mut conn).await?;
-    let files = referenced_files(&mut conn, data_dir).await?;
+    let files = in_data_folder(
+        referenced_files(&mut conn, &EvidenceStore::new(data_dir)).await?,
+        data_dir,
+    );
     Ok((counts, version, files))
 }
 
@@ -445,32 +482,47 @@ fn parse_row(table: &str, json: &str) -> Result<serde_json::Map<String, serde_js
     serde_json::from_str(json).map_err(|e| StartupError::Refused(format!("a row of {table} is not a JSON object: {e}")))
 }
 
-/// Every file under the data folder the database names: (its path there
-/// as the archive names it, where it is now).
-async fn referenced_files(conn: &mut db::Conn, data_dir: &Path) -> Result<Vec<(String, PathBuf)>, StartupError> {
-    let store = crate::storage::EvidenceStore::new(data_dir);
+/// Every file the database names, by its name in the store (which is its
+/// path under the data folder).
+async fn referenced_files(conn: &mut db::Conn, store: &EvidenceStore) -> Result<Vec<String>, StartupError> {
     let mut files = Vec::new();
     for sha256 in sql::evidence_files(conn).await? {
-        let path = store.path_for(&sha256).ok_or_else(|| {
+        let name = crate::storage::evidence_name(&sha256).ok_or_else(|| {
             StartupError::Refused(format!("an evidence row names “{sha256}”, which is not a file's hash"))
         })?;
-        files.push((format!("{}evidence/{sha256}", archive::FILES_DIR), path));
+        files.push(name);
     }
+    // Only an import waiting for its commit keeps its sheet.
+    let sheets = store.sheet_ids().await?;
     for id in sql::import_ids(conn).await? {
-        let relative = crate::app::imports::pending_path(Path::new(""), id);
-        let path = data_dir.join(&relative);
-        // Only an import waiting for its commit keeps its sheet.
-        if path.exists() {
-            files.push((format!("{}{}", archive::FILES_DIR, relative.display()), path));
+        if sheets.contains(&id) {
+            files.push(crate::storage::sheet_name(id));
         }
     }
     Ok(files)
 }
 
+/// Files in the data folder: (their name in an archive, where they are).
+fn in_data_folder(names: Vec<String>, data_dir: &Path) -> Vec<(String, PathBuf)> {
+    names
+        .into_iter()
+        .map(|name| (format!("{}{name}", archive::FILES_DIR), data_dir.join(name)))
+        .collect()
+}
+
+/// A file checked against its name and ready to copy.
+struct CheckedFile {
+    /// Its name in the store.
+    name: String,
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+}
+
 /// Checks every file exists and that each evidence file (named by its
-/// hash) still has that hash: (files, bytes).
-fn check_files(files: &[(String, PathBuf)]) -> Result<(usize, u64), StartupError> {
-    let mut bytes = 0;
+/// hash) still has that hash.
+fn check_files(files: &[(String, PathBuf)]) -> Result<Vec<CheckedFile>, StartupError> {
+    let mut checked = Vec::new();
     for (name, path) in files {
         let file = std::fs::File::open(path)
             .map_err(|e| StartupError::Refused(format!("{} (named by the database): {e}", path.display())))?;
@@ -482,9 +534,14 @@ fn check_files(files: &[(String, PathBuf)]) -> Result<(usize, u64), StartupError
                 path.display()
             )));
         }
-        bytes += size;
+        checked.push(CheckedFile {
+            name: name.strip_prefix(archive::FILES_DIR).unwrap_or(name).to_string(),
+            path: path.clone(),
+            sha256,
+            size,
+        });
     }
-    Ok((files.len(), bytes))
+    Ok(checked)
 }
 
 /// Writes the archive to a private temporary file beside `out`, then moves

@@ -274,7 +274,7 @@ pub async fn preview(
 pub struct PendingSheet<'a> {
     pub import_id: i64,
     pub file_name: &'a str,
-    pub data_dir: &'a std::path::Path,
+    pub files: &'a crate::storage::EvidenceStore,
 }
 
 /// [`preview`] of a pending import, reusing its analysis while the choices
@@ -291,7 +291,7 @@ pub async fn preview_pending(
     let read = match cache.get(sheet.import_id, &reading) {
         Some(found) => found,
         None => {
-            let bytes = load_pending(sheet.data_dir, sheet.import_id).map_err(|_| {
+            let bytes = sheet.files.load_sheet(sheet.import_id).await.map_err(|_| {
                 ImportFailure::NotReady("The uploaded file is no longer available. Upload it again.".into())
             })?;
             let read = read_and_analyse(programmes, Arc::new(bytes), sheet.file_name, choices, max_bytes).await?;
@@ -701,7 +701,7 @@ pub async fn undo(
 /// Discards a pending upload: its record says so and its file (personal data) is deleted.
 pub async fn discard(
     pool: &Pool,
-    data_dir: &std::path::Path,
+    files: &crate::storage::EvidenceStore,
     actor: &Actor,
     import_id: i64,
     now: DateTime<Utc>,
@@ -713,7 +713,7 @@ pub async fn discard(
     }
     audit::record(&mut tx, now, actor, entry("import.discard", import_id, None)).await?;
     tx.commit().await?;
-    remove_pending(data_dir, import_id);
+    files.remove_sheet(import_id).await;
     Ok(())
 }
 
@@ -779,29 +779,4 @@ pub fn preview_json(preview: &Preview, result: Option<&CommitOutcome>) -> serde_
         "errors": located(Severity::Error),
         "warnings": located(Severity::Warning),
     })
-}
-
-/// Where an uploaded sheet waits between its preview and its commit. Under
-/// the data folder, never a served one: sign-in sheets hold personal data.
-pub(crate) fn pending_path(data_dir: &std::path::Path, import_id: i64) -> std::path::PathBuf {
-    data_dir.join("imports").join(format!("{import_id}.upload"))
-}
-
-/// Written to a temporary name and renamed, so a half-written file is never read.
-pub fn save_pending(data_dir: &std::path::Path, import_id: i64, bytes: &[u8]) -> std::io::Result<()> {
-    let path = pending_path(data_dir, import_id);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let temporary = path.with_extension("partial");
-    crate::storage::write_private(&temporary, bytes)?;
-    std::fs::rename(&temporary, &path)
-}
-
-pub fn load_pending(data_dir: &std::path::Path, import_id: i64) -> std::io::Result<Vec<u8>> {
-    std::fs::read(pending_path(data_dir, import_id))
-}
-
-pub fn remove_pending(data_dir: &std::path::Path, import_id: i64) {
-    let _ = std::fs::remove_file(pending_path(data_dir, import_id));
 }

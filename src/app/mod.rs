@@ -24,6 +24,8 @@
 //! - [`organisations`]: organisations and their people
 //! - [`award_history`]: importing awards made before qmtrack, and undoing it
 //! - [`backup`]: backups, restores and the copy from SQLite to PostgreSQL
+//! - [`import_runs`]: imports committed in the background, watched from any
+//!   app server
 
 pub mod accounts;
 pub mod assessments;
@@ -33,6 +35,7 @@ pub mod certificates;
 pub mod evidence;
 pub mod figures;
 pub mod frameworks;
+pub mod import_runs;
 pub mod imports;
 pub mod organisations;
 pub mod register;
@@ -59,8 +62,12 @@ pub struct AppState {
     pub programmes: Arc<ProgrammeLibrary>,
     /// Who issues certificates (name, signatory, logo), from configuration.
     pub issuer: crate::domain::certificate::Issuer,
-    /// Imports being committed in the background: id → (rows done, rows in all).
-    pub import_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>,
+    /// This process's name among the app servers sharing the database: it
+    /// is recorded with each import it commits (see [`import_runs`]).
+    pub server_id: String,
+    /// Evidence files and uploaded sheets: in the data folder, or in the
+    /// database when several app servers share a PostgreSQL one.
+    pub files: crate::storage::EvidenceStore,
     /// Pending imports' sheets as read, so viewing and committing one does not parse it again.
     pub import_analyses: Arc<imports::AnalysisCache>,
     /// Report figures already computed (see [`figures`]).

@@ -156,7 +156,7 @@ impl<'a> Workshop<'a> {
         Ok(Workshop {
             state,
             pool,
-            store: EvidenceStore::new(&state.config.data_dir),
+            store: state.files.clone(),
             people: People {
                 lead: acting(pool, "alex.morgan@northbridge.example.org").await?,
                 assessor: acting(pool, "bernadette.kaur@northbridge.example.org").await?,

@@ -251,6 +251,10 @@ pub(crate) async fn open_database() -> Result<(AppConfig, db::Pool), StartupErro
     Ok((config, pool))
 }
 
+/// What a command records as the server running something: it runs no
+/// background work another server could need to know about.
+pub(crate) const COMMAND_LINE_SERVER: &str = "command-line";
+
 /// What a command needs to run workflows: the shared state the server would
 /// have (configuration, clock, standards and programmes) and a migrated pool.
 pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
@@ -262,13 +266,15 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
     } else {
         crate::domain::programmes::ProgrammeLibrary::default()
     };
+    let config_dir = config.data_dir.clone();
     let state = AppState {
         issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
         config,
         clock: crate::Clock::system(),
         standards: std::sync::Arc::new(standards),
         programmes: std::sync::Arc::new(programmes),
-        import_progress: std::sync::Arc::default(),
+        server_id: COMMAND_LINE_SERVER.to_string(),
+        files: crate::storage::EvidenceStore::for_database(&config_dir, &pool),
         import_analyses: std::sync::Arc::default(),
         figures: std::sync::Arc::default(),
     };

@@ -111,13 +111,15 @@ pub async fn reset_password(email: &str) -> Result<(), StartupError> {
 
 /// For commands that add users only: no standards or programmes are loaded.
 pub(crate) fn cli_state(config: AppConfig) -> Result<AppState, StartupError> {
+    let files = crate::storage::EvidenceStore::new(&config.data_dir);
     Ok(AppState {
         issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
         config,
         clock: Clock::system(),
         standards: Arc::default(),
         programmes: Arc::default(),
-        import_progress: Arc::default(),
+        server_id: super::COMMAND_LINE_SERVER.to_string(),
+        files,
         import_analyses: Arc::default(),
         figures: Arc::default(),
     })

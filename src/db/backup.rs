@@ -16,6 +16,11 @@ use sqlx::PgConnection;
 /// The migrations' own table: written by `migrate`, not data.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
+/// Tables a backup does not copy as rows: the file store's (its files go
+/// into the archive as files, checked by their hashes) and the record of
+/// imports running on live servers (no server runs them after a restore).
+const NOT_DATA: [&str; 3] = ["stored_files", "stored_file_chunks", "import_runs"];
+
 /// A table and whether rows have an integer `id` (read in pages by it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -41,7 +46,11 @@ pub async fn tables(conn: &mut Conn) -> Result<Vec<Table>, sqlx::Error> {
         .fetch_all(&mut *conn)
         .await
     })?;
-    Ok(rows.into_iter().map(|(name, has_id)| Table { name, has_id }).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(name, _)| !NOT_DATA.contains(&name.as_str()))
+        .map(|(name, has_id)| Table { name, has_id })
+        .collect())
 }
 
 /// A table's columns in order.

@@ -388,8 +388,7 @@ async fn remove(
 
 /// A stored evidence file, sent so that browsers save rather than open it.
 pub struct Download {
-    file: rocket::tokio::fs::File,
-    size: u64,
+    file: crate::storage::StoredFile,
     name: String,
     kind: FileKind,
 }
@@ -420,7 +419,7 @@ impl<'r> Responder<'r, 'static> for Download {
             .header(content_type)
             .raw_header("Content-Disposition", content_disposition(&self.name))
             .raw_header("X-Content-Type-Options", "nosniff")
-            .sized_body(usize::try_from(self.size).ok(), self.file)
+            .sized_body(usize::try_from(self.file.size).ok(), self.file)
             .ok()
     }
 }
@@ -440,11 +439,9 @@ async fn download(
             item.id, item.file_sha256
         ))
     })?;
-    let size = file.metadata().await.map_err(AppError::internal)?.len();
     workflow::record_download(app.ctx(db), &user.acting(), &item).await?;
     Ok(Download {
         file,
-        size,
         name: item.file_name,
         kind,
     })

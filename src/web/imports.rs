@@ -5,7 +5,8 @@
 use super::auth::{CurrentUser, TrainingManager};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::{AppState, Page, SignedIn};
-use crate::app::imports::{self, Choices, CommitRequest};
+use crate::app::import_runs;
+use crate::app::imports::{self, Choices};
 use crate::db::{imports as import_rows, organisations, Db};
 use crate::domain::import::Field;
 use crate::domain::organisation::OrgType;
@@ -219,7 +220,7 @@ async fn upload(
     };
     let now = state.clock.now();
     let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, now).await?;
-    imports::save_pending(&state.config.data_dir, id, &bytes).map_err(AppError::internal)?;
+    state.files.save_sheet(id, &bytes).await.map_err(AppError::internal)?;
     imports::remember_analysis(&state.import_analyses, id, &choices, &preview);
     Ok(Ok(Redirect::to(format!("/training/imports/{id}"))))
 }
@@ -240,7 +241,7 @@ async fn preview_for(
     let sheet = imports::PendingSheet {
         import_id: row.id,
         file_name: &row.file_name,
-        data_dir: &state.config.data_dir,
+        files: &state.files,
     };
     match imports::preview_pending(
         db,
@@ -282,11 +283,7 @@ async fn show(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
         "import": history_rows(vec![row.clone()]).pop(),
         "message": row.message,
     });
-    let progress = state
-        .import_progress
-        .lock()
-        .map(|p| p.get(&id).copied())
-        .unwrap_or(None);
+    let progress = crate::db::import_runs::progress(db, id).await?;
     match row.state.as_str() {
         "pending" => {
             let choices = stored_choices(&row);
@@ -444,46 +441,14 @@ async fn commit(
         Ok(preview) => preview,
         Err(message) => return Ok(Err(Flash::error(back, message))),
     };
-    match imports::claim(db, id, &preview).await {
+    match import_runs::claim(state, db, id, &preview).await {
         Ok(()) => {}
         Err(imports::ImportFailure::NotReady(message)) => return Ok(Err(Flash::error(back, message))),
         Err(other) => return Err(other.into()),
     }
-    let pool = (**db).clone();
-    let progress_map = state.import_progress.clone();
-    let analyses = state.import_analyses.clone();
-    let data_dir = state.config.data_dir.clone();
-    let now = state.clock.now();
-    let (programmes, today) = (state.programmes.clone(), state.clock.today());
-    let actor = user.audit_actor();
-    if let Ok(mut map) = progress_map.lock() {
-        map.insert(id, (0, preview.summary.records));
-    }
     // Committing a large sheet takes seconds: do it in the background and let
     // the page show progress (it refreshes itself, no script needed).
-    rocket::tokio::spawn(async move {
-        let progress_for_commit = progress_map.clone();
-        let report = move |done: usize, total: usize| {
-            if let Ok(mut map) = progress_for_commit.lock() {
-                map.insert(id, (done, total));
-            }
-        };
-        let request = CommitRequest {
-            pool: &pool,
-            programmes: &programmes,
-            import_id: id,
-            actor: &actor,
-            now,
-            today,
-        };
-        if imports::run_commit(&request, &preview, &report).await.is_ok() {
-            imports::remove_pending(&data_dir, id);
-        }
-        analyses.forget(id);
-        if let Ok(mut map) = progress_map.lock() {
-            map.remove(&id);
-        }
-    });
+    import_runs::commit_in_background(state, (**db).clone(), id, preview, user.audit_actor());
     // No message: by the time the page loads the import may already be done; the page says which.
     Ok(Ok(back))
 }
@@ -515,7 +480,7 @@ async fn discard(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::discard(db, &state.config.data_dir, &user.audit_actor(), id, state.clock.now()).await?;
+    imports::discard(db, &state.files, &user.audit_actor(), id, state.clock.now()).await?;
     state.import_analyses.forget(id);
     Ok(Flash::success(
         Redirect::to("/training/imports"),

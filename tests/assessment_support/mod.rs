@@ -209,14 +209,14 @@ pub async fn status_of(browser: &Browser, assessment: i64) -> String {
     texts(&body, "#status").pop().unwrap_or_default()
 }
 
-/// Files in the evidence store (temporary ones included).
-pub fn stored_files(app: &TestApp) -> Vec<PathBuf> {
-    let dir = app.data_dir.join("evidence");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
+/// Files in the evidence store (temporary ones included), as the data
+/// folder names them, wherever they are kept.
+pub async fn stored_files(app: &TestApp) -> Vec<PathBuf> {
+    crate::common::stored_names(&app.database_url, &app.data_dir, "evidence")
+        .await
+        .into_iter()
+        .map(|name| app.data_dir.join("evidence").join(name))
+        .collect()
 }
 
 /// Evidence rows in the database, read directly: the pages could hide a dangling one.

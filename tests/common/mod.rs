@@ -517,3 +517,64 @@ pub fn demo(app: &TestApp) -> std::process::Output {
         .output()
         .expect("run qmtrack demo")
 }
+
+/// Whether this run tests PostgreSQL, where the app keeps evidence files and
+/// uploaded sheets in the database rather than the data folder.
+pub fn files_in_database(database_url: &str) -> bool {
+    database_url.starts_with("postgres")
+}
+
+/// The names of the files the app holds under `folder` ("evidence" or
+/// "imports"), as the data folder would name them: from the database on
+/// PostgreSQL, together with anything (such as a temporary file) left in
+/// the folder itself.
+pub async fn stored_names(database_url: &str, data_dir: &std::path::Path, folder: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir.join(folder))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if files_in_database(database_url) {
+        let pool = sqlx::PgPool::connect(database_url).await.expect("connect");
+        let stored: Vec<String> = sqlx::query_scalar("SELECT name FROM stored_files WHERE name LIKE $1")
+            .bind(format!("{folder}/%"))
+            .fetch_all(&pool)
+            .await
+            .expect("stored files");
+        pool.close().await;
+        names.extend(
+            stored
+                .into_iter()
+                .map(|name| name.trim_start_matches(&format!("{folder}/")).to_string()),
+        );
+    }
+    names.sort();
+    names
+}
+
+/// A file the app holds, by its name under the data folder
+/// (`evidence/<sha256>`, `imports/<id>.upload`), wherever it is kept.
+pub async fn stored_file(database_url: &str, data_dir: &std::path::Path, name: &str) -> Option<Vec<u8>> {
+    if !files_in_database(database_url) {
+        return std::fs::read(data_dir.join(name)).ok();
+    }
+    let pool = sqlx::PgPool::connect(database_url).await.expect("connect");
+    let chunks: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT c.bytes FROM stored_files f JOIN stored_file_chunks c ON c.name = f.name
+         WHERE f.name = $1 ORDER BY c.seq",
+    )
+    .bind(name)
+    .fetch_all(&pool)
+    .await
+    .expect("chunks");
+    let exists: Option<String> = sqlx::query_scalar("SELECT name FROM stored_files WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&pool)
+        .await
+        .expect("file");
+    pool.close().await;
+    exists.map(|_| chunks.concat())
+}
