@@ -97,12 +97,12 @@ fn main() {
                 assessment_id: None,
                 holder_name: format!("{} {i}", names[i as usize % names.len()]),
                 title: "IRIS: Clinical training".into(),
-                issued_on: "2026-03-01".into(),
-                expires_on: Some("2029-03-01".into()),
+                issued_on: date(2026, 3, 1),
+                expires_on: Some(date(2029, 3, 1)),
                 revoked_at: None,
                 revoked_reason: String::new(),
                 superseded_by_code: None,
-                created_at: "2026-03-01T00:00:00Z".into(),
+                created_at: at("2026-03-01T00:00:00Z"),
             }
         })
         .collect();
@@ -142,7 +142,7 @@ fn main() {
                     ..Default::default()
                 })
                 .expect("valid");
-                qmtrack::db::organisations::insert(&mut tx, &details, "2026-01-01T00:00:00Z")
+                qmtrack::db::organisations::insert(&mut tx, &details, at("2026-01-01T00:00:00Z"))
                     .await
                     .expect("insert");
             }
@@ -356,7 +356,7 @@ async fn timed_import(
         "register.xlsx",
         &preview.sha256,
         &choices,
-        "2026-01-01T00:00:00Z",
+        at("2026-01-01T00:00:00Z"),
     )
     .await
     .expect("start");
@@ -365,7 +365,7 @@ async fn timed_import(
         programmes,
         import_id: id,
         actor: &actor,
-        now: "2026-01-01T00:00:00Z",
+        now: at("2026-01-01T00:00:00Z"),
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
     };
     let (outcome, phases) = qmtrack::app::imports::commit_timed(&request, &preview, &|_, _| {})
@@ -386,7 +386,7 @@ async fn timed_undo(
 ) -> Duration {
     let start = Instant::now();
     let actor = qmtrack::db::audit::Actor::command_line("bench");
-    qmtrack::app::imports::undo(pool, programmes, &actor, id, "2026-01-01T00:00:01Z")
+    qmtrack::app::imports::undo(pool, programmes, &actor, id, at("2026-01-01T00:00:01Z"))
         .await
         .expect("undo");
     start.elapsed()
@@ -540,4 +540,12 @@ fn large_data_benchmarks(
         &with_sixty,
         1.15,
     );
+}
+
+fn date(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a date")
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    qmtrack::clock::from_db(text).expect("an instant")
 }

@@ -70,7 +70,9 @@ impl Clock {
     }
 }
 
-/// How timestamps are stored: fixed-width UTC text sorts the same as time does.
+/// An instant as text, as SQLite stores it (see [`crate::db::Instant`]) and
+/// as JSON and files give it: whole seconds of UTC, fixed width, so the text
+/// sorts as time does.
 pub fn to_db(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -81,10 +83,14 @@ pub fn from_db(text: &str) -> Option<DateTime<Utc>> {
 
 /// "24 November 2026, 14:05" for people to read: the UK date style used
 /// everywhere, at the partnership's local time.
-pub fn display(text: &str) -> String {
-    from_db(text)
-        .map(|at| at.with_timezone(&time_zone()).format("%-d %B %Y, %H:%M").to_string())
-        .unwrap_or_else(|| text.to_string())
+pub fn display(at: DateTime<Utc>) -> String {
+    at.with_timezone(&time_zone()).format("%-d %B %Y, %H:%M").to_string()
+}
+
+/// [`display`] for an instant given as text (in a template); other text is
+/// shown as it is.
+pub fn display_text(text: &str) -> String {
+    from_db(text).map(display).unwrap_or_else(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -106,14 +112,15 @@ mod tests {
         let b = a + Duration::seconds(5);
         assert!(to_db(a) < to_db(b));
         assert_eq!(from_db(&to_db(b)), Some(b));
-        assert_eq!(display(&to_db(a)), "1 January 2026, 09:00");
+        assert_eq!(display(a), "1 January 2026, 09:00");
+        assert_eq!(display_text(&to_db(a)), "1 January 2026, 09:00");
     }
 
     #[test]
     fn times_are_shown_in_the_partnerships_time_zone() {
         // Tests leave the zone at its default, Europe/London: BST in summer.
         let summer = from_db("2026-07-01T13:05:00Z").expect("valid");
-        assert_eq!(display(&to_db(summer)), "1 July 2026, 14:05");
+        assert_eq!(display(summer), "1 July 2026, 14:05");
         let late = from_db("2026-07-01T23:30:00Z").expect("valid");
         assert_eq!(local_date(late).to_string(), "2026-07-02");
         assert!(parse_time_zone("Europe/Lundon").is_err());

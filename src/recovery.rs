@@ -22,7 +22,6 @@
 //! temporary files) are swept before the server starts, in
 //! [`crate::build_rocket`], by [`crate::storage`].
 
-use crate::clock::to_db;
 use crate::db::{self, import_runs, imports, throttle};
 use crate::storage::EvidenceStore;
 use crate::Clock;
@@ -97,8 +96,8 @@ pub async fn after_restart(
             Err(e) => tracing::error!("could not make the files in {} private: {e}", dir.display()),
         }
     }
-    let long_ago = to_db(clock.now() - chrono::Duration::days(1));
-    throttle::purge(pool, &long_ago).await?;
+    let long_ago = clock.now() - chrono::Duration::days(1);
+    throttle::purge(pool, long_ago).await?;
     Ok(())
 }
 

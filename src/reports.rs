@@ -146,32 +146,21 @@ async fn standing_facts(
             framework_id: row.framework_id.clone(),
             framework_name: framework_name(&row.framework_id, &row.framework_version),
             state_label: row.state.label().to_string(),
-            expires_on: row
-                .expires_on
-                .as_deref()
-                .and_then(crate::domain::assessment::parse_date),
+            expires_on: row.expires_on,
             outstanding,
         });
     }
     let until = today.checked_add_days(Days::new(notice_days)).unwrap_or(today);
-    let expiring = db::home::expiring_evidence(
-        pool,
-        organisation_id,
-        &today.format("%Y-%m-%d").to_string(),
-        &until.format("%Y-%m-%d").to_string(),
-        1000,
-    )
-    .await?
-    .into_iter()
-    .filter_map(|e| {
-        Some(ExpiringEvidence {
+    let expiring = db::home::expiring_evidence(pool, organisation_id, today, until, 1000)
+        .await?
+        .into_iter()
+        .map(|e| ExpiringEvidence {
             framework_name: framework_name(&e.framework_id, &e.framework_version),
-            valid_until: crate::domain::assessment::parse_date(&e.valid_until)?,
+            valid_until: e.valid_until,
             title: e.title,
             criterion_id: e.criterion_id,
         })
-    })
-    .collect();
+        .collect();
     let trained = programmes
         .current()
         .into_iter()
@@ -190,13 +179,15 @@ async fn standing_facts(
     let award_certificates = awards
         .iter()
         .filter(|c| c.revoked_at.is_none() && c.superseded_by_code.is_none())
-        .filter(|c| {
-            c.expires_on
-                .as_deref()
-                .and_then(crate::domain::assessment::parse_date)
-                .is_none_or(|d| d >= today)
+        .filter(|c| c.expires_on.is_none_or(|d| d >= today))
+        .map(|c| {
+            format!(
+                "{}, issued {}, code {}",
+                c.title,
+                crate::domain::dates::uk_date(c.issued_on),
+                c.code
+            )
         })
-        .map(|c| format!("{}, issued {}, code {}", c.title, display_date(&c.issued_on), c.code))
         .collect();
     Ok(StandingFacts {
         assessments,
@@ -207,8 +198,4 @@ async fn standing_facts(
         award_certificates,
         training_certificates,
     })
-}
-
-fn display_date(text: &str) -> String {
-    crate::domain::assessment::parse_date(text).map_or_else(|| text.to_string(), crate::domain::dates::uk_date)
 }

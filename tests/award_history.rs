@@ -160,8 +160,8 @@ async fn recorded(app: &TestApp) -> Vec<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.expect("connect");
     let awards: Vec<Vec<String>> = sqlx::query(
-        "SELECT o.name, a.framework_id, a.framework_version, a.state, a.awarded_on, a.expires_on,
-                COALESCE(a.revoked_at, ''), CASE WHEN a.imported THEN 'imported' ELSE 'made here' END
+        "SELECT o.name, a.framework_id, a.framework_version, a.state, CAST(a.awarded_on AS TEXT),
+                CAST(a.expires_on AS TEXT), COALESCE(CAST(a.revoked_at AS TEXT), ''), CASE WHEN a.imported THEN 'imported' ELSE 'made here' END
          FROM assessments a JOIN organisations o ON o.id = a.organisation_id ORDER BY o.name, a.awarded_on",
     )
     .fetch_all(&pool)
@@ -171,7 +171,8 @@ async fn recorded(app: &TestApp) -> Vec<String> {
     .map(|row| (0..8).map(|i| row.try_get::<String, _>(i).expect("text")).collect())
     .collect();
     let certificates: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT holder_name, title, issued_on, expires_on FROM certificates ORDER BY holder_name, issued_on",
+        "SELECT holder_name, title, CAST(issued_on AS TEXT), CAST(expires_on AS TEXT) FROM certificates
+         ORDER BY holder_name, issued_on",
     )
     .fetch_all(&pool)
     .await

@@ -7,8 +7,9 @@
 
 mod common;
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use qmtrack::db::audit::{self, Actor, Entry};
-use qmtrack::db::{self, users, Pool};
+use qmtrack::db::{self, published, users, Instant, Pool};
 use qmtrack::domain::access::Role;
 use qmtrack::domain::user::NewUser;
 
@@ -20,7 +21,9 @@ async fn fresh_pool(dir: &std::path::Path) -> (Pool, common::TestDatabase) {
     (pool, database)
 }
 
-const AT: &str = "2026-03-02T09:00:00Z";
+fn at() -> DateTime<Utc> {
+    qmtrack::clock::from_db("2026-03-02T09:00:00Z").expect("a valid instant")
+}
 
 /// On PostgreSQL the `Any` driver typed a NULL argument `int4` and cached
 /// the statement with that type, so a later real value for the same
@@ -40,7 +43,7 @@ async fn the_same_statement_takes_none_then_some_and_reads_null_as_none() {
             after,
             ..Entry::of("trap.check", "thing", entity_id)
         };
-        audit::record(&mut tx, AT, &Actor::command_line("test"), entry)
+        audit::record(&mut tx, at(), &Actor::command_line("test"), entry)
             .await
             .expect("record");
     }
@@ -76,14 +79,14 @@ async fn flags_read_as_booleans() {
         organisation_id: None,
         password: String::new(),
     };
-    let id = users::insert(&mut tx, &user, "hash", AT).await.expect("insert");
+    let id = users::insert(&mut tx, &user, "hash", at()).await.expect("insert");
     tx.commit().await.expect("commit");
     let found = users::find(&pool, id).await.expect("find").expect("the user");
     assert!(found.active);
     assert_eq!(found.organisation_id, None);
 
     let mut tx = db::begin_write(&pool).await.expect("begin");
-    users::set_active(&mut tx, id, false, AT).await.expect("deactivate");
+    users::set_active(&mut tx, id, false, at()).await.expect("deactivate");
     tx.commit().await.expect("commit");
     let found = users::find(&pool, id).await.expect("find").expect("the user");
     assert!(!found.active);
@@ -98,7 +101,7 @@ async fn many_rows_are_read() {
     for n in 0..300 {
         audit::record(
             &mut tx,
-            AT,
+            at(),
             &Actor::command_line("test"),
             Entry::of("trap.many", "thing", Some(n)),
         )
@@ -128,7 +131,7 @@ async fn a_returning_insert_is_seen_by_other_connections() {
         organisation_id: None,
         password: String::new(),
     };
-    let id = users::insert(&mut first, &user, "hash", AT).await.expect("insert");
+    let id = users::insert(&mut first, &user, "hash", at()).await.expect("insert");
     // Held open, so the read below must use another connection.
     let mut second = pool.acquire().await.expect("another connection");
     assert_eq!(users::count_in(&mut second).await.expect("count"), 1);
@@ -160,4 +163,146 @@ async fn a_statement_read_for_one_row_is_finished() {
         .expect("count");
     assert_eq!(seen, 3);
     drop(first);
+}
+
+/// How many audit entries were written at exactly `at`, bound as `bind`.
+async fn entries_at<T>(pool: &Pool, bind: T) -> i64
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    T: Send + Clone,
+{
+    const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE at = $1";
+    let found: Result<(i64,), sqlx::Error> = match pool {
+        Pool::Sqlite { readers, .. } => sqlx::query_as(SQL).bind(bind).fetch_one(readers).await,
+        Pool::Postgres(pg) => sqlx::query_as(SQL).bind(bind).fetch_one(pg).await,
+    };
+    found.expect("count").0
+}
+
+/// sqlx writes a `DateTime<Utc>` to SQLite as `2026-03-02T09:00:00.750+00:00`,
+/// while every instant stored before (and by migrations) reads
+/// `2026-03-02T09:00:00Z`: text in two forms neither compares equal nor
+/// sorts as time does. Instants are bound as `db::Instant`: on SQLite the
+/// `Z` form in whole seconds, on PostgreSQL a TIMESTAMPTZ; either way one
+/// reads back as written, and instants written by code and by SQL in the
+/// stored form order and filter together.
+#[rocket::async_test]
+async fn instants_round_trip_in_the_stored_form_and_order_as_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pool, _database) = fresh_pool(dir.path()).await;
+    let nine = at() + Duration::milliseconds(750);
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    audit::record(
+        &mut tx,
+        nine,
+        &Actor::command_line("test"),
+        Entry::of("trap.code", "thing", None),
+    )
+    .await
+    .expect("record");
+    tx.commit().await.expect("commit");
+    // Written the way migrations and older versions wrote instants: text.
+    let by_sql = "INSERT INTO audit_log (at, actor_label, action, entity)
+        VALUES ('2026-03-02T08:30:00Z', 'sql', 'trap.sql', 'thing'), ('2026-03-02T10:00:00Z', 'sql', 'trap.sql', 'thing')";
+    match &pool {
+        Pool::Sqlite { writer, .. } => sqlx::query(by_sql).execute(writer).await.map(drop),
+        Pool::Postgres(pg) => sqlx::query(by_sql).execute(pg).await.map(drop),
+    }
+    .expect("rows in the stored form");
+
+    if let Pool::Sqlite { readers, .. } = &pool {
+        let (stored,): (String,) = sqlx::query_as("SELECT at FROM audit_log WHERE action = 'trap.code'")
+            .fetch_one(readers)
+            .await
+            .expect("stored text");
+        assert_eq!(stored, "2026-03-02T09:00:00Z");
+        // The trap itself: sqlx's own encoding does not match what is stored.
+        assert_eq!(entries_at(&pool, at()).await, 0, "sqlx writes +00:00, not Z");
+    }
+    assert_eq!(entries_at(&pool, Instant(at())).await, 1);
+    assert_eq!(entries_at(&pool, Instant(nine)).await, 1, "kept in whole seconds");
+
+    let mut read = audit::recent(&pool, 10).await.expect("read");
+    read.sort_by_key(|entry| entry.at);
+    let order: Vec<(&str, String)> = read
+        .iter()
+        .map(|entry| (entry.action.as_str(), qmtrack::clock::to_db(entry.at)))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("trap.sql", "2026-03-02T08:30:00Z".to_string()),
+            ("trap.code", "2026-03-02T09:00:00Z".to_string()),
+            ("trap.sql", "2026-03-02T10:00:00Z".to_string()),
+        ]
+    );
+    // The database's own order and bounds agree with time.
+    let (found, total) = audit::search(
+        &pool,
+        &audit::Filter {
+            from: Some(at() - Duration::minutes(15)),
+            until: Some(at() + Duration::minutes(60)),
+            limit: 10,
+            ..audit::Filter::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert_eq!(total, 1);
+    assert_eq!(found[0].action, "trap.code");
+    let (found, total) = audit::search(
+        &pool,
+        &audit::Filter {
+            from: Some(at()),
+            limit: 10,
+            ..audit::Filter::default()
+        },
+    )
+    .await
+    .expect("search");
+    assert_eq!(total, 2, "an instant at the bound itself is inside it");
+    assert_eq!(
+        found.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["trap.sql", "trap.code"],
+        "newest first"
+    );
+}
+
+/// A date binds and reads as `NaiveDate`: on SQLite as `YYYY-MM-DD` text,
+/// the form every stored date has; on PostgreSQL as a DATE.
+#[rocket::async_test]
+async fn dates_round_trip_as_dates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pool, _database) = fresh_pool(dir.path()).await;
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
+        NaiveDate::from_ymd_opt(2026, 3, 31).expect("a date"),
+    );
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    let id = published::insert(
+        &mut tx,
+        &published::NewPublished {
+            title: "Quarter",
+            period_from: from,
+            period_to: to,
+            figures_json: "{}",
+            narrative_json: "{}",
+            author_user_id: None,
+            author_label: "test",
+        },
+        at(),
+    )
+    .await
+    .expect("insert");
+    tx.commit().await.expect("commit");
+    let row = published::find(&pool, id).await.expect("find").expect("the report");
+    assert_eq!((row.period_from, row.period_to, row.published_at), (from, to, at()));
+    if let Pool::Sqlite { readers, .. } = &pool {
+        let stored: (String, String) = sqlx::query_as("SELECT period_from, period_to FROM published_reports")
+            .fetch_one(readers)
+            .await
+            .expect("stored text");
+        assert_eq!(stored, ("2026-01-01".to_string(), "2026-03-31".to_string()));
+    }
 }

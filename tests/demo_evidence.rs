@@ -158,6 +158,21 @@ async fn certificate_holders_migrate_with_every_row() {
     // Raw SQL on the tables, outside the data layer.
     sqlx::any::install_default_drivers();
     let raw = sqlx::AnyPool::connect(&app.database_url).await.expect("raw pool");
+    if pool.backend() == qmtrack::db::Backend::Postgres {
+        // As text, as they were before 0019 typed them (and as 0004 makes them).
+        sqlx::raw_sql(
+            "ALTER TABLE certificates
+                 ALTER COLUMN issued_on TYPE TEXT USING to_char(issued_on, 'YYYY-MM-DD'),
+                 ALTER COLUMN expires_on TYPE TEXT USING to_char(expires_on, 'YYYY-MM-DD'),
+                 ALTER COLUMN revoked_at TYPE TEXT
+                     USING to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                 ALTER COLUMN created_at TYPE TEXT
+                     USING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+        )
+        .execute(&raw)
+        .await
+        .expect("dates as text");
+    }
     let before = all_certificates(&raw).await;
     assert!(before.iter().any(|c| c.kind == "award") && before.iter().any(|c| c.kind == "training"));
 

@@ -190,13 +190,14 @@ async fn contents(pool: &Pool) -> Vec<(String, String)> {
         seen.extend(texts(pool, &format!("SELECT '{table}', CAST(COUNT(*) AS TEXT) FROM {table}")).await);
     }
     for (table, column, none) in NONE_BEFORE_0012 {
+        let value = match kind_of(column) {
+            Some(kind) => format!("COALESCE({}, {none})", as_stored_text(pool.backend(), column, kind)),
+            None => format!("CAST(COALESCE({column}, {none}) AS TEXT)"),
+        };
         seen.extend(
             texts(
                 pool,
-                &format!(
-                    "SELECT '{table}.{column}.' || CAST(id AS TEXT), CAST(COALESCE({column}, {none}) AS TEXT)
-                     FROM {table} ORDER BY id"
-                ),
+                &format!("SELECT '{table}.{column}.' || CAST(id AS TEXT), {value} FROM {table} ORDER BY id"),
             )
             .await,
         );
@@ -353,7 +354,9 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
             back_to_0011_sqlite(&app.database_url, dir.path()).await;
         }
         db::Backend::Postgres => {
-            let mut sql = PG_0012_ADDITIONS.to_string();
+            // 0012 worked on text dates: first the columns 0019 typed.
+            let mut sql = back_to_text_dates_pg();
+            sql.push_str(PG_0012_ADDITIONS);
             for (table, column, none) in NONE_BEFORE_0012 {
                 sql.push_str(&format!(
                     "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
@@ -394,7 +397,10 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
     for (table, column, none) in NONE_BEFORE_0012 {
         let left = texts(
             &pool,
-            &format!("SELECT '{table}.{column}', CAST(COUNT(*) AS TEXT) FROM {table} WHERE {column} = {none}"),
+            &format!(
+                "SELECT '{table}.{column}', CAST(COUNT(*) AS TEXT) FROM {table}
+                 WHERE CAST({column} AS TEXT) = CAST({none} AS TEXT)"
+            ),
         )
         .await;
         assert_eq!(
@@ -417,4 +423,231 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
             .map(drop),
     };
     assert!(dangling.is_err(), "a dangling reference is refused");
+}
+
+/// What migration 0019 types on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Date,
+    Instant,
+}
+
+/// Every date and instant column, as 0019 types it.
+const TYPED_BY_0019: [(&str, &str, Kind); 58] = [
+    ("api_tokens", "created_at", Kind::Instant),
+    ("api_tokens", "last_used_at", Kind::Instant),
+    ("api_tokens", "revoked_at", Kind::Instant),
+    ("assessment_events", "at", Kind::Instant),
+    ("assessments", "enrolled_at", Kind::Instant),
+    ("assessments", "submitted_at", Kind::Instant),
+    ("assessments", "revoked_at", Kind::Instant),
+    ("assessments", "updated_at", Kind::Instant),
+    ("assessments", "awarded_on", Kind::Date),
+    ("assessments", "expires_on", Kind::Date),
+    ("attendance", "recorded_at", Kind::Instant),
+    ("audit_log", "at", Kind::Instant),
+    ("award_imports", "created_at", Kind::Instant),
+    ("award_imports", "committed_at", Kind::Instant),
+    ("award_imports", "undone_at", Kind::Instant),
+    ("certificates", "created_at", Kind::Instant),
+    ("certificates", "revoked_at", Kind::Instant),
+    ("certificates", "issued_on", Kind::Date),
+    ("certificates", "expires_on", Kind::Date),
+    ("cohorts", "created_at", Kind::Instant),
+    ("completion_spells", "held_from", Kind::Date),
+    ("completion_spells", "held_until", Kind::Date),
+    ("evidence", "created_at", Kind::Instant),
+    ("evidence", "removed_at", Kind::Instant),
+    ("evidence", "superseded_at", Kind::Instant),
+    ("evidence", "applies_from", Kind::Date),
+    ("evidence", "valid_until", Kind::Date),
+    ("identity_decisions", "decided_at", Kind::Instant),
+    ("imports", "created_at", Kind::Instant),
+    ("imports", "committed_at", Kind::Instant),
+    ("imports", "undone_at", Kind::Instant),
+    ("login_known_addresses", "last_success_at", Kind::Instant),
+    ("organisations", "created_at", Kind::Instant),
+    ("organisations", "updated_at", Kind::Instant),
+    ("password_resets", "created_at", Kind::Instant),
+    ("password_resets", "expires_at", Kind::Instant),
+    ("password_resets", "used_at", Kind::Instant),
+    ("people", "created_at", Kind::Instant),
+    ("people", "updated_at", Kind::Instant),
+    ("person_completions", "started_on", Kind::Date),
+    ("person_completions", "completed_on", Kind::Date),
+    ("person_completions", "lapses_on", Kind::Date),
+    ("programme_signups", "created_at", Kind::Instant),
+    ("programme_signups", "signed_up_on", Kind::Date),
+    ("published_reports", "published_at", Kind::Instant),
+    ("published_reports", "withdrawn_at", Kind::Instant),
+    ("published_reports", "period_from", Kind::Date),
+    ("published_reports", "period_to", Kind::Date),
+    ("review_decisions", "decided_at", Kind::Instant),
+    ("sessions", "created_at", Kind::Instant),
+    ("sessions", "expires_at", Kind::Instant),
+    ("sessions", "last_seen_at", Kind::Instant),
+    ("sessions", "revoked_at", Kind::Instant),
+    ("throttle_counters", "window_started_at", Kind::Instant),
+    ("training_sessions", "created_at", Kind::Instant),
+    ("training_sessions", "session_date", Kind::Date),
+    ("users", "created_at", Kind::Instant),
+    ("users", "updated_at", Kind::Instant),
+];
+
+/// Whether a column 0012 changes is one 0019 types, and how.
+fn kind_of(column: &str) -> Option<Kind> {
+    TYPED_BY_0019
+        .iter()
+        .find(|(_, c, _)| *c == column)
+        .map(|(_, _, kind)| *kind)
+}
+
+/// A date or instant column as the text SQLite stores (`2026-03-02`,
+/// `2026-03-02T09:00:00Z`), NULL for none: on PostgreSQL the same whether
+/// the column is still text (with '' for none, before 0012) or typed.
+fn as_stored_text(backend: db::Backend, column: &str, kind: Kind) -> String {
+    match (backend, kind) {
+        (db::Backend::Sqlite, _) => format!("NULLIF({column}, '')"),
+        (db::Backend::Postgres, Kind::Date) => {
+            format!("to_char(CAST(NULLIF(CAST({column} AS TEXT), '') AS DATE), 'YYYY-MM-DD')")
+        }
+        (db::Backend::Postgres, Kind::Instant) => format!(
+            "to_char(CAST(NULLIF(CAST({column} AS TEXT), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        ),
+    }
+}
+
+/// PostgreSQL: every column 0019 typed back to the text it held before, in
+/// the form the app wrote, and 0019 not yet applied.
+fn back_to_text_dates_pg() -> String {
+    let mut sql = String::new();
+    for (table, column, kind) in TYPED_BY_0019 {
+        let text = match kind {
+            Kind::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
+            Kind::Instant => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"),
+        };
+        sql.push_str(&format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT USING {text};\n"
+        ));
+    }
+    sql.push_str("DELETE FROM _sqlx_migrations WHERE version = 19;");
+    sql
+}
+
+/// Every date and instant, column by column, in the stored text form.
+async fn dates_and_instants(pool: &Pool) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    for (table, column, kind) in TYPED_BY_0019 {
+        let value = format!("COALESCE({}, '(none)')", as_stored_text(pool.backend(), column, kind));
+        seen.extend(
+            texts(
+                pool,
+                &format!("SELECT '{table}.{column}', {value} FROM {table} ORDER BY 2"),
+            )
+            .await,
+        );
+    }
+    seen
+}
+
+#[rocket::async_test]
+async fn dates_and_instants_survive_becoming_typed() {
+    let app = TestApp::spawn().await;
+    let output = common::demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    // What the demo leaves out: what signing in and the API leave behind.
+    run(
+        &pool,
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, revoked_at)
+             SELECT 'session', MIN(id), 'csrf', '2026-03-02T09:00:00Z', '2026-03-02T09:05:00Z',
+                 '2026-03-03T09:00:00Z', '2026-03-02T09:30:00Z' FROM users;
+         INSERT INTO login_known_addresses (email, address, last_success_at)
+             VALUES ('lead@example.org', '127.0.0.1', '2026-03-02T09:00:00Z');
+         INSERT INTO throttle_counters (key, hits, window_started_at) VALUES ('email:lead', 2, '2026-03-02T09:00:00Z');
+         INSERT INTO api_tokens (user_id, label, token_hash, created_at, last_used_at, revoked_at)
+             SELECT MIN(id), 'reports', 'token', '2026-03-02T09:00:00Z', '2026-03-02T10:00:00Z',
+                 '2026-03-02T11:00:00Z' FROM users;",
+    )
+    .await;
+    match &pool {
+        Pool::Sqlite { .. } => run(&pool, "DELETE FROM _sqlx_migrations WHERE version = 19").await,
+        Pool::Postgres(_) => run(&pool, &back_to_text_dates_pg()).await,
+    }
+    let before = dates_and_instants(&pool).await;
+    // Every column holds values in the form the app writes them, and no
+    // column is empty, so a conversion that lost or moved one would show.
+    for (table, column, kind) in TYPED_BY_0019 {
+        let values: Vec<&String> = before
+            .iter()
+            .filter(|(key, _)| *key == format!("{table}.{column}"))
+            .map(|(_, value)| value)
+            .filter(|value| *value != "(none)")
+            .collect();
+        if let Some(value) = values.iter().find(|value| {
+            let parsed = match kind {
+                Kind::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+                Kind::Instant => {
+                    qmtrack::clock::from_db(value).is_some_and(|at| qmtrack::clock::to_db(at) == value.as_str())
+                }
+            };
+            !parsed
+        }) {
+            panic!("{table}.{column} holds {value:?}, not in the stored form");
+        }
+    }
+    for table_column in [
+        "assessments.awarded_on",
+        "certificates.issued_on",
+        "audit_log.at",
+        "sessions.expires_at",
+        "api_tokens.revoked_at",
+    ] {
+        assert!(
+            before
+                .iter()
+                .any(|(key, value)| key == table_column && value != "(none)"),
+            "{table_column} has a value"
+        );
+    }
+
+    db::migrate(&pool).await.expect("0019 applies");
+    assert_eq!(
+        dates_and_instants(&pool).await,
+        before,
+        "every date and instant survives"
+    );
+    if let Pool::Postgres(pg) = &pool {
+        let types: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = current_schema()",
+        )
+        .fetch_all(pg)
+        .await
+        .expect("column types");
+        for (table, column, kind) in TYPED_BY_0019 {
+            let wanted = match kind {
+                Kind::Date => "date",
+                Kind::Instant => "timestamp with time zone",
+            };
+            assert!(
+                types.iter().any(|(t, c, d)| t == table && c == column && d == wanted),
+                "{table}.{column} is {wanted}"
+            );
+        }
+    }
+    // The app reads the upgraded rows: a certificate verifies with its dates.
+    let (code, issued_on) = texts(
+        &pool,
+        &format!(
+            "SELECT code, {} FROM certificates ORDER BY id LIMIT 1",
+            as_stored_text(pool.backend(), "issued_on", Kind::Date)
+        ),
+    )
+    .await
+    .remove(0);
+    let (status, body) = app.browser().get_text(&format!("/verify/{code}.json")).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert!(body.contains(&issued_on), "{body}");
 }

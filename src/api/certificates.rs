@@ -9,7 +9,7 @@ use crate::domain::access::OrgScope;
 use crate::domain::certificate::{Kind, State as CertificateState};
 use crate::error::AppResult;
 use crate::web::{AppState, PAGE_SIZE};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rocket::serde::json::Json;
 use rocket::{get, State};
 use serde::Serialize;
@@ -26,9 +26,9 @@ pub struct Certificate {
     organisation_id: i64,
     person_id: Option<i64>,
     programme_id: String,
-    issued_on: String,
-    expires_on: Option<String>,
-    revoked_at: Option<String>,
+    issued_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    revoked_at: Option<DateTime<Utc>>,
     superseded_by: Option<String>,
 }
 

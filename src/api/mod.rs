@@ -15,6 +15,7 @@ use crate::domain::access::{Actor, OrgScope, Role};
 use crate::error::{AppError, AppResult};
 use crate::security::sha256_hex;
 use crate::web::{AppState, PAGE_SIZE};
+use chrono::{DateTime, Utc};
 use params::{Optional, Page};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -75,7 +76,7 @@ impl<'r> FromRequest<'r> for ApiUser {
         };
         match tokens::user_for_token(db, &sha256_hex(token)).await {
             Ok(Some((token_id, user))) => {
-                if let Err(e) = tokens::touch(db, token_id, &state.now_db()).await {
+                if let Err(e) = tokens::touch(db, token_id, state.clock.now()).await {
                     tracing::warn!("could not record token use: {e}");
                 }
                 Outcome::Success(ApiUser(user))
@@ -144,8 +145,8 @@ pub struct Organisation {
     contact_phone: String,
     da_lead_name: String,
     da_lead_email: String,
-    created_at: String,
-    updated_at: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl From<OrganisationRow> for Organisation {

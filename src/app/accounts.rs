@@ -36,7 +36,7 @@ pub async fn create_user(
     only_if_first: bool,
 ) -> AppResult<Result<i64, CreateUserRefused>> {
     let hash = hash_off_thread(user.password.clone()).await?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if only_if_first && users::count_in(&mut tx).await? > 0 {
         return Ok(Err(CreateUserRefused::NotFirst));
@@ -44,8 +44,8 @@ pub async fn create_user(
     if users::email_taken(&mut tx, &user.email).await? {
         return Ok(Err(CreateUserRefused::EmailTaken(user.email.clone())));
     }
-    let id = users::insert(&mut tx, user, &hash, &now).await?;
-    audit::record(&mut tx, &now, by, Entry::of("user.create", "user", Some(id)).within(user.organisation_id).after(json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id})))
+    let id = users::insert(&mut tx, user, &hash, now).await?;
+    audit::record(&mut tx, now, by, Entry::of("user.create", "user", Some(id)).within(user.organisation_id).after(json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id})))
     .await?;
     tx.commit().await?;
     Ok(Ok(id))
@@ -83,17 +83,17 @@ pub async fn set_role(
     if !acting.access.can_manage_users() {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if role != Role::ProgrammeLead && would_remove_last_lead(&mut tx, account).await? {
         return Ok(Err(LastLead));
     }
-    users::set_role(&mut tx, account.id, role, organisation_id, &now).await?;
+    users::set_role(&mut tx, account.id, role, organisation_id, now).await?;
     // A new role means new permissions: make them sign in again.
-    sessions::revoke_all_for_user(&mut tx, account.id, &now).await?;
+    sessions::revoke_all_for_user(&mut tx, account.id, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("user.role", "user", Some(account.id))
             .within(organisation_id)
@@ -115,21 +115,21 @@ pub async fn set_active(
     if !acting.access.can_manage_users() {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if !active && would_remove_last_lead(&mut tx, account).await? {
         return Ok(Err(LastLead));
     }
-    users::set_active(&mut tx, account.id, active, &now).await?;
+    users::set_active(&mut tx, account.id, active, now).await?;
     if !active {
         // Deactivated means locked out everywhere: browsers and scripts.
-        sessions::revoke_all_for_user(&mut tx, account.id, &now).await?;
-        tokens::revoke_all_for_user(&mut tx, account.id, &now).await?;
+        sessions::revoke_all_for_user(&mut tx, account.id, now).await?;
+        tokens::revoke_all_for_user(&mut tx, account.id, now).await?;
     }
     let action = if active { "user.reactivate" } else { "user.deactivate" };
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of(action, "user", Some(account.id))
             .within(account.organisation_id)
@@ -153,18 +153,18 @@ pub async fn change_password(
     revoke_tokens: bool,
 ) -> AppResult<u64> {
     let hash = hash_off_thread(password.to_string()).await?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    users::set_password(&mut tx, user.id, &hash, &now).await?;
-    sessions::revoke_all_for_user(&mut tx, user.id, &now).await?;
+    users::set_password(&mut tx, user.id, &hash, now).await?;
+    sessions::revoke_all_for_user(&mut tx, user.id, now).await?;
     let tokens_revoked = if revoke_tokens {
-        tokens::revoke_all_for_user(&mut tx, user.id, &now).await?
+        tokens::revoke_all_for_user(&mut tx, user.id, now).await?
     } else {
         0
     };
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("user.password", "user", Some(user.id))
             .within(user.organisation_id)
@@ -183,12 +183,12 @@ pub async fn create_token(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, label: 
             user.email
         )));
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let (id, token) = tokens::issue(&mut tx, user.id, label, &now).await?;
+    let (id, token) = tokens::issue(&mut tx, user.id, label, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("api_token.create", "api_token", Some(id))
             .within(user.organisation_id)
@@ -201,14 +201,14 @@ pub async fn create_token(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, label: 
 
 /// Revokes one of `user`'s own tokens ("not found" for anyone else's).
 pub async fn revoke_token(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, token_id: i64) -> AppResult<()> {
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !tokens::revoke(&mut tx, user.id, token_id, &now).await? {
+    if !tokens::revoke(&mut tx, user.id, token_id, now).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("api_token.revoke", "api_token", Some(token_id)).within(user.organisation_id),
     )

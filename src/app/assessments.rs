@@ -2,7 +2,7 @@
 //! views of an assessment that the pages and the API are built from.
 
 use super::{certificates, Acting, AppState, Ctx};
-use crate::clock::{display, from_db};
+use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
 use crate::db::audit::{self, Entry};
 use crate::db::evidence::{self, EvidenceRow, FileRef, NewEvidence};
@@ -10,13 +10,13 @@ use crate::db::{self, organisations};
 use crate::db::{Conn, Pool};
 use crate::domain::access::{Actor, OrgScope};
 use crate::domain::assessment::{
-    self as lifecycle, blocking_reason, display_date, parse_date, Action, AwardStatus, CarryCandidate,
-    CriterionProgress, DecisionFact, EvidenceFact, Progress, Standing, State,
+    self as lifecycle, blocking_reason, display_date, Action, AwardStatus, CarryCandidate, CriterionProgress,
+    DecisionFact, EvidenceFact, Progress, Standing, State,
 };
 use crate::domain::standards::Framework;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -34,15 +34,11 @@ pub async fn visible(db: &Pool, actor: &Actor, id: i64) -> AppResult<AssessmentR
     Ok(row)
 }
 
-fn date_of(text: &Option<String>) -> Option<NaiveDate> {
-    text.as_deref().and_then(parse_date)
-}
-
 /// Where the assessment stands on `today`: its state, or for an award what its dates make it.
 pub fn standing(row: &AssessmentRow, app: &AppState, today: NaiveDate) -> Standing {
     Standing::of(
         row.state,
-        date_of(&row.expires_on),
+        row.expires_on,
         row.renewal_awarded(),
         today,
         app.config.renewal_notice_days,
@@ -76,15 +72,15 @@ pub struct Summary {
     pub standing_label: &'static str,
     pub standing_colour: &'static str,
     pub submission: i64,
-    pub enrolled_at: String,
+    pub enrolled_at: DateTime<Utc>,
     pub enrolled_display: String,
-    pub submitted_at: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
     pub submitted_display: Option<String>,
-    pub awarded_on: Option<String>,
+    pub awarded_on: Option<NaiveDate>,
     pub awarded_display: Option<String>,
-    pub expires_on: Option<String>,
+    pub expires_on: Option<NaiveDate>,
     pub expires_display: Option<String>,
-    pub revoked_at: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_display: Option<String>,
     pub revocation_reason: String,
     pub renewal_of: Option<i64>,
@@ -112,16 +108,16 @@ impl Summary {
             standing_label: standing.label(),
             standing_colour: standing.colour(),
             submission: row.submission,
-            enrolled_at: row.enrolled_at.clone(),
-            enrolled_display: display(&row.enrolled_at),
-            submitted_at: row.submitted_at.clone(),
-            submitted_display: row.submitted_at.as_deref().map(display),
-            awarded_on: row.awarded_on.clone(),
-            awarded_display: date_of(&row.awarded_on).map(display_date),
-            expires_on: row.expires_on.clone(),
-            expires_display: date_of(&row.expires_on).map(display_date),
-            revoked_at: row.revoked_at.clone(),
-            revoked_display: row.revoked_at.as_deref().map(display),
+            enrolled_at: row.enrolled_at,
+            enrolled_display: display(row.enrolled_at),
+            submitted_at: row.submitted_at,
+            submitted_display: row.submitted_at.map(display),
+            awarded_on: row.awarded_on,
+            awarded_display: row.awarded_on.map(display_date),
+            expires_on: row.expires_on,
+            expires_display: row.expires_on.map(display_date),
+            revoked_at: row.revoked_at,
+            revoked_display: row.revoked_at.map(display),
             revocation_reason: row.revocation_reason.clone(),
             renewal_of: row.renewal_of,
             renewed_by: row.renewed_by,
@@ -163,7 +159,7 @@ pub async fn load_view<'a>(ctx: Ctx<'a>, actor: &Actor, row: AssessmentRow) -> A
     }
     let today = ctx.today();
     let progress = compute_progress(framework, &evidence, &decisions, today);
-    let projected_expiry = lifecycle::projected_expiry(date_of(&row.expires_on), today, framework.validity_months);
+    let projected_expiry = lifecycle::projected_expiry(row.expires_on, today, framework.validity_months);
     Ok(View {
         row,
         framework,
@@ -189,7 +185,7 @@ pub fn compute_progress(
             current: e.is_current(),
             removed_for_submission: e.removed_for_submission,
             carried_over: e.carried_from.is_some(),
-            valid_until: date_of(&e.valid_until),
+            valid_until: e.valid_until,
         })
         .collect();
     let decided: Vec<DecisionFact> = decisions
@@ -299,7 +295,7 @@ pub async fn enrol(ctx: Ctx<'_>, acting: &Acting, input: &EnrolInput<'_>) -> App
     let (Some(organisation), Some(framework)) = (organisation, framework) else {
         return Ok(Err(errors));
     };
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let existing = assessments::for_organisation_framework(&mut tx, organisation.id, &framework.id).await?;
     let blocking = existing.iter().find(|a| {
@@ -333,14 +329,14 @@ pub async fn enrol(ctx: Ctx<'_>, acting: &Acting, input: &EnrolInput<'_>) -> App
             state: State::Enrolled,
             renewal_of: None,
         },
-        &now,
+        now,
     )
     .await?;
     let note = format!("Enrolled on {} version {}", framework.name, framework.version);
-    assessments::record_event(&mut tx, id, &now, &acting.audit, "", State::Enrolled, &note).await?;
+    assessments::record_event(&mut tx, id, now, &acting.audit, "", State::Enrolled, &note).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.enrol", "assessment", Some(id))
             .within(Some(organisation.id))
@@ -373,7 +369,7 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
     if !actor.can_work_on_assessments_of(row.organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let (row, progress) = progress_in(&mut tx, ctx, actor, id).await?;
     let from = row.state;
@@ -382,14 +378,14 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
     if !missing.is_empty() {
         return Ok(Err(blockers(&missing)));
     }
-    if !assessments::submit(&mut tx, id, from, to, &now).await? {
+    if !assessments::submit(&mut tx, id, from, to, now).await? {
         return Err(moved_on());
     }
     let submission = row.submission + 1;
-    assessments::record_event(&mut tx, id, &now, &acting.audit, from.as_str(), to, "").await?;
+    assessments::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, "").await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of(
             if to == State::Resubmitted {
@@ -438,7 +434,7 @@ pub async fn award(
     if !actor.can_award() {
         return Err(AppError::Forbidden);
     }
-    let enrolled_on = from_db(&row.enrolled_at).map(|at| at.date_naive());
+    let enrolled_on = Some(row.enrolled_at.date_naive());
     let awarded_on = match awarded_on {
         None => {
             return Ok(Err(AwardRefused::Date(
@@ -455,7 +451,7 @@ pub async fn award(
         }
         Some(date) => date,
     };
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let (row, progress) = progress_in(&mut tx, ctx, actor, id).await?;
     let from = row.state;
@@ -466,11 +462,7 @@ pub async fn award(
     }
     let framework = framework_of(ctx.app, &row)?;
     let expires_on = lifecycle::expiry_date(awarded_on, framework.validity_months);
-    let (awarded_text, expires_text) = (
-        awarded_on.format("%Y-%m-%d").to_string(),
-        expires_on.format("%Y-%m-%d").to_string(),
-    );
-    if !assessments::award(&mut tx, id, from, &awarded_text, &expires_text, &now).await? {
+    if !assessments::award(&mut tx, id, from, awarded_on, expires_on, now).await? {
         return Err(moved_on());
     }
     let note = format!(
@@ -478,28 +470,28 @@ pub async fn award(
         display_date(awarded_on),
         display_date(expires_on)
     );
-    assessments::record_event(&mut tx, id, &now, &acting.audit, from.as_str(), State::Awarded, &note).await?;
+    assessments::record_event(&mut tx, id, now, &acting.audit, from.as_str(), State::Awarded, &note).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.award", "assessment", Some(id))
             .within(Some(row.organisation_id))
             .before(json!({"state": from}))
-            .after(json!({"state": State::Awarded, "awarded_on": awarded_text, "expires_on": expires_text})),
+            .after(json!({"state": State::Awarded, "awarded_on": awarded_on, "expires_on": expires_on})),
     )
     .await?;
     let certificate_code = certificates::issue_for_award(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         &certificates::AwardCertificate {
             assessment_id: id,
             organisation_id: row.organisation_id,
             holder_name: &row.organisation_name,
             title: &framework.name,
-            issued_on: &awarded_text,
-            expires_on: &expires_text,
+            issued_on: awarded_on,
+            expires_on,
         },
     )
     .await?;
@@ -536,16 +528,16 @@ pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> App
         return Ok(Err(errors));
     }
     row.state.apply(Action::Revoke).map_err(not_now)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !assessments::revoke(&mut tx, id, reason, &now).await? {
+    if !assessments::revoke(&mut tx, id, reason, now).await? {
         return Err(moved_on());
     }
-    certificates::revoke_for_award(&mut tx, &now, &acting.audit, row.organisation_id, id, reason).await?;
+    certificates::revoke_for_award(&mut tx, now, &acting.audit, row.organisation_id, id, reason).await?;
     assessments::record_event(
         &mut tx,
         id,
-        &now,
+        now,
         &acting.audit,
         row.state.as_str(),
         State::Revoked,
@@ -554,7 +546,7 @@ pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> App
     .await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.revoke", "assessment", Some(id))
             .within(Some(row.organisation_id))
@@ -610,9 +602,9 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
             AppError::BadRequest("This framework is no longer offered, so it cannot be renewed.".into())
         })?;
     let today = ctx.today();
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !assessments::claim(&mut tx, id, State::Awarded, &now).await? {
+    if !assessments::claim(&mut tx, id, State::Awarded, now).await? {
         return Err(moved_on());
     }
     let row = assessments::find_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -629,7 +621,7 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
         .map(|e| CarryCandidate {
             evidence_id: e.id,
             criterion_id: e.criterion_id.clone(),
-            valid_until: date_of(&e.valid_until),
+            valid_until: e.valid_until,
         })
         .collect();
     let carried = lifecycle::carry_over(&candidates, framework, today);
@@ -647,7 +639,7 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
             state: initial,
             renewal_of: Some(id),
         },
-        &now,
+        now,
     )
     .await;
     let new_id = match inserted {
@@ -680,13 +672,13 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
                     kind: &old.file_type,
                     size: old.file_size,
                 },
-                applies_from: &old.applies_from,
-                valid_until: old.valid_until.as_deref().unwrap_or(""),
+                applies_from: old.applies_from,
+                valid_until: old.valid_until,
                 for_submission: 1,
                 carried_from: Some(old.id),
             },
             &acting.audit,
-            &now,
+            now,
         )
         .await?;
     }
@@ -697,10 +689,10 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
         framework.version,
         carried.len()
     );
-    assessments::record_event(&mut tx, new_id, &now, &acting.audit, "", initial, &note).await?;
+    assessments::record_event(&mut tx, new_id, now, &acting.audit, "", initial, &note).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.renew", "assessment", Some(new_id))
             .within(Some(row.organisation_id))
@@ -723,10 +715,10 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
 /// An award's dates and status, for the API.
 #[derive(Debug, Clone, Serialize)]
 pub struct AwardView {
-    pub awarded_on: Option<String>,
-    pub expires_on: Option<String>,
+    pub awarded_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
     pub status: &'static str,
-    pub revoked_at: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub revocation_reason: String,
 }
 
@@ -753,8 +745,8 @@ pub struct ApiSummary {
     pub status: &'static str,
     pub status_label: &'static str,
     pub submission: i64,
-    pub enrolled_at: String,
-    pub submitted_at: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
     pub award: Option<AwardView>,
     pub renewal_of: Option<i64>,
     pub renewed_by: Option<i64>,
@@ -763,10 +755,10 @@ pub struct ApiSummary {
 impl From<Summary> for ApiSummary {
     fn from(s: Summary) -> Self {
         let award = s.awarded_on.is_some().then(|| AwardView {
-            awarded_on: s.awarded_on.clone(),
-            expires_on: s.expires_on.clone(),
+            awarded_on: s.awarded_on,
+            expires_on: s.expires_on,
             status: s.standing,
-            revoked_at: s.revoked_at.clone(),
+            revoked_at: s.revoked_at,
             revocation_reason: s.revocation_reason.clone(),
         });
         ApiSummary {
@@ -806,7 +798,7 @@ pub struct ApiDecision {
     pub decision: lifecycle::Decision,
     pub feedback: String,
     pub submission: i64,
-    pub decided_at: String,
+    pub decided_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -919,7 +911,7 @@ pub async fn api_one(ctx: Ctx<'_>, actor: &Actor, id: i64) -> AppResult<ApiAsses
                     decision: d.decision,
                     feedback: d.feedback.clone(),
                     submission: d.submission,
-                    decided_at: d.decided_at.clone(),
+                    decided_at: d.decided_at,
                 }),
             }
         })

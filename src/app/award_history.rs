@@ -152,7 +152,7 @@ pub async fn start(
             options,
             upload: &bytes,
         },
-        &ctx.stamp(),
+        ctx.now,
     )
     .await?;
     Ok(Ok((id, preview)))
@@ -196,11 +196,11 @@ pub async fn commit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
     if let Some(refusal) = preview.refusal() {
         return Ok(Err(refusal));
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut created: HashMap<&str, i64> = HashMap::new();
     for new in &preview.sheet.new_organisations {
-        let org_id = rows::insert_organisation(&mut tx, id, &new.name, new.org_type, &now).await?;
+        let org_id = rows::insert_organisation(&mut tx, id, &new.name, new.org_type, now).await?;
         created.insert(new.name.as_str(), org_id);
     }
     let mut outcome = CommitOutcome {
@@ -226,7 +226,7 @@ pub async fn commit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
                 expires_on: award.expires_on,
                 revoked_on: award.revoked_on,
             },
-            &now,
+            now,
         )
         .await?;
         outcome.awards += 1;
@@ -235,32 +235,32 @@ pub async fn commit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
         if preview.options.with_certificates && award.revoked_on.is_none() {
             certificates::issue_for_award(
                 &mut tx,
-                &now,
+                now,
                 &acting.audit,
                 &certificates::AwardCertificate {
                     assessment_id,
                     organisation_id,
                     holder_name: &award.organisation_name,
                     title: &award.framework_name,
-                    issued_on: &award.awarded_on.format("%Y-%m-%d").to_string(),
-                    expires_on: &award.expires_on.format("%Y-%m-%d").to_string(),
+                    issued_on: award.awarded_on,
+                    expires_on: award.expires_on,
                 },
             )
             .await?;
             outcome.certificates += 1;
         }
     }
-    rows::record_import_events(&mut tx, id, &acting.audit, &now).await?;
+    rows::record_import_events(&mut tx, id, &acting.audit, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("award_history.commit", "award_import", Some(id))
             .after(json!({"file": row.file_name, "sha256": row.file_sha256, "outcome": outcome})),
     )
     .await?;
     let summary = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-    if !rows::claim_commit(&mut tx, id, &summary, &now).await? {
+    if !rows::claim_commit(&mut tx, id, &summary, now).await? {
         // Someone else committed it first: keep nothing (dropping rolls back).
         return Err(moved_on("committed"));
     }
@@ -284,9 +284,9 @@ fn moved_on(state: &str) -> AppError {
 pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
     require_lead(acting)?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    match rows::undo(&mut tx, id, &now).await? {
+    match rows::undo(&mut tx, id, now).await? {
         Ok(()) => {}
         Err(UndoRefused::Renewed) => {
             return Err(AppError::Conflict(
@@ -303,7 +303,7 @@ pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("award_history.undo", "award_import", Some(id)).before(json!({"file": row.file_name})),
     )
@@ -316,14 +316,14 @@ pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
 pub async fn discard(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
     require_lead(acting)?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if !rows::discard(&mut tx, id).await? {
         return Err(moved_on(&row.state));
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("award_history.discard", "award_import", Some(id)),
     )

@@ -23,6 +23,7 @@ use crate::db::{self, backup as sql, Pool};
 use crate::domain::backup::{self as archive, Entry, Manifest};
 use crate::error::StartupError;
 use crate::storage::EvidenceStore;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
@@ -47,7 +48,7 @@ impl Restored {
 
 /// Writes a backup of the database `pool` serves and of the files under
 /// `config.data_dir` it names, to `out`, and returns its manifest.
-pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: &str) -> Result<Manifest, StartupError> {
+pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: DateTime<Utc>) -> Result<Manifest, StartupError> {
     let staging = Staging::beside(out)?;
     let mut parts: Vec<(String, PathBuf)> = Vec::new();
     let (tables, schema_version, files) = match pool {
@@ -102,7 +103,7 @@ pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: &str) -> R
         qmtrack_version: env!("CARGO_PKG_VERSION").to_string(),
         backend: pool.backend().name().to_string(),
         schema_version,
-        created_at: now.to_string(),
+        created_at: now.to_rfc3339(),
         tables,
         entries: Vec::new(),
     };

@@ -11,7 +11,7 @@ use crate::domain::access::{Actor, OrgScope};
 use crate::domain::certificate::Kind;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 /// Whether `actor` may see the certificate: its organisation, or anyone who sees all.
@@ -36,15 +36,15 @@ pub struct AwardCertificate<'a> {
     pub organisation_id: i64,
     pub holder_name: &'a str,
     pub title: &'a str,
-    pub issued_on: &'a str,
-    pub expires_on: &'a str,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
 }
 
 /// The award's certificate, inside the award's own transaction; one per
 /// assessment. Returns its code.
 pub(super) async fn issue_for_award(
     conn: &mut Conn,
-    now: &str,
+    now: DateTime<Utc>,
     by: &audit::Actor,
     award: &AwardCertificate<'_>,
 ) -> AppResult<String> {
@@ -84,7 +84,7 @@ pub(super) async fn issue_for_award(
 /// certificates must no longer verify as valid.
 pub(super) async fn revoke_for_award(
     conn: &mut Conn,
-    now: &str,
+    now: DateTime<Utc>,
     by: &audit::Actor,
     organisation_id: i64,
     assessment_id: i64,
@@ -123,7 +123,7 @@ pub async fn issue_training(
     tx: &mut Conn,
     backend: Backend,
     programmes: &ProgrammeLibrary,
-    stamp: &str,
+    stamp: DateTime<Utc>,
     by: &audit::Actor,
     holders: Holders<'_>,
 ) -> Result<Vec<i64>, sqlx::Error> {
@@ -160,8 +160,8 @@ pub async fn issue_training(
                 assessment_id: None,
                 holder_name: &c.holder_name,
                 title: title.as_deref()?,
-                issued_on: c.completed_on.as_deref()?,
-                expires_on: c.lapses_on.as_deref(),
+                issued_on: c.completed_on?,
+                expires_on: c.lapses_on,
             })
         })
         .collect();
@@ -187,9 +187,9 @@ pub async fn issue_for_completions(
     now: DateTime<Utc>,
     by: &audit::Actor,
 ) -> AppResult<usize> {
-    let stamp = crate::clock::to_db(now);
+    let stamp = now;
     let mut tx = db::begin_write(db).await?;
-    let issued = issue_training(&mut tx, db.backend(), programmes, &stamp, by, Holders::Everyone).await?;
+    let issued = issue_training(&mut tx, db.backend(), programmes, stamp, by, Holders::Everyone).await?;
     tx.commit().await?;
     Ok(issued.len())
 }
@@ -221,14 +221,14 @@ pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> App
             "Give the reason for revoking (it is not shown to the public).",
         )));
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !certificates::revoke(&mut tx, id, reason, &now).await? {
+    if !certificates::revoke(&mut tx, id, reason, now).await? {
         return Err(already_replaced());
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("certificate.revoke", "certificate", Some(id))
             .within(Some(row.organisation_id))
@@ -261,14 +261,14 @@ pub async fn reissue(
     if name.is_empty() || name.chars().count() > 200 {
         return Ok(Err(NeedsText("Enter the name to print, up to 200 characters.")));
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, &now).await? else {
+    let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, now).await? else {
         return Err(already_replaced());
     };
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("certificate.reissue", "certificate", Some(new_id))
             .within(Some(row.organisation_id))

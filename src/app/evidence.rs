@@ -92,7 +92,7 @@ pub async fn save(
     if !acting.access.can_work_on_assessments_of(target.row.organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let row = assessment_rows::find_in(&mut tx, target.row.id)
         .await?
@@ -100,7 +100,7 @@ pub async fn save(
     let from = row.state;
     let to = from.apply(Action::EditEvidence).map_err(|_| moved_on())?;
     if let Some(old) = &target.replaces {
-        if !evidence::supersede(&mut tx, old.id, &now).await? {
+        if !evidence::supersede(&mut tx, old.id, now).await? {
             return Err(moved_on());
         }
     }
@@ -113,11 +113,7 @@ pub async fn save(
         },
         None => FileRef::default(),
     };
-    let applies_from = details.applies_from.format("%Y-%m-%d").to_string();
-    let valid_until = details
-        .valid_until
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
+    let (applies_from, valid_until) = (details.applies_from, details.valid_until);
     let id = evidence::insert(
         &mut tx,
         &NewEvidence {
@@ -130,21 +126,21 @@ pub async fn save(
             statement: &details.statement,
             url: &details.url,
             file: file_ref.clone(),
-            applies_from: &applies_from,
-            valid_until: &valid_until,
+            applies_from,
+            valid_until,
             for_submission: row.submission + 1,
             carried_from: None,
         },
         &acting.audit,
-        &now,
+        now,
     )
     .await?;
     if to != from {
-        if assessment_rows::set_state(&mut tx, row.id, from, to, &now).await? {
+        if assessment_rows::set_state(&mut tx, row.id, from, to, now).await? {
             assessment_rows::record_event(
                 &mut tx,
                 row.id,
-                &now,
+                now,
                 &acting.audit,
                 from.as_str(),
                 to,
@@ -164,7 +160,7 @@ pub async fn save(
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry {
             action: if target.replaces.is_some() {
@@ -204,25 +200,25 @@ pub fn display_title(item: &EvidenceRow) -> &str {
 /// Removes an item (it stays in the history). Returns the criterion's assessment.
 pub async fn remove(ctx: Ctx<'_>, acting: &Acting, evidence_id: i64) -> AppResult<(AssessmentRow, EvidenceRow)> {
     let (row, _, item) = editable_item(ctx, &acting.access, evidence_id).await?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let current = assessment_rows::find_in(&mut tx, row.id)
         .await?
         .ok_or(AppError::NotFound)?;
     let from = current.state;
     let to = from.apply(Action::EditEvidence).map_err(|_| moved_on())?;
-    if !evidence::remove(&mut tx, item.id, current.submission + 1, &now).await? {
+    if !evidence::remove(&mut tx, item.id, current.submission + 1, now).await? {
         return Err(moved_on());
     }
     if to != from {
-        if !assessment_rows::set_state(&mut tx, row.id, from, to, &now).await? {
+        if !assessment_rows::set_state(&mut tx, row.id, from, to, now).await? {
             return Err(moved_on());
         }
-        assessment_rows::record_event(&mut tx, row.id, &now, &acting.audit, from.as_str(), to, "").await?;
+        assessment_rows::record_event(&mut tx, row.id, now, &acting.audit, from.as_str(), to, "").await?;
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("evidence.remove", "evidence", Some(item.id))
             .within(Some(row.organisation_id))
@@ -252,11 +248,11 @@ pub async fn downloadable(ctx: Ctx<'_>, actor: &Actor, evidence_id: i64) -> AppR
 /// written before the file is sent (a download logged but interrupted is
 /// better than one that happened and was not).
 pub async fn record_download(ctx: Ctx<'_>, acting: &Acting, item: &EvidenceRow) -> AppResult<()> {
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("evidence.download", "evidence", Some(item.id))
             .within(Some(item.organisation_id))

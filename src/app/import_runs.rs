@@ -50,7 +50,7 @@ pub fn commit_in_background(state: &AppState, pool: Pool, import_id: i64, previe
     let analyses = state.import_analyses.clone();
     let programmes = state.programmes.clone();
     let clock = state.clock.clone();
-    let (now, today) = (state.now_db(), state.clock.today());
+    let (now, today) = (state.clock.now(), state.clock.today());
     let done = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicBool::new(false));
     let total = preview.summary.records as u64;
@@ -69,7 +69,7 @@ pub fn commit_in_background(state: &AppState, pool: Pool, import_id: i64, previe
             programmes: &programmes,
             import_id,
             actor: &actor,
-            now: &now,
+            now,
             today,
         };
         if imports::run_commit(&request, &preview, &report).await.is_ok() {

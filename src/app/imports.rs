@@ -21,6 +21,7 @@ use crate::domain::import::{
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::error::AppError;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -438,7 +439,7 @@ pub async fn start(
     file_name: &str,
     sha256: &str,
     choices: &Choices,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     imports::create(
@@ -511,7 +512,7 @@ pub struct CommitRequest<'a> {
     pub programmes: &'a ProgrammeLibrary,
     pub import_id: i64,
     pub actor: &'a Actor,
-    pub now: &'a str,
+    pub now: DateTime<Utc>,
     pub today: chrono::NaiveDate,
 }
 
@@ -674,7 +675,7 @@ pub async fn undo(
     programmes: &ProgrammeLibrary,
     actor: &Actor,
     import_id: i64,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), ImportFailure> {
     let mut tx = crate::db::begin_write(pool).await?;
     // Read before the undo removes the attendance that names them.
@@ -703,7 +704,7 @@ pub async fn discard(
     files: &crate::storage::EvidenceStore,
     actor: &Actor,
     import_id: i64,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), ImportFailure> {
     let mut tx = crate::db::begin_write(pool).await?;
     if !imports::change_state(&mut tx, import_id, "pending", "discarded", "").await? {

@@ -75,10 +75,6 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn now_db(&self) -> String {
-        crate::clock::to_db(self.clock.now())
-    }
-
     /// The context for a workflow acting now.
     pub fn ctx<'a>(&'a self, db: &'a Pool) -> Ctx<'a> {
         Ctx {
@@ -107,11 +103,6 @@ impl Ctx<'_> {
 
     pub fn today(&self) -> NaiveDate {
         self.now.date_naive()
-    }
-
-    /// The moment as stored.
-    pub fn stamp(&self) -> String {
-        crate::clock::to_db(self.now)
     }
 }
 

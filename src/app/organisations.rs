@@ -30,7 +30,7 @@ pub async fn create(
     if !acting.access.can_add_organisation() {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
         .await?
@@ -38,10 +38,10 @@ pub async fn create(
     {
         return Ok(Err(name_taken(details)));
     }
-    let id = organisations::insert(&mut tx, details, &now).await?;
+    let id = organisations::insert(&mut tx, details, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("organisation.create", "organisation", Some(id))
             .within(Some(id))
@@ -62,7 +62,7 @@ pub async fn update(
     if !acting.access.can_edit_organisation(before.id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
         .await?
@@ -70,10 +70,10 @@ pub async fn update(
     {
         return Ok(Err(name_taken(details)));
     }
-    organisations::update(&mut tx, before.id, details, &now).await?;
+    organisations::update(&mut tx, before.id, details, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("organisation.update", "organisation", Some(before.id))
             .within(Some(before.id))
@@ -108,7 +108,7 @@ pub async fn add_alias(
     if crate::domain::import::values::normalise(&org.name) == key {
         return Ok(Err("That is already the organisation's name."));
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if let Some(owner) = organisations::alias_owner(&mut tx, &key).await? {
         return Ok(Err(if owner == org.id {
@@ -120,7 +120,7 @@ pub async fn add_alias(
     let alias_id = organisations::add_alias(&mut tx, org.id, alias, &key).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("organisation.alias.add", "organisation", Some(org.id))
             .within(Some(org.id))
@@ -133,14 +133,14 @@ pub async fn add_alias(
 
 pub async fn remove_alias(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, alias_id: i64) -> AppResult<()> {
     may_edit_aliases(acting, organisation_id)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if !organisations::remove_alias(&mut tx, organisation_id, alias_id).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("organisation.alias.remove", "organisation", Some(organisation_id))
             .within(Some(organisation_id))
@@ -160,12 +160,12 @@ pub async fn add_person(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, per
     if !acting.access.can_edit_people_of(organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let id = people::insert(&mut tx, organisation_id, person, &now).await?;
+    let id = people::insert(&mut tx, organisation_id, person, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("person.create", "person", Some(id))
             .within(Some(organisation_id))
@@ -180,12 +180,12 @@ pub async fn update_person(ctx: Ctx<'_>, acting: &Acting, before: &PersonRow, pe
     if !acting.access.can_edit_people_of(before.organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    people::update(&mut tx, before.id, person, &now).await?;
+    people::update(&mut tx, before.id, person, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("person.update", "person", Some(before.id))
             .within(Some(before.organisation_id))

@@ -6,7 +6,6 @@ use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
 use crate::db::register::{self as rows, RegisterChoice};
 use crate::db::{self, organisations::OrganisationRow};
-use crate::domain::assessment::parse_date;
 use crate::domain::certificate::verify_url;
 use crate::domain::register::{by_framework, FrameworkHolders, Holder};
 use crate::domain::validation::{required, FieldErrors};
@@ -20,23 +19,23 @@ pub async fn current(ctx: Ctx<'_>) -> AppResult<Vec<FrameworkHolders>> {
     let listed = rows::current_awards(ctx.db, today).await?;
     let holders = listed
         .into_iter()
-        .filter_map(|row| {
+        .map(|row| {
             let framework_name = ctx
                 .app
                 .standards
                 .get(&row.framework_id, &row.framework_version)
                 .map_or_else(|| row.framework_id.clone(), |f| f.name.clone());
-            Some(Holder {
+            Holder {
                 organisation: row.organisation_name,
                 locality: row.locality,
                 framework_name,
-                awarded_on: parse_date(&row.awarded_on)?,
-                expires_on: parse_date(&row.expires_on)?,
+                awarded_on: row.awarded_on,
+                expires_on: row.expires_on,
                 verify_url: row
                     .certificate_code
                     .map(|code| verify_url(&ctx.app.config.public_base_url, &code)),
                 framework_id: row.framework_id,
-            })
+            }
         })
         .collect();
     Ok(by_framework(holders))
@@ -111,7 +110,7 @@ pub async fn change_listing(
     rows::save_choice(&mut tx, org.id, &after, ctx.now).await?;
     audit::record(
         &mut tx,
-        &ctx.stamp(),
+        ctx.now,
         &acting.audit,
         Entry::of(action, "organisation", Some(org.id))
             .within(Some(org.id))

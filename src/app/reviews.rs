@@ -50,7 +50,7 @@ pub async fn record_decisions(
     let from = seen.state;
     from.apply(Action::RecordDecisions).map_err(not_now)?;
     let framework = framework_of(ctx.app, seen)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let current = rows::find_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if current.state != from || current.submission != seen.submission {
@@ -79,7 +79,7 @@ pub async fn record_decisions(
                 feedback: &input.feedback,
             },
             &acting.audit,
-            &now,
+            now,
         )
         .await?;
         saved.push(
@@ -90,7 +90,7 @@ pub async fn record_decisions(
     let to = from.apply(Action::RecordDecisions).map_err(|_| moved_on())?;
     if !saved.is_empty() {
         if to != from {
-            if !rows::set_state(&mut tx, id, from, to, &now).await? {
+            if !rows::set_state(&mut tx, id, from, to, now).await? {
                 return Err(moved_on());
             }
             let note = if from == State::Recommended {
@@ -98,11 +98,11 @@ pub async fn record_decisions(
             } else {
                 "Review started"
             };
-            rows::record_event(&mut tx, id, &now, &acting.audit, from.as_str(), to, note).await?;
+            rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, note).await?;
         }
         audit::record(
             &mut tx,
-            &now,
+            now,
             &acting.audit,
             Entry::of("review.decide", "assessment", Some(id))
                 .within(Some(seen.organisation_id))
@@ -156,15 +156,15 @@ pub async fn request_changes(
         return Ok(Err(errors));
     }
     let row = view.row;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !rows::set_state(&mut tx, id, from, to, &now).await? {
+    if !rows::set_state(&mut tx, id, from, to, now).await? {
         return Err(moved_on());
     }
-    rows::record_event(&mut tx, id, &now, &acting.audit, from.as_str(), to, note).await?;
+    rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, note).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.request_changes", "assessment", Some(id))
             .within(Some(row.organisation_id))
@@ -199,15 +199,15 @@ pub async fn recommend(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Resu
         return Ok(Err(blocking));
     }
     let row = view.row;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !rows::set_state(&mut tx, id, from, to, &now).await? {
+    if !rows::set_state(&mut tx, id, from, to, now).await? {
         return Err(moved_on());
     }
-    rows::record_event(&mut tx, id, &now, &acting.audit, from.as_str(), to, "").await?;
+    rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, "").await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("assessment.recommend", "assessment", Some(id))
             .within(Some(row.organisation_id))

@@ -12,7 +12,7 @@ use crate::domain::completion::AttendanceStatus;
 use crate::domain::import::ModuleRef;
 use crate::domain::person::PersonDetails;
 use crate::error::{AppError, AppResult};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
@@ -26,7 +26,13 @@ fn may_manage(acting: &Acting) -> AppResult<()> {
 
 /// Keeps these people's completions up to date with the attendance just
 /// written and issues the certificates they earned, in the same transaction.
-async fn after_attendance(tx: &mut Conn, ctx: Ctx<'_>, acting: &Acting, stamp: &str, people: &[i64]) -> AppResult<()> {
+async fn after_attendance(
+    tx: &mut Conn,
+    ctx: Ctx<'_>,
+    acting: &Acting,
+    stamp: DateTime<Utc>,
+    people: &[i64],
+) -> AppResult<()> {
     crate::db::completions::refresh_people(tx, &ctx.app.programmes, people).await?;
     issue_training(
         tx,
@@ -57,22 +63,14 @@ pub async fn sign_up(
     let org = organisations::find(ctx.db, organisation_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !training::sign_up(
-        &mut tx,
-        org.id,
-        programme_id,
-        &date.format("%Y-%m-%d").to_string(),
-        &now,
-    )
-    .await?
-    {
+    if !training::sign_up(&mut tx, org.id, programme_id, date, now).await? {
         return Ok(Err(SignUpRefused::AlreadySignedUp(org.name)));
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("programme.signup", "organisation", Some(org.id))
             .within(Some(org.id))
@@ -98,13 +96,13 @@ pub struct SessionInput<'a> {
 
 pub async fn create_session(ctx: Ctx<'_>, acting: &Acting, input: &SessionInput<'_>) -> AppResult<i64> {
     may_manage(acting)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let cohort_id = if input.cohort.is_empty() {
         None
     } else {
         Some(
-            training::find_or_create_cohort(&mut tx, &input.module.programme_id, input.cohort, &now)
+            training::find_or_create_cohort(&mut tx, &input.module.programme_id, input.cohort, now)
                 .await?
                 .0,
         )
@@ -119,10 +117,10 @@ pub async fn create_session(ctx: Ctx<'_>, acting: &Acting, input: &SessionInput<
         capacity: input.capacity,
         cohort_id,
     };
-    let id = training::create_session(&mut tx, &new, &now).await?;
+    let id = training::create_session(&mut tx, &new, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("session.create", "training_session", Some(id)).after(
             json!({"programme": input.module.programme_id, "module": input.module.module_id,
@@ -145,7 +143,7 @@ pub async fn save_register(
     may_manage(acting)?;
     training::session(ctx.db, session_id).await?.ok_or(AppError::NotFound)?;
     let register = training::register(ctx.db, session_id).await?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut changed = 0;
     for row in &register {
@@ -155,10 +153,10 @@ pub async fn save_register(
         if status.as_str() == row.status {
             continue;
         }
-        training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), None, &now).await?;
+        training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), None, now).await?;
         audit::record(
             &mut tx,
-            &now,
+            now,
             &acting.audit,
             Entry::of("attendance.mark", "attendance", Some(row.attendance_id))
                 .within(Some(row.organisation_id))
@@ -169,7 +167,7 @@ pub async fn save_register(
         changed += 1;
     }
     let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
-    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
+    after_attendance(&mut tx, ctx, acting, now, &people).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -194,19 +192,19 @@ pub async fn save_cohort(
         .iter()
         .map(|r| r.person_id)
         .collect();
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut changed = 0;
     for (&(person, session), &status) in marks {
         if !people.contains(&person) || !sessions.contains(&session) {
             continue;
         }
-        let previous = training::mark(&mut tx, session, person, status.as_str(), &now).await?;
+        let previous = training::mark(&mut tx, session, person, status.as_str(), now).await?;
         if previous.as_deref() != Some(status.as_str()) {
             changed += 1;
             audit::record(
                 &mut tx,
-                &now,
+                now,
                 &acting.audit,
                 Entry {
                     action: "attendance.mark",
@@ -221,7 +219,7 @@ pub async fn save_cohort(
         }
     }
     let people: Vec<i64> = people.iter().copied().collect();
-    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
+    after_attendance(&mut tx, ctx, acting, now, &people).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -247,7 +245,7 @@ pub async fn add_attendee(
 ) -> AppResult<()> {
     may_manage(acting)?;
     training::session(ctx.db, session_id).await?.ok_or(AppError::NotFound)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let (person_id, organisation_id) = match attendee {
         Attendee::Known(id) => (id, None),
         Attendee::New { organisation_id, .. } => {
@@ -264,10 +262,10 @@ pub async fn add_attendee(
             organisation_id,
             person,
         } => {
-            let new_id = people::insert(&mut tx, organisation_id, person, &now).await?;
+            let new_id = people::insert(&mut tx, organisation_id, person, now).await?;
             audit::record(
                 &mut tx,
-                &now,
+                now,
                 &acting.audit,
                 Entry::of("person.create", "person", Some(new_id))
                     .within(Some(organisation_id))
@@ -277,10 +275,10 @@ pub async fn add_attendee(
             new_id
         }
     };
-    let previous = training::mark(&mut tx, session_id, person_id, status.as_str(), &now).await?;
+    let previous = training::mark(&mut tx, session_id, person_id, status.as_str(), now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry {
             before: previous.map(|p| json!({"status": p})),
@@ -290,7 +288,7 @@ pub async fn add_attendee(
         },
     )
     .await?;
-    after_attendance(&mut tx, ctx, acting, &now, &[person_id]).await?;
+    after_attendance(&mut tx, ctx, acting, now, &[person_id]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -310,7 +308,7 @@ pub struct Mark<'a> {
 /// adding the sessions and cohorts they name. Returns how many marks changed.
 pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]) -> AppResult<usize> {
     may_manage(acting)?;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut cohorts: HashMap<(String, String), i64> = HashMap::new();
     let mut changed = 0;
@@ -323,28 +321,27 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
                 Some(id) => *id,
                 None => {
                     let (id, _) =
-                        training::find_or_create_cohort(&mut tx, &mark.module.programme_id, mark.cohort, &now).await?;
+                        training::find_or_create_cohort(&mut tx, &mark.module.programme_id, mark.cohort, now).await?;
                     cohorts.insert(key, id);
                     id
                 }
             })
         };
-        let (session_id, _) =
-            training::find_or_create_session(&mut tx, mark.module, mark.date, cohort_id, &now).await?;
-        let previous = training::mark(&mut tx, session_id, mark.person_id, mark.status.as_str(), &now).await?;
+        let (session_id, _) = training::find_or_create_session(&mut tx, mark.module, mark.date, cohort_id, now).await?;
+        let previous = training::mark(&mut tx, session_id, mark.person_id, mark.status.as_str(), now).await?;
         if previous.as_deref() != Some(mark.status.as_str()) {
             changed += 1;
         }
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &acting.audit,
         Entry::of("attendance.record", "attendance", None).after(json!({"marks": marks.len(), "changed": changed})),
     )
     .await?;
     let people: Vec<i64> = marks.iter().map(|m| m.person_id).collect();
-    after_attendance(&mut tx, ctx, acting, &now, &people).await?;
+    after_attendance(&mut tx, ctx, acting, now, &people).await?;
     tx.commit().await?;
     Ok(changed)
 }

@@ -25,7 +25,7 @@ pub fn module_title(state: &AppState, programme_id: &str, module_id: &str) -> St
 pub fn fact(row: &PersonFactRow) -> Option<AttendanceFact> {
     Some(AttendanceFact {
         module_id: row.module_id.clone(),
-        date: NaiveDate::parse_from_str(&row.session_date, "%Y-%m-%d").ok()?,
+        date: row.session_date,
         status: AttendanceStatus::parse(&row.status)?,
     })
 }
@@ -80,7 +80,7 @@ pub struct SessionView {
     pub programme_version: String,
     pub module_id: String,
     pub module_title: String,
-    pub session_date: String,
+    pub session_date: NaiveDate,
     pub start_time: String,
     pub venue: String,
     pub online: bool,

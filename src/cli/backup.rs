@@ -30,8 +30,8 @@ pub struct CopyDatabaseArgs {
 
 pub async fn run_backup(args: BackupArgs) -> Result<(), StartupError> {
     let (config, pool) = super::open_database().await?;
-    let now = crate::Clock::system().now().to_rfc3339();
-    let manifest = backup::backup(&config, &pool, &args.out, &now).await;
+    let now = crate::Clock::system().now();
+    let manifest = backup::backup(&config, &pool, &args.out, now).await;
     pool.close().await;
     let manifest = manifest?;
     let rows: i64 = manifest.tables.values().sum();

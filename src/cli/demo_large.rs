@@ -833,7 +833,7 @@ async fn write_attendance(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<i64>, StartupError> {
     let pool = ctx.db;
-    let now = ctx.stamp();
+    let now = ctx.now;
     let mut person_ids = vec![0i64; plan.people.len()];
     let chunks: Vec<&[(u32, u32, AttendanceStatus)]> = plan.rows.chunks(ROWS_PER_IMPORT).collect();
     for (n, chunk) in chunks.iter().enumerate() {
@@ -893,7 +893,7 @@ async fn write_attendance(
             &file_name,
             &sha256,
             &import_flow::Choices::default(),
-            &now,
+            now,
         )
         .await?;
         let preview = import_flow::prepared(&file_name, &sha256, records, resolution);
@@ -902,7 +902,7 @@ async fn write_attendance(
             programmes: &ctx.app.programmes,
             import_id,
             actor: &acting.audit,
-            now: &now,
+            now,
             today: ctx.today(),
         };
         let outcome = import_flow::commit(&request, &preview, &|_, _| {})

@@ -3,7 +3,6 @@
 //! every choice the web page offers.
 
 use crate::app::imports::{self, Choices, CommitRequest, Preview};
-use crate::clock::to_db;
 use crate::db::audit::Actor;
 use crate::domain::import::matching::NearMatchPolicy;
 use crate::domain::import::{Field, Severity};
@@ -252,7 +251,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
                 println!(
                     "This file was already imported (import {} on {}); importing it again would change nothing.",
                     earlier.id,
-                    earlier.committed_at.as_deref().unwrap_or(&earlier.created_at)
+                    crate::clock::to_db(earlier.committed_at.unwrap_or(earlier.created_at))
                 );
             } else if has_errors {
                 println!("Nothing was imported: fix the errors above and try again.");
@@ -267,9 +266,9 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
         });
     }
     let now_at = chrono::Utc::now();
-    let now = to_db(now_at);
+    let now = now_at;
     let actor = Actor::command_line("import-attendance");
-    let import_id = imports::start(&pool, &actor, &file_name, &preview.sha256, &choices, &now)
+    let import_id = imports::start(&pool, &actor, &file_name, &preview.sha256, &choices, now)
         .await
         .map_err(|e| e.to_string())?;
     let quiet = args.json;
@@ -283,7 +282,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
         programmes: &programmes,
         import_id,
         actor: &actor,
-        now: &now,
+        now,
         today: now_at.date_naive(),
     };
     let outcome = imports::commit(&request, &preview, &progress)

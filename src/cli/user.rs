@@ -104,7 +104,7 @@ pub async fn reset_password(email: &str) -> Result<(), StartupError> {
         "A one-time link for {} <{}> to choose a new password, until {} (UTC). It is shown only this once.",
         user.name,
         user.email,
-        crate::clock::display(&crate::clock::to_db(expires))
+        crate::clock::display(expires)
     );
     Ok(())
 }

@@ -5,9 +5,11 @@
 
 use super::audit::Actor;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::assessment::{Decision, State};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -22,13 +24,13 @@ pub struct AssessmentRow {
     pub state: State,
     pub submission: i64,
     pub renewal_of: Option<i64>,
-    pub enrolled_at: String,
-    pub submitted_at: Option<String>,
-    pub awarded_on: Option<String>,
-    pub expires_on: Option<String>,
-    pub revoked_at: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub awarded_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub revocation_reason: String,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     /// The assessment that renews this one, if started, and its state.
     pub renewed_by: Option<i64>,
     renewal_state: Option<String>,
@@ -145,7 +147,7 @@ pub struct NewAssessment<'a> {
     pub renewal_of: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
@@ -157,7 +159,7 @@ pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: &str) -> Resu
         .bind(new.framework_version)
         .bind(new.state.as_str())
         .bind(new.renewal_of)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -165,11 +167,17 @@ pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: &str) -> Resu
 }
 
 /// Moves `from` → `to`; false if the state was no longer `from`.
-pub async fn set_state(conn: &mut Conn, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_state(
+    conn: &mut Conn,
+    id: i64,
+    from: State,
+    to: State,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query("UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
             .bind(to.as_str())
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .bind(from.as_str())
             .execute(conn)
@@ -181,19 +189,19 @@ pub async fn set_state(conn: &mut Conn, id: i64, from: State, to: State, now: &s
 /// Takes the assessment's row for this transaction if it is still in
 /// `state`, touching nothing else: later steps then run one at a time, the
 /// second seeing what the first did. False if the state had moved.
-pub async fn claim(conn: &mut Conn, id: i64, state: State, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn claim(conn: &mut Conn, id: i64, state: State, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     set_state(conn, id, state, state, now).await
 }
 
 /// A (re)submission: counts it and restarts the queue's clock.
-pub async fn submit(conn: &mut Conn, id: i64, from: State, to: State, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn submit(conn: &mut Conn, id: i64, from: State, to: State, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query(
             "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
              WHERE id = $3 AND state = $4",
         )
         .bind(to.as_str())
-        .bind(now)
+        .bind(Instant(now))
         .bind(id)
         .bind(from.as_str())
         .execute(conn)
@@ -206,9 +214,9 @@ pub async fn award(
     conn: &mut Conn,
     id: i64,
     from: State,
-    awarded_on: &str,
-    expires_on: &str,
-    now: &str,
+    awarded_on: NaiveDate,
+    expires_on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query(
@@ -217,7 +225,7 @@ pub async fn award(
         )
         .bind(awarded_on)
         .bind(expires_on)
-        .bind(now)
+        .bind(Instant(now))
         .bind(id)
         .bind(from.as_str())
         .execute(conn)
@@ -226,7 +234,7 @@ pub async fn award(
     })
 }
 
-pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     super::end_once(
         conn,
         "UPDATE assessments SET state = 'revoked', revoked_at = $1, revocation_reason = $2, updated_at = $1
@@ -241,7 +249,7 @@ pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct EventRow {
     pub id: i64,
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub actor_label: String,
     pub from_state: String,
     pub to_state: String,
@@ -252,7 +260,7 @@ pub struct EventRow {
 pub async fn record_event(
     conn: &mut Conn,
     assessment_id: i64,
-    at: &str,
+    at: DateTime<Utc>,
     actor: &Actor,
     from: &str,
     to: State,
@@ -264,7 +272,7 @@ pub async fn record_event(
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(assessment_id)
-        .bind(at)
+        .bind(Instant(at))
         .bind(actor.user_id)
         .bind(&actor.label)
         .bind(from)
@@ -299,7 +307,7 @@ pub struct DecisionRow {
     #[sqlx(try_from = "String")]
     pub decision: Decision,
     pub feedback: String,
-    pub decided_at: String,
+    pub decided_at: DateTime<Utc>,
     pub decided_by_label: String,
 }
 
@@ -344,7 +352,7 @@ pub async fn insert_decision(
     assessment_id: i64,
     decision: &NewDecision<'_>,
     actor: &Actor,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -357,7 +365,7 @@ pub async fn insert_decision(
         .bind(decision.submission)
         .bind(decision.decision)
         .bind(decision.feedback)
-        .bind(now)
+        .bind(Instant(now))
         .bind(actor.user_id)
         .bind(&actor.label)
         .fetch_exactly_one(conn)

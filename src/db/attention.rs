@@ -3,11 +3,10 @@
 //! the totals behind lists that show only their head. Each list is bounded
 //! and counted separately, so it says "and N more" rather than stopping
 //! silently.
-//!
-//! Dates are `YYYY-MM-DD` text, so date ranges are text comparisons.
 
 use super::FetchFully;
 use super::{db_run, Pool};
+use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -20,7 +19,7 @@ pub struct AwardDue {
     pub organisation_name: String,
     pub framework_id: String,
     pub framework_version: String,
-    pub expires_on: String,
+    pub expires_on: NaiveDate,
     /// The renewal the organisation has started, if any.
     pub renewal_id: Option<i64>,
 }
@@ -34,8 +33,8 @@ const AWARD_DUE: &str = "a.state = 'awarded' AND a.expires_on > $1 AND a.expires
 /// Awards due for renewal, the soonest expiry first, and how many there are.
 pub async fn awards_due(
     pool: &Pool,
-    today: &str,
-    due_by: &str,
+    today: NaiveDate,
+    due_by: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<AwardDue>, i64), sqlx::Error> {
     db_run!(pool => {
@@ -94,7 +93,7 @@ pub struct Lapsing {
     pub organisation_name: String,
     pub programme_id: String,
     pub completion_id: String,
-    pub lapses_on: String,
+    pub lapses_on: NaiveDate,
 }
 
 /// Completions lapsing from `from` to `until` (both inclusive): the soonest
@@ -102,8 +101,8 @@ pub struct Lapsing {
 /// (migration 0014).
 pub async fn lapsing_training(
     pool: &Pool,
-    from: &str,
-    until: &str,
+    from: NaiveDate,
+    until: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<Lapsing>, i64), sqlx::Error> {
     db_run!(pool => {
@@ -138,8 +137,8 @@ pub async fn lapsing_training(
 pub async fn expiring_evidence_total(
     pool: &Pool,
     organisation_id: i64,
-    today: &str,
-    until: &str,
+    today: NaiveDate,
+    until: NaiveDate,
 ) -> Result<i64, sqlx::Error> {
     db_run!(pool => {
         let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", super::home::EXPIRING_EVIDENCE))

@@ -1,7 +1,8 @@
 //! The audit log: every change, who made it and when, with before and after.
 
 use super::FetchFully;
-use super::{db_run, Conn, Pool};
+use super::{db_run, Conn, Instant, Pool};
+use chrono::{DateTime, Utc};
 
 /// Who did something: a signed-in user, or the command line.
 #[derive(Debug, Clone)]
@@ -73,13 +74,13 @@ impl<'a> Entry<'a> {
 
 /// Written in the same transaction as the change it describes, so the log
 /// and the data cannot disagree.
-pub async fn record(conn: &mut Conn, at: &str, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(conn: &mut Conn, at: DateTime<Utc>, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query(
             "INSERT INTO audit_log (at, actor_user_id, actor_label, action, entity, entity_id, organisation_id, before_json, after_json)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(at)
+        .bind(Instant(at))
         .bind(actor.user_id)
         .bind(&actor.label)
         .bind(entry.action)
@@ -97,7 +98,7 @@ pub async fn record(conn: &mut Conn, at: &str, actor: &Actor, entry: Entry<'_>) 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub actor_label: String,
     pub action: String,
     pub entity: String,
@@ -129,9 +130,9 @@ pub struct Filter<'a> {
     pub organisation_id: i64,
     /// Part of the actor's label (their email, or "command line").
     pub actor: &'a str,
-    /// Timestamps in stored form: from (inclusive) and until (exclusive).
-    pub from: &'a str,
-    pub until: &'a str,
+    /// From (inclusive) and until (exclusive); `None` for no bound.
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -139,7 +140,7 @@ pub struct Filter<'a> {
 const FILTER: &str = "($1 = '' OR l.action = $1) AND ($2 = '' OR l.entity = $2)
       AND ($3 = 0 OR l.organisation_id = $3)
       AND ($4 = '' OR LOWER(l.actor_label) LIKE $5 ESCAPE '\\')
-      AND ($6 = '' OR l.at >= $6) AND ($7 = '' OR l.at < $7)";
+      AND ($6 IS NULL OR l.at >= $6) AND ($7 IS NULL OR l.at < $7)";
 
 /// One page of matching entries, newest first, and how many match in all.
 pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
@@ -154,8 +155,8 @@ pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, 
         .bind(filter.organisation_id)
         .bind(actor)
         .bind(&pattern)
-        .bind(filter.from)
-        .bind(filter.until)
+        .bind(filter.from.map(Instant))
+        .bind(filter.until.map(Instant))
         .bind(filter.limit)
         .bind(filter.offset)
         .fetch_all(pool)
@@ -166,8 +167,8 @@ pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, 
             .bind(filter.organisation_id)
             .bind(actor)
             .bind(&pattern)
-            .bind(filter.from)
-            .bind(filter.until)
+            .bind(filter.from.map(Instant))
+            .bind(filter.until.map(Instant))
             .fetch_exactly_one(pool)
             .await?;
         Ok((rows, total))

@@ -4,10 +4,11 @@
 
 use super::audit::Actor;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::import::awards::RecordedAward;
 use crate::domain::organisation::OrgType;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -21,9 +22,9 @@ pub struct AwardImportRow {
     pub create_organisations: bool,
     pub with_certificates: bool,
     pub summary_json: String,
-    pub created_at: String,
-    pub committed_at: Option<String>,
-    pub undone_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub committed_at: Option<DateTime<Utc>>,
+    pub undone_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, actor_label, file_name, file_sha256, state, create_organisations, with_certificates,
@@ -44,7 +45,12 @@ pub struct NewAwardImport<'a> {
 }
 
 /// Records a pending import with its uploaded file.
-pub async fn create(conn: &mut Conn, actor: &Actor, new: &NewAwardImport<'_>, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    new: &NewAwardImport<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO award_imports (user_id, actor_label, file_name, file_sha256, state, create_organisations,
@@ -58,7 +64,7 @@ pub async fn create(conn: &mut Conn, actor: &Actor, new: &NewAwardImport<'_>, no
         .bind(new.options.create_organisations)
         .bind(new.options.with_certificates)
         .bind(new.upload)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -98,18 +104,13 @@ pub async fn history(pool: &Pool, limit: i64) -> Result<Vec<AwardImportRow>, sql
     })
 }
 
-fn date(text: &str) -> Option<NaiveDate> {
-    text.get(..10)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-}
-
 #[derive(FromRow)]
 struct AwardDates {
     organisation_id: i64,
     framework_id: String,
-    awarded_on: String,
-    expires_on: Option<String>,
-    revoked_at: Option<String>,
+    awarded_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Every award on record (made here or imported), for the overlap check.
@@ -117,34 +118,37 @@ pub async fn recorded_awards(pool: &Pool) -> Result<Vec<RecordedAward>, sqlx::Er
     let rows: Vec<AwardDates> = db_run!(pool => {
         sqlx::query_as(
             "SELECT organisation_id, framework_id, awarded_on, expires_on, revoked_at FROM assessments
-             WHERE awarded_on IS NOT NULL AND awarded_on <> ''",
+             WHERE awarded_on IS NOT NULL",
         )
         .fetch_all(pool)
         .await?
     });
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
-            Some(RecordedAward {
-                organisation_id: row.organisation_id,
-                awarded_on: date(&row.awarded_on)?,
-                expires_on: row.expires_on.as_deref().and_then(date),
-                revoked_on: row.revoked_at.as_deref().and_then(date),
-                framework_id: row.framework_id,
-            })
+        .map(|row| RecordedAward {
+            organisation_id: row.organisation_id,
+            awarded_on: row.awarded_on,
+            expires_on: row.expires_on,
+            revoked_on: row.revoked_at.map(|at| at.date_naive()),
+            framework_id: row.framework_id,
         })
         .collect())
 }
 
 /// Moves a pending import to committed (dropping its upload) only if it is
 /// still pending: of two commits at once, exactly one gets through.
-pub async fn claim_commit(conn: &mut Conn, id: i64, summary_json: &str, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn claim_commit(
+    conn: &mut Conn,
+    id: i64,
+    summary_json: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query(
             "UPDATE award_imports SET state = 'committed', committed_at = $1, summary_json = $2, upload = NULL
              WHERE id = $3 AND state = 'pending'",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(summary_json)
         .bind(id)
         .execute(conn)
@@ -170,7 +174,7 @@ pub async fn insert_organisation(
     import_id: i64,
     name: &str,
     org_type: OrgType,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -181,7 +185,7 @@ pub async fn insert_organisation(
         .bind(crate::domain::organisation::name_key(name))
         .bind(org_type.as_str())
         .bind(import_id)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -199,20 +203,16 @@ pub struct HistoricAssessment<'a> {
     pub revoked_on: Option<NaiveDate>,
 }
 
-fn iso(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
-}
-
-/// The start of a day as an instant, as `revoked_at` and `enrolled_at` hold.
-fn start_of(day: NaiveDate) -> String {
-    format!("{}T00:00:00Z", iso(day))
+/// The start of a day (UTC) as an instant, as `revoked_at` and `enrolled_at` hold.
+fn start_of(day: NaiveDate) -> Instant {
+    Instant(day.and_time(chrono::NaiveTime::MIN).and_utc())
 }
 
 pub async fn insert_award(
     conn: &mut Conn,
     import_id: i64,
     award: &HistoricAssessment<'_>,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     let state = if award.revoked_on.is_some() {
         "revoked"
@@ -237,11 +237,11 @@ pub async fn insert_award(
         .bind(award.framework_version)
         .bind(state)
         .bind(start_of(award.awarded_on))
-        .bind(iso(award.awarded_on))
-        .bind(iso(award.expires_on))
+        .bind(award.awarded_on)
+        .bind(award.expires_on)
         .bind(revoked_at)
         .bind(reason)
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .fetch_exactly_one(conn)
         .await?;
@@ -254,7 +254,7 @@ pub async fn record_import_events(
     conn: &mut Conn,
     import_id: i64,
     actor: &Actor,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query(
@@ -262,7 +262,7 @@ pub async fn record_import_events(
              SELECT id, $1, $2, $3, '', state, 'Imported from the award history (no evidence recorded in qmtrack)'
              FROM assessments WHERE award_import_id = $4",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(actor.user_id)
         .bind(&actor.label)
         .bind(import_id)
@@ -283,7 +283,7 @@ pub enum UndoRefused {
 /// Removes what the import recorded, in a few statements on the caller's
 /// transaction: the awards' certificates and history, the awards, then the
 /// organisations it added that nothing else has come to use.
-pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<Result<(), UndoRefused>, sqlx::Error> {
+pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<Result<(), UndoRefused>, sqlx::Error> {
     db_run!(conn => {
         let (renewed,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM assessments r JOIN assessments a ON a.id = r.renewal_of
@@ -298,7 +298,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<Result<(
         let claimed = sqlx::query(
             "UPDATE award_imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .execute(&mut *conn)
         .await?;

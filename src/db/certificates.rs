@@ -1,9 +1,10 @@
 //! Certificates: issuing, looking up by code, revoking and reissuing.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::certificate::{self, Content, Kind, State};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -22,28 +23,24 @@ pub struct CertificateRow {
     pub assessment_id: Option<i64>,
     pub holder_name: String,
     pub title: String,
-    pub issued_on: String,
+    pub issued_on: NaiveDate,
     /// `None` for a certificate that does not expire.
-    pub expires_on: Option<String>,
-    pub revoked_at: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_reason: String,
     /// The code of the certificate that replaced this one, if any.
     pub superseded_by_code: Option<String>,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, code, kind, person_id, organisation_id, programme_id, completion_id, assessment_id, \
      holder_name, title, issued_on, expires_on, revoked_at, revoked_reason, superseded_by_code, created_at";
 
-pub fn date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
-}
-
 impl CertificateRow {
     pub fn state(&self, today: NaiveDate) -> State {
         State::of(
-            self.expires_on.as_deref().and_then(date),
-            self.revoked_at.as_deref().and_then(date),
+            self.expires_on,
+            self.revoked_at.map(|at| at.date_naive()),
             self.superseded_by_code.as_deref(),
             today,
         )
@@ -55,8 +52,8 @@ impl CertificateRow {
             code: self.code.clone(),
             holder_name: self.holder_name.clone(),
             title: self.title.clone(),
-            issued_on: date(&self.issued_on).unwrap_or_default(),
-            expires_on: self.expires_on.as_deref().and_then(date),
+            issued_on: self.issued_on,
+            expires_on: self.expires_on,
             verify_url: certificate::verify_url(&issuer.public_base_url, &self.code),
             partnership: issuer.partnership.clone(),
             signatory: issuer.signatory.clone(),
@@ -76,14 +73,18 @@ pub struct NewCertificate<'a> {
     pub assessment_id: Option<i64>,
     pub holder_name: &'a str,
     pub title: &'a str,
-    pub issued_on: &'a str,
-    pub expires_on: Option<&'a str>,
+    pub issued_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
 }
 
 /// Inserts with a fresh code and returns (id, code). A clash of 80-bit
 /// random codes will not happen in practice; the UNIQUE constraint is the
 /// guarantee if it ever did.
-pub async fn insert(conn: &mut Conn, new: &NewCertificate<'_>, now: &str) -> Result<(i64, String), sqlx::Error> {
+pub async fn insert(
+    conn: &mut Conn,
+    new: &NewCertificate<'_>,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), sqlx::Error> {
     db_run!(conn => {
         let code = certificate::new_code();
         let (id,): (i64,) = sqlx::query_as(
@@ -102,7 +103,7 @@ pub async fn insert(conn: &mut Conn, new: &NewCertificate<'_>, now: &str) -> Res
         .bind(new.title)
         .bind(new.issued_on)
         .bind(new.expires_on)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(&mut *conn)
         .await?;
         Ok((id, code))
@@ -121,8 +122,8 @@ pub struct Uncertified {
     pub holder_name: String,
     pub programme_id: String,
     pub completion_id: String,
-    pub completed_on: Option<String>,
-    pub lapses_on: Option<String>,
+    pub completed_on: Option<NaiveDate>,
+    pub lapses_on: Option<NaiveDate>,
 }
 
 const UNCERTIFIED: &str = "SELECT pc.person_id, p.organisation_id, p.full_name AS holder_name,
@@ -167,7 +168,11 @@ pub async fn uncertified(conn: &mut Conn, people: Option<&[i64]>) -> Result<Vec<
 
 /// Training certificates for many people at once, each with a fresh code,
 /// in a few statements. Returns the new ids.
-pub async fn insert_training(conn: &mut Conn, new: &[NewCertificate<'_>], now: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn insert_training(
+    conn: &mut Conn,
+    new: &[NewCertificate<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
     use super::Bind;
     let rows: Vec<Vec<Bind>> = new
         .iter()
@@ -181,9 +186,9 @@ pub async fn insert_training(conn: &mut Conn, new: &[NewCertificate<'_>], now: &
                 Bind::Text(c.completion_id.into()),
                 Bind::Text(c.holder_name.into()),
                 Bind::Text(c.title.into()),
-                Bind::Text(c.issued_on.into()),
-                Bind::MaybeText(c.expires_on.map(Into::into)),
-                Bind::Text(now.into()),
+                Bind::Date(c.issued_on),
+                Bind::MaybeDate(c.expires_on),
+                Bind::Instant(now),
             ]
         })
         .collect();
@@ -278,7 +283,7 @@ pub async fn list_part(
 }
 
 /// Marks a certificate revoked; false when it already was.
-pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     super::end_once(
         conn,
         "UPDATE certificates SET revoked_at = $1, revoked_reason = $2
@@ -296,7 +301,7 @@ pub async fn revoke_for_assessment(
     conn: &mut Conn,
     assessment_id: i64,
     reason: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     db_run!(conn => {
         sqlx::query_as(
@@ -304,7 +309,7 @@ pub async fn revoke_for_assessment(
          WHERE kind = 'award' AND assessment_id = $3 AND revoked_at IS NULL AND superseded_by_code IS NULL
          RETURNING id, code",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(reason)
         .bind(assessment_id)
         .fetch_all(conn)
@@ -319,7 +324,7 @@ pub async fn reissue(
     conn: &mut Conn,
     old: &CertificateRow,
     holder_name: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     let (id, code) = insert(
         conn,
@@ -332,8 +337,8 @@ pub async fn reissue(
             assessment_id: old.assessment_id,
             holder_name,
             title: &old.title,
-            issued_on: &old.issued_on,
-            expires_on: old.expires_on.as_deref(),
+            issued_on: old.issued_on,
+            expires_on: old.expires_on,
         },
         now,
     )
@@ -354,9 +359,9 @@ pub async fn reissue(
 /// ever issued, revoked and replaced ones included: what is already covered.
 pub async fn training_certificate_keys(
     conn: &mut Conn,
-) -> Result<std::collections::HashSet<(i64, String, String, Option<String>)>, sqlx::Error> {
+) -> Result<std::collections::HashSet<(i64, String, String, Option<NaiveDate>)>, sqlx::Error> {
     db_run!(conn => {
-        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, Option<NaiveDate>)> = sqlx::query_as(
             "SELECT person_id, programme_id, completion_id, expires_on FROM certificates WHERE kind = 'training'",
         )
         .fetch_all(conn)

@@ -22,10 +22,10 @@ pub struct KeptCompletion {
     pub programme_id: String,
     pub completion_id: String,
     pub organisation_id: i64,
-    pub started_on: String,
+    pub started_on: NaiveDate,
     /// `None` while not (yet) completed.
-    pub completed_on: Option<String>,
-    pub lapses_on: Option<String>,
+    pub completed_on: Option<NaiveDate>,
+    pub lapses_on: Option<NaiveDate>,
 }
 
 /// A stretch in which a person held a completion; `held_until` `None` while it lasts.
@@ -35,8 +35,8 @@ pub struct KeptSpell {
     pub programme_id: String,
     pub completion_id: String,
     pub organisation_id: i64,
-    pub held_from: String,
-    pub held_until: Option<String>,
+    pub held_from: NaiveDate,
+    pub held_until: Option<NaiveDate>,
 }
 
 /// Ids bound per `IN (…)` list: well under both backends' limits.
@@ -46,12 +46,8 @@ fn in_list(count: usize) -> String {
     (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-fn iso(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
-
 /// (person, organisation, programme, module, date, status) of these people's attendance.
-pub type FactRow = (i64, i64, String, String, String, String);
+pub type FactRow = (i64, i64, String, String, NaiveDate, String);
 
 async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
     db_run!(conn => {
@@ -85,10 +81,7 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
     type Key<'a> = (i64, &'a str);
     let mut grouped: BTreeMap<Key<'_>, (i64, Vec<AttendanceFact>)> = BTreeMap::new();
     for (person, organisation, programme, module, date, status) in rows {
-        let (Ok(date), Some(status)) = (
-            NaiveDate::parse_from_str(date, "%Y-%m-%d"),
-            AttendanceStatus::parse(status),
-        ) else {
+        let Some(status) = AttendanceStatus::parse(status) else {
             continue;
         };
         grouped
@@ -97,7 +90,7 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
             .1
             .push(AttendanceFact {
                 module_id: module.clone(),
-                date,
+                date: *date,
                 status,
             });
     }
@@ -131,8 +124,8 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
                     programme_id: programme_id.to_string(),
                     completion_id: held.completion_id.clone(),
                     organisation_id,
-                    held_from: iso(spell.from),
-                    held_until: spell.until.map(iso),
+                    held_from: spell.from,
+                    held_until: spell.until,
                 });
             }
             completions.push(KeptCompletion {
@@ -140,9 +133,9 @@ pub fn derive(programmes: &ProgrammeLibrary, rows: &[FactRow]) -> (Vec<KeptCompl
                 programme_id: programme_id.to_string(),
                 completion_id: held.completion_id.clone(),
                 organisation_id,
-                started_on: iso(started_on),
-                completed_on: held.completed_on.map(iso),
-                lapses_on: held.lapses_on.map(iso),
+                started_on,
+                completed_on: held.completed_on,
+                lapses_on: held.lapses_on,
             });
         }
     }
@@ -367,9 +360,9 @@ async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSp
                 Bind::Int(c.organisation_id),
                 Bind::Text(c.programme_id.as_str().into()),
                 Bind::Text(c.completion_id.as_str().into()),
-                Bind::Text(c.started_on.as_str().into()),
-                Bind::MaybeText(c.completed_on.as_deref().map(Into::into)),
-                Bind::MaybeText(c.lapses_on.as_deref().map(Into::into)),
+                Bind::Date(c.started_on),
+                Bind::MaybeDate(c.completed_on),
+                Bind::MaybeDate(c.lapses_on),
             ]
         })
         .collect();
@@ -387,8 +380,8 @@ async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSp
                 Bind::Int(s.organisation_id),
                 Bind::Text(s.programme_id.as_str().into()),
                 Bind::Text(s.completion_id.as_str().into()),
-                Bind::Text(s.held_from.as_str().into()),
-                Bind::MaybeText(s.held_until.as_deref().map(Into::into)),
+                Bind::Date(s.held_from),
+                Bind::MaybeDate(s.held_until),
             ]
         })
         .collect();

@@ -5,8 +5,10 @@
 
 use super::audit::Actor;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::evidence::EvidenceKind;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -27,14 +29,14 @@ pub struct EvidenceRow {
     pub file_name: String,
     pub file_type: String,
     pub file_size: i64,
-    pub applies_from: String,
-    pub valid_until: Option<String>,
+    pub applies_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
     pub for_submission: i64,
     pub carried_from: Option<i64>,
-    pub superseded_at: Option<String>,
-    pub removed_at: Option<String>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub removed_at: Option<DateTime<Utc>>,
     pub removed_for_submission: i64,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
     pub created_by_label: String,
 }
 
@@ -101,14 +103,19 @@ pub struct NewEvidence<'a> {
     pub statement: &'a str,
     pub url: &'a str,
     pub file: FileRef<'a>,
-    pub applies_from: &'a str,
-    /// '' when it has no end date.
-    pub valid_until: &'a str,
+    pub applies_from: NaiveDate,
+    /// None when it has no end date.
+    pub valid_until: Option<NaiveDate>,
     pub for_submission: i64,
     pub carried_from: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, new: &NewEvidence<'_>, actor: &Actor, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    conn: &mut Conn,
+    new: &NewEvidence<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (item_id, version) = match new.replaces {
             Some((item_id, version)) => (item_id, version + 1),
@@ -136,10 +143,10 @@ pub async fn insert(conn: &mut Conn, new: &NewEvidence<'_>, actor: &Actor, now: 
         .bind(new.file.kind)
         .bind(new.file.size)
         .bind(new.applies_from)
-        .bind(Some(new.valid_until).filter(|until| !until.is_empty()))
+        .bind(new.valid_until)
         .bind(new.for_submission)
         .bind(new.carried_from)
-        .bind(now)
+        .bind(Instant(now))
         .bind(actor.user_id)
         .bind(&actor.label)
         .fetch_exactly_one(&mut *conn)
@@ -156,12 +163,12 @@ pub async fn insert(conn: &mut Conn, new: &NewEvidence<'_>, actor: &Actor, now: 
 }
 
 /// Marks a version replaced; false if it was no longer current.
-pub async fn supersede(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn supersede(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query(
             "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(id)
         .execute(conn)
         .await?;
@@ -170,13 +177,13 @@ pub async fn supersede(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx
 }
 
 /// Withdraws an item (its current version), keeping it in the history.
-pub async fn remove(conn: &mut Conn, id: i64, for_submission: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn remove(conn: &mut Conn, id: i64, for_submission: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query(
             "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
              WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(for_submission)
         .bind(id)
         .execute(conn)

@@ -3,12 +3,11 @@
 //! organisation's expiring evidence and certificates. Every list is bounded
 //! (`LIMIT`) and counted separately, so a home page costs the same however
 //! much history there is.
-//!
-//! Dates are `YYYY-MM-DD` text, so "before today" is a text comparison.
 
 use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -26,8 +25,8 @@ pub struct QueueItem {
     #[sqlx(try_from = "String")]
     pub state: State,
     pub submission: i64,
-    /// When it was (last) sent for review: RFC 3339.
-    pub submitted_at: String,
+    /// When it was (last) sent for review.
+    pub submitted_at: DateTime<Utc>,
     pub is_renewal: bool,
     /// How many decisions `user_id` has recorded on this submission: the
     /// reviews they have started.
@@ -79,7 +78,7 @@ pub struct SessionItem {
     pub id: i64,
     pub programme_id: String,
     pub module_id: String,
-    pub session_date: String,
+    pub session_date: NaiveDate,
     pub start_time: String,
     pub venue: String,
     pub cohort_id: Option<i64>,
@@ -91,7 +90,7 @@ const SESSION_ITEM: &str = "SELECT s.id, s.programme_id, s.module_id, s.session_
     FROM training_sessions s LEFT JOIN cohorts c ON c.id = s.cohort_id";
 
 /// Sessions from `today` on, the soonest first.
-pub async fn upcoming_sessions(pool: &Pool, today: &str, limit: i64) -> Result<Vec<SessionItem>, sqlx::Error> {
+pub async fn upcoming_sessions(pool: &Pool, today: NaiveDate, limit: i64) -> Result<Vec<SessionItem>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(&format!(
             "{SESSION_ITEM} WHERE s.session_date >= $1 ORDER BY s.session_date, s.start_time, s.id LIMIT $2"
@@ -107,8 +106,8 @@ pub async fn upcoming_sessions(pool: &Pool, today: &str, limit: i64) -> Result<V
 /// marked on their register, the most recent first, and how many there are.
 pub async fn registers_to_take(
     pool: &Pool,
-    since: &str,
-    today: &str,
+    since: NaiveDate,
+    today: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<SessionItem>, i64), sqlx::Error> {
     db_run!(pool => {
@@ -137,7 +136,7 @@ pub struct PendingImport {
     pub id: i64,
     pub file_name: String,
     pub actor_label: String,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Imports waiting in preview, the newest first.
@@ -172,7 +171,7 @@ pub struct ExpiringEvidence {
     pub framework_version: String,
     pub criterion_id: String,
     pub title: String,
-    pub valid_until: String,
+    pub valid_until: NaiveDate,
 }
 
 /// The organisation's current evidence whose last valid day falls from
@@ -183,8 +182,8 @@ pub struct ExpiringEvidence {
 pub async fn expiring_evidence(
     pool: &Pool,
     organisation_id: i64,
-    today: &str,
-    until: &str,
+    today: NaiveDate,
+    until: NaiveDate,
     limit: i64,
 ) -> Result<Vec<ExpiringEvidence>, sqlx::Error> {
     db_run!(pool => {
@@ -211,9 +210,9 @@ pub struct CertificateItem {
     pub kind: String,
     pub holder_name: String,
     pub title: String,
-    pub issued_on: String,
-    pub expires_on: Option<String>,
-    pub revoked_at: Option<String>,
+    pub issued_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub superseded_by_code: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 use super::audit::Actor;
 use super::completions::Touched;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::import::matching::{
@@ -12,6 +13,7 @@ use crate::domain::import::matching::{
 use crate::domain::import::values::normalise;
 use crate::domain::import::AttendanceRecord;
 use crate::domain::organisation::{OrganisationDetails, OrganisationInput};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use std::collections::HashMap;
@@ -27,9 +29,9 @@ pub struct ImportRow {
     pub options_json: String,
     pub summary_json: String,
     pub message: String,
-    pub created_at: String,
-    pub committed_at: Option<String>,
-    pub undone_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub committed_at: Option<DateTime<Utc>>,
+    pub undone_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, user_id, actor_label, file_name, file_sha256, state, options_json, summary_json, message,
@@ -41,7 +43,7 @@ pub async fn create(
     file_name: &str,
     sha256: &str,
     options_json: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -53,7 +55,7 @@ pub async fn create(
         .bind(file_name)
         .bind(sha256)
         .bind(options_json)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -165,7 +167,7 @@ pub async fn remember_decisions(
     conn: &mut Conn,
     import_id: i64,
     decisions: &[(String, i64, bool)],
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         for (key, person_id, same) in decisions {
@@ -181,7 +183,7 @@ pub async fn remember_decisions(
             .bind(person_id)
             .bind(*same)
             .bind(import_id)
-            .bind(now)
+            .bind(Instant(now))
             .execute(&mut *conn)
             .await?;
         }
@@ -331,7 +333,7 @@ pub async fn write(
     import_id: i64,
     records: &[AttendanceRecord],
     resolution: &Resolution,
-    now: &str,
+    now: DateTime<Utc>,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Written, sqlx::Error> {
     let mut outcome = CommitOutcome::default();
@@ -368,8 +370,8 @@ pub async fn write(
                     Bind::Text(key.into()),
                     Bind::Text(details.org_type.as_str().into()),
                     Bind::Int(import_id),
-                    Bind::Text(now.into()),
-                    Bind::Text(now.into()),
+                    Bind::Instant(now),
+                    Bind::Instant(now),
                 ]);
             }
             None => {}
@@ -427,8 +429,8 @@ pub async fn write(
                     Bind::Text(full_name.as_str().into()),
                     Bind::Text(email.as_str().into()),
                     Bind::Text(job_title.as_str().into()),
-                    Bind::Text(now.into()),
-                    Bind::Text(now.into()),
+                    Bind::Instant(now),
+                    Bind::Instant(now),
                 ]);
             }
         }
@@ -503,9 +505,9 @@ pub async fn write(
         }
     }
     let session_ids: Vec<i64> = sessions.values().copied().collect();
-    let session_of: HashMap<i64, (&str, &str, String)> = sessions
+    let session_of: HashMap<i64, (&str, &str, chrono::NaiveDate)> = sessions
         .iter()
-        .map(|((programme, module, date, _), id)| (*id, (*programme, *module, date.format("%Y-%m-%d").to_string())))
+        .map(|((programme, module, date, _), id)| (*id, (*programme, *module, *date)))
         .collect();
     let existing = super::training::attendance_for_sessions(conn, &session_ids).await?;
     // One mark per person and session: two sheet people found to be one person
@@ -547,7 +549,7 @@ pub async fn write(
                 *organisation_id,
                 programme.to_string(),
                 module.to_string(),
-                date.clone(),
+                *date,
                 status.to_string(),
             )),
             None if existing
@@ -626,7 +628,7 @@ pub async fn finish_commit(
     conn: &mut Conn,
     import_id: i64,
     outcome: &CommitOutcome,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let summary = serde_json::to_string(outcome).unwrap_or_default();
@@ -635,7 +637,7 @@ pub async fn finish_commit(
              WHERE id = $3 AND state = 'running'",
         )
         .bind(summary)
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .execute(conn)
         .await?;
@@ -665,11 +667,11 @@ pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -
 /// revoked, and sessions, cohorts, people and organisations it added go too
 /// unless something else now uses them. Returns false, changing nothing, if
 /// the import was not (or no longer) committed.
-pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let claimed =
             sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
-                .bind(now)
+                .bind(Instant(now))
                 .bind(import_id)
                 .execute(&mut *conn)
                 .await?;
@@ -713,7 +715,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: &str) -> Result<bool, sq
           WHERE revoked_at IS NULL
             AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(import_id)
         .execute(&mut *conn)
         .await?;

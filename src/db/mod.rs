@@ -40,8 +40,19 @@
 //! filter argument where 0 or '' means "any" is still written that way
 //! (`$1 = 0 OR …`); it is a parameter, not a stored value.
 //!
-//! Dates and instants are still RFC 3339 text on both backends, and
-//! functions take the current time as `now: &str`.
+//! Dates and instants are chrono values from the workflows to the SQL:
+//! functions take `now: DateTime<Utc>` and dates as `NaiveDate`, and rows
+//! read them so. On PostgreSQL the columns are `DATE` and `TIMESTAMPTZ`
+//! (migration 0019). SQLite has no date type: a date is `2026-03-02` text
+//! and an instant `2026-03-02T09:00:00Z` text, whole seconds of UTC, which
+//! compare and sort as time does. Bind an instant as [`Instant`]`(at)`,
+//! never a bare `DateTime<Utc>`: sqlx writes that to SQLite as
+//! `…09:00:00.123+00:00`, which is neither equal to nor ordered with the
+//! stored form. A `NaiveDate` binds as is (`YYYY-MM-DD` on SQLite). SQL
+//! compares dates with dates and instants with instants, never with text
+//! (no `''`, `substr` or `|| ''` on them except where a backend needs it,
+//! see `db::reports::standings`); the day an instant falls on is worked
+//! out in Rust (`at.date_naive()`), the day's start as an instant too.
 
 pub mod assessments;
 pub mod attention;
@@ -54,6 +65,7 @@ pub mod evidence;
 pub mod home;
 pub mod import_runs;
 pub mod imports;
+pub mod instant;
 pub mod organisation_search;
 pub mod organisation_status;
 pub mod organisations;
@@ -70,6 +82,9 @@ pub mod tokens;
 pub mod training;
 pub mod users;
 
+pub use instant::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use rocket::figment::Figment;
 use serde::Deserialize;
 use sqlx::pool::PoolConnection;
@@ -431,10 +446,10 @@ pub(crate) async fn end_once(
     update: &str,
     id: i64,
     reason: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
-        let done = sqlx::query(update).bind(now).bind(reason).bind(id).execute(conn).await?;
+        let done = sqlx::query(update).bind(Instant(now)).bind(reason).bind(id).execute(conn).await?;
         Ok(done.rows_affected() == 1)
     })
 }
@@ -513,6 +528,9 @@ pub enum Bind<'a> {
     MaybeInt(Option<i64>),
     /// Text that may be absent (NULL).
     MaybeText(Option<std::borrow::Cow<'a, str>>),
+    Instant(DateTime<Utc>),
+    Date(NaiveDate),
+    MaybeDate(Option<NaiveDate>),
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -535,6 +553,9 @@ pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) 
                     Bind::Text(t) => query.bind(t.as_ref()),
                     Bind::MaybeInt(i) => query.bind(*i),
                     Bind::MaybeText(t) => query.bind(t.as_deref()),
+                    Bind::Instant(at) => query.bind(Instant(*at)),
+                    Bind::Date(day) => query.bind(*day),
+                    Bind::MaybeDate(day) => query.bind(*day),
                 };
             }
             query.execute(&mut *conn).await?;
@@ -560,6 +581,9 @@ pub async fn insert_many_returning_ids(
                     Bind::Text(t) => query.bind(t.as_ref()),
                     Bind::MaybeInt(i) => query.bind(*i),
                     Bind::MaybeText(t) => query.bind(t.as_deref()),
+                    Bind::Instant(at) => query.bind(Instant(*at)),
+                    Bind::Date(day) => query.bind(*day),
+                    Bind::MaybeDate(day) => query.bind(*day),
                 };
             }
             ids.extend(query.fetch_all(&mut *conn).await?);

@@ -9,6 +9,7 @@ use super::Bind;
 use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
+use chrono::NaiveDate;
 use sqlx::FromRow;
 
 /// One assessment of an organisation, as its status needs it.
@@ -19,8 +20,8 @@ pub struct StatusRow {
     pub framework_version: String,
     #[sqlx(try_from = "String")]
     pub state: State,
-    /// `YYYY-MM-DD`, or '' when not awarded.
-    pub expires_on: String,
+    /// `None` when not awarded.
+    pub expires_on: Option<NaiveDate>,
     pub renewed: bool,
 }
 
@@ -34,7 +35,7 @@ pub async fn facts_for(pool: &Pool, organisation_ids: &[i64]) -> Result<Vec<Stat
         let placeholders: Vec<String> = (1..=organisation_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT a.organisation_id, a.framework_id, a.framework_version, a.state,
-                COALESCE(a.expires_on, '') AS expires_on,
+                a.expires_on,
                 EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded') AS renewed
          FROM assessments a WHERE a.organisation_id IN ({})",
             placeholders.join(", ")
@@ -89,9 +90,9 @@ fn status_filter() -> String {
 pub struct StatusQuery<'a> {
     /// '' for any status, else a [`crate::domain::organisation_status::StatusFilter`].
     pub status: &'a str,
-    pub today: &'a str,
+    pub today: NaiveDate,
     /// Awards expiring on or before this day are due for renewal.
-    pub due_by: &'a str,
+    pub due_by: NaiveDate,
 }
 
 /// One page of the organisations `search` finds that have the status asked
@@ -112,8 +113,8 @@ pub async fn search(
             Bind::Text(text.into()),
             Bind::Text(pattern.into()),
             Bind::Text(org_type.into()),
-            Bind::Text(status.today.into()),
-            Bind::Text(status.due_by.into()),
+            Bind::Date(status.today),
+            Bind::Date(status.due_by),
             Bind::Text(status.status.into()),
         ];
         let page_sql = format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id LIMIT $8 OFFSET $9");
@@ -126,6 +127,9 @@ pub async fn search(
                 Bind::Text(t) => (page.bind(t.to_string()), count.bind(t.to_string())),
                 Bind::MaybeInt(i) => (page.bind(*i), count.bind(*i)),
                 Bind::MaybeText(t) => (page.bind(t.as_deref().map(str::to_string)), count.bind(t.as_deref().map(str::to_string))),
+                Bind::Instant(at) => (page.bind(super::Instant(*at)), count.bind(super::Instant(*at))),
+                Bind::Date(day) => (page.bind(*day), count.bind(*day)),
+                Bind::MaybeDate(day) => (page.bind(*day), count.bind(*day)),
             };
         }
         let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;

@@ -1,9 +1,11 @@
 //! Member organisations.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::organisation::OrganisationDetails;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -19,8 +21,8 @@ pub struct OrganisationRow {
     pub contact_phone: String,
     pub da_lead_name: String,
     pub da_lead_email: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Shared with the status search in [`super::organisation_status`].
@@ -137,7 +139,7 @@ pub const NOTHING_USES_IT: &str = "NOT EXISTS (SELECT 1 FROM people p WHERE p.or
     AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.organisation_id = organisations.id)
     AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)";
 
-pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let row = bind_details(
             sqlx::query(
@@ -147,14 +149,19 @@ pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: &str) -> Re
             ),
             org,
         )
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         sqlx::Row::try_get(&row, "id")
     })
 }
 
-pub async fn update(conn: &mut Conn, id: i64, org: &OrganisationDetails, now: &str) -> Result<(), sqlx::Error> {
+pub async fn update(
+    conn: &mut Conn,
+    id: i64,
+    org: &OrganisationDetails,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         bind_details(
             sqlx::query(
@@ -165,7 +172,7 @@ pub async fn update(conn: &mut Conn, id: i64, org: &OrganisationDetails, now: &s
             ),
             org,
         )
-        .bind(now)
+        .bind(Instant(now))
         .bind(id)
         .execute(conn)
         .await?;

@@ -1,13 +1,15 @@
 //! One-time password reset links: only a hash of each token is stored.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn};
+use chrono::{DateTime, Utc};
 
 pub struct NewReset<'a> {
     pub user_id: i64,
     pub token_hash: &'a str,
-    pub now: &'a str,
-    pub expires_at: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub created_by: &'a str,
 }
 
@@ -16,7 +18,7 @@ pub struct NewReset<'a> {
 pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-            .bind(reset.now)
+            .bind(Instant(reset.now))
             .bind(reset.user_id)
             .execute(&mut *conn)
             .await?;
@@ -26,8 +28,8 @@ pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::E
         )
         .bind(reset.user_id)
         .bind(reset.token_hash)
-        .bind(reset.now)
-        .bind(reset.expires_at)
+        .bind(Instant(reset.now))
+        .bind(Instant(reset.expires_at))
         .bind(reset.created_by)
         .fetch_exactly_one(conn)
         .await?;
@@ -36,24 +38,28 @@ pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::E
 }
 
 /// The link's id and user while it is unused, unexpired and its user active.
-pub async fn find_usable(conn: &mut Conn, token_hash: &str, now: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+pub async fn find_usable(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
     db_run!(conn => {
         sqlx::query_as(
             "SELECT r.id, r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id
              WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.active",
         )
         .bind(token_hash)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_first(conn)
         .await
     })
 }
 
 /// Uses the link up; false if it was used in the meantime (two tabs, one link).
-pub async fn use_up(conn: &mut Conn, id: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn use_up(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;

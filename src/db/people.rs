@@ -1,8 +1,10 @@
 //! People in member organisations.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::person::PersonDetails;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -13,8 +15,8 @@ pub struct PersonRow {
     pub full_name: String,
     pub email: String,
     pub job_title: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, organisation_id, full_name, email, job_title, created_at, updated_at";
@@ -91,7 +93,7 @@ pub async fn insert(
     conn: &mut Conn,
     organisation_id: i64,
     person: &PersonDetails,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -102,20 +104,20 @@ pub async fn insert(
         .bind(&person.full_name)
         .bind(&person.email)
         .bind(&person.job_title)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
     })
 }
 
-pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: &str) -> Result<(), sqlx::Error> {
+pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE people SET full_name = $1, email = $2, job_title = $3, updated_at = $4 WHERE id = $5")
             .bind(&person.full_name)
             .bind(&person.email)
             .bind(&person.job_title)
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;

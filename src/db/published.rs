@@ -3,7 +3,9 @@
 //! keeps everything else as it was.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -11,16 +13,16 @@ use sqlx::FromRow;
 pub struct PublishedRow {
     pub id: i64,
     pub title: String,
-    pub period_from: String,
-    pub period_to: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
     /// `None` for a report on the whole programme.
     pub organisation_id: Option<i64>,
     pub figures_json: String,
     pub narrative_json: String,
     pub author_user_id: Option<i64>,
     pub author_label: String,
-    pub published_at: String,
-    pub withdrawn_at: Option<String>,
+    pub published_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_reason: String,
 }
 
@@ -38,15 +40,15 @@ const COLUMNS: &str =
 
 pub struct NewPublished<'a> {
     pub title: &'a str,
-    pub period_from: &'a str,
-    pub period_to: &'a str,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
     pub figures_json: &'a str,
     pub narrative_json: &'a str,
     pub author_user_id: Option<i64>,
     pub author_label: &'a str,
 }
 
-pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
@@ -60,7 +62,7 @@ pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: &str) -> Resul
         .bind(new.narrative_json)
         .bind(new.author_user_id)
         .bind(new.author_label)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -134,7 +136,7 @@ pub async fn file(pool: &Pool, report_id: i64, format: &str) -> Result<Option<(S
 }
 
 /// False if it was already withdrawn.
-pub async fn withdraw(conn: &mut Conn, id: i64, reason: &str, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn withdraw(conn: &mut Conn, id: i64, reason: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     super::end_once(
         conn,
         "UPDATE published_reports SET withdrawn_at = $1, withdrawn_reason = $2 WHERE id = $3 AND withdrawn_at IS NULL",

@@ -16,8 +16,8 @@ pub struct ListedAward {
     pub locality: String,
     pub framework_id: String,
     pub framework_version: String,
-    pub awarded_on: String,
-    pub expires_on: String,
+    pub awarded_on: NaiveDate,
+    pub expires_on: NaiveDate,
     /// The award certificate in force, if one was issued.
     pub certificate_code: Option<String>,
 }
@@ -27,7 +27,6 @@ pub struct ListedAward {
 /// renewal, and the organisation neither opted out nor hidden. Revoked
 /// awards are not in the `awarded` state, so they drop off too.
 pub async fn current_awards(pool: &Pool, today: NaiveDate) -> Result<Vec<ListedAward>, sqlx::Error> {
-    let today = today.format("%Y-%m-%d").to_string();
     db_run!(pool => {
         sqlx::query_as(
             "SELECT a.organisation_id, o.name AS organisation_name, o.locality, a.framework_id,
@@ -74,6 +73,8 @@ pub async fn save_choice(
     choice: &RegisterChoice,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sqlx::Error> {
+    // `register_choices` (migration 0028) still holds the instant as text
+    // on both backends: 0019 typed only the tables before it.
     let at = crate::clock::to_db(at);
     db_run!(conn => {
         sqlx::query(

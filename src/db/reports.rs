@@ -3,7 +3,7 @@
 //! the day they started. Nothing here works completion out from attendance.
 
 use super::FetchFully;
-use super::{db_run, Pool};
+use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::domain::report::engine::{
@@ -11,17 +11,8 @@ use crate::domain::report::engine::{
     ProgrammeActivity, StandingAtEnd,
 };
 use crate::domain::report::Period;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
-
-fn iso(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
-}
-
-fn date(text: &str) -> Option<NaiveDate> {
-    text.get(..10)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-}
 
 /// Every fact the engine needs for `period`. `organisation_id` 0 for the
 /// whole partnership, else only that organisation's records.
@@ -51,32 +42,33 @@ pub async fn period_data(
     })
 }
 
+/// (organisation, its name, framework, awarded on, expires on, revoked at) of an award.
+type AwardRow = (i64, String, String, NaiveDate, Option<NaiveDate>, Option<DateTime<Utc>>);
+
 /// Awards made by the end of the period.
 async fn awards(pool: &Pool, end: NaiveDate, organisation_id: i64) -> Result<Vec<AwardRecord>, sqlx::Error> {
     db_run!(pool => {
-        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, COALESCE(a.expires_on, ''),
-                COALESCE(a.revoked_at, '')
+        let rows: Vec<AwardRow> = sqlx::query_as(
+            "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, a.expires_on,
+                a.revoked_at
          FROM assessments a JOIN organisations o ON o.id = a.organisation_id
-         WHERE a.awarded_on IS NOT NULL AND a.awarded_on <> '' AND a.awarded_on <= $1
+         WHERE a.awarded_on IS NOT NULL AND a.awarded_on <= $1
            AND ($2 = 0 OR a.organisation_id = $2)",
         )
-        .bind(iso(end))
+        .bind(end)
         .bind(organisation_id)
         .fetch_all(pool)
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(
-                |(organisation_id, organisation_name, framework_id, awarded, expires, revoked)| {
-                    Some(AwardRecord {
-                        organisation_id,
-                        organisation_name,
-                        framework_id,
-                        awarded_on: date(&awarded)?,
-                        expires_on: date(&expires),
-                        revoked_on: date(&revoked),
-                    })
+            .map(
+                |(organisation_id, organisation_name, framework_id, awarded, expires, revoked)| AwardRecord {
+                    organisation_id,
+                    organisation_name,
+                    framework_id,
+                    awarded_on: awarded,
+                    expires_on: expires,
+                    revoked_on: revoked.map(|at| at.date_naive()),
                 },
             )
             .collect())
@@ -91,9 +83,9 @@ async fn open_assessments(
     organisation_id: i64,
 ) -> Result<Vec<OpenAssessment>, sqlx::Error> {
     db_run!(pool => {
-        // Timestamps are RFC 3339 text, so "before the next day" is a text comparison.
-        let next_day = iso(end.succ_opt().unwrap_or(end));
-        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        // Before the next day begins (UTC), as the events' instants are kept.
+        let next_day = end.succ_opt().unwrap_or(end).and_time(chrono::NaiveTime::MIN).and_utc();
+        let rows: Vec<(i64, String, String, String, DateTime<Utc>)> = sqlx::query_as(
             "SELECT a.id, a.framework_id, o.name, e.to_state, e.at
          FROM assessment_events e
          JOIN assessments a ON a.id = e.assessment_id
@@ -101,7 +93,7 @@ async fn open_assessments(
          WHERE e.at < $1 AND ($2 = 0 OR a.organisation_id = $2)
          ORDER BY a.id, e.at, e.id",
         )
-        .bind(next_day)
+        .bind(Instant(next_day))
         .bind(organisation_id)
         .fetch_all(pool)
         .await?;
@@ -118,7 +110,7 @@ async fn open_assessments(
                 waiting_since: None,
             });
             if matches!(state, State::Submitted | State::Resubmitted) {
-                entry.waiting_since = date(&at);
+                entry.waiting_since = Some(at.date_naive());
             }
             entry.state = state;
         }
@@ -154,8 +146,8 @@ async fn activity(
         // SUM over no rows is NULL, hence the COALESCEs.
         let (sessions, attendances, people, absences): (i64, i64, i64, i64) =
             sqlx::query_as(&format!("SELECT {select} {from}"))
-                .bind(iso(period.from))
-                .bind(iso(period.to))
+                .bind(period.from)
+                .bind(period.to)
                 .bind(programme_id)
                 .bind(organisation_id)
                 .fetch_exactly_one(pool)
@@ -171,8 +163,8 @@ async fn activity(
         }
         let rows: Vec<(String, i64, i64, i64, i64)> =
             sqlx::query_as(&format!("SELECT s.module_id, {select} {from} GROUP BY s.module_id"))
-                .bind(iso(period.from))
-                .bind(iso(period.to))
+                .bind(period.from)
+                .bind(period.to)
                 .bind(programme_id)
                 .bind(organisation_id)
                 .fetch_all(pool)
@@ -212,8 +204,8 @@ async fn organisations_reached(
                AND ($3 = '' OR s.programme_id = $3))
          ORDER BY o.name"
         ))
-        .bind(iso(period.from))
-        .bind(iso(period.to))
+        .bind(period.from)
+        .bind(period.to)
         .bind(programme_id)
         .bind(organisation_id)
         .fetch_all(pool)
@@ -249,7 +241,7 @@ async fn programme_activity(
 ) -> Result<ProgrammeActivity, sqlx::Error> {
     let (totals, modules) = activity(pool, period, &programme.id, organisation_id).await?;
     let organisations = organisations_reached(pool, period, &programme.id, organisation_id).await?;
-    let (from, to) = (iso(period.from), iso(period.to));
+    let (from, to) = (period.from, period.to);
 
     let mut started: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
     db_run!(pool => {
@@ -266,8 +258,8 @@ async fn programme_activity(
             placeholders(5, completion.modules.len())
         );
         let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql)
-            .bind(&from)
-            .bind(&to)
+            .bind(from)
+            .bind(to)
             .bind(&programme.id)
             .bind(organisation_id);
         for module in &completion.modules {
@@ -294,8 +286,8 @@ async fn programme_activity(
              GROUP BY pc.completion_id, o.org_type, o.locality",
         )
         .bind(&programme.id)
-        .bind(&from)
-        .bind(&to)
+        .bind(from)
+        .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
         .await? }));
@@ -307,7 +299,7 @@ async fn programme_activity(
              GROUP BY cs.completion_id, o.org_type, o.locality",
         )
         .bind(&programme.id)
-        .bind(&to)
+        .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
         .await? }));
@@ -355,7 +347,7 @@ async fn signed_up(
              WHERE s.programme_id = $1 AND s.signed_up_on <= $2 AND ($3 = 0 OR s.organisation_id = $3)",
         )
         .bind(programme_id)
-        .bind(iso(end))
+        .bind(end)
         .bind(organisation_id)
         .fetch_all(pool)
         .await
@@ -372,22 +364,27 @@ async fn standings(
     // the (programme, completion, held_from) index: with it, each person's
     // check scanned every spell of the completion, 80 s for IRIS on the
     // large data set; by (person, programme, completion) it takes 0.4 s.
+    // PostgreSQL keeps statistics and has a DATE there, which `|| ''` would
+    // turn into text.
+    let held_from = match pool.backend() {
+        Backend::Sqlite => "cs.held_from || ''",
+        Backend::Postgres => "cs.held_from",
+    };
     db_run!(pool => {
-        let rows: Vec<(i64, String, i64, String, Option<String>, bool)> = sqlx::query_as(
+        let rows: Vec<(i64, String, i64, String, Option<NaiveDate>, bool)> = sqlx::query_as(&format!(
             "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
             EXISTS (SELECT 1 FROM completion_spells cs
                 WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
-                  AND cs.completion_id = pc.completion_id AND cs.held_from || '' <= $2
+                  AND cs.completion_id = pc.completion_id AND {held_from} <= $2
                   AND (cs.held_until IS NULL OR cs.held_until > $2))
          FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
          WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)",
-        )
+        ))
         .bind(programme_id)
-        .bind(iso(end))
+        .bind(end)
         .bind(organisation_id)
         .fetch_all(pool)
         .await?;
-        let end = iso(end);
         Ok(rows
             .into_iter()
             .map(
@@ -416,8 +413,8 @@ async fn cohorts(
          WHERE c.programme_id = $1 AND s.session_date >= $2 AND s.session_date <= $3 ORDER BY c.name",
     )
     .bind(programme_id)
-    .bind(iso(period.from))
-    .bind(iso(period.to))
+    .bind(period.from)
+    .bind(period.to)
     .fetch_all(pool)
     .await? });
     let mut cohorts = Vec::new();
@@ -461,7 +458,7 @@ pub async fn cohort_activity(
          GROUP BY pc.completion_id",
         )
         .bind(programme_id)
-        .bind(iso(end))
+        .bind(end)
         .bind(organisation_id)
         .bind(id)
         .fetch_all(pool)

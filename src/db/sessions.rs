@@ -3,15 +3,17 @@
 
 use super::users::UserRow;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
     pub user_id: i64,
     pub csrf_token: &'a str,
-    pub now: &'a str,
-    pub expires_at: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sqlx::Error> {
@@ -23,8 +25,8 @@ pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sql
         .bind(session.token_hash)
         .bind(session.user_id)
         .bind(session.csrf_token)
-        .bind(session.now)
-        .bind(session.expires_at)
+        .bind(Instant(session.now))
+        .bind(Instant(session.expires_at))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -34,8 +36,8 @@ pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sql
 pub struct ActiveSession {
     pub id: i64,
     pub csrf_token: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub user: UserRow,
 }
 
@@ -64,10 +66,10 @@ pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<
     })
 }
 
-pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+pub async fn touch(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(pool => {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(pool)
             .await?;
@@ -75,10 +77,10 @@ pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
     })
 }
 
-pub async fn revoke(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+pub async fn revoke(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(pool => {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(pool)
             .await?;
@@ -87,10 +89,10 @@ pub async fn revoke(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> 
 }
 
 /// Used when a user is deactivated, changes role or changes password.
-pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: &str) -> Result<(), sqlx::Error> {
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
+            .bind(Instant(now))
             .bind(user_id)
             .execute(conn)
             .await?;

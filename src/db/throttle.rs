@@ -4,14 +4,16 @@
 //! overwrite each other's counts.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
+use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 /// A key's count after an attempt was added.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct Counter {
     pub hits: i64,
-    pub window_started_at: String,
+    pub window_started_at: DateTime<Utc>,
 }
 
 /// Adds one attempt to `key` and returns the count including it. Run the
@@ -19,7 +21,12 @@ pub struct Counter {
 /// order, so parallel attempts are counted in the same order under every key. A window
 /// that started at or before `window_expired_before` is over: the count
 /// starts again at 1 from `now`.
-pub async fn hit(conn: &mut Conn, key: &str, now: &str, window_expired_before: &str) -> Result<Counter, sqlx::Error> {
+pub async fn hit(
+    conn: &mut Conn,
+    key: &str,
+    now: DateTime<Utc>,
+    window_expired_before: DateTime<Utc>,
+) -> Result<Counter, sqlx::Error> {
     db_run!(conn => {
         sqlx::query_as(
             "INSERT INTO throttle_counters (key, hits, window_started_at) VALUES ($1, 1, $2)
@@ -31,20 +38,20 @@ pub async fn hit(conn: &mut Conn, key: &str, now: &str, window_expired_before: &
          RETURNING hits, window_started_at",
         )
         .bind(key)
-        .bind(now)
-        .bind(window_expired_before)
+        .bind(Instant(now))
+        .bind(Instant(window_expired_before))
         .fetch_exactly_one(conn)
         .await
     })
 }
 
 /// The count in the current window, without adding to it.
-pub async fn peek(pool: &Pool, key: &str, window_expired_before: &str) -> Result<i64, sqlx::Error> {
+pub async fn peek(pool: &Pool, key: &str, window_expired_before: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     db_run!(pool => {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT hits FROM throttle_counters WHERE key = $1 AND window_started_at > $2")
                 .bind(key)
-                .bind(window_expired_before)
+                .bind(Instant(window_expired_before))
                 .fetch_first(pool)
                 .await?;
         Ok(row.map(|(hits,)| hits).unwrap_or(0))
@@ -74,10 +81,10 @@ pub async fn clear(pool: &Pool, key: &str) -> Result<(), sqlx::Error> {
 
 /// Removes counters whose windows ended long ago, so keys an attacker made
 /// up do not pile up.
-pub async fn purge(pool: &Pool, window_started_before: &str) -> Result<u64, sqlx::Error> {
+pub async fn purge(pool: &Pool, window_started_before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     db_run!(pool => {
         let done = sqlx::query("DELETE FROM throttle_counters WHERE window_started_at < $1")
-            .bind(window_started_before)
+            .bind(Instant(window_started_before))
             .execute(pool)
             .await?;
         Ok(done.rows_affected())
@@ -97,7 +104,7 @@ pub async fn is_known_address(pool: &Pool, email: &str, address: &str) -> Result
     })
 }
 
-pub async fn remember_address(pool: &Pool, email: &str, address: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn remember_address(pool: &Pool, email: &str, address: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(pool => {
         sqlx::query(
             "INSERT INTO login_known_addresses (email, address, last_success_at) VALUES ($1, $2, $3)
@@ -105,7 +112,7 @@ pub async fn remember_address(pool: &Pool, email: &str, address: &str, now: &str
         )
         .bind(email)
         .bind(address)
-        .bind(now)
+        .bind(Instant(now))
         .execute(pool)
         .await?;
         Ok(())

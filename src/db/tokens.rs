@@ -2,7 +2,9 @@
 
 use super::users::UserRow;
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -10,9 +12,9 @@ use sqlx::{FromRow, Row};
 pub struct TokenRow {
     pub id: i64,
     pub label: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 pub async fn create(
@@ -20,7 +22,7 @@ pub async fn create(
     user_id: i64,
     label: &str,
     token_hash: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
@@ -29,7 +31,7 @@ pub async fn create(
         .bind(user_id)
         .bind(label)
         .bind(token_hash)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -68,10 +70,10 @@ pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64
     })
 }
 
-pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
+pub async fn touch(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(pool => {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(pool)
             .await?;
@@ -80,11 +82,11 @@ pub async fn touch(pool: &Pool, id: i64, now: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Revokes one of `user_id`'s tokens; false if it is not theirs or already revoked.
-pub async fn revoke(conn: &mut Conn, user_id: i64, token_id: i64, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn revoke(conn: &mut Conn, user_id: i64, token_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let done =
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(now)
+                .bind(Instant(now))
                 .bind(token_id)
                 .bind(user_id)
                 .execute(conn)
@@ -94,10 +96,10 @@ pub async fn revoke(conn: &mut Conn, user_id: i64, token_id: i64, now: &str) -> 
 }
 
 /// Revokes every live token of `user_id`; returns how many.
-pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: &str) -> Result<u64, sqlx::Error> {
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     db_run!(conn => {
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
+            .bind(Instant(now))
             .bind(user_id)
             .execute(conn)
             .await?;
@@ -107,7 +109,12 @@ pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: &str) -> Re
 
 /// Creates a token for `user_id` and returns it in full: the only time it is
 /// ever visible. The `qmt_` prefix lets secret scanners recognise a leaked one.
-pub async fn issue(conn: &mut Conn, user_id: i64, label: &str, now: &str) -> Result<(i64, String), sqlx::Error> {
+pub async fn issue(
+    conn: &mut Conn,
+    user_id: i64,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), sqlx::Error> {
     let token = format!("qmt_{}", crate::security::random_token());
     let id = create(conn, user_id, label, &crate::security::sha256_hex(&token), now).await?;
     Ok((id, token))

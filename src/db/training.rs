@@ -1,8 +1,10 @@
 //! Training sessions, cohorts and attendance.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::import::ModuleRef;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use std::collections::HashMap;
@@ -23,7 +25,7 @@ pub async fn find_or_create_cohort(
     conn: &mut Conn,
     programme_id: &str,
     name: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(i64, bool), sqlx::Error> {
     db_run!(conn => {
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
@@ -38,7 +40,7 @@ pub async fn find_or_create_cohort(
             sqlx::query_as("INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(programme_id)
                 .bind(name)
-                .bind(now)
+                .bind(Instant(now))
                 .fetch_exactly_one(conn)
                 .await?;
         Ok((id, true))
@@ -50,10 +52,9 @@ pub async fn find_or_create_session(
     module: &ModuleRef,
     date: chrono::NaiveDate,
     cohort_id: Option<i64>,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(i64, bool), sqlx::Error> {
     db_run!(conn => {
-        let date = date.format("%Y-%m-%d").to_string();
         let found: Option<(i64,)> = sqlx::query_as(
             // As the unique index reads it, "no cohort" being one value.
             "SELECT id FROM training_sessions
@@ -61,7 +62,7 @@ pub async fn find_or_create_session(
         )
         .bind(&module.programme_id)
         .bind(&module.module_id)
-        .bind(&date)
+        .bind(date)
         .bind(cohort_id)
         .fetch_first(&mut *conn)
         .await?;
@@ -75,9 +76,9 @@ pub async fn find_or_create_session(
         .bind(&module.programme_id)
         .bind(&module.programme_version)
         .bind(&module.module_id)
-        .bind(&date)
+        .bind(date)
         .bind(cohort_id)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok((id, true))
@@ -114,7 +115,7 @@ pub async fn insert_attendance_batch(
     conn: &mut Conn,
     rows: &[(i64, i64, &str)],
     import_id: Option<i64>,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
     use super::Bind;
     let values: Vec<Vec<Bind>> = rows
@@ -125,7 +126,7 @@ pub async fn insert_attendance_batch(
                 Bind::Int(*person),
                 Bind::Text((*status).into()),
                 Bind::MaybeInt(import_id),
-                Bind::Text(now.into()),
+                Bind::Instant(now),
             ]
         })
         .collect();
@@ -143,13 +144,13 @@ pub async fn set_attendance_status(
     id: i64,
     status: &str,
     import_id: Option<i64>,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE attendance SET status = $1, import_id = $2, recorded_at = $3 WHERE id = $4")
             .bind(status)
             .bind(import_id)
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;
@@ -163,7 +164,7 @@ pub struct SessionRow {
     pub programme_id: String,
     pub programme_version: String,
     pub module_id: String,
-    pub session_date: String,
+    pub session_date: NaiveDate,
     pub start_time: String,
     pub venue: String,
     pub online: bool,
@@ -233,7 +234,7 @@ pub struct NewSession<'a> {
     pub cohort_id: Option<i64>,
 }
 
-pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
@@ -243,14 +244,14 @@ pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: &str
         .bind(&session.module.programme_id)
         .bind(&session.module.programme_version)
         .bind(&session.module.module_id)
-        .bind(session.date.format("%Y-%m-%d").to_string())
+        .bind(session.date)
         .bind(session.start_time)
         .bind(session.venue)
         .bind(session.online)
         .bind(session.trainer)
         .bind(session.capacity)
         .bind(session.cohort_id)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -302,7 +303,7 @@ pub async fn mark(
     session_id: i64,
     person_id: i64,
     status: &str,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
     let found: Option<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
             .bind(session_id)
@@ -349,9 +350,13 @@ pub async fn cohorts(pool: &Pool, programme_id: &str, limit: i64) -> Result<Vec<
     })
 }
 
-/// For each programme with sessions from `from` to `to` (YYYY-MM-DD): how
-/// many, and the date of the latest. Reads only that period's sessions.
-pub async fn programme_activity(pool: &Pool, from: &str, to: &str) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+/// For each programme with sessions from `from` to `to`: how many, and the
+/// date of the latest. Reads only that period's sessions.
+pub async fn programme_activity(
+    pool: &Pool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64, NaiveDate)>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(
             "SELECT programme_id, COUNT(*), MAX(session_date) FROM training_sessions
@@ -383,7 +388,7 @@ pub struct PersonFactRow {
     pub organisation_name: String,
     pub programme_id: String,
     pub module_id: String,
-    pub session_date: String,
+    pub session_date: NaiveDate,
     pub status: String,
 }
 
@@ -461,12 +466,12 @@ const WALK_BATCH: i64 = 100;
 /// whether more follow. It walks the programme's sessions newest first
 /// (by index) and stops as soon as the page is full, so what it reads
 /// depends on how far into the list the page is, not on how much history
-/// the programme has. `not_before` ('' for no limit) stops the walk at
+/// the programme has. `not_before` (`None` for no limit) stops the walk at
 /// sessions older than that date.
 pub async fn programme_people_page(
     pool: &Pool,
     programme_id: &str,
-    not_before: &str,
+    not_before: Option<NaiveDate>,
     skip: usize,
     take: usize,
 ) -> Result<(Vec<i64>, bool), sqlx::Error> {
@@ -474,16 +479,17 @@ pub async fn programme_people_page(
         let wanted = skip + take + 1;
         let mut found: Vec<i64> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let mut cursor = ("9999-12-31".to_string(), i64::MAX);
+        // After every session: the first page starts from the newest.
+        let mut cursor = (NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX), i64::MAX);
         loop {
-            let sessions: Vec<(i64, String)> = sqlx::query_as(
+            let sessions: Vec<(i64, NaiveDate)> = sqlx::query_as(
                 "SELECT id, session_date FROM training_sessions
-             WHERE programme_id = $1 AND session_date >= $2 AND session_date <= $3 AND (session_date < $3 OR (session_date = $3 AND id < $4))
+             WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3 AND (session_date < $3 OR (session_date = $3 AND id < $4))
              ORDER BY session_date DESC, id DESC LIMIT $5",
             )
             .bind(programme_id)
             .bind(not_before)
-            .bind(&cursor.0)
+            .bind(cursor.0)
             .bind(cursor.1)
             .bind(WALK_BATCH)
             .fetch_all(pool)
@@ -491,7 +497,7 @@ pub async fn programme_people_page(
             let Some(last) = sessions.last() else {
                 break;
             };
-            cursor = (last.1.clone(), last.0);
+            cursor = (last.1, last.0);
             let ids: Vec<i64> = sessions.iter().map(|(id, _)| *id).collect();
             let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
@@ -529,7 +535,7 @@ pub async fn person_facts(pool: &Pool, person_id: i64) -> Result<Vec<PersonFactR
 }
 
 /// Organisations signed up to a programme: (organisation id, name, signed up on).
-pub async fn signups(pool: &Pool, programme_id: &str) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+pub async fn signups(pool: &Pool, programme_id: &str) -> Result<Vec<(i64, String, NaiveDate)>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(
             "SELECT s.organisation_id, o.name, s.signed_up_on FROM programme_signups s
@@ -546,8 +552,8 @@ pub async fn sign_up(
     conn: &mut Conn,
     organisation_id: i64,
     programme_id: &str,
-    on: &str,
-    now: &str,
+    on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     db_run!(conn => {
         let existing: Option<(i64,)> =
@@ -563,7 +569,7 @@ pub async fn sign_up(
             .bind(organisation_id)
             .bind(programme_id)
             .bind(on)
-            .bind(now)
+            .bind(Instant(now))
             .execute(conn)
             .await?;
         Ok(true)

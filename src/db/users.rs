@@ -1,9 +1,11 @@
 //! Accounts.
 
 use super::FetchFully;
+use super::Instant;
 use super::{db_run, Conn, Pool};
 use crate::domain::access::{Actor, Role};
 use crate::domain::user::NewUser;
+use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Row};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -17,7 +19,7 @@ pub struct UserRow {
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
     pub active: bool,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl UserRow {
@@ -37,6 +39,7 @@ where
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let role: String = row.try_get("role")?;
@@ -117,7 +120,12 @@ pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Err
     })
 }
 
-pub async fn insert(conn: &mut Conn, user: &NewUser, password_hash: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    conn: &mut Conn,
+    user: &NewUser,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
@@ -128,7 +136,7 @@ pub async fn insert(conn: &mut Conn, user: &NewUser, password_hash: &str, now: &
         .bind(password_hash)
         .bind(user.role.as_str())
         .bind(user.organisation_id)
-        .bind(now)
+        .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
         Ok(id)
@@ -140,13 +148,13 @@ pub async fn set_role(
     id: i64,
     role: Role,
     organisation_id: Option<i64>,
-    now: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4")
             .bind(role.as_str())
             .bind(organisation_id)
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;
@@ -154,11 +162,11 @@ pub async fn set_role(
     })
 }
 
-pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: &str) -> Result<(), sqlx::Error> {
+pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(active)
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;
@@ -166,11 +174,16 @@ pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: &str) -> Re
     })
 }
 
-pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    conn: &mut Conn,
+    id: i64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
-            .bind(now)
+            .bind(Instant(now))
             .bind(id)
             .execute(conn)
             .await?;

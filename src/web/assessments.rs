@@ -14,9 +14,7 @@ use crate::db::assessments::{self, AssessmentRow, DecisionRow};
 use crate::db::evidence::EvidenceRow;
 use crate::db::Db;
 use crate::domain::access::{Actor, OrgScope};
-use crate::domain::assessment::{
-    self as lifecycle, blocking_reason, display_date, parse_date, Action, Standing, State,
-};
+use crate::domain::assessment::{self as lifecycle, blocking_reason, display_date, Action, Standing, State};
 use crate::domain::evidence::EvidenceKind;
 use crate::domain::filetype::FileKind;
 use crate::domain::standards::Criterion;
@@ -45,10 +43,6 @@ pub fn routes() -> Vec<Route> {
 
 pub(crate) fn today(state: &AppState) -> NaiveDate {
     state.clock.today()
-}
-
-fn date_of(text: &Option<String>) -> Option<NaiveDate> {
-    text.as_deref().and_then(parse_date)
 }
 
 /// A short line for lists: organisation, framework, where it stands.
@@ -87,13 +81,13 @@ impl View<'_> {
             "label": decision.decision.label(),
             "feedback": decision.feedback,
             "submission": decision.submission,
-            "decided_at": display(&decision.decided_at),
+            "decided_at": display(decision.decided_at),
             "decided_by": decision.decided_by_label,
         })
     }
 
     fn item_json(&self, version: &EvidenceRow) -> Value {
-        let until = date_of(&version.valid_until);
+        let until = version.valid_until;
         let kind = version.kind;
         let title = match (version.title.is_empty(), kind) {
             (true, EvidenceKind::File) => version.file_name.clone(),
@@ -112,18 +106,18 @@ impl View<'_> {
             "file_type": FileKind::parse(&version.file_type).map(|k| k.label()),
             "file_size": human_size(version.file_size),
             "download": (kind == EvidenceKind::File).then(|| format!("/evidence/{}/download", version.id)),
-            "applies_from": date_of(&Some(version.applies_from.clone())).map(display_date),
+            "applies_from": display_date(version.applies_from),
             "valid_until": until.map(display_date),
             "valid_until_raw": version.valid_until,
             "expired": until.is_some_and(|u| u < self.today),
             "ends_before_award": until.is_some_and(|u| u >= self.today && u < self.projected_expiry),
             "carried_over": version.carried_from.is_some(),
             "for_submission": version.for_submission,
-            "added": display(&version.created_at),
+            "added": display(version.created_at),
             "added_by": version.created_by_label,
             "current": version.is_current(),
             "removed": version.removed_at.is_some(),
-            "removed_at": version.removed_at.as_deref().map(display),
+            "removed_at": version.removed_at.map(display),
             "removed_for_submission": version.removed_for_submission,
         })
     }
@@ -422,7 +416,7 @@ async fn render_show(
         .iter()
         .map(|e| {
             json!({
-                "at": display(&e.at),
+                "at": display(e.at),
                 "by": e.actor_label,
                 "to": State::parse(&e.to_state).map(|s| s.label()).unwrap_or(""),
                 "from": State::parse(&e.from_state).map(|s| s.label()),

@@ -10,7 +10,7 @@ use crate::clock::display;
 use crate::db::{audit, Db};
 use crate::domain::dates::DateAnswer;
 use crate::error::AppResult;
-use chrono::Days;
+use chrono::{Days, NaiveDate, NaiveTime};
 use rocket::http::Status;
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
@@ -44,23 +44,21 @@ async fn list(
     let organisation = organisation.unwrap_or_default();
     let mut errors = crate::domain::validation::FieldErrors::default();
     // Dates are whole days: "to" includes all of its day.
+    let start_of = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
     let from_at = match from.answer() {
-        DateAnswer::Blank => String::new(),
-        DateAnswer::Date(date) => format!("{date}T00:00:00Z"),
+        DateAnswer::Blank => None,
+        DateAnswer::Date(date) => Some(start_of(date)),
         DateAnswer::NotADate => {
             errors.add("from", "The ‘from’ date must be a real date, like 1 3 2026");
-            String::new()
+            None
         }
     };
     let until_at = match to.answer() {
-        DateAnswer::Blank => String::new(),
-        DateAnswer::Date(date) => match date.checked_add_days(Days::new(1)) {
-            Some(next_day) => format!("{next_day}T00:00:00Z"),
-            None => String::new(),
-        },
+        DateAnswer::Blank => None,
+        DateAnswer::Date(date) => date.checked_add_days(Days::new(1)).map(start_of),
         DateAnswer::NotADate => {
             errors.add("to", "The ‘to’ date must be a real date, like 31 3 2026");
-            String::new()
+            None
         }
     };
     // A valid date travels on in page links as YYYY-MM-DD; an invalid one is dropped.
@@ -81,8 +79,8 @@ async fn list(
             entity: entity.trim(),
             organisation_id,
             actor: &actor,
-            from: &from_at,
-            until: &until_at,
+            from: from_at,
+            until: until_at,
             limit: PAGE_SIZE,
             offset,
         },
@@ -92,7 +90,7 @@ async fn list(
         .into_iter()
         .map(|e| {
             let mut row = json!(e);
-            row["at_display"] = json!(display(&e.at));
+            row["at_display"] = json!(display(e.at));
             row
         })
         .collect();

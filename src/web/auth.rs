@@ -2,7 +2,6 @@
 
 use super::csrf::CsrfForm;
 use super::{AppState, FormOutcome, Page};
-use crate::clock::{from_db, to_db};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
@@ -98,16 +97,16 @@ async fn load_session(req: &Request<'_>) -> Result<Option<CurrentUser>, AppError
     };
     let now = state.clock.now();
     let idle_limit = Duration::minutes(state.config.session_idle_minutes);
-    let last_seen = from_db(&session.last_seen_at).unwrap_or(now);
-    let expired = from_db(&session.expires_at).is_none_or(|at| at <= now) || now - last_seen > idle_limit;
+    let last_seen = session.last_seen_at;
+    let expired = session.expires_at <= now || now - last_seen > idle_limit;
     if expired {
-        sessions::revoke(db, session.id, &to_db(now)).await?;
+        sessions::revoke(db, session.id, now).await?;
         return Ok(None);
     }
     // Writing on every request would serialise readers behind SQLite's one
     // writer; a minute's precision is plenty for an idle limit of minutes.
     if now - last_seen > Duration::seconds(60) {
-        sessions::touch(db, session.id, &to_db(now)).await?;
+        sessions::touch(db, session.id, now).await?;
     }
     Ok(Some(CurrentUser {
         user: session.user,
@@ -249,17 +248,16 @@ async fn count_attempt(
     email: &str,
     address: &str,
 ) -> AppResult<Attempt> {
-    let now_db = to_db(now);
-    let expired = to_db(policy.window_expired_before(now));
+    let expired = policy.window_expired_before(now);
     let mut counts = Vec::with_capacity(3);
     // One transaction, so an attempt's place in the queue is the same under
     // every key: parallel attempts cannot each slip under a different limit.
     let mut tx = crate::db::begin_write(db).await?;
     for key in throttle_keys(email, address) {
-        let counter = throttle::hit(&mut tx, &key, &now_db, &expired).await?;
+        let counter = throttle::hit(&mut tx, &key, now, expired).await?;
         counts.push(Count {
             hits: counter.hits,
-            window_started: from_db(&counter.window_started_at).unwrap_or(now),
+            window_started: counter.window_started_at,
         });
     }
     tx.commit().await?;
@@ -351,7 +349,7 @@ async fn login(
     throttle::clear(db, &pair_key).await?;
     throttle::forgive(db, &email_key).await?;
     throttle::forgive(db, &address_key).await?;
-    throttle::remember_address(db, &email, &address, &to_db(now)).await?;
+    throttle::remember_address(db, &email, &address, now).await?;
     start_session(db, state, jar, user.id).await?;
     Ok(Ok(Redirect::to(next.unwrap_or_else(|| "/".into()))))
 }
@@ -360,7 +358,7 @@ async fn start_session(db: &Db, state: &AppState, jar: &CookieJar<'_>, user_id: 
     let now = state.clock.now();
     let token = random_token();
     let csrf_token = random_token();
-    let expires_at = to_db(now + Duration::hours(state.config.session_absolute_hours));
+    let expires_at = now + Duration::hours(state.config.session_absolute_hours);
     let mut conn = db.acquire().await?;
     sessions::create(
         &mut conn,
@@ -368,8 +366,8 @@ async fn start_session(db: &Db, state: &AppState, jar: &CookieJar<'_>, user_id: 
             token_hash: &sha256_hex(&token),
             user_id,
             csrf_token: &csrf_token,
-            now: &to_db(now),
-            expires_at: &expires_at,
+            now,
+            expires_at,
         },
     )
     .await?;
@@ -385,7 +383,7 @@ async fn logout(
     state: &State<AppState>,
     jar: &CookieJar<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    sessions::revoke(db, user.session_id, &state.now_db()).await?;
+    sessions::revoke(db, user.session_id, state.clock.now()).await?;
     jar.remove(rocket::http::Cookie::from(SESSION_COOKIE));
     Ok(Flash::success(Redirect::to("/login"), "You have signed out."))
 }

@@ -30,7 +30,7 @@ async fn index_context(db: &Db, state: &AppState, user: &CurrentUser) -> AppResu
         .map(|row| {
             let summary: Value = serde_json::from_str(&row.summary_json).unwrap_or(Value::Null);
             json!({"id": row.id, "file_name": row.file_name, "state": row.state, "actor": row.actor_label,
-                "created_at": crate::clock::display(&row.created_at), "summary": summary})
+                "created_at": crate::clock::display(row.created_at), "summary": summary})
         })
         .collect();
     Ok(json!({"title": "Import award history", "section": "assessments", "history": history}))
@@ -137,7 +137,7 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
             "title": format!("Award history: {}", row.file_name),
             "section": "assessments",
             "import": {"id": row.id, "file_name": row.file_name, "state": row.state, "actor": row.actor_label,
-                "created_at": crate::clock::display(&row.created_at), "summary": summary,
+                "created_at": crate::clock::display(row.created_at), "summary": summary,
                 "create_organisations": row.create_organisations, "with_certificates": row.with_certificates},
             "preview": preview.as_ref().map(preview_context),
         }),

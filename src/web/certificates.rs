@@ -4,7 +4,6 @@
 
 use super::csrf::CsrfForm;
 use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
-use crate::clock::to_db;
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
 use crate::db::Db;
@@ -86,8 +85,8 @@ pub enum Verified {
 async fn look_up(code: &str, ip: Option<IpAddr>, db: &Db, state: &AppState) -> AppResult<Option<CertificateRow>> {
     let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let now = state.clock.now();
-    let (key, window_expired_before) = (verify_throttle_key(ip), to_db(now - WINDOW));
-    let misses = throttle::peek(db, &key, &window_expired_before).await?;
+    let (key, window_expired_before) = (verify_throttle_key(ip), now - WINDOW);
+    let misses = throttle::peek(db, &key, window_expired_before).await?;
     let wait = throttle_delay(u32::try_from(misses).unwrap_or(u32::MAX));
     if !wait.is_zero() {
         rocket::tokio::time::sleep(wait).await;
@@ -97,7 +96,7 @@ async fn look_up(code: &str, ip: Option<IpAddr>, db: &Db, state: &AppState) -> A
         None => None,
     };
     if found.is_none() {
-        throttle::hit(&mut db.acquire().await?, &key, &to_db(now), &window_expired_before).await?;
+        throttle::hit(&mut db.acquire().await?, &key, now, window_expired_before).await?;
     }
     Ok(found)
 }

@@ -35,7 +35,7 @@ fn show(text: &str) -> String {
     if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
         return uk_date(date);
     }
-    crate::clock::display(text)
+    crate::clock::display_text(text)
 }
 
 #[cfg(test)]

@@ -15,15 +15,15 @@ use super::auth::CurrentUser;
 use super::reports::PeriodQuery;
 use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, Summary};
-use crate::clock::{display, from_db};
+use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, ListFilter};
 use crate::db::{attention, home as reads, organisations, Db};
 use crate::domain::access::{OrgScope, Role};
-use crate::domain::assessment::{parse_date, State};
+use crate::domain::assessment::State;
 use crate::domain::dates::uk_date;
 use crate::domain::next_step::NextStep;
 use crate::error::{AppError, AppResult};
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
@@ -71,12 +71,8 @@ fn framework_name(state: &AppState, id: &str, version: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-fn date_display(text: &str) -> String {
-    parse_date(text.get(..10).unwrap_or(text)).map_or_else(|| text.to_string(), uk_date)
-}
-
-fn iso(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+fn date_display(day: NaiveDate) -> String {
+    uk_date(day)
 }
 
 fn days_after(today: NaiveDate, days: u64) -> NaiveDate {
@@ -89,13 +85,13 @@ fn days_after(today: NaiveDate, days: u64) -> NaiveDate {
 async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppResult<Value> {
     let today = state.clock.today();
     let due_by = days_after(today, state.config.renewal_notice_days);
-    let (awards, awards_total) = attention::awards_due(db, &iso(today), &iso(due_by), ATTENTION_LIST).await?;
+    let (awards, awards_total) = attention::awards_due(db, today, due_by, ATTENTION_LIST).await?;
     let awards: Vec<Value> = awards
         .into_iter()
         .map(|a| {
             json!({"organisation_name": a.organisation_name,
                 "framework_name": framework_name(state, &a.framework_id, &a.framework_version),
-                "expires": date_display(&a.expires_on),
+                "expires": date_display(a.expires_on),
                 "renewal_started": a.renewal_id.is_some(),
                 "href": format!("/assessments/{}", a.renewal_id.unwrap_or(a.id))})
         })
@@ -106,14 +102,14 @@ async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppRes
         .map(|item| {
             json!({"organisation_name": item.organisation_name,
                 "framework_name": framework_name(state, &item.framework_id, &item.framework_version),
-                "age": super::reviews::age(days_ago(today, &item.submitted_at)),
+                "age": super::reviews::age(days_ago(today, item.submitted_at)),
                 "href": format!("/assessments/{}", item.id)})
         })
         .collect();
     let imports: Vec<Value> = reads::pending_imports(db, ATTENTION_LIST)
         .await?
         .into_iter()
-        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(&i.created_at)}))
+        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(i.created_at)}))
         .collect();
     Ok(json!({
         "awards": awards, "awards_more": awards_total - awards.len() as i64,
@@ -138,10 +134,8 @@ fn completion_title(state: &AppState, programme_id: &str, completion_id: &str) -
         )
 }
 
-fn days_ago(today: NaiveDate, at: &str) -> i64 {
-    from_db(at)
-        .map(|at| (today - crate::clock::local_date(at)).num_days())
-        .unwrap_or(0)
+fn days_ago(today: NaiveDate, at: DateTime<Utc>) -> i64 {
+    (today - crate::clock::local_date(at)).num_days()
 }
 
 async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &AppState) -> AppResult<Template> {
@@ -150,7 +144,7 @@ async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &App
         .await?
         .into_iter()
         .map(|item| {
-            let days = days_ago(today, &item.submitted_at);
+            let days = days_ago(today, item.submitted_at);
             json!({
                 "id": item.id,
                 "organisation_name": item.organisation_name,
@@ -158,7 +152,7 @@ async fn assessor_home(user: &CurrentUser, page: &Page<'_>, db: &Db, state: &App
                 "renewal": item.is_renewal,
                 "state_label": item.state.label(),
                 "submission_label": if item.submission > 1 { format!("Resubmission {}", item.submission - 1) } else { "First submission".into() },
-                "sent": display(&item.submitted_at),
+                "sent": display(item.submitted_at),
                 "age_days": days,
                 "age": super::reviews::age(days),
                 "started_by_me": item.my_decisions > 0,
@@ -189,7 +183,7 @@ fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
     };
     json!({
         "id": s.id,
-        "date_display": date_display(&s.session_date),
+        "date_display": date_display(s.session_date),
         "start_time": s.start_time,
         "venue": s.venue,
         "programme_name": super::training::programme_name(state, &s.programme_id),
@@ -202,31 +196,30 @@ fn session_json(state: &AppState, s: &reads::SessionItem) -> Value {
 
 async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppResult<Template> {
     let today = state.clock.today();
-    let today_text = today.format("%Y-%m-%d").to_string();
     let since_date = today
         .checked_sub_days(Days::new(REGISTER_LOOKBACK_DAYS))
         .unwrap_or(today);
-    let since = iso(since_date);
-    let upcoming: Vec<Value> = reads::upcoming_sessions(db, &today_text, HOME_LIST)
+    let since = since_date;
+    let upcoming: Vec<Value> = reads::upcoming_sessions(db, today, HOME_LIST)
         .await?
         .iter()
         .map(|s| session_json(state, s))
         .collect();
-    let (unmarked, unmarked_total) = reads::registers_to_take(db, &since, &today_text, HOME_LIST).await?;
+    let (unmarked, unmarked_total) = reads::registers_to_take(db, since, today, HOME_LIST).await?;
     let unmarked: Vec<Value> = unmarked.iter().map(|s| session_json(state, s)).collect();
     let imports: Vec<Value> = reads::pending_imports(db, HOME_LIST)
         .await?
         .into_iter()
-        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(&i.created_at)}))
+        .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(i.created_at)}))
         .collect();
     let lapse_by = days_after(today, LAPSE_WARNING_DAYS);
-    let (lapsing, lapsing_total) = attention::lapsing_training(db, &today_text, &iso(lapse_by), HOME_LIST).await?;
+    let (lapsing, lapsing_total) = attention::lapsing_training(db, today, lapse_by, HOME_LIST).await?;
     let lapsing: Vec<Value> = lapsing
         .into_iter()
         .map(|l| {
             json!({"name": l.full_name, "organisation_name": l.organisation_name,
                 "training": completion_title(state, &l.programme_id, &l.completion_id),
-                "lapses": date_display(&l.lapses_on),
+                "lapses": date_display(l.lapses_on),
                 "href": format!("/people/{}/training", l.person_id)})
         })
         .collect();
@@ -274,13 +267,7 @@ pub(crate) async fn assessment_cards(
     for row in rows {
         let standing = standing(&row, state, today);
         let (missing, needing) = criteria_to_do(user, db, state, &row).await?;
-        let step = NextStep::of(
-            standing,
-            row.expires_on.as_deref().and_then(parse_date),
-            row.renewed_by.is_some(),
-            missing,
-            needing,
-        );
+        let step = NextStep::of(standing, row.expires_on, row.renewed_by.is_some(), missing, needing);
         if step == NextStep::Renewed {
             continue;
         }
@@ -406,13 +393,13 @@ pub(crate) async fn certificates_json(
             .iter()
             .map(|c| {
                 let standing = crate::domain::certificate::State::of(
-                    c.expires_on.as_deref().and_then(crate::db::certificates::date),
-                    c.revoked_at.as_deref().and_then(crate::db::certificates::date),
+                    c.expires_on,
+                    c.revoked_at.map(|at| at.date_naive()),
                     c.superseded_by_code.as_deref(),
                     today,
                 );
-                json!({"id": c.id, "code": c.code, "title": c.title, "issued": date_display(&c.issued_on),
-                    "expires": c.expires_on.as_deref().map(date_display).unwrap_or_default(),
+                json!({"id": c.id, "code": c.code, "title": c.title, "issued": date_display(c.issued_on),
+                    "expires": c.expires_on.map(date_display).unwrap_or_default(),
                     "state": standing.label(),
                     "colour": if standing.as_str() == "valid" { "green" } else { "grey" }})
             })
@@ -446,13 +433,13 @@ async fn member_home(
         .collect();
     let today = state.clock.today();
     let until = days_after(today, state.config.renewal_notice_days);
-    let evidence: Vec<Value> = reads::expiring_evidence(db, organisation_id, &iso(today), &iso(until), HOME_LIST)
+    let evidence: Vec<Value> = reads::expiring_evidence(db, organisation_id, today, until, HOME_LIST)
         .await?
         .into_iter()
         .map(|e| {
             json!({"title": e.title, "criterion_id": e.criterion_id,
             "framework_name": framework_name(state, &e.framework_id, &e.framework_version),
-            "valid_until": date_display(&e.valid_until),
+            "valid_until": date_display(e.valid_until),
             "href": format!("/assessments/{}/criteria/{}", e.assessment_id, e.criterion_id)})
         })
         .collect();
@@ -464,7 +451,7 @@ async fn member_home(
             "organisation": {"id": organisation.id, "name": organisation.name},
             "assessments": cards,
             "renewals": renewals,
-            "evidence_more": attention::expiring_evidence_total(db, organisation_id, &iso(today), &iso(until)).await?
+            "evidence_more": attention::expiring_evidence_total(db, organisation_id, today, until).await?
                 - evidence.len() as i64,
             "evidence": evidence,
             "training": staff_training(db, state, organisation_id).await?,

@@ -60,7 +60,7 @@ fn history_rows(rows: Vec<import_rows::ImportRow>) -> Vec<Value> {
         .map(|row| {
             let summary: Value = serde_json::from_str(&row.summary_json).unwrap_or(Value::Null);
             json!({"id": row.id, "file_name": row.file_name, "state": row.state, "actor": row.actor_label,
-                "created_at": crate::clock::display(&row.created_at), "summary": summary, "sha256": row.file_sha256})
+                "created_at": crate::clock::display(row.created_at), "summary": summary, "sha256": row.file_sha256})
         })
         .collect()
 }
@@ -218,8 +218,8 @@ async fn upload(
         Err(imports::ImportFailure::Choice(e)) => return Ok(Err(show_error(&mut context, "date", e))),
         Err(e) => return Err(AppError::internal(e)),
     };
-    let now = state.now_db();
-    let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, &now).await?;
+    let now = state.clock.now();
+    let id = imports::start(db, &user.audit_actor(), &file_name, &preview.sha256, &choices, now).await?;
     state.files.save_sheet(id, &bytes).await.map_err(AppError::internal)?;
     imports::remember_analysis(&state.import_analyses, id, &choices, &preview);
     Ok(Ok(Redirect::to(format!("/training/imports/{id}"))))
@@ -463,7 +463,7 @@ async fn undo(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::undo(db, &state.programmes, &user.audit_actor(), id, &state.now_db()).await?;
+    imports::undo(db, &state.programmes, &user.audit_actor(), id, state.clock.now()).await?;
     Ok(Flash::success(
         Redirect::to(format!("/training/imports/{id}")),
         "The import has been undone: its attendance, and the people and sessions it added, are gone.",
@@ -480,7 +480,7 @@ async fn discard(
 ) -> AppResult<Flash<Redirect>> {
     require(user)?;
     import_row(db, id).await?;
-    imports::discard(db, &state.files, &user.audit_actor(), id, &state.now_db()).await?;
+    imports::discard(db, &state.files, &user.audit_actor(), id, state.clock.now()).await?;
     state.import_analyses.forget(id);
     Ok(Flash::success(
         Redirect::to("/training/imports"),

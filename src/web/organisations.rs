@@ -7,7 +7,6 @@ use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
 use crate::domain::access::OrgScope;
-use crate::domain::assessment::parse_date;
 use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInput};
 use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::error::{AppError, AppResult};
@@ -100,7 +99,7 @@ async fn statuses(
                 .get(&row.framework_id, &row.framework_version)
                 .map_or_else(|| row.framework_id.clone(), |f| f.name.clone()),
             state: row.state,
-            expires_on: parse_date(&row.expires_on),
+            expires_on: row.expires_on,
             renewed: row.renewed,
         })
         .collect();
@@ -145,10 +144,6 @@ async fn list(
     let due_by = today
         .checked_add_days(chrono::Days::new(state.config.renewal_notice_days))
         .unwrap_or(today);
-    let (today_text, due_text) = (
-        today.format("%Y-%m-%d").to_string(),
-        due_by.format("%Y-%m-%d").to_string(),
-    );
     let (rows, total) = status_db::search(
         db,
         &Search {
@@ -160,8 +155,8 @@ async fn list(
         },
         &StatusQuery {
             status: status.map_or("", StatusFilter::as_str),
-            today: &today_text,
-            due_by: &due_text,
+            today,
+            due_by,
         },
     )
     .await?;

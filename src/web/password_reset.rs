@@ -5,7 +5,7 @@
 
 use super::csrf::{CsrfForm, TokenOnly};
 use super::{AppState, FormOutcome, Page, SignedIn};
-use crate::clock::{display, to_db};
+use crate::clock::display;
 use crate::db::audit::{self, Entry};
 use crate::db::password_resets::{self, NewReset};
 use crate::db::{sessions, users, Db};
@@ -38,22 +38,21 @@ pub async fn create_link(
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = random_token();
     let expires = now + Duration::hours(LINK_HOURS);
-    let (now_text, expires_text) = (to_db(now), to_db(expires));
     let mut tx = crate::db::begin_write(pool).await?;
     let id = password_resets::create(
         &mut tx,
         NewReset {
             user_id: user.id,
             token_hash: &sha256_hex(&token),
-            now: &now_text,
-            expires_at: &expires_text,
+            now,
+            expires_at: expires,
             created_by: &actor.label,
         },
     )
     .await?;
     audit::record(
         &mut tx,
-        &now_text,
+        now,
         actor,
         Entry {
             action: "user.password_reset_link",
@@ -61,7 +60,7 @@ pub async fn create_link(
             entity_id: Some(user.id),
             organisation_id: user.organisation_id,
             before: None,
-            after: Some(json!({"reset_id": id, "expires_at": expires_text})),
+            after: Some(json!({"reset_id": id, "expires_at": expires})),
         },
     )
     .await?;
@@ -93,7 +92,7 @@ async fn make_link(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>)
         "users/reset_link",
         json!({"title": format!("Password reset link for {}", account.name), "section": "users",
             "account": {"id": account.id, "name": account.name, "email": account.email},
-            "link": link, "expires": display(&to_db(expires))}),
+            "link": link, "expires": display(expires)}),
     ))
 }
 
@@ -107,7 +106,7 @@ fn link_gone(page: &Page<'_>) -> (Status, Template) {
 #[get("/reset-password/<token>")]
 async fn reset_page(token: &str, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<(Status, Template)> {
     let mut conn = db.acquire().await?;
-    if password_resets::find_usable(&mut conn, &sha256_hex(token), &state.now_db())
+    if password_resets::find_usable(&mut conn, &sha256_hex(token), state.clock.now())
         .await?
         .is_none()
     {
@@ -138,7 +137,7 @@ async fn reset(
     let token_hash = sha256_hex(token);
     {
         let mut conn = db.acquire().await?;
-        if password_resets::find_usable(&mut conn, &token_hash, &state.now_db())
+        if password_resets::find_usable(&mut conn, &token_hash, state.clock.now())
             .await?
             .is_none()
         {
@@ -153,23 +152,23 @@ async fn reset(
         return Ok(Err(page.render_errors("auth/reset", &errors, context)));
     }
     let hash = super::auth::hash_off_thread(form.password).await?;
-    let now = state.now_db();
+    let now = state.clock.now();
     let mut tx = crate::db::begin_write(db).await?;
     // Checked again inside the transaction: the link may have been used or
     // replaced while the password was being hashed.
-    let Some((reset_id, user_id)) = password_resets::find_usable(&mut tx, &token_hash, &now).await? else {
+    let Some((reset_id, user_id)) = password_resets::find_usable(&mut tx, &token_hash, now).await? else {
         return Ok(Err(link_gone(&page)));
     };
-    if !password_resets::use_up(&mut tx, reset_id, &now).await? {
+    if !password_resets::use_up(&mut tx, reset_id, now).await? {
         return Ok(Err(link_gone(&page)));
     }
     let account = users::find_in(&mut tx, user_id).await?.ok_or(AppError::NotFound)?;
-    users::set_password(&mut tx, user_id, &hash, &now).await?;
+    users::set_password(&mut tx, user_id, &hash, now).await?;
     // Whoever was signed in with the old password is signed out.
-    sessions::revoke_all_for_user(&mut tx, user_id, &now).await?;
+    sessions::revoke_all_for_user(&mut tx, user_id, now).await?;
     audit::record(
         &mut tx,
-        &now,
+        now,
         &audit::Actor::user(user_id, &account.email),
         Entry {
             action: "user.password_reset",

@@ -313,7 +313,7 @@ async fn publish(
     }
     let figures_json = serde_json::to_string(&*report).map_err(AppError::internal)?;
     let narrative_json = serde_json::to_string(&narrative).map_err(AppError::internal)?;
-    let now = state.now_db();
+    let now = state.clock.now();
     let actor = user.audit_actor();
     let title = format!("{}: {}", report.title, period.label());
     let mut tx = crate::db::begin_write(db).await?;
@@ -321,14 +321,14 @@ async fn publish(
         &mut tx,
         &published::NewPublished {
             title: &title,
-            period_from: &period.from.to_string(),
-            period_to: &period.to.to_string(),
+            period_from: period.from,
+            period_to: period.to,
             figures_json: &figures_json,
             narrative_json: &narrative_json,
             author_user_id: actor.user_id,
             author_label: &user.user.name,
         },
-        &now,
+        now,
     )
     .await?;
     for (format, sha, body) in &files {
@@ -336,7 +336,7 @@ async fn publish(
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &actor,
         Entry {
             action: "report.publish",
@@ -360,7 +360,7 @@ async fn published_list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResul
         .iter()
         .map(|r| {
             json!({"id": r.id, "title": r.title, "author": r.author_label,
-                "published_at": crate::clock::display(&r.published_at),
+                "published_at": crate::clock::display(r.published_at),
                 "withdrawn": r.withdrawn_at.is_some()})
         })
         .collect();
@@ -395,8 +395,8 @@ async fn published_show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) ->
             "title": row.title,
             "section": "home",
             "published": {"id": row.id, "title": row.title, "author": row.author_label,
-                "published_at": crate::clock::display(&row.published_at),
-                "withdrawn_at": row.withdrawn_at.as_deref().map(crate::clock::display),
+                "published_at": crate::clock::display(row.published_at),
+                "withdrawn_at": row.withdrawn_at.map(crate::clock::display),
                 "withdrawn_reason": row.withdrawn_reason},
             "report": report_view(&report, &narrative, false),
             "files": files,
@@ -412,7 +412,7 @@ async fn published_file(id: i64, format: &str, user: &CurrentUser, db: &Db) -> A
     let (content_type, body) = published::file(db, id, format.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let period = Period::parse(&row.period_from, &row.period_to).map_err(AppError::internal)?;
+    let period = Period::new(row.period_from, row.period_to).map_err(AppError::internal)?;
     Ok(attachment(
         body,
         &content_type,
@@ -441,14 +441,14 @@ async fn withdraw(
     if reason.is_empty() {
         return Ok(Flash::error(back, "Give the reason for withdrawing the report."));
     }
-    let now = state.now_db();
+    let now = state.clock.now();
     let mut tx = crate::db::begin_write(db).await?;
-    if !published::withdraw(&mut tx, id, &reason, &now).await? {
+    if !published::withdraw(&mut tx, id, &reason, now).await? {
         return Ok(Flash::error(back, "This report has already been withdrawn."));
     }
     audit::record(
         &mut tx,
-        &now,
+        now,
         &user.audit_actor(),
         Entry {
             action: "report.withdraw",

@@ -8,7 +8,6 @@ use super::csrf::{CsrfForm, TokenOnly};
 use super::{error_list, AppState, FormOutcome, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
-use crate::clock::from_db;
 use crate::db::assessments::{self, AssessmentRow};
 use crate::db::Db;
 use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decision};
@@ -45,8 +44,6 @@ async fn queue(signed_in: SignedIn<'_>) -> AppResult<Template> {
         .map(|row| {
             let days = row
                 .submitted_at
-                .as_deref()
-                .and_then(from_db)
                 .map(|at| (today - at.date_naive()).num_days())
                 .unwrap_or(0);
             let mut value = summary_json(row, app);

@@ -110,20 +110,19 @@ async fn index(signed_in: SignedIn<'_>) -> AppResult<Template> {
     staff_only(user)?;
     let today = today(state);
     let since = today - chrono::Duration::days(365);
-    let activity: HashMap<String, (i64, String)> =
-        training::programme_activity(db, &since.to_string(), &today.to_string())
-            .await?
-            .into_iter()
-            .map(|(programme, sessions, last)| (programme, (sessions, last)))
-            .collect();
+    let activity: HashMap<String, (i64, NaiveDate)> = training::programme_activity(db, since, today)
+        .await?
+        .into_iter()
+        .map(|(programme, sessions, last)| (programme, (sessions, last)))
+        .collect();
     let programmes: Vec<Value> = state
         .programmes
         .current()
         .into_iter()
         .map(|p| {
-            let (sessions, last) = activity.get(&p.id).cloned().unwrap_or_default();
+            let (sessions, last) = activity.get(&p.id).map_or((0, None), |(n, last)| (*n, Some(*last)));
             json!({"id": p.id, "name": p.name, "audience": p.audience, "summary": p.summary, "modules": p.modules.len(),
-                "sessions_last_year": sessions, "last_session": readable_date(&last),
+                "sessions_last_year": sessions, "last_session": last.map(crate::domain::dates::uk_date),
                 "has_organisation_rule": p.organisation_rule.is_some()})
         })
         .collect();
@@ -132,12 +131,6 @@ async fn index(signed_in: SignedIn<'_>) -> AppResult<Template> {
         json!({"title": "Training", "section": "training", "programmes": programmes,
             "can_manage": user.actor().can_manage_training()}),
     ))
-}
-
-fn readable_date(text: &str) -> Option<String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .map(crate::domain::dates::uk_date)
 }
 
 /// The furthest page a listing that walks history backwards will go: past
@@ -154,7 +147,7 @@ async fn programme_people(
 ) -> AppResult<(Vec<Value>, bool)> {
     let skip = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(0);
     let take = usize::try_from(PAGE_SIZE).unwrap_or(50);
-    let (ids, more) = training::programme_people_page(db, &programme.id, "", skip, take).await?;
+    let (ids, more) = training::programme_people_page(db, &programme.id, None, skip, take).await?;
     let rows = training::facts_for_people(db, &programme.id, &ids).await?;
     let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
         .into_iter()
@@ -210,7 +203,7 @@ async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult
     let mut by_org: BTreeMap<(String, i64), Vec<PersonFactRow>> = BTreeMap::new();
     // Signed-up organisations are listed even before anyone has trained.
     let signups = training::signups(db, &programme.id).await?;
-    let signed_up_on: HashMap<i64, String> = signups.iter().map(|(id, _, on)| (*id, on.clone())).collect();
+    let signed_up_on: HashMap<i64, NaiveDate> = signups.iter().map(|(id, _, on)| (*id, *on)).collect();
     for (org_id, name, _) in &signups {
         by_org.entry((name.clone(), *org_id)).or_default();
     }
@@ -295,9 +288,7 @@ fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Va
             let mut value = json!(s);
             value["module_title"] = json!(module_title(state, &s.programme_id, &s.module_id));
             value["programme_name"] = json!(programme_name(state, &s.programme_id));
-            value["date_display"] = json!(NaiveDate::parse_from_str(&s.session_date, "%Y-%m-%d")
-                .map(crate::domain::dates::uk_date)
-                .unwrap_or(s.session_date.clone()));
+            value["date_display"] = json!(crate::domain::dates::uk_date(s.session_date));
             value
         })
         .collect()
@@ -716,15 +707,12 @@ async fn ambassadors(
             .filter_map(|c| programme.refresher_months_of(c))
             .max()
             .unwrap_or(1200);
-        let not_before = today
-            .checked_sub_months(chrono::Months::new(months))
-            .unwrap_or(NaiveDate::MIN)
-            .to_string();
+        let not_before = today.checked_sub_months(chrono::Months::new(months));
         // Candidates in batches until the page is full (or the period runs out).
         let (mut candidates_seen, mut skipped) = (0, 0);
         loop {
             let (ids, further) =
-                training::programme_people_page(db, &programme.id, &not_before, candidates_seen, AMBASSADOR_BATCH)
+                training::programme_people_page(db, &programme.id, not_before, candidates_seen, AMBASSADOR_BATCH)
                     .await?;
             candidates_seen += ids.len();
             let rows = training::facts_for_people(db, &programme.id, &ids).await?;
