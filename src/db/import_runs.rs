@@ -24,7 +24,7 @@ pub async fn start(
         .bind(import_id)
         .bind(server_id)
         .bind(total)
-        .bind(crate::clock::to_db(at))
+        .bind(super::Instant(at))
         .execute(pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -46,7 +46,7 @@ pub async fn report(
         sqlx::query("UPDATE import_runs SET done = $1, total = $2, updated_at = $3 WHERE import_id = $4")
             .bind(done)
             .bind(total)
-            .bind(crate::clock::to_db(at))
+            .bind(super::Instant(at))
             .bind(import_id)
             .execute(pool)
             .await?;

@@ -73,9 +73,7 @@ pub async fn save_choice(
     choice: &RegisterChoice,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sqlx::Error> {
-    // `register_choices` (migration 0028) still holds the instant as text
-    // on both backends: 0019 typed only the tables before it.
-    let at = crate::clock::to_db(at);
+    let at = super::Instant(at);
     db_run!(conn => {
         sqlx::query(
             "INSERT INTO register_choices (organisation_id, opted_out, hidden, hidden_reason, updated_at)

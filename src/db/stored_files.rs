@@ -24,7 +24,7 @@ pub async fn insert(
         .bind(name)
         .bind(sha256)
         .bind(size)
-        .bind(crate::clock::to_db(at))
+        .bind(super::Instant(at))
         .execute(&mut *conn)
         .await?;
         Ok(done.rows_affected() == 1)
