@@ -157,7 +157,7 @@ async function addUser(page, who, role, organisation) {
   await page.getByLabel('Full name').fill(who.name);
   await page.getByLabel('Email address').fill(who.email);
   await page.getByLabel(role, { exact: true }).check();
-  if (organisation) await page.getByLabel('Organisation', { exact: true }).selectOption({ label: organisation });
+  if (organisation) await page.getByLabel('Organisation', { exact: true }).fill(organisation);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Confirm password').fill(PASSWORD);
   await follow(page, button(page, 'Add user'));

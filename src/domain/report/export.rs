@@ -169,7 +169,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, String> {
                     sheet.write_number(row, 3, change as f64).map_err(err)?;
                 }
                 if !figure.items.is_empty() {
-                    sheet.write_string(row, 4, figure.items.join("; ")).map_err(err)?;
+                    sheet.write_string(row, 4, items_cell(&figure.items)).map_err(err)?;
                 }
                 sheet.write_string(row, 5, &figure.id).map_err(err)?;
                 row += 1;
@@ -180,9 +180,51 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, String> {
     book.save_to_buffer().map_err(err)
 }
 
+/// Excel refuses a cell longer than 32,767 characters.
+const CELL_MOST: usize = 32_767;
+
+/// The names behind a figure in one cell, "; " between them. On a large
+/// partnership a figure such as "organisations reached" names thousands:
+/// the cell then holds as many as fit and says how many more there are (the
+/// HTML report lists them all), rather than the whole workbook failing.
+fn items_cell(items: &[String]) -> String {
+    let joined = items.join("; ");
+    if joined.chars().count() <= CELL_MOST {
+        return joined;
+    }
+    // Room for the longest possible ending.
+    let room = CELL_MOST - format!("; and {} more (all are in the HTML report)", items.len()).len();
+    let mut cell = String::new();
+    let mut shown = 0;
+    for item in items {
+        let extra = if cell.is_empty() { 0 } else { 2 } + item.chars().count();
+        if cell.chars().count() + extra > room {
+            break;
+        }
+        if !cell.is_empty() {
+            cell.push_str("; ");
+        }
+        cell.push_str(item);
+        shown += 1;
+    }
+    format!("{cell}; and {} more (all are in the HTML report)", items.len() - shown)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_of_names_fits_in_one_cell_and_says_how_many_more() {
+        let few = vec!["Avon Homes".to_string(), "Riverside Medical Centre".to_string()];
+        assert_eq!(items_cell(&few), "Avon Homes; Riverside Medical Centre");
+        let many: Vec<String> = (0..9_800).map(|n| format!("Organisation number {n:05}")).collect();
+        let cell = items_cell(&many);
+        assert!(cell.chars().count() <= CELL_MOST, "{}", cell.chars().count());
+        let shown = cell.matches("Organisation number").count();
+        assert!(shown > 1_000, "as many as fit are named: {shown}");
+        assert!(cell.ends_with(&format!("; and {} more (all are in the HTML report)", 9_800 - shown)));
+    }
 
     #[test]
     fn formula_like_text_is_kept_as_text() {
