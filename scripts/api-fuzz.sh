@@ -23,7 +23,9 @@ tools="${QMTRACK_TOOLS_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/tools}"
 schemathesis_version=4.32.5
 
 venv="$(realpath -m "$tools")/schemathesis-$schemathesis_version"
-if [ ! -x "$venv/bin/st" ]; then
+# Run it rather than test for the file: a virtual environment whose folder
+# was moved keeps a path to its old interpreter and no longer starts.
+if ! "$venv/bin/st" --version >/dev/null 2>&1; then
   echo "== Installing schemathesis $schemathesis_version (pip, into $venv)"
   rm -rf "$venv"
   python3 -m venv "$venv"
