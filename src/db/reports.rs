@@ -6,13 +6,16 @@ use super::FetchFully;
 use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
+use crate::domain::report::delivery::{
+    tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
+};
 use crate::domain::report::engine::{
-    Activity, AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData,
-    ProgrammeActivity, StandingAtEnd,
+    AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData, ProgrammeActivity,
+    StandingAtEnd,
 };
 use crate::domain::report::Period;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Every fact the engine needs for `period`. `organisation_id` 0 for the
 /// whole partnership, else only that organisation's records.
@@ -25,21 +28,104 @@ pub async fn period_data(
 ) -> Result<PeriodData, sqlx::Error> {
     let awards = awards(pool, period.to, organisation_id).await?;
     let open_assessments = open_assessments(pool, period.to, organisation_id).await?;
+    let current = programmes.current();
+    let (mut delivery, organisations) = delivery(pool, &current, period, organisation_id).await?;
     let mut activities = Vec::new();
-    for programme in programmes.current() {
-        activities.push(programme_activity(pool, programme, period, organisation_id).await?);
+    for programme in current {
+        let delivered = delivery.programmes.remove(&programme.id).unwrap_or_default();
+        activities.push(programme_activity(pool, programme, period, organisation_id, delivered, &organisations).await?);
     }
-    let (training, _) = activity(pool, period, "", organisation_id).await?;
-    let training_organisations = organisations_reached(pool, period, "", organisation_id).await?;
     Ok(PeriodData {
         period,
         renewal_notice_days,
         awards,
         open_assessments,
         programmes: activities,
-        training,
-        training_organisations,
+        training: delivery.training,
+        training_organisations: delivery.training_organisations,
     })
+}
+
+/// The period's delivery, from one read of its sessions and attendance (see
+/// [`crate::domain::report::delivery`]); `organisation_id` 0 for everyone's.
+/// Also the organisations' facts, by id, which the other counts group by.
+async fn delivery(
+    pool: &Pool,
+    programmes: &[&Programme],
+    period: Period,
+    organisation_id: i64,
+) -> Result<(Delivery, HashMap<i64, OrganisationFacts>), sqlx::Error> {
+    let (sessions, attendance, organisations) = db_run!(pool => {
+        let sessions: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, programme_id, module_id FROM training_sessions
+             WHERE session_date >= $1 AND session_date <= $2",
+        )
+        .bind(period.from)
+        .bind(period.to)
+        .fetch_all(pool)
+        .await?;
+        // The mark is worked out here so that each row is four integers.
+        let attendance: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT a.session_id, a.person_id, p.organisation_id,
+                CAST(CASE WHEN a.status IN ('attended', 'partial') THEN 1
+                          WHEN a.status = 'absent' THEN 2 ELSE 0 END AS BIGINT)
+             FROM training_sessions s
+             JOIN attendance a ON a.session_id = s.id
+             JOIN people p ON p.id = a.person_id
+             WHERE s.session_date >= $1 AND s.session_date <= $2
+               AND ($3 = 0 OR p.organisation_id = $3)",
+        )
+        .bind(period.from)
+        .bind(period.to)
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await?;
+        let organisations: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
+        )
+        .bind(organisation_id)
+        .fetch_all(pool)
+        .await?;
+        (sessions, attendance, organisations)
+    });
+    let sessions: HashMap<i64, SessionFacts> = sessions
+        .into_iter()
+        .map(|(id, programme_id, module_id)| {
+            (
+                id,
+                SessionFacts {
+                    programme_id,
+                    module_id,
+                },
+            )
+        })
+        .collect();
+    let organisations: HashMap<i64, OrganisationFacts> = organisations
+        .into_iter()
+        .map(|(id, name, org_type, locality)| {
+            (
+                id,
+                OrganisationFacts {
+                    name,
+                    org_type,
+                    locality,
+                },
+            )
+        })
+        .collect();
+    let facts = attendance
+        .into_iter()
+        .map(|(session_id, person_id, organisation_id, mark)| AttendanceFact {
+            session_id,
+            person_id,
+            organisation_id,
+            mark: match mark {
+                1 => Mark::Present,
+                2 => Mark::Absent,
+                _ => Mark::Other,
+            },
+        });
+    Ok((tally(programmes, &sessions, facts, &organisations), organisations))
 }
 
 /// (organisation, its name, framework, awarded on, expires on, revoked at) of an award.
@@ -118,119 +204,35 @@ async fn open_assessments(
     })
 }
 
-const PRESENT: &str = "a.status IN ('attended', 'partial')";
-
-/// Delivery in the period, in all and by module; `programme_id` '' for every programme.
-async fn activity(
-    pool: &Pool,
-    period: Period,
-    programme_id: &str,
-    organisation_id: i64,
-) -> Result<(Activity, Vec<(String, Activity)>), sqlx::Error> {
-    db_run!(pool => {
-        let select = format!(
-            "COUNT(DISTINCT CASE WHEN {PRESENT} THEN s.id END),
-         COALESCE(SUM(CASE WHEN {PRESENT} THEN 1 ELSE 0 END), 0),
-         COUNT(DISTINCT CASE WHEN {PRESENT} THEN a.person_id END),
-         COALESCE(SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END), 0)"
-        );
-        // The organisation is a subquery, not a join: for the whole
-        // partnership ($4 = 0) it is never run, and the counts are read from
-        // the sessions' and attendance's indexes alone, without looking up
-        // each attendance's person (200,000 lookups for a year).
-        let from = "FROM training_sessions s
-         JOIN attendance a ON a.session_id = s.id
-         WHERE s.session_date >= $1 AND s.session_date <= $2
-           AND ($3 = '' OR s.programme_id = $3)
-           AND ($4 = 0 OR a.person_id IN (SELECT id FROM people WHERE organisation_id = $4))";
-        // SUM over no rows is NULL, hence the COALESCEs.
-        let (sessions, attendances, people, absences): (i64, i64, i64, i64) =
-            sqlx::query_as(&format!("SELECT {select} {from}"))
-                .bind(period.from)
-                .bind(period.to)
-                .bind(programme_id)
-                .bind(organisation_id)
-                .fetch_exactly_one(pool)
-                .await?;
-        let totals = Activity {
-            sessions,
-            attendances,
-            people,
-            absences,
-        };
-        if programme_id.is_empty() {
-            return Ok((totals, Vec::new()));
+/// (completion, organisation, count) rows as counts by completion, then by
+/// the organisations' type and locality.
+fn counts_by_group(
+    rows: Vec<(String, i64, i64)>,
+    organisations: &HashMap<i64, OrganisationFacts>,
+) -> BTreeMap<String, Vec<GroupCount>> {
+    let mut sums: BTreeMap<String, BTreeMap<(&str, &str), i64>> = BTreeMap::new();
+    for (completion, organisation_id, count) in rows {
+        if let Some(o) = organisations.get(&organisation_id) {
+            *sums
+                .entry(completion)
+                .or_default()
+                .entry((o.org_type.as_str(), o.locality.as_str()))
+                .or_default() += count;
         }
-        let rows: Vec<(String, i64, i64, i64, i64)> =
-            sqlx::query_as(&format!("SELECT s.module_id, {select} {from} GROUP BY s.module_id"))
-                .bind(period.from)
-                .bind(period.to)
-                .bind(programme_id)
-                .bind(organisation_id)
-                .fetch_all(pool)
-                .await?;
-        let modules = rows
-            .into_iter()
-            .map(|(module, sessions, attendances, people, absences)| {
-                (
-                    module,
-                    Activity {
-                        sessions,
-                        attendances,
-                        people,
-                        absences,
-                    },
-                )
-            })
-            .collect();
-        Ok((totals, modules))
-    })
-}
-
-async fn organisations_reached(
-    pool: &Pool,
-    period: Period,
-    programme_id: &str,
-    organisation_id: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    db_run!(pool => {
-        let rows: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT DISTINCT o.name FROM organisations o
-         WHERE ($4 = 0 OR o.id = $4) AND o.id IN (SELECT p.organisation_id
-             FROM training_sessions s
-             JOIN attendance a ON a.session_id = s.id
-             JOIN people p ON p.id = a.person_id
-             WHERE s.session_date >= $1 AND s.session_date <= $2 AND {PRESENT}
-               AND ($3 = '' OR s.programme_id = $3))
-         ORDER BY o.name"
-        ))
-        .bind(period.from)
-        .bind(period.to)
-        .bind(programme_id)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
-        Ok(rows.into_iter().map(|(name,)| name).collect())
-    })
-}
-
-fn group_counts(rows: Vec<(String, String, String, i64)>) -> BTreeMap<String, Vec<GroupCount>> {
-    let mut by_completion: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
-    for (completion, org_type, locality, count) in rows {
-        by_completion.entry(completion).or_default().push(GroupCount {
-            org_type,
-            locality,
-            count,
-        });
     }
-    by_completion
-}
-
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    sums.into_iter()
+        .map(|(completion, groups)| {
+            let counts = groups
+                .into_iter()
+                .map(|((org_type, locality), count)| GroupCount {
+                    org_type: org_type.to_string(),
+                    locality: locality.to_string(),
+                    count,
+                })
+                .collect();
+            (completion, counts)
+        })
+        .collect()
 }
 
 async fn programme_activity(
@@ -238,71 +240,47 @@ async fn programme_activity(
     programme: &Programme,
     period: Period,
     organisation_id: i64,
+    delivered: ProgrammeDelivery,
+    organisations_facts: &HashMap<i64, OrganisationFacts>,
 ) -> Result<ProgrammeActivity, sqlx::Error> {
-    let (totals, modules) = activity(pool, period, &programme.id, organisation_id).await?;
-    let organisations = organisations_reached(pool, period, &programme.id, organisation_id).await?;
+    let ProgrammeDelivery {
+        totals,
+        organisations,
+        modules,
+        mut started,
+    } = delivered;
     let (from, to) = (period.from, period.to);
-
-    let mut started: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
-    db_run!(pool => {
-    for completion in &programme.completions {
-        let sql = format!(
-            "SELECT o.org_type, o.locality, COUNT(DISTINCT a.person_id)
-             FROM training_sessions s
-             JOIN attendance a ON a.session_id = s.id
-             JOIN people p ON p.id = a.person_id
-             JOIN organisations o ON o.id = p.organisation_id
-             WHERE s.session_date >= $1 AND s.session_date <= $2 AND s.programme_id = $3 AND {PRESENT}
-               AND ($4 = 0 OR p.organisation_id = $4) AND s.module_id IN ({})
-             GROUP BY o.org_type, o.locality",
-            placeholders(5, completion.modules.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql)
-            .bind(from)
-            .bind(to)
-            .bind(&programme.id)
-            .bind(organisation_id);
-        for module in &completion.modules {
-            query = query.bind(module);
-        }
-        let counts = query
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(org_type, locality, count)| GroupCount {
-                org_type,
-                locality,
-                count,
-            })
-            .collect();
-        started.insert(completion.id.clone(), counts);
-    }
-    });
-    let completed = group_counts(db_run!(pool => { sqlx::query_as(
-            "SELECT pc.completion_id, o.org_type, o.locality, COUNT(*)
-             FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
+    // Counted by organisation here and summed by its type and locality in
+    // Rust: joining each row to its organisation cost more than the count.
+    let completed: Vec<(String, i64, i64)> = db_run!(pool => { sqlx::query_as(
+            "SELECT pc.completion_id, pc.organisation_id, COUNT(*)
+             FROM person_completions pc
              WHERE pc.programme_id = $1 AND pc.completed_on >= $2 AND pc.completed_on <= $3
                AND ($4 = 0 OR pc.organisation_id = $4)
-             GROUP BY pc.completion_id, o.org_type, o.locality",
+             GROUP BY pc.completion_id, pc.organisation_id",
         )
         .bind(&programme.id)
         .bind(from)
         .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
-        .await? }));
-    let holding = group_counts(db_run!(pool => { sqlx::query_as(
-            "SELECT cs.completion_id, o.org_type, o.locality, COUNT(DISTINCT cs.person_id)
-             FROM completion_spells cs JOIN organisations o ON o.id = cs.organisation_id
+        .await? });
+    // A person holds a completion through one spell at a time, so counting
+    // spells counts people.
+    let holding: Vec<(String, i64, i64)> = db_run!(pool => { sqlx::query_as(
+            "SELECT cs.completion_id, cs.organisation_id, COUNT(*)
+             FROM completion_spells cs
              WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
                AND ($3 = 0 OR cs.organisation_id = $3)
-             GROUP BY cs.completion_id, o.org_type, o.locality",
+             GROUP BY cs.completion_id, cs.organisation_id",
         )
         .bind(&programme.id)
         .bind(to)
         .bind(organisation_id)
         .fetch_all(pool)
-        .await? }));
+        .await? });
+    let completed = counts_by_group(completed, organisations_facts);
+    let holding = counts_by_group(holding, organisations_facts);
     let completions = programme
         .completions
         .iter()

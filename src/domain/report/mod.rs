@@ -7,6 +7,7 @@
 //! charts, PDF, XLSX, CSV, JSON) all read the same [`Report`].
 
 pub mod chart;
+pub mod delivery;
 pub mod engine;
 pub mod export;
 pub mod html;
