@@ -85,11 +85,13 @@ pub async fn sign_up(
 pub struct SessionInput<'a> {
     pub module: &'a ModuleRef,
     pub date: NaiveDate,
-    pub start_time: &'a str,
+    /// As entered; `None` when not given.
+    pub start_time: Option<&'a str>,
     pub venue: &'a str,
     pub online: bool,
     pub trainer: &'a str,
-    pub capacity: i64,
+    /// Places; `None` for no limit.
+    pub capacity: Option<u32>,
     /// '' for a session outside any cohort.
     pub cohort: &'a str,
 }

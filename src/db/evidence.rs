@@ -25,10 +25,12 @@ pub struct EvidenceRow {
     pub title: String,
     pub statement: String,
     pub url: String,
-    pub file_sha256: String,
-    pub file_name: String,
-    pub file_type: String,
-    pub file_size: i64,
+    /// The stored file of a file item, all four or none: a statement or a
+    /// link has none (the database checks it). Read them through [`Self::file`].
+    pub file_sha256: Option<String>,
+    pub file_name: Option<String>,
+    pub file_type: Option<String>,
+    pub file_size: Option<i64>,
     pub applies_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
     pub for_submission: i64,
@@ -44,6 +46,16 @@ impl EvidenceRow {
     /// The version that stands: neither replaced nor removed.
     pub fn is_current(&self) -> bool {
         self.superseded_at.is_none() && self.removed_at.is_none()
+    }
+
+    /// The stored file, if this is a file item.
+    pub fn file(&self) -> Option<FileRef<'_>> {
+        Some(FileRef {
+            sha256: self.file_sha256.as_deref()?,
+            name: self.file_name.as_deref()?,
+            kind: self.file_type.as_deref()?,
+            size: self.file_size?,
+        })
     }
 }
 
@@ -84,7 +96,7 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Err
 }
 
 /// A file stored for evidence: what the store named it and what it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct FileRef<'a> {
     pub sha256: &'a str,
     pub name: &'a str,
@@ -102,7 +114,8 @@ pub struct NewEvidence<'a> {
     pub title: &'a str,
     pub statement: &'a str,
     pub url: &'a str,
-    pub file: FileRef<'a>,
+    /// The stored file of a file item; `None` for a statement or a link.
+    pub file: Option<FileRef<'a>>,
     pub applies_from: NaiveDate,
     /// None when it has no end date.
     pub valid_until: Option<NaiveDate>,
@@ -138,10 +151,10 @@ pub async fn insert(
         .bind(new.title)
         .bind(new.statement)
         .bind(new.url)
-        .bind(new.file.sha256)
-        .bind(new.file.name)
-        .bind(new.file.kind)
-        .bind(new.file.size)
+        .bind(new.file.map(|file| file.sha256))
+        .bind(new.file.map(|file| file.name))
+        .bind(new.file.map(|file| file.kind))
+        .bind(new.file.map(|file| file.size))
         .bind(new.applies_from)
         .bind(new.valid_until)
         .bind(new.for_submission)

@@ -79,7 +79,7 @@ pub struct SessionItem {
     pub programme_id: String,
     pub module_id: String,
     pub session_date: NaiveDate,
-    pub start_time: String,
+    pub start_time: Option<String>,
     pub venue: String,
     pub cohort_id: Option<i64>,
     pub cohort_name: String,
@@ -93,7 +93,7 @@ const SESSION_ITEM: &str = "SELECT s.id, s.programme_id, s.module_id, s.session_
 pub async fn upcoming_sessions(pool: &Pool, today: NaiveDate, limit: i64) -> Result<Vec<SessionItem>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(&format!(
-            "{SESSION_ITEM} WHERE s.session_date >= $1 ORDER BY s.session_date, s.start_time, s.id LIMIT $2"
+            "{SESSION_ITEM} WHERE s.session_date >= $1 ORDER BY s.session_date, s.start_time NULLS FIRST, s.id LIMIT $2"
         ))
         .bind(today)
         .bind(limit)

@@ -21,7 +21,7 @@
 //! - it typed a NULL argument `int4` on PostgreSQL and cached the statement
 //!   so, so "no value" was stored as `0`/`''` and read back through
 //!   `NULLIF`: `Option<T>` is now bound and read directly, and since
-//!   migration 0012 the columns hold NULL;
+//!   migrations 0012 and 0030 the columns hold NULL;
 //! - it could not decode BOOLEAN, nor report a value as NULL;
 //! - on SQLite a statement read for one row may still be running when the
 //!   row arrives (the native driver too): see [`FetchFully`].
@@ -31,8 +31,12 @@
 //! `TRUE`/`FALSE` or bare (`WHERE u.active`).
 //!
 //! "No value" is NULL: a row field or argument that may be absent is an
-//! `Option<T>`, and SQL tests `IS NULL` (never `= ''` or `= 0`). Every id
-//! that names a row is a foreign key, with `ON DELETE` as the workflows
+//! `Option<T>`, and SQL tests `IS NULL` (never `= ''` or `= 0`). Values
+//! that belong together are NULL together, and a CHECK says so: a
+//! certificate's programme and completion go with its kind, an evidence
+//! item's file (hash, name, type, size) with its kind. Free text a form may
+//! leave blank (a venue, a note, a reason) is text, and blank is `''`. Every
+//! id that names a row is a foreign key, with `ON DELETE` as the workflows
 //! need it (undoing an import deletes the people it added, and what was
 //! worked out from their attendance goes with them). Not references: the
 //! audit log's `entity_id` and `organisation_id` and an import effect's

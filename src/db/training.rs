@@ -165,11 +165,13 @@ pub struct SessionRow {
     pub programme_version: String,
     pub module_id: String,
     pub session_date: NaiveDate,
-    pub start_time: String,
+    /// As entered; `None` when no time was given.
+    pub start_time: Option<String>,
     pub venue: String,
     pub online: bool,
     pub trainer: String,
-    pub capacity: i64,
+    /// Places; `None` when there is no limit (the database keeps it above 0).
+    pub capacity: Option<i64>,
     /// `None` for a session outside any cohort.
     pub cohort_id: Option<i64>,
     pub cohort_name: String,
@@ -226,11 +228,11 @@ pub async fn cohort_sessions(pool: &Pool, cohort_id: i64) -> Result<Vec<SessionR
 pub struct NewSession<'a> {
     pub module: &'a ModuleRef,
     pub date: chrono::NaiveDate,
-    pub start_time: &'a str,
+    pub start_time: Option<&'a str>,
     pub venue: &'a str,
     pub online: bool,
     pub trainer: &'a str,
-    pub capacity: i64,
+    pub capacity: Option<u32>,
     pub cohort_id: Option<i64>,
 }
 
@@ -249,7 +251,7 @@ pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: Date
         .bind(session.venue)
         .bind(session.online)
         .bind(session.trainer)
-        .bind(session.capacity)
+        .bind(session.capacity.map(i64::from))
         .bind(session.cohort_id)
         .bind(Instant(now))
         .fetch_exactly_one(conn)
