@@ -110,6 +110,19 @@ pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<Assessmen
     })
 }
 
+/// An organisation's assessments as its pages list them (it has a handful:
+/// one per framework and renewal).
+pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    let filter = ListFilter {
+        scope: OrgScope::Only(organisation_id),
+        state: "",
+        framework_id: "",
+        limit: 100,
+        offset: 0,
+    };
+    Ok(list(pool, &filter).await?.0)
+}
+
 /// Assessments waiting for or in review, longest waiting first.
 pub async fn review_queue(pool: &Pool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
     db_run!(pool => {
