@@ -89,25 +89,20 @@ fn scope_id(scope: OrgScope) -> i64 {
 }
 
 pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let rows = sqlx::query_as(&format!(
-            "{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC LIMIT $4 OFFSET $5"
-        ))
-        .bind(scope_id(filter.scope))
-        .bind(filter.state)
-        .bind(filter.framework_id)
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"))
-            .bind(scope_id(filter.scope))
-            .bind(filter.state)
-            .bind(filter.framework_id)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    let binds = [
+        super::Bind::Int(scope_id(filter.scope)),
+        super::Bind::Text(filter.state.into()),
+        super::Bind::Text(filter.framework_id.into()),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC"),
+        &format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"),
+        &binds,
+        filter.limit,
+        filter.offset,
+    )
+    .await
 }
 
 /// An organisation's assessments as its pages list them (it has a handful:

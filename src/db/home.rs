@@ -110,24 +110,17 @@ pub async fn registers_to_take(
     today: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<SessionItem>, i64), sqlx::Error> {
-    db_run!(pool => {
-        const UNMARKED: &str = "s.session_date >= $1 AND s.session_date < $2
-            AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)";
-        let rows = sqlx::query_as(&format!(
-            "{SESSION_ITEM} WHERE {UNMARKED} ORDER BY s.session_date DESC, s.id DESC LIMIT $3"
-        ))
-        .bind(since)
-        .bind(today)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM training_sessions s WHERE {UNMARKED}"))
-            .bind(since)
-            .bind(today)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    const UNMARKED: &str = "s.session_date >= $1 AND s.session_date < $2
+        AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)";
+    super::page_and_total(
+        pool,
+        &format!("{SESSION_ITEM} WHERE {UNMARKED} ORDER BY s.session_date DESC, s.id DESC"),
+        &format!("SELECT COUNT(*) FROM training_sessions s WHERE {UNMARKED}"),
+        &[super::Bind::Date(since), super::Bind::Date(today)],
+        limit,
+        0,
+    )
+    .await
 }
 
 /// An import uploaded and checked but neither committed nor discarded.

@@ -533,8 +533,60 @@ pub enum Bind<'a> {
     /// Text that may be absent (NULL).
     MaybeText(Option<std::borrow::Cow<'a, str>>),
     Instant(DateTime<Utc>),
+    MaybeInstant(Option<DateTime<Utc>>),
     Date(NaiveDate),
     MaybeDate(Option<NaiveDate>),
+}
+
+/// Binds each [`Bind`] of `$values` to the query in `$query`, in order. A
+/// macro, since sqlx's query kinds (rows, tuples, no rows) share no trait
+/// for `bind`, and it runs inside [`db_run!`] once per backend.
+macro_rules! bind_each {
+    ($query:ident, $values:expr) => {
+        for value in $values {
+            $query = match value {
+                Bind::Int(i) => $query.bind(*i),
+                Bind::Text(t) => $query.bind(t.as_ref()),
+                Bind::MaybeInt(i) => $query.bind(*i),
+                Bind::MaybeText(t) => $query.bind(t.as_deref()),
+                Bind::Instant(at) => $query.bind(Instant(*at)),
+                Bind::MaybeInstant(at) => $query.bind(at.map(Instant)),
+                Bind::Date(day) => $query.bind(*day),
+                Bind::MaybeDate(day) => $query.bind(*day),
+            };
+        }
+    };
+}
+
+/// One page of what `select` finds (its SQL ends with ORDER BY, before any
+/// LIMIT) and how many rows `count` (a `SELECT COUNT(*)` with the same
+/// filter) finds in all. Both bind `filter` as `$1`, `$2`, …; the page binds
+/// its limit and offset after them.
+pub(crate) async fn page_and_total<T>(
+    pool: &Pool,
+    select: &str,
+    count: &str,
+    filter: &[Bind<'_>],
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<T>, i64), sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let limit_at = filter.len() + 1;
+    let page_sql = format!("{select} LIMIT ${limit_at} OFFSET ${}", limit_at + 1);
+    db_run!(pool => {
+        let mut page = sqlx::query_as::<_, T>(&page_sql);
+        bind_each!(page, filter);
+        let rows = page.bind(limit).bind(offset).fetch_all(pool).await?;
+        let mut total = sqlx::query_as::<_, (i64,)>(count);
+        bind_each!(total, filter);
+        let (total,) = total.fetch_exactly_one(pool).await?;
+        Ok((rows, total))
+    })
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -547,25 +599,7 @@ pub enum Bind<'a> {
 /// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
 /// small for the same reason.
 pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) -> Result<(), sqlx::Error> {
-    let backend = conn.backend();
-    for (sql, values) in multi_row_inserts(backend, target, rows, "") {
-        db_run!(conn => {
-            let mut query = sqlx::query(&sql);
-            for value in values {
-                query = match value {
-                    Bind::Int(i) => query.bind(*i),
-                    Bind::Text(t) => query.bind(t.as_ref()),
-                    Bind::MaybeInt(i) => query.bind(*i),
-                    Bind::MaybeText(t) => query.bind(t.as_deref()),
-                    Bind::Instant(at) => query.bind(Instant(*at)),
-                    Bind::Date(day) => query.bind(*day),
-                    Bind::MaybeDate(day) => query.bind(*day),
-                };
-            }
-            query.execute(&mut *conn).await?;
-        })
-    }
-    Ok(())
+    insert_rows(conn, target, rows, false).await.map(drop)
 }
 
 /// [`insert_many`] that returns the new rows' ids, in the order given.
@@ -574,23 +608,30 @@ pub async fn insert_many_returning_ids(
     target: &str,
     rows: &[Vec<Bind<'_>>],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let mut ids = Vec::with_capacity(rows.len());
+    insert_rows(conn, target, rows, true).await
+}
+
+async fn insert_rows(
+    conn: &mut Conn,
+    target: &str,
+    rows: &[Vec<Bind<'_>>],
+    returning_ids: bool,
+) -> Result<Vec<i64>, sqlx::Error> {
+    use sqlx::Row;
+    let mut ids = Vec::with_capacity(if returning_ids { rows.len() } else { 0 });
     let backend = conn.backend();
-    for (sql, values) in multi_row_inserts(backend, target, rows, " RETURNING id") {
+    let suffix = if returning_ids { " RETURNING id" } else { "" };
+    for (sql, values) in multi_row_inserts(backend, target, rows, suffix) {
         db_run!(conn => {
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
-            for value in values {
-                query = match value {
-                    Bind::Int(i) => query.bind(*i),
-                    Bind::Text(t) => query.bind(t.as_ref()),
-                    Bind::MaybeInt(i) => query.bind(*i),
-                    Bind::MaybeText(t) => query.bind(t.as_deref()),
-                    Bind::Instant(at) => query.bind(Instant(*at)),
-                    Bind::Date(day) => query.bind(*day),
-                    Bind::MaybeDate(day) => query.bind(*day),
-                };
+            let mut query = sqlx::query(&sql);
+            bind_each!(query, values);
+            if returning_ids {
+                for row in query.fetch_all(&mut *conn).await? {
+                    ids.push(row.try_get(0)?);
+                }
+            } else {
+                query.execute(&mut *conn).await?;
             }
-            ids.extend(query.fetch_all(&mut *conn).await?);
         })
     }
     Ok(ids)

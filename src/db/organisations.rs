@@ -51,30 +51,22 @@ pub(crate) const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
       AND ($4 = '' OR org_type = $4)";
 
 pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let text = search.text.trim();
-        let pattern = super::contains_pattern(text);
-        let org_type = search.org_type.unwrap_or("");
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id LIMIT $5 OFFSET $6"
-        ))
-        .bind(scope_id(search.scope))
-        .bind(text)
-        .bind(&pattern)
-        .bind(org_type)
-        .bind(search.limit)
-        .bind(search.offset)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"))
-            .bind(scope_id(search.scope))
-            .bind(text)
-            .bind(&pattern)
-            .bind(org_type)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    let text = search.text.trim();
+    let filter = [
+        super::Bind::Int(scope_id(search.scope)),
+        super::Bind::Text(text.into()),
+        super::Bind::Text(super::contains_pattern(text).into()),
+        super::Bind::Text(search.org_type.unwrap_or("").into()),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id"),
+        &format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"),
+        &filter,
+        search.limit,
+        search.offset,
+    )
+    .await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
