@@ -51,12 +51,7 @@ const SELECT: &str = "SELECT a.id, a.organisation_id, o.name AS organisation_nam
     LEFT JOIN assessments r ON r.renewal_of = a.id";
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    find_in(&mut pool.acquire().await?, id).await
 }
 
 pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
@@ -321,17 +316,7 @@ pub struct DecisionRow {
 
 /// Every decision on the assessment, oldest first (the last per criterion stands).
 pub async fn decisions(pool: &Pool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
-                COALESCE(u.name, d.decided_by_label) AS decided_by_label
-         FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
-         WHERE d.assessment_id = $1 ORDER BY d.id",
-        )
-        .bind(assessment_id)
-        .fetch_all(pool)
-        .await
-    })
+    decisions_in(&mut pool.acquire().await?, assessment_id).await
 }
 
 pub async fn decisions_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {

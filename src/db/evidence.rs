@@ -65,14 +65,7 @@ const COLUMNS: &str = "id, assessment_id, organisation_id, criterion_id, item_id
 
 /// Every version of every item, grouped by criterion and item, oldest version first.
 pub async fn for_assessment(pool: &Pool, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-        ))
-        .bind(assessment_id)
-        .fetch_all(pool)
-        .await
-    })
+    for_assessment_in(&mut pool.acquire().await?, assessment_id).await
 }
 
 pub async fn for_assessment_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {

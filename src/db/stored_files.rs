@@ -57,17 +57,10 @@ pub async fn size(pool: &Pool, name: &str) -> Result<Option<i64>, sqlx::Error> {
 
 /// Part `seq` of a file, or None past its end.
 pub async fn chunk(pool: &Pool, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    db_run!(pool => {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
-            .bind(name)
-            .bind(seq)
-            .fetch_first(pool)
-            .await?;
-        Ok(row.map(|(bytes,)| bytes))
-    })
+    chunk_in(&mut pool.acquire().await?, name, seq).await
 }
 
-/// The same, inside a transaction (a backup reading as of one moment).
+/// [`chunk`] inside a transaction (a backup reading as of one moment).
 pub async fn chunk_in(conn: &mut Conn, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
     db_run!(conn => {
         let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")

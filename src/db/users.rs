@@ -67,12 +67,7 @@ fn select_user() -> String {
 }
 
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok(n)
-    })
+    count_in(&mut pool.acquire().await?).await
 }
 
 pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
@@ -85,12 +80,7 @@ pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, 
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    find_in(&mut pool.acquire().await?, id).await
 }
 
 pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
