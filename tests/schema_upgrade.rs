@@ -152,11 +152,14 @@ const NONE_BEFORE_0030: [(&str, &str, &str); 8] = [
     ("evidence", "file_size", "0"),
 ];
 
-/// The value that meant "none" in a column before a migration made it NULL.
-fn old_none(table: &str, column: &str) -> Option<&'static str> {
-    NONE_BEFORE_0012
+/// The value that meant "none" in a column before migration `version`, or
+/// one after it, made it NULL.
+fn old_none(version: i64, table: &str, column: &str) -> Option<&'static str> {
+    let by_migration: [(i64, &[(&str, &str, &str)]); 2] = [(12, &NONE_BEFORE_0012), (30, &NONE_BEFORE_0030)];
+    by_migration
         .iter()
-        .chain(&NONE_BEFORE_0030)
+        .filter(|(made_null_by, _)| *made_null_by >= version)
+        .flat_map(|(_, columns)| columns.iter())
         .find(|(t, c, _)| *t == table && *c == column)
         .map(|(_, _, none)| *none)
 }
@@ -325,7 +328,7 @@ async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, chan
         let values: Vec<String> = columns
             .iter()
             .map(
-                |(column,)| match old_none(table, column) {
+                |(column,)| match old_none(version, table, column) {
                     Some(none) => format!("COALESCE({column}, {none})"),
                     None => column.clone(),
                 },

@@ -7,7 +7,7 @@ use super::certificates::{issue_training, Holders};
 use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
 use crate::db::Conn;
-use crate::db::{self, organisations, people, training};
+use crate::db::{self, organisations, training};
 use crate::domain::completion::AttendanceStatus;
 use crate::domain::import::ModuleRef;
 use crate::domain::person::PersonDetails;
@@ -263,19 +263,7 @@ pub async fn add_attendee(
         Attendee::New {
             organisation_id,
             person,
-        } => {
-            let new_id = people::insert(&mut tx, organisation_id, person, now).await?;
-            audit::record(
-                &mut tx,
-                now,
-                &acting.audit,
-                Entry::of("person.create", "person", Some(new_id))
-                    .within(Some(organisation_id))
-                    .after(json!({"full_name": person.full_name, "email": person.email})),
-            )
-            .await?;
-            new_id
-        }
+        } => super::organisations::insert_person(&mut tx, now, &acting.audit, organisation_id, person).await?,
     };
     let previous = training::mark(&mut tx, session_id, person_id, status.as_str(), now).await?;
     audit::record(

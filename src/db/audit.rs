@@ -1,6 +1,5 @@
 //! The audit log: every change, who made it and when, with before and after.
 
-use super::FetchFully;
 use super::{db_run, Conn, Instant, Pool};
 use chrono::{DateTime, Utc};
 

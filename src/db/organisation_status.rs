@@ -6,7 +6,6 @@
 
 use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
 use super::Bind;
-use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
 use chrono::NaiveDate;

@@ -8,7 +8,7 @@ use super::{AppState, Page};
 use crate::app::award_history::{self, AwardPreview};
 use crate::db::award_history::AwardImportOptions;
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
