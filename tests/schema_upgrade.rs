@@ -116,6 +116,10 @@ async fn flags_survive_the_move_to_booleans() {
     }
 }
 
+/// Columns a migration makes nullable: table, column and the value that
+/// meant "none" before it.
+type MadeNullable = [(&'static str, &'static str, &'static str)];
+
 /// The columns migration 0012 makes nullable, with the value that meant
 /// "none" before it.
 const NONE_BEFORE_0012: [(&str, &str, &str); 18] = [
@@ -155,7 +159,7 @@ const NONE_BEFORE_0030: [(&str, &str, &str); 8] = [
 /// The value that meant "none" in a column before migration `version`, or
 /// one after it, made it NULL.
 fn old_none(version: i64, table: &str, column: &str) -> Option<&'static str> {
-    let by_migration: [(i64, &[(&str, &str, &str)]); 2] = [(12, &NONE_BEFORE_0012), (30, &NONE_BEFORE_0030)];
+    let by_migration: [(i64, &MadeNullable); 2] = [(12, &NONE_BEFORE_0012), (30, &NONE_BEFORE_0030)];
     by_migration
         .iter()
         .filter(|(made_null_by, _)| *made_null_by >= version)
@@ -198,7 +202,7 @@ async fn texts(pool: &Pool, sql: &str) -> Vec<(String, String)> {
 
 /// Every table's row count, and every row's value of each column a
 /// migration changes, with "none" written as it was before it.
-async fn contents(pool: &Pool, changed: &[(&str, &str, &str)]) -> Vec<(String, String)> {
+async fn contents(pool: &Pool, changed: &MadeNullable) -> Vec<(String, String)> {
     let tables = texts(
         pool,
         match pool.backend() {
@@ -235,7 +239,7 @@ async fn contents(pool: &Pool, changed: &[(&str, &str, &str)]) -> Vec<(String, S
 
 /// Every changed column holds both "none" and a value (in `contents`), so
 /// a conversion that lost either would show.
-fn assert_none_and_a_value(contents: &[(String, String)], changed: &[(&str, &str, &str)]) {
+fn assert_none_and_a_value(contents: &[(String, String)], changed: &MadeNullable) {
     for (table, column, none) in changed {
         let none = none.trim_matches('\'');
         let prefix = format!("{table}.{column}.");
@@ -250,7 +254,7 @@ fn assert_none_and_a_value(contents: &[(String, String)], changed: &[(&str, &str
 }
 
 /// No changed column holds its old "none" any more.
-async fn assert_none_is_null(pool: &Pool, changed: &[(&str, &str, &str)]) {
+async fn assert_none_is_null(pool: &Pool, changed: &MadeNullable) {
     for (table, column, none) in changed {
         let left = texts(
             pool,
@@ -272,7 +276,7 @@ async fn assert_none_is_null(pool: &Pool, changed: &[(&str, &str, &str)]) {
 /// of `changed`) back as the migrations before it made them, "none" written
 /// the old way, and `version` not yet applied. The old definitions come from
 /// a database made with the migrations before `version` only.
-async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, changed: &[(&str, &str, &str)]) {
+async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, changed: &MadeNullable) {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use std::str::FromStr;
     let first_left_out = format!("{version:04}");
@@ -327,12 +331,10 @@ async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, chan
             .expect("columns");
         let values: Vec<String> = columns
             .iter()
-            .map(
-                |(column,)| match old_none(version, table, column) {
-                    Some(none) => format!("COALESCE({column}, {none})"),
-                    None => column.clone(),
-                },
-            )
+            .map(|(column,)| match old_none(version, table, column) {
+                Some(none) => format!("COALESCE({column}, {none})"),
+                None => column.clone(),
+            })
             .collect();
         let names: Vec<&str> = columns.iter().map(|(c,)| c.as_str()).collect();
         let body = &definition[definition.find('(').expect("columns")..];
@@ -447,7 +449,11 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
     );
 
     db::migrate(&pool).await.expect("0012 applies");
-    assert_eq!(contents(&pool, &NONE_BEFORE_0012).await, before, "every row and value survives");
+    assert_eq!(
+        contents(&pool, &NONE_BEFORE_0012).await,
+        before,
+        "every row and value survives"
+    );
     assert_none_is_null(&pool, &NONE_BEFORE_0012).await;
     // The references hold: a certificate cannot name a person who is not there.
     let dangling = match &pool {
@@ -510,7 +516,11 @@ async fn the_demo_survives_the_end_of_sentinel_values() {
     assert_none_and_a_value(&before, &NONE_BEFORE_0030);
 
     db::migrate(&pool).await.expect("0030 applies");
-    assert_eq!(contents(&pool, &NONE_BEFORE_0030).await, before, "every row and value survives");
+    assert_eq!(
+        contents(&pool, &NONE_BEFORE_0030).await,
+        before,
+        "every row and value survives"
+    );
     assert_none_is_null(&pool, &NONE_BEFORE_0030).await;
 
     // Read through the data layer: None where the sentinel was, the value otherwise.
@@ -530,7 +540,10 @@ async fn the_demo_survives_the_end_of_sentinel_values() {
     let sessions = db::training::sessions(&pool, "", i64::MAX, 0).await.expect("sessions");
     let timed: Vec<_> = sessions.iter().filter(|s| s.start_time.is_some()).collect();
     assert_eq!(timed.len(), 1, "one session has a time");
-    assert_eq!((timed[0].start_time.as_deref(), timed[0].capacity), (Some("10:00"), Some(20)));
+    assert_eq!(
+        (timed[0].start_time.as_deref(), timed[0].capacity),
+        (Some("10:00"), Some(20))
+    );
     assert!(sessions
         .iter()
         .filter(|s| s.id != timed[0].id)
@@ -544,7 +557,10 @@ async fn the_demo_survives_the_end_of_sentinel_values() {
             let file = item.file();
             assert_eq!(file.is_some(), item.kind == EvidenceKind::File, "{item:?}");
             if let Some(file) = file {
-                assert!(!file.sha256.is_empty() && !file.name.is_empty() && file.size > 0, "{item:?}");
+                assert!(
+                    !file.sha256.is_empty() && !file.name.is_empty() && file.size > 0,
+                    "{item:?}"
+                );
                 files += 1;
             }
         }

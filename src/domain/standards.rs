@@ -270,7 +270,11 @@ impl<'a> Checker<'a> {
 
     /// The file's content as `T` and its `format` checked, or `None` (with
     /// the error noted) when it is not TOML of that shape.
-    pub(crate) fn read<T: serde::de::DeserializeOwned>(&mut self, format: fn(&T) -> &Spanned<i64>, supported: i64) -> Option<T> {
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        format: fn(&T) -> &Spanned<i64>,
+        supported: i64,
+    ) -> Option<T> {
         let raw: T = match read_toml(self.text) {
             Ok(raw) => raw,
             Err((offset, message)) => {

@@ -73,16 +73,13 @@ async fn upload(
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
     let user = lead.0;
     let mut context = index_context(db, state, user).await?;
-    let (form, file_name, bytes) = match super::imports::read_sheet_upload(
-        form,
-        state.config.import_max_bytes,
-        "the spreadsheet of past awards",
-    )
-    .await?
-    {
-        Ok(read) => read,
-        Err(refused) => return Ok(Err(refused.shown(&page, "award_history/index", &mut context))),
-    };
+    let (form, file_name, bytes) =
+        match super::imports::read_sheet_upload(form, state.config.import_max_bytes, "the spreadsheet of past awards")
+            .await?
+        {
+            Ok(read) => read,
+            Err(refused) => return Ok(Err(refused.shown(&page, "award_history/index", &mut context))),
+        };
     let options = AwardImportOptions {
         create_organisations: form.create_organisations,
         with_certificates: form.certificates,
