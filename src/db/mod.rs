@@ -536,6 +536,68 @@ pub enum Bind<'a> {
     MaybeInstant(Option<DateTime<Utc>>),
     Date(NaiveDate),
     MaybeDate(Option<NaiveDate>),
+    Flag(bool),
+}
+
+impl From<i64> for Bind<'_> {
+    fn from(value: i64) -> Self {
+        Bind::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Bind<'_> {
+    fn from(value: Option<i64>) -> Self {
+        Bind::MaybeInt(value)
+    }
+}
+
+impl<'a> From<&'a str> for Bind<'a> {
+    fn from(value: &'a str) -> Self {
+        Bind::Text(value.into())
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Bind<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        Bind::MaybeText(value.map(Into::into))
+    }
+}
+
+impl From<String> for Bind<'_> {
+    fn from(value: String) -> Self {
+        Bind::Text(value.into())
+    }
+}
+
+/// An instant binds as [`Instant`] does, in the one stored form.
+impl From<Instant> for Bind<'_> {
+    fn from(value: Instant) -> Self {
+        Bind::Instant(value.0)
+    }
+}
+
+impl From<Option<Instant>> for Bind<'_> {
+    fn from(value: Option<Instant>) -> Self {
+        Bind::MaybeInstant(value.map(|at| at.0))
+    }
+}
+
+impl From<NaiveDate> for Bind<'_> {
+    fn from(value: NaiveDate) -> Self {
+        Bind::Date(value)
+    }
+}
+
+impl From<Option<NaiveDate>> for Bind<'_> {
+    fn from(value: Option<NaiveDate>) -> Self {
+        Bind::MaybeDate(value)
+    }
+}
+
+impl From<bool> for Bind<'_> {
+    fn from(value: bool) -> Self {
+        Bind::Flag(value)
+    }
 }
 
 /// Binds each [`Bind`] of `$values` to the query in `$query`, in order. A
@@ -553,29 +615,78 @@ macro_rules! bind_each {
                 Bind::MaybeInstant(at) => $query.bind(at.map(Instant)),
                 Bind::Date(day) => $query.bind(*day),
                 Bind::MaybeDate(day) => $query.bind(*day),
+                Bind::Flag(flag) => $query.bind(*flag),
             };
         }
     };
+}
+
+/// A row type both backends read: a `#[derive(sqlx::FromRow)]` struct or a tuple.
+pub trait Row:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+// The statements most of this layer runs: one query text, its values bound
+// as `$1`, `$2`, … in order, its rows read as `T`. A pool's caller passes
+// `&mut pool.acquire().await?`.
+
+/// Every row `sql` finds.
+pub async fn rows<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<Vec<T>, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_all(conn).await
+    })
+}
+
+/// The first row `sql` finds, if any.
+pub async fn first_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<Option<T>, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_first(conn).await
+    })
+}
+
+/// The one row `sql` gives: a count, or what an INSERT returns.
+pub async fn one_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<T, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_exactly_one(conn).await
+    })
+}
+
+/// Runs a statement that changes rows; returns how many it changed.
+pub async fn execute(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<u64, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query(sql);
+        bind_each!(query, values);
+        Ok(query.execute(conn).await?.rows_affected())
+    })
 }
 
 /// One page of what `select` finds (its SQL ends with ORDER BY, before any
 /// LIMIT) and how many rows `count` (a `SELECT COUNT(*)` with the same
 /// filter) finds in all. Both bind `filter` as `$1`, `$2`, …; the page binds
 /// its limit and offset after them.
-pub(crate) async fn page_and_total<T>(
+pub(crate) async fn page_and_total<T: Row>(
     pool: &Pool,
     select: &str,
     count: &str,
     filter: &[Bind<'_>],
     limit: i64,
     offset: i64,
-) -> Result<(Vec<T>, i64), sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
+) -> Result<(Vec<T>, i64), sqlx::Error> {
     let limit_at = filter.len() + 1;
     let page_sql = format!("{select} LIMIT ${limit_at} OFFSET ${}", limit_at + 1);
     db_run!(pool => {
