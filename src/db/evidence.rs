@@ -4,9 +4,8 @@
 //! referred to by the SHA-256 of their content.
 
 use super::audit::Actor;
-use super::FetchFully;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{Conn, Pool};
 use crate::domain::evidence::EvidenceKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -69,23 +68,13 @@ pub async fn for_assessment(pool: &Pool, assessment_id: i64) -> Result<Vec<Evide
 }
 
 pub async fn for_assessment_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-        ))
-        .bind(assessment_id)
-        .fetch_all(conn)
-        .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version");
+    super::rows(conn, &sql, &[assessment_id.into()]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// A file stored for evidence: what the store named it and what it is.
@@ -122,78 +111,58 @@ pub async fn insert(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (item_id, version) = match new.replaces {
-            Some((item_id, version)) => (item_id, version + 1),
-            None => (0, 1),
-        };
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
+    let (item_id, version) = match new.replaces {
+        Some((item_id, version)) => (item_id, version + 1),
+        None => (0, 1),
+    };
+    let (id,): (i64,) = super::one_row(
+        conn,
+        "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
              url, file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission,
              carried_from, removed_for_submission, created_at, created_by, created_by_label)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
              $17, 0, $18, $19, $20)
          RETURNING id",
-        )
-        .bind(new.assessment_id)
-        .bind(new.organisation_id)
-        .bind(new.criterion_id)
-        .bind(item_id)
-        .bind(version)
-        .bind(new.kind.as_str())
-        .bind(new.title)
-        .bind(new.statement)
-        .bind(new.url)
-        .bind(new.file.map(|file| file.sha256))
-        .bind(new.file.map(|file| file.name))
-        .bind(new.file.map(|file| file.kind))
-        .bind(new.file.map(|file| file.size))
-        .bind(new.applies_from)
-        .bind(new.valid_until)
-        .bind(new.for_submission)
-        .bind(new.carried_from)
-        .bind(Instant(now))
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .fetch_exactly_one(&mut *conn)
-        .await?;
-        if item_id == 0 {
-            // A new item is its own first version: the item is named by that row's id.
-            sqlx::query("UPDATE evidence SET item_id = id WHERE id = $1")
-                .bind(id)
-                .execute(conn)
-                .await?;
-        }
-        Ok(id)
-    })
+        &[
+            new.assessment_id.into(),
+            new.organisation_id.into(),
+            new.criterion_id.into(),
+            item_id.into(),
+            version.into(),
+            new.kind.as_str().into(),
+            new.title.into(),
+            new.statement.into(),
+            new.url.into(),
+            new.file.map(|file| file.sha256).into(),
+            new.file.map(|file| file.name).into(),
+            new.file.map(|file| file.kind).into(),
+            new.file.map(|file| file.size).into(),
+            new.applies_from.into(),
+            new.valid_until.into(),
+            new.for_submission.into(),
+            new.carried_from.into(),
+            Instant(now).into(),
+            actor.user_id.into(),
+            actor.label.as_str().into(),
+        ],
+    )
+    .await?;
+    if item_id == 0 {
+        // A new item is its own first version: the item is named by that row's id.
+        super::execute(conn, "UPDATE evidence SET item_id = id WHERE id = $1", &[id.into()]).await?;
+    }
+    Ok(id)
 }
 
 /// Marks a version replaced; false if it was no longer current.
 pub async fn supersede(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
-        )
-        .bind(Instant(now))
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL";
+    Ok(super::execute(conn, sql, &[Instant(now).into(), id.into()]).await? == 1)
 }
 
 /// Withdraws an item (its current version), keeping it in the history.
 pub async fn remove(conn: &mut Conn, id: i64, for_submission: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
-             WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
-        )
-        .bind(Instant(now))
-        .bind(for_submission)
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
+         WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL";
+    Ok(super::execute(conn, sql, &[Instant(now).into(), for_submission.into(), id.into()]).await? == 1)
 }
