@@ -233,7 +233,8 @@ pub async fn record_event(
     to: State,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+    let sql =
+        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7)";
     let values = [
         assessment_id.into(),

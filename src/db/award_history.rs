@@ -251,10 +251,16 @@ pub async fn record_import_events(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+    let sql =
+        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
          SELECT id, $1, $2, $3, '', state, 'Imported from the award history (no evidence recorded in qmtrack)'
          FROM assessments WHERE award_import_id = $4";
-    let values = [Instant(now).into(), actor.user_id.into(), actor.label.as_str().into(), import_id.into()];
+    let values = [
+        Instant(now).into(),
+        actor.user_id.into(),
+        actor.label.as_str().into(),
+        import_id.into(),
+    ];
     super::execute(conn, sql, &values).await?;
     Ok(())
 }

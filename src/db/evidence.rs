@@ -68,7 +68,8 @@ pub async fn for_assessment(pool: &Pool, assessment_id: i64) -> Result<Vec<Evide
 }
 
 pub async fn for_assessment_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version");
+    let sql =
+        format!("SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version");
     super::rows(conn, &sql, &[assessment_id.into()]).await
 }
 

@@ -75,7 +75,12 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx:
 
 /// Id and name of every organisation, for choosing one in a form.
 pub async fn names(pool: &Pool) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    super::rows(&mut pool.acquire().await?, "SELECT id, name FROM organisations ORDER BY name, id", &[]).await
+    super::rows(
+        &mut pool.acquire().await?,
+        "SELECT id, name FROM organisations ORDER BY name, id",
+        &[],
+    )
+    .await
 }
 
 pub async fn find_by_name(conn: &mut Conn, name_key: &str) -> Result<Option<i64>, sqlx::Error> {

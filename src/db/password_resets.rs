@@ -1,7 +1,7 @@
 //! One-time password reset links: only a hash of each token is stored.
 
-use super::Instant;
 use super::Conn;
+use super::Instant;
 use chrono::{DateTime, Utc};
 
 pub struct NewReset<'a> {

@@ -34,7 +34,8 @@ pub async fn create(
 }
 
 pub async fn for_user(pool: &Pool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
-    let sql = "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC";
+    let sql =
+        "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC";
     super::rows(&mut pool.acquire().await?, sql, &[user_id.into()]).await
 }
 

@@ -183,7 +183,12 @@ pub async fn sessions(
     let sql = format!(
         "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2 OFFSET $3"
     );
-    super::rows(&mut pool.acquire().await?, &sql, &[programme_id.into(), limit.into(), offset.into()]).await
+    super::rows(
+        &mut pool.acquire().await?,
+        &sql,
+        &[programme_id.into(), limit.into(), offset.into()],
+    )
+    .await
 }
 
 pub async fn session(pool: &Pool, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
@@ -363,7 +368,12 @@ pub async fn organisation_facts(
         "{FACT_SELECT} WHERE p.organisation_id = $1 AND ($2 = '' OR s.programme_id = $2)
          ORDER BY p.full_name, p.id, s.session_date"
     );
-    super::rows(&mut pool.acquire().await?, &sql, &[organisation_id.into(), programme_id.into()]).await
+    super::rows(
+        &mut pool.acquire().await?,
+        &sql,
+        &[organisation_id.into(), programme_id.into()],
+    )
+    .await
 }
 
 /// The attendance of these people (at one programme, or '' for all), by

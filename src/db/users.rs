@@ -123,7 +123,12 @@ pub async fn set_role(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let sql = "UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4";
-    let values = [role.as_str().into(), organisation_id.into(), Instant(now).into(), id.into()];
+    let values = [
+        role.as_str().into(),
+        organisation_id.into(),
+        Instant(now).into(),
+        id.into(),
+    ];
     super::execute(conn, sql, &values).await?;
     Ok(())
 }
