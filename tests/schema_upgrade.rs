@@ -272,6 +272,30 @@ async fn assert_none_is_null(pool: &Pool, changed: &MadeNullable) {
     }
 }
 
+/// Puts the database back as it was before migration `version`: the
+/// columns it made nullable hold their old "none" again, and `version` is
+/// not yet applied. On PostgreSQL `pg_first` runs first (taking away what
+/// else the migration added); SQLite rebuilds the tables instead.
+async fn back_before(url: &str, pool: &Pool, version: i64, changed: &MadeNullable, pg_first: &str) {
+    match pool.backend() {
+        db::Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            back_before_sqlite(url, dir.path(), version, changed).await;
+        }
+        db::Backend::Postgres => {
+            let mut sql = pg_first.to_string();
+            for (table, column, none) in changed {
+                sql.push_str(&format!(
+                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
+                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
+                ));
+            }
+            sql.push_str(&format!("DELETE FROM _sqlx_migrations WHERE version = {version};"));
+            run(pool, &sql).await;
+        }
+    }
+}
+
 /// Puts a SQLite database's tables that migration `version` rebuilt (those
 /// of `changed`) back as the migrations before it made them, "none" written
 /// the old way, and `version` not yet applied. The old definitions come from
@@ -416,25 +440,9 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
     )
     .await;
 
-    match pool.backend() {
-        db::Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            back_before_sqlite(&app.database_url, dir.path(), 12, &NONE_BEFORE_0012).await;
-        }
-        db::Backend::Postgres => {
-            // 0012 worked on text dates: first the columns 0019 typed.
-            let mut sql = back_to_text_dates_pg();
-            sql.push_str(PG_0012_ADDITIONS);
-            for (table, column, none) in NONE_BEFORE_0012 {
-                sql.push_str(&format!(
-                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
-                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
-                ));
-            }
-            sql.push_str("DELETE FROM _sqlx_migrations WHERE version = 12;");
-            run(&pool, &sql).await;
-        }
-    }
+    // 0012 worked on text dates: first the columns 0019 typed.
+    let pg_first = format!("{}{PG_0012_ADDITIONS}", back_to_text_dates_pg());
+    back_before(&app.database_url, &pool, 12, &NONE_BEFORE_0012, &pg_first).await;
     let before = contents(&pool, &NONE_BEFORE_0012).await;
     assert_none_and_a_value(&before, &NONE_BEFORE_0012);
     let nulls_before = texts(
@@ -495,23 +503,7 @@ async fn the_demo_survives_the_end_of_sentinel_values() {
     )
     .await;
 
-    match pool.backend() {
-        db::Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            back_before_sqlite(&app.database_url, dir.path(), 30, &NONE_BEFORE_0030).await;
-        }
-        db::Backend::Postgres => {
-            let mut sql = PG_0030_ADDITIONS.to_string();
-            for (table, column, none) in NONE_BEFORE_0030 {
-                sql.push_str(&format!(
-                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
-                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
-                ));
-            }
-            sql.push_str("DELETE FROM _sqlx_migrations WHERE version = 30;");
-            run(&pool, &sql).await;
-        }
-    }
+    back_before(&app.database_url, &pool, 30, &NONE_BEFORE_0030, PG_0030_ADDITIONS).await;
     let before = contents(&pool, &NONE_BEFORE_0030).await;
     assert_none_and_a_value(&before, &NONE_BEFORE_0030);
 
