@@ -10,6 +10,15 @@ use qmtrack::db::{self, Pool};
 use qmtrack::domain::certificate::Kind as CertificateKind;
 use qmtrack::domain::evidence::EvidenceKind;
 
+/// The app with the demo's data, and a pool of its own on its database.
+async fn demo_database() -> (TestApp, Pool) {
+    let app = TestApp::spawn().await;
+    let output = common::demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    (app, pool)
+}
+
 /// Every flag in the database, keyed by table and row, as booleans.
 type Flags = Vec<(String, String, bool)>;
 
@@ -45,10 +54,8 @@ const BACK_TO_0010_PG: &str = "
 
 #[rocket::async_test]
 async fn flags_survive_the_move_to_booleans() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    // The app (and with it the database) lives as long as the test.
+    let (_app, pool) = demo_database().await;
     // Both values of every flag, so a conversion that lost one would show.
     let setup = "UPDATE users SET active = FALSE WHERE id = (SELECT MAX(id) FROM users);
         UPDATE training_sessions SET online = TRUE WHERE id = (SELECT MIN(id) FROM training_sessions);
@@ -390,10 +397,7 @@ async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, chan
 
 #[rocket::async_test]
 async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    let (app, pool) = demo_database().await;
     // What the demo leaves out (imports and what they touched, reports,
     // password links), and both "none" and a value in every column that
     // changes, so a conversion that lost either would show.
@@ -491,10 +495,7 @@ const PG_0030_ADDITIONS: &str = "
 /// the sentinels read back as `None` and every other value as it was.
 #[rocket::async_test]
 async fn the_demo_survives_the_end_of_sentinel_values() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    let (app, pool) = demo_database().await;
     // The demo's sessions have no time or limit; one gets both.
     run(
         &pool,
@@ -688,10 +689,7 @@ async fn dates_and_instants(pool: &Pool) -> Vec<(String, String)> {
 
 #[rocket::async_test]
 async fn dates_and_instants_survive_becoming_typed() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    let (app, pool) = demo_database().await;
     // What the demo leaves out: what signing in and the API leave behind.
     run(
         &pool,
