@@ -10,7 +10,7 @@
 //! and `#[derive(sqlx::FromRow)]` row structs serve both. Most statements
 //! are one text with its values: [`rows`], [`first_row`], [`one_row`] and
 //! [`execute`] run it with the values as [`Bind`]s (`id.into()`,
-//! `Instant(now).into()`), and [`page_and_total`] reads a page with its
+//! `Instant(now).into()`), and `page_and_total` reads a page with its
 //! total; `db_run!` is for what they do not cover (bytes, streams, a row
 //! read column by column). Queries use `$1` placeholders and portable SQL. PostgreSQL is strict about integer widths,
 //! so a selected expression read as `i64` is `BIGINT` there (`COUNT`, `SUM`
