@@ -5,7 +5,6 @@
 use crate::app::figures::{FiguresCache, FiguresKey};
 use crate::db;
 use crate::db::Pool;
-use crate::domain::access::OrgScope;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence, StaffTrained, StandingFacts};
 use crate::domain::report::{compute, Period, Report};
@@ -114,17 +113,7 @@ async fn standing_facts(
             .get(id, version)
             .map_or_else(|| id.to_string(), |f| f.name.clone())
     };
-    let (rows, _) = db::assessments::list(
-        pool,
-        &db::assessments::ListFilter {
-            scope: OrgScope::Only(organisation_id),
-            state: "",
-            framework_id: "",
-            limit: 100,
-            offset: 0,
-        },
-    )
-    .await?;
+    let rows = db::assessments::of_organisation(pool, organisation_id).await?;
     let mut assessments = Vec::new();
     // A renewed assessment's story continues in its renewal.
     for row in rows.iter().filter(|r| r.renewed_by.is_none()) {

@@ -110,8 +110,8 @@ async fn the_demo_has_assessments_at_every_stage_once() {
 }
 
 /// Every column of a certificate, holders read as 0 and other absent
-/// values as '' (the shape before migrations 0005 and 0012) so rows compare
-/// across it.
+/// values as '' (the shape before migrations 0005, 0012 and 0030) so rows
+/// compare across it.
 #[derive(Debug, PartialEq, sqlx::FromRow)]
 struct CertificateColumns {
     id: i64,
@@ -134,7 +134,8 @@ struct CertificateColumns {
 
 async fn all_certificates(raw: &sqlx::AnyPool) -> Vec<CertificateColumns> {
     sqlx::query_as(
-        "SELECT id, code, kind, COALESCE(person_id, 0) AS person, organisation_id, programme_id, completion_id,
+        "SELECT id, code, kind, COALESCE(person_id, 0) AS person, organisation_id,
+             COALESCE(programme_id, '') AS programme_id, COALESCE(completion_id, '') AS completion_id,
              COALESCE(assessment_id, 0) AS assessment, holder_name, title, issued_on, COALESCE(expires_on, '') AS expires_on,
              COALESCE(revoked_at, '') AS revoked_at, revoked_reason,
              COALESCE(superseded_by_code, '') AS superseded_by_code, created_at
@@ -201,7 +202,8 @@ async fn certificate_holders_migrate_with_every_row() {
         "INSERT INTO certificates (id, code, kind, person_id, organisation_id, programme_id, completion_id,
              assessment_id, holder_name, title, issued_on, expires_on, revoked_at, revoked_reason,
              superseded_by_code, created_at)
-         SELECT id, code, kind, COALESCE(person_id, 0), organisation_id, programme_id, completion_id,
+         SELECT id, code, kind, COALESCE(person_id, 0), organisation_id, COALESCE(programme_id, ''),
+             COALESCE(completion_id, ''),
              COALESCE(assessment_id, 0), holder_name, title, issued_on, COALESCE(expires_on, ''),
              COALESCE(revoked_at, ''), revoked_reason, COALESCE(superseded_by_code, ''), created_at
          FROM certificates_v5;

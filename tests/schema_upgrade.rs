@@ -1,11 +1,23 @@
-//! Migration 0011 (flags become booleans) on a database holding the demo's
-//! data in the shape the migrations before it made: every flag survives
-//! with its value, and reads as a boolean afterwards.
+//! Migrations that change stored values, each run on a database holding the
+//! demo's data in the shape the migrations before it made: 0011 (flags
+//! become booleans), 0012 and 0030 ("none" becomes NULL), 0019 (typed dates
+//! on PostgreSQL). Every row survives with its values.
 
 mod common;
 
 use common::TestApp;
 use qmtrack::db::{self, Pool};
+use qmtrack::domain::certificate::Kind as CertificateKind;
+use qmtrack::domain::evidence::EvidenceKind;
+
+/// The app with the demo's data, and a pool of its own on its database.
+async fn demo_database() -> (TestApp, Pool) {
+    let app = TestApp::spawn().await;
+    let output = common::demo(&app);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    (app, pool)
+}
 
 /// Every flag in the database, keyed by table and row, as booleans.
 type Flags = Vec<(String, String, bool)>;
@@ -42,10 +54,8 @@ const BACK_TO_0010_PG: &str = "
 
 #[rocket::async_test]
 async fn flags_survive_the_move_to_booleans() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    // The app (and with it the database) lives as long as the test.
+    let (_app, pool) = demo_database().await;
     // Both values of every flag, so a conversion that lost one would show.
     let setup = "UPDATE users SET active = FALSE WHERE id = (SELECT MAX(id) FROM users);
         UPDATE training_sessions SET online = TRUE WHERE id = (SELECT MIN(id) FROM training_sessions);
@@ -113,6 +123,10 @@ async fn flags_survive_the_move_to_booleans() {
     }
 }
 
+/// Columns a migration makes nullable: table, column and the value that
+/// meant "none" before it.
+type MadeNullable = [(&'static str, &'static str, &'static str)];
+
 /// The columns migration 0012 makes nullable, with the value that meant
 /// "none" before it.
 const NONE_BEFORE_0012: [(&str, &str, &str); 18] = [
@@ -135,6 +149,31 @@ const NONE_BEFORE_0012: [(&str, &str, &str); 18] = [
     ("completion_spells", "held_until", "''"),
     ("password_resets", "used_at", "''"),
 ];
+
+/// The columns migration 0030 makes nullable, with the value that meant
+/// "none" before it.
+const NONE_BEFORE_0030: [(&str, &str, &str); 8] = [
+    ("certificates", "programme_id", "''"),
+    ("certificates", "completion_id", "''"),
+    ("training_sessions", "start_time", "''"),
+    ("training_sessions", "capacity", "0"),
+    ("evidence", "file_sha256", "''"),
+    ("evidence", "file_name", "''"),
+    ("evidence", "file_type", "''"),
+    ("evidence", "file_size", "0"),
+];
+
+/// The value that meant "none" in a column before migration `version`, or
+/// one after it, made it NULL.
+fn old_none(version: i64, table: &str, column: &str) -> Option<&'static str> {
+    let by_migration: [(i64, &MadeNullable); 2] = [(12, &NONE_BEFORE_0012), (30, &NONE_BEFORE_0030)];
+    by_migration
+        .iter()
+        .filter(|(made_null_by, _)| *made_null_by >= version)
+        .flat_map(|(_, columns)| columns.iter())
+        .find(|(t, c, _)| *t == table && *c == column)
+        .map(|(_, _, none)| *none)
+}
 
 /// The foreign keys and index 0012 adds on PostgreSQL, taken away again.
 const PG_0012_ADDITIONS: &str = "
@@ -168,9 +207,9 @@ async fn texts(pool: &Pool, sql: &str) -> Vec<(String, String)> {
     .unwrap_or_else(|e| panic!("{e}: {sql}"))
 }
 
-/// Every table's row count, and every row's value of each column 0012
-/// changes, with "none" written as it was before 0012.
-async fn contents(pool: &Pool) -> Vec<(String, String)> {
+/// Every table's row count, and every row's value of each column a
+/// migration changes, with "none" written as it was before it.
+async fn contents(pool: &Pool, changed: &MadeNullable) -> Vec<(String, String)> {
     let tables = texts(
         pool,
         match pool.backend() {
@@ -189,7 +228,7 @@ async fn contents(pool: &Pool) -> Vec<(String, String)> {
     for (table, _) in tables.into_iter().filter(|(t, _)| t != "_sqlx_migrations") {
         seen.extend(texts(pool, &format!("SELECT '{table}', CAST(COUNT(*) AS TEXT) FROM {table}")).await);
     }
-    for (table, column, none) in NONE_BEFORE_0012 {
+    for (table, column, none) in changed {
         let value = match kind_of(column) {
             Some(kind) => format!("COALESCE({}, {none})", as_stored_text(pool.backend(), column, kind)),
             None => format!("CAST(COALESCE({column}, {none}) AS TEXT)"),
@@ -205,13 +244,74 @@ async fn contents(pool: &Pool) -> Vec<(String, String)> {
     seen
 }
 
-/// Puts a SQLite database's tables that 0012 rebuilt back as 0011 made
-/// them, "none" written the old way. The old definitions come from a
-/// database made with the migrations up to 0011 only.
-async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
+/// Every changed column holds both "none" and a value (in `contents`), so
+/// a conversion that lost either would show.
+fn assert_none_and_a_value(contents: &[(String, String)], changed: &MadeNullable) {
+    for (table, column, none) in changed {
+        let none = none.trim_matches('\'');
+        let prefix = format!("{table}.{column}.");
+        let values: Vec<&String> = contents
+            .iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .collect();
+        assert!(values.iter().any(|v| *v == none), "{table}.{column} has a \"none\"");
+        assert!(values.iter().any(|v| *v != none), "{table}.{column} has a value");
+    }
+}
+
+/// No changed column holds its old "none" any more.
+async fn assert_none_is_null(pool: &Pool, changed: &MadeNullable) {
+    for (table, column, none) in changed {
+        let left = texts(
+            pool,
+            &format!(
+                "SELECT '{table}.{column}', CAST(COUNT(*) AS TEXT) FROM {table}
+                 WHERE CAST({column} AS TEXT) = CAST({none} AS TEXT)"
+            ),
+        )
+        .await;
+        assert_eq!(
+            left,
+            [(format!("{table}.{column}"), "0".to_string())],
+            "\"none\" is NULL now"
+        );
+    }
+}
+
+/// Puts the database back as it was before migration `version`: the
+/// columns it made nullable hold their old "none" again, and `version` is
+/// not yet applied. On PostgreSQL `pg_first` runs first (taking away what
+/// else the migration added); SQLite rebuilds the tables instead.
+async fn back_before(url: &str, pool: &Pool, version: i64, changed: &MadeNullable, pg_first: &str) {
+    match pool.backend() {
+        db::Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            back_before_sqlite(url, dir.path(), version, changed).await;
+        }
+        db::Backend::Postgres => {
+            let mut sql = pg_first.to_string();
+            for (table, column, none) in changed {
+                sql.push_str(&format!(
+                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
+                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
+                ));
+            }
+            sql.push_str(&format!("DELETE FROM _sqlx_migrations WHERE version = {version};"));
+            run(pool, &sql).await;
+        }
+    }
+}
+
+/// Puts a SQLite database's tables that migration `version` rebuilt (those
+/// of `changed`) back as the migrations before it made them, "none" written
+/// the old way, and `version` not yet applied. The old definitions come from
+/// a database made with the migrations before `version` only.
+async fn back_before_sqlite(url: &str, dir: &std::path::Path, version: i64, changed: &MadeNullable) {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use std::str::FromStr;
-    let old_migrations = dir.join("migrations-0011");
+    let first_left_out = format!("{version:04}");
+    let old_migrations = dir.join(format!("migrations-before-{first_left_out}"));
     std::fs::create_dir_all(&old_migrations).expect("folder");
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).expect("migrations") {
         let path = entry.expect("entry").path();
@@ -220,7 +320,7 @@ async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        if name.as_str() < "0012" {
+        if name < first_left_out {
             std::fs::copy(&path, old_migrations.join(&name)).expect("copy");
         }
     }
@@ -230,17 +330,17 @@ async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
         .expect("scratch database");
     sqlx::migrate::Migrator::new(old_migrations.as_path())
         .await
-        .expect("migrations up to 0011")
+        .expect("the earlier migrations")
         .run(&old)
         .await
-        .expect("migrate to 0011");
+        .expect("migrate to before the one undone");
     let options = SqliteConnectOptions::from_str(url).expect("url").foreign_keys(false);
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)
         .await
         .expect("connect");
-    let mut tables: Vec<&str> = NONE_BEFORE_0012.iter().map(|(t, _, _)| *t).collect();
+    let mut tables: Vec<&str> = changed.iter().map(|(t, _, _)| *t).collect();
     tables.dedup();
     for table in tables {
         let (definition,): (String,) =
@@ -262,20 +362,18 @@ async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
             .expect("columns");
         let values: Vec<String> = columns
             .iter()
-            .map(
-                |(column,)| match NONE_BEFORE_0012.iter().find(|(t, c, _)| *t == table && c == column) {
-                    Some((_, _, none)) => format!("COALESCE({column}, {none})"),
-                    None => column.clone(),
-                },
-            )
+            .map(|(column,)| match old_none(version, table, column) {
+                Some(none) => format!("COALESCE({column}, {none})"),
+                None => column.clone(),
+            })
             .collect();
         let names: Vec<&str> = columns.iter().map(|(c,)| c.as_str()).collect();
         let body = &definition[definition.find('(').expect("columns")..];
         let mut sql = format!(
-            "CREATE TABLE {table}_0011 {body};
-             INSERT INTO {table}_0011 ({}) SELECT {} FROM {table};
+            "CREATE TABLE {table}_old {body};
+             INSERT INTO {table}_old ({}) SELECT {} FROM {table};
              DROP TABLE {table};
-             ALTER TABLE {table}_0011 RENAME TO {table};",
+             ALTER TABLE {table}_old RENAME TO {table};",
             names.join(", "),
             values.join(", ")
         );
@@ -288,20 +386,18 @@ async fn back_to_0011_sqlite(url: &str, dir: &std::path::Path) {
             .await
             .unwrap_or_else(|e| panic!("{e}: {sql}"));
     }
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(version)
         .execute(&pool)
         .await
-        .expect("before 0012");
+        .expect("not yet applied");
     pool.close().await;
     old.close().await;
 }
 
 #[rocket::async_test]
 async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    let (app, pool) = demo_database().await;
     // What the demo leaves out (imports and what they touched, reports,
     // password links), and both "none" and a value in every column that
     // changes, so a conversion that lost either would show.
@@ -348,39 +444,11 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
     )
     .await;
 
-    match pool.backend() {
-        db::Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            back_to_0011_sqlite(&app.database_url, dir.path()).await;
-        }
-        db::Backend::Postgres => {
-            // 0012 worked on text dates: first the columns 0019 typed.
-            let mut sql = back_to_text_dates_pg();
-            sql.push_str(PG_0012_ADDITIONS);
-            for (table, column, none) in NONE_BEFORE_0012 {
-                sql.push_str(&format!(
-                    "UPDATE {table} SET {column} = {none} WHERE {column} IS NULL;
-                     ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {none}, ALTER COLUMN {column} SET NOT NULL;"
-                ));
-            }
-            sql.push_str("DELETE FROM _sqlx_migrations WHERE version = 12;");
-            run(&pool, &sql).await;
-        }
-    }
-    let before = contents(&pool).await;
-    // Every changed column holds both "none" and a value, so a conversion
-    // that lost either would show.
-    for (table, column, none) in NONE_BEFORE_0012 {
-        let none = none.trim_matches('\'');
-        let prefix = format!("{table}.{column}.");
-        let values: Vec<&String> = before
-            .iter()
-            .filter(|(key, _)| key.starts_with(&prefix))
-            .map(|(_, v)| v)
-            .collect();
-        assert!(values.iter().any(|v| *v == none), "{table}.{column} has a \"none\"");
-        assert!(values.iter().any(|v| *v != none), "{table}.{column} has a value");
-    }
+    // 0012 worked on text dates: first the columns 0019 typed.
+    let pg_first = format!("{}{PG_0012_ADDITIONS}", back_to_text_dates_pg());
+    back_before(&app.database_url, &pool, 12, &NONE_BEFORE_0012, &pg_first).await;
+    let before = contents(&pool, &NONE_BEFORE_0012).await;
+    assert_none_and_a_value(&before, &NONE_BEFORE_0012);
     let nulls_before = texts(
         &pool,
         "SELECT 'certificates', CAST(COUNT(*) AS TEXT) FROM certificates WHERE revoked_at IS NULL",
@@ -393,22 +461,12 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
     );
 
     db::migrate(&pool).await.expect("0012 applies");
-    assert_eq!(contents(&pool).await, before, "every row and value survives");
-    for (table, column, none) in NONE_BEFORE_0012 {
-        let left = texts(
-            &pool,
-            &format!(
-                "SELECT '{table}.{column}', CAST(COUNT(*) AS TEXT) FROM {table}
-                 WHERE CAST({column} AS TEXT) = CAST({none} AS TEXT)"
-            ),
-        )
-        .await;
-        assert_eq!(
-            left,
-            [(format!("{table}.{column}"), "0".to_string())],
-            "\"none\" is NULL now"
-        );
-    }
+    assert_eq!(
+        contents(&pool, &NONE_BEFORE_0012).await,
+        before,
+        "every row and value survives"
+    );
+    assert_none_is_null(&pool, &NONE_BEFORE_0012).await;
     // The references hold: a certificate cannot name a person who is not there.
     let dangling = match &pool {
         Pool::Sqlite { writer, .. } => {
@@ -423,6 +481,84 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
             .map(drop),
     };
     assert!(dangling.is_err(), "a dangling reference is refused");
+}
+
+/// The constraints 0030 adds on PostgreSQL, taken away again.
+const PG_0030_ADDITIONS: &str = "
+    ALTER TABLE certificates DROP CONSTRAINT certificates_training_completion;
+    ALTER TABLE training_sessions DROP CONSTRAINT training_sessions_capacity_positive;
+    ALTER TABLE evidence DROP CONSTRAINT evidence_file_with_kind;";
+
+/// Migration 0030 on the demo's data as the code before it stored it
+/// (`''` for an award's programme, a session's missing start time and a
+/// statement's file, `0` for no capacity or file size): every row survives,
+/// the sentinels read back as `None` and every other value as it was.
+#[rocket::async_test]
+async fn the_demo_survives_the_end_of_sentinel_values() {
+    let (app, pool) = demo_database().await;
+    // The demo's sessions have no time or limit; one gets both.
+    run(
+        &pool,
+        "UPDATE training_sessions SET start_time = '10:00', capacity = 20
+         WHERE id = (SELECT MIN(id) FROM training_sessions)",
+    )
+    .await;
+
+    back_before(&app.database_url, &pool, 30, &NONE_BEFORE_0030, PG_0030_ADDITIONS).await;
+    let before = contents(&pool, &NONE_BEFORE_0030).await;
+    assert_none_and_a_value(&before, &NONE_BEFORE_0030);
+
+    db::migrate(&pool).await.expect("0030 applies");
+    assert_eq!(
+        contents(&pool, &NONE_BEFORE_0030).await,
+        before,
+        "every row and value survives"
+    );
+    assert_none_is_null(&pool, &NONE_BEFORE_0030).await;
+
+    // Read through the data layer: None where the sentinel was, the value otherwise.
+    let certificates = db::certificates::list(&pool, &db::certificates::Filter::default())
+        .await
+        .expect("certificates");
+    assert!(certificates.iter().any(|c| c.kind == CertificateKind::Award));
+    for certificate in &certificates {
+        let training = certificate.kind == CertificateKind::Training;
+        assert_eq!(certificate.programme_id.is_some(), training, "{certificate:?}");
+        assert_eq!(certificate.completion_id.is_some(), training, "{certificate:?}");
+    }
+    assert!(certificates
+        .iter()
+        .any(|c| c.programme_id.as_deref().is_some_and(|p| !p.is_empty())));
+
+    let sessions = db::training::sessions(&pool, "", i64::MAX, 0).await.expect("sessions");
+    let timed: Vec<_> = sessions.iter().filter(|s| s.start_time.is_some()).collect();
+    assert_eq!(timed.len(), 1, "one session has a time");
+    assert_eq!(
+        (timed[0].start_time.as_deref(), timed[0].capacity),
+        (Some("10:00"), Some(20))
+    );
+    assert!(sessions
+        .iter()
+        .filter(|s| s.id != timed[0].id)
+        .all(|s| s.start_time.is_none() && s.capacity.is_none()));
+
+    let assessments = texts(&pool, "SELECT DISTINCT CAST(assessment_id AS TEXT), '' FROM evidence").await;
+    let mut files = 0;
+    for (assessment, _) in assessments {
+        let id = assessment.parse().expect("an id");
+        for item in db::evidence::for_assessment(&pool, id).await.expect("evidence") {
+            let file = item.file();
+            assert_eq!(file.is_some(), item.kind == EvidenceKind::File, "{item:?}");
+            if let Some(file) = file {
+                assert!(
+                    !file.sha256.is_empty() && !file.name.is_empty() && file.size > 0,
+                    "{item:?}"
+                );
+                files += 1;
+            }
+        }
+    }
+    assert!(files > 0, "the demo has evidence files");
 }
 
 /// What migration 0019 types on PostgreSQL.
@@ -553,10 +689,7 @@ async fn dates_and_instants(pool: &Pool) -> Vec<(String, String)> {
 
 #[rocket::async_test]
 async fn dates_and_instants_survive_becoming_typed() {
-    let app = TestApp::spawn().await;
-    let output = common::demo(&app);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let pool = db::connect(&app.database_url, 2).await.expect("pool");
+    let (app, pool) = demo_database().await;
     // What the demo leaves out: what signing in and the API leave behind.
     run(
         &pool,

@@ -25,7 +25,8 @@ pub struct Certificate {
     title: String,
     organisation_id: i64,
     person_id: Option<i64>,
-    programme_id: String,
+    /// `None` for an award certificate.
+    programme_id: Option<String>,
     issued_on: NaiveDate,
     expires_on: Option<NaiveDate>,
     revoked_at: Option<DateTime<Utc>>,

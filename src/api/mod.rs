@@ -15,7 +15,6 @@ use crate::domain::access::{Actor, OrgScope, Role};
 use crate::error::{AppError, AppResult};
 use crate::security::sha256_hex;
 use crate::web::{AppState, PAGE_SIZE};
-use chrono::{DateTime, Utc};
 use params::{Optional, Page};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -132,41 +131,9 @@ fn framework<'a>(
     Ok(Json(FrameworkDetail::of(framework)))
 }
 
-/// An organisation as the API shows it.
-#[derive(Serialize)]
-pub struct Organisation {
-    id: i64,
-    name: String,
-    org_type: String,
-    locality: String,
-    address: String,
-    contact_name: String,
-    contact_email: String,
-    contact_phone: String,
-    da_lead_name: String,
-    da_lead_email: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<OrganisationRow> for Organisation {
-    fn from(row: OrganisationRow) -> Self {
-        Organisation {
-            id: row.id,
-            name: row.name,
-            org_type: row.org_type,
-            locality: row.locality,
-            address: row.address,
-            contact_name: row.contact_name,
-            contact_email: row.contact_email,
-            contact_phone: row.contact_phone,
-            da_lead_name: row.da_lead_name,
-            da_lead_email: row.da_lead_email,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
+/// An organisation as the API shows it: every column of its row, all of
+/// which anyone who may see the organisation may read.
+pub type Organisation = OrganisationRow;
 
 #[derive(Serialize)]
 pub struct OrganisationPage {
@@ -196,7 +163,7 @@ async fn organisation_list(
     )
     .await?;
     Ok(Json(OrganisationPage {
-        organisations: rows.into_iter().map(Organisation::from).collect(),
+        organisations: rows,
         total,
         page,
         page_size: PAGE_SIZE,
@@ -211,5 +178,5 @@ async fn organisation(user: ApiUser, db: &Db, id: i64) -> AppResult<Json<Organis
         }
     }
     let org = organisations::find(db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(org.into()))
+    Ok(Json(org))
 }

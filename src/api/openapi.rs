@@ -190,7 +190,7 @@ pub fn spec() -> Value {
                             "state": {"type": "string", "enum": ["valid", "expired", "revoked", "superseded"]},
                             "holder_name": {"type": "string"}, "title": {"type": "string"},
                             "organisation_id": {"type": "integer"}, "person_id": {"type": ["integer", "null"]},
-                            "programme_id": {"type": "string"}, "issued_on": {"type": "string", "format": "date"},
+                            "programme_id": {"type": ["string", "null"], "description": "None for an award certificate"}, "issued_on": {"type": "string", "format": "date"},
                             "expires_on": {"type": ["string", "null"], "format": "date"},
                             "revoked_at": {"type": ["string", "null"]},
                             "superseded_by": {"type": ["string", "null"]}}}}}})),
@@ -240,8 +240,8 @@ pub fn spec() -> Value {
                     "session_date", "start_time", "venue", "online", "trainer", "capacity", "cohort_id", "cohort_name", "attended", "marked"], "properties": {
                     "id": {"type": "integer"}, "programme_id": {"type": "string"}, "programme_version": {"type": "string"},
                     "module_id": {"type": "string"}, "module_title": {"type": "string"}, "session_date": {"type": "string", "format": "date"},
-                    "start_time": {"type": "string"}, "venue": {"type": "string"}, "online": {"type": "boolean"}, "trainer": {"type": "string"},
-                    "capacity": {"type": "integer"}, "cohort_id": {"type": ["integer", "null"], "description": "None for a session outside any cohort"}, "cohort_name": {"type": "string"},
+                    "start_time": {"type": ["string", "null"], "description": "As entered; None when not given"}, "venue": {"type": "string"}, "online": {"type": "boolean"}, "trainer": {"type": "string"},
+                    "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "Places; None for no limit"}, "cohort_id": {"type": ["integer", "null"], "description": "None for a session outside any cohort"}, "cohort_name": {"type": "string"},
                     "attended": {"type": "integer"}, "marked": {"type": "integer"}}},
                 "Attendance": {"type": "object", "required": ["attendance_id", "person_id", "full_name", "email", "organisation_id", "organisation_name", "status"], "properties": {
                     "attendance_id": {"type": "integer"}, "person_id": {"type": "integer"}, "full_name": {"type": "string"},

@@ -5,7 +5,7 @@ use super::{certificates, Acting, AppState, Ctx};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
 use crate::db::audit::{self, Entry};
-use crate::db::evidence::{self, EvidenceRow, FileRef, NewEvidence};
+use crate::db::evidence::{self, EvidenceRow, NewEvidence};
 use crate::db::{self, organisations};
 use crate::db::{Conn, Pool};
 use crate::domain::access::{Actor, OrgScope};
@@ -666,12 +666,7 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
                 title: &old.title,
                 statement: &old.statement,
                 url: &old.url,
-                file: FileRef {
-                    sha256: &old.file_sha256,
-                    name: &old.file_name,
-                    kind: &old.file_type,
-                    size: old.file_size,
-                },
+                file: old.file(),
                 applies_from: old.applies_from,
                 valid_until: old.valid_until,
                 for_submission: 1,

@@ -104,15 +104,12 @@ pub async fn save(
             return Err(moved_on());
         }
     }
-    let file_ref = match file {
-        Some(file) => FileRef {
-            sha256: file.sha256,
-            name: file.name,
-            kind: file.kind.as_str(),
-            size: i64::try_from(file.size).unwrap_or(i64::MAX),
-        },
-        None => FileRef::default(),
-    };
+    let file_ref = file.map(|file| FileRef {
+        sha256: file.sha256,
+        name: file.name,
+        kind: file.kind.as_str(),
+        size: i64::try_from(file.size).unwrap_or(i64::MAX),
+    });
     let (applies_from, valid_until) = (details.applies_from, details.valid_until);
     let id = evidence::insert(
         &mut tx,
@@ -125,7 +122,7 @@ pub async fn save(
             title: &details.title,
             statement: &details.statement,
             url: &details.url,
-            file: file_ref.clone(),
+            file: file_ref,
             applies_from,
             valid_until,
             for_submission: row.submission + 1,
@@ -178,7 +175,8 @@ pub async fn save(
             after: Some(json!({
                 "assessment_id": row.id, "criterion_id": target.criterion.id, "kind": details.kind,
                 "title": details.title, "url": details.url, "applies_from": applies_from, "valid_until": valid_until,
-                "file_name": file_ref.name, "file_type": file_ref.kind, "file_sha256": file_ref.sha256, "file_size": file_ref.size,
+                "file_name": file_ref.map(|f| f.name), "file_type": file_ref.map(|f| f.kind),
+                "file_sha256": file_ref.map(|f| f.sha256), "file_size": file_ref.map(|f| f.size),
                 "statement_chars": details.statement.chars().count(),
             })),
         },
@@ -191,7 +189,7 @@ pub async fn save(
 /// The title an item is known by: its own, or its file's name.
 pub fn display_title(item: &EvidenceRow) -> &str {
     if item.title.is_empty() {
-        &item.file_name
+        item.file_name.as_deref().unwrap_or_default()
     } else {
         &item.title
     }
@@ -229,19 +227,35 @@ pub async fn remove(ctx: Ctx<'_>, acting: &Acting, evidence_id: i64) -> AppResul
     Ok((row, item))
 }
 
+/// A file item that may be downloaded, with its file's place in the store.
+pub struct Downloadable {
+    pub item: EvidenceRow,
+    pub sha256: String,
+    pub name: String,
+    pub kind: FileKind,
+}
+
 /// The file of an evidence item, if `actor` may download it.
-pub async fn downloadable(ctx: Ctx<'_>, actor: &Actor, evidence_id: i64) -> AppResult<(EvidenceRow, FileKind)> {
+pub async fn downloadable(ctx: Ctx<'_>, actor: &Actor, evidence_id: i64) -> AppResult<Downloadable> {
     if !actor.can_view_assessments() {
         return Err(AppError::Forbidden);
     }
     let item = evidence::find(ctx.db, evidence_id).await?.ok_or(AppError::NotFound)?;
-    if !actor.can_download_evidence_of(item.organisation_id) || item.kind != crate::domain::evidence::EvidenceKind::File
-    {
+    if !actor.can_download_evidence_of(item.organisation_id) {
         return Err(AppError::NotFound);
     }
-    let kind =
-        FileKind::parse(&item.file_type).ok_or_else(|| AppError::internal("stored evidence has no file type"))?;
-    Ok((item, kind))
+    // A statement or a link has no file.
+    let Some(file) = item.file() else {
+        return Err(AppError::NotFound);
+    };
+    let kind = FileKind::parse(file.kind).ok_or_else(|| AppError::internal("stored evidence has no file type"))?;
+    let (sha256, name) = (file.sha256.to_string(), file.name.to_string());
+    Ok(Downloadable {
+        item,
+        sha256,
+        name,
+        kind,
+    })
 }
 
 /// Evidence files are confidential: every download is in the audit log,

@@ -10,6 +10,7 @@ use crate::domain::organisation::OrganisationDetails;
 use crate::domain::person::PersonDetails;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 fn name_taken(details: &OrganisationDetails) -> FieldErrors {
@@ -160,19 +161,31 @@ pub async fn add_person(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, per
     if !acting.access.can_edit_people_of(organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let id = people::insert(&mut tx, organisation_id, person, now).await?;
+    let id = insert_person(&mut tx, ctx.now, &acting.audit, organisation_id, person).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A new person on an organisation's staff, with its audit entry, inside
+/// the caller's transaction (adding staff, or marking a newcomer on a register).
+pub(super) async fn insert_person(
+    tx: &mut db::Conn,
+    now: DateTime<Utc>,
+    by: &audit::Actor,
+    organisation_id: i64,
+    person: &PersonDetails,
+) -> AppResult<i64> {
+    let id = people::insert(tx, organisation_id, person, now).await?;
     audit::record(
-        &mut tx,
+        tx,
         now,
-        &acting.audit,
+        by,
         Entry::of("person.create", "person", Some(id))
             .within(Some(organisation_id))
             .after(person_json(person)),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -7,7 +7,7 @@ use super::certificates::{issue_training, Holders};
 use super::{Acting, Ctx};
 use crate::db::audit::{self, Entry};
 use crate::db::Conn;
-use crate::db::{self, organisations, people, training};
+use crate::db::{self, organisations, training};
 use crate::domain::completion::AttendanceStatus;
 use crate::domain::import::ModuleRef;
 use crate::domain::person::PersonDetails;
@@ -85,11 +85,13 @@ pub async fn sign_up(
 pub struct SessionInput<'a> {
     pub module: &'a ModuleRef,
     pub date: NaiveDate,
-    pub start_time: &'a str,
+    /// As entered; `None` when not given.
+    pub start_time: Option<&'a str>,
     pub venue: &'a str,
     pub online: bool,
     pub trainer: &'a str,
-    pub capacity: i64,
+    /// Places; `None` for no limit.
+    pub capacity: Option<u32>,
     /// '' for a session outside any cohort.
     pub cohort: &'a str,
 }
@@ -261,19 +263,7 @@ pub async fn add_attendee(
         Attendee::New {
             organisation_id,
             person,
-        } => {
-            let new_id = people::insert(&mut tx, organisation_id, person, now).await?;
-            audit::record(
-                &mut tx,
-                now,
-                &acting.audit,
-                Entry::of("person.create", "person", Some(new_id))
-                    .within(Some(organisation_id))
-                    .after(json!({"full_name": person.full_name, "email": person.email})),
-            )
-            .await?;
-            new_id
-        }
+        } => super::organisations::insert_person(&mut tx, now, &acting.audit, organisation_id, person).await?,
     };
     let previous = training::mark(&mut tx, session_id, person_id, status.as_str(), now).await?;
     audit::record(

@@ -81,11 +81,12 @@ pub struct SessionView {
     pub module_id: String,
     pub module_title: String,
     pub session_date: NaiveDate,
-    pub start_time: String,
+    pub start_time: Option<String>,
     pub venue: String,
     pub online: bool,
     pub trainer: String,
-    pub capacity: i64,
+    /// Places; `None` for no limit.
+    pub capacity: Option<u32>,
     /// The cohort the session belongs to; none for a stand-alone session.
     pub cohort_id: Option<i64>,
     pub cohort_name: String,
@@ -106,7 +107,7 @@ impl SessionView {
             venue: row.venue,
             online: row.online,
             trainer: row.trainer,
-            capacity: row.capacity,
+            capacity: row.capacity.and_then(|places| u32::try_from(places).ok()),
             cohort_id: row.cohort_id,
             cohort_name: row.cohort_name,
             attended: row.attended,

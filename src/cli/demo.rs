@@ -475,11 +475,11 @@ async fn load_training(state: &AppState, pool: &Pool, acting: &Acting) -> Result
         let session = app::training::SessionInput {
             module,
             date: *date,
-            start_time: "",
+            start_time: None,
             venue: "",
             online: false,
             trainer: "",
-            capacity: 0,
+            capacity: None,
             cohort: "Cohort 5",
         };
         app::training::create_session(ctx, acting, &session).await?;

@@ -562,19 +562,7 @@ mod tests {
 
     #[test]
     fn every_stage_is_in_the_demo_and_names_a_demo_organisation() {
-        use Stage::*;
-        for stage in [
-            Enrolled,
-            InProgress,
-            Submitted,
-            ChangesRequested,
-            Resubmitted,
-            Recommended,
-            Awarded,
-            RenewalStarted,
-            Expired,
-            Revoked,
-        ] {
+        for stage in Stage::ALL {
             assert!(SCENARIOS.iter().any(|s| s.stage == stage), "{stage:?}");
         }
         for scenario in SCENARIOS {

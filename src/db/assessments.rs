@@ -4,9 +4,8 @@
 //! rather than both succeeding.
 
 use super::audit::Actor;
-use super::FetchFully;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::assessment::{Decision, State};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -51,21 +50,11 @@ const SELECT: &str = "SELECT a.id, a.organisation_id, o.name AS organisation_nam
     LEFT JOIN assessments r ON r.renewal_of = a.id";
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    find_in(&mut pool.acquire().await?, id).await
 }
 
 pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<AssessmentRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-            .bind(id)
-            .fetch_first(conn)
-            .await
-    })
+    super::first_row(conn, &format!("{SELECT} WHERE a.id = $1"), &[id.into()]).await
 }
 
 /// One page of the assessments `scope` may see.
@@ -89,37 +78,42 @@ fn scope_id(scope: OrgScope) -> i64 {
 }
 
 pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let rows = sqlx::query_as(&format!(
-            "{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC LIMIT $4 OFFSET $5"
-        ))
-        .bind(scope_id(filter.scope))
-        .bind(filter.state)
-        .bind(filter.framework_id)
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"))
-            .bind(scope_id(filter.scope))
-            .bind(filter.state)
-            .bind(filter.framework_id)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    let binds = [
+        super::Bind::Int(scope_id(filter.scope)),
+        super::Bind::Text(filter.state.into()),
+        super::Bind::Text(filter.framework_id.into()),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("{SELECT} WHERE {LIST_FILTER} ORDER BY o.name, a.framework_id, a.id DESC"),
+        &format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"),
+        &binds,
+        filter.limit,
+        filter.offset,
+    )
+    .await
+}
+
+/// An organisation's assessments as its pages list them (it has a handful:
+/// one per framework and renewal).
+pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    let filter = ListFilter {
+        scope: OrgScope::Only(organisation_id),
+        state: "",
+        framework_id: "",
+        limit: 100,
+        offset: 0,
+    };
+    Ok(list(pool, &filter).await?.0)
 }
 
 /// Assessments waiting for or in review, longest waiting first.
 pub async fn review_queue(pool: &Pool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
-             ORDER BY a.submitted_at, a.id"
-        ))
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
+         ORDER BY a.submitted_at, a.id"
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[]).await
 }
 
 /// Every assessment of one organisation on one framework (any version), newest first.
@@ -128,15 +122,8 @@ pub async fn for_organisation_framework(
     organisation_id: i64,
     framework_id: &str,
 ) -> Result<Vec<AssessmentRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(&format!(
-            "{SELECT} WHERE a.organisation_id = $1 AND a.framework_id = $2 ORDER BY a.id DESC"
-        ))
-        .bind(organisation_id)
-        .bind(framework_id)
-        .fetch_all(conn)
-        .await
-    })
+    let sql = format!("{SELECT} WHERE a.organisation_id = $1 AND a.framework_id = $2 ORDER BY a.id DESC");
+    super::rows(conn, &sql, &[organisation_id.into(), framework_id.into()]).await
 }
 
 pub struct NewAssessment<'a> {
@@ -148,22 +135,22 @@ pub struct NewAssessment<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
              enrolled_at, updated_at)
          VALUES ($1, $2, $3, $4, 0, $5, $6, $6) RETURNING id",
-        )
-        .bind(new.organisation_id)
-        .bind(new.framework_id)
-        .bind(new.framework_version)
-        .bind(new.state.as_str())
-        .bind(new.renewal_of)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+        &[
+            new.organisation_id.into(),
+            new.framework_id.into(),
+            new.framework_version.into(),
+            new.state.as_str().into(),
+            new.renewal_of.into(),
+            Instant(now).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Moves `from` → `to`; false if the state was no longer `from`.
@@ -174,16 +161,9 @@ pub async fn set_state(
     to: State,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query("UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
-            .bind(to.as_str())
-            .bind(Instant(now))
-            .bind(id)
-            .bind(from.as_str())
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE assessments SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4";
+    let values = [to.as_str().into(), Instant(now).into(), id.into(), from.as_str().into()];
+    Ok(super::execute(conn, sql, &values).await? == 1)
 }
 
 /// Takes the assessment's row for this transaction if it is still in
@@ -195,19 +175,10 @@ pub async fn claim(conn: &mut Conn, id: i64, state: State, now: DateTime<Utc>) -
 
 /// A (re)submission: counts it and restarts the queue's clock.
 pub async fn submit(conn: &mut Conn, id: i64, from: State, to: State, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
-             WHERE id = $3 AND state = $4",
-        )
-        .bind(to.as_str())
-        .bind(Instant(now))
-        .bind(id)
-        .bind(from.as_str())
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE assessments SET state = $1, submission = submission + 1, submitted_at = $2, updated_at = $2
+         WHERE id = $3 AND state = $4";
+    let values = [to.as_str().into(), Instant(now).into(), id.into(), from.as_str().into()];
+    Ok(super::execute(conn, sql, &values).await? == 1)
 }
 
 pub async fn award(
@@ -218,20 +189,16 @@ pub async fn award(
     expires_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE assessments SET state = 'awarded', awarded_on = $1, expires_on = $2, updated_at = $3
-             WHERE id = $4 AND state = $5",
-        )
-        .bind(awarded_on)
-        .bind(expires_on)
-        .bind(Instant(now))
-        .bind(id)
-        .bind(from.as_str())
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE assessments SET state = 'awarded', awarded_on = $1, expires_on = $2, updated_at = $3
+         WHERE id = $4 AND state = $5";
+    let values = [
+        awarded_on.into(),
+        expires_on.into(),
+        Instant(now).into(),
+        id.into(),
+        from.as_str().into(),
+    ];
+    Ok(super::execute(conn, sql, &values).await? == 1)
 }
 
 pub async fn revoke(conn: &mut Conn, id: i64, reason: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
@@ -266,37 +233,29 @@ pub async fn record_event(
     to: State,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query(
-            "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(assessment_id)
-        .bind(Instant(at))
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .bind(from)
-        .bind(to.as_str())
-        .bind(note)
-        .execute(conn)
-        .await?;
-        Ok(())
-    })
+    let sql =
+        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    let values = [
+        assessment_id.into(),
+        Instant(at).into(),
+        actor.user_id.into(),
+        actor.label.as_str().into(),
+        from.into(),
+        to.as_str().into(),
+        note.into(),
+    ];
+    super::execute(conn, sql, &values).await?;
+    Ok(())
 }
 
 pub async fn events(pool: &Pool, assessment_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            // People by name: the label (their email then) is kept for the command line
-            // and for users since removed.
-            "SELECT e.id, e.at, COALESCE(u.name, e.actor_label) AS actor_label, e.from_state, e.to_state, e.note
+    // People by name: the label (their email then) is kept for the command
+    // line and for users since removed.
+    let sql = "SELECT e.id, e.at, COALESCE(u.name, e.actor_label) AS actor_label, e.from_state, e.to_state, e.note
          FROM assessment_events e LEFT JOIN users u ON u.id = e.actor_user_id
-         WHERE e.assessment_id = $1 ORDER BY e.id",
-        )
-        .bind(assessment_id)
-        .fetch_all(pool)
-        .await
-    })
+         WHERE e.assessment_id = $1 ORDER BY e.id";
+    super::rows(&mut pool.acquire().await?, sql, &[assessment_id.into()]).await
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -313,31 +272,15 @@ pub struct DecisionRow {
 
 /// Every decision on the assessment, oldest first (the last per criterion stands).
 pub async fn decisions(pool: &Pool, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
-                COALESCE(u.name, d.decided_by_label) AS decided_by_label
-         FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
-         WHERE d.assessment_id = $1 ORDER BY d.id",
-        )
-        .bind(assessment_id)
-        .fetch_all(pool)
-        .await
-    })
+    decisions_in(&mut pool.acquire().await?, assessment_id).await
 }
 
 pub async fn decisions_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(
-            "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
+    let sql = "SELECT d.id, d.criterion_id, d.submission, d.decision, d.feedback, d.decided_at,
                 COALESCE(u.name, d.decided_by_label) AS decided_by_label
          FROM review_decisions d LEFT JOIN users u ON u.id = d.decided_by
-         WHERE d.assessment_id = $1 ORDER BY d.id",
-        )
-        .bind(assessment_id)
-        .fetch_all(conn)
-        .await
-    })
+         WHERE d.assessment_id = $1 ORDER BY d.id";
+    super::rows(conn, sql, &[assessment_id.into()]).await
 }
 
 pub struct NewDecision<'a> {
@@ -354,22 +297,22 @@ pub async fn insert_decision(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
              decided_by, decided_by_label)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(assessment_id)
-        .bind(decision.criterion_id)
-        .bind(decision.submission)
-        .bind(decision.decision)
-        .bind(decision.feedback)
-        .bind(Instant(now))
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+        &[
+            assessment_id.into(),
+            decision.criterion_id.into(),
+            decision.submission.into(),
+            decision.decision.into(),
+            decision.feedback.into(),
+            Instant(now).into(),
+            actor.user_id.into(),
+            actor.label.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }

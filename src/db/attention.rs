@@ -37,28 +37,22 @@ pub async fn awards_due(
     due_by: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<AwardDue>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let rows = sqlx::query_as(&format!(
+    super::page_and_total(
+        pool,
+        &format!(
             "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
                 a.expires_on,
                 (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
              FROM assessments a JOIN organisations o ON o.id = a.organisation_id
              WHERE {AWARD_DUE}
-             ORDER BY a.expires_on, a.id
-             LIMIT $3"
-        ))
-        .bind(today)
-        .bind(due_by)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}"))
-            .bind(today)
-            .bind(due_by)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+             ORDER BY a.expires_on, a.id"
+        ),
+        &format!("SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}"),
+        &[super::Bind::Date(today), super::Bind::Date(due_by)],
+        limit,
+        0,
+    )
+    .await
 }
 
 /// How many assessments wait for an assessor (the head of the queue is
@@ -105,30 +99,24 @@ pub async fn lapsing_training(
     until: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<Lapsing>, i64), sqlx::Error> {
-    db_run!(pool => {
-        const LAPSING: &str = "pc.lapses_on >= $1 AND pc.lapses_on <= $2";
-        let rows = sqlx::query_as(&format!(
+    const LAPSING: &str = "pc.lapses_on >= $1 AND pc.lapses_on <= $2";
+    super::page_and_total(
+        pool,
+        &format!(
             "SELECT pc.person_id, p.full_name, pc.organisation_id, COALESCE(o.name, '') AS organisation_name,
                 pc.programme_id, pc.completion_id, pc.lapses_on
              FROM person_completions pc
              JOIN people p ON p.id = pc.person_id
              LEFT JOIN organisations o ON o.id = pc.organisation_id
              WHERE {LAPSING}
-             ORDER BY pc.lapses_on, p.full_name, pc.id
-             LIMIT $3"
-        ))
-        .bind(from)
-        .bind(until)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM person_completions pc WHERE {LAPSING}"))
-            .bind(from)
-            .bind(until)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+             ORDER BY pc.lapses_on, p.full_name, pc.id"
+        ),
+        &format!("SELECT COUNT(*) FROM person_completions pc WHERE {LAPSING}"),
+        &[super::Bind::Date(from), super::Bind::Date(until)],
+        limit,
+        0,
+    )
+    .await
 }
 
 /// How many items of the organisation's current evidence run out from

@@ -1,6 +1,5 @@
 //! The audit log: every change, who made it and when, with before and after.
 
-use super::FetchFully;
 use super::{db_run, Conn, Instant, Pool};
 use chrono::{DateTime, Utc};
 
@@ -144,35 +143,25 @@ const FILTER: &str = "($1 = '' OR l.action = $1) AND ($2 = '' OR l.entity = $2)
 
 /// One page of matching entries, newest first, and how many match in all.
 pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-                let actor = filter.actor.trim();
-        let pattern = super::contains_pattern(actor);
-        let rows = sqlx::query_as(&format!(
-            "{SELECT} WHERE {FILTER} ORDER BY l.id DESC LIMIT $8 OFFSET $9"
-        ))
-        .bind(filter.action)
-        .bind(filter.entity)
-        .bind(filter.organisation_id)
-        .bind(actor)
-        .bind(&pattern)
-        .bind(filter.from.map(Instant))
-        .bind(filter.until.map(Instant))
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"))
-            .bind(filter.action)
-            .bind(filter.entity)
-            .bind(filter.organisation_id)
-            .bind(actor)
-            .bind(&pattern)
-            .bind(filter.from.map(Instant))
-            .bind(filter.until.map(Instant))
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    let actor = filter.actor.trim();
+    let binds = [
+        super::Bind::Text(filter.action.into()),
+        super::Bind::Text(filter.entity.into()),
+        super::Bind::Int(filter.organisation_id),
+        super::Bind::Text(actor.into()),
+        super::Bind::Text(super::contains_pattern(actor).into()),
+        super::Bind::MaybeInstant(filter.from),
+        super::Bind::MaybeInstant(filter.until),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("{SELECT} WHERE {FILTER} ORDER BY l.id DESC"),
+        &format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"),
+        &binds,
+        filter.limit,
+        filter.offset,
+    )
+    .await
 }
 
 /// The actions and record kinds that occur in the log, for the filter's choices.

@@ -159,13 +159,8 @@ pub async fn claim_commit(
 
 /// Pending → discarded, dropping the upload.
 pub async fn discard(conn: &mut Conn, id: i64) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query("UPDATE award_imports SET state = 'discarded', upload = NULL WHERE id = $1 AND state = 'pending'")
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE award_imports SET state = 'discarded', upload = NULL WHERE id = $1 AND state = 'pending'";
+    Ok(super::execute(conn, sql, &[id.into()]).await? == 1)
 }
 
 /// An organisation the import adds, named by it so undo can remove it.
@@ -176,20 +171,20 @@ pub async fn insert_organisation(
     org_type: OrgType,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO organisations (name, name_key, org_type, award_import_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(name)
-        .bind(crate::domain::organisation::name_key(name))
-        .bind(org_type.as_str())
-        .bind(import_id)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO organisations (name, name_key, org_type, award_import_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        &[
+            name.into(),
+            crate::domain::organisation::name_key(name).into(),
+            org_type.as_str().into(),
+            import_id.into(),
+            Instant(now).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 /// One historic award as an assessment: already awarded (or revoked),
@@ -225,28 +220,28 @@ pub async fn insert_award(
     } else {
         ""
     };
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission,
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission,
              enrolled_at, awarded_on, expires_on, revoked_at, revocation_reason, updated_at, imported,
              award_import_id)
-             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, TRUE, $11) RETURNING id",
-        )
-        .bind(award.organisation_id)
-        .bind(award.framework_id)
-        .bind(award.framework_version)
-        .bind(state)
-        .bind(start_of(award.awarded_on))
-        .bind(award.awarded_on)
-        .bind(award.expires_on)
-        .bind(revoked_at)
-        .bind(reason)
-        .bind(Instant(now))
-        .bind(import_id)
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, TRUE, $11) RETURNING id",
+        &[
+            award.organisation_id.into(),
+            award.framework_id.into(),
+            award.framework_version.into(),
+            state.into(),
+            start_of(award.awarded_on).into(),
+            award.awarded_on.into(),
+            award.expires_on.into(),
+            revoked_at.into(),
+            reason.into(),
+            Instant(now).into(),
+            import_id.into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Each imported assessment's history says where it came from, in one statement.
@@ -256,20 +251,18 @@ pub async fn record_import_events(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query(
-            "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
-             SELECT id, $1, $2, $3, '', state, 'Imported from the award history (no evidence recorded in qmtrack)'
-             FROM assessments WHERE award_import_id = $4",
-        )
-        .bind(Instant(now))
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .bind(import_id)
-        .execute(conn)
-        .await?;
-        Ok(())
-    })
+    let sql =
+        "INSERT INTO assessment_events (assessment_id, at, actor_user_id, actor_label, from_state, to_state, note)
+         SELECT id, $1, $2, $3, '', state, 'Imported from the award history (no evidence recorded in qmtrack)'
+         FROM assessments WHERE award_import_id = $4";
+    let values = [
+        Instant(now).into(),
+        actor.user_id.into(),
+        actor.label.as_str().into(),
+        import_id.into(),
+    ];
+    super::execute(conn, sql, &values).await?;
+    Ok(())
 }
 
 /// Why an undo did nothing.
@@ -284,40 +277,28 @@ pub enum UndoRefused {
 /// transaction: the awards' certificates and history, the awards, then the
 /// organisations it added that nothing else has come to use.
 pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<Result<(), UndoRefused>, sqlx::Error> {
-    db_run!(conn => {
-        let (renewed,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM assessments r JOIN assessments a ON a.id = r.renewal_of
-             WHERE a.award_import_id = $1",
-        )
-        .bind(import_id)
-        .fetch_exactly_one(&mut *conn)
-        .await?;
-        if renewed > 0 {
-            return Ok(Err(UndoRefused::Renewed));
-        }
-        let claimed = sqlx::query(
-            "UPDATE award_imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'",
-        )
-        .bind(Instant(now))
-        .bind(import_id)
-        .execute(&mut *conn)
-        .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(Err(UndoRefused::NotCommitted));
-        }
-        let imported = "SELECT id FROM assessments WHERE award_import_id = $1";
-        let steps = [
-            format!("DELETE FROM certificates WHERE assessment_id IN ({imported})"),
-            format!("DELETE FROM assessment_events WHERE assessment_id IN ({imported})"),
-            "DELETE FROM assessments WHERE award_import_id = $1".to_string(),
-            format!(
-                "DELETE FROM organisations WHERE award_import_id = $1 AND {}",
-                super::organisations::NOTHING_USES_IT
-            ),
-        ];
-        for sql in &steps {
-            sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
-        }
-        Ok(Ok(()))
-    })
+    let renewals = "SELECT COUNT(*) FROM assessments r JOIN assessments a ON a.id = r.renewal_of
+         WHERE a.award_import_id = $1";
+    let (renewed,): (i64,) = super::one_row(conn, renewals, &[import_id.into()]).await?;
+    if renewed > 0 {
+        return Ok(Err(UndoRefused::Renewed));
+    }
+    let claim = "UPDATE award_imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'";
+    if super::execute(conn, claim, &[Instant(now).into(), import_id.into()]).await? != 1 {
+        return Ok(Err(UndoRefused::NotCommitted));
+    }
+    let imported = "SELECT id FROM assessments WHERE award_import_id = $1";
+    let steps = [
+        format!("DELETE FROM certificates WHERE assessment_id IN ({imported})"),
+        format!("DELETE FROM assessment_events WHERE assessment_id IN ({imported})"),
+        "DELETE FROM assessments WHERE award_import_id = $1".to_string(),
+        format!(
+            "DELETE FROM organisations WHERE award_import_id = $1 AND {}",
+            super::organisations::NOTHING_USES_IT
+        ),
+    ];
+    for sql in &steps {
+        super::execute(conn, sql, &[import_id.into()]).await?;
+    }
+    Ok(Ok(()))
 }

@@ -271,7 +271,7 @@ pub async fn read_as_of_one_moment(conn: &mut Conn) -> Result<(), sqlx::Error> {
 /// The evidence files rows name (their SHA-256s).
 pub async fn evidence_files(conn: &mut Conn) -> Result<Vec<String>, sqlx::Error> {
     db_run!(conn => {
-        sqlx::query_scalar("SELECT DISTINCT file_sha256 FROM evidence WHERE file_sha256 IS NOT NULL AND file_sha256 <> ''")
+        sqlx::query_scalar("SELECT DISTINCT file_sha256 FROM evidence WHERE file_sha256 IS NOT NULL")
             .fetch_all(&mut *conn)
             .await
     })

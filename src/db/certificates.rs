@@ -17,8 +17,10 @@ pub struct CertificateRow {
     /// The person holding a training certificate; `None` for an award.
     pub person_id: Option<i64>,
     pub organisation_id: i64,
-    pub programme_id: String,
-    pub completion_id: String,
+    /// The programme and completion a training certificate is for; `None`
+    /// for an award (the database checks both go together with the kind).
+    pub programme_id: Option<String>,
+    pub completion_id: Option<String>,
     /// The assessment an award certificate is for; `None` for training.
     pub assessment_id: Option<i64>,
     pub holder_name: String,
@@ -68,8 +70,9 @@ pub struct NewCertificate<'a> {
     pub kind: Kind,
     pub person_id: Option<i64>,
     pub organisation_id: i64,
-    pub programme_id: &'a str,
-    pub completion_id: &'a str,
+    /// Set for training, `None` for an award.
+    pub programme_id: Option<&'a str>,
+    pub completion_id: Option<&'a str>,
     pub assessment_id: Option<i64>,
     pub holder_name: &'a str,
     pub title: &'a str,
@@ -182,8 +185,8 @@ pub async fn insert_training(
                 Bind::Text(Kind::Training.as_str().into()),
                 Bind::MaybeInt(c.person_id),
                 Bind::Int(c.organisation_id),
-                Bind::Text(c.programme_id.into()),
-                Bind::Text(c.completion_id.into()),
+                Bind::MaybeText(c.programme_id.map(Into::into)),
+                Bind::MaybeText(c.completion_id.map(Into::into)),
                 Bind::Text(c.holder_name.into()),
                 Bind::Text(c.title.into()),
                 Bind::Date(c.issued_on),
@@ -332,8 +335,8 @@ pub async fn reissue(
             kind: old.kind,
             person_id: old.person_id,
             organisation_id: old.organisation_id,
-            programme_id: &old.programme_id,
-            completion_id: &old.completion_id,
+            programme_id: old.programme_id.as_deref(),
+            completion_id: old.completion_id.as_deref(),
             assessment_id: old.assessment_id,
             holder_name,
             title: &old.title,

@@ -4,9 +4,8 @@
 //! referred to by the SHA-256 of their content.
 
 use super::audit::Actor;
-use super::FetchFully;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{Conn, Pool};
 use crate::domain::evidence::EvidenceKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -25,10 +24,12 @@ pub struct EvidenceRow {
     pub title: String,
     pub statement: String,
     pub url: String,
-    pub file_sha256: String,
-    pub file_name: String,
-    pub file_type: String,
-    pub file_size: i64,
+    /// The stored file of a file item, all four or none: a statement or a
+    /// link has none (the database checks it). Read them through [`Self::file`].
+    pub file_sha256: Option<String>,
+    pub file_name: Option<String>,
+    pub file_type: Option<String>,
+    pub file_size: Option<i64>,
     pub applies_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
     pub for_submission: i64,
@@ -45,6 +46,16 @@ impl EvidenceRow {
     pub fn is_current(&self) -> bool {
         self.superseded_at.is_none() && self.removed_at.is_none()
     }
+
+    /// The stored file, if this is a file item.
+    pub fn file(&self) -> Option<FileRef<'_>> {
+        Some(FileRef {
+            sha256: self.file_sha256.as_deref()?,
+            name: self.file_name.as_deref()?,
+            kind: self.file_type.as_deref()?,
+            size: self.file_size?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement, url,
@@ -53,38 +64,22 @@ const COLUMNS: &str = "id, assessment_id, organisation_id, criterion_id, item_id
 
 /// Every version of every item, grouped by criterion and item, oldest version first.
 pub async fn for_assessment(pool: &Pool, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-        ))
-        .bind(assessment_id)
-        .fetch_all(pool)
-        .await
-    })
+    for_assessment_in(&mut pool.acquire().await?, assessment_id).await
 }
 
 pub async fn for_assessment_in(conn: &mut Conn, assessment_id: i64) -> Result<Vec<EvidenceRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version"
-        ))
-        .bind(assessment_id)
-        .fetch_all(conn)
-        .await
-    })
+    let sql =
+        format!("SELECT {COLUMNS} FROM evidence WHERE assessment_id = $1 ORDER BY criterion_id, item_id, version");
+    super::rows(conn, &sql, &[assessment_id.into()]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// A file stored for evidence: what the store named it and what it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct FileRef<'a> {
     pub sha256: &'a str,
     pub name: &'a str,
@@ -102,7 +97,8 @@ pub struct NewEvidence<'a> {
     pub title: &'a str,
     pub statement: &'a str,
     pub url: &'a str,
-    pub file: FileRef<'a>,
+    /// The stored file of a file item; `None` for a statement or a link.
+    pub file: Option<FileRef<'a>>,
     pub applies_from: NaiveDate,
     /// None when it has no end date.
     pub valid_until: Option<NaiveDate>,
@@ -116,78 +112,58 @@ pub async fn insert(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (item_id, version) = match new.replaces {
-            Some((item_id, version)) => (item_id, version + 1),
-            None => (0, 1),
-        };
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
+    let (item_id, version) = match new.replaces {
+        Some((item_id, version)) => (item_id, version + 1),
+        None => (0, 1),
+    };
+    let (id,): (i64,) = super::one_row(
+        conn,
+        "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
              url, file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission,
              carried_from, removed_for_submission, created_at, created_by, created_by_label)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
              $17, 0, $18, $19, $20)
          RETURNING id",
-        )
-        .bind(new.assessment_id)
-        .bind(new.organisation_id)
-        .bind(new.criterion_id)
-        .bind(item_id)
-        .bind(version)
-        .bind(new.kind.as_str())
-        .bind(new.title)
-        .bind(new.statement)
-        .bind(new.url)
-        .bind(new.file.sha256)
-        .bind(new.file.name)
-        .bind(new.file.kind)
-        .bind(new.file.size)
-        .bind(new.applies_from)
-        .bind(new.valid_until)
-        .bind(new.for_submission)
-        .bind(new.carried_from)
-        .bind(Instant(now))
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .fetch_exactly_one(&mut *conn)
-        .await?;
-        if item_id == 0 {
-            // A new item is its own first version: the item is named by that row's id.
-            sqlx::query("UPDATE evidence SET item_id = id WHERE id = $1")
-                .bind(id)
-                .execute(conn)
-                .await?;
-        }
-        Ok(id)
-    })
+        &[
+            new.assessment_id.into(),
+            new.organisation_id.into(),
+            new.criterion_id.into(),
+            item_id.into(),
+            version.into(),
+            new.kind.as_str().into(),
+            new.title.into(),
+            new.statement.into(),
+            new.url.into(),
+            new.file.map(|file| file.sha256).into(),
+            new.file.map(|file| file.name).into(),
+            new.file.map(|file| file.kind).into(),
+            new.file.map(|file| file.size).into(),
+            new.applies_from.into(),
+            new.valid_until.into(),
+            new.for_submission.into(),
+            new.carried_from.into(),
+            Instant(now).into(),
+            actor.user_id.into(),
+            actor.label.as_str().into(),
+        ],
+    )
+    .await?;
+    if item_id == 0 {
+        // A new item is its own first version: the item is named by that row's id.
+        super::execute(conn, "UPDATE evidence SET item_id = id WHERE id = $1", &[id.into()]).await?;
+    }
+    Ok(id)
 }
 
 /// Marks a version replaced; false if it was no longer current.
 pub async fn supersede(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL",
-        )
-        .bind(Instant(now))
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE evidence SET superseded_at = $1 WHERE id = $2 AND superseded_at IS NULL AND removed_at IS NULL";
+    Ok(super::execute(conn, sql, &[Instant(now).into(), id.into()]).await? == 1)
 }
 
 /// Withdraws an item (its current version), keeping it in the history.
 pub async fn remove(conn: &mut Conn, id: i64, for_submission: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query(
-            "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
-             WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL",
-        )
-        .bind(Instant(now))
-        .bind(for_submission)
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE evidence SET removed_at = $1, removed_for_submission = $2
+         WHERE id = $3 AND superseded_at IS NULL AND removed_at IS NULL";
+    Ok(super::execute(conn, sql, &[Instant(now).into(), for_submission.into(), id.into()]).await? == 1)
 }

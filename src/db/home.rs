@@ -79,7 +79,7 @@ pub struct SessionItem {
     pub programme_id: String,
     pub module_id: String,
     pub session_date: NaiveDate,
-    pub start_time: String,
+    pub start_time: Option<String>,
     pub venue: String,
     pub cohort_id: Option<i64>,
     pub cohort_name: String,
@@ -93,7 +93,7 @@ const SESSION_ITEM: &str = "SELECT s.id, s.programme_id, s.module_id, s.session_
 pub async fn upcoming_sessions(pool: &Pool, today: NaiveDate, limit: i64) -> Result<Vec<SessionItem>, sqlx::Error> {
     db_run!(pool => {
         sqlx::query_as(&format!(
-            "{SESSION_ITEM} WHERE s.session_date >= $1 ORDER BY s.session_date, s.start_time, s.id LIMIT $2"
+            "{SESSION_ITEM} WHERE s.session_date >= $1 ORDER BY s.session_date, s.start_time NULLS FIRST, s.id LIMIT $2"
         ))
         .bind(today)
         .bind(limit)
@@ -110,24 +110,17 @@ pub async fn registers_to_take(
     today: NaiveDate,
     limit: i64,
 ) -> Result<(Vec<SessionItem>, i64), sqlx::Error> {
-    db_run!(pool => {
-        const UNMARKED: &str = "s.session_date >= $1 AND s.session_date < $2
-            AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)";
-        let rows = sqlx::query_as(&format!(
-            "{SESSION_ITEM} WHERE {UNMARKED} ORDER BY s.session_date DESC, s.id DESC LIMIT $3"
-        ))
-        .bind(since)
-        .bind(today)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM training_sessions s WHERE {UNMARKED}"))
-            .bind(since)
-            .bind(today)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    const UNMARKED: &str = "s.session_date >= $1 AND s.session_date < $2
+        AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)";
+    super::page_and_total(
+        pool,
+        &format!("{SESSION_ITEM} WHERE {UNMARKED} ORDER BY s.session_date DESC, s.id DESC"),
+        &format!("SELECT COUNT(*) FROM training_sessions s WHERE {UNMARKED}"),
+        &[super::Bind::Date(since), super::Bind::Date(today)],
+        limit,
+        0,
+    )
+    .await
 }
 
 /// An import uploaded and checked but neither committed nor discarded.

@@ -7,8 +7,12 @@
 //! transaction is [`Tx`], and functions that run several statements take any
 //! connection as `&mut Conn`. Each query is written once: [`db_run!`]
 //! compiles the body for each backend with the native pool or connection,
-//! and `#[derive(sqlx::FromRow)]` row structs serve both. Queries use `$1`
-//! placeholders and portable SQL. PostgreSQL is strict about integer widths,
+//! and `#[derive(sqlx::FromRow)]` row structs serve both. Most statements
+//! are one text with its values: [`rows`], [`first_row`], [`one_row`] and
+//! [`execute`] run it with the values as [`Bind`]s (`id.into()`,
+//! `Instant(now).into()`), and `page_and_total` reads a page with its
+//! total; `db_run!` is for what they do not cover (bytes, streams, a row
+//! read column by column). Queries use `$1` placeholders and portable SQL. PostgreSQL is strict about integer widths,
 //! so a selected expression read as `i64` is `BIGINT` there (`COUNT`, `SUM`
 //! and `BIGINT` columns are; a literal or `LENGTH` needs a `CAST`).
 //!
@@ -21,7 +25,7 @@
 //! - it typed a NULL argument `int4` on PostgreSQL and cached the statement
 //!   so, so "no value" was stored as `0`/`''` and read back through
 //!   `NULLIF`: `Option<T>` is now bound and read directly, and since
-//!   migration 0012 the columns hold NULL;
+//!   migrations 0012 and 0030 the columns hold NULL;
 //! - it could not decode BOOLEAN, nor report a value as NULL;
 //! - on SQLite a statement read for one row may still be running when the
 //!   row arrives (the native driver too): see [`FetchFully`].
@@ -31,8 +35,12 @@
 //! `TRUE`/`FALSE` or bare (`WHERE u.active`).
 //!
 //! "No value" is NULL: a row field or argument that may be absent is an
-//! `Option<T>`, and SQL tests `IS NULL` (never `= ''` or `= 0`). Every id
-//! that names a row is a foreign key, with `ON DELETE` as the workflows
+//! `Option<T>`, and SQL tests `IS NULL` (never `= ''` or `= 0`). Values
+//! that belong together are NULL together, and a CHECK says so: a
+//! certificate's programme and completion go with its kind, an evidence
+//! item's file (hash, name, type, size) with its kind. Free text a form may
+//! leave blank (a venue, a note, a reason) is text, and blank is `''`. Every
+//! id that names a row is a foreign key, with `ON DELETE` as the workflows
 //! need it (undoing an import deletes the people it added, and what was
 //! worked out from their attendance goes with them). Not references: the
 //! audit log's `entity_id` and `organisation_id` and an import effect's
@@ -529,8 +537,171 @@ pub enum Bind<'a> {
     /// Text that may be absent (NULL).
     MaybeText(Option<std::borrow::Cow<'a, str>>),
     Instant(DateTime<Utc>),
+    MaybeInstant(Option<DateTime<Utc>>),
     Date(NaiveDate),
     MaybeDate(Option<NaiveDate>),
+    Flag(bool),
+}
+
+impl From<i64> for Bind<'_> {
+    fn from(value: i64) -> Self {
+        Bind::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Bind<'_> {
+    fn from(value: Option<i64>) -> Self {
+        Bind::MaybeInt(value)
+    }
+}
+
+impl<'a> From<&'a str> for Bind<'a> {
+    fn from(value: &'a str) -> Self {
+        Bind::Text(value.into())
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Bind<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        Bind::MaybeText(value.map(Into::into))
+    }
+}
+
+impl From<String> for Bind<'_> {
+    fn from(value: String) -> Self {
+        Bind::Text(value.into())
+    }
+}
+
+/// An instant binds as [`Instant`] does, in the one stored form.
+impl From<Instant> for Bind<'_> {
+    fn from(value: Instant) -> Self {
+        Bind::Instant(value.0)
+    }
+}
+
+impl From<Option<Instant>> for Bind<'_> {
+    fn from(value: Option<Instant>) -> Self {
+        Bind::MaybeInstant(value.map(|at| at.0))
+    }
+}
+
+impl From<NaiveDate> for Bind<'_> {
+    fn from(value: NaiveDate) -> Self {
+        Bind::Date(value)
+    }
+}
+
+impl From<Option<NaiveDate>> for Bind<'_> {
+    fn from(value: Option<NaiveDate>) -> Self {
+        Bind::MaybeDate(value)
+    }
+}
+
+impl From<bool> for Bind<'_> {
+    fn from(value: bool) -> Self {
+        Bind::Flag(value)
+    }
+}
+
+/// Binds each [`Bind`] of `$values` to the query in `$query`, in order. A
+/// macro, since sqlx's query kinds (rows, tuples, no rows) share no trait
+/// for `bind`, and it runs inside [`db_run!`] once per backend.
+macro_rules! bind_each {
+    ($query:ident, $values:expr) => {
+        for value in $values {
+            $query = match value {
+                Bind::Int(i) => $query.bind(*i),
+                Bind::Text(t) => $query.bind(t.as_ref()),
+                Bind::MaybeInt(i) => $query.bind(*i),
+                Bind::MaybeText(t) => $query.bind(t.as_deref()),
+                Bind::Instant(at) => $query.bind(Instant(*at)),
+                Bind::MaybeInstant(at) => $query.bind(at.map(Instant)),
+                Bind::Date(day) => $query.bind(*day),
+                Bind::MaybeDate(day) => $query.bind(*day),
+                Bind::Flag(flag) => $query.bind(*flag),
+            };
+        }
+    };
+}
+
+/// A row type both backends read: a `#[derive(sqlx::FromRow)]` struct or a tuple.
+pub trait Row:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+// The statements most of this layer runs: one query text, its values bound
+// as `$1`, `$2`, … in order, its rows read as `T`. A pool's caller passes
+// `&mut pool.acquire().await?`.
+
+/// Every row `sql` finds.
+pub async fn rows<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<Vec<T>, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_all(conn).await
+    })
+}
+
+/// The first row `sql` finds, if any.
+pub async fn first_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<Option<T>, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_first(conn).await
+    })
+}
+
+/// The one row `sql` gives: a count, or what an INSERT returns.
+pub async fn one_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<T, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        bind_each!(query, values);
+        query.fetch_exactly_one(conn).await
+    })
+}
+
+/// Runs a statement that changes rows; returns how many it changed.
+pub async fn execute(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<u64, sqlx::Error> {
+    db_run!(conn => {
+        let mut query = sqlx::query(sql);
+        bind_each!(query, values);
+        Ok(query.execute(conn).await?.rows_affected())
+    })
+}
+
+/// One page of what `select` finds (its SQL ends with ORDER BY, before any
+/// LIMIT) and how many rows `count` (a `SELECT COUNT(*)` with the same
+/// filter) finds in all. Both bind `filter` as `$1`, `$2`, …; the page binds
+/// its limit and offset after them.
+pub(crate) async fn page_and_total<T: Row>(
+    pool: &Pool,
+    select: &str,
+    count: &str,
+    filter: &[Bind<'_>],
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<T>, i64), sqlx::Error> {
+    let limit_at = filter.len() + 1;
+    let page_sql = format!("{select} LIMIT ${limit_at} OFFSET ${}", limit_at + 1);
+    db_run!(pool => {
+        let mut page = sqlx::query_as::<_, T>(&page_sql);
+        bind_each!(page, filter);
+        let rows = page.bind(limit).bind(offset).fetch_all(pool).await?;
+        let mut total = sqlx::query_as::<_, (i64,)>(count);
+        bind_each!(total, filter);
+        let (total,) = total.fetch_exactly_one(pool).await?;
+        Ok((rows, total))
+    })
 }
 
 /// Inserts many rows with few statements rather than one per row.
@@ -543,25 +714,7 @@ pub enum Bind<'a> {
 /// positional ones avoid that. PostgreSQL needs `$n`, and keeps statements
 /// small for the same reason.
 pub async fn insert_many(conn: &mut Conn, target: &str, rows: &[Vec<Bind<'_>>]) -> Result<(), sqlx::Error> {
-    let backend = conn.backend();
-    for (sql, values) in multi_row_inserts(backend, target, rows, "") {
-        db_run!(conn => {
-            let mut query = sqlx::query(&sql);
-            for value in values {
-                query = match value {
-                    Bind::Int(i) => query.bind(*i),
-                    Bind::Text(t) => query.bind(t.as_ref()),
-                    Bind::MaybeInt(i) => query.bind(*i),
-                    Bind::MaybeText(t) => query.bind(t.as_deref()),
-                    Bind::Instant(at) => query.bind(Instant(*at)),
-                    Bind::Date(day) => query.bind(*day),
-                    Bind::MaybeDate(day) => query.bind(*day),
-                };
-            }
-            query.execute(&mut *conn).await?;
-        })
-    }
-    Ok(())
+    insert_rows(conn, target, rows, false).await.map(drop)
 }
 
 /// [`insert_many`] that returns the new rows' ids, in the order given.
@@ -570,23 +723,30 @@ pub async fn insert_many_returning_ids(
     target: &str,
     rows: &[Vec<Bind<'_>>],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let mut ids = Vec::with_capacity(rows.len());
+    insert_rows(conn, target, rows, true).await
+}
+
+async fn insert_rows(
+    conn: &mut Conn,
+    target: &str,
+    rows: &[Vec<Bind<'_>>],
+    returning_ids: bool,
+) -> Result<Vec<i64>, sqlx::Error> {
+    use sqlx::Row;
+    let mut ids = Vec::with_capacity(if returning_ids { rows.len() } else { 0 });
     let backend = conn.backend();
-    for (sql, values) in multi_row_inserts(backend, target, rows, " RETURNING id") {
+    let suffix = if returning_ids { " RETURNING id" } else { "" };
+    for (sql, values) in multi_row_inserts(backend, target, rows, suffix) {
         db_run!(conn => {
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
-            for value in values {
-                query = match value {
-                    Bind::Int(i) => query.bind(*i),
-                    Bind::Text(t) => query.bind(t.as_ref()),
-                    Bind::MaybeInt(i) => query.bind(*i),
-                    Bind::MaybeText(t) => query.bind(t.as_deref()),
-                    Bind::Instant(at) => query.bind(Instant(*at)),
-                    Bind::Date(day) => query.bind(*day),
-                    Bind::MaybeDate(day) => query.bind(*day),
-                };
+            let mut query = sqlx::query(&sql);
+            bind_each!(query, values);
+            if returning_ids {
+                for row in query.fetch_all(&mut *conn).await? {
+                    ids.push(row.try_get(0)?);
+                }
+            } else {
+                query.execute(&mut *conn).await?;
             }
-            ids.extend(query.fetch_all(&mut *conn).await?);
         })
     }
     Ok(ids)

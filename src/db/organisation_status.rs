@@ -6,7 +6,6 @@
 
 use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
 use super::Bind;
-use super::FetchFully;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
 use chrono::NaiveDate;
@@ -102,38 +101,25 @@ pub async fn search(
     search: &Search<'_>,
     status: &StatusQuery<'_>,
 ) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let text = search.text.trim();
-        let pattern = super::contains_pattern(text);
-        let org_type = search.org_type.unwrap_or("");
-        let filter = format!("{SEARCH_FILTER} AND {}", status_filter());
-        // $1..$7, the same for the page and for the count.
-        let binds = [
-            Bind::Int(scope_id(search.scope)),
-            Bind::Text(text.into()),
-            Bind::Text(pattern.into()),
-            Bind::Text(org_type.into()),
-            Bind::Date(status.today),
-            Bind::Date(status.due_by),
-            Bind::Text(status.status.into()),
-        ];
-        let page_sql = format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id LIMIT $8 OFFSET $9");
-        let mut page = sqlx::query_as(&page_sql);
-        let count_sql = format!("SELECT COUNT(*) FROM organisations WHERE {filter}");
-        let mut count = sqlx::query_as(&count_sql);
-        for bind in &binds {
-            (page, count) = match bind {
-                Bind::Int(i) => (page.bind(*i), count.bind(*i)),
-                Bind::Text(t) => (page.bind(t.to_string()), count.bind(t.to_string())),
-                Bind::MaybeInt(i) => (page.bind(*i), count.bind(*i)),
-                Bind::MaybeText(t) => (page.bind(t.as_deref().map(str::to_string)), count.bind(t.as_deref().map(str::to_string))),
-                Bind::Instant(at) => (page.bind(super::Instant(*at)), count.bind(super::Instant(*at))),
-                Bind::Date(day) => (page.bind(*day), count.bind(*day)),
-                Bind::MaybeDate(day) => (page.bind(*day), count.bind(*day)),
-            };
-        }
-        let rows = page.bind(search.limit).bind(search.offset).fetch_all(pool).await?;
-        let (total,): (i64,) = count.fetch_exactly_one(pool).await?;
-        Ok((rows, total))
-    })
+    let text = search.text.trim();
+    let filter = format!("{SEARCH_FILTER} AND {}", status_filter());
+    // $1..$7, the same for the page and for the count.
+    let binds = [
+        Bind::Int(scope_id(search.scope)),
+        Bind::Text(text.into()),
+        Bind::Text(super::contains_pattern(text).into()),
+        Bind::Text(search.org_type.unwrap_or("").into()),
+        Bind::Date(status.today),
+        Bind::Date(status.due_by),
+        Bind::Text(status.status.into()),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id"),
+        &format!("SELECT COUNT(*) FROM organisations WHERE {filter}"),
+        &binds,
+        search.limit,
+        search.offset,
+    )
+    .await
 }

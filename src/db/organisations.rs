@@ -1,8 +1,7 @@
 //! Member organisations.
 
-use super::FetchFully;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{Conn, Pool};
 use crate::domain::access::OrgScope;
 use crate::domain::organisation::OrganisationDetails;
 use chrono::{DateTime, Utc};
@@ -51,81 +50,59 @@ pub(crate) const SEARCH_FILTER: &str = "($1 = 0 OR id = $1)
       AND ($4 = '' OR org_type = $4)";
 
 pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    db_run!(pool => {
-        let text = search.text.trim();
-        let pattern = super::contains_pattern(text);
-        let org_type = search.org_type.unwrap_or("");
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id LIMIT $5 OFFSET $6"
-        ))
-        .bind(scope_id(search.scope))
-        .bind(text)
-        .bind(&pattern)
-        .bind(org_type)
-        .bind(search.limit)
-        .bind(search.offset)
-        .fetch_all(pool)
-        .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"))
-            .bind(scope_id(search.scope))
-            .bind(text)
-            .bind(&pattern)
-            .bind(org_type)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok((rows, total))
-    })
+    let text = search.text.trim();
+    let filter = [
+        super::Bind::Int(scope_id(search.scope)),
+        super::Bind::Text(text.into()),
+        super::Bind::Text(super::contains_pattern(text).into()),
+        super::Bind::Text(search.org_type.unwrap_or("").into()),
+    ];
+    super::page_and_total(
+        pool,
+        &format!("SELECT {COLUMNS} FROM organisations WHERE {SEARCH_FILTER} ORDER BY name, id"),
+        &format!("SELECT COUNT(*) FROM organisations WHERE {SEARCH_FILTER}"),
+        &filter,
+        search.limit,
+        search.offset,
+    )
+    .await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM organisations WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// Id and name of every organisation, for choosing one in a form.
 pub async fn names(pool: &Pool) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as("SELECT id, name FROM organisations ORDER BY name, id")
-            .fetch_all(pool)
-            .await
-    })
+    super::rows(
+        &mut pool.acquire().await?,
+        "SELECT id, name FROM organisations ORDER BY name, id",
+        &[],
+    )
+    .await
 }
 
 pub async fn find_by_name(conn: &mut Conn, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
-    db_run!(conn => {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE name_key = $1")
-            .bind(name_key)
-            .fetch_first(conn)
-            .await?;
-        Ok(row.map(|(id,)| id))
-    })
+    let sql = "SELECT id FROM organisations WHERE name_key = $1";
+    let row: Option<(i64,)> = super::first_row(conn, sql, &[name_key.into()]).await?;
+    Ok(row.map(|(id,)| id))
 }
 
-/// Binds the details as $1..$10 in the column order both writes use.
-fn bind_details<'q, DB>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::database::HasArguments<'q>>::Arguments>,
-    org: &'q OrganisationDetails,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::database::HasArguments<'q>>::Arguments>
-where
-    DB: sqlx::Database,
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    query
-        .bind(org.name.as_str())
-        .bind(org.name_key())
-        .bind(org.org_type.as_str())
-        .bind(org.locality.as_str())
-        .bind(org.address.as_str())
-        .bind(org.contact_name.as_str())
-        .bind(org.contact_email.as_str())
-        .bind(org.contact_phone.as_str())
-        .bind(org.da_lead_name.as_str())
-        .bind(org.da_lead_email.as_str())
+/// The details as $1..$10, in the column order both writes use.
+fn details(org: &OrganisationDetails) -> Vec<super::Bind<'_>> {
+    vec![
+        org.name.as_str().into(),
+        org.name_key().into(),
+        org.org_type.as_str().into(),
+        org.locality.as_str().into(),
+        org.address.as_str().into(),
+        org.contact_name.as_str().into(),
+        org.contact_email.as_str().into(),
+        org.contact_phone.as_str().into(),
+        org.da_lead_name.as_str().into(),
+        org.da_lead_email.as_str().into(),
+    ]
 }
 
 /// A condition on `organisations` rows that nothing refers to: what undoing
@@ -140,20 +117,17 @@ pub const NOTHING_USES_IT: &str = "NOT EXISTS (SELECT 1 FROM people p WHERE p.or
     AND NOT EXISTS (SELECT 1 FROM published_reports r WHERE r.organisation_id = organisations.id)";
 
 pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let row = bind_details(
-            sqlx::query(
-                "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
-                 contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-            ),
-            org,
-        )
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        sqlx::Row::try_get(&row, "id")
-    })
+    let mut values = details(org);
+    values.push(Instant(now).into());
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
+             contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        &values,
+    )
+    .await?;
+    Ok(id)
 }
 
 pub async fn update(
@@ -162,44 +136,28 @@ pub async fn update(
     org: &OrganisationDetails,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        bind_details(
-            sqlx::query(
-                "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
-                 contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
-                 updated_at = $11
-             WHERE id = $12",
-            ),
-            org,
-        )
-        .bind(Instant(now))
-        .bind(id)
-        .execute(conn)
-        .await?;
-        Ok(())
-    })
+    let mut values = details(org);
+    values.extend([Instant(now).into(), id.into()]);
+    let sql = "UPDATE organisations SET name = $1, name_key = $2, org_type = $3, locality = $4, address = $5,
+             contact_name = $6, contact_email = $7, contact_phone = $8, da_lead_name = $9, da_lead_email = $10,
+             updated_at = $11
+         WHERE id = $12";
+    super::execute(conn, sql, &values).await?;
+    Ok(())
 }
 
 /// Other names an organisation goes by on sign-in sheets ("Thames View" for
 /// "Thames View Surgery"). `alias_key` is the import's normalised form.
 pub async fn aliases(pool: &Pool, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as("SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias")
-            .bind(organisation_id)
-            .fetch_all(pool)
-            .await
-    })
+    let sql = "SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias";
+    super::rows(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await
 }
 
 /// The organisation an alias already belongs to, if any.
 pub async fn alias_owner(conn: &mut Conn, alias_key: &str) -> Result<Option<i64>, sqlx::Error> {
-    db_run!(conn => {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1")
-            .bind(alias_key)
-            .fetch_first(conn)
-            .await?;
-        Ok(row.map(|(id,)| id))
-    })
+    let sql = "SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1";
+    let row: Option<(i64,)> = super::first_row(conn, sql, &[alias_key.into()]).await?;
+    Ok(row.map(|(id,)| id))
 }
 
 pub async fn add_alias(
@@ -208,26 +166,12 @@ pub async fn add_alias(
     alias: &str,
     alias_key: &str,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(organisation_id)
-        .bind(alias)
-        .bind(alias_key)
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let sql = "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id";
+    let (id,) = super::one_row(conn, sql, &[organisation_id.into(), alias.into(), alias_key.into()]).await?;
+    Ok(id)
 }
 
 pub async fn remove_alias(conn: &mut Conn, organisation_id: i64, alias_id: i64) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query("DELETE FROM organisation_aliases WHERE id = $1 AND organisation_id = $2")
-            .bind(alias_id)
-            .bind(organisation_id)
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    })
+    let sql = "DELETE FROM organisation_aliases WHERE id = $1 AND organisation_id = $2";
+    Ok(super::execute(conn, sql, &[alias_id.into(), organisation_id.into()]).await? > 0)
 }

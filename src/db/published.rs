@@ -2,7 +2,6 @@
 //! Rows are only ever added; withdrawing one records when and why and
 //! keeps everything else as it was.
 
-use super::FetchFully;
 use super::Instant;
 use super::{db_run, Conn, Pool};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,24 +48,24 @@ pub struct NewPublished<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
              author_user_id, author_label, published_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(new.title)
-        .bind(new.period_from)
-        .bind(new.period_to)
-        .bind(new.figures_json)
-        .bind(new.narrative_json)
-        .bind(new.author_user_id)
-        .bind(new.author_label)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+        &[
+            new.title.into(),
+            new.period_from.into(),
+            new.period_to.into(),
+            new.figures_json.into(),
+            new.narrative_json.into(),
+            new.author_user_id.into(),
+            new.author_label.into(),
+            Instant(now).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 pub async fn insert_file(
@@ -94,45 +93,25 @@ pub async fn insert_file(
 
 /// Newest first.
 pub async fn list(pool: &Pool) -> Result<Vec<PublishedRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM published_reports ORDER BY published_at DESC, id DESC"
-        ))
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM published_reports ORDER BY published_at DESC, id DESC");
+    super::rows(&mut pool.acquire().await?, &sql, &[]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<PublishedRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM published_reports WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM published_reports WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 pub async fn files(pool: &Pool, report_id: i64) -> Result<Vec<FileRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT format, content_type, sha256, CAST(LENGTH(bytes) AS BIGINT) AS size FROM published_report_files
-             WHERE report_id = $1 ORDER BY id",
-        )
-        .bind(report_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = "SELECT format, content_type, sha256, CAST(LENGTH(bytes) AS BIGINT) AS size FROM published_report_files
+         WHERE report_id = $1 ORDER BY id";
+    super::rows(&mut pool.acquire().await?, sql, &[report_id.into()]).await
 }
 
 /// (content type, bytes) of one rendered file.
 pub async fn file(pool: &Pool, report_id: i64, format: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as("SELECT content_type, bytes FROM published_report_files WHERE report_id = $1 AND format = $2")
-            .bind(report_id)
-            .bind(format)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = "SELECT content_type, bytes FROM published_report_files WHERE report_id = $1 AND format = $2";
+    super::first_row(&mut pool.acquire().await?, sql, &[report_id.into(), format.into()]).await
 }
 
 /// False if it was already withdrawn.

@@ -17,20 +17,20 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
-        )
-        .bind(session.token_hash)
-        .bind(session.user_id)
-        .bind(session.csrf_token)
-        .bind(Instant(session.now))
-        .bind(Instant(session.expires_at))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+        &[
+            session.token_hash.into(),
+            session.user_id.into(),
+            session.csrf_token.into(),
+            Instant(session.now).into(),
+            Instant(session.expires_at).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 pub struct ActiveSession {
@@ -67,35 +67,20 @@ pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<
 }
 
 pub async fn touch(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(Instant(now))
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE sessions SET last_seen_at = $1 WHERE id = $2";
+    super::execute(&mut pool.acquire().await?, sql, &[Instant(now).into(), id.into()]).await?;
+    Ok(())
 }
 
 pub async fn revoke(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(Instant(now))
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+    super::execute(&mut pool.acquire().await?, sql, &[Instant(now).into(), id.into()]).await?;
+    Ok(())
 }
 
 /// Used when a user is deactivated, changes role or changes password.
 pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(Instant(now))
-            .bind(user_id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+    super::execute(conn, sql, &[Instant(now).into(), user_id.into()]).await?;
+    Ok(())
 }

@@ -2,7 +2,6 @@
 //! sheets, in chunks, for a site whose app servers share one PostgreSQL
 //! database. [`crate::storage`] decides when the database holds them.
 
-use super::FetchFully;
 use super::{db_run, Conn, Pool};
 
 /// Adds a file's row; false when a file of that name is already stored (by
@@ -16,19 +15,10 @@ pub async fn insert(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, sqlx::Error> {
     let size = i64::try_from(size).unwrap_or(i64::MAX);
-    db_run!(conn => {
-        let done = sqlx::query(
-            "INSERT INTO stored_files (name, sha256, size, stored_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(sha256)
-        .bind(size)
-        .bind(super::Instant(at))
-        .execute(&mut *conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "INSERT INTO stored_files (name, sha256, size, stored_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO NOTHING";
+    let values = [name.into(), sha256.into(), size.into(), super::Instant(at).into()];
+    Ok(super::execute(conn, sql, &values).await? == 1)
 }
 
 /// Adds part `seq` (counted from 0) of a file's content.
@@ -46,48 +36,27 @@ pub async fn insert_chunk(conn: &mut Conn, name: &str, seq: i64, bytes: &[u8]) -
 
 /// A stored file's size, or None when there is no such file.
 pub async fn size(pool: &Pool, name: &str) -> Result<Option<i64>, sqlx::Error> {
-    db_run!(pool => {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT size FROM stored_files WHERE name = $1")
-            .bind(name)
-            .fetch_first(pool)
-            .await?;
-        Ok(row.map(|(size,)| size))
-    })
+    let sql = "SELECT size FROM stored_files WHERE name = $1";
+    let row: Option<(i64,)> = super::first_row(&mut pool.acquire().await?, sql, &[name.into()]).await?;
+    Ok(row.map(|(size,)| size))
 }
 
 /// Part `seq` of a file, or None past its end.
 pub async fn chunk(pool: &Pool, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    db_run!(pool => {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
-            .bind(name)
-            .bind(seq)
-            .fetch_first(pool)
-            .await?;
-        Ok(row.map(|(bytes,)| bytes))
-    })
+    chunk_in(&mut pool.acquire().await?, name, seq).await
 }
 
-/// The same, inside a transaction (a backup reading as of one moment).
+/// [`chunk`] inside a transaction (a backup reading as of one moment).
 pub async fn chunk_in(conn: &mut Conn, name: &str, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    db_run!(conn => {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2")
-            .bind(name)
-            .bind(seq)
-            .fetch_first(&mut *conn)
-            .await?;
-        Ok(row.map(|(bytes,)| bytes))
-    })
+    let sql = "SELECT bytes FROM stored_file_chunks WHERE name = $1 AND seq = $2";
+    let row: Option<(Vec<u8>,)> = super::first_row(conn, sql, &[name.into(), seq.into()]).await?;
+    Ok(row.map(|(bytes,)| bytes))
 }
 
 /// Removes a file and its content; false when there was none.
 pub async fn delete(pool: &Pool, name: &str) -> Result<bool, sqlx::Error> {
-    db_run!(pool => {
-        let done = sqlx::query("DELETE FROM stored_files WHERE name = $1")
-            .bind(name)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "DELETE FROM stored_files WHERE name = $1";
+    Ok(super::execute(&mut pool.acquire().await?, sql, &[name.into()]).await? == 1)
 }
 
 /// The names of stored files starting with `prefix` (such as `imports/`).
@@ -96,10 +65,7 @@ pub async fn names_starting(pool: &Pool, prefix: &str) -> Result<Vec<String>, sq
         "{}%",
         prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
     );
-    db_run!(pool => {
-        sqlx::query_scalar("SELECT name FROM stored_files WHERE name LIKE $1 ESCAPE '\\' ORDER BY name")
-            .bind(&pattern)
-            .fetch_all(pool)
-            .await
-    })
+    let sql = "SELECT name FROM stored_files WHERE name LIKE $1 ESCAPE '\\' ORDER BY name";
+    let names: Vec<(String,)> = super::rows(&mut pool.acquire().await?, sql, &[pattern.into()]).await?;
+    Ok(names.into_iter().map(|(name,)| name).collect())
 }

@@ -24,29 +24,19 @@ pub async fn create(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(label)
-        .bind(token_hash)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        &[user_id.into(), label.into(), token_hash.into(), Instant(now).into()],
+    )
+    .await?;
+    Ok(id)
 }
 
 pub async fn for_user(pool: &Pool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
-        )
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql =
+        "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC";
+    super::rows(&mut pool.acquire().await?, sql, &[user_id.into()]).await
 }
 
 /// The active user behind an unrevoked token.
@@ -71,40 +61,22 @@ pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64
 }
 
 pub async fn touch(pool: &Pool, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(Instant(now))
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
+    super::execute(&mut pool.acquire().await?, sql, &[Instant(now).into(), id.into()]).await?;
+    Ok(())
 }
 
 /// Revokes one of `user_id`'s tokens; false if it is not theirs or already revoked.
 pub async fn revoke(conn: &mut Conn, user_id: i64, token_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(Instant(now))
-                .bind(token_id)
-                .bind(user_id)
-                .execute(conn)
-                .await?;
-        Ok(done.rows_affected() > 0)
-    })
+    let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+    let revoked = super::execute(conn, sql, &[Instant(now).into(), token_id.into(), user_id.into()]).await?;
+    Ok(revoked > 0)
 }
 
 /// Revokes every live token of `user_id`; returns how many.
 pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    db_run!(conn => {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(Instant(now))
-            .bind(user_id)
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected())
-    })
+    let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+    super::execute(conn, sql, &[Instant(now).into(), user_id.into()]).await
 }
 
 /// Creates a token for `user_id` and returns it in full: the only time it is

@@ -11,14 +11,13 @@ use std::collections::HashMap;
 
 /// The cohort of a programme with this name, if there is one.
 pub async fn find_cohort(pool: &Pool, programme_id: &str, name: &str) -> Result<Option<i64>, sqlx::Error> {
-    db_run!(pool => {
-        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
-            .bind(programme_id)
-            .bind(name)
-            .fetch_first(pool)
-            .await?;
-        Ok(found.map(|(id,)| id))
-    })
+    cohort_named(&mut pool.acquire().await?, programme_id, name).await
+}
+
+async fn cohort_named(conn: &mut Conn, programme_id: &str, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    let sql = "SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2";
+    let found: Option<(i64,)> = super::first_row(conn, sql, &[programme_id.into(), name.into()]).await?;
+    Ok(found.map(|(id,)| id))
 }
 
 pub async fn find_or_create_cohort(
@@ -27,24 +26,12 @@ pub async fn find_or_create_cohort(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, bool), sqlx::Error> {
-    db_run!(conn => {
-        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM cohorts WHERE programme_id = $1 AND name = $2")
-            .bind(programme_id)
-            .bind(name)
-            .fetch_first(&mut *conn)
-            .await?;
-        if let Some((id,)) = found {
-            return Ok((id, false));
-        }
-        let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(programme_id)
-                .bind(name)
-                .bind(Instant(now))
-                .fetch_exactly_one(conn)
-                .await?;
-        Ok((id, true))
-    })
+    if let Some(id) = cohort_named(conn, programme_id, name).await? {
+        return Ok((id, false));
+    }
+    let sql = "INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id";
+    let (id,) = super::one_row(conn, sql, &[programme_id.into(), name.into(), Instant(now).into()]).await?;
+    Ok((id, true))
 }
 
 pub async fn find_or_create_session(
@@ -165,11 +152,13 @@ pub struct SessionRow {
     pub programme_version: String,
     pub module_id: String,
     pub session_date: NaiveDate,
-    pub start_time: String,
+    /// As entered; `None` when no time was given.
+    pub start_time: Option<String>,
     pub venue: String,
     pub online: bool,
     pub trainer: String,
-    pub capacity: i64,
+    /// Places; `None` when there is no limit (the database keeps it above 0).
+    pub capacity: Option<i64>,
     /// `None` for a session outside any cohort.
     pub cohort_id: Option<i64>,
     pub cohort_name: String,
@@ -191,71 +180,60 @@ pub async fn sessions(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2 OFFSET $3"
-        ))
-        .bind(programme_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "{SESSION_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY s.session_date DESC, s.id DESC LIMIT $2 OFFSET $3"
+    );
+    super::rows(
+        &mut pool.acquire().await?,
+        &sql,
+        &[programme_id.into(), limit.into(), offset.into()],
+    )
+    .await
 }
 
 pub async fn session(pool: &Pool, id: i64) -> Result<Option<SessionRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("{SESSION_SELECT} WHERE s.id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 pub async fn cohort_sessions(pool: &Pool, cohort_id: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{SESSION_SELECT} WHERE s.cohort_id = $1 ORDER BY s.session_date, s.id"
-        ))
-        .bind(cohort_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!("{SESSION_SELECT} WHERE s.cohort_id = $1 ORDER BY s.session_date, s.id");
+    super::rows(&mut pool.acquire().await?, &sql, &[cohort_id.into()]).await
 }
 
 pub struct NewSession<'a> {
     pub module: &'a ModuleRef,
     pub date: chrono::NaiveDate,
-    pub start_time: &'a str,
+    pub start_time: Option<&'a str>,
     pub venue: &'a str,
     pub online: bool,
     pub trainer: &'a str,
-    pub capacity: i64,
+    pub capacity: Option<u32>,
     pub cohort_id: Option<i64>,
 }
 
 pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
              online, trainer, capacity, cohort_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(&session.module.programme_id)
-        .bind(&session.module.programme_version)
-        .bind(&session.module.module_id)
-        .bind(session.date)
-        .bind(session.start_time)
-        .bind(session.venue)
-        .bind(session.online)
-        .bind(session.trainer)
-        .bind(session.capacity)
-        .bind(session.cohort_id)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+        &[
+            session.module.programme_id.as_str().into(),
+            session.module.programme_version.as_str().into(),
+            session.module.module_id.as_str().into(),
+            session.date.into(),
+            session.start_time.into(),
+            session.venue.into(),
+            session.online.into(),
+            session.trainer.into(),
+            session.capacity.map(i64::from).into(),
+            session.cohort_id.into(),
+            Instant(now).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -275,25 +253,15 @@ const REGISTER_SELECT: &str = "SELECT a.id AS attendance_id, a.session_id, a.per
     FROM attendance a JOIN people p ON p.id = a.person_id JOIN organisations o ON o.id = p.organisation_id";
 
 pub async fn register(pool: &Pool, session_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{REGISTER_SELECT} WHERE a.session_id = $1 ORDER BY p.full_name, p.id"
-        ))
-        .bind(session_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!("{REGISTER_SELECT} WHERE a.session_id = $1 ORDER BY p.full_name, p.id");
+    super::rows(&mut pool.acquire().await?, &sql, &[session_id.into()]).await
 }
 
 pub async fn cohort_register(pool: &Pool, cohort_id: i64) -> Result<Vec<RegisterRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{REGISTER_SELECT} JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $1 ORDER BY p.full_name, p.id"
-        ))
-        .bind(cohort_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "{REGISTER_SELECT} JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = $1 ORDER BY p.full_name, p.id"
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[cohort_id.into()]).await
 }
 
 /// Marks one person on one session's register, adding them if need be.
@@ -305,11 +273,8 @@ pub async fn mark(
     status: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
-    let found: Option<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2")
-            .bind(session_id)
-            .bind(person_id)
-            .fetch_first(&mut *conn)
-            .await? });
+    let sql = "SELECT id, status FROM attendance WHERE session_id = $1 AND person_id = $2";
+    let found: Option<(i64, String)> = super::first_row(conn, sql, &[session_id.into(), person_id.into()]).await?;
     match found {
         Some((_, old)) if old == status => Ok(Some(old)),
         Some((id, old)) => {
@@ -334,20 +299,13 @@ pub struct CohortRow {
 
 /// A programme's newest `limit` cohorts ('' for every programme's), in name order.
 pub async fn cohorts(pool: &Pool, programme_id: &str, limit: i64) -> Result<Vec<CohortRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT c.id, c.programme_id, c.name,
+    let sql = "SELECT c.id, c.programme_id, c.name,
             (SELECT COUNT(DISTINCT a.person_id) FROM attendance a JOIN training_sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id) AS people,
             (SELECT COUNT(*) FROM training_sessions s WHERE s.cohort_id = c.id) AS sessions
          FROM cohorts c
          WHERE c.id IN (SELECT id FROM cohorts WHERE ($1 = '' OR programme_id = $1) ORDER BY id DESC LIMIT $2)
-         ORDER BY c.programme_id, c.name",
-        )
-        .bind(programme_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
-    })
+         ORDER BY c.programme_id, c.name";
+    super::rows(&mut pool.acquire().await?, sql, &[programme_id.into(), limit.into()]).await
 }
 
 /// For each programme with sessions from `from` to `to`: how many, and the
@@ -357,25 +315,15 @@ pub async fn programme_activity(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(String, i64, NaiveDate)>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(
-            "SELECT programme_id, COUNT(*), MAX(session_date) FROM training_sessions
-             WHERE session_date >= $1 AND session_date <= $2 GROUP BY programme_id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = "SELECT programme_id, COUNT(*), MAX(session_date) FROM training_sessions
+         WHERE session_date >= $1 AND session_date <= $2 GROUP BY programme_id";
+    super::rows(&mut pool.acquire().await?, sql, &[from.into(), to.into()]).await
 }
 
 pub async fn cohort(pool: &Pool, id: i64) -> Result<Option<CohortRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as("SELECT c.id, c.programme_id, c.name, CAST(0 AS BIGINT) AS people, CAST(0 AS BIGINT) AS sessions FROM cohorts c WHERE c.id = $1")
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = "SELECT c.id, c.programme_id, c.name, CAST(0 AS BIGINT) AS people, CAST(0 AS BIGINT) AS sessions
+         FROM cohorts c WHERE c.id = $1";
+    super::first_row(&mut pool.acquire().await?, sql, &[id.into()]).await
 }
 
 /// Attendance with who it belongs to, for completion views.
@@ -403,14 +351,10 @@ const FACT_SELECT: &str = "SELECT a.person_id, p.full_name, p.email, p.organisat
 /// grouped by person. This reads all of the programme's history: for
 /// pages, use [`programme_people_page`] and [`facts_for_people`] instead.
 pub async fn programme_facts(pool: &Pool, programme_id: &str) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{FACT_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY o.name, p.full_name, p.id, s.session_date"
-        ))
-        .bind(programme_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "{FACT_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY o.name, p.full_name, p.id, s.session_date"
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[programme_id.into()]).await
 }
 
 /// The attendance of one organisation's staff (`programme_id` '' for every
@@ -420,16 +364,16 @@ pub async fn organisation_facts(
     programme_id: &str,
     organisation_id: i64,
 ) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "{FACT_SELECT} WHERE p.organisation_id = $1 AND ($2 = '' OR s.programme_id = $2)
-             ORDER BY p.full_name, p.id, s.session_date"
-        ))
-        .bind(organisation_id)
-        .bind(programme_id)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "{FACT_SELECT} WHERE p.organisation_id = $1 AND ($2 = '' OR s.programme_id = $2)
+         ORDER BY p.full_name, p.id, s.session_date"
+    );
+    super::rows(
+        &mut pool.acquire().await?,
+        &sql,
+        &[organisation_id.into(), programme_id.into()],
+    )
+    .await
 }
 
 /// The attendance of these people (at one programme, or '' for all), by

@@ -1,8 +1,7 @@
 //! Accounts.
 
-use super::FetchFully;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{Conn, Pool};
 use crate::domain::access::{Actor, Role};
 use crate::domain::user::NewUser;
 use chrono::{DateTime, Utc};
@@ -67,57 +66,30 @@ fn select_user() -> String {
 }
 
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok(n)
-    })
+    count_in(&mut pool.acquire().await?).await
 }
 
 pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{} WHERE u.email = $1", select_user()))
-            .bind(email.trim().to_lowercase())
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("{} WHERE u.email = $1", select_user());
+    super::first_row(&mut pool.acquire().await?, &sql, &[email.trim().to_lowercase().into()]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    find_in(&mut pool.acquire().await?, id).await
 }
 
 pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query_as(&format!("{} WHERE u.id = $1", select_user()))
-            .bind(id)
-            .fetch_first(conn)
-            .await
-    })
+    super::first_row(conn, &format!("{} WHERE u.id = $1", select_user()), &[id.into()]).await
 }
 
 pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()))
-            .fetch_all(pool)
-            .await
-    })
+    let sql = format!("{} ORDER BY u.active DESC, u.name, u.id", select_user());
+    super::rows(&mut pool.acquire().await?, &sql, &[]).await
 }
 
 pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Error> {
-    db_run!(conn => {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_exactly_one(conn)
-            .await?;
-        Ok(n > 0)
-    })
+    let (n,): (i64,) = super::one_row(conn, "SELECT COUNT(*) FROM users WHERE email = $1", &[email.into()]).await?;
+    Ok(n > 0)
 }
 
 pub async fn insert(
@@ -126,21 +98,21 @@ pub async fn insert(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
-        )
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(password_hash)
-        .bind(user.role.as_str())
-        .bind(user.organisation_id)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let (id,) = super::one_row(
+        conn,
+        "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
+        &[
+            user.email.as_str().into(),
+            user.name.as_str().into(),
+            password_hash.into(),
+            user.role.as_str().into(),
+            user.organisation_id.into(),
+            Instant(now).into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 pub async fn set_role(
@@ -150,28 +122,21 @@ pub async fn set_role(
     organisation_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query("UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4")
-            .bind(role.as_str())
-            .bind(organisation_id)
-            .bind(Instant(now))
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE users SET role = $1, organisation_id = $2, updated_at = $3 WHERE id = $4";
+    let values = [
+        role.as_str().into(),
+        organisation_id.into(),
+        Instant(now).into(),
+        id.into(),
+    ];
+    super::execute(conn, sql, &values).await?;
+    Ok(())
 }
 
 pub async fn set_active(conn: &mut Conn, id: i64, active: bool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(active)
-            .bind(Instant(now))
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE users SET active = $1, updated_at = $2 WHERE id = $3";
+    super::execute(conn, sql, &[active.into(), Instant(now).into(), id.into()]).await?;
+    Ok(())
 }
 
 pub async fn set_password(
@@ -180,35 +145,20 @@ pub async fn set_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(Instant(now))
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+    let sql = "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3";
+    super::execute(conn, sql, &[password_hash.into(), Instant(now).into(), id.into()]).await?;
+    Ok(())
 }
 
 /// Active programme leads other than `except`: the last one may not be demoted.
 pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active AND id <> $1")
-                .bind(except)
-                .fetch_exactly_one(conn)
-                .await?;
-        Ok(n)
-    })
+    let sql = "SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active AND id <> $1";
+    let (n,) = super::one_row(conn, sql, &[except.into()]).await?;
+    Ok(n)
 }
 
 /// The count inside a transaction, for the first-run check.
 pub async fn count_in(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-            .fetch_exactly_one(conn)
-            .await?;
-        Ok(n)
-    })
+    let (n,) = super::one_row(conn, "SELECT COUNT(*) FROM users", &[]).await?;
+    Ok(n)
 }

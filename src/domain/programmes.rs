@@ -9,7 +9,7 @@
 //! "Day 2 Interviewing"), so modules carry synonyms and [`ProgrammeLibrary::match_module`]
 //! matches text against them.
 
-use crate::domain::standards::{compare_versions, StandardsError};
+use crate::domain::standards::{compare_versions, Checker, StandardsError};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -463,39 +463,10 @@ struct RawRequirement {
     everyone_who_started: bool,
 }
 
-/// Collects problems with the line each one is on.
-struct Check<'a> {
-    file: &'a str,
-    text: &'a str,
-    errors: Vec<StandardsError>,
-}
-
-impl Check<'_> {
-    fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
-    }
-
-    fn error_at(&mut self, offset: usize, message: impl Into<String>) {
-        let line = self.line_of(offset);
-        self.errors.push(StandardsError {
-            file: self.file.to_string(),
-            line,
-            message: message.into(),
-        });
-    }
-
-    /// A text that must say something; returns it trimmed.
-    fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
-        let trimmed = value.get_ref().trim();
-        if trimmed.is_empty() {
-            self.error_at(value.span().start, format!("{what} must not be empty"));
-        }
-        trimmed.to_string()
-    }
-
+/// The checks only a programme file has.
+impl Checker<'_> {
     /// Ids end up in URLs and in the database, so they keep to a plain alphabet.
-    fn id(&mut self, value: &Spanned<String>, kind: &str, seen: &mut HashSet<String>) -> String {
+    fn plain_id(&mut self, value: &Spanned<String>, kind: &str, seen: &mut HashSet<String>) -> String {
         let id = self.text(value, &format!("{kind} id"));
         let offset = value.span().start;
         if !id.is_empty()
@@ -544,22 +515,11 @@ pub fn parse_programme(file: &str, file_name: &str, text: &str) -> Result<Progra
 }
 
 fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programme, Vec<NameAt>), Vec<StandardsError>> {
-    let mut check = Check {
-        file,
-        text,
-        errors: Vec::new(),
+    let mut check = Checker::new(file, text);
+    let Some(raw) = check.read(|raw: &RawProgramme| &raw.format, FORMAT_VERSION) else {
+        return Err(check.errors);
     };
-    let raw: RawProgramme = match crate::domain::standards::read_toml(text) {
-        Ok(raw) => raw,
-        Err((offset, message)) => {
-            check.error_at(offset, message);
-            return Err(check.errors);
-        }
-    };
-    if let Some((offset, message)) = crate::domain::standards::unsupported_format(&raw.format, FORMAT_VERSION) {
-        check.error_at(offset, message);
-    }
-    let id = check.id(&raw.id, "programme", &mut HashSet::new());
+    let id = check.plain_id(&raw.id, "programme", &mut HashSet::new());
     let name = check.text(&raw.name, "name");
     let version = check.text(&raw.version, "version");
     let expected_name = format!("{id}-{version}.toml");
@@ -593,14 +553,10 @@ fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programm
         organisation_rule,
         file: file.to_string(),
     };
-    if check.errors.is_empty() {
-        Ok((programme, names))
-    } else {
-        Err(check.errors)
-    }
+    check.finish((programme, names))
 }
 
-fn check_modules(check: &mut Check, raw: &RawProgramme, programme_id: &str) -> (Vec<Module>, Vec<NameAt>) {
+fn check_modules(check: &mut Checker, raw: &RawProgramme, programme_id: &str) -> (Vec<Module>, Vec<NameAt>) {
     if raw.modules.is_empty() {
         check.error_at(0, "a programme needs at least one [[modules]]");
     }
@@ -611,7 +567,7 @@ fn check_modules(check: &mut Check, raw: &RawProgramme, programme_id: &str) -> (
     // text can name two modules of one programme.
     let mut owner: HashMap<String, String> = HashMap::new();
     for raw_module in &raw.modules {
-        let id = check.id(&raw_module.id, "module", &mut ids);
+        let id = check.plain_id(&raw_module.id, "module", &mut ids);
         let title = check.text(&raw_module.title, "module title");
         let mut synonyms = Vec::new();
         for synonym in &raw_module.synonyms {
@@ -679,14 +635,14 @@ fn check_modules(check: &mut Check, raw: &RawProgramme, programme_id: &str) -> (
     (modules, names)
 }
 
-fn check_completions(check: &mut Check, raw: &RawProgramme, module_ids: &HashSet<String>) -> Vec<Completion> {
+fn check_completions(check: &mut Checker, raw: &RawProgramme, module_ids: &HashSet<String>) -> Vec<Completion> {
     if raw.completions.is_empty() {
         check.error_at(0, "a programme needs at least one [[completions]]");
     }
     let mut ids = HashSet::new();
     let mut completions = Vec::new();
     for raw_completion in &raw.completions {
-        let id = check.id(&raw_completion.id, "completion", &mut ids);
+        let id = check.plain_id(&raw_completion.id, "completion", &mut ids);
         let title = check.text(&raw_completion.title, "completion title");
         if raw_completion.modules.get_ref().is_empty() {
             check.error_at(
@@ -751,7 +707,7 @@ fn check_completions(check: &mut Check, raw: &RawProgramme, module_ids: &HashSet
 
 /// `after` must name another completion of the programme, and following the
 /// `after` links must never come back round (that person could never finish).
-fn check_prerequisites(check: &mut Check, raw: &RawProgramme, completions: &[Completion]) {
+fn check_prerequisites(check: &mut Checker, raw: &RawProgramme, completions: &[Completion]) {
     let index_of = |id: &str| completions.iter().position(|c| c.id == id);
     let mut reported_cycles: HashSet<usize> = HashSet::new();
     for (index, (completion, raw_completion)) in completions.iter().zip(&raw.completions).enumerate() {
@@ -808,7 +764,7 @@ fn check_prerequisites(check: &mut Check, raw: &RawProgramme, completions: &[Com
 }
 
 fn check_organisation_rule(
-    check: &mut Check,
+    check: &mut Checker,
     raw: &RawOrganisationRule,
     completions: &[Completion],
 ) -> OrganisationRule {

@@ -250,20 +250,59 @@ struct RawCriterion {
     mandatory: bool,
 }
 
-/// Collects problems with the line each one is on.
-struct Checker<'a> {
-    file: &'a str,
+/// Collects problems with the line each one is on, for a framework file
+/// here and a programme file in [`super::programmes`] (which adds its own
+/// checks to it).
+pub(crate) struct Checker<'a> {
+    pub(crate) file: &'a str,
     text: &'a str,
-    errors: Vec<StandardsError>,
+    pub(crate) errors: Vec<StandardsError>,
 }
 
 impl<'a> Checker<'a> {
-    fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
+        Checker {
+            file,
+            text,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The file's content as `T` and its `format` checked, or `None` (with
+    /// the error noted) when it is not TOML of that shape.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        format: fn(&T) -> &Spanned<i64>,
+        supported: i64,
+    ) -> Option<T> {
+        let raw: T = match read_toml(self.text) {
+            Ok(raw) => raw,
+            Err((offset, message)) => {
+                self.error_at(offset, message);
+                return None;
+            }
+        };
+        if let Some((offset, message)) = unsupported_format(format(&raw), supported) {
+            self.error_at(offset, message);
+        }
+        Some(raw)
+    }
+
+    /// `value` if nothing was wrong, or every problem found.
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, Vec<StandardsError>> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
     }
 
-    fn error_at(&mut self, offset: usize, message: impl Into<String>) {
+    pub(crate) fn error_at(&mut self, offset: usize, message: impl Into<String>) {
         let line = self.line_of(offset);
         self.errors.push(StandardsError {
             file: self.file.to_string(),
@@ -273,7 +312,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A text that must say something; returns it trimmed.
-    fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
+    pub(crate) fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
         let trimmed = value.get_ref().trim();
         if trimmed.is_empty() {
             self.error_at(value.span().start, format!("{what} must not be empty"));
@@ -306,7 +345,7 @@ impl<'a> Checker<'a> {
 
 /// Deserialises a standards file; a syntax or shape error comes back as the
 /// byte offset it was found at and a one-line message, ready for `file:line:`.
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (usize, String)> {
+fn read_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (usize, String)> {
     toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         // toml's messages can run over several lines; keep `file:line: message` on one.
@@ -315,7 +354,7 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 }
 
 /// The problem with a file's `format` number, if it is not one this build reads.
-pub(crate) fn unsupported_format(format: &Spanned<i64>, supported: i64) -> Option<(usize, String)> {
+fn unsupported_format(format: &Spanned<i64>, supported: i64) -> Option<(usize, String)> {
     (*format.get_ref() != supported).then(|| {
         (
             format.span().start,
@@ -330,21 +369,10 @@ pub(crate) fn unsupported_format(format: &Spanned<i64>, supported: i64) -> Optio
 /// Parses and checks one framework file. `file` is how errors name it;
 /// `file_name` is its bare name, which must be `{id}-{version}.toml`.
 pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framework, Vec<StandardsError>> {
-    let mut check = Checker {
-        file,
-        text,
-        errors: Vec::new(),
+    let mut check = Checker::new(file, text);
+    let Some(raw) = check.read(|raw: &RawFramework| &raw.format, FORMAT_VERSION) else {
+        return Err(check.errors);
     };
-    let raw: RawFramework = match read_toml(text) {
-        Ok(raw) => raw,
-        Err((offset, message)) => {
-            check.error_at(offset, message);
-            return Err(check.errors);
-        }
-    };
-    if let Some((offset, message)) = unsupported_format(&raw.format, FORMAT_VERSION) {
-        check.error_at(offset, message);
-    }
     let id = check.text(&raw.id, "id");
     if !id.is_empty()
         && !id
@@ -437,11 +465,7 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
     if !raw.areas.is_empty() && framework.mandatory_count() == 0 && framework.criterion_count() > 0 {
         check.error_at(0, "a framework needs at least one mandatory criterion");
     }
-    if check.errors.is_empty() {
-        Ok(framework)
-    } else {
-        Err(check.errors)
-    }
+    check.finish(framework)
 }
 
 #[cfg(test)]

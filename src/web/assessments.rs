@@ -90,7 +90,7 @@ impl View<'_> {
         let until = version.valid_until;
         let kind = version.kind;
         let title = match (version.title.is_empty(), kind) {
-            (true, EvidenceKind::File) => version.file_name.clone(),
+            (true, EvidenceKind::File) => version.file_name.clone().unwrap_or_default(),
             _ => version.title.clone(),
         };
         json!({
@@ -103,8 +103,8 @@ impl View<'_> {
             "statement": version.statement,
             "url": version.url,
             "file_name": version.file_name,
-            "file_type": FileKind::parse(&version.file_type).map(|k| k.label()),
-            "file_size": human_size(version.file_size),
+            "file_type": version.file_type.as_deref().and_then(FileKind::parse).map(|k| k.label()),
+            "file_size": version.file_size.map(human_size),
             "download": (kind == EvidenceKind::File).then(|| format!("/evidence/{}/download", version.id)),
             "applies_from": display_date(version.applies_from),
             "valid_until": until.map(display_date),

@@ -8,7 +8,7 @@ use super::{AppState, Page};
 use crate::app::award_history::{self, AwardPreview};
 use crate::db::award_history::AwardImportOptions;
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -51,6 +51,12 @@ pub struct UploadForm<'r> {
     certificates: bool,
 }
 
+impl<'r> super::imports::SheetUpload<'r> for UploadForm<'r> {
+    fn file(&mut self) -> Option<&mut TempFile<'r>> {
+        self.file.as_mut()
+    }
+}
+
 impl CarriesCsrfToken for UploadForm<'_> {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
@@ -67,49 +73,26 @@ async fn upload(
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
     let user = lead.0;
     let mut context = index_context(db, state, user).await?;
-    let show_error = |context: &mut Value, status: Status, message: String| {
-        let mut shown = super::imports::refused_upload(&page, "award_history/index", context, "file", message);
-        shown.0 = status;
-        shown
-    };
-    let mut form = match form {
-        Ok(form) => form.0,
-        Err(MultipartRefusal::Csrf) => return Err(AppError::Csrf),
-        Err(MultipartRefusal::TooLarge) => {
-            let limit = state.config.import_max_bytes / (1024 * 1024);
-            return Ok(Err(show_error(
-                &mut context,
-                Status::PayloadTooLarge,
-                format!("The file is too large: it can be up to {limit} MB."),
-            )));
-        }
-        Err(MultipartRefusal::Unreadable(_)) => {
-            return Ok(Err(show_error(
-                &mut context,
-                Status::BadRequest,
-                "The upload could not be read. Try again.".into(),
-            )))
-        }
-    };
-    let Some(file) = form.file.as_mut().filter(|f| f.len() > 0) else {
-        return Ok(Err(show_error(
-            &mut context,
-            Status::BadRequest,
-            "Choose the spreadsheet of past awards to upload".into(),
-        )));
-    };
-    let (file_name, bytes) = super::imports::read_upload(file).await?;
+    let (form, file_name, bytes) =
+        match super::imports::read_sheet_upload(form, state.config.import_max_bytes, "the spreadsheet of past awards")
+            .await?
+        {
+            Ok(read) => read,
+            Err(refused) => return Ok(Err(refused.shown(&page, "award_history/index", &mut context))),
+        };
     let options = AwardImportOptions {
         create_organisations: form.create_organisations,
         with_certificates: form.certificates,
     };
     match award_history::start(state.ctx(db), &user.acting(), Arc::new(bytes), &file_name, options).await? {
         Ok((id, _)) => Ok(Ok(Redirect::to(format!("{PAGE}/{id}")))),
-        Err(unreadable) => Ok(Err(show_error(
-            &mut context,
-            Status::BadRequest,
-            unreadable.to_string(),
-        ))),
+        Err(unreadable) => {
+            let refused = super::imports::UploadRefused {
+                status: Status::BadRequest,
+                message: unreadable.to_string(),
+            };
+            Ok(Err(refused.shown(&page, "award_history/index", &mut context)))
+        }
     }
 }
 

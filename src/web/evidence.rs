@@ -432,18 +432,18 @@ async fn download(
     app: &Managed<AppState>,
     store: &Managed<EvidenceStore>,
 ) -> AppResult<Download> {
-    let (item, kind) = workflow::downloadable(app.ctx(db), &user.actor(), evidence_id).await?;
-    let file = store.open(&item.file_sha256).await.map_err(|e| {
+    let found = workflow::downloadable(app.ctx(db), &user.actor(), evidence_id).await?;
+    let file = store.open(&found.sha256).await.map_err(|e| {
         AppError::Internal(format!(
             "evidence {} names file {} which cannot be opened: {e}",
-            item.id, item.file_sha256
+            found.item.id, found.sha256
         ))
     })?;
-    workflow::record_download(app.ctx(db), &user.acting(), &item).await?;
+    workflow::record_download(app.ctx(db), &user.acting(), &found.item).await?;
     Ok(Download {
         file,
-        name: item.file_name,
-        kind,
+        name: found.name,
+        kind: found.kind,
     })
 }
 

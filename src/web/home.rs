@@ -16,7 +16,7 @@ use super::reports::PeriodQuery;
 use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, Summary};
 use crate::clock::display;
-use crate::db::assessments::{self, AssessmentRow, ListFilter};
+use crate::db::assessments::{self, AssessmentRow};
 use crate::db::{attention, home as reads, organisations, Db};
 use crate::domain::access::{OrgScope, Role};
 use crate::domain::assessment::State;
@@ -251,17 +251,7 @@ pub(crate) async fn assessment_cards(
     state: &AppState,
     organisation_id: i64,
 ) -> AppResult<Vec<Value>> {
-    let (rows, _) = assessments::list(
-        db,
-        &ListFilter {
-            scope: OrgScope::Only(organisation_id),
-            state: "",
-            framework_id: "",
-            limit: 100,
-            offset: 0,
-        },
-    )
-    .await?;
+    let rows = assessments::of_organisation(db, organisation_id).await?;
     let today = state.clock.today();
     let mut cards = Vec::new();
     for row in rows {

@@ -107,8 +107,64 @@ impl CarriesCsrfToken for UploadForm<'_> {
     }
 }
 
+/// A spreadsheet upload's form: the file it carries.
+pub(super) trait SheetUpload<'r> {
+    fn file(&mut self) -> Option<&mut TempFile<'r>>;
+}
+
+impl<'r> SheetUpload<'r> for UploadForm<'r> {
+    fn file(&mut self) -> Option<&mut TempFile<'r>> {
+        self.file.as_mut()
+    }
+}
+
+/// Why a spreadsheet upload is refused: the status to answer with and what
+/// the page says against its file field.
+pub(super) struct UploadRefused {
+    pub status: Status,
+    pub message: String,
+}
+
+impl UploadRefused {
+    /// `template` again, with the message against the file field.
+    pub(super) fn shown(self, page: &Page<'_>, template: &'static str, context: &mut Value) -> (Status, Template) {
+        let (_, shown) = refused_upload(page, template, context, "file", self.message);
+        (self.status, shown)
+    }
+}
+
+/// The form of a spreadsheet upload (sign-in sheets, past awards) with its
+/// file's name and bytes, or why the upload is refused. `what` names the
+/// file the page asks for ("a sign-in sheet").
+pub(super) async fn read_sheet_upload<'r, F: SheetUpload<'r>>(
+    form: Result<CsrfMultipart<F>, MultipartRefusal>,
+    max_bytes: u64,
+    what: &str,
+) -> AppResult<Result<(F, String, Vec<u8>), UploadRefused>> {
+    let refused = |status, message| Ok(Err(UploadRefused { status, message }));
+    let mut form = match form {
+        Ok(form) => form.0,
+        Err(MultipartRefusal::Csrf) => return Err(AppError::Csrf),
+        Err(MultipartRefusal::TooLarge) => {
+            let limit = max_bytes / (1024 * 1024);
+            return refused(
+                Status::PayloadTooLarge,
+                format!("The file is too large: {what} can be up to {limit} MB."),
+            );
+        }
+        Err(MultipartRefusal::Unreadable(_)) => {
+            return refused(Status::BadRequest, "The upload could not be read. Try again.".into())
+        }
+    };
+    let Some(file) = form.file().filter(|f| f.len() > 0) else {
+        return refused(Status::UnprocessableEntity, format!("Choose {what} to upload"));
+    };
+    let (file_name, bytes) = read_upload(file).await?;
+    Ok(Ok((form, file_name, bytes)))
+}
+
 /// An uploaded file's name (safe to show and store) and its bytes.
-pub(super) async fn read_upload(file: &mut TempFile<'_>) -> AppResult<(String, Vec<u8>)> {
+async fn read_upload(file: &mut TempFile<'_>) -> AppResult<(String, Vec<u8>)> {
     let file_name = clean_file_name(
         file.raw_name()
             .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str())
@@ -138,7 +194,7 @@ fn clean_file_name(raw: &str) -> String {
 /// An upload page shown again with why the upload was refused, against
 /// `field` (422; the caller may set another status). Both import pages, of
 /// attendance and of past awards, refuse uploads this way.
-pub(crate) fn refused_upload(
+fn refused_upload(
     page: &Page<'_>,
     template: &'static str,
     context: &mut Value,
@@ -163,35 +219,11 @@ async fn upload(
     let show_error = |context: &mut Value, field: &'static str, message: String| {
         refused_upload(&page, "imports/index", context, field, message)
     };
-    let mut form = match form {
-        Ok(form) => form.0,
-        Err(MultipartRefusal::Csrf) => return Err(AppError::Csrf),
-        Err(MultipartRefusal::TooLarge) => {
-            let limit = state.config.import_max_bytes / (1024 * 1024);
-            let mut page = show_error(
-                &mut context,
-                "file",
-                format!("The file is too large: sign-in sheets can be up to {limit} MB."),
-            );
-            page.0 = Status::PayloadTooLarge;
-            return Ok(Err(page));
-        }
-        Err(MultipartRefusal::Unreadable(_)) => {
-            return Ok(Err(show_error(
-                &mut context,
-                "file",
-                "The upload could not be read. Try again.".into(),
-            )))
-        }
-    };
-    let Some(file) = form.file.as_mut().filter(|f| f.len() > 0) else {
-        return Ok(Err(show_error(
-            &mut context,
-            "file",
-            "Choose a sign-in sheet to upload".into(),
-        )));
-    };
-    let (file_name, bytes) = read_upload(file).await?;
+    let (form, file_name, bytes) =
+        match read_sheet_upload(form, state.config.import_max_bytes, "a sign-in sheet").await? {
+            Ok(read) => read,
+            Err(refused) => return Ok(Err(refused.shown(&page, "imports/index", &mut context))),
+        };
     let choices = Choices {
         module: Some(form.module.clone()),
         date: Some(form.date.clone()),

@@ -381,15 +381,14 @@ async fn create_session(form: CsrfForm<SessionForm>, signed_in: SignedIn<'_>) ->
     let trainer = validation::optional(&mut errors, "trainer", &form.trainer, "the trainer", 200);
     let cohort = validation::optional(&mut errors, "cohort", &form.cohort, "the cohort name", 100);
     let capacity = match form.capacity.trim() {
-        "" => 0,
-        text => text
-            .parse::<i64>()
-            .ok()
-            .filter(|c| (1..=10_000).contains(c))
-            .unwrap_or_else(|| {
+        "" => None,
+        text => {
+            let places = text.parse::<u32>().ok().filter(|c| (1..=10_000).contains(c));
+            if places.is_none() {
                 errors.add("capacity", "Capacity must be a whole number of places, like 20");
-                0
-            }),
+            }
+            places
+        }
     };
     let (Some(module), Some(date), true) = (module, date, errors.is_empty()) else {
         let values = json!({"module": form.module, "date": form.date, "start_time": form.start_time, "venue": form.venue,
@@ -400,7 +399,7 @@ async fn create_session(form: CsrfForm<SessionForm>, signed_in: SignedIn<'_>) ->
     let input = workflow::SessionInput {
         module: &module,
         date,
-        start_time: &start_time,
+        start_time: Some(start_time.as_str()).filter(|time| !time.is_empty()),
         venue: &venue,
         online: form.online,
         trainer: &trainer,
