@@ -19,25 +19,26 @@ pub struct Scope {
     pub organisation_name: Option<String>,
 }
 
-pub async fn build(
-    pool: &Pool,
-    standards: &StandardsLibrary,
-    programmes: &ProgrammeLibrary,
-    period: Period,
-    scope: &Scope,
-    renewal_notice_days: u64,
-) -> Result<Report, sqlx::Error> {
+/// What every report is made from: the data, the framework and programme
+/// files, and how long before an expiry a renewal counts as due.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub pool: &'a Pool,
+    pub standards: &'a StandardsLibrary,
+    pub programmes: &'a ProgrammeLibrary,
+    pub renewal_notice_days: u64,
+}
+
+pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
+    let Sources {
+        pool,
+        standards,
+        programmes,
+        renewal_notice_days,
+    } = sources;
+    let facts = |period| db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days);
     // The two periods' facts are read at the same time, on two connections.
-    let (now, before) = rocket::tokio::try_join!(
-        db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days),
-        db::reports::period_data(
-            pool,
-            programmes,
-            period.previous(),
-            scope.organisation_id,
-            renewal_notice_days,
-        ),
-    )?;
+    let (now, before) = rocket::tokio::try_join!(facts(period), facts(period.previous()))?;
     let mut report = compute(&now, standards, programmes);
     report.compare_with(&compute(&before, standards, programmes));
     report.organisation = scope.organisation_name.clone();
@@ -48,66 +49,49 @@ pub async fn build(
 /// and version of the data and shared by everyone who asks meanwhile.
 pub async fn build_shared(
     cache: &FiguresCache,
-    pool: &Pool,
-    standards: &StandardsLibrary,
-    programmes: &ProgrammeLibrary,
+    sources: Sources<'_>,
     period: Period,
     scope: &Scope,
-    renewal_notice_days: u64,
 ) -> Result<Arc<Report>, sqlx::Error> {
     // Read before computing: a write that lands meanwhile moves the version
     // on, so the next request computes again rather than keep older figures.
-    let data_version = db::statistics::data_version(pool).await?;
+    let data_version = db::statistics::data_version(sources.pool).await?;
     let key = FiguresKey {
         period,
         organisation_id: scope.organisation_id,
         data_version,
     };
-    cache
-        .get_or_compute(key, || {
-            build(pool, standards, programmes, period, scope, renewal_notice_days)
-        })
-        .await
+    cache.get_or_compute(key, || build(sources, period, scope)).await
 }
 
 /// An organisation's own progress report: its figures for the period, with
 /// where it stands today first (see [`crate::domain::report::standing`]).
 pub async fn build_for_organisation(
-    pool: &Pool,
-    standards: &StandardsLibrary,
-    programmes: &ProgrammeLibrary,
+    sources: Sources<'_>,
     period: Period,
     scope: &Scope,
-    renewal_notice_days: u64,
     today: NaiveDate,
 ) -> Result<Report, sqlx::Error> {
-    let mut report = build(pool, standards, programmes, period, scope, renewal_notice_days).await?;
+    let mut report = build(sources, period, scope).await?;
     report.title = "Progress report".into();
-    let facts = standing_facts(
-        pool,
-        standards,
-        programmes,
-        &report,
-        scope.organisation_id,
-        renewal_notice_days,
-        today,
-    )
-    .await?;
+    let facts = standing_facts(sources, &report, scope.organisation_id, today).await?;
     let name = scope.organisation_name.as_deref().unwrap_or("the organisation");
     report.sections.insert(0, standing::section(name, &facts));
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn standing_facts(
-    pool: &Pool,
-    standards: &StandardsLibrary,
-    programmes: &ProgrammeLibrary,
+    sources: Sources<'_>,
     report: &Report,
     organisation_id: i64,
-    notice_days: u64,
     today: NaiveDate,
 ) -> Result<StandingFacts, sqlx::Error> {
+    let Sources {
+        pool,
+        standards,
+        programmes,
+        renewal_notice_days: notice_days,
+    } = sources;
     let framework_name = |id: &str, version: &str| {
         standards
             .get(id, version)

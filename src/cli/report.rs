@@ -5,7 +5,7 @@
 use crate::db;
 use crate::domain::report::{render, Format, Period};
 use crate::error::{AppError, StartupError};
-use crate::reports::{build, build_for_organisation, Scope};
+use crate::reports::{build, build_for_organisation, Scope, Sources};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -55,28 +55,17 @@ pub async fn run(args: ReportArgs) -> Result<(), StartupError> {
             }
         }
     };
+    let sources = Sources {
+        pool: &pool,
+        standards: &standards,
+        programmes: &programmes,
+        renewal_notice_days: config.renewal_notice_days,
+    };
     let report = if scope.organisation_name.is_some() {
         let today = crate::clock::Clock::system().today();
-        build_for_organisation(
-            &pool,
-            &standards,
-            &programmes,
-            period,
-            &scope,
-            config.renewal_notice_days,
-            today,
-        )
-        .await?
+        build_for_organisation(sources, period, &scope, today).await?
     } else {
-        build(
-            &pool,
-            &standards,
-            &programmes,
-            period,
-            &scope,
-            config.renewal_notice_days,
-        )
-        .await?
+        build(sources, period, &scope).await?
     };
     let bytes = tokio_blocking(move || render(&report, &BTreeMap::new(), format)).await?;
     std::fs::write(&args.out, bytes)

@@ -10,7 +10,7 @@ use crate::db::{organisations, published, Db};
 use crate::domain::report::chart::{svg, text_alternative};
 use crate::domain::report::{render, Format, Period, Preset, Records, Report};
 use crate::error::{AppError, AppResult};
-use crate::reports::{build_for_organisation, build_shared, Scope};
+use crate::reports::{build_for_organisation, build_shared, Scope, Sources};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
@@ -149,19 +149,19 @@ pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links:
     })
 }
 
+fn sources<'a>(db: &'a Db, state: &'a AppState) -> Sources<'a> {
+    Sources {
+        pool: db,
+        standards: &state.standards,
+        programmes: &state.programmes,
+        renewal_notice_days: state.config.renewal_notice_days,
+    }
+}
+
 /// The partnership's report, computed once for the data as it stands (see
 /// [`crate::app::figures`]).
 async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppResult<Arc<Report>> {
-    Ok(build_shared(
-        &state.figures,
-        db,
-        &state.standards,
-        &state.programmes,
-        period,
-        &Scope::default(),
-        state.config.renewal_notice_days,
-    )
-    .await?)
+    Ok(build_shared(&state.figures, sources(db, state), period, &Scope::default()).await?)
 }
 
 /// The dashboard (also the programme lead's home page, where `attention`
@@ -500,16 +500,7 @@ async fn organisation_report(
         organisation_id: id,
         organisation_name: Some(organisation.name.clone()),
     };
-    let report = build_for_organisation(
-        db,
-        &state.standards,
-        &state.programmes,
-        period,
-        &scope,
-        state.config.renewal_notice_days,
-        today(state),
-    )
-    .await?;
+    let report = build_for_organisation(sources(db, state), period, &scope, today(state)).await?;
     if let Some(format) = format {
         let format = Format::parse(format).ok_or(AppError::NotFound)?;
         let body = rendered(Arc::new(report), BTreeMap::new(), format).await?;
