@@ -236,24 +236,55 @@ pub fn is_near_match(a: &str, b: &str) -> bool {
     is_near_key(&name_key(a), &name_key(b))
 }
 
-/// [`is_near_match`] on names already turned into [`name_key`]s, for matching
-/// one sheet against many people on record.
+/// [`is_near_match`] on names already turned into [`name_key`]s.
 pub fn is_near_key(a: &str, b: &str) -> bool {
-    if a == b || a.is_empty() || b.is_empty() {
-        return false;
+    NearKey::new(a.to_string()).is_near(&NearKey::new(b.to_string()))
+}
+
+/// A [`name_key`] with its accents folded and its length counted once, for
+/// comparing one sheet name against many people on record: the folding is
+/// then done once a name rather than once a comparison.
+#[derive(Debug, Clone)]
+pub struct NearKey {
+    key: String,
+    folded: String,
+    chars: usize,
+}
+
+impl NearKey {
+    pub fn new(key: String) -> NearKey {
+        let folded = fold_accents(&key);
+        let chars = folded.chars().count();
+        NearKey { key, folded, chars }
     }
-    let (fa, fb) = (fold_accents(a), fold_accents(b));
-    if fa == fb {
-        return true;
+
+    pub fn key(&self) -> &str {
+        &self.key
     }
-    // Same surname and the first name of one starts the other's ("Jo" / "Joanna").
-    let (wa, wb): (Vec<&str>, Vec<&str>) = (fa.split(' ').collect(), fb.split(' ').collect());
-    if wa.last() == wb.last() && wa.len() > 1 && wb.len() > 1 && (wa[0].starts_with(wb[0]) || wb[0].starts_with(wa[0]))
-    {
-        return true;
+
+    /// Whether the two might be one person written differently (not the same key).
+    pub fn is_near(&self, other: &NearKey) -> bool {
+        if self.key == other.key || self.key.is_empty() || other.key.is_empty() {
+            return false;
+        }
+        if self.folded == other.folded {
+            return true;
+        }
+        // Same surname and the first name of one starts the other's ("Jo" / "Joanna").
+        if let (Some((first_a, _)), Some((first_b, _))) = (self.folded.split_once(' '), other.folded.split_once(' ')) {
+            if last_word(&self.folded) == last_word(&other.folded)
+                && (first_a.starts_with(first_b) || first_b.starts_with(first_a))
+            {
+                return true;
+            }
+        }
+        // An edit distance of two needs lengths within two: most pairs stop here.
+        self.chars.abs_diff(other.chars) <= 2 && edit_distance(&self.folded, &other.folded) <= 2
     }
-    // An edit distance of two needs lengths within two: most pairs stop here.
-    fa.chars().count().abs_diff(fb.chars().count()) <= 2 && edit_distance(&fa, &fb) <= 2
+}
+
+fn last_word(text: &str) -> &str {
+    text.rsplit_once(' ').map_or(text, |(_, last)| last)
 }
 
 /// Spreadsheet column letters: 0 → A, 26 → AA.
