@@ -257,7 +257,9 @@ async fn a_pending_import_is_read_once_at_upload() {
     } else {
         std::fs::remove_file(app.data_dir.join(&upload_file)).expect("remove the sheet");
     }
-    assert!(stored_file(&app.database_url, &app.data_dir, &upload_file).await.is_none());
+    assert!(stored_file(&app.database_url, &app.data_dir, &upload_file)
+        .await
+        .is_none());
     for _ in 0..2 {
         let (status, page) = lead.get_text(&path).await;
         assert_eq!(status, StatusCode::OK);
