@@ -159,14 +159,21 @@ async fn two_commits_at_once_import_once_and_the_second_is_told_why() {
     assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(0));
 }
 
-#[rocket::async_test]
-async fn discard_really_discards() {
-    let app = TestApp::spawn().await;
+/// A programme lead who has uploaded the IRIS sheet: the lead, the pending
+/// import's page and the name its uploaded file is kept under.
+async fn pending_import(app: &TestApp) -> (Browser, String, String) {
     let lead = app.programme_lead().await;
     let res = upload(&lead, "iris-2024-25.xlsx", std::fs::read(IRIS).expect("fixture"), &[]).await;
     let path = location(&res);
     let id = path.trim_start_matches("/training/imports/");
     let upload_file = format!("imports/{id}.upload");
+    (lead, path, upload_file)
+}
+
+#[rocket::async_test]
+async fn discard_really_discards() {
+    let app = TestApp::spawn().await;
+    let (lead, path, upload_file) = pending_import(&app).await;
     let sheet = || stored_file(&app.database_url, &app.data_dir, &upload_file);
     assert!(sheet().await.is_some(), "the sheet waits for the commit");
     let (_, page) = lead.get_text(&path).await;
@@ -231,4 +238,37 @@ async fn undoing_an_import_revokes_the_certificates_it_earned_and_they_stay_revo
     );
     let (_, again) = api(&app, &token, "/certificates?programme=iris").await;
     assert_eq!(states(again), after_undo);
+}
+
+/// A pending import is read when it is uploaded, and only then: viewing its
+/// preview again and committing it use that reading, so they still work
+/// once the uploaded file itself is gone.
+#[rocket::async_test]
+async fn a_pending_import_is_read_once_at_upload() {
+    let app = TestApp::spawn().await;
+    let (lead, path, upload_file) = pending_import(&app).await;
+    if common::files_in_database(&app.database_url) {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.expect("connect");
+        for table in ["stored_file_chunks", "stored_files"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE name = $1"))
+                .bind(&upload_file)
+                .execute(&pool)
+                .await
+                .expect("remove the sheet");
+        }
+        pool.close().await;
+    } else {
+        std::fs::remove_file(app.data_dir.join(&upload_file)).expect("remove the sheet");
+    }
+    assert!(stored_file(&app.database_url, &app.data_dir, &upload_file)
+        .await
+        .is_none());
+    for _ in 0..2 {
+        let (status, page) = lead.get_text(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = page_text(&page);
+        assert!(!text.contains("no longer available"), "read again: {text}");
+        assert!(text.contains("Import ") && text.contains(" records"), "{text}");
+    }
+    assert!(page_text(&commit(&lead, &path).await).contains("Imported"));
 }

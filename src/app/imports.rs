@@ -131,7 +131,10 @@ impl From<ImportFailure> for AppError {
 pub struct Preview {
     pub file_name: String,
     pub sha256: String,
-    pub analysis: Analysis,
+    /// Shared with the cache of pending imports' readings: a large sheet's
+    /// records are not copied for each view of its preview.
+    #[serde(serialize_with = "serialize_shared")]
+    pub analysis: Arc<Analysis>,
     pub resolution: Resolution,
     pub summary: Summary,
     pub already_imported: Option<ImportRow>,
@@ -183,6 +186,10 @@ impl Preview {
     }
 }
 
+fn serialize_shared<S: serde::Serializer>(analysis: &Arc<Analysis>, serializer: S) -> Result<S::Ok, S::Error> {
+    analysis.as_ref().serialize(serializer)
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -193,34 +200,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Default)]
 pub struct AnalysisCache(std::sync::Mutex<Vec<CachedAnalysis>>);
 
-/// (import id, the reading choices, the analysis and the file's SHA-256)
-type CachedAnalysis = (i64, String, Arc<(Analysis, String)>);
+/// (import id, the reading choices, the analysis, the file's SHA-256)
+type CachedAnalysis = (i64, String, Arc<Analysis>, String);
 
 const CACHED_ANALYSES: usize = 8;
 
 impl AnalysisCache {
-    fn get(&self, import_id: i64, reading: &str) -> Option<Arc<(Analysis, String)>> {
+    fn get(&self, import_id: i64, reading: &str) -> Option<(Arc<Analysis>, String)> {
         let cache = self.0.lock().ok()?;
         cache
             .iter()
-            .find(|(id, key, _)| *id == import_id && key == reading)
-            .map(|(_, _, found)| found.clone())
+            .find(|(id, key, _, _)| *id == import_id && key == reading)
+            .map(|(_, _, analysis, sha256)| (analysis.clone(), sha256.clone()))
     }
 
-    fn put(&self, import_id: i64, reading: String, analysis: Arc<(Analysis, String)>) {
+    fn put(&self, import_id: i64, reading: String, analysis: Arc<Analysis>, sha256: String) {
         if let Ok(mut cache) = self.0.lock() {
-            cache.retain(|(id, _, _)| *id != import_id);
+            cache.retain(|(id, _, _, _)| *id != import_id);
             if cache.len() >= CACHED_ANALYSES {
                 cache.remove(0);
             }
-            cache.push((import_id, reading, analysis));
+            cache.push((import_id, reading, analysis, sha256));
         }
     }
 
     /// Forgets an import that is no longer pending.
     pub fn forget(&self, import_id: i64) {
         if let Ok(mut cache) = self.0.lock() {
-            cache.retain(|(id, _, _)| *id != import_id);
+            cache.retain(|(id, _, _, _)| *id != import_id);
         }
     }
 }
@@ -246,11 +253,11 @@ pub fn prepared(file_name: &str, sha256: &str, records: Vec<AttendanceRecord>, r
     Preview {
         file_name: file_name.to_string(),
         sha256: sha256.to_string(),
-        analysis: Analysis {
+        analysis: Arc::new(Analysis {
             layouts: Vec::new(),
             records,
             issues: Vec::new(),
-        },
+        }),
         resolution,
         summary,
         already_imported: None,
@@ -266,8 +273,8 @@ pub async fn preview(
     choices: &Choices,
     max_bytes: u64,
 ) -> Result<Preview, ImportFailure> {
-    let read = read_and_analyse(programmes, bytes, file_name, choices, max_bytes).await?;
-    finish_preview(pool, file_name, choices, read.0.clone(), read.1.clone()).await
+    let (analysis, sha256) = read_and_analyse(programmes, bytes, file_name, choices, max_bytes).await?;
+    finish_preview(pool, file_name, choices, Arc::new(analysis), sha256).await
 }
 
 /// A pending import's uploaded sheet.
@@ -288,19 +295,20 @@ pub async fn preview_pending(
     max_bytes: u64,
 ) -> Result<Preview, ImportFailure> {
     let reading = reading_key(choices);
-    let read = match cache.get(sheet.import_id, &reading) {
+    let (analysis, sha256) = match cache.get(sheet.import_id, &reading) {
         Some(found) => found,
         None => {
             let bytes = sheet.files.load_sheet(sheet.import_id).await.map_err(|_| {
                 ImportFailure::NotReady("The uploaded file is no longer available. Upload it again.".into())
             })?;
-            let read = read_and_analyse(programmes, Arc::new(bytes), sheet.file_name, choices, max_bytes).await?;
-            let read = Arc::new(read);
-            cache.put(sheet.import_id, reading, read.clone());
-            read
+            let (analysis, sha256) =
+                read_and_analyse(programmes, Arc::new(bytes), sheet.file_name, choices, max_bytes).await?;
+            let analysis = Arc::new(analysis);
+            cache.put(sheet.import_id, reading, analysis.clone(), sha256.clone());
+            (analysis, sha256)
         }
     };
-    finish_preview(pool, sheet.file_name, choices, read.0.clone(), read.1.clone()).await
+    finish_preview(pool, sheet.file_name, choices, analysis, sha256).await
 }
 
 /// Keeps a new pending import's analysis, so its first preview page does not read the file again.
@@ -308,7 +316,8 @@ pub fn remember_analysis(cache: &AnalysisCache, import_id: i64, choices: &Choice
     cache.put(
         import_id,
         reading_key(choices),
-        Arc::new((preview.analysis.clone(), preview.sha256.clone())),
+        preview.analysis.clone(),
+        preview.sha256.clone(),
     );
 }
 
@@ -333,7 +342,7 @@ async fn finish_preview(
     pool: &Pool,
     file_name: &str,
     choices: &Choices,
-    analysis: Analysis,
+    analysis: Arc<Analysis>,
     sha256: String,
 ) -> Result<Preview, ImportFailure> {
     let resolution = match_people(pool, &analysis, choices).await?;
@@ -356,7 +365,7 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
     keys.sort_unstable();
     keys.dedup();
     let remembered = imports::remembered_decisions(pool, &keys).await?;
-    // Only the people this sheet could be: by email, by organisation, by decision.
+    // Only the people this sheet could be: by email, by decision, by organisation.
     let mut emails: Vec<&str> = analysis
         .records
         .iter()
@@ -365,6 +374,11 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
         .collect();
     emails.sort_unstable();
     emails.dedup();
+    let decided: Vec<i64> = remembered.values().flatten().map(|r| r.person_id).collect();
+    let mut people = imports::people_for(pool, &emails, &[], &decided).await?;
+    // Colleagues (for the name rules) only where the email did not settle who
+    // someone is: a sheet of people on record then reads few more rows.
+    let on_record: std::collections::HashSet<&str> = people.iter().map(|p| p.email.as_str()).collect();
     let org_by_key: HashMap<&str, i64> = organisations
         .iter()
         .flat_map(|o| o.keys.iter().map(move |k| (k.as_str(), o.id)))
@@ -372,6 +386,7 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
     let named: std::collections::HashSet<&str> = analysis
         .records
         .iter()
+        .filter(|r| r.person.email.is_empty() || !on_record.contains(r.person.email.as_str()))
         .map(|r| r.person.organisation.as_str())
         .collect();
     let mut organisation_ids: Vec<i64> = named
@@ -386,8 +401,9 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
         .collect();
     organisation_ids.sort_unstable();
     organisation_ids.dedup();
-    let decided: Vec<i64> = remembered.values().flatten().map(|r| r.person_id).collect();
-    let people = imports::people_for(pool, &emails, &organisation_ids, &decided).await?;
+    people.extend(imports::people_for(pool, &[], &organisation_ids, &[]).await?);
+    people.sort_by_key(|p| p.id);
+    people.dedup_by_key(|p| p.id);
     let default_organisation = match (choices.default_organisation, choices.new_organisation()) {
         (Some(id), _) => Some(OrgChoice::Existing(id)),
         (None, Some(name)) => {

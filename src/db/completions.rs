@@ -6,7 +6,7 @@
 //! their answers.
 
 use super::FetchFully;
-use super::{db_run, Backend, Conn, Pool};
+use super::{db_run, in_list, Backend, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::completion::{held_spells, person_completions, AttendanceFact, AttendanceStatus, CompletionState};
 use crate::domain::programmes::ProgrammeLibrary;
@@ -42,14 +42,11 @@ pub struct KeptSpell {
 /// Ids bound per `IN (…)` list: well under both backends' limits.
 const CHUNK: usize = 500;
 
-fn in_list(count: usize) -> String {
-    (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// (person, organisation, programme, module, date, status) of these people's attendance.
 pub type FactRow = (i64, i64, String, String, NaiveDate, String);
 
 async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
+    let backend = conn.backend();
     db_run!(conn => {
         let mut rows = Vec::new();
         for chunk in person_ids.chunks(CHUNK) {
@@ -59,7 +56,7 @@ async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, s
              JOIN training_sessions s ON s.id = a.session_id
              JOIN people p ON p.id = a.person_id
              WHERE a.person_id IN ({})",
-                in_list(chunk.len())
+                in_list(backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as::<_, FactRow>(&sql);
             for id in chunk {
@@ -278,7 +275,7 @@ async fn take_turn_for(conn: &mut Conn, people: &[i64]) -> Result<(), sqlx::Erro
         for chunk in people.chunks(CHUNK) {
             let sql = format!(
                 "SELECT id FROM people WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-                in_list(chunk.len())
+                in_list(Backend::Postgres, 1, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for id in chunk {
@@ -292,6 +289,7 @@ async fn take_turn_for(conn: &mut Conn, people: &[i64]) -> Result<(), sqlx::Erro
 
 /// What is kept for these people.
 async fn kept_of(conn: &mut Conn, people: &[i64]) -> Result<(Vec<KeptCompletion>, Vec<KeptSpell>), sqlx::Error> {
+    let backend = conn.backend();
     db_run!(conn => {
         let mut completions = Vec::new();
         let mut spells = Vec::new();
@@ -299,7 +297,7 @@ async fn kept_of(conn: &mut Conn, people: &[i64]) -> Result<(Vec<KeptCompletion>
             let sql = format!(
                 "SELECT person_id, programme_id, completion_id, organisation_id, started_on, completed_on, lapses_on
                  FROM person_completions WHERE person_id IN ({})",
-                in_list(chunk.len())
+                in_list(backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as::<_, KeptCompletion>(&sql);
             for id in chunk {
@@ -309,7 +307,7 @@ async fn kept_of(conn: &mut Conn, people: &[i64]) -> Result<(Vec<KeptCompletion>
             let sql = format!(
                 "SELECT person_id, programme_id, completion_id, organisation_id, held_from, held_until
                  FROM completion_spells WHERE person_id IN ({})",
-                in_list(chunk.len())
+                in_list(backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as::<_, KeptSpell>(&sql);
             for id in chunk {
@@ -331,13 +329,18 @@ async fn forget(conn: &mut Conn, keys: &[&CompletionKey]) -> Result<(), sqlx::Er
             .or_default()
             .push(*person);
     }
+    let backend = conn.backend();
+    let (programme_at, completion_at) = match backend {
+        Backend::Sqlite => ("?", "?"),
+        Backend::Postgres => ("$1", "$2"),
+    };
     db_run!(conn => {
         for ((programme, completion), people) in &by_completion {
             for chunk in people.chunks(CHUNK) {
                 for table in ["person_completions", "completion_spells"] {
                     let sql = format!(
-                        "DELETE FROM {table} WHERE programme_id = $1 AND completion_id = $2 AND person_id IN ({})",
-                        (3..chunk.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                        "DELETE FROM {table} WHERE programme_id = {programme_at} AND completion_id = {completion_at} AND person_id IN ({})",
+                        in_list(backend, 3, chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(*programme).bind(*completion);
                     for id in chunk {

@@ -139,13 +139,14 @@ pub async fn set_options(pool: &Pool, id: i64, options_json: &str) -> Result<boo
 
 /// Decisions about who is who, remembered from earlier imports, for these sheet keys.
 pub async fn remembered_decisions(pool: &Pool, keys: &[&str]) -> Result<HashMap<String, Vec<Remembered>>, sqlx::Error> {
+    let backend = pool.backend();
     db_run!(pool => {
         let mut found: HashMap<String, Vec<Remembered>> = HashMap::new();
         // A few hundred keys a query keeps the statement small on both backends.
         for chunk in keys.chunks(500) {
             let sql = format!(
                 "SELECT person_key, person_id, same FROM identity_decisions WHERE person_key IN ({})",
-                placeholders(chunk.len())
+                super::in_list(backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as::<_, (String, i64, bool)>(&sql);
             for key in chunk {
@@ -219,6 +220,7 @@ pub async fn people_for(
     organisation_ids: &[i64],
     person_ids: &[i64],
 ) -> Result<Vec<KnownPerson>, sqlx::Error> {
+    let backend = pool.backend();
     db_run!(pool => {
         let mut found: HashMap<i64, KnownPerson> = HashMap::new();
         let mut read = |rows: Vec<(i64, String, String, i64)>| {
@@ -235,7 +237,7 @@ pub async fn people_for(
         for chunk in emails.chunks(500) {
             let sql = format!(
                 "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
-                placeholders(chunk.len())
+                super::in_list(backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as(&sql);
             for email in chunk {
@@ -247,7 +249,7 @@ pub async fn people_for(
             for chunk in ids.chunks(500) {
                 let sql = format!(
                     "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
-                    placeholders(chunk.len())
+                    super::in_list(backend, 1, chunk.len())
                 );
                 let mut query = sqlx::query_as(&sql);
                 for id in chunk {
@@ -260,10 +262,6 @@ pub async fn people_for(
         people.sort_by_key(|p| p.id);
         Ok(people)
     })
-}
-
-fn placeholders(count: usize) -> String {
-    (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Every organisation with its name and aliases as match keys.

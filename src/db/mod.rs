@@ -336,7 +336,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                // 64 MiB of pages rather than SQLite's 2 MiB: a large import
+                // or undo touches tens of megabytes of tables and indexes,
+                // and with the small cache reads the same pages again and again.
+                .pragma("cache_size", "-65536");
             let pool = |connections: u32, acquire_timeout: Duration| {
                 SqlitePoolOptions::new()
                     .max_connections(connections)
@@ -750,6 +754,18 @@ async fn insert_rows(
         })
     }
     Ok(ids)
+}
+
+/// The placeholders of an `IN (…)` list of `count` values whose first is
+/// value number `first` of the statement. On SQLite they are positional
+/// (`?`, so every other value of the statement must be too), for the reason
+/// given at [`insert_many`]; PostgreSQL needs `$n`.
+pub fn in_list(backend: Backend, first: usize, count: usize) -> String {
+    let each = |n: usize| match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    };
+    (first..first + count).map(each).collect::<Vec<_>>().join(", ")
 }
 
 /// The statements (and the values each binds) that insert `rows`.

@@ -408,7 +408,7 @@ async fn update_choices(
     }
     let form = form.0;
     let layouts = match preview_for(db, state, &row).await? {
-        Ok(preview) => preview.analysis.layouts,
+        Ok(preview) => preview.analysis.layouts.clone(),
         Err(_) => Vec::new(),
     };
     let mut mapping = Vec::new();

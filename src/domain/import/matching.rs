@@ -19,7 +19,7 @@
 //! Because a person's email (or, without one, name and organisation) decides
 //! every rule, importing file A then B gives the same people as B then A.
 
-use super::values::{name_key, normalise};
+use super::values::{name_key, normalise, NearKey};
 use super::{AttendanceRecord, Issue, Severity};
 use crate::domain::organisation::{infer_type, OrgType};
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ pub struct Context<'a> {
 /// A recorded person with their name key worked out once.
 struct Colleague<'a> {
     person: &'a KnownPerson,
-    key: String,
+    key: NearKey,
 }
 
 /// A sheet person the plain rules did not settle: placed at an organisation,
@@ -283,7 +283,7 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
                 }
             }
         };
-        let sheet_key = name_key(&person.full_name);
+        let sheet_key = NearKey::new(name_key(&person.full_name));
         let mut candidates = Vec::new();
         let mut same_name = Vec::new();
         let organisation_name = match &organisation {
@@ -298,7 +298,7 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
                         list.iter()
                             .map(|p| Colleague {
                                 person: p,
-                                key: name_key(&p.full_name),
+                                key: NearKey::new(name_key(&p.full_name)),
                             })
                             .collect()
                     })
@@ -308,7 +308,7 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
             if person.email.is_empty() {
                 if let Some(found) = colleagues
                     .iter()
-                    .find(|c| c.person.email.is_empty() && c.key == sheet_key)
+                    .find(|c| c.person.email.is_empty() && c.key.key() == sheet_key.key())
                 {
                     resolution.people.insert(key, PersonChoice::Existing(found.person.id));
                     continue;
@@ -316,9 +316,8 @@ pub fn resolve(records: &[AttendanceRecord], context: &Context<'_>) -> Resolutio
             }
             let ruled_out = |id: i64| remembered.iter().any(|r| !r.same && r.person_id == id);
             for colleague in colleagues.iter() {
-                let exact = colleague.key == sheet_key;
-                if (exact || super::values::is_near_key(&colleague.key, &sheet_key)) && !ruled_out(colleague.person.id)
-                {
+                let exact = colleague.key.key() == sheet_key.key();
+                if (exact || colleague.key.is_near(&sheet_key)) && !ruled_out(colleague.person.id) {
                     candidates.push(colleague.person);
                     same_name.push(exact);
                 }

@@ -726,9 +726,12 @@ impl SheetReader<'_> {
     }
 
     fn text_at(&self, row: usize, column: Option<usize>) -> String {
-        column
-            .map(|c| self.cell(row, c).display().trim().to_string())
-            .unwrap_or_default()
+        match column.map(|c| self.cell(row, c)) {
+            None => String::new(),
+            // Most cells are text: trimmed without an intermediate copy.
+            Some(Cell::Text(text)) => text.trim().to_string(),
+            Some(other) => other.display().trim().to_string(),
+        }
     }
 
     fn cell(&self, row: usize, column: usize) -> &Cell {
