@@ -99,6 +99,12 @@ fn records_link(records: &Records) -> String {
     }
 }
 
+/// How many names a figure lists on a page. The downloads list them all; a
+/// page names the first few and how many more, since a large partnership's
+/// "organisations reached" runs to thousands of names (1.5 MB of HTML on
+/// every view of the dashboard), and the figure links to the full list.
+const ITEMS_ON_A_PAGE: usize = 20;
+
 /// The report as a template sees it: sections, groups with their chart
 /// (SVG and text alternative) and figures with their links.
 pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links: bool) -> Value {
@@ -116,9 +122,10 @@ pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links:
                         .figures
                         .iter()
                         .map(|f| {
+                            let shown = &f.items[..f.items.len().min(ITEMS_ON_A_PAGE)];
                             json!({
                                 "id": f.id, "label": f.label, "value": f.value, "previous": f.previous,
-                                "change": f.change(), "items": f.items,
+                                "change": f.change(), "items": shown, "more": f.items.len() - shown.len(),
                                 "link": if links { f.records.as_ref().map(records_link) } else { None },
                             })
                         })
@@ -525,4 +532,48 @@ async fn organisation_report(
             "html_href": format!("/organisations/{id}/report?{query}&format=html"),
         }),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::report::{Figure, Group, Section};
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_page_names_the_first_twenty_and_counts_the_rest() {
+        let day = |d| NaiveDate::from_ymd_opt(2025, 4, d).expect("a date");
+        let period = Period::new(day(1), day(30)).expect("a period");
+        let figure = |id: &str, names: usize| Figure {
+            id: id.into(),
+            section: "training".into(),
+            label: id.into(),
+            value: i64::try_from(names).unwrap_or_default(),
+            previous: None,
+            items: (1..=names).map(|n| format!("Organisation {n}")).collect(),
+            records: None,
+        };
+        let report = Report {
+            title: "Board report".into(),
+            period,
+            previous_period: period.previous(),
+            organisation: None,
+            sections: vec![Section {
+                id: "training".into(),
+                title: "Training".into(),
+                groups: vec![Group {
+                    title: "Reach".into(),
+                    chart: false,
+                    figures: vec![figure("many", 25), figure("few", 3)],
+                }],
+            }],
+        };
+        let view = report_view(&report, &BTreeMap::new(), true);
+        let figures = &view["sections"][0]["groups"][0]["figures"];
+        assert_eq!(figures[0]["items"].as_array().map(Vec::len), Some(20));
+        assert_eq!(figures[0]["items"][19], "Organisation 20");
+        assert_eq!(figures[0]["more"], 5);
+        assert_eq!(figures[1]["items"].as_array().map(Vec::len), Some(3));
+        assert_eq!(figures[1]["more"], 0);
+    }
 }
