@@ -7,7 +7,7 @@ use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::domain::report::delivery::{
-    tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
+    by_group, tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
 };
 use crate::domain::report::engine::{
     AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData, ProgrammeActivity,
@@ -210,28 +210,16 @@ fn counts_by_group(
     rows: Vec<(String, i64, i64)>,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> BTreeMap<String, Vec<GroupCount>> {
-    let mut sums: BTreeMap<String, BTreeMap<(&str, &str), i64>> = BTreeMap::new();
+    let mut by_completion: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     for (completion, organisation_id, count) in rows {
-        if let Some(o) = organisations.get(&organisation_id) {
-            *sums
-                .entry(completion)
-                .or_default()
-                .entry((o.org_type.as_str(), o.locality.as_str()))
-                .or_default() += count;
-        }
+        by_completion
+            .entry(completion)
+            .or_default()
+            .push((organisation_id, count));
     }
-    sums.into_iter()
-        .map(|(completion, groups)| {
-            let counts = groups
-                .into_iter()
-                .map(|((org_type, locality), count)| GroupCount {
-                    org_type: org_type.to_string(),
-                    locality: locality.to_string(),
-                    count,
-                })
-                .collect();
-            (completion, counts)
-        })
+    by_completion
+        .into_iter()
+        .map(|(completion, counts)| (completion, by_group(counts, organisations)))
         .collect()
 }
 

@@ -9,7 +9,7 @@
 //! and counting here replaced one indexed scan of it per figure (about twenty
 //! for a year), which made the first report of a year take seconds.
 
-use super::engine::{Activity, GroupCount};
+use super::engine::{count, Activity, GroupCount};
 use crate::domain::programmes::Programme;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -100,10 +100,6 @@ impl Tally {
     }
 }
 
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 #[derive(Default)]
 struct ProgrammeTally {
     totals: Tally,
@@ -192,7 +188,7 @@ pub fn tally(
             let started = t
                 .started
                 .into_iter()
-                .map(|(completion, people)| (completion, by_group(people.values(), organisations)))
+                .map(|(completion, people)| (completion, by_group(people.values().map(|o| (*o, 1)), organisations)))
                 .collect();
             let delivery = ProgrammeDelivery {
                 totals: t.totals.activity(),
@@ -210,20 +206,19 @@ pub fn tally(
     }
 }
 
-/// People counted by their organisation's type and locality (each person
-/// once: `people_organisations` holds one organisation per person).
-fn by_group<'a>(
-    people_organisations: impl Iterator<Item = &'a i64>,
+/// Counts by organisation, summed by the organisations' type and locality
+/// (for people, each person once with their one organisation).
+pub fn by_group(
+    counts: impl IntoIterator<Item = (i64, i64)>,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Vec<GroupCount> {
-    let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for organisation in people_organisations {
-        if let Some(o) = organisations.get(organisation) {
-            *counts.entry((o.org_type.as_str(), o.locality.as_str())).or_default() += 1;
+    let mut sums: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (organisation, n) in counts {
+        if let Some(o) = organisations.get(&organisation) {
+            *sums.entry((o.org_type.as_str(), o.locality.as_str())).or_default() += n;
         }
     }
-    counts
-        .into_iter()
+    sums.into_iter()
         .map(|((org_type, locality), count)| GroupCount {
             org_type: org_type.to_string(),
             locality: locality.to_string(),

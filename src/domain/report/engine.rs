@@ -131,7 +131,7 @@ fn figure(section: &str, id: String, label: String, value: i64) -> Figure {
     }
 }
 
-fn count(n: usize) -> i64 {
+pub(super) fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
