@@ -214,21 +214,13 @@ pub async fn training_ids(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM certificates WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 pub async fn find_by_code(pool: &Pool, code: &str) -> Result<Option<CertificateRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE code = $1"))
-            .bind(code)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM certificates WHERE code = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[code.into()]).await
 }
 
 /// Filters for lists and batches; 0 / '' mean "any".

@@ -45,30 +45,23 @@ pub async fn create(
     options_json: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
-        )
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .bind(file_name)
-        .bind(sha256)
-        .bind(options_json)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let sql = "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id";
+    let values = [
+        actor.user_id.into(),
+        actor.label.as_str().into(),
+        file_name.into(),
+        sha256.into(),
+        options_json.into(),
+        Instant(now).into(),
+    ];
+    let (id,) = super::one_row(conn, sql, &values).await?;
+    Ok(id)
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM imports WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// Finished imports (and failures), newest first.
@@ -127,14 +120,8 @@ pub async fn fail_interrupted(pool: &Pool, message: &str) -> Result<Vec<i64>, sq
 
 /// Stores new choices for a pending import; false once it has moved on.
 pub async fn set_options(pool: &Pool, id: i64, options_json: &str) -> Result<bool, sqlx::Error> {
-    db_run!(pool => {
-        let done = sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
-            .bind(options_json)
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'";
+    Ok(super::execute(&mut pool.acquire().await?, sql, &[options_json.into(), id.into()]).await? == 1)
 }
 
 /// Decisions about who is who, remembered from earlier imports, for these sheet keys.
