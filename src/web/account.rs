@@ -109,10 +109,9 @@ async fn create_token(form: CsrfForm<TokenForm>, signed_in: SignedIn<'_>) -> App
 async fn revoke_token(
     id: i64,
     _form: CsrfForm<super::csrf::TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     crate::app::accounts::revoke_token(state.ctx(db), &user.acting(), &user.user, id).await?;
     Ok(Flash::success(
         Redirect::to("/account"),

@@ -2,7 +2,7 @@
 //! JSON), the PDF and its HTML equivalent for the holder's organisation and
 //! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, ReasonForm};
 use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -387,12 +387,8 @@ pub fn zip_of(rows: &[CertificateRow], issuer: &cert::Issuer) -> AppResult<Vec<u
 /// The "Issue certificates" button: every current completion without a
 /// certificate gets one (the same runs after imports and registers).
 #[post("/certificates/issue", data = "<_form>")]
-async fn issue_missing(
-    _form: CsrfForm<super::csrf::TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn issue_missing(_form: CsrfForm<super::csrf::TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let issued = workflow::issue_missing(state.ctx(db), &user.acting()).await?;
     Ok(Flash::success(
         Redirect::to("/certificates"),
@@ -400,20 +396,9 @@ async fn issue_missing(
     ))
 }
 
-#[derive(FromForm)]
-pub struct RevokeForm {
-    #[field(default = String::new())]
-    reason: String,
-}
-
 #[post("/certificates/<id>/revoke", data = "<form>")]
-async fn revoke(
-    id: i64,
-    form: CsrfForm<RevokeForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn revoke(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let back = Redirect::to(format!("/certificates/{id}"));
     Ok(
         match workflow::revoke(state.ctx(db), &user.acting(), id, &form.0.reason).await? {
@@ -430,13 +415,8 @@ pub struct ReissueForm {
 }
 
 #[post("/certificates/<id>/reissue", data = "<form>")]
-async fn reissue(
-    id: i64,
-    form: CsrfForm<ReissueForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn reissue(id: i64, form: CsrfForm<ReissueForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     Ok(
         match workflow::reissue(state.ctx(db), &user.acting(), id, &form.0.holder_name).await? {
             Ok(reissued) => Flash::success(

@@ -201,13 +201,8 @@ pub struct ActiveForm {
 }
 
 #[post("/users/<id>/active", data = "<form>")]
-async fn set_active(
-    id: i64,
-    form: CsrfForm<ActiveForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn set_active(id: i64, form: CsrfForm<ActiveForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let account = managed_user(db, id).await?;
     let active = form.0.active;
