@@ -415,10 +415,7 @@ pub fn design(kind: Kind) -> &'static Design {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-    }
+    use crate::domain::dates::iso as date;
 
     fn content(expires_on: Option<NaiveDate>) -> Content {
         Content {
