@@ -149,12 +149,7 @@ impl Preview {
             .iter()
             .chain(self.resolution.issues.iter())
             .collect();
-        all.sort_by(|a, b| {
-            a.severity
-                .cmp(&b.severity)
-                .then(a.sheet.cmp(&b.sheet))
-                .then(a.row.cmp(&b.row))
-        });
+        all.sort_by(|a, b| Issue::listing_order(a, b));
         all
     }
 
