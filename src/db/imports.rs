@@ -208,9 +208,24 @@ pub async fn people_for(
     person_ids: &[i64],
 ) -> Result<Vec<KnownPerson>, sqlx::Error> {
     let backend = pool.backend();
-    db_run!(pool => {
-        let mut found: HashMap<i64, KnownPerson> = HashMap::new();
-        let mut read = |rows: Vec<(i64, String, String, i64)>| {
+    let mut conn = pool.acquire().await?;
+    let lookups: [(&str, Vec<Bind>); 3] = [
+        ("email", emails.iter().map(|&email| email.into()).collect()),
+        (
+            "organisation_id",
+            organisation_ids.iter().map(|&id| id.into()).collect(),
+        ),
+        ("id", person_ids.iter().map(|&id| id.into()).collect()),
+    ];
+    let mut found: HashMap<i64, KnownPerson> = HashMap::new();
+    for (column, values) in &lookups {
+        // A few hundred values a statement keeps it small on both backends.
+        for chunk in values.chunks(500) {
+            let sql = format!(
+                "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                super::in_list(backend, 1, chunk.len())
+            );
+            let rows: Vec<(i64, String, String, i64)> = super::rows(&mut conn, &sql, chunk).await?;
             for (id, full_name, email, organisation_id) in rows {
                 found.entry(id).or_insert(KnownPerson {
                     id,
@@ -219,36 +234,11 @@ pub async fn people_for(
                     organisation_id,
                 });
             }
-        };
-        // A few hundred values a statement keeps it small on both backends.
-        for chunk in emails.chunks(500) {
-            let sql = format!(
-                "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
-                super::in_list(backend, 1, chunk.len())
-            );
-            let mut query = sqlx::query_as(&sql);
-            for email in chunk {
-                query = query.bind(*email);
-            }
-            read(query.fetch_all(pool).await?);
         }
-        for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
-            for chunk in ids.chunks(500) {
-                let sql = format!(
-                    "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
-                    super::in_list(backend, 1, chunk.len())
-                );
-                let mut query = sqlx::query_as(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                read(query.fetch_all(pool).await?);
-            }
-        }
-        let mut people: Vec<KnownPerson> = found.into_values().collect();
-        people.sort_by_key(|p| p.id);
-        Ok(people)
-    })
+    }
+    let mut people: Vec<KnownPerson> = found.into_values().collect();
+    people.sort_by_key(|p| p.id);
+    Ok(people)
 }
 
 /// Every organisation with its name and aliases as match keys.
