@@ -13,7 +13,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
 use rocket::form::FromForm;
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Status};
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -183,25 +183,29 @@ fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
     view
 }
 
+/// A file the browser saves rather than shows: a certificate's PDF or a zip of them.
 #[derive(Responder)]
-#[response(content_type = "application/pdf")]
-pub struct PdfFile {
+pub struct Attachment {
     body: Vec<u8>,
+    content_type: ContentType,
     disposition: Header<'static>,
     nosniff: Header<'static>,
 }
 
-#[derive(Responder)]
-#[response(content_type = "application/zip")]
-pub struct ZipFile {
-    body: Vec<u8>,
-    disposition: Header<'static>,
-    nosniff: Header<'static>,
+impl Attachment {
+    fn new(content_type: ContentType, file_name: &str, body: Vec<u8>) -> Self {
+        Attachment {
+            body,
+            content_type,
+            disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{file_name}\"")),
+            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
+        }
+    }
 }
 
 #[derive(Responder)]
 pub enum CertificateFile {
-    Pdf(PdfFile),
+    Pdf(Attachment),
     Page(Template),
 }
 
@@ -239,14 +243,11 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
     let row = visible(db, &actor, id).await?;
     if as_pdf {
         let body = render_pdf(&row, &state.issuer).await?;
-        return Ok(CertificateFile::Pdf(PdfFile {
+        return Ok(CertificateFile::Pdf(Attachment::new(
+            ContentType::PDF,
+            &file_name(&row),
             body,
-            disposition: Header::new(
-                "Content-Disposition",
-                format!("attachment; filename=\"{}\"", file_name(&row)),
-            ),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-        }));
+        )));
     }
     Ok(CertificateFile::Page(page.render(
         "certificates/show",
@@ -262,7 +263,7 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
 #[derive(Responder)]
 pub enum Listing {
     Page(Template),
-    Zip(ZipFile),
+    Zip(Attachment),
 }
 
 /// `GET /certificates`: the list a user may see, filtered; with
@@ -321,11 +322,11 @@ async fn list(
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;
-        return Ok(Listing::Zip(ZipFile {
+        return Ok(Listing::Zip(Attachment::new(
+            ContentType::ZIP,
+            "certificates.zip",
             body,
-            disposition: Header::new("Content-Disposition", "attachment; filename=\"certificates.zip\""),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-        }));
+        )));
     }
     let (page, offset) = page_offset(page);
     let mut rows = certificates::list_part(db, &filter, PAGE_SIZE + 1, offset).await?;
