@@ -3,6 +3,7 @@
 //! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
 
 use super::csrf::{CsrfForm, ReasonForm};
+use super::reports::{attachment, ReportFile};
 use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -13,7 +14,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
 use rocket::form::FromForm;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -183,29 +184,9 @@ fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
     view
 }
 
-/// A file the browser saves rather than shows: a certificate's PDF or a zip of them.
-#[derive(Responder)]
-pub struct Attachment {
-    body: Vec<u8>,
-    content_type: ContentType,
-    disposition: Header<'static>,
-    nosniff: Header<'static>,
-}
-
-impl Attachment {
-    fn new(content_type: ContentType, file_name: &str, body: Vec<u8>) -> Self {
-        Attachment {
-            body,
-            content_type,
-            disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{file_name}\"")),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-        }
-    }
-}
-
 #[derive(Responder)]
 pub enum CertificateFile {
-    Pdf(Attachment),
+    Pdf(ReportFile),
     Page(Template),
 }
 
@@ -243,10 +224,10 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
     let row = visible(db, &actor, id).await?;
     if as_pdf {
         let body = render_pdf(&row, &state.issuer).await?;
-        return Ok(CertificateFile::Pdf(Attachment::new(
-            ContentType::PDF,
-            &file_name(&row),
+        return Ok(CertificateFile::Pdf(attachment(
             body,
+            "application/pdf",
+            file_name(&row),
         )));
     }
     Ok(CertificateFile::Page(page.render(
@@ -263,7 +244,7 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
 #[derive(Responder)]
 pub enum Listing {
     Page(Template),
-    Zip(Attachment),
+    Zip(ReportFile),
 }
 
 /// `GET /certificates`: the list a user may see, filtered; with
@@ -322,10 +303,10 @@ async fn list(
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;
-        return Ok(Listing::Zip(Attachment::new(
-            ContentType::ZIP,
-            "certificates.zip",
+        return Ok(Listing::Zip(attachment(
             body,
+            "application/zip",
+            "certificates.zip".into(),
         )));
     }
     let (page, offset) = page_offset(page);

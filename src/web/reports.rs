@@ -35,7 +35,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// A report file sent as an attachment.
+/// A file sent as an attachment: a report, the register, a certificate or a zip of them.
 #[derive(Responder)]
 pub struct ReportFile {
     body: Vec<u8>,
