@@ -66,26 +66,18 @@ pub async fn find(pool: &Pool, id: i64) -> Result<Option<ImportRow>, sqlx::Error
 
 /// Finished imports (and failures), newest first.
 pub async fn history(pool: &Pool, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[limit.into()]).await
 }
 
 /// The committed import of the same file, if there is one.
 pub async fn committed_with_hash(pool: &Pool, sha256: &str) -> Result<Option<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(sha256)
-        .fetch_first(pool)
-        .await
-    })
+    let sql = format!(
+        "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
+    );
+    super::first_row(&mut pool.acquire().await?, &sql, &[sha256.into()]).await
 }
 
 /// Moves an import from one state to another only if it is still in the
@@ -108,14 +100,9 @@ pub async fn change_state(conn: &mut Conn, id: i64, from: &str, to: &str, messag
 /// rolled back with the process, so nothing of it was saved): marked failed
 /// with `message`. Returns their ids.
 pub async fn fail_interrupted(pool: &Pool, message: &str) -> Result<Vec<i64>, sqlx::Error> {
-    db_run!(pool => {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id")
-                .bind(message)
-                .fetch_all(pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    })
+    let sql = "UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id";
+    let rows: Vec<(i64,)> = super::rows(&mut pool.acquire().await?, sql, &[message.into()]).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Stores new choices for a pending import; false once it has moved on.
@@ -297,6 +284,13 @@ pub struct Written {
     pub followed: Vec<(String, i64)>,
 }
 
+/// The highest id in `table` (0 when empty): rows inserted after it are the new ones.
+async fn highest_id(conn: &mut Conn, table: &str) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let (highest,) = super::one_row(conn, &sql, &[]).await?;
+    Ok(highest)
+}
+
 /// Attendance rows handed to the database at a time; progress is reported per batch.
 const BATCH: usize = 2_000;
 
@@ -353,9 +347,7 @@ pub async fn write(
         }
     }
     if !org_rows.is_empty() {
-        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
-            .fetch_exactly_one(&mut *conn)
-            .await? });
+        let before = highest_id(conn, "organisations").await?;
         insert_many(
             conn,
             "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
@@ -411,9 +403,7 @@ pub async fn write(
         }
     }
     if !person_rows.is_empty() {
-        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
-            .fetch_exactly_one(&mut *conn)
-            .await? });
+        let before = highest_id(conn, "people").await?;
         insert_many(
             conn,
             "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
