@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::security::verify_password;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 

@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State as Managed};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 

@@ -12,7 +12,6 @@ use crate::domain::access::OrgScope;
 use crate::domain::certificate::{self as cert, long_date, State as CertState};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::web::auth::CurrentUser;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect, Responder};

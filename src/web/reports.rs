@@ -14,7 +14,7 @@ use crate::reports::{build_for_organisation, build_shared, Scope, Sources};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{FormOutcome, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisation_search, users, Db};
 use crate::domain::access::Role;
@@ -11,7 +11,7 @@ use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
