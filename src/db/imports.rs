@@ -284,11 +284,22 @@ pub struct Written {
     pub followed: Vec<(String, i64)>,
 }
 
-/// The highest id in `table` (0 when empty): rows inserted after it are the new ones.
-async fn highest_id(conn: &mut Conn, table: &str) -> Result<i64, sqlx::Error> {
-    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
-    let (highest,) = super::one_row(conn, &sql, &[]).await?;
-    Ok(highest)
+/// Inserts `rows` of import `import_id` into `table (columns)` and reads
+/// `returned` back from the rows it added: those above the highest id
+/// before, marked with the import.
+async fn insert_and_read_back<T: super::Row>(
+    conn: &mut Conn,
+    table: &str,
+    columns: &str,
+    rows: &[Vec<Bind<'_>>],
+    returned: &str,
+    import_id: i64,
+) -> Result<Vec<T>, sqlx::Error> {
+    let highest = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let (before,): (i64,) = super::one_row(conn, &highest, &[]).await?;
+    insert_many(conn, &format!("{table} ({columns})"), rows).await?;
+    let added = format!("SELECT {returned} FROM {table} WHERE id > $1 AND import_id = $2");
+    super::rows(conn, &added, &[before.into(), import_id.into()]).await
 }
 
 /// Attendance rows handed to the database at a time; progress is reported per batch.
@@ -347,18 +358,9 @@ pub async fn write(
         }
     }
     if !org_rows.is_empty() {
-        let before = highest_id(conn, "organisations").await?;
-        insert_many(
-            conn,
-            "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
-            &org_rows,
-        )
-        .await?;
-        let added: Vec<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
-                .bind(before)
-                .bind(import_id)
-                .fetch_all(&mut *conn)
-                .await? });
+        let columns = "name, name_key, org_type, import_id, created_at, updated_at";
+        let added: Vec<(i64, String)> =
+            insert_and_read_back(conn, "organisations", columns, &org_rows, "id, name_key", import_id).await?;
         for (id, key) in added {
             if let Some(normal) = org_keys.get(&key) {
                 new_orgs.insert(normal.clone(), id);
@@ -403,18 +405,10 @@ pub async fn write(
         }
     }
     if !person_rows.is_empty() {
-        let before = highest_id(conn, "people").await?;
-        insert_many(
-            conn,
-            "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
-            &person_rows,
-        )
-        .await?;
-        let added: Vec<(i64, i64, String, String)> = db_run!(conn => { sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
-                .bind(before)
-                .bind(import_id)
-                .fetch_all(&mut *conn)
-                .await? });
+        let columns = "import_id, organisation_id, full_name, email, job_title, created_at, updated_at";
+        let returned = "id, organisation_id, full_name, email";
+        let added: Vec<(i64, i64, String, String)> =
+            insert_and_read_back(conn, "people", columns, &person_rows, returned, import_id).await?;
         for (id, organisation_id, full_name, email) in added {
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
                 person_ids.insert(key, id);
