@@ -3,7 +3,6 @@
 
 use super::audit::Actor;
 use super::completions::Touched;
-use super::FetchFully;
 use super::Instant;
 use super::{db_run, Conn, Pool};
 use super::{insert_many, Bind};

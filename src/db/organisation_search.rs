@@ -1,7 +1,7 @@
 //! Finding an organisation by what someone typed of its name, for the forms
 //! that pick one among ten thousand.
 
-use super::{db_run, FetchFully, Pool};
+use super::{db_run, Pool};
 
 /// The organisation whose name is exactly `name_key` (see
 /// [`crate::domain::organisation::name_key`]), first; then those whose name
