@@ -52,7 +52,7 @@ async fn list(
         .map(|m| {
             json!({
                 "id": m.id,
-                "kind": Kind::parse(&m.kind).map(|k| k.label()).unwrap_or(&m.kind),
+                "kind": Kind::parse(&m.kind).map(|k| k.label()).unwrap_or(m.kind.as_str()),
                 "recipient": m.recipient,
                 "subject": m.subject,
                 "created": display(m.created_at),
