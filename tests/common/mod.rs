@@ -208,10 +208,14 @@ impl TestApp {
             Some(max) => figment.merge(("evidence_max_bytes", max)),
             None => figment,
         };
-        let figment = options
-            .settings
-            .iter()
-            .fold(figment, |figment, (key, value)| figment.merge((*key, value.as_str())));
+        // Each value read as an environment variable's would be ("0" a number).
+        let figment = options.settings.iter().fold(figment, |figment, (key, value)| {
+            let value = match value.parse::<rocket::figment::value::Value>() {
+                Ok(value) => value,
+                Err(never) => match never {},
+            };
+            figment.merge((*key, value))
+        });
         let (tx, rx) = rocket::tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
         let rocket = qmtrack::build_rocket(figment, clock.clone())
