@@ -120,7 +120,15 @@ pub(crate) async fn submitted(conn: &mut Conn, ctx: Ctx<'_>, row: &AssessmentRow
         submission > 1,
     );
     let key = format!("{}:{submission}", row.id);
-    queue(conn, ctx.now, Kind::AssessmentSubmitted, &key, Audience::Assessors, &message).await?;
+    queue(
+        conn,
+        ctx.now,
+        Kind::AssessmentSubmitted,
+        &key,
+        Audience::Assessors,
+        &message,
+    )
+    .await?;
     Ok(())
 }
 
@@ -159,7 +167,12 @@ fn days_after(day: NaiveDate, days: u64) -> NaiveDate {
 
 /// Queues the reminders the calendar has brought by `now`; returns how
 /// many messages were new. Safe to run any number of times, on any server.
-pub async fn scan(pool: &Pool, standards: &StandardsLibrary, config: &AppConfig, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn scan(
+    pool: &Pool,
+    standards: &StandardsLibrary,
+    config: &AppConfig,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
     let today = crate::clock::local_date(now);
     let sig = signature(config);
     let renewal_window = days_after(today, text::RENEWAL_NOTICES[0].unsigned_abs());
@@ -241,7 +254,10 @@ pub async fn scan_now(ctx: Ctx<'_>, acting: &Acting) -> AppResult<usize> {
 pub enum Delivery {
     /// No mail server is configured: the messages wait in the outbox.
     NotConfigured,
-    Done { sent: usize, failed: usize },
+    Done {
+        sent: usize,
+        failed: usize,
+    },
 }
 
 /// The configured mail server and sender, or `None` when there is none.

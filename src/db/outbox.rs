@@ -68,7 +68,12 @@ pub struct Claimed {
 /// attempt is counted and its next attempt moved to `now + lease`, so no
 /// other sender takes it while this one delivers (and, should this sender
 /// stop before recording the outcome, it is tried again after the lease).
-pub async fn claim_due(pool: &Pool, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+pub async fn claim_due(
+    pool: &Pool,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
     let mut tx = begin_write(pool).await?;
     let lock = match pool.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -190,7 +195,12 @@ pub async fn opt_outs(conn: &mut Conn, user_id: i64) -> Result<Vec<Kind>, sqlx::
 
 /// Replaces the kinds `user_id` has turned off.
 pub async fn set_opt_outs(conn: &mut Conn, user_id: i64, kinds: &[Kind]) -> Result<(), sqlx::Error> {
-    super::execute(conn, "DELETE FROM reminder_opt_outs WHERE user_id = $1", &[user_id.into()]).await?;
+    super::execute(
+        conn,
+        "DELETE FROM reminder_opt_outs WHERE user_id = $1",
+        &[user_id.into()],
+    )
+    .await?;
     for kind in kinds {
         super::execute(
             conn,
@@ -225,8 +235,7 @@ pub enum Audience {
 
 /// The recipients in `audience` who have not turned `kind` off.
 pub async fn recipients(conn: &mut Conn, audience: Audience, kind: Kind) -> Result<Vec<Recipient>, sqlx::Error> {
-    const NOT_OPTED_OUT: &str =
-        "NOT EXISTS (SELECT 1 FROM reminder_opt_outs r WHERE r.user_id = u.id AND r.kind = $1)";
+    const NOT_OPTED_OUT: &str = "NOT EXISTS (SELECT 1 FROM reminder_opt_outs r WHERE r.user_id = u.id AND r.kind = $1)";
     let kind_value = Bind::from(kind.as_str());
     match audience {
         Audience::MembersOf(organisation_id) => {

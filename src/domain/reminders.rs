@@ -221,14 +221,17 @@ fn plural(count: i64, one: &str, many: &str) -> String {
 }
 
 /// To the organisation's members: its award expires on `expires_on`.
-pub fn renewal_due(sig: &Signature, organisation: &str, framework: &str, expires_on: NaiveDate, notice: i64) -> Message {
+pub fn renewal_due(
+    sig: &Signature,
+    organisation: &str,
+    framework: &str,
+    expires_on: NaiveDate,
+    notice: i64,
+) -> Message {
     sig.message(
         format!("{framework}: renewal due within {notice} days"),
         &[
-            format!(
-                "{organisation}'s {framework} award expires on {}.",
-                uk_date(expires_on)
-            ),
+            format!("{organisation}'s {framework} award expires on {}.", uk_date(expires_on)),
             "To keep it, start the renewal and send it for review before then.".to_string(),
         ],
     )
@@ -269,7 +272,11 @@ pub fn changes_requested(sig: &Signature, organisation: &str, framework: &str) -
 
 /// To assessors: an assessment is waiting for review.
 pub fn assessment_submitted(sig: &Signature, organisation: &str, framework: &str, again: bool) -> Message {
-    let how = if again { "sent back for review after changes" } else { "sent for review" };
+    let how = if again {
+        "sent back for review after changes"
+    } else {
+        "sent for review"
+    };
     sig.message(
         format!("{framework}: {organisation} has sent an assessment for review"),
         &[format!("{organisation}'s {framework} assessment has been {how}.")],
@@ -281,7 +288,10 @@ pub fn certificate_issued(sig: &Signature, organisation: &str, framework: &str, 
     sig.message(
         format!("{framework}: award made and certificate issued"),
         &[
-            format!("{organisation} has been awarded {framework}, valid until {}.", uk_date(expires_on)),
+            format!(
+                "{organisation} has been awarded {framework}, valid until {}.",
+                uk_date(expires_on)
+            ),
             "The certificate can be downloaded after signing in.".to_string(),
         ],
     )
@@ -335,7 +345,11 @@ pub fn weekly_digest(sig: &Signature, digest: &Digest) -> Message {
         ));
     }
     sig.message(
-        format!("{}: the week starting {}", sig.partnership, uk_date(digest.week_starting)),
+        format!(
+            "{}: the week starting {}",
+            sig.partnership,
+            uk_date(digest.week_starting)
+        ),
         &lines,
     )
 }
@@ -386,9 +400,15 @@ mod tests {
     #[test]
     fn counts_read_as_english() {
         let day = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
-        assert!(training_lapsing(&sig(), "Org", 1, day).text.contains("held by 1 person at Org"));
-        assert!(training_lapsing(&sig(), "Org", 3, day).text.contains("held by 3 people at Org"));
-        assert!(evidence_expiring(&sig(), "Org", "DAHA", 2, day).subject.contains("1 May 2026"));
+        assert!(training_lapsing(&sig(), "Org", 1, day)
+            .text
+            .contains("held by 1 person at Org"));
+        assert!(training_lapsing(&sig(), "Org", 3, day)
+            .text
+            .contains("held by 3 people at Org"));
+        assert!(evidence_expiring(&sig(), "Org", "DAHA", 2, day)
+            .subject
+            .contains("1 May 2026"));
         let digest = weekly_digest(
             &sig(),
             &Digest {

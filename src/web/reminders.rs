@@ -44,7 +44,11 @@ async fn list(
     let (page, offset) = page_offset(page);
     let (rows, total) = outbox::list(db, chosen, PAGE_SIZE, offset).await?;
     let mut counts = serde_json::Map::new();
-    for (name, each) in [("queued", Status::Queued), ("failed", Status::Failed), ("sent", Status::Sent)] {
+    for (name, each) in [
+        ("queued", Status::Queued),
+        ("failed", Status::Failed),
+        ("sent", Status::Sent),
+    ] {
         counts.insert(name.into(), json!(outbox::list(db, each, 0, 0).await?.1));
     }
     let messages: Vec<_> = rows
@@ -107,9 +111,7 @@ async fn send(
             Redirect::to("/outbox"),
             "No mail server is configured (QMTRACK_SMTP_URL), so nothing was sent.",
         ),
-        Delivery::Done { sent, failed: 0 } => {
-            Flash::success(Redirect::to("/outbox"), format!("{sent} sent."))
-        }
+        Delivery::Done { sent, failed: 0 } => Flash::success(Redirect::to("/outbox"), format!("{sent} sent.")),
         Delivery::Done { sent, failed } => Flash::error(
             Redirect::to("/outbox?status=failed"),
             format!("{sent} sent; {failed} could not be delivered and will be tried again."),
