@@ -90,14 +90,18 @@ pub async fn claim_due(
     .await?;
     let mut claimed = Vec::with_capacity(due.len());
     for (id,) in due {
-        let row: Claimed = one_row(
+        // Still due, checked again as the row is written: should another
+        // sender have claimed it since it was picked (a PostgreSQL reader
+        // that did not skip it), this one leaves it.
+        let row: Option<Claimed> = first_row(
             &mut tx,
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1
+             WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3
              RETURNING id, recipient, subject, body_text, body_html, attempts",
-            &[Instant(now + lease).into(), id.into()],
+            &[Instant(now + lease).into(), id.into(), Instant(now).into()],
         )
         .await?;
-        claimed.push(row);
+        claimed.extend(row);
     }
     tx.commit().await?;
     Ok(claimed)
