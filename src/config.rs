@@ -50,6 +50,15 @@ pub struct AppConfig {
     pub partnership_logo: PathBuf,
     /// The partnership's time zone: times are shown in it.
     pub time_zone: String,
+    /// The mail server reminders go through, as `smtp://host:port` (or
+    /// `smtp://user:password@host:port`); empty: nothing is sent, and the
+    /// programme lead's outbox page shows what would have gone.
+    pub smtp_url: String,
+    /// The address reminders come from, such as `qmtrack@council.example`.
+    pub smtp_from: String,
+    /// How often, in seconds, the server looks for reminders that have come
+    /// due and delivers the outbox; 0 leaves it to `qmtrack reminders`.
+    pub reminders_every_seconds: u64,
 }
 
 impl Default for AppConfig {
@@ -75,6 +84,9 @@ impl Default for AppConfig {
             certificate_signatory: String::new(),
             partnership_logo: PathBuf::new(),
             time_zone: "Europe/London".into(),
+            smtp_url: String::new(),
+            smtp_from: "qmtrack@localhost".into(),
+            reminders_every_seconds: 300,
         }
     }
 }

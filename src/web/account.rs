@@ -1,9 +1,10 @@
-//! Your own account: password and API tokens.
+//! Your own account: password, API tokens and which reminder emails you get.
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::{FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
+use crate::domain::reminders::Kind;
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
@@ -15,12 +16,17 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
-    routes![show, change_password, create_token, revoke_token]
+    routes![show, change_password, create_token, revoke_token, choose_reminders]
 }
 
 async fn account_context(db: &Db, user: &CurrentUser) -> AppResult<Value> {
     let tokens = tokens::for_user(db, user.user.id).await?;
-    Ok(json!({"title": "Your account", "section": "account", "tokens": tokens}))
+    let off = crate::app::reminders::turned_off(db, user.user.id).await?;
+    let reminders: Vec<Value> = Kind::for_role(user.user.role)
+        .into_iter()
+        .map(|k| json!({"kind": k.as_str(), "label": k.label(), "on": !off.contains(&k)}))
+        .collect();
+    Ok(json!({"title": "Your account", "section": "account", "tokens": tokens, "reminders": reminders}))
 }
 
 #[get("/account")]
@@ -116,5 +122,22 @@ async fn revoke_token(
     Ok(Flash::success(
         Redirect::to("/account"),
         "The token has been revoked and can no longer be used.",
+    ))
+}
+
+#[derive(FromForm)]
+pub struct RemindersForm {
+    /// The kinds ticked (sent); the others offered are turned off.
+    wanted: Vec<String>,
+}
+
+#[post("/account/reminders", data = "<form>")]
+async fn choose_reminders(form: CsrfForm<RemindersForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
+    let wanted: Vec<Kind> = form.0.wanted.iter().filter_map(|k| Kind::parse(k)).collect();
+    crate::app::reminders::choose(state.ctx(db), &user.acting(), &user.user, &wanted).await?;
+    Ok(Flash::success(
+        Redirect::to("/account"),
+        "Your choice of reminder emails has been saved.",
     ))
 }
