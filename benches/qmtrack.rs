@@ -168,6 +168,77 @@ fn main() {
     });
 
     import_benchmarks(&runtime);
+    copy_benchmark(&runtime);
+}
+
+/// Issue 13: `copy-database` of the large data set from SQLite to an empty
+/// PostgreSQL database, timed. The copy itself checks that every table's
+/// row count is equal on both sides and every evidence file against its
+/// SHA-256; this prints the time with what was checked. Needs the large
+/// data set (as for the large import benchmark) and
+/// `QMTRACK_BENCH_POSTGRES_URL`, a PostgreSQL server where it may create a
+/// database (it drops it afterwards).
+fn copy_benchmark(runtime: &rocket::tokio::runtime::Runtime) {
+    if !selected("copy") {
+        return;
+    }
+    let source = large_data_set();
+    let Ok(server) = std::env::var("QMTRACK_BENCH_POSTGRES_URL") else {
+        println!("copy-database (large data set): skipped, QMTRACK_BENCH_POSTGRES_URL is not set");
+        return;
+    };
+    if !source.exists() {
+        println!("copy-database (large data set): skipped, {} not found", source.display());
+        return;
+    }
+    let data_dir = source.parent().expect("the data set's folder").to_path_buf();
+    let database = format!("qmtrack_bench_copy_{}", std::process::id());
+    let (admin_url, target_url) = match server.rsplit_once('/') {
+        Some((base, _)) => (server.clone(), format!("{base}/{database}")),
+        None => panic!("QMTRACK_BENCH_POSTGRES_URL must end in /DATABASE"),
+    };
+    runtime.block_on(async {
+        use sqlx::Executor;
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .execute(format!("CREATE DATABASE {database}").as_str())
+            .await
+            .expect("create the target database");
+        let config = qmtrack::config::AppConfig {
+            data_dir: data_dir.clone(),
+            database_url: format!("sqlite://{}", source.display()),
+            ..Default::default()
+        };
+        let pool = qmtrack::db::connect(&config.database_url, 4).await.expect("connect");
+        let start = Instant::now();
+        let copied = qmtrack::app::backup::copy_to_postgres(&config, &pool, &target_url)
+            .await
+            .expect("copy-database");
+        let took = start.elapsed();
+        pool.close().await;
+        println!(
+            "copy-database (large data set, SQLite to PostgreSQL): {took:.1?} for {} rows in {} tables, \
+             every table's count equal; {} files ({} bytes) equal to their SHA-256",
+            copied.rows(),
+            copied.tables.len(),
+            copied.files,
+            copied.file_bytes
+        );
+        admin
+            .execute(format!("DROP DATABASE {database}").as_str())
+            .await
+            .expect("drop the target database");
+    });
+}
+
+/// The large data set (`qmtrack demo --scale large`): `QMTRACK_BENCH_LARGE_DATA`
+/// or `target/large-data/qmtrack.sqlite`.
+fn large_data_set() -> std::path::PathBuf {
+    std::env::var("QMTRACK_BENCH_LARGE_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/large-data/qmtrack.sqlite"))
 }
 
 /// A sign-in workbook of `rows` rows: 20,000 people in 2,000 organisations
@@ -394,9 +465,7 @@ fn large_data_benchmarks(
     runtime: &rocket::tokio::runtime::Runtime,
     programmes: &std::sync::Arc<qmtrack::domain::programmes::ProgrammeLibrary>,
 ) {
-    let source = std::env::var("QMTRACK_BENCH_LARGE_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/large-data/qmtrack.sqlite"));
+    let source = large_data_set();
     if !source.exists() {
         println!("import (large data set): skipped, {} not found", source.display());
         return;
