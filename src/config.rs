@@ -50,6 +50,24 @@ pub struct AppConfig {
     pub partnership_logo: PathBuf,
     /// The partnership's time zone: times are shown in it.
     pub time_zone: String,
+    /// The bearer token a scraper sends for `/metrics`; empty (the default)
+    /// and `/metrics` is not served at all. A secret: set it in the
+    /// environment (`QMTRACK_METRICS_TOKEN`), never in Rocket.toml.
+    pub metrics_token: String,
+    /// Take each request's id from its `X-Request-Id` header (when it is a
+    /// plain id) instead of making one: only behind a proxy that sets it.
+    pub trust_request_id_header: bool,
+    /// How log lines are written: `text` for people, `json` (one object per
+    /// line) for a log collector.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for AppConfig {
@@ -75,6 +93,9 @@ impl Default for AppConfig {
             certificate_signatory: String::new(),
             partnership_logo: PathBuf::new(),
             time_zone: "Europe/London".into(),
+            metrics_token: String::new(),
+            trust_request_id_header: false,
+            log_format: LogFormat::Text,
         }
     }
 }
