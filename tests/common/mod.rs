@@ -130,6 +130,10 @@ pub struct Options {
     /// Serve this database and data folder instead of fresh ones (a restored
     /// or copied one).
     pub existing: Option<(String, std::path::PathBuf)>,
+    /// The bearer token `/metrics` asks for (none: not served).
+    pub metrics_token: Option<&'static str>,
+    /// Take each request's id from a plain `X-Request-Id` header.
+    pub trust_request_id_header: bool,
 }
 
 impl Default for Options {
@@ -144,6 +148,8 @@ impl Default for Options {
             trust_ip_header: false,
             partnership_logo: None,
             existing: None,
+            metrics_token: None,
+            trust_request_id_header: false,
         }
     }
 }
@@ -201,6 +207,11 @@ impl TestApp {
             Some(path) => figment.merge(("partnership_logo", path.display().to_string())),
             None => figment,
         };
+        let figment = match options.metrics_token {
+            Some(token) => figment.merge(("metrics_token", token)),
+            None => figment,
+        }
+        .merge(("trust_request_id_header", options.trust_request_id_header));
         let figment = match options.evidence_max_bytes {
             Some(max) => figment.merge(("evidence_max_bytes", max)),
             None => figment,
