@@ -185,7 +185,8 @@ async fn metrics(token: BearerToken<'_>, state: &State<AppState>, http: &State<A
 async fn write_database_gauges(out: &mut Exposition, db: &Db) {
     // Read before the query below borrows a connection of its own.
     let pools = db::metrics::pool_use(db);
-    let families: [(&str, &str, fn(&db::metrics::PoolUse) -> u32); 4] = [
+    type Reading = fn(&db::metrics::PoolUse) -> u32;
+    let families: [(&str, &str, Reading); 4] = [
         ("qmtrack_db_pool_connections", "Connections open in the pool.", |p| {
             p.size
         }),
