@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{fresh_database, page_text, Options, TestApp};
+use common::{fresh_database, page_text, Options, ServerProcess, TestApp};
 use reqwest::StatusCode;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "scrape-me-6f1d2c";
@@ -215,54 +214,23 @@ async fn a_trusted_proxy_id_is_used_when_it_is_a_plain_id() {
     }
 }
 
-/// The real binary, with JSON logs to a file.
-struct Server {
-    child: std::process::Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[rocket::async_test]
 async fn json_logs_are_one_object_per_line_with_the_request_id() {
     let dir = tempfile::tempdir().expect("dir");
     let database = fresh_database(dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
     let log_path = dir.path().join("qmtrack.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let _server = Server {
-        child: Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-            .arg("serve")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let server = ServerProcess::start(|command| {
+        command
             .env("QMTRACK_DATA_DIR", dir.path().join("data"))
             .env("QMTRACK_DATABASE_URL", &database.url)
             .env("QMTRACK_LOG_FORMAT", "json")
             .env_remove("QMTRACK_LOG")
-            .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_CLI_COLORS", "false")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start qmtrack"),
-    };
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(res) = reqwest::get(format!("{base}/healthz")).await {
-            if res.status() == StatusCode::OK {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .stderr(log);
+    })
+    .await;
+    let base = &server.base;
 
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
