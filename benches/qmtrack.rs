@@ -360,14 +360,7 @@ async fn timed_import(
     )
     .await
     .expect("start");
-    let request = qmtrack::app::imports::CommitRequest {
-        pool,
-        programmes,
-        import_id: id,
-        actor: &actor,
-        now: at("2026-01-01T00:00:00Z"),
-        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
-    };
+    let request = qmtrack::app::imports::CommitRequest::new(pool, programmes, id, &actor, at("2026-01-01T00:00:00Z"));
     let (outcome, phases) = qmtrack::app::imports::commit_timed(&request, &preview, &|_, _| {})
         .await
         .expect("commit");

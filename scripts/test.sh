@@ -61,6 +61,14 @@ if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf >/dev/null
 fi
 
+# The reminder tests deliver to a real SMTP server: Debian's python3-aiosmtpd,
+# run with Debian's own python3 (tests/support/smtp_sink.py).
+if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "== Installing python3-aiosmtpd (apt-get)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3 python3-aiosmtpd >/dev/null
+fi
+
 # The browser journeys drive Debian's Chromium with playwright-core (which
 # never downloads a browser of its own) and check pages with axe-core.
 e2e="${QMTRACK_E2E:-1}"

@@ -60,6 +60,15 @@ pub struct AppConfig {
     /// How log lines are written: `text` for people, `json` (one object per
     /// line) for a log collector.
     pub log_format: LogFormat,
+    /// The mail server reminders go through, as `smtp://host:port` (or
+    /// `smtp://user:password@host:port`); empty: nothing is sent, and the
+    /// programme lead's outbox page shows what would have gone.
+    pub smtp_url: String,
+    /// The address reminders come from, such as `qmtrack@council.example`.
+    pub smtp_from: String,
+    /// How often, in seconds, the server looks for reminders that have come
+    /// due and delivers the outbox; 0 leaves it to `qmtrack reminders`.
+    pub reminders_every_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -96,6 +105,9 @@ impl Default for AppConfig {
             metrics_token: String::new(),
             trust_request_id_header: false,
             log_format: LogFormat::Text,
+            smtp_url: String::new(),
+            smtp_from: "qmtrack@localhost".into(),
+            reminders_every_seconds: 300,
         }
     }
 }

@@ -117,6 +117,20 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
                 })
             },
         ))
+        .attach(rocket::fairing::AdHoc::on_liftoff("Reminders by email", |rocket| {
+            Box::pin(async move {
+                let (Some(pool), Some(state)) = (db::Db::fetch(rocket), rocket.state::<app::AppState>()) else {
+                    return;
+                };
+                rocket::tokio::spawn(app::reminders::run_in_background(
+                    (**pool).clone(),
+                    state.config.clone(),
+                    state.clock.clone(),
+                    state.standards.clone(),
+                    rocket.shutdown(),
+                ));
+            })
+        }))
         .attach(rocket::fairing::AdHoc::try_on_ignite(
             "kept completions",
             bring_completions_up_to_date,

@@ -166,7 +166,7 @@ async fn standing_facts(
         assessments,
         expiring,
         notice_days,
-        staff: db::home::staff_count(pool, organisation_id).await?,
+        staff: db::people::count_for_organisation(pool, organisation_id).await?,
         trained,
         award_certificates,
         training_certificates,

@@ -43,14 +43,19 @@ pub fn random_token() -> String {
 
 /// A password people can type from a printed sheet: four groups of letters and digits.
 pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 16];
+    random_groups(b"abcdefghjkmnpqrstuvwxyz23456789", 16)
+}
+
+/// `count` random symbols of `alphabet` in groups of four joined by dashes
+/// (`K7QM-3XPA-…`): what people copy from paper, a password or a certificate code.
+pub fn random_groups(alphabet: &[u8], count: usize) -> String {
+    let mut bytes = vec![0u8; count];
     OsRng.fill_bytes(&mut bytes);
-    let chars: Vec<char> = bytes
+    let symbols: Vec<char> = bytes
         .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .map(|b| alphabet[usize::from(*b) % alphabet.len()] as char)
         .collect();
-    chars
+    symbols
         .chunks(4)
         .map(|group| group.iter().collect::<String>())
         .collect::<Vec<_>>()

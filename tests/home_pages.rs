@@ -9,7 +9,7 @@ mod common;
 
 use assessment_support::{award, criteria, decide, enrol, fill, meet_all, samples, submit, upload};
 use chrono::Duration;
-use common::{attrs, h1, location, page_text, texts, Browser, TestApp, PASSWORD};
+use common::{attrs, dva_session_attended_by, h1, location, page_text, texts, Browser, TestApp, PASSWORD};
 
 /// Whether the page links to `href` (attributes decoded, as a browser reads them).
 fn links_to(body: &str, href: &str) -> bool {
@@ -357,44 +357,6 @@ async fn a_member_sees_their_own_organisation_its_renewal_evidence_and_certifica
     let (_, body) = lead.get_text("/organisations").await;
     let rows = texts(&body, "table.qm-table tbody tr");
     assert!(rows[0].contains("In progress"), "the renewal is under way: {rows:?}");
-}
-
-/// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
-/// `(name, organisation)` on its register as attended, and gives its path.
-async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&str, i64)]) -> String {
-    let res = trainer
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "dva-awareness/dva-awareness"),
-                ("date", date),
-                ("start_time", "10:00"),
-                ("venue", "Civic Centre"),
-                ("trainer", "Niamh"),
-                ("capacity", "40"),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
-    let session = location(&res);
-    for (name, organisation) in people {
-        let res = trainer
-            .submit(
-                &session,
-                &format!("{session}/attendees"),
-                &[
-                    ("full_name", name),
-                    ("email", ""),
-                    ("organisation_id", &organisation.to_string()),
-                    ("status", "attended"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name} on {date}");
-    }
-    session
 }
 
 #[rocket::async_test]

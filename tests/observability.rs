@@ -12,7 +12,11 @@ const TOKEN: &str = "scrape-me-6f1d2c";
 
 async fn app_with_metrics() -> TestApp {
     TestApp::spawn_with(Options {
-        metrics_token: Some(TOKEN),
+        // No reminder scan in the background: the test queues them.
+        settings: vec![
+            ("metrics_token", TOKEN.to_string()),
+            ("reminders_every_seconds", "0".to_string()),
+        ],
         ..Options::default()
     })
     .await
@@ -131,6 +135,7 @@ async fn requests_are_counted_by_route_pattern() {
     assert!(!after.contains('?'), "{after}");
 
     assert_eq!(sample(&after, "qmtrack_imports_running"), Some(0.0), "{after}");
+    assert_eq!(sample(&after, "qmtrack_outbox_depth"), Some(0.0), "{after}");
     assert_eq!(sample(&after, "qmtrack_database_up"), Some(1.0), "{after}");
     let pools: &[&str] = if app.database_url.starts_with("postgres") {
         &["main"]
@@ -148,6 +153,12 @@ async fn requests_are_counted_by_route_pattern() {
     // The readers' pool was used by the pages above.
     let readers = if pools.len() == 1 { "main" } else { "readers" };
     assert!(sample(&after, &format!(r#"qmtrack_db_pool_connections{{pool="{readers}"}}"#)) >= Some(1.0));
+
+    // No mail server: the lead's weekly digest waits in the outbox.
+    let res = lead.submit("/outbox", "/outbox/scan", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = scrape(&app).await;
+    assert_eq!(sample(&page, "qmtrack_outbox_depth"), Some(1.0), "{page}");
 }
 
 #[rocket::async_test]
@@ -184,7 +195,7 @@ async fn the_error_page_shows_the_request_id() {
 #[rocket::async_test]
 async fn a_trusted_proxy_id_is_used_when_it_is_a_plain_id() {
     let app = TestApp::spawn_with(Options {
-        trust_request_id_header: true,
+        settings: vec![("trust_request_id_header", "true".to_string())],
         ..Options::default()
     })
     .await;

@@ -401,6 +401,7 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
         .after(json!({"state": to, "submission": submission})),
     )
     .await?;
+    super::reminders::submitted(&mut tx, ctx, &row, submission).await?;
     tx.commit().await?;
     Ok(Ok(Submitted { state: to, submission }))
 }
@@ -495,6 +496,7 @@ pub async fn award(
         },
     )
     .await?;
+    super::reminders::award_certificate_issued(&mut tx, ctx, &row, expires_on, &certificate_code).await?;
     tx.commit().await?;
     Ok(Ok(Awarded {
         organisation_name: row.organisation_name,

@@ -196,13 +196,8 @@ pub async fn copy_to_postgres(config: &AppConfig, source: &Pool, to_url: &str) -
 }
 
 async fn copy_snapshot(snapshot: &Pool, to_url: &str, data_dir: &Path) -> Result<Restored, StartupError> {
+    let (expected, version, files) = describe(snapshot, data_dir).await?;
     let mut from = snapshot.acquire().await?;
-    let expected = row_counts(&mut from).await?;
-    let version = sql::schema_version(&mut from).await?;
-    let files = in_data_folder(
-        referenced_files(&mut from, &EvidenceStore::new(data_dir)).await?,
-        data_dir,
-    );
     let target = open_empty_postgres(to_url, version).await?;
     let mut tx = db::begin_write(&target).await?;
     let source_tables = sql::tables(&mut from).await?;

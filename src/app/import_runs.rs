@@ -50,7 +50,7 @@ pub fn commit_in_background(state: &AppState, pool: Pool, import_id: i64, previe
     let analyses = state.import_analyses.clone();
     let programmes = state.programmes.clone();
     let clock = state.clock.clone();
-    let (now, today) = (state.clock.now(), state.clock.today());
+    let now = state.clock.now();
     let done = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicBool::new(false));
     let total = preview.summary.records as u64;
@@ -64,14 +64,7 @@ pub fn commit_in_background(state: &AppState, pool: Pool, import_id: i64, previe
     ));
     rocket::tokio::spawn(async move {
         let report = move |rows: usize, _: usize| done.store(rows as u64, Ordering::Relaxed);
-        let request = CommitRequest {
-            pool: &pool,
-            programmes: &programmes,
-            import_id,
-            actor: &actor,
-            now,
-            today,
-        };
+        let request = CommitRequest::new(&pool, &programmes, import_id, &actor, now);
         if imports::run_commit(&request, &preview, &report).await.is_ok() {
             files.remove_sheet(import_id).await;
         }

@@ -149,12 +149,7 @@ impl Preview {
             .iter()
             .chain(self.resolution.issues.iter())
             .collect();
-        all.sort_by(|a, b| {
-            a.severity
-                .cmp(&b.severity)
-                .then(a.sheet.cmp(&b.sheet))
-                .then(a.row.cmp(&b.row))
-        });
+        all.sort_by(|a, b| Issue::listing_order(a, b));
         all
     }
 
@@ -529,7 +524,26 @@ pub struct CommitRequest<'a> {
     pub import_id: i64,
     pub actor: &'a Actor,
     pub now: DateTime<Utc>,
-    pub today: chrono::NaiveDate,
+}
+
+impl<'a> CommitRequest<'a> {
+    /// A commit of `import_id` by `actor`, stamped `now`: what the web's
+    /// background run, the command line and the demo all start from.
+    pub fn new(
+        pool: &'a Pool,
+        programmes: &'a ProgrammeLibrary,
+        import_id: i64,
+        actor: &'a Actor,
+        now: DateTime<Utc>,
+    ) -> Self {
+        CommitRequest {
+            pool,
+            programmes,
+            import_id,
+            actor,
+            now,
+        }
+    }
 }
 
 /// The message a failed import keeps.

@@ -26,6 +26,7 @@
 //! - [`backup`]: backups, restores and the copy from SQLite to PostgreSQL
 //! - [`import_runs`]: imports committed in the background, watched from any
 //!   app server
+//! - [`reminders`]: reminder emails queued in the outbox, and their delivery
 
 pub mod accounts;
 pub mod assessments;
@@ -39,6 +40,7 @@ pub mod import_runs;
 pub mod imports;
 pub mod organisations;
 pub mod register;
+pub mod reminders;
 pub mod reviews;
 pub mod training;
 pub mod training_views;

@@ -172,6 +172,7 @@ pub async fn request_changes(
             .after(json!({"state": to, "criteria": criteria, "note": note})),
     )
     .await?;
+    super::reminders::changes_requested(&mut tx, ctx, &row).await?;
     tx.commit().await?;
     Ok(Ok(ChangesRequested {
         organisation_name: row.organisation_name,

@@ -72,46 +72,19 @@ pub fn completions_by_person(
         .collect()
 }
 
-/// A training session with its module's title and how many attended.
+/// A training session (with how many attended) and its module's title.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
-    pub id: i64,
-    pub programme_id: String,
-    pub programme_version: String,
-    pub module_id: String,
+    #[serde(flatten)]
+    pub session: SessionRow,
     pub module_title: String,
-    pub session_date: NaiveDate,
-    pub start_time: Option<String>,
-    pub venue: String,
-    pub online: bool,
-    pub trainer: String,
-    /// Places; `None` for no limit.
-    pub capacity: Option<u32>,
-    /// The cohort the session belongs to; none for a stand-alone session.
-    pub cohort_id: Option<i64>,
-    pub cohort_name: String,
-    pub attended: i64,
-    pub marked: i64,
 }
 
 impl SessionView {
-    pub fn of(state: &AppState, row: SessionRow) -> Self {
+    pub fn of(state: &AppState, session: SessionRow) -> Self {
         SessionView {
-            module_title: module_title(state, &row.programme_id, &row.module_id),
-            id: row.id,
-            programme_id: row.programme_id,
-            programme_version: row.programme_version,
-            module_id: row.module_id,
-            session_date: row.session_date,
-            start_time: row.start_time,
-            venue: row.venue,
-            online: row.online,
-            trainer: row.trainer,
-            capacity: row.capacity.and_then(|places| u32::try_from(places).ok()),
-            cohort_id: row.cohort_id,
-            cohort_name: row.cohort_name,
-            attended: row.attended,
-            marked: row.marked,
+            module_title: module_title(state, &session.programme_id, &session.module_id),
+            session,
         }
     }
 }

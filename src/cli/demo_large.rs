@@ -897,14 +897,7 @@ async fn write_attendance(
         )
         .await?;
         let preview = import_flow::prepared(&file_name, &sha256, records, resolution);
-        let request = import_flow::CommitRequest {
-            pool,
-            programmes: &ctx.app.programmes,
-            import_id,
-            actor: &acting.audit,
-            now,
-            today: ctx.today(),
-        };
+        let request = import_flow::CommitRequest::new(pool, &ctx.app.programmes, import_id, &acting.audit, now);
         let outcome = import_flow::commit(&request, &preview, &|_, _| {})
             .await
             .map_err(|e| StartupError::Refused(format!("import of “{file_name}” failed: {e}")))?;

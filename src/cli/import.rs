@@ -265,8 +265,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
             ExitCode::SUCCESS
         });
     }
-    let now_at = chrono::Utc::now();
-    let now = now_at;
+    let now = chrono::Utc::now();
     let actor = Actor::command_line("import-attendance");
     let import_id = imports::start(&pool, &actor, &file_name, &preview.sha256, &choices, now)
         .await
@@ -277,14 +276,7 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
             eprint!("\rImporting: {done} of {total} rows");
         }
     };
-    let request = CommitRequest {
-        pool: &pool,
-        programmes: &programmes,
-        import_id,
-        actor: &actor,
-        now,
-        today: now_at.date_naive(),
-    };
+    let request = CommitRequest::new(&pool, &programmes, import_id, &actor, now);
     let outcome = imports::commit(&request, &preview, &progress)
         .await
         .map_err(|e| format!("the import failed and nothing was changed: {e}"))?;

@@ -8,6 +8,7 @@ mod demo_large;
 pub mod import;
 mod import_awards;
 mod migrate;
+mod reminders;
 mod report;
 mod serve;
 mod standards;
@@ -74,6 +75,11 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Copy the SQLite database to an empty PostgreSQL database and check every table
     CopyDatabase(backup::CopyDatabaseArgs),
+    /// Reminder emails: queue what has come due, deliver the outbox
+    Reminders {
+        #[command(subcommand)]
+        command: reminders::RemindersCommand,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,6 +209,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup::run_backup(args).await,
         Command::Restore(args) => backup::run_restore(args).await,
         Command::CopyDatabase(args) => backup::run_copy_database(args).await,
+        Command::Reminders { command } => reminders::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

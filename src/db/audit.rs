@@ -113,12 +113,8 @@ const SELECT: &str = "SELECT l.id, l.at, l.actor_label, l.action, l.entity, l.en
     FROM audit_log l LEFT JOIN organisations o ON o.id = l.organisation_id";
 
 pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT $1"))
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-    })
+    let sql = format!("{SELECT} ORDER BY l.id DESC LIMIT $1");
+    super::rows(&mut pool.acquire().await?, &sql, &[limit.into()]).await
 }
 
 /// What the programme lead narrows the log to. Empty text and 0 mean "any".

@@ -72,12 +72,8 @@ pub async fn create(
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<AwardImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM award_imports WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM award_imports WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// The uploaded file of a pending import.

@@ -214,21 +214,13 @@ pub async fn training_ids(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<CertificateRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM certificates WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 pub async fn find_by_code(pool: &Pool, code: &str) -> Result<Option<CertificateRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM certificates WHERE code = $1"))
-            .bind(code)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM certificates WHERE code = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[code.into()]).await
 }
 
 /// Filters for lists and batches; 0 / '' mean "any".
@@ -396,12 +388,7 @@ pub async fn take_issuing_turn(conn: &mut Conn, backend: super::Backend, everyon
 
 /// The code of an assessment's award certificate, if it has one.
 pub async fn award_certificate_code(conn: &mut Conn, assessment_id: i64) -> Result<Option<String>, sqlx::Error> {
-    db_run!(conn => {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id")
-                .bind(assessment_id)
-                .fetch_first(conn)
-                .await?;
-        Ok(row.map(|(code,)| code))
-    })
+    let sql = "SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id";
+    let row: Option<(String,)> = super::first_row(conn, sql, &[assessment_id.into()]).await?;
+    Ok(row.map(|(code,)| code))
 }

@@ -234,14 +234,3 @@ pub async fn organisation_certificates(
         Ok((awards, training))
     })
 }
-
-/// How many people are on the organisation's staff list.
-pub async fn staff_count(pool: &Pool, organisation_id: i64) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
-            .bind(organisation_id)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok(count)
-    })
-}

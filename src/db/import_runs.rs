@@ -56,13 +56,9 @@ pub async fn report(
 
 /// The server recorded as running the import, if any.
 pub async fn runner(pool: &Pool, import_id: i64) -> Result<Option<String>, sqlx::Error> {
-    db_run!(pool => {
-        let row: Option<(String,)> = sqlx::query_as("SELECT server_id FROM import_runs WHERE import_id = $1")
-            .bind(import_id)
-            .fetch_first(pool)
-            .await?;
-        Ok(row.map(|(server,)| server))
-    })
+    let sql = "SELECT server_id FROM import_runs WHERE import_id = $1";
+    let row: Option<(String,)> = super::first_row(&mut pool.acquire().await?, sql, &[import_id.into()]).await?;
+    Ok(row.map(|(server,)| server))
 }
 
 /// Removes the run `server_id` recorded for an import still pending (it
@@ -131,14 +127,8 @@ pub async fn remove_finished(pool: &Pool) -> Result<u64, sqlx::Error> {
 /// Marks one running import failed with `message`; false if it was no
 /// longer running.
 pub async fn fail(pool: &Pool, import_id: i64, message: &str) -> Result<bool, sqlx::Error> {
-    db_run!(pool => {
-        let done = sqlx::query("UPDATE imports SET state = 'failed', message = $1 WHERE id = $2 AND state = 'running'")
-            .bind(message)
-            .bind(import_id)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE imports SET state = 'failed', message = $1 WHERE id = $2 AND state = 'running'";
+    Ok(super::execute(&mut pool.acquire().await?, sql, &[message.into(), import_id.into()]).await? == 1)
 }
 
 /// PostgreSQL: whether a session holds the advisory lock `key` (an app

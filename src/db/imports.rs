@@ -3,7 +3,6 @@
 
 use super::audit::Actor;
 use super::completions::Touched;
-use super::FetchFully;
 use super::Instant;
 use super::{db_run, Conn, Pool};
 use super::{insert_many, Bind};
@@ -45,54 +44,39 @@ pub async fn create(
     options_json: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
-        )
-        .bind(actor.user_id)
-        .bind(&actor.label)
-        .bind(file_name)
-        .bind(sha256)
-        .bind(options_json)
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let sql = "INSERT INTO imports (user_id, actor_label, file_name, file_sha256, state, options_json, created_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id";
+    let values = [
+        actor.user_id.into(),
+        actor.label.as_str().into(),
+        file_name.into(),
+        sha256.into(),
+        options_json.into(),
+        Instant(now).into(),
+    ];
+    let (id,) = super::one_row(conn, sql, &values).await?;
+    Ok(id)
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM imports WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 /// Finished imports (and failures), newest first.
 pub async fn history(pool: &Pool, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(pool)
-        .await
-    })
+    let sql = format!(
+        "SELECT {COLUMNS} FROM imports WHERE state IN ('running', 'committed', 'failed', 'undone') ORDER BY id DESC LIMIT $1"
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[limit.into()]).await
 }
 
 /// The committed import of the same file, if there is one.
 pub async fn committed_with_hash(pool: &Pool, sha256: &str) -> Result<Option<ImportRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(sha256)
-        .fetch_first(pool)
-        .await
-    })
+    let sql = format!(
+        "SELECT {COLUMNS} FROM imports WHERE file_sha256 = $1 AND state = 'committed' ORDER BY id DESC LIMIT 1"
+    );
+    super::first_row(&mut pool.acquire().await?, &sql, &[sha256.into()]).await
 }
 
 /// Moves an import from one state to another only if it is still in the
@@ -115,26 +99,15 @@ pub async fn change_state(conn: &mut Conn, id: i64, from: &str, to: &str, messag
 /// rolled back with the process, so nothing of it was saved): marked failed
 /// with `message`. Returns their ids.
 pub async fn fail_interrupted(pool: &Pool, message: &str) -> Result<Vec<i64>, sqlx::Error> {
-    db_run!(pool => {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id")
-                .bind(message)
-                .fetch_all(pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    })
+    let sql = "UPDATE imports SET state = 'failed', message = $1 WHERE state = 'running' RETURNING id";
+    let rows: Vec<(i64,)> = super::rows(&mut pool.acquire().await?, sql, &[message.into()]).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Stores new choices for a pending import; false once it has moved on.
 pub async fn set_options(pool: &Pool, id: i64, options_json: &str) -> Result<bool, sqlx::Error> {
-    db_run!(pool => {
-        let done = sqlx::query("UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'")
-            .bind(options_json)
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    let sql = "UPDATE imports SET options_json = $1 WHERE id = $2 AND state = 'pending'";
+    Ok(super::execute(&mut pool.acquire().await?, sql, &[options_json.into(), id.into()]).await? == 1)
 }
 
 /// Decisions about who is who, remembered from earlier imports, for these sheet keys.
@@ -221,9 +194,24 @@ pub async fn people_for(
     person_ids: &[i64],
 ) -> Result<Vec<KnownPerson>, sqlx::Error> {
     let backend = pool.backend();
-    db_run!(pool => {
-        let mut found: HashMap<i64, KnownPerson> = HashMap::new();
-        let mut read = |rows: Vec<(i64, String, String, i64)>| {
+    let mut conn = pool.acquire().await?;
+    let lookups: [(&str, Vec<Bind>); 3] = [
+        ("email", emails.iter().map(|&email| email.into()).collect()),
+        (
+            "organisation_id",
+            organisation_ids.iter().map(|&id| id.into()).collect(),
+        ),
+        ("id", person_ids.iter().map(|&id| id.into()).collect()),
+    ];
+    let mut found: HashMap<i64, KnownPerson> = HashMap::new();
+    for (column, values) in &lookups {
+        // A few hundred values a statement keeps it small on both backends.
+        for chunk in values.chunks(500) {
+            let sql = format!(
+                "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
+                super::in_list(backend, 1, chunk.len())
+            );
+            let rows: Vec<(i64, String, String, i64)> = super::rows(&mut conn, &sql, chunk).await?;
             for (id, full_name, email, organisation_id) in rows {
                 found.entry(id).or_insert(KnownPerson {
                     id,
@@ -232,36 +220,11 @@ pub async fn people_for(
                     organisation_id,
                 });
             }
-        };
-        // A few hundred values a statement keeps it small on both backends.
-        for chunk in emails.chunks(500) {
-            let sql = format!(
-                "SELECT id, full_name, email, organisation_id FROM people WHERE email IN ({})",
-                super::in_list(backend, 1, chunk.len())
-            );
-            let mut query = sqlx::query_as(&sql);
-            for email in chunk {
-                query = query.bind(*email);
-            }
-            read(query.fetch_all(pool).await?);
         }
-        for (column, ids) in [("organisation_id", organisation_ids), ("id", person_ids)] {
-            for chunk in ids.chunks(500) {
-                let sql = format!(
-                    "SELECT id, full_name, email, organisation_id FROM people WHERE {column} IN ({})",
-                    super::in_list(backend, 1, chunk.len())
-                );
-                let mut query = sqlx::query_as(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                read(query.fetch_all(pool).await?);
-            }
-        }
-        let mut people: Vec<KnownPerson> = found.into_values().collect();
-        people.sort_by_key(|p| p.id);
-        Ok(people)
-    })
+    }
+    let mut people: Vec<KnownPerson> = found.into_values().collect();
+    people.sort_by_key(|p| p.id);
+    Ok(people)
 }
 
 /// Every organisation with its name and aliases as match keys.
@@ -320,6 +283,24 @@ pub struct Written {
     pub followed: Vec<(String, i64)>,
 }
 
+/// Inserts `rows` of import `import_id` into `table (columns)` and reads
+/// `returned` back from the rows it added: those above the highest id
+/// before, marked with the import.
+async fn insert_and_read_back<T: super::Row>(
+    conn: &mut Conn,
+    table: &str,
+    columns: &str,
+    rows: &[Vec<Bind<'_>>],
+    returned: &str,
+    import_id: i64,
+) -> Result<Vec<T>, sqlx::Error> {
+    let highest = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let (before,): (i64,) = super::one_row(conn, &highest, &[]).await?;
+    insert_many(conn, &format!("{table} ({columns})"), rows).await?;
+    let added = format!("SELECT {returned} FROM {table} WHERE id > $1 AND import_id = $2");
+    super::rows(conn, &added, &[before.into(), import_id.into()]).await
+}
+
 /// Attendance rows handed to the database at a time; progress is reported per batch.
 const BATCH: usize = 2_000;
 
@@ -376,20 +357,9 @@ pub async fn write(
         }
     }
     if !org_rows.is_empty() {
-        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM organisations")
-            .fetch_exactly_one(&mut *conn)
-            .await? });
-        insert_many(
-            conn,
-            "organisations (name, name_key, org_type, import_id, created_at, updated_at)",
-            &org_rows,
-        )
-        .await?;
-        let added: Vec<(i64, String)> = db_run!(conn => { sqlx::query_as("SELECT id, name_key FROM organisations WHERE id > $1 AND import_id = $2")
-                .bind(before)
-                .bind(import_id)
-                .fetch_all(&mut *conn)
-                .await? });
+        let columns = "name, name_key, org_type, import_id, created_at, updated_at";
+        let added: Vec<(i64, String)> =
+            insert_and_read_back(conn, "organisations", columns, &org_rows, "id, name_key", import_id).await?;
         for (id, key) in added {
             if let Some(normal) = org_keys.get(&key) {
                 new_orgs.insert(normal.clone(), id);
@@ -434,20 +404,10 @@ pub async fn write(
         }
     }
     if !person_rows.is_empty() {
-        let (before,): (i64,) = db_run!(conn => { sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM people")
-            .fetch_exactly_one(&mut *conn)
-            .await? });
-        insert_many(
-            conn,
-            "people (import_id, organisation_id, full_name, email, job_title, created_at, updated_at)",
-            &person_rows,
-        )
-        .await?;
-        let added: Vec<(i64, i64, String, String)> = db_run!(conn => { sqlx::query_as("SELECT id, organisation_id, full_name, email FROM people WHERE id > $1 AND import_id = $2")
-                .bind(before)
-                .bind(import_id)
-                .fetch_all(&mut *conn)
-                .await? });
+        let columns = "import_id, organisation_id, full_name, email, job_title, created_at, updated_at";
+        let returned = "id, organisation_id, full_name, email";
+        let added: Vec<(i64, i64, String, String)> =
+            insert_and_read_back(conn, "people", columns, &person_rows, returned, import_id).await?;
         for (id, organisation_id, full_name, email) in added {
             if let Some(key) = written.get(&(organisation_id, full_name, email)) {
                 person_ids.insert(key, id);

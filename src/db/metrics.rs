@@ -1,5 +1,4 @@
-//! What `/metrics` reads from the database and its pool. The outbox's
-//! depth belongs here once the outbox table exists.
+//! What `/metrics` reads from the database and its pool.
 
 use super::Pool;
 
@@ -45,4 +44,10 @@ pub async fn imports_running(pool: &Pool) -> Result<i64, sqlx::Error> {
     )
     .await?;
     Ok(count)
+}
+
+/// Reminders in the outbox not yet delivered (waiting, or failed and to be
+/// tried again).
+pub async fn outbox_depth(pool: &Pool) -> Result<i64, sqlx::Error> {
+    super::outbox::undelivered(&mut pool.acquire().await?).await
 }

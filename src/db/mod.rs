@@ -78,10 +78,12 @@ pub mod metrics;
 pub mod organisation_search;
 pub mod organisation_status;
 pub mod organisations;
+pub mod outbox;
 pub mod password_resets;
 pub mod people;
 pub mod published;
 pub mod register;
+pub mod reminders;
 pub mod reports;
 pub mod sessions;
 pub mod statistics;
@@ -548,17 +550,24 @@ pub enum Bind<'a> {
     Flag(bool),
 }
 
-impl From<i64> for Bind<'_> {
-    fn from(value: i64) -> Self {
-        Bind::Int(value)
-    }
+/// Values that bind as they are, each as its own kind.
+macro_rules! bind_from {
+    ($($ty:ty => $kind:ident),* $(,)?) => {$(
+        impl From<$ty> for Bind<'_> {
+            fn from(value: $ty) -> Self {
+                Bind::$kind(value)
+            }
+        }
+    )*};
 }
 
-impl From<Option<i64>> for Bind<'_> {
-    fn from(value: Option<i64>) -> Self {
-        Bind::MaybeInt(value)
-    }
-}
+bind_from!(
+    i64 => Int,
+    Option<i64> => MaybeInt,
+    NaiveDate => Date,
+    Option<NaiveDate> => MaybeDate,
+    bool => Flag,
+);
 
 impl<'a> From<&'a str> for Bind<'a> {
     fn from(value: &'a str) -> Self {
@@ -588,24 +597,6 @@ impl From<Instant> for Bind<'_> {
 impl From<Option<Instant>> for Bind<'_> {
     fn from(value: Option<Instant>) -> Self {
         Bind::MaybeInstant(value.map(|at| at.0))
-    }
-}
-
-impl From<NaiveDate> for Bind<'_> {
-    fn from(value: NaiveDate) -> Self {
-        Bind::Date(value)
-    }
-}
-
-impl From<Option<NaiveDate>> for Bind<'_> {
-    fn from(value: Option<NaiveDate>) -> Self {
-        Bind::MaybeDate(value)
-    }
-}
-
-impl From<bool> for Bind<'_> {
-    fn from(value: bool) -> Self {
-        Bind::Flag(value)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Finding an organisation by what someone typed of its name, for the forms
 //! that pick one among ten thousand.
 
-use super::{db_run, FetchFully, Pool};
+use super::{db_run, Pool};
 
 /// The organisation whose name is exactly `name_key` (see
 /// [`crate::domain::organisation::name_key`]), first; then those whose name
@@ -30,11 +30,7 @@ pub async fn matching(pool: &Pool, name_key: &str, limit: i64) -> Result<Vec<(i6
 
 /// An organisation's name by its id.
 pub async fn name_of(pool: &Pool, id: i64) -> Result<Option<String>, sqlx::Error> {
-    db_run!(pool => {
-        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
-            .bind(id)
-            .fetch_first(pool)
-            .await?;
-        Ok(row.map(|(name,)| name))
-    })
+    let sql = "SELECT name FROM organisations WHERE id = $1";
+    let row: Option<(String,)> = super::first_row(&mut pool.acquire().await?, sql, &[id.into()]).await?;
+    Ok(row.map(|(name,)| name))
 }

@@ -55,23 +55,16 @@ pub async fn for_organisation(
     })
 }
 
+/// How many people are on the organisation's staff list.
 pub async fn count_for_organisation(pool: &Pool, organisation_id: i64) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE organisation_id = $1")
-            .bind(organisation_id)
-            .fetch_exactly_one(pool)
-            .await?;
-        Ok(n)
-    })
+    let sql = "SELECT COUNT(*) FROM people WHERE organisation_id = $1";
+    let (n,) = super::one_row(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await?;
+    Ok(n)
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM people WHERE id = $1"))
-            .bind(id)
-            .fetch_first(pool)
-            .await
-    })
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE id = $1");
+    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
 }
 
 pub async fn find_in_organisation(

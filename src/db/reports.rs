@@ -133,32 +133,25 @@ type AwardRow = (i64, String, String, NaiveDate, Option<NaiveDate>, Option<DateT
 
 /// Awards made by the end of the period.
 async fn awards(pool: &Pool, end: NaiveDate, organisation_id: i64) -> Result<Vec<AwardRecord>, sqlx::Error> {
-    db_run!(pool => {
-        let rows: Vec<AwardRow> = sqlx::query_as(
-            "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, a.expires_on,
-                a.revoked_at
+    let sql = "SELECT a.organisation_id, o.name, a.framework_id, a.awarded_on, a.expires_on, a.revoked_at
          FROM assessments a JOIN organisations o ON o.id = a.organisation_id
          WHERE a.awarded_on IS NOT NULL AND a.awarded_on <= $1
-           AND ($2 = 0 OR a.organisation_id = $2)",
+           AND ($2 = 0 OR a.organisation_id = $2)";
+    let rows: Vec<AwardRow> =
+        super::rows(&mut pool.acquire().await?, sql, &[end.into(), organisation_id.into()]).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(organisation_id, organisation_name, framework_id, awarded, expires, revoked)| AwardRecord {
+                organisation_id,
+                organisation_name,
+                framework_id,
+                awarded_on: awarded,
+                expires_on: expires,
+                revoked_on: revoked.map(|at| at.date_naive()),
+            },
         )
-        .bind(end)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(organisation_id, organisation_name, framework_id, awarded, expires, revoked)| AwardRecord {
-                    organisation_id,
-                    organisation_name,
-                    framework_id,
-                    awarded_on: awarded,
-                    expires_on: expires,
-                    revoked_on: revoked.map(|at| at.date_naive()),
-                },
-            )
-            .collect())
-    })
+        .collect())
 }
 
 /// Assessments open at the end of the period, with the state their history
@@ -240,33 +233,30 @@ async fn programme_activity(
     let (from, to) = (period.from, period.to);
     // Counted by organisation here and summed by its type and locality in
     // Rust: joining each row to its organisation cost more than the count.
-    let completed: Vec<(String, i64, i64)> = db_run!(pool => { sqlx::query_as(
-            "SELECT pc.completion_id, pc.organisation_id, COUNT(*)
-             FROM person_completions pc
-             WHERE pc.programme_id = $1 AND pc.completed_on >= $2 AND pc.completed_on <= $3
-               AND ($4 = 0 OR pc.organisation_id = $4)
-             GROUP BY pc.completion_id, pc.organisation_id",
-        )
-        .bind(&programme.id)
-        .bind(from)
-        .bind(to)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await? });
+    let mut conn = pool.acquire().await?;
+    let completed_sql = "SELECT pc.completion_id, pc.organisation_id, COUNT(*)
+         FROM person_completions pc
+         WHERE pc.programme_id = $1 AND pc.completed_on >= $2 AND pc.completed_on <= $3
+           AND ($4 = 0 OR pc.organisation_id = $4)
+         GROUP BY pc.completion_id, pc.organisation_id";
+    let values = [
+        programme.id.as_str().into(),
+        from.into(),
+        to.into(),
+        organisation_id.into(),
+    ];
+    let completed: Vec<(String, i64, i64)> = super::rows(&mut conn, completed_sql, &values).await?;
     // A person holds a completion through one spell at a time, so counting
     // spells counts people.
-    let holding: Vec<(String, i64, i64)> = db_run!(pool => { sqlx::query_as(
-            "SELECT cs.completion_id, cs.organisation_id, COUNT(*)
-             FROM completion_spells cs
-             WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
-               AND ($3 = 0 OR cs.organisation_id = $3)
-             GROUP BY cs.completion_id, cs.organisation_id",
-        )
-        .bind(&programme.id)
-        .bind(to)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await? });
+    let holding_sql = "SELECT cs.completion_id, cs.organisation_id, COUNT(*)
+         FROM completion_spells cs
+         WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
+           AND ($3 = 0 OR cs.organisation_id = $3)
+         GROUP BY cs.completion_id, cs.organisation_id";
+    let values = [programme.id.as_str().into(), to.into(), organisation_id.into()];
+    let holding: Vec<(String, i64, i64)> = super::rows(&mut conn, holding_sql, &values).await?;
+    // The queries below take their own connections.
+    drop(conn);
     let completed = counts_by_group(completed, organisations_facts);
     let holding = counts_by_group(holding, organisations_facts);
     let completions = programme
@@ -336,35 +326,31 @@ async fn standings(
         Backend::Sqlite => "cs.held_from || ''",
         Backend::Postgres => "cs.held_from",
     };
-    db_run!(pool => {
-        let rows: Vec<(i64, String, i64, String, Option<NaiveDate>, bool)> = sqlx::query_as(&format!(
-            "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
+    let sql = format!(
+        "SELECT pc.organisation_id, o.name, pc.person_id, pc.completion_id, pc.completed_on,
             EXISTS (SELECT 1 FROM completion_spells cs
                 WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
                   AND cs.completion_id = pc.completion_id AND {held_from} <= $2
                   AND (cs.held_until IS NULL OR cs.held_until > $2))
          FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
          WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)",
-        ))
-        .bind(programme_id)
-        .bind(end)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(organisation_id, organisation_name, person_id, completion_id, completed_on, holding)| StandingAtEnd {
-                    organisation_id,
-                    organisation_name,
-                    person_id,
-                    completion_id,
-                    completed: completed_on.is_some_and(|day| day <= end),
-                    holding,
-                },
-            )
-            .collect())
-    })
+    );
+    let values = [programme_id.into(), end.into(), organisation_id.into()];
+    let rows: Vec<(i64, String, i64, String, Option<NaiveDate>, bool)> =
+        super::rows(&mut pool.acquire().await?, &sql, &values).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(organisation_id, organisation_name, person_id, completion_id, completed_on, holding)| StandingAtEnd {
+                organisation_id,
+                organisation_name,
+                person_id,
+                completion_id,
+                completed: completed_on.is_some_and(|day| day <= end),
+                holding,
+            },
+        )
+        .collect())
 }
 
 /// Cohorts with a session in the period.

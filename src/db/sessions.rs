@@ -44,13 +44,9 @@ pub struct ActiveSession {
 /// The unrevoked session for a token, with its user if still active.
 pub async fn find_by_token_hash(pool: &Pool, token_hash: &str) -> Result<Option<ActiveSession>, sqlx::Error> {
     db_run!(pool => {
-        let row = sqlx::query(&format!(
-            "SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, s.expires_at, {}
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active",
-            super::users::USER_COLUMNS
+        let row = sqlx::query(&super::users::select_by_credential(
+            "sessions",
+            "c.id AS session_id, c.csrf_token, c.last_seen_at, c.expires_at",
         ))
         .bind(token_hash)
         .fetch_first(pool)

@@ -42,15 +42,8 @@ pub async fn for_user(pool: &Pool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::
 /// The active user behind an unrevoked token.
 pub async fn user_for_token(pool: &Pool, token_hash: &str) -> Result<Option<(i64, UserRow)>, sqlx::Error> {
     db_run!(pool => {
-        let row = sqlx::query(&format!(
-            "SELECT t.id AS token_id, {}
-         FROM api_tokens t
-         JOIN users u ON u.id = t.user_id
-         LEFT JOIN organisations o ON o.id = u.organisation_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
-            super::users::USER_COLUMNS
-        ))
-        .bind(token_hash)
+        let row = sqlx::query(&super::users::select_by_credential("api_tokens", "c.id AS token_id"))
+            .bind(token_hash)
         .fetch_first(pool)
         .await?;
         match row {

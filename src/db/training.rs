@@ -477,12 +477,8 @@ pub async fn programme_people_page(
 }
 
 pub async fn person_facts(pool: &Pool, person_id: i64) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    db_run!(pool => {
-        sqlx::query_as(&format!("{FACT_SELECT} WHERE a.person_id = $1 ORDER BY s.session_date"))
-            .bind(person_id)
-            .fetch_all(pool)
-            .await
-    })
+    let sql = format!("{FACT_SELECT} WHERE a.person_id = $1 ORDER BY s.session_date");
+    super::rows(&mut pool.acquire().await?, &sql, &[person_id.into()]).await
 }
 
 /// Organisations signed up to a programme: (organisation id, name, signed up on).

@@ -65,6 +65,19 @@ fn select_user() -> String {
     format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id")
 }
 
+/// The active user behind an unrevoked credential whose hash is `$1`:
+/// `table` (sessions or api_tokens, as `c`) gives `credential_columns`
+/// before the user's columns.
+pub(crate) fn select_by_credential(table: &str, credential_columns: &str) -> String {
+    format!(
+        "SELECT {credential_columns}, {USER_COLUMNS}
+         FROM {table} c
+         JOIN users u ON u.id = c.user_id
+         LEFT JOIN organisations o ON o.id = u.organisation_id
+         WHERE c.token_hash = $1 AND c.revoked_at IS NULL AND u.active"
+    )
+}
+
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
     count_in(&mut pool.acquire().await?).await
 }

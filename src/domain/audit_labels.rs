@@ -46,6 +46,7 @@ pub fn action_label(action: &str) -> String {
         "user.deactivate" => "User deactivated",
         "user.reactivate" => "User reactivated",
         "user.password" => "Password changed",
+        "user.reminders" => "Reminder emails chosen",
         "user.password_reset_link" => "Password reset link made",
         "user.password_reset" => "Password reset",
         _ => return readable(action),

@@ -105,18 +105,7 @@ const CODE_SYMBOLS: usize = 16;
 
 /// A new certificate code such as `K7QM-3XPA-WT9C-HD2E`.
 pub fn new_code() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; CODE_SYMBOLS];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let symbols: Vec<char> = bytes
-        .iter()
-        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
-        .collect();
-    symbols
-        .chunks(4)
-        .map(|group| group.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+    crate::security::random_groups(CODE_ALPHABET, CODE_SYMBOLS)
 }
 
 /// A code as typed or scanned, in its stored form, or `None` if it cannot
@@ -415,10 +404,7 @@ pub fn design(kind: Kind) -> &'static Design {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-    }
+    use crate::domain::dates::iso as date;
 
     fn content(expires_on: Option<NaiveDate>) -> Content {
         Content {

@@ -571,6 +571,7 @@ pub fn organisation_progress_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::dates::iso as date;
     use crate::domain::programmes::{load_dir, ProgrammeLibrary};
     use std::path::Path;
 
@@ -586,10 +587,6 @@ mod tests {
 
     fn programme(id: &str) -> Programme {
         library().current_version(id).cloned().expect("programme ships")
-    }
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
     }
 
     fn fact(module: &str, on: &str, status: AttendanceStatus) -> AttendanceFact {

@@ -66,6 +66,12 @@ pub fn uk_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
+/// A date a test writes the ISO way ("2026-03-03").
+#[cfg(test)]
+pub(crate) fn iso(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a test date written 2026-03-03")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

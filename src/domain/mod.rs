@@ -19,6 +19,7 @@ pub mod organisation_status;
 pub mod person;
 pub mod programmes;
 pub mod register;
+pub mod reminders;
 pub mod report;
 pub mod standards;
 pub mod user;

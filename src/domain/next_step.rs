@@ -78,10 +78,7 @@ impl NextStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-    }
+    use crate::domain::dates::iso as day;
 
     #[test]
     fn work_in_hand_points_at_evidence_then_submission() {

@@ -74,11 +74,12 @@ impl OrgType {
     }
 }
 
-/// What a form or the demo loader supplies for an organisation.
-#[derive(Debug, Clone, Default)]
-pub struct OrganisationInput {
+/// An organisation's details, its type as given (`String`) or as checked
+/// ([`OrgType`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Organisation<Type> {
     pub name: String,
-    pub org_type: String,
+    pub org_type: Type,
     pub locality: String,
     pub address: String,
     pub contact_name: String,
@@ -88,19 +89,11 @@ pub struct OrganisationInput {
     pub da_lead_email: String,
 }
 
+/// What a form or the demo loader supplies for an organisation.
+pub type OrganisationInput = Organisation<String>;
+
 /// An organisation that has passed validation and is ready to store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrganisationDetails {
-    pub name: String,
-    pub org_type: OrgType,
-    pub locality: String,
-    pub address: String,
-    pub contact_name: String,
-    pub contact_email: String,
-    pub contact_phone: String,
-    pub da_lead_name: String,
-    pub da_lead_email: String,
-}
+pub type OrganisationDetails = Organisation<OrgType>;
 
 impl OrganisationDetails {
     /// Two names that differ only in case or spacing are the same organisation.

@@ -151,10 +151,7 @@ pub fn summarise(facts: &[&AssessmentFact], today: NaiveDate, notice_days: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-    }
+    use crate::domain::dates::iso as day;
 
     fn fact(name: &str, state: State, expires: Option<&str>, renewed: bool) -> AssessmentFact {
         AssessmentFact {

@@ -1,26 +1,32 @@
-//! Your own account: password and API tokens.
+//! Your own account: password, API tokens and which reminder emails you get.
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
+use crate::domain::reminders::Kind;
 use crate::domain::user::check_password;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::security::verify_password;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
-    routes![show, change_password, create_token, revoke_token]
+    routes![show, change_password, create_token, revoke_token, choose_reminders]
 }
 
 async fn account_context(db: &Db, user: &CurrentUser) -> AppResult<Value> {
     let tokens = tokens::for_user(db, user.user.id).await?;
-    Ok(json!({"title": "Your account", "section": "account", "tokens": tokens}))
+    let off = crate::app::reminders::turned_off(db, user.user.id).await?;
+    let reminders: Vec<Value> = Kind::for_role(user.user.role)
+        .into_iter()
+        .map(|k| json!({"kind": k.as_str(), "label": k.label(), "on": !off.contains(&k)}))
+        .collect();
+    Ok(json!({"title": "Your account", "section": "account", "tokens": tokens, "reminders": reminders}))
 }
 
 #[get("/account")]
@@ -109,13 +115,29 @@ async fn create_token(form: CsrfForm<TokenForm>, signed_in: SignedIn<'_>) -> App
 async fn revoke_token(
     id: i64,
     _form: CsrfForm<super::csrf::TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     crate::app::accounts::revoke_token(state.ctx(db), &user.acting(), &user.user, id).await?;
     Ok(Flash::success(
         Redirect::to("/account"),
         "The token has been revoked and can no longer be used.",
+    ))
+}
+
+#[derive(FromForm)]
+pub struct RemindersForm {
+    /// The kinds ticked (sent); the others offered are turned off.
+    wanted: Vec<String>,
+}
+
+#[post("/account/reminders", data = "<form>")]
+async fn choose_reminders(form: CsrfForm<RemindersForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
+    let wanted: Vec<Kind> = form.0.wanted.iter().filter_map(|k| Kind::parse(k)).collect();
+    crate::app::reminders::choose(state.ctx(db), &user.acting(), &user.user, &wanted).await?;
+    Ok(Flash::success(
+        Redirect::to("/account"),
+        "Your choice of reminder emails has been saved.",
     ))
 }

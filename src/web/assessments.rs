@@ -4,7 +4,7 @@
 //! the assessor's side in [`super::reviews`].
 
 use super::auth::CurrentUser;
-use super::csrf::{CsrfForm, TokenOnly};
+use super::csrf::{CsrfForm, ReasonForm, TokenOnly};
 use super::date_field::DateField;
 use super::organisation_pick::{pick, OrganisationPick};
 use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State as Managed};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -555,14 +555,8 @@ async fn award(id: i64, form: CsrfForm<AwardForm>, signed_in: SignedIn<'_>) -> A
     Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))
 }
 
-#[derive(FromForm)]
-pub struct RevokeForm {
-    #[field(default = String::new())]
-    reason: String,
-}
-
 #[post("/assessments/<id>/revoke", data = "<form>")]
-async fn revoke(id: i64, form: CsrfForm<RevokeForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
+async fn revoke(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
     let SignedIn(user, page, db, app) = signed_in;
     match workflow::revoke(app.ctx(db), &user.acting(), id, &form.0.reason).await? {
         Ok(revoked) => Ok(Ok(Flash::success(
@@ -581,13 +575,8 @@ async fn revoke(id: i64, form: CsrfForm<RevokeForm>, signed_in: SignedIn<'_>) ->
 /// Starts the next assessment for an award; a second request for the same
 /// award is a conflict (409), whichever way the two meet.
 #[post("/assessments/<id>/renew", data = "<_form>")]
-async fn renew(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn renew(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, app) = signed_in;
     let started = workflow::start_renewal(app.ctx(db), &user.acting(), id).await?;
     let mut message = format!(
         "Renewal started on {} version {}. {} item(s) of evidence carried over from the award; each will be reviewed again.",

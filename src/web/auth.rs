@@ -167,53 +167,45 @@ async fn signed_in_with_role<'r>(
     }
 }
 
-/// A signed-in user whose role may add evidence to some organisation's
-/// assessments (the organisation's members and the programme lead), checked
-/// before the upload body is read. Which organisation, the handler still
-/// checks.
-pub struct AssessmentWorker<'r>(pub &'r CurrentUser);
+/// Declares a guard for the signed-in user whose role `$allowed` accepts,
+/// refused through [`signed_in_with_role`].
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        pub struct $name<'r>(pub &'r CurrentUser);
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for AssessmentWorker<'r> {
-    type Error = AppError;
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name<'r> {
+            type Error = AppError;
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        signed_in_with_role(req, |user| {
-            matches!(user.user.role, Role::ProgrammeLead | Role::OrgMember)
-        })
-        .await
-        .map(AssessmentWorker)
-    }
+            async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+                signed_in_with_role(req, $allowed).await.map($name)
+            }
+        }
+    };
 }
 
-/// A signed-in user who runs training (sessions, registers, imports),
-/// checked before an uploaded sheet is read.
-pub struct TrainingManager<'r>(pub &'r CurrentUser);
+role_guard!(
+    /// A signed-in user whose role may add evidence to some organisation's
+    /// assessments (the organisation's members and the programme lead),
+    /// checked before the upload body is read. Which organisation, the
+    /// handler still checks.
+    AssessmentWorker,
+    |user: &CurrentUser| matches!(user.user.role, Role::ProgrammeLead | Role::OrgMember)
+);
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for TrainingManager<'r> {
-    type Error = AppError;
+role_guard!(
+    /// A signed-in user who runs training (sessions, registers, imports),
+    /// checked before an uploaded sheet is read.
+    TrainingManager,
+    |user: &CurrentUser| user.actor().can_manage_training()
+);
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        signed_in_with_role(req, |user| user.actor().can_manage_training())
-            .await
-            .map(TrainingManager)
-    }
-}
-
-/// The signed-in programme lead, checked before an upload is read.
-pub struct ProgrammeLead<'r>(pub &'r CurrentUser);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ProgrammeLead<'r> {
-    type Error = AppError;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        signed_in_with_role(req, |user| user.actor().is_programme_lead())
-            .await
-            .map(ProgrammeLead)
-    }
-}
+role_guard!(
+    /// The signed-in programme lead, checked before an upload is read.
+    ProgrammeLead,
+    |user: &CurrentUser| user.actor().is_programme_lead()
+);
 
 #[derive(FromForm)]
 pub struct LoginForm {

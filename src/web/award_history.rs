@@ -4,7 +4,7 @@
 
 use super::auth::{CurrentUser, ProgrammeLead};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
-use super::{AppState, Page};
+use super::{AppState, Page, SignedIn};
 use crate::app::award_history::{self, AwardPreview};
 use crate::db::award_history::AwardImportOptions;
 use crate::db::Db;
@@ -128,13 +128,8 @@ async fn show(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db, state: &Stat
 }
 
 #[post("/awards/history/<id>/commit", data = "<_form>")]
-async fn commit(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn commit(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let back = Redirect::to(format!("{PAGE}/{id}"));
     Ok(match award_history::commit(state.ctx(db), &user.acting(), id).await? {
         Ok(outcome) => Flash::success(
@@ -149,13 +144,8 @@ async fn commit(
 }
 
 #[post("/awards/history/<id>/undo", data = "<_form>")]
-async fn undo(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn undo(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     award_history::undo(state.ctx(db), &user.acting(), id).await?;
     Ok(Flash::success(
         Redirect::to(format!("{PAGE}/{id}")),
@@ -164,13 +154,8 @@ async fn undo(
 }
 
 #[post("/awards/history/<id>/discard", data = "<_form>")]
-async fn discard(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn discard(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     award_history::discard(state.ctx(db), &user.acting(), id).await?;
     Ok(Flash::success(
         Redirect::to(PAGE),

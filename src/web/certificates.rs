@@ -2,7 +2,8 @@
 //! JSON), the PDF and its HTML equivalent for the holder's organisation and
 //! staff, a ZIP of many, and the programme lead's issue / revoke / reissue.
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, ReasonForm};
+use super::reports::{attachment, ReportFile};
 use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -11,9 +12,8 @@ use crate::domain::access::OrgScope;
 use crate::domain::certificate::{self as cert, long_date, State as CertState};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::web::auth::CurrentUser;
 use rocket::form::FromForm;
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -184,24 +184,8 @@ fn staff_view(row: &CertificateRow, state: &AppState) -> Value {
 }
 
 #[derive(Responder)]
-#[response(content_type = "application/pdf")]
-pub struct PdfFile {
-    body: Vec<u8>,
-    disposition: Header<'static>,
-    nosniff: Header<'static>,
-}
-
-#[derive(Responder)]
-#[response(content_type = "application/zip")]
-pub struct ZipFile {
-    body: Vec<u8>,
-    disposition: Header<'static>,
-    nosniff: Header<'static>,
-}
-
-#[derive(Responder)]
 pub enum CertificateFile {
-    Pdf(PdfFile),
+    Pdf(ReportFile),
     Page(Template),
 }
 
@@ -239,14 +223,11 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
     let row = visible(db, &actor, id).await?;
     if as_pdf {
         let body = render_pdf(&row, &state.issuer).await?;
-        return Ok(CertificateFile::Pdf(PdfFile {
+        return Ok(CertificateFile::Pdf(attachment(
             body,
-            disposition: Header::new(
-                "Content-Disposition",
-                format!("attachment; filename=\"{}\"", file_name(&row)),
-            ),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-        }));
+            "application/pdf",
+            file_name(&row),
+        )));
     }
     Ok(CertificateFile::Page(page.render(
         "certificates/show",
@@ -262,7 +243,7 @@ async fn show(name: &str, signed_in: SignedIn<'_>) -> AppResult<CertificateFile>
 #[derive(Responder)]
 pub enum Listing {
     Page(Template),
-    Zip(ZipFile),
+    Zip(ReportFile),
 }
 
 /// `GET /certificates`: the list a user may see, filtered; with
@@ -321,11 +302,11 @@ async fn list(
         let body = rocket::tokio::task::spawn_blocking(move || zip_of(&rows, &issuer))
             .await
             .map_err(|e| AppError::Internal(format!("certificate rendering stopped: {e}")))??;
-        return Ok(Listing::Zip(ZipFile {
+        return Ok(Listing::Zip(attachment(
             body,
-            disposition: Header::new("Content-Disposition", "attachment; filename=\"certificates.zip\""),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-        }));
+            "application/zip",
+            "certificates.zip".into(),
+        )));
     }
     let (page, offset) = page_offset(page);
     let mut rows = certificates::list_part(db, &filter, PAGE_SIZE + 1, offset).await?;
@@ -387,12 +368,8 @@ pub fn zip_of(rows: &[CertificateRow], issuer: &cert::Issuer) -> AppResult<Vec<u
 /// The "Issue certificates" button: every current completion without a
 /// certificate gets one (the same runs after imports and registers).
 #[post("/certificates/issue", data = "<_form>")]
-async fn issue_missing(
-    _form: CsrfForm<super::csrf::TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn issue_missing(_form: CsrfForm<super::csrf::TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let issued = workflow::issue_missing(state.ctx(db), &user.acting()).await?;
     Ok(Flash::success(
         Redirect::to("/certificates"),
@@ -400,20 +377,9 @@ async fn issue_missing(
     ))
 }
 
-#[derive(FromForm)]
-pub struct RevokeForm {
-    #[field(default = String::new())]
-    reason: String,
-}
-
 #[post("/certificates/<id>/revoke", data = "<form>")]
-async fn revoke(
-    id: i64,
-    form: CsrfForm<RevokeForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn revoke(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let back = Redirect::to(format!("/certificates/{id}"));
     Ok(
         match workflow::revoke(state.ctx(db), &user.acting(), id, &form.0.reason).await? {
@@ -430,13 +396,8 @@ pub struct ReissueForm {
 }
 
 #[post("/certificates/<id>/reissue", data = "<form>")]
-async fn reissue(
-    id: i64,
-    form: CsrfForm<ReissueForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn reissue(id: i64, form: CsrfForm<ReissueForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     Ok(
         match workflow::reissue(state.ctx(db), &user.acting(), id, &form.0.holder_name).await? {
             Ok(reissued) => Flash::success(

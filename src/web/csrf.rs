@@ -105,6 +105,14 @@ pub struct TokenOnly {
     csrf_token: String,
 }
 
+/// For posts that carry only a reason, which may be left empty (revoking an
+/// award or a certificate, withdrawing a published report).
+#[derive(rocket::FromForm)]
+pub struct ReasonForm {
+    #[field(default = String::new())]
+    pub reason: String,
+}
+
 /// A multipart form (a file upload) carries its token as a field like any
 /// other; [`CsrfMultipart`] needs to find it.
 pub trait CarriesCsrfToken {

@@ -372,13 +372,8 @@ async fn record(
 }
 
 #[post("/evidence/<evidence_id>/remove", data = "<_form>")]
-async fn remove(
-    evidence_id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    app: &Managed<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn remove(evidence_id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, app) = signed_in;
     let (row, item) = workflow::remove(app.ctx(db), &user.acting(), evidence_id).await?;
     Ok(Flash::success(
         Redirect::to(format!("/assessments/{}/criteria/{}", row.id, item.criterion_id)),

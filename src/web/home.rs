@@ -491,7 +491,7 @@ fn one_card_per_award(cards: Vec<Value>) -> Vec<Value> {
 /// The organisation's staff training by programme, with each completion's
 /// holders as a share of its staff list.
 async fn staff_training(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Value> {
-    let staff = reads::staff_count(db, organisation_id).await?;
+    let staff = crate::db::people::count_for_organisation(db, organisation_id).await?;
     let programmes: Vec<Value> = super::training::organisation_summary(db, state, organisation_id)
         .await?
         .into_iter()

@@ -392,13 +392,8 @@ pub struct ChoicesForm {
 }
 
 #[post("/training/imports/<id>/choices", data = "<form>")]
-async fn update_choices(
-    id: i64,
-    form: CsrfForm<ChoicesForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Redirect> {
+async fn update_choices(id: i64, form: CsrfForm<ChoicesForm>, signed_in: SignedIn<'_>) -> AppResult<Redirect> {
+    let SignedIn(user, _, db, state) = signed_in;
     require(user)?;
     let row = import_row(db, id).await?;
     if row.state != "pending" {
@@ -455,10 +450,9 @@ async fn update_choices(
 async fn commit(
     id: i64,
     _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Result<Redirect, Flash<Redirect>>> {
+    let SignedIn(user, _, db, state) = signed_in;
     require(user)?;
     let back = Redirect::to(format!("/training/imports/{id}"));
     let row = import_row(db, id).await?;
@@ -486,13 +480,8 @@ async fn commit(
 }
 
 #[post("/training/imports/<id>/undo", data = "<_form>")]
-async fn undo(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn undo(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     require(user)?;
     import_row(db, id).await?;
     imports::undo(db, &state.programmes, &user.audit_actor(), id, state.clock.now()).await?;
@@ -503,13 +492,8 @@ async fn undo(
 }
 
 #[post("/training/imports/<id>/discard", data = "<_form>")]
-async fn discard(
-    id: i64,
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn discard(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     require(user)?;
     import_row(db, id).await?;
     imports::discard(db, &state.files, &user.audit_actor(), id, state.clock.now()).await?;

@@ -27,6 +27,7 @@ pub mod organisations;
 pub mod password_reset;
 pub mod people;
 pub mod register;
+pub mod reminders;
 pub mod reports;
 pub mod reviews;
 pub mod training;
@@ -66,6 +67,7 @@ pub fn routes() -> Vec<Route> {
         password_reset::routes(),
         people::routes(),
         register::routes(),
+        reminders::routes(),
         reports::routes(),
         training::routes(),
         reviews::routes(),
@@ -121,6 +123,7 @@ fn nav(user: &CurrentUser) -> Vec<Value> {
     if user.user.role == Role::ProgrammeLead {
         items.push(json!({"href": "/users", "label": "Users", "section": "users"}));
         items.push(json!({"href": "/audit", "label": "Audit log", "section": "audit"}));
+        items.push(json!({"href": "/outbox", "label": "Outbox", "section": "outbox"}));
     }
     items.push(json!({"href": "/account", "label": "Your account", "section": "account"}));
     items

@@ -202,12 +202,17 @@ async fn write_database_gauges(out: &mut Exposition, db: &Db) {
             out.sample(name, &[("pool", pool.name)], f64::from(value(pool)));
         }
     }
-    match db::metrics::imports_running(db).await {
-        Ok(running) => {
+    match imports_and_outbox(db).await {
+        Ok((running, outbox)) => {
             out.gauge(
                 "qmtrack_imports_running",
                 "Imports being committed now, by any app server on this database.",
                 running as f64,
+            );
+            out.gauge(
+                "qmtrack_outbox_depth",
+                "Reminder emails in the outbox not yet delivered.",
+                outbox as f64,
             );
             out.gauge("qmtrack_database_up", "1 when the database answered this scrape.", 1.0);
         }
@@ -216,4 +221,11 @@ async fn write_database_gauges(out: &mut Exposition, db: &Db) {
             out.gauge("qmtrack_database_up", "1 when the database answered this scrape.", 0.0);
         }
     }
+}
+
+async fn imports_and_outbox(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    Ok((
+        db::metrics::imports_running(db).await?,
+        db::metrics::outbox_depth(db).await?,
+    ))
 }

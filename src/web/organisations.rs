@@ -323,13 +323,8 @@ pub struct AliasForm {
 
 /// Another name the organisation goes by on sign-in sheets, so imports match it.
 #[post("/organisations/<id>/aliases", data = "<form>")]
-async fn add_alias(
-    id: i64,
-    form: CsrfForm<AliasForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn add_alias(id: i64, form: CsrfForm<AliasForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let org = visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
     let back = Redirect::to(format!("/organisations/{id}"));
@@ -352,10 +347,9 @@ async fn remove_alias(
     id: i64,
     alias_id: i64,
     _form: CsrfForm<super::csrf::TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     visible(db, user, id).await?;
     user.require(|a| a.can_edit_organisation(id) || a.can_manage_training())?;
     crate::app::organisations::remove_alias(state.ctx(db), &user.acting(), id, alias_id).await?;

@@ -2,7 +2,7 @@
 //! published reports, and each organisation's own progress report.
 
 use super::auth::CurrentUser;
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, ReasonForm};
 use super::date_field::DateField;
 use super::{AppState, Page, SignedIn};
 use crate::db::audit::{self, Entry};
@@ -14,7 +14,7 @@ use crate::reports::{build_for_organisation, build_shared, Scope, Sources};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -35,7 +35,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// A report file sent as an attachment.
+/// A file sent as an attachment: a report, the register, a certificate or a zip of them.
 #[derive(Responder)]
 pub struct ReportFile {
     body: Vec<u8>,
@@ -242,14 +242,8 @@ fn file_name(stem: &str, period: Period, format: Format) -> String {
 
 /// `GET /reports/board.pdf?from=…&to=…` (and .html, .xlsx, .csv, .json).
 #[get("/reports/<name>?<from>&<to>", rank = 3)]
-async fn download(
-    name: &str,
-    from: &str,
-    to: &str,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<ReportFile> {
+async fn download(name: &str, from: &str, to: &str, signed_in: SignedIn<'_>) -> AppResult<ReportFile> {
+    let SignedIn(user, _, db, state) = signed_in;
     lead_only(user)?;
     let format = name
         .strip_prefix("board.")
@@ -294,12 +288,8 @@ pub struct PublishForm {
 /// Freezes the report: figures, narrative, author, time and every rendered
 /// file with its SHA-256. Nothing about it changes afterwards.
 #[post("/reports/publish", data = "<form>")]
-async fn publish(
-    form: CsrfForm<PublishForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Redirect> {
+async fn publish(form: CsrfForm<PublishForm>, signed_in: SignedIn<'_>) -> AppResult<Redirect> {
+    let SignedIn(user, _, db, state) = signed_in;
     lead_only(user)?;
     let form = form.0;
     let period = Period::parse(&form.from, &form.to).map_err(AppError::BadRequest)?;
@@ -427,20 +417,9 @@ async fn published_file(id: i64, format: &str, user: &CurrentUser, db: &Db) -> A
     ))
 }
 
-#[derive(FromForm)]
-pub struct WithdrawForm {
-    #[field(default = String::new())]
-    reason: String,
-}
-
 #[post("/reports/published/<id>/withdraw", data = "<form>")]
-async fn withdraw(
-    id: i64,
-    form: CsrfForm<WithdrawForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn withdraw(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     lead_only(user)?;
     let row = published_or_404(db, id).await?;
     let back = Redirect::to(format!("/reports/published/{id}"));
@@ -491,11 +470,9 @@ async fn organisation_report(
     from: Option<&str>,
     to: Option<&str>,
     format: Option<&str>,
-    user: &CurrentUser,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
 ) -> AppResult<OrganisationReport> {
+    let SignedIn(user, page, db, state) = signed_in;
     let actor = user.actor();
     let allowed = actor.is_programme_lead() || actor.can_review() || actor.organisation_id == Some(id);
     if !allowed {

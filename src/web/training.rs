@@ -252,13 +252,8 @@ pub struct SignupForm {
 
 /// Records that an organisation has signed up (an IRIS practice joining the programme).
 #[post("/training/programmes/<id>/organisations", data = "<form>")]
-async fn sign_up(
-    id: &str,
-    form: CsrfForm<SignupForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn sign_up(id: &str, form: CsrfForm<SignupForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     let programme = programme_or_404(state, id)?;
     programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
@@ -452,13 +447,8 @@ pub struct RegisterForm {
 }
 
 #[post("/training/sessions/<id>/register", data = "<form>")]
-async fn save_register(
-    id: i64,
-    form: CsrfForm<RegisterForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn save_register(id: i64, form: CsrfForm<RegisterForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     let marks: HashMap<i64, AttendanceStatus> = form
         .0
@@ -485,13 +475,8 @@ pub struct AttendeeForm {
 
 /// Finds the person (by email, then by name in the organisation) or adds them, then marks them.
 #[post("/training/sessions/<id>/attendees", data = "<form>")]
-async fn add_attendee(
-    id: i64,
-    form: CsrfForm<AttendeeForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     session_or_404(db, id).await?;
     let back = Redirect::to(format!("/training/sessions/{id}"));
@@ -614,13 +599,8 @@ pub struct CohortForm {
 }
 
 #[post("/training/cohorts/<id>", data = "<form>")]
-async fn save_cohort(
-    id: i64,
-    form: CsrfForm<CohortForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn save_cohort(id: i64, form: CsrfForm<CohortForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_training())?;
     let marks: HashMap<(i64, i64), AttendanceStatus> = form
         .0

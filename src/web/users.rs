@@ -3,7 +3,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{FormOutcome, Page, SignedIn};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisation_search, users, Db};
 use crate::domain::access::Role;
@@ -11,7 +11,7 @@ use crate::domain::user::{check_role_and_organisation, NewUser, NewUserInput};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -201,13 +201,8 @@ pub struct ActiveForm {
 }
 
 #[post("/users/<id>/active", data = "<form>")]
-async fn set_active(
-    id: i64,
-    form: CsrfForm<ActiveForm>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn set_active(id: i64, form: CsrfForm<ActiveForm>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     user.require(|a| a.can_manage_users())?;
     let account = managed_user(db, id).await?;
     let active = form.0.active;

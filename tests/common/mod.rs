@@ -130,10 +130,8 @@ pub struct Options {
     /// Serve this database and data folder instead of fresh ones (a restored
     /// or copied one).
     pub existing: Option<(String, std::path::PathBuf)>,
-    /// The bearer token `/metrics` asks for (none: not served).
-    pub metrics_token: Option<&'static str>,
-    /// Take each request's id from a plain `X-Request-Id` header.
-    pub trust_request_id_header: bool,
+    /// Further configuration keys and their values (`("smtp_url", …)`).
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -148,8 +146,7 @@ impl Default for Options {
             trust_ip_header: false,
             partnership_logo: None,
             existing: None,
-            metrics_token: None,
-            trust_request_id_header: false,
+            settings: Vec::new(),
         }
     }
 }
@@ -207,15 +204,18 @@ impl TestApp {
             Some(path) => figment.merge(("partnership_logo", path.display().to_string())),
             None => figment,
         };
-        let figment = match options.metrics_token {
-            Some(token) => figment.merge(("metrics_token", token)),
-            None => figment,
-        }
-        .merge(("trust_request_id_header", options.trust_request_id_header));
         let figment = match options.evidence_max_bytes {
             Some(max) => figment.merge(("evidence_max_bytes", max)),
             None => figment,
         };
+        // Each value read as an environment variable's would be ("0" a number).
+        let figment = options.settings.iter().fold(figment, |figment, (key, value)| {
+            let value = match value.parse::<rocket::figment::value::Value>() {
+                Ok(value) => value,
+                Err(never) => match never {},
+            };
+            figment.merge((*key, value))
+        });
         let (tx, rx) = rocket::tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
         let rocket = qmtrack::build_rocket(figment, clock.clone())
@@ -666,4 +666,42 @@ pub async fn stored_file(database_url: &str, data_dir: &std::path::Path, name: &
         .expect("file");
     pool.close().await;
     exists.map(|_| chunks.concat())
+}
+
+/// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
+/// `(name, organisation)` on its register as attended, and gives its path.
+pub async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&str, i64)]) -> String {
+    let res = trainer
+        .submit(
+            "/training/sessions/new",
+            "/training/sessions",
+            &[
+                ("module", "dva-awareness/dva-awareness"),
+                ("date", date),
+                ("start_time", "10:00"),
+                ("venue", "Civic Centre"),
+                ("trainer", "Niamh"),
+                ("capacity", "40"),
+                ("cohort", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
+    let session = location(&res);
+    for (name, organisation) in people {
+        let res = trainer
+            .submit(
+                &session,
+                &format!("{session}/attendees"),
+                &[
+                    ("full_name", name),
+                    ("email", ""),
+                    ("organisation_id", &organisation.to_string()),
+                    ("status", "attended"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name} on {date}");
+    }
+    session
 }

@@ -268,6 +268,14 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// The order issues are listed in: errors first, then by sheet and row.
+    pub fn listing_order(a: &Issue, b: &Issue) -> std::cmp::Ordering {
+        a.severity
+            .cmp(&b.severity)
+            .then(a.sheet.cmp(&b.sheet))
+            .then(a.row.cmp(&b.row))
+    }
+
     pub fn new(severity: Severity, sheet: &str, row: Option<usize>, column: Option<String>, message: String) -> Issue {
         Issue {
             severity,
@@ -368,12 +376,7 @@ pub fn group_issues(issues: Vec<Issue>) -> Vec<Issue> {
     for issue in &mut grouped {
         issue.settle();
     }
-    grouped.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(a.sheet.cmp(&b.sheet))
-            .then(a.row.cmp(&b.row))
-    });
+    grouped.sort_by(Issue::listing_order);
     grouped
 }
 

@@ -756,10 +756,7 @@ fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
-    }
+    use crate::domain::dates::iso as day;
 
     fn award(organisation: i64, awarded: &str, expires: &str, revoked: Option<&str>) -> AwardRecord {
         AwardRecord {

@@ -163,10 +163,7 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
-    }
+    use crate::domain::dates::iso as day;
 
     #[test]
     fn presets_on_a_day_in_february() {

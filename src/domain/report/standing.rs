@@ -181,10 +181,7 @@ pub fn section(organisation: &str, facts: &StandingFacts) -> Section {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-    }
+    use crate::domain::dates::iso as day;
 
     #[test]
     fn shares_round_half_up_and_never_divide_by_nobody() {
