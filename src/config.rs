@@ -50,6 +50,16 @@ pub struct AppConfig {
     pub partnership_logo: PathBuf,
     /// The partnership's time zone: times are shown in it.
     pub time_zone: String,
+    /// The bearer token a scraper sends for `/metrics`; empty (the default)
+    /// and `/metrics` is not served at all. A secret: set it in the
+    /// environment (`QMTRACK_METRICS_TOKEN`), never in Rocket.toml.
+    pub metrics_token: String,
+    /// Take each request's id from its `X-Request-Id` header (when it is a
+    /// plain id) instead of making one: only behind a proxy that sets it.
+    pub trust_request_id_header: bool,
+    /// How log lines are written: `text` for people, `json` (one object per
+    /// line) for a log collector.
+    pub log_format: LogFormat,
     /// The mail server reminders go through, as `smtp://host:port` (or
     /// `smtp://user:password@host:port`); empty: nothing is sent, and the
     /// programme lead's outbox page shows what would have gone.
@@ -59,6 +69,14 @@ pub struct AppConfig {
     /// How often, in seconds, the server looks for reminders that have come
     /// due and delivers the outbox; 0 leaves it to `qmtrack reminders`.
     pub reminders_every_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for AppConfig {
@@ -84,6 +102,9 @@ impl Default for AppConfig {
             certificate_signatory: String::new(),
             partnership_logo: PathBuf::new(),
             time_zone: "Europe/London".into(),
+            metrics_token: String::new(),
+            trust_request_id_header: false,
+            log_format: LogFormat::Text,
             smtp_url: String::new(),
             smtp_from: "qmtrack@localhost".into(),
             reminders_every_seconds: 300,

@@ -14,6 +14,8 @@
 //! - [`api`]: `/api/v1` and its OpenAPI document
 //! - [`storage`]: the evidence file store
 //! - [`cli`]: one module per subcommand of the `qmtrack` binary
+//! - [`metrics`]: request counts and timings, and the Prometheus text
+//!   format `/metrics` is written in (the route is in `web::observe`)
 //! - [`error`]: the one error type (its pages are in `web::errors`) and the
 //!   start-up / command-line error
 //!
@@ -29,6 +31,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod recovery;
 pub mod reports;
 pub mod security;
@@ -134,6 +137,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         ))
         .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
         .attach(web::headers::SecurityHeaders)
+        .attach(web::observe::Observe::default())
         .attach(web::input::InputScreen)
         .manage(scratch)
         .mount("/", web::routes())

@@ -7,79 +7,16 @@ mod common;
 
 use common::{
     csrf_in, files_in_database, fresh_database, location, organisation_form, page_text, stored_file, stored_names,
-    Browser, TestDatabase, PASSWORD,
+    Browser, ServerProcess, TestDatabase, PASSWORD,
 };
 use reqwest::StatusCode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The server as a child process.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(data_dir: &Path, database_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_qmtrack"))
-            .arg("serve")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("QMTRACK_DATA_DIR", data_dir)
-            .env("QMTRACK_DATABASE_URL", database_url)
-            .env("ROCKET_PORT", port.to_string())
-            .env("ROCKET_LOG_LEVEL", "off")
-            .env("QMTRACK_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start qmtrack");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await {
-                if res.status() == StatusCode::OK {
-                    return server;
-                }
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// SIGKILL: no clean-up code runs.
-    fn kill(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reaped");
-    }
-
-    fn browser(&self, jar: Arc<reqwest::cookie::Jar>) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            client: reqwest::Client::builder()
-                .cookie_provider(jar)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server as a child process, killed with SIGKILL by [`Server::kill`].
+type Server = ServerProcess;
 
 /// One test's data folder and database, which outlive the servers started
 /// on them: each restart finds what the killed one left.
@@ -104,7 +41,14 @@ impl Site {
     }
 
     async fn start(&self) -> Server {
-        Server::start(&self.data_dir, self.database_url()).await
+        ServerProcess::start(|command| {
+            command
+                .env("QMTRACK_DATA_DIR", &self.data_dir)
+                .env("QMTRACK_DATABASE_URL", self.database_url())
+                .env("ROCKET_LOG_LEVEL", "off")
+                .env("QMTRACK_LOG", "error");
+        })
+        .await
     }
 
     /// The first start: the programme lead set up in a browser keeping its

@@ -62,12 +62,7 @@ impl<'r> FromRequest<'r> for ApiUser {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let Some(token) = req
-            .headers()
-            .get_one("Authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-        else {
+        let Some(token) = crate::web::auth::bearer_token(req) else {
             return Outcome::Error((Status::Unauthorized, AppError::Unauthorized));
         };
         let (Some(db), Some(state)) = (req.rocket().state::<Db>(), req.rocket().state::<AppState>()) else {

@@ -16,7 +16,7 @@ mod token;
 mod user;
 
 use crate::app::AppState;
-use crate::config::AppConfig;
+use crate::config::{AppConfig, LogFormat};
 use crate::db;
 use crate::error::StartupError;
 use clap::{Parser, Subcommand};
@@ -241,13 +241,31 @@ fn large_size(args: &DemoArgs) -> Result<demo_large::Size, String> {
     })
 }
 
+/// Log lines go to standard error, as text or (`QMTRACK_LOG_FORMAT=json`)
+/// one JSON object per line. Rocket's own lines come through here too; by
+/// default its per-request ones are left out (`rocket::server` below
+/// warnings, and its indented `rocket::server::_` details), since they show
+/// the path asked for with its query string, and `web::observe` logs each
+/// request once without.
+const DEFAULT_LOG_FILTER: &str = "info,rocket::server=warn,rocket::server::_=off";
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QMTRACK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    // A configuration that cannot be read is reported when a command loads it.
+    let format = AppConfig::load().map(|config| config.log_format).unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Configuration and a migrated pool, for commands that work on the database.

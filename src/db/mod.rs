@@ -74,6 +74,7 @@ pub mod home;
 pub mod import_runs;
 pub mod imports;
 pub mod instant;
+pub mod metrics;
 pub mod organisation_search;
 pub mod organisation_status;
 pub mod organisations;

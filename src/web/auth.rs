@@ -61,6 +61,14 @@ pub fn cached_user<'r>(req: &'r Request<'_>) -> Option<&'r CurrentUser> {
     req.local_cache(|| None::<CurrentUser>).as_ref()
 }
 
+/// The token of an `Authorization: Bearer …` header, if one was sent.
+pub fn bearer_token<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    req.headers()
+        .get_one("Authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// `/login?next=…` for the page that was asked for (GET pages only).
 pub fn login_redirect_target(req: &Request<'_>) -> String {
     let path = req.uri().to_string();

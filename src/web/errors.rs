@@ -32,6 +32,9 @@ struct ErrorContext<'a> {
     status: u16,
     section: &'static str,
     errors: [(); 0],
+    /// The request's id, for a person to quote and an operator to find in
+    /// the log.
+    reference: &'a str,
 }
 
 /// The response for `status` with `message`: JSON under `/api/`, a page elsewhere.
@@ -57,6 +60,7 @@ pub fn render_error(req: &Request<'_>, status: Status, message: &str) -> respons
         status: status.code,
         section: "",
         errors: [],
+        reference: super::observe::request_id(req),
     })
     .map_err(|_| Status::InternalServerError)?;
     let context = super::page_context(user, None, page);
@@ -79,10 +83,12 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        // The path without its query: no search terms or names in the log.
+        let (request_id, path) = (super::observe::request_id(req), req.uri().path());
         if !self.is_refusal() {
-            tracing::error!(path = %req.uri(), "request failed: {self}");
+            tracing::error!(request_id, %path, "request failed: {self}");
         } else if !matches!(self, AppError::Unauthorized) {
-            tracing::info!(path = %req.uri(), "refused: {self}");
+            tracing::info!(request_id, %path, "refused: {self}");
         }
         if matches!(self, AppError::Unauthorized) && !is_api_request(req) {
             return Redirect::to(super::auth::login_redirect_target(req)).respond_to(req);

@@ -21,6 +21,7 @@ pub mod health;
 pub mod home;
 pub mod imports;
 pub mod input;
+pub mod observe;
 pub mod organisation_pick;
 pub mod organisations;
 pub mod password_reset;
@@ -61,6 +62,7 @@ pub fn routes() -> Vec<Route> {
         home::routes(),
         imports::routes(),
         input::routes(),
+        observe::routes(),
         organisations::routes(),
         password_reset::routes(),
         people::routes(),

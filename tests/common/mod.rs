@@ -321,6 +321,75 @@ impl TestApp {
     }
 }
 
+/// The real `qmtrack serve` as a child process on a free port, stopped when
+/// dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary with the settings `configure` gives it (standard
+    /// output and error go nowhere unless it says otherwise) and waits until
+    /// `/healthz` answers.
+    pub async fn start(configure: impl FnOnce(&mut std::process::Command)) -> ServerProcess {
+        use std::time::{Duration, Instant};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qmtrack"));
+        command
+            .arg("serve")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("ROCKET_PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        configure(&mut command);
+        let server = ServerProcess {
+            child: command.spawn().expect("start qmtrack"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await {
+                if res.status() == StatusCode::OK {
+                    return server;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl ServerProcess {
+    /// SIGKILL: no clean-up code runs.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reaped");
+    }
+
+    /// A browser keeping its cookies in `jar`, which may outlive this server.
+    pub fn browser(&self, jar: std::sync::Arc<reqwest::cookie::Jar>) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .cookie_provider(jar)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The organisation form filled in as a person would.
 pub fn organisation_form<'a>(name: &'a str, org_type: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
