@@ -188,7 +188,10 @@ fn copy_benchmark(runtime: &rocket::tokio::runtime::Runtime) {
         return;
     };
     if !source.exists() {
-        println!("copy-database (large data set): skipped, {} not found", source.display());
+        println!(
+            "copy-database (large data set): skipped, {} not found",
+            source.display()
+        );
         return;
     }
     let data_dir = source.parent().expect("the data set's folder").to_path_buf();
