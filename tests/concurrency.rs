@@ -185,39 +185,9 @@ async fn writers_on_every_route_wait_their_turn() {
     assert_all_present("review decisions", &written, &stored);
 
     // A register: each client marks a different attendee at once.
-    let res = trainer
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "dva-awareness/dva-awareness"),
-                ("date", "05/02/2026"),
-                ("start_time", "10:00"),
-                ("venue", "Civic Centre"),
-                ("trainer", "Niamh"),
-                ("capacity", "40"),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = location(&res);
-    let org_id = org.to_string();
-    for n in 0..CLIENTS {
-        let res = trainer
-            .submit(
-                &session,
-                &format!("{session}/attendees"),
-                &[
-                    ("full_name", &format!("Attendee {n}")),
-                    ("email", ""),
-                    ("organisation_id", &org_id),
-                    ("status", "absent"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    }
+    let names: Vec<String> = (0..CLIENTS).map(|n| format!("Attendee {n}")).collect();
+    let people: Vec<(&str, i64)> = names.iter().map(|name| (name.as_str(), org)).collect();
+    let session = common::dva_session_with(&trainer, "05/02/2026", &people, "absent").await;
     let attendance = query_texts(&app, "SELECT CAST(id AS TEXT) FROM attendance ORDER BY id").await;
     assert_eq!(attendance.len(), CLIENTS);
     let results = together(|client| {

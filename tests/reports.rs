@@ -912,7 +912,11 @@ async fn an_organisations_report_says_what_is_outstanding_and_how_much_of_its_st
 
     // The same section is in the PDF.
     let pdf = member.get(&format!("{own}&format=pdf")).await;
-    assert!(pdf_text(&pdf.bytes().await.expect("pdf")).contains("Where Riverside Medical Centre stands"));
+    let pdf = pdf_text(&pdf.bytes().await.expect("pdf"));
+    assert!(pdf.contains("Where Riverside Medical Centre stands"));
+    // Its cover is the organisation's progress report, not a board paper.
+    assert!(pdf.contains("Progress report of one organisation"), "{pdf}");
+    assert!(!pdf.contains("VAWG strategic group"), "{pdf}");
 }
 
 /// The figures are computed once and shared, but never kept past a write:

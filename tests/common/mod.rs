@@ -671,6 +671,12 @@ pub async fn stored_file(database_url: &str, data_dir: &std::path::Path, name: &
 /// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
 /// `(name, organisation)` on its register as attended, and gives its path.
 pub async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&str, i64)]) -> String {
+    dva_session_with(trainer, date, people, "attended").await
+}
+
+/// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
+/// `(name, organisation)` on its register with `status`, and gives its path.
+pub async fn dva_session_with(trainer: &Browser, date: &str, people: &[(&str, i64)], status: &str) -> String {
     let res = trainer
         .submit(
             "/training/sessions/new",
@@ -697,7 +703,7 @@ pub async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&
                     ("full_name", name),
                     ("email", ""),
                     ("organisation_id", &organisation.to_string()),
-                    ("status", "attended"),
+                    ("status", status),
                 ],
             )
             .await;

@@ -41,8 +41,9 @@ pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> String {
         escape(&report.period.label())
     ));
     out.push_str(&format!(
-        "<header><h1>{}</h1><p>Report to the VAWG strategic group for {}.</p><p>Compared with {} to {}. Figures are as they stood at the end of each period.</p></header>\n",
+        "<header><h1>{}</h1><p>{} for {}.</p><p>Compared with {} to {}. Figures are as they stood at the end of each period.</p></header>\n",
         escape(&title),
+        report.addressed_to(),
         escape(&report.period.label()),
         escape(&long_date(report.previous_period.from)),
         escape(&long_date(report.previous_period.to)),

@@ -94,6 +94,16 @@ impl Report {
         self.figures().find(|f| f.id == id)
     }
 
+    /// Who the report is for, as its cover says: the partnership's report
+    /// goes to the VAWG strategic group; an organisation's own report is its
+    /// progress report, not a board paper.
+    pub fn addressed_to(&self) -> &'static str {
+        match self.organisation {
+            Some(_) => "Progress report of one organisation",
+            None => "Report to the VAWG strategic group",
+        }
+    }
+
     /// Attaches each figure's value for the previous period (same ids).
     pub fn compare_with(&mut self, previous: &Report) {
         let before: std::collections::HashMap<&str, i64> =

@@ -279,7 +279,7 @@ fn lay_out(report: &Report, narrative: &BTreeMap<String, String>) -> Result<Vec<
     layout.y = 90.0;
     layout.wrapped(&report.title, 26.0, true, 11.0);
     layout.y += 14.0;
-    layout.text(MARGIN, 13.0, false, false, "Report to the VAWG strategic group");
+    layout.text(MARGIN, 13.0, false, false, report.addressed_to());
     layout.y += 10.0;
     if let Some(organisation) = &report.organisation {
         layout.wrapped(organisation, 13.0, true, 6.0);
