@@ -64,6 +64,10 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         tracing::warn!("no training programmes: {} does not exist", training_dir.display());
         domain::programmes::ProgrammeLibrary::default()
     };
+    let wrong_references = domain::training_requirement::check_references(&standards, &programmes);
+    if !wrong_references.is_empty() {
+        return Err(StartupError::Standards(wrong_references));
+    }
     let figment = raise_upload_limits(figment, config.evidence_max_bytes.max(config.import_max_bytes))
         .merge(("databases.qmtrack.url", config.effective_database_url()))
         .merge(("databases.qmtrack.max_connections", config.database_max_connections));

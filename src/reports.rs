@@ -106,7 +106,16 @@ async fn standing_facts(
             if row.state.evidence_editable() {
                 let evidence = db::evidence::for_assessment(pool, row.id).await?;
                 let decisions = db::assessments::decisions(pool, row.id).await?;
-                let progress = crate::app::assessments::compute_progress(framework, &evidence, &decisions, today);
+                let training = crate::app::training_requirements::live(
+                    &mut pool.acquire().await?,
+                    programmes,
+                    framework,
+                    organisation_id,
+                    today,
+                )
+                .await?;
+                let progress = crate::app::assessments::compute_progress(framework, &evidence, &decisions, today)
+                    .with_training_met(crate::app::training_requirements::met(&training));
                 outstanding = progress
                     .missing_for_submission()
                     .iter()

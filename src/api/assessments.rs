@@ -131,10 +131,23 @@ pub fn extend_openapi(doc: &mut Value) {
             "decision": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
                 "decision": {"type": "string", "enum": ["met", "partially_met", "not_met", "not_applicable"]},
                 "feedback": {"type": "string"}, "submission": {"type": "integer"},
-                "decided_at": {"type": "string", "format": "date-time"}}}]}}}},
+                "decided_at": {"type": "string", "format": "date-time"}}}]},
+            "training": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/TrainingJudgement"}]}}}},
         "missing_for_submission": {"type": "array", "items": {"$ref": "#/components/schemas/CriterionReason"}},
         "blocking_award": {"type": "array", "items": {"$ref": "#/components/schemas/CriterionReason"}},
         "projected_expiry": {"type": "string", "format": "date", "description": "When the award ends, or would if made today"}}}]});
+    schemas["TrainingJudgement"] = json!({"type": "object",
+        "description": "A criterion's training requirement, judged from the organisation's staff and training: live while the organisation can change its evidence, as frozen at submission after that. A met requirement counts as evidence.",
+        "required": ["programme", "completion", "asks", "met", "figures", "trained", "not_trained", "as_of"],
+        "properties": {
+            "programme": {"type": "string"}, "completion": {"type": "string"},
+            "asks": {"type": "string", "description": "The requirement in words"},
+            "met": {"type": "boolean"},
+            "figures": {"type": "string", "description": "For example \"7 of 9 frontline staff (78%); needs 80%\""},
+            "trained": {"type": "array", "items": {"type": "string"}},
+            "not_trained": {"type": "array", "items": {"type": "string"}},
+            "as_of": {"type": "string", "format": "date"},
+            "frozen_at": {"type": ["string", "null"], "format": "date-time", "description": "When it was frozen at submission; null while live"}}});
     schemas["CriterionReason"] = json!({"type": "object", "required": ["id", "reason"], "properties": {
         "id": {"type": "string"}, "reason": {"type": "string"}}});
 }

@@ -1,6 +1,7 @@
 //! Assessments: enrol, submit, award, revoke and start a renewal, and the
 //! views of an assessment that the pages and the API are built from.
 
+use super::training_requirements::{self, CriterionTraining};
 use super::{certificates, Acting, AppState, Ctx};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
@@ -132,6 +133,8 @@ pub struct View<'a> {
     pub evidence: Vec<EvidenceRow>,
     pub decisions: Vec<DecisionRow>,
     pub progress: Progress,
+    /// Criteria's training requirements: live, or frozen at submission.
+    pub training: Vec<CriterionTraining>,
     pub today: NaiveDate,
     pub projected_expiry: NaiveDate,
 }
@@ -143,6 +146,10 @@ impl View<'_> {
 
     pub fn latest_decision(&self, criterion_id: &str) -> Option<&DecisionRow> {
         self.decisions.iter().rev().find(|d| d.criterion_id == criterion_id)
+    }
+
+    pub fn training_of(&self, criterion_id: &str) -> Option<&CriterionTraining> {
+        self.training.iter().find(|t| t.criterion_id == criterion_id)
     }
 }
 
@@ -158,7 +165,16 @@ pub async fn load_view<'a>(ctx: Ctx<'a>, actor: &Actor, row: AssessmentRow) -> A
         decisions.retain(|d| d.submission < row.submission);
     }
     let today = ctx.today();
-    let progress = compute_progress(framework, &evidence, &decisions, today);
+    let training = training_requirements::for_assessment(
+        &mut ctx.db.acquire().await?,
+        &ctx.app.programmes,
+        framework,
+        &row,
+        today,
+    )
+    .await?;
+    let progress = compute_progress(framework, &evidence, &decisions, today)
+        .with_training_met(training_requirements::met(&training));
     let projected_expiry = lifecycle::projected_expiry(row.expires_on, today, framework.validity_months);
     Ok(View {
         row,
@@ -166,6 +182,7 @@ pub async fn load_view<'a>(ctx: Ctx<'a>, actor: &Actor, row: AssessmentRow) -> A
         evidence,
         decisions,
         progress,
+        training,
         today,
         projected_expiry,
     })
@@ -199,13 +216,14 @@ pub fn compute_progress(
     Progress::compute(framework, &facts, &decided, today)
 }
 
-/// The assessment as it stands inside a transaction, with its progress.
+/// The assessment as it stands inside a transaction, with its progress
+/// and its training requirements (live while it can change its evidence).
 pub(super) async fn progress_in(
     conn: &mut Conn,
     ctx: Ctx<'_>,
     actor: &Actor,
     id: i64,
-) -> AppResult<(AssessmentRow, Progress)> {
+) -> AppResult<(AssessmentRow, Progress, Vec<CriterionTraining>)> {
     let row = assessments::find_in(conn, id).await?.ok_or(AppError::NotFound)?;
     if !actor.can_view_assessments_of(row.organisation_id) {
         return Err(AppError::NotFound);
@@ -213,8 +231,11 @@ pub(super) async fn progress_in(
     let framework = framework_of(ctx.app, &row)?;
     let evidence = evidence::for_assessment_in(conn, id).await?;
     let decisions = assessments::decisions_in(conn, id).await?;
-    let progress = compute_progress(framework, &evidence, &decisions, ctx.today());
-    Ok((row, progress))
+    let training =
+        training_requirements::for_assessment(conn, &ctx.app.programmes, framework, &row, ctx.today()).await?;
+    let progress = compute_progress(framework, &evidence, &decisions, ctx.today())
+        .with_training_met(training_requirements::met(&training));
+    Ok((row, progress, training))
 }
 
 /// Two people acted at once and the other got there first.
@@ -371,7 +392,7 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
     }
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let (row, progress) = progress_in(&mut tx, ctx, actor, id).await?;
+    let (row, progress, training) = progress_in(&mut tx, ctx, actor, id).await?;
     let from = row.state;
     let to = from.apply(Action::Submit).map_err(not_now)?;
     let missing = progress.missing_for_submission();
@@ -382,6 +403,8 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
         return Err(moved_on());
     }
     let submission = row.submission + 1;
+    // What the training record says now is what the assessor reviews.
+    training_requirements::freeze(&mut tx, id, submission, &training, now).await?;
     assessments::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, "").await?;
     audit::record(
         &mut tx,
@@ -398,7 +421,11 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
         )
         .within(Some(row.organisation_id))
         .before(json!({"state": from, "submission": row.submission}))
-        .after(json!({"state": to, "submission": submission})),
+        .after(
+            json!({"state": to, "submission": submission, "training": training.iter().map(|t| json!({
+            "criterion": t.criterion_id, "met": t.judgement.met, "figures": t.judgement.figures,
+        })).collect::<Vec<_>>()}),
+        ),
     )
     .await?;
     super::reminders::submitted(&mut tx, ctx, &row, submission).await?;
@@ -454,7 +481,7 @@ pub async fn award(
     };
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    let (row, progress) = progress_in(&mut tx, ctx, actor, id).await?;
+    let (row, progress, _) = progress_in(&mut tx, ctx, actor, id).await?;
     let from = row.state;
     from.apply(Action::Award).map_err(not_now)?;
     let blocking = progress.blocking_award();
@@ -809,6 +836,39 @@ pub struct ApiCriterion {
     pub expired_evidence_count: usize,
     pub changed_since_decision: bool,
     pub decision: Option<ApiDecision>,
+    /// The criterion's training requirement, if it has one.
+    pub training: Option<ApiTraining>,
+}
+
+/// A training requirement judged live, or as frozen at submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiTraining {
+    pub programme: String,
+    pub completion: String,
+    pub asks: String,
+    pub met: bool,
+    pub figures: String,
+    pub trained: Vec<String>,
+    pub not_trained: Vec<String>,
+    pub as_of: NaiveDate,
+    /// When it was frozen at submission; `None` for a live judgement.
+    pub frozen_at: Option<DateTime<Utc>>,
+}
+
+impl From<&CriterionTraining> for ApiTraining {
+    fn from(t: &CriterionTraining) -> Self {
+        ApiTraining {
+            programme: t.programme_id.clone(),
+            completion: t.completion_id.clone(),
+            asks: t.asks.clone(),
+            met: t.judgement.met,
+            figures: t.judgement.figures.clone(),
+            trained: t.judgement.trained_names.clone(),
+            not_trained: t.judgement.untrained_names.clone(),
+            as_of: t.judgement.as_of,
+            frozen_at: t.frozen_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -910,6 +970,7 @@ pub async fn api_one(ctx: Ctx<'_>, actor: &Actor, id: i64) -> AppResult<ApiAsses
                     submission: d.submission,
                     decided_at: d.decided_at,
                 }),
+                training: view.training_of(&criterion.id).map(ApiTraining::from),
             }
         })
         .collect();

@@ -43,6 +43,7 @@ pub mod register;
 pub mod reminders;
 pub mod reviews;
 pub mod training;
+pub mod training_requirements;
 pub mod training_views;
 
 use crate::config::AppConfig;

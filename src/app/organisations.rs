@@ -153,7 +153,8 @@ pub async fn remove_alias(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, a
 }
 
 fn person_json(person: &PersonDetails) -> serde_json::Value {
-    json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title})
+    json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title,
+        "staff_category": person.staff_category})
 }
 
 /// Adds a person to an organisation's staff.

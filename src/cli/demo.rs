@@ -310,6 +310,7 @@ pub async fn run() -> Result<(), StartupError> {
                 full_name: (*name).into(),
                 email: work_email(name, demo.name),
                 job_title: (*job).into(),
+                staff_category: demo_category(job).into(),
             })
             .map_err(|e| invalid(name, e))?;
             app::organisations::add_person(ctx, &acting, org_id, &person).await?;
@@ -517,5 +518,20 @@ mod tests {
                 assert!(ORGANISATIONS.iter().any(|o| o.name == org), "{org}");
             }
         }
+    }
+}
+
+/// A staff category for a demo job, so the frameworks' training
+/// requirements have categorised staff to count.
+fn demo_category(job: &str) -> &'static str {
+    let has = |word: &str| job.split_whitespace().any(|w| w == word);
+    if has("GP") || has("Nurse") || has("Midwife") || job == "Healthcare Assistant" {
+        "clinician"
+    } else if has("Reception") || has("Receptionist") {
+        "admin"
+    } else if job.ends_with("Manager") || has("Head") {
+        "manager"
+    } else {
+        "frontline"
     }
 }

@@ -818,6 +818,7 @@ fn person_key(person: &PlannedPerson) -> String {
         email: person.email.clone(),
         organisation: String::new(),
         job_title: String::new(),
+        staff_category: None,
     }
     .key()
 }
@@ -875,6 +876,7 @@ async fn write_attendance(
                     email: p.email.clone(),
                     organisation: plan.organisations[p.organisation].name.clone(),
                     job_title: p.job_title.into(),
+                    staff_category: None,
                 },
                 module: ModuleRef {
                     programme_id: programme.id.clone(),
@@ -942,6 +944,7 @@ async fn write_untrained_people(
             full_name: person.full_name.clone(),
             email: person.email.clone(),
             job_title: person.job_title.into(),
+            ..Default::default()
         })
         .map_err(|e| invalid(&person.full_name, e))?;
         app::organisations::add_person(ctx, acting, org_ids[person.organisation], &details).await?;

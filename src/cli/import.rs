@@ -34,7 +34,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "TYPE")]
     pub organisation_type: Option<String>,
     /// Read the column with this heading as a field (repeatable), e.g. --map "Outcome=status";
-    /// fields: full_name, first_name, surname, email, organisation, job_title, date, module, status, ignore
+    /// fields: full_name, first_name, surname, email, organisation, job_title, staff_category, date, module, status, ignore
     #[arg(long = "map", value_name = "HEADING=FIELD")]
     pub map: Vec<String>,
     /// The row that holds the headings (1 is the first row), when it is not found on its own

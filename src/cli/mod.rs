@@ -291,6 +291,10 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
     } else {
         crate::domain::programmes::ProgrammeLibrary::default()
     };
+    let wrong_references = crate::domain::training_requirement::check_references(&standards, &programmes);
+    if !wrong_references.is_empty() {
+        return Err(StartupError::Standards(wrong_references));
+    }
     let config_dir = config.data_dir.clone();
     let state = AppState {
         issuer: config.certificate_issuer().map_err(StartupError::Refused)?,

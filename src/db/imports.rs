@@ -4,7 +4,7 @@
 use super::audit::Actor;
 use super::completions::Touched;
 use super::Instant;
-use super::{db_run, Conn, Pool};
+use super::{db_run, in_list, Backend, Conn, Pool};
 use super::{insert_many, Bind};
 use crate::domain::import::matching::{
     KnownOrganisation, KnownPerson, OrgChoice, PersonChoice, Remembered, Resolution,
@@ -425,6 +425,7 @@ pub async fn write(
             }
         }
     }
+    set_staff_categories(conn, records, &person_ids).await?;
     let mut cohorts: HashMap<(&str, &str), i64> = HashMap::new();
     let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, Option<i64>), i64> = HashMap::new();
     for record in records {
@@ -679,4 +680,41 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
         .await?;
         Ok(true)
     })
+}
+
+/// A staff category given on the sheet becomes the person's, whether the
+/// import added them or they were already recorded; a blank one changes
+/// nothing. One statement per category and few hundred people.
+async fn set_staff_categories(
+    conn: &mut Conn,
+    records: &[AttendanceRecord],
+    person_ids: &HashMap<&str, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut by_category: std::collections::BTreeMap<&str, std::collections::BTreeSet<i64>> = Default::default();
+    for record in records {
+        if let (Some(category), Some(id)) = (
+            record.person.staff_category.as_deref(),
+            person_ids.get(record.person_key.as_str()),
+        ) {
+            by_category.entry(category).or_default().insert(*id);
+        }
+    }
+    let backend = conn.backend();
+    let category_at = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    for (category, ids) in by_category {
+        let ids: Vec<i64> = ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE people SET staff_category = {category_at} WHERE id IN ({})",
+                in_list(backend, 2, chunk.len())
+            );
+            let mut values: Vec<Bind> = vec![category.into()];
+            values.extend(chunk.iter().map(|id| Bind::from(*id)));
+            super::execute(conn, &sql, &values).await?;
+        }
+    }
+    Ok(())
 }

@@ -91,6 +91,7 @@ pub mod stored_files;
 pub mod throttle;
 pub mod tokens;
 pub mod training;
+pub mod training_requirements;
 pub mod users;
 
 pub use instant::Instant;

@@ -15,11 +15,12 @@ pub struct PersonRow {
     pub full_name: String,
     pub email: String,
     pub job_title: String,
+    pub staff_category: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, organisation_id, full_name, email, job_title, created_at, updated_at";
+const COLUMNS: &str = "id, organisation_id, full_name, email, job_title, staff_category, created_at, updated_at";
 
 /// One page of an organisation's people matching `text` ('' for all), by
 /// name, and how many match in all. The organisation's index serves both.
@@ -90,13 +91,14 @@ pub async fn insert(
 ) -> Result<i64, sqlx::Error> {
     db_run!(conn => {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO people (organisation_id, full_name, email, job_title, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO people (organisation_id, full_name, email, job_title, staff_category, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
         .bind(organisation_id)
         .bind(&person.full_name)
         .bind(&person.email)
         .bind(&person.job_title)
+        .bind(person.staff_category.as_deref())
         .bind(Instant(now))
         .fetch_exactly_one(conn)
         .await?;
@@ -106,10 +108,13 @@ pub async fn insert(
 
 pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
-        sqlx::query("UPDATE people SET full_name = $1, email = $2, job_title = $3, updated_at = $4 WHERE id = $5")
+        sqlx::query(
+            "UPDATE people SET full_name = $1, email = $2, job_title = $3, staff_category = $4, updated_at = $5 WHERE id = $6",
+        )
             .bind(&person.full_name)
             .bind(&person.email)
             .bind(&person.job_title)
+            .bind(person.staff_category.as_deref())
             .bind(Instant(now))
             .bind(id)
             .execute(conn)

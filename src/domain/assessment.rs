@@ -406,6 +406,16 @@ pub struct CriterionProgress {
     /// Evidence added, replaced or removed since the latest decision.
     pub changed_since_decision: bool,
     pub decision: Option<Decision>,
+    /// The criterion's training requirement is met (live, or as frozen at
+    /// submission): the training record is evidence, so nothing need be uploaded.
+    pub training_met: bool,
+}
+
+impl CriterionProgress {
+    /// Usable evidence of any kind: an item whose validity has not ended, or a met training requirement.
+    pub fn has_evidence(&self) -> bool {
+        self.usable_evidence > 0 || self.training_met
+    }
 }
 
 /// Every criterion of the pinned framework version, in framework order.
@@ -463,6 +473,7 @@ impl Progress {
                     expired_evidence: expired,
                     changed_since_decision: changed,
                     decision: decision.map(|d| d.decision),
+                    training_met: false,
                 }
             })
             .collect();
@@ -473,12 +484,26 @@ impl Progress {
         self.criteria.iter().find(|c| c.criterion_id == criterion_id)
     }
 
+    /// Counts a met training requirement as evidence for each of `met`
+    /// (criterion ids): a criterion that had none now has some.
+    pub fn with_training_met<'a>(mut self, met: impl IntoIterator<Item = &'a str>) -> Progress {
+        for id in met {
+            if let Some(criterion) = self.criteria.iter_mut().find(|c| c.criterion_id == id) {
+                criterion.training_met = true;
+                if criterion.status == CriterionStatus::NoEvidence {
+                    criterion.status = CriterionStatus::EvidenceAdded;
+                }
+            }
+        }
+        self
+    }
+
     /// Mandatory criteria with no usable evidence: submitting is refused
     /// while there are any.
     pub fn missing_for_submission(&self) -> Vec<&CriterionProgress> {
         self.criteria
             .iter()
-            .filter(|c| c.mandatory && c.usable_evidence == 0)
+            .filter(|c| c.mandatory && !c.has_evidence())
             .collect()
     }
 
@@ -737,6 +762,20 @@ mandatory = false
         valid_today.valid_until = Some(today);
         let progress = Progress::compute(&framework, &[evidence("1.1.1", 1), valid_today], &[], today);
         assert!(progress.missing_for_submission().is_empty());
+    }
+
+    #[test]
+    fn a_met_training_requirement_is_evidence() {
+        let today = date("2026-03-02");
+        let framework = framework();
+        let progress = Progress::compute(&framework, &[evidence("1.1.1", 1)], &[], today).with_training_met(["1.1.2"]);
+        assert!(progress.missing_for_submission().is_empty());
+        let trained = progress.get("1.1.2").expect("criterion");
+        assert!(trained.has_evidence() && trained.training_met);
+        assert_eq!(trained.usable_evidence, 0, "no item was uploaded");
+        assert_eq!(trained.status, CriterionStatus::EvidenceAdded);
+        // Met training does not stand in for a decision.
+        assert_eq!(progress.blocking_award().len(), 2);
     }
 
     #[test]

@@ -22,5 +22,6 @@ pub mod register;
 pub mod reminders;
 pub mod report;
 pub mod standards;
+pub mod training_requirement;
 pub mod user;
 pub mod validation;

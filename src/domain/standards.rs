@@ -3,6 +3,7 @@
 //! `standards/README.md`. Every problem is reported as `file:line: message`
 //! so a person editing a file can go straight to it.
 
+use super::training_requirement::{self, Amount, TrainingRequirement};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -47,6 +48,8 @@ pub struct Criterion {
     pub guidance: String,
     pub evidence: String,
     pub mandatory: bool,
+    /// Training that counts as evidence for it; see [`super::training_requirement`].
+    pub training: Option<TrainingRequirement>,
 }
 
 impl Framework {
@@ -248,6 +251,17 @@ struct RawCriterion {
     guidance: Spanned<String>,
     evidence: Spanned<String>,
     mandatory: bool,
+    training: Option<RawTraining>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraining {
+    programme: Spanned<String>,
+    completion: Spanned<String>,
+    share: Option<Spanned<f64>>,
+    people: Option<Spanned<i64>>,
+    category: Option<Spanned<String>>,
 }
 
 /// Collects problems with the line each one is on, for a framework file
@@ -343,6 +357,53 @@ impl<'a> Checker<'a> {
     }
 }
 
+impl Checker<'_> {
+    /// A criterion's training requirement as written; whether its programme
+    /// and completion exist is [`training_requirement::check_references`]'s
+    /// business, once the programmes are loaded too.
+    fn training(&mut self, criterion_id: &str, raw: &RawTraining) -> Option<TrainingRequirement> {
+        let at = raw.programme.span().start;
+        let programme = self.text(&raw.programme, "training programme");
+        let completion = self.text(&raw.completion, "training completion");
+        let category = raw.category.as_ref().map(|c| {
+            let category = training_requirement::normalise_category(c.get_ref());
+            if category.is_none() {
+                self.error_at(
+                    c.span().start,
+                    format!("criterion {criterion_id}: training category must not be empty"),
+                );
+            }
+            category
+        });
+        let share = raw.share.as_ref().map(|s| *s.get_ref());
+        let people = raw.people.as_ref().map(|p| *p.get_ref());
+        let problems = training_requirement::shape_problems(criterion_id, share, people);
+        let valid = problems.is_empty() && !programme.is_empty() && !completion.is_empty();
+        for problem in problems {
+            let offset = raw
+                .share
+                .as_ref()
+                .map(|s| s.span().start)
+                .or(raw.people.as_ref().map(|p| p.span().start))
+                .unwrap_or(at);
+            self.error_at(offset, problem);
+        }
+        let amount = match (share, people) {
+            (Some(share), None) => Amount::Share(share),
+            (None, Some(people)) => Amount::People(u32::try_from(people).ok()?),
+            _ => return None,
+        };
+        let line = self.line_of(at);
+        valid.then(|| TrainingRequirement {
+            programme,
+            completion,
+            amount,
+            category: category.flatten(),
+            line,
+        })
+    }
+}
+
 /// Deserialises a standards file; a syntax or shape error comes back as the
 /// byte offset it was found at and a one-line message, ready for `file:line:`.
 fn read_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (usize, String)> {
@@ -430,12 +491,15 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
             }
             let mut criteria = Vec::new();
             for raw_criterion in &raw_standard.criteria {
+                let id = check.id(&raw_criterion.id, "criterion", Some(&standard_id), &mut criterion_ids);
+                let training = raw_criterion.training.as_ref().and_then(|raw| check.training(&id, raw));
                 criteria.push(Criterion {
-                    id: check.id(&raw_criterion.id, "criterion", Some(&standard_id), &mut criterion_ids),
+                    id,
                     text: check.text(&raw_criterion.text, "criterion text"),
                     guidance: check.text(&raw_criterion.guidance, "criterion guidance"),
                     evidence: check.text(&raw_criterion.evidence, "criterion evidence"),
                     mandatory: raw_criterion.mandatory,
+                    training,
                 });
             }
             standards.push(Standard {
@@ -579,6 +643,66 @@ mandatory = false
     fn no_mandatory_criterion_is_refused() {
         let broken = GOOD.replace("mandatory = true", "mandatory = false");
         assert!(only_error(&broken).contains("at least one mandatory criterion"));
+    }
+
+    const TRAINED: &str = "mandatory = false\n\n[areas.standards.criteria.training]\nprogramme = \"dva-awareness\"\ncompletion = \"aware\"\n";
+
+    #[test]
+    fn a_training_requirement_is_read_with_its_line() {
+        let text = GOOD.replace(
+            "mandatory = false\n",
+            &format!("{TRAINED}share = 0.8\ncategory = \" Frontline \"\n"),
+        );
+        let framework = parse(&text).expect("valid");
+        let criterion = framework.criteria().find(|c| c.id == "1.1.2").expect("criterion");
+        let training = criterion.training.as_ref().expect("training");
+        assert_eq!(training.programme, "dva-awareness");
+        assert_eq!(training.completion, "aware");
+        assert_eq!(training.amount, Amount::Share(0.8));
+        assert_eq!(training.category.as_deref(), Some("frontline"));
+        assert_eq!(training.line, 33);
+        assert!(framework.criteria().next().is_some_and(|c| c.training.is_none()));
+    }
+
+    #[test]
+    fn a_training_requirement_must_say_how_many() {
+        let both = GOOD.replace("mandatory = false\n", &format!("{TRAINED}share = 0.8\npeople = 2\n"));
+        assert!(only_error(&both)
+            .contains("criterion 1.1.2: a training requirement gives either share or people, not both"));
+        let neither = GOOD.replace("mandatory = false\n", TRAINED);
+        assert!(only_error(&neither)
+            .starts_with("standards/test-mark-1.0.toml:33: criterion 1.1.2: a training requirement needs"));
+        let big = GOOD.replace("mandatory = false\n", &format!("{TRAINED}share = 1.5\n"));
+        assert!(only_error(&big).contains(":35: criterion 1.1.2: share must be more than 0 and at most 1"));
+        let none = GOOD.replace("mandatory = false\n", &format!("{TRAINED}people = 0\n"));
+        assert!(only_error(&none).contains("people must be at least 1"));
+        let unknown = GOOD.replace("mandatory = false\n", &format!("{TRAINED}people = 1\nshare_of = 2\n"));
+        assert!(only_error(&unknown).contains("share_of"));
+    }
+
+    #[test]
+    fn training_references_are_checked_against_the_programmes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards/training");
+        let programmes = crate::domain::programmes::load_dir(&dir).expect("programmes");
+        let good = GOOD.replace("mandatory = false\n", &format!("{TRAINED}people = 1\n"));
+        let library = StandardsLibrary::new(vec![parse(&good).expect("valid")]);
+        assert!(training_requirement::check_references(&library, &programmes).is_empty());
+        let wrong = good.replace("completion = \"aware\"", "completion = \"expert\"");
+        let library = StandardsLibrary::new(vec![parse(&wrong).expect("valid shape")]);
+        let errors = training_requirement::check_references(&library, &programmes);
+        assert_eq!(
+            errors[0].to_string(),
+            "standards/test-mark-1.0.toml:33: criterion 1.1.2: programme \"dva-awareness\" has no completion \"expert\" (it has: aware)"
+        );
+        let unknown = good.replace("programme = \"dva-awareness\"", "programme = \"juggling\"");
+        let library = StandardsLibrary::new(vec![parse(&unknown).expect("valid shape")]);
+        let errors = training_requirement::check_references(&library, &programmes);
+        assert!(
+            errors[0]
+                .message
+                .contains("training programme \"juggling\" is not one of"),
+            "{errors:?}"
+        );
     }
 
     #[test]

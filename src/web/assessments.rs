@@ -9,6 +9,7 @@ use super::date_field::DateField;
 use super::organisation_pick::{pick, OrganisationPick};
 use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
+use crate::app::training_requirements::CriterionTraining;
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
 use crate::db::evidence::EvidenceRow;
@@ -70,6 +71,25 @@ pub(crate) fn human_size(bytes: i64) -> String {
     } else {
         format!("{bytes} bytes")
     }
+}
+
+/// A criterion's training requirement as the pages show it: what it asks,
+/// met or not with the figures, the names, and whether it is the record
+/// frozen at submission.
+fn training_json(training: &CriterionTraining) -> Value {
+    let judgement = &training.judgement;
+    json!({
+        "asks": training.asks,
+        "programme": training.programme_name,
+        "completion": training.completion_title,
+        "met": judgement.met,
+        "figures": judgement.figures,
+        "trained": judgement.trained_names,
+        "not_trained": judgement.untrained_names,
+        "as_of": display_date(judgement.as_of),
+        "frozen": training.frozen_at.is_some(),
+        "frozen_at": training.frozen_at.map(display),
+    })
 }
 
 /// The parts of the assessment's pages that are specific to pages (links,
@@ -185,6 +205,8 @@ impl View<'_> {
             "removed": removed,
             "decision": self.latest_decision(&criterion.id).map(Self::decision_json),
             "decision_history": history,
+            "training": self.training_of(&criterion.id).map(training_json),
+            "requires_training": criterion.training.is_some(),
         })
     }
 
@@ -212,8 +234,8 @@ impl View<'_> {
         json!({
             "criteria": p.criteria.len(),
             "mandatory": p.count(|c| c.mandatory),
-            "with_evidence": p.count(|c| c.usable_evidence > 0),
-            "mandatory_with_evidence": p.count(|c| c.mandatory && c.usable_evidence > 0),
+            "with_evidence": p.count(|c| c.has_evidence()),
+            "mandatory_with_evidence": p.count(|c| c.mandatory && c.has_evidence()),
             "met": p.count(|c| matches!(c.status, lifecycle::CriterionStatus::Decided(d) if d.satisfies())),
         })
     }

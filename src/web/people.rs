@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{FormOutcome, Page, SignedIn};
+use super::{FormOutcome, SignedIn};
 use crate::db::{organisations, people, Db};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::error::{AppError, AppResult};
@@ -20,6 +20,9 @@ pub struct PersonForm {
     full_name: String,
     email: String,
     job_title: String,
+    /// Older pages and scripts may not send it.
+    #[field(default = String::new())]
+    staff_category: String,
 }
 
 impl From<PersonForm> for PersonInput {
@@ -28,8 +31,15 @@ impl From<PersonForm> for PersonInput {
             full_name: f.full_name,
             email: f.email,
             job_title: f.job_title,
+            staff_category: f.staff_category,
         }
     }
+}
+
+/// What the form shows again after a problem.
+fn echo(input: &PersonInput) -> serde_json::Value {
+    json!({"full_name": input.full_name, "email": input.email, "job_title": input.job_title,
+        "staff_category": input.staff_category})
 }
 
 /// The organisation's name, if this user may change its people. An
@@ -48,22 +58,26 @@ async fn editable_org(db: &Db, user: &CurrentUser, organisation_id: i64) -> AppR
 }
 
 fn form_context(
+    state: &crate::app::AppState,
     org_id: i64,
     org_name: &str,
     title: &str,
     action: String,
     values: serde_json::Value,
 ) -> serde_json::Value {
+    let categories = crate::domain::training_requirement::categories_in_use(&state.standards);
     json!({"title": title, "section": "organisations", "organisation_id": org_id,
-        "organisation_name": org_name, "action": action, "values": values})
+        "organisation_name": org_name, "action": action, "values": values, "categories": categories})
 }
 
 #[get("/organisations/<org_id>/people/new")]
-async fn new_page(org_id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+async fn new_page(org_id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     let org_name = editable_org(db, user, org_id).await?;
     Ok(page.render(
         "people/form",
         form_context(
+            state,
             org_id,
             &org_name,
             "Add a person",
@@ -81,8 +95,9 @@ async fn create(org_id: i64, form: CsrfForm<PersonForm>, signed_in: SignedIn<'_>
     let person = match PersonDetails::try_from(&input) {
         Ok(person) => person,
         Err(errors) => {
-            let values = json!({"full_name": input.full_name, "email": input.email, "job_title": input.job_title});
+            let values = echo(&input);
             let context = form_context(
+                state,
                 org_id,
                 &org_name,
                 "Add a person",
@@ -106,17 +121,20 @@ async fn editable_person(db: &Db, user: &CurrentUser, id: i64) -> AppResult<(peo
 }
 
 #[get("/people/<id>/edit")]
-async fn edit_page(id: i64, user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+async fn edit_page(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
     let (person, org_name) = editable_person(db, user, id).await?;
     let title = format!("Edit {}", person.full_name);
     Ok(page.render(
         "people/form",
         form_context(
+            state,
             person.organisation_id,
             &org_name,
             &title,
             format!("/people/{id}/edit"),
-            json!(person),
+            json!({"full_name": person.full_name, "email": person.email, "job_title": person.job_title,
+                "staff_category": person.staff_category.clone().unwrap_or_default()}),
         ),
     ))
 }
@@ -130,9 +148,9 @@ async fn update(id: i64, form: CsrfForm<PersonForm>, signed_in: SignedIn<'_>) ->
     let person = match PersonDetails::try_from(&input) {
         Ok(person) => person,
         Err(errors) => {
-            let values = json!({"full_name": input.full_name, "email": input.email, "job_title": input.job_title});
+            let values = echo(&input);
             let title = format!("Edit {}", before.full_name);
-            let context = form_context(org_id, &org_name, &title, format!("/people/{id}/edit"), values);
+            let context = form_context(state, org_id, &org_name, &title, format!("/people/{id}/edit"), values);
             return Ok(Err(page.render_errors("people/form", &errors, context)));
         }
     };

@@ -485,6 +485,7 @@ async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn
         full_name: form.full_name.clone(),
         email: form.email.clone(),
         job_title: String::new(),
+        ..Default::default()
     };
     let person = match crate::domain::person::PersonDetails::try_from(&input) {
         Ok(person) => person,

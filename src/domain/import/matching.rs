@@ -579,6 +579,7 @@ mod tests {
             email: email.into(),
             organisation: org.into(),
             job_title: String::new(),
+            staff_category: None,
         };
         AttendanceRecord {
             person_key: person.key(),

@@ -65,6 +65,7 @@ pub enum Field {
     Email,
     Organisation,
     JobTitle,
+    StaffCategory,
     Date,
     Module,
     Status,
@@ -72,13 +73,14 @@ pub enum Field {
 }
 
 impl Field {
-    pub const CHOICES: [Field; 10] = [
+    pub const CHOICES: [Field; 11] = [
         Field::FullName,
         Field::FirstName,
         Field::Surname,
         Field::Email,
         Field::Organisation,
         Field::JobTitle,
+        Field::StaffCategory,
         Field::Date,
         Field::Module,
         Field::Status,
@@ -93,6 +95,7 @@ impl Field {
             Field::Email => "email",
             Field::Organisation => "organisation",
             Field::JobTitle => "job_title",
+            Field::StaffCategory => "staff_category",
             Field::Date => "date",
             Field::Module => "module",
             Field::Status => "status",
@@ -112,6 +115,7 @@ impl Field {
             Field::Email => "Email",
             Field::Organisation => "Organisation",
             Field::JobTitle => "Job title",
+            Field::StaffCategory => "Staff category",
             Field::Date => "Session date",
             Field::Module => "Course or module",
             Field::Status => "Attendance mark",
@@ -170,6 +174,13 @@ impl Field {
                 "org",
             ],
             Field::JobTitle => &["job title", "role", "position", "designation", "job role"],
+            Field::StaffCategory => &[
+                "staff category",
+                "role category",
+                "category",
+                "staff group",
+                "staff type",
+            ],
             Field::Date => &[
                 "date",
                 "course date",
@@ -395,6 +406,9 @@ pub struct PersonRef {
     pub email: String,
     pub organisation: String,
     pub job_title: String,
+    /// The sheet's staff category, normalised; the person's is set to it
+    /// when the import is committed (see `db::imports`).
+    pub staff_category: Option<String>,
 }
 
 impl PersonRef {
@@ -1106,6 +1120,7 @@ impl SheetReader<'_> {
         let email_column = column_of(Field::Email);
         let organisation_column = column_of(Field::Organisation);
         let job_column = column_of(Field::JobTitle);
+        let category_column = column_of(Field::StaffCategory);
         let date_column = column_of(Field::Date);
         let module_column = column_of(Field::Module);
         let sheet_module = self.option_module.cloned().or(module_from_title);
@@ -1153,6 +1168,9 @@ impl SheetReader<'_> {
                 email,
                 organisation: values::tidy_spaces(&self.text_at(row, organisation_column)),
                 job_title: self.text_at(row, job_column),
+                staff_category: crate::domain::training_requirement::normalise_category(
+                    &self.text_at(row, category_column),
+                ),
             };
             let person_key = person.key();
 
