@@ -66,8 +66,14 @@ fn form_context(
     values: serde_json::Value,
 ) -> serde_json::Value {
     let categories = crate::domain::training_requirement::categories_in_use(&state.standards);
+    let mut category_hint =
+        "A group such as frontline, clinician or manager: a framework can ask for training among the staff of one category".to_string();
+    if !categories.is_empty() {
+        category_hint.push_str(&format!(" (the frameworks use: {})", categories.join(", ")));
+    }
+    category_hint.push('.');
     json!({"title": title, "section": "organisations", "organisation_id": org_id,
-        "organisation_name": org_name, "action": action, "values": values, "categories": categories})
+        "organisation_name": org_name, "action": action, "values": values, "category_hint": category_hint})
 }
 
 #[get("/organisations/<org_id>/people/new")]
