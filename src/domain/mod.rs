@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod certificate_pdf;
 pub mod completion;
 pub mod dates;
+pub mod evaluation;
 pub mod evidence;
 pub mod filetype;
 pub mod import;
