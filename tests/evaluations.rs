@@ -40,7 +40,9 @@ async fn session(trainer: &Browser, date: &str, places: &str) -> String {
 async fn public_link(trainer: &Browser, session: &str) -> String {
     let (status, body) = trainer.get_text(&format!("{session}/evaluation")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let url = attrs(&body, "#evaluation-link", "href").pop().expect("the link is shown");
+    let url = attrs(&body, "#evaluation-link", "href")
+        .pop()
+        .expect("the link is shown");
     let path = &url[url.find("/evaluate/").expect("an evaluation link")..];
     assert_eq!(path.len(), "/evaluate/".len() + 43, "256 random bits, URL-safe: {path}");
     assert!(body.contains("<svg"), "the QR code is on the page");
@@ -98,7 +100,11 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
 
     // An unanswered question is named in the error summary, linked to its first answer.
     let res = attendee
-        .submit(&link, &link, &[(&format!("answer[{IMPROVE}]") as &str, "To a great extent")])
+        .submit(
+            &link,
+            &link,
+            &[(&format!("answer[{IMPROVE}]") as &str, "To a great extent")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.expect("body");
@@ -134,10 +140,19 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
 
     let figures = board_figures(&lead, "2026-03-01", "2026-03-31").await;
     assert_eq!(figures["evaluation.dva-awareness.responses"]["value"], 3);
-    assert_eq!(figures[&format!("evaluation.dva-awareness.{IMPROVE}.top_share")]["value"], 67);
-    assert_eq!(figures[&format!("evaluation.dva-awareness.{REFER}.top_share")]["value"], 100);
+    assert_eq!(
+        figures[&format!("evaluation.dva-awareness.{IMPROVE}.top_share")]["value"],
+        67
+    );
+    assert_eq!(
+        figures[&format!("evaluation.dva-awareness.{REFER}.top_share")]["value"],
+        100
+    );
     assert_eq!(figures["evaluation.iris.responses"]["value"], 0);
-    // Every format quotes it as the board reads it.
+    // The responses figure carries the sentence the board quotes.
+    let sentence = "3 responses; 67% said it will help them improve their practice to a great extent";
+    let items = figures["evaluation.dva-awareness.responses"]["items"].to_string();
+    assert!(items.contains(sentence), "{items}");
     let csv = lead
         .get("/reports/board.csv?from=2026-03-01&to=2026-03-31")
         .await
@@ -145,7 +160,7 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         .await
         .expect("csv");
     assert!(
-        csv.contains("3 responses; 67% said it will help them improve their practice to a great extent"),
+        csv.contains("evaluation.dva-awareness.responses,Session evaluations,Responses,2026-03-01,2026-03-31,3"),
         "{csv}"
     );
     for format in ["pdf", "xlsx", "html"] {
@@ -161,6 +176,7 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         .await
         .expect("html");
     assert!(page_text(&html).contains("Session evaluations"));
+    assert!(page_text(&html).contains(sentence));
 
     // By programme, for the period.
     let (status, by_programme) = trainer
@@ -258,7 +274,11 @@ async fn posts_are_rate_limited_per_client() {
     let client = app.browser();
     let token = client.csrf_token(&link).await;
     for n in 0..60 {
-        assert_eq!(answer_from(&client, &link, &token, "203.0.113.7").await, StatusCode::OK, "post {n}");
+        assert_eq!(
+            answer_from(&client, &link, &token, "203.0.113.7").await,
+            StatusCode::OK,
+            "post {n}"
+        );
     }
     assert_eq!(
         answer_from(&client, &link, &token, "203.0.113.7").await,
@@ -324,7 +344,11 @@ async fn a_response_keeps_nothing_that_identifies_who_gave_it() {
     assert_eq!(res.status(), StatusCode::OK);
     let (columns, rows, audit_after) = stored_responses(&app.database_url).await;
     assert_eq!(columns, ["id", "session_id", "answered_on", "answers", "comment"]);
-    assert_eq!(rows, [("2026-03-02".to_string(), "Useful".to_string())], "the day, not the time");
+    assert_eq!(
+        rows,
+        [("2026-03-02".to_string(), "Useful".to_string())],
+        "the day, not the time"
+    );
     assert_eq!(audit_after, audit_before, "no audit entry with its moment");
 }
 
@@ -337,7 +361,10 @@ async fn an_organisations_member_never_sees_results() {
     let assessor = app.user(&lead, "a@council.example", "assessor", None).await;
     let session = common::dva_session_attended_by(&trainer, "02/03/2026", &[("Ann Lee", org)]).await;
     let link = public_link(&trainer, &session).await;
-    assert_eq!(answer(&app.browser(), &link, "To a great extent", "").await.status(), StatusCode::OK);
+    assert_eq!(
+        answer(&app.browser(), &link, "To a great extent", "").await.status(),
+        StatusCode::OK
+    );
     for who in [&member, &assessor] {
         for path in [
             format!("{session}/evaluation"),
@@ -377,7 +404,15 @@ Is there anything else you would like to tell us about the session?
 02/03/2026 11:09,Quite a lot,Very confident,Yes,
 ";
     let import = format!("{session}/evaluation/import");
-    let res = upload_to(&trainer, &results_page, &import, "survey.csv", csv.as_bytes().to_vec(), &[]).await;
+    let res = upload_to(
+        &trainer,
+        &results_page,
+        &import,
+        "survey.csv",
+        csv.as_bytes().to_vec(),
+        &[],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let preview = res.text().await.expect("preview");
     assert!(texts(&preview, "#import-count")[0].starts_with("2 responses"));
@@ -388,12 +423,18 @@ Is there anything else you would like to tell us about the session?
     let (_, results) = trainer.get_text(&results_page).await;
     assert!(texts(&results, "#summary")[0].starts_with("0 responses"));
 
-    let responses = attrs(&preview, "input[name=responses]", "value").pop().expect("responses");
+    let responses = attrs(&preview, "input[name=responses]", "value")
+        .pop()
+        .expect("responses");
     let token = common::csrf_in(&preview).expect("token");
     let res = trainer
         .post(
             &format!("{import}/confirm"),
-            &[("csrf_token", &token), ("responses", &responses), ("file_name", "survey.csv")],
+            &[
+                ("csrf_token", &token),
+                ("responses", &responses),
+                ("file_name", "survey.csv"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -402,7 +443,10 @@ Is there anything else you would like to tell us about the session?
     assert!(page_text(&results).contains("Great trainer"));
     let figures = board_figures(&lead, "2026-03-01", "2026-03-31").await;
     assert_eq!(figures["evaluation.dva-awareness.responses"]["value"], 2);
-    assert_eq!(figures[&format!("evaluation.dva-awareness.{REFER}.top_share")]["value"], 50);
+    assert_eq!(
+        figures[&format!("evaluation.dva-awareness.{REFER}.top_share")]["value"],
+        50
+    );
     let (_, audit) = lead.get_text("/audit").await;
     assert!(page_text(&audit).contains("Evaluation responses imported"));
 
@@ -412,7 +456,10 @@ Is there anything else you would like to tell us about the session?
             &format!("{import}/confirm"),
             &[
                 ("csrf_token", &token),
-                ("responses", r#"[{"answers":{"improved-practice":"Hugely"},"comment":""}]"#),
+                (
+                    "responses",
+                    r#"[{"answers":{"improved-practice":"Hugely"},"comment":""}]"#,
+                ),
             ],
         )
         .await;

@@ -86,7 +86,7 @@ pub async fn link(ctx: Ctx<'_>, acting: &Acting, session_id: i64) -> AppResult<S
 }
 
 /// The form behind a public link, and whether it takes answers today.
-pub async fn public_form(ctx: Ctx<'_>, token: &str) -> AppResult<(SessionForm<'_>, Availability)> {
+pub async fn public_form<'a>(ctx: Ctx<'a>, token: &str) -> AppResult<(SessionForm<'a>, Availability)> {
     // Tokens are 43 URL-safe characters; anything else is not one.
     if token.len() > 64 {
         return Err(AppError::NotFound);
@@ -104,8 +104,12 @@ fn local_today(ctx: Ctx<'_>) -> NaiveDate {
 /// Why an answer was not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotTaken {
-    NotYetOpen { opens: NaiveDate },
-    Closed { last_day: NaiveDate },
+    NotYetOpen {
+        opens: NaiveDate,
+    },
+    Closed {
+        last_day: NaiveDate,
+    },
     /// The session has had as many responses as it can take.
     Full,
 }
@@ -183,7 +187,11 @@ pub fn results(form: &EvaluationForm, responses: &[Answers]) -> Results {
 }
 
 /// A session's results.
-pub async fn session_results(ctx: Ctx<'_>, acting: &Acting, session_id: i64) -> AppResult<(SessionForm<'_>, Results)> {
+pub async fn session_results<'a>(
+    ctx: Ctx<'a>,
+    acting: &Acting,
+    session_id: i64,
+) -> AppResult<(SessionForm<'a>, Results)> {
     may_see_results(acting)?;
     let found = session_form(ctx, session_id).await?;
     let responses = rows::session_responses(ctx.db, session_id).await?;

@@ -16,7 +16,12 @@ pub async fn link_of_session(conn: &mut Conn, session_id: i64) -> Result<Option<
 /// Gives the session a link with `token` unless it already has one (two
 /// people opening it at once both end up with the first's). True when this
 /// call made it.
-pub async fn create_link(conn: &mut Conn, session_id: i64, token: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn create_link(
+    conn: &mut Conn,
+    session_id: i64,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let added = super::execute(
         conn,
         "INSERT INTO evaluation_links (session_id, token, created_at) VALUES ($1, $2, $3)
@@ -93,7 +98,9 @@ pub async fn insert_responses(
 pub async fn session_responses(pool: &Pool, session_id: i64) -> Result<Vec<Answers>, sqlx::Error> {
     let sql = "SELECT answers, comment FROM evaluation_responses WHERE session_id = $1 ORDER BY comment, answers";
     let rows: Vec<(String, String)> = super::rows(&mut pool.acquire().await?, sql, &[session_id.into()]).await?;
-    rows.into_iter().map(|(answers, comment)| decode(&answers, comment)).collect()
+    rows.into_iter()
+        .map(|(answers, comment)| decode(&answers, comment))
+        .collect()
 }
 
 /// Responses to sessions held from `from` to `to`, with each session's

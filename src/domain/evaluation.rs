@@ -81,10 +81,16 @@ impl Question {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Availability {
     /// Before the session day.
-    NotYetOpen { opens: NaiveDate },
+    NotYetOpen {
+        opens: NaiveDate,
+    },
     /// From the session day to the last day, inclusive.
-    Open { last_day: NaiveDate },
-    Closed { last_day: NaiveDate },
+    Open {
+        last_day: NaiveDate,
+    },
+    Closed {
+        last_day: NaiveDate,
+    },
 }
 
 impl EvaluationForm {
@@ -207,7 +213,10 @@ pub struct QuestionTally {
 /// Counts the responses against the form: every answer of each scale, in
 /// order, with its share. Answers no longer on the form's scale (a form
 /// reworded since) are not counted.
-pub fn tally<'a>(form: &EvaluationForm, responses: impl IntoIterator<Item = &'a Answers> + Clone) -> Vec<QuestionTally> {
+pub fn tally<'a>(
+    form: &EvaluationForm,
+    responses: impl IntoIterator<Item = &'a Answers> + Clone,
+) -> Vec<QuestionTally> {
     form.questions
         .iter()
         .map(|question| {
@@ -427,7 +436,10 @@ pub(crate) fn check_evaluation(check: &mut Checker, raw: &RawEvaluation, at: usi
     if raw.questions.len() > MAX_QUESTIONS {
         check.error_at(
             at,
-            format!("an [evaluation] may ask at most {MAX_QUESTIONS} questions, not {}", raw.questions.len()),
+            format!(
+                "an [evaluation] may ask at most {MAX_QUESTIONS} questions, not {}",
+                raw.questions.len()
+            ),
         );
     }
     let mut ids = HashSet::new();
@@ -547,7 +559,11 @@ mod tests {
             answers: BTreeMap::from([("practice".to_string(), a.to_string())]),
             comment: String::new(),
         };
-        let responses = [answer("To a great extent"), answer("To a great extent"), answer("Not at all")];
+        let responses = [
+            answer("To a great extent"),
+            answer("To a great extent"),
+            answer("Not at all"),
+        ];
         let tallies = tally(&f, responses.iter());
         assert_eq!(tallies[0].answered, 3);
         assert_eq!(tallies[0].headline_percent, 67);
@@ -587,7 +603,11 @@ mod tests {
         assert_eq!(preview.responses[0].answers["practice"], "To a great extent");
         assert_eq!(preview.responses[0].comment, "Good");
         assert_eq!(preview.problems.len(), 1);
-        assert!(preview.problems[0].starts_with("Row 3: “Quite a lot”"), "{:?}", preview.problems);
+        assert!(
+            preview.problems[0].starts_with("Row 3: “Quite a lot”"),
+            "{:?}",
+            preview.problems
+        );
         assert!(preview.missing_questions.is_empty());
     }
 }

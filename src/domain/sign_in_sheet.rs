@@ -96,12 +96,40 @@ pub fn render(content: &SheetContent) -> Result<Vec<u8>, String> {
     });
     let mut ops = vec![Op::SetFillColor { col: black.clone() }];
     let usable = PAGE_W - 2.0 * MARGIN;
-    text(&mut ops, &fonts.regular, 11.0, MARGIN, 22.0, &fitted(&fonts.regular.1, 11.0, usable, &content.programme));
-    text(&mut ops, &fonts.bold, 17.0, MARGIN, 31.0, &fitted(&fonts.bold.1, 17.0, usable, &content.session));
-    text(&mut ops, &fonts.regular, 11.0, MARGIN, 39.0, &fitted(&fonts.regular.1, 11.0, usable, &content.when_and_where));
+    text(
+        &mut ops,
+        &fonts.regular,
+        11.0,
+        MARGIN,
+        22.0,
+        &fitted(&fonts.regular.1, 11.0, usable, &content.programme),
+    );
+    text(
+        &mut ops,
+        &fonts.bold,
+        17.0,
+        MARGIN,
+        31.0,
+        &fitted(&fonts.bold.1, 17.0, usable, &content.session),
+    );
+    text(
+        &mut ops,
+        &fonts.regular,
+        11.0,
+        MARGIN,
+        39.0,
+        &fitted(&fonts.regular.1, 11.0, usable, &content.when_and_where),
+    );
     if !content.trainer.is_empty() {
         let trainer = format!("Trainer: {}", content.trainer);
-        text(&mut ops, &fonts.regular, 11.0, MARGIN, 45.0, &fitted(&fonts.regular.1, 11.0, usable, &trainer));
+        text(
+            &mut ops,
+            &fonts.regular,
+            11.0,
+            MARGIN,
+            45.0,
+            &fitted(&fonts.regular.1, 11.0, usable, &trainer),
+        );
     }
     text(&mut ops, &fonts.bold, 12.0, MARGIN, 55.0, "Sign in");
     text(
@@ -147,7 +175,14 @@ pub fn render(content: &SheetContent) -> Result<Vec<u8>, String> {
         ops.extend(qr_ops(url, mm(MARGIN), mm(PAGE_H - qr_top), mm(size))?);
         let x = MARGIN + size + 6.0;
         let width = PAGE_W - MARGIN - x;
-        text(&mut ops, &fonts.bold, 12.0, x, qr_top + 10.0, "Tell us what you thought");
+        text(
+            &mut ops,
+            &fonts.bold,
+            12.0,
+            x,
+            qr_top + 10.0,
+            "Tell us what you thought",
+        );
         text(
             &mut ops,
             &fonts.regular,
@@ -156,7 +191,14 @@ pub fn render(content: &SheetContent) -> Result<Vec<u8>, String> {
             qr_top + 17.0,
             "Scan the code with your phone's camera, or type the link below.",
         );
-        text(&mut ops, &fonts.regular, 9.5, x, qr_top + 22.0, "Your answers are anonymous.");
+        text(
+            &mut ops,
+            &fonts.regular,
+            9.5,
+            x,
+            qr_top + 22.0,
+            "Your answers are anonymous.",
+        );
         // A long link is broken into lines that fit beside the code.
         let mut line = String::new();
         let mut y = qr_top + 30.0;

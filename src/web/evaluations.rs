@@ -105,7 +105,15 @@ fn form_view(form: &EvaluationForm, given: &Answers) -> Value {
                 .scale
                 .iter()
                 .enumerate()
-                .map(|(i, a)| json!({"value": a, "id": if i == 0 { format!("q-{}", q.id) } else { format!("q-{}-{}", q.id, i + 1) }, "checked": chosen == Some(a)}))
+                .map(|(i, a)| {
+                    // The first answer carries the question's field id, which the error summary links to.
+                    let id = if i == 0 {
+                        format!("q-{}", q.id)
+                    } else {
+                        format!("q-{}-{}", q.id, i + 1)
+                    };
+                    json!({"value": a, "id": id, "checked": chosen == Some(a)})
+                })
                 .collect();
             json!({"id": q.id, "field": format!("q-{}", q.id), "text": q.text, "answers": answers})
         })
@@ -248,7 +256,10 @@ async fn answer(
 
 /// The public link of a token, as printed and shown.
 fn public_url(state: &AppState, token: &str) -> String {
-    format!("{}/evaluate/{token}", state.config.public_base_url.trim_end_matches('/'))
+    format!(
+        "{}/evaluate/{token}",
+        state.config.public_base_url.trim_end_matches('/')
+    )
 }
 
 fn results_view(results: &Results) -> Value {
@@ -450,16 +461,16 @@ async fn import_confirm(id: i64, form: CsrfForm<ImportConfirm>, signed_in: Signe
     let responses: Vec<Answers> = serde_json::from_str(&form.0.responses)
         .map_err(|_| AppError::BadRequest("the previewed responses could not be read; upload the file again".into()))?;
     let fits = |r: &Answers| {
-        r.answers.iter().all(|(question, answer)| {
-            found
-                .form
-                .question(question)
-                .is_some_and(|q| q.scale.contains(answer))
-        }) && r.comment.chars().count() <= crate::domain::evaluation::MAX_COMMENT_CHARS
+        r.answers
+            .iter()
+            .all(|(question, answer)| found.form.question(question).is_some_and(|q| q.scale.contains(answer)))
+            && r.comment.chars().count() <= crate::domain::evaluation::MAX_COMMENT_CHARS
             && crate::domain::validation::plain_text(&r.comment).is_ok()
     };
     if !responses.iter().all(fits) {
-        return Err(AppError::BadRequest("the previewed responses do not fit this form; upload the file again".into()));
+        return Err(AppError::BadRequest(
+            "the previewed responses do not fit this form; upload the file again".into(),
+        ));
     }
     let file_name: String = form.0.file_name.chars().filter(|c| !c.is_control()).take(200).collect();
     let added = workflow::import(ctx, &acting, id, &file_name, &responses).await?;

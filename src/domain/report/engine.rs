@@ -2,8 +2,8 @@
 
 use super::{slug, Figure, Group, Period, Records, Report, Section};
 use crate::domain::assessment::{award_status, AwardStatus, State};
-use crate::domain::evaluation::{summary, tally, Answers};
 use crate::domain::completion::{organisation_progress_of, CompletionState, OrganisationTrainingState};
+use crate::domain::evaluation::{summary, tally, Answers};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::{Completion, Programme, ProgrammeLibrary};
 use crate::domain::standards::StandardsLibrary;
@@ -681,7 +681,7 @@ fn evaluations(programmes: &ProgrammeLibrary, responses: &BTreeMap<String, Vec<A
         let Some(form) = &programme.evaluation else {
             continue;
         };
-        let answers: &[Answers] = responses.get(&programme.id).map_or(&[], Vec::as_slice);
+        let answers: &[Answers] = responses.get(&programme.id).map(Vec::as_slice).unwrap_or_default();
         let tallies = tally(form, answers.iter());
         let total = count(answers.len());
         let prefix = format!("evaluation.{}", programme.id);
