@@ -49,13 +49,18 @@ async fn public_link(trainer: &Browser, session: &str) -> String {
     path.to_string()
 }
 
-/// One person's answers, posted from the public form.
+/// One person's answers, posted from the public form (or, when the link no
+/// longer shows a form, as a form loaded earlier would post them).
 async fn answer(browser: &Browser, link: &str, improve: &str, comment: &str) -> reqwest::Response {
+    let token = match common::csrf_in(&browser.get_text(link).await.1) {
+        Some(token) => token,
+        None => browser.csrf_token("/login").await,
+    };
     browser
-        .submit(
-            link,
+        .post(
             link,
             &[
+                ("csrf_token", &token),
                 (&format!("answer[{IMPROVE}]") as &str, improve),
                 (&format!("answer[{CONFIDENT}]"), "Fairly confident"),
                 (&format!("answer[{REFER}]"), "Yes"),
@@ -198,6 +203,9 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
     let res = answer(&closed, &link, "Not at all", "").await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(page_text(&res.text().await.expect("body")).contains("This form has closed"));
+    // Signed in again, as sessions last at most a day.
+    let res = lead.login("lead@council.example", common::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let figures = board_figures(&lead, "2026-03-01", "2026-03-31").await;
     assert_eq!(figures["evaluation.dva-awareness.responses"]["value"], 4);
 
