@@ -168,12 +168,17 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         csv.contains("evaluation.dva-awareness.responses,Session evaluations,Responses,2026-03-01,2026-03-31,3"),
         "{csv}"
     );
-    for format in ["pdf", "xlsx", "html"] {
-        let res = lead
-            .get(&format!("/reports/board.{format}?from=2026-03-01&to=2026-03-31"))
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "{format}");
-    }
+    let res = lead.get("/reports/board.xlsx?from=2026-03-01&to=2026-03-31").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let pdf = lead
+        .get("/reports/board.pdf?from=2026-03-01&to=2026-03-31")
+        .await
+        .bytes()
+        .await
+        .expect("pdf");
+    let text = common::pdf_text(&pdf);
+    assert!(text.contains("Session evaluations"), "{text}");
+    assert!(text.contains("3 responses; 67% said it will help them improve"), "{text}");
     let html = lead
         .get("/reports/board.html?from=2026-03-01&to=2026-03-31")
         .await
@@ -393,8 +398,17 @@ async fn the_sign_in_sheet_is_a_pdf() {
     let res = trainer.get(&format!("{session}/sign-in-sheet.pdf")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
-    let bytes = res.bytes().await.expect("pdf");
-    assert!(bytes.starts_with(b"%PDF"));
+    let text = common::pdf_text(&res.bytes().await.expect("pdf"));
+    for expected in ["DVA awareness session", "2 March 2026, 10:00, Civic Centre", "Trainer: Niamh", "Signature"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    // The evaluation link is printed under its QR code, whole.
+    let link = public_link(&trainer, &session).await;
+    let printed: String = text.split_whitespace().collect();
+    assert!(printed.contains(&link), "{link} in {text}");
+    // The same session's sheet is the same each time it is printed.
+    let again = trainer.get(&format!("{session}/sign-in-sheet.pdf")).await.bytes().await.expect("pdf");
+    assert_eq!(common::pdf_text(&again), text);
 }
 
 #[rocket::async_test]

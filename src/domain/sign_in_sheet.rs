@@ -18,7 +18,7 @@ const PAGE_H: f32 = 297.0;
 const MARGIN: f32 = 18.0;
 /// Rows to sign: enough for a full room on one page, with the QR code below.
 pub const ROWS: usize = 18;
-const ROW_H: f32 = 9.5;
+const ROW_H: f32 = 9.0;
 /// Column edges of the table (mm from the left): number, name, organisation, signature.
 const COLUMNS: [f32; 5] = [MARGIN, MARGIN + 10.0, MARGIN + 72.0, MARGIN + 134.0, PAGE_W - MARGIN];
 
@@ -26,7 +26,7 @@ const COLUMNS: [f32; 5] = [MARGIN, MARGIN + 10.0, MARGIN + 72.0, MARGIN + 134.0,
 pub struct SheetContent {
     pub programme: String,
     pub session: String,
-    /// "Tuesday 3 March 2026, 10:00, Civic Centre".
+    /// "3 March 2026, 10:00, Civic Centre".
     pub when_and_where: String,
     pub trainer: String,
     /// The evaluation link, if the programme has a form.
@@ -171,7 +171,7 @@ pub fn render(content: &SheetContent) -> Result<Vec<u8>, String> {
 
     if let Some(url) = &content.evaluation_url {
         let qr_top = bottom + 8.0;
-        let size = 42.0;
+        let size = 38.0;
         ops.extend(qr_ops(url, mm(MARGIN), mm(PAGE_H - qr_top), mm(size))?);
         let x = MARGIN + size + 6.0;
         let width = PAGE_W - MARGIN - x;
@@ -234,7 +234,7 @@ mod tests {
         let content = SheetContent {
             programme: "DVA awareness".into(),
             session: "DVA awareness session".into(),
-            when_and_where: "Monday 2 March 2026, 10:00, Civic Centre".into(),
+            when_and_where: "2 March 2026, 10:00, Civic Centre".into(),
             trainer: "Niamh".into(),
             evaluation_url: Some("https://qm.example/evaluate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".into()),
         };
