@@ -178,7 +178,10 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         .expect("pdf");
     let text = common::pdf_text(&pdf);
     assert!(text.contains("Session evaluations"), "{text}");
-    assert!(text.contains("3 responses; 67% said it will help them improve"), "{text}");
+    assert!(
+        text.contains("3 responses; 67% said it will help them improve"),
+        "{text}"
+    );
     let html = lead
         .get("/reports/board.html?from=2026-03-01&to=2026-03-31")
         .await
@@ -194,6 +197,13 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(texts(&by_programme, "#summary-dva-awareness")[0].starts_with("3 responses; 67%"));
+    let captions = texts(&by_programme, "table caption");
+    assert_eq!(captions.len(), 3, "the DVA awareness questions only: {captions:?}");
+    assert!(captions[0].ends_with("(3 answered)"), "{captions:?}");
+    assert!(
+        !attrs(&by_programme, "input[name=preset]", "value").is_empty(),
+        "the period picker"
+    );
 
     // Open to the end of the 14th day after the session, then closed.
     app.clock.advance(chrono::Duration::days(14));
@@ -399,7 +409,12 @@ async fn the_sign_in_sheet_is_a_pdf() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let text = common::pdf_text(&res.bytes().await.expect("pdf"));
-    for expected in ["DVA awareness session", "2 March 2026, 10:00, Civic Centre", "Trainer: Niamh", "Signature"] {
+    for expected in [
+        "DVA awareness session",
+        "2 March 2026, 10:00, Civic Centre",
+        "Trainer: Niamh",
+        "Signature",
+    ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     // The evaluation link is printed under its QR code, whole.
@@ -407,7 +422,12 @@ async fn the_sign_in_sheet_is_a_pdf() {
     let printed: String = text.split_whitespace().collect();
     assert!(printed.contains(&link), "{link} in {text}");
     // The same session's sheet is the same each time it is printed.
-    let again = trainer.get(&format!("{session}/sign-in-sheet.pdf")).await.bytes().await.expect("pdf");
+    let again = trainer
+        .get(&format!("{session}/sign-in-sheet.pdf"))
+        .await
+        .bytes()
+        .await
+        .expect("pdf");
     assert_eq!(common::pdf_text(&again), text);
 }
 

@@ -59,7 +59,8 @@ pub async fn response_count(conn: &mut Conn, session_id: i64) -> Result<i64, sql
 }
 
 fn encode(answers: &Answers) -> Result<String, sqlx::Error> {
-    serde_json::to_string(&answers.answers).map_err(|e| sqlx::Error::Protocol(format!("evaluation answers could not be written: {e}")))
+    serde_json::to_string(&answers.answers)
+        .map_err(|e| sqlx::Error::Protocol(format!("evaluation answers could not be written: {e}")))
 }
 
 fn decode(answers: &str, comment: String) -> Result<Answers, sqlx::Error> {
