@@ -480,3 +480,26 @@ async fn import_confirm(id: i64, form: CsrfForm<ImportConfirm>, signed_in: Signe
         format!("{added} {noun} imported."),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_gets_an_hours_posts_and_an_ipv6_network_counts_as_one() {
+        let limiter = PostLimiter::default();
+        let start = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let one: IpAddr = "2001:db8:1:2::1".parse().expect("address");
+        let same_network: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("address");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("address");
+        for _ in 0..POSTS_PER_HOUR / 2 {
+            assert!(limiter.allow(one, start));
+            assert!(limiter.allow(same_network, start));
+        }
+        assert!(!limiter.allow(one, start + Duration::minutes(59)));
+        assert!(limiter.allow(other, start));
+        assert!(limiter.allow(same_network, start + Duration::minutes(60)));
+    }
+}

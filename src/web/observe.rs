@@ -239,3 +239,13 @@ async fn imports_and_outbox(db: &Db) -> Result<(i64, i64), sqlx::Error> {
         db::metrics::outbox_depth(db).await?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_evaluation_token_is_never_logged() {
+        assert_eq!(super::loggable_path("/evaluate/abcDEF_-123"), "/evaluate/…");
+        assert_eq!(super::loggable_path("/evaluate/"), "/evaluate/");
+        assert_eq!(super::loggable_path("/organisations/12"), "/organisations/12");
+    }
+}
