@@ -16,7 +16,7 @@ const CONFIDENT: &str = "confident-to-respond";
 const REFER: &str = "know-where-to-refer";
 
 /// A DVA awareness session on `date` (`DD/MM/YYYY`) with `places`, and its path.
-async fn session(trainer: &Browser, date: &str, places: &str) -> String {
+async fn add_session(trainer: &Browser, date: &str, places: &str) -> String {
     let res = trainer
         .submit(
             "/training/sessions/new",
@@ -129,9 +129,14 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
         ("To a great extent", ""),
         ("To some extent", "More on economic abuse please"),
     ] {
-        let res = answer(&app.browser(), &link, improve, comment).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(page_text(&res.text().await.expect("body")).contains("Thank you"));
+        let attendee = app.browser();
+        let res = answer(&attendee, &link, improve, comment).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "on to a page of its own");
+        let sent = location(&res);
+        assert_eq!(sent, format!("{link}/sent"));
+        let (status, thanks) = attendee.get_text(&sent).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page_text(&thanks).contains("Thank you"));
     }
 
     let (_, results) = trainer.get_text(&format!("{session}/evaluation")).await;
@@ -208,7 +213,7 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
     // Open to the end of the 14th day after the session, then closed.
     app.clock.advance(chrono::Duration::days(14));
     let res = answer(&app.browser(), &link, "Not at all", "").await;
-    assert_eq!(res.status(), StatusCode::OK, "still open on the last day");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "still open on the last day");
     app.clock.advance(chrono::Duration::days(1));
     let closed = app.browser();
     let (status, body) = closed.get_text(&link).await;
@@ -233,7 +238,7 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
 async fn a_form_is_refused_before_its_session_day() {
     let app = TestApp::spawn().await;
     let (_, trainer) = staff(&app).await;
-    let session = session(&trainer, "10/03/2026", "12").await;
+    let session = add_session(&trainer, "10/03/2026", "12").await;
     let link = public_link(&trainer, &session).await;
     let attendee = app.browser();
     let (status, body) = attendee.get_text(&link).await;
@@ -243,7 +248,7 @@ async fn a_form_is_refused_before_its_session_day() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     app.clock.advance(chrono::Duration::days(8));
     let res = answer(&attendee, &link, "To a great extent", "").await;
-    assert_eq!(res.status(), StatusCode::OK, "open on the session day");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "open on the session day");
 }
 
 #[rocket::async_test]
@@ -251,12 +256,12 @@ async fn a_session_takes_at_most_its_cap_of_responses() {
     let app = TestApp::spawn().await;
     let (_, trainer) = staff(&app).await;
     // One place and nobody on the register: the floor of 30 applies.
-    let session = session(&trainer, "02/03/2026", "1").await;
+    let session = add_session(&trainer, "02/03/2026", "1").await;
     let link = public_link(&trainer, &session).await;
     let attendee = app.browser();
     for n in 0..30 {
         let res = answer(&attendee, &link, "To a great extent", "").await;
-        assert_eq!(res.status(), StatusCode::OK, "response {n}");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "response {n}");
     }
     let res = answer(&attendee, &link, "To a great extent", "").await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
@@ -292,14 +297,14 @@ async fn posts_are_rate_limited_per_client() {
     .await;
     let (_, trainer) = staff(&app).await;
     // 40 places: room for 120 responses, more than one client may send.
-    let first = session(&trainer, "02/03/2026", "40").await;
+    let first = add_session(&trainer, "02/03/2026", "40").await;
     let link = public_link(&trainer, &first).await;
     let client = app.browser();
     let token = client.csrf_token(&link).await;
     for n in 0..60 {
         assert_eq!(
             answer_from(&client, &link, &token, "203.0.113.7").await,
-            StatusCode::OK,
+            StatusCode::SEE_OTHER,
             "post {n}"
         );
     }
@@ -308,9 +313,15 @@ async fn posts_are_rate_limited_per_client() {
         StatusCode::TOO_MANY_REQUESTS
     );
     // Another client is not held back, and the limit is an hour's.
-    assert_eq!(answer_from(&client, &link, &token, "203.0.113.8").await, StatusCode::OK);
+    assert_eq!(
+        answer_from(&client, &link, &token, "203.0.113.8").await,
+        StatusCode::SEE_OTHER
+    );
     app.clock.advance(chrono::Duration::minutes(61));
-    assert_eq!(answer_from(&client, &link, &token, "203.0.113.7").await, StatusCode::OK);
+    assert_eq!(
+        answer_from(&client, &link, &token, "203.0.113.7").await,
+        StatusCode::SEE_OTHER
+    );
 }
 
 /// The column names of `evaluation_responses` and its rows' days and comments.
@@ -359,12 +370,12 @@ async fn stored_responses(database_url: &str) -> (Vec<String>, Vec<(String, Stri
 async fn a_response_keeps_nothing_that_identifies_who_gave_it() {
     let app = TestApp::spawn().await;
     let (_, trainer) = staff(&app).await;
-    let session = session(&trainer, "02/03/2026", "10").await;
+    let session = add_session(&trainer, "02/03/2026", "10").await;
     let link = public_link(&trainer, &session).await;
     let (_, _, audit_before) = stored_responses(&app.database_url).await;
     // Even someone signed in answers anonymously.
     let res = answer(&trainer, &link, "To a great extent", "Useful").await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (columns, rows, audit_after) = stored_responses(&app.database_url).await;
     assert_eq!(columns, ["id", "session_id", "answered_on", "answers", "comment"]);
     assert_eq!(
@@ -386,7 +397,7 @@ async fn an_organisations_member_never_sees_results() {
     let link = public_link(&trainer, &session).await;
     assert_eq!(
         answer(&app.browser(), &link, "To a great extent", "").await.status(),
-        StatusCode::OK
+        StatusCode::SEE_OTHER
     );
     for who in [&member, &assessor] {
         for path in [
@@ -404,7 +415,7 @@ async fn an_organisations_member_never_sees_results() {
 async fn the_sign_in_sheet_is_a_pdf() {
     let app = TestApp::spawn().await;
     let (_, trainer) = staff(&app).await;
-    let session = session(&trainer, "02/03/2026", "10").await;
+    let session = add_session(&trainer, "02/03/2026", "10").await;
     let res = trainer.get(&format!("{session}/sign-in-sheet.pdf")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
@@ -435,7 +446,7 @@ async fn the_sign_in_sheet_is_a_pdf() {
 async fn an_export_from_another_survey_tool_is_imported_after_a_preview() {
     let app = TestApp::spawn().await;
     let (lead, trainer) = staff(&app).await;
-    let session = session(&trainer, "02/03/2026", "20").await;
+    let session = add_session(&trainer, "02/03/2026", "20").await;
     let results_page = format!("{session}/evaluation");
     let csv = "Timestamp,Q1. To what extent will this session help you improve your practice?,\
 How confident do you now feel responding to a disclosure of domestic abuse?,\
@@ -491,6 +502,41 @@ Is there anything else you would like to tell us about the session?
     );
     let (_, audit) = lead.get_text("/audit").await;
     assert!(page_text(&audit).contains("Evaluation responses imported"));
+
+    // The session's cap holds for imports too: all or nothing.
+    let small = add_session(&trainer, "03/03/2026", "1").await;
+    let mut many = String::from("To what extent will this session help you improve your practice?\n");
+    for _ in 0..31 {
+        many.push_str("To some extent\n");
+    }
+    let res = upload_to(
+        &trainer,
+        &format!("{small}/evaluation"),
+        &format!("{small}/evaluation/import"),
+        "many.csv",
+        many.into_bytes(),
+        &[],
+    )
+    .await;
+    let preview = res.text().await.expect("preview");
+    assert!(texts(&preview, "#import-count")[0].starts_with("31 responses"));
+    let responses = attrs(&preview, "input[name=responses]", "value")
+        .pop()
+        .expect("responses");
+    let res = trainer
+        .post(
+            &format!("{small}/evaluation/import/confirm"),
+            &[("csrf_token", &token), ("responses", &responses)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, results) = trainer.get_text(&format!("{small}/evaluation")).await;
+    assert!(
+        page_text(&results).contains("can take 30 more"),
+        "{}",
+        page_text(&results)
+    );
+    assert!(texts(&results, "#summary")[0].starts_with("0 responses"));
 
     // A tampered confirmation with an answer off the scale is refused.
     let res = trainer

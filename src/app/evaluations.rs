@@ -13,7 +13,7 @@ use crate::db::audit::{self, Entry};
 use crate::db::training::{self, SessionRow};
 use crate::db::{self, evaluations as rows};
 use crate::domain::evaluation::{response_cap, tally, Answers, Availability, EvaluationForm, QuestionTally};
-use crate::domain::programmes::Programme;
+use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -36,17 +36,21 @@ pub struct SessionForm<'a> {
     pub form: &'a EvaluationForm,
 }
 
+/// The programme version a session was delivered under (or, if that file
+/// has gone, the current one) when it has an evaluation form.
+pub fn programme_with_form<'a>(programmes: &'a ProgrammeLibrary, session: &SessionRow) -> Option<&'a Programme> {
+    programmes
+        .get(&session.programme_id, &session.programme_version)
+        .or_else(|| programmes.current_version(&session.programme_id))
+        .filter(|p| p.evaluation.is_some())
+}
+
 /// The session and the form of the programme version it was delivered
 /// under; not found when the session does not exist or its programme has
 /// no evaluation form.
 pub async fn session_form(ctx: Ctx<'_>, session_id: i64) -> AppResult<SessionForm<'_>> {
     let session = training::session(ctx.db, session_id).await?.ok_or(AppError::NotFound)?;
-    let programme = ctx
-        .app
-        .programmes
-        .get(&session.programme_id, &session.programme_version)
-        .or_else(|| ctx.app.programmes.current_version(&session.programme_id))
-        .ok_or(AppError::NotFound)?;
+    let programme = programme_with_form(&ctx.app.programmes, &session).ok_or(AppError::NotFound)?;
     let form = programme.evaluation.as_ref().ok_or(AppError::NotFound)?;
     Ok(SessionForm {
         session,
@@ -136,21 +140,35 @@ pub async fn respond(ctx: Ctx<'_>, token: &str, answers: &Answers) -> AppResult<
     Ok(Ok(()))
 }
 
+/// Why an import was not added: the session would have more responses
+/// than it may take, with how many more it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverCap {
+    pub room: i64,
+}
+
 /// Adds responses exported from another survey tool to a session, dated
 /// the session's day (an export's own times are not kept), audited with
-/// how many and from which file.
+/// how many and from which file. The session's cap holds here too.
 pub async fn import(
     ctx: Ctx<'_>,
     acting: &Acting,
     session_id: i64,
     file_name: &str,
     responses: &[Answers],
-) -> AppResult<usize> {
+) -> AppResult<Result<usize, OverCap>> {
     if !acting.access.can_manage_training() {
         return Err(AppError::Forbidden);
     }
     let found = session_form(ctx, session_id).await?;
+    let cap = response_cap(found.session.capacity, found.session.attended);
     let mut tx = db::begin_write(ctx.db).await?;
+    rows::lock_session(&mut tx, session_id).await?;
+    let room = (cap - rows::response_count(&mut tx, session_id).await?).max(0);
+    if i64::try_from(responses.len()).unwrap_or(i64::MAX) > room {
+        tx.rollback().await?;
+        return Ok(Err(OverCap { room }));
+    }
     rows::insert_responses(&mut tx, session_id, found.session.session_date, responses).await?;
     audit::record(
         &mut tx,
@@ -161,7 +179,7 @@ pub async fn import(
     )
     .await?;
     tx.commit().await?;
-    Ok(responses.len())
+    Ok(Ok(responses.len()))
 }
 
 /// A session's or a programme's results.

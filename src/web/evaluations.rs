@@ -9,7 +9,7 @@ use super::imports::{read_sheet_upload, SheetUpload};
 use super::reports::{attachment, chosen_period, preset_choices, PeriodQuery, ReportFile};
 use super::training::{programme_name, session_rows};
 use super::{AppState, Page, SignedIn};
-use crate::app::evaluations::{self as workflow, NotTaken, Results, SessionForm};
+use crate::app::evaluations::{self as workflow, NotTaken, OverCap, Results, SessionForm};
 use crate::db::Db;
 use crate::domain::evaluation::{Answers, Availability, EvaluationForm, ImportPreview};
 use crate::domain::import::read::read_workbook;
@@ -29,6 +29,7 @@ pub fn routes() -> Vec<Route> {
     routes![
         form,
         answer,
+        sent,
         session_results,
         programme_results,
         sign_in_sheet,
@@ -208,18 +209,18 @@ async fn answer(
     db: &Db,
     state: &State<AppState>,
     limiter: &State<PostLimiter>,
-) -> AppResult<(Status, Template)> {
+) -> AppResult<Answered> {
     let ctx = state.ctx(db);
     // Without an address (not over TCP) every such client shares one count.
     let ip = ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     if !limiter.allow(ip, ctx.now) {
-        return Ok((
+        return Ok(Answered::Page((
             Status::TooManyRequests,
             page.render(
                 "evaluations/too_many",
                 json!({"title": "Too many answers from this network", "per_hour": POSTS_PER_HOUR}),
             ),
-        ));
+        )));
     }
     let (found, availability) = workflow::public_form(ctx, token).await?;
     let posted = posted.0;
@@ -233,7 +234,7 @@ async fn answer(
                 .iter()
                 .map(|p| (p.field.clone(), Value::String(p.message.clone())))
                 .collect();
-            return Ok(public_page(
+            return Ok(Answered::Page(public_page(
                 &page,
                 state,
                 &found,
@@ -241,7 +242,7 @@ async fn answer(
                 "open",
                 json!({"errors": problems, "field_errors": field_errors, "form": form_view(found.form, &given),
                     "comment_value": posted.comment, "last_day": crate::domain::certificate::long_date(last_day)}),
-            ));
+            )));
         }
     }
     let answers = found
@@ -249,9 +250,25 @@ async fn answer(
         .read_answers(&posted.answer, &posted.comment)
         .unwrap_or_default();
     Ok(match workflow::respond(ctx, token, &answers).await? {
-        Ok(()) => public_page(&page, state, &found, Status::Ok, "thanks", json!({})),
-        Err(refused) => refusal_page(&page, state, &found, refused),
+        // On to a page of its own, so reloading it does not answer again.
+        Ok(()) => Answered::Sent(Redirect::to(format!("/evaluate/{token}/sent"))),
+        Err(refused) => Answered::Page(refusal_page(&page, state, &found, refused)),
     })
+}
+
+/// What a post to the form answers: a page (refused, or the form again
+/// with its problems), or on to the thank-you page.
+#[derive(rocket::Responder)]
+pub enum Answered {
+    Page((Status, Template)),
+    Sent(Redirect),
+}
+
+/// `GET /evaluate/<token>/sent`: thanks, after an answer was taken.
+#[get("/evaluate/<token>/sent")]
+async fn sent(token: &str, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+    let (found, _) = workflow::public_form(state.ctx(db), token).await?;
+    Ok(public_page(&page, state, &found, Status::Ok, "thanks", json!({})).1)
 }
 
 /// The public link of a token, as printed and shown.
@@ -321,12 +338,7 @@ async fn sign_in_sheet(id: i64, signed_in: SignedIn<'_>) -> AppResult<ReportFile
     let acting = user.acting();
     workflow::may_see_results(&acting)?;
     let session = crate::db::training::session(db, id).await?.ok_or(AppError::NotFound)?;
-    let has_form = state
-        .programmes
-        .get(&session.programme_id, &session.programme_version)
-        .or_else(|| state.programmes.current_version(&session.programme_id))
-        .is_some_and(|p| p.evaluation.is_some());
-    let evaluation_url = if has_form {
+    let evaluation_url = if workflow::programme_with_form(&state.programmes, &session).is_some() {
         Some(public_url(state, &workflow::link(state.ctx(db), &acting, id).await?))
     } else {
         None
@@ -473,12 +485,22 @@ async fn import_confirm(id: i64, form: CsrfForm<ImportConfirm>, signed_in: Signe
         ));
     }
     let file_name: String = form.0.file_name.chars().filter(|c| !c.is_control()).take(200).collect();
-    let added = workflow::import(ctx, &acting, id, &file_name, &responses).await?;
-    let noun = if added == 1 { "response" } else { "responses" };
-    Ok(Flash::success(
-        Redirect::to(format!("/training/sessions/{id}/evaluation")),
-        format!("{added} {noun} imported."),
-    ))
+    let back = Redirect::to(format!("/training/sessions/{id}/evaluation"));
+    Ok(
+        match workflow::import(ctx, &acting, id, &file_name, &responses).await? {
+            Ok(added) => {
+                let noun = if added == 1 { "response" } else { "responses" };
+                Flash::success(back, format!("{added} {noun} imported."))
+            }
+            Err(OverCap { room }) => Flash::error(
+                back,
+                format!(
+                    "Nothing was imported: the file has {} responses and this session can take {room} more.",
+                    responses.len()
+                ),
+            ),
+        },
+    )
 }
 
 #[cfg(test)]

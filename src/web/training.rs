@@ -430,10 +430,7 @@ async fn session(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
     staff_only(user)?;
     let row = session_or_404(db, id).await?;
     let register = training::register(db, id).await?;
-    let has_evaluation = state
-        .programmes
-        .get(&row.programme_id, &row.programme_version)
-        .is_some_and(|p| p.evaluation.is_some());
+    let has_evaluation = crate::app::evaluations::programme_with_form(&state.programmes, &row).is_some();
     Ok(page.render(
         "training/session",
         json!({"title": format!("{} on {}", module_title(state, &row.programme_id, &row.module_id), row.session_date),
