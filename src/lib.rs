@@ -100,6 +100,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
         figures: Arc::default(),
     };
     Ok(rocket::custom(figment)
+        .manage(web::evaluations::PostLimiter::default())
         .attach(db::Db::init())
         .attach(rocket::fairing::AdHoc::try_on_ignite(
             "Shared files, this server's presence, and recovery after a restart",

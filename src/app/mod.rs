@@ -17,6 +17,8 @@
 //! - [`frameworks`]: the views of the standards library
 //! - [`reviews`]: record decisions, request changes, recommend an award
 //! - [`certificates`]: issue (training and award), revoke, reissue
+//! - [`evaluations`]: session evaluation links, anonymous answers, imported
+//!   responses and their results
 //! - [`training`]: registers, cohort grids, sessions, programme sign-ups
 //! - [`training_views`]: sessions, registers and completions as pages and
 //!   the API show them
@@ -33,6 +35,7 @@ pub mod assessments;
 pub mod award_history;
 pub mod backup;
 pub mod certificates;
+pub mod evaluations;
 pub mod evidence;
 pub mod figures;
 pub mod frameworks;

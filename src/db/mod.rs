@@ -69,6 +69,7 @@ pub mod award_history;
 pub mod backup;
 pub mod certificates;
 pub mod completions;
+pub mod evaluations;
 pub mod evidence;
 pub mod home;
 pub mod import_runs;

@@ -35,7 +35,17 @@ pub async fn period_data(
         let delivered = delivery.programmes.remove(&programme.id).unwrap_or_default();
         activities.push(programme_activity(pool, programme, period, organisation_id, delivered, &organisations).await?);
     }
+    let evaluations = if organisation_id == 0 {
+        let mut by_programme: BTreeMap<String, Vec<crate::domain::evaluation::Answers>> = BTreeMap::new();
+        for (programme, answers) in super::evaluations::responses_in_period(pool, period.from, period.to).await? {
+            by_programme.entry(programme).or_default().push(answers);
+        }
+        Some(by_programme)
+    } else {
+        None
+    };
     Ok(PeriodData {
+        evaluations,
         period,
         renewal_notice_days,
         awards,

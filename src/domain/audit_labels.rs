@@ -22,6 +22,8 @@ pub fn action_label(action: &str) -> String {
         "award_history.discard" => "Award history upload discarded",
         "certificate.reissue" => "Certificate reissued",
         "certificate.revoke" => "Certificate revoked",
+        "evaluation.import" => "Evaluation responses imported",
+        "evaluation.link" => "Evaluation link made",
         "evidence.add" => "Evidence added",
         "evidence.replace" => "Evidence replaced",
         "evidence.remove" => "Evidence removed",

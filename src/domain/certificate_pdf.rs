@@ -111,36 +111,26 @@ pub(crate) fn rect_ring(x: Pt, y: Pt, w: Pt, h: Pt) -> PolygonRing {
 }
 
 /// The QR code as filled squares (one ring per run of dark modules along a
-/// row), so it prints sharp at any size and needs no image support.
-fn qr_ops(url: &str, x: Pt, top: Pt, size: Pt) -> Result<Vec<Op>, String> {
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| format!("QR code: {e}"))?;
-    let width = code.width();
-    let colours = code.to_colors();
-    // A quiet zone of 2 modules inside the given square keeps scanners happy.
-    let module = size.0 / (width as f32 + 4.0);
-    let mut rings = Vec::new();
-    for (row, line) in colours.chunks(width).enumerate() {
-        let mut col = 0;
-        while col < line.len() {
-            if line[col] == qrcode::Color::Dark {
-                let start = col;
-                while col < line.len() && line[col] == qrcode::Color::Dark {
-                    col += 1;
-                }
-                let left = x.0 + module * (start as f32 + 2.0);
-                let bottom = top.0 - module * (row as f32 + 3.0);
-                rings.push(rect_ring(
-                    Pt(left),
-                    Pt(bottom),
-                    Pt(module * (col - start) as f32),
-                    Pt(module),
-                ));
-            } else {
-                col += 1;
-            }
-        }
-    }
+/// row), so it prints sharp at any size and needs no image support. The
+/// sign-in sheet draws its evaluation link with it too.
+pub(crate) fn qr_ops(url: &str, x: Pt, top: Pt, size: Pt) -> Result<Vec<Op>, String> {
+    use super::qr::{runs, QUIET_ZONE};
+    let code = runs(url)?;
+    // A quiet zone inside the given square keeps scanners happy.
+    let quiet = QUIET_ZONE as f32;
+    let module = size.0 / (code.width as f32 + 2.0 * quiet);
+    let rings = code
+        .runs
+        .iter()
+        .map(|(row, start, length)| {
+            rect_ring(
+                Pt(x.0 + module * (*start as f32 + quiet)),
+                Pt(top.0 - module * (*row as f32 + quiet + 1.0)),
+                Pt(module * *length as f32),
+                Pt(module),
+            )
+        })
+        .collect();
     Ok(vec![
         Op::SetFillColor {
             col: Color::Rgb(Rgb {

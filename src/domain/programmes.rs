@@ -41,6 +41,8 @@ pub struct Programme {
     pub modules: Vec<Module>,
     pub completions: Vec<Completion>,
     pub organisation_rule: Option<OrganisationRule>,
+    /// The form attendees answer after a session, if the programme has one.
+    pub evaluation: Option<crate::domain::evaluation::EvaluationForm>,
     /// The file it was loaded from, for messages.
     pub file: String,
 }
@@ -421,6 +423,7 @@ struct RawProgramme {
     #[serde(default)]
     completions: Vec<RawCompletion>,
     organisation_rule: Option<RawOrganisationRule>,
+    evaluation: Option<Spanned<crate::domain::evaluation::RawEvaluation>>,
 }
 
 #[derive(Deserialize)]
@@ -466,7 +469,7 @@ struct RawRequirement {
 /// The checks only a programme file has.
 impl Checker<'_> {
     /// Ids end up in URLs and in the database, so they keep to a plain alphabet.
-    fn plain_id(&mut self, value: &Spanned<String>, kind: &str, seen: &mut HashSet<String>) -> String {
+    pub(crate) fn plain_id(&mut self, value: &Spanned<String>, kind: &str, seen: &mut HashSet<String>) -> String {
         let id = self.text(value, &format!("{kind} id"));
         let offset = value.span().start;
         if !id.is_empty()
@@ -540,6 +543,10 @@ fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programm
         .organisation_rule
         .as_ref()
         .map(|rule| check_organisation_rule(&mut check, rule, &completions));
+    let evaluation = raw
+        .evaluation
+        .as_ref()
+        .map(|form| crate::domain::evaluation::check_evaluation(&mut check, form.get_ref(), form.span().start));
 
     let programme = Programme {
         id,
@@ -551,6 +558,7 @@ fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programm
         modules,
         completions,
         organisation_rule,
+        evaluation,
         file: file.to_string(),
     };
     check.finish((programme, names))

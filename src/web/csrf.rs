@@ -83,7 +83,7 @@ where
         match Form::<T>::parse_encoded(rocket::http::RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
-                tracing::info!(path = %req.uri(), "form could not be parsed: {errors}");
+                tracing::info!(path = %super::observe::loggable_path(req.uri().path().as_str()), "form could not be parsed: {errors}");
                 refuse(req, Status::UnprocessableEntity, "form could not be parsed")
             }
         }
@@ -159,11 +159,11 @@ where
                         && !matches!(e.kind, rocket::form::error::ErrorKind::InvalidLength { max: None, .. })
                 }) =>
             {
-                tracing::info!(path = %req.uri(), "upload over the form limit: {errors}");
+                tracing::info!(path = %super::observe::loggable_path(req.uri().path().as_str()), "upload over the form limit: {errors}");
                 return data::Outcome::Error((status, MultipartRefusal::TooLarge));
             }
             data::Outcome::Error((status, errors)) => {
-                tracing::info!(path = %req.uri(), "multipart form could not be read: {errors}");
+                tracing::info!(path = %super::observe::loggable_path(req.uri().path().as_str()), "multipart form could not be read: {errors}");
                 return data::Outcome::Error((status, MultipartRefusal::Unreadable(errors.to_string())));
             }
             data::Outcome::Forward((data, status)) => return data::Outcome::Forward((data, status)),

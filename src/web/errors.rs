@@ -84,7 +84,8 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         // The path without its query: no search terms or names in the log.
-        let (request_id, path) = (super::observe::request_id(req), req.uri().path());
+        let request_id = super::observe::request_id(req);
+        let path = super::observe::loggable_path(req.uri().path().as_str());
         if !self.is_refusal() {
             tracing::error!(request_id, %path, "request failed: {self}");
         } else if !matches!(self, AppError::Unauthorized) {

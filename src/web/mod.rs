@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod csrf;
 pub mod date_field;
 pub mod errors;
+pub mod evaluations;
 pub mod evidence;
 pub mod filters;
 pub mod frameworks;
@@ -56,6 +57,7 @@ pub fn routes() -> Vec<Route> {
         auth::routes(),
         award_history::routes(),
         certificates::routes(),
+        evaluations::routes(),
         evidence::routes(),
         frameworks::routes(),
         health::routes(),

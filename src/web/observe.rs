@@ -62,6 +62,16 @@ fn new_request_id() -> String {
     id
 }
 
+/// A path as it may be logged: a public evaluation link's token is a
+/// secret that, with the time of a log line, could tie an answer to its
+/// session and moment, so `/evaluate/<token>` is written `/evaluate/…`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/evaluate/") {
+        Some(rest) if !rest.is_empty() => "/evaluate/…".into(),
+        _ => path.into(),
+    }
+}
+
 /// An id a proxy sent that is safe to put in a header, a page and a log
 /// line as it is.
 fn plain_id(id: &str) -> bool {
@@ -228,4 +238,14 @@ async fn imports_and_outbox(db: &Db) -> Result<(i64, i64), sqlx::Error> {
         db::metrics::imports_running(db).await?,
         db::metrics::outbox_depth(db).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_evaluation_token_is_never_logged() {
+        assert_eq!(super::loggable_path("/evaluate/abcDEF_-123"), "/evaluate/…");
+        assert_eq!(super::loggable_path("/evaluate/"), "/evaluate/");
+        assert_eq!(super::loggable_path("/organisations/12"), "/organisations/12");
+    }
 }

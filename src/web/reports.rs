@@ -63,7 +63,7 @@ fn today(state: &AppState) -> chrono::NaiveDate {
 }
 
 /// The period asked for: a preset, or two dates, or this financial year.
-fn chosen_period(
+pub(super) fn chosen_period(
     state: &AppState,
     preset: Option<&str>,
     from: Option<&str>,
@@ -81,7 +81,7 @@ fn chosen_period(
 }
 
 /// The period picker's radio buttons.
-fn preset_choices(today: chrono::NaiveDate, chosen: Option<Preset>) -> Vec<Value> {
+pub(super) fn preset_choices(today: chrono::NaiveDate, chosen: Option<Preset>) -> Vec<Value> {
     Preset::ALL
         .into_iter()
         .map(|p| json!({"value": p.as_str(), "label": p.label(), "period": p.period(today).label(), "selected": Some(p) == chosen}))
@@ -220,6 +220,18 @@ pub struct PeriodQuery<'r> {
     preset: Option<&'r str>,
     from: Option<DateField>,
     to: Option<DateField>,
+}
+
+impl PeriodQuery<'_> {
+    /// The preset, and each date as typed (whole, or joined from its parts)
+    /// with how the form shows it again.
+    pub(super) fn parts(&self) -> (Option<&str>, (String, Value), (String, Value)) {
+        let date = |field: &Option<DateField>| {
+            let field = field.clone().unwrap_or_default();
+            (field.text(), field.echo())
+        };
+        (self.preset, date(&self.from), date(&self.to))
+    }
 }
 
 #[get("/reports?<query..>")]

@@ -276,7 +276,7 @@ async fn sign_up(id: &str, form: CsrfForm<SignupForm>, signed_in: SignedIn<'_>) 
     )
 }
 
-fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Value> {
+pub(super) fn session_rows(state: &AppState, sessions: Vec<training::SessionRow>) -> Vec<Value> {
     sessions
         .into_iter()
         .map(|s| {
@@ -430,12 +430,13 @@ async fn session(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
     staff_only(user)?;
     let row = session_or_404(db, id).await?;
     let register = training::register(db, id).await?;
+    let has_evaluation = crate::app::evaluations::programme_with_form(&state.programmes, &row).is_some();
     Ok(page.render(
         "training/session",
         json!({"title": format!("{} on {}", module_title(state, &row.programme_id, &row.module_id), row.session_date),
             "section": "training", "session": session_rows(state, vec![row]).pop(), "register": register,
             "statuses": status_options(), "organisation": OrganisationPick::default(),
-            "can_manage": user.actor().can_manage_training()}),
+            "has_evaluation": has_evaluation, "can_manage": user.actor().can_manage_training()}),
     ))
 }
 

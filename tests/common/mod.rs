@@ -711,3 +711,29 @@ pub async fn dva_session_with(trainer: &Browser, date: &str, people: &[(&str, i6
     }
     session
 }
+
+/// Checks a PDF with qpdf and returns its text as `pdftotext -layout` reads
+/// it (both from qpdf and poppler-utils).
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("file.pdf");
+    std::fs::write(&path, bytes).expect("write pdf");
+    let check = std::process::Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("qpdf is installed");
+    assert!(
+        check.status.success(),
+        "qpdf --check: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(text.status.success());
+    String::from_utf8_lossy(&text.stdout).into_owned()
+}

@@ -3,6 +3,7 @@
 use super::{slug, Figure, Group, Period, Records, Report, Section};
 use crate::domain::assessment::{award_status, AwardStatus, State};
 use crate::domain::completion::{organisation_progress_of, CompletionState, OrganisationTrainingState};
+use crate::domain::evaluation::{summary, tally, Answers};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::{Completion, Programme, ProgrammeLibrary};
 use crate::domain::standards::StandardsLibrary;
@@ -117,6 +118,10 @@ pub struct PeriodData {
     pub programmes: Vec<ProgrammeActivity>,
     pub training: Activity,
     pub training_organisations: Vec<String>,
+    /// Evaluation responses to the period's sessions, by programme id; `None`
+    /// for an organisation's own report (answers are anonymous, so they
+    /// belong to no organisation).
+    pub evaluations: Option<BTreeMap<String, Vec<Answers>>>,
 }
 
 fn figure(section: &str, id: String, label: String, value: i64) -> Figure {
@@ -168,6 +173,9 @@ pub fn compute(data: &PeriodData, standards: &StandardsLibrary, programmes: &Pro
             .find(|p| p.programme_id == programme.id)
             .unwrap_or(&empty);
         sections.push(training(programme, activity));
+    }
+    if let Some(responses) = &data.evaluations {
+        sections.push(evaluations(programmes, responses));
     }
     Report {
         title: "Quality marks and training".into(),
@@ -658,6 +666,44 @@ fn training(programme: &Programme, activity: &ProgrammeActivity) -> Section {
     Section {
         id: section.clone(),
         title: programme.name.clone(),
+        groups,
+    }
+}
+
+/// "Session evaluations": for each programme with a form, how many
+/// responses its sessions in the period had, and for each question the
+/// share giving the headline answer (a whole percentage). The responses
+/// figure's line reads as the board quotes it: "12 responses; 92% said …".
+fn evaluations(programmes: &ProgrammeLibrary, responses: &BTreeMap<String, Vec<Answers>>) -> Section {
+    let section = "evaluation";
+    let mut groups = Vec::new();
+    for programme in programmes.current() {
+        let Some(form) = &programme.evaluation else {
+            continue;
+        };
+        let answers: &[Answers] = responses.get(&programme.id).map(Vec::as_slice).unwrap_or_default();
+        let tallies = tally(form, answers.iter());
+        let total = count(answers.len());
+        let prefix = format!("evaluation.{}", programme.id);
+        let mut given = figure(section, format!("{prefix}.responses"), "Responses".into(), total);
+        given.items = vec![summary(total, &tallies)];
+        given.records = Some(Records::Sessions {
+            programme: programme.id.clone(),
+        });
+        let mut figures = vec![given];
+        for question in &tallies {
+            figures.push(figure(
+                section,
+                format!("{prefix}.{}.top_share", question.id),
+                format!("{}: % answering “{}”", question.text, question.headline),
+                question.headline_percent,
+            ));
+        }
+        groups.push(group(&programme.name, false, figures));
+    }
+    Section {
+        id: section.into(),
+        title: "Session evaluations".into(),
         groups,
     }
 }
