@@ -64,7 +64,10 @@ async fn the_review_queue_comes_fifty_at_a_time_longest_waiting_first() {
     assert_eq!(status, StatusCode::OK);
     let shown = first_cells(&first);
     assert_eq!(shown.len(), 50);
-    assert!(shown.iter().zip(&names).all(|(row, name)| row.starts_with(name.as_str())));
+    assert!(shown
+        .iter()
+        .zip(&names)
+        .all(|(row, name)| row.starts_with(name.as_str())));
     assert!(texts(&first, "main p").iter().any(|p| p.contains("55 in all")));
     assert_eq!(rel_link(&first, "prev"), None);
     let next = rel_link(&first, "next").expect("a link to the next page");
@@ -74,7 +77,10 @@ async fn the_review_queue_comes_fifty_at_a_time_longest_waiting_first() {
     assert_eq!(status, StatusCode::OK);
     let rest = first_cells(&second);
     assert_eq!(rest.len(), 5, "{rest:?}");
-    assert!(rest.iter().zip(&names[50..]).all(|(row, name)| row.starts_with(name.as_str())));
+    assert!(rest
+        .iter()
+        .zip(&names[50..])
+        .all(|(row, name)| row.starts_with(name.as_str())));
     assert_eq!(rel_link(&second, "next"), None);
     assert_eq!(rel_link(&second, "prev").as_deref(), Some("/reviews?page=1"));
     assert!(texts(&second, "nav.qm-pagination").concat().contains("Page 2 of 2"));
@@ -213,9 +219,7 @@ async fn one_records_history_is_a_filter_of_the_audit_log() {
     let (_, beta_page) = lead.get_text(&format!("/audit?entity=organisation&id={beta}")).await;
     assert_eq!(texts(&beta_page, "table.qm-table tbody tr").len(), 1);
     // The filter's other fields keep the record: a page of its history by action.
-    let (_, renamed) = lead
-        .get_text(&format!("{history}&action=organisation.update"))
-        .await;
+    let (_, renamed) = lead.get_text(&format!("{history}&action=organisation.update")).await;
     assert_eq!(texts(&renamed, "table.qm-table tbody tr").len(), 1);
     assert_eq!(attrs(&renamed, "form input[name=id]", "value"), [alpha.to_string()]);
 }

@@ -514,7 +514,10 @@ async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn
     let organisation_id = picked.id;
     // Only those who could be this person: anyone with the email, and the
     // organisation's own staff (by index), never everyone on record.
-    let emails: Vec<&str> = Some(person.email.as_str()).filter(|e| !e.is_empty()).into_iter().collect();
+    let emails: Vec<&str> = Some(person.email.as_str())
+        .filter(|e| !e.is_empty())
+        .into_iter()
+        .collect();
     let staff: Vec<i64> = organisation_id.into_iter().collect();
     let known = crate::db::imports::people_for(db, &emails, &staff, &[]).await?;
     let existing = known
