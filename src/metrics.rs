@@ -20,12 +20,36 @@ pub struct HttpMetrics {
     inner: Mutex<Recorded>,
 }
 
+/// By route pattern: a route's entry is made the first time it is answered,
+/// and every later request finds it by the pattern it has, so recording a
+/// request allocates nothing.
 #[derive(Default)]
 struct Recorded {
-    /// (route, method, status class) → requests.
-    requests: BTreeMap<(String, String, &'static str), u64>,
-    /// route → how long its requests took.
-    durations: BTreeMap<String, Histogram>,
+    routes: BTreeMap<String, RouteRecord>,
+}
+
+#[derive(Clone)]
+struct RouteRecord {
+    /// (method, status class) → requests.
+    requests: BTreeMap<(&'static str, &'static str), u64>,
+    /// How long its requests took.
+    durations: Histogram,
+}
+
+impl RouteRecord {
+    fn count(&mut self, method: &'static str, status: u16, seconds: f64) {
+        *self.requests.entry((method, status_class(status))).or_default() += 1;
+        self.durations.observe(seconds);
+    }
+}
+
+impl Default for RouteRecord {
+    fn default() -> Self {
+        RouteRecord {
+            requests: BTreeMap::new(),
+            durations: Histogram::new(&DURATION_BUCKETS),
+        }
+    }
 }
 
 /// Observations counted into fixed buckets, each bucket holding only the
@@ -89,52 +113,50 @@ pub fn status_class(status: u16) -> &'static str {
 
 impl HttpMetrics {
     /// One finished request. `route` is the matched route's pattern, never
-    /// the path that was asked for.
-    pub fn record(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// the path that was asked for; `method` is one of HTTP's few.
+    pub fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         let mut recorded = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *recorded
-            .requests
-            .entry((route.to_string(), method.to_string(), status_class(status)))
-            .or_default() += 1;
-        recorded
-            .durations
-            .entry(route.to_string())
-            .or_insert_with(|| Histogram::new(&DURATION_BUCKETS))
-            .observe(seconds);
+        if let Some(entry) = recorded.routes.get_mut(route) {
+            entry.count(method, status, seconds);
+            return;
+        }
+        let mut entry = RouteRecord::default();
+        entry.count(method, status, seconds);
+        recorded.routes.insert(route.to_string(), entry);
     }
 
     /// Writes the request counter and the duration histogram.
     pub fn write(&self, out: &mut Exposition) {
-        let (requests, durations) = {
-            let recorded = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            (recorded.requests.clone(), recorded.durations.clone())
-        };
+        let routes = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .routes
+            .clone();
         out.family(
             "qmtrack_http_requests_total",
             "HTTP requests answered, by route pattern, method and status class.",
             Kind::Counter,
         );
-        for ((route, method, status), count) in &requests {
-            out.sample(
-                "qmtrack_http_requests_total",
-                &[
-                    ("route", route.as_str()),
-                    ("method", method.as_str()),
-                    ("status", status),
-                ],
-                *count as f64,
-            );
+        for (route, record) in &routes {
+            for ((method, status), count) in &record.requests {
+                out.sample(
+                    "qmtrack_http_requests_total",
+                    &[("route", route.as_str()), ("method", method), ("status", status)],
+                    *count as f64,
+                );
+            }
         }
         out.family(
             "qmtrack_http_request_duration_seconds",
             "Time from a request's arrival to its response, by route pattern.",
             Kind::Histogram,
         );
-        for (route, histogram) in &durations {
+        for (route, record) in &routes {
             out.histogram(
                 "qmtrack_http_request_duration_seconds",
                 &[("route", route.as_str())],
-                histogram,
+                &record.durations,
             );
         }
     }

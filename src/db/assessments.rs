@@ -107,13 +107,19 @@ pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<As
     Ok(list(pool, &filter).await?.0)
 }
 
-/// Assessments waiting for or in review, longest waiting first.
-pub async fn review_queue(pool: &Pool) -> Result<Vec<AssessmentRow>, sqlx::Error> {
-    let sql = format!(
-        "{SELECT} WHERE a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')
-         ORDER BY a.submitted_at, a.id"
-    );
-    super::rows(&mut pool.acquire().await?, &sql, &[]).await
+/// One page of the assessments waiting for or in review, longest waiting
+/// first, and how many there are in all.
+pub async fn review_queue(pool: &Pool, limit: i64, offset: i64) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
+    const IN_REVIEW: &str = "a.state IN ('submitted', 'resubmitted', 'under_review', 'recommended')";
+    super::page_and_total(
+        pool,
+        &format!("{SELECT} WHERE {IN_REVIEW} ORDER BY a.submitted_at, a.id"),
+        &format!("SELECT COUNT(*) FROM assessments a WHERE {IN_REVIEW}"),
+        &[],
+        limit,
+        offset,
+    )
+    .await
 }
 
 /// Every assessment of one organisation on one framework (any version), newest first.

@@ -123,6 +123,8 @@ pub struct Filter<'a> {
     pub action: &'a str,
     pub entity: &'a str,
     pub organisation_id: i64,
+    /// One record's history: entries about `entity` with this id.
+    pub entity_id: Option<i64>,
     /// Part of the actor's label (their email, or "command line").
     pub actor: &'a str,
     /// From (inclusive) and until (exclusive); `None` for no bound.
@@ -132,28 +134,67 @@ pub struct Filter<'a> {
     pub offset: i64,
 }
 
-const FILTER: &str = "($1 = '' OR l.action = $1) AND ($2 = '' OR l.entity = $2)
-      AND ($3 = 0 OR l.organisation_id = $3)
-      AND ($4 = '' OR LOWER(l.actor_label) LIKE $5 ESCAPE '\\')
-      AND ($6 IS NULL OR l.at >= $6) AND ($7 IS NULL OR l.at < $7)";
+/// The WHERE clause of a filter and the values it binds: only the
+/// conditions a filter sets, so that each can use its index (an entity's
+/// history reads `audit_log_by_entity`, an action `audit_log_by_action`)
+/// instead of every entry being tested against "any".
+#[derive(Default)]
+struct Conditions<'a> {
+    tests: Vec<String>,
+    binds: Vec<super::Bind<'a>>,
+}
+
+impl<'a> Conditions<'a> {
+    /// Adds `test`, whose `?` is the next value, `value`.
+    fn add(&mut self, test: &str, value: super::Bind<'a>) {
+        self.binds.push(value);
+        self.tests.push(test.replace('?', &format!("${}", self.binds.len())));
+    }
+
+    fn clause(&self) -> String {
+        if self.tests.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.tests.join(" AND "))
+        }
+    }
+}
 
 /// One page of matching entries, newest first, and how many match in all.
 pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    use super::Bind;
     let actor = filter.actor.trim();
-    let binds = [
-        super::Bind::Text(filter.action.into()),
-        super::Bind::Text(filter.entity.into()),
-        super::Bind::Int(filter.organisation_id),
-        super::Bind::Text(actor.into()),
-        super::Bind::Text(super::contains_pattern(actor).into()),
-        super::Bind::MaybeInstant(filter.from),
-        super::Bind::MaybeInstant(filter.until),
-    ];
+    let mut conditions = Conditions::default();
+    if !filter.action.is_empty() {
+        conditions.add("l.action = ?", Bind::Text(filter.action.into()));
+    }
+    if !filter.entity.is_empty() {
+        conditions.add("l.entity = ?", Bind::Text(filter.entity.into()));
+    }
+    if let Some(entity_id) = filter.entity_id {
+        conditions.add("l.entity_id = ?", Bind::Int(entity_id));
+    }
+    if filter.organisation_id != 0 {
+        conditions.add("l.organisation_id = ?", Bind::Int(filter.organisation_id));
+    }
+    if !actor.is_empty() {
+        conditions.add(
+            "LOWER(l.actor_label) LIKE ? ESCAPE '\\'",
+            Bind::Text(super::contains_pattern(actor).into()),
+        );
+    }
+    if let Some(from) = filter.from {
+        conditions.add("l.at >= ?", Bind::Instant(from));
+    }
+    if let Some(until) = filter.until {
+        conditions.add("l.at < ?", Bind::Instant(until));
+    }
+    let clause = conditions.clause();
     super::page_and_total(
         pool,
-        &format!("{SELECT} WHERE {FILTER} ORDER BY l.id DESC"),
-        &format!("SELECT COUNT(*) FROM audit_log l WHERE {FILTER}"),
-        &binds,
+        &format!("{SELECT}{clause} ORDER BY l.id DESC"),
+        &format!("SELECT COUNT(*) FROM audit_log l{clause}"),
+        &conditions.binds,
         filter.limit,
         filter.offset,
     )

@@ -345,7 +345,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                 // 64 MiB of pages rather than SQLite's 2 MiB: a large import
                 // or undo touches tens of megabytes of tables and indexes,
                 // and with the small cache reads the same pages again and again.
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", "-65536")
+                // Reads map the database file (up to 2 GiB) instead of
+                // copying each page through a read call into every
+                // connection's own cache: the pages are shared with the
+                // operating system's cache, once for all connections.
+                .pragma("mmap_size", "2147483648");
             let pool = |connections: u32, acquire_timeout: Duration| {
                 SqlitePoolOptions::new()
                     .max_connections(connections)

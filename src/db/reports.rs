@@ -2,7 +2,6 @@
 //! by date, kept completions by completion and date, completion spells by
 //! the day they started. Nothing here works completion out from attendance.
 
-use super::FetchFully;
 use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
@@ -379,11 +378,7 @@ async fn cohorts(
     .bind(period.to)
     .fetch_all(pool)
     .await? });
-    let mut cohorts = Vec::new();
-    for (id, name) in found {
-        cohorts.push(cohort_activity(pool, programme_id, id, name, period.to, organisation_id).await?);
-    }
-    Ok(cohorts)
+    cohort_activities(pool, programme_id, found, period.to, organisation_id).await
 }
 
 /// One cohort: its people (0 for every organisation, else only that one's)
@@ -396,48 +391,93 @@ pub async fn cohort_activity(
     end: NaiveDate,
     organisation_id: i64,
 ) -> Result<CohortActivity, sqlx::Error> {
-    db_run!(pool => {
-        let (people,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(DISTINCT a.person_id) FROM attendance a
-         JOIN training_sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id
-         WHERE s.cohort_id = $1 AND ($2 = 0 OR p.organisation_id = $2)",
-        )
-        .bind(id)
-        .bind(organisation_id)
-        .fetch_exactly_one(pool)
-        .await?;
-        let modules: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT module_id FROM training_sessions WHERE cohort_id = $1")
-                .bind(id)
-                .fetch_all(pool)
-                .await?;
-        let completed: Vec<(String, i64)> = sqlx::query_as(
-            // From the cohort's few people to their completions: SQLite
-            // otherwise walks every completion of the programme and asks
-            // whether its person is in the cohort (150 ms a cohort on the
-            // large data set). CROSS JOIN keeps SQLite to this order; for
-            // PostgreSQL it is an inner join like any other.
-            "SELECT pc.completion_id, COUNT(*)
-         FROM (SELECT DISTINCT a.person_id FROM training_sessions s
-               JOIN attendance a ON a.session_id = s.id WHERE s.cohort_id = $4) cohort
-         CROSS JOIN person_completions pc
-         WHERE pc.person_id = cohort.person_id AND pc.programme_id = $1
-           AND pc.completed_on IS NOT NULL AND pc.completed_on <= $2
-           AND ($3 = 0 OR pc.organisation_id = $3)
-         GROUP BY pc.completion_id",
-        )
-        .bind(programme_id)
-        .bind(end)
-        .bind(organisation_id)
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-        Ok(CohortActivity {
+    let mut one = cohort_activities(pool, programme_id, vec![(id, name.clone())], end, organisation_id).await?;
+    Ok(one.pop().unwrap_or(CohortActivity {
+        id,
+        name,
+        people: 0,
+        modules: Vec::new(),
+        completed: Vec::new(),
+    }))
+}
+
+/// How many cohorts one set of statements reads: a year holds a few hundred.
+const COHORTS_A_STATEMENT: usize = 200;
+
+/// [`cohort_activity`] for each of `cohorts` (id, name), in that order: three
+/// statements for every [`COHORTS_A_STATEMENT`] cohorts rather than three a
+/// cohort (a year's board report has hundreds of cohorts, twice over).
+async fn cohort_activities(
+    pool: &Pool,
+    programme_id: &str,
+    cohorts: Vec<(i64, String)>,
+    end: NaiveDate,
+    organisation_id: i64,
+) -> Result<Vec<CohortActivity>, sqlx::Error> {
+    let mut people: HashMap<i64, i64> = HashMap::new();
+    let mut modules: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut completed: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    let mut conn = pool.acquire().await?;
+    for chunk in cohorts.chunks(COHORTS_A_STATEMENT) {
+        let ids: Vec<super::Bind> = chunk.iter().map(|(id, _)| super::Bind::Int(*id)).collect();
+        // Numbered on both backends: a few hundred values a statement.
+        let listed = |first: usize| {
+            (first..first + ids.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut values = vec![organisation_id.into()];
+        values.extend(ids.iter().cloned());
+        let sql = format!(
+            "SELECT s.cohort_id, COUNT(DISTINCT a.person_id) FROM training_sessions s
+             JOIN attendance a ON a.session_id = s.id JOIN people p ON p.id = a.person_id
+             WHERE s.cohort_id IN ({}) AND ($1 = 0 OR p.organisation_id = $1)
+             GROUP BY s.cohort_id",
+            listed(2)
+        );
+        let counted: Vec<(i64, i64)> = super::rows(&mut conn, &sql, &values).await?;
+        people.extend(counted);
+        let sql = format!(
+            "SELECT DISTINCT cohort_id, module_id FROM training_sessions WHERE cohort_id IN ({}) ORDER BY module_id",
+            listed(1)
+        );
+        let taught: Vec<(i64, String)> = super::rows(&mut conn, &sql, &ids).await?;
+        for (cohort, module) in taught {
+            modules.entry(cohort).or_default().push(module);
+        }
+        // From each cohort's few people to their completions: SQLite
+        // otherwise walks every completion of the programme and asks whether
+        // its person is in the cohort (150 ms a cohort on the large data
+        // set). CROSS JOIN keeps SQLite to this order; for PostgreSQL it is
+        // an inner join like any other.
+        let sql = format!(
+            "SELECT cohort.cohort_id, pc.completion_id, COUNT(*)
+             FROM (SELECT DISTINCT s.cohort_id, a.person_id FROM training_sessions s
+                   JOIN attendance a ON a.session_id = s.id WHERE s.cohort_id IN ({})) cohort
+             CROSS JOIN person_completions pc
+             WHERE pc.person_id = cohort.person_id AND pc.programme_id = $1
+               AND pc.completed_on IS NOT NULL AND pc.completed_on <= $2
+               AND ($3 = 0 OR pc.organisation_id = $3)
+             GROUP BY cohort.cohort_id, pc.completion_id
+             ORDER BY cohort.cohort_id, pc.completion_id",
+            listed(4)
+        );
+        let mut values = vec![programme_id.into(), end.into(), organisation_id.into()];
+        values.extend(ids.iter().cloned());
+        let counts: Vec<(i64, String, i64)> = super::rows(&mut conn, &sql, &values).await?;
+        for (cohort, completion, count) in counts {
+            completed.entry(cohort).or_default().push((completion, count));
+        }
+    }
+    Ok(cohorts
+        .into_iter()
+        .map(|(id, name)| CohortActivity {
             id,
             name,
-            people,
-            modules: modules.into_iter().map(|(m,)| m).collect(),
-            completed,
+            people: people.get(&id).copied().unwrap_or(0),
+            modules: modules.remove(&id).unwrap_or_default(),
+            completed: completed.remove(&id).unwrap_or_default(),
         })
-    })
+        .collect())
 }

@@ -95,9 +95,26 @@ pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<UserRow>, sqlx::
     super::first_row(conn, &format!("{} WHERE u.id = $1", select_user()), &[id.into()]).await
 }
 
-pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
-    let sql = format!("{} ORDER BY u.active DESC, u.name, u.id", select_user());
-    super::rows(&mut pool.acquire().await?, &sql, &[]).await
+/// One page of every account, active ones first, and how many there are.
+pub async fn list(pool: &Pool, limit: i64, offset: i64) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    super::page_and_total(
+        pool,
+        &format!("{} ORDER BY u.active DESC, u.name, u.id", select_user()),
+        "SELECT COUNT(*) FROM users",
+        &[],
+        limit,
+        offset,
+    )
+    .await
+}
+
+/// An organisation's member accounts, active ones first.
+pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+    let sql = format!(
+        "{} WHERE u.organisation_id = $1 ORDER BY u.active DESC, u.name, u.id",
+        select_user()
+    );
+    super::rows(&mut pool.acquire().await?, &sql, &[organisation_id.into()]).await
 }
 
 pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Error> {

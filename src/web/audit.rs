@@ -20,7 +20,7 @@ pub fn routes() -> Vec<Route> {
     routes![list]
 }
 
-#[get("/audit?<action>&<entity>&<organisation>&<actor>&<from>&<to>&<page>")]
+#[get("/audit?<action>&<entity>&<id>&<organisation>&<actor>&<from>&<to>&<page>")]
 #[allow(clippy::too_many_arguments)]
 async fn list(
     user: &CurrentUser,
@@ -28,6 +28,7 @@ async fn list(
     db: &Db,
     action: Option<String>,
     entity: Option<String>,
+    id: Option<i64>,
     organisation: Option<String>,
     actor: Option<String>,
     from: Option<DateField>,
@@ -42,6 +43,8 @@ async fn list(
     );
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let organisation = organisation.unwrap_or_default();
+    // One record's history: an id means something only with its kind.
+    let entity_id = id.filter(|_| !entity.trim().is_empty());
     let mut errors = crate::domain::validation::FieldErrors::default();
     // Dates are whole days: "to" includes all of its day.
     let start_of = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
@@ -77,6 +80,7 @@ async fn list(
         &audit::Filter {
             action: action.trim(),
             entity: entity.trim(),
+            entity_id,
             organisation_id,
             actor: &actor,
             from: from_at,
@@ -103,10 +107,12 @@ async fn list(
     }
     let dated = !matches!(from.answer(), DateAnswer::Blank) || !matches!(to.answer(), DateAnswer::Blank);
     let filtered = !(action.is_empty() && entity.is_empty() && actor.is_empty()) || dated || organisation_id != 0;
+    let id_text = entity_id.map_or_else(String::new, |id| id.to_string());
     // The same filter, for the page links.
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("action", &action)
         .append_pair("entity", &entity)
+        .append_pair("id", &id_text)
         .append_pair("organisation", &picked.id.map_or_else(String::new, |id| id.to_string()))
         .append_pair("actor", &actor)
         .append_pair("from", &from_text)
@@ -124,7 +130,7 @@ async fn list(
         "actions": actions,
         "entities": entities,
         "organisation": picked,
-        "filter": {"action": action, "entity": entity, "actor": actor, "from": from.echo(), "to": to.echo()},
+        "filter": {"action": action, "entity": entity, "id": id_text, "actor": actor, "from": from.echo(), "to": to.echo()},
     });
     if errors.is_empty() {
         Ok((Status::Ok, view.render("audit/list", context)))

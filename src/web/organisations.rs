@@ -236,11 +236,7 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
     let staff_total = people::count_for_organisation(db, id).await?;
     let people_pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
     let accounts: Vec<_> = if actor.can_manage_users() {
-        users::list(db)
-            .await?
-            .into_iter()
-            .filter(|u| u.organisation_id == Some(id))
-            .collect()
+        users::of_organisation(db, id).await?
     } else {
         Vec::new()
     };

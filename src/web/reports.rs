@@ -15,11 +15,11 @@ use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::{get, post, routes, Route};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -171,10 +171,47 @@ async fn partnership_report(db: &Db, state: &AppState, period: Period) -> AppRes
     Ok(build_shared(&state.figures, sources(db, state), period, &Scope::default()).await?)
 }
 
+/// How many reports' figures [`figures_html`] keeps: the presets and a few
+/// chosen periods of the data as it stands.
+const FIGURES_HTML_KEPT: usize = 8;
+
+/// The figures' HTML of the reports shown lately, by report. A report is
+/// shared unchanged by everyone who asks until the data changes (see
+/// [`crate::app::figures`]), and so are its figures' tables and charts:
+/// hundreds of rows that took most of the dashboard's time to render on
+/// each view. Held by a weak reference, so an entry goes with its report.
+static FIGURES_HTML: Mutex<VecDeque<(Weak<Report>, Arc<String>)>> = Mutex::new(VecDeque::new());
+
+/// The `reports/figures` template for `report` with links to the records,
+/// rendered once for each report.
+fn figures_html(templates: &Metadata<'_>, report: &Arc<Report>) -> AppResult<Arc<String>> {
+    let same = |(kept, _): &&(Weak<Report>, Arc<String>)| kept.upgrade().is_some_and(|r| Arc::ptr_eq(&r, report));
+    // A panic elsewhere while the lock was held leaves the list intact.
+    let lock = || FIGURES_HTML.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, html)) = lock().iter().find(same) {
+        return Ok(html.clone());
+    }
+    let context = json!({"report": report_view(report, &BTreeMap::new(), true)});
+    let html = Arc::new(
+        templates
+            .render("reports/figures", context)
+            .map(|(_, html)| html)
+            .ok_or_else(|| AppError::Internal("the report's figures could not be rendered".into()))?,
+    );
+    let mut kept = lock();
+    kept.retain(|(report, _)| report.strong_count() > 0);
+    while kept.len() >= FIGURES_HTML_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((Arc::downgrade(report), html.clone()));
+    Ok(html)
+}
+
 /// The dashboard (also the programme lead's home page, where `attention`
 /// lists what needs doing above the figures).
 pub async fn dashboard_page(
     page: &Page<'_>,
+    templates: &Metadata<'_>,
     db: &Db,
     state: &AppState,
     query: PeriodQuery<'_>,
@@ -200,7 +237,8 @@ pub async fn dashboard_page(
         json!({
             "title": "Dashboard",
             "section": "home",
-            "report": report_view(&report, &BTreeMap::new(), true),
+            "report": {"period": {"label": report.period.label()}, "previous_period": {"label": report.previous_period.label()}},
+            "figures_html": figures_html(templates, &report)?.as_str(),
             "presets": presets,
             "custom": chosen.is_none(),
             "values": {"from": from.echo(), "to": to.echo()},
@@ -235,10 +273,10 @@ impl PeriodQuery<'_> {
 }
 
 #[get("/reports?<query..>")]
-async fn dashboard(query: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+async fn dashboard(query: PeriodQuery<'_>, templates: Metadata<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
-    dashboard_page(&page, db, state, query, None).await
+    dashboard_page(&page, &templates, db, state, query, None).await
 }
 
 async fn rendered(report: Arc<Report>, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {

@@ -5,7 +5,7 @@
 use super::assessments::{summary_json, today};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{error_list, AppState, FormOutcome, Page, SignedIn};
+use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::db::assessments::{self, AssessmentRow};
@@ -31,15 +31,16 @@ pub(crate) fn age(days: i64) -> String {
     }
 }
 
-#[get("/reviews")]
-async fn queue(signed_in: SignedIn<'_>) -> AppResult<Template> {
+#[get("/reviews?<page>")]
+async fn queue(page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let (number, offset) = page_offset(page);
     let SignedIn(user, page, db, app) = signed_in;
     if !user.actor().can_review() {
         return Err(AppError::Forbidden);
     }
     let today = today(app);
-    let rows: Vec<Value> = assessments::review_queue(db)
-        .await?
+    let (queue, total) = assessments::review_queue(db, PAGE_SIZE, offset).await?;
+    let rows: Vec<Value> = queue
         .iter()
         .map(|row| {
             let days = row
@@ -59,7 +60,8 @@ async fn queue(signed_in: SignedIn<'_>) -> AppResult<Template> {
         .collect();
     Ok(page.render(
         "reviews/queue",
-        json!({"title": "Review queue", "section": "reviews", "queue": rows}),
+        json!({"title": "Review queue", "section": "reviews", "queue": rows, "total": total,
+            "page": number, "pages": (total + PAGE_SIZE - 1) / PAGE_SIZE, "pager_href": "/reviews?"}),
     ))
 }
 

@@ -503,7 +503,6 @@ async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn
         }
     };
     let status = AttendanceStatus::parse(&form.status).unwrap_or(AttendanceStatus::Attended);
-    let known = crate::db::imports::known_people(db).await?;
     let picked = pick(db, &form.organisation_id).await?;
     if let Some(message) = picked.error {
         let names: Vec<String> = picked.suggestions.into_iter().map(|s| s.name).collect();
@@ -515,6 +514,14 @@ async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn
         return Ok(Flash::error(back, message));
     }
     let organisation_id = picked.id;
+    // Only those who could be this person: anyone with the email, and the
+    // organisation's own staff (by index), never everyone on record.
+    let emails: Vec<&str> = Some(person.email.as_str())
+        .filter(|e| !e.is_empty())
+        .into_iter()
+        .collect();
+    let staff: Vec<i64> = organisation_id.into_iter().collect();
+    let known = crate::db::imports::people_for(db, &emails, &staff, &[]).await?;
     let existing = known
         .iter()
         .find(|p| !person.email.is_empty() && p.email == person.email)

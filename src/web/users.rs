@@ -3,7 +3,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
-use super::{FormOutcome, Page, SignedIn};
+use super::{page_offset, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisation_search, users, Db};
 use crate::domain::access::Role;
@@ -36,11 +36,12 @@ async fn organisation_of(db: &Db, account: &users::UserRow) -> AppResult<Organis
     })
 }
 
-#[get("/users")]
-async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template> {
+#[get("/users?<page>")]
+async fn list(page: Option<i64>, user: &CurrentUser, view: Page<'_>, db: &Db) -> AppResult<Template> {
     user.require(|a| a.can_manage_users())?;
-    let all = users::list(db).await?;
-    let rows: Vec<_> = all
+    let (number, offset) = page_offset(page);
+    let (accounts, total) = users::list(db, PAGE_SIZE, offset).await?;
+    let rows: Vec<_> = accounts
         .iter()
         .map(|u| {
             let mut row = json!(u);
@@ -48,9 +49,10 @@ async fn list(user: &CurrentUser, page: Page<'_>, db: &Db) -> AppResult<Template
             row
         })
         .collect();
-    Ok(page.render(
+    Ok(view.render(
         "users/list",
-        json!({"title": "Users", "section": "users", "users": rows}),
+        json!({"title": "Users", "section": "users", "users": rows, "total": total, "page": number,
+            "pages": (total + PAGE_SIZE - 1) / PAGE_SIZE, "pager_href": "/users?"}),
     ))
 }
 
