@@ -399,6 +399,15 @@ async fn an_organisations_member_never_sees_results() {
         answer(&app.browser(), &link, "To a great extent", "").await.status(),
         StatusCode::SEE_OTHER
     );
+    // Its own progress report has no evaluation figures: answers belong to
+    // sessions, not to any organisation.
+    let (status, own) = member
+        .get_text(&format!("/organisations/{org}/report?from=2026-03-01&to=2026-03-31"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!texts(&own, "tr[id^='training.dva-awareness.']").is_empty());
+    assert!(texts(&own, "tr[id^='evaluation.']").is_empty());
+    assert!(!page_text(&own).contains("Session evaluations"));
     for who in [&member, &assessor] {
         for path in [
             format!("{session}/evaluation"),
