@@ -562,3 +562,46 @@ Is there anything else you would like to tell us about the session?
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[rocket::async_test]
+async fn the_log_never_holds_an_evaluation_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = common::fresh_database(dir.path()).await;
+    let log_path = dir.path().join("qmtrack.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = common::ServerProcess::start(|command| {
+        command
+            .env("QMTRACK_DATA_DIR", dir.path().join("data"))
+            .env("QMTRACK_DATABASE_URL", &database.url)
+            .env_remove("QMTRACK_LOG")
+            .env("ROCKET_CLI_COLORS", "false")
+            .stderr(log);
+    })
+    .await;
+    let token = "TokenThatMustNotBeLogged0123456789abcdefghi";
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("{}/evaluate/{token}", server.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = client
+        .post(format!("{}/evaluate/{token}", server.base))
+        .form(&[("comment", "x")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The refusal's line names the path with its token left out.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log_path).expect("log");
+        assert!(!text.contains(token), "{text}");
+        if text.contains("/evaluate/…") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no refusal logged:\n{text}");
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
