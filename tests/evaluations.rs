@@ -512,6 +512,32 @@ Is there anything else you would like to tell us about the session?
     let (_, audit) = lead.get_text("/audit").await;
     assert!(page_text(&audit).contains("Evaluation responses imported"));
 
+    // A workbook is read the same way, from its first sheet.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        [
+            "Do you know where to refer someone who tells you about domestic abuse?",
+            "Comments",
+        ],
+        ["No", "Helpful"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).expect("cell");
+        }
+    }
+    let xlsx = book.save_to_buffer().expect("xlsx");
+    let res = upload_to(&trainer, &results_page, &import, "survey.xlsx", xlsx, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview = res.text().await.expect("preview");
+    assert!(
+        texts(&preview, "#import-count")[0].starts_with("1 response "),
+        "{}",
+        page_text(&preview)
+    );
+    assert!(page_text(&preview).contains("No column was found for"));
+
     // The session's cap holds for imports too: all or nothing.
     let small = add_session(&trainer, "03/03/2026", "1").await;
     let mut many = String::from("To what extent will this session help you improve your practice?\n");
