@@ -399,6 +399,15 @@ async fn an_organisations_member_never_sees_results() {
         answer(&app.browser(), &link, "To a great extent", "").await.status(),
         StatusCode::SEE_OTHER
     );
+    // Its own progress report has no evaluation figures: answers belong to
+    // sessions, not to any organisation.
+    let (status, own) = member
+        .get_text(&format!("/organisations/{org}/report?from=2026-03-01&to=2026-03-31"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!texts(&own, "tr[id^='training.dva-awareness.']").is_empty());
+    assert!(texts(&own, "tr[id^='evaluation.']").is_empty());
+    assert!(!page_text(&own).contains("Session evaluations"));
     for who in [&member, &assessor] {
         for path in [
             format!("{session}/evaluation"),
@@ -503,6 +512,32 @@ Is there anything else you would like to tell us about the session?
     let (_, audit) = lead.get_text("/audit").await;
     assert!(page_text(&audit).contains("Evaluation responses imported"));
 
+    // A workbook is read the same way, from its first sheet.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        [
+            "Do you know where to refer someone who tells you about domestic abuse?",
+            "Comments",
+        ],
+        ["No", "Helpful"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).expect("cell");
+        }
+    }
+    let xlsx = book.save_to_buffer().expect("xlsx");
+    let res = upload_to(&trainer, &results_page, &import, "survey.xlsx", xlsx, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview = res.text().await.expect("preview");
+    assert!(
+        texts(&preview, "#import-count")[0].starts_with("1 response "),
+        "{}",
+        page_text(&preview)
+    );
+    assert!(page_text(&preview).contains("No column was found for"));
+
     // The session's cap holds for imports too: all or nothing.
     let small = add_session(&trainer, "03/03/2026", "1").await;
     let mut many = String::from("To what extent will this session help you improve your practice?\n");
@@ -552,4 +587,47 @@ Is there anything else you would like to tell us about the session?
         )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[rocket::async_test]
+async fn the_log_never_holds_an_evaluation_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = common::fresh_database(dir.path()).await;
+    let log_path = dir.path().join("qmtrack.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = common::ServerProcess::start(|command| {
+        command
+            .env("QMTRACK_DATA_DIR", dir.path().join("data"))
+            .env("QMTRACK_DATABASE_URL", &database.url)
+            .env_remove("QMTRACK_LOG")
+            .env("ROCKET_CLI_COLORS", "false")
+            .stderr(log);
+    })
+    .await;
+    let token = "TokenThatMustNotBeLogged0123456789abcdefghi";
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("{}/evaluate/{token}", server.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = client
+        .post(format!("{}/evaluate/{token}", server.base))
+        .form(&[("comment", "x")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The refusal's line names the path with its token left out.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log_path).expect("log");
+        assert!(!text.contains(token), "{text}");
+        if text.contains("/evaluate/…") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no refusal logged:\n{text}");
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

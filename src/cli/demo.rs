@@ -486,7 +486,66 @@ async fn load_training(state: &AppState, pool: &Pool, acting: &Acting) -> Result
         app::training::create_session(ctx, acting, &session).await?;
     }
     println!("Training: {marked} attendance records in demo sessions and a CORE cohort mid-course.");
+    let answered = load_evaluations(ctx, acting).await?;
+    println!("Evaluations: {answered} anonymous responses to the demo sessions.");
     Ok(())
+}
+
+/// Comments some demo respondents leave.
+const DEMO_COMMENTS: [&str; 4] = [
+    "Really practical, thank you.",
+    "More time on case studies would help.",
+    "The trainer made a difficult subject easy to talk about.",
+    "Could we have a follow-up session in six months?",
+];
+
+/// A few responses to each past demo session whose programme has a form,
+/// given on the session day through its link as attendees would. Mostly
+/// the headline answer, some the next, a few the one after.
+async fn load_evaluations(ctx: app::Ctx<'_>, acting: &Acting) -> Result<usize, StartupError> {
+    let sessions = crate::db::training::sessions(ctx.db, "", 500, 0).await?;
+    let mut answered = 0;
+    for session in sessions.iter().filter(|s| s.session_date <= ctx.today()) {
+        let Some(programme) = app::evaluations::programme_with_form(&ctx.app.programmes, session) else {
+            continue;
+        };
+        let Some(form) = &programme.evaluation else {
+            continue;
+        };
+        let token = app::evaluations::link(ctx, acting, session.id).await?;
+        let Some(on_the_day) = session.session_date.and_hms_opt(15, 0, 0) else {
+            continue;
+        };
+        let at = ctx.at(on_the_day.and_utc());
+        for n in 0..(session.attended * 2).max(3) {
+            let answers = form
+                .questions
+                .iter()
+                .enumerate()
+                .filter_map(|(q, question)| {
+                    let spread =
+                        (usize::try_from(n).unwrap_or(0) * 7 + q * 3 + usize::try_from(session.id).unwrap_or(0)) % 10;
+                    let index = match spread {
+                        0..=6 => 0,
+                        7..=8 => 1,
+                        _ => 2,
+                    };
+                    let answer = question.scale.get(index).or(question.scale.last())?;
+                    Some((question.id.clone(), answer.clone()))
+                })
+                .collect();
+            let comment = if n % 3 == 0 {
+                DEMO_COMMENTS[usize::try_from(n + session.id).unwrap_or(0) % DEMO_COMMENTS.len()].to_string()
+            } else {
+                String::new()
+            };
+            let response = crate::domain::evaluation::Answers { answers, comment };
+            if app::evaluations::respond(at, &token, &response).await?.is_ok() {
+                answered += 1;
+            }
+        }
+    }
+    Ok(answered)
 }
 
 /// Whether the demo set has an organisation of this name (for the other demo parts' tests).

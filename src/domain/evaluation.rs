@@ -522,6 +522,52 @@ mod tests {
         }
     }
 
+    /// A programme file with `evaluation` as its `[evaluation]` table.
+    fn programme_with(evaluation: &str) -> Result<crate::domain::programmes::Programme, Vec<String>> {
+        let text = format!(
+            "format = 1\nid = \"t\"\nname = \"T\"\nversion = \"1.0\"\naudience = \"A\"\nsummary = \"S\"\n\
+             [[modules]]\nid = \"m\"\ntitle = \"Module\"\n[[completions]]\nid = \"c\"\ntitle = \"C\"\nmodules = [\"m\"]\n\
+             {evaluation}"
+        );
+        crate::domain::programmes::parse_programme("t-1.0.toml", "t-1.0.toml", &text)
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_programme_file_defines_its_form_and_mistakes_name_their_lines() {
+        let good = programme_with(
+            "[evaluation]\ncloses_after_days = 7\n[[evaluation.questions]]\nid = \"q\"\ntext = \"Useful?\"\n\
+             scale = [\"Yes\", \"No\"]\nheadline = \"Yes\"\n[evaluation.comment]\ntext = \"Anything else?\"\n",
+        )
+        .expect("loads");
+        let form = good.evaluation.expect("a form");
+        assert_eq!(form.closes_after_days, 7);
+        assert_eq!(form.questions[0].headline_phrase(), "answered “Yes” to “Useful?”");
+        assert_eq!(form.comment.as_deref(), Some("Anything else?"));
+
+        let errors = programme_with(
+            "[evaluation]\nclosing = 3\n[[evaluation.questions]]\nid = \"q\"\ntext = \"Useful?\"\nscale = [\"Yes\"]\nheadline = \"Yes\"\n",
+        )
+        .expect_err("unknown key");
+        assert!(errors[0].contains("closing"), "{errors:?}");
+        let errors = programme_with(
+            "[evaluation]\n[[evaluation.questions]]\nid = \"q\"\ntext = \"Useful?\"\n\
+             scale = [\"Yes\", \"yes\", \"No\"]\nheadline = \"Maybe\"\n",
+        )
+        .expect_err("bad scale");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains(":18:") && errors[0].contains("offers “yes” twice"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains(":19:") && errors[1].contains("“Maybe”"),
+            "{errors:?}"
+        );
+        let errors = programme_with("[evaluation]\ncloses_after_days = 400\n").expect_err("no questions");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
     #[test]
     fn the_form_opens_on_the_day_and_closes_after_the_last_day() {
         let f = form();

@@ -224,8 +224,10 @@ async fn answer(
     }
     let (found, availability) = workflow::public_form(ctx, token).await?;
     let posted = posted.0;
-    if let Availability::Open { last_day } = availability {
-        if let Err(problems) = found.form.read_answers(&posted.answer, &posted.comment) {
+    // Answers to a form that is not open are not looked at: the workflow
+    // says why it takes none.
+    let answers = match (availability, found.form.read_answers(&posted.answer, &posted.comment)) {
+        (Availability::Open { last_day }, Err(problems)) => {
             let given = Answers {
                 answers: posted.answer.into_iter().collect(),
                 comment: String::new(),
@@ -244,11 +246,8 @@ async fn answer(
                     "comment_value": posted.comment, "last_day": crate::domain::certificate::long_date(last_day)}),
             )));
         }
-    }
-    let answers = found
-        .form
-        .read_answers(&posted.answer, &posted.comment)
-        .unwrap_or_default();
+        (_, read) => read.unwrap_or_default(),
+    };
     Ok(match workflow::respond(ctx, token, &answers).await? {
         // On to a page of its own, so reloading it does not answer again.
         Ok(()) => Answered::Sent(Redirect::to(format!("/evaluate/{token}/sent"))),

@@ -401,6 +401,39 @@ test('a training lead imports a sign-in sheet, settles a flagged row and commits
   await screenshot(page, '5-imported');
 });
 
+test('a training lead adds a session, and an attendee answers its evaluation without an account', async () => {
+  const page = pages.trainer;
+  await open(page, '/training');
+  await follow(page, button(page, 'Add a session'));
+  await page.getByLabel('Module').selectOption({ label: 'DVA awareness: DVA awareness session' });
+  const today = dateParts();
+  await page.getByLabel('Date', { exact: true }).fill(`${today.day}/${today.month}/${today.year}`);
+  await page.getByLabel('Venue (optional)').fill('Civic Centre');
+  await follow(page, button(page, 'Add session'));
+  await follow(page, link(page, 'Evaluation: link, QR code and results'));
+  await sees(page, '0 responses');
+  const url = await page.locator('#evaluation-link').getAttribute('href');
+
+  // An attendee scans the code: no account, a phone-sized page.
+  const attendee = await person(browser, server.base);
+  await open(attendee, url);
+  await heading(attendee, 'DVA awareness session');
+  await sees(attendee, 'Your answers are anonymous');
+  await follow(attendee, button(attendee, 'Send your answers'));
+  await sees(attendee, 'There is a problem');
+  await attendee.getByRole('group', { name: /improve your practice/ }).getByLabel('To a great extent').check();
+  await attendee.getByRole('group', { name: /responding to a disclosure/ }).getByLabel('Fairly confident').check();
+  await attendee.getByRole('group', { name: /where to refer/ }).getByLabel('Yes', { exact: true }).check();
+  await attendee.getByLabel(/anything else/i).fill('Clear and practical.');
+  await follow(attendee, button(attendee, 'Send your answers'));
+  await sees(attendee, 'Thank you');
+
+  await page.reload();
+  await checks.check(page);
+  await sees(page, '1 response; 100% said it will help them improve their practice to a great extent');
+  await sees(page, 'Clear and practical.');
+});
+
 test('a certificate is downloaded, and its code typed into /verify says it is valid', async () => {
   const member = pages.member;
   await open(member, '/');
