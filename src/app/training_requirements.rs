@@ -13,7 +13,7 @@ use crate::domain::training_requirement::{describe, judge, Holding, Judgement, T
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// One criterion's training requirement and where it stands.
 #[derive(Debug, Clone, Serialize)]
@@ -87,11 +87,10 @@ pub async fn live(
     let mut judged = Vec::new();
     for (criterion_id, requirement) in wanted {
         let key = (requirement.programme.as_str(), requirement.completion.as_str());
-        if !held.contains_key(&key) {
-            let found = rows::holdings(conn, organisation_id, key.0, key.1).await?;
-            held.insert(key, found);
-        }
-        let holdings = held.get(&key).map(Vec::as_slice).unwrap_or_default();
+        let holdings = match held.entry(key) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(rows::holdings(conn, organisation_id, key.0, key.1).await?),
+        };
         let judgement = judge(requirement, &staff, holdings, today);
         judged.push(shown(programmes, criterion_id, requirement, judgement, None));
     }
