@@ -236,36 +236,14 @@ async fn a_people_count_is_met_by_one_trained_person_of_the_category() {
         .filter_map(|c| c["id"].as_str())
         .collect();
     assert!(missing.contains(&"1.1.2"), "{missing:?}");
-    let res = lead
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "marac-briefing/marac-briefing"),
-                ("date", "10/02/2026"),
-                ("start_time", "10:00"),
-                ("venue", "Civic Centre"),
-                ("trainer", "Niamh"),
-                ("capacity", "40"),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = common::location(&res);
-    let res = lead
-        .submit(
-            &session,
-            &format!("{session}/attendees"),
-            &[
-                ("full_name", "Lee Lead"),
-                ("email", ""),
-                ("organisation_id", &refuge.to_string()),
-                ("status", "attended"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    common::session_with(
+        &lead,
+        "marac-briefing/marac-briefing",
+        "10/02/2026",
+        &[("Lee Lead", refuge)],
+        "attended",
+    )
+    .await;
     let (_, body) = lead.get_text(&format!("/assessments/{assessment}")).await;
     assert_eq!(
         by_id(&body, "training-1.1.2"),
