@@ -220,6 +220,13 @@ async fn a_people_count_is_met_by_one_trained_person_of_the_category() {
     let refuge = app.organisation(&lead, "Riverside Refuge", "voluntary_sector").await;
     add_person(&lead, refuge, "Lee Lead", "DVA lead").await;
     add_person(&lead, refuge, "Max Other", "frontline").await;
+    // The framework's own pages say what each requirement asks.
+    let (_, body) = lead.get_text(&format!("/frameworks/{FRAMEWORK}/2024.1/areas/1")).await;
+    assert!(
+        page_text(&body).contains("Training that counts At least 1 of the dva lead staff holds MARAC briefed"),
+        "{}",
+        page_text(&body)
+    );
     let assessment = enrol(&lead, Some(refuge), FRAMEWORK).await;
     // 1.1.2: at least one DVA lead is MARAC briefed.
     let (_, body) = lead.get_text(&format!("/assessments/{assessment}")).await;
