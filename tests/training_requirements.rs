@@ -211,6 +211,52 @@ async fn a_criterion_is_met_through_training_and_frozen_at_submission() {
         assert!(!body.contains(name), "{name} shown to another organisation");
     }
     assert_eq!(trainer.get(&page).await.status(), StatusCode::FORBIDDEN);
+
+    // The assessor accepts the record but sends the assessment back over
+    // another criterion. While the organisation works on it again the record
+    // is live (3 of 5 now), and without enough training it cannot go back.
+    let res = decide(
+        &assessor,
+        assessment,
+        &[
+            (CRITERION, "met", ""),
+            ("1.1.1", "partially_met", "Name the lead in a job description."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = assessor
+        .submit(&review, &format!("{page}/request-changes"), &[("note", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = member.get_text(&page).await;
+    assert_eq!(
+        by_id(&body, &format!("training-{CRITERION}")),
+        "Training not met: 3 of 5 frontline staff (60%); needs 80%"
+    );
+    let res = submit(&member, assessment).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Di Dale was there after all: 4 of 5 is 80%, met again, but not the
+    // record the assessor accepted, so that decision no longer stands.
+    let res = trainer
+        .submit(
+            &last_session,
+            &format!("{last_session}/register"),
+            &[(&field, "attended")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = submit(&member, assessment).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = assessor.get_text(&review).await;
+    let record = by_id(&body, &format!("training-{CRITERION}"));
+    assert!(
+        record.contains("met, 4 of 5 frontline staff (80%); needs 80%."),
+        "{record}"
+    );
+    let heading = texts(&body, &format!("[id=\"criterion-{CRITERION}\"] h4")).join(" ");
+    assert!(heading.contains("Updated since review"), "{heading}");
 }
 
 #[rocket::async_test]

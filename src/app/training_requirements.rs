@@ -5,11 +5,14 @@
 //! criterion's evidence (see [`crate::domain::assessment::Progress::with_training_met`]).
 
 use crate::db::assessments::AssessmentRow;
+use crate::db::assessments::DecisionRow;
 use crate::db::training_requirements::{self as rows, NewSnapshot, SnapshotRow};
 use crate::db::Conn;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::standards::Framework;
-use crate::domain::training_requirement::{describe, judge, Holding, Judgement, TrainingRequirement};
+use crate::domain::training_requirement::{
+    changed_since_decisions, describe, judge, Frozen, Holding, Judgement, TrainingRequirement,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -97,17 +100,22 @@ pub async fn live(
     Ok(judged)
 }
 
+/// The judgement a snapshot keeps.
+fn judgement_of(row: &SnapshotRow) -> AppResult<Judgement> {
+    serde_json::from_str(&row.names).map_err(|e| {
+        AppError::Internal(format!(
+            "the training snapshot of criterion {} cannot be read: {e}",
+            row.criterion_id
+        ))
+    })
+}
+
 fn from_snapshot(
     programmes: &ProgrammeLibrary,
     framework: &Framework,
     row: SnapshotRow,
 ) -> AppResult<Option<CriterionTraining>> {
-    let judgement: Judgement = serde_json::from_str(&row.names).map_err(|e| {
-        AppError::Internal(format!(
-            "the training snapshot of criterion {} cannot be read: {e}",
-            row.criterion_id
-        ))
-    })?;
+    let judgement = judgement_of(&row)?;
     let requirement = framework
         .criteria()
         .find(|c| c.id == row.criterion_id)
@@ -174,4 +182,31 @@ pub fn met(judged: &[CriterionTraining]) -> impl Iterator<Item = &str> {
         .iter()
         .filter(|t| t.judgement.met)
         .map(|t| t.criterion_id.as_str())
+}
+
+/// Criteria whose training record frozen at a later submission differs
+/// from the one the assessor's latest decision on them was made on.
+pub async fn changed_since(conn: &mut Conn, assessment_id: i64, decisions: &[DecisionRow]) -> AppResult<Vec<String>> {
+    if decisions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut frozen = Vec::new();
+    for row in rows::all_snapshots(conn, assessment_id).await? {
+        frozen.push(Frozen {
+            judgement: judgement_of(&row)?,
+            criterion_id: row.criterion_id,
+            submission: row.submission,
+        });
+    }
+    if frozen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut decided: Vec<(&str, i64)> = Vec::new();
+    for decision in decisions {
+        match decided.iter_mut().find(|(c, _)| *c == decision.criterion_id) {
+            Some(latest) => latest.1 = latest.1.max(decision.submission),
+            None => decided.push((decision.criterion_id.as_str(), decision.submission)),
+        }
+    }
+    Ok(changed_since_decisions(&frozen, &decided))
 }
