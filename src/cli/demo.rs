@@ -503,6 +503,8 @@ fn demo_category(job: &str) -> &'static str {
         "clinician"
     } else if has("Reception") || has("Receptionist") {
         "admin"
+    } else if has("Lead") || job == "IDVA" {
+        "dva lead"
     } else if job.ends_with("Manager") || has("Head") {
         "manager"
     } else {
