@@ -211,6 +211,52 @@ async fn a_criterion_is_met_through_training_and_frozen_at_submission() {
         assert!(!body.contains(name), "{name} shown to another organisation");
     }
     assert_eq!(trainer.get(&page).await.status(), StatusCode::FORBIDDEN);
+
+    // The assessor accepts the record but sends the assessment back over
+    // another criterion. While the organisation works on it again the record
+    // is live (3 of 5 now), and without enough training it cannot go back.
+    let res = decide(
+        &assessor,
+        assessment,
+        &[
+            (CRITERION, "met", ""),
+            ("1.1.1", "partially_met", "Name the lead in a job description."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = assessor
+        .submit(&review, &format!("{page}/request-changes"), &[("note", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = member.get_text(&page).await;
+    assert_eq!(
+        by_id(&body, &format!("training-{CRITERION}")),
+        "Training not met: 3 of 5 frontline staff (60%); needs 80%"
+    );
+    let res = submit(&member, assessment).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Di Dale was there after all: 4 of 5 is 80%, met again, but not the
+    // record the assessor accepted, so that decision no longer stands.
+    let res = trainer
+        .submit(
+            &last_session,
+            &format!("{last_session}/register"),
+            &[(&field, "attended")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = submit(&member, assessment).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = assessor.get_text(&review).await;
+    let record = by_id(&body, &format!("training-{CRITERION}"));
+    assert!(
+        record.contains("met, 4 of 5 frontline staff (80%); needs 80%."),
+        "{record}"
+    );
+    let heading = texts(&body, &format!("[id=\"criterion-{CRITERION}\"] h4")).join(" ");
+    assert!(heading.contains("Updated since review"), "{heading}");
 }
 
 #[rocket::async_test]
@@ -220,6 +266,13 @@ async fn a_people_count_is_met_by_one_trained_person_of_the_category() {
     let refuge = app.organisation(&lead, "Riverside Refuge", "voluntary_sector").await;
     add_person(&lead, refuge, "Lee Lead", "DVA lead").await;
     add_person(&lead, refuge, "Max Other", "frontline").await;
+    // The framework's own pages say what each requirement asks.
+    let (_, body) = lead.get_text(&format!("/frameworks/{FRAMEWORK}/2024.1/areas/1")).await;
+    assert!(
+        page_text(&body).contains("Training that counts At least 1 of the dva lead staff holds MARAC briefed"),
+        "{}",
+        page_text(&body)
+    );
     let assessment = enrol(&lead, Some(refuge), FRAMEWORK).await;
     // 1.1.2: at least one DVA lead is MARAC briefed.
     let (_, body) = lead.get_text(&format!("/assessments/{assessment}")).await;
@@ -236,36 +289,14 @@ async fn a_people_count_is_met_by_one_trained_person_of_the_category() {
         .filter_map(|c| c["id"].as_str())
         .collect();
     assert!(missing.contains(&"1.1.2"), "{missing:?}");
-    let res = lead
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "marac-briefing/marac-briefing"),
-                ("date", "10/02/2026"),
-                ("start_time", "10:00"),
-                ("venue", "Civic Centre"),
-                ("trainer", "Niamh"),
-                ("capacity", "40"),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = common::location(&res);
-    let res = lead
-        .submit(
-            &session,
-            &format!("{session}/attendees"),
-            &[
-                ("full_name", "Lee Lead"),
-                ("email", ""),
-                ("organisation_id", &refuge.to_string()),
-                ("status", "attended"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    common::session_with(
+        &lead,
+        "marac-briefing/marac-briefing",
+        "10/02/2026",
+        &[("Lee Lead", refuge)],
+        "attended",
+    )
+    .await;
     let (_, body) = lead.get_text(&format!("/assessments/{assessment}")).await;
     assert_eq!(
         by_id(&body, "training-1.1.2"),

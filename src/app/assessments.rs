@@ -165,16 +165,15 @@ pub async fn load_view<'a>(ctx: Ctx<'a>, actor: &Actor, row: AssessmentRow) -> A
         decisions.retain(|d| d.submission < row.submission);
     }
     let today = ctx.today();
-    let training = training_requirements::for_assessment(
+    let (progress, training) = with_training(
         &mut ctx.db.acquire().await?,
-        &ctx.app.programmes,
+        ctx,
         framework,
         &row,
-        today,
+        &evidence,
+        &decisions,
     )
     .await?;
-    let progress = compute_progress(framework, &evidence, &decisions, today)
-        .with_training_met(training_requirements::met(&training));
     let projected_expiry = lifecycle::projected_expiry(row.expires_on, today, framework.validity_months);
     Ok(View {
         row,
@@ -216,6 +215,26 @@ pub fn compute_progress(
     Progress::compute(framework, &facts, &decided, today)
 }
 
+/// The progress with what the training record adds: a met requirement is
+/// evidence, and a frozen record that changed since the assessor's decision
+/// on it makes that decision stand no longer, as changed evidence does.
+pub(super) async fn with_training(
+    conn: &mut Conn,
+    ctx: Ctx<'_>,
+    framework: &Framework,
+    row: &AssessmentRow,
+    evidence: &[EvidenceRow],
+    decisions: &[DecisionRow],
+) -> AppResult<(Progress, Vec<CriterionTraining>)> {
+    let training =
+        training_requirements::for_assessment(conn, &ctx.app.programmes, framework, row, ctx.today()).await?;
+    let changed = training_requirements::changed_since(conn, row.id, decisions).await?;
+    let progress = compute_progress(framework, evidence, decisions, ctx.today())
+        .with_training_met(training_requirements::met(&training))
+        .with_changed_since_decision(&changed);
+    Ok((progress, training))
+}
+
 /// The assessment as it stands inside a transaction, with its progress
 /// and its training requirements (live while it can change its evidence).
 pub(super) async fn progress_in(
@@ -231,10 +250,7 @@ pub(super) async fn progress_in(
     let framework = framework_of(ctx.app, &row)?;
     let evidence = evidence::for_assessment_in(conn, id).await?;
     let decisions = assessments::decisions_in(conn, id).await?;
-    let training =
-        training_requirements::for_assessment(conn, &ctx.app.programmes, framework, &row, ctx.today()).await?;
-    let progress = compute_progress(framework, &evidence, &decisions, ctx.today())
-        .with_training_met(training_requirements::met(&training));
+    let (progress, training) = with_training(conn, ctx, framework, &row, &evidence, &decisions).await?;
     Ok((row, progress, training))
 }
 

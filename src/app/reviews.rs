@@ -1,7 +1,7 @@
 //! The assessor's workflows: record decisions and feedback per criterion,
 //! send an assessment back for changes, recommend an award.
 
-use super::assessments::{compute_progress, framework_of, load_view, moved_on, visible, Blocker};
+use super::assessments::{framework_of, load_view, moved_on, visible, with_training, Blocker};
 use super::{Acting, Ctx};
 use crate::db::assessments::{self as rows, AssessmentRow, NewDecision};
 use crate::db::audit::{self, Entry};
@@ -58,7 +58,7 @@ pub async fn record_decisions(
     }
     let evidence = evidence::for_assessment_in(&mut tx, id).await?;
     let existing = rows::decisions_in(&mut tx, id).await?;
-    let progress = compute_progress(framework, &evidence, &existing, ctx.today());
+    let (progress, _) = with_training(&mut tx, ctx, framework, &current, &evidence, &existing).await?;
     let mut saved = Vec::new();
     for input in decisions {
         let latest = existing.iter().rev().find(|d| d.criterion_id == input.criterion_id);

@@ -5,15 +5,18 @@
 //! criterion's evidence (see [`crate::domain::assessment::Progress::with_training_met`]).
 
 use crate::db::assessments::AssessmentRow;
+use crate::db::assessments::DecisionRow;
 use crate::db::training_requirements::{self as rows, NewSnapshot, SnapshotRow};
 use crate::db::Conn;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::standards::Framework;
-use crate::domain::training_requirement::{describe, judge, Holding, Judgement, TrainingRequirement};
+use crate::domain::training_requirement::{
+    changed_since_decisions, describe, judge, Frozen, Holding, Judgement, TrainingRequirement,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// One criterion's training requirement and where it stands.
 #[derive(Debug, Clone, Serialize)]
@@ -87,15 +90,24 @@ pub async fn live(
     let mut judged = Vec::new();
     for (criterion_id, requirement) in wanted {
         let key = (requirement.programme.as_str(), requirement.completion.as_str());
-        if !held.contains_key(&key) {
-            let found = rows::holdings(conn, organisation_id, key.0, key.1).await?;
-            held.insert(key, found);
-        }
-        let holdings = held.get(&key).map(Vec::as_slice).unwrap_or_default();
+        let holdings = match held.entry(key) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(rows::holdings(conn, organisation_id, key.0, key.1).await?),
+        };
         let judgement = judge(requirement, &staff, holdings, today);
         judged.push(shown(programmes, criterion_id, requirement, judgement, None));
     }
     Ok(judged)
+}
+
+/// The judgement a snapshot keeps.
+fn judgement_of(row: &SnapshotRow) -> AppResult<Judgement> {
+    serde_json::from_str(&row.names).map_err(|e| {
+        AppError::Internal(format!(
+            "the training snapshot of criterion {} cannot be read: {e}",
+            row.criterion_id
+        ))
+    })
 }
 
 fn from_snapshot(
@@ -103,12 +115,7 @@ fn from_snapshot(
     framework: &Framework,
     row: SnapshotRow,
 ) -> AppResult<Option<CriterionTraining>> {
-    let judgement: Judgement = serde_json::from_str(&row.names).map_err(|e| {
-        AppError::Internal(format!(
-            "the training snapshot of criterion {} cannot be read: {e}",
-            row.criterion_id
-        ))
-    })?;
+    let judgement = judgement_of(&row)?;
     let requirement = framework
         .criteria()
         .find(|c| c.id == row.criterion_id)
@@ -175,4 +182,31 @@ pub fn met(judged: &[CriterionTraining]) -> impl Iterator<Item = &str> {
         .iter()
         .filter(|t| t.judgement.met)
         .map(|t| t.criterion_id.as_str())
+}
+
+/// Criteria whose training record frozen at a later submission differs
+/// from the one the assessor's latest decision on them was made on.
+pub async fn changed_since(conn: &mut Conn, assessment_id: i64, decisions: &[DecisionRow]) -> AppResult<Vec<String>> {
+    if decisions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut frozen = Vec::new();
+    for row in rows::all_snapshots(conn, assessment_id).await? {
+        frozen.push(Frozen {
+            judgement: judgement_of(&row)?,
+            criterion_id: row.criterion_id,
+            submission: row.submission,
+        });
+    }
+    if frozen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut decided: Vec<(&str, i64)> = Vec::new();
+    for decision in decisions {
+        match decided.iter_mut().find(|(c, _)| *c == decision.criterion_id) {
+            Some(latest) => latest.1 = latest.1.max(decision.submission),
+            None => decided.push((decision.criterion_id.as_str(), decision.submission)),
+        }
+    }
+    Ok(changed_since_decisions(&frozen, &decided))
 }

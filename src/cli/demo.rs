@@ -554,6 +554,23 @@ pub(super) fn has_organisation(name: &str) -> bool {
     ORGANISATIONS.iter().any(|o| o.name == name)
 }
 
+/// A staff category for a demo job, so the frameworks' training
+/// requirements have categorised staff to count.
+fn demo_category(job: &str) -> &'static str {
+    let has = |word: &str| job.split_whitespace().any(|w| w == word);
+    if has("GP") || has("Nurse") || has("Midwife") || job == "Healthcare Assistant" {
+        "clinician"
+    } else if has("Reception") || has("Receptionist") {
+        "admin"
+    } else if has("Lead") || job == "IDVA" {
+        "dva lead"
+    } else if job.ends_with("Manager") || has("Head") {
+        "manager"
+    } else {
+        "frontline"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,20 +594,5 @@ mod tests {
                 assert!(ORGANISATIONS.iter().any(|o| o.name == org), "{org}");
             }
         }
-    }
-}
-
-/// A staff category for a demo job, so the frameworks' training
-/// requirements have categorised staff to count.
-fn demo_category(job: &str) -> &'static str {
-    let has = |word: &str| job.split_whitespace().any(|w| w == word);
-    if has("GP") || has("Nurse") || has("Midwife") || job == "Healthcare Assistant" {
-        "clinician"
-    } else if has("Reception") || has("Receptionist") {
-        "admin"
-    } else if job.ends_with("Manager") || has("Head") {
-        "manager"
-    } else {
-        "frontline"
     }
 }

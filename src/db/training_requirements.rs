@@ -96,3 +96,10 @@ pub async fn latest_snapshots(conn: &mut Conn, assessment_id: i64) -> Result<Vec
          ORDER BY criterion_id";
     rows(conn, sql, &[assessment_id.into()]).await
 }
+
+/// Every snapshot of the assessment, of every submission.
+pub async fn all_snapshots(conn: &mut Conn, assessment_id: i64) -> Result<Vec<SnapshotRow>, sqlx::Error> {
+    let sql = "SELECT submission, criterion_id, met, figures, names, taken_at FROM training_snapshots
+         WHERE assessment_id = $1 ORDER BY submission, criterion_id";
+    rows(conn, sql, &[assessment_id.into()]).await
+}

@@ -498,6 +498,18 @@ impl Progress {
         self
     }
 
+    /// Marks each of `changed` (criterion ids) as changed since its
+    /// decision, as changed evidence does: the assessor must look again.
+    pub fn with_changed_since_decision(mut self, changed: &[String]) -> Progress {
+        for criterion in self.criteria.iter_mut().filter(|c| changed.contains(&c.criterion_id)) {
+            if criterion.decision.is_some() {
+                criterion.changed_since_decision = true;
+                criterion.status = CriterionStatus::ChangedSinceReview;
+            }
+        }
+        self
+    }
+
     /// Mandatory criteria with no usable evidence: submitting is refused
     /// while there are any.
     pub fn missing_for_submission(&self) -> Vec<&CriterionProgress> {

@@ -201,6 +201,51 @@ pub fn judge(
     }
 }
 
+impl Judgement {
+    /// The same record of who was trained, whatever day it was judged on.
+    pub fn same_record(&self, other: &Judgement) -> bool {
+        self.met == other.met
+            && self.figures == other.figures
+            && self.trained_names == other.trained_names
+            && self.untrained_names == other.untrained_names
+    }
+}
+
+/// A judgement frozen at one submission of an assessment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frozen {
+    pub criterion_id: String,
+    pub submission: i64,
+    pub judgement: Judgement,
+}
+
+/// Criteria whose training record frozen at a later submission differs from
+/// the one the assessor decided on (frozen at the submission of their latest
+/// decision, `decided_in`): like changed evidence, the decision no longer stands.
+pub fn changed_since_decisions(frozen: &[Frozen], decided_in: &[(&str, i64)]) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (criterion_id, decided) in decided_in {
+        let of = |submission: i64| {
+            frozen
+                .iter()
+                .find(|f| f.criterion_id == *criterion_id && f.submission == submission)
+        };
+        let latest = frozen
+            .iter()
+            .filter(|f| f.criterion_id == *criterion_id && f.submission > *decided)
+            .max_by_key(|f| f.submission);
+        let differs = match (latest, of(*decided)) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(now), Some(then)) => !now.judgement.same_record(&then.judgement),
+        };
+        if differs {
+            changed.push(criterion_id.to_string());
+        }
+    }
+    changed
+}
+
 /// The problems with a framework file's requirement as written, before any
 /// programme is looked at: exactly one of share and people, a share in
 /// (0, 1], at least one person. Messages name the criterion.
@@ -468,6 +513,41 @@ mod tests {
             describe(&two, "MARAC briefed"),
             "At least 2 of the dva lead staff hold MARAC briefed"
         );
+    }
+
+    #[test]
+    fn a_decision_stands_until_the_frozen_record_changes() {
+        let staff = staff(&[(1, "Ann", None), (2, "Bob", None)]);
+        let wanted = requirement(Amount::People(1), None);
+        let one = judge(&wanted, &staff, &[held(1, "2026-01-01", None)], day("2026-02-01"));
+        let same_later = judge(&wanted, &staff, &[held(1, "2026-01-01", None)], day("2026-03-01"));
+        let two = judge(
+            &wanted,
+            &staff,
+            &[held(1, "2026-01-01", None), held(2, "2026-02-10", None)],
+            day("2026-03-01"),
+        );
+        let frozen = |submission: i64, judgement: &Judgement| Frozen {
+            criterion_id: "1.1.2".into(),
+            submission,
+            judgement: judgement.clone(),
+        };
+        let decided = [("1.1.2", 1)];
+        assert!(changed_since_decisions(&[frozen(1, &one)], &decided).is_empty());
+        assert!(
+            changed_since_decisions(&[frozen(1, &one), frozen(2, &same_later)], &decided).is_empty(),
+            "judged on another day, but the same record"
+        );
+        assert_eq!(
+            changed_since_decisions(&[frozen(1, &one), frozen(2, &two)], &decided),
+            ["1.1.2"]
+        );
+        assert_eq!(
+            changed_since_decisions(&[frozen(2, &one)], &decided),
+            ["1.1.2"],
+            "decided before any record was frozen"
+        );
+        assert!(changed_since_decisions(&[frozen(1, &one), frozen(2, &two)], &[("1.1.2", 2)]).is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::auth::CurrentUser;
 use super::{AppState, Page};
 use crate::app::frameworks::FrameworkSummary;
 use crate::domain::standards::Framework;
+use crate::domain::training_requirement::describe;
 use crate::error::{AppError, AppResult};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
@@ -86,9 +87,27 @@ fn area(
 ) -> AppResult<Template> {
     let framework = state.standards.get(id, version).ok_or(AppError::NotFound)?;
     let area = framework.area(area_id).ok_or(AppError::NotFound)?;
+    // Each training requirement in words, beside its criterion.
+    let mut shown = json!(area);
+    let criteria = area.standards.iter().flat_map(|s| s.criteria.iter());
+    let slots = shown["standards"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["criteria"].as_array_mut().into_iter().flatten());
+    for (criterion, slot) in criteria.zip(slots) {
+        if let Some(requirement) = &criterion.training {
+            let title = state
+                .programmes
+                .current_version(&requirement.programme)
+                .and_then(|p| p.completion(&requirement.completion))
+                .map_or(requirement.completion.as_str(), |c| c.title.as_str());
+            slot["training_asks"] = json!(describe(requirement, title));
+        }
+    }
     Ok(page.render(
         "frameworks/area",
         json!({"title": format!("{} {}", area.id, area.title), "section": "frameworks",
-            "framework": summary(framework), "area": area}),
+            "framework": summary(framework), "area": shown}),
     ))
 }

@@ -677,12 +677,18 @@ pub async fn dva_session_attended_by(trainer: &Browser, date: &str, people: &[(&
 /// Adds a DVA awareness session on `date` (`DD/MM/YYYY`), puts each
 /// `(name, organisation)` on its register with `status`, and gives its path.
 pub async fn dva_session_with(trainer: &Browser, date: &str, people: &[(&str, i64)], status: &str) -> String {
+    session_with(trainer, "dva-awareness/dva-awareness", date, people, status).await
+}
+
+/// Adds a session of `module` (`programme/module`) on `date` (`DD/MM/YYYY`),
+/// puts each `(name, organisation)` on its register with `status`, and gives its path.
+pub async fn session_with(trainer: &Browser, module: &str, date: &str, people: &[(&str, i64)], status: &str) -> String {
     let res = trainer
         .submit(
             "/training/sessions/new",
             "/training/sessions",
             &[
-                ("module", "dva-awareness/dva-awareness"),
+                ("module", module),
                 ("date", date),
                 ("start_time", "10:00"),
                 ("venue", "Civic Centre"),
