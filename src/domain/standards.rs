@@ -665,6 +665,16 @@ mandatory = false
     }
 
     #[test]
+    fn a_whole_share_may_be_written_as_an_integer() {
+        // Framework authors write "share = 1" for all staff as often as "1.0".
+        let text = GOOD.replace("mandatory = false\n", &format!("{TRAINED}share = 1\n"));
+        let framework = parse(&text).expect("valid");
+        let criterion = framework.criteria().find(|c| c.id == "1.1.2").expect("criterion");
+        let training = criterion.training.as_ref().expect("training");
+        assert_eq!(training.amount, Amount::Share(1.0));
+    }
+
+    #[test]
     fn a_training_requirement_must_say_how_many() {
         let both = GOOD.replace("mandatory = false\n", &format!("{TRAINED}share = 0.8\npeople = 2\n"));
         assert!(only_error(&both)
