@@ -17,23 +17,7 @@ const REFER: &str = "know-where-to-refer";
 
 /// A DVA awareness session on `date` (`DD/MM/YYYY`) with `places`, and its path.
 async fn add_session(trainer: &Browser, date: &str, places: &str) -> String {
-    let res = trainer
-        .submit(
-            "/training/sessions/new",
-            "/training/sessions",
-            &[
-                ("module", "dva-awareness/dva-awareness"),
-                ("date", date),
-                ("start_time", "10:00"),
-                ("venue", "Civic Centre"),
-                ("trainer", "Niamh"),
-                ("capacity", places),
-                ("cohort", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
-    location(&res)
+    common::add_session(trainer, "dva-awareness/dva-awareness", date, places).await
 }
 
 /// The path of a session's public evaluation link, as its results page shows it.
@@ -326,44 +310,28 @@ async fn posts_are_rate_limited_per_client() {
 
 /// The column names of `evaluation_responses` and its rows' days and comments.
 async fn stored_responses(database_url: &str) -> (Vec<String>, Vec<(String, String)>, i64) {
-    if database_url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(database_url).await.expect("connect");
-        let columns: Vec<String> = sqlx::query_scalar(
+    let (columns_sql, rows_sql) = if database_url.starts_with("postgres") {
+        (
             "SELECT column_name::text FROM information_schema.columns
              WHERE table_name = 'evaluation_responses' ORDER BY ordinal_position",
+            "SELECT answered_on::text, comment FROM evaluation_responses ORDER BY id",
         )
-        .fetch_all(&pool)
-        .await
-        .expect("columns");
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT answered_on::text, comment FROM evaluation_responses ORDER BY id")
-                .fetch_all(&pool)
-                .await
-                .expect("rows");
-        let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-            .fetch_one(&pool)
-            .await
-            .expect("audit");
-        pool.close().await;
-        (columns, rows, audit)
     } else {
-        let pool = sqlx::SqlitePool::connect(database_url).await.expect("connect");
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('evaluation_responses')")
-            .fetch_all(&pool)
-            .await
-            .expect("columns");
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT answered_on, comment FROM evaluation_responses ORDER BY id")
-                .fetch_all(&pool)
-                .await
-                .expect("rows");
-        let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-            .fetch_one(&pool)
-            .await
-            .expect("audit");
-        pool.close().await;
-        (columns, rows, audit)
-    }
+        (
+            "SELECT name FROM pragma_table_info('evaluation_responses')",
+            "SELECT answered_on, comment FROM evaluation_responses ORDER BY id",
+        )
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect");
+    let columns: Vec<String> = sqlx::query_scalar(columns_sql).fetch_all(&pool).await.expect("columns");
+    let rows: Vec<(String, String)> = sqlx::query_as(rows_sql).fetch_all(&pool).await.expect("rows");
+    let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&pool)
+        .await
+        .expect("audit");
+    pool.close().await;
+    (columns, rows, audit)
 }
 
 #[rocket::async_test]

@@ -680,9 +680,9 @@ pub async fn dva_session_with(trainer: &Browser, date: &str, people: &[(&str, i6
     session_with(trainer, "dva-awareness/dva-awareness", date, people, status).await
 }
 
-/// Adds a session of `module` (`programme/module`) on `date` (`DD/MM/YYYY`),
-/// puts each `(name, organisation)` on its register with `status`, and gives its path.
-pub async fn session_with(trainer: &Browser, module: &str, date: &str, people: &[(&str, i64)], status: &str) -> String {
+/// Adds a session of `module` (`programme/module`) on `date` (`DD/MM/YYYY`)
+/// with `places`, and gives its path.
+pub async fn add_session(trainer: &Browser, module: &str, date: &str, places: &str) -> String {
     let res = trainer
         .submit(
             "/training/sessions/new",
@@ -693,13 +693,19 @@ pub async fn session_with(trainer: &Browser, module: &str, date: &str, people: &
                 ("start_time", "10:00"),
                 ("venue", "Civic Centre"),
                 ("trainer", "Niamh"),
-                ("capacity", "40"),
+                ("capacity", places),
                 ("cohort", ""),
             ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "session on {date}");
-    let session = location(&res);
+    location(&res)
+}
+
+/// Adds a session of `module` (`programme/module`) on `date` (`DD/MM/YYYY`),
+/// puts each `(name, organisation)` on its register with `status`, and gives its path.
+pub async fn session_with(trainer: &Browser, module: &str, date: &str, people: &[(&str, i64)], status: &str) -> String {
+    let session = add_session(trainer, module, date, "40").await;
     for (name, organisation) in people {
         let res = trainer
             .submit(
