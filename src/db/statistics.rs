@@ -3,8 +3,8 @@
 
 use super::{db_run, FetchFully, Pool};
 
-/// Refreshes the query planner's statistics: run after migrations and after
-/// a large import. Without them SQLite picks indexes by their shape alone
+/// Refreshes the query planner's statistics: on SQLite, every start runs
+/// it (see [`super::migrate`]). Without them SQLite picks indexes by their shape alone
 /// and chose one that scanned every completion spell per person (80 s for
 /// the IRIS standings on the large data set). On SQLite the analysis is
 /// bounded to a sample of each index, so it takes well under a second on a
