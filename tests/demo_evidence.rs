@@ -248,3 +248,28 @@ async fn certificate_holders_migrate_with_every_row() {
         assert!(refused.is_err(), "person {person} accepted");
     }
 }
+
+/// `qmtrack demo` before the first start (as the README says to try it)
+/// leaves completions recorded as worked out under today's programme files,
+/// so the server's first start does not work them all out again: on the
+/// large set that took a minute.
+#[rocket::async_test]
+async fn the_demo_leaves_completions_current_for_the_first_start() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let database = common::fresh_database(dir.path()).await;
+    let output = common::qmtrack_on(&database.url, dir.path(), &["demo"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url).await.expect("connect");
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM derived_fingerprints WHERE name = 'completions'")
+        .fetch_one(&pool)
+        .await
+        .expect("fingerprints");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_completions")
+        .fetch_one(&pool)
+        .await
+        .expect("completions");
+    pool.close().await;
+    assert_eq!(recorded, 1, "the programme files the completions were worked out with");
+    assert!(kept > 0, "the demo's training gives completions");
+}

@@ -295,6 +295,13 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
     if !wrong_references.is_empty() {
         return Err(StartupError::Standards(wrong_references));
     }
+    // Completions kept under other programme files are worked out again
+    // before any command writes through the workflows, as the server does on
+    // start. On a new database this records the files they were worked out
+    // with, so a server started after `qmtrack demo` does not rebuild them all.
+    if db::completions::bring_up_to_date(&pool, &programmes).await? {
+        tracing::info!("completions worked out again from attendance");
+    }
     let config_dir = config.data_dir.clone();
     let state = AppState {
         issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
