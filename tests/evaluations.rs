@@ -401,6 +401,7 @@ async fn the_sign_in_sheet_is_a_pdf() {
         "DVA awareness session",
         "2 March 2026, 10:00, Civic Centre",
         "Trainer: Niamh",
+        "Work email",
         "Signature",
     ] {
         assert!(text.contains(expected), "{expected} in {text}");

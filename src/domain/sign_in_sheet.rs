@@ -19,8 +19,17 @@ const MARGIN: f32 = 18.0;
 /// Rows to sign: enough for a full room on one page, with the QR code below.
 pub const ROWS: usize = 18;
 const ROW_H: f32 = 9.0;
-/// Column edges of the table (mm from the left): number, name, organisation, signature.
-const COLUMNS: [f32; 5] = [MARGIN, MARGIN + 10.0, MARGIN + 72.0, MARGIN + 134.0, PAGE_W - MARGIN];
+/// Column edges of the table (mm from the left): number, name, organisation,
+/// email, signature. The email is what an import of the typed-up sheet
+/// matches people on, so two people of the same name stay apart.
+const COLUMNS: [f32; 6] = [
+    MARGIN,
+    MARGIN + 10.0,
+    MARGIN + 55.0,
+    MARGIN + 97.0,
+    MARGIN + 142.0,
+    PAGE_W - MARGIN,
+];
 
 /// What the sheet prints.
 pub struct SheetContent {
@@ -138,12 +147,15 @@ pub fn render(content: &SheetContent) -> Result<Vec<u8>, String> {
         9.0,
         MARGIN,
         60.0,
-        "Please print your name and organisation clearly, so your attendance and certificate are right.",
+        "Please print your name, organisation and work email clearly, so your attendance and certificate are right.",
     );
 
     // The table: a heading row, then blank rows with their numbers.
     let top = 64.0;
-    for (index, heading) in ["", "Name", "Organisation", "Signature"].iter().enumerate() {
+    for (index, heading) in ["", "Name", "Organisation", "Work email", "Signature"]
+        .iter()
+        .enumerate()
+    {
         text(&mut ops, &fonts.bold, 10.0, COLUMNS[index] + 1.5, top + 6.5, heading);
     }
     for row in 1..=ROWS {
