@@ -254,6 +254,32 @@ async fn a_session_takes_at_most_its_cap_of_responses() {
     assert!(texts(&results, "#summary")[0].starts_with("30 responses"));
 }
 
+/// Forty people answering at the same moment, one place on the session: the
+/// cap of 30 holds exactly, and no one gets an error instead of an answer.
+#[rocket::async_test]
+async fn answers_posted_at_once_keep_to_the_cap() {
+    let app = TestApp::spawn_with(Options {
+        trust_ip_header: true,
+        ..Options::default()
+    })
+    .await;
+    let (_, trainer) = staff(&app).await;
+    let session = add_session(&trainer, "02/03/2026", "1").await;
+    let link = public_link(&trainer, &session).await;
+    let client = app.browser();
+    let token = client.csrf_token(&link).await;
+    let posts = (0..40).map(|n| {
+        let (client, link, token) = (&client, &link, &token);
+        async move { answer_from(client, link, token, &format!("198.51.100.{n}")).await }
+    });
+    let statuses = rocket::futures::future::join_all(posts).await;
+    let taken = statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((taken, refused), (30, 10), "{statuses:?}");
+    let (_, results) = trainer.get_text(&format!("{session}/evaluation")).await;
+    assert!(texts(&results, "#summary")[0].starts_with("30 responses"));
+}
+
 /// Posts answers as a client at `ip` (the app trusts `X-Real-IP` here).
 async fn answer_from(browser: &Browser, link: &str, token: &str, ip: &str) -> StatusCode {
     browser
