@@ -600,47 +600,21 @@ mod tests {
         parse_date(text).expect("valid date")
     }
 
-    const FRAMEWORK: &str = r#"format = 1
-id = "mini"
-name = "Mini mark"
-version = "1"
-validity_months = 36
-audience = "Tests"
-summary = "Three criteria."
-illustrative = true
-
-[[areas]]
-id = "1"
-title = "Policy"
-
-[[areas.standards]]
-id = "1.1"
-title = "A policy"
-
-[[areas.standards.criteria]]
-id = "1.1.1"
-text = "A policy exists."
-guidance = "Look."
-evidence = "The policy."
-mandatory = true
-
-[[areas.standards.criteria]]
-id = "1.1.2"
-text = "It is reviewed."
-guidance = "Look."
-evidence = "Minutes."
-mandatory = true
-
-[[areas.standards.criteria]]
-id = "1.1.3"
-text = "Staff know it."
-guidance = "Ask."
-evidence = "Briefings."
-mandatory = false
-"#;
-
+    /// A framework of one standard with criteria 1.1.1 and 1.1.2 mandatory
+    /// and 1.1.3 optional.
     fn framework() -> Framework {
-        parse_framework("mini-1.toml", "mini-1.toml", FRAMEWORK).expect("valid")
+        let mut text = String::from(
+            "format = 1\nid = \"mini\"\nname = \"Mini mark\"\nversion = \"1\"\nvalidity_months = 36\n\
+             audience = \"Tests\"\nsummary = \"Three criteria.\"\nillustrative = true\n\
+             [[areas]]\nid = \"1\"\ntitle = \"Policy\"\n[[areas.standards]]\nid = \"1.1\"\ntitle = \"A policy\"\n",
+        );
+        for (id, mandatory) in [("1.1.1", true), ("1.1.2", true), ("1.1.3", false)] {
+            text.push_str(&format!(
+                "[[areas.standards.criteria]]\nid = \"{id}\"\ntext = \"Criterion {id}.\"\n\
+                 guidance = \"Look.\"\nevidence = \"A document.\"\nmandatory = {mandatory}\n"
+            ));
+        }
+        parse_framework("mini-1.toml", "mini-1.toml", &text).expect("valid")
     }
 
     fn evidence(criterion: &str, for_submission: i64) -> EvidenceFact {
