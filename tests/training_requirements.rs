@@ -127,6 +127,13 @@ async fn a_criterion_is_met_through_training_and_frozen_at_submission() {
         by_id(&body, &format!("training-{CRITERION}")),
         "Training met: 4 of 4 frontline staff (100%); needs 80%"
     );
+    // With no upload, the status says what stands in for it.
+    let cells = texts(&body, "td");
+    let status_cell = cells
+        .iter()
+        .find(|cell| cell.contains("Training met: 4 of 4"))
+        .expect("the criterion's status cell");
+    assert!(status_cell.starts_with("Training record meets it"), "{status_cell}");
 
     // Nothing was uploaded for it, and yet it can be sent.
     let res = submit(&member, assessment).await;

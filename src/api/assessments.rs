@@ -87,6 +87,7 @@ pub fn extend_openapi(doc: &mut Value) {
     let statuses = [
         "no_evidence",
         "evidence_added",
+        "training_recorded",
         "carried_over",
         "changed_since_review",
         "met",

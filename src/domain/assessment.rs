@@ -353,6 +353,9 @@ pub struct DecisionFact {
 pub enum CriterionStatus {
     NoEvidence,
     EvidenceAdded,
+    /// No upload, but the organisation's training record meets the
+    /// criterion's training requirement, which counts as its evidence.
+    TrainingRecorded,
     /// Evidence carried over from the previous award, not yet looked at again.
     CarriedOver,
     /// Evidence changed after the latest decision, which therefore no longer stands.
@@ -365,6 +368,7 @@ impl CriterionStatus {
         match self {
             CriterionStatus::NoEvidence => "no_evidence",
             CriterionStatus::EvidenceAdded => "evidence_added",
+            CriterionStatus::TrainingRecorded => "training_recorded",
             CriterionStatus::CarriedOver => "carried_over",
             CriterionStatus::ChangedSinceReview => "changed_since_review",
             CriterionStatus::Decided(decision) => decision.as_str(),
@@ -375,6 +379,7 @@ impl CriterionStatus {
         match self {
             CriterionStatus::NoEvidence => "No evidence",
             CriterionStatus::EvidenceAdded => "Evidence added",
+            CriterionStatus::TrainingRecorded => "Training record meets it",
             CriterionStatus::CarriedOver => "Carried over: to re-review",
             CriterionStatus::ChangedSinceReview => "Updated since review",
             CriterionStatus::Decided(decision) => decision.label(),
@@ -384,7 +389,9 @@ impl CriterionStatus {
     pub fn colour(self) -> &'static str {
         match self {
             CriterionStatus::NoEvidence => "grey",
-            CriterionStatus::EvidenceAdded | CriterionStatus::ChangedSinceReview => "blue",
+            CriterionStatus::EvidenceAdded
+            | CriterionStatus::TrainingRecorded
+            | CriterionStatus::ChangedSinceReview => "blue",
             CriterionStatus::CarriedOver => "purple",
             CriterionStatus::Decided(Decision::Met) => "green",
             CriterionStatus::Decided(Decision::NotApplicable) => "grey",
@@ -491,7 +498,7 @@ impl Progress {
             if let Some(criterion) = self.criteria.iter_mut().find(|c| c.criterion_id == id) {
                 criterion.training_met = true;
                 if criterion.status == CriterionStatus::NoEvidence {
-                    criterion.status = CriterionStatus::EvidenceAdded;
+                    criterion.status = CriterionStatus::TrainingRecorded;
                 }
             }
         }
@@ -547,7 +554,9 @@ pub fn blocking_reason(criterion: &CriterionProgress) -> String {
     match criterion.status {
         CriterionStatus::NoEvidence if criterion.expired_evidence > 0 => "its evidence is no longer valid".into(),
         CriterionStatus::NoEvidence => "no evidence yet".into(),
-        CriterionStatus::EvidenceAdded | CriterionStatus::CarriedOver => "not reviewed yet".into(),
+        CriterionStatus::EvidenceAdded | CriterionStatus::TrainingRecorded | CriterionStatus::CarriedOver => {
+            "not reviewed yet".into()
+        }
         CriterionStatus::ChangedSinceReview => "evidence changed since the last review".into(),
         CriterionStatus::Decided(decision) => decision.label().to_lowercase(),
     }
@@ -759,7 +768,8 @@ mod tests {
         let trained = progress.get("1.1.2").expect("criterion");
         assert!(trained.has_evidence() && trained.training_met);
         assert_eq!(trained.usable_evidence, 0, "no item was uploaded");
-        assert_eq!(trained.status, CriterionStatus::EvidenceAdded);
+        assert_eq!(trained.status, CriterionStatus::TrainingRecorded);
+        assert_eq!(trained.status.label(), "Training record meets it");
         // Met training does not stand in for a decision.
         assert_eq!(progress.blocking_award().len(), 2);
     }
