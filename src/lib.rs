@@ -185,12 +185,16 @@ async fn bring_completions_up_to_date(rocket: Rocket<Build>) -> rocket::fairing:
     let (Some(pool), Some(state)) = (db::Db::fetch(&rocket), rocket.state::<web::AppState>()) else {
         return Err(rocket);
     };
-    match db::completions::bring_up_to_date(pool, &state.programmes).await {
-        Ok(true) => {
-            tracing::info!("completions worked out again from attendance");
+    let actor = db::audit::Actor::command_line("serve");
+    match app::completions::bring_up_to_date(pool, &state.programmes, &actor, state.clock.now()).await {
+        Ok(Some(rebuilt)) => {
+            tracing::info!(
+                completions = rebuilt.completions,
+                "completions worked out again from attendance"
+            );
             Ok(rocket)
         }
-        Ok(false) => Ok(rocket),
+        Ok(None) => Ok(rocket),
         Err(e) => {
             tracing::error!("could not work out completions: {e}");
             Err(rocket)

@@ -252,7 +252,8 @@ async fn certificate_holders_migrate_with_every_row() {
 /// `qmtrack demo` before the first start (as the README says to try it)
 /// leaves completions recorded as worked out under today's programme files,
 /// so the server's first start does not work them all out again: on the
-/// large set that took a minute.
+/// large set that took a minute. When the files do change, the next door
+/// to open works them out again once, with an audit entry.
 #[rocket::async_test]
 async fn the_demo_leaves_completions_current_for_the_first_start() {
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -269,7 +270,49 @@ async fn the_demo_leaves_completions_current_for_the_first_start() {
         .fetch_one(&pool)
         .await
         .expect("completions");
-    pool.close().await;
     assert_eq!(recorded, 1, "the programme files the completions were worked out with");
     assert!(kept > 0, "the demo's training gives completions");
+
+    // As if the programme files had changed since: the next command to open the
+    // app works them all out again, once, and the audit log says so.
+    for statement in [
+        "UPDATE derived_fingerprints SET fingerprint = 'older programme files' WHERE name = 'completions'",
+        "DELETE FROM person_completions",
+    ] {
+        sqlx::query(statement).execute(&pool).await.expect("make them stale");
+    }
+    let out = dir.path().join("report.json");
+    let report = [
+        "report",
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().expect("path"),
+    ];
+    for _ in 0..2 {
+        let output = common::qmtrack_on(&database.url, dir.path(), &report);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let rebuilt: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_completions")
+        .fetch_one(&pool)
+        .await
+        .expect("completions");
+    assert_eq!(rebuilt, kept, "the same completions, worked out again");
+    let entries: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor_label, after_json FROM audit_log WHERE action = 'completions.rebuild'")
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    pool.close().await;
+    assert_eq!(entries.len(), 1, "once, not on every command: {entries:?}");
+    assert_eq!(entries[0].0, "command line (report)");
+    assert!(
+        entries[0].1.contains(&format!("\"completions\":{kept}")),
+        "{}",
+        entries[0].1
+    );
 }

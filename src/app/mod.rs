@@ -17,6 +17,8 @@
 //! - [`frameworks`]: the views of the standards library
 //! - [`reviews`]: record decisions, request changes, recommend an award
 //! - [`certificates`]: issue (training and award), revoke, reissue
+//! - [`completions`]: work kept completions out again when the programme
+//!   files change
 //! - [`evaluations`]: session evaluation links, anonymous answers, imported
 //!   responses and their results
 //! - [`training`]: registers, cohort grids, sessions, programme sign-ups
@@ -35,6 +37,7 @@ pub mod assessments;
 pub mod award_history;
 pub mod backup;
 pub mod certificates;
+pub mod completions;
 pub mod evaluations;
 pub mod evidence;
 pub mod figures;

@@ -32,7 +32,7 @@ pub enum CertificatesCommand {
 }
 
 pub async fn run(command: CertificatesCommand) -> Result<(), StartupError> {
-    let (state, pool) = super::open_app().await?;
+    let (state, pool) = super::open_app("certificates").await?;
     let config = &state.config;
     match command {
         CertificatesCommand::Issue => {

@@ -269,7 +269,7 @@ fn invalid(what: &str, problems: impl std::fmt::Debug) -> StartupError {
 /// Builds everything through the same workflows the web uses, so the demo's
 /// records carry the audit entries and certificates real ones would.
 pub async fn run() -> Result<(), StartupError> {
-    let (state, pool) = super::open_app().await?;
+    let (state, pool) = super::open_app("demo").await?;
     let acting = Acting::command_line("demo");
     let ctx = state.ctx(&pool);
     let (mut orgs_added, mut people_added) = (0, 0);

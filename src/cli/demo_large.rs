@@ -61,7 +61,7 @@ const ROWS_PER_IMPORT: usize = 100_000;
 pub async fn run(size: Size) -> Result<(), StartupError> {
     // The small demo first: its users (with printed passwords) sign in to the large set.
     super::demo::run().await?;
-    let (state, pool) = super::open_app().await?;
+    let (state, pool) = super::open_app("demo").await?;
     let as_of = size.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let started = Instant::now();
     let progress = |what: &str| println!("[{:>6.1}s] {what}", started.elapsed().as_secs_f64());

@@ -221,7 +221,8 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
         crate::domain::programmes::load_dir(&config.standards_dir.join("training"))
             .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?,
     );
-    crate::db::completions::bring_up_to_date(&pool, &programmes)
+    let actor = crate::db::audit::Actor::command_line("import-attendance");
+    crate::app::completions::bring_up_to_date(&pool, &programmes, &actor, chrono::Utc::now())
         .await
         .map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;

@@ -83,7 +83,7 @@ fn print_outcome(outcome: &CommitOutcome) {
 }
 
 async fn run_inner(args: &ImportAwardsArgs) -> Result<ExitCode, String> {
-    let (state, pool) = super::open_app().await.map_err(|e| e.to_string())?;
+    let (state, pool) = super::open_app("import-awards").await.map_err(|e| e.to_string())?;
     let ctx = state.ctx(&pool);
     let acting = Acting::command_line("import-awards");
     if let Some(id) = args.undo {

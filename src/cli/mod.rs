@@ -282,7 +282,9 @@ pub(crate) const COMMAND_LINE_SERVER: &str = "command-line";
 
 /// What a command needs to run workflows: the shared state the server would
 /// have (configuration, clock, standards and programmes) and a migrated pool.
-pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
+/// `command` names the command in the audit log, should completions need
+/// working out again.
+pub(crate) async fn open_app(command: &str) -> Result<(AppState, db::Pool), StartupError> {
     let (config, pool) = open_database().await?;
     let standards = crate::domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
     let training_dir = config.standards_dir.join("training");
@@ -299,14 +301,19 @@ pub(crate) async fn open_app() -> Result<(AppState, db::Pool), StartupError> {
     // before any command writes through the workflows, as the server does on
     // start. On a new database this records the files they were worked out
     // with, so a server started after `qmtrack demo` does not rebuild them all.
-    if db::completions::bring_up_to_date(&pool, &programmes).await? {
+    let clock = crate::Clock::system();
+    let actor = db::audit::Actor::command_line(command);
+    if crate::app::completions::bring_up_to_date(&pool, &programmes, &actor, clock.now())
+        .await?
+        .is_some()
+    {
         tracing::info!("completions worked out again from attendance");
     }
     let config_dir = config.data_dir.clone();
     let state = AppState {
         issuer: config.certificate_issuer().map_err(StartupError::Refused)?,
         config,
-        clock: crate::Clock::system(),
+        clock,
         standards: std::sync::Arc::new(standards),
         programmes: std::sync::Arc::new(programmes),
         server_id: COMMAND_LINE_SERVER.to_string(),

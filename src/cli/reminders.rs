@@ -14,7 +14,7 @@ pub enum RemindersCommand {
 }
 
 pub async fn run(command: RemindersCommand) -> Result<(), StartupError> {
-    let (state, pool) = super::open_app().await?;
+    let (state, pool) = super::open_app("reminders").await?;
     match command {
         RemindersCommand::Scan => {
             let queued = reminders::scan(&pool, &state.standards, &state.config, state.clock.now()).await?;

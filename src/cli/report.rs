@@ -40,7 +40,8 @@ pub async fn run(args: ReportArgs) -> Result<(), StartupError> {
     let standards = crate::domain::standards::load_dir(&config.standards_dir).map_err(StartupError::Standards)?;
     let programmes =
         crate::domain::programmes::load_dir(&config.standards_dir.join("training")).map_err(StartupError::Standards)?;
-    db::completions::bring_up_to_date(&pool, &programmes).await?;
+    let actor = db::audit::Actor::command_line("report");
+    crate::app::completions::bring_up_to_date(&pool, &programmes, &actor, chrono::Utc::now()).await?;
     let scope = match &args.organisation {
         None => Scope::default(),
         Some(name) => {

@@ -5,7 +5,7 @@ use crate::db::users;
 use crate::error::StartupError;
 
 pub async fn create(email: &str, label: &str) -> Result<(), StartupError> {
-    let (state, pool) = super::open_app().await?;
+    let (state, pool) = super::open_app("token").await?;
     let user = users::find_by_email(&pool, email)
         .await?
         .filter(|u| u.active)

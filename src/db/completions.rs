@@ -6,7 +6,7 @@
 //! their answers.
 
 use super::FetchFully;
-use super::{db_run, in_list, Backend, Conn, Pool};
+use super::{db_run, in_list, Backend, Conn, Pool, Tx};
 use super::{insert_many, Bind};
 use crate::domain::completion::{held_spells, person_completions, AttendanceFact, AttendanceStatus, CompletionState};
 use crate::domain::programmes::ProgrammeLibrary;
@@ -441,10 +441,17 @@ fn fingerprint(programmes: &ProgrammeLibrary) -> String {
 
 const FINGERPRINT_KEY: &str = "completions";
 
-/// Rebuilds every kept completion if they were worked out under other
-/// programme files or never at all (a database from before they were
-/// kept). Returns whether it rebuilt.
-pub async fn bring_up_to_date(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
+/// What working completions out again kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Kept before, and thrown away.
+    pub completions_before: u64,
+    pub completions: usize,
+    pub spells: usize,
+}
+
+/// Whether the kept completions were worked out with these programme files.
+pub async fn are_current(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<bool, sqlx::Error> {
     let wanted = fingerprint(programmes);
     let stored: Option<(String,)> = db_run!(pool => {
         sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
@@ -452,26 +459,33 @@ pub async fn bring_up_to_date(pool: &Pool, programmes: &ProgrammeLibrary) -> Res
             .fetch_first(pool)
             .await?
     });
-    if stored.as_ref().is_some_and(|(f,)| *f == wanted) {
-        return Ok(false);
-    }
-    rebuild(pool, programmes).await?;
-    Ok(true)
+    Ok(stored.is_some_and(|(f,)| f == wanted))
 }
 
-/// Throws away everything kept and works it all out again, in one transaction.
-pub async fn rebuild(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<(), sqlx::Error> {
-    let mut tx = super::begin_write(pool).await?;
-    let conn: &mut Conn = &mut tx;
+/// Within a write transaction, throws away everything kept and works it all
+/// out again, unless they are already current under these programme files
+/// (another process may have done it while this one waited): `None` then.
+pub async fn rebuild_if_stale(tx: &mut Tx, programmes: &ProgrammeLibrary) -> Result<Option<Rebuilt>, sqlx::Error> {
+    let conn: &mut Conn = tx;
     let backend = conn.backend();
-    let rows: Vec<FactRow> = db_run!(conn => {
+    let wanted = fingerprint(programmes);
+    let stored: Option<(String,)> = db_run!(conn => {
         // Waits for refreshes in flight (they hold the shared side).
         if backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(4702)").execute(&mut *conn).await?;
         }
-        sqlx::query("DELETE FROM person_completions").execute(&mut *conn).await?;
+        sqlx::query_as("SELECT fingerprint FROM derived_fingerprints WHERE name = $1")
+            .bind(FINGERPRINT_KEY)
+            .fetch_first(&mut *conn)
+            .await?
+    });
+    if stored.is_some_and(|(f,)| f == wanted) {
+        return Ok(None);
+    }
+    let (completions_before, rows): (u64, Vec<FactRow>) = db_run!(conn => {
+        let removed = sqlx::query("DELETE FROM person_completions").execute(&mut *conn).await?;
         sqlx::query("DELETE FROM completion_spells").execute(&mut *conn).await?;
-        sqlx::query_as(ALL_FACTS).fetch_all(&mut *conn).await?
+        (removed.rows_affected(), sqlx::query_as(ALL_FACTS).fetch_all(&mut *conn).await?)
     });
     let (completions, spells) = derive(programmes, &rows);
     write(conn, &completions, &spells).await?;
@@ -482,9 +496,13 @@ pub async fn rebuild(pool: &Pool, programmes: &ProgrammeLibrary) -> Result<(), s
             .await?;
         sqlx::query("INSERT INTO derived_fingerprints (name, fingerprint) VALUES ($1, $2)")
             .bind(FINGERPRINT_KEY)
-            .bind(fingerprint(programmes))
+            .bind(wanted)
             .execute(&mut *conn)
             .await?;
     });
-    tx.commit().await
+    Ok(Some(Rebuilt {
+        completions_before,
+        completions: completions.len(),
+        spells: spells.len(),
+    }))
 }

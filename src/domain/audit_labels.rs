@@ -22,6 +22,7 @@ pub fn action_label(action: &str) -> String {
         "award_history.discard" => "Award history upload discarded",
         "certificate.reissue" => "Certificate reissued",
         "certificate.revoke" => "Certificate revoked",
+        "completions.rebuild" => "Completions worked out again",
         "evaluation.import" => "Evaluation responses imported",
         "evaluation.link" => "Evaluation link made",
         "evidence.add" => "Evidence added",
