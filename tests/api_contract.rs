@@ -228,6 +228,23 @@ async fn every_documented_response_is_the_real_one() {
         StatusCode::OK
     );
     assert_eq!(api.call(Some(&lead), "/sessions/0").await.0, StatusCode::NOT_FOUND);
+    // Evaluation results: the demo's sessions have answers.
+    let mut answered = 0;
+    for id in &session_ids {
+        let (status, results) = api
+            .call(Some(&training_lead), &format!("/sessions/{id}/evaluation"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        answered += results["responses"].as_i64().expect("responses");
+    }
+    assert!(answered > 0, "the demo's sessions have evaluation answers");
+    let evaluation = format!("/sessions/{}/evaluation", session_ids[0]);
+    assert_eq!(api.call(None, &evaluation).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.call(Some(&member), &evaluation).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.call(Some(&lead), "/sessions/0/evaluation").await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(api.call(Some(&member), "/sessions").await.0, StatusCode::FORBIDDEN);
     assert_eq!(
         api.call(Some(&member), &format!("/sessions/{}", session_ids[0]))
@@ -305,6 +322,7 @@ async fn every_documented_response_is_the_real_one() {
         "/organisations/9223372036854775808",
         "/sessions?programme=a%1Fb",
         "/sessions/1.5",
+        "/sessions/x/evaluation",
         "/completions",
         "/completions?programme=ambassadors&organisation=null",
         "/certificates?organisation=x",

@@ -132,6 +132,38 @@ async fn an_evaluation_is_answered_from_its_link_counted_and_refused_once_closed
     let text = page_text(&results);
     assert!(text.contains("Clear and practical") && text.contains("More on economic abuse please"));
 
+    // The API gives the same counts, and the comments without who wrote them.
+    let token = common::api_token(&trainer, "evaluations").await;
+    let session_id = session.rsplit('/').next().expect("session id");
+    let (status, api) = common::api(&app, &token, &format!("/sessions/{session_id}/evaluation")).await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    assert_eq!(api["responses"], 3);
+    assert_eq!(api["programme_id"], "dva-awareness");
+    assert_eq!(api["session_date"], "2026-03-02");
+    let improve = &api["questions"][0];
+    assert_eq!(improve["id"], IMPROVE);
+    assert_eq!(improve["headline_percent"], 67);
+    let counts: Vec<(String, i64)> = improve["counts"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(|c| {
+            (
+                c["answer"].as_str().unwrap_or("").to_string(),
+                c["count"].as_i64().unwrap_or(-1),
+            )
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    assert_eq!(
+        counts,
+        [("To a great extent".to_string(), 2), ("To some extent".to_string(), 1)]
+    );
+    assert_eq!(
+        api["comments"],
+        serde_json::json!(["Clear and practical", "More on economic abuse please"])
+    );
+
     let figures = board_figures(&lead, "2026-03-01", "2026-03-31").await;
     assert_eq!(figures["evaluation.dva-awareness.responses"]["value"], 3);
     assert_eq!(
@@ -402,7 +434,11 @@ async fn an_organisations_member_never_sees_results() {
     assert!(!texts(&own, "tr[id^='training.dva-awareness.']").is_empty());
     assert!(texts(&own, "tr[id^='evaluation.']").is_empty());
     assert!(!page_text(&own).contains("Session evaluations"));
+    let session_id = session.rsplit('/').next().expect("session id");
     for who in [&member, &assessor] {
+        let token = common::api_token(who, "results").await;
+        let (status, _) = common::api(&app, &token, &format!("/sessions/{session_id}/evaluation")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         for path in [
             format!("{session}/evaluation"),
             "/training/evaluations".to_string(),

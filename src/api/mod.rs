@@ -35,6 +35,7 @@ pub fn routes() -> Vec<Route> {
         training::programmes,
         training::sessions,
         training::session,
+        training::evaluation,
         training::completions,
         assessments::list,
         assessments::one,

@@ -160,6 +160,14 @@ pub fn spec() -> Value {
                     {"type": "object", "required": ["attendance"], "properties": {"attendance": {"type": "array", "items": {"$ref": "#/components/schemas/Attendance"}}}}]})),
                     "401": unauthorised, "403": error_response("Organisation members cannot see registers"), "404": not_found}
             }},
+            "/sessions/{id}/evaluation": {"get": {
+                "summary": "A session's evaluation results: counts per answer and the free-text answers, never one response (training staff only)",
+                "operationId": "getSessionEvaluation",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": ok_json("The results", json!({"$ref": "#/components/schemas/SessionEvaluation"})),
+                    "401": unauthorised, "403": error_response("Only training staff see evaluation results"),
+                    "404": error_response("No such session, or its programme has no evaluation form")}
+            }},
             "/completions": {"get": {
                 "summary": "Each person's completions in one programme; organisation members see only their own staff",
                 "operationId": "listCompletions",
@@ -247,6 +255,15 @@ pub fn spec() -> Value {
                     "attendance_id": {"type": "integer"}, "person_id": {"type": "integer"}, "full_name": {"type": "string"},
                     "email": {"type": "string"}, "organisation_id": {"type": "integer"}, "organisation_name": {"type": "string"},
                     "status": {"type": ["string", "null"], "enum": ["attended", "partial", "absent", "cancelled", null]}}},
+                "SessionEvaluation": {"type": "object", "required": ["session_id", "programme_id", "programme_version", "session_date", "responses", "questions", "comments"], "properties": {
+                    "session_id": {"type": "integer"}, "programme_id": {"type": "string"}, "programme_version": {"type": "string"},
+                    "session_date": {"type": "string", "format": "date"}, "responses": {"type": "integer", "minimum": 0},
+                    "questions": {"type": "array", "items": {"type": "object", "required": ["id", "text", "headline", "answered", "counts", "headline_percent", "sentence"], "properties": {
+                        "id": {"type": "string"}, "text": {"type": "string"}, "headline": {"type": "string"}, "answered": {"type": "integer"},
+                        "counts": {"type": "array", "items": {"type": "object", "required": ["answer", "count", "percent", "headline"], "properties": {
+                            "answer": {"type": "string"}, "count": {"type": "integer"}, "percent": {"type": "integer"}, "headline": {"type": "boolean"}}}},
+                        "headline_percent": {"type": "integer"}, "sentence": {"type": "string"}}}},
+                    "comments": {"type": "array", "items": {"type": "string"}, "description": "The free-text answers, in alphabetical order"}}},
                 "PersonCompletions": {"type": "object", "required": ["person_id", "name", "completions"], "properties": {
                     "person_id": {"type": "integer"}, "name": {"type": "string"}, "organisation_id": {"type": "integer"},
                     "organisation": {"type": "string"},

@@ -63,6 +63,20 @@ pub async fn session(user: ApiUser, db: &Db, state: &State<AppState>, id: i64) -
     }))
 }
 
+/// A session's evaluation results (training staff only; 404 when its
+/// programme has no form).
+#[get("/sessions/<id>/evaluation")]
+pub async fn evaluation(
+    user: ApiUser,
+    db: &Db,
+    state: &State<AppState>,
+    id: i64,
+) -> AppResult<Json<crate::app::evaluations::SessionEvaluation>> {
+    crate::app::evaluations::session_evaluation(state.ctx(db), &crate::app::Acting::user(&user.0), id)
+        .await
+        .map(Json)
+}
+
 #[derive(Serialize)]
 pub struct Completions<'a> {
     programme: &'a str,

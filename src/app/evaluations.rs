@@ -16,6 +16,7 @@ use crate::domain::evaluation::{response_cap, tally, Answers, Availability, Eval
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
+use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -183,6 +184,7 @@ pub async fn import(
 }
 
 /// A session's or a programme's results.
+#[derive(Debug, Clone, Serialize)]
 pub struct Results {
     pub responses: i64,
     pub questions: Vec<QuestionTally>,
@@ -215,6 +217,30 @@ pub async fn session_results<'a>(
     let responses = rows::session_responses(ctx.db, session_id).await?;
     let results = results(found.form, &responses);
     Ok((found, results))
+}
+
+/// A session's results as the API gives them: counts and the free-text
+/// answers, never a response by itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionEvaluation {
+    pub session_id: i64,
+    pub programme_id: String,
+    pub programme_version: String,
+    pub session_date: NaiveDate,
+    #[serde(flatten)]
+    pub results: Results,
+}
+
+/// [`session_results`] for the API.
+pub async fn session_evaluation(ctx: Ctx<'_>, acting: &Acting, session_id: i64) -> AppResult<SessionEvaluation> {
+    let (found, results) = session_results(ctx, acting, session_id).await?;
+    Ok(SessionEvaluation {
+        session_id: found.session.id,
+        programme_id: found.programme.id.clone(),
+        programme_version: found.programme.version.clone(),
+        session_date: found.session.session_date,
+        results,
+    })
 }
 
 /// Each current programme with a form and its results for sessions held
