@@ -352,9 +352,11 @@ async fn every_kind_of_reminder_arrives_once_with_no_casework_and_not_to_who_tur
         .text
         .contains("Riverside Homes's DAHA accreditation award expires on 2 March 2029")));
 
-    // 25 days before: the 30-day notice; 5 days before: the 7-day one.
+    // 25 days before: the 30-day notice; 5 days before: the 7-day one (each
+    // sent in the round after its scan, as the server's own round does).
     assessment_support::time_passes(&app, Duration::days(35), &people).await;
     scan(&lead).await;
+    send(&lead).await;
     assessment_support::time_passes(&app, Duration::days(20), &people).await;
     scan(&lead).await;
     send(&lead).await;
@@ -455,6 +457,52 @@ async fn a_failing_mail_server_is_tried_again_with_back_off_and_nothing_is_lost(
     assert_eq!(mails[0].to, "lead@council.example");
     let (_, body) = lead.get_text("/outbox?status=failed").await;
     assert!(texts(&body, "#outbox tbody tr").is_empty());
+}
+
+#[rocket::async_test]
+async fn a_reminder_not_sent_within_a_fortnight_is_withdrawn_not_sent_late() {
+    let sink = SmtpSink::start();
+    let app = app_with(&sink).await;
+    let lead = app.programme_lead().await;
+    sink.refuse(true);
+    assert!(scan(&lead).await.contains("1 reminder was queued"));
+    assert!(send(&lead).await.contains("1 could not be delivered"));
+
+    // Still failing after 13 days: kept, and tried again.
+    let people = [(&lead, "lead@council.example")];
+    assessment_support::time_passes(&app, Duration::days(13), &people).await;
+    assert!(send(&lead).await.contains("1 could not be delivered"));
+
+    // The server is back after more than a fortnight: the digest of a week
+    // long gone is withdrawn, not sent late.
+    assessment_support::time_passes(&app, Duration::days(2), &people).await;
+    sink.refuse(false);
+    let flash = send(&lead).await;
+    assert!(
+        flash.contains("0 sent.") && flash.contains("1 was out of date and withdrawn unsent"),
+        "{flash}"
+    );
+    assert!(sink.received().is_empty());
+    let (_, body) = lead.get_text("/outbox?status=withdrawn").await;
+    let rows = texts(&body, "#outbox tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("the week starting 2 March 2026"), "{rows:?}");
+    assert_eq!(
+        texts(&body, "#outbox .qm-withdrawn-reason"),
+        ["Out of date: not sent within 14 days of being queued"]
+    );
+    let tabs = texts(&body, "nav[aria-label=Outbox] li").join(" | ");
+    assert!(
+        tabs.contains("Waiting (0)") && tabs.contains("Failing (0)") && tabs.contains("Withdrawn (1)"),
+        "{tabs}"
+    );
+
+    // This week's digest is queued as usual and sent; the withdrawn one never is.
+    assert!(scan(&lead).await.contains("1 reminder was queued"));
+    assert!(send(&lead).await.contains("1 sent."));
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("16 March 2026"), "{}", mails[0].subject);
 }
 
 #[rocket::async_test]

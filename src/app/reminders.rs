@@ -13,7 +13,8 @@
 //! - [`send_due`] delivers what is due over SMTP, trying failures again
 //!   with back-off ([`text::retry_delay`]); nothing is sent while no mail
 //!   server is configured, and the programme lead's outbox page shows what
-//!   is waiting.
+//!   is waiting. A message not sent within [`text::WITHDRAW_AFTER_DAYS`] of
+//!   being queued is withdrawn as out of date rather than sent late.
 //!
 //! Recipients who turned a kind off on their account page are left out
 //! when the message is queued.
@@ -257,6 +258,8 @@ pub enum Delivery {
     Done {
         sent: usize,
         failed: usize,
+        /// Out of date before they could be sent, so withdrawn.
+        withdrawn: u64,
     },
 }
 
@@ -286,6 +289,17 @@ pub async fn send_due(pool: &Pool, config: &AppConfig, clock: &Clock) -> AppResu
     let Some((transport, from)) = mailer(config)? else {
         return Ok(Delivery::NotConfigured);
     };
+    let now = clock.now();
+    let withdrawn = outbox::withdraw_queued_before(
+        pool,
+        now - Duration::days(text::WITHDRAW_AFTER_DAYS),
+        now,
+        &text::withdrawn_reason(),
+    )
+    .await?;
+    if withdrawn > 0 {
+        tracing::info!("{withdrawn} reminders were out of date and withdrawn unsent");
+    }
     let (mut sent, mut failed) = (0, 0);
     loop {
         let claimed = outbox::claim_due(pool, clock.now(), Duration::minutes(CLAIM_LEASE_MINUTES), CLAIM_BATCH).await?;
@@ -316,7 +330,11 @@ pub async fn send_due(pool: &Pool, config: &AppConfig, clock: &Clock) -> AppResu
             }
         }
     }
-    Ok(Delivery::Done { sent, failed })
+    Ok(Delivery::Done {
+        sent,
+        failed,
+        withdrawn,
+    })
 }
 
 fn build_email(from: &Mailbox, message: &outbox::Claimed) -> Result<lettre::Message, String> {

@@ -26,8 +26,12 @@ pub async fn run(command: RemindersCommand) -> Result<(), StartupError> {
                     "no mail server is configured: set QMTRACK_SMTP_URL (and QMTRACK_SMTP_FROM)".into(),
                 ))
             }
-            Delivery::Done { sent, failed } => {
-                println!("{sent} sent, {failed} failed (to be tried again)");
+            Delivery::Done {
+                sent,
+                failed,
+                withdrawn,
+            } => {
+                println!("{sent} sent, {failed} failed (to be tried again), {withdrawn} withdrawn as out of date");
             }
         },
     }

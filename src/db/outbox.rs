@@ -82,7 +82,7 @@ pub async fn claim_due(
     let due: Vec<(i64,)> = rows(
         &mut tx,
         &format!(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND withdrawn_at IS NULL AND next_attempt_at <= $1
              ORDER BY next_attempt_at, id LIMIT $2{lock}"
         ),
         &[Instant(now).into(), limit.into()],
@@ -96,7 +96,7 @@ pub async fn claim_due(
         let row: Option<Claimed> = first_row(
             &mut tx,
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1
-             WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3
+             WHERE id = $2 AND sent_at IS NULL AND withdrawn_at IS NULL AND next_attempt_at <= $3
              RETURNING id, recipient, subject, body_text, body_html, attempts",
             &[Instant(now + lease).into(), id.into(), Instant(now).into()],
         )
@@ -105,6 +105,23 @@ pub async fn claim_due(
     }
     tx.commit().await?;
     Ok(claimed)
+}
+
+/// Withdraws every message not yet sent that was queued before `queued_before`,
+/// with `reason`; returns how many.
+pub async fn withdraw_queued_before(
+    pool: &Pool,
+    queued_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<u64, sqlx::Error> {
+    super::execute(
+        &mut pool.acquire().await?,
+        "UPDATE outbox SET withdrawn_at = $1, withdrawn_reason = $2
+         WHERE sent_at IS NULL AND withdrawn_at IS NULL AND created_at < $3",
+        &[Instant(now).into(), reason.into(), Instant(queued_before).into()],
+    )
+    .await
 }
 
 /// Records a delivery.
@@ -141,6 +158,8 @@ pub struct Listed {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_reason: Option<String>,
 }
 
 /// Which messages a list shows.
@@ -151,14 +170,17 @@ pub enum Status {
     /// Not yet delivered after a failed delivery.
     Failed,
     Sent,
+    /// Not sent, and never will be: out of date before it could be.
+    Withdrawn,
 }
 
 impl Status {
     fn filter(self) -> &'static str {
         match self {
-            Status::Queued => "sent_at IS NULL AND last_error IS NULL",
-            Status::Failed => "sent_at IS NULL AND last_error IS NOT NULL",
+            Status::Queued => "sent_at IS NULL AND withdrawn_at IS NULL AND last_error IS NULL",
+            Status::Failed => "sent_at IS NULL AND withdrawn_at IS NULL AND last_error IS NOT NULL",
             Status::Sent => "sent_at IS NOT NULL",
+            Status::Withdrawn => "withdrawn_at IS NOT NULL",
         }
     }
 }
@@ -169,7 +191,8 @@ pub async fn list(pool: &Pool, status: Status, limit: i64, offset: i64) -> Resul
     super::page_and_total(
         pool,
         &format!(
-            "SELECT id, kind, recipient, subject, created_at, next_attempt_at, attempts, last_error, sent_at
+            "SELECT id, kind, recipient, subject, created_at, next_attempt_at, attempts, last_error, sent_at,
+                    withdrawn_at, withdrawn_reason
              FROM outbox WHERE {filter} ORDER BY created_at DESC, id DESC"
         ),
         &format!("SELECT COUNT(*) FROM outbox WHERE {filter}"),
@@ -180,9 +203,14 @@ pub async fn list(pool: &Pool, status: Status, limit: i64, offset: i64) -> Resul
     .await
 }
 
-/// How many messages are not yet delivered.
+/// How many messages are still to be delivered.
 pub async fn undelivered(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = one_row(conn, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", &[]).await?;
+    let (count,): (i64,) = one_row(
+        conn,
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND withdrawn_at IS NULL",
+        &[],
+    )
+    .await?;
     Ok(count)
 }
 

@@ -114,6 +114,17 @@ pub fn retry_delay(attempts: i64) -> Duration {
     Duration::minutes(2_i64.saturating_pow(doublings).min(CAP_MINUTES))
 }
 
+/// A reminder not sent within this many days of being queued is out of date
+/// (a renewal notice for a week already past, a digest of a week gone) and is
+/// withdrawn instead of sent late: configuring a mail server on a database
+/// that has queued for months sends only the last fortnight's.
+pub const WITHDRAW_AFTER_DAYS: i64 = 14;
+
+/// Why a message was withdrawn, as the outbox shows it.
+pub fn withdrawn_reason() -> String {
+    format!("Out of date: not sent within {WITHDRAW_AFTER_DAYS} days of being queued")
+}
+
 /// Where the mail server is, read from `QMTRACK_SMTP_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpServer {

@@ -31,15 +31,11 @@ async fn list(
     page: Option<i64>,
 ) -> AppResult<Template> {
     user.require(|a| a.is_programme_lead())?;
-    let status_name = match status.as_deref() {
-        Some("failed") => "failed",
-        Some("sent") => "sent",
-        _ => "queued",
-    };
-    let chosen = match status_name {
-        "failed" => Status::Failed,
-        "sent" => Status::Sent,
-        _ => Status::Queued,
+    let (status_name, chosen) = match status.as_deref() {
+        Some("failed") => ("failed", Status::Failed),
+        Some("sent") => ("sent", Status::Sent),
+        Some("withdrawn") => ("withdrawn", Status::Withdrawn),
+        _ => ("queued", Status::Queued),
     };
     let (page, offset) = page_offset(page);
     let (rows, total) = outbox::list(db, chosen, PAGE_SIZE, offset).await?;
@@ -48,6 +44,7 @@ async fn list(
         ("queued", Status::Queued),
         ("failed", Status::Failed),
         ("sent", Status::Sent),
+        ("withdrawn", Status::Withdrawn),
     ] {
         counts.insert(name.into(), json!(outbox::list(db, each, 0, 0).await?.1));
     }
@@ -64,6 +61,8 @@ async fn list(
                 "attempts": m.attempts,
                 "last_error": m.last_error,
                 "sent": m.sent_at.map(display),
+                "withdrawn": m.withdrawn_at.map(display),
+                "withdrawn_reason": m.withdrawn_reason,
             })
         })
         .collect();
@@ -73,6 +72,7 @@ async fn list(
             "title": "Outbox",
             "section": "outbox",
             "configured": !state.config.smtp_url.trim().is_empty(),
+            "withdraw_after_days": crate::domain::reminders::WITHDRAW_AFTER_DAYS,
             "status": status_name,
             "counts": counts,
             "messages": messages,
@@ -111,10 +111,33 @@ async fn send(
             Redirect::to("/outbox"),
             "No mail server is configured (QMTRACK_SMTP_URL), so nothing was sent.",
         ),
-        Delivery::Done { sent, failed: 0 } => Flash::success(Redirect::to("/outbox"), format!("{sent} sent.")),
-        Delivery::Done { sent, failed } => Flash::error(
+        Delivery::Done {
+            sent,
+            failed: 0,
+            withdrawn,
+        } => Flash::success(
+            Redirect::to("/outbox"),
+            format!("{sent} sent.{}", withdrawn_note(withdrawn)),
+        ),
+        Delivery::Done {
+            sent,
+            failed,
+            withdrawn,
+        } => Flash::error(
             Redirect::to("/outbox?status=failed"),
-            format!("{sent} sent; {failed} could not be delivered and will be tried again."),
+            format!(
+                "{sent} sent; {failed} could not be delivered and will be tried again.{}",
+                withdrawn_note(withdrawn)
+            ),
         ),
     })
+}
+
+/// " 3 were out of date and withdrawn unsent." after a round that withdrew any.
+fn withdrawn_note(withdrawn: u64) -> String {
+    match withdrawn {
+        0 => String::new(),
+        1 => " 1 was out of date and withdrawn unsent.".to_string(),
+        n => format!(" {n} were out of date and withdrawn unsent."),
+    }
 }
