@@ -141,7 +141,10 @@ async fn organisations_of(
     let people: Vec<super::Bind> = people.into_iter().map(super::Bind::Int).collect();
     let mut found = std::collections::HashMap::with_capacity(people.len());
     for chunk in people.chunks(PEOPLE_A_LOOKUP) {
-        let listed = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let listed = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!("SELECT id, organisation_id FROM people WHERE id IN ({listed})");
         let rows: Vec<(i64, i64)> = super::rows(conn, &sql, chunk).await?;
         found.extend(rows);
