@@ -38,9 +38,12 @@ pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Resul
     } = sources;
     let facts = |period| db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days);
     // The two periods' facts are read at the same time, on two connections.
+    let started = std::time::Instant::now();
     let (now, before) = rocket::tokio::try_join!(facts(period), facts(period.previous()))?;
+    let read = started.elapsed();
     let mut report = compute(&now, standards, programmes);
     report.compare_with(&compute(&before, standards, programmes));
+    tracing::debug!(?period, ?read, computed = ?started.elapsed() - read, "figures: the report");
     report.organisation = scope.organisation_name.clone();
     Ok(report)
 }

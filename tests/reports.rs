@@ -295,6 +295,68 @@ async fn kept_completions_equal_a_rebuild_from_scratch() {
     assert_eq!(kept.1, rebuilt.1, "spells");
 }
 
+/// The board report's CSV for a period as the command line writes it
+/// (computed afresh each time: no server, so no shared figures).
+fn report_csv(app: &TestApp, from: &str, to: &str, organisation: Option<&str>) -> String {
+    let out = tempfile::tempdir().expect("dir");
+    let path = out.path().join("report.csv");
+    let mut args = vec!["report", "--from", from, "--to", to, "--format", "csv"];
+    if let Some(name) = organisation {
+        args.extend(["--organisation", name]);
+    }
+    args.extend(["--out", path.to_str().expect("path")]);
+    let cli = qmtrack(app, &args);
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    std::fs::read_to_string(&path).expect("written")
+}
+
+/// Attendance records whose kept organisation (migration 0038) is not their person's.
+async fn attendance_organisations_astray(pool: &sqlx::AnyPool) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT COUNT(*), SUM(CASE WHEN a.organisation_id IS NULL OR a.organisation_id <> p.organisation_id
+                                   THEN 1 ELSE 0 END)
+         FROM attendance a JOIN people p ON p.id = a.person_id",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("attendance")
+}
+
+#[rocket::async_test]
+async fn attendance_keeps_its_persons_organisation_and_the_figures_do_not_rest_on_it() {
+    let (app, lead) = scenario_app().await;
+    for file in ["iris-2024-25.xlsx", "workforce-2024.xlsx"] {
+        assert!(import(&app, file), "{file} imports");
+    }
+    // Someone put on a register by hand, the other way attendance is written.
+    let clinic = app.organisation(&lead, "Larkspur Clinic", "gp_practice").await;
+    common::dva_session_attended_by(&lead, "12/06/2024", &[("Imogen Hale", clinic)]).await;
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.expect("connect");
+    let (records, astray) = attendance_organisations_astray(&pool).await;
+    assert!(records > 500, "{records} attendance records");
+    assert_eq!(astray, 0, "every record keeps its person's organisation");
+
+    let board = report_csv(&app, "2024-01-01", "2024-12-31", None);
+    let clinics = report_csv(&app, "2024-01-01", "2024-12-31", Some("Larkspur Clinic"));
+    assert!(board.contains("training.dva-awareness.people"), "{board}");
+    // Rows restored from a backup made before the organisation was kept
+    // have none: the figures are the same from the people's own.
+    sqlx::query("UPDATE attendance SET organisation_id = NULL")
+        .execute(&pool)
+        .await
+        .expect("forget the kept organisations");
+    let (_, astray) = attendance_organisations_astray(&pool).await;
+    assert_eq!(astray, records);
+    pool.close().await;
+    assert_eq!(report_csv(&app, "2024-01-01", "2024-12-31", None), board);
+    assert_eq!(
+        report_csv(&app, "2024-01-01", "2024-12-31", Some("Larkspur Clinic")),
+        clinics
+    );
+}
+
 /// Splits a `pdftotext -layout` line into its columns.
 fn columns(line: &str) -> Vec<String> {
     line.trim()

@@ -6,7 +6,7 @@ use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::domain::report::delivery::{
-    by_group, tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
+    tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
 };
 use crate::domain::report::engine::{
     AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData, ProgrammeActivity,
@@ -25,15 +25,20 @@ pub async fn period_data(
     organisation_id: i64,
     renewal_notice_days: u64,
 ) -> Result<PeriodData, sqlx::Error> {
-    let awards = awards(pool, period.to, organisation_id).await?;
-    let open_assessments = open_assessments(pool, period.to, organisation_id).await?;
+    let started = std::time::Instant::now();
     let current = programmes.current();
-    let (mut delivery, organisations) = delivery(pool, &current, period, organisation_id).await?;
-    let mut activities = Vec::new();
-    for programme in current {
+    let (awards, open_assessments, mut delivery) = rocket::tokio::try_join!(
+        awards(pool, period.to, organisation_id),
+        open_assessments(pool, period.to, organisation_id),
+        delivery(pool, &current, period, organisation_id),
+    )?;
+    // Each programme's counts on a connection of its own, at the same time.
+    let activities = rocket::futures::future::try_join_all(current.into_iter().map(|programme| {
         let delivered = delivery.programmes.remove(&programme.id).unwrap_or_default();
-        activities.push(programme_activity(pool, programme, period, organisation_id, delivered, &organisations).await?);
-    }
+        programme_activity(pool, programme, period, organisation_id, delivered)
+    }))
+    .await?;
+    tracing::debug!(?period, took = ?started.elapsed(), "figures: the period's facts");
     let evaluations = if organisation_id == 0 {
         let mut by_programme: BTreeMap<String, Vec<crate::domain::evaluation::Answers>> = BTreeMap::new();
         for (programme, answers) in super::evaluations::responses_in_period(pool, period.from, period.to).await? {
@@ -57,13 +62,34 @@ pub async fn period_data(
 
 /// The period's delivery, from one read of its sessions and attendance (see
 /// [`crate::domain::report::delivery`]); `organisation_id` 0 for everyone's.
-/// Also the organisations' facts, by id, which the other counts group by.
 async fn delivery(
     pool: &Pool,
     programmes: &[&Programme],
     period: Period,
     organisation_id: i64,
-) -> Result<(Delivery, HashMap<i64, OrganisationFacts>), sqlx::Error> {
+) -> Result<Delivery, sqlx::Error> {
+    // A year is 230,000 attendance records: read one row a session, its
+    // records joined into one text ("person:organisation:mark,…"), as a row
+    // each cost the driver several times what SQLite spends finding them.
+    // Grouped in the order the date index gives the sessions, so SQLite
+    // does not sort the records first. The organisation is the one kept
+    // with the record (migration 0038);
+    // the person's only where a restored backup left it out.
+    let joined = match pool.backend() {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    let organisation = "COALESCE(a.organisation_id, (SELECT p.organisation_id FROM people p WHERE p.id = a.person_id))";
+    let attendance_sql = format!(
+        "SELECT s.id, {joined}(CAST(a.person_id AS TEXT) || ':' || CAST({organisation} AS TEXT) || ':' ||
+                CASE WHEN a.status IN ('attended', 'partial') THEN 'p' WHEN a.status = 'absent' THEN 'a' ELSE 'o' END, ',')
+         FROM training_sessions s
+         JOIN attendance a ON a.session_id = s.id
+         WHERE s.session_date >= $1 AND s.session_date <= $2
+           AND ($3 = 0 OR {organisation} = $3)
+         GROUP BY s.session_date, s.id"
+    );
+    let started = std::time::Instant::now();
     let (sessions, attendance, organisations) = db_run!(pool => {
         let sessions: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT id, programme_id, module_id FROM training_sessions
@@ -73,22 +99,12 @@ async fn delivery(
         .bind(period.to)
         .fetch_all(pool)
         .await?;
-        // The mark is worked out here so that each row is four integers.
-        let attendance: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT a.session_id, a.person_id, p.organisation_id,
-                CAST(CASE WHEN a.status IN ('attended', 'partial') THEN 1
-                          WHEN a.status = 'absent' THEN 2 ELSE 0 END AS BIGINT)
-             FROM training_sessions s
-             JOIN attendance a ON a.session_id = s.id
-             JOIN people p ON p.id = a.person_id
-             WHERE s.session_date >= $1 AND s.session_date <= $2
-               AND ($3 = 0 OR p.organisation_id = $3)",
-        )
-        .bind(period.from)
-        .bind(period.to)
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
+        let attendance: Vec<(i64, String)> = sqlx::query_as(&attendance_sql)
+            .bind(period.from)
+            .bind(period.to)
+            .bind(organisation_id)
+            .fetch_all(pool)
+            .await?;
         let organisations: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
         )
@@ -122,19 +138,39 @@ async fn delivery(
             )
         })
         .collect();
-    let facts = attendance
-        .into_iter()
-        .map(|(session_id, person_id, organisation_id, mark)| AttendanceFact {
-            session_id,
-            person_id,
-            organisation_id,
-            mark: match mark {
-                1 => Mark::Present,
-                2 => Mark::Absent,
-                _ => Mark::Other,
-            },
-        });
-    Ok((tally(programmes, &sessions, facts, &organisations), organisations))
+    let read = started.elapsed();
+    // Tens of milliseconds of counting: off the async threads, and so at the
+    // same time as the other period's.
+    let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
+    let counted = rocket::tokio::task::spawn_blocking(move || {
+        let facts = attendance
+            .iter()
+            .flat_map(|(session_id, records)| records.split(',').filter_map(|r| attendance_fact(*session_id, r)));
+        let programmes: Vec<&Programme> = programmes.iter().collect();
+        tally(&programmes, &sessions, facts, &organisations)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(format!("counting the period's attendance stopped: {e}")))?;
+    tracing::debug!(?period, ?read, counted = ?started.elapsed() - read, "figures: the period's attendance");
+    Ok(counted)
+}
+
+/// One "person:organisation:mark" record of [`delivery`]'s read.
+fn attendance_fact(session_id: i64, record: &str) -> Option<AttendanceFact> {
+    let mut parts = record.split(':');
+    let person_id = parts.next()?.parse().ok()?;
+    let organisation_id = parts.next()?.parse().ok()?;
+    let mark = match parts.next()? {
+        "p" => Mark::Present,
+        "a" => Mark::Absent,
+        _ => Mark::Other,
+    };
+    Some(AttendanceFact {
+        session_id,
+        person_id,
+        organisation_id,
+        mark,
+    })
 }
 
 /// (organisation, its name, framework, awarded on, expires on, revoked at) of an award.
@@ -206,23 +242,36 @@ async fn open_assessments(
     })
 }
 
-/// (completion, organisation, count) rows as counts by completion, then by
-/// the organisations' type and locality.
-fn counts_by_group(
-    rows: Vec<(String, i64, i64)>,
-    organisations: &HashMap<i64, OrganisationFacts>,
-) -> BTreeMap<String, Vec<GroupCount>> {
-    let mut by_completion: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
-    for (completion, organisation_id, count) in rows {
-        by_completion
-            .entry(completion)
-            .or_default()
-            .push((organisation_id, count));
+/// Counts by completion and organisation (`inner` selects `completion_id`,
+/// `organisation_id` and `n`), summed by the organisations' type and
+/// locality in SQL: the organisations are joined to the thousands of counts,
+/// not to the rows counted, and a few dozen sums travel instead of a row for
+/// each organisation (the driver's cost for each row was most of the time).
+async fn counts_by_group(
+    conn: &mut super::Conn,
+    inner: &str,
+    values: &[super::Bind<'_>],
+) -> Result<BTreeMap<String, Vec<GroupCount>>, sqlx::Error> {
+    let sql = format!(
+        "SELECT c.completion_id, o.org_type, o.locality, CAST(SUM(c.n) AS BIGINT)
+         FROM ({inner}) c JOIN organisations o ON o.id = c.organisation_id
+         GROUP BY c.completion_id, o.org_type, o.locality"
+    );
+    let rows: Vec<(String, String, String, i64)> = super::rows(conn, &sql, values).await?;
+    let mut by_completion: BTreeMap<String, Vec<GroupCount>> = BTreeMap::new();
+    for (completion, org_type, locality, count) in rows {
+        by_completion.entry(completion).or_default().push(GroupCount {
+            org_type,
+            locality,
+            count,
+        });
     }
-    by_completion
-        .into_iter()
-        .map(|(completion, counts)| (completion, by_group(counts, organisations)))
-        .collect()
+    // In the order the engine's other group counts come in (Rust's, not the
+    // database's collation).
+    for counts in by_completion.values_mut() {
+        counts.sort_by(|a, b| (&a.org_type, &a.locality).cmp(&(&b.org_type, &b.locality)));
+    }
+    Ok(by_completion)
 }
 
 async fn programme_activity(
@@ -231,7 +280,6 @@ async fn programme_activity(
     period: Period,
     organisation_id: i64,
     delivered: ProgrammeDelivery,
-    organisations_facts: &HashMap<i64, OrganisationFacts>,
 ) -> Result<ProgrammeActivity, sqlx::Error> {
     let ProgrammeDelivery {
         totals,
@@ -240,10 +288,8 @@ async fn programme_activity(
         mut started,
     } = delivered;
     let (from, to) = (period.from, period.to);
-    // Counted by organisation here and summed by its type and locality in
-    // Rust: joining each row to its organisation cost more than the count.
     let mut conn = pool.acquire().await?;
-    let completed_sql = "SELECT pc.completion_id, pc.organisation_id, COUNT(*)
+    let completed_sql = "SELECT pc.completion_id, pc.organisation_id, COUNT(*) AS n
          FROM person_completions pc
          WHERE pc.programme_id = $1 AND pc.completed_on >= $2 AND pc.completed_on <= $3
            AND ($4 = 0 OR pc.organisation_id = $4)
@@ -254,20 +300,18 @@ async fn programme_activity(
         to.into(),
         organisation_id.into(),
     ];
-    let completed: Vec<(String, i64, i64)> = super::rows(&mut conn, completed_sql, &values).await?;
+    let completed = counts_by_group(&mut conn, completed_sql, &values).await?;
     // A person holds a completion through one spell at a time, so counting
     // spells counts people.
-    let holding_sql = "SELECT cs.completion_id, cs.organisation_id, COUNT(*)
+    let holding_sql = "SELECT cs.completion_id, cs.organisation_id, COUNT(*) AS n
          FROM completion_spells cs
          WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
            AND ($3 = 0 OR cs.organisation_id = $3)
          GROUP BY cs.completion_id, cs.organisation_id";
     let values = [programme.id.as_str().into(), to.into(), organisation_id.into()];
-    let holding: Vec<(String, i64, i64)> = super::rows(&mut conn, holding_sql, &values).await?;
+    let holding = counts_by_group(&mut conn, holding_sql, &values).await?;
     // The queries below take their own connections.
     drop(conn);
-    let completed = counts_by_group(completed, organisations_facts);
-    let holding = counts_by_group(holding, organisations_facts);
     let completions = programme
         .completions
         .iter()

@@ -97,7 +97,8 @@ pub async fn attendance_for_sessions(
     })
 }
 
-/// Inserts attendance rows; returns how many.
+/// Inserts attendance rows; returns how many. Each keeps its person's
+/// organisation (see migration 0038), looked up here for the batch at once.
 pub async fn insert_attendance_batch(
     conn: &mut Conn,
     rows: &[(i64, i64, &str)],
@@ -105,6 +106,7 @@ pub async fn insert_attendance_batch(
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
     use super::Bind;
+    let organisations = organisations_of(conn, rows.iter().map(|(_, person, _)| *person)).await?;
     let values: Vec<Vec<Bind>> = rows
         .iter()
         .map(|(session, person, status)| {
@@ -114,16 +116,40 @@ pub async fn insert_attendance_batch(
                 Bind::Text((*status).into()),
                 Bind::MaybeInt(import_id),
                 Bind::Instant(now),
+                Bind::MaybeInt(organisations.get(person).copied()),
             ]
         })
         .collect();
     super::insert_many(
         conn,
-        "attendance (session_id, person_id, status, import_id, recorded_at)",
+        "attendance (session_id, person_id, status, import_id, recorded_at, organisation_id)",
         &values,
     )
     .await?;
     Ok(rows.len())
+}
+
+/// How many people one look-up of their organisations names.
+const PEOPLE_A_LOOKUP: usize = 500;
+
+/// The organisation of each of `people`, by person.
+async fn organisations_of(
+    conn: &mut Conn,
+    people: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
+    let people: std::collections::BTreeSet<i64> = people.collect();
+    let people: Vec<super::Bind> = people.into_iter().map(super::Bind::Int).collect();
+    let mut found = std::collections::HashMap::with_capacity(people.len());
+    for chunk in people.chunks(PEOPLE_A_LOOKUP) {
+        let listed = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, organisation_id FROM people WHERE id IN ({listed})");
+        let rows: Vec<(i64, i64)> = super::rows(conn, &sql, chunk).await?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 pub async fn set_attendance_status(
