@@ -432,10 +432,17 @@ pub async fn programme_people_page(
         let mut cursor = (NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX), i64::MAX);
         let mut batch = FIRST_WALK_BATCH;
         loop {
-            let sessions: Vec<(i64, NaiveDate)> = sqlx::query_as(
-                "SELECT id, session_date FROM training_sessions
-             WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3 AND (session_date < $3 OR (session_date = $3 AND id < $4))
-             ORDER BY session_date DESC, id DESC LIMIT $5",
+            // A batch of sessions and their attendance in one statement,
+            // the sessions newest first and each one's people by id; a
+            // session nobody attended still moves the walk on.
+            let marks: Vec<(i64, NaiveDate, Option<i64>)> = sqlx::query_as(
+                "SELECT s.id, s.session_date, a.person_id FROM
+                   (SELECT id, session_date FROM training_sessions
+                    WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
+                      AND (session_date < $3 OR (session_date = $3 AND id < $4))
+                    ORDER BY session_date DESC, id DESC LIMIT $5) s
+                 LEFT JOIN attendance a ON a.session_id = s.id
+                 ORDER BY s.session_date DESC, s.id DESC, a.person_id",
             )
             .bind(programme_id)
             .bind(not_before)
@@ -444,29 +451,19 @@ pub async fn programme_people_page(
             .bind(batch)
             .fetch_all(pool)
             .await?;
-            let Some(last) = sessions.last() else {
-                break;
-            };
-            cursor = (last.1, last.0);
-            let ids: Vec<i64> = sessions.iter().map(|(id, _)| *id).collect();
-            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT session_id, person_id FROM attendance WHERE session_id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
-            for id in &ids {
-                query = query.bind(id);
-            }
-            let mut marks = query.fetch_all(pool).await?;
-            let order: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
-            marks.sort_by_key(|(session, person)| (order.get(session).copied().unwrap_or(usize::MAX), *person));
-            for (_, person) in marks {
-                if seen.insert(person) {
-                    found.push(person);
+            let mut sessions = 0;
+            for (session, date, person) in marks {
+                if (date, session) != cursor {
+                    cursor = (date, session);
+                    sessions += 1;
+                }
+                if let Some(person) = person {
+                    if seen.insert(person) {
+                        found.push(person);
+                    }
                 }
             }
-            if found.len() >= wanted || sessions.len() < batch as usize {
+            if found.len() >= wanted || sessions < batch {
                 break;
             }
             batch = (batch * 2).min(MOST_WALK_BATCH);
