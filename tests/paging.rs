@@ -261,7 +261,11 @@ async fn the_dashboard_links_a_long_breakdown_to_its_sections_own_page() {
         !common::page_text(&dashboard).contains("Place 10"),
         "no locality is listed on the dashboard"
     );
-    let links: Vec<String> = attrs(&dashboard, "a[href^='/reports/sections/training.dva-awareness?']", "href");
+    let links: Vec<String> = attrs(
+        &dashboard,
+        "a[href^='/reports/sections/training.dva-awareness?']",
+        "href",
+    );
     assert_eq!(links.len(), 1, "{links:?}");
     assert!(links[0].contains("from=2025-04-01&to=2026-03-31"), "{links:?}");
 

@@ -121,4 +121,3 @@ pub async fn responses_in_period(
         .map(|(programme, answers, comment)| Ok((programme, decode(&answers, comment)?)))
         .collect()
 }
-

@@ -253,25 +253,21 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
             Ok((Vec::new(), Vec::new()))
         }
     };
-    let (
-        (staff, matching),
-        staff_total,
-        accounts,
-        (assessments, status),
-        certificates,
-        training,
-        register,
-        aliases,
-    ) = rocket::tokio::try_join!(
-        async { people::for_organisation(db, id, &q, PAGE_SIZE, offset).await.map_err(AppError::from) },
-        async { people::count_for_organisation(db, id).await.map_err(AppError::from) },
-        accounts,
-        assessments,
-        super::home::certificates_json(db, state, id, can_view_assessments),
-        super::training::organisation_summary(db, state, id),
-        super::register::organisation_panel(db, user, id),
-        async { organisations::aliases(db, id).await.map_err(AppError::from) },
-    )?;
+    let ((staff, matching), staff_total, accounts, (assessments, status), certificates, training, register, aliases) =
+        rocket::tokio::try_join!(
+            async {
+                people::for_organisation(db, id, &q, PAGE_SIZE, offset)
+                    .await
+                    .map_err(AppError::from)
+            },
+            async { people::count_for_organisation(db, id).await.map_err(AppError::from) },
+            accounts,
+            assessments,
+            super::home::certificates_json(db, state, id, can_view_assessments),
+            super::training::organisation_summary(db, state, id),
+            super::register::organisation_panel(db, user, id),
+            async { organisations::aliases(db, id).await.map_err(AppError::from) },
+        )?;
     let people_pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
     Ok(view.render(
         "organisations/show",

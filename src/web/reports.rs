@@ -337,7 +337,11 @@ async fn section_page(id: &str, query: PeriodQuery<'_>, signed_in: SignedIn<'_>)
         .and_then(|sections| sections.iter_mut().find(|s| s["id"] == id))
         .map(Value::take)
         .ok_or(AppError::NotFound)?;
-    let title = format!("{} {}", section["number"], section["title"].as_str().unwrap_or_default());
+    let title = format!(
+        "{} {}",
+        section["number"],
+        section["title"].as_str().unwrap_or_default()
+    );
     view["sections"] = json!([section]);
     Ok(page.render(
         "reports/section",
