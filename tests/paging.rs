@@ -224,6 +224,71 @@ async fn one_records_history_is_a_filter_of_the_audit_log() {
     assert_eq!(attrs(&renamed, "form input[name=id]", "value"), [alpha.to_string()]);
 }
 
+/// The dashboard is a summary: a breakdown of more than ten figures (here
+/// by locality, with people trained in eleven places) is a link to its
+/// section's own page, which has it in full; an unknown section is not found.
+#[rocket::async_test]
+async fn the_dashboard_links_a_long_breakdown_to_its_sections_own_page() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let names: Vec<String> = (1..=11).map(|n| format!("Trainee {n:02}")).collect();
+    let mut people = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let (organisation, locality) = (format!("Refuge {n:02}"), format!("Place {n:02}"));
+        let mut form = common::organisation_form(&organisation, "voluntary_sector");
+        form.retain(|(field, _)| *field != "locality");
+        form.push(("locality", &locality));
+        let res = lead.submit("/organisations/new", "/organisations", &form).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let id: i64 = location(&res)
+            .trim_start_matches("/organisations/")
+            .parse()
+            .expect("new organisation's id");
+        people.push((name.as_str(), id));
+    }
+    dva_session_attended_by(&lead, "05/02/2026", &people).await;
+
+    let (status, dashboard) = lead.get_text("/?from=2025-04-01&to=2026-03-31").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        texts(&dashboard, "tr[id='training.dva-awareness.attendances'] td")
+            .first()
+            .and_then(|v| v.split(':').next())
+            .map(str::trim),
+        Some("11")
+    );
+    assert!(
+        !common::page_text(&dashboard).contains("Place 10"),
+        "no locality is listed on the dashboard"
+    );
+    let links: Vec<String> = attrs(
+        &dashboard,
+        "a[href^='/reports/sections/training.dva-awareness?']",
+        "href",
+    );
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert!(links[0].contains("from=2025-04-01&to=2026-03-31"), "{links:?}");
+
+    let (status, section) = lead.get_text(&links[0]).await;
+    assert_eq!(status, StatusCode::OK);
+    let by_locality: Vec<String> = texts(&section, "table caption")
+        .into_iter()
+        .filter(|c| c.contains("by locality"))
+        .collect();
+    assert_eq!(by_locality.len(), 1, "{by_locality:?}");
+    let rows = texts(&section, "table[id^='group-'] tbody tr th");
+    for n in 0..11 {
+        let place = format!("Place {n:02}");
+        assert!(rows.iter().any(|r| r.contains(&place)), "{place} in {rows:?}");
+    }
+    assert_eq!(
+        lead.get("/reports/sections/no-such-section?from=2025-04-01&to=2026-03-31")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
 #[rocket::async_test]
 async fn the_dashboard_counts_a_new_attendance_on_the_next_load() {
     let app = TestApp::spawn().await;

@@ -894,6 +894,12 @@ async fn only_the_lead_has_the_dashboard_and_organisations_see_only_their_own_re
     for who in [&member, &assessor, &trainer] {
         assert_eq!(who.get("/reports").await.status(), StatusCode::FORBIDDEN);
         assert_eq!(
+            who.get("/reports/sections/training.iris?from=2024-04-01&to=2025-03-31")
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
             who.get("/reports/board.csv?from=2024-01-01&to=2024-12-31")
                 .await
                 .status(),

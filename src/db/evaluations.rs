@@ -121,11 +121,3 @@ pub async fn responses_in_period(
         .map(|(programme, answers, comment)| Ok((programme, decode(&answers, comment)?)))
         .collect()
 }
-
-/// How many responses there are in all: part of the report figures' data
-/// version, since a response writes no audit entry (see
-/// [`super::statistics::data_version`]).
-pub async fn total_responses(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = super::one_row(conn, "SELECT COUNT(*) FROM evaluation_responses", &[]).await?;
-    Ok(count)
-}

@@ -4,7 +4,7 @@
 //! [`crate::domain::organisation_status::summarise`] says in Rust; the
 //! tests in `tests/home_pages.rs` hold the two together.
 
-use super::organisations::{scope_id, OrganisationRow, Search, COLUMNS, SEARCH_FILTER};
+use super::organisations::{scope_id, search_filter, OrganisationRow, Search, COLUMNS};
 use super::Bind;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
@@ -102,7 +102,7 @@ pub async fn search(
     status: &StatusQuery<'_>,
 ) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
     let text = search.text.trim();
-    let filter = format!("{SEARCH_FILTER} AND {}", status_filter());
+    let filter = format!("{} AND {}", search_filter(pool.backend()), status_filter());
     // $1..$7, the same for the page and for the count.
     let binds = [
         Bind::Int(scope_id(search.scope)),

@@ -458,41 +458,52 @@ pub async fn programme_people_page(
         let mut cursor = (NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX), i64::MAX);
         let mut batch = FIRST_WALK_BATCH;
         loop {
-            let sessions: Vec<(i64, NaiveDate)> = sqlx::query_as(
-                "SELECT id, session_date FROM training_sessions
-             WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3 AND (session_date < $3 OR (session_date = $3 AND id < $4))
-             ORDER BY session_date DESC, id DESC LIMIT $5",
+            // A batch of sessions, newest first, and in the same statement
+            // the first `wanted` people who attended them, each by the
+            // newest of those sessions they came to and then by id. Each
+            // row also names the batch's last session and how many
+            // sessions it had; a batch nobody attended gives one row with
+            // no person. SQLite reads the batch's attendance by session
+            // (CROSS JOIN keeps that order; joined plainly it walked the
+            // whole attendance table by person), and sends only a page of
+            // people rather than every attendance of the batch (some 1,500
+            // rows, one thread switch each, for the first page of a
+            // well-attended programme).
+            let rows: Vec<(i64, NaiveDate, i64, Option<i64>)> = sqlx::query_as(
+                "WITH s AS (SELECT id, session_date, ROW_NUMBER() OVER (ORDER BY session_date DESC, id DESC) AS rk
+                            FROM training_sessions
+                            WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
+                              AND (session_date < $3 OR (session_date = $3 AND id < $4))
+                            ORDER BY session_date DESC, id DESC LIMIT $5),
+                      batch AS (SELECT id, session_date, rk FROM s ORDER BY rk DESC LIMIT 1)
+                 SELECT batch.id, batch.session_date, batch.rk, p.person_id
+                 FROM batch LEFT JOIN
+                   (SELECT a.person_id, MIN(s.rk) AS first FROM s CROSS JOIN attendance a
+                    WHERE a.session_id = s.id
+                    GROUP BY a.person_id ORDER BY first, a.person_id LIMIT $6) p ON TRUE
+                 ORDER BY p.first, p.person_id",
             )
             .bind(programme_id)
             .bind(not_before)
             .bind(cursor.0)
             .bind(cursor.1)
             .bind(batch)
+            // People found in earlier batches may come again and are passed over.
+            .bind(i64::try_from(wanted).unwrap_or(i64::MAX))
             .fetch_all(pool)
             .await?;
-            let Some(last) = sessions.last() else {
+            let Some(&(last_id, last_date, sessions, _)) = rows.first() else {
                 break;
             };
-            cursor = (last.1, last.0);
-            let ids: Vec<i64> = sessions.iter().map(|(id, _)| *id).collect();
-            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT session_id, person_id FROM attendance WHERE session_id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
-            for id in &ids {
-                query = query.bind(id);
-            }
-            let mut marks = query.fetch_all(pool).await?;
-            let order: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
-            marks.sort_by_key(|(session, person)| (order.get(session).copied().unwrap_or(usize::MAX), *person));
-            for (_, person) in marks {
-                if seen.insert(person) {
-                    found.push(person);
+            cursor = (last_date, last_id);
+            for (_, _, _, person) in rows {
+                if let Some(person) = person {
+                    if seen.insert(person) {
+                        found.push(person);
+                    }
                 }
             }
-            if found.len() >= wanted || sessions.len() < batch as usize {
+            if found.len() >= wanted || sessions < batch {
                 break;
             }
             batch = (batch * 2).min(MOST_WALK_BATCH);

@@ -232,31 +232,48 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
     let actor = user.actor();
     let q = q.unwrap_or_default();
     let (page, offset) = page_offset(page);
-    let (staff, matching) = people::for_organisation(db, id, &q, PAGE_SIZE, offset).await?;
-    let staff_total = people::count_for_organisation(db, id).await?;
+    // The page's panels read independently of one another, at once: one
+    // after another they were a dozen waits for a connection in turn.
+    let can_view_assessments = actor.can_view_assessments_of(id);
+    let accounts = async {
+        if actor.can_manage_users() {
+            users::of_organisation(db, id).await.map_err(AppError::from)
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let assessments = async {
+        if can_view_assessments {
+            let (cards, mut statuses) = rocket::tokio::try_join!(
+                super::home::assessment_cards(user, db, state, id),
+                statuses(db, state, std::slice::from_ref(&org)),
+            )?;
+            Ok((cards, statuses.remove(&id).unwrap_or_default()))
+        } else {
+            Ok((Vec::new(), Vec::new()))
+        }
+    };
+    let ((staff, matching), staff_total, accounts, (assessments, status), certificates, training, register, aliases) =
+        rocket::tokio::try_join!(
+            async {
+                people::for_organisation(db, id, &q, PAGE_SIZE, offset)
+                    .await
+                    .map_err(AppError::from)
+            },
+            async { people::count_for_organisation(db, id).await.map_err(AppError::from) },
+            accounts,
+            assessments,
+            super::home::certificates_json(db, state, id, can_view_assessments),
+            super::training::organisation_summary(db, state, id),
+            super::register::organisation_panel(db, user, id),
+            async { organisations::aliases(db, id).await.map_err(AppError::from) },
+        )?;
     let people_pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
-    let accounts: Vec<_> = if actor.can_manage_users() {
-        users::of_organisation(db, id).await?
-    } else {
-        Vec::new()
-    };
-    let (assessments, status) = if actor.can_view_assessments_of(id) {
-        (
-            super::home::assessment_cards(user, db, state, id).await?,
-            statuses(db, state, std::slice::from_ref(&org))
-                .await?
-                .remove(&id)
-                .unwrap_or_default(),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let certificates = super::home::certificates_json(db, state, id, actor.can_view_assessments_of(id)).await?;
     Ok(view.render(
         "organisations/show",
         json!({
             "title": org.name,
-            "can_view_assessments": actor.can_view_assessments_of(id),
+            "can_view_assessments": can_view_assessments,
             "can_enrol": actor.can_work_on_assessments_of(id),
             "assessments": assessments,
             "status": status,
@@ -273,9 +290,9 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
             "can_edit": actor.can_edit_organisation(id),
             "can_edit_people": actor.can_edit_people_of(id),
             "can_manage_users": actor.can_manage_users(),
-            "training": super::training::organisation_summary(db, state, id).await?,
-            "register": super::register::organisation_panel(db, user, id).await?,
-            "aliases": organisations::aliases(db, id).await?.into_iter().map(|(id, alias)| json!({"id": id, "alias": alias})).collect::<Vec<_>>(),
+            "training": training,
+            "register": register,
+            "aliases": aliases.into_iter().map(|(id, alias)| json!({"id": id, "alias": alias})).collect::<Vec<_>>(),
         }),
     ))
 }

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 pub fn routes() -> Vec<Route> {
     routes![
         dashboard,
+        section_page,
         download,
         publish_page,
         publish,
@@ -156,6 +157,46 @@ pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links:
     })
 }
 
+/// Groups with more figures than this (a breakdown by locality, a long
+/// list of cohorts) are a link on the dashboard, to their section's own
+/// page: the dashboard is the summary a programme lead reads at a glance,
+/// and drawing every breakdown made it 400 KB on each view.
+const DASHBOARD_GROUP_FIGURES: usize = 10;
+
+/// The dashboard's view of a report: [`report_view`] with each large group
+/// replaced by its title, how many figures it has and a link to it on its
+/// section's page ([`section_page`]).
+fn dashboard_view(report: &Report) -> Value {
+    let mut view = report_view(report, &BTreeMap::new(), true);
+    let query = period_query(report.period);
+    for (section, source) in view["sections"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .zip(&report.sections)
+    {
+        for (group, figures) in section["groups"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .zip(source.groups.iter().map(|g| g.figures.len()))
+        {
+            if figures > DASHBOARD_GROUP_FIGURES {
+                let number = group["number"].clone();
+                *group = json!({
+                    "number": number, "title": group["title"], "count": figures,
+                    "href": format!("/reports/sections/{}?{query}#group-{}", source.id, number.as_str().unwrap_or_default()),
+                });
+            }
+        }
+    }
+    view
+}
+
+fn period_query(period: Period) -> String {
+    format!("from={}&to={}", period.from, period.to)
+}
+
 fn sources<'a>(db: &'a Db, state: &'a AppState) -> Sources<'a> {
     Sources {
         pool: db,
@@ -191,7 +232,7 @@ fn figures_html(templates: &Metadata<'_>, report: &Arc<Report>) -> AppResult<Arc
     if let Some((_, html)) = lock().iter().find(same) {
         return Ok(html.clone());
     }
-    let context = json!({"report": report_view(report, &BTreeMap::new(), true)});
+    let context = json!({"report": dashboard_view(report)});
     let html = Arc::new(
         templates
             .render("reports/figures", context)
@@ -215,15 +256,16 @@ pub async fn dashboard_page(
     db: &Db,
     state: &AppState,
     query: PeriodQuery<'_>,
-    attention: Option<Value>,
+    attention: impl std::future::Future<Output = AppResult<Option<Value>>>,
 ) -> AppResult<Template> {
     let PeriodQuery { preset, from, to } = query;
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let (period, chosen, error) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
-    let report = partnership_report(db, state, period).await?;
+    // Neither waits for the other's statements.
+    let (report, attention) = rocket::tokio::try_join!(partnership_report(db, state, period), attention)?;
     let today = today(state);
     let presets = preset_choices(today, chosen);
-    let query = format!("from={}&to={}", period.from, period.to);
+    let query = period_query(period);
     let formats: Vec<Value> = Format::ALL
         .into_iter()
         .map(|f| json!({"href": format!("/reports/board.{}?{query}", f.as_str()), "label": f.label()}))
@@ -276,7 +318,40 @@ impl PeriodQuery<'_> {
 async fn dashboard(query: PeriodQuery<'_>, templates: Metadata<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
-    dashboard_page(&page, &templates, db, state, query, None).await
+    dashboard_page(&page, &templates, db, state, query, async { Ok(None) }).await
+}
+
+/// One section of the partnership's report with every group in full: where
+/// the dashboard's links to its large breakdowns lead.
+#[get("/reports/sections/<id>?<query..>")]
+async fn section_page(id: &str, query: PeriodQuery<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+    let SignedIn(user, page, db, state) = signed_in;
+    lead_only(user)?;
+    let PeriodQuery { preset, from, to } = query;
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let (period, _, _) = chosen_period(state, preset, Some(&from.text()), Some(&to.text()));
+    let report = partnership_report(db, state, period).await?;
+    let mut view = report_view(&report, &BTreeMap::new(), true);
+    let section = view["sections"]
+        .as_array_mut()
+        .and_then(|sections| sections.iter_mut().find(|s| s["id"] == id))
+        .map(Value::take)
+        .ok_or(AppError::NotFound)?;
+    let title = format!(
+        "{} {}",
+        section["number"],
+        section["title"].as_str().unwrap_or_default()
+    );
+    view["sections"] = json!([section]);
+    Ok(page.render(
+        "reports/section",
+        json!({
+            "title": title,
+            "section": "home",
+            "report": view,
+            "dashboard_href": format!("/reports?{}", period_query(period)),
+        }),
+    ))
 }
 
 async fn rendered(report: Arc<Report>, narrative: BTreeMap<String, String>, format: Format) -> AppResult<Vec<u8>> {
