@@ -348,11 +348,8 @@ async fn finish_preview(
             .map_err(|e| ImportFailure::Interrupted(e.to_string()))
     };
     let already_imported = async { Ok(imports::committed_with_hash(pool, &sha256).await?) };
-    let (resolution, summary, already_imported) = rocket::tokio::try_join!(
-        match_people(pool, &analysis, choices),
-        summary,
-        already_imported
-    )?;
+    let (resolution, summary, already_imported) =
+        rocket::tokio::try_join!(match_people(pool, &analysis, choices), summary, already_imported)?;
     Ok(Preview {
         file_name: file_name.to_string(),
         sha256,
@@ -638,9 +635,7 @@ async fn write_all(
     )
     .await?;
     if let Some(deriving) = deriving {
-        touched.fresh_derived = deriving
-            .await
-            .map_err(|e| ImportFailure::Interrupted(e.to_string()))?;
+        touched.fresh_derived = deriving.await.map_err(|e| ImportFailure::Interrupted(e.to_string()))?;
     }
     lap("write rows");
     let changed = crate::db::completions::refresh(&mut tx, request.programmes, touched).await?;
