@@ -55,7 +55,12 @@ async fn a_long_sheet_read_in_halves_keeps_every_row_and_its_problems_in_order()
     // (data row 6,000 is the second half's first).
     let bad = [0, 5_999, 6_000, ROWS - 1];
     let found = preview(&app, &long_sheet(dir.path(), &bad, true));
-    assert_eq!(found["counts"]["attendance_records"], (ROWS - bad.len()) as u64, "{}", found["counts"]);
+    assert_eq!(
+        found["counts"]["attendance_records"],
+        (ROWS - bad.len()) as u64,
+        "{}",
+        found["counts"]
+    );
     assert_eq!(found["counts"]["people"], (ROWS - bad.len()) as u64);
     let errors = found["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "one grouped error for one cause: {errors:?}");
