@@ -127,15 +127,43 @@ pub async fn issue_training(
     by: &audit::Actor,
     holders: Holders<'_>,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    issue_training_known(tx, backend, programmes, stamp, by, holders, Vec::new()).await
+}
+
+/// [`issue_training`], also issuing for `known`: completions the caller
+/// knows to be uncertified without asking (those of people created in this
+/// very transaction, who cannot hold a certificate yet). `holders` should
+/// not name those people.
+pub async fn issue_training_known(
+    tx: &mut Conn,
+    backend: Backend,
+    programmes: &ProgrammeLibrary,
+    stamp: DateTime<Utc>,
+    by: &audit::Actor,
+    holders: Holders<'_>,
+    known: Vec<certificates::Uncertified>,
+) -> Result<Vec<i64>, sqlx::Error> {
     let people = match holders {
         Holders::Everyone => None,
-        Holders::These([]) => return Ok(Vec::new()),
+        Holders::These([]) if known.is_empty() => return Ok(Vec::new()),
         Holders::These(ids) => Some(ids),
     };
     // Two writers issuing at once on PostgreSQL would both find the same
     // completion uncovered; they take turns. SQLite's writers already do.
     certificates::take_issuing_turn(tx, backend, people.is_none()).await?;
-    let found = certificates::uncertified(tx, people).await?;
+    let mut found = match people {
+        Some([]) => Vec::new(),
+        _ => certificates::uncertified(tx, people).await?,
+    };
+    // Everyone's query already reads them.
+    let known = if people.is_none() { Vec::new() } else { known };
+    if !known.is_empty() {
+        found.extend(known);
+        // Ids are given in the order the query reads them.
+        found.sort_by(|a, b| {
+            (a.person_id, &a.programme_id, &a.completion_id).cmp(&(b.person_id, &b.programme_id, &b.completion_id))
+        });
+    }
     let titles: Vec<Option<String>> = found
         .iter()
         .map(|c| {

@@ -340,9 +340,16 @@ async fn finish_preview(
     analysis: Arc<Analysis>,
     sha256: String,
 ) -> Result<Preview, ImportFailure> {
-    let resolution = match_people(pool, &analysis, choices).await?;
-    let summary = summarise(&analysis.records);
-    let already_imported = imports::committed_with_hash(pool, &sha256).await?;
+    // The summary is worked out on another thread while the database is asked.
+    let counting = analysis.clone();
+    let summary = async {
+        rocket::tokio::task::spawn_blocking(move || summarise(&counting.records))
+            .await
+            .map_err(|e| ImportFailure::Interrupted(e.to_string()))
+    };
+    let already_imported = async { Ok(imports::committed_with_hash(pool, &sha256).await?) };
+    let (resolution, summary, already_imported) =
+        rocket::tokio::try_join!(match_people(pool, &analysis, choices), summary, already_imported)?;
     Ok(Preview {
         file_name: file_name.to_string(),
         sha256,
@@ -355,11 +362,9 @@ async fn finish_preview(
 
 /// Who each person on the sheet is, against everyone on record.
 async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Result<Resolution, ImportFailure> {
-    let organisations = imports::known_organisations(pool).await?;
     let mut keys: Vec<&str> = analysis.records.iter().map(|r| r.person_key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
-    let remembered = imports::remembered_decisions(pool, &keys).await?;
     // Only the people this sheet could be: by email, by decision, by organisation.
     let mut emails: Vec<&str> = analysis
         .records
@@ -369,8 +374,13 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
         .collect();
     emails.sort_unstable();
     emails.dedup();
+    // Three reads that do not depend on each other, each on a connection of its own.
+    let (organisations, remembered, mut people) = rocket::tokio::try_join!(
+        imports::known_organisations(pool),
+        imports::remembered_decisions(pool, &keys),
+        imports::people_for(pool, &emails, &[], &[]),
+    )?;
     let decided: Vec<i64> = remembered.values().flatten().map(|r| r.person_id).collect();
-    let mut people = imports::people_for(pool, &emails, &[], &decided).await?;
     // Colleagues (for the name rules) only where the email did not settle who
     // someone is: a sheet of people on record then reads few more rows.
     let on_record: std::collections::HashSet<&str> = people.iter().map(|p| p.email.as_str()).collect();
@@ -396,7 +406,7 @@ async fn match_people(pool: &Pool, analysis: &Analysis, choices: &Choices) -> Re
         .collect();
     organisation_ids.sort_unstable();
     organisation_ids.dedup();
-    people.extend(imports::people_for(pool, &[], &organisation_ids, &[]).await?);
+    people.extend(imports::people_for(pool, &[], &organisation_ids, &decided).await?);
     people.sort_by_key(|p| p.id);
     people.dedup_by_key(|p| p.id);
     let default_organisation = match (choices.default_organisation, choices.new_organisation()) {
@@ -598,10 +608,22 @@ async fn write_all(
         clock = std::time::Instant::now();
     };
     let mut tx = crate::db::begin_write(request.pool).await?;
+    // The completions of the people this import creates come from the rows
+    // in memory alone: worked out on another thread while the database
+    // writes the rows.
+    let library = Arc::new(request.programmes.clone());
+    let mut deriving = None;
+    let mut on_fresh = |fresh: Vec<crate::db::completions::FactRow>| {
+        let library = library.clone();
+        deriving = Some(rocket::tokio::task::spawn_blocking(move || {
+            crate::db::completions::derive(&library, &fresh)
+        }));
+    };
     let imports::Written {
         outcome,
-        touched,
+        mut touched,
         followed,
+        created,
     } = imports::write(
         &mut tx,
         id,
@@ -609,22 +631,51 @@ async fn write_all(
         &preview.resolution,
         request.now,
         progress,
+        &mut on_fresh,
     )
     .await?;
+    if let Some(deriving) = deriving {
+        touched.fresh_derived = deriving.await.map_err(|e| ImportFailure::Interrupted(e.to_string()))?;
+    }
     lap("write rows");
     let changed = crate::db::completions::refresh(&mut tx, request.programmes, touched).await?;
     lap("refresh completions");
     // New completions earn their certificates in the same transaction, and
     // undoing the import revokes them. Only people whose completions changed
-    // can have earned one.
-    let earners = people_completing(&changed);
-    let issued = certificates::issue_training(
+    // can have earned one; those the import created hold none yet, so what
+    // they earned is exactly their new completed completions.
+    let created: HashMap<i64, (i64, String)> = created
+        .into_iter()
+        .map(|(person, organisation, name)| (person, (organisation, name)))
+        .collect();
+    let earners: Vec<i64> = people_completing(&changed)
+        .into_iter()
+        .filter(|person| !created.contains_key(person))
+        .collect();
+    let known: Vec<crate::db::certificates::Uncertified> = changed
+        .iter()
+        .filter(|c| c.completed_on.is_some())
+        .filter_map(|c| {
+            let (organisation_id, name) = created.get(&c.person_id)?;
+            Some(crate::db::certificates::Uncertified {
+                person_id: c.person_id,
+                organisation_id: *organisation_id,
+                holder_name: name.clone(),
+                programme_id: c.programme_id.clone(),
+                completion_id: c.completion_id.clone(),
+                completed_on: c.completed_on,
+                lapses_on: c.lapses_on,
+            })
+        })
+        .collect();
+    let issued = certificates::issue_training_known(
         &mut tx,
         request.pool.backend(),
         request.programmes,
         request.now,
         request.actor,
         Holders::These(&earners),
+        known,
     )
     .await?;
     imports::record_certificates(&mut tx, id, &issued).await?;

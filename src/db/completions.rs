@@ -150,6 +150,9 @@ pub struct Touched {
     /// Every attendance row of people created in this transaction, as
     /// written: they have nothing else on record, so nothing is read back.
     pub fresh: Vec<FactRow>,
+    /// What [`derive`] made of more such rows, worked out by the caller
+    /// (an import does it on another thread while its rows are written).
+    pub fresh_derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
 }
 
 /// What [`refresh`] changed: completions that are new or differ from what
@@ -165,7 +168,7 @@ pub async fn refresh_people(
     person_ids: &[i64],
 ) -> Result<Changed, sqlx::Error> {
     let people: BTreeSet<i64> = person_ids.iter().copied().collect();
-    refresh_scope(conn, programmes, &people, &|_, _| true, Vec::new()).await
+    refresh_scope(conn, programmes, &people, &|_, _| true, Vec::new(), Default::default()).await
 }
 
 /// [`refresh_people`] for just the (person, programme) pairs a write
@@ -174,7 +177,15 @@ pub async fn refresh(conn: &mut Conn, programmes: &ProgrammeLibrary, touched: To
     let people: BTreeSet<i64> = touched.pairs.iter().map(|(person, _)| *person).collect();
     let pairs = &touched.pairs;
     let in_scope = |person: i64, programme: &str| pairs.contains(&(person, programme.to_string()));
-    refresh_scope(conn, programmes, &people, &in_scope, touched.fresh).await
+    refresh_scope(
+        conn,
+        programmes,
+        &people,
+        &in_scope,
+        touched.fresh,
+        touched.fresh_derived,
+    )
+    .await
 }
 
 type CompletionKey = (i64, String, String);
@@ -185,6 +196,7 @@ async fn refresh_scope(
     people: &BTreeSet<i64>,
     in_scope: &(dyn Fn(i64, &str) -> bool + Sync),
     fresh: Vec<FactRow>,
+    fresh_derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
 ) -> Result<Changed, sqlx::Error> {
     let people: Vec<i64> = people.iter().copied().collect();
     take_turn_for(conn, &people).await?;
@@ -192,7 +204,11 @@ async fn refresh_scope(
     rows.retain(|(person, _, programme, ..)| in_scope(*person, programme));
     let (kept_completions, kept_spells) = kept_of(conn, &people).await?;
     rows.extend(fresh);
-    let (completions, spells) = derive(programmes, &rows);
+    // Derived per (person, programme), and fresh people have nothing else:
+    // their answers join the others' as they are.
+    let (mut completions, mut spells) = derive(programmes, &rows);
+    completions.extend(fresh_derived.0);
+    spells.extend(fresh_derived.1);
 
     let key = |person: i64, programme: &str, completion: &str| (person, programme.to_string(), completion.to_string());
     let mut before: BTreeMap<CompletionKey, (Option<KeptCompletion>, Vec<KeptSpell>)> = BTreeMap::new();

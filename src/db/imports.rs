@@ -281,7 +281,15 @@ pub struct Written {
     /// Sheet people found to be the same as another on the sheet (person
     /// key, the person both became): decisions to remember.
     pub followed: Vec<(String, i64)>,
+    /// The people it created: (id, organisation, full name). They have no
+    /// certificates yet, so what they earn is known without reading back.
+    pub created: Vec<(i64, i64, String)>,
 }
+
+/// Handed the attendance of the people an import creates (all they have on
+/// record) once it is known and before the attendance rows are written, so
+/// the caller can work out their completions while the database writes.
+pub type FreshFacts<'f> = &'f mut (dyn FnMut(Vec<super::completions::FactRow>) + Send);
 
 /// Inserts `rows` of import `import_id` into `table (columns)` and reads
 /// `returned` back from the rows it added: those above the highest id
@@ -314,6 +322,7 @@ pub async fn write(
     resolution: &Resolution,
     now: DateTime<Utc>,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
+    on_fresh: FreshFacts<'_>,
 ) -> Result<Written, sqlx::Error> {
     let mut outcome = CommitOutcome::default();
     let mut touched = Touched::default();
@@ -371,6 +380,7 @@ pub async fn write(
     // People this import creates (id → organisation): their completions are
     // worked out from the rows written here alone.
     let mut created: HashMap<i64, i64> = HashMap::new();
+    let mut created_people = Vec::new();
     let mut person_rows = Vec::new();
     let mut written: HashMap<(i64, String, String), &str> = HashMap::new();
     for (key, choice) in &resolution.people {
@@ -409,9 +419,11 @@ pub async fn write(
         let added: Vec<(i64, i64, String, String)> =
             insert_and_read_back(conn, "people", columns, &person_rows, returned, import_id).await?;
         for (id, organisation_id, full_name, email) in added {
-            if let Some(key) = written.get(&(organisation_id, full_name, email)) {
+            let person = (organisation_id, full_name, email);
+            if let Some(key) = written.get(&person) {
                 person_ids.insert(key, id);
                 created.insert(id, organisation_id);
+                created_people.push((id, organisation_id, person.1));
                 outcome.people_created += 1;
             }
         }
@@ -498,12 +510,11 @@ pub async fn write(
         }
     }
     let total = marks.len();
-    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
-    let mut done = 0;
-    for (session_id, person_id, status) in marks {
+    let mut fresh = Vec::new();
+    for &(session_id, person_id, status) in &marks {
         let (programme, module, date) = &session_of[&session_id];
         match created.get(&person_id) {
-            Some(organisation_id) => touched.fresh.push((
+            Some(organisation_id) => fresh.push((
                 person_id,
                 *organisation_id,
                 programme.to_string(),
@@ -518,6 +529,11 @@ pub async fn write(
                 touched.pairs.insert((person_id, programme.to_string()));
             }
         }
+    }
+    on_fresh(fresh);
+    let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    for (session_id, person_id, status) in marks {
         match existing.get(&(session_id, person_id)) {
             None => pending.push((session_id, person_id, status)),
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
@@ -555,6 +571,7 @@ pub async fn write(
         outcome,
         touched,
         followed,
+        created: created_people,
     })
 }
 
@@ -576,7 +593,7 @@ pub async fn pairs_touched_by(conn: &mut Conn, import_id: i64) -> Result<Touched
         .await?;
         Ok(Touched {
             pairs: rows.into_iter().collect(),
-            fresh: Vec::new(),
+            ..Default::default()
         })
     })
 }

@@ -728,12 +728,43 @@ struct SheetReader<'a> {
     option_module: Option<&'a ModuleRef>,
     analysis: &'a mut Analysis,
     /// A course column repeats a handful of texts thousands of times: match each once.
-    module_cache: std::cell::RefCell<HashMap<String, Option<ModuleRef>>>,
+    module_cache: std::sync::RwLock<HashMap<String, Option<ModuleRef>>>,
+}
+
+/// Rows of a sheet at which it is read in two halves at once.
+const PARALLEL_ROWS: usize = 10_000;
+
+const MISSING_MODULE: &str = "It is not clear which training this sheet records:";
+
+/// What reading some of a sheet's rows found.
+#[derive(Default)]
+struct RowsRead {
+    records: Vec<AttendanceRecord>,
+    issues: Vec<Issue>,
+    missing_module: bool,
 }
 
 impl SheetReader<'_> {
     fn issue(&mut self, severity: Severity, row: Option<usize>, column: Option<usize>, message: String) {
         self.analysis.issues.push(Issue::new(
+            severity,
+            &self.sheet.name,
+            row.map(|r| r + 1),
+            column.map(column_letter),
+            message,
+        ));
+    }
+
+    /// [`Self::issue`] into a list of its own, for rows read on another thread.
+    fn issue_into(
+        &self,
+        issues: &mut Vec<Issue>,
+        severity: Severity,
+        row: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    ) {
+        issues.push(Issue::new(
             severity,
             &self.sheet.name,
             row.map(|r| r + 1),
@@ -760,14 +791,16 @@ impl SheetReader<'_> {
     }
 
     fn match_module(&self, text: &str) -> Option<ModuleRef> {
-        if let Some(found) = self.module_cache.borrow().get(text) {
-            return found.clone();
+        if let Some(found) = self.module_cache.read().ok().and_then(|cache| cache.get(text).cloned()) {
+            return found;
         }
         let found = self
             .programmes
             .match_module(text)
             .map(|m| module_ref(&m.programme_id, &m.programme_version, &m.module_id));
-        self.module_cache.borrow_mut().insert(text.to_string(), found.clone());
+        if let Ok(mut cache) = self.module_cache.write() {
+            cache.insert(text.to_string(), found.clone());
+        }
         found
     }
 
@@ -1127,197 +1160,248 @@ impl SheetReader<'_> {
         let sheet_date = self.options.date.or(date_from_title);
         let cohort = grid.then(|| self.sheet.name.clone());
 
-        let mut reported_missing_module = false;
-        for row in header + 1..self.sheet.rows.len() {
-            let cells = &self.sheet.rows[row];
-            if cells.iter().all(Cell::is_empty) {
-                continue;
-            }
-            if cells.iter().find(|c| !c.is_empty()).is_some_and(is_footer) {
-                continue;
-            }
-            let full_name = match name_column {
-                Some(_) => values::display_name(&self.text_at(row, name_column)),
-                None => values::display_name(&format!(
-                    "{} {}",
-                    self.text_at(row, first_column),
-                    self.text_at(row, surname_column)
-                )),
-            };
-            if full_name.trim().is_empty() {
-                self.issue(
-                    Severity::Error,
-                    Some(row),
-                    name_column.or(first_column),
-                    "This row has no name.".into(),
-                );
-                continue;
-            }
-            let mut email = self.text_at(row, email_column).to_lowercase();
-            if !email.is_empty() && !crate::domain::validation::looks_like_email(&email) {
-                self.issue(
-                    Severity::Warning,
-                    Some(row),
-                    email_column,
-                    format!("“{email}” is not an email address, so this person is matched by name."),
-                );
-                email.clear();
-            }
-            let person = PersonRef {
-                full_name,
-                email,
-                organisation: values::tidy_spaces(&self.text_at(row, organisation_column)),
-                job_title: self.text_at(row, job_column),
-                staff_category: crate::domain::training_requirement::normalise_category(
-                    &self.text_at(row, category_column),
-                ),
-            };
-            let person_key = person.key();
+        // Rows are read independently of each other: a long sheet is read in
+        // two halves side by side, the second on another thread, and the
+        // halves joined in order as if read in one pass.
+        let read_rows = |rows: std::ops::Range<usize>| {
+            let mut out = RowsRead::default();
+            for row in rows {
+                let cells = &self.sheet.rows[row];
+                if cells.iter().all(Cell::is_empty) {
+                    continue;
+                }
+                if cells.iter().find(|c| !c.is_empty()).is_some_and(is_footer) {
+                    continue;
+                }
+                let full_name = match name_column {
+                    Some(_) => values::display_name(&self.text_at(row, name_column)),
+                    None => values::display_name(&format!(
+                        "{} {}",
+                        self.text_at(row, first_column),
+                        self.text_at(row, surname_column)
+                    )),
+                };
+                if full_name.trim().is_empty() {
+                    self.issue_into(
+                        &mut out.issues,
+                        Severity::Error,
+                        Some(row),
+                        name_column.or(first_column),
+                        "This row has no name.".into(),
+                    );
+                    continue;
+                }
+                let mut email = self.text_at(row, email_column).to_lowercase();
+                if !email.is_empty() && !crate::domain::validation::looks_like_email(&email) {
+                    self.issue_into(
+                        &mut out.issues,
+                        Severity::Warning,
+                        Some(row),
+                        email_column,
+                        format!("“{email}” is not an email address, so this person is matched by name."),
+                    );
+                    email.clear();
+                }
+                let person = PersonRef {
+                    full_name,
+                    email,
+                    organisation: values::tidy_spaces(&self.text_at(row, organisation_column)),
+                    job_title: self.text_at(row, job_column),
+                    staff_category: crate::domain::training_requirement::normalise_category(
+                        &self.text_at(row, category_column),
+                    ),
+                };
+                let person_key = person.key();
 
-            if grid {
-                for (module, day_date, parts) in &days {
-                    let Some(date) = day_date.or(sheet_date) else {
-                        self.issue(
-                            Severity::Error,
-                            Some(header),
-                            parts.first().copied(),
-                            format!(
-                                "There is no date for “{}”; put the date in the heading or above it, or give one date.",
-                                columns[parts[0]].heading
-                            ),
-                        );
-                        continue;
-                    };
-                    let mut marks = Vec::with_capacity(parts.len());
-                    for part in parts {
-                        match parse_status(self.cell(row, *part)) {
-                            Some(Some(status)) => marks.push(status),
-                            // No mark in a grid: the person did not attend that day (or part).
-                            Some(None) => marks.push(AttendanceStatus::Absent),
+                if grid {
+                    for (module, day_date, parts) in &days {
+                        let Some(date) = day_date.or(sheet_date) else {
+                            self.issue_into(&mut out.issues,
+                                Severity::Error,
+                                Some(header),
+                                parts.first().copied(),
+                                format!(
+                                    "There is no date for “{}”; put the date in the heading or above it, or give one date.",
+                                    columns[parts[0]].heading
+                                ),
+                            );
+                            continue;
+                        };
+                        let mut marks = Vec::with_capacity(parts.len());
+                        for part in parts {
+                            match parse_status(self.cell(row, *part)) {
+                                Some(Some(status)) => marks.push(status),
+                                // No mark in a grid: the person did not attend that day (or part).
+                                Some(None) => marks.push(AttendanceStatus::Absent),
+                                None => {
+                                    let mark = self.cell(row, *part).display();
+                                    self.issue_into(
+                                        &mut out.issues,
+                                        Severity::Error,
+                                        Some(row),
+                                        Some(*part),
+                                        unknown_mark(&mark),
+                                    );
+                                }
+                            }
+                        }
+                        if marks.len() != parts.len() {
+                            continue;
+                        }
+                        out.records.push(AttendanceRecord {
+                            person_key: person_key.clone(),
+                            sheet: self.sheet.name.clone(),
+                            row: row + 1,
+                            column: column_letter(parts[0]),
+                            person: person.clone(),
+                            module: module.clone(),
+                            date,
+                            status: combine_parts(&marks),
+                            cohort: cohort.clone(),
+                        });
+                    }
+                    continue;
+                }
+
+                let module = match module_column {
+                    Some(column) => {
+                        let text = self.cell(row, column).display();
+                        match self.match_module(&text) {
+                            Some(module) => Some(module),
+                            None if text.trim().is_empty() => sheet_module.clone(),
                             None => {
-                                let mark = self.cell(row, *part).display();
-                                self.issue(Severity::Error, Some(row), Some(*part), unknown_mark(&mark));
+                                self.issue_into(
+                                    &mut out.issues,
+                                    Severity::Error,
+                                    Some(row),
+                                    Some(column),
+                                    format!("“{text}” is not a module of any training programme."),
+                                );
+                                continue;
                             }
                         }
                     }
-                    if marks.len() != parts.len() {
-                        continue;
+                    None => sheet_module.clone(),
+                };
+                let Some(module) = module else {
+                    if !out.missing_module {
+                        self.issue_into(&mut out.issues,
+                            Severity::Error,
+                            None,
+                            None,
+                            format!("{MISSING_MODULE} no column holds course names and the title does not name a module. Choose the module."),
+                        );
+                        out.missing_module = true;
                     }
-                    self.analysis.records.push(AttendanceRecord {
-                        person_key: person_key.clone(),
-                        sheet: self.sheet.name.clone(),
-                        row: row + 1,
-                        column: column_letter(parts[0]),
-                        person: person.clone(),
-                        module: module.clone(),
-                        date,
-                        status: combine_parts(&marks),
-                        cohort: cohort.clone(),
-                    });
-                }
-                continue;
-            }
-
-            let module = match module_column {
-                Some(column) => {
-                    let text = self.cell(row, column).display();
-                    match self.match_module(&text) {
-                        Some(module) => Some(module),
-                        None if text.trim().is_empty() => sheet_module.clone(),
+                    continue;
+                };
+                let date = match date_column {
+                    Some(column) if !self.cell(row, column).is_empty() => match parse_date(self.cell(row, column)) {
+                        Some(date) => Some(date),
                         None => {
-                            self.issue(
+                            let text = self.cell(row, column).display();
+                            self.issue_into(
+                                &mut out.issues,
                                 Severity::Error,
                                 Some(row),
                                 Some(column),
-                                format!("“{text}” is not a module of any training programme."),
+                                format!("“{text}” is not a date (use day/month/year, like 03/03/2025)."),
                             );
                             continue;
                         }
-                    }
-                }
-                None => sheet_module.clone(),
-            };
-            let Some(module) = module else {
-                if !reported_missing_module {
-                    self.issue(
+                    },
+                    _ => sheet_date,
+                };
+                let Some(date) = date else {
+                    self.issue_into(&mut out.issues,
                         Severity::Error,
-                        None,
-                        None,
-                        "It is not clear which training this sheet records: no column holds course names and the title does not name a module. Choose the module.".into(),
+                        Some(row),
+                        date_column,
+                        "There is no session date for this row: no date in the Date column or the title. Give the date."
+                            .into(),
                     );
-                    reported_missing_module = true;
-                }
-                continue;
-            };
-            let date = match date_column {
-                Some(column) if !self.cell(row, column).is_empty() => match parse_date(self.cell(row, column)) {
-                    Some(date) => Some(date),
-                    None => {
-                        let text = self.cell(row, column).display();
-                        self.issue(
-                            Severity::Error,
-                            Some(row),
-                            Some(column),
-                            format!("“{text}” is not a date (use day/month/year, like 03/03/2025)."),
-                        );
-                        continue;
-                    }
-                },
-                _ => sheet_date,
-            };
-            let Some(date) = date else {
-                self.issue(
-                    Severity::Error,
-                    Some(row),
-                    date_column,
-                    "There is no session date for this row: no date in the Date column or the title. Give the date."
-                        .into(),
-                );
-                continue;
-            };
-            let status = if status_columns.is_empty() {
-                AttendanceStatus::Attended
-            } else {
-                let mut marks = Vec::with_capacity(status_columns.len());
-                let mut unreadable = false;
-                for column in &status_columns {
-                    match parse_status(self.cell(row, *column)) {
-                        Some(mark) => marks.push(mark),
-                        None => {
-                            let mark = self.cell(row, *column).display();
-                            self.issue(Severity::Error, Some(row), Some(*column), unknown_mark(&mark));
-                            unreadable = true;
+                    continue;
+                };
+                let status = if status_columns.is_empty() {
+                    AttendanceStatus::Attended
+                } else {
+                    let mut marks = Vec::with_capacity(status_columns.len());
+                    let mut unreadable = false;
+                    for column in &status_columns {
+                        match parse_status(self.cell(row, *column)) {
+                            Some(mark) => marks.push(mark),
+                            None => {
+                                let mark = self.cell(row, *column).display();
+                                self.issue_into(
+                                    &mut out.issues,
+                                    Severity::Error,
+                                    Some(row),
+                                    Some(*column),
+                                    unknown_mark(&mark),
+                                );
+                                unreadable = true;
+                            }
                         }
                     }
+                    if unreadable {
+                        continue;
+                    }
+                    if marks.iter().all(Option::is_none) {
+                        self.issue_into(
+                            &mut out.issues,
+                            Severity::Warning,
+                            Some(row),
+                            status_columns.first().copied(),
+                            "No attendance mark; recorded as not attended.".into(),
+                        );
+                    }
+                    let marks: Vec<AttendanceStatus> = marks
+                        .into_iter()
+                        .map(|m| m.unwrap_or(AttendanceStatus::Absent))
+                        .collect();
+                    combine_parts(&marks)
+                };
+                out.records.push(AttendanceRecord {
+                    person_key: person_key.clone(),
+                    sheet: self.sheet.name.clone(),
+                    row: row + 1,
+                    column: status_columns.first().map(|c| column_letter(*c)).unwrap_or_default(),
+                    person,
+                    module,
+                    date,
+                    status,
+                    cohort: None,
+                });
+            }
+            out
+        };
+        let rows = header + 1..self.sheet.rows.len();
+        let halves = if rows.len() >= PARALLEL_ROWS {
+            let middle = rows.start + rows.len() / 2;
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| read_rows(middle..rows.end));
+                let first = read_rows(rows.start..middle);
+                match second.join() {
+                    Ok(second) => vec![first, second],
+                    Err(panic) => std::panic::resume_unwind(panic),
                 }
-                if unreadable {
-                    continue;
+            })
+        } else {
+            vec![read_rows(rows)]
+        };
+        let mut missing_module_reported = false;
+        for half in halves {
+            self.analysis.records.extend(half.records);
+            for issue in half.issues {
+                // The one "which training" question, however many halves ask it.
+                if issue.row.is_none() && issue.column.is_none() && issue.message.starts_with(MISSING_MODULE) {
+                    if missing_module_reported {
+                        continue;
+                    }
+                    missing_module_reported = true;
                 }
-                if marks.iter().all(Option::is_none) {
-                    self.issue(
-                        Severity::Warning,
-                        Some(row),
-                        status_columns.first().copied(),
-                        "No attendance mark; recorded as not attended.".into(),
-                    );
-                }
-                let marks: Vec<AttendanceStatus> = marks
-                    .into_iter()
-                    .map(|m| m.unwrap_or(AttendanceStatus::Absent))
-                    .collect();
-                combine_parts(&marks)
-            };
-            self.analysis.records.push(AttendanceRecord {
-                person_key: person_key.clone(),
-                sheet: self.sheet.name.clone(),
-                row: row + 1,
-                column: status_columns.first().map(|c| column_letter(*c)).unwrap_or_default(),
-                person,
-                module,
-                date,
-                status,
-                cohort: None,
-            });
+                self.analysis.issues.push(issue);
+            }
         }
         self.analysis.layouts.push(layout);
     }
