@@ -439,7 +439,9 @@ pub async fn programme_people_page(
             // sessions it had; a batch nobody attended gives one row with
             // no person. SQLite reads the batch's attendance by session
             // (CROSS JOIN keeps that order; joined plainly it walked the
-            // whole attendance table by person), and sends only a page of
+            // whole attendance table by person, and joined with the
+            // materialised `s` it indexed the whole table first: hence the
+            // batch written out twice), and sends only a page of
             // people rather than every attendance of the batch (some 1,500
             // rows, one thread switch each, for the first page of a
             // well-attended programme).
@@ -452,7 +454,13 @@ pub async fn programme_people_page(
                       batch AS (SELECT id, session_date, rk FROM s ORDER BY rk DESC LIMIT 1)
                  SELECT batch.id, batch.session_date, batch.rk, p.person_id
                  FROM batch LEFT JOIN
-                   (SELECT a.person_id, MIN(s.rk) AS first FROM s CROSS JOIN attendance a
+                   (SELECT a.person_id, MIN(s.rk) AS first
+                    FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY session_date DESC, id DESC) AS rk
+                          FROM training_sessions
+                          WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
+                            AND (session_date < $3 OR (session_date = $3 AND id < $4))
+                          ORDER BY session_date DESC, id DESC LIMIT $5) s
+                    CROSS JOIN attendance a
                     WHERE a.session_id = s.id
                     GROUP BY a.person_id ORDER BY first, a.person_id LIMIT $6) p ON TRUE
                  ORDER BY p.first, p.person_id",
