@@ -431,6 +431,7 @@ pub async fn programme_people_page(
         // After every session: the first page starts from the newest.
         let mut cursor = (NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX), i64::MAX);
         let mut batch = FIRST_WALK_BATCH;
+        let mut walked: i64 = 0;
         loop {
             // A batch of sessions, newest first, and in the same statement
             // the first `wanted` people who attended them, each by the
@@ -485,10 +486,18 @@ pub async fn programme_people_page(
                     }
                 }
             }
+            walked += sessions;
             if found.len() >= wanted || sessions < batch {
                 break;
             }
-            batch = (batch * 2).min(MOST_WALK_BATCH);
+            // Enough sessions for the people still wanted at the rate found
+            // so far, and at least twice the last batch: a programme of
+            // small sessions (IRIS has about ten people a session) needs a
+            // few statements for a page deep in the list, not one per doubling.
+            let rate = i64::try_from(found.len()).unwrap_or(i64::MAX).max(1);
+            let still = i64::try_from(wanted - found.len()).unwrap_or(i64::MAX);
+            let enough = still.saturating_mul(walked) / rate + 1;
+            batch = enough.max(batch * 2).min(MOST_WALK_BATCH);
         }
         let more = found.len() > skip + take;
         Ok((found.into_iter().skip(skip).take(take).collect(), more))
