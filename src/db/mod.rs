@@ -717,10 +717,13 @@ pub(crate) async fn page_and_total<T: Row>(
     db_run!(pool => {
         let mut page = sqlx::query_as::<_, T>(&page_sql);
         bind_each!(page, filter);
-        let rows = page.bind(limit).bind(offset).fetch_all(pool).await?;
+        let page = page.bind(limit).bind(offset);
         let mut total = sqlx::query_as::<_, (i64,)>(count);
         bind_each!(total, filter);
-        let (total,) = total.fetch_exactly_one(pool).await?;
+        // Both at once, each on a connection of its own (neither holds one
+        // while waiting for another): on a busy server one wait for a
+        // connection's turn instead of two.
+        let (rows, (total,)) = rocket::tokio::try_join!(page.fetch_all(pool), total.fetch_exactly_one(pool))?;
         Ok((rows, total))
     })
 }

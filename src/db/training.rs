@@ -457,6 +457,7 @@ pub async fn programme_people_page(
         // After every session: the first page starts from the newest.
         let mut cursor = (NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX), i64::MAX);
         let mut batch = FIRST_WALK_BATCH;
+        let mut walked: i64 = 0;
         loop {
             // A batch of sessions, newest first, and in the same statement
             // the first `wanted` people who attended them, each by the
@@ -465,7 +466,9 @@ pub async fn programme_people_page(
             // sessions it had; a batch nobody attended gives one row with
             // no person. SQLite reads the batch's attendance by session
             // (CROSS JOIN keeps that order; joined plainly it walked the
-            // whole attendance table by person), and sends only a page of
+            // whole attendance table by person, and joined with the
+            // materialised `s` it indexed the whole table first: hence the
+            // batch written out twice), and sends only a page of
             // people rather than every attendance of the batch (some 1,500
             // rows, one thread switch each, for the first page of a
             // well-attended programme).
@@ -478,7 +481,13 @@ pub async fn programme_people_page(
                       batch AS (SELECT id, session_date, rk FROM s ORDER BY rk DESC LIMIT 1)
                  SELECT batch.id, batch.session_date, batch.rk, p.person_id
                  FROM batch LEFT JOIN
-                   (SELECT a.person_id, MIN(s.rk) AS first FROM s CROSS JOIN attendance a
+                   (SELECT a.person_id, MIN(s.rk) AS first
+                    FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY session_date DESC, id DESC) AS rk
+                          FROM training_sessions
+                          WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
+                            AND (session_date < $3 OR (session_date = $3 AND id < $4))
+                          ORDER BY session_date DESC, id DESC LIMIT $5) s
+                    CROSS JOIN attendance a
                     WHERE a.session_id = s.id
                     GROUP BY a.person_id ORDER BY first, a.person_id LIMIT $6) p ON TRUE
                  ORDER BY p.first, p.person_id",
@@ -503,10 +512,18 @@ pub async fn programme_people_page(
                     }
                 }
             }
+            walked += sessions;
             if found.len() >= wanted || sessions < batch {
                 break;
             }
-            batch = (batch * 2).min(MOST_WALK_BATCH);
+            // Enough sessions for the people still wanted at the rate found
+            // so far, and at least twice the last batch: a programme of
+            // small sessions (IRIS has about ten people a session) needs a
+            // few statements for a page deep in the list, not one per doubling.
+            let rate = i64::try_from(found.len()).unwrap_or(i64::MAX).max(1);
+            let still = i64::try_from(wanted - found.len()).unwrap_or(i64::MAX);
+            let enough = still.saturating_mul(walked) / rate + 1;
+            batch = enough.max(batch * 2).min(MOST_WALK_BATCH);
         }
         let more = found.len() > skip + take;
         Ok((found.into_iter().skip(skip).take(take).collect(), more))
