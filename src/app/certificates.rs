@@ -118,23 +118,11 @@ pub enum Holders<'a> {
 /// transaction: the workflow that changed the attendance issues what it
 /// earned, all or nothing, with one audit entry for the batch (an import can
 /// earn thousands at once). Idempotent: see [`certificates::uncertified`].
+/// Also issues for `known`: completions the caller knows to be uncertified
+/// without asking (those of people created in this very transaction, who
+/// cannot hold a certificate yet); `holders` should not name those people.
 /// Returns the new certificates' ids.
 pub async fn issue_training(
-    tx: &mut Conn,
-    backend: Backend,
-    programmes: &ProgrammeLibrary,
-    stamp: DateTime<Utc>,
-    by: &audit::Actor,
-    holders: Holders<'_>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    issue_training_known(tx, backend, programmes, stamp, by, holders, Vec::new()).await
-}
-
-/// [`issue_training`], also issuing for `known`: completions the caller
-/// knows to be uncertified without asking (those of people created in this
-/// very transaction, who cannot hold a certificate yet). `holders` should
-/// not name those people.
-pub async fn issue_training_known(
     tx: &mut Conn,
     backend: Backend,
     programmes: &ProgrammeLibrary,
@@ -217,7 +205,16 @@ pub async fn issue_for_completions(
 ) -> AppResult<usize> {
     let stamp = now;
     let mut tx = db::begin_write(db).await?;
-    let issued = issue_training(&mut tx, db.backend(), programmes, stamp, by, Holders::Everyone).await?;
+    let issued = issue_training(
+        &mut tx,
+        db.backend(),
+        programmes,
+        stamp,
+        by,
+        Holders::Everyone,
+        Vec::new(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(issued.len())
 }

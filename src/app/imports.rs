@@ -668,7 +668,7 @@ async fn write_all(
             })
         })
         .collect();
-    let issued = certificates::issue_training_known(
+    let issued = certificates::issue_training(
         &mut tx,
         request.pool.backend(),
         request.programmes,

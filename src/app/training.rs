@@ -41,6 +41,7 @@ async fn after_attendance(
         stamp,
         &acting.audit,
         Holders::These(people),
+        Vec::new(),
     )
     .await?;
     Ok(())

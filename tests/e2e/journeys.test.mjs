@@ -519,6 +519,12 @@ test('the programme lead picks a period, writes the narrative, publishes the boa
   await follow(page, button(page, 'Show this period'));
   const year = new Date().toLocaleDateString('en-GB', { year: 'numeric', timeZone: 'Europe/London' });
   await sees(page, `1 January ${year} to 31 December ${year}`);
+  // A section's own page, where the dashboard's long breakdowns lead, for the same period.
+  const period = new URL(page.url()).search;
+  await open(page, `/reports/sections/training${period}`);
+  await sees(page, 'Every figure of this section of the board report');
+  await checkNarrow(page);
+  await open(page, `/${period}`);
   await follow(page, link(page, 'Write the narrative and publish'));
   await heading(page, 'Publish the board report');
   const narrative = 'Brightwater Foods gained the workplace Quality Mark this year.';
