@@ -140,11 +140,9 @@ async fn organisations_of(
     let people: std::collections::BTreeSet<i64> = people.collect();
     let people: Vec<super::Bind> = people.into_iter().map(super::Bind::Int).collect();
     let mut found = std::collections::HashMap::with_capacity(people.len());
+    let backend = conn.backend();
     for chunk in people.chunks(PEOPLE_A_LOOKUP) {
-        let listed = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let listed = super::in_list(backend, 1, chunk.len());
         let sql = format!("SELECT id, organisation_id FROM people WHERE id IN ({listed})");
         let rows: Vec<(i64, i64)> = super::rows(conn, &sql, chunk).await?;
         found.extend(rows);
