@@ -12,6 +12,11 @@ use qmtrack::domain::access::OrgScope;
 use qmtrack::domain::organisation::{OrganisationDetails, OrganisationInput};
 use std::time::{Duration, Instant};
 
+/// The allocator the `qmtrack` binary uses (see src/main.rs), so the import
+/// and the calamine parse it is compared with are measured as they run there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Report {
     name: &'static str,
     runs: Vec<Duration>,

@@ -178,7 +178,7 @@ async fn forms_that_pick_an_organisation_stay_small_with_ten_thousand() {
             '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n";
     match &pool {
         qmtrack::db::Pool::Sqlite { writer, .. } => sqlx::query(insert).execute(writer).await.map(|_| ()),
-        qmtrack::db::Pool::Postgres(pg) => sqlx::query(insert).execute(pg).await.map(|_| ()),
+        qmtrack::db::Pool::Postgres { pool: pg, .. } => sqlx::query(insert).execute(pg).await.map(|_| ()),
     }
     .expect("ten thousand organisations");
     let org = app.organisation(&lead, "Zeta Housing", "housing_provider").await;

@@ -186,7 +186,7 @@ where
     const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE at = $1";
     let found: Result<(i64,), sqlx::Error> = match pool {
         Pool::Sqlite { readers, .. } => sqlx::query_as(SQL).bind(bind).fetch_one(readers).await,
-        Pool::Postgres(pg) => sqlx::query_as(SQL).bind(bind).fetch_one(pg).await,
+        Pool::Postgres { pool: pg, .. } => sqlx::query_as(SQL).bind(bind).fetch_one(pg).await,
     };
     found.expect("count").0
 }
@@ -218,7 +218,7 @@ async fn instants_round_trip_in_the_stored_form_and_order_as_time() {
         VALUES ('2026-03-02T08:30:00Z', 'sql', 'trap.sql', 'thing'), ('2026-03-02T10:00:00Z', 'sql', 'trap.sql', 'thing')";
     match &pool {
         Pool::Sqlite { writer, .. } => sqlx::query(by_sql).execute(writer).await.map(drop),
-        Pool::Postgres(pg) => sqlx::query(by_sql).execute(pg).await.map(drop),
+        Pool::Postgres { pool: pg, .. } => sqlx::query(by_sql).execute(pg).await.map(drop),
     }
     .expect("rows in the stored form");
 

@@ -138,9 +138,9 @@ async fn requests_are_counted_by_route_pattern() {
     assert_eq!(sample(&after, "qmtrack_outbox_depth"), Some(0.0), "{after}");
     assert_eq!(sample(&after, "qmtrack_database_up"), Some(1.0), "{after}");
     let pools: &[&str] = if app.database_url.starts_with("postgres") {
-        &["main"]
+        &["main", "quick"]
     } else {
-        &["readers", "writer"]
+        &["readers", "writer", "quick"]
     };
     for pool in pools {
         let size = sample(&after, &format!(r#"qmtrack_db_pool_connections{{pool="{pool}"}}"#)).expect("pool size");
@@ -151,8 +151,10 @@ async fn requests_are_counted_by_route_pattern() {
         assert!(size <= max && max >= 1.0, "{after}");
     }
     // The readers' pool was used by the pages above.
-    let readers = if pools.len() == 1 { "main" } else { "readers" };
+    let readers = if pools.len() == 2 { "main" } else { "readers" };
     assert!(sample(&after, &format!(r#"qmtrack_db_pool_connections{{pool="{readers}"}}"#)) >= Some(1.0));
+    // Each page's session was read on the quick lane.
+    assert!(sample(&after, r#"qmtrack_db_pool_connections{pool="quick"}"#) >= Some(1.0));
 
     // No mail server: the lead's weekly digest waits in the outbox.
     let res = lead.submit("/outbox", "/outbox/scan", &[]).await;

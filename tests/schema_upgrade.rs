@@ -31,7 +31,7 @@ const READ_FLAGS: &str = "SELECT 'users', CAST(id AS TEXT), active FROM users
 async fn flags(pool: &Pool) -> Flags {
     match pool {
         Pool::Sqlite { readers, .. } => sqlx::query_as(READ_FLAGS).fetch_all(readers).await,
-        Pool::Postgres(pg) => sqlx::query_as(READ_FLAGS).fetch_all(pg).await,
+        Pool::Postgres { pool: pg, .. } => sqlx::query_as(READ_FLAGS).fetch_all(pg).await,
     }
     .expect("flags")
 }
@@ -66,7 +66,7 @@ async fn flags_survive_the_move_to_booleans() {
             SELECT 'email:other@example.org', MIN(id), FALSE, NULL, '2026-03-02T09:00:00Z' FROM people;";
     match &pool {
         Pool::Sqlite { writer, .. } => sqlx::raw_sql(setup).execute(writer).await.map(drop),
-        Pool::Postgres(pg) => sqlx::raw_sql(setup).execute(pg).await.map(drop),
+        Pool::Postgres { pool: pg, .. } => sqlx::raw_sql(setup).execute(pg).await.map(drop),
     }
     .expect("both values of every flag");
     let before = flags(&pool).await;
@@ -86,7 +86,7 @@ async fn flags_survive_the_move_to_booleans() {
                 .await
                 .expect("before 0011");
         }
-        Pool::Postgres(pg) => {
+        Pool::Postgres { pool: pg, .. } => {
             sqlx::raw_sql(BACK_TO_0010_PG).execute(pg).await.expect("back to 0010");
             let (kind,): (String,) = sqlx::query_as(
                 "SELECT data_type FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'active'",
@@ -100,7 +100,7 @@ async fn flags_survive_the_move_to_booleans() {
 
     db::migrate(&pool).await.expect("0011 applies");
     assert_eq!(flags(&pool).await, before, "every flag survives with its value");
-    if let Pool::Postgres(pg) = &pool {
+    if let Pool::Postgres { pool: pg, .. } = &pool {
         let types: Vec<(String, String)> = sqlx::query_as(
             "SELECT column_name, data_type FROM information_schema.columns
              WHERE (table_name, column_name) IN (('users', 'active'), ('training_sessions', 'online'),
@@ -194,7 +194,7 @@ const PG_0012_ADDITIONS: &str = "
 async fn run(pool: &Pool, sql: &str) {
     match pool {
         Pool::Sqlite { writer, .. } => sqlx::raw_sql(sql).execute(writer).await.map(drop),
-        Pool::Postgres(pg) => sqlx::raw_sql(sql).execute(pg).await.map(drop),
+        Pool::Postgres { pool: pg, .. } => sqlx::raw_sql(sql).execute(pg).await.map(drop),
     }
     .unwrap_or_else(|e| panic!("{e}: {sql}"));
 }
@@ -202,7 +202,7 @@ async fn run(pool: &Pool, sql: &str) {
 async fn texts(pool: &Pool, sql: &str) -> Vec<(String, String)> {
     match pool {
         Pool::Sqlite { readers, .. } => sqlx::query_as(sql).fetch_all(readers).await,
-        Pool::Postgres(pg) => sqlx::query_as(sql).fetch_all(pg).await,
+        Pool::Postgres { pool: pg, .. } => sqlx::query_as(sql).fetch_all(pg).await,
     }
     .unwrap_or_else(|e| panic!("{e}: {sql}"))
 }
@@ -475,10 +475,12 @@ async fn the_demo_survives_the_move_to_null_and_foreign_keys() {
                 .await
                 .map(drop)
         }
-        Pool::Postgres(pg) => sqlx::query("UPDATE certificates SET person_id = 999999 WHERE kind = 'training'")
-            .execute(pg)
-            .await
-            .map(drop),
+        Pool::Postgres { pool: pg, .. } => {
+            sqlx::query("UPDATE certificates SET person_id = 999999 WHERE kind = 'training'")
+                .execute(pg)
+                .await
+                .map(drop)
+        }
     };
     assert!(dangling.is_err(), "a dangling reference is refused");
 }
@@ -706,7 +708,7 @@ async fn dates_and_instants_survive_becoming_typed() {
     .await;
     match &pool {
         Pool::Sqlite { .. } => run(&pool, "DELETE FROM _sqlx_migrations WHERE version = 19").await,
-        Pool::Postgres(_) => run(&pool, &back_to_text_dates_pg()).await,
+        Pool::Postgres { .. } => run(&pool, &back_to_text_dates_pg()).await,
     }
     let before = dates_and_instants(&pool).await;
     // Every column holds values in the form the app writes them, and no
@@ -751,7 +753,7 @@ async fn dates_and_instants_survive_becoming_typed() {
         before,
         "every date and instant survives"
     );
-    if let Pool::Postgres(pg) = &pool {
+    if let Pool::Postgres { pool: pg, .. } = &pool {
         let types: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
              WHERE table_schema = current_schema()",

@@ -61,7 +61,7 @@ pub async fn backup(config: &AppConfig, pool: &Pool, out: &Path, now: DateTime<U
             parts.push((archive::SQLITE_DATABASE.to_string(), snapshot));
             read?
         }
-        Pool::Postgres(_) => {
+        Pool::Postgres { .. } => {
             // Only reads, and is rolled back; on PostgreSQL `begin_write`
             // is a plain BEGIN, which the snapshot setting must follow.
             let mut tx = db::begin_write(pool).await?;

@@ -323,6 +323,7 @@ pub async fn open_sqlite_file(path: &std::path::Path) -> Result<super::Pool, sql
         .await?;
     Ok(super::Pool::Sqlite {
         readers: pool.clone(),
+        quick: pool.clone(),
         writer: pool,
     })
 }

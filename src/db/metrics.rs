@@ -30,8 +30,10 @@ pub fn pool_use(pool: &Pool) -> Vec<PoolUse> {
         }
     }
     match pool {
-        Pool::Sqlite { readers, writer } => vec![one("readers", readers), one("writer", writer)],
-        Pool::Postgres(pool) => vec![one("main", pool)],
+        Pool::Sqlite { readers, writer, quick } => {
+            vec![one("readers", readers), one("writer", writer), one("quick", quick)]
+        }
+        Pool::Postgres { pool, quick } => vec![one("main", pool), one("quick", quick)],
     }
 }
 

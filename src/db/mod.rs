@@ -144,17 +144,28 @@ pub enum Either<S, P> {
 /// connection, so writers in this process queue for it in turn instead of
 /// racing for SQLite's single write lock (see [`begin_write`]); reads use
 /// `readers`. PostgreSQL has one pool for both.
+///
+/// `quick` is a few connections of their own for the short indexed reads
+/// that every request makes before its page's own (the signed-in session,
+/// the data version, the dashboard's attention list): see [`Pool::quick_lane`].
 #[derive(Clone)]
 pub enum Pool {
-    Sqlite { readers: SqlitePool, writer: SqlitePool },
-    Postgres(PgPool),
+    Sqlite {
+        readers: SqlitePool,
+        writer: SqlitePool,
+        quick: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+        quick: PgPool,
+    },
 }
 
 impl Pool {
     pub fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite { .. } => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Postgres { .. } => Backend::Postgres,
         }
     }
 
@@ -162,7 +173,7 @@ impl Pool {
     pub fn native(&self) -> Either<&SqlitePool, &PgPool> {
         match self {
             Pool::Sqlite { readers, .. } => Either::Sqlite(readers),
-            Pool::Postgres(pool) => Either::Postgres(pool),
+            Pool::Postgres { pool, .. } => Either::Postgres(pool),
         }
     }
 
@@ -170,17 +181,44 @@ impl Pool {
     pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
         Ok(match self {
             Pool::Sqlite { readers, .. } => PooledConnection::Sqlite(readers.acquire().await?),
-            Pool::Postgres(pool) => PooledConnection::Postgres(pool.acquire().await?),
+            Pool::Postgres { pool, .. } => PooledConnection::Postgres(pool.acquire().await?),
         })
+    }
+
+    /// The same database, with reads on the quick lane's connections.
+    ///
+    /// Connections are handed out in turn, so under load a statement waits
+    /// behind the pages' long reads (a programme page, a report's figures)
+    /// that came before it. Every request first reads its session: on the
+    /// shared connections a dashboard that needs nothing else but cached
+    /// figures waited there for most of its time. Only short reads through
+    /// an index belong here; a long one would bring the queue back.
+    /// Writes still go to the one writer.
+    pub fn quick_lane(&self) -> Pool {
+        match self {
+            Pool::Sqlite { writer, quick, .. } => Pool::Sqlite {
+                readers: quick.clone(),
+                writer: writer.clone(),
+                quick: quick.clone(),
+            },
+            Pool::Postgres { quick, .. } => Pool::Postgres {
+                pool: quick.clone(),
+                quick: quick.clone(),
+            },
+        }
     }
 
     pub async fn close(&self) {
         match self {
-            Pool::Sqlite { readers, writer } => {
+            Pool::Sqlite { readers, writer, quick } => {
                 readers.close().await;
                 writer.close().await;
+                quick.close().await;
             }
-            Pool::Postgres(pool) => pool.close().await,
+            Pool::Postgres { pool, quick } => {
+                pool.close().await;
+                quick.close().await;
+            }
         }
     }
 }
@@ -372,16 +410,29 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
             // Writers wait here for their turn; a queue of many short
             // transactions can take longer than a reader would ever wait.
             let writer = pool(1, WRITER_QUEUE_TIMEOUT).await?;
-            Ok(Pool::Sqlite { readers, writer })
+            let quick = pool(quick_lane_size(max_connections), Duration::from_secs(10)).await?;
+            Ok(Pool::Sqlite { readers, writer, quick })
         }
-        Backend::Postgres => Ok(Pool::Postgres(
-            PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?,
-        )),
+        Backend::Postgres => {
+            let pool = |connections: u32| {
+                PgPoolOptions::new()
+                    .max_connections(connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+            };
+            Ok(Pool::Postgres {
+                pool: pool(max_connections).await?,
+                quick: pool(quick_lane_size(max_connections)).await?,
+            })
+        }
     }
+}
+
+/// Connections of the quick lane beside `max_connections` for the rest: a
+/// quarter, at least one. Its reads take a fraction of a millisecond, so a
+/// few serve a thousand requests a second.
+fn quick_lane_size(max_connections: u32) -> u32 {
+    (max_connections / 4).clamp(1, 4)
 }
 
 /// How long a writer waits for its turn before giving up with an error.
@@ -412,7 +463,7 @@ pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
                 .await?;
             Ok(Tx::Sqlite(tx))
         }
-        Pool::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        Pool::Postgres { pool, .. } => Ok(Tx::Postgres(pool.begin().await?)),
     }
 }
 
@@ -465,7 +516,7 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
                 ))),
             }
         }
-        Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        Pool::Postgres { pool, .. } => sqlx::migrate!("migrations/postgres").run(pool).await,
     }
 }
 
