@@ -176,7 +176,7 @@ async fn share_with_other_servers(
         tracing::error!("could not tidy up after a restart: {e}");
         return Err(rocket);
     }
-    Ok(rocket.manage(state.files.clone()).manage(state).manage(presence))
+    Ok(rocket.manage(state).manage(presence))
 }
 
 /// A database from before completions were kept, or kept under other

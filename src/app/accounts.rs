@@ -53,9 +53,7 @@ pub async fn create_user(
 
 /// [`create_user`] for someone who manages users.
 pub async fn add_user(ctx: Ctx<'_>, acting: &Acting, user: &NewUser) -> AppResult<Result<i64, CreateUserRefused>> {
-    if !acting.access.can_manage_users() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_manage_users())?;
     create_user(ctx, &acting.audit, user, false).await
 }
 
@@ -80,9 +78,7 @@ pub async fn set_role(
     role: Role,
     organisation_id: Option<i64>,
 ) -> AppResult<Result<(), LastLead>> {
-    if !acting.access.can_manage_users() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_manage_users())?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if role != Role::ProgrammeLead && would_remove_last_lead(&mut tx, account).await? {
@@ -112,9 +108,7 @@ pub async fn set_active(
     account: &UserRow,
     active: bool,
 ) -> AppResult<Result<(), LastLead>> {
-    if !acting.access.can_manage_users() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_manage_users())?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if !active && would_remove_last_lead(&mut tx, account).await? {

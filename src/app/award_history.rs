@@ -81,14 +81,6 @@ pub struct CommitOutcome {
     pub certificates: usize,
 }
 
-fn require_lead(acting: &Acting) -> AppResult<()> {
-    if acting.access.is_programme_lead() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// Reads and checks a file against the records as they are now. Parsing
 /// runs off the async threads.
 pub async fn preview(
@@ -98,7 +90,7 @@ pub async fn preview(
     file_name: &str,
     options: AwardImportOptions,
 ) -> AppResult<Result<AwardPreview, ReadError>> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     let name = file_name.to_string();
     let max_bytes = ctx.app.config.import_max_bytes;
     let read = rocket::tokio::task::spawn_blocking(move || {
@@ -160,7 +152,7 @@ pub async fn start(
 
 /// An import and, while it is pending, its preview against today's records.
 pub async fn show(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<(AwardImportRow, Option<AwardPreview>)> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let preview = pending_preview(ctx, acting, &row).await?;
     Ok((row, preview))
@@ -185,7 +177,7 @@ async fn pending_preview(ctx: Ctx<'_>, acting: &Acting, row: &AwardImportRow) ->
 /// organisations it adds, its certificates if asked for and its audit
 /// entry; `Err(refusal)` when the file (read again now) has errors.
 pub async fn commit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<CommitOutcome, String>> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if row.state != "pending" {
         return Err(moved_on(&row.state));
@@ -282,7 +274,7 @@ fn moved_on(state: &str) -> AppError {
 
 /// Removes everything a committed import recorded, in one transaction with its audit entry.
 pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
@@ -314,7 +306,7 @@ pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
 
 /// Drops a pending upload.
 pub async fn discard(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     let row = rows::find(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
@@ -334,6 +326,6 @@ pub async fn discard(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
 
 /// Past imports, newest first.
 pub async fn history(ctx: Ctx<'_>, acting: &Acting) -> AppResult<Vec<AwardImportRow>> {
-    require_lead(acting)?;
+    acting.require(|a| a.is_programme_lead())?;
     Ok(rows::history(ctx.db, 50).await?)
 }

@@ -221,9 +221,7 @@ pub async fn issue_for_completions(
 
 /// [`issue_for_completions`] for a signed-in training lead or programme lead.
 pub async fn issue_missing(ctx: Ctx<'_>, acting: &Acting) -> AppResult<usize> {
-    if !acting.access.can_manage_training() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_manage_training())?;
     issue_for_completions(ctx.db, &ctx.app.programmes, ctx.now, &acting.audit).await
 }
 
@@ -237,9 +235,7 @@ pub struct NeedsText(pub &'static str);
 /// Revokes one certificate, with a reason that the public never sees.
 pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> AppResult<Result<(), NeedsText>> {
     let row = visible(ctx.db, &acting.access, id).await?;
-    if !acting.access.is_programme_lead() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.is_programme_lead())?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Ok(Err(NeedsText(
@@ -279,9 +275,7 @@ pub async fn reissue(
     holder_name: &str,
 ) -> AppResult<Result<Reissued, NeedsText>> {
     let row = visible(ctx.db, &acting.access, id).await?;
-    if !acting.access.is_programme_lead() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.is_programme_lead())?;
     let name = holder_name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Ok(Err(NeedsText("Enter the name to print, up to 200 characters.")));

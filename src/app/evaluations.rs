@@ -23,11 +23,7 @@ use std::collections::BTreeMap;
 /// Results and links are for the training staff: the training lead and the
 /// programme lead. An organisation's member never sees responses.
 pub fn may_see_results(acting: &Acting) -> AppResult<()> {
-    if acting.access.can_manage_training() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    acting.require(|a| a.can_manage_training())
 }
 
 /// A session with its programme and that programme's form.
@@ -158,9 +154,7 @@ pub async fn import(
     file_name: &str,
     responses: &[Answers],
 ) -> AppResult<Result<usize, OverCap>> {
-    if !acting.access.can_manage_training() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_manage_training())?;
     let found = session_form(ctx, session_id).await?;
     let cap = response_cap(found.session.capacity, found.session.attended);
     let mut tx = db::begin_write(ctx.db).await?;

@@ -89,9 +89,7 @@ pub async fn save(
     details: &EvidenceDetails,
     file: Option<&StoredFile<'_>>,
 ) -> AppResult<i64> {
-    if !acting.access.can_work_on_assessments_of(target.row.organisation_id) {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_work_on_assessments_of(target.row.organisation_id))?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let row = assessment_rows::find_in(&mut tx, target.row.id)

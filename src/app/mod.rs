@@ -57,6 +57,7 @@ use crate::db::{audit, users::UserRow, Pool};
 use crate::domain::access::{Actor, Role};
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::standards::StandardsLibrary;
+use crate::error::{AppError, AppResult};
 use crate::Clock;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -140,6 +141,15 @@ impl Acting {
                 organisation_id: None,
             },
             audit: audit::Actor::command_line(command),
+        }
+    }
+
+    /// Refuses as not allowed unless `allowed` says this actor may.
+    pub fn require(&self, allowed: impl FnOnce(&Actor) -> bool) -> AppResult<()> {
+        if allowed(&self.access) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
     }
 

@@ -28,9 +28,7 @@ pub async fn create(
     acting: &Acting,
     details: &OrganisationDetails,
 ) -> AppResult<Result<i64, FieldErrors>> {
-    if !acting.access.can_add_organisation() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_add_organisation())?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
@@ -60,9 +58,7 @@ pub async fn update(
     before: &OrganisationRow,
     details: &OrganisationDetails,
 ) -> AppResult<Result<(), FieldErrors>> {
-    if !acting.access.can_edit_organisation(before.id) {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_edit_organisation(before.id))?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     if organisations::find_by_name(&mut tx, &details.name_key())
@@ -87,11 +83,7 @@ pub async fn update(
 }
 
 fn may_edit_aliases(acting: &Acting, organisation_id: i64) -> AppResult<()> {
-    if acting.access.can_edit_organisation(organisation_id) || acting.access.can_manage_training() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    acting.require(|a| a.can_edit_organisation(organisation_id) || a.can_manage_training())
 }
 
 /// Adds another name for `org`; refused (with why) if it is its name or another's.
@@ -159,9 +151,7 @@ fn person_json(person: &PersonDetails) -> serde_json::Value {
 
 /// Adds a person to an organisation's staff.
 pub async fn add_person(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, person: &PersonDetails) -> AppResult<i64> {
-    if !acting.access.can_edit_people_of(organisation_id) {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_edit_people_of(organisation_id))?;
     let mut tx = db::begin_write(ctx.db).await?;
     let id = insert_person(&mut tx, ctx.now, &acting.audit, organisation_id, person).await?;
     tx.commit().await?;
@@ -191,9 +181,7 @@ pub(super) async fn insert_person(
 }
 
 pub async fn update_person(ctx: Ctx<'_>, acting: &Acting, before: &PersonRow, person: &PersonDetails) -> AppResult<()> {
-    if !acting.access.can_edit_people_of(before.organisation_id) {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_edit_people_of(before.organisation_id))?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     people::update(&mut tx, before.id, person, now).await?;

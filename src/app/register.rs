@@ -9,7 +9,7 @@ use crate::db::{self, organisations::OrganisationRow};
 use crate::domain::certificate::verify_url;
 use crate::domain::register::{by_framework, FrameworkHolders, Holder};
 use crate::domain::validation::{required, FieldErrors};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use serde_json::json;
 
 /// The register as it stands on the workflow's day (in the partnership's
@@ -62,13 +62,10 @@ pub async fn change_listing(
     org: &OrganisationRow,
     change: ListingChange,
 ) -> AppResult<Result<(), FieldErrors>> {
-    let allowed = match change {
-        ListingChange::Listed(_) => acting.access.can_edit_organisation(org.id),
-        ListingChange::Hide { .. } | ListingChange::Show => acting.access.is_programme_lead(),
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| match change {
+        ListingChange::Listed(_) => a.can_edit_organisation(org.id),
+        ListingChange::Hide { .. } | ListingChange::Show => a.is_programme_lead(),
+    })?;
     let change = match change {
         ListingChange::Hide { reason } => {
             let mut errors = FieldErrors::default();

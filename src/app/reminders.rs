@@ -242,9 +242,7 @@ pub async fn scan(
 
 /// [`scan`] for a signed-in programme lead ("Look for reminders now").
 pub async fn scan_now(ctx: Ctx<'_>, acting: &Acting) -> AppResult<usize> {
-    if !acting.access.is_programme_lead() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.is_programme_lead())?;
     scan(ctx.db, &ctx.app.standards, &ctx.app.config, ctx.now).await
 }
 
@@ -355,9 +353,7 @@ fn build_email(from: &Mailbox, message: &outbox::Claimed) -> Result<lettre::Mess
 
 /// [`send_due`] for a signed-in programme lead ("Send now").
 pub async fn send_now(ctx: Ctx<'_>, acting: &Acting) -> AppResult<Delivery> {
-    if !acting.access.is_programme_lead() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.is_programme_lead())?;
     send_due(ctx.db, &ctx.app.config, &ctx.app.clock).await
 }
 
@@ -399,9 +395,7 @@ pub async fn turned_off(db: &Pool, user_id: i64) -> AppResult<Vec<Kind>> {
 /// they want; those not in `wanted` are turned off, and choices about kinds
 /// not offered stay as they were.
 pub async fn choose(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, wanted: &[Kind]) -> AppResult<()> {
-    if acting.access.user_id != user.id {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.user_id == user.id)?;
     let offered = Kind::for_role(user.role);
     let mut tx = db::begin_write(ctx.db).await?;
     let before = outbox::opt_outs(&mut tx, user.id).await?;

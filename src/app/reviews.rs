@@ -17,9 +17,7 @@ pub const MAX_FEEDBACK_CHARS: usize = 4_000;
 /// The assessment, if `acting` may review it.
 pub async fn reviewable(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<AssessmentRow> {
     let row = visible(ctx.db, &acting.access, id).await?;
-    if !acting.access.can_review() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_review())?;
     Ok(row)
 }
 
@@ -43,9 +41,7 @@ pub async fn record_decisions(
     seen: &AssessmentRow,
     decisions: &[DecisionInput],
 ) -> AppResult<usize> {
-    if !acting.access.can_review() {
-        return Err(AppError::Forbidden);
-    }
+    acting.require(|a| a.can_review())?;
     let id = seen.id;
     let from = seen.state;
     from.apply(Action::RecordDecisions).map_err(not_now)?;

@@ -16,14 +16,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
-fn may_manage(acting: &Acting) -> AppResult<()> {
-    if acting.access.can_manage_training() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// Keeps these people's completions up to date with the attendance just
 /// written and issues the certificates they earned, in the same transaction.
 async fn after_attendance(
@@ -60,7 +52,7 @@ pub async fn sign_up(
     organisation_id: i64,
     date: NaiveDate,
 ) -> AppResult<Result<String, SignUpRefused>> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     let org = organisations::find(ctx.db, organisation_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -98,7 +90,7 @@ pub struct SessionInput<'a> {
 }
 
 pub async fn create_session(ctx: Ctx<'_>, acting: &Acting, input: &SessionInput<'_>) -> AppResult<i64> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let cohort_id = if input.cohort.is_empty() {
@@ -143,7 +135,7 @@ pub async fn save_register(
     session_id: i64,
     marks: &HashMap<i64, AttendanceStatus>,
 ) -> AppResult<usize> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     training::session(ctx.db, session_id).await?.ok_or(AppError::NotFound)?;
     let register = training::register(ctx.db, session_id).await?;
     let now = ctx.now;
@@ -183,7 +175,7 @@ pub async fn save_cohort(
     cohort_id: i64,
     marks: &HashMap<(i64, i64), AttendanceStatus>,
 ) -> AppResult<usize> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     training::cohort(ctx.db, cohort_id).await?.ok_or(AppError::NotFound)?;
     let sessions: HashSet<i64> = training::cohort_sessions(ctx.db, cohort_id)
         .await?
@@ -246,7 +238,7 @@ pub async fn add_attendee(
     attendee: Attendee<'_>,
     status: AttendanceStatus,
 ) -> AppResult<()> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     training::session(ctx.db, session_id).await?.ok_or(AppError::NotFound)?;
     let now = ctx.now;
     let (person_id, organisation_id) = match attendee {
@@ -298,7 +290,7 @@ pub struct Mark<'a> {
 /// Records many marks at once (the demo's history, a script), finding or
 /// adding the sessions and cohorts they name. Returns how many marks changed.
 pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]) -> AppResult<usize> {
-    may_manage(acting)?;
+    acting.require(|a| a.can_manage_training())?;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut cohorts: HashMap<(String, String), i64> = HashMap::new();

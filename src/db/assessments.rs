@@ -70,13 +70,6 @@ pub struct ListFilter<'a> {
 const LIST_FILTER: &str =
     "($1 = 0 OR a.organisation_id = $1) AND ($2 = '' OR a.state = $2) AND ($3 = '' OR a.framework_id = $3)";
 
-fn scope_id(scope: OrgScope) -> i64 {
-    match scope {
-        OrgScope::All => 0,
-        OrgScope::Only(id) => id,
-    }
-}
-
 /// The list's order: by organisation name, then framework, the newest
 /// first. Across organisations, by name and then id (names are unique, but
 /// the id lets the organisations' name index give the order), so that a
@@ -91,7 +84,7 @@ fn list_order(scope: OrgScope) -> &'static str {
 
 pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
     let binds = [
-        super::Bind::Int(scope_id(filter.scope)),
+        super::Bind::Int(super::organisations::scope_id(filter.scope)),
         super::Bind::Text(filter.state.into()),
         super::Bind::Text(filter.framework_id.into()),
     ];

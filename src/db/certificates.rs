@@ -389,6 +389,5 @@ pub async fn take_issuing_turn(conn: &mut Conn, backend: super::Backend, everyon
 /// The code of an assessment's award certificate, if it has one.
 pub async fn award_certificate_code(conn: &mut Conn, assessment_id: i64) -> Result<Option<String>, sqlx::Error> {
     let sql = "SELECT code FROM certificates WHERE kind = 'award' AND assessment_id = $1 ORDER BY id";
-    let row: Option<(String,)> = super::first_row(conn, sql, &[assessment_id.into()]).await?;
-    Ok(row.map(|(code,)| code))
+    super::first_value(conn, sql, &[assessment_id.into()]).await
 }

@@ -9,8 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 /// The token of a session's evaluation link, if it has one yet.
 pub async fn link_of_session(conn: &mut Conn, session_id: i64) -> Result<Option<String>, sqlx::Error> {
     let sql = "SELECT token FROM evaluation_links WHERE session_id = $1";
-    let found: Option<(String,)> = super::first_row(conn, sql, &[session_id.into()]).await?;
-    Ok(found.map(|(token,)| token))
+    super::first_value(conn, sql, &[session_id.into()]).await
 }
 
 /// Gives the session a link with `token` unless it already has one (two
@@ -35,8 +34,7 @@ pub async fn create_link(
 /// The session a link token belongs to.
 pub async fn session_of_token(pool: &Pool, token: &str) -> Result<Option<i64>, sqlx::Error> {
     let sql = "SELECT session_id FROM evaluation_links WHERE token = $1";
-    let found: Option<(i64,)> = super::first_row(&mut pool.acquire().await?, sql, &[token.into()]).await?;
-    Ok(found.map(|(id,)| id))
+    super::first_value(&mut pool.acquire().await?, sql, &[token.into()]).await
 }
 
 /// Holds the session's link row until the transaction ends, so that two

@@ -57,8 +57,7 @@ pub async fn report(
 /// The server recorded as running the import, if any.
 pub async fn runner(pool: &Pool, import_id: i64) -> Result<Option<String>, sqlx::Error> {
     let sql = "SELECT server_id FROM import_runs WHERE import_id = $1";
-    let row: Option<(String,)> = super::first_row(&mut pool.acquire().await?, sql, &[import_id.into()]).await?;
-    Ok(row.map(|(server,)| server))
+    super::first_value(&mut pool.acquire().await?, sql, &[import_id.into()]).await
 }
 
 /// Removes the run `server_id` recorded for an import still pending (it

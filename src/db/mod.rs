@@ -733,6 +733,15 @@ pub async fn first_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) 
     })
 }
 
+/// The one column of the first row `sql` finds, if any: an id, a name.
+pub async fn first_value<T>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<Option<T>, sqlx::Error>
+where
+    (T,): Row,
+{
+    let row: Option<(T,)> = first_row(conn, sql, values).await?;
+    Ok(row.map(|(value,)| value))
+}
+
 /// The one row `sql` gives: a count, or what an INSERT returns.
 pub async fn one_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<T, sqlx::Error> {
     db_run!(conn => {

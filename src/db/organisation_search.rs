@@ -31,6 +31,5 @@ pub async fn matching(pool: &Pool, name_key: &str, limit: i64) -> Result<Vec<(i6
 /// An organisation's name by its id.
 pub async fn name_of(pool: &Pool, id: i64) -> Result<Option<String>, sqlx::Error> {
     let sql = "SELECT name FROM organisations WHERE id = $1";
-    let row: Option<(String,)> = super::first_row(&mut pool.acquire().await?, sql, &[id.into()]).await?;
-    Ok(row.map(|(name,)| name))
+    super::first_value(&mut pool.acquire().await?, sql, &[id.into()]).await
 }

@@ -4,7 +4,7 @@
 //! [`crate::domain::organisation_status::summarise`] says in Rust; the
 //! tests in `tests/home_pages.rs` hold the two together.
 
-use super::organisations::{scope_id, search_filter, OrganisationRow, Search, COLUMNS};
+use super::organisations::{page_matching, search_binds, search_filter, OrganisationRow, Search};
 use super::Bind;
 use super::{db_run, Pool};
 use crate::domain::assessment::State;
@@ -101,25 +101,13 @@ pub async fn search(
     search: &Search<'_>,
     status: &StatusQuery<'_>,
 ) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    let text = search.text.trim();
     let filter = format!("{} AND {}", search_filter(pool.backend()), status_filter());
-    // $1..$7, the same for the page and for the count.
-    let binds = [
-        Bind::Int(scope_id(search.scope)),
-        Bind::Text(text.into()),
-        Bind::Text(super::contains_pattern(text).into()),
-        Bind::Text(search.org_type.unwrap_or("").into()),
+    // The search's $1..$4, then the status's $5..$7.
+    let mut binds = search_binds(search);
+    binds.extend([
         Bind::Date(status.today),
         Bind::Date(status.due_by),
         Bind::Text(status.status.into()),
-    ];
-    super::page_and_total(
-        pool,
-        &format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id"),
-        &format!("SELECT COUNT(*) FROM organisations WHERE {filter}"),
-        &binds,
-        search.limit,
-        search.offset,
-    )
-    .await
+    ]);
+    page_matching(pool, search, &filter, &binds).await
 }

@@ -70,19 +70,33 @@ pub(crate) fn search_filter(backend: Backend) -> &'static str {
 }
 
 pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    page_matching(pool, search, search_filter(pool.backend()), &search_binds(search)).await
+}
+
+/// The values [`search_filter`] reads as `$1` to `$4`.
+pub(crate) fn search_binds<'a>(search: &Search<'a>) -> Vec<super::Bind<'a>> {
     let text = search.text.trim();
-    let filter = search_filter(pool.backend());
-    let binds = [
+    vec![
         super::Bind::Int(scope_id(search.scope)),
         super::Bind::Text(text.into()),
         super::Bind::Text(super::contains_pattern(text).into()),
         super::Bind::Text(search.org_type.unwrap_or("").into()),
-    ];
+    ]
+}
+
+/// The search's page, by name, of the organisations `filter` matches (its
+/// `binds` the same for the page and for the count), and how many match in all.
+pub(crate) async fn page_matching(
+    pool: &Pool,
+    search: &Search<'_>,
+    filter: &str,
+    binds: &[super::Bind<'_>],
+) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
     super::page_and_total(
         pool,
         &format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id"),
         &format!("SELECT COUNT(*) FROM organisations WHERE {filter}"),
-        &binds,
+        binds,
         search.limit,
         search.offset,
     )
@@ -106,8 +120,7 @@ pub async fn names(pool: &Pool) -> Result<Vec<(i64, String)>, sqlx::Error> {
 
 pub async fn find_by_name(conn: &mut Conn, name_key: &str) -> Result<Option<i64>, sqlx::Error> {
     let sql = "SELECT id FROM organisations WHERE name_key = $1";
-    let row: Option<(i64,)> = super::first_row(conn, sql, &[name_key.into()]).await?;
-    Ok(row.map(|(id,)| id))
+    super::first_value(conn, sql, &[name_key.into()]).await
 }
 
 /// The details as $1..$10, in the column order both writes use.
@@ -177,8 +190,7 @@ pub async fn aliases(pool: &Pool, organisation_id: i64) -> Result<Vec<(i64, Stri
 /// The organisation an alias already belongs to, if any.
 pub async fn alias_owner(conn: &mut Conn, alias_key: &str) -> Result<Option<i64>, sqlx::Error> {
     let sql = "SELECT organisation_id FROM organisation_aliases WHERE alias_key = $1";
-    let row: Option<(i64,)> = super::first_row(conn, sql, &[alias_key.into()]).await?;
-    Ok(row.map(|(id,)| id))
+    super::first_value(conn, sql, &[alias_key.into()]).await
 }
 
 pub async fn add_alias(

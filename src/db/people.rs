@@ -83,42 +83,38 @@ pub async fn find_in_organisation(
     })
 }
 
+/// A person's details and the moment they were written, as `$1` to `$5`:
+/// an insert and an update write the same columns.
+fn details_binds(person: &PersonDetails, now: DateTime<Utc>) -> Vec<super::Bind<'_>> {
+    vec![
+        person.full_name.as_str().into(),
+        person.email.as_str().into(),
+        person.job_title.as_str().into(),
+        person.staff_category.as_deref().into(),
+        Instant(now).into(),
+    ]
+}
+
 pub async fn insert(
     conn: &mut Conn,
     organisation_id: i64,
     person: &PersonDetails,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(conn => {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO people (organisation_id, full_name, email, job_title, staff_category, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        )
-        .bind(organisation_id)
-        .bind(&person.full_name)
-        .bind(&person.email)
-        .bind(&person.job_title)
-        .bind(person.staff_category.as_deref())
-        .bind(Instant(now))
-        .fetch_exactly_one(conn)
-        .await?;
-        Ok(id)
-    })
+    let sql =
+        "INSERT INTO people (full_name, email, job_title, staff_category, updated_at, created_at, organisation_id)
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id";
+    let mut binds = details_binds(person, now);
+    binds.push(organisation_id.into());
+    let (id,) = super::one_row(conn, sql, &binds).await?;
+    Ok(id)
 }
 
 pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db_run!(conn => {
-        sqlx::query(
-            "UPDATE people SET full_name = $1, email = $2, job_title = $3, staff_category = $4, updated_at = $5 WHERE id = $6",
-        )
-            .bind(&person.full_name)
-            .bind(&person.email)
-            .bind(&person.job_title)
-            .bind(person.staff_category.as_deref())
-            .bind(Instant(now))
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+    let sql =
+        "UPDATE people SET full_name = $1, email = $2, job_title = $3, staff_category = $4, updated_at = $5 WHERE id = $6";
+    let mut binds = details_binds(person, now);
+    binds.push(id.into());
+    super::execute(conn, sql, &binds).await?;
+    Ok(())
 }

@@ -37,8 +37,7 @@ pub async fn insert_chunk(conn: &mut Conn, name: &str, seq: i64, bytes: &[u8]) -
 /// A stored file's size, or None when there is no such file.
 pub async fn size(pool: &Pool, name: &str) -> Result<Option<i64>, sqlx::Error> {
     let sql = "SELECT size FROM stored_files WHERE name = $1";
-    let row: Option<(i64,)> = super::first_row(&mut pool.acquire().await?, sql, &[name.into()]).await?;
-    Ok(row.map(|(size,)| size))
+    super::first_value(&mut pool.acquire().await?, sql, &[name.into()]).await
 }
 
 /// Part `seq` of a file, or None past its end.

@@ -608,6 +608,19 @@ mod tests {
             .expect("completion listed")
     }
 
+    /// Completion `id` of `programme` for someone who went to `facts`, as it stands on `today`.
+    fn completion(programme: &Programme, facts: &[AttendanceFact], today: &str, id: &str) -> PersonCompletion {
+        find(&person_completions(programme, facts, date(today)), id).clone()
+    }
+
+    /// Completed on the day `on`, with nothing holding it back.
+    fn assert_completed_on(completion: &PersonCompletion, on: &str) {
+        let id = &completion.completion_id;
+        assert_eq!(completion.state, CompletionState::Completed, "{id}");
+        assert_eq!(completion.completed_on, Some(date(on)), "{id}");
+        assert_eq!(completion.blocked_by, None, "{id}");
+    }
+
     #[test]
     fn statuses_round_trip() {
         for status in AttendanceStatus::ALL {
@@ -658,7 +671,7 @@ mod tests {
             attended("core-day-3", "2025-06-04"),
             attended("core-day-4", "2025-06-05"),
         ];
-        let core = find(&person_completions(&st, &facts, date("2025-07-01")), "core").clone();
+        let core = completion(&st, &facts, "2025-07-01", "core");
         assert_eq!(core.state, CompletionState::InProgress { done: 3, total: 4 });
         assert_eq!(core.completed_on, None);
         assert_eq!(core.modules_missing, ["core-day-2"]);
@@ -667,11 +680,11 @@ mod tests {
             fact("core-day-1", "2025-06-02", AttendanceStatus::Absent),
             fact("core-day-2", "2025-06-03", AttendanceStatus::Cancelled),
         ];
-        let core = find(&person_completions(&st, &facts, date("2025-07-01")), "core").clone();
+        let core = completion(&st, &facts, "2025-07-01", "core");
         assert_eq!(core.state, CompletionState::NotStarted);
 
         let facts = [fact("core-day-1", "2025-06-02", AttendanceStatus::Partial)];
-        let core = find(&person_completions(&st, &facts, date("2025-07-01")), "core").clone();
+        let core = completion(&st, &facts, "2025-07-01", "core");
         assert_eq!(core.state, CompletionState::InProgress { done: 0, total: 4 });
     }
 
@@ -690,10 +703,8 @@ mod tests {
         let mut facts = core_days();
         // The same day CORE completes counts as "on or after".
         facts.push(attended("supervisor", "2025-06-05"));
-        let supervisor = find(&person_completions(&st, &facts, date("2025-07-01")), "supervisor").clone();
-        assert_eq!(supervisor.state, CompletionState::Completed);
-        assert_eq!(supervisor.completed_on, Some(date("2025-06-05")));
-        assert_eq!(supervisor.blocked_by, None);
+        let supervisor = completion(&st, &facts, "2025-07-01", "supervisor");
+        assert_completed_on(&supervisor, "2025-06-05");
     }
 
     #[test]
@@ -725,10 +736,8 @@ mod tests {
         let mut facts = core_days();
         facts.push(attended("supervisor", "2025-05-20"));
         facts.push(attended("supervisor", "2025-09-01"));
-        let supervisor = find(&person_completions(&st, &facts, date("2025-10-01")), "supervisor").clone();
-        assert_eq!(supervisor.state, CompletionState::Completed);
-        assert_eq!(supervisor.completed_on, Some(date("2025-09-01")));
-        assert_eq!(supervisor.blocked_by, None);
+        let supervisor = completion(&st, &facts, "2025-10-01", "supervisor");
+        assert_completed_on(&supervisor, "2025-09-01");
     }
 
     #[test]
@@ -822,7 +831,7 @@ mod tests {
         );
         // Without a refresher period a completion is held for good.
         let st = programme("safe-and-together");
-        let core = find(&person_completions(&st, &core_days(), date("2030-01-01")), "core").clone();
+        let core = completion(&st, &core_days(), "2030-01-01", "core");
         assert_eq!(
             held_spells(&st, &core, &core_days()),
             [HeldSpell {
@@ -832,7 +841,7 @@ mod tests {
         );
         // Nothing held before completion.
         let started = [attended("core-day-1", "2025-06-02")];
-        let core = find(&person_completions(&st, &started, date("2030-01-01")), "core").clone();
+        let core = completion(&st, &started, "2030-01-01", "core");
         assert!(held_spells(&st, &core, &started).is_empty());
     }
 
@@ -840,14 +849,14 @@ mod tests {
     fn a_briefing_is_renewed_by_attending_it_again() {
         let marac = programme("marac-briefing");
         let facts = [attended("marac-briefing", "2025-01-14")];
-        let briefed = find(&person_completions(&marac, &facts, date("2028-02-01")), "briefed").clone();
+        let briefed = completion(&marac, &facts, "2028-02-01", "briefed");
         assert_eq!(briefed.lapses_on, Some(date("2028-01-14")));
         assert_eq!(briefed.state, CompletionState::Lapsed);
         let facts = [
             attended("marac-briefing", "2025-01-14"),
             attended("marac-briefing", "2027-12-01"),
         ];
-        let briefed = find(&person_completions(&marac, &facts, date("2028-02-01")), "briefed").clone();
+        let briefed = completion(&marac, &facts, "2028-02-01", "briefed");
         assert_eq!(briefed.completed_on, Some(date("2025-01-14")));
         assert_eq!(briefed.lapses_on, Some(date("2030-12-01")));
         assert_eq!(briefed.state, CompletionState::Completed);

@@ -419,16 +419,9 @@ const DEFAULT_CLOSES_AFTER_DAYS: u32 = 14;
 pub(crate) fn check_evaluation(check: &mut Checker, raw: &RawEvaluation, at: usize) -> EvaluationForm {
     let closes_after_days = match &raw.closes_after_days {
         None => DEFAULT_CLOSES_AFTER_DAYS,
-        Some(value) => {
-            let days = *value.get_ref();
-            if !(0..=MAX_CLOSES_AFTER_DAYS).contains(&days) {
-                check.error_at(
-                    value.span().start,
-                    format!("closes_after_days must be between 0 and {MAX_CLOSES_AFTER_DAYS}, not {days}"),
-                );
-            }
-            u32::try_from(days).unwrap_or(0)
-        }
+        Some(value) => check
+            .number_within(value, "closes_after_days", 0..=MAX_CLOSES_AFTER_DAYS)
+            .unwrap_or(0),
     };
     if raw.questions.is_empty() {
         check.error_at(at, "an [evaluation] needs at least one [[evaluation.questions]]");

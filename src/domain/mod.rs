@@ -28,3 +28,4 @@ pub mod standards;
 pub mod training_requirement;
 pub mod user;
 pub mod validation;
+pub mod versions;

@@ -9,7 +9,8 @@
 //! "Day 2 Interviewing"), so modules carry synonyms and [`ProgrammeLibrary::match_module`]
 //! matches text against them.
 
-use crate::domain::standards::{compare_versions, Checker, StandardsError};
+use crate::domain::standards::{Checker, StandardsError};
+use crate::domain::versions::{Versioned, Versions};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -127,54 +128,54 @@ pub struct ModuleMatch {
 /// All loaded programmes, every version, ordered by id then version.
 #[derive(Debug, Clone, Default)]
 pub struct ProgrammeLibrary {
-    programmes: Vec<Programme>,
+    programmes: Versions<Programme>,
     /// Normalised names of the modules of current versions, built once
     /// because imports match every title and heading cell against them.
     /// Keys are (index into `programmes`, index into its modules).
     phrases: Vec<Phrase<(usize, usize)>>,
 }
 
+impl Versioned for Programme {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn version(&self) -> &str {
+        &self.version
+    }
+}
+
 impl ProgrammeLibrary {
-    pub fn new(mut programmes: Vec<Programme>) -> Self {
-        programmes.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| compare_versions(&a.version, &b.version)));
-        let mut library = Self {
-            programmes,
-            phrases: Vec::new(),
-        };
+    pub fn new(programmes: Vec<Programme>) -> Self {
+        let programmes = Versions::new(programmes);
         let mut phrases = Vec::new();
-        for programme_index in library.current_indices() {
-            if let Some(programme) = library.programmes.get(programme_index) {
-                for (module_index, module) in programme.modules.iter().enumerate() {
-                    push_phrases(&mut phrases, (programme_index, module_index), module);
-                }
+        for (programme_index, programme) in programmes.current_indexed() {
+            for (module_index, module) in programme.modules.iter().enumerate() {
+                push_phrases(&mut phrases, (programme_index, module_index), module);
             }
         }
-        library.phrases = phrases;
-        library
+        Self { programmes, phrases }
     }
 
     pub fn all(&self) -> &[Programme] {
-        &self.programmes
+        self.programmes.all()
     }
 
     pub fn get(&self, id: &str, version: &str) -> Option<&Programme> {
-        self.programmes.iter().find(|p| p.id == id && p.version == version)
+        self.programmes.get(id, version)
     }
 
     /// The newest version of each programme: what new sessions use.
     pub fn current(&self) -> Vec<&Programme> {
-        self.current_indices()
-            .into_iter()
-            .filter_map(|index| self.programmes.get(index))
-            .collect()
+        self.programmes.current()
     }
 
     pub fn current_version(&self, id: &str) -> Option<&Programme> {
-        self.programmes.iter().rev().find(|p| p.id == id)
+        self.programmes.current_version(id)
     }
 
     pub fn versions(&self, id: &str) -> Vec<&Programme> {
-        self.programmes.iter().filter(|p| p.id == id).collect()
+        self.programmes.versions(id)
     }
 
     /// The module of a current programme that `text` (a sheet title, a course
@@ -188,28 +189,13 @@ impl ProgrammeLibrary {
     /// initial training"), the longer, more specific one wins.
     pub fn match_module(&self, text: &str) -> Option<ModuleMatch> {
         let (programme_index, module_index) = match_phrases(text, &self.phrases)?;
-        let programme = self.programmes.get(programme_index)?;
+        let programme = self.programmes.all().get(programme_index)?;
         let module = programme.modules.get(module_index)?;
         Some(ModuleMatch {
             programme_id: programme.id.clone(),
             programme_version: programme.version.clone(),
             module_id: module.id.clone(),
         })
-    }
-
-    fn current_indices(&self) -> Vec<usize> {
-        let mut current: Vec<usize> = Vec::new();
-        for (index, programme) in self.programmes.iter().enumerate() {
-            let same_id_as_last = current
-                .last()
-                .and_then(|last| self.programmes.get(*last))
-                .is_some_and(|last| last.id == programme.id);
-            if same_id_as_last {
-                current.pop();
-            }
-            current.push(index);
-        }
-        current
     }
 }
 
@@ -489,16 +475,7 @@ impl Checker<'_> {
     }
 
     fn refresher_months(&mut self, value: &Option<Spanned<i64>>) -> Option<u32> {
-        let value = value.as_ref()?;
-        let months = *value.get_ref();
-        if !(1..=MAX_REFRESHER_MONTHS).contains(&months) {
-            self.error_at(
-                value.span().start,
-                format!("refresher_months must be between 1 and {MAX_REFRESHER_MONTHS}, not {months}"),
-            );
-            return None;
-        }
-        u32::try_from(months).ok()
+        self.number_within(value.as_ref()?, "refresher_months", 1..=MAX_REFRESHER_MONTHS)
     }
 
     /// A reference to a module of this programme, by id.
@@ -525,13 +502,7 @@ fn parse_with_names(file: &str, file_name: &str, text: &str) -> Result<(Programm
     let id = check.plain_id(&raw.id, "programme", &mut HashSet::new());
     let name = check.text(&raw.name, "name");
     let version = check.text(&raw.version, "version");
-    let expected_name = format!("{id}-{version}.toml");
-    if !id.is_empty() && !version.is_empty() && file_name != expected_name {
-        check.error_at(
-            raw.id.span().start,
-            format!("the file must be named \"{expected_name}\" (each version of a programme has its own file, added beside the old one)"),
-        );
-    }
+    check.file_name_fits(file_name, &id, &version, raw.id.span().start, "programme");
     let audience = check.text(&raw.audience, "audience");
     let summary = check.text(&raw.summary, "summary");
     let refresher_months = check.refresher_months(&raw.refresher_months);
@@ -802,16 +773,7 @@ fn check_organisation_rule(
         }
         let at_least = match &raw_requirement.at_least {
             None => 1,
-            Some(value) => {
-                let n = *value.get_ref();
-                if !(1..=MAX_AT_LEAST).contains(&n) {
-                    check.error_at(
-                        value.span().start,
-                        format!("at_least must be between 1 and {MAX_AT_LEAST}, not {n}"),
-                    );
-                }
-                u32::try_from(n).unwrap_or(0)
-            }
+            Some(value) => check.number_within(value, "at_least", 1..=MAX_AT_LEAST).unwrap_or(0),
         };
         requires.push(Requirement {
             completion,

@@ -4,10 +4,12 @@
 //! so a person editing a file can go straight to it.
 
 use super::training_requirement::{self, Amount, TrainingRequirement};
+use super::versions::{Versioned, Versions};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::Path;
 use toml::Spanned;
 
@@ -93,44 +95,17 @@ impl fmt::Display for StandardsError {
     }
 }
 
-/// All loaded frameworks, every version, ordered by id then version.
-#[derive(Debug, Clone, Default)]
-pub struct StandardsLibrary {
-    frameworks: Vec<Framework>,
-}
+/// All loaded frameworks, every version, ordered by id then version; the
+/// current version of each is what new enrolments use.
+pub type StandardsLibrary = Versions<Framework>;
 
-impl StandardsLibrary {
-    pub fn new(mut frameworks: Vec<Framework>) -> Self {
-        frameworks.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| compare_versions(&a.version, &b.version)));
-        Self { frameworks }
+impl Versioned for Framework {
+    fn id(&self) -> &str {
+        &self.id
     }
 
-    pub fn all(&self) -> &[Framework] {
-        &self.frameworks
-    }
-
-    pub fn get(&self, id: &str, version: &str) -> Option<&Framework> {
-        self.frameworks.iter().find(|f| f.id == id && f.version == version)
-    }
-
-    /// The newest version of each framework: what new enrolments use.
-    pub fn current(&self) -> Vec<&Framework> {
-        let mut current: Vec<&Framework> = Vec::new();
-        for framework in &self.frameworks {
-            match current.last_mut() {
-                Some(last) if last.id == framework.id => *last = framework,
-                _ => current.push(framework),
-            }
-        }
-        current
-    }
-
-    pub fn current_version(&self, id: &str) -> Option<&Framework> {
-        self.frameworks.iter().rev().find(|f| f.id == id)
-    }
-
-    pub fn versions(&self, id: &str) -> Vec<&Framework> {
-        self.frameworks.iter().filter(|f| f.id == id).collect()
+    fn version(&self) -> &str {
+        &self.version
     }
 }
 
@@ -325,6 +300,41 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// A whole number that must lie within `range`; `None`, with the error
+    /// noted, when it does not.
+    pub(crate) fn number_within(
+        &mut self,
+        value: &Spanned<i64>,
+        what: &str,
+        range: RangeInclusive<i64>,
+    ) -> Option<u32> {
+        let number = *value.get_ref();
+        if !range.contains(&number) {
+            self.error_at(
+                value.span().start,
+                format!(
+                    "{what} must be between {} and {}, not {number}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+            return None;
+        }
+        u32::try_from(number).ok()
+    }
+
+    /// Each version of a `what` ("framework") has its own file, added beside
+    /// the old one and named `{id}-{version}.toml`; `at` is where the id is.
+    pub(crate) fn file_name_fits(&mut self, file_name: &str, id: &str, version: &str, at: usize, what: &str) {
+        let expected_name = format!("{id}-{version}.toml");
+        if !id.is_empty() && !version.is_empty() && file_name != expected_name {
+            self.error_at(
+                at,
+                format!("the file must be named \"{expected_name}\" (each version of a {what} has its own file, added beside the old one)"),
+            );
+        }
+    }
+
     /// A text that must say something; returns it trimmed.
     pub(crate) fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
         let trimmed = value.get_ref().trim();
@@ -447,20 +457,8 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
     }
     let name = check.text(&raw.name, "name");
     let version = check.text(&raw.version, "version");
-    let expected_name = format!("{id}-{version}.toml");
-    if !id.is_empty() && !version.is_empty() && file_name != expected_name {
-        check.error_at(
-            raw.id.span().start,
-            format!("the file must be named \"{expected_name}\" (each version of a framework has its own file, added beside the old one)"),
-        );
-    }
-    let validity = *raw.validity_months.get_ref();
-    if !(1..=120).contains(&validity) {
-        check.error_at(
-            raw.validity_months.span().start,
-            format!("validity_months must be between 1 and 120, not {validity}"),
-        );
-    }
+    check.file_name_fits(file_name, &id, &version, raw.id.span().start, "framework");
+    let validity_months = check.number_within(&raw.validity_months, "validity_months", 1..=120);
     let audience = check.text(&raw.audience, "audience");
     let summary = check.text(&raw.summary, "summary");
 
@@ -519,7 +517,7 @@ pub fn parse_framework(file: &str, file_name: &str, text: &str) -> Result<Framew
         id,
         name,
         version,
-        validity_months: u32::try_from(validity).unwrap_or(0),
+        validity_months: validity_months.unwrap_or(0),
         audience,
         summary,
         illustrative: raw.illustrative,

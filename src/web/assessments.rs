@@ -3,19 +3,21 @@
 //! [`crate::app::assessments`]; evidence pages are in [`super::evidence`],
 //! the assessor's side in [`super::reviews`].
 
-use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, ReasonForm, TokenOnly};
 use super::date_field::DateField;
 use super::organisation_pick::{pick, OrganisationPick};
-use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{
+    choice_options, error_list, page_offset, status_and_field_errors, AppState, FormOutcome, SignedIn, PAGE_SIZE,
+};
 use crate::app::assessments::{self as workflow, AwardRefused, Blocker, EnrolInput, Summary, View};
 use crate::app::training_requirements::CriterionTraining;
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow};
 use crate::db::evidence::EvidenceRow;
-use crate::db::Db;
 use crate::domain::access::{Actor, OrgScope};
-use crate::domain::assessment::{self as lifecycle, blocking_reason, display_date, Action, Standing, State};
+use crate::domain::assessment::{
+    self as lifecycle, blocking_reason, display_date, Action, CriterionProgress, Standing, State,
+};
 use crate::domain::evidence::EvidenceKind;
 use crate::domain::filetype::FileKind;
 use crate::domain::standards::Criterion;
@@ -283,7 +285,7 @@ async fn list(
             "scoped": scoped,
             "state": state_filter,
             "framework": framework_filter,
-            "states": State::ALL.iter().map(|s| json!({"value": s.as_str(), "label": s.label()})).collect::<Vec<_>>(),
+            "states": choice_options(&State::ALL, |s| (s.as_str(), s.label())),
             "frameworks": app.standards.current().iter().map(|f| json!({"id": f.id, "name": f.name})).collect::<Vec<_>>(),
             "can_enrol": workflow::may_enrol(&actor),
             "can_import_history": actor.is_programme_lead(),
@@ -386,33 +388,31 @@ async fn enrol(form: CsrfForm<EnrolForm>, signed_in: SignedIn<'_>) -> AppResult<
     }
 }
 
+/// Criteria that hold something up, each with why, as the pages list them.
+pub(super) fn with_reasons(criteria: &[&CriterionProgress]) -> Vec<Value> {
+    criteria
+        .iter()
+        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
+        .collect()
+}
+
 /// The assessment page, optionally re-shown with problems from a form on it.
 async fn render_show(
-    page: &Page<'_>,
-    db: &Db,
-    app: &AppState,
-    user: &CurrentUser,
-    row: AssessmentRow,
+    signed_in: &SignedIn<'_>,
+    id: i64,
     errors: Vec<Value>,
     values: Value,
 ) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
+    let row = workflow::visible(db, &actor, id).await?;
     let events = assessments::events(db, row.id).await?;
     let view = workflow::load_view(app.ctx(db), &actor, row).await?;
     let state = view.state();
     let standing = workflow::standing(&view.row, app, view.today);
     let can_work = actor.can_work_on_assessments_of(view.row.organisation_id);
-    let missing = view.progress.missing_for_submission();
-    let missing_list: Vec<Value> = missing
-        .iter()
-        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
-        .collect();
-    let blocking: Vec<Value> = view
-        .progress
-        .blocking_award()
-        .iter()
-        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
-        .collect();
+    let missing_list = with_reasons(&view.progress.missing_for_submission());
+    let blocking = with_reasons(&view.progress.blocking_award());
     let to_address: Vec<Value> = view
         .progress
         .criteria
@@ -447,16 +447,7 @@ async fn render_show(
         })
         .collect();
     let title = format!("{}: {}", view.row.organisation_name, view.framework.name);
-    let status = if errors.is_empty() {
-        Status::Ok
-    } else {
-        Status::UnprocessableEntity
-    };
-    let field_errors: serde_json::Map<String, Value> = errors
-        .iter()
-        .rev()
-        .filter_map(|e| Some((e["field"].as_str()?.to_string(), e["message"].clone())))
-        .collect();
+    let (status, field_errors) = status_and_field_errors(&errors);
     let context = json!({
         "title": title,
         "section": "assessments",
@@ -490,9 +481,7 @@ async fn render_show(
 
 #[get("/assessments/<id>")]
 async fn show(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
-    let SignedIn(user, page, db, app) = signed_in;
-    let row = workflow::visible(db, &user.actor(), id).await?;
-    render_show(&page, db, app, user, row, Vec::new(), json!({})).await
+    render_show(&signed_in, id, Vec::new(), json!({})).await
 }
 
 #[get("/assessments/<id>/criteria/<criterion_id>")]
@@ -533,7 +522,7 @@ async fn criterion_page(id: i64, criterion_id: &str, signed_in: SignedIn<'_>) ->
 
 #[post("/assessments/<id>/submit", data = "<_form>")]
 async fn submit(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     match workflow::submit(app.ctx(db), &user.acting(), id).await? {
         Ok(_) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
@@ -541,8 +530,7 @@ async fn submit(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) ->
         ))),
         Err(missing) => {
             let errors = blocker_errors(&missing, |b| format!("Add evidence for {}: {}", b.criterion_id, b.reason));
-            let row = workflow::visible(db, &user.actor(), id).await?;
-            Ok(Err(render_show(&page, db, app, user, row, errors, json!({})).await?))
+            Ok(Err(render_show(&signed_in, id, errors, json!({})).await?))
         }
     }
 }
@@ -554,7 +542,7 @@ pub struct AwardForm {
 
 #[post("/assessments/<id>/award", data = "<form>")]
 async fn award(id: i64, form: CsrfForm<AwardForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     let values = json!({"awarded_on": form.0.awarded_on.echo()});
     let errors = match workflow::award(app.ctx(db), &user.acting(), id, form.0.awarded_on.date()).await? {
         Ok(awarded) => {
@@ -573,13 +561,12 @@ async fn award(id: i64, form: CsrfForm<AwardForm>, signed_in: SignedIn<'_>) -> A
             format!("{} must be met before an award: {}", b.criterion_id, b.reason)
         }),
     };
-    let row = workflow::visible(db, &user.actor(), id).await?;
-    Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))
+    Ok(Err(render_show(&signed_in, id, errors, values).await?))
 }
 
 #[post("/assessments/<id>/revoke", data = "<form>")]
 async fn revoke(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     match workflow::revoke(app.ctx(db), &user.acting(), id, &form.0.reason).await? {
         Ok(revoked) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
@@ -587,9 +574,8 @@ async fn revoke(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) ->
         ))),
         Err(problems) => {
             let errors = error_list(&problems);
-            let row = workflow::visible(db, &user.actor(), id).await?;
             let values = json!({"reason": form.0.reason.trim()});
-            Ok(Err(render_show(&page, db, app, user, row, errors, values).await?))
+            Ok(Err(render_show(&signed_in, id, errors, values).await?))
         }
     }
 }

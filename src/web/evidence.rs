@@ -149,7 +149,6 @@ fn refused(page: &Page<'_>, app: &AppState, refusal: MultipartRefusal, back: Str
 }
 
 #[post("/assessments/<id>/criteria/<criterion_id>/evidence", data = "<form>")]
-#[allow(clippy::too_many_arguments)]
 async fn add(
     id: i64,
     criterion_id: &str,
@@ -157,7 +156,6 @@ async fn add(
     page: Page<'_>,
     db: &Db,
     app: &Managed<AppState>,
-    store: &Managed<EvidenceStore>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
     let user = worker.0;
@@ -172,18 +170,16 @@ async fn add(
         criterion,
         replaces: None,
     };
-    accept(&page, db, app, store, user, target, form).await
+    accept(&page, db, app, user, target, form).await
 }
 
 #[post("/evidence/<evidence_id>/replace", data = "<form>")]
-#[allow(clippy::too_many_arguments)]
 async fn replace(
     evidence_id: i64,
     worker: AssessmentWorker<'_>,
     page: Page<'_>,
     db: &Db,
     app: &Managed<AppState>,
-    store: &Managed<EvidenceStore>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
     let user = worker.0;
@@ -200,7 +196,7 @@ async fn replace(
         criterion,
         replaces: Some(old),
     };
-    accept(&page, db, app, store, user, target, form).await
+    accept(&page, db, app, user, target, form).await
 }
 
 /// The file that came with the form, checked and in the store, or the
@@ -285,11 +281,11 @@ async fn accept(
     page: &Page<'_>,
     db: &Db,
     app: &AppState,
-    store: &EvidenceStore,
     user: &CurrentUser,
     target: Target<'_>,
     mut form: EvidenceForm<'_>,
 ) -> Outcome {
+    let store = &app.files;
     let input = EvidenceInput {
         kind: form.kind.clone(),
         title: form.title.clone(),
@@ -420,15 +416,9 @@ impl<'r> Responder<'r, 'static> for Download {
 }
 
 #[get("/evidence/<evidence_id>/download")]
-async fn download(
-    evidence_id: i64,
-    user: &CurrentUser,
-    db: &Db,
-    app: &Managed<AppState>,
-    store: &Managed<EvidenceStore>,
-) -> AppResult<Download> {
+async fn download(evidence_id: i64, user: &CurrentUser, db: &Db, app: &Managed<AppState>) -> AppResult<Download> {
     let found = workflow::downloadable(app.ctx(db), &user.actor(), evidence_id).await?;
-    let file = store.open(&found.sha256).await.map_err(|e| {
+    let file = app.files.open(&found.sha256).await.map_err(|e| {
         AppError::Internal(format!(
             "evidence {} names file {} which cannot be opened: {e}",
             found.item.id, found.sha256

@@ -4,12 +4,11 @@
 
 use super::auth::{CurrentUser, TrainingManager};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
-use super::{AppState, Page, SignedIn};
+use super::{choice_options, AppState, Page, SignedIn};
 use crate::app::import_runs;
 use crate::app::imports::{self, Choices};
 use crate::db::{imports as import_rows, organisations, Db};
 use crate::domain::import::Field;
-use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult};
 use rocket::fs::TempFile;
 use rocket::http::Status;
@@ -39,13 +38,6 @@ async fn org_options(db: &Db) -> AppResult<Vec<Value>> {
         .collect())
 }
 
-fn org_types() -> Vec<Value> {
-    OrgType::ALL
-        .iter()
-        .map(|t| json!({"value": t.as_str(), "label": t.label()}))
-        .collect()
-}
-
 /// A positive row number, or none.
 fn header_row(text: &str) -> Option<usize> {
     text.trim().parse().ok().filter(|n| *n > 0)
@@ -70,7 +62,7 @@ async fn index_context(db: &Db) -> AppResult<Value> {
         "title": "Import attendance",
         "section": "training",
         "organisations": org_options(db).await?,
-        "org_types": org_types(),
+        "org_types": super::organisations::type_options(),
         "history": history_rows(import_rows::history(db, 50).await?),
     }))
 }
@@ -321,12 +313,9 @@ async fn show(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
             let choices = stored_choices(&row);
             context["choices"] = json!(choices);
             context["organisations"] = json!(org_options(db).await?);
-            context["org_types"] = json!(org_types());
+            context["org_types"] = json!(super::organisations::type_options());
             context["modules"] = json!(module_options(state));
-            context["fields"] = json!(Field::CHOICES
-                .iter()
-                .map(|f| json!({"value": f.as_str(), "label": f.label()}))
-                .collect::<Vec<_>>());
+            context["fields"] = json!(choice_options(&Field::CHOICES, |f| (f.as_str(), f.label())));
             match preview_for(db, state, &row).await? {
                 Ok(preview) => {
                     context["preview"] = json!(preview);

@@ -268,6 +268,35 @@ impl<'r> FromRequest<'r> for SignedIn<'r> {
     }
 }
 
+/// What a form offers for a fixed set of choices (a `<select>`, radio
+/// buttons): for each, the value the form sends and the label it shows.
+pub fn choice_options<T>(choices: &[T], value_and_label: impl Fn(&T) -> (&str, &str)) -> Vec<Value> {
+    choices
+        .iter()
+        .map(|choice| {
+            let (value, label) = value_and_label(choice);
+            json!({"value": value, "label": label})
+        })
+        .collect()
+}
+
+/// How a page shown again with `errors` (entries of [`error_list`]) answers:
+/// 422 when there are any, and each field's first message by field name for
+/// the templates; 200 and no messages when there are none.
+pub fn status_and_field_errors(errors: &[Value]) -> (Status, Map<String, Value>) {
+    let status = if errors.is_empty() {
+        Status::Ok
+    } else {
+        Status::UnprocessableEntity
+    };
+    let field_errors = errors
+        .iter()
+        .rev()
+        .filter_map(|e| Some((e["field"].as_str()?.to_string(), e["message"].clone())))
+        .collect();
+    (status, field_errors)
+}
+
 /// A workflow's field errors as the list the templates' error summary shows.
 pub fn error_list(errors: &FieldErrors) -> Vec<Value> {
     errors

@@ -2,7 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
-use super::{page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{choice_options, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
 use crate::db::{people, users, Db};
@@ -11,7 +11,7 @@ use crate::domain::organisation::{OrgType, OrganisationDetails, OrganisationInpu
 use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter};
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -50,11 +50,8 @@ impl From<OrganisationForm> for OrganisationInput {
     }
 }
 
-fn type_options() -> Vec<Value> {
-    OrgType::ALL
-        .iter()
-        .map(|t| json!({"value": t.as_str(), "label": t.label()}))
-        .collect()
+pub(super) fn type_options() -> Vec<Value> {
+    choice_options(&OrgType::ALL, |t| (t.as_str(), t.label()))
 }
 
 fn with_type_label(org: &OrganisationRow) -> Value {
@@ -115,24 +112,18 @@ async fn statuses(
 }
 
 fn status_options() -> Vec<Value> {
-    StatusFilter::ALL
-        .iter()
-        .map(|s| json!({"value": s.as_str(), "label": s.label()}))
-        .collect()
+    choice_options(&StatusFilter::ALL, |s| (s.as_str(), s.label()))
 }
 
 #[get("/organisations?<q>&<org_type>&<status>&<page>")]
-#[allow(clippy::too_many_arguments)]
 async fn list(
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    signed_in: SignedIn<'_>,
     q: Option<String>,
     org_type: Option<String>,
     status: Option<String>,
     page: Option<i64>,
 ) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     let actor = user.actor();
     let q = q.unwrap_or_default();
     let org_type = org_type.filter(|t| OrgType::parse(t).is_some());

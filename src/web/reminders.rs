@@ -3,17 +3,15 @@
 //! configured they can see what would have gone; and buttons to look for
 //! reminders and deliver them now rather than at the server's next round.
 
-use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{page_offset, AppState, Page, PAGE_SIZE};
+use super::{page_offset, SignedIn, PAGE_SIZE};
 use crate::app::reminders::{self, Delivery};
 use crate::clock::display;
 use crate::db::outbox::{self, Status};
-use crate::db::Db;
 use crate::domain::reminders::Kind;
 use crate::error::AppResult;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -22,14 +20,8 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[get("/outbox?<status>&<page>")]
-async fn list(
-    user: &CurrentUser,
-    view: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-    status: Option<String>,
-    page: Option<i64>,
-) -> AppResult<Template> {
+async fn list(signed_in: SignedIn<'_>, status: Option<String>, page: Option<i64>) -> AppResult<Template> {
+    let SignedIn(user, view, db, state) = signed_in;
     user.require(|a| a.is_programme_lead())?;
     let (status_name, chosen) = match status.as_deref() {
         Some("failed") => ("failed", Status::Failed),
@@ -84,12 +76,8 @@ async fn list(
 }
 
 #[post("/outbox/scan", data = "<_form>")]
-async fn scan(
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn scan(_form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     let queued = reminders::scan_now(state.ctx(db), &user.acting()).await?;
     let message = match queued {
         0 => "No new reminders were due.".to_string(),
@@ -100,12 +88,8 @@ async fn scan(
 }
 
 #[post("/outbox/send", data = "<_form>")]
-async fn send(
-    _form: CsrfForm<TokenOnly>,
-    user: &CurrentUser,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Flash<Redirect>> {
+async fn send(_form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<Flash<Redirect>> {
+    let SignedIn(user, _, db, state) = signed_in;
     Ok(match reminders::send_now(state.ctx(db), &user.acting()).await? {
         Delivery::NotConfigured => Flash::error(
             Redirect::to("/outbox"),

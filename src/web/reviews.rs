@@ -2,15 +2,17 @@
 //! and feedback per criterion, sending an assessment back for changes, and
 //! recommending an award to the programme lead.
 
-use super::assessments::{summary_json, today};
+use super::assessments::{summary_json, today, with_reasons};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{error_list, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{
+    choice_options, error_list, page_offset, status_and_field_errors, AppState, FormOutcome, SignedIn, PAGE_SIZE,
+};
 use crate::app::assessments::{load_view, standing, View};
 use crate::app::reviews::{self as workflow, DecisionInput, MAX_FEEDBACK_CHARS};
 use crate::db::assessments::{self, AssessmentRow};
 use crate::db::Db;
-use crate::domain::assessment::{blocking_reason, Action, CriterionStatus, Decision};
+use crate::domain::assessment::{Action, CriterionStatus, Decision};
 use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -124,14 +126,12 @@ fn review_areas(
 }
 
 async fn render_review(
-    page: &Page<'_>,
-    db: &Db,
-    app: &AppState,
-    user: &CurrentUser,
+    signed_in: &SignedIn<'_>,
     row: AssessmentRow,
     errors: Vec<Value>,
     values: serde_json::Map<String, Value>,
 ) -> AppResult<(Status, Template)> {
+    let SignedIn(user, page, db, app) = signed_in;
     let actor = user.actor();
     let view = load_view(app.ctx(db), &actor, row).await?;
     let state = view.state();
@@ -143,25 +143,11 @@ async fn render_review(
         .map(|c| json!({"id": c.criterion_id}))
         .collect();
     let carried = view.progress.count(|c| c.status == CriterionStatus::CarriedOver);
-    let blocking: Vec<Value> = view
-        .progress
-        .blocking_award()
-        .iter()
-        .map(|c| json!({"id": c.criterion_id, "reason": blocking_reason(c)}))
-        .collect();
+    let blocking = with_reasons(&view.progress.blocking_award());
     let undecided = view
         .progress
         .count(|c| c.decision.is_none() || c.changed_since_decision);
-    let field_errors: serde_json::Map<String, Value> = errors
-        .iter()
-        .rev()
-        .filter_map(|e| Some((e["field"].as_str()?.to_string(), e["message"].clone())))
-        .collect();
-    let status = if errors.is_empty() {
-        Status::Ok
-    } else {
-        Status::UnprocessableEntity
-    };
+    let (status, field_errors) = status_and_field_errors(&errors);
     let context = json!({
         "title": format!("Review: {}, {}", view.row.organisation_name, view.framework.name),
         "section": "reviews",
@@ -179,7 +165,7 @@ async fn render_review(
         "can_request_changes": state.apply(Action::RequestChanges).is_ok(),
         "can_recommend": state.apply(Action::Recommend).is_ok(),
         "can_award": actor.can_award() && state.apply(Action::Award).is_ok(),
-        "decisions": Decision::ALL.iter().map(|d| json!({"value": d.as_str(), "label": d.label()})).collect::<Vec<_>>(),
+        "decisions": choice_options(&Decision::ALL, |d| (d.as_str(), d.label())),
         "projected_expiry": crate::domain::assessment::display_date(view.projected_expiry),
         "errors": errors,
         "field_errors": field_errors,
@@ -189,32 +175,17 @@ async fn render_review(
 
 /// A refused review action: the review page again, as it now stands, with
 /// what was refused at the top.
-async fn review_again(
-    page: &Page<'_>,
-    db: &Db,
-    app: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    errors: Vec<Value>,
-) -> AppResult<FormOutcome> {
+async fn review_again(signed_in: &SignedIn<'_>, id: i64, errors: Vec<Value>) -> AppResult<FormOutcome> {
+    let SignedIn(user, _, db, app) = signed_in;
     let row = reviewable(db, app, user, id).await?;
-    Ok(Err(render_review(
-        page,
-        db,
-        app,
-        user,
-        row,
-        errors,
-        serde_json::Map::new(),
-    )
-    .await?))
+    Ok(Err(render_review(signed_in, row, errors, serde_json::Map::new()).await?))
 }
 
 #[get("/assessments/<id>/review")]
 async fn review_page(id: i64, signed_in: SignedIn<'_>) -> AppResult<(Status, Template)> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     let row = reviewable(db, app, user, id).await?;
-    render_review(&page, db, app, user, row, Vec::new(), serde_json::Map::new()).await
+    render_review(&signed_in, row, Vec::new(), serde_json::Map::new()).await
 }
 
 #[derive(FromForm)]
@@ -239,7 +210,7 @@ pub struct DecisionsForm {
 
 #[post("/assessments/<id>/decisions", data = "<form>")]
 async fn save_decisions(id: i64, form: CsrfForm<DecisionsForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     let row = reviewable(db, app, user, id).await?;
     row.state
         .apply(Action::RecordDecisions)
@@ -286,7 +257,7 @@ async fn save_decisions(id: i64, form: CsrfForm<DecisionsForm>, signed_in: Signe
         chosen.push((criterion.id.clone(), decision, feedback));
     }
     if !errors.is_empty() {
-        return Ok(Err(render_review(&page, db, app, user, row, errors, values).await?));
+        return Ok(Err(render_review(&signed_in, row, errors, values).await?));
     }
     let decisions: Vec<DecisionInput> = chosen
         .into_iter()
@@ -322,7 +293,7 @@ pub struct ReturnForm {
 
 #[post("/assessments/<id>/request-changes", data = "<form>")]
 async fn request_changes(id: i64, form: CsrfForm<ReturnForm>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     match workflow::request_changes(app.ctx(db), &user.acting(), id, &form.0.note).await? {
         Ok(done) => Ok(Ok(Flash::success(
             Redirect::to("/reviews"),
@@ -332,13 +303,13 @@ async fn request_changes(id: i64, form: CsrfForm<ReturnForm>, signed_in: SignedI
                 done.criteria.len()
             ),
         ))),
-        Err(problems) => review_again(&page, db, app, user, id, error_list(&problems)).await,
+        Err(problems) => review_again(&signed_in, id, error_list(&problems)).await,
     }
 }
 
 #[post("/assessments/<id>/recommend", data = "<_form>")]
 async fn recommend(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<FormOutcome> {
-    let SignedIn(user, page, db, app) = signed_in;
+    let SignedIn(user, _, db, app) = &signed_in;
     match workflow::recommend(app.ctx(db), &user.acting(), id).await? {
         Ok(organisation_name) => Ok(Ok(Flash::success(
             Redirect::to(format!("/assessments/{id}")),
@@ -352,7 +323,7 @@ async fn recommend(id: i64, _form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>)
                         "message": format!("{} must be met before an award is recommended: {}", b.criterion_id, b.reason)})
                 })
                 .collect();
-            review_again(&page, db, app, user, id, errors).await
+            review_again(&signed_in, id, errors).await
         }
     }
 }

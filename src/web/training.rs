@@ -4,7 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
-use super::{page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
+use super::{choice_options, page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
@@ -416,15 +416,13 @@ async fn session_or_404(db: &Db, id: i64) -> AppResult<training::SessionRow> {
 }
 
 fn status_options() -> Vec<Value> {
-    [
+    let marks = [
         AttendanceStatus::Attended,
         AttendanceStatus::Partial,
         AttendanceStatus::Absent,
         AttendanceStatus::Cancelled,
-    ]
-    .iter()
-    .map(|s| json!({"value": s.as_str(), "label": s.label()}))
-    .collect()
+    ];
+    choice_options(&marks, |s| (s.as_str(), s.label()))
 }
 
 #[get("/training/sessions/<id>")]
