@@ -107,6 +107,15 @@ async fn the_ambassador_csv_gives_two_active_ambassadors() {
     let (_, directory) = lead.get_text("/training/ambassadors").await;
     let names = texts(&directory, "table.qm-table tbody td:first-child");
     assert_eq!(names, ["Hannah Brooks", "Kwame Mensah"]);
+    // One organisation's ambassadors, found by typing its name.
+    let (_, housing) = lead.get_text("/training/ambassadors?q=Housing+Services").await;
+    let names = texts(&housing, "table.qm-table tbody td:first-child");
+    assert_eq!(names, ["Hannah Brooks"], "{housing}");
+    let (_, community) = lead.get_text("/training/ambassadors?q=Community+Solutions").await;
+    assert!(
+        community.contains("No active ambassadors"),
+        "Saoirse missed day 1: {community}"
+    );
     // Two years on, the completion has lapsed and the directory is empty.
     app.clock.advance(chrono::Duration::days(365 * 3));
     let lead = app.browser();

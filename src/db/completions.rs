@@ -458,6 +458,67 @@ fn fingerprint(programmes: &ProgrammeLibrary) -> String {
 const FINGERPRINT_KEY: &str = "completions";
 
 /// What working completions out again kept.
+/// Someone holding a completion on a given day, as a directory lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holder {
+    pub person_id: i64,
+    pub full_name: String,
+    pub email: String,
+    pub organisation_name: String,
+    /// The day the completion lapses unless refreshed (`None`: it does not).
+    pub held_until: Option<NaiveDate>,
+}
+
+/// One page of the people holding `completion_id` of `programme_id` on
+/// `day`, read from the kept spells (never worked out from attendance):
+/// those who qualified most recently first, skipping `skip`; up to `take`
+/// of them and whether more follow. `organisation_id` keeps to the people
+/// now on that organisation's staff.
+pub async fn holders_on(
+    pool: &Pool,
+    programme_id: &str,
+    completion_id: &str,
+    day: NaiveDate,
+    organisation_id: Option<i64>,
+    skip: usize,
+    take: usize,
+) -> Result<(Vec<Holder>, bool), sqlx::Error> {
+    const HOLDING: &str = "cs.programme_id = $1 AND cs.completion_id = $2
+        AND cs.held_from <= $3 AND (cs.held_until IS NULL OR cs.held_until > $3)";
+    // For one organisation, from its staff to each one's spells (CROSS JOIN
+    // keeps SQLite to that order, as a few people have few spells); for
+    // everyone, down the completion's spells by the day each began, which
+    // stops once the page is full.
+    let sql = match organisation_id {
+        Some(_) => format!(
+            "SELECT p.id AS person_id, p.full_name, p.email, o.name AS organisation_name, cs.held_until
+             FROM people p CROSS JOIN completion_spells cs JOIN organisations o ON o.id = p.organisation_id
+             WHERE p.organisation_id = $4 AND cs.person_id = p.id AND {HOLDING}
+             ORDER BY cs.held_from DESC, p.id DESC LIMIT $5 OFFSET $6"
+        ),
+        None => format!(
+            "SELECT p.id AS person_id, p.full_name, p.email, o.name AS organisation_name, cs.held_until
+             FROM completion_spells cs JOIN people p ON p.id = cs.person_id
+             JOIN organisations o ON o.id = p.organisation_id
+             WHERE {HOLDING} AND $4 = 0
+             ORDER BY cs.held_from DESC, cs.person_id DESC LIMIT $5 OFFSET $6"
+        ),
+    };
+    let wanted = i64::try_from(take.saturating_add(1)).unwrap_or(i64::MAX);
+    let values = [
+        programme_id.into(),
+        completion_id.into(),
+        day.into(),
+        organisation_id.unwrap_or(0).into(),
+        wanted.into(),
+        i64::try_from(skip).unwrap_or(i64::MAX).into(),
+    ];
+    let mut found: Vec<Holder> = super::rows(&mut pool.acquire().await?, &sql, &values).await?;
+    let more = found.len() > take;
+    found.truncate(take);
+    Ok((found, more))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rebuilt {
     /// Kept before, and thrown away.

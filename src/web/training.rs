@@ -9,7 +9,7 @@ use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
 use crate::app::training_views::{by_person, fact};
 use crate::db::training::{self, PersonFactRow};
-use crate::db::{organisations, people, Db};
+use crate::db::{completions, organisations, people, Db};
 use crate::domain::completion::{
     organisation_progress, person_completions, AttendanceFact, AttendanceStatus, CompletionState,
 };
@@ -632,9 +632,9 @@ async fn save_cohort(id: i64, form: CsrfForm<CohortForm>, signed_in: SignedIn<'_
 }
 
 /// Active ambassadors: a safe person to talk to. Work contact details only,
-/// and open to every signed-in user, as the scheme intends. Those who came
-/// to a session most recently come first; only attendance within the
-/// refresher period is read, since no one older can still be active.
+/// and open to every signed-in user, as the scheme intends. Those who
+/// qualified most recently come first; read from the kept completions, so
+/// the page costs the same whatever the programme's history.
 #[get("/training/ambassadors?<organisation>&<q>&<page>")]
 async fn ambassadors(
     organisation: Option<i64>,
@@ -671,64 +671,19 @@ async fn ambassadors(
         Some(id) => Some(organisations::find(db, id).await?.ok_or(AppError::NotFound)?.name),
         None => None,
     };
-    let active_now = |facts: &[AttendanceFact]| {
-        person_completions(programme, facts, today)
-            .into_iter()
-            .find(|c| c.state == CompletionState::Completed)
-    };
     let skip = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(0);
     let take = usize::try_from(PAGE_SIZE).unwrap_or(50);
-    let mut active: Vec<Value> = Vec::new();
-    let mut more = false;
-    if let Some(id) = organisation {
-        let rows = training::organisation_facts(db, &programme.id, id).await?;
-        for (person, facts) in by_person(&rows) {
-            if let Some(held) = active_now(&facts) {
-                active.push(ambassador_view(person, &held));
-            }
+    // An ambassador holds the programme's completion today: read from the
+    // kept spells, which end on the day it lapses unless refreshed.
+    let (mut active, more): (Vec<Value>, bool) = match (programme.completions.first(), matches.is_empty()) {
+        (Some(completion), true) => {
+            let (holders, more) =
+                completions::holders_on(db, &programme.id, &completion.id, today, organisation, skip, take).await?;
+            (holders.iter().map(ambassador_view).collect(), more)
         }
-        more = active.len() > skip + take;
-        active = active.into_iter().skip(skip).take(take).collect();
-    } else if matches.is_empty() {
-        let months = programme
-            .completions
-            .iter()
-            .filter_map(|c| programme.refresher_months_of(c))
-            .max()
-            .unwrap_or(1200);
-        let not_before = today.checked_sub_months(chrono::Months::new(months));
-        // Candidates in batches until the page is full (or the period runs out).
-        let (mut candidates_seen, mut skipped) = (0, 0);
-        loop {
-            let (ids, further) =
-                training::programme_people_page(db, &programme.id, not_before, candidates_seen, AMBASSADOR_BATCH)
-                    .await?;
-            candidates_seen += ids.len();
-            let rows = training::facts_for_people(db, &programme.id, &ids).await?;
-            let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
-                .into_iter()
-                .map(|(person, facts)| (person.person_id, (person, facts)))
-                .collect();
-            for id in &ids {
-                let Some((person, facts)) = grouped.remove(id) else {
-                    continue;
-                };
-                let Some(held) = active_now(&facts) else { continue };
-                if skipped < skip {
-                    skipped += 1;
-                } else if active.len() < take {
-                    active.push(ambassador_view(person, &held));
-                } else {
-                    more = true;
-                    break;
-                }
-            }
-            if more || !further {
-                break;
-            }
-        }
-    }
-    // Pages follow recent activity; within a page, people look others up by organisation and name.
+        _ => (Vec::new(), false),
+    };
+    // Pages follow who qualified most recently; within a page, people look others up by organisation and name.
     active.sort_by(|a, b| {
         (a["organisation"].as_str(), a["name"].as_str()).cmp(&(b["organisation"].as_str(), b["name"].as_str()))
     });
@@ -742,12 +697,9 @@ async fn ambassadors(
     ))
 }
 
-/// People looked at a time while filling a page of the ambassadors' directory.
-const AMBASSADOR_BATCH: usize = 100;
-
-fn ambassador_view(person: &PersonFactRow, held: &crate::domain::completion::PersonCompletion) -> Value {
-    json!({"name": person.full_name, "organisation": person.organisation_name, "email": person.email,
-        "until": held.lapses_on.map(crate::domain::dates::uk_date)})
+fn ambassador_view(holder: &completions::Holder) -> Value {
+    json!({"name": holder.full_name, "organisation": holder.organisation_name, "email": holder.email,
+        "until": holder.held_until.map(crate::domain::dates::uk_date)})
 }
 
 /// One person's training record, for staff and for their own organisation.
