@@ -158,15 +158,7 @@ async fn organisations_of(
     let backend = conn.backend();
     for chunk in people.chunks(PEOPLE_A_LOOKUP) {
         let listed = super::in_list(backend, 1, chunk.len());
-        // NOT INDEXED (SQLite): by the id, the table's own key. Otherwise
-        // sqlx's SQLite walked the whole organisation index (it holds both
-        // columns) testing each entry against the list: 20 ms a statement
-        // on the large data set.
-        let table = match backend {
-            super::Backend::Sqlite => "people NOT INDEXED",
-            super::Backend::Postgres => "people",
-        };
-        let sql = format!("SELECT id, organisation_id FROM {table} WHERE id IN ({listed})");
+        let sql = format!("SELECT id, organisation_id FROM people WHERE id IN ({listed})");
         let rows: Vec<(i64, i64)> = super::rows(conn, &sql, chunk).await?;
         found.extend(rows);
     }
