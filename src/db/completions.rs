@@ -489,21 +489,23 @@ pub async fn holders_on(
     // keeps SQLite to that order, as a few people have few spells); for
     // everyone, down the completion's spells by the day each began, which
     // stops once the page is full.
-    let sql = match organisation_id {
+    let from_where = match organisation_id {
         Some(_) => format!(
-            "SELECT p.id AS person_id, p.full_name, p.email, o.name AS organisation_name, cs.held_until
-             FROM people p CROSS JOIN completion_spells cs JOIN organisations o ON o.id = p.organisation_id
-             WHERE p.organisation_id = $4 AND cs.person_id = p.id AND {HOLDING}
-             ORDER BY cs.held_from DESC, p.id DESC LIMIT $5 OFFSET $6"
+            "people p CROSS JOIN completion_spells cs JOIN organisations o ON o.id = p.organisation_id
+             WHERE p.organisation_id = $4 AND cs.person_id = p.id AND {HOLDING}"
         ),
+        // `$4 = 0` only so that both statements take the same values.
         None => format!(
-            "SELECT p.id AS person_id, p.full_name, p.email, o.name AS organisation_name, cs.held_until
-             FROM completion_spells cs JOIN people p ON p.id = cs.person_id
+            "completion_spells cs JOIN people p ON p.id = cs.person_id
              JOIN organisations o ON o.id = p.organisation_id
-             WHERE {HOLDING} AND $4 = 0
-             ORDER BY cs.held_from DESC, cs.person_id DESC LIMIT $5 OFFSET $6"
+             WHERE {HOLDING} AND $4 = 0"
         ),
     };
+    let sql = format!(
+        "SELECT p.id AS person_id, p.full_name, p.email, o.name AS organisation_name, cs.held_until
+         FROM {from_where}
+         ORDER BY cs.held_from DESC, cs.person_id DESC LIMIT $5 OFFSET $6"
+    );
     let wanted = i64::try_from(take.saturating_add(1)).unwrap_or(i64::MAX);
     let values = [
         programme_id.into(),
