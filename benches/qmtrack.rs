@@ -72,6 +72,15 @@ fn bench(name: &'static str, iterations: usize, mut f: impl FnMut()) {
 }
 
 fn main() {
+    // `QMTRACK_LOG=warn,sqlx::query=debug` shows each statement with its
+    // time, to find which of a phase's statements are slow.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("QMTRACK_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
+    }
     let standards = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("standards");
     bench("standards: load and check the library", 50, || {
         let library = qmtrack::domain::standards::load_dir(&standards).expect("valid standards");

@@ -30,26 +30,36 @@ pub struct Sources<'a> {
 }
 
 pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
+    // The two periods' facts are read at the same time, on two connections.
+    let (mut report, before) = rocket::tokio::try_join!(
+        period_figures(sources, period, scope),
+        period_figures(sources, period.previous(), scope)
+    )?;
+    report.compare_with(&before);
+    Ok(report)
+}
+
+/// One period's figures, not yet compared with any other.
+async fn period_figures(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
     let Sources {
         pool,
         standards,
         programmes,
         renewal_notice_days,
     } = sources;
-    let facts = |period| db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days);
-    // The two periods' facts are read at the same time, on two connections.
     let started = std::time::Instant::now();
-    let (now, before) = rocket::tokio::try_join!(facts(period), facts(period.previous()))?;
+    let facts = db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days).await?;
     let read = started.elapsed();
-    let mut report = compute(&now, standards, programmes);
-    report.compare_with(&compute(&before, standards, programmes));
-    tracing::debug!(?period, ?read, computed = ?started.elapsed() - read, "figures: the report");
+    let mut report = compute(&facts, standards, programmes);
+    tracing::debug!(?period, ?read, computed = ?started.elapsed() - read, "figures: one period");
     report.organisation = scope.organisation_name.clone();
     Ok(report)
 }
 
 /// The report as [`build`] makes it, computed once for each period, scope
-/// and version of the data and shared by everyone who asks meanwhile.
+/// and version of the data and shared by everyone who asks meanwhile; each
+/// period's own figures are shared too, with the reports of the periods
+/// next to it.
 pub async fn build_shared(
     cache: &FiguresCache,
     sources: Sources<'_>,
@@ -59,12 +69,21 @@ pub async fn build_shared(
     // Read before computing: a write that lands meanwhile moves the version
     // on, so the next request computes again rather than keep older figures.
     let data_version = db::statistics::data_version(sources.pool).await?;
-    let key = FiguresKey {
+    let key = |period, compared| FiguresKey {
         period,
         organisation_id: scope.organisation_id,
         data_version,
+        compared,
     };
-    cache.get_or_compute(key, || build(sources, period, scope)).await
+    let figures = |period| cache.get_or_compute(key(period, false), move || period_figures(sources, period, scope));
+    cache
+        .get_or_compute(key(period, true), || async {
+            let (now, before) = rocket::tokio::try_join!(figures(period), figures(period.previous()))?;
+            let mut report = (*now).clone();
+            report.compare_with(&before);
+            Ok(report)
+        })
+        .await
 }
 
 /// An organisation's own progress report: its figures for the period, with

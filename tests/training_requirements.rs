@@ -320,12 +320,13 @@ async fn a_people_count_is_met_by_one_trained_person_of_the_category() {
 }
 
 #[rocket::async_test]
-async fn an_import_sets_staff_categories_of_new_and_recorded_people() {
+async fn an_import_sets_staff_categories_of_new_and_recorded_people_and_undo_puts_them_back() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
     let refuge = app.organisation(&lead, "Riverside Refuge", "voluntary_sector").await;
     add_person(&lead, refuge, "Ed Office", "office").await;
     add_person(&lead, refuge, "Kim Keep", "manager").await;
+    add_person(&lead, refuge, "Flo Field", "office").await;
     let dir = tempfile::tempdir().expect("dir");
     let sheet = dir.path().join("awareness.csv");
     std::fs::write(
@@ -333,20 +334,70 @@ async fn an_import_sets_staff_categories_of_new_and_recorded_people() {
         "Name,Organisation,Staff category,Course date,Course,Attended\n\
          Ed Office,Riverside Refuge,Frontline,05/01/2026,DVA awareness session,Yes\n\
          Gus New,Riverside Refuge,Clinician,05/01/2026,DVA awareness session,Yes\n\
-         Kim Keep,Riverside Refuge,,05/01/2026,DVA awareness session,Yes\n",
+         Kim Keep,Riverside Refuge,,05/01/2026,DVA awareness session,Yes\n\
+         Flo Field,Riverside Refuge,Frontline,05/01/2026,DVA awareness session,Yes\n",
     )
     .expect("sheet");
     let output = common::qmtrack(&app, &["import-attendance", sheet.to_str().expect("path")]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let (_, staff) = lead.get_text(&format!("/organisations/{refuge}")).await;
-    let rows = texts(&staff, "table.qm-table tbody tr");
-    let row_of = |name: &str| rows.iter().find(|r| r.contains(name)).cloned().unwrap_or_default();
-    assert!(row_of("Ed Office").contains("Category: frontline"), "{rows:?}");
-    assert!(row_of("Gus New").contains("Category: clinician"), "{rows:?}");
+    let said = String::from_utf8_lossy(&output.stdout).to_string();
+    let staff_rows = || async {
+        let (_, staff) = lead.get_text(&format!("/organisations/{refuge}")).await;
+        texts(&staff, "table.qm-table tbody tr")
+    };
+    let row_of = |rows: &[String], name: &str| rows.iter().find(|r| r.contains(name)).cloned().unwrap_or_default();
+    let rows = staff_rows().await;
+    assert!(row_of(&rows, "Ed Office").contains("Category: frontline"), "{rows:?}");
+    assert!(row_of(&rows, "Gus New").contains("Category: clinician"), "{rows:?}");
     assert!(
-        row_of("Kim Keep").contains("Category: manager"),
+        row_of(&rows, "Kim Keep").contains("Category: manager"),
         "a blank category changes nothing: {rows:?}"
     );
+    assert!(
+        said.contains("Staff category set for 3 people."),
+        "Ed, Flo and the new Gus: {said}"
+    );
+
+    // Someone changes Flo's category by hand after the import; undoing the
+    // import puts back what the sheet replaced, but not over that change.
+    let (_, page) = lead.get_text(&format!("/organisations/{refuge}")).await;
+    let flo = page
+        .split("href=\"/people/")
+        .skip(1)
+        .find(|rest| rest.contains("Flo Field"))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .expect("Flo's page")
+        .to_string();
+    let res = lead
+        .submit(
+            &format!("/people/{flo}/edit"),
+            &format!("/people/{flo}/edit"),
+            &[
+                ("full_name", "Flo Field"),
+                ("email", ""),
+                ("job_title", "Support worker"),
+                ("staff_category", "manager"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let import = said
+        .split("Imported (import ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the import's id")
+        .to_string();
+    let page = format!("/training/imports/{import}");
+    let res = lead.submit(&page, &format!("{page}/undo"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let rows = staff_rows().await;
+    assert!(row_of(&rows, "Ed Office").contains("Category: office"), "{rows:?}");
+    assert!(row_of(&rows, "Flo Field").contains("Category: manager"), "{rows:?}");
+    assert!(row_of(&rows, "Kim Keep").contains("Category: manager"), "{rows:?}");
+    // Gus stays on record, as the holder of the certificate the import issued
+    // (now revoked), but without the category the sheet gave.
+    let gus = row_of(&rows, "Gus New");
+    assert!(!gus.is_empty() && !gus.contains("Category"), "{rows:?}");
 }
 
 #[test]

@@ -12,13 +12,18 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Which figures: the period, the organisation (0 for the partnership) and
-/// the data version they were computed from.
+/// Which figures: the period, the organisation (0 for the partnership), the
+/// data version they were computed from, and whether they are the report
+/// (compared with the period before) or one period's figures alone. A
+/// report is made of two periods' figures; kept apart, the period a report
+/// compares with is computed once for it and for the report of that period
+/// (FY 2024/25 opened after FY 2025/26 has half its work done).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FiguresKey {
     pub period: Period,
     pub organisation_id: i64,
     pub data_version: (i64, i64),
+    pub compared: bool,
 }
 
 /// Filled once by whichever request comes first; the others wait on it.
@@ -31,9 +36,9 @@ pub struct FiguresCache {
 }
 
 /// Periods people look at: each preset for the current data, and a few chosen
-/// dates, for the partnership and some organisations. A report is tens of
-/// kilobytes.
-const CAPACITY: usize = 64;
+/// dates, for the partnership and some organisations; each report with its
+/// two periods' figures. A report is tens of kilobytes.
+const CAPACITY: usize = 128;
 
 impl Default for FiguresCache {
     fn default() -> Self {
@@ -100,6 +105,7 @@ mod tests {
             period: Period::new(day(1), day(30)).expect("period"),
             organisation_id,
             data_version: (version, 1),
+            compared: true,
         }
     }
 

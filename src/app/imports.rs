@@ -705,8 +705,17 @@ async fn write_all(
     }
     tx.commit().await?;
     lap("decisions, audit, commit");
+    if outcome.attendance_created >= STATISTICS_AFTER_ROWS {
+        crate::db::statistics::refresh_after_bulk_write(request.pool).await;
+        lap("planner statistics");
+    }
     Ok((outcome, phases))
 }
+
+/// An import that adds at least this many attendance records refreshes
+/// the planner's statistics after it commits: the first imports into a new
+/// database make its tables many times larger than the statistics say.
+const STATISTICS_AFTER_ROWS: usize = 10_000;
 
 /// The people with a new or changed completed completion, in order.
 fn people_completing(changed: &[crate::db::completions::KeptCompletion]) -> Vec<i64> {

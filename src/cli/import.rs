@@ -297,6 +297,17 @@ async fn run_inner(args: &ImportArgs) -> Result<ExitCode, String> {
             outcome.organisations_created,
             outcome.sessions_created
         );
+        if outcome.staff_categories_set > 0 {
+            println!(
+                "Staff category set for {} {}.",
+                outcome.staff_categories_set,
+                if outcome.staff_categories_set == 1 {
+                    "person"
+                } else {
+                    "people"
+                }
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -269,6 +269,10 @@ pub struct CommitOutcome {
     pub attendance_created: usize,
     pub attendance_updated: usize,
     pub attendance_unchanged: usize,
+    /// People whose staff category the sheet changed (absent from the
+    /// summaries of imports committed before it was counted).
+    #[serde(default)]
+    pub staff_categories_set: usize,
 }
 
 async fn effect(conn: &mut Conn, import_id: i64, kind: &str, entity_id: i64) -> Result<(), sqlx::Error> {
@@ -447,7 +451,7 @@ pub async fn write(
             }
         }
     }
-    set_staff_categories(conn, records, &person_ids).await?;
+    outcome.staff_categories_set = set_staff_categories(conn, import_id, records, &person_ids).await?;
     let mut cohorts: HashMap<(&str, &str), i64> = HashMap::new();
     let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, Option<i64>), i64> = HashMap::new();
     for record in records {
@@ -649,7 +653,8 @@ pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -
 
 /// Puts things back as they were before the import, in a few set-based
 /// statements on `conn` (the caller's transaction): changed attendance gets
-/// its old mark, added attendance goes, certificates issued for it are
+/// its old mark, people get back the staff category the sheet replaced
+/// (where it is still the sheet's), added attendance goes, certificates issued for it are
 /// revoked, and sessions, cohorts, people and organisations it added go too
 /// unless something else now uses them. Returns false, changing nothing, if
 /// the import was not (or no longer) committed.
@@ -674,6 +679,13 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
                           WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id)
              WHERE id IN ({changed})"
             ),
+            // A category goes back only where it is still the one the import set.
+            "UPDATE people SET staff_category = (SELECT e.previous_value FROM import_effects e
+                WHERE e.import_id = $1 AND e.kind = 'staff_category' AND e.entity_id = people.id)
+             WHERE id IN (SELECT e.entity_id FROM import_effects e WHERE e.import_id = $1 AND e.kind = 'staff_category')
+               AND staff_category IS NOT DISTINCT FROM (SELECT e.new_value FROM import_effects e
+                WHERE e.import_id = $1 AND e.kind = 'staff_category' AND e.entity_id = people.id)"
+                .to_string(),
             "DELETE FROM attendance WHERE import_id = $1".to_string(),
             "DELETE FROM training_sessions
           WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'session')
@@ -711,37 +723,60 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
 
 /// A staff category given on the sheet becomes the person's, whether the
 /// import added them or they were already recorded; a blank one changes
-/// nothing. One statement per category and few hundred people.
+/// nothing, and where a person's rows give two, the later row's stands.
+/// For each person whose category it changes, the import keeps the category
+/// before and the one it set, so undoing it puts the old one back. A
+/// statement per category and few hundred people, then one that sets them
+/// all. Returns how many people's category changed.
 async fn set_staff_categories(
     conn: &mut Conn,
+    import_id: i64,
     records: &[AttendanceRecord],
     person_ids: &HashMap<&str, i64>,
-) -> Result<(), sqlx::Error> {
-    let mut by_category: std::collections::BTreeMap<&str, std::collections::BTreeSet<i64>> = Default::default();
+) -> Result<usize, sqlx::Error> {
+    let mut category_of: HashMap<i64, &str> = HashMap::new();
     for record in records {
         if let (Some(category), Some(id)) = (
             record.person.staff_category.as_deref(),
             person_ids.get(record.person_key.as_str()),
         ) {
-            by_category.entry(category).or_default().insert(*id);
+            category_of.insert(*id, category);
         }
+    }
+    let mut by_category: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for (id, category) in category_of {
+        by_category.entry(category).or_default().push(id);
     }
     let backend = conn.backend();
-    let category_at = match backend {
-        Backend::Sqlite => "?",
-        Backend::Postgres => "$1",
+    // SQLite's list is positional (see `in_list`), so the two values before
+    // it must be too.
+    let (import_at, category_at) = match backend {
+        Backend::Sqlite => ("?", "?"),
+        Backend::Postgres => ("$1", "$2"),
     };
-    for (category, ids) in by_category {
-        let ids: Vec<i64> = ids.into_iter().collect();
+    for (category, mut ids) in by_category {
+        ids.sort_unstable();
         for chunk in ids.chunks(500) {
-            let sql = format!(
-                "UPDATE people SET staff_category = {category_at} WHERE id IN ({})",
-                in_list(backend, 2, chunk.len())
+            let keep = format!(
+                "WITH sheet (import_id, category) AS (SELECT CAST({import_at} AS BIGINT), CAST({category_at} AS TEXT))
+                 INSERT INTO import_effects (import_id, kind, entity_id, previous_value, new_value)
+                 SELECT sheet.import_id, 'staff_category', p.id, p.staff_category, sheet.category
+                 FROM people p CROSS JOIN sheet
+                 WHERE p.staff_category IS DISTINCT FROM sheet.category AND p.id IN ({})",
+                in_list(backend, 3, chunk.len())
             );
-            let mut values: Vec<Bind> = vec![category.into()];
+            let mut values: Vec<Bind> = vec![import_id.into(), category.into()];
             values.extend(chunk.iter().map(|id| Bind::from(*id)));
-            super::execute(conn, &sql, &values).await?;
+            super::execute(conn, &keep, &values).await?;
         }
     }
-    Ok(())
+    let changed = super::execute(
+        conn,
+        "UPDATE people SET staff_category = (SELECT e.new_value FROM import_effects e
+            WHERE e.import_id = $1 AND e.kind = 'staff_category' AND e.entity_id = people.id)
+         WHERE id IN (SELECT e.entity_id FROM import_effects e WHERE e.import_id = $1 AND e.kind = 'staff_category')",
+        &[import_id.into()],
+    )
+    .await?;
+    Ok(changed as usize)
 }

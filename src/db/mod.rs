@@ -395,6 +395,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                 // reading a few thousand rows spent more time switching
                 // threads than in SQLite.
                 .row_buffer_size(1024);
+            // Connections open when first used, not here: SQLite reads the
+            // planner's statistics when a connection opens and keeps them,
+            // whatever a later ANALYZE on another connection finds. Opened
+            // here, before `migrate` refreshes the statistics, they kept
+            // those of the last start (or of the empty database the large
+            // demo set began as: "41 people"), and looked people up by
+            // scanning all 200,000 of them (40 ms a statement, not 1 ms).
             let pool = |connections: u32, acquire_timeout: Duration| {
                 SqlitePoolOptions::new()
                     .max_connections(connections)
@@ -404,13 +411,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                     // thread for every statement (two thread switches),
                     // a third of the switching on a busy server.
                     .test_before_acquire(false)
-                    .connect_with(options.clone())
+                    .connect_lazy_with(options.clone())
             };
-            let readers = pool(max_connections, Duration::from_secs(10)).await?;
+            let readers = pool(max_connections, Duration::from_secs(10));
             // Writers wait here for their turn; a queue of many short
             // transactions can take longer than a reader would ever wait.
-            let writer = pool(1, WRITER_QUEUE_TIMEOUT).await?;
-            let quick = pool(quick_lane_size(max_connections), Duration::from_secs(10)).await?;
+            let writer = pool(1, WRITER_QUEUE_TIMEOUT);
+            let quick = pool(quick_lane_size(max_connections), Duration::from_secs(10));
             Ok(Pool::Sqlite { readers, writer, quick })
         }
         Backend::Postgres => {

@@ -19,6 +19,23 @@ pub async fn analyze(pool: &Pool) -> Result<(), sqlx::Error> {
     }
 }
 
+/// After a write that changed tables' sizes many times over (a large
+/// import into a new database, a step of the large demo): fresh statistics
+/// on SQLite's writing connection, which has the next large write to plan.
+/// SQLite's other connections keep the statistics they opened with until
+/// they are replaced (sqlx replaces a connection after 30 minutes).
+/// PostgreSQL's autovacuum analyses changed tables by itself. A failure is
+/// logged, not returned: the write it follows is already committed.
+pub async fn refresh_after_bulk_write(pool: &Pool) {
+    if let Pool::Sqlite { writer, .. } = pool {
+        let started = std::time::Instant::now();
+        match analyze_sqlite(writer).await {
+            Ok(()) => tracing::debug!(took = ?started.elapsed(), "planner statistics refreshed"),
+            Err(e) => tracing::warn!("the planner statistics could not be refreshed: {e}"),
+        }
+    }
+}
+
 pub(crate) async fn analyze_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
     sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
