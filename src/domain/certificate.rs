@@ -85,8 +85,8 @@ impl State {
         self.name_and_label().1
     }
 
-    /// Each state's name (as the verification JSON gives it) beside the
-    /// label people read.
+    /// Each state's name, as the JSON answers (verify, API) give it, beside
+    /// the label people read.
     fn name_and_label(&self) -> (&'static str, &'static str) {
         match self {
             State::Valid => ("valid", "Valid"),
