@@ -2,7 +2,7 @@
 //! views of an assessment that the pages and the API are built from.
 
 use super::training_requirements::{self, CriterionTraining};
-use super::{certificates, Acting, AppState, Ctx};
+use super::{certificates, Acting, AppState, Ctx, IdName};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow, DecisionRow, NewAssessment};
 use crate::db::audit::{self, Entry};
@@ -760,12 +760,6 @@ pub struct AwardView {
     pub status: &'static str,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revocation_reason: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IdName {
-    pub id: i64,
-    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

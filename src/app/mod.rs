@@ -169,3 +169,11 @@ impl Acting {
         }
     }
 }
+
+/// A record named for a person to pick or read: an organisation in the API's
+/// assessments, a suggestion under a form's organisation field.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IdName {
+    pub id: i64,
+    pub name: String,
+}

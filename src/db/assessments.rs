@@ -142,7 +142,7 @@ pub struct NewAssessment<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission, renewal_of,
              enrolled_at, updated_at)
@@ -156,8 +156,7 @@ pub async fn insert(conn: &mut Conn, new: &NewAssessment<'_>, now: DateTime<Utc>
             Instant(now).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// Moves `from` → `to`; false if the state was no longer `from`.
@@ -304,7 +303,7 @@ pub async fn insert_decision(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO review_decisions (assessment_id, criterion_id, submission, decision, feedback, decided_at,
              decided_by, decided_by_label)
@@ -320,6 +319,5 @@ pub async fn insert_decision(
             actor.label.as_str().into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }

@@ -204,7 +204,7 @@ pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, 
     let mut conn = pool.acquire().await?;
     let rows = super::rows(&mut conn, &page_sql, &page_values).await?;
     let count_sql = format!("SELECT COUNT(*) FROM audit_log l{clause}");
-    let (total,): (i64,) = super::one_row(&mut conn, &count_sql, &conditions.binds).await?;
+    let total: i64 = super::one_value(&mut conn, &count_sql, &conditions.binds).await?;
     Ok((rows, total))
 }
 

@@ -167,7 +167,7 @@ pub async fn insert_organisation(
     org_type: OrgType,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO organisations (name, name_key, org_type, award_import_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -179,8 +179,7 @@ pub async fn insert_organisation(
             Instant(now).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// One historic award as an assessment: already awarded (or revoked),
@@ -216,7 +215,7 @@ pub async fn insert_award(
     } else {
         ""
     };
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO assessments (organisation_id, framework_id, framework_version, state, submission,
              enrolled_at, awarded_on, expires_on, revoked_at, revocation_reason, updated_at, imported,
@@ -236,8 +235,7 @@ pub async fn insert_award(
             import_id.into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// Each imported assessment's history says where it came from, in one statement.
@@ -275,7 +273,7 @@ pub enum UndoRefused {
 pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<Result<(), UndoRefused>, sqlx::Error> {
     let renewals = "SELECT COUNT(*) FROM assessments r JOIN assessments a ON a.id = r.renewal_of
          WHERE a.award_import_id = $1";
-    let (renewed,): (i64,) = super::one_row(conn, renewals, &[import_id.into()]).await?;
+    let renewed: i64 = super::one_value(conn, renewals, &[import_id.into()]).await?;
     if renewed > 0 {
         return Ok(Err(UndoRefused::Renewed));
     }

@@ -52,8 +52,7 @@ pub async fn lock_session(conn: &mut Conn, session_id: i64) -> Result<(), sqlx::
 
 pub async fn response_count(conn: &mut Conn, session_id: i64) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM evaluation_responses WHERE session_id = $1";
-    let (count,): (i64,) = super::one_row(conn, sql, &[session_id.into()]).await?;
-    Ok(count)
+    super::one_value(conn, sql, &[session_id.into()]).await
 }
 
 fn encode(answers: &Answers) -> Result<String, sqlx::Error> {

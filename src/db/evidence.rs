@@ -116,7 +116,7 @@ pub async fn insert(
         Some((item_id, version)) => (item_id, version + 1),
         None => (0, 1),
     };
-    let (id,): (i64,) = super::one_row(
+    let id: i64 = super::one_value(
         conn,
         "INSERT INTO evidence (assessment_id, organisation_id, criterion_id, item_id, version, kind, title, statement,
              url, file_sha256, file_name, file_type, file_size, applies_from, valid_until, for_submission,

@@ -39,13 +39,12 @@ pub fn pool_use(pool: &Pool) -> Vec<PoolUse> {
 
 /// Imports being committed now, by any app server sharing the database.
 pub async fn imports_running(pool: &Pool) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = super::one_row(
+    super::one_value(
         &mut pool.acquire().await?,
         "SELECT COUNT(*) FROM imports WHERE state = 'running'",
         &[],
     )
-    .await?;
-    Ok(count)
+    .await
 }
 
 /// Reminders in the outbox not yet delivered (waiting, or failed and to be

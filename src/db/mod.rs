@@ -8,7 +8,8 @@
 //! connection as `&mut Conn`. Each query is written once: [`db_run!`]
 //! compiles the body for each backend with the native pool or connection,
 //! and `#[derive(sqlx::FromRow)]` row structs serve both. Most statements
-//! are one text with its values: [`rows`], [`first_row`], [`one_row`] and
+//! are one text with its values: [`rows`], [`first_row`], [`one_row`] (and
+//! [`first_value`], [`one_value`] for a single column) and
 //! [`execute`] run it with the values as [`Bind`]s (`id.into()`,
 //! `Instant(now).into()`), and `page_and_total` reads a page with its
 //! total; `db_run!` is for what they do not cover (bytes, streams, a row
@@ -757,6 +758,16 @@ pub async fn one_row<T: Row>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) ->
         bind_each!(query, values);
         query.fetch_exactly_one(conn).await
     })
+}
+
+/// The one column of the one row `sql` gives: a count, or the id an INSERT
+/// returns.
+pub async fn one_value<T>(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<T, sqlx::Error>
+where
+    (T,): Row,
+{
+    let (value,) = one_row(conn, sql, values).await?;
+    Ok(value)
 }
 
 /// Runs a statement that changes rows; returns how many it changed.

@@ -153,15 +153,14 @@ pub const NOTHING_USES_IT: &str = "NOT EXISTS (SELECT 1 FROM people p WHERE p.or
 pub async fn insert(conn: &mut Conn, org: &OrganisationDetails, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     let mut values = details(org);
     values.push(Instant(now).into());
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO organisations (name, name_key, org_type, locality, address, contact_name, contact_email,
              contact_phone, da_lead_name, da_lead_email, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
         &values,
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 pub async fn update(
@@ -200,8 +199,7 @@ pub async fn add_alias(
     alias_key: &str,
 ) -> Result<i64, sqlx::Error> {
     let sql = "INSERT INTO organisation_aliases (organisation_id, alias, alias_key) VALUES ($1, $2, $3) RETURNING id";
-    let (id,) = super::one_row(conn, sql, &[organisation_id.into(), alias.into(), alias_key.into()]).await?;
-    Ok(id)
+    super::one_value(conn, sql, &[organisation_id.into(), alias.into(), alias_key.into()]).await
 }
 
 pub async fn remove_alias(conn: &mut Conn, organisation_id: i64, alias_id: i64) -> Result<bool, sqlx::Error> {

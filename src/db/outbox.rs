@@ -11,7 +11,7 @@
 //! (and, once the first commits, finds them no longer due); on SQLite the
 //! write lock taken by [`super::begin_write`] lets one claim at a time.
 
-use super::{begin_write, first_row, one_row, rows, Backend, Bind, Conn, Instant, Pool};
+use super::{begin_write, first_row, one_value, rows, Backend, Bind, Conn, Instant, Pool};
 use crate::domain::reminders::Kind;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -205,13 +205,12 @@ pub async fn list(pool: &Pool, status: Status, limit: i64, offset: i64) -> Resul
 
 /// How many messages are still to be delivered.
 pub async fn undelivered(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = one_row(
+    one_value(
         conn,
         "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND withdrawn_at IS NULL",
         &[],
     )
-    .await?;
-    Ok(count)
+    .await
 }
 
 /// The kinds `user_id` has turned off.

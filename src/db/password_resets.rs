@@ -17,7 +17,7 @@ pub struct NewReset<'a> {
 pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::Error> {
     let retire = "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL";
     super::execute(conn, retire, &[Instant(reset.now).into(), reset.user_id.into()]).await?;
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, created_by)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -29,8 +29,7 @@ pub async fn create(conn: &mut Conn, reset: NewReset<'_>) -> Result<i64, sqlx::E
             reset.created_by.into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// The link's id and user while it is unused, unexpired and its user active.

@@ -59,8 +59,7 @@ pub async fn for_organisation(
 /// How many people are on the organisation's staff list.
 pub async fn count_for_organisation(pool: &Pool, organisation_id: i64) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM people WHERE organisation_id = $1";
-    let (n,) = super::one_row(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await?;
-    Ok(n)
+    super::one_value(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
@@ -106,8 +105,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id";
     let mut binds = details_binds(person, now);
     binds.push(organisation_id.into());
-    let (id,) = super::one_row(conn, sql, &binds).await?;
-    Ok(id)
+    super::one_value(conn, sql, &binds).await
 }
 
 pub async fn update(conn: &mut Conn, id: i64, person: &PersonDetails, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

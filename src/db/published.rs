@@ -48,7 +48,7 @@ pub struct NewPublished<'a> {
 }
 
 pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO published_reports (title, period_from, period_to, figures_json, narrative_json,
              author_user_id, author_label, published_at)
@@ -64,8 +64,7 @@ pub async fn insert(conn: &mut Conn, new: &NewPublished<'_>, now: DateTime<Utc>)
             Instant(now).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 pub async fn insert_file(

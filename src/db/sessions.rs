@@ -17,7 +17,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
@@ -29,8 +29,7 @@ pub async fn create(conn: &mut Conn, session: NewSession<'_>) -> Result<i64, sql
             Instant(session.expires_at).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 pub struct ActiveSession {

@@ -24,13 +24,12 @@ pub async fn create(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         &[user_id.into(), label.into(), token_hash.into(), Instant(now).into()],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 pub async fn for_user(pool: &Pool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {

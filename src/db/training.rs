@@ -30,7 +30,7 @@ pub async fn find_or_create_cohort(
         return Ok((id, false));
     }
     let sql = "INSERT INTO cohorts (programme_id, name, created_at) VALUES ($1, $2, $3) RETURNING id";
-    let (id,) = super::one_row(conn, sql, &[programme_id.into(), name.into(), Instant(now).into()]).await?;
+    let id = super::one_value(conn, sql, &[programme_id.into(), name.into(), Instant(now).into()]).await?;
     Ok((id, true))
 }
 
@@ -252,7 +252,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO training_sessions (programme_id, programme_version, module_id, session_date, start_time, venue,
              online, trainer, capacity, cohort_id, created_at)
@@ -271,8 +271,7 @@ pub async fn create_session(conn: &mut Conn, session: &NewSession<'_>, now: Date
             Instant(now).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]

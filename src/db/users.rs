@@ -118,7 +118,7 @@ pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<Us
 }
 
 pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) = super::one_row(conn, "SELECT COUNT(*) FROM users WHERE email = $1", &[email.into()]).await?;
+    let n: i64 = super::one_value(conn, "SELECT COUNT(*) FROM users WHERE email = $1", &[email.into()]).await?;
     Ok(n > 0)
 }
 
@@ -128,7 +128,7 @@ pub async fn insert(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let (id,) = super::one_row(
+    super::one_value(
         conn,
         "INSERT INTO users (email, name, password_hash, role, organisation_id, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
@@ -141,8 +141,7 @@ pub async fn insert(
             Instant(now).into(),
         ],
     )
-    .await?;
-    Ok(id)
+    .await
 }
 
 pub async fn set_role(
@@ -183,12 +182,10 @@ pub async fn set_password(
 /// Active programme leads other than `except`: the last one may not be demoted.
 pub async fn other_active_leads(conn: &mut Conn, except: i64) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM users WHERE role = 'programme_lead' AND active AND id <> $1";
-    let (n,) = super::one_row(conn, sql, &[except.into()]).await?;
-    Ok(n)
+    super::one_value(conn, sql, &[except.into()]).await
 }
 
 /// The count inside a transaction, for the first-run check.
 pub async fn count_in(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    let (n,) = super::one_row(conn, "SELECT COUNT(*) FROM users", &[]).await?;
-    Ok(n)
+    super::one_value(conn, "SELECT COUNT(*) FROM users", &[]).await
 }

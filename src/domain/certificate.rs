@@ -78,20 +78,21 @@ impl State {
     }
 
     pub fn as_str(&self) -> &'static str {
-        match self {
-            State::Valid => "valid",
-            State::Expired { .. } => "expired",
-            State::Revoked { .. } => "revoked",
-            State::Superseded { .. } => "superseded",
-        }
+        self.name_and_label().0
     }
 
     pub fn label(&self) -> &'static str {
+        self.name_and_label().1
+    }
+
+    /// Each state's name, as the JSON answers (verify, API) give it, beside
+    /// the label people read.
+    fn name_and_label(&self) -> (&'static str, &'static str) {
         match self {
-            State::Valid => "Valid",
-            State::Expired { .. } => "Expired",
-            State::Revoked { .. } => "Revoked",
-            State::Superseded { .. } => "Replaced",
+            State::Valid => ("valid", "Valid"),
+            State::Expired { .. } => ("expired", "Expired"),
+            State::Revoked { .. } => ("revoked", "Revoked"),
+            State::Superseded { .. } => ("superseded", "Replaced"),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Who you are: the session guard, log-in, log-out and first-run set-up.
 
 use super::csrf::CsrfForm;
-use super::{AppState, FormOutcome, Page};
+use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
@@ -151,7 +151,7 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
     }
 }
 
-/// The signed-in user if `allowed` says their role may use the route, else
+/// [`SignedIn`] if `allowed` says the user's role may use the route, else
 /// 403 (or the usual 401 for nobody signed in). Upload routes take a guard
 /// built on this: request guards run before the data guard, so a role that
 /// may not upload is refused before its body is read, not after receiving
@@ -159,9 +159,9 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
 async fn signed_in_with_role<'r>(
     req: &'r Request<'_>,
     allowed: impl FnOnce(&CurrentUser) -> bool,
-) -> Outcome<&'r CurrentUser, AppError> {
-    match req.guard::<&CurrentUser>().await {
-        Outcome::Success(user) if allowed(user) => Outcome::Success(user),
+) -> Outcome<SignedIn<'r>, AppError> {
+    match req.guard::<SignedIn<'r>>().await {
+        Outcome::Success(signed_in) if allowed(signed_in.0) => Outcome::Success(signed_in),
         Outcome::Success(_) => Outcome::Error((Status::Forbidden, AppError::Forbidden)),
         other => other,
     }
@@ -172,7 +172,7 @@ async fn signed_in_with_role<'r>(
 macro_rules! role_guard {
     ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
         $(#[$doc])*
-        pub struct $name<'r>(pub &'r CurrentUser);
+        pub struct $name<'r>(pub SignedIn<'r>);
 
         #[rocket::async_trait]
         impl<'r> FromRequest<'r> for $name<'r> {

@@ -66,12 +66,9 @@ impl CarriesCsrfToken for UploadForm<'_> {
 #[post("/awards/history", data = "<form>")]
 async fn upload(
     lead: ProgrammeLead<'_>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
     form: Result<CsrfMultipart<UploadForm<'_>>, MultipartRefusal>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
-    let user = lead.0;
+    let SignedIn(user, page, db, state) = lead.0;
     let mut context = index_context(db, state, user).await?;
     let (form, file_name, bytes) =
         match super::imports::read_sheet_upload(form, state.config.import_max_bytes, "the spreadsheet of past awards")

@@ -153,12 +153,9 @@ async fn add(
     id: i64,
     criterion_id: &str,
     worker: AssessmentWorker<'_>,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
-    let user = worker.0;
+    let SignedIn(user, page, db, app) = worker.0;
     let back = format!("/assessments/{id}/criteria/{criterion_id}");
     let form = match form {
         Ok(form) => form.0,
@@ -177,12 +174,9 @@ async fn add(
 async fn replace(
     evidence_id: i64,
     worker: AssessmentWorker<'_>,
-    page: Page<'_>,
-    db: &Db,
-    app: &Managed<AppState>,
     form: Result<CsrfMultipart<EvidenceForm<'_>>, MultipartRefusal>,
 ) -> Outcome {
-    let user = worker.0;
+    let SignedIn(user, page, db, app) = worker.0;
     let back = format!("/evidence/{evidence_id}/replace");
     let mut form = match form {
         Ok(form) => form.0,

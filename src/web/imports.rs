@@ -14,7 +14,7 @@ use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -201,12 +201,9 @@ fn refused_upload(
 #[post("/training/imports", data = "<form>")]
 async fn upload(
     manager: TrainingManager<'_>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
     form: Result<CsrfMultipart<UploadForm<'_>>, MultipartRefusal>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
-    let user = manager.0;
+    let SignedIn(user, page, db, state) = manager.0;
     let mut context = index_context(db).await?;
     let show_error = |context: &mut Value, field: &'static str, message: String| {
         refused_upload(&page, "imports/index", context, field, message)

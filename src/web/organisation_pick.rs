@@ -5,6 +5,7 @@
 //! the form comes back with the field in error and the names that match
 //! offered as the input's suggestions (`<datalist>`) and listed beneath it.
 
+use crate::app::IdName;
 use crate::db::{organisation_search, Pool};
 use crate::domain::organisation::name_key;
 use serde::Serialize;
@@ -21,13 +22,7 @@ pub struct OrganisationPick {
     /// What the field shows again: the picked organisation's name, or the text.
     pub value: String,
     pub error: Option<String>,
-    pub suggestions: Vec<Suggestion>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Suggestion {
-    pub id: i64,
-    pub name: String,
+    pub suggestions: Vec<IdName>,
 }
 
 impl OrganisationPick {
@@ -70,12 +65,12 @@ pub async fn pick(pool: &Pool, typed: &str) -> Result<OrganisationPick, sqlx::Er
     let suggestions = found
         .into_iter()
         .take(SUGGESTIONS as usize)
-        .map(|(id, name)| Suggestion { id, name })
+        .map(|(id, name)| IdName { id, name })
         .collect();
     Ok(refused(text, message, suggestions))
 }
 
-fn refused(text: &str, message: String, suggestions: Vec<Suggestion>) -> OrganisationPick {
+fn refused(text: &str, message: String, suggestions: Vec<IdName>) -> OrganisationPick {
     OrganisationPick {
         id: None,
         value: text.to_string(),
