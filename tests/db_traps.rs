@@ -317,3 +317,63 @@ async fn dates_round_trip_as_dates() {
         assert_eq!(stored, ("2026-01-01".to_string(), "2026-03-31".to_string()));
     }
 }
+
+/// SQLite reads the planner's statistics when a connection opens and keeps
+/// them, whatever a later ANALYZE on another connection finds. The pools'
+/// connections used to open before the start's ANALYZE, so they planned
+/// with the statistics of an earlier start; with those of a small database
+/// ("40 people") a look-up of a few people by id scanned every person.
+/// They now open after it. SQLite only: PostgreSQL's statistics are shared.
+#[rocket::async_test]
+async fn sqlite_connections_plan_with_the_statistics_this_start_made() {
+    use sqlx::sqlite::SqlitePoolOptions;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("statistics.sqlite").display());
+    let pool = db::connect(&url, 2).await.expect("connect");
+    db::migrate(&pool).await.expect("migrate");
+    drop(pool);
+    // A database analysed while it held 40 people, then filled by another
+    // process that did not analyse it.
+    let other = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("another connection");
+    let people = |count: i64| {
+        format!(
+            "INSERT INTO people (organisation_id, full_name, created_at, updated_at)
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+             SELECT 1, 'Person ' || i, '2026-03-02T09:00:00Z', '2026-03-02T09:00:00Z' FROM n"
+        )
+    };
+    for sql in [
+        "INSERT INTO organisations (name, name_key, org_type, created_at, updated_at)
+         VALUES ('Riverside Refuge', 'riverside refuge', 'voluntary_sector', '2026-03-02T09:00:00Z', '2026-03-02T09:00:00Z')"
+            .to_string(),
+        people(40),
+        "ANALYZE".to_string(),
+        people(20_000),
+    ] {
+        sqlx::query(&sql).execute(&other).await.expect("fill");
+    }
+    other.close().await;
+
+    let pool = db::connect(&url, 2).await.expect("connect");
+    db::migrate(&pool).await.expect("migrate");
+    let ids: Vec<String> = (1..=40).map(|i| (i * 400).to_string()).collect();
+    let plan: Vec<(i64, i64, i64, String)> = db::rows(
+        &mut pool.acquire().await.expect("a reader"),
+        &format!(
+            "EXPLAIN QUERY PLAN SELECT id, organisation_id FROM people WHERE id IN ({})",
+            ids.join(", ")
+        ),
+        &[],
+    )
+    .await
+    .expect("plan");
+    let steps: Vec<&str> = plan.iter().map(|(_, _, _, step)| step.as_str()).collect();
+    assert!(
+        steps.iter().any(|s| s.contains("INTEGER PRIMARY KEY")) && !steps.iter().any(|s| s.starts_with("SCAN")),
+        "a reader looks people up by id, not by scanning them all: {steps:?}"
+    );
+}

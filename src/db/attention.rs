@@ -30,6 +30,19 @@ pub struct AwardDue {
 const AWARD_DUE: &str = "a.state = 'awarded' AND a.expires_on > $1 AND a.expires_on <= $2
     AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded')";
 
+/// Awards due for renewal, the soonest expiry first (binds `$1` today and
+/// `$2` the end of the notice period).
+fn awards_due_select() -> String {
+    format!(
+        "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
+            a.expires_on,
+            (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
+         FROM assessments a JOIN organisations o ON o.id = a.organisation_id
+         WHERE {AWARD_DUE}
+         ORDER BY a.expires_on, a.id"
+    )
+}
+
 /// Awards due for renewal, the soonest expiry first, and how many there are.
 pub async fn awards_due(
     pool: &Pool,
@@ -40,20 +53,52 @@ pub async fn awards_due(
     let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
     super::page_and_total(
         pool,
-        &format!(
-            "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
-                a.expires_on,
-                (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
-             FROM assessments a JOIN organisations o ON o.id = a.organisation_id
-             WHERE {AWARD_DUE}
-             ORDER BY a.expires_on, a.id"
-        ),
+        &awards_due_select(),
         &format!("SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}"),
         &[super::Bind::Date(today), super::Bind::Date(due_by)],
         limit,
         0,
     )
     .await
+}
+
+/// The first `limit` awards due for renewal, without their count (which
+/// [`lead_totals`] reads with the others).
+pub async fn awards_due_head(
+    pool: &Pool,
+    today: NaiveDate,
+    due_by: NaiveDate,
+    limit: i64,
+) -> Result<Vec<AwardDue>, sqlx::Error> {
+    let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
+    let sql = format!("{} LIMIT $3", awards_due_select());
+    db_run!(pool => {
+        sqlx::query_as(&sql).bind(today).bind(due_by).bind(limit).fetch_all(pool).await
+    })
+}
+
+/// The totals behind the programme lead's attention list.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct LeadTotals {
+    pub awards_due: i64,
+    pub review_queue: i64,
+    pub pending_imports: i64,
+}
+
+/// Awards due for renewal, assessments waiting for an assessor and imports
+/// waiting in preview, counted in one statement: the dashboard asks on
+/// every view, and each statement is a round trip to a connection.
+pub async fn lead_totals(pool: &Pool, today: NaiveDate, due_by: NaiveDate) -> Result<LeadTotals, sqlx::Error> {
+    let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}) AS awards_due,
+            (SELECT COUNT(*) FROM assessments WHERE state IN {}) AS review_queue,
+            (SELECT COUNT(*) FROM imports WHERE state = 'pending') AS pending_imports",
+        super::home::WAITING_FOR_ASSESSOR
+    );
+    db_run!(pool => {
+        sqlx::query_as(&sql).bind(today).bind(due_by).fetch_exactly_one(pool).await
+    })
 }
 
 /// How many assessments wait for an assessor (the head of the queue is
@@ -66,17 +111,6 @@ pub async fn review_queue_total(pool: &Pool) -> Result<i64, sqlx::Error> {
         )
         .fetch_exactly_one(pool)
         .await?;
-        Ok(total)
-    })
-}
-
-/// How many imports wait in preview (neither committed nor discarded).
-pub async fn pending_import_total(pool: &Pool) -> Result<i64, sqlx::Error> {
-    let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
-    db_run!(pool => {
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM imports WHERE state = 'pending'")
-            .fetch_exactly_one(pool)
-            .await?;
         Ok(total)
     })
 }

@@ -31,6 +31,11 @@
 //! - on SQLite a statement read for one row may still be running when the
 //!   row arrives (the native driver too): see [`FetchFully`].
 //!
+//! SQLite reads the planner's statistics when a connection opens and keeps
+//! them: the pools open their connections when first used, after
+//! [`migrate`] has refreshed the statistics (`tests/db_traps.rs` checks a
+//! reader plans with them).
+//!
 //! Flags are `BOOLEAN` on PostgreSQL and 0/1 integers on SQLite (which has
 //! no boolean type); both read and bind as `bool`, and SQL tests them as
 //! `TRUE`/`FALSE` or bare (`WHERE u.active`).
@@ -439,7 +444,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
 /// Connections of the quick lane beside `max_connections` for the rest:
 /// half as many, at least one. Its reads take a fraction of a millisecond
 /// of work, but on a busy server each waits its turn for a processor too,
-/// and the dashboard asks six at once.
+/// and the dashboard asks five at once.
 fn quick_lane_size(max_connections: u32) -> u32 {
     (max_connections / 2).clamp(1, 8)
 }

@@ -85,13 +85,12 @@ fn days_after(today: NaiveDate, days: u64) -> NaiveDate {
 async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppResult<Value> {
     let today = state.clock.today();
     let due_by = days_after(today, state.config.renewal_notice_days);
-    // Five small reads, none waiting on another.
-    let ((awards, awards_total), queue, imports, queue_total, imports_total) = rocket::tokio::try_join!(
-        attention::awards_due(db, today, due_by, ATTENTION_LIST),
+    // Four small reads, none waiting on another.
+    let (awards, queue, imports, totals) = rocket::tokio::try_join!(
+        attention::awards_due_head(db, today, due_by, ATTENTION_LIST),
         reads::review_queue_head(db, user.user.id, ATTENTION_LIST),
         reads::pending_imports(db, ATTENTION_LIST),
-        attention::review_queue_total(db),
-        attention::pending_import_total(db),
+        attention::lead_totals(db, today, due_by),
     )?;
     let awards: Vec<Value> = awards
         .into_iter()
@@ -117,10 +116,10 @@ async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppRes
         .map(|i| json!({"id": i.id, "file_name": i.file_name, "by": i.actor_label, "at": display(i.created_at)}))
         .collect();
     Ok(json!({
-        "awards": awards, "awards_more": awards_total - awards.len() as i64,
+        "awards": awards, "awards_more": totals.awards_due - awards.len() as i64,
         "notice_days": state.config.renewal_notice_days,
-        "queue": queue, "queue_more": queue_total - queue.len() as i64,
-        "imports": imports, "imports_more": imports_total - imports.len() as i64,
+        "queue": queue, "queue_more": totals.review_queue - queue.len() as i64,
+        "imports": imports, "imports_more": totals.pending_imports - imports.len() as i64,
     }))
 }
 
