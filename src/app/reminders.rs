@@ -177,7 +177,8 @@ pub async fn scan(
     let today = crate::clock::local_date(now);
     let sig = signature(config);
     let renewal_window = days_after(today, text::RENEWAL_NOTICES[0].unsigned_abs());
-    let (awards, renewals_due) = attention::awards_due(pool, today, renewal_window, i64::MAX).await?;
+    let awards = attention::awards_due(pool, today, renewal_window, i64::MAX).await?;
+    let renewals_due = awards.len() as i64;
     let lapse_until = days_after(today, text::TRAINING_LAPSE_DAYS);
     let (_, training_lapsing) = attention::lapsing_training(pool, today, lapse_until, 0).await?;
     let awaiting_review = attention::review_queue_total(pool).await?;

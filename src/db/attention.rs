@@ -30,48 +30,24 @@ pub struct AwardDue {
 const AWARD_DUE: &str = "a.state = 'awarded' AND a.expires_on > $1 AND a.expires_on <= $2
     AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded')";
 
-/// Awards due for renewal, the soonest expiry first (binds `$1` today and
-/// `$2` the end of the notice period).
-fn awards_due_select() -> String {
-    format!(
-        "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
-            a.expires_on,
-            (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
-         FROM assessments a JOIN organisations o ON o.id = a.organisation_id
-         WHERE {AWARD_DUE}
-         ORDER BY a.expires_on, a.id"
-    )
-}
-
-/// Awards due for renewal, the soonest expiry first, and how many there are.
+/// The first `limit` awards due for renewal, the soonest expiry first
+/// (their count is one of [`lead_totals`]).
 pub async fn awards_due(
-    pool: &Pool,
-    today: NaiveDate,
-    due_by: NaiveDate,
-    limit: i64,
-) -> Result<(Vec<AwardDue>, i64), sqlx::Error> {
-    let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
-    super::page_and_total(
-        pool,
-        &awards_due_select(),
-        &format!("SELECT COUNT(*) FROM assessments a WHERE {AWARD_DUE}"),
-        &[super::Bind::Date(today), super::Bind::Date(due_by)],
-        limit,
-        0,
-    )
-    .await
-}
-
-/// The first `limit` awards due for renewal, without their count (which
-/// [`lead_totals`] reads with the others).
-pub async fn awards_due_head(
     pool: &Pool,
     today: NaiveDate,
     due_by: NaiveDate,
     limit: i64,
 ) -> Result<Vec<AwardDue>, sqlx::Error> {
     let pool = &pool.quick_lane(); // short, through an index: see Pool::quick_lane
-    let sql = format!("{} LIMIT $3", awards_due_select());
+    let sql = format!(
+        "SELECT a.id, a.organisation_id, o.name AS organisation_name, a.framework_id, a.framework_version,
+            a.expires_on,
+            (SELECT MAX(r.id) FROM assessments r WHERE r.renewal_of = a.id) AS renewal_id
+         FROM assessments a JOIN organisations o ON o.id = a.organisation_id
+         WHERE {AWARD_DUE}
+         ORDER BY a.expires_on, a.id
+         LIMIT $3"
+    );
     db_run!(pool => {
         sqlx::query_as(&sql).bind(today).bind(due_by).bind(limit).fetch_all(pool).await
     })

@@ -87,7 +87,7 @@ async fn lead_attention(user: &CurrentUser, db: &Db, state: &AppState) -> AppRes
     let due_by = days_after(today, state.config.renewal_notice_days);
     // Four small reads, none waiting on another.
     let (awards, queue, imports, totals) = rocket::tokio::try_join!(
-        attention::awards_due_head(db, today, due_by, ATTENTION_LIST),
+        attention::awards_due(db, today, due_by, ATTENTION_LIST),
         reads::review_queue_head(db, user.user.id, ATTENTION_LIST),
         reads::pending_imports(db, ATTENTION_LIST),
         attention::lead_totals(db, today, due_by),
