@@ -402,8 +402,8 @@ impl<'r> Responder<'r, 'static> for Download {
         let content_type = ContentType::parse_flexible(self.kind.mime()).unwrap_or(ContentType::Binary);
         Response::build()
             .header(content_type)
+            // nosniff comes with every response (`super::headers`).
             .raw_header("Content-Disposition", content_disposition(&self.name))
-            .raw_header("X-Content-Type-Options", "nosniff")
             .sized_body(usize::try_from(self.file.size).ok(), self.file)
             .ok()
     }

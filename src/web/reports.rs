@@ -37,12 +37,13 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A file sent as an attachment: a report, the register, a certificate or a zip of them.
+/// (`X-Content-Type-Options: nosniff` comes with every response, from
+/// [`super::headers`]; set here too, Rocket's Shield logged a warning for each file.)
 #[derive(Responder)]
 pub struct ReportFile {
     body: Vec<u8>,
     content_type: ContentType,
     disposition: Header<'static>,
-    nosniff: Header<'static>,
 }
 
 pub fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> ReportFile {
@@ -50,7 +51,6 @@ pub fn attachment(body: Vec<u8>, content_type: &str, file_name: String) -> Repor
         body,
         content_type: ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary),
         disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{file_name}\"")),
-        nosniff: Header::new("X-Content-Type-Options", "nosniff"),
     }
 }
 
