@@ -323,22 +323,27 @@ async fn dates_round_trip_as_dates() {
 /// connections used to open before the start's ANALYZE, so they planned
 /// with the statistics of an earlier start; with those of a small database
 /// ("40 people") a look-up of a few people by id scanned every person.
-/// They now open after it. SQLite only: PostgreSQL's statistics are shared.
+/// They now open after it, and a connection opened before a refresh after a
+/// large import is replaced. SQLite only: PostgreSQL's statistics are shared.
 #[rocket::async_test]
-async fn sqlite_connections_plan_with_the_statistics_this_start_made() {
+async fn sqlite_connections_plan_with_the_latest_statistics() {
     use sqlx::sqlite::SqlitePoolOptions;
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("statistics.sqlite").display());
     let pool = db::connect(&url, 2).await.expect("connect");
     db::migrate(&pool).await.expect("migrate");
     drop(pool);
-    // A database analysed while it held 40 people, then filled by another
-    // process that did not analyse it.
+    // Another process adds people, analysing the database while it holds
+    // 40 of them and not after the rest.
     let other = SqlitePoolOptions::new()
         .max_connections(1)
         .connect(&url)
         .await
         .expect("another connection");
+    let fill = |sql: String| {
+        let other = other.clone();
+        async move { sqlx::query(&sql).execute(&other).await.expect("fill") }
+    };
     let people = |count: i64| {
         format!(
             "INSERT INTO people (organisation_id, full_name, created_at, updated_at)
@@ -346,34 +351,57 @@ async fn sqlite_connections_plan_with_the_statistics_this_start_made() {
              SELECT 1, 'Person ' || i, '2026-03-02T09:00:00Z', '2026-03-02T09:00:00Z' FROM n"
         )
     };
-    for sql in [
-        "INSERT INTO organisations (name, name_key, org_type, created_at, updated_at)
+    fill("INSERT INTO organisations (name, name_key, org_type, created_at, updated_at)
          VALUES ('Riverside Refuge', 'riverside refuge', 'voluntary_sector', '2026-03-02T09:00:00Z', '2026-03-02T09:00:00Z')"
-            .to_string(),
-        people(40),
-        "ANALYZE".to_string(),
-        people(20_000),
-    ] {
-        sqlx::query(&sql).execute(&other).await.expect("fill");
-    }
-    other.close().await;
+        .to_string())
+    .await;
+    fill(people(40)).await;
+    fill("ANALYZE".to_string()).await;
+    fill(people(20_000)).await;
 
-    let pool = db::connect(&url, 2).await.expect("connect");
-    db::migrate(&pool).await.expect("migrate");
     let ids: Vec<String> = (1..=40).map(|i| (i * 400).to_string()).collect();
-    let plan: Vec<(i64, i64, i64, String)> = db::rows(
-        &mut pool.acquire().await.expect("a reader"),
-        &format!(
-            "EXPLAIN QUERY PLAN SELECT id, organisation_id FROM people WHERE id IN ({})",
-            ids.join(", ")
-        ),
-        &[],
-    )
-    .await
-    .expect("plan");
-    let steps: Vec<&str> = plan.iter().map(|(_, _, _, step)| step.as_str()).collect();
+    let plan_sql = format!(
+        "EXPLAIN QUERY PLAN SELECT id, organisation_id FROM people WHERE id IN ({})",
+        ids.join(", ")
+    );
+    let plan = |pool: Pool| {
+        let sql = plan_sql.clone();
+        async move {
+            let steps: Vec<(i64, i64, i64, String)> = db::rows(&mut pool.acquire().await.expect("a reader"), &sql, &[])
+                .await
+                .expect("plan");
+            steps.into_iter().map(|(_, _, _, step)| step).collect::<Vec<String>>()
+        }
+    };
+    let by_id = |steps: &[String]| {
+        steps.iter().any(|s| s.contains("INTEGER PRIMARY KEY")) && !steps.iter().any(|s| s.starts_with("SCAN"))
+    };
+
+    // A start: the statistics the start made, not those on disk before it.
+    let pool = db::connect(&url, 1).await.expect("connect");
+    db::migrate(&pool).await.expect("migrate");
+    let steps = plan(pool.clone()).await;
     assert!(
-        steps.iter().any(|s| s.contains("INTEGER PRIMARY KEY")) && !steps.iter().any(|s| s.starts_with("SCAN")),
+        by_id(&steps),
         "a reader looks people up by id, not by scanning them all: {steps:?}"
+    );
+
+    // The reader is kept open; the other process halves the people and
+    // then writes 40 times as many, which the statistics refresh after a
+    // large import sees. The reader, opened before, is replaced.
+    fill("DELETE FROM people WHERE id > 20".to_string()).await;
+    fill("ANALYZE".to_string()).await;
+    drop(pool);
+    let pool = db::connect(&url, 1).await.expect("connect");
+    db::migrate(&pool).await.expect("migrate");
+    let steps = plan(pool.clone()).await;
+    assert!(!by_id(&steps), "planned with the statistics of 20 people: {steps:?}");
+    fill(people(20_000)).await;
+    other.close().await;
+    db::statistics::refresh_after_bulk_write(&pool).await;
+    let steps = plan(pool.clone()).await;
+    assert!(
+        by_id(&steps),
+        "a reader opened before the refresh is replaced: {steps:?}"
     );
 }

@@ -33,8 +33,8 @@
 //!
 //! SQLite reads the planner's statistics when a connection opens and keeps
 //! them: the pools open their connections when first used, after
-//! [`migrate`] has refreshed the statistics (`tests/db_traps.rs` checks a
-//! reader plans with them).
+//! [`migrate`] has refreshed the statistics, and replace those opened before
+//! a later refresh (`tests/db_traps.rs` checks a reader plans with them).
 //!
 //! Flags are `BOOLEAN` on PostgreSQL and 0/1 integers on SQLite (which has
 //! no boolean type); both read and bind as `bool`, and SQL tests them as
@@ -417,6 +417,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                     // thread for every statement (two thread switches),
                     // a third of the switching on a busy server.
                     .test_before_acquire(false)
+                    // One opened before a refresh of the statistics is
+                    // closed, and the next opens with the fresh ones.
+                    .before_acquire(|_, connection| {
+                        Box::pin(async move { Ok(!statistics::opened_before_refresh(connection.age)) })
+                    })
                     .connect_lazy_with(options.clone())
             };
             let readers = pool(max_connections, Duration::from_secs(10));

@@ -2,6 +2,9 @@
 //! computed from.
 
 use super::{db_run, FetchFully, Pool};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// Refreshes the query planner's statistics: on SQLite, every start runs
 /// it (see [`super::migrate`]). Without them SQLite picks indexes by their shape alone
@@ -21,18 +24,47 @@ pub async fn analyze(pool: &Pool) -> Result<(), sqlx::Error> {
 
 /// After a write that changed tables' sizes many times over (a large
 /// import into a new database, a step of the large demo): fresh statistics
-/// on SQLite's writing connection, which has the next large write to plan.
-/// SQLite's other connections keep the statistics they opened with until
-/// they are replaced (sqlx replaces a connection after 30 minutes).
-/// PostgreSQL's autovacuum analyses changed tables by itself. A failure is
-/// logged, not returned: the write it follows is already committed.
+/// on SQLite. A connection keeps the statistics it opened with, so every
+/// SQLite connection opened before is replaced when next handed out (see
+/// [`opened_before_refresh`]). PostgreSQL's autovacuum analyses changed
+/// tables by itself. A failure is logged, not returned: the write it
+/// follows is already committed.
 pub async fn refresh_after_bulk_write(pool: &Pool) {
     if let Pool::Sqlite { writer, .. } = pool {
         let started = std::time::Instant::now();
         match analyze_sqlite(writer).await {
-            Ok(()) => tracing::debug!(took = ?started.elapsed(), "planner statistics refreshed"),
+            Ok(()) => {
+                note_refreshed();
+                tracing::debug!(took = ?started.elapsed(), "planner statistics refreshed");
+            }
             Err(e) => tracing::warn!("the planner statistics could not be refreshed: {e}"),
         }
+    }
+}
+
+/// When this process last refreshed SQLite's statistics after a bulk
+/// write, in nanoseconds after [`CLOCK_START`]; 0 for never. One for the
+/// process, not per database: a refresh of one database (tests open many)
+/// only makes the others' connections reopen once.
+static REFRESHED_AT: AtomicU64 = AtomicU64::new(0);
+static CLOCK_START: OnceLock<Instant> = OnceLock::new();
+
+fn since_clock_start() -> Duration {
+    CLOCK_START.get_or_init(Instant::now).elapsed()
+}
+
+fn note_refreshed() {
+    let now = u64::try_from(since_clock_start().as_nanos()).unwrap_or(u64::MAX);
+    REFRESHED_AT.store(now.max(1), Ordering::Release);
+}
+
+/// Whether a connection opened `age` ago predates the last refresh of the
+/// statistics, and so plans with older ones: the pools close such a
+/// connection rather than hand it out (sqlx's `before_acquire`).
+pub(crate) fn opened_before_refresh(age: Duration) -> bool {
+    match REFRESHED_AT.load(Ordering::Acquire) {
+        0 => false,
+        at => age > since_clock_start().saturating_sub(Duration::from_nanos(at)),
     }
 }
 
