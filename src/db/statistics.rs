@@ -31,7 +31,7 @@ pub async fn analyze(pool: &Pool) -> Result<(), sqlx::Error> {
 /// follows is already committed.
 pub async fn refresh_after_bulk_write(pool: &Pool) {
     if let Pool::Sqlite { writer, .. } = pool {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         match analyze_sqlite(writer).await {
             Ok(()) => {
                 note_refreshed();
