@@ -5,9 +5,7 @@
 use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
-use crate::domain::report::delivery::{
-    tally, AttendanceFact, Delivery, Mark, OrganisationFacts, ProgrammeDelivery, SessionFacts,
-};
+use crate::domain::report::delivery::{tally, AttendanceFact, Delivery, Mark, OrganisationFacts, SessionFacts};
 use crate::domain::report::engine::{
     AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData, ProgrammeActivity,
     StandingAtEnd,
@@ -27,17 +25,24 @@ pub async fn period_data(
 ) -> Result<PeriodData, sqlx::Error> {
     let started = std::time::Instant::now();
     let current = programmes.current();
-    let (awards, open_assessments, mut delivery) = rocket::tokio::try_join!(
+    // Everything at once, each read on a connection of its own: the counting
+    // of the period's attendance (most of the time) goes on while the
+    // programmes' kept completions are read.
+    let (awards, open_assessments, mut delivery, mut activities) = rocket::tokio::try_join!(
         awards(pool, period.to, organisation_id),
         open_assessments(pool, period.to, organisation_id),
         delivery(pool, &current, period, organisation_id),
+        rocket::futures::future::try_join_all(current.iter().map(|programme| programme_activity(
+            pool,
+            programme,
+            period,
+            organisation_id
+        ))),
     )?;
-    // Each programme's counts on a connection of its own, at the same time.
-    let activities = rocket::futures::future::try_join_all(current.into_iter().map(|programme| {
-        let delivered = delivery.programmes.remove(&programme.id).unwrap_or_default();
-        programme_activity(pool, programme, period, organisation_id, delivered)
-    }))
-    .await?;
+    for activity in &mut activities {
+        let delivered = delivery.programmes.remove(&activity.programme_id).unwrap_or_default();
+        activity.add_delivery(delivered);
+    }
     tracing::debug!(?period, took = ?started.elapsed(), "figures: the period's facts");
     let evaluations = if organisation_id == 0 {
         let mut by_programme: BTreeMap<String, Vec<crate::domain::evaluation::Answers>> = BTreeMap::new();
@@ -90,28 +95,26 @@ async fn delivery(
          GROUP BY s.session_date, s.id"
     );
     let started = std::time::Instant::now();
+    // Three reads at once, each on a connection of its own.
     let (sessions, attendance, organisations) = db_run!(pool => {
-        let sessions: Vec<(i64, String, String)> = sqlx::query_as(
+        let sessions = sqlx::query_as::<_, (i64, String, String)>(
             "SELECT id, programme_id, module_id FROM training_sessions
              WHERE session_date >= $1 AND session_date <= $2",
         )
         .bind(period.from)
         .bind(period.to)
-        .fetch_all(pool)
-        .await?;
-        let attendance: Vec<(i64, String)> = sqlx::query_as(&attendance_sql)
+        .fetch_all(pool);
+        let attendance = sqlx::query_as::<_, (i64, String)>(&attendance_sql)
             .bind(period.from)
             .bind(period.to)
             .bind(organisation_id)
-            .fetch_all(pool)
-            .await?;
-        let organisations: Vec<(i64, String, String, String)> = sqlx::query_as(
+            .fetch_all(pool);
+        let organisations = sqlx::query_as::<_, (i64, String, String, String)>(
             "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
         )
         .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
-        (sessions, attendance, organisations)
+        .fetch_all(pool);
+        rocket::tokio::try_join!(sessions, attendance, organisations)?
     });
     let sessions: HashMap<i64, SessionFacts> = sessions
         .into_iter()
@@ -274,19 +277,15 @@ async fn counts_by_group(
     Ok(by_completion)
 }
 
+/// A programme's figures from its kept completions, sign-ups and cohorts:
+/// everything but its delivery, which [`delivery`] counts for every
+/// programme at once.
 async fn programme_activity(
     pool: &Pool,
     programme: &Programme,
     period: Period,
     organisation_id: i64,
-    delivered: ProgrammeDelivery,
 ) -> Result<ProgrammeActivity, sqlx::Error> {
-    let ProgrammeDelivery {
-        totals,
-        organisations,
-        modules,
-        mut started,
-    } = delivered;
     let (from, to) = (period.from, period.to);
     let mut conn = pool.acquire().await?;
     let completed_sql = "SELECT pc.completion_id, pc.organisation_id, COUNT(*) AS n
@@ -317,7 +316,7 @@ async fn programme_activity(
         .iter()
         .map(|c| CompletionActivity {
             completion_id: c.id.clone(),
-            started: started.remove(&c.id).unwrap_or_default(),
+            started: Vec::new(),
             completed: completed.get(&c.id).cloned().unwrap_or_default(),
             holding: holding.get(&c.id).cloned().unwrap_or_default(),
         })
@@ -334,9 +333,9 @@ async fn programme_activity(
     let cohorts = cohorts(pool, &programme.id, period, organisation_id).await?;
     Ok(ProgrammeActivity {
         programme_id: programme.id.clone(),
-        totals,
-        organisations,
-        modules,
+        totals: Default::default(),
+        organisations: Vec::new(),
+        modules: Vec::new(),
         completions,
         signed_up,
         standings,

@@ -9,9 +9,9 @@
 //! and counting here replaced one indexed scan of it per figure (about twenty
 //! for a year), which made the first report of a year take seconds.
 
-use super::engine::{count, Activity, GroupCount};
+use super::engine::{Activity, GroupCount};
 use crate::domain::programmes::Programme;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes the ids the tally counts (a few million set insertions for a
@@ -37,9 +37,6 @@ impl Hasher for IdHasher {
         self.0 ^ (self.0 >> 29)
     }
 }
-
-type IdSet = HashSet<i64, BuildHasherDefault<IdHasher>>;
-type IdMap = HashMap<i64, i64, BuildHasherDefault<IdHasher>>;
 
 /// What a session is (for the sessions in the period).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +85,25 @@ pub struct ProgrammeDelivery {
     pub started: BTreeMap<String, Vec<GroupCount>>,
 }
 
+impl super::engine::ProgrammeActivity {
+    /// Adds the programme's delivery (counted by [`tally`]) to the figures
+    /// read from its kept completions.
+    pub fn add_delivery(&mut self, delivered: ProgrammeDelivery) {
+        let ProgrammeDelivery {
+            totals,
+            organisations,
+            modules,
+            mut started,
+        } = delivered;
+        self.totals = totals;
+        self.organisations = organisations;
+        self.modules = modules;
+        for completion in &mut self.completions {
+            completion.started = started.remove(&completion.completion_id).unwrap_or_default();
+        }
+    }
+}
+
 /// The period's delivery: all training, and each of `programmes` by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivery {
@@ -96,45 +112,177 @@ pub struct Delivery {
     pub programmes: BTreeMap<String, ProgrammeDelivery>,
 }
 
-/// Distinct sessions and people as they are counted.
+/// A set of small dense indexes (see [`Dense`]): a bit each.
 #[derive(Default)]
-struct Tally {
-    sessions: IdSet,
-    attendances: i64,
-    people: IdSet,
-    absences: i64,
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    /// Adds `index`; true if it was not there yet.
+    fn insert(&mut self, index: u32) -> bool {
+        let (word, bit) = ((index / 64) as usize, index % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        let was = self.0[word] & (1 << bit) != 0;
+        self.0[word] |= 1 << bit;
+        !was
+    }
 }
 
-impl Tally {
-    fn add(&mut self, fact: &AttendanceFact) {
-        match fact.mark {
-            Mark::Present => {
-                self.sessions.insert(fact.session_id);
-                self.attendances += 1;
-                self.people.insert(fact.person_id);
+/// Numbers the ids met (people, organisations) 0, 1, 2… in the order they
+/// are met, so each level's set of them is a bit set: one hash look-up per
+/// record instead of one per level, and the counts come as the bits are set.
+#[derive(Default)]
+struct Dense(HashMap<i64, u32, BuildHasherDefault<IdHasher>>);
+
+impl Dense {
+    fn index(&mut self, id: i64) -> u32 {
+        let next = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
+        *self.0.entry(id).or_insert(next)
+    }
+}
+
+/// One level's counts (all training, a programme, a module).
+#[derive(Default)]
+struct Level {
+    activity: Activity,
+    people: BitSet,
+}
+
+impl Level {
+    fn add(&mut self, person: Option<u32>, mark: Mark) {
+        match (mark, person) {
+            (Mark::Present, Some(person)) => {
+                self.activity.attendances += 1;
+                if self.people.insert(person) {
+                    self.activity.people += 1;
+                }
             }
-            Mark::Absent => self.absences += 1,
-            Mark::Other => {}
-        }
-    }
-
-    fn activity(&self) -> Activity {
-        Activity {
-            sessions: count(self.sessions.len()),
-            attendances: self.attendances,
-            people: count(self.people.len()),
-            absences: self.absences,
+            (Mark::Absent, _) => self.activity.absences += 1,
+            _ => {}
         }
     }
 }
 
-#[derive(Default)]
-struct ProgrammeTally<'a> {
-    totals: Tally,
-    organisations: IdSet,
-    modules: BTreeMap<&'a str, Tally>,
-    /// Completion id → (person, their organisation) present at one of its modules.
-    started: BTreeMap<&'a str, IdMap>,
+/// Where a session's records count: its programme (when it is one of those
+/// counted), its module's level and the completions the module counts
+/// towards (indexes into [`Counter::started`]).
+#[derive(Clone)]
+struct SessionSlot {
+    programme: Option<usize>,
+    module: usize,
+    completions: Vec<usize>,
+    counted: bool,
+}
+
+struct ProgrammeLevels<'a> {
+    programme: &'a Programme,
+    totals: Level,
+    organisations: BitSet,
+    /// Module id → index into [`Counter::modules`].
+    modules: BTreeMap<&'a str, usize>,
+}
+
+struct Counter<'a> {
+    all: Level,
+    reached: BitSet,
+    programmes: Vec<ProgrammeLevels<'a>>,
+    modules: Vec<Level>,
+    /// (programme, completion) and each present record at one of its
+    /// modules: (person, their organisation).
+    started: Vec<(usize, &'a str, Vec<(u32, i64)>)>,
+    slots: HashMap<i64, SessionSlot, BuildHasherDefault<IdHasher>>,
+    people: Dense,
+    /// Organisation id → its dense index and id, for the names at the end.
+    organisations: Dense,
+    organisation_ids: Vec<i64>,
+}
+
+impl<'a> Counter<'a> {
+    fn slot(&mut self, session_id: i64, session: &'a SessionFacts) -> SessionSlot {
+        if let Some(slot) = self.slots.get(&session_id) {
+            return slot.clone();
+        }
+        let programme = self
+            .programmes
+            .iter()
+            .position(|p| p.programme.id == session.programme_id);
+        let (module, completions) = match programme {
+            Some(index) => {
+                let next = self.modules.len();
+                let levels = &mut self.programmes[index];
+                let module = *levels.modules.entry(session.module_id.as_str()).or_insert(next);
+                if module == next {
+                    self.modules.push(Level::default());
+                }
+                let programme = levels.programme;
+                let completions = programme
+                    .completions
+                    .iter()
+                    .filter(|c| c.modules.contains(&session.module_id))
+                    .filter_map(|c| {
+                        self.started
+                            .iter()
+                            .position(|(p, id, _)| *p == index && *id == c.id.as_str())
+                    })
+                    .collect();
+                (module, completions)
+            }
+            None => (usize::MAX, Vec::new()),
+        };
+        let slot = SessionSlot {
+            programme,
+            module,
+            completions,
+            counted: false,
+        };
+        self.slots.insert(session_id, slot.clone());
+        slot
+    }
+
+    fn add(&mut self, fact: &AttendanceFact, slot: &mut SessionSlot) {
+        let present = fact.mark == Mark::Present;
+        let person = present.then(|| self.people.index(fact.person_id));
+        self.all.add(person, fact.mark);
+        let first_present = present && !slot.counted;
+        if first_present {
+            slot.counted = true;
+            self.all.activity.sessions += 1;
+            if let Some(stored) = self.slots.get_mut(&fact.session_id) {
+                stored.counted = true;
+            }
+        }
+        let organisation = if present {
+            let index = self.organisations.index(fact.organisation_id);
+            if index as usize == self.organisation_ids.len() {
+                self.organisation_ids.push(fact.organisation_id);
+            }
+            self.reached.insert(index);
+            Some(index)
+        } else {
+            None
+        };
+        let Some(programme) = slot.programme else {
+            return;
+        };
+        let levels = &mut self.programmes[programme];
+        levels.totals.add(person, fact.mark);
+        let module = &mut self.modules[slot.module];
+        module.add(person, fact.mark);
+        if first_present {
+            levels.totals.activity.sessions += 1;
+            module.activity.sessions += 1;
+        }
+        let (Some(person), Some(organisation)) = (person, organisation) else {
+            return;
+        };
+        levels.organisations.insert(organisation);
+        for completion in &slot.completions {
+            if let Some((_, _, records)) = self.started.get_mut(*completion) {
+                records.push((person, fact.organisation_id));
+            }
+        }
+    }
 }
 
 /// Counts `attendance` (records of sessions in `sessions`; others are
@@ -145,105 +293,95 @@ pub fn tally(
     attendance: impl IntoIterator<Item = AttendanceFact>,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Delivery {
-    let mut all = Tally::default();
-    let mut reached = IdSet::default();
-    let mut by_programme: BTreeMap<&str, ProgrammeTally> = programmes
-        .iter()
-        .map(|p| (p.id.as_str(), ProgrammeTally::default()))
-        .collect();
-    // Which completions each module of each programme counts towards.
-    let completions_of: HashMap<(&str, &str), Vec<&str>> = programmes
-        .iter()
-        .flat_map(|p| {
-            p.modules.iter().map(move |m| {
-                let of = p
-                    .completions
-                    .iter()
-                    .filter(|c| c.modules.contains(&m.id))
-                    .map(|c| c.id.as_str())
-                    .collect();
-                ((p.id.as_str(), m.id.as_str()), of)
+    let mut counter = Counter {
+        all: Level::default(),
+        reached: BitSet::default(),
+        programmes: programmes
+            .iter()
+            .map(|programme| ProgrammeLevels {
+                programme,
+                totals: Level::default(),
+                organisations: BitSet::default(),
+                modules: BTreeMap::new(),
             })
-        })
-        .collect();
-
-    // The completions of the last fact's session: facts come a session at a time.
-    let mut last: Option<(i64, Option<&Vec<&str>>)> = None;
+            .collect(),
+        modules: Vec::new(),
+        started: programmes
+            .iter()
+            .enumerate()
+            .flat_map(|(index, p)| p.completions.iter().map(move |c| (index, c.id.as_str(), Vec::new())))
+            .collect(),
+        slots: HashMap::default(),
+        people: Dense::default(),
+        organisations: Dense::default(),
+        organisation_ids: Vec::new(),
+    };
+    // Records come a session at a time: its slot is looked up once.
+    let mut current: Option<(i64, SessionSlot)> = None;
     for fact in attendance {
-        let Some(session) = sessions.get(&fact.session_id) else {
-            continue;
-        };
-        all.add(&fact);
-        let present = fact.mark == Mark::Present;
-        if present {
-            reached.insert(fact.organisation_id);
-        }
-        let Some(programme) = by_programme.get_mut(session.programme_id.as_str()) else {
-            continue;
-        };
-        programme.totals.add(&fact);
-        programme
-            .modules
-            .entry(session.module_id.as_str())
-            .or_default()
-            .add(&fact);
-        if !present {
-            continue;
-        }
-        programme.organisations.insert(fact.organisation_id);
-        let completions = match last {
-            Some((id, completions)) if id == fact.session_id => completions,
+        let slot = match &mut current {
+            Some((id, slot)) if *id == fact.session_id => slot,
             _ => {
-                let key = (session.programme_id.as_str(), session.module_id.as_str());
-                let completions = completions_of.get(&key);
-                last = Some((fact.session_id, completions));
-                completions
+                let Some(session) = sessions.get(&fact.session_id) else {
+                    continue;
+                };
+                let slot = counter.slot(fact.session_id, session);
+                &mut current.insert((fact.session_id, slot)).1
             }
         };
-        for completion in completions.into_iter().flatten() {
-            programme
-                .started
-                .entry(completion)
-                .or_default()
-                .insert(fact.person_id, fact.organisation_id);
-        }
+        counter.add(&fact, slot);
     }
 
-    let names = |ids: &IdSet| -> Vec<String> {
-        let set: BTreeSet<&str> = ids
+    let names = |bits: &BitSet| -> Vec<String> {
+        let set: BTreeSet<&str> = counter
+            .organisation_ids
             .iter()
-            .filter_map(|id| organisations.get(id))
+            .enumerate()
+            .filter(|(index, _)| {
+                bits.0
+                    .get(index / 64)
+                    .is_some_and(|word| word & (1 << (index % 64)) != 0)
+            })
+            .filter_map(|(_, id)| organisations.get(id))
             .map(|o| o.name.as_str())
             .collect();
         set.into_iter().map(str::to_string).collect()
     };
-    let programmes = by_programme
-        .into_iter()
-        .map(|(id, t)| {
-            let started = t
-                .started
-                .into_iter()
-                .map(|(completion, people)| {
-                    let counts = people.values().map(|o| (*o, 1));
-                    (completion.to_string(), by_group(counts, organisations))
-                })
-                .collect();
+    let mut started: Vec<BTreeMap<String, Vec<GroupCount>>> = vec![BTreeMap::new(); programmes.len()];
+    for (programme, completion, records) in &counter.started {
+        if records.is_empty() {
+            continue;
+        }
+        // Each person once, with the organisation of their last record.
+        let mut seen = BitSet::default();
+        let counts = records
+            .iter()
+            .rev()
+            .filter(|(person, _)| seen.insert(*person))
+            .map(|(_, organisation)| (*organisation, 1));
+        started[*programme].insert(completion.to_string(), by_group(counts, organisations));
+    }
+    let programmes = counter
+        .programmes
+        .iter()
+        .zip(started)
+        .map(|(levels, started)| {
             let delivery = ProgrammeDelivery {
-                totals: t.totals.activity(),
-                organisations: names(&t.organisations),
-                modules: t
+                totals: levels.totals.activity.clone(),
+                organisations: names(&levels.organisations),
+                modules: levels
                     .modules
-                    .into_iter()
-                    .map(|(m, tally)| (m.to_string(), tally.activity()))
+                    .iter()
+                    .map(|(module, index)| (module.to_string(), counter.modules[*index].activity.clone()))
                     .collect(),
                 started,
             };
-            (id.to_string(), delivery)
+            (levels.programme.id.clone(), delivery)
         })
         .collect();
     Delivery {
-        training: all.activity(),
-        training_organisations: names(&reached),
+        training: counter.all.activity.clone(),
+        training_organisations: names(&counter.reached),
         programmes,
     }
 }
@@ -384,5 +522,51 @@ mod tests {
             }]
         );
         assert_eq!(delivery.programmes["marac-briefing"].totals.people, 1);
+    }
+
+    #[test]
+    fn records_out_of_session_order_count_each_session_once_and_a_mover_once_where_last_seen() {
+        let library = shipped();
+        let marac = library.current_version("marac-briefing").expect("MARAC ships");
+        let module = &marac.modules[0].id;
+        let completion = marac
+            .completions
+            .iter()
+            .find(|c| c.modules.contains(module))
+            .expect("a MARAC completion counts its module");
+        let session = || SessionFacts {
+            programme_id: marac.id.clone(),
+            module_id: module.clone(),
+        };
+        let sessions = HashMap::from([(1, session()), (2, session())]);
+        let organisations = HashMap::from([
+            (10, organisation("Riverside Surgery", "gp_practice", "North")),
+            (20, organisation("Meadowfield Police", "police", "South")),
+        ]);
+        let attendance = vec![
+            fact(1, 1, 10, Mark::Absent),
+            fact(2, 1, 10, Mark::Present),
+            // Back to session 1: present this time, and now at the police.
+            fact(1, 1, 20, Mark::Present),
+            fact(2, 2, 20, Mark::Present),
+        ];
+        let delivery = tally(&[marac], &sessions, attendance, &organisations);
+        let expected = Activity {
+            sessions: 2,
+            attendances: 3,
+            people: 2,
+            absences: 1,
+        };
+        assert_eq!(delivery.training, expected);
+        assert_eq!(delivery.programmes[&marac.id].totals, expected);
+        assert_eq!(delivery.programmes[&marac.id].modules, vec![(module.clone(), expected)]);
+        assert_eq!(
+            delivery.programmes[&marac.id].started[&completion.id],
+            vec![GroupCount {
+                org_type: "police".into(),
+                locality: "South".into(),
+                count: 2
+            }]
+        );
     }
 }
