@@ -572,21 +572,10 @@ pub fn organisation_progress_of(
 mod tests {
     use super::*;
     use crate::domain::dates::iso as date;
-    use crate::domain::programmes::{load_dir, ProgrammeLibrary};
-    use std::path::Path;
-
-    fn library() -> ProgrammeLibrary {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
-        load_dir(&dir).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
-            )
-        })
-    }
+    use crate::domain::programmes::shipped;
 
     fn programme(id: &str) -> Programme {
-        library().current_version(id).cloned().expect("programme ships")
+        shipped().current_version(id).cloned().expect("programme ships")
     }
 
     fn fact(module: &str, on: &str, status: AttendanceStatus) -> AttendanceFact {

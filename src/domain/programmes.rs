@@ -337,6 +337,19 @@ fn match_phrases<K: Copy + PartialEq>(text: &str, phrases: &[Phrase<K>]) -> Opti
     }
 }
 
+/// The programmes this repository ships in `standards/training/`, for
+/// tests: a file that does not load fails the test with its every problem.
+#[cfg(test)]
+pub(crate) fn shipped() -> ProgrammeLibrary {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
+    load_dir(&dir).unwrap_or_else(|errors| {
+        panic!(
+            "{}",
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
 /// Loads every `*.toml` directly inside `dir` (normally `standards/training/`).
 /// Returns every problem found, not just the first.
 pub fn load_dir(dir: &Path) -> Result<ProgrammeLibrary, Vec<StandardsError>> {
@@ -858,16 +871,6 @@ at_least = 1
         let errors = parse(text).expect_err("should fail");
         assert_eq!(errors.len(), 1, "{errors:?}");
         errors[0].to_string()
-    }
-
-    fn shipped() -> ProgrammeLibrary {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
-        load_dir(&dir).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
-            )
-        })
     }
 
     #[test]
