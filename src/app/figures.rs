@@ -119,6 +119,14 @@ mod tests {
         }
     }
 
+    /// The figures for `key` from the cache, computed there if they are not yet.
+    async fn figures(cache: &FiguresCache, key: FiguresKey) -> Arc<Report> {
+        cache
+            .get_or_compute(key, || async move { Ok::<_, ()>(report(key)) })
+            .await
+            .expect("figures")
+    }
+
     #[rocket::async_test]
     async fn concurrent_requests_for_the_same_figures_compute_them_once() {
         let cache = Arc::new(FiguresCache::default());
@@ -147,19 +155,10 @@ mod tests {
     async fn new_data_is_computed_afresh_and_older_figures_are_dropped() {
         let cache = FiguresCache::default();
         for organisation in [0, 1, 2] {
-            let k = key(1, organisation);
-            cache
-                .get_or_compute(k, || async move { Ok::<_, ()>(report(k)) })
-                .await
-                .expect("figures");
+            figures(&cache, key(1, organisation)).await;
         }
         assert_eq!(cache.len(), 3);
-        let newer = key(2, 0);
-        let got = cache
-            .get_or_compute(newer, || async move { Ok::<_, ()>(report(newer)) })
-            .await
-            .expect("figures");
-        assert_eq!(got.title, "version 2");
+        assert_eq!(figures(&cache, key(2, 0)).await.title, "version 2");
         assert_eq!(cache.len(), 1);
     }
 
@@ -181,11 +180,7 @@ mod tests {
     async fn the_cache_holds_at_most_its_capacity() {
         let cache = FiguresCache::with_capacity(2);
         for organisation in 0..5 {
-            let k = key(1, organisation);
-            cache
-                .get_or_compute(k, || async move { Ok::<_, ()>(report(k)) })
-                .await
-                .expect("figures");
+            figures(&cache, key(1, organisation)).await;
         }
         assert_eq!(cache.len(), 2);
     }

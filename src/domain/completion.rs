@@ -572,21 +572,10 @@ pub fn organisation_progress_of(
 mod tests {
     use super::*;
     use crate::domain::dates::iso as date;
-    use crate::domain::programmes::{load_dir, ProgrammeLibrary};
-    use std::path::Path;
-
-    fn library() -> ProgrammeLibrary {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
-        load_dir(&dir).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
-            )
-        })
-    }
+    use crate::domain::programmes::shipped;
 
     fn programme(id: &str) -> Programme {
-        library().current_version(id).cloned().expect("programme ships")
+        shipped().current_version(id).cloned().expect("programme ships")
     }
 
     fn fact(module: &str, on: &str, status: AttendanceStatus) -> AttendanceFact {
@@ -697,23 +686,25 @@ mod tests {
         ]
     }
 
+    /// Safe & Together's supervisor completion on `today` for someone who
+    /// completed CORE on 5 June 2025 and attended supervisor training on
+    /// `supervisor_days`.
+    fn supervisor_with_core_done(supervisor_days: &[&str], today: &str) -> PersonCompletion {
+        let mut facts = core_days();
+        facts.extend(supervisor_days.iter().map(|day| attended("supervisor", day)));
+        completion(&programme("safe-and-together"), &facts, today, "supervisor")
+    }
+
     #[test]
     fn supervisor_after_core_completes() {
-        let st = programme("safe-and-together");
-        let mut facts = core_days();
         // The same day CORE completes counts as "on or after".
-        facts.push(attended("supervisor", "2025-06-05"));
-        let supervisor = completion(&st, &facts, "2025-07-01", "supervisor");
+        let supervisor = supervisor_with_core_done(&["2025-06-05"], "2025-07-01");
         assert_completed_on(&supervisor, "2025-06-05");
     }
 
     #[test]
     fn supervisor_before_core_is_blocked() {
-        let st = programme("safe-and-together");
-        let mut facts = core_days();
-        facts.push(attended("supervisor", "2025-05-20"));
-        let all = person_completions(&st, &facts, date("2025-07-01"));
-        let supervisor = find(&all, "supervisor");
+        let supervisor = supervisor_with_core_done(&["2025-05-20"], "2025-07-01");
         assert_eq!(supervisor.state, CompletionState::InProgress { done: 0, total: 1 });
         assert_eq!(supervisor.completed_on, None);
         let reason = supervisor.blocked_by.as_deref().expect("says why");
@@ -728,15 +719,12 @@ mod tests {
             attended("core-day-1", "2025-06-02"),
             attended("supervisor", "2025-06-10"),
         ];
-        let all = person_completions(&st, &facts, date("2025-07-01"));
-        let reason = find(&all, "supervisor").blocked_by.clone().expect("says why");
+        let supervisor = completion(&programme("safe-and-together"), &facts, "2025-07-01", "supervisor");
+        let reason = supervisor.blocked_by.expect("says why");
         assert!(reason.contains("CORE training is not complete"), "{reason}");
 
         // Attending supervisor training again after CORE puts it right.
-        let mut facts = core_days();
-        facts.push(attended("supervisor", "2025-05-20"));
-        facts.push(attended("supervisor", "2025-09-01"));
-        let supervisor = completion(&st, &facts, "2025-10-01", "supervisor");
+        let supervisor = supervisor_with_core_done(&["2025-05-20", "2025-09-01"], "2025-10-01");
         assert_completed_on(&supervisor, "2025-09-01");
     }
 
@@ -747,19 +735,11 @@ mod tests {
             attended("initial-day-1", "2025-03-03"),
             attended("initial-day-2", "2025-03-10"),
         ];
-        let ambassador = find(
-            &person_completions(&ambassadors, &facts, date("2027-03-09")),
-            "ambassador",
-        )
-        .clone();
+        let ambassador = completion(&ambassadors, &facts, "2027-03-09", "ambassador");
         assert_eq!(ambassador.state, CompletionState::Completed);
         assert_eq!(ambassador.completed_on, Some(date("2025-03-10")));
         assert_eq!(ambassador.lapses_on, Some(date("2027-03-10")));
-        let ambassador = find(
-            &person_completions(&ambassadors, &facts, date("2027-03-10")),
-            "ambassador",
-        )
-        .clone();
+        let ambassador = completion(&ambassadors, &facts, "2027-03-10", "ambassador");
         assert_eq!(ambassador.state, CompletionState::Lapsed, "lapses on the day itself");
 
         // A refresher renews from its own date; a network session before completion does not.
@@ -767,22 +747,14 @@ mod tests {
         renewed.push(attended("network-session", "2025-01-15"));
         renewed.push(attended("refresher", "2026-11-20"));
         renewed.push(fact("network-session", "2027-01-15", AttendanceStatus::Absent));
-        let ambassador = find(
-            &person_completions(&ambassadors, &renewed, date("2027-06-01")),
-            "ambassador",
-        )
-        .clone();
+        let ambassador = completion(&ambassadors, &renewed, "2027-06-01", "ambassador");
         assert_eq!(ambassador.state, CompletionState::Completed);
         assert_eq!(ambassador.lapses_on, Some(date("2028-11-20")));
 
         // A network session after lapsing brings the ambassador back.
         let mut back = facts.clone();
         back.push(attended("network-session", "2028-01-10"));
-        let ambassador = find(
-            &person_completions(&ambassadors, &back, date("2028-02-01")),
-            "ambassador",
-        )
-        .clone();
+        let ambassador = completion(&ambassadors, &back, "2028-02-01", "ambassador");
         assert_eq!(ambassador.state, CompletionState::Completed);
         assert_eq!(ambassador.lapses_on, Some(date("2030-01-10")));
     }
@@ -791,11 +763,7 @@ mod tests {
     fn held_spells_end_on_lapse_and_start_again_on_renewal() {
         let ambassadors = programme("domestic-abuse-ambassadors");
         let spells = |facts: &[AttendanceFact]| {
-            let held = find(
-                &person_completions(&ambassadors, facts, date("2030-01-01")),
-                "ambassador",
-            )
-            .clone();
+            let held = completion(&ambassadors, facts, "2030-01-01", "ambassador");
             let spells = held_spells(&ambassadors, &held, facts);
             // The last stretch ends when the completion lapses.
             assert_eq!(spells.last().and_then(|s| s.until), held.lapses_on);
@@ -885,6 +853,15 @@ mod tests {
         ]
     }
 
+    /// An IRIS practice's staff: `clinicians`, with a receptionist and a
+    /// practice champion who attended their sessions.
+    fn practice(clinicians: Vec<Vec<AttendanceFact>>) -> Vec<Vec<AttendanceFact>> {
+        let mut people = clinicians;
+        people.push(vec![attended("admin-reception", "2025-03-19")]);
+        people.push(vec![attended("practice-champion", "2025-05-01")]);
+        people
+    }
+
     fn requirement<'a>(progress: &'a OrganisationProgress, id: &str) -> &'a RequirementProgress {
         progress
             .requirements
@@ -897,12 +874,7 @@ mod tests {
     fn an_iris_practice_is_fully_trained_when_the_rule_is_met() {
         let iris = programme("iris");
         let today = date("2025-06-01");
-        let people = vec![
-            clinician(),
-            clinician(),
-            vec![attended("admin-reception", "2025-03-19")],
-            vec![attended("practice-champion", "2025-05-01")],
-        ];
+        let people = practice(vec![clinician(), clinician()]);
         let progress = organisation_progress(&iris, &people, today).expect("IRIS has a rule");
         assert_eq!(progress.state, OrganisationTrainingState::FullyTrained);
         assert_eq!(progress.rule_title, "Practice fully trained");
@@ -918,15 +890,13 @@ mod tests {
         let iris = programme("iris");
         let today = date("2025-06-01");
         // Everything present except that one clinician stopped after session 1.
-        let people = vec![
+        let people = practice(vec![
             clinician(),
             vec![
                 attended("clinical-1", "2025-03-12"),
                 fact("clinical-2", "2025-04-09", AttendanceStatus::Absent),
             ],
-            vec![attended("admin-reception", "2025-03-19")],
-            vec![attended("practice-champion", "2025-05-01")],
-        ];
+        ]);
         let progress = organisation_progress(&iris, &people, today).expect("rule");
         assert_eq!(progress.state, OrganisationTrainingState::InTraining);
         let clinical = requirement(&progress, "clinical");
@@ -973,11 +943,7 @@ mod tests {
         // IRIS ships without a refresher period; a later version might add one.
         let mut iris = programme("iris");
         iris.refresher_months = Some(24);
-        let people = vec![
-            clinician(),
-            vec![attended("admin-reception", "2025-03-19")],
-            vec![attended("practice-champion", "2025-05-01")],
-        ];
+        let people = practice(vec![clinician()]);
         let progress = organisation_progress(&iris, &people, date("2027-03-01")).expect("rule");
         assert_eq!(progress.state, OrganisationTrainingState::FullyTrained);
         // The admin session lapsed on 19/03/2027 and the clinical training on 09/04/2027.

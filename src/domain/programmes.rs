@@ -337,6 +337,19 @@ fn match_phrases<K: Copy + PartialEq>(text: &str, phrases: &[Phrase<K>]) -> Opti
     }
 }
 
+/// The programmes this repository ships in `standards/training/`, for
+/// tests: a file that does not load fails the test with its every problem.
+#[cfg(test)]
+pub(crate) fn shipped() -> ProgrammeLibrary {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
+    load_dir(&dir).unwrap_or_else(|errors| {
+        panic!(
+            "{}",
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
 /// Loads every `*.toml` directly inside `dir` (normally `standards/training/`).
 /// Returns every problem found, not just the first.
 pub fn load_dir(dir: &Path) -> Result<ProgrammeLibrary, Vec<StandardsError>> {
@@ -486,6 +499,24 @@ impl Checker<'_> {
         }
         id
     }
+
+    /// The modules a list names, each once: an unknown module or one listed
+    /// again is reported, `context` saying whose list it is.
+    fn module_list(&mut self, values: &[Spanned<String>], modules: &HashSet<String>, context: &str) -> Vec<String> {
+        let mut listed: Vec<String> = Vec::new();
+        for value in values {
+            let module_id = self.module_ref(value, modules, context);
+            if listed.contains(&module_id) {
+                self.error_at(
+                    value.span().start,
+                    format!("{context} lists module \"{module_id}\" twice"),
+                );
+            } else {
+                listed.push(module_id);
+            }
+        }
+        listed
+    }
 }
 
 /// Parses and checks one programme file. `file` is how errors name it;
@@ -629,30 +660,16 @@ fn check_completions(check: &mut Checker, raw: &RawProgramme, module_ids: &HashS
                 format!("completion \"{id}\" needs at least one module"),
             );
         }
-        let mut modules: Vec<String> = Vec::new();
-        for module in raw_completion.modules.get_ref() {
-            let module_id = check.module_ref(module, module_ids, &format!("completion \"{id}\""));
-            if modules.contains(&module_id) {
-                check.error_at(
-                    module.span().start,
-                    format!("completion \"{id}\" lists module \"{module_id}\" twice"),
-                );
-            } else {
-                modules.push(module_id);
-            }
-        }
-        let mut refreshed_by: Vec<String> = Vec::new();
-        for module in &raw_completion.refreshed_by {
-            let module_id = check.module_ref(module, module_ids, &format!("refreshed_by of completion \"{id}\""));
-            if refreshed_by.contains(&module_id) {
-                check.error_at(
-                    module.span().start,
-                    format!("refreshed_by of completion \"{id}\" lists module \"{module_id}\" twice"),
-                );
-            } else {
-                refreshed_by.push(module_id);
-            }
-        }
+        let modules = check.module_list(
+            raw_completion.modules.get_ref(),
+            module_ids,
+            &format!("completion \"{id}\""),
+        );
+        let refreshed_by = check.module_list(
+            &raw_completion.refreshed_by,
+            module_ids,
+            &format!("refreshed_by of completion \"{id}\""),
+        );
         let refresher_months = check.refresher_months(&raw_completion.refresher_months);
         // Whether a period was written at all: a bad value is reported on its own line already.
         let lapses = raw_completion.refresher_months.is_some() || raw.refresher_months.is_some();
@@ -856,16 +873,6 @@ at_least = 1
         errors[0].to_string()
     }
 
-    fn shipped() -> ProgrammeLibrary {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
-        load_dir(&dir).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
-            )
-        })
-    }
-
     #[test]
     fn a_good_file_loads_with_its_structure() {
         let programme = parse(GOOD).expect("valid");
@@ -968,6 +975,23 @@ at_least = 1
         assert_eq!(
             only_error(&broken),
             format!("{FILE}:49: organisation_rule requires unknown completion \"expert\"")
+        );
+    }
+
+    #[test]
+    fn a_module_listed_twice_is_refused() {
+        let broken = GOOD.replace("modules = [\"day-1\", \"day-2\"]", "modules = [\"day-1\", \"day-1\"]");
+        assert_eq!(
+            only_error(&broken),
+            format!("{FILE}:32: completion \"basic\" lists module \"day-1\" twice")
+        );
+        let broken = GOOD.replace(
+            "refreshed_by = [\"network\"]",
+            "refreshed_by = [\"network\", \"network\"]",
+        );
+        assert_eq!(
+            only_error(&broken),
+            format!("{FILE}:33: refreshed_by of completion \"basic\" lists module \"network\" twice")
         );
     }
 

@@ -410,13 +410,7 @@ pub fn by_group(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::programmes::{load_dir, ProgrammeLibrary};
-    use std::path::Path;
-
-    fn shipped() -> ProgrammeLibrary {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("standards").join("training");
-        load_dir(&dir).unwrap_or_else(|errors| panic!("{errors:?}"))
-    }
+    use crate::domain::programmes::shipped;
 
     fn organisation(name: &str, org_type: &str, locality: &str) -> OrganisationFacts {
         OrganisationFacts {
