@@ -183,14 +183,20 @@ struct ProgrammeLevels<'a> {
     modules: BTreeMap<&'a str, usize>,
 }
 
+/// A completion of a programme (by index) and each present record at one
+/// of its modules: (person, their organisation).
+struct Started<'a> {
+    programme: usize,
+    completion: &'a str,
+    records: Vec<(u32, i64)>,
+}
+
 struct Counter<'a> {
     all: Level,
     reached: BitSet,
     programmes: Vec<ProgrammeLevels<'a>>,
     modules: Vec<Level>,
-    /// (programme, completion) and each present record at one of its
-    /// modules: (person, their organisation).
-    started: Vec<(usize, &'a str, Vec<(u32, i64)>)>,
+    started: Vec<Started<'a>>,
     slots: HashMap<i64, SessionSlot, BuildHasherDefault<IdHasher>>,
     people: Dense,
     /// Organisation id → its dense index and id, for the names at the end.
@@ -223,7 +229,7 @@ impl<'a> Counter<'a> {
                     .filter_map(|c| {
                         self.started
                             .iter()
-                            .position(|(p, id, _)| *p == index && *id == c.id.as_str())
+                            .position(|s| s.programme == index && s.completion == c.id.as_str())
                     })
                     .collect();
                 (module, completions)
@@ -278,8 +284,8 @@ impl<'a> Counter<'a> {
         };
         levels.organisations.insert(organisation);
         for completion in &slot.completions {
-            if let Some((_, _, records)) = self.started.get_mut(*completion) {
-                records.push((person, fact.organisation_id));
+            if let Some(started) = self.started.get_mut(*completion) {
+                started.records.push((person, fact.organisation_id));
             }
         }
     }
@@ -309,7 +315,13 @@ pub fn tally(
         started: programmes
             .iter()
             .enumerate()
-            .flat_map(|(index, p)| p.completions.iter().map(move |c| (index, c.id.as_str(), Vec::new())))
+            .flat_map(|(programme, p)| {
+                p.completions.iter().map(move |c| Started {
+                    programme,
+                    completion: c.id.as_str(),
+                    records: Vec::new(),
+                })
+            })
             .collect(),
         slots: HashMap::default(),
         people: Dense::default(),
@@ -348,7 +360,12 @@ pub fn tally(
         set.into_iter().map(str::to_string).collect()
     };
     let mut started: Vec<BTreeMap<String, Vec<GroupCount>>> = vec![BTreeMap::new(); programmes.len()];
-    for (programme, completion, records) in &counter.started {
+    for Started {
+        programme,
+        completion,
+        records,
+    } in &counter.started
+    {
         if records.is_empty() {
             continue;
         }
