@@ -713,8 +713,9 @@ async fn write_all(
 }
 
 /// An import that adds at least this many attendance records refreshes
-/// the planner's statistics after it commits: the first imports into a new
-/// database make its tables many times larger than the statistics say.
+/// the planner's statistics after it commits (and its undo, after removing
+/// them): the first imports into a new database make its tables many times
+/// larger than the statistics say.
 const STATISTICS_AFTER_ROWS: usize = 10_000;
 
 /// The people with a new or changed completed completion, in order.
@@ -770,7 +771,7 @@ pub async fn undo(
     let mut tx = crate::db::begin_write(pool).await?;
     // Read before the undo removes the attendance that names them.
     let touched = imports::pairs_touched_by(&mut tx, import_id).await?;
-    if !imports::undo(&mut tx, import_id, now).await? {
+    let Some(removed) = imports::undo(&mut tx, import_id, now).await? else {
         drop(tx);
         let state = imports::find(pool, import_id)
             .await?
@@ -781,10 +782,14 @@ pub async fn undo(
         } else {
             "Only a committed import can be undone.".into()
         }));
-    }
+    };
     crate::db::completions::refresh(&mut tx, programmes, touched).await?;
     audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
     tx.commit().await?;
+    // Undoing a large import shrinks the tables as much as it grew them.
+    if removed >= STATISTICS_AFTER_ROWS as u64 {
+        crate::db::statistics::refresh_after_bulk_write(pool).await;
+    }
     Ok(())
 }
 

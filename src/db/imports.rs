@@ -656,9 +656,10 @@ pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -
 /// its old mark, people get back the staff category the sheet replaced
 /// (where it is still the sheet's), added attendance goes, certificates issued for it are
 /// revoked, and sessions, cohorts, people and organisations it added go too
-/// unless something else now uses them. Returns false, changing nothing, if
-/// the import was not (or no longer) committed.
-pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+/// unless something else now uses them. Returns how many attendance records
+/// went, or None, changing nothing, if the import was not (or no longer)
+/// committed.
+pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<Option<u64>, sqlx::Error> {
     db_run!(conn => {
         let claimed =
             sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
@@ -667,7 +668,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
                 .execute(&mut *conn)
                 .await?;
         if claimed.rows_affected() != 1 {
-            return Ok(false);
+            return Ok(None);
         }
         let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
         let steps = [
@@ -705,8 +706,12 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
                 super::organisations::NOTHING_USES_IT
             ),
         ];
+        let mut removed = 0;
         for sql in &steps {
-            sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
+            let done = sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
+            if sql.starts_with("DELETE FROM attendance") {
+                removed = done.rows_affected();
+            }
         }
         sqlx::query(
             "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
@@ -717,7 +722,7 @@ pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result
         .bind(import_id)
         .execute(&mut *conn)
         .await?;
-        Ok(true)
+        Ok(Some(removed))
     })
 }
 
