@@ -10,6 +10,8 @@ use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
 use chrono::{Days, NaiveDate};
+use std::borrow::Borrow;
+use std::future::Future;
 use std::sync::Arc;
 
 /// Whose report: the whole partnership, or one organisation's own.
@@ -30,12 +32,21 @@ pub struct Sources<'a> {
 }
 
 pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
-    // The two periods' facts are read at the same time, on two connections.
-    let (mut report, before) = rocket::tokio::try_join!(
-        period_figures(sources, period, scope),
-        period_figures(sources, period.previous(), scope)
-    )?;
-    report.compare_with(&before);
+    compared(period, |period| period_figures(sources, period, scope)).await
+}
+
+/// The report for `period`: its figures compared with those of the period
+/// before, both got from `figures` at the same time (on connections of
+/// their own), computed or shared.
+async fn compared<Figures, Fut, Computed>(period: Period, figures: Figures) -> Result<Report, sqlx::Error>
+where
+    Figures: Fn(Period) -> Fut,
+    Fut: Future<Output = Result<Computed, sqlx::Error>>,
+    Computed: Borrow<Report>,
+{
+    let (now, before) = rocket::tokio::try_join!(figures(period), figures(period.previous()))?;
+    let mut report = now.borrow().clone();
+    report.compare_with(before.borrow());
     Ok(report)
 }
 
@@ -77,12 +88,7 @@ pub async fn build_shared(
     };
     let figures = |period| cache.get_or_compute(key(period, false), move || period_figures(sources, period, scope));
     cache
-        .get_or_compute(key(period, true), || async {
-            let (now, before) = rocket::tokio::try_join!(figures(period), figures(period.previous()))?;
-            let mut report = (*now).clone();
-            report.compare_with(&before);
-            Ok(report)
-        })
+        .get_or_compute(key(period, true), || compared(period, figures))
         .await
 }
 
