@@ -7,6 +7,7 @@
 use crate::domain::programmes::{Completion, Programme};
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// What a register says about one person at one session.
@@ -512,13 +513,45 @@ pub fn organisation_progress(
 }
 
 /// The organisation rule applied to each staff member's standing (completion
-/// id and state) against the programme's completions, for callers that
-/// already know the standings (the reports read them from the kept
-/// completions rather than from attendance). `any_attendance`: someone was
-/// present at any module of the programme.
+/// id and state) against the programme's completions. `any_attendance`:
+/// someone was present at any module of the programme.
 pub fn organisation_progress_of(
     programme: &Programme,
     standings: &[Vec<(String, CompletionState)>],
+    any_attendance: bool,
+) -> Option<OrganisationProgress> {
+    let mut counts: BTreeMap<&str, PeopleCount> = BTreeMap::new();
+    for (completion, state) in standings.iter().flatten() {
+        let count = counts.entry(completion.as_str()).or_default();
+        // A lapsed person has started (they attended) but does not count as completed.
+        if *state != CompletionState::NotStarted {
+            count.started += 1;
+        }
+        if state.is_current() {
+            count.current += 1;
+        }
+    }
+    organisation_progress_from_counts(
+        programme,
+        |completion| counts.get(completion).copied().unwrap_or_default(),
+        any_attendance,
+    )
+}
+
+/// How many of an organisation's staff have started a completion, and how
+/// many of them hold it, current.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeopleCount {
+    pub started: usize,
+    pub current: usize,
+}
+
+/// The organisation rule applied to how many staff started and hold each
+/// completion (`count` by completion id), for callers that count them
+/// already: the reports read the counts from the kept completions.
+pub fn organisation_progress_from_counts(
+    programme: &Programme,
+    count: impl Fn(&str) -> PeopleCount,
     any_attendance: bool,
 ) -> Option<OrganisationProgress> {
     let rule = programme.organisation_rule.as_ref()?;
@@ -526,16 +559,10 @@ pub fn organisation_progress_of(
         .requires
         .iter()
         .map(|requirement| {
-            let of_person = |standing: &Vec<(String, CompletionState)>| {
-                standing
-                    .iter()
-                    .find(|(id, _)| *id == requirement.completion)
-                    .map(|(_, state)| *state)
-            };
-            let states: Vec<CompletionState> = standings.iter().filter_map(of_person).collect();
-            let completed_people = states.iter().filter(|s| s.is_current()).count();
-            // A lapsed person has started (they attended) but does not count as completed.
-            let started_people = states.iter().filter(|s| **s != CompletionState::NotStarted).count();
+            let PeopleCount {
+                started: started_people,
+                current: completed_people,
+            } = count(&requirement.completion);
             let enough = u32::try_from(completed_people).unwrap_or(u32::MAX) >= requirement.at_least;
             let everyone = !requirement.everyone_who_started || completed_people == started_people;
             RequirementProgress {

@@ -2,7 +2,7 @@
 
 use super::{slug, Figure, Group, Period, Records, Report, Section};
 use crate::domain::assessment::{award_status, AwardStatus, State};
-use crate::domain::completion::{organisation_progress_of, CompletionState, OrganisationTrainingState};
+use crate::domain::completion::{organisation_progress_from_counts, OrganisationTrainingState, PeopleCount};
 use crate::domain::evaluation::{summary, tally, Answers};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::{Completion, Programme, ProgrammeLibrary};
@@ -71,16 +71,16 @@ pub struct CompletionActivity {
     pub holding: Vec<GroupCount>,
 }
 
-/// One person's standing on one completion at the end of the period, for
-/// the organisation rule. Only people who had started by then.
+/// An organisation's staff on one completion at the end of the period, for
+/// the organisation rule: how many had started it by then, and how many of
+/// them held it, current.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandingAtEnd {
     pub organisation_id: i64,
     pub organisation_name: String,
-    pub person_id: i64,
     pub completion_id: String,
-    pub completed: bool,
-    pub holding: bool,
+    pub started: i64,
+    pub holding: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -724,37 +724,35 @@ pub fn cohort_completed(programme: &Programme, cohort: &CohortActivity) -> i64 {
 }
 
 fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity, section: &str) -> Vec<Figure> {
-    /// Each person's standing (completion id and state) on the programme's completions.
-    type Standings = BTreeMap<i64, Vec<(String, CompletionState)>>;
-    let mut organisations: BTreeMap<i64, (String, Standings)> = BTreeMap::new();
+    // Each organisation's name and its staff counts by completion id.
+    let mut organisations: BTreeMap<i64, (String, BTreeMap<&str, PeopleCount>)> = BTreeMap::new();
     for (id, name) in &activity.signed_up {
         organisations
             .entry(*id)
             .or_insert_with(|| (name.clone(), BTreeMap::new()));
     }
+    let people = |n: i64| usize::try_from(n).unwrap_or(0);
     for standing in &activity.standings {
-        let state = if standing.holding {
-            CompletionState::Completed
-        } else if standing.completed {
-            CompletionState::Lapsed
-        } else {
-            CompletionState::InProgress { done: 0, total: 0 }
-        };
         organisations
             .entry(standing.organisation_id)
             .or_insert_with(|| (standing.organisation_name.clone(), BTreeMap::new()))
             .1
-            .entry(standing.person_id)
-            .or_default()
-            .push((standing.completion_id.clone(), state));
+            .insert(
+                standing.completion_id.as_str(),
+                PeopleCount {
+                    started: people(standing.started),
+                    current: people(standing.holding),
+                },
+            );
     }
     let mut signed_up = Vec::new();
     let mut in_training = Vec::new();
     let mut fully_trained = Vec::new();
-    for (name, people) in organisations.values() {
-        let standings: Vec<Vec<(String, CompletionState)>> = people.values().cloned().collect();
-        let any_attendance = !standings.is_empty();
-        let state = organisation_progress_of(programme, &standings, any_attendance).map(|p| p.state);
+    for (name, counts) in organisations.values() {
+        // Someone who started a completion attended one of its modules.
+        let any_attendance = counts.values().any(|c| c.started > 0);
+        let count = |completion: &str| counts.get(completion).copied().unwrap_or_default();
+        let state = organisation_progress_from_counts(programme, count, any_attendance).map(|p| p.state);
         signed_up.push(name.clone());
         if state == Some(OrganisationTrainingState::FullyTrained) {
             fully_trained.push(name.clone());
