@@ -43,7 +43,7 @@ async fn the_same_statement_takes_none_then_some_and_reads_null_as_none() {
             after,
             ..Entry::of("trap.check", "thing", entity_id)
         };
-        audit::record(&mut tx, at(), &Actor::command_line("test"), entry)
+        audit::record(&mut tx, Actor::command_line("test").at(at()), entry)
             .await
             .expect("record");
     }
@@ -101,8 +101,7 @@ async fn many_rows_are_read() {
     for n in 0..300 {
         audit::record(
             &mut tx,
-            at(),
-            &Actor::command_line("test"),
+            Actor::command_line("test").at(at()),
             Entry::of("trap.many", "thing", Some(n)),
         )
         .await
@@ -206,8 +205,7 @@ async fn instants_round_trip_in_the_stored_form_and_order_as_time() {
     let mut tx = db::begin_write(&pool).await.expect("begin");
     audit::record(
         &mut tx,
-        nine,
-        &Actor::command_line("test"),
+        Actor::command_line("test").at(nine),
         Entry::of("trap.code", "thing", None),
     )
     .await

@@ -45,8 +45,10 @@ pub async fn create_user(
         return Ok(Err(CreateUserRefused::EmailTaken(user.email.clone())));
     }
     let id = users::insert(&mut tx, user, &hash, now).await?;
-    audit::record(&mut tx, now, by, Entry::of("user.create", "user", Some(id)).within(user.organisation_id).after(json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id})))
-    .await?;
+    let entry = Entry::user("user.create", id, user.organisation_id).after(
+        json!({"email": user.email, "name": user.name, "role": user.role.as_str(), "organisation_id": user.organisation_id}),
+    );
+    audit::record(&mut tx, by.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
@@ -87,16 +89,10 @@ pub async fn set_role(
     users::set_role(&mut tx, account.id, role, organisation_id, now).await?;
     // A new role means new permissions: make them sign in again.
     sessions::revoke_all_for_user(&mut tx, account.id, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("user.role", "user", Some(account.id))
-            .within(organisation_id)
-            .before(json!({"role": account.role, "organisation_id": account.organisation_id}))
-            .after(json!({"role": role, "organisation_id": organisation_id})),
-    )
-    .await?;
+    let entry = Entry::user("user.role", account.id, organisation_id)
+        .before(json!({"role": account.role, "organisation_id": account.organisation_id}))
+        .after(json!({"role": role, "organisation_id": organisation_id}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -121,16 +117,10 @@ pub async fn set_active(
         tokens::revoke_all_for_user(&mut tx, account.id, now).await?;
     }
     let action = if active { "user.reactivate" } else { "user.deactivate" };
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of(action, "user", Some(account.id))
-            .within(account.organisation_id)
-            .before(json!({"active": account.active}))
-            .after(json!({"active": active})),
-    )
-    .await?;
+    let entry = Entry::user(action, account.id, account.organisation_id)
+        .before(json!({"active": account.active}))
+        .after(json!({"active": active}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -156,15 +146,9 @@ pub async fn change_password(
     } else {
         0
     };
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("user.password", "user", Some(user.id))
-            .within(user.organisation_id)
-            .after(json!({"api_tokens_revoked": tokens_revoked})),
-    )
-    .await?;
+    let entry = Entry::user("user.password", user.id, user.organisation_id)
+        .after(json!({"api_tokens_revoked": tokens_revoked}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(tokens_revoked)
 }
@@ -180,15 +164,10 @@ pub async fn create_token(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, label: 
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let (id, token) = tokens::issue(&mut tx, user.id, label, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("api_token.create", "api_token", Some(id))
-            .within(user.organisation_id)
-            .after(json!({"label": label, "user_id": user.id})),
-    )
-    .await?;
+    let entry = Entry::of("api_token.create", "api_token", Some(id))
+        .within(user.organisation_id)
+        .after(json!({"label": label, "user_id": user.id}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -200,13 +179,8 @@ pub async fn revoke_token(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, token_i
     if !tokens::revoke(&mut tx, user.id, token_id, now).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("api_token.revoke", "api_token", Some(token_id)).within(user.organisation_id),
-    )
-    .await?;
+    let entry = Entry::of("api_token.revoke", "api_token", Some(token_id)).within(user.organisation_id);
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(())
 }

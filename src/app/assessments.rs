@@ -262,6 +262,23 @@ pub fn moved_on() -> AppError {
     )
 }
 
+/// Moves assessment `id` from `from` to `to` and records who did, when and
+/// why in its history; refused with [`moved_on`] if it is no longer `from`.
+pub(super) async fn move_state(
+    conn: &mut Conn,
+    id: i64,
+    from: State,
+    to: State,
+    by: audit::Stamp<'_>,
+    note: &str,
+) -> AppResult<()> {
+    if !assessments::set_state(conn, id, from, to, by.at).await? {
+        return Err(moved_on());
+    }
+    assessments::record_event(conn, id, by, from.as_str(), to, note).await?;
+    Ok(())
+}
+
 /// A state change that is not possible from where the assessment stands.
 fn not_now(e: lifecycle::TransitionError) -> AppError {
     AppError::Conflict(e.to_string())
@@ -370,18 +387,10 @@ pub async fn enrol(ctx: Ctx<'_>, acting: &Acting, input: &EnrolInput<'_>) -> App
     )
     .await?;
     let note = format!("Enrolled on {} version {}", framework.name, framework.version);
-    assessments::record_event(&mut tx, id, now, &acting.audit, "", State::Enrolled, &note).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.enrol", "assessment", Some(id))
-            .within(Some(organisation.id))
-            .after(
-                json!({"framework_id": framework.id, "framework_version": framework.version, "state": State::Enrolled}),
-            ),
-    )
-    .await?;
+    assessments::record_event(&mut tx, id, acting.at(now), "", State::Enrolled, &note).await?;
+    let entry = Entry::assessment("assessment.enrol", id, organisation.id)
+        .after(json!({"framework_id": framework.id, "framework_version": framework.version, "state": State::Enrolled}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(Enrolled {
         id,
@@ -421,29 +430,20 @@ pub async fn submit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
     let submission = row.submission + 1;
     // What the training record says now is what the assessor reviews.
     training_requirements::freeze(&mut tx, id, submission, &training, now).await?;
-    assessments::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, "").await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of(
-            if to == State::Resubmitted {
-                "assessment.resubmit"
-            } else {
-                "assessment.submit"
-            },
-            "assessment",
-            Some(id),
-        )
-        .within(Some(row.organisation_id))
+    assessments::record_event(&mut tx, id, acting.at(now), from.as_str(), to, "").await?;
+    let action = if to == State::Resubmitted {
+        "assessment.resubmit"
+    } else {
+        "assessment.submit"
+    };
+    let judged: Vec<_> = training
+        .iter()
+        .map(|t| json!({"criterion": t.criterion_id, "met": t.judgement.met, "figures": t.judgement.figures}))
+        .collect();
+    let entry = Entry::assessment(action, id, row.organisation_id)
         .before(json!({"state": from, "submission": row.submission}))
-        .after(
-            json!({"state": to, "submission": submission, "training": training.iter().map(|t| json!({
-            "criterion": t.criterion_id, "met": t.judgement.met, "figures": t.judgement.figures,
-        })).collect::<Vec<_>>()}),
-        ),
-    )
-    .await?;
+        .after(json!({"state": to, "submission": submission, "training": judged}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     super::reminders::submitted(&mut tx, ctx, &row, submission).await?;
     tx.commit().await?;
     Ok(Ok(Submitted { state: to, submission }))
@@ -514,17 +514,11 @@ pub async fn award(
         display_date(awarded_on),
         display_date(expires_on)
     );
-    assessments::record_event(&mut tx, id, now, &acting.audit, from.as_str(), State::Awarded, &note).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.award", "assessment", Some(id))
-            .within(Some(row.organisation_id))
-            .before(json!({"state": from}))
-            .after(json!({"state": State::Awarded, "awarded_on": awarded_on, "expires_on": expires_on})),
-    )
-    .await?;
+    assessments::record_event(&mut tx, id, acting.at(now), from.as_str(), State::Awarded, &note).await?;
+    let entry = Entry::assessment("assessment.award", id, row.organisation_id)
+        .before(json!({"state": from}))
+        .after(json!({"state": State::Awarded, "awarded_on": awarded_on, "expires_on": expires_on}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     let certificate_code = certificates::issue_for_award(
         &mut tx,
         now,
@@ -579,26 +573,11 @@ pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> App
         return Err(moved_on());
     }
     certificates::revoke_for_award(&mut tx, now, &acting.audit, row.organisation_id, id, reason).await?;
-    assessments::record_event(
-        &mut tx,
-        id,
-        now,
-        &acting.audit,
-        row.state.as_str(),
-        State::Revoked,
-        reason,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.revoke", "assessment", Some(id))
-            .within(Some(row.organisation_id))
-            .before(json!({"state": row.state, "awarded_on": row.awarded_on, "expires_on": row.expires_on}))
-            .after(json!({"state": State::Revoked, "reason": reason})),
-    )
-    .await?;
+    assessments::record_event(&mut tx, id, acting.at(now), row.state.as_str(), State::Revoked, reason).await?;
+    let entry = Entry::assessment("assessment.revoke", id, row.organisation_id)
+        .before(json!({"state": row.state, "awarded_on": row.awarded_on, "expires_on": row.expires_on}))
+        .after(json!({"state": State::Revoked, "reason": reason}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(Revoked {
         organisation_name: row.organisation_name,
@@ -729,17 +708,11 @@ pub async fn start_renewal(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<
         framework.version,
         carried.len()
     );
-    assessments::record_event(&mut tx, new_id, now, &acting.audit, "", initial, &note).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.renew", "assessment", Some(new_id))
-            .within(Some(row.organisation_id))
-            .after(json!({"renewal_of": id, "framework_version": framework.version,
-                "carried_over": carried.len(), "ending_before_next_expiry": ending_early})),
-    )
-    .await?;
+    assessments::record_event(&mut tx, new_id, acting.at(now), "", initial, &note).await?;
+    let entry = Entry::assessment("assessment.renew", new_id, row.organisation_id)
+        .after(json!({"renewal_of": id, "framework_version": framework.version,
+            "carried_over": carried.len(), "ending_before_next_expiry": ending_early}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(RenewalStarted {
         id: new_id,

@@ -243,14 +243,9 @@ pub async fn commit(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Result<
         }
     }
     rows::record_import_events(&mut tx, id, &acting.audit, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("award_history.commit", "award_import", Some(id))
-            .after(json!({"file": row.file_name, "sha256": row.file_sha256, "outcome": outcome})),
-    )
-    .await?;
+    let entry = Entry::of("award_history.commit", "award_import", Some(id))
+        .after(json!({"file": row.file_name, "sha256": row.file_sha256, "outcome": outcome}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     let summary = serde_json::to_string(&outcome).map_err(AppError::internal)?;
     if !rows::claim_commit(&mut tx, id, &summary, now).await? {
         // Someone else committed it first: keep nothing (dropping rolls back).
@@ -293,13 +288,8 @@ pub async fn undo(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
             })
         }
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("award_history.undo", "award_import", Some(id)).before(json!({"file": row.file_name})),
-    )
-    .await?;
+    let entry = Entry::of("award_history.undo", "award_import", Some(id)).before(json!({"file": row.file_name}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -315,8 +305,7 @@ pub async fn discard(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<()> {
     }
     audit::record(
         &mut tx,
-        now,
-        &acting.audit,
+        acting.at(now),
         Entry::of("award_history.discard", "award_import", Some(id)),
     )
     .await?;

@@ -68,15 +68,10 @@ pub(super) async fn issue_for_award(
         now,
     )
     .await?;
-    audit::record(
-        conn,
-        now,
-        by,
-        Entry::of("certificate.issue", "certificate", Some(id))
-            .within(Some(award.organisation_id))
-            .after(json!({"code": code, "kind": Kind::Award, "assessment_id": award.assessment_id})),
-    )
-    .await?;
+    let entry = Entry::of("certificate.issue", "certificate", Some(id))
+        .within(award.organisation_id)
+        .after(json!({"code": code, "kind": Kind::Award, "assessment_id": award.assessment_id}));
+    audit::record(conn, by.at(now), entry).await?;
     Ok(code)
 }
 
@@ -92,16 +87,11 @@ pub(super) async fn revoke_for_award(
 ) -> AppResult<()> {
     let revoked = certificates::revoke_for_assessment(conn, assessment_id, reason, now).await?;
     for (id, code) in revoked {
-        audit::record(
-            conn,
-            now,
-            by,
-            Entry::of("certificate.revoke", "certificate", Some(id))
-                .within(Some(organisation_id))
-                .before(json!({"code": code}))
-                .after(json!({"reason": reason, "with_award": assessment_id})),
-        )
-        .await?;
+        let entry = Entry::of("certificate.revoke", "certificate", Some(id))
+            .within(organisation_id)
+            .before(json!({"code": code}))
+            .after(json!({"reason": reason, "with_award": assessment_id}));
+        audit::record(conn, by.at(now), entry).await?;
     }
     Ok(())
 }
@@ -185,13 +175,9 @@ pub async fn issue_training(
         return Ok(Vec::new());
     }
     let ids = certificates::insert_training(tx, &new, stamp).await?;
-    audit::record(
-        tx,
-        stamp,
-        by,
-        Entry::of("certificate.issue", "certificate", None).after(json!({"kind": Kind::Training, "issued": ids.len()})),
-    )
-    .await?;
+    let entry =
+        Entry::of("certificate.issue", "certificate", None).after(json!({"kind": Kind::Training, "issued": ids.len()}));
+    audit::record(tx, by.at(stamp), entry).await?;
     Ok(ids)
 }
 
@@ -247,16 +233,11 @@ pub async fn revoke(ctx: Ctx<'_>, acting: &Acting, id: i64, reason: &str) -> App
     if !certificates::revoke(&mut tx, id, reason, now).await? {
         return Err(already_replaced());
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("certificate.revoke", "certificate", Some(id))
-            .within(Some(row.organisation_id))
-            .before(json!({"code": row.code}))
-            .after(json!({"reason": reason})),
-    )
-    .await?;
+    let entry = Entry::of("certificate.revoke", "certificate", Some(id))
+        .within(row.organisation_id)
+        .before(json!({"code": row.code}))
+        .after(json!({"reason": reason}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -285,16 +266,11 @@ pub async fn reissue(
     let Some((new_id, code)) = certificates::reissue(&mut tx, &row, name, now).await? else {
         return Err(already_replaced());
     };
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("certificate.reissue", "certificate", Some(new_id))
-            .within(Some(row.organisation_id))
-            .before(json!({"code": row.code, "holder_name": row.holder_name}))
-            .after(json!({"code": code, "holder_name": name})),
-    )
-    .await?;
+    let entry = Entry::of("certificate.reissue", "certificate", Some(new_id))
+        .within(row.organisation_id)
+        .before(json!({"code": row.code, "holder_name": row.holder_name}))
+        .after(json!({"code": code, "holder_name": name}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(Reissued { id: new_id, code }))
 }

@@ -45,7 +45,7 @@ pub async fn bring_up_to_date(
             "completions": rebuilt.completions,
             "spells": rebuilt.spells,
         }));
-    audit::record(&mut tx, now, actor, entry).await?;
+    audit::record(&mut tx, actor.at(now), entry).await?;
     tx.commit().await?;
     Ok(Some(rebuilt))
 }

@@ -67,17 +67,12 @@ pub async fn link(ctx: Ctx<'_>, acting: &Acting, session_id: i64) -> AppResult<S
     let mut tx = db::begin_write(ctx.db).await?;
     let made = rows::create_link(&mut tx, session_id, &crate::security::random_token(), ctx.now).await?;
     if made {
-        audit::record(
-            &mut tx,
-            ctx.now,
-            &acting.audit,
-            Entry::of("evaluation.link", "training_session", Some(session_id)).after(json!({
-                "programme": found.programme.id,
-                "module": found.session.module_id,
-                "session_date": found.session.session_date.to_string(),
-            })),
-        )
-        .await?;
+        let entry = Entry::of("evaluation.link", "training_session", Some(session_id)).after(json!({
+            "programme": found.programme.id,
+            "module": found.session.module_id,
+            "session_date": found.session.session_date.to_string(),
+        }));
+        audit::record(&mut tx, acting.at(ctx.now), entry).await?;
     }
     let token = rows::link_of_session(&mut tx, session_id)
         .await?
@@ -165,14 +160,9 @@ pub async fn import(
         return Ok(Err(OverCap { room }));
     }
     rows::insert_responses(&mut tx, session_id, found.session.session_date, responses).await?;
-    audit::record(
-        &mut tx,
-        ctx.now,
-        &acting.audit,
-        Entry::of("evaluation.import", "training_session", Some(session_id))
-            .after(json!({"responses": responses.len(), "file": file_name})),
-    )
-    .await?;
+    let entry = Entry::of("evaluation.import", "training_session", Some(session_id))
+        .after(json!({"responses": responses.len(), "file": file_name}));
+    audit::record(&mut tx, acting.at(ctx.now), entry).await?;
     tx.commit().await?;
     Ok(Ok(responses.len()))
 }

@@ -3,7 +3,7 @@
 //! store by the caller first (they arrive as uploads, or from the demo); a
 //! workflow records them.
 
-use super::assessments::{framework_of, moved_on, visible};
+use super::assessments::{framework_of, move_state, moved_on, visible};
 use super::{Acting, Ctx};
 use crate::db;
 use crate::db::assessments::{self as assessment_rows, AssessmentRow};
@@ -135,8 +135,7 @@ pub async fn save(
             assessment_rows::record_event(
                 &mut tx,
                 row.id,
-                now,
-                &acting.audit,
+                acting.at(now),
                 from.as_str(),
                 to,
                 "First evidence added",
@@ -153,33 +152,25 @@ pub async fn save(
             }
         }
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry {
-            action: if target.replaces.is_some() {
-                "evidence.replace"
-            } else {
-                "evidence.add"
-            },
-            entity: "evidence",
-            entity_id: Some(id),
-            organisation_id: Some(row.organisation_id),
-            before: target.replaces.as_ref().map(|old| {
-                json!({"id": old.id, "version": old.version, "title": old.title, "file_name": old.file_name,
-                    "file_sha256": old.file_sha256, "url": old.url})
-            }),
-            after: Some(json!({
-                "assessment_id": row.id, "criterion_id": target.criterion.id, "kind": details.kind,
-                "title": details.title, "url": details.url, "applies_from": applies_from, "valid_until": valid_until,
-                "file_name": file_ref.map(|f| f.name), "file_type": file_ref.map(|f| f.kind),
-                "file_sha256": file_ref.map(|f| f.sha256), "file_size": file_ref.map(|f| f.size),
-                "statement_chars": details.statement.chars().count(),
-            })),
-        },
-    )
-    .await?;
+    let action = if target.replaces.is_some() {
+        "evidence.replace"
+    } else {
+        "evidence.add"
+    };
+    let mut entry = Entry::of(action, "evidence", Some(id))
+        .within(row.organisation_id)
+        .after(json!({
+            "assessment_id": row.id, "criterion_id": target.criterion.id, "kind": details.kind,
+            "title": details.title, "url": details.url, "applies_from": applies_from, "valid_until": valid_until,
+            "file_name": file_ref.map(|f| f.name), "file_type": file_ref.map(|f| f.kind),
+            "file_sha256": file_ref.map(|f| f.sha256), "file_size": file_ref.map(|f| f.size),
+            "statement_chars": details.statement.chars().count(),
+        }));
+    if let Some(old) = &target.replaces {
+        entry = entry.before(json!({"id": old.id, "version": old.version, "title": old.title,
+            "file_name": old.file_name, "file_sha256": old.file_sha256, "url": old.url}));
+    }
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -207,20 +198,12 @@ pub async fn remove(ctx: Ctx<'_>, acting: &Acting, evidence_id: i64) -> AppResul
         return Err(moved_on());
     }
     if to != from {
-        if !assessment_rows::set_state(&mut tx, row.id, from, to, now).await? {
-            return Err(moved_on());
-        }
-        assessment_rows::record_event(&mut tx, row.id, now, &acting.audit, from.as_str(), to, "").await?;
+        move_state(&mut tx, row.id, from, to, acting.at(now), "").await?;
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("evidence.remove", "evidence", Some(item.id))
-            .within(Some(row.organisation_id))
-            .before(json!({"title": display_title(&item), "version": item.version, "criterion_id": item.criterion_id})),
-    )
-    .await?;
+    let entry = Entry::of("evidence.remove", "evidence", Some(item.id))
+        .within(row.organisation_id)
+        .before(json!({"title": display_title(&item), "version": item.version, "criterion_id": item.criterion_id}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok((row, item))
 }
@@ -262,18 +245,13 @@ pub async fn downloadable(ctx: Ctx<'_>, actor: &Actor, evidence_id: i64) -> AppR
 pub async fn record_download(ctx: Ctx<'_>, acting: &Acting, item: &EvidenceRow) -> AppResult<()> {
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("evidence.download", "evidence", Some(item.id))
-            .within(Some(item.organisation_id))
-            .after(
-                json!({"assessment_id": item.assessment_id, "criterion_id": item.criterion_id,
-                "version": item.version, "file_name": item.file_name, "file_sha256": item.file_sha256}),
-            ),
-    )
-    .await?;
+    let entry = Entry::of("evidence.download", "evidence", Some(item.id))
+        .within(item.organisation_id)
+        .after(
+            json!({"assessment_id": item.assessment_id, "criterion_id": item.criterion_id,
+            "version": item.version, "file_name": item.file_name, "file_sha256": item.file_sha256}),
+        );
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -690,13 +690,8 @@ async fn write_all(
         .chain(followed.into_iter().map(|(key, person)| (key, person, true)))
         .collect();
     imports::remember_decisions(&mut tx, id, &decisions, request.now).await?;
-    audit::record(
-        &mut tx,
-        request.now,
-        request.actor,
-        entry("import.commit", id, Some(serde_json::json!(outcome))),
-    )
-    .await?;
+    let entry = entry("import.commit", id).after(serde_json::json!(outcome));
+    audit::record(&mut tx, request.actor.at(request.now), entry).await?;
     if !imports::finish_commit(&mut tx, id, &outcome, request.now).await? {
         // Not running any more: keep nothing (the transaction rolls back when dropped).
         return Err(ImportFailure::Conflict(
@@ -729,15 +724,8 @@ fn people_completing(changed: &[crate::db::completions::KeptCompletion]) -> Vec<
 }
 
 /// The audit entry of a step in an import's life.
-fn entry(action: &'static str, import_id: i64, after: Option<serde_json::Value>) -> Entry<'static> {
-    Entry {
-        action,
-        entity: "import",
-        entity_id: Some(import_id),
-        organisation_id: None,
-        before: None,
-        after,
-    }
+fn entry(action: &'static str, import_id: i64) -> Entry<'static> {
+    Entry::of(action, "import", Some(import_id))
 }
 
 /// Claims and commits in one go: the command line and the benchmark.
@@ -784,7 +772,7 @@ pub async fn undo(
         }));
     };
     crate::db::completions::refresh(&mut tx, programmes, touched).await?;
-    audit::record(&mut tx, now, actor, entry("import.undo", import_id, None)).await?;
+    audit::record(&mut tx, actor.at(now), entry("import.undo", import_id)).await?;
     tx.commit().await?;
     // Undoing a large import shrinks the tables as much as it grew them.
     if removed >= STATISTICS_AFTER_ROWS as u64 {
@@ -806,7 +794,7 @@ pub async fn discard(
         drop(tx);
         return Err(conflict(pool, import_id).await);
     }
-    audit::record(&mut tx, now, actor, entry("import.discard", import_id, None)).await?;
+    audit::record(&mut tx, actor.at(now), entry("import.discard", import_id)).await?;
     tx.commit().await?;
     files.remove_sheet(import_id).await;
     Ok(())

@@ -144,6 +144,11 @@ impl Acting {
         }
     }
 
+    /// This actor acting at `now`, as the audit log records it.
+    pub fn at(&self, now: DateTime<Utc>) -> audit::Stamp<'_> {
+        self.audit.at(now)
+    }
+
     /// Refuses as not allowed unless `allowed` says this actor may.
     pub fn require(&self, allowed: impl FnOnce(&Actor) -> bool) -> AppResult<()> {
         if allowed(&self.access) {

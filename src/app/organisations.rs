@@ -38,15 +38,8 @@ pub async fn create(
         return Ok(Err(name_taken(details)));
     }
     let id = organisations::insert(&mut tx, details, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("organisation.create", "organisation", Some(id))
-            .within(Some(id))
-            .after(json!(details)),
-    )
-    .await?;
+    let entry = Entry::organisation("organisation.create", id).after(json!(details));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
@@ -68,16 +61,10 @@ pub async fn update(
         return Ok(Err(name_taken(details)));
     }
     organisations::update(&mut tx, before.id, details, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("organisation.update", "organisation", Some(before.id))
-            .within(Some(before.id))
-            .before(json!(before))
-            .after(json!(details)),
-    )
-    .await?;
+    let entry = Entry::organisation("organisation.update", before.id)
+        .before(json!(before))
+        .after(json!(details));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -111,15 +98,9 @@ pub async fn add_alias(
         }));
     }
     let alias_id = organisations::add_alias(&mut tx, org.id, alias, &key).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("organisation.alias.add", "organisation", Some(org.id))
-            .within(Some(org.id))
-            .after(json!({"alias": alias, "alias_id": alias_id})),
-    )
-    .await?;
+    let entry =
+        Entry::organisation("organisation.alias.add", org.id).after(json!({"alias": alias, "alias_id": alias_id}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -131,15 +112,8 @@ pub async fn remove_alias(ctx: Ctx<'_>, acting: &Acting, organisation_id: i64, a
     if !organisations::remove_alias(&mut tx, organisation_id, alias_id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("organisation.alias.remove", "organisation", Some(organisation_id))
-            .within(Some(organisation_id))
-            .before(json!({"alias_id": alias_id})),
-    )
-    .await?;
+    let entry = Entry::organisation("organisation.alias.remove", organisation_id).before(json!({"alias_id": alias_id}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -168,15 +142,10 @@ pub(super) async fn insert_person(
     person: &PersonDetails,
 ) -> AppResult<i64> {
     let id = people::insert(tx, organisation_id, person, now).await?;
-    audit::record(
-        tx,
-        now,
-        by,
-        Entry::of("person.create", "person", Some(id))
-            .within(Some(organisation_id))
-            .after(person_json(person)),
-    )
-    .await?;
+    let entry = Entry::of("person.create", "person", Some(id))
+        .within(organisation_id)
+        .after(person_json(person));
+    audit::record(tx, by.at(now), entry).await?;
     Ok(id)
 }
 
@@ -185,16 +154,11 @@ pub async fn update_person(ctx: Ctx<'_>, acting: &Acting, before: &PersonRow, pe
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     people::update(&mut tx, before.id, person, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("person.update", "person", Some(before.id))
-            .within(Some(before.organisation_id))
-            .before(json!(before))
-            .after(person_json(person)),
-    )
-    .await?;
+    let entry = Entry::of("person.update", "person", Some(before.id))
+        .within(before.organisation_id)
+        .before(json!(before))
+        .after(person_json(person));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -105,16 +105,10 @@ pub async fn change_listing(
         ),
     };
     rows::save_choice(&mut tx, org.id, &after, ctx.now).await?;
-    audit::record(
-        &mut tx,
-        ctx.now,
-        &acting.audit,
-        Entry::of(action, "organisation", Some(org.id))
-            .within(Some(org.id))
-            .before(json!(before))
-            .after(json!(after)),
-    )
-    .await?;
+    let entry = Entry::organisation(action, org.id)
+        .before(json!(before))
+        .after(json!(after));
+    audit::record(&mut tx, acting.at(ctx.now), entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

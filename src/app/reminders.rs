@@ -411,16 +411,10 @@ pub async fn choose(ctx: Ctx<'_>, acting: &Acting, user: &UserRow, wanted: &[Kin
         })
         .collect();
     outbox::set_opt_outs(&mut tx, user.id, &off).await?;
-    audit::record(
-        &mut tx,
-        ctx.now,
-        &acting.audit,
-        Entry::of("user.reminders", "user", Some(user.id))
-            .within(user.organisation_id)
-            .before(json!({"turned_off": before}))
-            .after(json!({"turned_off": off})),
-    )
-    .await?;
+    let entry = Entry::user("user.reminders", user.id, user.organisation_id)
+        .before(json!({"turned_off": before}))
+        .after(json!({"turned_off": off}));
+    audit::record(&mut tx, acting.at(ctx.now), entry).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The assessor's workflows: record decisions and feedback per criterion,
 //! send an assessment back for changes, recommend an award.
 
-use super::assessments::{framework_of, load_view, moved_on, visible, with_training, Blocker};
+use super::assessments::{framework_of, load_view, move_state, moved_on, visible, with_training, Blocker};
 use super::{Acting, Ctx};
 use crate::db::assessments::{self as rows, AssessmentRow, NewDecision};
 use crate::db::audit::{self, Entry};
@@ -86,26 +86,17 @@ pub async fn record_decisions(
     let to = from.apply(Action::RecordDecisions).map_err(|_| moved_on())?;
     if !saved.is_empty() {
         if to != from {
-            if !rows::set_state(&mut tx, id, from, to, now).await? {
-                return Err(moved_on());
-            }
             let note = if from == State::Recommended {
                 "Recommendation withdrawn: decisions changed"
             } else {
                 "Review started"
             };
-            rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, note).await?;
+            move_state(&mut tx, id, from, to, acting.at(now), note).await?;
         }
-        audit::record(
-            &mut tx,
-            now,
-            &acting.audit,
-            Entry::of("review.decide", "assessment", Some(id))
-                .within(Some(seen.organisation_id))
-                .before(json!({"state": from}))
-                .after(json!({"state": to, "submission": current.submission, "decisions": saved})),
-        )
-        .await?;
+        let entry = Entry::assessment("review.decide", id, seen.organisation_id)
+            .before(json!({"state": from}))
+            .after(json!({"state": to, "submission": current.submission, "decisions": saved}));
+        audit::record(&mut tx, acting.at(now), entry).await?;
     }
     tx.commit().await?;
     Ok(saved.len())
@@ -154,20 +145,11 @@ pub async fn request_changes(
     let row = view.row;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !rows::set_state(&mut tx, id, from, to, now).await? {
-        return Err(moved_on());
-    }
-    rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, note).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.request_changes", "assessment", Some(id))
-            .within(Some(row.organisation_id))
-            .before(json!({"state": from}))
-            .after(json!({"state": to, "criteria": criteria, "note": note})),
-    )
-    .await?;
+    move_state(&mut tx, id, from, to, acting.at(now), note).await?;
+    let entry = Entry::assessment("assessment.request_changes", id, row.organisation_id)
+        .before(json!({"state": from}))
+        .after(json!({"state": to, "criteria": criteria, "note": note}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     super::reminders::changes_requested(&mut tx, ctx, &row).await?;
     tx.commit().await?;
     Ok(Ok(ChangesRequested {
@@ -198,20 +180,11 @@ pub async fn recommend(ctx: Ctx<'_>, acting: &Acting, id: i64) -> AppResult<Resu
     let row = view.row;
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
-    if !rows::set_state(&mut tx, id, from, to, now).await? {
-        return Err(moved_on());
-    }
-    rows::record_event(&mut tx, id, now, &acting.audit, from.as_str(), to, "").await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("assessment.recommend", "assessment", Some(id))
-            .within(Some(row.organisation_id))
-            .before(json!({"state": from}))
-            .after(json!({"state": to})),
-    )
-    .await?;
+    move_state(&mut tx, id, from, to, acting.at(now), "").await?;
+    let entry = Entry::assessment("assessment.recommend", id, row.organisation_id)
+        .before(json!({"state": from}))
+        .after(json!({"state": to}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(row.organisation_name))
 }

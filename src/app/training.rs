@@ -61,15 +61,9 @@ pub async fn sign_up(
     if !training::sign_up(&mut tx, org.id, programme_id, date, now).await? {
         return Ok(Err(SignUpRefused::AlreadySignedUp(org.name)));
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("programme.signup", "organisation", Some(org.id))
-            .within(Some(org.id))
-            .after(json!({"programme": programme_id, "signed_up_on": date.to_string()})),
-    )
-    .await?;
+    let entry = Entry::organisation("programme.signup", org.id)
+        .after(json!({"programme": programme_id, "signed_up_on": date.to_string()}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(org.name))
 }
@@ -113,16 +107,11 @@ pub async fn create_session(ctx: Ctx<'_>, acting: &Acting, input: &SessionInput<
         cohort_id,
     };
     let id = training::create_session(&mut tx, &new, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("session.create", "training_session", Some(id)).after(
-            json!({"programme": input.module.programme_id, "module": input.module.module_id,
-                "date": input.date.to_string(), "cohort": input.cohort}),
-        ),
-    )
-    .await?;
+    let entry = Entry::of("session.create", "training_session", Some(id)).after(
+        json!({"programme": input.module.programme_id, "module": input.module.module_id,
+            "date": input.date.to_string(), "cohort": input.cohort}),
+    );
+    audit::record(&mut tx, acting.at(now), entry).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -149,16 +138,11 @@ pub async fn save_register(
             continue;
         }
         training::set_attendance_status(&mut tx, row.attendance_id, status.as_str(), None, now).await?;
-        audit::record(
-            &mut tx,
-            now,
-            &acting.audit,
-            Entry::of("attendance.mark", "attendance", Some(row.attendance_id))
-                .within(Some(row.organisation_id))
-                .before(json!({"status": row.status}))
-                .after(json!({"status": status})),
-        )
-        .await?;
+        let entry = Entry::of("attendance.mark", "attendance", Some(row.attendance_id))
+            .within(row.organisation_id)
+            .before(json!({"status": row.status}))
+            .after(json!({"status": status}));
+        audit::record(&mut tx, acting.at(now), entry).await?;
         changed += 1;
     }
     let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
@@ -197,20 +181,12 @@ pub async fn save_cohort(
         let previous = training::mark(&mut tx, session, person, status.as_str(), now).await?;
         if previous.as_deref() != Some(status.as_str()) {
             changed += 1;
-            audit::record(
-                &mut tx,
-                now,
-                &acting.audit,
-                Entry {
-                    action: "attendance.mark",
-                    entity: "attendance",
-                    entity_id: Some(person),
-                    organisation_id: None,
-                    before: previous.map(|p| json!({"session": session, "status": p})),
-                    after: Some(json!({"session": session, "status": status})),
-                },
-            )
-            .await?;
+            let mut entry = Entry::of("attendance.mark", "attendance", Some(person))
+                .after(json!({"session": session, "status": status}));
+            if let Some(p) = previous {
+                entry = entry.before(json!({"session": session, "status": p}));
+            }
+            audit::record(&mut tx, acting.at(now), entry).await?;
         }
     }
     let people: Vec<i64> = people.iter().copied().collect();
@@ -259,18 +235,13 @@ pub async fn add_attendee(
         } => super::organisations::insert_person(&mut tx, now, &acting.audit, organisation_id, person).await?,
     };
     let previous = training::mark(&mut tx, session_id, person_id, status.as_str(), now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry {
-            before: previous.map(|p| json!({"status": p})),
-            ..Entry::of("attendance.mark", "attendance", Some(person_id))
-                .within(organisation_id)
-                .after(json!({"session": session_id, "status": status}))
-        },
-    )
-    .await?;
+    let mut entry = Entry::of("attendance.mark", "attendance", Some(person_id))
+        .within(organisation_id)
+        .after(json!({"session": session_id, "status": status}));
+    if let Some(p) = previous {
+        entry = entry.before(json!({"status": p}));
+    }
+    audit::record(&mut tx, acting.at(now), entry).await?;
     after_attendance(&mut tx, ctx, acting, now, &[person_id]).await?;
     tx.commit().await?;
     Ok(())
@@ -316,13 +287,9 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
             changed += 1;
         }
     }
-    audit::record(
-        &mut tx,
-        now,
-        &acting.audit,
-        Entry::of("attendance.record", "attendance", None).after(json!({"marks": marks.len(), "changed": changed})),
-    )
-    .await?;
+    let entry =
+        Entry::of("attendance.record", "attendance", None).after(json!({"marks": marks.len(), "changed": changed}));
+    audit::record(&mut tx, acting.at(now), entry).await?;
     let people: Vec<i64> = marks.iter().map(|m| m.person_id).collect();
     after_attendance(&mut tx, ctx, acting, now, &people).await?;
     tx.commit().await?;

@@ -3,7 +3,7 @@
 //! people act at once, the second finds the state moved and is told so,
 //! rather than both succeeding.
 
-use super::audit::Actor;
+use super::audit::{Actor, Stamp};
 use super::Instant;
 use super::{Conn, Pool};
 use crate::domain::access::OrgScope;
@@ -233,8 +233,7 @@ pub struct EventRow {
 pub async fn record_event(
     conn: &mut Conn,
     assessment_id: i64,
-    at: DateTime<Utc>,
-    actor: &Actor,
+    by: Stamp<'_>,
     from: &str,
     to: State,
     note: &str,
@@ -244,9 +243,9 @@ pub async fn record_event(
          VALUES ($1, $2, $3, $4, $5, $6, $7)";
     let values = [
         assessment_id.into(),
-        Instant(at).into(),
-        actor.user_id.into(),
-        actor.label.as_str().into(),
+        Instant(by.at).into(),
+        by.actor.user_id.into(),
+        by.actor.label.as_str().into(),
         from.into(),
         to.as_str().into(),
         note.into(),

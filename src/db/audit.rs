@@ -24,6 +24,19 @@ impl Actor {
             label: format!("command line ({command})"),
         }
     }
+
+    /// This actor making a change at `at`.
+    pub fn at(&self, at: DateTime<Utc>) -> Stamp<'_> {
+        Stamp { actor: self, at }
+    }
+}
+
+/// Who makes a change and when: the part of an entry that every entry a
+/// workflow writes shares, so it is said once (`acting.at(now)`).
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
 }
 
 pub struct Entry<'a> {
@@ -48,10 +61,26 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The organisation the change concerns, so its own log shows it.
-    pub fn within(self, organisation_id: Option<i64>) -> Self {
+    /// `action` on an organisation, which is also the organisation it concerns.
+    pub fn organisation(action: &'a str, organisation_id: i64) -> Self {
+        Self::of(action, "organisation", Some(organisation_id)).within(organisation_id)
+    }
+
+    /// `action` on an assessment of `organisation_id`.
+    pub fn assessment(action: &'a str, assessment_id: i64, organisation_id: i64) -> Self {
+        Self::of(action, "assessment", Some(assessment_id)).within(organisation_id)
+    }
+
+    /// `action` on a user account, shown in the log of the organisation it
+    /// belongs to (none for the programme team).
+    pub fn user(action: &'a str, user_id: i64, organisation_id: Option<i64>) -> Self {
+        Self::of(action, "user", Some(user_id)).within(organisation_id)
+    }
+
+    /// The organisation the change concerns, if any, so its own log shows it.
+    pub fn within(self, organisation_id: impl Into<Option<i64>>) -> Self {
         Entry {
-            organisation_id,
+            organisation_id: organisation_id.into(),
             ..self
         }
     }
@@ -73,15 +102,15 @@ impl<'a> Entry<'a> {
 
 /// Written in the same transaction as the change it describes, so the log
 /// and the data cannot disagree.
-pub async fn record(conn: &mut Conn, at: DateTime<Utc>, actor: &Actor, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(conn: &mut Conn, by: Stamp<'_>, entry: Entry<'_>) -> Result<(), sqlx::Error> {
     db_run!(conn => {
         sqlx::query(
             "INSERT INTO audit_log (at, actor_user_id, actor_label, action, entity, entity_id, organisation_id, before_json, after_json)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(Instant(at))
-        .bind(actor.user_id)
-        .bind(&actor.label)
+        .bind(Instant(by.at))
+        .bind(by.actor.user_id)
+        .bind(&by.actor.label)
         .bind(entry.action)
         .bind(entry.entity)
         .bind(entry.entity_id)

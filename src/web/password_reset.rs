@@ -50,20 +50,9 @@ pub async fn create_link(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        actor,
-        Entry {
-            action: "user.password_reset_link",
-            entity: "user",
-            entity_id: Some(user.id),
-            organisation_id: user.organisation_id,
-            before: None,
-            after: Some(json!({"reset_id": id, "expires_at": expires})),
-        },
-    )
-    .await?;
+    let entry = Entry::user("user.password_reset_link", user.id, user.organisation_id)
+        .after(json!({"reset_id": id, "expires_at": expires}));
+    audit::record(&mut tx, actor.at(now), entry).await?;
     tx.commit().await?;
     let link = format!("{}/reset-password/{token}", public_base_url.trim_end_matches('/'));
     Ok((link, expires))
@@ -166,20 +155,10 @@ async fn reset(
     users::set_password(&mut tx, user_id, &hash, now).await?;
     // Whoever was signed in with the old password is signed out.
     sessions::revoke_all_for_user(&mut tx, user_id, now).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &audit::Actor::user(user_id, &account.email),
-        Entry {
-            action: "user.password_reset",
-            entity: "user",
-            entity_id: Some(user_id),
-            organisation_id: account.organisation_id,
-            before: None,
-            after: Some(json!({"reset_id": reset_id})),
-        },
-    )
-    .await?;
+    let entry =
+        Entry::user("user.password_reset", user_id, account.organisation_id).after(json!({"reset_id": reset_id}));
+    let by = audit::Actor::user(user_id, &account.email);
+    audit::record(&mut tx, by.at(now), entry).await?;
     tx.commit().await?;
     Ok(Ok(Flash::success(
         Redirect::to("/login"),

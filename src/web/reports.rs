@@ -456,20 +456,13 @@ async fn publish(form: CsrfForm<PublishForm>, signed_in: SignedIn<'_>) -> AppRes
     for (format, sha, body) in &files {
         published::insert_file(&mut tx, id, format.as_str(), format.content_type(), sha, body).await?;
     }
-    audit::record(
-        &mut tx,
-        now,
-        &actor,
-        Entry {
-            action: "report.publish",
-            entity: "published_report",
-            entity_id: Some(id),
-            organisation_id: None,
-            before: None,
-            after: Some(json!({"title": title, "files": files.iter().map(|(f, sha, _)| json!({"format": f.as_str(), "sha256": sha})).collect::<Vec<_>>()})),
-        },
-    )
-    .await?;
+    let files_json: Vec<_> = files
+        .iter()
+        .map(|(f, sha, _)| json!({"format": f.as_str(), "sha256": sha}))
+        .collect();
+    let entry =
+        Entry::of("report.publish", "published_report", Some(id)).after(json!({"title": title, "files": files_json}));
+    audit::record(&mut tx, actor.at(now), entry).await?;
     tx.commit().await?;
     Ok(Redirect::to(format!("/reports/published/{id}")))
 }
@@ -557,20 +550,10 @@ async fn withdraw(id: i64, form: CsrfForm<ReasonForm>, signed_in: SignedIn<'_>) 
     if !published::withdraw(&mut tx, id, &reason, now).await? {
         return Ok(Flash::error(back, "This report has already been withdrawn."));
     }
-    audit::record(
-        &mut tx,
-        now,
-        &user.audit_actor(),
-        Entry {
-            action: "report.withdraw",
-            entity: "published_report",
-            entity_id: Some(id),
-            organisation_id: None,
-            before: Some(json!({"title": row.title})),
-            after: Some(json!({"reason": reason})),
-        },
-    )
-    .await?;
+    let entry = Entry::of("report.withdraw", "published_report", Some(id))
+        .before(json!({"title": row.title}))
+        .after(json!({"reason": reason}));
+    audit::record(&mut tx, user.audit_actor().at(now), entry).await?;
     tx.commit().await?;
     Ok(Flash::success(
         back,
