@@ -446,6 +446,21 @@ mod tests {
         }
     }
 
+    fn session(programme: &Programme, module: &str) -> SessionFacts {
+        SessionFacts {
+            programme_id: programme.id.clone(),
+            module_id: module.to_string(),
+        }
+    }
+
+    /// A GP practice (10) and a police force (20) in `police_locality`.
+    fn practice_and_police(police_locality: &str) -> HashMap<i64, OrganisationFacts> {
+        HashMap::from([
+            (10, organisation("Riverside Surgery", "gp_practice", "North")),
+            (20, organisation("Meadowfield Police", "police", police_locality)),
+        ])
+    }
+
     #[test]
     fn people_are_counted_once_at_each_level_and_absences_do_not_start_anything() {
         let library = shipped();
@@ -457,19 +472,12 @@ mod tests {
             .find(|c| c.modules.len() > 1)
             .expect("IRIS has a completion of several modules");
         let (first, second) = (&clinical.modules[0], &clinical.modules[1]);
-        let session = |programme: &Programme, module: &str| SessionFacts {
-            programme_id: programme.id.clone(),
-            module_id: module.to_string(),
-        };
         let sessions = HashMap::from([
             (1, session(iris, first)),
             (2, session(iris, second)),
             (3, session(marac, &marac.modules[0].id)),
         ]);
-        let organisations = HashMap::from([
-            (10, organisation("Riverside Surgery", "gp_practice", "North")),
-            (20, organisation("Meadowfield Police", "police", "")),
-        ]);
+        let organisations = practice_and_police("");
         let attendance = vec![
             // Person 1 attends both IRIS modules: one person, two attendances.
             fact(1, 1, 10, Mark::Present),
@@ -545,15 +553,7 @@ mod tests {
             .iter()
             .find(|c| c.modules.contains(module))
             .expect("a MARAC completion counts its module");
-        let session = || SessionFacts {
-            programme_id: marac.id.clone(),
-            module_id: module.clone(),
-        };
-        let sessions = HashMap::from([(1, session()), (2, session())]);
-        let organisations = HashMap::from([
-            (10, organisation("Riverside Surgery", "gp_practice", "North")),
-            (20, organisation("Meadowfield Police", "police", "South")),
-        ]);
+        let sessions = HashMap::from([(1, session(marac, module)), (2, session(marac, module))]);
         let attendance = vec![
             fact(1, 1, 10, Mark::Absent),
             fact(2, 1, 10, Mark::Present),
@@ -561,7 +561,7 @@ mod tests {
             fact(1, 1, 20, Mark::Present),
             fact(2, 2, 20, Mark::Present),
         ];
-        let delivery = tally(&[marac], &sessions, attendance, &organisations);
+        let delivery = tally(&[marac], &sessions, attendance, &practice_and_police("South"));
         let expected = Activity {
             sessions: 2,
             attendances: 3,
