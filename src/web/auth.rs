@@ -1,7 +1,7 @@
 //! Who you are: the session guard, log-in, log-out and first-run set-up.
 
 use super::csrf::CsrfForm;
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{AppState, FormOutcome, Page, SignedIn, Visitor};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
 use crate::domain::access::{Actor, Role};
@@ -275,12 +275,11 @@ async fn count_attempt(
 #[post("/login", data = "<form>")]
 async fn login(
     form: CsrfForm<LoginForm>,
-    db: &Db,
-    state: &State<AppState>,
+    visitor: Visitor<'_>,
     jar: &CookieJar<'_>,
-    page: Page<'_>,
     ip: Option<IpAddr>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
+    let Visitor(page, db, state) = visitor;
     let form = form.0;
     let email = form.email.trim().to_lowercase();
     let next = form.next.filter(|n| safe_next(n));
@@ -406,13 +405,8 @@ async fn setup_page(page: Page<'_>, db: &Db) -> AppResult<Template> {
 
 /// Creates the first programme lead. Gone for good once any user exists.
 #[post("/setup", data = "<form>")]
-async fn setup(
-    form: CsrfForm<SetupForm>,
-    db: &Db,
-    state: &State<AppState>,
-    jar: &CookieJar<'_>,
-    page: Page<'_>,
-) -> AppResult<FormOutcome> {
+async fn setup(form: CsrfForm<SetupForm>, visitor: Visitor<'_>, jar: &CookieJar<'_>) -> AppResult<FormOutcome> {
+    let Visitor(page, db, state) = visitor;
     if users::count(db).await? > 0 {
         return Err(AppError::NotFound);
     }

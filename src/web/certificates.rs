@@ -4,7 +4,7 @@
 
 use super::csrf::{CsrfForm, ReasonForm};
 use super::reports::{attachment, ReportFile};
-use super::{page_offset, url_encode, AppState, Page, SignedIn, PAGE_SIZE};
+use super::{page_offset, url_encode, AppState, SignedIn, Visitor, PAGE_SIZE};
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
 use crate::db::Db;
@@ -16,7 +16,7 @@ use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -103,13 +103,8 @@ async fn look_up(code: &str, ip: Option<IpAddr>, db: &Db, state: &AppState) -> A
 
 /// `GET /verify/<code>` and `GET /verify/<code>.json`, public.
 #[get("/verify/<code>")]
-async fn verify(
-    code: &str,
-    ip: Option<IpAddr>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<Verified> {
+async fn verify(code: &str, ip: Option<IpAddr>, visitor: Visitor<'_>) -> AppResult<Verified> {
+    let Visitor(page, db, state) = visitor;
     let (code, as_json) = match code.strip_suffix(".json") {
         Some(code) => (code, true),
         None => (code, false),
@@ -142,10 +137,9 @@ async fn verify(
 async fn verify_form(
     code: Option<&str>,
     ip: Option<IpAddr>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    visitor: Visitor<'_>,
 ) -> AppResult<Result<Redirect, (Status, Template)>> {
+    let Visitor(page, db, state) = visitor;
     let typed = code.unwrap_or("").trim();
     let context = json!({"title": "Check a certificate", "code": typed});
     let mut errors = FieldErrors::default();

@@ -8,9 +8,8 @@ use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal};
 use super::imports::{read_sheet_upload, SheetUpload};
 use super::reports::{attachment, chosen_period, preset_choices, PeriodQuery, ReportFile};
 use super::training::{programme_name, session_rows};
-use super::{AppState, Page, SignedIn};
+use super::{AppState, Page, SignedIn, Visitor};
 use crate::app::evaluations::{self as workflow, NotTaken, OverCap, Results, SessionForm};
-use crate::db::Db;
 use crate::domain::evaluation::{Answers, Availability, EvaluationForm, ImportPreview};
 use crate::domain::import::read::read_workbook;
 use crate::error::{AppError, AppResult};
@@ -168,7 +167,8 @@ fn refusal_page(page: &Page<'_>, state: &AppState, found: &SessionForm<'_>, refu
 
 /// `GET /evaluate/<token>`: the form, or why it cannot be answered today.
 #[get("/evaluate/<token>")]
-async fn form(token: &str, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<(Status, Template)> {
+async fn form(token: &str, visitor: Visitor<'_>) -> AppResult<(Status, Template)> {
+    let Visitor(page, db, state) = visitor;
     let (found, availability) = workflow::public_form(state.ctx(db), token).await?;
     Ok(match availability {
         Availability::Open { last_day } => public_page(
@@ -205,11 +205,10 @@ async fn answer(
     token: &str,
     posted: CsrfForm<AnswerForm>,
     ip: Option<IpAddr>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
+    visitor: Visitor<'_>,
     limiter: &State<PostLimiter>,
 ) -> AppResult<Answered> {
+    let Visitor(page, db, state) = visitor;
     let ctx = state.ctx(db);
     // Without an address (not over TCP) every such client shares one count.
     let ip = ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
@@ -265,7 +264,8 @@ pub enum Answered {
 
 /// `GET /evaluate/<token>/sent`: thanks, after an answer was taken.
 #[get("/evaluate/<token>/sent")]
-async fn sent(token: &str, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<Template> {
+async fn sent(token: &str, visitor: Visitor<'_>) -> AppResult<Template> {
+    let Visitor(page, db, state) = visitor;
     let (found, _) = workflow::public_form(state.ctx(db), token).await?;
     Ok(public_page(&page, state, &found, Status::Ok, "thanks", json!({})).1)
 }

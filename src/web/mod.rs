@@ -252,6 +252,21 @@ impl<'r> FromRequest<'r> for SignedIn<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let user = rocket::outcome::try_outcome!(req.guard::<&CurrentUser>().await);
+        let Visitor(page, db, state) = rocket::outcome::try_outcome!(req.guard::<Visitor<'r>>().await);
+        Outcome::Success(SignedIn(user, page, db, state))
+    }
+}
+
+/// What a page open to anyone needs (signing in, setting up, checking a
+/// certificate, resetting a password, answering an evaluation): the page,
+/// the database and the app's state. [`SignedIn`] is this with the user.
+pub struct Visitor<'r>(pub Page<'r>, pub &'r Db, pub &'r State<AppState>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Visitor<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let page = match req.guard::<Page<'r>>().await {
             Outcome::Success(page) => page,
             Outcome::Forward(status) => return Outcome::Forward(status),
@@ -264,7 +279,7 @@ impl<'r> FromRequest<'r> for SignedIn<'r> {
                 AppError::internal("the database or the app state is not managed"),
             ));
         };
-        Outcome::Success(SignedIn(user, page, db, state))
+        Outcome::Success(Visitor(page, db, state))
     }
 }
 

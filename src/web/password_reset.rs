@@ -4,11 +4,11 @@
 //! or after [`LINK_HOURS`]. No email is sent: the service has no mail server.
 
 use super::csrf::{CsrfForm, TokenOnly};
-use super::{AppState, FormOutcome, Page, SignedIn};
+use super::{FormOutcome, Page, SignedIn, Visitor};
 use crate::clock::display;
 use crate::db::audit::{self, Entry};
 use crate::db::password_resets::{self, NewReset};
-use crate::db::{sessions, users, Db};
+use crate::db::{sessions, users};
 use crate::domain::user::check_password;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -16,7 +16,7 @@ use crate::security::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -93,7 +93,8 @@ fn link_gone(page: &Page<'_>) -> (Status, Template) {
 }
 
 #[get("/reset-password/<token>")]
-async fn reset_page(token: &str, page: Page<'_>, db: &Db, state: &State<AppState>) -> AppResult<(Status, Template)> {
+async fn reset_page(token: &str, visitor: Visitor<'_>) -> AppResult<(Status, Template)> {
+    let Visitor(page, db, state) = visitor;
     let mut conn = db.acquire().await?;
     if password_resets::find_usable(&mut conn, &sha256_hex(token), state.clock.now())
         .await?
@@ -116,13 +117,8 @@ pub struct ResetForm {
 }
 
 #[post("/reset-password/<token>", data = "<form>")]
-async fn reset(
-    token: &str,
-    form: CsrfForm<ResetForm>,
-    page: Page<'_>,
-    db: &Db,
-    state: &State<AppState>,
-) -> AppResult<FormOutcome> {
+async fn reset(token: &str, form: CsrfForm<ResetForm>, visitor: Visitor<'_>) -> AppResult<FormOutcome> {
+    let Visitor(page, db, state) = visitor;
     let token_hash = sha256_hex(token);
     {
         let mut conn = db.acquire().await?;
