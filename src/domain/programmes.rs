@@ -873,6 +873,11 @@ at_least = 1
         errors[0].to_string()
     }
 
+    /// The one error of the good file with `find` replaced by `replace`.
+    fn error_after(find: &str, replace: &str) -> String {
+        only_error(&GOOD.replace(find, replace))
+    }
+
     #[test]
     fn a_good_file_loads_with_its_structure() {
         let programme = parse(GOOD).expect("valid");
@@ -956,50 +961,43 @@ at_least = 1
 
     #[test]
     fn unknown_modules_and_completions_name_their_lines() {
-        let broken = GOOD.replace("modules = [\"day-1\", \"day-2\"]", "modules = [\"day-1\", \"day-3\"]");
         assert_eq!(
-            only_error(&broken),
+            error_after("modules = [\"day-1\", \"day-2\"]", "modules = [\"day-1\", \"day-3\"]"),
             format!("{FILE}:32: completion \"basic\" names unknown module \"day-3\"")
         );
-        let broken = GOOD.replace("refreshed_by = [\"network\"]", "refreshed_by = [\"networking\"]");
         assert_eq!(
-            only_error(&broken),
+            error_after("refreshed_by = [\"network\"]", "refreshed_by = [\"networking\"]"),
             format!("{FILE}:33: refreshed_by of completion \"basic\" names unknown module \"networking\"")
         );
-        let broken = GOOD.replace("after = \"basic\"", "after = \"basics\"");
         assert_eq!(
-            only_error(&broken),
+            error_after("after = \"basic\"", "after = \"basics\""),
             format!("{FILE}:39: completion \"advanced\" comes after unknown completion \"basics\"")
         );
-        let broken = GOOD.replace("completion = \"advanced\"", "completion = \"expert\"");
         assert_eq!(
-            only_error(&broken),
+            error_after("completion = \"advanced\"", "completion = \"expert\""),
             format!("{FILE}:49: organisation_rule requires unknown completion \"expert\"")
         );
     }
 
     #[test]
     fn a_module_listed_twice_is_refused() {
-        let broken = GOOD.replace("modules = [\"day-1\", \"day-2\"]", "modules = [\"day-1\", \"day-1\"]");
         assert_eq!(
-            only_error(&broken),
+            error_after("modules = [\"day-1\", \"day-2\"]", "modules = [\"day-1\", \"day-1\"]"),
             format!("{FILE}:32: completion \"basic\" lists module \"day-1\" twice")
         );
-        let broken = GOOD.replace(
-            "refreshed_by = [\"network\"]",
-            "refreshed_by = [\"network\", \"network\"]",
-        );
         assert_eq!(
-            only_error(&broken),
+            error_after(
+                "refreshed_by = [\"network\"]",
+                "refreshed_by = [\"network\", \"network\"]",
+            ),
             format!("{FILE}:33: refreshed_by of completion \"basic\" lists module \"network\" twice")
         );
     }
 
     #[test]
     fn circles_in_after_are_refused() {
-        let broken = GOOD.replace("after = \"basic\"", "after = \"advanced\"");
         assert_eq!(
-            only_error(&broken),
+            error_after("after = \"basic\"", "after = \"advanced\""),
             format!("{FILE}:39: completion \"advanced\" cannot come after itself")
         );
         let broken = GOOD.replace(
@@ -1016,14 +1014,12 @@ at_least = 1
 
     #[test]
     fn empty_titles_are_refused() {
-        let broken = GOOD.replace("title = \"Advanced session\"", "title = \" \"");
         assert_eq!(
-            only_error(&broken),
+            error_after("title = \"Advanced session\"", "title = \" \""),
             format!("{FILE}:22: module title must not be empty")
         );
-        let broken = GOOD.replace("title = \"Basic training\"", "title = \"\"");
         assert_eq!(
-            only_error(&broken),
+            error_after("title = \"Basic training\"", "title = \"\""),
             format!("{FILE}:31: completion title must not be empty")
         );
         let start = GOOD.find("explanation = ").expect("explanation");
@@ -1037,20 +1033,17 @@ at_least = 1
 
     #[test]
     fn refresher_months_must_be_sensible() {
-        let broken = GOOD.replace("refresher_months = 24", "refresher_months = 0");
         assert_eq!(
-            only_error(&broken),
+            error_after("refresher_months = 24", "refresher_months = 0"),
             format!("{FILE}:7: refresher_months must be between 1 and 120, not 0")
         );
-        let broken = GOOD.replace("refresher_months = 12", "refresher_months = 121");
         assert_eq!(
-            only_error(&broken),
+            error_after("refresher_months = 12", "refresher_months = 121"),
             format!("{FILE}:40: refresher_months must be between 1 and 120, not 121")
         );
         // Renewal makes no sense for something that never lapses.
-        let broken = GOOD.replace("refresher_months = 24\n", "");
         assert_eq!(
-            only_error(&broken),
+            error_after("refresher_months = 24\n", ""),
             format!(
                 "{FILE}:32: completion \"basic\" has refreshed_by but never lapses; set refresher_months on it or on the programme"
             )
@@ -1059,12 +1052,11 @@ at_least = 1
 
     #[test]
     fn a_name_may_belong_to_only_one_module() {
-        let broken = GOOD.replace(
+        assert_eq!(
+            error_after(
             "synonyms = [\"Test course day 2\"]",
             "synonyms = [\"Test course day 2\", \"basics  DAY!\"]",
-        );
-        assert_eq!(
-            only_error(&broken),
+        ),
             format!("{FILE}:18: synonym \"basics  DAY!\" of module \"day-2\" is also a name of module \"day-1\"; a sheet using it could not be matched")
         );
         let broken = GOOD.replace("title = \"Network meeting\"", "title = \"Day 1 - Basics\"");
@@ -1081,9 +1073,8 @@ at_least = 1
         assert!(only_error(&broken).starts_with(&format!("{FILE}:1: format 2 is not supported")));
         let broken = GOOD.replace("at_least = 1", "at_least = 0");
         assert!(only_error(&broken).starts_with(&format!("{FILE}:50: at_least must be between 1")));
-        let broken = GOOD.replace("modules = [\"advanced\"]", "modules = []");
         assert_eq!(
-            only_error(&broken),
+            error_after("modules = [\"advanced\"]", "modules = []"),
             format!("{FILE}:38: completion \"advanced\" needs at least one module")
         );
         let cut = GOOD.find("[[completions]]").expect("has completions");
