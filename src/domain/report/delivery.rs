@@ -166,8 +166,8 @@ impl Level {
 
 /// Where a session's records count: its programme (when it is one of those
 /// counted), its module's level and the completions the module counts
-/// towards (indexes into [`Counter::started`]).
-#[derive(Clone)]
+/// towards (indexes into [`Counter::started`]), and whether a present
+/// record has counted the session yet.
 struct SessionSlot {
     programme: Option<usize>,
     module: usize,
@@ -197,7 +197,9 @@ struct Counter<'a> {
     programmes: Vec<ProgrammeLevels<'a>>,
     modules: Vec<Level>,
     started: Vec<Started<'a>>,
-    slots: HashMap<i64, SessionSlot, BuildHasherDefault<IdHasher>>,
+    slots: Vec<SessionSlot>,
+    /// Session id → index into `slots`.
+    slot_of: HashMap<i64, usize, BuildHasherDefault<IdHasher>>,
     people: Dense,
     /// Organisation id → its dense index and id, for the names at the end.
     organisations: Dense,
@@ -205,9 +207,10 @@ struct Counter<'a> {
 }
 
 impl<'a> Counter<'a> {
-    fn slot(&mut self, session_id: i64, session: &'a SessionFacts) -> SessionSlot {
-        if let Some(slot) = self.slots.get(&session_id) {
-            return slot.clone();
+    /// The index of the session's slot, made when it is first met.
+    fn slot(&mut self, session_id: i64, session: &'a SessionFacts) -> usize {
+        if let Some(slot) = self.slot_of.get(&session_id) {
+            return *slot;
         }
         let programme = self
             .programmes
@@ -236,17 +239,20 @@ impl<'a> Counter<'a> {
             }
             None => (usize::MAX, Vec::new()),
         };
-        let slot = SessionSlot {
+        self.slots.push(SessionSlot {
             programme,
             module,
             completions,
             counted: false,
-        };
-        self.slots.insert(session_id, slot.clone());
+        });
+        let slot = self.slots.len() - 1;
+        self.slot_of.insert(session_id, slot);
         slot
     }
 
-    fn add(&mut self, fact: &AttendanceFact, slot: &mut SessionSlot) {
+    /// Counts one record of the session in `slots[slot]`.
+    fn add(&mut self, fact: &AttendanceFact, slot: usize) {
+        let slot = &mut self.slots[slot];
         let present = fact.mark == Mark::Present;
         let person = present.then(|| self.people.index(fact.person_id));
         self.all.add(person, fact.mark);
@@ -254,9 +260,6 @@ impl<'a> Counter<'a> {
         if first_present {
             slot.counted = true;
             self.all.activity.sessions += 1;
-            if let Some(stored) = self.slots.get_mut(&fact.session_id) {
-                stored.counted = true;
-            }
         }
         let organisation = if present {
             let index = self.organisations.index(fact.organisation_id);
@@ -323,22 +326,24 @@ pub fn tally(
                 })
             })
             .collect(),
-        slots: HashMap::default(),
+        slots: Vec::new(),
+        slot_of: HashMap::default(),
         people: Dense::default(),
         organisations: Dense::default(),
         organisation_ids: Vec::new(),
     };
     // Records come a session at a time: its slot is looked up once.
-    let mut current: Option<(i64, SessionSlot)> = None;
+    let mut current: Option<(i64, usize)> = None;
     for fact in attendance {
-        let slot = match &mut current {
-            Some((id, slot)) if *id == fact.session_id => slot,
+        let slot = match current {
+            Some((id, slot)) if id == fact.session_id => slot,
             _ => {
                 let Some(session) = sessions.get(&fact.session_id) else {
                     continue;
                 };
                 let slot = counter.slot(fact.session_id, session);
-                &mut current.insert((fact.session_id, slot)).1
+                current = Some((fact.session_id, slot));
+                slot
             }
         };
         counter.add(&fact, slot);
