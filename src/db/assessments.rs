@@ -67,9 +67,6 @@ pub struct ListFilter<'a> {
     pub offset: i64,
 }
 
-const LIST_FILTER: &str =
-    "($1 = 0 OR a.organisation_id = $1) AND ($2 = '' OR a.state = $2) AND ($3 = '' OR a.framework_id = $3)";
-
 /// The list's order: by organisation name, then framework, the newest
 /// first. Across organisations, by name and then id (names are unique, but
 /// the id lets the organisations' name index give the order), so that a
@@ -83,16 +80,22 @@ fn list_order(scope: OrgScope) -> &'static str {
 }
 
 pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<AssessmentRow>, i64), sqlx::Error> {
-    let binds = [
-        super::Bind::Int(super::organisations::scope_id(filter.scope)),
-        super::Bind::Text(filter.state.into()),
-        super::Bind::Text(filter.framework_id.into()),
-    ];
+    let mut conditions = super::Conditions::default();
+    if let OrgScope::Only(id) = filter.scope {
+        conditions.add("a.organisation_id = ?", super::Bind::Int(id));
+    }
+    if !filter.state.is_empty() {
+        conditions.add("a.state = ?", super::Bind::Text(filter.state.into()));
+    }
+    if !filter.framework_id.is_empty() {
+        conditions.add("a.framework_id = ?", super::Bind::Text(filter.framework_id.into()));
+    }
+    let clause = conditions.clause();
     super::page_and_total(
         pool,
-        &format!("{SELECT} WHERE {LIST_FILTER} ORDER BY {}", list_order(filter.scope)),
-        &format!("SELECT COUNT(*) FROM assessments a WHERE {LIST_FILTER}"),
-        &binds,
+        &format!("{SELECT}{clause} ORDER BY {}", list_order(filter.scope)),
+        &format!("SELECT COUNT(*) FROM assessments a{clause}"),
+        &conditions.binds,
         filter.limit,
         filter.offset,
     )

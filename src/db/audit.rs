@@ -163,37 +163,11 @@ pub struct Filter<'a> {
     pub offset: i64,
 }
 
-/// The WHERE clause of a filter and the values it binds: only the
-/// conditions a filter sets, so that each can use its index (an entity's
-/// history reads `audit_log_by_entity`, an action `audit_log_by_action`)
-/// instead of every entry being tested against "any".
-#[derive(Default)]
-struct Conditions<'a> {
-    tests: Vec<String>,
-    binds: Vec<super::Bind<'a>>,
-}
-
-impl<'a> Conditions<'a> {
-    /// Adds `test`, whose `?` is the next value, `value`.
-    fn add(&mut self, test: &str, value: super::Bind<'a>) {
-        self.binds.push(value);
-        self.tests.push(test.replace('?', &format!("${}", self.binds.len())));
-    }
-
-    fn clause(&self) -> String {
-        if self.tests.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.tests.join(" AND "))
-        }
-    }
-}
-
 /// One page of matching entries, newest first, and how many match in all.
 pub async fn search(pool: &Pool, filter: &Filter<'_>) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
     use super::Bind;
     let actor = filter.actor.trim();
-    let mut conditions = Conditions::default();
+    let mut conditions = super::Conditions::default();
     if !filter.action.is_empty() {
         conditions.add("l.action = ?", Bind::Text(filter.action.into()));
     }

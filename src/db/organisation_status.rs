@@ -4,9 +4,9 @@
 //! [`crate::domain::organisation_status::summarise`] says in Rust; the
 //! tests in `tests/home_pages.rs` hold the two together.
 
-use super::organisations::{page_matching, search_binds, search_filter, OrganisationRow, Search};
-use super::Bind;
+use super::organisations::{page_matching, search_conditions, OrganisationRow, Search};
 use super::{db_run, Pool};
+use super::{Bind, Conditions};
 use crate::domain::assessment::State;
 use chrono::NaiveDate;
 use sqlx::FromRow;
@@ -47,26 +47,25 @@ pub async fn facts_for(pool: &Pool, organisation_ids: &[i64]) -> Result<Vec<Stat
     })
 }
 
-/// An award held on `$5` (today): awarded, not yet expired, not replaced by
-/// an awarded renewal. `{a}` names the assessment's alias.
-fn current_award(a: &str) -> String {
+/// An award held on `today` (a placeholder): awarded, not yet expired, not
+/// replaced by an awarded renewal. `a` names the assessment's alias.
+fn current_award(a: &str, today: &str) -> String {
     format!(
-        "{a}.state = 'awarded' AND {a}.expires_on > $5
+        "{a}.state = 'awarded' AND {a}.expires_on > {today}
          AND NOT EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = {a}.id AND r.state = 'awarded')"
     )
 }
 
-/// `$7` is the status asked for ('' for any); `$6` the last expiry date that
-/// makes a renewal due.
-fn status_filter() -> String {
-    let holds = format!(
-        "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {})",
-        current_award("c")
-    );
-    let due = format!(
-        "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {} AND c.expires_on <= $6)",
-        current_award("c")
-    );
+/// Adds to `conditions` the test for the status asked for (nothing for
+/// any status), binding only the dates that status is judged on.
+fn add_status_filter<'a>(conditions: &mut Conditions<'a>, status: &StatusQuery<'_>) {
+    let holds = |conditions: &mut Conditions<'a>| {
+        let today = conditions.placeholder(Bind::Date(status.today));
+        format!(
+            "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {})",
+            current_award("c", &today)
+        )
+    };
     let open = "EXISTS (SELECT 1 FROM assessments w WHERE w.organisation_id = organisations.id
                 AND w.state NOT IN ('awarded', 'revoked'))";
     let any = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id)";
@@ -74,15 +73,28 @@ fn status_filter() -> String {
                         AND x.state = 'awarded')";
     let revoked = "EXISTS (SELECT 1 FROM assessments x WHERE x.organisation_id = organisations.id
                    AND x.state = 'revoked')";
-    format!(
-        "($7 = ''
-          OR ($7 = 'awarded' AND {holds})
-          OR ($7 = 'renewal_due' AND {due})
-          OR ($7 = 'in_progress' AND NOT {holds} AND {open})
-          OR ($7 = 'expired' AND NOT {holds} AND NOT {open} AND {awarded_once})
-          OR ($7 = 'revoked' AND NOT {holds} AND NOT {open} AND NOT {awarded_once} AND {revoked})
-          OR ($7 = 'not_started' AND NOT {any}))"
-    )
+    let test = match status.status {
+        "awarded" => holds(conditions),
+        "renewal_due" => {
+            let (today, due_by) = (
+                conditions.placeholder(Bind::Date(status.today)),
+                conditions.placeholder(Bind::Date(status.due_by)),
+            );
+            format!(
+                "EXISTS (SELECT 1 FROM assessments c WHERE c.organisation_id = organisations.id AND {} AND c.expires_on <= {due_by})",
+                current_award("c", &today)
+            )
+        }
+        "in_progress" => format!("NOT {} AND {open}", holds(conditions)),
+        "expired" => format!("NOT {} AND NOT {open} AND {awarded_once}", holds(conditions)),
+        "revoked" => format!(
+            "NOT {} AND NOT {open} AND NOT {awarded_once} AND {revoked}",
+            holds(conditions)
+        ),
+        "not_started" => format!("NOT {any}"),
+        _ => return,
+    };
+    conditions.require(test);
 }
 
 /// The status to filter by, with the dates it is judged on.
@@ -101,13 +113,7 @@ pub async fn search(
     search: &Search<'_>,
     status: &StatusQuery<'_>,
 ) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    let filter = format!("{} AND {}", search_filter(pool.backend()), status_filter());
-    // The search's $1..$4, then the status's $5..$7.
-    let mut binds = search_binds(search);
-    binds.extend([
-        Bind::Date(status.today),
-        Bind::Date(status.due_by),
-        Bind::Text(status.status.into()),
-    ]);
-    page_matching(pool, search, &filter, &binds).await
+    let mut conditions = search_conditions(pool.backend(), search);
+    add_status_filter(&mut conditions, status);
+    page_matching(pool, search, &conditions).await
 }

@@ -37,66 +37,50 @@ pub struct Search<'a> {
     pub offset: i64,
 }
 
-/// 0 matches every organisation (see the filter).
-pub(crate) fn scope_id(scope: OrgScope) -> i64 {
-    match scope {
-        OrgScope::All => 0,
-        OrgScope::Only(id) => id,
-    }
-}
-
-/// The search's condition on `organisations` rows: `$1` the scope (see
-/// [`scope_id`]), `$2` the text typed and `$3` its [`super::contains_pattern`],
-/// `$4` a type or ''.
+/// The search's conditions on `organisations` rows: only those it sets
+/// (see [`super::Conditions`]).
 ///
 /// SQLite's LIKE already ignores the case of ASCII letters, and only of
 /// those, which is also all its LOWER changes: the same matches without
 /// lowering every name and locality first (a search over ten thousand
 /// organisations took 5 ms to count, 2 ms this way). PostgreSQL's LIKE
 /// heeds case.
-pub(crate) fn search_filter(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "($1 = 0 OR id = $1)
-              AND ($2 = '' OR name LIKE $3 ESCAPE '\\' OR locality LIKE $3 ESCAPE '\\')
-              AND ($4 = '' OR org_type = $4)"
-        }
-        Backend::Postgres => {
-            "($1 = 0 OR id = $1)
-              AND ($2 = '' OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(locality) LIKE $3 ESCAPE '\\')
-              AND ($4 = '' OR org_type = $4)"
-        }
+pub(crate) fn search_conditions<'a>(backend: Backend, search: &Search<'a>) -> super::Conditions<'a> {
+    let mut conditions = super::Conditions::default();
+    if let OrgScope::Only(id) = search.scope {
+        conditions.add("id = ?", super::Bind::Int(id));
     }
+    let text = search.text.trim();
+    if !text.is_empty() {
+        let test = match backend {
+            Backend::Sqlite => "(name LIKE ? ESCAPE '\\' OR locality LIKE ? ESCAPE '\\')",
+            Backend::Postgres => "(LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(locality) LIKE ? ESCAPE '\\')",
+        };
+        conditions.add(test, super::Bind::Text(super::contains_pattern(text).into()));
+    }
+    if let Some(org_type) = search.org_type.filter(|t| !t.is_empty()) {
+        conditions.add("org_type = ?", super::Bind::Text(org_type.into()));
+    }
+    conditions
 }
 
 pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
-    page_matching(pool, search, search_filter(pool.backend()), &search_binds(search)).await
+    page_matching(pool, search, &search_conditions(pool.backend(), search)).await
 }
 
-/// The values [`search_filter`] reads as `$1` to `$4`.
-pub(crate) fn search_binds<'a>(search: &Search<'a>) -> Vec<super::Bind<'a>> {
-    let text = search.text.trim();
-    vec![
-        super::Bind::Int(scope_id(search.scope)),
-        super::Bind::Text(text.into()),
-        super::Bind::Text(super::contains_pattern(text).into()),
-        super::Bind::Text(search.org_type.unwrap_or("").into()),
-    ]
-}
-
-/// The search's page, by name, of the organisations `filter` matches (its
-/// `binds` the same for the page and for the count), and how many match in all.
+/// The search's page, by name, of the organisations `conditions` match, and
+/// how many match in all.
 pub(crate) async fn page_matching(
     pool: &Pool,
     search: &Search<'_>,
-    filter: &str,
-    binds: &[super::Bind<'_>],
+    conditions: &super::Conditions<'_>,
 ) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    let clause = conditions.clause();
     super::page_and_total(
         pool,
-        &format!("SELECT {COLUMNS} FROM organisations WHERE {filter} ORDER BY name, id"),
-        &format!("SELECT COUNT(*) FROM organisations WHERE {filter}"),
-        binds,
+        &format!("SELECT {COLUMNS} FROM organisations{clause} ORDER BY name, id"),
+        &format!("SELECT COUNT(*) FROM organisations{clause}"),
+        &conditions.binds,
         search.limit,
         search.offset,
     )

@@ -147,8 +147,7 @@ async fn programme_people(
 ) -> AppResult<(Vec<Value>, bool)> {
     let skip = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(0);
     let take = usize::try_from(PAGE_SIZE).unwrap_or(50);
-    let (ids, more) = training::programme_people_page(db, &programme.id, None, skip, take).await?;
-    let rows = training::facts_for_people(db, &programme.id, &ids).await?;
+    let (ids, more, rows) = training::programme_people_with_facts(db, &programme.id, skip, take).await?;
     let mut grouped: HashMap<i64, (&PersonFactRow, Vec<AttendanceFact>)> = by_person(&rows)
         .into_iter()
         .map(|(person, facts)| (person.person_id, (person, facts)))
