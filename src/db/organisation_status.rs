@@ -4,9 +4,8 @@
 //! [`crate::domain::organisation_status::summarise`] says in Rust; the
 //! tests in `tests/home_pages.rs` hold the two together.
 
-use super::organisations::{page_matching, search_conditions, OrganisationRow, Search};
-use super::{db_run, Pool};
-use super::{Bind, Conditions};
+use super::organisations::{search_conditions, OrganisationRow, Search, COLUMNS};
+use super::{Bind, Conditions, Conn, Pool};
 use crate::domain::assessment::State;
 use chrono::NaiveDate;
 use sqlx::FromRow;
@@ -26,25 +25,24 @@ pub struct StatusRow {
 
 /// The assessments of every organisation in `organisation_ids` (a page of
 /// the list), in one statement.
-pub async fn facts_for(pool: &Pool, organisation_ids: &[i64]) -> Result<Vec<StatusRow>, sqlx::Error> {
-    db_run!(pool => {
-        if organisation_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let placeholders: Vec<String> = (1..=organisation_ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT a.organisation_id, a.framework_id, a.framework_version, a.state,
-                a.expires_on,
-                EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded') AS renewed
+async fn facts_for(conn: &mut Conn, organisation_ids: &[i64]) -> Result<Vec<StatusRow>, sqlx::Error> {
+    if organisation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT a.organisation_id, a.framework_id, a.framework_version, a.state,
+            a.expires_on,
+            EXISTS (SELECT 1 FROM assessments r WHERE r.renewal_of = a.id AND r.state = 'awarded') AS renewed
          FROM assessments a WHERE a.organisation_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_as(&sql);
-        for id in organisation_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(pool).await
-    })
+        super::in_list(conn.backend(), 1, organisation_ids.len())
+    );
+    let ids: Vec<Bind> = organisation_ids.iter().copied().map(Bind::Int).collect();
+    super::rows(conn, &sql, &ids).await
+}
+
+/// One organisation's assessments as its status needs them.
+pub async fn facts_of(pool: &Pool, organisation_id: i64) -> Result<Vec<StatusRow>, sqlx::Error> {
+    facts_for(&mut pool.acquire().await?, &[organisation_id]).await
 }
 
 /// An award held on `today` (a placeholder): awarded, not yet expired, not
@@ -107,13 +105,39 @@ pub struct StatusQuery<'a> {
 }
 
 /// One page of the organisations `search` finds that have the status asked
-/// for, and how many there are in all.
+/// for, how many there are in all and, if `with_facts`, the page's
+/// assessments as their status needs them.
+///
+/// The page and its assessments are read on one connection while the count
+/// is read on another: the second read needs the first's organisations,
+/// and on a busy server each wait for a connection took as long as the
+/// page's reads themselves.
 pub async fn search(
     pool: &Pool,
     search: &Search<'_>,
     status: &StatusQuery<'_>,
-) -> Result<(Vec<OrganisationRow>, i64), sqlx::Error> {
+    with_facts: bool,
+) -> Result<(Vec<OrganisationRow>, i64, Vec<StatusRow>), sqlx::Error> {
     let mut conditions = search_conditions(pool.backend(), search);
     add_status_filter(&mut conditions, status);
-    page_matching(pool, search, &conditions).await
+    let clause = conditions.clause();
+    let (limit_at, offset_at) = (conditions.binds.len() + 1, conditions.binds.len() + 2);
+    let page_sql =
+        format!("SELECT {COLUMNS} FROM organisations{clause} ORDER BY name, id LIMIT ${limit_at} OFFSET ${offset_at}");
+    let mut page_binds = conditions.binds.clone();
+    page_binds.extend([Bind::Int(search.limit), Bind::Int(search.offset)]);
+    let page = async {
+        let mut conn = pool.acquire().await?;
+        let rows: Vec<OrganisationRow> = super::rows(&mut conn, &page_sql, &page_binds).await?;
+        let facts = if with_facts {
+            facts_for(&mut conn, &rows.iter().map(|o| o.id).collect::<Vec<_>>()).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, sqlx::Error>((rows, facts))
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM organisations{clause}");
+    let total = async { super::one_value(&mut pool.acquire().await?, &count_sql, &conditions.binds).await };
+    let ((rows, facts), total) = rocket::tokio::try_join!(page, total)?;
+    Ok((rows, total, facts))
 }

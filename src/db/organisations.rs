@@ -70,7 +70,7 @@ pub async fn search(pool: &Pool, search: &Search<'_>) -> Result<(Vec<Organisatio
 
 /// The search's page, by name, of the organisations `conditions` match, and
 /// how many match in all.
-pub(crate) async fn page_matching(
+async fn page_matching(
     pool: &Pool,
     search: &Search<'_>,
     conditions: &super::Conditions<'_>,

@@ -78,16 +78,14 @@ async fn visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Organisation
     organisations::find(db, id).await?.ok_or(AppError::NotFound)
 }
 
-/// The status of each organisation in `rows`, from one read of their
-/// assessments: organisation id → its status lines.
-async fn statuses(
-    db: &Db,
+/// The status of each organisation from its assessments (`facts`, read
+/// with the page): organisation id → its status lines.
+fn statuses(
     state: &AppState,
     rows: &[OrganisationRow],
-) -> AppResult<std::collections::HashMap<i64, Vec<Value>>> {
-    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-    let facts: Vec<AssessmentFact> = status_db::facts_for(db, &ids)
-        .await?
+    facts: Vec<StatusRow>,
+) -> std::collections::HashMap<i64, Vec<Value>> {
+    let facts: Vec<AssessmentFact> = facts
         .into_iter()
         .map(|row: StatusRow| AssessmentFact {
             organisation_id: row.organisation_id,
@@ -101,14 +99,18 @@ async fn statuses(
         })
         .collect();
     let today = state.clock.today();
-    Ok(ids
+    let mut by_organisation: std::collections::HashMap<i64, Vec<&AssessmentFact>> =
+        rows.iter().map(|o| (o.id, Vec::new())).collect();
+    for fact in &facts {
+        by_organisation.entry(fact.organisation_id).or_default().push(fact);
+    }
+    by_organisation
         .into_iter()
-        .map(|id| {
-            let own: Vec<&AssessmentFact> = facts.iter().filter(|f| f.organisation_id == id).collect();
+        .map(|(id, own)| {
             let lines = summarise(&own, today, state.config.renewal_notice_days);
             (id, lines.into_iter().map(|l| json!(l)).collect())
         })
-        .collect())
+        .collect()
 }
 
 fn status_options() -> Vec<Value> {
@@ -135,7 +137,7 @@ async fn list(
     let due_by = today
         .checked_add_days(chrono::Days::new(state.config.renewal_notice_days))
         .unwrap_or(today);
-    let (rows, total) = status_db::search(
+    let (rows, total, facts) = status_db::search(
         db,
         &Search {
             scope: actor.org_scope(),
@@ -149,10 +151,11 @@ async fn list(
             today,
             due_by,
         },
+        show_status,
     )
     .await?;
     let mut by_id = if show_status {
-        statuses(db, state, &rows).await?
+        statuses(state, &rows, facts)
     } else {
         Default::default()
     };
@@ -235,10 +238,10 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
     };
     let assessments = async {
         if can_view_assessments {
-            let (cards, mut statuses) = rocket::tokio::try_join!(
-                super::home::assessment_cards(user, db, state, id),
-                statuses(db, state, std::slice::from_ref(&org)),
-            )?;
+            let (cards, facts) = rocket::tokio::try_join!(super::home::assessment_cards(user, db, state, id), async {
+                status_db::facts_of(db, id).await.map_err(AppError::from)
+            },)?;
+            let mut statuses = statuses(state, std::slice::from_ref(&org), facts);
             Ok((cards, statuses.remove(&id).unwrap_or_default()))
         } else {
             Ok((Vec::new(), Vec::new()))
