@@ -705,12 +705,14 @@ fn ambassador_view(holder: &completions::Holder) -> Value {
 #[get("/people/<id>/training")]
 async fn person_training(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
-    let person = people::find(db, id).await?.ok_or(AppError::NotFound)?;
+    // Both at once (one wait for connections, not two); the attendance is
+    // shown only once the person is known to be visible.
+    let (person, rows) = rocket::tokio::try_join!(people::find(db, id), training::person_facts(db, id))?;
+    let person = person.ok_or(AppError::NotFound)?;
     if !user.actor().can_view_organisation(person.organisation_id) {
         return Err(AppError::NotFound);
     }
     let today = today(state);
-    let rows = training::person_facts(db, id).await?;
     let mut by_programme: BTreeMap<String, Vec<PersonFactRow>> = BTreeMap::new();
     for row in &rows {
         by_programme
