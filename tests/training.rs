@@ -782,3 +782,24 @@ async fn programme_and_organisation_pages_show_fifty_people_a_page() {
         page_text(&overview)
     );
 }
+
+#[rocket::async_test]
+async fn a_programme_page_names_the_modules_each_completion_needs() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+
+    let (_, page) = lead.get_text("/training/programmes/safe-and-together").await;
+    // `texts` joins the bold title and the rest with a space: "Title : rule".
+    let rules = texts(&page, "ul.qm-list--bullet li");
+    assert!(
+        rules.contains(&"CORE training : CORE day 1: assessment, CORE day 2: interviewing, CORE day 3: documentation and CORE day 4: case planning attended in full.".to_string()),
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.starts_with("Supervisor training : ") && r.ends_with(", after completing CORE training.")),
+        "the earlier completion is named by its title, not its id: {rules:?}"
+    );
+    assert!(rules.iter().all(|r| !r.contains("every one of")), "{rules:?}");
+}
