@@ -803,3 +803,29 @@ async fn a_programme_page_names_the_modules_each_completion_needs() {
     );
     assert!(rules.iter().all(|r| !r.contains("every one of")), "{rules:?}");
 }
+
+#[rocket::async_test]
+async fn a_grid_preview_reads_each_day_column_in_words() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(
+        &lead,
+        "safe-and-together-core-cohorts.xlsx",
+        sample("safe-and-together-core-cohorts.xlsx"),
+        &[("new_organisation", "Children's Social Care")],
+    )
+    .await;
+    let (_, preview) = lead.get_text(&location(&res)).await;
+
+    let read_as: Vec<String> = texts(&preview, "table.qm-table tbody tr td:nth-child(3)")
+        .into_iter()
+        .filter(|cell| cell.starts_with("Attendance"))
+        .collect();
+    assert!(read_as.contains(&"Attendance on 02/06/2025".to_string()), "{read_as:?}");
+    assert!(
+        read_as
+            .iter()
+            .all(|cell| !cell.contains("core-day") && !cell.contains("2025-")),
+        "no module ids or ISO dates: {read_as:?}"
+    );
+}
