@@ -782,3 +782,50 @@ async fn programme_and_organisation_pages_show_fifty_people_a_page() {
         page_text(&overview)
     );
 }
+
+#[rocket::async_test]
+async fn a_programme_page_names_the_modules_each_completion_needs() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+
+    let (_, page) = lead.get_text("/training/programmes/safe-and-together").await;
+    // `texts` joins the bold title and the rest with a space: "Title : rule".
+    let rules = texts(&page, "ul.qm-list--bullet li");
+    assert!(
+        rules.contains(&"CORE training : CORE day 1: assessment, CORE day 2: interviewing, CORE day 3: documentation and CORE day 4: case planning attended in full.".to_string()),
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.starts_with("Supervisor training : ") && r.ends_with(", after completing CORE training.")),
+        "the earlier completion is named by its title, not its id: {rules:?}"
+    );
+    assert!(rules.iter().all(|r| !r.contains("every one of")), "{rules:?}");
+}
+
+#[rocket::async_test]
+async fn a_grid_preview_reads_each_day_column_in_words() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(
+        &lead,
+        "safe-and-together-core-cohorts.xlsx",
+        sample("safe-and-together-core-cohorts.xlsx"),
+        &[("new_organisation", "Children's Social Care")],
+    )
+    .await;
+    let (_, preview) = lead.get_text(&location(&res)).await;
+
+    let read_as: Vec<String> = texts(&preview, "table.qm-table tbody tr td:nth-child(3)")
+        .into_iter()
+        .filter(|cell| cell.starts_with("Attendance"))
+        .collect();
+    assert!(read_as.contains(&"Attendance on 02/06/2025".to_string()), "{read_as:?}");
+    assert!(
+        read_as
+            .iter()
+            .all(|cell| !cell.contains("core-day") && !cell.contains("2025-")),
+        "no module ids or ISO dates: {read_as:?}"
+    );
+}

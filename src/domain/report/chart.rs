@@ -32,7 +32,24 @@ pub fn text_alternative(group: &Group) -> String {
         .iter()
         .map(|f| format!("{}: {}", f.label, f.value))
         .collect();
-    format!("Bar chart of {}. {}.", group.title.to_lowercase(), parts.join("; "))
+    // The title is kept as written: lower-casing it turned IRIS into "iris"
+    // and DVA into "dva", and read "Bar chart of by module".
+    format!("Bar chart: {}. {}.", group.title, parts.join("; "))
+}
+
+/// The most characters of a label that fit in `LABEL_WIDTH` at 13 px, so that
+/// "IRIS admin and reception session: people who attended" is shown whole.
+const LABEL_CHARACTERS: usize = 62;
+
+/// A label's SVG text, short enough to fit beside the bars: a longer one is
+/// cut with an ellipsis, so that it does not look like a misspelling ("people
+/// who attende"), and carries the whole label as its tooltip.
+fn fitted_label(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARACTERS {
+        return escape(label);
+    }
+    let kept: String = label.chars().take(LABEL_CHARACTERS - 1).collect();
+    format!("<title>{}</title>{}…", escape(label), escape(kept.trim_end()))
 }
 
 fn escape(text: &str) -> String {
@@ -43,7 +60,7 @@ fn escape(text: &str) -> String {
 }
 
 const ROW: f32 = 22.0;
-const LABEL_WIDTH: f32 = 330.0;
+const LABEL_WIDTH: f32 = 400.0;
 const BAR_WIDTH: f32 = 260.0;
 
 /// An inline SVG bar chart; `id` must be unique on the page (it names the
@@ -61,14 +78,13 @@ pub fn svg(group: &Group, id: &str) -> String {
     for (index, bar) in bars.iter().enumerate() {
         let y = index as f32 * ROW + 4.0;
         let length = (bar.share * BAR_WIDTH).max(if bar.value > 0 { 2.0 } else { 0.0 });
-        let label: String = bar.label.chars().take(52).collect();
         out.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\" fill=\"#0b0c0c\">{}</text>\
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{length:.1}\" height=\"{:.1}\" fill=\"#1d70b8\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#0b0c0c\">{}</text>",
             LABEL_WIDTH - 8.0,
             y + 14.0,
-            escape(&label),
+            fitted_label(&bar.label),
             LABEL_WIDTH,
             y + 2.0,
             ROW - 6.0,
@@ -110,11 +126,34 @@ mod tests {
         assert_eq!(bars[1].share, 0.25);
         assert_eq!(bars[2].share, 0.0);
         let alt = text_alternative(&group());
-        assert_eq!(alt, "Bar chart of by module. Day 1 <intro>: 20; Day 2: 5; Day 3: 0.");
+        assert_eq!(alt, "Bar chart: By module. Day 1 <intro>: 20; Day 2: 5; Day 3: 0.");
         let svg = svg(&group(), "c1");
         assert!(svg.contains("aria-labelledby=\"c1-title\""));
         assert!(svg.contains("Day 1 &lt;intro&gt;"));
         assert!(!svg.contains("<intro>"));
         assert_eq!(svg.matches("<rect").count(), 3);
+    }
+
+    #[test]
+    fn the_description_keeps_the_title_as_written() {
+        let mut iris = group();
+        iris.title = "IRIS clinical training: by locality".into();
+        assert!(text_alternative(&iris).starts_with("Bar chart: IRIS clinical training: by locality. "));
+    }
+
+    #[test]
+    fn a_long_label_is_cut_with_an_ellipsis_and_kept_whole_in_its_title() {
+        let long = "Completed in the period: Domestic Violence and Abuse Quality Mark holders";
+        let mut iris = group();
+        iris.figures[0].label = long.into();
+        let svg = svg(&iris, "c2");
+        assert!(
+            svg.contains("Completed in the period: Domestic Violence and Abuse Quality…</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!("<title>{long}</title>")), "{svg}");
+        let whole = "IRIS admin and reception session: people who attended";
+        assert_eq!(fitted_label(whole), whole);
+        assert_eq!(fitted_label("Day 1 <intro>"), "Day 1 &lt;intro&gt;");
     }
 }

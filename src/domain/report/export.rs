@@ -85,14 +85,40 @@ fn excel_date(day: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, String> 
     rust_xlsxwriter::ExcelDateTime::from_ymd(year, month, day).map_err(|e| e.to_string())
 }
 
-/// Sheet names: at most 31 characters, unique, none of `[]:*?/\`.
+/// The most characters Excel allows in a sheet name.
+const SHEET_NAME_CHARACTERS: usize = 31;
+
+/// Sheet names: at most 31 characters, unique (the section's number), none of
+/// `[]:*?/\`. A title too long loses whole words, marked with an ellipsis:
+/// from the front when it ends in a "(…)" that tells it apart (the three
+/// quality mark sections would otherwise all read "Domestic Violence and
+/// Abuse Q"), otherwise from the end.
 fn sheet_name(number: usize, title: &str) -> String {
     let clean: String = title
+        .replace(": ", " - ")
         .chars()
         .map(|c| if "[]:*?/\\'".contains(c) { ' ' } else { c })
         .collect();
-    let name = format!("{number} {}", clean.trim());
-    name.chars().take(31).collect::<String>().trim_end().to_string()
+    let words: Vec<&str> = clean.split_whitespace().collect();
+    let whole = format!("{number} {}", words.join(" ")).trim_end().to_string();
+    if whole.chars().count() <= SHEET_NAME_CHARACTERS {
+        return whole;
+    }
+    // Room for the words kept, after the number, its space and the ellipsis.
+    let room = SHEET_NAME_CHARACTERS - number.to_string().len() - 2;
+    let fits = |kept: &[&str]| kept.join(" ").chars().count() <= room;
+    let ends_in_brackets = words.last().is_some_and(|w| w.ends_with(')'));
+    if ends_in_brackets {
+        if let Some(first) = (1..words.len()).find(|&first| fits(&words[first..])) {
+            return format!("{number} …{}", words[first..].join(" "));
+        }
+    }
+    let kept = (1..words.len())
+        .rev()
+        .find(|&count| fits(&words[..count]))
+        .map(|count| words[..count].join(" "))
+        .unwrap_or_else(|| words.join(" ").chars().take(room).collect());
+    format!("{number} {kept}…")
 }
 
 /// The workbook: a cover sheet with the period, then one sheet per section.
@@ -309,5 +335,29 @@ mod tests {
         assert!(name.chars().count() <= 31, "{name}");
         assert!(!name.contains(':') && !name.contains('['));
         assert!(name.starts_with("12 "));
+    }
+
+    #[test]
+    fn long_sheet_names_keep_what_tells_them_apart() {
+        let names: Vec<String> = ["GP practice", "service", "workplace"]
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| sheet_name(i + 3, &format!("Domestic Violence and Abuse Quality Mark ({kind})")))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "3 …Quality Mark (GP practice)",
+                "4 …Abuse Quality Mark (service)",
+                "5 …Quality Mark (workplace)"
+            ]
+        );
+        assert_eq!(sheet_name(6, "Training: all programmes"), "6 Training - all programmes");
+        assert_eq!(
+            sheet_name(1, "Quality marks and accreditations: all frameworks"),
+            "1 Quality marks and…"
+        );
+        assert_eq!(sheet_name(9, "IRIS"), "9 IRIS");
+        assert!(names.iter().all(|n| n.chars().count() <= 31));
     }
 }
