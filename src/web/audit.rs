@@ -75,21 +75,21 @@ async fn list(
     }
     let organisation_id = picked.id.unwrap_or(0);
     let (page, offset) = page_offset(page);
-    let (rows, total) = audit::search(
-        db,
-        &audit::Filter {
-            action: action.trim(),
-            entity: entity.trim(),
-            entity_id,
-            organisation_id,
-            actor: &actor,
-            from: from_at,
-            until: until_at,
-            limit: PAGE_SIZE,
-            offset,
-        },
-    )
-    .await?;
+    let filter = audit::Filter {
+        action: action.trim(),
+        entity: entity.trim(),
+        entity_id,
+        organisation_id,
+        actor: &actor,
+        from: from_at,
+        until: until_at,
+        limit: PAGE_SIZE,
+        offset,
+    };
+    // The entries and the filter's choices at once: one wait for
+    // connections, not two.
+    let ((rows, total), (mut actions, mut entities)) =
+        rocket::tokio::try_join!(audit::search(db, &filter), audit::actions_and_entities(db))?;
     let entries: Vec<_> = rows
         .into_iter()
         .map(|e| {
@@ -98,7 +98,6 @@ async fn list(
             row
         })
         .collect();
-    let (mut actions, mut entities) = audit::actions_and_entities(db).await?;
     // A filter from a link (say, downloads before any happened) stays selected.
     for (chosen, list) in [(action.trim(), &mut actions), (entity.trim(), &mut entities)] {
         if !chosen.is_empty() && !list.iter().any(|a| a == chosen) {
