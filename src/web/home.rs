@@ -257,10 +257,13 @@ pub(crate) async fn assessment_cards(
 ) -> AppResult<Vec<Value>> {
     let rows = assessments::of_organisation(db, organisation_id).await?;
     let today = state.clock.today();
+    // Every assessment's criteria at once: one wait for connections, not one
+    // for each assessment.
+    let to_do =
+        rocket::futures::future::try_join_all(rows.iter().map(|row| criteria_to_do(user, db, state, row))).await?;
     let mut cards = Vec::new();
-    for row in rows {
+    for (row, (missing, needing)) in rows.into_iter().zip(to_do) {
         let standing = standing(&row, state, today);
-        let (missing, needing) = criteria_to_do(user, db, state, &row).await?;
         let step = NextStep::of(standing, row.expires_on, row.renewed_by.is_some(), missing, needing);
         if step == NextStep::Renewed {
             continue;

@@ -82,7 +82,7 @@ async fn visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Organisation
 /// with the page): organisation id → its status lines.
 fn statuses(
     state: &AppState,
-    rows: &[OrganisationRow],
+    organisation_ids: impl IntoIterator<Item = i64>,
     facts: Vec<StatusRow>,
 ) -> std::collections::HashMap<i64, Vec<Value>> {
     let facts: Vec<AssessmentFact> = facts
@@ -100,7 +100,7 @@ fn statuses(
         .collect();
     let today = state.clock.today();
     let mut by_organisation: std::collections::HashMap<i64, Vec<&AssessmentFact>> =
-        rows.iter().map(|o| (o.id, Vec::new())).collect();
+        organisation_ids.into_iter().map(|id| (id, Vec::new())).collect();
     for fact in &facts {
         by_organisation.entry(fact.organisation_id).or_default().push(fact);
     }
@@ -155,7 +155,7 @@ async fn list(
     )
     .await?;
     let mut by_id = if show_status {
-        statuses(state, &rows, facts)
+        statuses(state, rows.iter().map(|o| o.id), facts)
     } else {
         Default::default()
     };
@@ -222,12 +222,15 @@ async fn create(form: CsrfForm<OrganisationForm>, signed_in: SignedIn<'_>) -> Ap
 #[get("/organisations/<id>?<q>&<page>")]
 async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn<'_>) -> AppResult<Template> {
     let SignedIn(user, view, db, state) = signed_in;
-    let org = visible(db, user, id).await?;
     let actor = user.actor();
+    if !actor.can_view_organisation(id) {
+        return Err(AppError::NotFound);
+    }
     let q = q.unwrap_or_default();
     let (page, offset) = page_offset(page);
-    // The page's panels read independently of one another, at once: one
-    // after another they were a dozen waits for a connection in turn.
+    // The organisation and the page's panels read independently of one
+    // another, at once (the access check above needs no read): one after
+    // another they were a dozen waits for a connection in turn.
     let can_view_assessments = actor.can_view_assessments_of(id);
     let accounts = async {
         if actor.can_manage_users() {
@@ -241,27 +244,38 @@ async fn show(id: i64, q: Option<String>, page: Option<i64>, signed_in: SignedIn
             let (cards, facts) = rocket::tokio::try_join!(super::home::assessment_cards(user, db, state, id), async {
                 status_db::facts_of(db, id).await.map_err(AppError::from)
             },)?;
-            let mut statuses = statuses(state, std::slice::from_ref(&org), facts);
+            let mut statuses = statuses(state, [id], facts);
             Ok((cards, statuses.remove(&id).unwrap_or_default()))
         } else {
             Ok((Vec::new(), Vec::new()))
         }
     };
-    let ((staff, matching), staff_total, accounts, (assessments, status), certificates, training, register, aliases) =
-        rocket::tokio::try_join!(
-            async {
-                people::for_organisation(db, id, &q, PAGE_SIZE, offset)
-                    .await
-                    .map_err(AppError::from)
-            },
-            async { people::count_for_organisation(db, id).await.map_err(AppError::from) },
-            accounts,
-            assessments,
-            super::home::certificates_json(db, state, id, can_view_assessments),
-            super::training::organisation_summary(db, state, id),
-            super::register::organisation_panel(db, user, id),
-            async { organisations::aliases(db, id).await.map_err(AppError::from) },
-        )?;
+    let (
+        org,
+        (staff, matching),
+        staff_total,
+        accounts,
+        (assessments, status),
+        certificates,
+        training,
+        register,
+        aliases,
+    ) = rocket::tokio::try_join!(
+        async { organisations::find(db, id).await.map_err(AppError::from) },
+        async {
+            people::for_organisation(db, id, &q, PAGE_SIZE, offset)
+                .await
+                .map_err(AppError::from)
+        },
+        async { people::count_for_organisation(db, id).await.map_err(AppError::from) },
+        accounts,
+        assessments,
+        super::home::certificates_json(db, state, id, can_view_assessments),
+        super::training::organisation_summary(db, state, id),
+        super::register::organisation_panel(db, user, id),
+        async { organisations::aliases(db, id).await.map_err(AppError::from) },
+    )?;
+    let org = org.ok_or(AppError::NotFound)?;
     let people_pages = (matching + PAGE_SIZE - 1) / PAGE_SIZE;
     Ok(view.render(
         "organisations/show",
