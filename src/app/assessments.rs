@@ -159,8 +159,11 @@ impl View<'_> {
 /// sends the assessment back or it is awarded.
 pub async fn load_view<'a>(ctx: Ctx<'a>, actor: &Actor, row: AssessmentRow) -> AppResult<View<'a>> {
     let framework = framework_of(ctx.app, &row)?;
-    let evidence = evidence::for_assessment(ctx.db, row.id).await?;
-    let mut decisions = assessments::decisions(ctx.db, row.id).await?;
+    // Neither read needs the other's rows: one wait for connections, not two.
+    let (evidence, mut decisions) = rocket::tokio::try_join!(
+        evidence::for_assessment(ctx.db, row.id),
+        assessments::decisions(ctx.db, row.id)
+    )?;
     if !actor.can_review() && row.state.in_review() {
         decisions.retain(|d| d.submission < row.submission);
     }
