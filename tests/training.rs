@@ -4,13 +4,19 @@
 mod common;
 
 use common::imports::{commit, json_of, qmtrack, upload};
-use common::{api, api_token, attrs, location, page_text, texts, TestApp, PASSWORD};
+use common::{api, api_token, attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!("{SAMPLES}/{name}")).unwrap_or_else(|e| panic!("sample {name}: {e}"))
+}
+
+/// Uploads the sample sheet `name` with the form's `fields`; the path of
+/// its preview.
+async fn preview_of_sample(browser: &Browser, name: &str, fields: &[(&str, &str)]) -> String {
+    location(&upload(browser, name, sample(name), fields).await)
 }
 
 #[rocket::async_test]
@@ -62,14 +68,7 @@ async fn the_iris_sheet_imports_through_the_browser_and_again_changes_nothing() 
     );
 
     // The same file again: the preview says so and nothing can be committed.
-    let res = upload(
-        &trainer,
-        "iris-clinical-session-1.xlsx",
-        sample("iris-clinical-session-1.xlsx"),
-        &[],
-    )
-    .await;
-    let again = location(&res);
+    let again = preview_of_sample(&trainer, "iris-clinical-session-1.xlsx", &[]).await;
     let (_, preview) = trainer.get_text(&again).await;
     assert!(preview.contains("was imported before"));
     let res = trainer.submit(&again, &format!("{again}/commit"), &[]).await;
@@ -90,14 +89,7 @@ async fn the_iris_sheet_imports_through_the_browser_and_again_changes_nothing() 
 async fn the_ambassador_csv_gives_two_active_ambassadors() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
-    let res = upload(
-        &lead,
-        "ambassador-training-2025.csv",
-        sample("ambassador-training-2025.csv"),
-        &[],
-    )
-    .await;
-    let path = location(&res);
+    let path = preview_of_sample(&lead, "ambassador-training-2025.csv", &[]).await;
     let (_, preview) = lead.get_text(&path).await;
     assert!(
         preview.contains("4 attended") && preview.contains("1 absent"),
@@ -459,14 +451,7 @@ async fn fail_after_two_attendance_rows(database_url: &str) {
 async fn a_failure_partway_through_a_commit_leaves_nothing_behind() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
-    let res = upload(
-        &lead,
-        "iris-clinical-session-1.xlsx",
-        sample("iris-clinical-session-1.xlsx"),
-        &[],
-    )
-    .await;
-    let path = location(&res);
+    let path = preview_of_sample(&lead, "iris-clinical-session-1.xlsx", &[]).await;
     fail_after_two_attendance_rows(&app.database_url).await;
     let page = commit(&lead, &path).await;
     assert!(
@@ -808,14 +793,13 @@ async fn a_programme_page_names_the_modules_each_completion_needs() {
 async fn a_grid_preview_reads_each_day_column_in_words() {
     let app = TestApp::spawn().await;
     let lead = app.programme_lead().await;
-    let res = upload(
+    let path = preview_of_sample(
         &lead,
         "safe-and-together-core-cohorts.xlsx",
-        sample("safe-and-together-core-cohorts.xlsx"),
         &[("new_organisation", "Children's Social Care")],
     )
     .await;
-    let (_, preview) = lead.get_text(&location(&res)).await;
+    let (_, preview) = lead.get_text(&path).await;
 
     let read_as: Vec<String> = texts(&preview, "table.qm-table tbody tr td:nth-child(3)")
         .into_iter()
