@@ -182,7 +182,48 @@ fn main() {
     });
 
     import_benchmarks(&runtime);
+    report_benchmark(&runtime);
     copy_benchmark(&runtime);
+}
+
+/// Issue 11: a year's board report figures on the large data set, computed
+/// from the data (nothing shared): the work of a board report's first
+/// request, repeated in one process so that the figures are not those of
+/// a cold page cache. Reads the large data set in place (it writes nothing).
+fn report_benchmark(runtime: &rocket::tokio::runtime::Runtime) {
+    if !selected("report") {
+        return;
+    }
+    let source = large_data_set();
+    if !source.exists() {
+        println!("report: skipped, {} not found", source.display());
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let standards = qmtrack::domain::standards::load_dir(&root.join("standards")).expect("standards");
+    let programmes = qmtrack::domain::programmes::load_dir(&root.join("standards/training")).expect("programmes");
+    let pool = runtime.block_on(async {
+        qmtrack::db::connect(&format!("sqlite://{}", source.display()), 4)
+            .await
+            .expect("connect")
+    });
+    let sources = qmtrack::reports::Sources {
+        pool: &pool,
+        standards: &standards,
+        programmes: &programmes,
+        renewal_notice_days: 90,
+    };
+    let year = qmtrack::domain::report::Period::new(date(2024, 4, 1), date(2025, 3, 31)).expect("a period");
+    bench(
+        "report: FY 2024/25 and the year before computed, as a board report's first request (SQLite, large set)",
+        5,
+        || {
+            let report = runtime
+                .block_on(qmtrack::reports::build(sources, year, &Default::default()))
+                .expect("report");
+            std::hint::black_box(report);
+        },
+    );
 }
 
 /// Issue 13: `copy-database` of the large data set from SQLite to an empty
