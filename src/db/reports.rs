@@ -427,31 +427,26 @@ async fn standings(
     end: NaiveDate,
     organisation_id: i64,
 ) -> Result<Vec<StandingAtEnd>, sqlx::Error> {
-    // `held_from || ''` keeps SQLite's planner (which has no statistics) off
-    // the (programme, completion, held_from) index: with it, each person's
-    // check scanned every spell of the completion, 80 s for IRIS on the
-    // large data set; by (person, programme, completion) it takes 0.4 s.
-    // PostgreSQL keeps statistics and has a DATE there, which `|| ''` would
-    // turn into text.
-    let held_from = match pool.backend() {
-        Backend::Sqlite => "cs.held_from || ''",
-        Backend::Postgres => "cs.held_from",
-    };
     // Counted by organisation and completion here: a few hundred rows
     // rather than one for each person (thousands, each costing the driver
-    // more than SQLite spends counting it).
-    let sql = format!(
-        "SELECT pc.organisation_id, o.name, pc.completion_id, CAST(COUNT(*) AS BIGINT),
-            CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM completion_spells cs
-                WHERE cs.person_id = pc.person_id AND cs.programme_id = pc.programme_id
-                  AND cs.completion_id = pc.completion_id AND {held_from} <= $2
-                  AND (cs.held_until IS NULL OR cs.held_until > $2)) THEN 1 ELSE 0 END) AS BIGINT)
-         FROM person_completions pc JOIN organisations o ON o.id = pc.organisation_id
+    // more than SQLite spends counting it). Who holds a completion at the
+    // end is one pass over the programme's spells, joined to the people who
+    // started: half the time of asking, person by person, whether one of
+    // their spells covers the end (44 against 26 ms for IRIS on the large
+    // set). A person holds a completion through one spell at a time;
+    // DISTINCT keeps the count right even if spells were ever to overlap.
+    let sql = "SELECT pc.organisation_id, o.name, pc.completion_id, CAST(COUNT(*) AS BIGINT),
+            CAST(SUM(CASE WHEN held.person_id IS NULL THEN 0 ELSE 1 END) AS BIGINT)
+         FROM person_completions pc
+         JOIN organisations o ON o.id = pc.organisation_id
+         LEFT JOIN (SELECT DISTINCT cs.person_id, cs.completion_id FROM completion_spells cs
+                    WHERE cs.programme_id = $1 AND cs.held_from <= $2
+                      AND (cs.held_until IS NULL OR cs.held_until > $2)) held
+                ON held.person_id = pc.person_id AND held.completion_id = pc.completion_id
          WHERE pc.programme_id = $1 AND pc.started_on <= $2 AND ($3 = 0 OR pc.organisation_id = $3)
-         GROUP BY pc.organisation_id, o.name, pc.completion_id",
-    );
+         GROUP BY pc.organisation_id, o.name, pc.completion_id";
     let values = [programme_id.into(), end.into(), organisation_id.into()];
-    let rows: Vec<(i64, String, String, i64, i64)> = super::rows(&mut pool.acquire().await?, &sql, &values).await?;
+    let rows: Vec<(i64, String, String, i64, i64)> = super::rows(&mut pool.acquire().await?, sql, &values).await?;
     Ok(rows
         .into_iter()
         .map(
