@@ -102,6 +102,7 @@ pub async fn build_for_organisation(
 ) -> Result<Report, sqlx::Error> {
     let mut report = build(sources, period, scope).await?;
     report.title = "Progress report".into();
+    report.leave_out_empty_sections();
     let facts = standing_facts(sources, &report, scope.organisation_id, today).await?;
     let name = scope.organisation_name.as_deref().unwrap_or("the organisation");
     report.sections.insert(0, standing::section(name, &facts));

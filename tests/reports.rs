@@ -958,6 +958,18 @@ async fn an_organisations_report_says_what_is_outstanding_and_how_much_of_its_st
     assert_eq!(status, StatusCode::OK);
     let outstanding = "standing.assessment.dva-quality-mark-gp";
     assert_eq!(value(&body, outstanding), mandatory.len() as i64);
+    // What it has nothing in is left out, and named where it would have been:
+    // a GP practice has no DAHA (housing) accreditation and no MARAC briefings.
+    assert!(common::texts(&body, "section[id='accreditation.daha']").is_empty());
+    assert!(common::texts(&body, "section[id='training.marac-briefing']").is_empty());
+    let notes = common::texts(&body, "p.report-note").join(" ");
+    assert!(notes.contains("DAHA accreditation"), "{notes}");
+    assert!(notes.contains("MARAC"), "{notes}");
+    assert_eq!(
+        common::texts(&body, "section[id='training.iris'] h2").len(),
+        1,
+        "IRIS, which it trains in, stays"
+    );
 
     // Evidence for two mandatory criteria: two fewer to do.
     fill(&member, assessment, &mandatory[..2]).await;

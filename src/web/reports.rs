@@ -144,6 +144,7 @@ pub fn report_view(report: &Report, narrative: &BTreeMap<String, String>, links:
                 .collect();
             json!({
                 "number": number + 1, "id": section.id, "title": section.title, "groups": groups,
+                "notes": section.notes,
                 "narrative": narrative.get(&section.id).map(|t| t.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>()).unwrap_or_default(),
             })
         })
@@ -644,6 +645,7 @@ mod tests {
             previous_period: period.previous(),
             organisation: None,
             sections: vec![Section {
+                notes: Vec::new(),
                 id: "training".into(),
                 title: "Training".into(),
                 groups: vec![Group {

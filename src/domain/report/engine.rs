@@ -259,6 +259,7 @@ fn accreditation_summary(data: &PeriodData) -> Section {
     let f = award_figures(&all, data.period, data.renewal_notice_days);
     let id = |name: &str| format!("accreditation.all.{name}");
     Section {
+        notes: Vec::new(),
         id: section.into(),
         title: "Quality marks and accreditations: all frameworks".into(),
         groups: vec![group(
@@ -409,6 +410,7 @@ fn accreditation(data: &PeriodData, framework_id: &str, framework_name: &str) ->
         ),
     ];
     Section {
+        notes: Vec::new(),
         id: section.clone(),
         title: framework_name.to_string(),
         groups: vec![
@@ -453,6 +455,7 @@ fn training_summary(data: &PeriodData) -> Section {
         data.training_organisations.clone(),
     ));
     Section {
+        notes: Vec::new(),
         id: section.into(),
         title: "Training: all programmes".into(),
         groups: vec![group("Delivery", false, figures)],
@@ -664,6 +667,7 @@ fn training(programme: &Programme, activity: &ProgrammeActivity) -> Section {
     }
 
     Section {
+        notes: Vec::new(),
         id: section.clone(),
         title: programme.name.clone(),
         groups,
@@ -702,6 +706,7 @@ fn evaluations(programmes: &ProgrammeLibrary, responses: &BTreeMap<String, Vec<A
         groups.push(group(&programme.name, false, figures));
     }
     Section {
+        notes: Vec::new(),
         id: section.into(),
         title: "Session evaluations".into(),
         groups,

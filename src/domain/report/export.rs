@@ -171,6 +171,11 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, String> {
             .write_string_with_format(0, 0, format!("{} {}", index + 1, section.title), &bold)
             .map_err(err)?;
         let mut row = 2;
+        for note in &section.notes {
+            sheet.write_string(row, 0, note).map_err(err)?;
+            row += 1;
+        }
+        row += u32::from(!section.notes.is_empty());
         for group in &section.groups {
             sheet
                 .write_string_with_format(row, 0, &group.title, &bold)
@@ -279,6 +284,7 @@ mod tests {
             sections: risky
                 .iter()
                 .map(|text| Section {
+                    notes: Vec::new(),
                     id: format!("s{}", text.len()),
                     title: text.to_string(),
                     groups: vec![Group {

@@ -64,6 +64,9 @@ pub fn render(report: &Report, narrative: &BTreeMap<String, String>) -> String {
             escape(&section.id),
             escape(&section.title)
         ));
+        for note in &section.notes {
+            out.push_str(&format!("<p class=\"report-note\">{}</p>\n", escape(note)));
+        }
         if let Some(text) = narrative.get(&section.id).filter(|t| !t.trim().is_empty()) {
             for paragraph in text.split("\n\n") {
                 out.push_str(&format!("<p>{}</p>\n", escape(paragraph.trim())));

@@ -68,8 +68,27 @@ pub struct Group {
 pub struct Section {
     pub id: String,
     pub title: String,
+    /// Said under the title, before any figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub groups: Vec<Group>,
 }
+
+impl Section {
+    /// Nothing to show: every figure 0 in this period and the one before,
+    /// and nothing named.
+    fn is_empty(&self) -> bool {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.figures)
+            .all(|f| f.value == 0 && f.previous.unwrap_or(0) == 0 && f.items.is_empty())
+    }
+}
+
+/// The sections that sum up all frameworks and all programmes: each of the
+/// sections after one, up to the next, is about one of its frameworks or
+/// programmes.
+const OVERVIEWS: [&str; 2] = ["accreditation", "training"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -102,6 +121,40 @@ impl Report {
             Some(_) => "Progress report of one organisation",
             None => "Report to the VAWG strategic group",
         }
+    }
+
+    /// For an organisation's own report: leaves out the section of each
+    /// framework and programme it has nothing in, in this period or the one
+    /// before (a housing provider's report need not list IRIS at nought),
+    /// and names them in the overview above, so that none goes silently.
+    /// Call it after [`Report::compare_with`].
+    pub fn leave_out_empty_sections(&mut self) {
+        let mut kept: Vec<Section> = Vec::new();
+        let mut overview: Option<usize> = None;
+        let mut left_out: Vec<(usize, String)> = Vec::new();
+        for section in std::mem::take(&mut self.sections) {
+            if OVERVIEWS.contains(&section.id.as_str()) {
+                overview = Some(kept.len());
+            } else if let Some(at) = overview.filter(|_| section.is_empty()) {
+                left_out.push((at, section.title));
+                continue;
+            }
+            kept.push(section);
+        }
+        for (at, section) in kept.iter_mut().enumerate() {
+            let titles: Vec<&str> = left_out
+                .iter()
+                .filter(|(overview, _)| *overview == at)
+                .map(|(_, title)| title.as_str())
+                .collect();
+            if !titles.is_empty() {
+                section.notes.push(format!(
+                    "Not shown, as there is nothing for this organisation in this period or the one before: {}.",
+                    titles.join("; ")
+                ));
+            }
+        }
+        self.sections = kept;
     }
 
     /// Attaches each figure's value for the previous period (same ids).
@@ -199,5 +252,85 @@ pub fn slug(text: &str) -> String {
         "none".into()
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(id: &str, title: &str, values: &[(i64, Option<i64>)]) -> Section {
+        Section {
+            notes: Vec::new(),
+            id: id.into(),
+            title: title.into(),
+            groups: vec![Group {
+                title: "Figures".into(),
+                chart: false,
+                figures: values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (value, previous))| Figure {
+                        id: format!("{id}.{i}"),
+                        section: id.into(),
+                        label: format!("Figure {i}"),
+                        value: *value,
+                        previous: *previous,
+                        items: Vec::new(),
+                        records: None,
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn an_organisations_report_leaves_out_what_it_has_nothing_in_and_says_so() {
+        let period = Period::parse("2024-04-01", "2025-03-31").expect("period");
+        let mut report = Report {
+            title: "Progress report".into(),
+            period,
+            previous_period: period.previous(),
+            organisation: Some("Riverside Medical Centre".into()),
+            sections: vec![
+                section("accreditation", "All frameworks", &[(0, Some(0))]),
+                section("accreditation.daha", "DAHA accreditation", &[(0, Some(0)), (0, None)]),
+                section("accreditation.gp", "GP quality mark", &[(0, Some(1))]),
+                section("training", "All programmes", &[(3, Some(0))]),
+                section("training.iris", "IRIS", &[(3, Some(0))]),
+                section("training.marac", "MARAC briefing", &[(0, Some(0))]),
+                section("training.s-and-t", "Safe & Together", &[(0, Some(0))]),
+            ],
+        };
+        report.leave_out_empty_sections();
+        let ids: Vec<&str> = report.sections.iter().map(|s| s.id.as_str()).collect();
+        // The overviews stay even at nought; the GP mark had something the period before.
+        assert_eq!(ids, ["accreditation", "accreditation.gp", "training", "training.iris"]);
+        assert_eq!(
+            report.sections[0].notes,
+            ["Not shown, as there is nothing for this organisation in this period or the one before: DAHA accreditation."]
+        );
+        assert_eq!(
+            report.sections[2].notes,
+            ["Not shown, as there is nothing for this organisation in this period or the one before: MARAC briefing; Safe & Together."]
+        );
+        assert!(report.sections[1].notes.is_empty() && report.sections[3].notes.is_empty());
+    }
+
+    #[test]
+    fn a_section_that_names_something_is_kept_even_at_nought() {
+        let period = Period::parse("2024-04-01", "2025-03-31").expect("period");
+        let mut named = section("training.iris", "IRIS", &[(0, Some(0))]);
+        named.groups[0].figures[0].items = vec!["Riverside Medical Centre".into()];
+        let mut report = Report {
+            title: "Progress report".into(),
+            period,
+            previous_period: period.previous(),
+            organisation: Some("Riverside Medical Centre".into()),
+            sections: vec![section("training", "All programmes", &[(0, Some(0))]), named],
+        };
+        report.leave_out_empty_sections();
+        assert_eq!(report.sections.len(), 2);
+        assert!(report.sections[0].notes.is_empty());
     }
 }

@@ -230,6 +230,9 @@ fn body(layout: &mut Layout, report: &Report, narrative: &BTreeMap<String, Strin
         layout.y += 6.0;
         layout.wrapped(&format!("{number} {}", section.title), 16.0, true, 7.0);
         layout.y += 4.0;
+        for note in &section.notes {
+            layout.paragraph(note, 10.0, false);
+        }
         if let Some(text) = narrative.get(&section.id).filter(|t| !t.trim().is_empty()) {
             for paragraph in text.split("\n\n") {
                 layout.paragraph(paragraph.trim(), 10.0, false);
@@ -457,6 +460,7 @@ mod tests {
                 "Northbridge and East Vale Community Health and Wellbeing Partnership {long}"
             )),
             sections: vec![Section {
+                notes: Vec::new(),
                 id: "accreditation".into(),
                 title: long.into(),
                 groups: vec![Group {

@@ -172,6 +172,7 @@ pub fn section(organisation: &str, facts: &StandingFacts) -> Section {
     });
 
     Section {
+        notes: Vec::new(),
         id: SECTION.into(),
         title: format!("Where {organisation} stands"),
         groups,
