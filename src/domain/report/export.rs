@@ -224,7 +224,7 @@ fn items_cell(items: &[String]) -> String {
         return joined;
     }
     // Room for the longest possible ending.
-    let room = CELL_MOST - format!("; and {} more (all are in the HTML report)", items.len()).len();
+    let room = CELL_MOST - format!("; {}", super::and_more(items.len())).len();
     let mut cell = String::new();
     let mut shown = 0;
     for item in items {
@@ -238,7 +238,7 @@ fn items_cell(items: &[String]) -> String {
         cell.push_str(item);
         shown += 1;
     }
-    format!("{cell}; and {} more (all are in the HTML report)", items.len() - shown)
+    format!("{cell}; {}", super::and_more(items.len() - shown))
 }
 
 #[cfg(test)]

@@ -85,6 +85,12 @@ impl Section {
     }
 }
 
+/// The end of a list of names cut short in a file that cannot hold them all
+/// (a spreadsheet cell, a printed page): the HTML report names every one.
+pub fn and_more(left_out: usize) -> String {
+    format!("and {left_out} more (all are in the HTML report)")
+}
+
 /// The sections that sum up all frameworks and all programmes: each of the
 /// sections after one, up to the next, is about one of its frameworks or
 /// programmes.

@@ -156,16 +156,57 @@ fn signed(change: i64) -> String {
     }
 }
 
+/// A figure's row laid out: its label's lines and the lines naming its items.
+struct Row {
+    label: Vec<String>,
+    items: Vec<String>,
+}
+
+/// The most names printed for one figure: a year's awards (240 on the large
+/// data set) in full, but not the thousands of organisations whose staff
+/// attended training, which took 50 pages a programme.
+const NAMES_MOST: usize = 250;
+
+/// Height of a line naming items.
+const ITEM_LINE: f32 = LINE - 0.8;
+
+/// The item lines kept on the page with a figure's label, when its list of
+/// names is too long to keep whole.
+const ITEM_LINES_WITH_LABEL: usize = 3;
+
+impl Row {
+    fn of(layout: &Layout, figure: &Figure) -> Row {
+        Row {
+            label: layout.wrap(&figure.label, BODY, false, LABEL_W),
+            items: if figure.items.is_empty() {
+                Vec::new()
+            } else {
+                let shown = &figure.items[..figure.items.len().min(NAMES_MOST)];
+                let mut names = shown.join("; ");
+                if shown.len() < figure.items.len() {
+                    names = format!("{names}; {}", super::and_more(figure.items.len() - shown.len()));
+                }
+                layout.wrap(&names, BODY - 1.5, false, LABEL_W + 12.0)
+            },
+        }
+    }
+
+    /// What must be on one page: the whole row if it fits on one, else its
+    /// label and the first lines of its names, the rest running on.
+    fn kept_together(&self) -> f32 {
+        let whole = LINE * self.label.len() as f32 + ITEM_LINE * self.items.len() as f32 + 1.6;
+        if whole <= BOTTOM - MARGIN {
+            whole
+        } else {
+            LINE * self.label.len() as f32 + ITEM_LINE * ITEM_LINES_WITH_LABEL as f32
+        }
+    }
+}
+
 fn figure_row(layout: &mut Layout, figure: &Figure) {
-    let lines = layout.wrap(&figure.label, BODY, false, LABEL_W);
-    let items = if figure.items.is_empty() {
-        Vec::new()
-    } else {
-        layout.wrap(&figure.items.join("; "), BODY - 1.5, false, LABEL_W + 12.0)
-    };
-    let height = LINE * lines.len() as f32 + (LINE - 0.8) * items.len() as f32 + 1.6;
-    layout.ensure(height);
-    for (index, line) in lines.iter().enumerate() {
+    let row = Row::of(layout, figure);
+    layout.ensure(row.kept_together());
+    for (index, line) in row.label.iter().enumerate() {
         layout.y += LINE;
         layout.text(MARGIN, BODY, false, false, line);
         if index == 0 {
@@ -178,10 +219,14 @@ fn figure_row(layout: &mut Layout, figure: &Figure) {
             }
         }
     }
-    for line in &items {
-        layout.y += LINE - 0.8;
+    // A list longer than a page (the 240 organisations awarded in a year)
+    // runs on over the pages after, every name on a page.
+    for line in &row.items {
+        layout.ensure(ITEM_LINE);
+        layout.y += ITEM_LINE;
         layout.text(MARGIN + 4.0, BODY - 1.5, false, false, line);
     }
+    layout.ensure(1.6);
     layout.rule();
     layout.y += 1.6;
 }
@@ -240,7 +285,12 @@ fn body(layout: &mut Layout, report: &Report, narrative: &BTreeMap<String, Strin
             layout.y += 2.0;
         }
         for (index, group) in section.groups.iter().enumerate() {
-            layout.ensure(LINE * 4.0);
+            // The heading and the table's head stay with its first row.
+            let first_row = group
+                .figures
+                .first()
+                .map_or(0.0, |figure| Row::of(layout, figure).kept_together());
+            layout.ensure(LINE * 4.0 + first_row);
             layout.y += LINE + 2.0;
             layout.wrapped(&format!("{number}.{} {}", index + 1, group.title), 11.0, true, LINE);
             layout.y += LINE;
@@ -446,6 +496,71 @@ mod tests {
     use super::*;
     use crate::domain::report::{Figure, Group, Period, Section};
     use chrono::NaiveDate;
+
+    /// 600 organisations awarded: the first 250 are named, running on over
+    /// the pages after, every name above the footer, with how many more the
+    /// HTML report names; the table's heading stays with the row.
+    #[test]
+    fn a_long_list_runs_on_over_pages_and_says_how_many_more_there_are() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        let period = Period::new(day(2025, 4, 1), day(2026, 3, 31)).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<String> = (1..=600).map(|n| format!("Organisation number {n:03}")).collect();
+        let report = Report {
+            title: "Board report".into(),
+            period,
+            previous_period: period.previous(),
+            organisation: None,
+            sections: vec![Section {
+                notes: Vec::new(),
+                id: "accreditation".into(),
+                title: "All frameworks".into(),
+                groups: vec![Group {
+                    title: "Organisations".into(),
+                    chart: false,
+                    figures: vec![Figure {
+                        id: "accreditation.all.awarded".into(),
+                        section: "accreditation".into(),
+                        label: "Organisations awarded in the period".into(),
+                        value: 600,
+                        previous: Some(500),
+                        items: names.clone(),
+                        records: None,
+                    }],
+                }],
+            }],
+        };
+        let pages = lay_out(&report, &BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
+        let mut text = String::new();
+        let mut heading_page = None;
+        let mut label_page = None;
+        for (page, marks) in pages.iter().enumerate() {
+            for mark in marks {
+                if let Mark::Text { y, text: line, .. } = mark {
+                    if line.starts_with("Page ") {
+                        continue;
+                    }
+                    assert!(*y <= BOTTOM, "“{line}” at {y} mm is below the footer line");
+                    if line.ends_with("Organisations") && heading_page.is_none() {
+                        heading_page = Some(page);
+                    }
+                    if line == "Organisations awarded in the period" {
+                        label_page = Some(page);
+                    }
+                    text.push_str(line);
+                    text.push(' ');
+                }
+            }
+        }
+        assert!(
+            heading_page.is_some() && heading_page == label_page,
+            "the table's heading is on its first row's page"
+        );
+        for name in &names[..NAMES_MOST] {
+            assert!(text.contains(name.as_str()), "{name} is in the PDF");
+        }
+        assert!(!text.contains(names[NAMES_MOST].as_str()));
+        assert!(text.contains("and 350 more (all are in the HTML report)"), "{text}");
+    }
 
     #[test]
     fn no_text_runs_into_the_right_margin() {
