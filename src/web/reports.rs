@@ -623,7 +623,7 @@ async fn organisation_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::report::{Figure, Group, Section};
+    use crate::domain::report::Figure;
     use chrono::NaiveDate;
 
     #[test]
@@ -639,22 +639,8 @@ mod tests {
             items: (1..=names).map(|n| format!("Organisation {n}")).collect(),
             records: None,
         };
-        let report = Report {
-            title: "Board report".into(),
-            period,
-            previous_period: period.previous(),
-            organisation: None,
-            sections: vec![Section {
-                notes: Vec::new(),
-                id: "training".into(),
-                title: "Training".into(),
-                groups: vec![Group {
-                    title: "Reach".into(),
-                    chart: false,
-                    figures: vec![figure("many", 25), figure("few", 3)],
-                }],
-            }],
-        };
+        let report =
+            crate::domain::report::one_table_report(period, "training", vec![figure("many", 25), figure("few", 3)]);
         let view = report_view(&report, &BTreeMap::new(), true);
         let figures = &view["sections"][0]["groups"][0]["figures"];
         assert_eq!(figures[0]["items"].as_array().map(Vec::len), Some(20));

@@ -261,6 +261,28 @@ pub fn slug(text: &str) -> String {
     }
 }
 
+/// A board report of one section with one table, for tests of how reports
+/// are shown and written.
+#[cfg(test)]
+pub(crate) fn one_table_report(period: Period, section_id: &str, figures: Vec<Figure>) -> Report {
+    Report {
+        title: "Board report".into(),
+        period,
+        previous_period: period.previous(),
+        organisation: None,
+        sections: vec![Section {
+            notes: Vec::new(),
+            id: section_id.into(),
+            title: format!("Section {section_id}"),
+            groups: vec![Group {
+                title: "Figures".into(),
+                chart: false,
+                figures,
+            }],
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
