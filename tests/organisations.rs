@@ -39,6 +39,36 @@ async fn the_programme_lead_adds_searches_and_edits_organisations() {
     assert_eq!(h1(&body), "Riverside Homes");
     assert!(body.contains("Housing provider"));
 
+    // A contact with only an email address is that address, with no blank
+    // line above it; with none at all, the page says so.
+    let mut fields = common::organisation_form("Email Only Trust", "employer");
+    fields.retain(|(name, _)| !name.starts_with("contact_"));
+    fields.extend([
+        ("contact_name", ""),
+        ("contact_email", "only@example.org"),
+        ("contact_phone", ""),
+    ]);
+    let res = lead.submit("/organisations/new", "/organisations", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = lead.get_text(&location(&res)).await;
+    assert!(
+        body.contains(r#"<dd class="qm-summary-list__value">only@example.org</dd>"#),
+        "{body}"
+    );
+    fields.retain(|(name, _)| !name.starts_with("contact_") && *name != "name");
+    fields.extend([
+        ("name", "No Contact Trust"),
+        ("contact_name", ""),
+        ("contact_email", ""),
+        ("contact_phone", ""),
+    ]);
+    let res = lead.submit("/organisations/new", "/organisations", &fields).await;
+    let (_, body) = lead.get_text(&location(&res)).await;
+    assert!(
+        body.contains(r#"<dd class="qm-summary-list__value">Not given</dd>"#),
+        "{body}"
+    );
+
     // The same name in another case is a duplicate.
     let res = lead
         .submit(
