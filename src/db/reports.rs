@@ -5,14 +5,13 @@
 use super::{db_run, Backend, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
-use crate::domain::report::delivery::{AttendanceFact, Delivery, Mark, OrganisationFacts, SessionFacts, Tally};
+use crate::domain::report::delivery::{tally, AttendanceFact, Delivery, Mark, OrganisationFacts, SessionFacts};
 use crate::domain::report::engine::{
     AwardRecord, CohortActivity, CompletionActivity, GroupCount, OpenAssessment, PeriodData, ProgrammeActivity,
     StandingAtEnd,
 };
 use crate::domain::report::Period;
 use chrono::{DateTime, NaiveDate, Utc};
-use rocket::futures::TryStreamExt;
 use std::collections::{BTreeMap, HashMap};
 
 /// Every fact the engine needs for `period`. `organisation_id` 0 for the
@@ -101,97 +100,68 @@ async fn delivery(
          GROUP BY s.session_date, s.id"
     );
     let started = std::time::Instant::now();
-    let sessions: HashMap<i64, SessionFacts> = db_run!(pool => {
-        sqlx::query_as::<_, (i64, String, String)>(
+    // Three reads at once, each on a connection of its own.
+    let (sessions, attendance, organisations) = db_run!(pool => {
+        let sessions = sqlx::query_as::<_, (i64, String, String)>(
             "SELECT id, programme_id, module_id FROM training_sessions
              WHERE session_date >= $1 AND session_date <= $2",
         )
         .bind(period.from)
         .bind(period.to)
-        .fetch_all(pool)
-        .await?
-    })
-    .into_iter()
-    .map(|(id, programme_id, module_id)| {
-        (
-            id,
-            SessionFacts {
-                programme_id,
-                module_id,
-            },
-        )
-    })
-    .collect();
-    // The records are counted on a thread of their own as they arrive, a
-    // session at a time, while SQLite is still finding the next sessions';
-    // the organisations (needed only for the names and groups at the end)
-    // are read meanwhile on another connection.
-    let (records, arriving) = std::sync::mpsc::channel::<(i64, i64, String)>();
-    let (organisations_read, organisations) = std::sync::mpsc::channel::<HashMap<i64, OrganisationFacts>>();
-    let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
-    let counting = rocket::tokio::task::spawn_blocking(move || {
-        let programmes: Vec<&Programme> = programmes.iter().collect();
-        let mut tally = Tally::new(&programmes);
-        for (session_id, span, joined) in arriving {
-            tally.count(
-                &sessions,
-                joined.split(',').filter_map(|r| attendance_fact(session_id, span, r)),
-            );
-        }
-        // No organisations when their read failed: its error is returned.
-        organisations
-            .recv()
-            .ok()
-            .map(|organisations| tally.finish(&organisations))
-    });
-    db_run!(pool => {
-        let attendance = async {
-            let mut rows = sqlx::query_as::<_, (i64, i64, String)>(&attendance_sql)
-                .bind(period.from)
-                .bind(period.to)
-                .bind(organisation_id)
-                .fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                // Fails only if the counting thread has stopped, which
-                // awaiting it below reports.
-                if records.send(row).is_err() {
-                    break;
-                }
-            }
-            drop(records);
-            Ok::<_, sqlx::Error>(())
-        };
-        let organisations = async {
-            let rows = sqlx::query_as::<_, (i64, String, String, String)>(
-                "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
-            )
+        .fetch_all(pool);
+        let attendance = sqlx::query_as::<_, (i64, i64, String)>(&attendance_sql)
+            .bind(period.from)
+            .bind(period.to)
             .bind(organisation_id)
-            .fetch_all(pool)
-            .await?;
-            let organisations = rows
-                .into_iter()
-                .map(|(id, name, org_type, locality)| {
-                    (
-                        id,
-                        OrganisationFacts {
-                            name,
-                            org_type,
-                            locality,
-                        },
-                    )
-                })
-                .collect();
-            // The counting thread is gone only if it failed: reported below.
-            let _ = organisations_read.send(organisations);
-            Ok::<_, sqlx::Error>(())
-        };
-        rocket::tokio::try_join!(attendance, organisations)?
+            .fetch_all(pool);
+        let organisations = sqlx::query_as::<_, (i64, String, String, String)>(
+            "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
+        )
+        .bind(organisation_id)
+        .fetch_all(pool);
+        rocket::tokio::try_join!(sessions, attendance, organisations)?
     });
-    let counted = counting
-        .await
-        .map_err(|e| sqlx::Error::Protocol(format!("counting the period's attendance stopped: {e}")))?
-        .ok_or_else(|| sqlx::Error::Protocol("counting the period's attendance had no organisations".into()))?;
-    tracing::debug!(?period, took = ?started.elapsed(), "figures: the period's attendance");
+    let sessions: HashMap<i64, SessionFacts> = sessions
+        .into_iter()
+        .map(|(id, programme_id, module_id)| {
+            (
+                id,
+                SessionFacts {
+                    programme_id,
+                    module_id,
+                },
+            )
+        })
+        .collect();
+    let organisations: HashMap<i64, OrganisationFacts> = organisations
+        .into_iter()
+        .map(|(id, name, org_type, locality)| {
+            (
+                id,
+                OrganisationFacts {
+                    name,
+                    org_type,
+                    locality,
+                },
+            )
+        })
+        .collect();
+    let read = started.elapsed();
+    // Tens of milliseconds of counting: off the async threads, and so at the
+    // same time as the other period's.
+    let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
+    let counted = rocket::tokio::task::spawn_blocking(move || {
+        let facts = attendance.iter().flat_map(|(session_id, span, records)| {
+            records
+                .split(',')
+                .filter_map(|r| attendance_fact(*session_id, *span, r))
+        });
+        let programmes: Vec<&Programme> = programmes.iter().collect();
+        tally(&programmes, &sessions, facts, &organisations)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(format!("counting the period's attendance stopped: {e}")))?;
+    tracing::debug!(?period, ?read, counted = ?started.elapsed() - read, "figures: the period's attendance");
     Ok(counted)
 }
 

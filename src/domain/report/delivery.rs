@@ -302,141 +302,109 @@ pub fn tally(
     attendance: impl IntoIterator<Item = AttendanceFact>,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Delivery {
-    let mut tally = Tally::new(programmes);
-    tally.count(sessions, attendance);
-    tally.finish(organisations)
-}
-
-/// [`tally`] in steps: records are counted as they come, and the
-/// organisations' names, types and localities are needed only at the end,
-/// so a caller can read those while the records are still arriving.
-pub struct Tally<'a> {
-    counter: Counter<'a>,
-    /// The session of the last record and its slot: records come a session
-    /// at a time, so its slot is looked up once.
-    current: Option<(i64, usize)>,
-}
-
-impl<'a> Tally<'a> {
-    pub fn new(programmes: &[&'a Programme]) -> Self {
-        let counter = Counter {
-            all: Level::default(),
-            reached: BitSet::default(),
-            programmes: programmes
-                .iter()
-                .map(|programme| ProgrammeLevels {
-                    programme,
-                    totals: Level::default(),
-                    organisations: BitSet::default(),
-                    modules: BTreeMap::new(),
-                })
-                .collect(),
-            modules: Vec::new(),
-            started: programmes
-                .iter()
-                .enumerate()
-                .flat_map(|(programme, p)| {
-                    p.completions.iter().map(move |c| Started {
-                        programme,
-                        completion: c.id.as_str(),
-                        records: Vec::new(),
-                    })
-                })
-                .collect(),
-            slots: Vec::new(),
-            slot_of: HashMap::default(),
-            people: Dense::default(),
-            organisations: Dense::default(),
-            organisation_ids: Vec::new(),
-        };
-        Tally { counter, current: None }
-    }
-
-    /// Counts `attendance`, records of sessions in `sessions` (others are
-    /// skipped).
-    pub fn count(
-        &mut self,
-        sessions: &'a HashMap<i64, SessionFacts>,
-        attendance: impl IntoIterator<Item = AttendanceFact>,
-    ) {
-        let counter = &mut self.counter;
-        for fact in attendance {
-            let slot = match self.current {
-                Some((id, slot)) if id == fact.session_id => slot,
-                _ => {
-                    let Some(session) = sessions.get(&fact.session_id) else {
-                        continue;
-                    };
-                    let slot = counter.slot(fact.session_id, session);
-                    self.current = Some((fact.session_id, slot));
-                    slot
-                }
-            };
-            counter.add(&fact, slot);
-        }
-    }
-
-    /// The figures counted, with organisations named and grouped by type
-    /// and locality from `organisations`.
-    pub fn finish(self, organisations: &HashMap<i64, OrganisationFacts>) -> Delivery {
-        let counter = self.counter;
-        let names = |bits: &BitSet| -> Vec<String> {
-            let set: BTreeSet<&str> = counter
-                .organisation_ids
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| {
-                    bits.0
-                        .get(index / 64)
-                        .is_some_and(|word| word & (1 << (index % 64)) != 0)
-                })
-                .filter_map(|(_, id)| organisations.get(id))
-                .map(|o| o.name.as_str())
-                .collect();
-            set.into_iter().map(str::to_string).collect()
-        };
-        let mut started: Vec<BTreeMap<String, Vec<GroupCount>>> = vec![BTreeMap::new(); counter.programmes.len()];
-        for Started {
-            programme,
-            completion,
-            records,
-        } in &counter.started
-        {
-            if records.is_empty() {
-                continue;
-            }
-            // Each person once, with the organisation of their last record.
-            let mut seen = BitSet::default();
-            let counts = records
-                .iter()
-                .rev()
-                .filter(|(person, _)| seen.insert(*person))
-                .map(|(_, organisation)| (*organisation, 1));
-            started[*programme].insert(completion.to_string(), by_group(counts, organisations));
-        }
-        let programmes = counter
-            .programmes
+    let mut counter = Counter {
+        all: Level::default(),
+        reached: BitSet::default(),
+        programmes: programmes
             .iter()
-            .zip(started)
-            .map(|(levels, started)| {
-                let delivery = ProgrammeDelivery {
-                    totals: levels.totals.activity.clone(),
-                    organisations: names(&levels.organisations),
-                    modules: levels
-                        .modules
-                        .iter()
-                        .map(|(module, index)| (module.to_string(), counter.modules[*index].activity.clone()))
-                        .collect(),
-                    started,
-                };
-                (levels.programme.id.clone(), delivery)
+            .map(|programme| ProgrammeLevels {
+                programme,
+                totals: Level::default(),
+                organisations: BitSet::default(),
+                modules: BTreeMap::new(),
             })
+            .collect(),
+        modules: Vec::new(),
+        started: programmes
+            .iter()
+            .enumerate()
+            .flat_map(|(programme, p)| {
+                p.completions.iter().map(move |c| Started {
+                    programme,
+                    completion: c.id.as_str(),
+                    records: Vec::new(),
+                })
+            })
+            .collect(),
+        slots: Vec::new(),
+        slot_of: HashMap::default(),
+        people: Dense::default(),
+        organisations: Dense::default(),
+        organisation_ids: Vec::new(),
+    };
+    // Records come a session at a time: its slot is looked up once.
+    let mut current: Option<(i64, usize)> = None;
+    for fact in attendance {
+        let slot = match current {
+            Some((id, slot)) if id == fact.session_id => slot,
+            _ => {
+                let Some(session) = sessions.get(&fact.session_id) else {
+                    continue;
+                };
+                let slot = counter.slot(fact.session_id, session);
+                current = Some((fact.session_id, slot));
+                slot
+            }
+        };
+        counter.add(&fact, slot);
+    }
+
+    let names = |bits: &BitSet| -> Vec<String> {
+        let set: BTreeSet<&str> = counter
+            .organisation_ids
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| {
+                bits.0
+                    .get(index / 64)
+                    .is_some_and(|word| word & (1 << (index % 64)) != 0)
+            })
+            .filter_map(|(_, id)| organisations.get(id))
+            .map(|o| o.name.as_str())
             .collect();
-        Delivery {
-            training: counter.all.activity.clone(),
-            training_organisations: names(&counter.reached),
-            programmes,
+        set.into_iter().map(str::to_string).collect()
+    };
+    let mut started: Vec<BTreeMap<String, Vec<GroupCount>>> = vec![BTreeMap::new(); programmes.len()];
+    for Started {
+        programme,
+        completion,
+        records,
+    } in &counter.started
+    {
+        if records.is_empty() {
+            continue;
         }
+        // Each person once, with the organisation of their last record.
+        let mut seen = BitSet::default();
+        let counts = records
+            .iter()
+            .rev()
+            .filter(|(person, _)| seen.insert(*person))
+            .map(|(_, organisation)| (*organisation, 1));
+        started[*programme].insert(completion.to_string(), by_group(counts, organisations));
+    }
+    let programmes = counter
+        .programmes
+        .iter()
+        .zip(started)
+        .map(|(levels, started)| {
+            let delivery = ProgrammeDelivery {
+                totals: levels.totals.activity.clone(),
+                organisations: names(&levels.organisations),
+                modules: levels
+                    .modules
+                    .iter()
+                    .map(|(module, index)| (module.to_string(), counter.modules[*index].activity.clone()))
+                    .collect(),
+                started,
+            };
+            (levels.programme.id.clone(), delivery)
+        })
+        .collect();
+    Delivery {
+        training: counter.all.activity.clone(),
+        training_organisations: names(&counter.reached),
+        programmes,
     }
 }
 
