@@ -122,22 +122,66 @@ pub async fn search(
     add_status_filter(&mut conditions, status);
     let clause = conditions.clause();
     let (limit_at, offset_at) = (conditions.binds.len() + 1, conditions.binds.len() + 2);
-    let page_sql =
-        format!("SELECT {COLUMNS} FROM organisations{clause} ORDER BY name, id LIMIT ${limit_at} OFFSET ${offset_at}");
     let mut page_binds = conditions.binds.clone();
     page_binds.extend([Bind::Int(search.limit), Bind::Int(search.offset)]);
+    let count_sql = format!("SELECT COUNT(*) FROM organisations{clause}");
+    if !search.text.trim().is_empty() {
+        // Words to look for are tested against every name and locality
+        // (LIKE '%…%' has no index): the page counts its matches in the same
+        // pass, rather than a second statement testing them all again (4 ms
+        // of the server's time a search on the large set, 2 ms this way).
+        let page_sql = format!(
+            "SELECT {COLUMNS}, COUNT(*) OVER () AS matching FROM organisations{clause}
+             ORDER BY name, id LIMIT ${limit_at} OFFSET ${offset_at}"
+        );
+        let mut conn = pool.acquire().await?;
+        let counted: Vec<Counted> = super::rows(&mut conn, &page_sql, &page_binds).await?;
+        let total = match counted.first() {
+            Some(first) => first.matching,
+            // A page past the last has no row to carry the count.
+            None => super::one_value(&mut conn, &count_sql, &conditions.binds).await?,
+        };
+        let rows: Vec<OrganisationRow> = counted.into_iter().map(|c| c.row).collect();
+        let facts = page_facts(&mut conn, &rows, with_facts).await?;
+        return Ok((rows, total, facts));
+    }
+    let page_sql =
+        format!("SELECT {COLUMNS} FROM organisations{clause} ORDER BY name, id LIMIT ${limit_at} OFFSET ${offset_at}");
     let page = async {
         let mut conn = pool.acquire().await?;
         let rows: Vec<OrganisationRow> = super::rows(&mut conn, &page_sql, &page_binds).await?;
-        let facts = if with_facts {
-            facts_for(&mut conn, &rows.iter().map(|o| o.id).collect::<Vec<_>>()).await?
-        } else {
-            Vec::new()
-        };
+        let facts = page_facts(&mut conn, &rows, with_facts).await?;
         Ok::<_, sqlx::Error>((rows, facts))
     };
-    let count_sql = format!("SELECT COUNT(*) FROM organisations{clause}");
     let total = async { super::one_value(&mut pool.acquire().await?, &count_sql, &conditions.binds).await };
     let ((rows, facts), total) = rocket::tokio::try_join!(page, total)?;
     Ok((rows, total, facts))
+}
+
+/// The assessments of the page's organisations, if `wanted`.
+async fn page_facts(conn: &mut Conn, rows: &[OrganisationRow], wanted: bool) -> Result<Vec<StatusRow>, sqlx::Error> {
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    facts_for(conn, &rows.iter().map(|o| o.id).collect::<Vec<_>>()).await
+}
+
+/// A row of a page that also says how many rows match in all.
+struct Counted {
+    row: OrganisationRow,
+    matching: i64,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Counted
+where
+    OrganisationRow: sqlx::FromRow<'r, R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    &'static str: sqlx::ColumnIndex<R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Counted {
+            row: OrganisationRow::from_row(row)?,
+            matching: row.try_get("matching")?,
+        })
+    }
 }
