@@ -45,7 +45,6 @@ use error::StartupError;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
-use rocket_dyn_templates::Template;
 use std::sync::Arc;
 
 /// Builds the app from a figment (normally [`AppConfig::figment`]). Loads and
@@ -140,7 +139,7 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
             "kept completions",
             bring_completions_up_to_date,
         ))
-        .attach(Template::custom(|engines| web::filters::register(&mut engines.tera)))
+        .attach(web::templates::TemplatesFairing)
         .attach(web::headers::SecurityHeaders)
         .attach(web::observe::Observe::default())
         .attach(web::input::InputScreen)

@@ -2,6 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::templates::Template;
 use super::{FormOutcome, Page, SignedIn};
 use crate::db::{tokens, users, Db};
 use crate::domain::reminders::Kind;
@@ -12,7 +13,6 @@ use crate::security::verify_password;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -6,6 +6,7 @@
 use super::csrf::{CsrfForm, ReasonForm, TokenOnly};
 use super::date_field::DateField;
 use super::organisation_pick::{pick, OrganisationPick};
+use super::templates::Template;
 use super::{
     choice_options, error_list, page_offset, status_and_field_errors, AppState, FormOutcome, SignedIn, PAGE_SIZE,
 };
@@ -27,7 +28,6 @@ use chrono::NaiveDate;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -5,6 +5,7 @@
 use super::auth::CurrentUser;
 use super::date_field::DateField;
 use super::organisation_pick::pick;
+use super::templates::Template;
 use super::{page_offset, Page, PAGE_SIZE};
 use crate::clock::display;
 use crate::db::{audit, Db};
@@ -13,7 +14,6 @@ use crate::error::AppResult;
 use chrono::{Days, NaiveDate, NaiveTime};
 use rocket::http::Status;
 use rocket::{get, routes, Route};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<Route> {

@@ -1,6 +1,7 @@
 //! Who you are: the session guard, log-in, log-out and first-run set-up.
 
 use super::csrf::CsrfForm;
+use super::templates::Template;
 use super::{AppState, FormOutcome, Page, SignedIn, Visitor};
 use crate::db::audit::{self};
 use crate::db::{sessions, throttle, users, Db};
@@ -14,7 +15,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 use std::net::IpAddr;
 

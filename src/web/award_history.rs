@@ -4,6 +4,7 @@
 
 use super::auth::{CurrentUser, ProgrammeLead};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
+use super::templates::Template;
 use super::{AppState, Page, SignedIn};
 use crate::app::award_history::{self, AwardPreview};
 use crate::db::award_history::AwardImportOptions;
@@ -13,7 +14,6 @@ use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

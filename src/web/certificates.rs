@@ -4,6 +4,7 @@
 
 use super::csrf::{CsrfForm, ReasonForm};
 use super::reports::{attachment, ReportFile};
+use super::templates::Template;
 use super::{page_offset, url_encode, AppState, SignedIn, Visitor, PAGE_SIZE};
 use crate::db::certificates::{self, CertificateRow, Filter};
 use crate::db::throttle;
@@ -17,7 +18,6 @@ use rocket::http::Status;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;

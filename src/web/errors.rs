@@ -2,11 +2,11 @@
 //! JSON under `/api/`. Kept here rather than beside the error type so the
 //! error type knows nothing of pages.
 
+use super::templates::Template;
 use crate::error::{default_title, AppError};
 use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder, Response};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 use std::io::Cursor;
 

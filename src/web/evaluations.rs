@@ -7,6 +7,7 @@
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal};
 use super::imports::{read_sheet_upload, SheetUpload};
 use super::reports::{attachment, chosen_period, preset_choices, PeriodQuery, ReportFile};
+use super::templates::Template;
 use super::training::{programme_name, session_rows};
 use super::{AppState, Page, SignedIn, Visitor};
 use crate::app::evaluations::{self as workflow, NotTaken, OverCap, Results, SessionForm};
@@ -18,7 +19,6 @@ use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -249,7 +249,7 @@ async fn answer(
     };
     Ok(match workflow::respond(ctx, token, &answers).await? {
         // On to a page of its own, so reloading it does not answer again.
-        Ok(()) => Answered::Sent(Redirect::to(format!("/evaluate/{token}/sent"))),
+        Ok(()) => Answered::Sent(Box::new(Redirect::to(format!("/evaluate/{token}/sent")))),
         Err(refused) => Answered::Page(refusal_page(&page, state, &found, refused)),
     })
 }
@@ -259,7 +259,8 @@ async fn answer(
 #[derive(rocket::Responder)]
 pub enum Answered {
     Page((Status, Template)),
-    Sent(Redirect),
+    // Boxed: a redirect is several times the size of a page to render.
+    Sent(Box<Redirect>),
 }
 
 /// `GET /evaluate/<token>/sent`: thanks, after an answer was taken.

@@ -8,6 +8,7 @@ use super::assessments::{human_size, today};
 use super::auth::{AssessmentWorker, CurrentUser};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
 use super::date_field::DateField;
+use super::templates::Template;
 use super::{AppState, FormOutcome, Page, SignedIn};
 use crate::app::evidence::{self as workflow, display_title, StoredFile, Target};
 use crate::db::Db;
@@ -22,7 +23,6 @@ use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Flash, Redirect, Responder, Response};
 use rocket::{get, post, routes, FromForm, Route, State as Managed};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -6,8 +6,8 @@
 use crate::domain::audit_labels::{action_label, record_label};
 use crate::domain::dates::uk_date;
 use chrono::NaiveDate;
-use rocket_dyn_templates::tera::{self, Tera, Value};
 use std::collections::HashMap;
+use tera::{self, Tera, Value};
 
 pub fn register(tera: &mut Tera) {
     tera.register_filter("uk_date", uk_date_filter);

@@ -1,6 +1,7 @@
 //! The standards library, browsable: framework → areas → criteria.
 
 use super::auth::CurrentUser;
+use super::templates::Template;
 use super::{AppState, Page};
 use crate::app::frameworks::FrameworkSummary;
 use crate::domain::standards::Framework;
@@ -8,7 +9,6 @@ use crate::domain::training_requirement::describe;
 use crate::error::{AppError, AppResult};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -13,6 +13,7 @@
 
 use super::auth::CurrentUser;
 use super::reports::PeriodQuery;
+use super::templates::{Template, Templates};
 use super::{AppState, Page, SignedIn};
 use crate::app::assessments::{load_view, standing, Summary};
 use crate::clock::display;
@@ -25,7 +26,6 @@ use crate::domain::next_step::NextStep;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use rocket::{get, routes, Route};
-use rocket_dyn_templates::{Metadata, Template};
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
@@ -47,12 +47,16 @@ const LAPSE_WARNING_DAYS: u64 = 60;
 const ATTENTION_LIST: i64 = 5;
 
 #[get("/?<period..>")]
-async fn home(period: PeriodQuery<'_>, templates: Metadata<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+async fn home(
+    period: PeriodQuery<'_>,
+    templates: &rocket::State<Templates>,
+    signed_in: SignedIn<'_>,
+) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
     match (user.user.role, user.actor().org_scope()) {
         (Role::ProgrammeLead, _) => {
             let attention = async { lead_attention(user, db, state).await.map(Some) };
-            super::reports::dashboard_page(&page, &templates, db, state, period, attention).await
+            super::reports::dashboard_page(&page, templates, db, state, period, attention).await
         }
         (Role::Assessor, _) => assessor_home(user, &page, db, state).await,
         (Role::TrainingLead, _) => training_lead_home(&page, db, state).await,

@@ -4,6 +4,7 @@
 
 use super::auth::{CurrentUser, TrainingManager};
 use super::csrf::{CarriesCsrfToken, CsrfForm, CsrfMultipart, MultipartRefusal, TokenOnly};
+use super::templates::Template;
 use super::{choice_options, AppState, Page, SignedIn};
 use crate::app::import_runs;
 use crate::app::imports::{self, Choices};
@@ -15,7 +16,6 @@ use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -31,6 +31,7 @@ pub mod register;
 pub mod reminders;
 pub mod reports;
 pub mod reviews;
+pub mod templates;
 pub mod training;
 pub mod users;
 
@@ -43,8 +44,8 @@ use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket::{Catcher, Route, State};
 use rocket_db_pools::Database;
-use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value};
+use templates::Template;
 
 pub use crate::app::AppState;
 

@@ -2,6 +2,7 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::templates::Template;
 use super::{choice_options, page_offset, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::db::organisation_status::{self as status_db, StatusQuery, StatusRow};
 use crate::db::organisations::{self, OrganisationRow, Search};
@@ -12,7 +13,6 @@ use crate::domain::organisation_status::{summarise, AssessmentFact, StatusFilter
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -4,6 +4,7 @@
 //! or after [`LINK_HOURS`]. No email is sent: the service has no mail server.
 
 use super::csrf::{CsrfForm, TokenOnly};
+use super::templates::Template;
 use super::{FormOutcome, Page, SignedIn, Visitor};
 use crate::clock::display;
 use crate::db::audit::{self, Entry};
@@ -17,7 +18,6 @@ use chrono::{DateTime, Duration, Utc};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 /// Long enough to reach someone by phone the next working day.

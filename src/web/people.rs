@@ -2,13 +2,13 @@
 
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
+use super::templates::Template;
 use super::{FormOutcome, SignedIn};
 use crate::db::{organisations, people, Db};
 use crate::domain::person::{PersonDetails, PersonInput};
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<Route> {

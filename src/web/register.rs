@@ -5,6 +5,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::reports::{attachment, ReportFile};
+use super::templates::Template;
 use super::{AppState, Page, SignedIn};
 use crate::app::register::{self as workflow, ListingChange};
 use crate::db::{organisations, register as rows, Db};
@@ -13,7 +14,6 @@ use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

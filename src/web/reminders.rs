@@ -4,6 +4,7 @@
 //! reminders and deliver them now rather than at the server's next round.
 
 use super::csrf::{CsrfForm, TokenOnly};
+use super::templates::Template;
 use super::{page_offset, SignedIn, PAGE_SIZE};
 use crate::app::reminders::{self, Delivery};
 use crate::clock::display;
@@ -12,7 +13,6 @@ use crate::domain::reminders::Kind;
 use crate::error::AppResult;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<Route> {

@@ -4,6 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, ReasonForm};
 use super::date_field::DateField;
+use super::templates::{Template, Templates};
 use super::{AppState, Page, SignedIn};
 use crate::db::audit::{self, Entry};
 use crate::db::{organisations, published, Db};
@@ -15,7 +16,6 @@ use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::{get, post, routes, Route};
-use rocket_dyn_templates::{Metadata, Template};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -226,7 +226,7 @@ static FIGURES_HTML: Mutex<VecDeque<(Weak<Report>, Arc<String>)>> = Mutex::new(V
 
 /// The `reports/figures` template for `report` with links to the records,
 /// rendered once for each report.
-fn figures_html(templates: &Metadata<'_>, report: &Arc<Report>) -> AppResult<Arc<String>> {
+fn figures_html(templates: &Templates, report: &Arc<Report>) -> AppResult<Arc<String>> {
     let same = |(kept, _): &&(Weak<Report>, Arc<String>)| kept.upgrade().is_some_and(|r| Arc::ptr_eq(&r, report));
     // A panic elsewhere while the lock was held leaves the list intact.
     let lock = || FIGURES_HTML.lock().unwrap_or_else(PoisonError::into_inner);
@@ -237,8 +237,7 @@ fn figures_html(templates: &Metadata<'_>, report: &Arc<Report>) -> AppResult<Arc
     let html = Arc::new(
         templates
             .render("reports/figures", context)
-            .map(|(_, html)| html)
-            .ok_or_else(|| AppError::Internal("the report's figures could not be rendered".into()))?,
+            .map_err(|e| AppError::Internal(format!("the report's figures could not be rendered: {e}")))?,
     );
     let mut kept = lock();
     kept.retain(|(report, _)| report.strong_count() > 0);
@@ -253,7 +252,7 @@ fn figures_html(templates: &Metadata<'_>, report: &Arc<Report>) -> AppResult<Arc
 /// lists what needs doing above the figures).
 pub async fn dashboard_page(
     page: &Page<'_>,
-    templates: &Metadata<'_>,
+    templates: &Templates,
     db: &Db,
     state: &AppState,
     query: PeriodQuery<'_>,
@@ -316,10 +315,14 @@ impl PeriodQuery<'_> {
 }
 
 #[get("/reports?<query..>")]
-async fn dashboard(query: PeriodQuery<'_>, templates: Metadata<'_>, signed_in: SignedIn<'_>) -> AppResult<Template> {
+async fn dashboard(
+    query: PeriodQuery<'_>,
+    templates: &rocket::State<Templates>,
+    signed_in: SignedIn<'_>,
+) -> AppResult<Template> {
     let SignedIn(user, page, db, state) = signed_in;
     lead_only(user)?;
-    dashboard_page(&page, &templates, db, state, query, async { Ok(None) }).await
+    dashboard_page(&page, templates, db, state, query, async { Ok(None) }).await
 }
 
 /// One section of the partnership's report with every group in full: where

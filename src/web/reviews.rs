@@ -5,6 +5,7 @@
 use super::assessments::{summary_json, today, with_reasons};
 use super::auth::CurrentUser;
 use super::csrf::{CsrfForm, TokenOnly};
+use super::templates::Template;
 use super::{
     choice_options, error_list, page_offset, status_and_field_errors, AppState, FormOutcome, SignedIn, PAGE_SIZE,
 };
@@ -17,7 +18,6 @@ use crate::error::{AppError, AppResult};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {

@@ -4,6 +4,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
+use super::templates::Template;
 use super::{choice_options, page_offset, url_encode, AppState, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::training::{self as workflow, Attendee, SignUpRefused};
 use crate::app::training_views::module_title;
@@ -20,7 +21,6 @@ use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 

@@ -3,6 +3,7 @@
 use super::auth::CurrentUser;
 use super::csrf::CsrfForm;
 use super::organisation_pick::{pick, OrganisationPick};
+use super::templates::Template;
 use super::{page_offset, FormOutcome, Page, SignedIn, PAGE_SIZE};
 use crate::app::accounts::{self, CreateUserRefused};
 use crate::db::{organisation_search, users, Db};
@@ -12,7 +13,6 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
