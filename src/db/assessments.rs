@@ -105,10 +105,14 @@ pub async fn list(pool: &Pool, filter: &ListFilter<'_>) -> Result<(Vec<Assessmen
 /// An organisation's assessments as its pages list them (it has a handful:
 /// one per framework and renewal).
 pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    of_organisation_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn of_organisation_in(conn: &mut Conn, organisation_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
     // Its own statement: the list's filter would walk every organisation by
     // name to find this one's.
     let sql = format!("{SELECT} WHERE a.organisation_id = $1 ORDER BY a.framework_id, a.id DESC LIMIT 100");
-    super::rows(&mut pool.acquire().await?, &sql, &[organisation_id.into()]).await
+    super::rows(conn, &sql, &[organisation_id.into()]).await
 }
 
 /// One page of the assessments waiting for or in review, longest waiting

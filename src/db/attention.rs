@@ -5,7 +5,7 @@
 //! silently.
 
 use super::FetchFully;
-use super::{db_run, Pool};
+use super::{db_run, Conn, Pool};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -136,17 +136,17 @@ pub async fn lapsing_training(
 /// `today` to `until`: the same rule as `db::home::expiring_evidence`, whose
 /// list is bounded.
 pub async fn expiring_evidence_total(
-    pool: &Pool,
+    conn: &mut Conn,
     organisation_id: i64,
     today: NaiveDate,
     until: NaiveDate,
 ) -> Result<i64, sqlx::Error> {
-    db_run!(pool => {
+    db_run!(conn => {
         let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", super::home::EXPIRING_EVIDENCE))
         .bind(organisation_id)
         .bind(today)
         .bind(until)
-        .fetch_exactly_one(pool)
+        .fetch_exactly_one(conn)
         .await?;
         Ok(total)
     })

@@ -5,7 +5,7 @@
 //! much history there is.
 
 use super::FetchFully;
-use super::{db_run, Pool};
+use super::{db_run, Conn, Pool};
 use crate::domain::assessment::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -181,7 +181,17 @@ pub async fn expiring_evidence(
     until: NaiveDate,
     limit: i64,
 ) -> Result<Vec<ExpiringEvidence>, sqlx::Error> {
-    db_run!(pool => {
+    expiring_evidence_in(&mut pool.acquire().await?, organisation_id, today, until, limit).await
+}
+
+pub async fn expiring_evidence_in(
+    conn: &mut Conn,
+    organisation_id: i64,
+    today: NaiveDate,
+    until: NaiveDate,
+    limit: i64,
+) -> Result<Vec<ExpiringEvidence>, sqlx::Error> {
+    db_run!(conn => {
         sqlx::query_as(&format!(
             "SELECT e.id, e.assessment_id, a.framework_id, a.framework_version, e.criterion_id, e.title, e.valid_until
          FROM {EXPIRING_EVIDENCE}
@@ -192,7 +202,7 @@ pub async fn expiring_evidence(
         .bind(today)
         .bind(until)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await
     })
 }
@@ -217,21 +227,28 @@ pub async fn organisation_certificates(
     pool: &Pool,
     organisation_id: i64,
 ) -> Result<(Vec<CertificateItem>, i64), sqlx::Error> {
-    db_run!(pool => {
+    organisation_certificates_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn organisation_certificates_in(
+    conn: &mut Conn,
+    organisation_id: i64,
+) -> Result<(Vec<CertificateItem>, i64), sqlx::Error> {
+    db_run!(conn => {
         let awards = sqlx::query_as(
             "SELECT id, code, kind, holder_name, title, issued_on, expires_on, revoked_at, superseded_by_code
          FROM certificates WHERE organisation_id = $1 AND kind = 'award'
          ORDER BY issued_on DESC, id DESC",
         )
         .bind(organisation_id)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         let (training,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM certificates
              WHERE organisation_id = $1 AND kind = 'training' AND revoked_at IS NULL AND superseded_by_code IS NULL",
         )
         .bind(organisation_id)
-        .fetch_exactly_one(pool)
+        .fetch_exactly_one(&mut *conn)
         .await?;
         Ok((awards, training))
     })

@@ -42,7 +42,11 @@ async fn facts_for(conn: &mut Conn, organisation_ids: &[i64]) -> Result<Vec<Stat
 
 /// One organisation's assessments as its status needs them.
 pub async fn facts_of(pool: &Pool, organisation_id: i64) -> Result<Vec<StatusRow>, sqlx::Error> {
-    facts_for(&mut pool.acquire().await?, &[organisation_id]).await
+    facts_of_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn facts_of_in(conn: &mut Conn, organisation_id: i64) -> Result<Vec<StatusRow>, sqlx::Error> {
+    facts_for(conn, &[organisation_id]).await
 }
 
 /// An award held on `today` (a placeholder): awarded, not yet expired, not

@@ -88,8 +88,12 @@ async fn page_matching(
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
+    find_in(&mut pool.acquire().await?, id).await
+}
+
+pub async fn find_in(conn: &mut Conn, id: i64) -> Result<Option<OrganisationRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
-    super::first_row(&mut pool.acquire().await?, &sql, &[id.into()]).await
+    super::first_row(conn, &sql, &[id.into()]).await
 }
 
 /// Id and name of every organisation, for choosing one in a form.
@@ -166,8 +170,12 @@ pub async fn update(
 /// Other names an organisation goes by on sign-in sheets ("Thames View" for
 /// "Thames View Surgery"). `alias_key` is the import's normalised form.
 pub async fn aliases(pool: &Pool, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    aliases_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn aliases_in(conn: &mut Conn, organisation_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let sql = "SELECT id, alias FROM organisation_aliases WHERE organisation_id = $1 ORDER BY alias";
-    super::rows(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await
+    super::rows(conn, sql, &[organisation_id.into()]).await
 }
 
 /// The organisation an alias already belongs to, if any.

@@ -31,7 +31,17 @@ pub async fn for_organisation(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PersonRow>, i64), sqlx::Error> {
-    db_run!(pool => {
+    for_organisation_in(&mut pool.acquire().await?, organisation_id, text, limit, offset).await
+}
+
+pub async fn for_organisation_in(
+    conn: &mut Conn,
+    organisation_id: i64,
+    text: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PersonRow>, i64), sqlx::Error> {
+    db_run!(conn => {
         const FILTER: &str = "organisation_id = $1
                AND ($2 = '' OR LOWER(full_name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\')";
         let text = text.trim();
@@ -44,13 +54,13 @@ pub async fn for_organisation(
         .bind(&pattern)
         .bind(limit)
         .bind(offset)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM people WHERE {FILTER}"))
             .bind(organisation_id)
             .bind(text)
             .bind(&pattern)
-            .fetch_exactly_one(pool)
+            .fetch_exactly_one(&mut *conn)
             .await?;
         Ok((rows, total))
     })
@@ -58,8 +68,12 @@ pub async fn for_organisation(
 
 /// How many people are on the organisation's staff list.
 pub async fn count_for_organisation(pool: &Pool, organisation_id: i64) -> Result<i64, sqlx::Error> {
+    count_for_organisation_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn count_for_organisation_in(conn: &mut Conn, organisation_id: i64) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM people WHERE organisation_id = $1";
-    super::one_value(&mut pool.acquire().await?, sql, &[organisation_id.into()]).await
+    super::one_value(conn, sql, &[organisation_id.into()]).await
 }
 
 pub async fn find(pool: &Pool, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {

@@ -430,16 +430,19 @@ pub async fn organisation_facts(
     programme_id: &str,
     organisation_id: i64,
 ) -> Result<Vec<PersonFactRow>, sqlx::Error> {
+    organisation_facts_in(&mut pool.acquire().await?, programme_id, organisation_id).await
+}
+
+pub async fn organisation_facts_in(
+    conn: &mut Conn,
+    programme_id: &str,
+    organisation_id: i64,
+) -> Result<Vec<PersonFactRow>, sqlx::Error> {
     let sql = format!(
         "{FACT_SELECT} WHERE p.organisation_id = $1 AND ($2 = '' OR s.programme_id = $2)
          ORDER BY p.full_name, p.id, s.session_date"
     );
-    super::rows(
-        &mut pool.acquire().await?,
-        &sql,
-        &[organisation_id.into(), programme_id.into()],
-    )
-    .await
+    super::rows(conn, &sql, &[organisation_id.into(), programme_id.into()]).await
 }
 
 /// The attendance of these people (at one programme, or '' for all), by

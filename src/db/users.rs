@@ -110,11 +110,15 @@ pub async fn list(pool: &Pool, limit: i64, offset: i64) -> Result<(Vec<UserRow>,
 
 /// An organisation's member accounts, active ones first.
 pub async fn of_organisation(pool: &Pool, organisation_id: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+    of_organisation_in(&mut pool.acquire().await?, organisation_id).await
+}
+
+pub async fn of_organisation_in(conn: &mut Conn, organisation_id: i64) -> Result<Vec<UserRow>, sqlx::Error> {
     let sql = format!(
         "{} WHERE u.organisation_id = $1 ORDER BY u.active DESC, u.name, u.id",
         select_user()
     );
-    super::rows(&mut pool.acquire().await?, &sql, &[organisation_id.into()]).await
+    super::rows(conn, &sql, &[organisation_id.into()]).await
 }
 
 pub async fn email_taken(conn: &mut Conn, email: &str) -> Result<bool, sqlx::Error> {

@@ -15,10 +15,10 @@ use super::auth::CurrentUser;
 use super::reports::PeriodQuery;
 use super::templates::{Template, Templates};
 use super::{AppState, Page, SignedIn};
-use crate::app::assessments::{load_view, standing, Summary};
+use crate::app::assessments::{load_view_in, standing, Summary};
 use crate::clock::display;
 use crate::db::assessments::{self, AssessmentRow};
-use crate::db::{attention, home as reads, organisations, Db};
+use crate::db::{attention, home as reads, organisations, Conn, Db};
 use crate::domain::access::{OrgScope, Role};
 use crate::domain::assessment::State;
 use crate::domain::dates::uk_date;
@@ -253,18 +253,20 @@ async fn training_lead_home(page: &Page<'_>, db: &Db, state: &AppState) -> AppRe
 /// The organisation's assessments as its pages show them: where each
 /// stands and, for its own members, the next step. Awards replaced by a
 /// renewal are left out: the renewal speaks for them.
+/// Reads on `conn` (see [`crate::app::assessments::load_view_in`]).
 pub(crate) async fn assessment_cards(
+    conn: &mut Conn,
     user: &CurrentUser,
     db: &Db,
     state: &AppState,
     organisation_id: i64,
 ) -> AppResult<Vec<Value>> {
-    let rows = assessments::of_organisation(db, organisation_id).await?;
+    let rows = assessments::of_organisation_in(conn, organisation_id).await?;
     let today = state.clock.today();
-    // Every assessment's criteria at once: one wait for connections, not one
-    // for each assessment.
-    let to_do =
-        rocket::futures::future::try_join_all(rows.iter().map(|row| criteria_to_do(user, db, state, row))).await?;
+    let mut to_do = Vec::with_capacity(rows.len());
+    for row in &rows {
+        to_do.push(criteria_to_do(conn, user, db, state, row).await?);
+    }
     let mut cards = Vec::new();
     for (row, (missing, needing)) in rows.into_iter().zip(to_do) {
         let standing = standing(&row, state, today);
@@ -285,6 +287,7 @@ pub(crate) async fn assessment_cards(
 /// Mandatory criteria still without evidence, and criteria the assessor
 /// sent back, for the states where the organisation works on it.
 async fn criteria_to_do(
+    conn: &mut Conn,
     user: &CurrentUser,
     db: &Db,
     state: &AppState,
@@ -293,7 +296,7 @@ async fn criteria_to_do(
     if !row.state.evidence_editable() {
         return Ok((0, 0));
     }
-    let view = load_view(state.ctx(db), &user.actor(), row.clone()).await?;
+    let view = load_view_in(conn, state.ctx(db), &user.actor(), row.clone()).await?;
     Ok((
         view.progress.missing_for_submission().len(),
         view.progress.needing_action().len(),
@@ -382,12 +385,12 @@ fn next_step_json(step: NextStep, row: &AssessmentRow) -> Value {
 /// The organisation's award certificates and its staff's training
 /// certificates (a count), as pages show them.
 pub(crate) async fn certificates_json(
-    db: &Db,
+    conn: &mut Conn,
     state: &AppState,
     organisation_id: i64,
     with_awards: bool,
 ) -> AppResult<Value> {
-    let (awards, training) = reads::organisation_certificates(db, organisation_id).await?;
+    let (awards, training) = reads::organisation_certificates_in(conn, organisation_id).await?;
     let today = state.clock.today();
     let awards: Vec<Value> = if with_awards {
         awards
@@ -419,10 +422,14 @@ async fn member_home(
     state: &AppState,
     organisation_id: i64,
 ) -> AppResult<Template> {
-    let organisation = organisations::find(db, organisation_id)
+    // The page's own reads on one connection: one wait for a connection's
+    // turn on a busy server, not one for each.
+    let mut conn = db.acquire().await?;
+    let conn = &mut conn;
+    let organisation = organisations::find_in(conn, organisation_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let cards = one_card_per_award(assessment_cards(user, db, state, organisation_id).await?);
+    let cards = one_card_per_award(assessment_cards(conn, user, db, state, organisation_id).await?);
     // The renewals due, said at the top in so many words.
     let renewals: Vec<Value> = cards
         .iter()
@@ -434,7 +441,7 @@ async fn member_home(
         .collect();
     let today = state.clock.today();
     let until = days_after(today, state.config.renewal_notice_days);
-    let evidence: Vec<Value> = reads::expiring_evidence(db, organisation_id, today, until, HOME_LIST)
+    let evidence: Vec<Value> = reads::expiring_evidence_in(conn, organisation_id, today, until, HOME_LIST)
         .await?
         .into_iter()
         .map(|e| {
@@ -452,12 +459,12 @@ async fn member_home(
             "organisation": {"id": organisation.id, "name": organisation.name},
             "assessments": cards,
             "renewals": renewals,
-            "evidence_more": attention::expiring_evidence_total(db, organisation_id, today, until).await?
+            "evidence_more": attention::expiring_evidence_total(conn, organisation_id, today, until).await?
                 - evidence.len() as i64,
             "evidence": evidence,
-            "training": staff_training(db, state, organisation_id).await?,
+            "training": staff_training(conn, state, organisation_id).await?,
             "notice_days": state.config.renewal_notice_days,
-            "certificates": certificates_json(db, state, organisation_id, true).await?,
+            "certificates": certificates_json(conn, state, organisation_id, true).await?,
         }),
     ))
 }
@@ -501,9 +508,9 @@ fn one_card_per_award(cards: Vec<Value>) -> Vec<Value> {
 
 /// The organisation's staff training by programme, with each completion's
 /// holders as a share of its staff list.
-async fn staff_training(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Value> {
-    let staff = crate::db::people::count_for_organisation(db, organisation_id).await?;
-    let programmes: Vec<Value> = super::training::organisation_summary(db, state, organisation_id)
+async fn staff_training(conn: &mut Conn, state: &AppState, organisation_id: i64) -> AppResult<Value> {
+    let staff = crate::db::people::count_for_organisation_in(conn, organisation_id).await?;
+    let programmes: Vec<Value> = super::training::organisation_summary(conn, state, organisation_id)
         .await?
         .into_iter()
         .map(|mut programme| {

@@ -69,12 +69,16 @@ async fn as_json(db: &Db, state: &State<AppState>) -> AppResult<Json<Value>> {
 
 /// The organisation page's panel: whether it is listed and why not, with
 /// the controls this user may use. Empty for those who may not see it.
-pub async fn organisation_panel(db: &Db, user: &CurrentUser, organisation_id: i64) -> AppResult<Value> {
+pub async fn organisation_panel(
+    conn: &mut crate::db::Conn,
+    user: &CurrentUser,
+    organisation_id: i64,
+) -> AppResult<Value> {
     let actor = user.actor();
     if !actor.can_view_assessments_of(organisation_id) {
         return Ok(Value::Null);
     }
-    let choice = rows::choice(&mut db.acquire().await?, organisation_id).await?;
+    let choice = rows::choice(conn, organisation_id).await?;
     Ok(json!({
         "opted_out": choice.opted_out,
         "hidden": choice.hidden,

@@ -746,9 +746,13 @@ async fn person_training(id: i64, signed_in: SignedIn<'_>) -> AppResult<Template
 }
 
 /// Staff of one organisation trained, by programme: for the organisation's page.
-pub async fn organisation_summary(db: &Db, state: &AppState, organisation_id: i64) -> AppResult<Vec<Value>> {
+pub async fn organisation_summary(
+    conn: &mut crate::db::Conn,
+    state: &AppState,
+    organisation_id: i64,
+) -> AppResult<Vec<Value>> {
     let today = today(state);
-    let rows = training::organisation_facts(db, "", organisation_id).await?;
+    let rows = training::organisation_facts_in(conn, "", organisation_id).await?;
     let mut by_programme: BTreeMap<String, Vec<PersonFactRow>> = BTreeMap::new();
     for row in rows {
         by_programme.entry(row.programme_id.clone()).or_default().push(row);
