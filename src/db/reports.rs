@@ -391,7 +391,10 @@ async fn signed_up(
     })
 }
 
-async fn standings(
+/// Each organisation's people who had started each of the programme's
+/// completions by `end`, and how many of them held it then
+/// (`organisation_id` 0 for every organisation).
+pub async fn standings(
     pool: &Pool,
     programme_id: &str,
     end: NaiveDate,
