@@ -663,17 +663,45 @@ async fn iris_practices_are_signed_up_before_anyone_trains() {
     let path = "/training/programmes/iris/organisations";
     let (_, page) = lead.get_text(path).await;
     assert!(page_text(&page).contains("0 signed up"));
+    // The organisation is typed by name, not chosen from a list of every one.
+    assert!(!page.contains("<select class=\"qm-select\" id=\"organisation_id\""));
     let res = lead
         .submit(
             path,
             path,
-            &[("organisation_id", &practice.to_string()), ("date", "01/02/2025")],
+            &[("organisation_id", "Nowhere Surgery"), ("date", "01/02/2025")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.get_text(path).await;
+    let text = page_text(&page);
+    assert!(
+        text.contains("No organisation’s name contains “Nowhere Surgery”"),
+        "{text}"
+    );
+    assert!(text.contains("0 signed up"), "{text}");
+    let res = lead
+        .submit(
+            path,
+            path,
+            &[("organisation_id", "oval practice"), ("date", "01/02/2025")],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, page) = lead.get_text(path).await;
     let text = page_text(&page);
     assert!(text.contains("1 signed up: 1 not started"), "{text}");
+    // By number too, as links carry it: already signed up.
+    let res = lead
+        .submit(path, path, &[("organisation_id", &practice.to_string()), ("date", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.get_text(path).await;
+    assert!(
+        page_text(&page).contains("Oval Practice is already signed up."),
+        "{}",
+        page_text(&page)
+    );
     assert!(text.contains("Signed up 1 February 2025"), "one UK date style: {text}");
     // Training brings it into training.
     let output = qmtrack(

@@ -26,6 +26,17 @@ pub struct OrganisationPick {
 }
 
 impl OrganisationPick {
+    /// Why the text picked no organisation, with the names it matched, as
+    /// one line for a flash message; `None` when it picked one or was blank.
+    pub fn refusal(&self) -> Option<String> {
+        let message = self.error.clone()?;
+        if self.suggestions.is_empty() {
+            return Some(message);
+        }
+        let names: Vec<&str> = self.suggestions.iter().map(|s| s.name.as_str()).collect();
+        Some(format!("{message}: {}", names.join("; ")))
+    }
+
     /// The field for an organisation already chosen (a form shown again, a link).
     pub fn chosen(id: i64, name: String) -> Self {
         OrganisationPick {

@@ -246,17 +246,11 @@ async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult
                 "signed_up_on": signed_up_on.get(org_id)}))
         })
         .collect();
-    let choices: Vec<Value> = organisations::names(db)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| !signed_up_on.contains_key(id))
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect();
     Ok(page.render(
         "training/organisations",
         json!({"title": format!("{}: {}", programme.name, rule.title), "section": "training", "programme": programme,
             "rule": rule, "organisations": organisations, "counts": counts, "signed_up": organisations.len(),
-            "choices": choices, "can_manage": user.actor().can_manage_training()}),
+            "organisation": OrganisationPick::default(), "can_manage": user.actor().can_manage_training()}),
     ))
 }
 
@@ -275,8 +269,17 @@ async fn sign_up(id: &str, form: CsrfForm<SignupForm>, signed_in: SignedIn<'_>) 
     let programme = programme_or_404(state, id)?;
     programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
     let back = Redirect::to(format!("/training/programmes/{}/organisations", programme.id));
-    let Some(org) = form.0.organisation_id.trim().parse::<i64>().ok() else {
-        return Ok(Flash::error(back, "Choose the organisation that has signed up."));
+    // Typed by name (or a number, as links carry it): not a list of every
+    // organisation, which on the large set was 10,000 options.
+    let picked = pick(db, &form.0.organisation_id).await?;
+    if let Some(message) = picked.refusal() {
+        return Ok(Flash::error(back, message));
+    }
+    let Some(org) = picked.id else {
+        return Ok(Flash::error(
+            back,
+            "Type the name of the organisation that has signed up.",
+        ));
     };
     let date = match form.0.date.trim() {
         "" => today(state),
@@ -519,13 +522,7 @@ async fn add_attendee(id: i64, form: CsrfForm<AttendeeForm>, signed_in: SignedIn
     };
     let status = AttendanceStatus::parse(&form.status).unwrap_or(AttendanceStatus::Attended);
     let picked = pick(db, &form.organisation_id).await?;
-    if let Some(message) = picked.error {
-        let names: Vec<String> = picked.suggestions.into_iter().map(|s| s.name).collect();
-        let message = if names.is_empty() {
-            message
-        } else {
-            format!("{message}: {}", names.join("; "))
-        };
+    if let Some(message) = picked.refusal() {
         return Ok(Flash::error(back, message));
     }
     let organisation_id = picked.id;
