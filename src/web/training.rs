@@ -12,8 +12,7 @@ use crate::app::training_views::{by_person, fact};
 use crate::db::training::{self, PersonFactRow};
 use crate::db::{completions, organisations, people, Db};
 use crate::domain::completion::{
-    organisation_progress, organisation_progress_from_counts, person_completions, AttendanceFact, AttendanceStatus,
-    CompletionState, PeopleCount,
+    organisation_progress, person_completions, AttendanceFact, AttendanceStatus, CompletionState, OrganisationProgress,
 };
 use crate::domain::import::ModuleRef;
 use crate::domain::programmes::Programme;
@@ -209,41 +208,27 @@ async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult
         crate::db::reports::standings(db, &programme.id, today(state), 0),
         training::signups(db, &programme.id)
     )?;
-    let mut by_org: BTreeMap<(String, i64), BTreeMap<String, PeopleCount>> = BTreeMap::new();
     // Signed-up organisations are listed even before anyone has trained.
     let signed_up_on: HashMap<i64, NaiveDate> = signups.iter().map(|(id, _, on)| (*id, *on)).collect();
-    for (org_id, name, _) in &signups {
-        by_org.entry((name.clone(), *org_id)).or_default();
-    }
-    let people = |n: i64| usize::try_from(n).unwrap_or(0);
-    for standing in standings {
-        by_org
-            .entry((standing.organisation_name, standing.organisation_id))
-            .or_default()
-            .insert(
-                standing.completion_id,
-                PeopleCount {
-                    started: people(standing.started),
-                    current: people(standing.holding),
-                },
-            );
-    }
+    let signed_up: Vec<(i64, String)> = signups.into_iter().map(|(id, name, _)| (id, name)).collect();
+    let mut by_name: Vec<(String, i64, OrganisationProgress)> =
+        crate::domain::report::engine::organisation_standings(programme, &signed_up, &standings)
+            .into_iter()
+            .filter_map(|(id, (name, progress))| Some((name, id, progress?)))
+            .collect();
+    by_name.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let organisations: Vec<Value> = by_org
+    let organisations: Vec<Value> = by_name
         .iter()
-        .filter_map(|((name, org_id), held)| {
-            // Someone who started a completion attended one of its modules.
-            let any_attendance = held.values().any(|c| c.started > 0);
-            let count = |completion: &str| held.get(completion).copied().unwrap_or_default();
-            let progress = organisation_progress_from_counts(programme, count, any_attendance)?;
+        .map(|(name, org_id, progress)| {
             let (label, colour) = match progress.state {
                 crate::domain::completion::OrganisationTrainingState::FullyTrained => ("Fully trained", "green"),
                 crate::domain::completion::OrganisationTrainingState::InTraining => ("In training", "blue"),
                 crate::domain::completion::OrganisationTrainingState::NotStarted => ("Not started", "grey"),
             };
             *counts.entry(label).or_insert(0) += 1;
-            Some(json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements,
-                "signed_up_on": signed_up_on.get(org_id)}))
+            json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements,
+                "signed_up_on": signed_up_on.get(org_id)})
         })
         .collect();
     Ok(page.render(

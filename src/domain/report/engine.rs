@@ -2,7 +2,9 @@
 
 use super::{slug, Figure, Group, Period, Records, Report, Section};
 use crate::domain::assessment::{award_status, AwardStatus, State};
-use crate::domain::completion::{organisation_progress_from_counts, OrganisationTrainingState, PeopleCount};
+use crate::domain::completion::{
+    organisation_progress_from_counts, OrganisationProgress, OrganisationTrainingState, PeopleCount,
+};
 use crate::domain::evaluation::{summary, tally, Answers};
 use crate::domain::organisation::OrgType;
 use crate::domain::programmes::{Completion, Programme, ProgrammeLibrary};
@@ -728,16 +730,25 @@ pub fn cohort_completed(programme: &Programme, cohort: &CohortActivity) -> i64 {
         .map_or(0, |(_, n)| *n)
 }
 
-fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity, section: &str) -> Vec<Figure> {
+/// Each organisation signed up or with staff who started one of the
+/// programme's completions, by id: its name and how far it is through the
+/// programme's organisation rule (`None` when the programme has none), from
+/// how many of its staff started and held each completion. The reports and
+/// the programme's organisations page both judge them here.
+pub fn organisation_standings(
+    programme: &Programme,
+    signed_up: &[(i64, String)],
+    standings: &[StandingAtEnd],
+) -> BTreeMap<i64, (String, Option<OrganisationProgress>)> {
     // Each organisation's name and its staff counts by completion id.
     let mut organisations: BTreeMap<i64, (String, BTreeMap<&str, PeopleCount>)> = BTreeMap::new();
-    for (id, name) in &activity.signed_up {
+    for (id, name) in signed_up {
         organisations
             .entry(*id)
             .or_insert_with(|| (name.clone(), BTreeMap::new()));
     }
     let people = |n: i64| usize::try_from(n).unwrap_or(0);
-    for standing in &activity.standings {
+    for standing in standings {
         organisations
             .entry(standing.organisation_id)
             .or_insert_with(|| (standing.organisation_name.clone(), BTreeMap::new()))
@@ -750,14 +761,29 @@ fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity
                 },
             );
     }
+    organisations
+        .into_iter()
+        .map(|(id, (name, counts))| {
+            // Someone who started a completion attended one of its modules.
+            let any_attendance = counts.values().any(|c| c.started > 0);
+            let count = |completion: &str| counts.get(completion).copied().unwrap_or_default();
+            (
+                id,
+                (
+                    name,
+                    organisation_progress_from_counts(programme, count, any_attendance),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn organisation_rule_figures(programme: &Programme, activity: &ProgrammeActivity, section: &str) -> Vec<Figure> {
     let mut signed_up = Vec::new();
     let mut in_training = Vec::new();
     let mut fully_trained = Vec::new();
-    for (name, counts) in organisations.values() {
-        // Someone who started a completion attended one of its modules.
-        let any_attendance = counts.values().any(|c| c.started > 0);
-        let count = |completion: &str| counts.get(completion).copied().unwrap_or_default();
-        let state = organisation_progress_from_counts(programme, count, any_attendance).map(|p| p.state);
+    for (name, progress) in organisation_standings(programme, &activity.signed_up, &activity.standings).into_values() {
+        let state = progress.map(|p| p.state);
         signed_up.push(name.clone());
         if state == Some(OrganisationTrainingState::FullyTrained) {
             fully_trained.push(name.clone());
