@@ -10,6 +10,7 @@ use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
 use chrono::{Days, NaiveDate};
+use rocket::tokio::sync::OnceCell;
 use std::borrow::Borrow;
 use std::future::Future;
 use std::sync::Arc;
@@ -32,7 +33,8 @@ pub struct Sources<'a> {
 }
 
 pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
-    compared(period, |period| period_figures(sources, period, scope)).await
+    let organisations = OnceCell::new();
+    compared(period, |period| period_figures(sources, period, scope, &organisations)).await
 }
 
 /// The report for `period`: its figures compared with those of the period
@@ -50,8 +52,14 @@ where
     Ok(report)
 }
 
-/// One period's figures, not yet compared with any other.
-async fn period_figures(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
+/// One period's figures, not yet compared with any other. The organisations
+/// are read by the first period of a report to need them, for both.
+async fn period_figures(
+    sources: Sources<'_>,
+    period: Period,
+    scope: &Scope,
+    organisations: &OnceCell<db::reports::Organisations>,
+) -> Result<Report, sqlx::Error> {
     let Sources {
         pool,
         standards,
@@ -59,7 +67,18 @@ async fn period_figures(sources: Sources<'_>, period: Period, scope: &Scope) -> 
         renewal_notice_days,
     } = sources;
     let started = std::time::Instant::now();
-    let facts = db::reports::period_data(pool, programmes, period, scope.organisation_id, renewal_notice_days).await?;
+    let organisations = organisations
+        .get_or_try_init(|| db::reports::organisations(pool, scope.organisation_id))
+        .await?;
+    let facts = db::reports::period_data(
+        pool,
+        programmes,
+        period,
+        scope.organisation_id,
+        renewal_notice_days,
+        organisations,
+    )
+    .await?;
     let read = started.elapsed();
     let mut report = compute(&facts, standards, programmes);
     tracing::debug!(?period, ?read, computed = ?started.elapsed() - read, "figures: one period");
@@ -86,7 +105,13 @@ pub async fn build_shared(
         data_version,
         compared,
     };
-    let figures = |period| cache.get_or_compute(key(period, false), move || period_figures(sources, period, scope));
+    let organisations = OnceCell::new();
+    let organisations = &organisations;
+    let figures = |period| {
+        cache.get_or_compute(key(period, false), move || {
+            period_figures(sources, period, scope, organisations)
+        })
+    };
     cache
         .get_or_compute(key(period, true), || compared(period, figures))
         .await
