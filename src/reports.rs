@@ -4,13 +4,13 @@
 
 use crate::app::figures::{FiguresCache, FiguresKey};
 use crate::db;
+use crate::db::reports::SharedReads;
 use crate::db::Pool;
 use crate::domain::programmes::ProgrammeLibrary;
 use crate::domain::report::standing::{self, AssessmentStanding, ExpiringEvidence, StaffTrained, StandingFacts};
 use crate::domain::report::{compute, Period, Report};
 use crate::domain::standards::StandardsLibrary;
 use chrono::{Days, NaiveDate};
-use rocket::tokio::sync::OnceCell;
 use std::borrow::Borrow;
 use std::future::Future;
 use std::sync::Arc;
@@ -33,8 +33,8 @@ pub struct Sources<'a> {
 }
 
 pub async fn build(sources: Sources<'_>, period: Period, scope: &Scope) -> Result<Report, sqlx::Error> {
-    let organisations = OnceCell::new();
-    compared(period, |period| period_figures(sources, period, scope, &organisations)).await
+    let shared = SharedReads::new(period, scope.organisation_id);
+    compared(period, |period| period_figures(sources, period, scope, &shared)).await
 }
 
 /// The report for `period`: its figures compared with those of the period
@@ -52,13 +52,13 @@ where
     Ok(report)
 }
 
-/// One period's figures, not yet compared with any other. The organisations
-/// are read by the first period of a report to need them, for both.
+/// One period's figures, not yet compared with any other, with what the
+/// report's periods read once between them.
 async fn period_figures(
     sources: Sources<'_>,
     period: Period,
     scope: &Scope,
-    organisations: &OnceCell<db::reports::Organisations>,
+    shared: &SharedReads,
 ) -> Result<Report, sqlx::Error> {
     let Sources {
         pool,
@@ -67,18 +67,7 @@ async fn period_figures(
         renewal_notice_days,
     } = sources;
     let started = std::time::Instant::now();
-    let organisations = organisations
-        .get_or_try_init(|| db::reports::organisations(pool, scope.organisation_id))
-        .await?;
-    let facts = db::reports::period_data(
-        pool,
-        programmes,
-        period,
-        scope.organisation_id,
-        renewal_notice_days,
-        organisations,
-    )
-    .await?;
+    let facts = db::reports::period_data(pool, programmes, period, renewal_notice_days, shared).await?;
     let read = started.elapsed();
     let mut report = compute(&facts, standards, programmes);
     tracing::debug!(?period, ?read, computed = ?started.elapsed() - read, "figures: one period");
@@ -105,11 +94,11 @@ pub async fn build_shared(
         data_version,
         compared,
     };
-    let organisations = OnceCell::new();
-    let organisations = &organisations;
+    let shared = SharedReads::new(period, scope.organisation_id);
+    let shared = &shared;
     let figures = |period| {
         cache.get_or_compute(key(period, false), move || {
-            period_figures(sources, period, scope, organisations)
+            period_figures(sources, period, scope, shared)
         })
     };
     cache

@@ -176,6 +176,13 @@ async fn the_cohorts_ambassadors_and_marac_absences_give_the_readme_figures() {
     );
     assert_eq!(value(&year, "training.marac-briefing.people"), 97);
     assert_eq!(value(&year, "training.marac-briefing.absences"), 6);
+    // Both ends' holders come from one read: each period gets its own.
+    let holding = "training.domestic-abuse-ambassadors.completion.ambassador.holding";
+    let next_year = figures(&lead, "2025-01-01", "2025-12-31").await;
+    assert_eq!(previous(&next_year, holding), 52, "active on 31 December 2024");
+    let year_before = figures(&lead, "2023-01-01", "2023-12-31").await;
+    assert_eq!(previous(&year, holding), value(&year_before, holding));
+    assert_ne!(value(&next_year, holding), 52, "the ends differ, so a swap would show");
     // Long after, every ambassador here has lapsed.
     let later = figures(&lead, "2027-01-01", "2027-03-31").await;
     assert_eq!(

@@ -14,49 +14,177 @@ use crate::domain::report::engine::{
 };
 use crate::domain::report::Period;
 use chrono::{DateTime, NaiveDate, Utc};
+use rocket::tokio::sync::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Each organisation's name, type and locality by id: what the figures group
-/// people and records by. Read once for a report and shared by its periods.
+/// people and records by.
 pub type Organisations = Arc<HashMap<i64, OrganisationFacts>>;
 
-/// Every organisation (or, `organisation_id` not 0, only that one) for [`period_data`].
-pub async fn organisations(pool: &Pool, organisation_id: i64) -> Result<Organisations, sqlx::Error> {
-    let rows: Vec<(i64, String, String, String)> = super::rows(
-        &mut pool.acquire().await?,
-        "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
-        &[organisation_id.into()],
-    )
-    .await?;
-    Ok(Arc::new(
-        rows.into_iter()
-            .map(|(id, name, org_type, locality)| {
-                (
-                    id,
-                    OrganisationFacts {
-                        name,
-                        org_type,
-                        locality,
-                    },
-                )
-            })
-            .collect(),
-    ))
+/// Each completion's holders by organisation type and locality, by completion id.
+type Holding = BTreeMap<String, Vec<GroupCount>>;
+
+/// What the periods of one report (a period and the one before it) read
+/// once between them: the organisations, and each programme's holders at
+/// both periods' ends, counted in one pass over its spells (a pass is most
+/// of the work, and the two ends' holders are nearly the same spells).
+/// The first period to need a read makes it; the other waits for it.
+pub struct SharedReads {
+    organisation_id: i64,
+    ends: [NaiveDate; 2],
+    organisations: OnceCell<Organisations>,
+    holding: std::sync::Mutex<HashMap<String, Arc<OnceCell<[Holding; 2]>>>>,
 }
 
-/// Every fact the engine needs for `period`. `organisation_id` 0 for the
-/// whole partnership, else only that organisation's records, and
-/// `organisations` as [`organisations`] read them for it.
+impl SharedReads {
+    /// For the report on `period` (compared with the one before it), of
+    /// `organisation_id` (0 for the whole partnership).
+    pub fn new(period: Period, organisation_id: i64) -> SharedReads {
+        SharedReads {
+            organisation_id,
+            ends: [period.previous().to, period.to],
+            organisations: OnceCell::new(),
+            holding: Default::default(),
+        }
+    }
+
+    /// Every organisation (or only the report's one).
+    pub async fn organisations(&self, pool: &Pool) -> Result<&Organisations, sqlx::Error> {
+        self.organisations
+            .get_or_try_init(|| async {
+                let rows: Vec<(i64, String, String, String)> = super::rows(
+                    &mut pool.acquire().await?,
+                    "SELECT id, name, org_type, locality FROM organisations WHERE ($1 = 0 OR id = $1)",
+                    &[self.organisation_id.into()],
+                )
+                .await?;
+                let facts = rows.into_iter().map(|(id, name, org_type, locality)| {
+                    (
+                        id,
+                        OrganisationFacts {
+                            name,
+                            org_type,
+                            locality,
+                        },
+                    )
+                });
+                Ok(Arc::new(facts.collect()))
+            })
+            .await
+    }
+
+    /// The programme's holders at `end`, read with those at the report's
+    /// other end.
+    async fn holding(
+        &self,
+        conn: &mut super::Conn,
+        backend: Backend,
+        programme: &Programme,
+        end: NaiveDate,
+        organisations: &HashMap<i64, OrganisationFacts>,
+    ) -> Result<Holding, sqlx::Error> {
+        let Some(at) = self.ends.iter().position(|e| *e == end) else {
+            // Not one of the report's ends: read on its own.
+            let [held, _] = holders(
+                conn,
+                backend,
+                programme,
+                [end, end],
+                self.organisation_id,
+                organisations,
+            )
+            .await?;
+            return Ok(held);
+        };
+        let slot = {
+            let mut slots = self.holding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            slots.entry(programme.id.clone()).or_default().clone()
+        };
+        let both = slot
+            .get_or_try_init(|| holders(conn, backend, programme, self.ends, self.organisation_id, organisations))
+            .await?;
+        Ok(both[at].clone())
+    }
+}
+
+/// A programme's holders of each completion at each of `ends`, from one
+/// pass over its spells. A person holds a completion through one spell at a
+/// time, so counting spells counts people.
+async fn holders(
+    conn: &mut super::Conn,
+    backend: Backend,
+    programme: &Programme,
+    ends: [NaiveDate; 2],
+    organisation_id: i64,
+    organisations: &HashMap<i64, OrganisationFacts>,
+) -> Result<[Holding; 2], sqlx::Error> {
+    let joined = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    let held_at = |end: &str| {
+        format!(
+            "{joined}(CASE WHEN cs.held_from <= {end} AND (cs.held_until IS NULL OR cs.held_until > {end})
+                      THEN CAST(cs.organisation_id AS TEXT) END, ',')"
+        )
+    };
+    // Spells that began by the later end and had not lapsed by the earlier.
+    let sql = format!(
+        "SELECT cs.completion_id, {}, {}
+         FROM completion_spells cs
+         WHERE cs.programme_id = $1 AND cs.held_from <= $3 AND (cs.held_until IS NULL OR cs.held_until > $2)
+           AND ($4 = 0 OR cs.organisation_id = $4)
+         GROUP BY cs.completion_id",
+        held_at("$2"),
+        held_at("$3")
+    );
+    let (earlier, later) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
+    let values = [
+        programme.id.as_str().into(),
+        earlier.into(),
+        later.into(),
+        organisation_id.into(),
+    ];
+    let rows: Vec<(String, Option<String>, Option<String>)> = super::rows(conn, &sql, &values).await?;
+    let mut at_earlier = Holding::new();
+    let mut at_later = Holding::new();
+    for (completion, earlier_ids, later_ids) in rows {
+        at_earlier.insert(
+            completion.clone(),
+            organisation_counts(earlier_ids.as_deref(), organisations),
+        );
+        at_later.insert(completion, organisation_counts(later_ids.as_deref(), organisations));
+    }
+    Ok(if ends[0] <= ends[1] {
+        [at_earlier, at_later]
+    } else {
+        [at_later, at_earlier]
+    })
+}
+
+/// Organisation ids joined by commas, each once for every thing counted,
+/// counted by the organisations' type and locality.
+fn organisation_counts(ids: Option<&str>, organisations: &HashMap<i64, OrganisationFacts>) -> Vec<GroupCount> {
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for id in ids.unwrap_or_default().split(',').filter_map(|id| id.parse().ok()) {
+        *counts.entry(id).or_default() += 1;
+    }
+    by_group(counts, organisations)
+}
+
+/// Every fact the engine needs for `period`, one of the periods `shared`
+/// was made for: the whole partnership's records, or only its organisation's.
 pub async fn period_data(
     pool: &Pool,
     programmes: &ProgrammeLibrary,
     period: Period,
-    organisation_id: i64,
     renewal_notice_days: u64,
-    organisations: &Organisations,
+    shared: &SharedReads,
 ) -> Result<PeriodData, sqlx::Error> {
     let started = std::time::Instant::now();
+    let organisation_id = shared.organisation_id;
+    let organisations = shared.organisations(pool).await?;
     let current = programmes.current();
     // Everything at once, each read on a connection of its own: the counting
     // of the period's attendance (most of the time) goes on while the
@@ -69,8 +197,8 @@ pub async fn period_data(
             pool,
             programme,
             period,
-            organisation_id,
             organisations,
+            shared,
         ))),
     )?;
     for activity in &mut activities {
@@ -301,13 +429,7 @@ async fn counts_by_group(
     let rows: Vec<(String, String)> = super::rows(conn, &sql, values).await?;
     Ok(rows
         .into_iter()
-        .map(|(completion, ids)| {
-            let mut counts: HashMap<i64, i64> = HashMap::new();
-            for id in ids.split(',').filter_map(|id| id.parse().ok()) {
-                *counts.entry(id).or_default() += 1;
-            }
-            (completion, by_group(counts, organisations))
-        })
+        .map(|(completion, ids)| (completion, organisation_counts(Some(&ids), organisations)))
         .collect())
 }
 
@@ -318,9 +440,10 @@ async fn programme_activity(
     pool: &Pool,
     programme: &Programme,
     period: Period,
-    organisation_id: i64,
     organisations: &HashMap<i64, OrganisationFacts>,
+    shared: &SharedReads,
 ) -> Result<ProgrammeActivity, sqlx::Error> {
+    let organisation_id = shared.organisation_id;
     let (from, to) = (period.from, period.to);
     let mut conn = pool.acquire().await?;
     // The programme's completions named one by one: each is then a range of
@@ -349,14 +472,9 @@ async fn programme_activity(
     } else {
         counts_by_group(&mut conn, pool.backend(), &completed_sql, &values, organisations).await?
     };
-    // A person holds a completion through one spell at a time, so counting
-    // spells counts people.
-    let holding_sql = "SELECT cs.completion_id, cs.organisation_id
-         FROM completion_spells cs
-         WHERE cs.programme_id = $1 AND cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2)
-           AND ($3 = 0 OR cs.organisation_id = $3)";
-    let values = [programme.id.as_str().into(), to.into(), organisation_id.into()];
-    let holding = counts_by_group(&mut conn, pool.backend(), holding_sql, &values, organisations).await?;
+    let holding = shared
+        .holding(&mut conn, pool.backend(), programme, to, organisations)
+        .await?;
     // The queries below take their own connections.
     drop(conn);
     let completions = programme
