@@ -723,6 +723,51 @@ async fn iris_practices_are_signed_up_before_anyone_trains() {
     );
 }
 
+#[rocket::async_test]
+async fn the_iris_practices_page_shows_fifty_a_page_and_each_state_on_its_own() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    // Sixty practices, each with a clinician at the first clinical session:
+    // in training, and so counted as signed up.
+    let mut csv = String::from("Name,Practice,Email,Date,Course,Attended\n");
+    for n in 1..=60 {
+        csv.push_str(&format!(
+            "Clinician {n:02},Practice Surgery {n:02},clinician.{n}@surgery{n}.example,03/02/2025,IRIS clinical session 1,Yes\n"
+        ));
+    }
+    let res = upload(&lead, "iris.csv", csv.into_bytes(), &[]).await;
+    commit(&lead, &location(&res)).await;
+    let practice = app.organisation(&lead, "Oval Practice", "gp_practice").await;
+    let path = "/training/programmes/iris/organisations";
+    let res = lead
+        .submit(path, path, &[("organisation_id", &practice.to_string()), ("date", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let (_, first) = lead.get_text(path).await;
+    let text = page_text(&first);
+    assert!(text.contains("61 signed up: 60 in training, 1 not started."), "{text}");
+    let rows = texts(&first, "table.qm-table tbody tr");
+    assert_eq!(rows.len(), 50, "{rows:?}");
+    assert!(text.contains("Page 1 of 2"), "{text}");
+    assert!(rows[0].contains("Oval Practice"), "in name order: {rows:?}");
+    let (_, second) = lead.get_text(&format!("{path}?page=2")).await;
+    let rows = texts(&second, "table.qm-table tbody tr");
+    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert!(rows[10].contains("Practice Surgery 60"), "{rows:?}");
+
+    let (_, waiting) = lead.get_text(&format!("{path}?state=not-started")).await;
+    let rows = texts(&waiting, "table.qm-table tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("Oval Practice") && rows[0].contains("Not started"));
+    let (_, none) = lead.get_text(&format!("{path}?state=fully-trained")).await;
+    assert!(texts(&none, "table.qm-table tbody tr").is_empty());
+    assert!(page_text(&none).contains("No organisation is in this state."));
+    // An unknown state shows them all.
+    let (_, all) = lead.get_text(&format!("{path}?state=bogus")).await;
+    assert_eq!(texts(&all, "table.qm-table tbody tr").len(), 50);
+}
+
 /// Sixty people of one organisation at DVA awareness, one a day from
 /// 1 June 2025, so the most recent is the sixtieth.
 fn sixty_attendees() -> Vec<u8> {

@@ -194,18 +194,23 @@ const RECENT_COHORTS: i64 = 20;
 
 /// How each organisation stands against the programme's organisation rule
 /// (IRIS: practices signed up, in training, fully trained).
-#[get("/training/programmes/<id>/organisations")]
-async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult<Template> {
-    let SignedIn(user, page, db, state) = signed_in;
+#[get("/training/programmes/<id>/organisations?<state>&<page>")]
+async fn programme_organisations(
+    id: &str,
+    state: Option<&str>,
+    page: Option<i64>,
+    signed_in: SignedIn<'_>,
+) -> AppResult<Template> {
+    let SignedIn(user, view, db, app) = signed_in;
     staff_only(user)?;
-    let programme = programme_or_404(state, id)?;
+    let programme = programme_or_404(app, id)?;
     let rule = programme.organisation_rule.as_ref().ok_or(AppError::NotFound)?;
     // Each organisation's staff who started and who hold each completion
     // today, counted from the kept completions (as the reports count them at
     // the end of a period): not worked out again from every attendance at
     // the programme, which took 2-3 s for IRIS on the large data set.
     let (standings, signups) = rocket::tokio::try_join!(
-        crate::db::reports::standings(db, &programme.id, today(state), 0),
+        crate::db::reports::standings(db, &programme.id, today(app), 0),
         training::signups(db, &programme.id)
     )?;
     // Signed-up organisations are listed even before anyone has trained.
@@ -217,26 +222,87 @@ async fn programme_organisations(id: &str, signed_in: SignedIn<'_>) -> AppResult
             .filter_map(|(id, (name, progress))| Some((name, id, progress?)))
             .collect();
     by_name.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    // Every state's count, each a link to its organisations; a page of
+    // those chosen (thousands of practices on a large partnership).
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let organisations: Vec<Value> = by_name
+    for (_, _, progress) in &by_name {
+        *counts.entry(training_state(progress.state).0).or_insert(0) += 1;
+    }
+    let chosen = state.filter(|s| STATE_NAMES.iter().any(|(slug, _)| slug == s));
+    let shown: Vec<&(String, i64, OrganisationProgress)> = by_name
         .iter()
+        .filter(|(_, _, progress)| chosen.is_none_or(|slug| state_slug(progress.state) == slug))
+        .collect();
+    let (page, offset) = page_offset(page);
+    let pages = (shown.len() as i64 + PAGE_SIZE - 1) / PAGE_SIZE;
+    let organisations: Vec<Value> = shown
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(PAGE_SIZE as usize)
         .map(|(name, org_id, progress)| {
-            let (label, colour) = match progress.state {
-                crate::domain::completion::OrganisationTrainingState::FullyTrained => ("Fully trained", "green"),
-                crate::domain::completion::OrganisationTrainingState::InTraining => ("In training", "blue"),
-                crate::domain::completion::OrganisationTrainingState::NotStarted => ("Not started", "grey"),
-            };
-            *counts.entry(label).or_insert(0) += 1;
+            let (label, colour) = training_state(progress.state);
             json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements,
                 "signed_up_on": signed_up_on.get(org_id)})
         })
         .collect();
-    Ok(page.render(
+    let filters: Vec<Value> = STATE_NAMES
+        .iter()
+        .map(|(slug, label)| json!({"slug": slug, "label": label, "count": counts.get(label).copied().unwrap_or(0)}))
+        .collect();
+    let states: Vec<String> = filters
+        .iter()
+        .filter(|f| f["count"].as_u64().unwrap_or(0) > 0)
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["count"],
+                f["label"].as_str().unwrap_or_default().to_lowercase()
+            )
+        })
+        .collect();
+    let summary = match states.is_empty() {
+        true => format!("{} signed up.", by_name.len()),
+        false => format!("{} signed up: {}.", by_name.len(), states.join(", ")),
+    };
+    let base = format!("/training/programmes/{}/organisations?", programme.id);
+    let pager_href = match chosen {
+        Some(slug) => format!("{base}state={slug}&"),
+        None => base.clone(),
+    };
+    Ok(view.render(
         "training/organisations",
         json!({"title": format!("{}: {}", programme.name, rule.title), "section": "training", "programme": programme,
-            "rule": rule, "organisations": organisations, "counts": counts, "signed_up": organisations.len(),
+            "rule": rule, "organisations": organisations, "filters": filters, "chosen": chosen, "signed_up": by_name.len(),
+            "summary": summary,
+            "shown": shown.len(), "page": page, "pages": pages, "pager_href": pager_href, "all_href": base,
             "organisation": OrganisationPick::default(), "can_manage": user.actor().can_manage_training()}),
     ))
+}
+
+/// The organisation rule's states, as the page's filter names them.
+const STATE_NAMES: [(&str, &str); 3] = [
+    ("fully-trained", "Fully trained"),
+    ("in-training", "In training"),
+    ("not-started", "Not started"),
+];
+
+fn state_slug(state: crate::domain::completion::OrganisationTrainingState) -> &'static str {
+    use crate::domain::completion::OrganisationTrainingState::*;
+    match state {
+        FullyTrained => "fully-trained",
+        InTraining => "in-training",
+        NotStarted => "not-started",
+    }
+}
+
+/// A state's label and its tag's colour.
+fn training_state(state: crate::domain::completion::OrganisationTrainingState) -> (&'static str, &'static str) {
+    use crate::domain::completion::OrganisationTrainingState::*;
+    match state {
+        FullyTrained => ("Fully trained", "green"),
+        InTraining => ("In training", "blue"),
+        NotStarted => ("Not started", "grey"),
+    }
 }
 
 #[derive(FromForm)]
