@@ -136,6 +136,15 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// The aggregate that joins a group's texts with a separator:
+    /// `{join}(text, ',')` on both backends.
+    pub fn join_texts(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "group_concat",
+            Backend::Postgres => "string_agg",
+        }
+    }
 }
 
 /// One of the two backends' values: what [`db_run!`] matches on.

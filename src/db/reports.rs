@@ -2,7 +2,7 @@
 //! by date, kept completions by completion and date, completion spells by
 //! the day they started. Nothing here works completion out from attendance.
 
-use super::{db_run, Backend, Instant, Pool};
+use super::{db_run, Instant, Pool};
 use crate::domain::assessment::State;
 use crate::domain::programmes::{Programme, ProgrammeLibrary};
 use crate::domain::report::delivery::{
@@ -79,22 +79,13 @@ impl SharedReads {
     async fn holding(
         &self,
         conn: &mut super::Conn,
-        backend: Backend,
         programme: &Programme,
         end: NaiveDate,
         organisations: &HashMap<i64, OrganisationFacts>,
     ) -> Result<Holding, sqlx::Error> {
         let Some(at) = self.ends.iter().position(|e| *e == end) else {
             // Not one of the report's ends: read on its own.
-            let [held, _] = holders(
-                conn,
-                backend,
-                programme,
-                [end, end],
-                self.organisation_id,
-                organisations,
-            )
-            .await?;
+            let [held, _] = holders(conn, programme, [end, end], self.organisation_id, organisations).await?;
             return Ok(held);
         };
         let slot = {
@@ -102,7 +93,7 @@ impl SharedReads {
             slots.entry(programme.id.clone()).or_default().clone()
         };
         let both = slot
-            .get_or_try_init(|| holders(conn, backend, programme, self.ends, self.organisation_id, organisations))
+            .get_or_try_init(|| holders(conn, programme, self.ends, self.organisation_id, organisations))
             .await?;
         Ok(both[at].clone())
     }
@@ -113,16 +104,12 @@ impl SharedReads {
 /// time, so counting spells counts people.
 async fn holders(
     conn: &mut super::Conn,
-    backend: Backend,
     programme: &Programme,
     ends: [NaiveDate; 2],
     organisation_id: i64,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Result<[Holding; 2], sqlx::Error> {
-    let joined = match backend {
-        Backend::Sqlite => "group_concat",
-        Backend::Postgres => "string_agg",
-    };
+    let joined = conn.backend().join_texts();
     let held_at = |end: &str| {
         format!(
             "{joined}(CASE WHEN cs.held_from <= {end} AND (cs.held_until IS NULL OR cs.held_until > {end})
@@ -246,10 +233,7 @@ async fn delivery(
     // SQLite does not sort the records first. The organisation is the one
     // kept with the record (migration 0038); the person's only where a
     // restored backup left it out.
-    let joined = match pool.backend() {
-        Backend::Sqlite => "group_concat",
-        Backend::Postgres => "string_agg",
-    };
+    let joined = pool.backend().join_texts();
     let organisation = "COALESCE(a.organisation_id, (SELECT p.organisation_id FROM people p WHERE p.id = a.person_id))";
     let span = "(SELECT CAST(COALESCE(MAX(o.id), 0) + 1 AS BIGINT) FROM organisations o)";
     let attendance_sql = format!(
@@ -413,15 +397,11 @@ async fn open_assessments(
 /// than SQLite spends counting.
 async fn counts_by_group(
     conn: &mut super::Conn,
-    backend: Backend,
     inner: &str,
     values: &[super::Bind<'_>],
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Result<BTreeMap<String, Vec<GroupCount>>, sqlx::Error> {
-    let joined = match backend {
-        Backend::Sqlite => "group_concat",
-        Backend::Postgres => "string_agg",
-    };
+    let joined = conn.backend().join_texts();
     let sql = format!(
         "SELECT c.completion_id, {joined}(CAST(c.organisation_id AS TEXT), ',')
          FROM ({inner}) c GROUP BY c.completion_id"
@@ -470,11 +450,9 @@ async fn programme_activity(
     let completed = if programme.completions.is_empty() {
         BTreeMap::new()
     } else {
-        counts_by_group(&mut conn, pool.backend(), &completed_sql, &values, organisations).await?
+        counts_by_group(&mut conn, &completed_sql, &values, organisations).await?
     };
-    let holding = shared
-        .holding(&mut conn, pool.backend(), programme, to, organisations)
-        .await?;
+    let holding = shared.holding(&mut conn, programme, to, organisations).await?;
     // The queries below take their own connections.
     drop(conn);
     let completions = programme
@@ -543,10 +521,7 @@ pub async fn standings(
     // holders for each request (24 ms for IRIS on the large set, now 5).
     // A person holds a completion through one spell at a time; the set keeps
     // the count right even if spells were ever to overlap.
-    let joined = match pool.backend() {
-        Backend::Sqlite => "group_concat",
-        Backend::Postgres => "string_agg",
-    };
+    let joined = pool.backend().join_texts();
     let started_sql = format!(
         "SELECT pc.completion_id,
                 {joined}(CAST(pc.organisation_id AS TEXT) || ':' || CAST(pc.person_id AS TEXT), ',')

@@ -460,9 +460,10 @@ async fn facts_for_people(
 ) -> Result<Vec<PersonFactRow>, sqlx::Error> {
     const FIELD: char = '\u{1f}';
     const RECORD: char = '\u{1e}';
-    let (joined, field, record, date) = match conn.backend() {
-        Backend::Sqlite => ("group_concat", "char(31)", "char(30)", "s.session_date"),
-        Backend::Postgres => ("string_agg", "chr(31)", "chr(30)", "CAST(s.session_date AS TEXT)"),
+    let joined = conn.backend().join_texts();
+    let (field, record, date) = match conn.backend() {
+        Backend::Sqlite => ("char(31)", "char(30)", "s.session_date"),
+        Backend::Postgres => ("chr(31)", "chr(30)", "CAST(s.session_date AS TEXT)"),
     };
     let mut people: Vec<(i64, String, String, i64, String)> = Vec::new();
     let mut records: HashMap<i64, String> = HashMap::new();
