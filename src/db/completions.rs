@@ -45,27 +45,17 @@ const CHUNK: usize = 500;
 /// (person, organisation, programme, module, date, status) of these people's attendance.
 pub type FactRow = (i64, i64, String, String, NaiveDate, String);
 
-async fn facts_of(conn: &mut Conn, person_ids: &[i64]) -> Result<Vec<FactRow>, sqlx::Error> {
-    let backend = conn.backend();
-    db_run!(conn => {
-        let mut rows = Vec::new();
-        for chunk in person_ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT a.person_id, p.organisation_id, s.programme_id, s.module_id, s.session_date, a.status
-             FROM attendance a
-             JOIN training_sessions s ON s.id = a.session_id
-             JOIN people p ON p.id = a.person_id
-             WHERE a.person_id IN ({})",
-                in_list(backend, 1, chunk.len())
-            );
-            let mut query = sqlx::query_as::<_, FactRow>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            rows.extend(query.fetch_all(&mut *conn).await?);
-        }
-        Ok(rows)
-    })
+/// These people's attendance at `programme_ids` (every programme when empty).
+async fn facts_of(conn: &mut Conn, person_ids: &[i64], programme_ids: &[&str]) -> Result<Vec<FactRow>, sqlx::Error> {
+    let people = super::training::attendance_by_person(conn, person_ids, programme_ids).await?;
+    Ok(people
+        .into_iter()
+        .flat_map(|(person, organisation, records)| {
+            records
+                .into_iter()
+                .map(move |(programme, module, date, status)| (person, organisation, programme, module, date, status))
+        })
+        .collect())
 }
 
 const ALL_FACTS: &str = "SELECT a.person_id, p.organisation_id, s.programme_id, s.module_id, s.session_date, a.status
@@ -168,7 +158,16 @@ pub async fn refresh_people(
     person_ids: &[i64],
 ) -> Result<Changed, sqlx::Error> {
     let people: BTreeSet<i64> = person_ids.iter().copied().collect();
-    refresh_scope(conn, programmes, &people, &|_, _| true, Vec::new(), Default::default()).await
+    refresh_scope(
+        conn,
+        programmes,
+        &people,
+        &[],
+        &|_, _| true,
+        Vec::new(),
+        Default::default(),
+    )
+    .await
 }
 
 /// [`refresh_people`] for just the (person, programme) pairs a write
@@ -176,11 +175,15 @@ pub async fn refresh_people(
 pub async fn refresh(conn: &mut Conn, programmes: &ProgrammeLibrary, touched: Touched) -> Result<Changed, sqlx::Error> {
     let people: BTreeSet<i64> = touched.pairs.iter().map(|(person, _)| *person).collect();
     let pairs = &touched.pairs;
+    // Only the programmes touched: the people's other attendance is not read.
+    let touched_programmes: BTreeSet<&str> = pairs.iter().map(|(_, programme)| programme.as_str()).collect();
+    let touched_programmes: Vec<&str> = touched_programmes.into_iter().collect();
     let in_scope = |person: i64, programme: &str| pairs.contains(&(person, programme.to_string()));
     refresh_scope(
         conn,
         programmes,
         &people,
+        &touched_programmes,
         &in_scope,
         touched.fresh,
         touched.fresh_derived,
@@ -194,13 +197,14 @@ async fn refresh_scope(
     conn: &mut Conn,
     programmes: &ProgrammeLibrary,
     people: &BTreeSet<i64>,
+    programme_ids: &[&str],
     in_scope: &(dyn Fn(i64, &str) -> bool + Sync),
     fresh: Vec<FactRow>,
     fresh_derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
 ) -> Result<Changed, sqlx::Error> {
     let people: Vec<i64> = people.iter().copied().collect();
     take_turn_for(conn, &people).await?;
-    let mut rows = facts_of(conn, &people).await?;
+    let mut rows = facts_of(conn, &people, programme_ids).await?;
     rows.retain(|(person, _, programme, ..)| in_scope(*person, programme));
     let (kept_completions, kept_spells) = kept_of(conn, &people).await?;
     rows.extend(fresh);
