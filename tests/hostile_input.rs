@@ -280,7 +280,10 @@ fn query_parameters(org: i64) -> Vec<(String, &'static str)> {
         ("/api/v1/assessments".to_string(), &["state", "framework"][..]),
         ("/api/v1/certificates".to_string(), &["programme", "organisation"][..]),
         ("/api/v1/sessions".to_string(), &["programme"][..]),
-        ("/api/v1/completions".to_string(), &["programme", "organisation"][..]),
+        (
+            "/api/v1/completions".to_string(),
+            &["programme", "organisation", "after"][..],
+        ),
     ] {
         for param in params {
             all.push((path.clone(), *param));

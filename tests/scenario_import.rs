@@ -168,10 +168,18 @@ async fn figures(app: &TestApp, token: &str) -> Figures {
             }
         }
     }
-    let (_, ambassadors) = api(app, token, "/completions?programme=domestic-abuse-ambassadors").await;
-    let ambassadors_trained_2024 = ambassadors["people"]
-        .as_array()
-        .expect("people")
+    // Every page of the ambassadors' completions.
+    let mut ambassadors = Vec::new();
+    let mut path = "/completions?programme=domestic-abuse-ambassadors".to_string();
+    loop {
+        let (_, page) = api(app, token, &path).await;
+        ambassadors.extend(page["people"].as_array().expect("people").iter().cloned());
+        match page["next_after"].as_i64() {
+            Some(after) => path = format!("/completions?programme=domestic-abuse-ambassadors&after={after}"),
+            None => break,
+        }
+    }
+    let ambassadors_trained_2024 = ambassadors
         .iter()
         .filter(|p| {
             p["completions"].as_array().expect("completions").iter().any(|c| {

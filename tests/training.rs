@@ -6,6 +6,7 @@ mod common;
 use common::imports::{commit, json_of, qmtrack, upload};
 use common::{api, api_token, attrs, location, page_text, texts, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
+use std::collections::BTreeSet;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
 
@@ -379,6 +380,7 @@ async fn the_api_gives_training_records_scoped_by_role() {
     let (status, all) = api(&app, &lead_token, "/completions?programme=iris").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(all["people"].as_array().expect("people").len(), 6);
+    assert!(all["next_after"].is_null(), "one page: {all}");
     let (_, own) = api(&app, &member_token, "/completions?programme=iris").await;
     let names: Vec<&str> = own["people"]
         .as_array()
@@ -766,6 +768,61 @@ async fn the_iris_practices_page_shows_fifty_a_page_and_each_state_on_its_own() 
     // An unknown state shows them all.
     let (_, all) = lead.get_text(&format!("{path}?state=bogus")).await;
     assert_eq!(texts(&all, "table.qm-table tbody tr").len(), 50);
+}
+
+#[rocket::async_test]
+async fn the_completions_api_gives_fifty_people_a_page_each_once() {
+    let app = TestApp::spawn().await;
+    let lead = app.programme_lead().await;
+    let res = upload(&lead, "dva-awareness-2025.csv", sixty_attendees(), &[]).await;
+    commit(&lead, &location(&res)).await;
+    let token = api_token(&lead, "script").await;
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        page["people"]
+            .as_array()
+            .expect("people")
+            .iter()
+            .filter_map(|p| p["person_id"].as_i64())
+            .collect()
+    };
+    let (status, first) = api(&app, &token, "/completions?programme=dva-awareness").await;
+    assert_eq!(status, StatusCode::OK);
+    let first_ids = ids(&first);
+    assert_eq!(first_ids.len(), 50);
+    assert_eq!(first["page_size"], 50);
+    let after = first["next_after"].as_i64().expect("a next page");
+    assert_eq!(Some(&after), first_ids.iter().max());
+    let (_, second) = api(
+        &app,
+        &token,
+        &format!("/completions?programme=dva-awareness&after={after}"),
+    )
+    .await;
+    let second_ids = ids(&second);
+    assert_eq!(second_ids.len(), 10);
+    assert!(second["next_after"].is_null(), "{second}");
+    let everyone: BTreeSet<i64> = first_ids.iter().chain(&second_ids).copied().collect();
+    assert_eq!(everyone.len(), 60, "each person once");
+    // Each has completed the awareness course.
+    assert!(second["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .all(|p| p["completions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["completed_on"].is_string()))));
+    // An organisation's own staff, the same way.
+    let (_, orgs) = api(&app, &token, "/organisations?q=Pager").await;
+    let pager = orgs["organisations"][0]["id"].as_i64().expect("Pager Trust");
+    let (_, own) = api(
+        &app,
+        &token,
+        &format!("/completions?programme=dva-awareness&organisation={pager}"),
+    )
+    .await;
+    assert_eq!(ids(&own), first_ids);
+    let (_, none) = api(&app, &token, "/completions?programme=iris").await;
+    assert!(ids(&none).is_empty() && none["next_after"].is_null());
 }
 
 /// Sixty people of one organisation at DVA awareness, one a day from

@@ -169,14 +169,17 @@ pub fn spec() -> Value {
                     "404": error_response("No such session, or its programme has no evaluation form")}
             }},
             "/completions": {"get": {
-                "summary": "Each person's completions in one programme; organisation members see only their own staff",
+                "summary": "Each person's completions in one programme, 50 people a page in the order of their ids; organisation members see only their own staff",
                 "operationId": "listCompletions",
                 "parameters": [
                     {"name": "programme", "in": "query", "required": true, "schema": {"type": "string"}, "example": "domestic-abuse-ambassadors", "description": "A programme id"},
-                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}}
+                    {"name": "organisation", "in": "query", "required": false, "schema": {"type": "integer"}},
+                    {"name": "after", "in": "query", "required": false, "schema": {"type": "integer"}, "description": "The next_after of the page before; leave out for the first page"}
                 ],
-                "responses": {"200": ok_json("Completions", json!({"type": "object", "required": ["programme", "people"], "properties": {
+                "responses": {"200": ok_json("A page of completions", json!({"type": "object", "required": ["programme", "people", "page_size", "next_after"], "properties": {
                     "programme": {"type": "string"}, "version": {"type": "string"},
+                    "page_size": {"type": "integer"},
+                    "next_after": {"type": ["integer", "null"], "description": "Pass as after for the next page; null on the last page"},
                     "people": {"type": "array", "items": {"$ref": "#/components/schemas/PersonCompletions"}}}})),
                     "401": unauthorised, "404": not_found}
             }},

@@ -77,21 +77,27 @@ pub async fn evaluation(
         .map(Json)
 }
 
+/// A page of people's standing in one programme: `next_after` is the value
+/// of `after` that asks for the next page, `null` on the last.
 #[derive(Serialize)]
 pub struct Completions<'a> {
     programme: &'a str,
     version: &'a str,
+    page_size: usize,
+    next_after: Option<i64>,
     people: Vec<PersonCompletions>,
 }
 
-/// Each person's standing in one programme; organisation members see only their own staff.
-#[get("/completions?<programme>&<organisation>")]
+/// Each person's standing in one programme, 50 people a page in the order
+/// of their ids; organisation members see only their own staff.
+#[get("/completions?<programme>&<organisation>&<after>")]
 pub async fn completions<'a>(
     user: ApiUser,
     db: &Db,
     state: &'a State<AppState>,
     programme: &str,
     organisation: Optional<i64>,
+    after: Optional<i64>,
 ) -> AppResult<Json<Completions<'a>>> {
     let definition = state.programmes.current_version(programme).ok_or(AppError::NotFound)?;
     let organisation_id = match user.0.actor().org_scope() {
@@ -103,13 +109,13 @@ pub async fn completions<'a>(
         }
         OrgScope::All => organisation.0.unwrap_or(0),
     };
-    let rows = match organisation_id {
-        0 => training::programme_facts(db, &definition.id).await?,
-        id => training::organisation_facts(db, &definition.id, id).await?,
-    };
+    let (rows, next_after) =
+        training::programme_attendees_after(db, &definition.id, organisation_id, after.0.unwrap_or(0)).await?;
     Ok(Json(Completions {
         programme: &definition.id,
         version: &definition.version,
+        page_size: training::ATTENDEES_A_PAGE,
+        next_after,
         people: completions_by_person(definition, &rows, state.clock.today()),
     }))
 }

@@ -413,16 +413,6 @@ const FACT_SELECT: &str = "SELECT a.person_id, p.full_name, p.email, p.organisat
          JOIN people p ON p.id = a.person_id
          JOIN organisations o ON o.id = p.organisation_id";
 
-/// Every attendance at a programme (`programme_id` '' for all of them),
-/// grouped by person. This reads all of the programme's history: for
-/// pages, use [`programme_people_page`] and [`facts_for_people`] instead.
-pub async fn programme_facts(pool: &Pool, programme_id: &str) -> Result<Vec<PersonFactRow>, sqlx::Error> {
-    let sql = format!(
-        "{FACT_SELECT} WHERE ($1 = '' OR s.programme_id = $1) ORDER BY o.name, p.full_name, p.id, s.session_date"
-    );
-    super::rows(&mut pool.acquire().await?, &sql, &[programme_id.into()]).await
-}
-
 /// The attendance of one organisation's staff (`programme_id` '' for every
 /// programme). Starts from the organisation's people, so it reads only their rows.
 pub async fn organisation_facts(
@@ -512,6 +502,52 @@ pub async fn attendance_by_person(
         }));
     }
     Ok(people)
+}
+
+/// People a page of [`programme_attendees_after`] holds.
+pub const ATTENDEES_A_PAGE: usize = 50;
+
+/// The next [`ATTENDEES_A_PAGE`] people who attended the programme (only
+/// `organisation_id`'s staff, or everyone's for 0) whose ids come after
+/// `after`, in id order, with their attendance at it; and the id to ask
+/// after for the next page, if there is one. Each page reads only as far
+/// as it needs, whatever the programme's history: everyone's walks the
+/// attendance by person from `after` (CROSS JOIN keeps SQLite to that
+/// order), an organisation's walks its people.
+pub async fn programme_attendees_after(
+    pool: &Pool,
+    programme_id: &str,
+    organisation_id: i64,
+    after: i64,
+) -> Result<(Vec<PersonFactRow>, Option<i64>), sqlx::Error> {
+    let wanted = i64::try_from(ATTENDEES_A_PAGE + 1).unwrap_or(i64::MAX);
+    let mut conn = pool.acquire().await?;
+    let ids: Vec<(i64,)> = if organisation_id == 0 {
+        super::rows(
+            &mut conn,
+            "SELECT a.person_id FROM attendance a CROSS JOIN training_sessions s
+             WHERE s.id = a.session_id AND s.programme_id = $1 AND a.person_id > $2
+             GROUP BY a.person_id ORDER BY a.person_id LIMIT $3",
+            &[programme_id.into(), after.into(), wanted.into()],
+        )
+        .await?
+    } else {
+        super::rows(
+            &mut conn,
+            "SELECT p.id FROM people p
+             WHERE p.organisation_id = $1 AND p.id > $2
+               AND EXISTS (SELECT 1 FROM attendance a JOIN training_sessions s ON s.id = a.session_id
+                           WHERE a.person_id = p.id AND s.programme_id = $3)
+             ORDER BY p.id LIMIT $4",
+            &[organisation_id.into(), after.into(), programme_id.into(), wanted.into()],
+        )
+        .await?
+    };
+    let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+    let more = ids.len() > ATTENDEES_A_PAGE;
+    ids.truncate(ATTENDEES_A_PAGE);
+    let next = if more { ids.last().copied() } else { None };
+    Ok((facts_for_people(&mut conn, programme_id, &ids).await?, next))
 }
 
 /// The attendance of these people (at one programme, or '' for all), by
