@@ -35,6 +35,7 @@ pub struct SharedReads {
     ends: [NaiveDate; 2],
     organisations: OnceCell<Organisations>,
     holding: std::sync::Mutex<HashMap<String, Arc<OnceCell<[Holding; 2]>>>>,
+    events: OnceCell<Vec<EventRow>>,
 }
 
 impl SharedReads {
@@ -46,7 +47,26 @@ impl SharedReads {
             ends: [period.previous().to, period.to],
             organisations: OnceCell::new(),
             holding: Default::default(),
+            events: OnceCell::new(),
         }
+    }
+
+    /// The assessment events before the end of `end` (only the report's
+    /// organisation's, if it has one): read once up to the later of the
+    /// report's ends, and each period takes those before its own.
+    async fn events_until(&self, pool: &Pool, end: NaiveDate) -> Result<std::borrow::Cow<'_, [EventRow]>, sqlx::Error> {
+        let later = self.ends[0].max(self.ends[1]);
+        if end > later {
+            // Not one of the report's periods: read on its own.
+            return Ok(std::borrow::Cow::Owned(
+                events_before(pool, next_day(end), self.organisation_id).await?,
+            ));
+        }
+        let shared = self
+            .events
+            .get_or_try_init(|| events_before(pool, next_day(later), self.organisation_id))
+            .await?;
+        Ok(std::borrow::Cow::Borrowed(shared))
     }
 
     /// Every organisation (or only the report's one).
@@ -178,7 +198,7 @@ pub async fn period_data(
     // programmes' kept completions are read.
     let (awards, open_assessments, mut delivery, mut activities) = rocket::tokio::try_join!(
         awards(pool, period.to, organisation_id),
-        open_assessments(pool, period.to, organisation_id),
+        open_assessments(pool, shared, period.to, organisations),
         delivery(pool, &current, period, organisation_id, organisations.clone()),
         rocket::futures::future::try_join_all(current.iter().map(|programme| programme_activity(
             pool,
@@ -346,46 +366,58 @@ async fn awards(pool: &Pool, end: NaiveDate, organisation_id: i64) -> Result<Vec
 }
 
 /// Assessments open at the end of the period, with the state their history
-/// gives them then (not the state they have now).
+/// gives them then (not the state they have now), from the events the
+/// report's periods share.
 async fn open_assessments(
     pool: &Pool,
+    shared: &SharedReads,
     end: NaiveDate,
-    organisation_id: i64,
+    organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Result<Vec<OpenAssessment>, sqlx::Error> {
-    db_run!(pool => {
-        // Before the next day begins (UTC), as the events' instants are kept.
-        let next_day = end.succ_opt().unwrap_or(end).and_time(chrono::NaiveTime::MIN).and_utc();
-        let rows: Vec<(i64, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT a.id, a.framework_id, o.name, e.to_state, e.at
-         FROM assessment_events e
-         JOIN assessments a ON a.id = e.assessment_id
-         JOIN organisations o ON o.id = a.organisation_id
+    let before = next_day(end);
+    let mut latest: BTreeMap<i64, OpenAssessment> = BTreeMap::new();
+    for (id, framework_id, organisation_id, to_state, at) in shared.events_until(pool, end).await?.iter() {
+        if *at >= before {
+            continue;
+        }
+        let (Some(state), Some(organisation)) = (State::parse(to_state), organisations.get(organisation_id)) else {
+            continue;
+        };
+        let entry = latest.entry(*id).or_insert_with(|| OpenAssessment {
+            assessment_id: *id,
+            framework_id: framework_id.clone(),
+            organisation_name: organisation.name.clone(),
+            state,
+            waiting_since: None,
+        });
+        if matches!(state, State::Submitted | State::Resubmitted) {
+            entry.waiting_since = Some(at.date_naive());
+        }
+        entry.state = state;
+    }
+    Ok(latest.into_values().filter(|a| a.state.is_open()).collect())
+}
+
+/// The first instant after `day` (UTC), as the events' instants are kept.
+fn next_day(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt().unwrap_or(day).and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// (assessment, framework, organisation, state it moved to, when) of an
+/// assessment event, in the order they happened for each assessment.
+type EventRow = (i64, String, i64, String, DateTime<Utc>);
+
+/// The assessment events before `before` (of one organisation, or every one's for 0).
+async fn events_before(pool: &Pool, before: DateTime<Utc>, organisation_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    super::rows(
+        &mut pool.acquire().await?,
+        "SELECT a.id, a.framework_id, a.organisation_id, e.to_state, e.at
+         FROM assessment_events e JOIN assessments a ON a.id = e.assessment_id
          WHERE e.at < $1 AND ($2 = 0 OR a.organisation_id = $2)
          ORDER BY a.id, e.at, e.id",
-        )
-        .bind(Instant(next_day))
-        .bind(organisation_id)
-        .fetch_all(pool)
-        .await?;
-        let mut latest: BTreeMap<i64, OpenAssessment> = BTreeMap::new();
-        for (id, framework_id, organisation_name, to_state, at) in rows {
-            let Some(state) = State::parse(&to_state) else {
-                continue;
-            };
-            let entry = latest.entry(id).or_insert_with(|| OpenAssessment {
-                assessment_id: id,
-                framework_id,
-                organisation_name,
-                state,
-                waiting_since: None,
-            });
-            if matches!(state, State::Submitted | State::Resubmitted) {
-                entry.waiting_since = Some(at.date_naive());
-            }
-            entry.state = state;
-        }
-        Ok(latest.into_values().filter(|a| a.state.is_open()).collect())
-    })
+        &[Instant(before).into(), organisation_id.into()],
+    )
+    .await
 }
 
 /// Counts by completion, organisation type and locality of the rows
@@ -469,7 +501,7 @@ async fn programme_activity(
     let (signed_up, standings) = if programme.organisation_rule.is_some() {
         (
             signed_up(pool, &programme.id, period.to, organisation_id).await?,
-            standings(pool, &programme.id, period.to, organisation_id).await?,
+            standings(pool, &programme.id, period.to, organisation_id, Some(organisations)).await?,
         )
     } else {
         (Vec::new(), Vec::new())
@@ -508,12 +540,14 @@ async fn signed_up(
 
 /// Each organisation's people who had started each of the programme's
 /// completions by `end`, and how many of them held it then
-/// (`organisation_id` 0 for every organisation).
+/// (`organisation_id` 0 for every organisation). The organisations' names
+/// come from `known` when the caller has read them, else from the database.
 pub async fn standings(
     pool: &Pool,
     programme_id: &str,
     end: NaiveDate,
     organisation_id: i64,
+    known: Option<&HashMap<i64, OrganisationFacts>>,
 ) -> Result<Vec<StandingAtEnd>, sqlx::Error> {
     // Read as one text a completion, each started record
     // "organisation:person" and each holder's person id, and counted here:
@@ -543,7 +577,14 @@ pub async fn standings(
     let mut conn = pool.acquire().await?;
     let started: Vec<(String, String)> = super::rows(&mut conn, &started_sql, &values).await?;
     let held: Vec<(String, String)> = super::rows(&mut conn, &held_sql, &values).await?;
-    let names: HashMap<i64, String> = super::rows(&mut conn, names_sql, &values).await?.into_iter().collect();
+    let names: HashMap<i64, String> = match known {
+        Some(_) => HashMap::new(),
+        None => super::rows(&mut conn, names_sql, &values).await?.into_iter().collect(),
+    };
+    let name_of = |id: i64| match known {
+        Some(known) => known.get(&id).map(|o| o.name.clone()),
+        None => names.get(&id).cloned(),
+    };
     let numbers = |text: &str| -> Vec<i64> { text.split(',').filter_map(|n| n.parse().ok()).collect() };
     let held: HashMap<String, std::collections::HashSet<i64>> = held
         .into_iter()
@@ -572,7 +613,7 @@ pub async fn standings(
         .filter_map(|((organisation_id, completion_id), (started, holding))| {
             Some(StandingAtEnd {
                 organisation_id,
-                organisation_name: names.get(&organisation_id)?.clone(),
+                organisation_name: name_of(organisation_id)?,
                 completion_id,
                 started,
                 holding,
@@ -648,10 +689,16 @@ async fn cohort_activities(
         };
         let mut values = vec![organisation_id.into()];
         values.extend(ids.iter().cloned());
+        // The people are looked up only to keep one organisation's: for
+        // everyone's, the attendance alone answers.
+        let their_organisation = match organisation_id {
+            0 => "$1 = 0",
+            _ => "EXISTS (SELECT 1 FROM people p WHERE p.id = a.person_id AND p.organisation_id = $1)",
+        };
         let sql = format!(
             "SELECT s.cohort_id, COUNT(DISTINCT a.person_id) FROM training_sessions s
-             JOIN attendance a ON a.session_id = s.id JOIN people p ON p.id = a.person_id
-             WHERE s.cohort_id IN ({}) AND ($1 = 0 OR p.organisation_id = $1)
+             JOIN attendance a ON a.session_id = s.id
+             WHERE s.cohort_id IN ({}) AND {their_organisation}
              GROUP BY s.cohort_id",
             listed(2)
         );

@@ -210,7 +210,7 @@ async fn programme_organisations(
     // the end of a period): not worked out again from every attendance at
     // the programme, which took 2-3 s for IRIS on the large data set.
     let (standings, signups) = rocket::tokio::try_join!(
-        crate::db::reports::standings(db, &programme.id, today(app), 0),
+        crate::db::reports::standings(db, &programme.id, today(app), 0, None),
         training::signups(db, &programme.id)
     )?;
     // Signed-up organisations are listed even before anyone has trained.
