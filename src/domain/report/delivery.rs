@@ -130,15 +130,46 @@ impl BitSet {
 }
 
 /// Numbers the ids met (people, organisations) 0, 1, 2… in the order they
-/// are met, so each level's set of them is a bit set: one hash look-up per
+/// are met, so each level's set of them is a bit set: one look-up per
 /// record instead of one per level, and the counts come as the bits are set.
+///
+/// The database's ids are small whole numbers, so most are looked up in a
+/// table indexed by the id itself (4 bytes for each id up to the highest
+/// met: under a megabyte for 200,000 people); only an id beyond
+/// [`DIRECT_MOST`] is hashed. Hashing every id was most of the tally's time
+/// (70–100 ms of a year's 190,000 records).
 #[derive(Default)]
-struct Dense(HashMap<i64, u32, BuildHasherDefault<IdHasher>>);
+struct Dense {
+    direct: Vec<u32>,
+    others: HashMap<i64, u32, BuildHasherDefault<IdHasher>>,
+    met: u32,
+}
+
+/// Ids below this are looked up in [`Dense`]'s table.
+const DIRECT_MOST: i64 = 1 << 24;
+
+/// A table entry for an id not met yet.
+const NOT_MET: u32 = u32::MAX;
 
 impl Dense {
     fn index(&mut self, id: i64) -> u32 {
-        let next = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
-        *self.0.entry(id).or_insert(next)
+        let next = self.met;
+        if (0..DIRECT_MOST).contains(&id) {
+            let at = id as usize;
+            if at >= self.direct.len() {
+                self.direct.resize((at + 1).next_power_of_two(), NOT_MET);
+            }
+            if self.direct[at] == NOT_MET {
+                self.direct[at] = next;
+                self.met += 1;
+            }
+            return self.direct[at];
+        }
+        let index = *self.others.entry(id).or_insert(next);
+        if index == next {
+            self.met += 1;
+        }
+        index
     }
 }
 
@@ -414,8 +445,15 @@ pub fn by_group(
     counts: impl IntoIterator<Item = (i64, i64)>,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Vec<GroupCount> {
-    let mut sums: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    // Summed by organisation first: a count for each person (140,000 for a
+    // year's awareness course) compared two texts at every step down the
+    // tree of groups; the organisations are a few thousand.
+    let mut by_organisation: HashMap<i64, i64, BuildHasherDefault<IdHasher>> = HashMap::default();
     for (organisation, n) in counts {
+        *by_organisation.entry(organisation).or_default() += n;
+    }
+    let mut sums: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (organisation, n) in by_organisation {
         if let Some(o) = organisations.get(&organisation) {
             *sums.entry((o.org_type.as_str(), o.locality.as_str())).or_default() += n;
         }
@@ -464,6 +502,15 @@ mod tests {
             (10, organisation("Riverside Surgery", "gp_practice", "North")),
             (20, organisation("Meadowfield Police", "police", police_locality)),
         ])
+    }
+
+    #[test]
+    fn ids_are_numbered_in_the_order_met_whether_small_or_not() {
+        let mut dense = Dense::default();
+        let big = DIRECT_MOST + 5;
+        let order = [7, big, 0, 7, -3, big, 1 << 20];
+        let indexes: Vec<u32> = order.iter().map(|id| dense.index(*id)).collect();
+        assert_eq!(indexes, [0, 1, 2, 0, 3, 1, 4]);
     }
 
     #[test]
