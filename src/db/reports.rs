@@ -173,11 +173,8 @@ async fn holders(
 /// Organisation ids joined by commas, each once for every thing counted,
 /// counted by the organisations' type and locality.
 fn organisation_counts(ids: Option<&str>, organisations: &HashMap<i64, OrganisationFacts>) -> Vec<GroupCount> {
-    let mut counts: HashMap<i64, i64> = HashMap::new();
-    for id in ids.unwrap_or_default().split(',').filter_map(|id| id.parse().ok()) {
-        *counts.entry(id).or_default() += 1;
-    }
-    by_group(counts, organisations)
+    let each = ids.unwrap_or_default().split(',').filter_map(|id| id.parse().ok());
+    by_group(each.map(|id| (id, 1)), organisations)
 }
 
 /// Every fact the engine needs for `period`, one of the periods `shared`

@@ -13,6 +13,7 @@ use crate::db::training::{self, PersonFactRow};
 use crate::db::{completions, organisations, people, Db};
 use crate::domain::completion::{
     organisation_progress, person_completions, AttendanceFact, AttendanceStatus, CompletionState, OrganisationProgress,
+    OrganisationTrainingState,
 };
 use crate::domain::import::ModuleRef;
 use crate::domain::programmes::Programme;
@@ -224,14 +225,11 @@ async fn programme_organisations(
     by_name.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     // Every state's count, each a link to its organisations; a page of
     // those chosen (thousands of practices on a large partnership).
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for (_, _, progress) in &by_name {
-        *counts.entry(training_state(progress.state).0).or_insert(0) += 1;
-    }
-    let chosen = state.filter(|s| STATE_NAMES.iter().any(|(slug, _)| slug == s));
+    let count = |state: OrganisationTrainingState| by_name.iter().filter(|o| o.2.state == state).count();
+    let chosen = state.and_then(|slug| STATES.into_iter().find(|s| state_names(*s).0 == slug));
     let shown: Vec<&(String, i64, OrganisationProgress)> = by_name
         .iter()
-        .filter(|(_, _, progress)| chosen.is_none_or(|slug| state_slug(progress.state) == slug))
+        .filter(|(_, _, progress)| chosen.is_none_or(|state| progress.state == state))
         .collect();
     let (page, offset) = page_offset(page);
     let pages = (shown.len() as i64 + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -240,30 +238,28 @@ async fn programme_organisations(
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(PAGE_SIZE as usize)
         .map(|(name, org_id, progress)| {
-            let (label, colour) = training_state(progress.state);
+            let (_, label, colour) = state_names(progress.state);
             json!({"id": org_id, "name": name, "label": label, "colour": colour, "requirements": progress.requirements,
                 "signed_up_on": signed_up_on.get(org_id)})
         })
         .collect();
-    let filters: Vec<Value> = STATE_NAMES
-        .iter()
-        .map(|(slug, label)| json!({"slug": slug, "label": label, "count": counts.get(label).copied().unwrap_or(0)}))
-        .collect();
-    let states: Vec<String> = filters
-        .iter()
-        .filter(|f| f["count"].as_u64().unwrap_or(0) > 0)
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["count"],
-                f["label"].as_str().unwrap_or_default().to_lowercase()
-            )
+    let filters: Vec<Value> = STATES
+        .into_iter()
+        .map(|state| {
+            let (slug, label, _) = state_names(state);
+            json!({"slug": slug, "label": label, "count": count(state)})
         })
+        .collect();
+    let states: Vec<String> = STATES
+        .into_iter()
+        .filter(|state| count(*state) > 0)
+        .map(|state| format!("{} {}", count(state), state_names(state).1.to_lowercase()))
         .collect();
     let summary = match states.is_empty() {
         true => format!("{} signed up.", by_name.len()),
         false => format!("{} signed up: {}.", by_name.len(), states.join(", ")),
     };
+    let chosen = chosen.map(|state| state_names(state).0);
     let base = format!("/training/programmes/{}/organisations?", programme.id);
     let pager_href = match chosen {
         Some(slug) => format!("{base}state={slug}&"),
@@ -279,29 +275,19 @@ async fn programme_organisations(
     ))
 }
 
-/// The organisation rule's states, as the page's filter names them.
-const STATE_NAMES: [(&str, &str); 3] = [
-    ("fully-trained", "Fully trained"),
-    ("in-training", "In training"),
-    ("not-started", "Not started"),
+/// The organisation rule's states, in the order the page lists them.
+const STATES: [OrganisationTrainingState; 3] = [
+    OrganisationTrainingState::FullyTrained,
+    OrganisationTrainingState::InTraining,
+    OrganisationTrainingState::NotStarted,
 ];
 
-fn state_slug(state: crate::domain::completion::OrganisationTrainingState) -> &'static str {
-    use crate::domain::completion::OrganisationTrainingState::*;
+/// A state's name in the page's links, its label and its tag's colour.
+fn state_names(state: OrganisationTrainingState) -> (&'static str, &'static str, &'static str) {
     match state {
-        FullyTrained => "fully-trained",
-        InTraining => "in-training",
-        NotStarted => "not-started",
-    }
-}
-
-/// A state's label and its tag's colour.
-fn training_state(state: crate::domain::completion::OrganisationTrainingState) -> (&'static str, &'static str) {
-    use crate::domain::completion::OrganisationTrainingState::*;
-    match state {
-        FullyTrained => ("Fully trained", "green"),
-        InTraining => ("In training", "blue"),
-        NotStarted => ("Not started", "grey"),
+        OrganisationTrainingState::FullyTrained => ("fully-trained", "Fully trained", "green"),
+        OrganisationTrainingState::InTraining => ("in-training", "In training", "blue"),
+        OrganisationTrainingState::NotStarted => ("not-started", "Not started", "grey"),
     }
 }
 
