@@ -188,22 +188,23 @@ pub async fn period_data(
 ) -> Result<PeriodData, sqlx::Error> {
     let started = std::time::Instant::now();
     let organisation_id = shared.organisation_id;
-    let organisations = shared.organisations(pool).await?;
     let current = programmes.current();
-    // Everything at once, each read on a connection of its own: the counting
-    // of the period's attendance (most of the time) goes on while the
-    // programmes' kept completions are read.
-    let (awards, open_assessments, mut delivery, mut activities) = rocket::tokio::try_join!(
+    // Everything at once, each read on a connection of its own. The
+    // period's attendance (the longest read) asks for its connection first,
+    // before the organisations that the other reads wait for.
+    let (mut delivery, awards, open_assessments, mut activities) = rocket::tokio::try_join!(
+        delivery(pool, &current, period, shared),
         awards(pool, period.to, organisation_id),
-        open_assessments(pool, shared, period.to, organisations),
-        delivery(pool, &current, period, organisation_id, organisations.clone()),
-        rocket::futures::future::try_join_all(current.iter().map(|programme| programme_activity(
-            pool,
-            programme,
-            period,
-            organisations,
-            shared,
-        ))),
+        async { open_assessments(pool, shared, period.to, shared.organisations(pool).await?).await },
+        async {
+            let organisations = shared.organisations(pool).await?;
+            rocket::futures::future::try_join_all(
+                current
+                    .iter()
+                    .map(|programme| programme_activity(pool, programme, period, organisations, shared)),
+            )
+            .await
+        },
     )?;
     for activity in &mut activities {
         let delivered = delivery.programmes.remove(&activity.programme_id).unwrap_or_default();
@@ -232,13 +233,13 @@ pub async fn period_data(
 }
 
 /// The period's delivery, from one read of its sessions and attendance (see
-/// [`crate::domain::report::delivery`]); `organisation_id` 0 for everyone's.
+/// [`crate::domain::report::delivery`]); only the report's organisation's
+/// records if it has one.
 async fn delivery(
     pool: &Pool,
     programmes: &[&Programme],
     period: Period,
-    organisation_id: i64,
-    organisations: Organisations,
+    shared: &SharedReads,
 ) -> Result<Delivery, sqlx::Error> {
     // A year is 230,000 attendance records: read one row a session, its
     // records joined into one text, as a row each cost the driver several
@@ -249,12 +250,15 @@ async fn delivery(
     // set). Grouped in the order the date index gives the sessions, so
     // SQLite does not sort the records first. The organisation is the one
     // kept with the record (migration 0038); the person's only where a
-    // restored backup left it out.
+    // restored backup left it out. A session counts as delivered only when
+    // someone attended it, so the sessions come with their records rather
+    // than from a read of their own.
     let joined = pool.backend().join_texts();
     let organisation = "COALESCE(a.organisation_id, (SELECT p.organisation_id FROM people p WHERE p.id = a.person_id))";
     let span = "(SELECT CAST(COALESCE(MAX(o.id), 0) + 1 AS BIGINT) FROM organisations o)";
     let attendance_sql = format!(
-        "SELECT s.id, {span}, {joined}(CAST((a.person_id * {span} + {organisation}) * 4 +
+        "SELECT s.id, s.programme_id, s.module_id, {span},
+                {joined}(CAST((a.person_id * {span} + {organisation}) * 4 +
                 CASE WHEN a.status IN ('attended', 'partial') THEN {PRESENT} WHEN a.status = 'absent' THEN {ABSENT}
                      ELSE {OTHER} END AS TEXT), ',')
          FROM training_sessions s
@@ -264,40 +268,28 @@ async fn delivery(
          GROUP BY s.session_date, s.id"
     );
     let started = std::time::Instant::now();
-    // Both reads at once, each on a connection of its own.
-    let (sessions, attendance) = db_run!(pool => {
-        let sessions = sqlx::query_as::<_, (i64, String, String)>(
-            "SELECT id, programme_id, module_id FROM training_sessions
-             WHERE session_date >= $1 AND session_date <= $2",
-        )
-        .bind(period.from)
-        .bind(period.to)
-        .fetch_all(pool);
-        let attendance = sqlx::query_as::<_, (i64, i64, String)>(&attendance_sql)
-            .bind(period.from)
-            .bind(period.to)
-            .bind(organisation_id)
-            .fetch_all(pool);
-        rocket::tokio::try_join!(sessions, attendance)?
-    });
-    let sessions: HashMap<i64, SessionFacts> = sessions
-        .into_iter()
-        .map(|(id, programme_id, module_id)| {
-            (
+    let values = [period.from.into(), period.to.into(), shared.organisation_id.into()];
+    let attendance: Vec<(i64, String, String, i64, String)> =
+        super::rows(&mut pool.acquire().await?, &attendance_sql, &values).await?;
+    let read = started.elapsed();
+    let organisations = shared.organisations(pool).await?.clone();
+    // Tens of milliseconds of counting: off the async threads, and so at the
+    // same time as the other period's.
+    let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
+    let counted = rocket::tokio::task::spawn_blocking(move || {
+        let mut sessions = HashMap::with_capacity(attendance.len());
+        let mut records = Vec::with_capacity(attendance.len());
+        for (id, programme_id, module_id, span, joined) in attendance {
+            sessions.insert(
                 id,
                 SessionFacts {
                     programme_id,
                     module_id,
                 },
-            )
-        })
-        .collect();
-    let read = started.elapsed();
-    // Tens of milliseconds of counting: off the async threads, and so at the
-    // same time as the other period's.
-    let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
-    let counted = rocket::tokio::task::spawn_blocking(move || {
-        let facts = attendance.iter().flat_map(|(session_id, span, records)| {
+            );
+            records.push((id, span, joined));
+        }
+        let facts = records.iter().flat_map(|(session_id, span, records)| {
             records
                 .split(',')
                 .filter_map(|r| attendance_fact(*session_id, *span, r))
