@@ -129,22 +129,21 @@ async fn holders(
     organisation_id: i64,
     organisations: &HashMap<i64, OrganisationFacts>,
 ) -> Result<[Holding; 2], sqlx::Error> {
+    // Spells that began by the later end and had not lapsed by the earlier,
+    // each one number: organisation × 4, + 1 if held at the earlier end, + 2
+    // if at the later (one that began by the later end is held then unless
+    // it lapsed). A number for each end took SQLite and the counting here
+    // twice the conversions for what is mostly the same spells.
     let joined = conn.backend().join_texts();
-    let held_at = |end: &str| {
-        format!(
-            "{joined}(CASE WHEN cs.held_from <= {end} AND (cs.held_until IS NULL OR cs.held_until > {end})
-                      THEN CAST(cs.organisation_id AS TEXT) END, ',')"
-        )
-    };
-    // Spells that began by the later end and had not lapsed by the earlier.
     let sql = format!(
-        "SELECT cs.completion_id, {}, {}
+        "SELECT cs.completion_id,
+                {joined}(CAST(cs.organisation_id * 4
+                    + CASE WHEN cs.held_from <= $2 AND (cs.held_until IS NULL OR cs.held_until > $2) THEN {AT_EARLIER} ELSE 0 END
+                    + CASE WHEN cs.held_until IS NULL OR cs.held_until > $3 THEN {AT_LATER} ELSE 0 END AS TEXT), ',')
          FROM completion_spells cs
          WHERE cs.programme_id = $1 AND cs.held_from <= $3 AND (cs.held_until IS NULL OR cs.held_until > $2)
            AND ($4 = 0 OR cs.organisation_id = $4)
-         GROUP BY cs.completion_id",
-        held_at("$2"),
-        held_at("$3")
+         GROUP BY cs.completion_id"
     );
     let (earlier, later) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
     let values = [
@@ -153,15 +152,17 @@ async fn holders(
         later.into(),
         organisation_id.into(),
     ];
-    let rows: Vec<(String, Option<String>, Option<String>)> = super::rows(conn, &sql, &values).await?;
+    let rows: Vec<(String, String)> = super::rows(conn, &sql, &values).await?;
     let mut at_earlier = Holding::new();
     let mut at_later = Holding::new();
-    for (completion, earlier_ids, later_ids) in rows {
-        at_earlier.insert(
-            completion.clone(),
-            organisation_counts(earlier_ids.as_deref(), organisations),
-        );
-        at_later.insert(completion, organisation_counts(later_ids.as_deref(), organisations));
+    for (completion, spells) in rows {
+        let spells: Vec<i64> = spells.split(',').filter_map(|n| n.parse().ok()).collect();
+        let held_at = |end: i64| {
+            let organisations_held = spells.iter().filter(move |n| *n % 4 & end != 0).map(|n| (n / 4, 1));
+            by_group(organisations_held, organisations)
+        };
+        at_earlier.insert(completion.clone(), held_at(AT_EARLIER));
+        at_later.insert(completion, held_at(AT_LATER));
     }
     Ok(if ends[0] <= ends[1] {
         [at_earlier, at_later]
@@ -170,10 +171,14 @@ async fn holders(
     })
 }
 
+/// How [`holders`]' read marks the ends at which a spell was held.
+const AT_EARLIER: i64 = 1;
+const AT_LATER: i64 = 2;
+
 /// Organisation ids joined by commas, each once for every thing counted,
 /// counted by the organisations' type and locality.
-fn organisation_counts(ids: Option<&str>, organisations: &HashMap<i64, OrganisationFacts>) -> Vec<GroupCount> {
-    let each = ids.unwrap_or_default().split(',').filter_map(|id| id.parse().ok());
+fn organisation_counts(ids: &str, organisations: &HashMap<i64, OrganisationFacts>) -> Vec<GroupCount> {
+    let each = ids.split(',').filter_map(|id| id.parse().ok());
     by_group(each.map(|id| (id, 1)), organisations)
 }
 
@@ -430,7 +435,7 @@ async fn counts_by_group(
     let rows: Vec<(String, String)> = super::rows(conn, &sql, values).await?;
     Ok(rows
         .into_iter()
-        .map(|(completion, ids)| (completion, organisation_counts(Some(&ids), organisations)))
+        .map(|(completion, ids)| (completion, organisation_counts(&ids, organisations)))
         .collect())
 }
 

@@ -619,12 +619,10 @@ const MOST_WALK_BATCH: i64 = 100;
 /// whether more follow. It walks the programme's sessions newest first
 /// (by index) and stops as soon as the page is full, so what it reads
 /// depends on how far into the list the page is, not on how much history
-/// the programme has. `not_before` (`None` for no limit) stops the walk at
-/// sessions older than that date.
+/// the programme has.
 async fn programme_people_page(
     conn: &mut Conn,
     programme_id: &str,
-    not_before: Option<NaiveDate>,
     skip: usize,
     take: usize,
 ) -> Result<(Vec<i64>, bool), sqlx::Error> {
@@ -653,25 +651,24 @@ async fn programme_people_page(
             let rows: Vec<(i64, NaiveDate, i64, Option<i64>)> = sqlx::query_as(
                 "WITH s AS (SELECT id, session_date, ROW_NUMBER() OVER (ORDER BY session_date DESC, id DESC) AS rk
                             FROM training_sessions
-                            WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
-                              AND (session_date < $3 OR (session_date = $3 AND id < $4))
-                            ORDER BY session_date DESC, id DESC LIMIT $5),
+                            WHERE programme_id = $1 AND session_date <= $2
+                              AND (session_date < $2 OR (session_date = $2 AND id < $3))
+                            ORDER BY session_date DESC, id DESC LIMIT $4),
                       batch AS (SELECT id, session_date, rk FROM s ORDER BY rk DESC LIMIT 1)
                  SELECT batch.id, batch.session_date, batch.rk, p.person_id
                  FROM batch LEFT JOIN
                    (SELECT a.person_id, MIN(s.rk) AS first
                     FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY session_date DESC, id DESC) AS rk
                           FROM training_sessions
-                          WHERE programme_id = $1 AND ($2 IS NULL OR session_date >= $2) AND session_date <= $3
-                            AND (session_date < $3 OR (session_date = $3 AND id < $4))
-                          ORDER BY session_date DESC, id DESC LIMIT $5) s
+                          WHERE programme_id = $1 AND session_date <= $2
+                            AND (session_date < $2 OR (session_date = $2 AND id < $3))
+                          ORDER BY session_date DESC, id DESC LIMIT $4) s
                     CROSS JOIN attendance a
                     WHERE a.session_id = s.id
-                    GROUP BY a.person_id ORDER BY first, a.person_id LIMIT $6) p ON TRUE
+                    GROUP BY a.person_id ORDER BY first, a.person_id LIMIT $5) p ON TRUE
                  ORDER BY p.first, p.person_id",
             )
             .bind(programme_id)
-            .bind(not_before)
             .bind(cursor.0)
             .bind(cursor.1)
             .bind(batch)
@@ -721,7 +718,7 @@ pub async fn programme_people_with_facts(
     take: usize,
 ) -> Result<(Vec<i64>, bool, Vec<PersonFactRow>), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    let (ids, more) = programme_people_page(&mut conn, programme_id, None, skip, take).await?;
+    let (ids, more) = programme_people_page(&mut conn, programme_id, skip, take).await?;
     let facts = facts_for_people(&mut conn, programme_id, &ids).await?;
     Ok((ids, more, facts))
 }
