@@ -158,7 +158,7 @@ async fn holders(
     for (completion, spells) in rows {
         let spells: Vec<i64> = spells.split(',').filter_map(|n| n.parse().ok()).collect();
         let held_at = |end: i64| {
-            let organisations_held = spells.iter().filter(move |n| *n % 4 & end != 0).map(|n| (n / 4, 1));
+            let organisations_held = spells.iter().filter(move |n| (*n % 4) & end != 0).map(|n| (n / 4, 1));
             by_group(organisations_held, organisations)
         };
         at_earlier.insert(completion.clone(), held_at(AT_EARLIER));
