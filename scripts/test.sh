@@ -62,11 +62,12 @@ if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null; then
 fi
 
 # The reminder tests deliver to a real SMTP server: Debian's python3-aiosmtpd,
-# run with Debian's own python3 (tests/support/smtp_sink.py).
-if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
-  echo "== Installing python3-aiosmtpd (apt-get)"
+# run with Debian's own python3 (tests/support/smtp_sink.py), over TLS with
+# a certificate the openssl command makes for each run.
+if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || ! command -v openssl >/dev/null; then
+  echo "== Installing python3-aiosmtpd and openssl (apt-get)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3 python3-aiosmtpd >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3 python3-aiosmtpd openssl >/dev/null
 fi
 
 # The browser journeys drive Debian's Chromium with playwright-core (which

@@ -63,9 +63,14 @@ pub struct AppConfig {
     /// line) for a log collector.
     pub log_format: LogFormat,
     /// The mail server reminders go through, as `smtp://host:port` (or
-    /// `smtp://user:password@host:port`); empty: nothing is sent, and the
+    /// `smtp://user:password@host:port`, `…?tls=required` for STARTTLS,
+    /// `smtps://` for TLS from the start); empty: nothing is sent, and the
     /// programme lead's outbox page shows what would have gone.
     pub smtp_url: String,
+    /// A PEM file of certificate authorities to trust for the mail server,
+    /// besides the public ones qmtrack knows (for a council's own CA);
+    /// empty for only the public ones.
+    pub smtp_ca_file: PathBuf,
     /// The address reminders come from, such as `qmtrack@council.example`.
     pub smtp_from: String,
     /// How often, in seconds, the server looks for reminders that have come
@@ -120,6 +125,7 @@ impl Default for AppConfig {
             trust_request_id_header: false,
             log_format: LogFormat::Text,
             smtp_url: String::new(),
+            smtp_ca_file: PathBuf::new(),
             smtp_from: "qmtrack@localhost".into(),
             reminders_every_seconds: 300,
         }

@@ -26,6 +26,11 @@ struct SmtpSink {
 
 impl SmtpSink {
     fn start() -> SmtpSink {
+        SmtpSink::start_with(&[])
+    }
+
+    /// With `smtp_sink.py`'s optional arguments (TLS and a required sign-in).
+    fn start_with(options: &[&str]) -> SmtpSink {
         let folder = tempfile::tempdir().expect("mail folder");
         // A port the system calls free, let go just before the server takes it.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -38,6 +43,7 @@ impl SmtpSink {
             .arg(&script)
             .arg(folder.path())
             .arg(port.to_string())
+            .args(options)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -106,6 +112,83 @@ impl Drop for SmtpSink {
     }
 }
 
+/// A certificate authority of the test's own and a certificate it issued
+/// to 127.0.0.1 for the mail server, made with the openssl command.
+struct Authority {
+    folder: tempfile::TempDir,
+}
+
+impl Authority {
+    fn make() -> Authority {
+        let folder = tempfile::tempdir().expect("certificate folder");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(folder.path())
+                .output()
+                .unwrap_or_else(|e| panic!("openssl {args:?}: {e} (install openssl)"));
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &key,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=qmtrack test authority",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &key,
+                &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            folder.path().join("server.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        Authority { folder }
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.folder.path().join(name).display().to_string()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Mail {
     to: String,
@@ -118,9 +201,16 @@ struct Mail {
 
 /// The app, configured to deliver through `sink`, without a background round.
 async fn app_with(sink: &SmtpSink) -> TestApp {
+    app_sending_to(sink.url(), None).await
+}
+
+/// The app, configured to deliver to the mail server at `url`, trusting the
+/// certificate authorities in `authorities` besides the public ones.
+async fn app_sending_to(url: String, authorities: Option<String>) -> TestApp {
     TestApp::spawn_with(Options {
         settings: vec![
-            ("smtp_url", sink.url()),
+            ("smtp_url", url),
+            ("smtp_ca_file", authorities.unwrap_or_default()),
             ("smtp_from", "qmtrack@council.example".into()),
             ("reminders_every_seconds", "0".into()),
             ("public_base_url", "https://qm.council.example".into()),
@@ -457,6 +547,50 @@ async fn a_failing_mail_server_is_tried_again_with_back_off_and_nothing_is_lost(
     assert_eq!(mails[0].to, "lead@council.example");
     let (_, body) = lead.get_text("/outbox?status=failed").await;
     assert!(texts(&body, "#outbox tbody tr").is_empty());
+}
+
+#[rocket::async_test]
+async fn a_mail_service_is_reached_over_tls_with_its_certificate_checked_before_the_sign_in() {
+    let authority = Authority::make();
+    let (cert, key) = (authority.file("server.pem"), authority.file("server.key"));
+    for (mode, url) in [
+        ("starttls", "smtp://qm%40council:s3cret@127.0.0.1:{port}?tls=required"),
+        ("tls", "smtps://qm%40council:s3cret@127.0.0.1:{port}"),
+    ] {
+        let sink = SmtpSink::start_with(&[mode, &cert, &key, "qm@council", "s3cret"]);
+        let url = url.replace("{port}", &sink.port.to_string());
+
+        // Trusting only the public authorities, qmtrack will not talk to a
+        // server whose certificate they did not issue: nothing is sent.
+        let app = app_sending_to(url.clone(), None).await;
+        let lead = app.programme_lead().await;
+        assert!(scan(&lead).await.contains("1 reminder was queued"));
+        assert!(send(&lead).await.contains("0 sent; 1 could not be delivered"), "{mode}");
+        let (_, body) = lead.get_text("/outbox?status=failed").await;
+        let error = texts(&body, "#outbox .qm-last-error").join(" ");
+        assert!(error.to_lowercase().contains("certificate"), "{mode}: {error}");
+        assert!(sink.received().is_empty());
+
+        // Trusting the council's own authority: signed in over TLS and delivered.
+        let app = app_sending_to(url.clone(), Some(authority.file("ca.pem"))).await;
+        let lead = app.programme_lead().await;
+        assert!(scan(&lead).await.contains("1 reminder was queued"));
+        assert!(send(&lead).await.contains("1 sent"), "{mode}");
+        let mails = sink.received();
+        assert_eq!(mails.len(), 1, "{mode}");
+        assert_eq!(mails[0].to, "lead@council.example");
+    }
+}
+
+#[rocket::async_test]
+async fn a_mail_server_setting_that_would_expose_a_password_is_refused() {
+    let app = app_sending_to("smtp://qm:s3cret@mail.council.example".into(), None).await;
+    let lead = app.programme_lead().await;
+    assert!(scan(&lead).await.contains("1 reminder was queued"));
+    let res = lead.submit("/outbox", "/outbox/send", &[]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let said = res.text().await.expect("page");
+    assert!(said.contains("tls=required") && !said.contains("s3cret"), "{said}");
 }
 
 #[rocket::async_test]

@@ -26,13 +26,14 @@ use crate::db::audit::{self, Entry};
 use crate::db::outbox::{self, Audience, NewMessage};
 use crate::db::users::UserRow;
 use crate::db::{self, attention, Conn, Pool};
-use crate::domain::reminders::{self as text, Kind, Message, Signature};
+use crate::domain::reminders::{self as text, Kind, Message, Signature, SmtpSecurity};
 use crate::domain::standards::StandardsLibrary;
 use crate::error::{AppError, AppResult};
 use crate::Clock;
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::json;
 use std::sync::Arc;
@@ -273,13 +274,41 @@ fn mailer(config: &AppConfig) -> AppResult<Option<(AsyncSmtpTransport<Tokio1Exec
         .trim()
         .parse()
         .map_err(|e| AppError::BadRequest(format!("QMTRACK_SMTP_FROM is not an email address ({e})")))?;
+    let tls = match server.security {
+        SmtpSecurity::Plain => None,
+        SmtpSecurity::StartTls | SmtpSecurity::Tls => Some(tls_parameters(config, &server.host)?),
+    };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host)
         .port(server.port)
         .timeout(Some(std::time::Duration::from_secs(30)));
+    builder = match (server.security, tls) {
+        (SmtpSecurity::StartTls, Some(tls)) => builder.tls(Tls::Required(tls)),
+        (SmtpSecurity::Tls, Some(tls)) => builder.tls(Tls::Wrapper(tls)),
+        _ => builder,
+    };
     if let Some((user, password)) = server.credentials {
         builder = builder.credentials(Credentials::new(user, password));
     }
     Ok(Some((builder.build(), from)))
+}
+
+/// How the mail server's certificate is checked: against the public
+/// certificate authorities (Mozilla's list, built in) and those in
+/// `QMTRACK_SMTP_CA_FILE`, for `host`.
+fn tls_parameters(config: &AppConfig, host: &str) -> AppResult<TlsParameters> {
+    let mut builder = TlsParameters::builder(host.to_string());
+    if !config.smtp_ca_file.as_os_str().is_empty() {
+        let shown = config.smtp_ca_file.display();
+        let pem = std::fs::read(&config.smtp_ca_file)
+            .map_err(|e| AppError::BadRequest(format!("QMTRACK_SMTP_CA_FILE {shown} could not be read ({e})")))?;
+        let authorities = Certificate::from_pem(&pem).map_err(|e| {
+            AppError::BadRequest(format!("QMTRACK_SMTP_CA_FILE {shown} holds no PEM certificate ({e})"))
+        })?;
+        builder = builder.add_root_certificate(authorities);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| AppError::BadRequest(format!("the mail server's TLS could not be set up ({e})")))
 }
 
 /// Delivers every message due at the clock's now, one at a time; each

@@ -132,17 +132,50 @@ pub struct SmtpServer {
     pub port: u16,
     /// User and password, when the server wants a sign-in.
     pub credentials: Option<(String, String)>,
+    pub security: SmtpSecurity,
 }
 
-/// Reads `smtp://[user:password@]host[:port]` (port 25 when not given);
-/// `Err` says what is wrong, without repeating the password.
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (`smtp://`), for a relay on the same host or a trusted network.
+    Plain,
+    /// STARTTLS, required (`smtp://…?tls=required`, usually port 587): the
+    /// connection is encrypted, and the server's certificate checked,
+    /// before the sign-in or any message is sent. A server that does not
+    /// offer it gets nothing.
+    StartTls,
+    /// TLS from the first byte (`smtps://`, port 465 unless given).
+    Tls,
+}
+
+/// Reads `smtp://[user:password@]host[:port][?tls=required]` (port 25 when
+/// not given) or `smtps://[user:password@]host[:port]` (port 465); `Err`
+/// says what is wrong, without repeating the password. A password is sent
+/// over plain SMTP only to the same machine: anywhere else it would cross
+/// the network readable.
 pub fn parse_smtp_url(text: &str) -> Result<SmtpServer, String> {
     let url = url::Url::parse(text.trim()).map_err(|e| format!("QMTRACK_SMTP_URL is not a URL ({e})"))?;
-    if url.scheme() != "smtp" {
-        return Err(format!(
-            "QMTRACK_SMTP_URL must start with smtp:// (got {}://); qmtrack speaks plain SMTP to a relay",
-            url.scheme()
-        ));
+    let (mut security, default_port) = match url.scheme() {
+        "smtp" => (SmtpSecurity::Plain, 25),
+        "smtps" => (SmtpSecurity::Tls, 465),
+        other => {
+            return Err(format!(
+                "QMTRACK_SMTP_URL must start with smtp:// or smtps:// (got {other}://)"
+            ))
+        }
+    };
+    for (name, value) in url.query_pairs() {
+        match (name.as_ref(), value.as_ref(), security) {
+            ("tls", "required", SmtpSecurity::Plain) => security = SmtpSecurity::StartTls,
+            ("tls", "required", SmtpSecurity::Tls | SmtpSecurity::StartTls) => {}
+            ("tls", other, _) => {
+                return Err(format!(
+                    "QMTRACK_SMTP_URL: tls={other} is not understood; tls=required asks for STARTTLS"
+                ))
+            }
+            (other, ..) => return Err(format!("QMTRACK_SMTP_URL: the setting {other} is not understood")),
+        }
     }
     let host = url
         .host_str()
@@ -160,10 +193,23 @@ pub fn parse_smtp_url(text: &str) -> Result<SmtpServer, String> {
         ("", None) => None,
         (user, password) => Some((decode(user), decode(password.unwrap_or_default()))),
     };
+    // An smtp:// URL's host is text to the URL parser, addresses included.
+    let same_machine = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if credentials.is_some() && security == SmtpSecurity::Plain && !same_machine {
+        return Err(format!(
+            "QMTRACK_SMTP_URL signs in to {host} over plain SMTP, which would send the password readable: \
+             add ?tls=required (STARTTLS) or use smtps://"
+        ));
+    }
     Ok(SmtpServer {
         host,
-        port: url.port().unwrap_or(25),
+        port: url.port().unwrap_or(default_port),
         credentials,
+        security,
     })
 }
 
@@ -436,24 +482,48 @@ mod tests {
     }
 
     #[test]
-    fn smtp_urls_name_host_port_and_sign_in() {
+    fn smtp_urls_name_host_port_sign_in_and_protection() {
+        let server = |host: &str, port, credentials: Option<(&str, &str)>, security| {
+            Ok(SmtpServer {
+                host: host.into(),
+                port,
+                credentials: credentials.map(|(u, p)| (u.into(), p.into())),
+                security,
+            })
+        };
         assert_eq!(
             parse_smtp_url("smtp://mail.council.example"),
-            Ok(SmtpServer {
-                host: "mail.council.example".into(),
-                port: 25,
-                credentials: None
-            })
+            server("mail.council.example", 25, None, SmtpSecurity::Plain)
         );
         assert_eq!(
             parse_smtp_url(" smtp://qm%40council:p%2Fs+s@127.0.0.1:2525 "),
-            Ok(SmtpServer {
-                host: "127.0.0.1".into(),
-                port: 2525,
-                credentials: Some(("qm@council".into(), "p/s+s".into()))
-            })
+            server("127.0.0.1", 2525, Some(("qm@council", "p/s+s")), SmtpSecurity::Plain)
         );
-        assert!(parse_smtp_url("smtps://x:secret@mail.example").is_err_and(|e| !e.contains("secret")));
+        assert_eq!(
+            parse_smtp_url("smtp://qm:pw@mail.council.example:587?tls=required"),
+            server("mail.council.example", 587, Some(("qm", "pw")), SmtpSecurity::StartTls)
+        );
+        assert_eq!(
+            parse_smtp_url("smtps://qm:pw@mail.council.example"),
+            server("mail.council.example", 465, Some(("qm", "pw")), SmtpSecurity::Tls)
+        );
+        assert_eq!(
+            parse_smtp_url("smtp://qm:pw@localhost:2525"),
+            server("localhost", 2525, Some(("qm", "pw")), SmtpSecurity::Plain)
+        );
+        assert!(parse_smtp_url("smtp://qm:pw@[::1]:2525").is_ok());
+        assert!(parse_smtp_url("smtp://qm:pw@10.0.0.5:25").is_err(), "another machine");
+        // A password over plain SMTP to another machine is refused, without repeating it.
+        let refused = parse_smtp_url("smtp://qm:secret@mail.council.example");
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("tls=required") && !e.contains("secret")),
+            "{refused:?}"
+        );
+        assert!(parse_smtp_url("smtp://mail.example?tls=maybe").is_err());
+        assert!(parse_smtp_url("smtp://mail.example?port=2").is_err());
+        assert!(parse_smtp_url("imap://x:secret@mail.example").is_err_and(|e| !e.contains("secret")));
         assert!(parse_smtp_url("mail.example").is_err());
     }
 

@@ -1,6 +1,6 @@
 """A real SMTP server for tests/reminders.rs: Debian's python3-aiosmtpd.
 
-Usage: smtp_sink.py FOLDER PORT
+Usage: smtp_sink.py FOLDER PORT [starttls|tls CERT KEY USER PASSWORD]
 
 Listens on 127.0.0.1:PORT and writes each message it accepts to FOLDER as
 one JSON file (envelope, headers, the decoded plain-text and HTML parts and
@@ -8,17 +8,25 @@ the raw message), renamed into place only once complete. While the file
 FOLDER/refuse exists it answers every message with a temporary failure
 (451), as a mail server does when it is overloaded. Prints "ready" once it
 listens, and stops when its standard input closes (the test has ended).
+
+With "starttls" it takes no message until the client has started TLS, and
+with "tls" it speaks TLS from the first byte; either way with the
+certificate chain CERT and its key KEY, and it takes a message only from a
+client that has signed in as USER with PASSWORD (over TLS: aiosmtpd offers
+no sign-in before it).
 """
 
 import email
 import itertools
 import json
 import os
+import ssl
 import sys
 import time
 from email import policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -51,9 +59,33 @@ class Sink:
         return "250 2.0.0 Message accepted for delivery"
 
 
+def signed_in_as(user, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok)
+
+    return check
+
+
 def main():
     folder, port = sys.argv[1], int(sys.argv[2])
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port)
+    mode = sys.argv[3] if len(sys.argv) > 3 else "plain"
+    options = {}
+    if mode in ("starttls", "tls"):
+        cert, key, user, password = sys.argv[4:8]
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        options.update(authenticator=signed_in_as(user, password), auth_required=True)
+        if mode == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        else:
+            # aiosmtpd does not count a connection that was TLS from the
+            # start as TLS, and would offer no sign-in at all.
+            options.update(ssl_context=context, auth_require_tls=False)
+    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("ready", flush=True)
     sys.stdin.read()
