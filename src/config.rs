@@ -73,6 +73,10 @@ pub struct AppConfig {
     pub smtp_ca_file: PathBuf,
     /// The address reminders come from, such as `qmtrack@council.example`.
     pub smtp_from: String,
+    /// How long, in seconds, one message may take to hand to the mail
+    /// server, connecting included, before it is left for its next try (a
+    /// server that stops answering must not hold up the other messages).
+    pub smtp_timeout_seconds: u64,
     /// How often, in seconds, the server looks for reminders that have come
     /// due and delivers the outbox; 0 leaves it to `qmtrack reminders`.
     pub reminders_every_seconds: u64,
@@ -127,6 +131,7 @@ impl Default for AppConfig {
             smtp_url: String::new(),
             smtp_ca_file: PathBuf::new(),
             smtp_from: "qmtrack@localhost".into(),
+            smtp_timeout_seconds: 60,
             reminders_every_seconds: 300,
         }
     }

@@ -96,8 +96,17 @@ impl SmtpSink {
 
     /// Makes the server answer every message with a temporary failure, or stop doing so.
     fn refuse(&self, refusing: bool) {
-        let flag = self.folder.path().join("refuse");
-        if refusing {
+        self.flag("refuse", refusing);
+    }
+
+    /// Makes the server stop answering once it has a message, or answer again.
+    fn stall(&self, stalling: bool) {
+        self.flag("stall", stalling);
+    }
+
+    fn flag(&self, name: &str, on: bool) {
+        let flag = self.folder.path().join(name);
+        if on {
             std::fs::write(flag, b"").expect("flag");
         } else {
             std::fs::remove_file(flag).expect("flag");
@@ -211,6 +220,7 @@ async fn app_sending_to(url: String, authorities: Option<String>) -> TestApp {
         settings: vec![
             ("smtp_url", url),
             ("smtp_ca_file", authorities.unwrap_or_default()),
+            ("smtp_timeout_seconds", "5".into()),
             ("smtp_from", "qmtrack@council.example".into()),
             ("reminders_every_seconds", "0".into()),
             ("public_base_url", "https://qm.council.example".into()),
@@ -591,6 +601,27 @@ async fn a_mail_server_setting_that_would_expose_a_password_is_refused() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let said = res.text().await.expect("page");
     assert!(said.contains("tls=required") && !said.contains("s3cret"), "{said}");
+}
+
+#[rocket::async_test]
+async fn a_mail_server_that_stops_answering_does_not_hold_up_the_round() {
+    let sink = SmtpSink::start();
+    let app = app_with(&sink).await;
+    let lead = app.programme_lead().await;
+    sink.stall(true);
+    assert!(scan(&lead).await.contains("1 reminder was queued"));
+    // Given up on after the app's limit (5 s here), and kept for its next try.
+    let started = std::time::Instant::now();
+    assert!(send(&lead).await.contains("0 sent; 1 could not be delivered"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let (_, body) = lead.get_text("/outbox?status=failed").await;
+    let error = texts(&body, "#outbox .qm-last-error").join(" ");
+    assert!(error.contains("did not take the message within 5 s"), "{error}");
+
+    sink.stall(false);
+    app.clock.advance(Duration::seconds(61));
+    assert!(send(&lead).await.contains("1 sent"));
+    assert_eq!(sink.received().len(), 1);
 }
 
 #[rocket::async_test]

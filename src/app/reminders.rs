@@ -280,7 +280,7 @@ fn mailer(config: &AppConfig) -> AppResult<Option<(AsyncSmtpTransport<Tokio1Exec
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host)
         .port(server.port)
-        .timeout(Some(std::time::Duration::from_secs(30)));
+        .timeout(Some(send_limit(config)));
     builder = match (server.security, tls) {
         (SmtpSecurity::StartTls, Some(tls)) => builder.tls(Tls::Required(tls)),
         (SmtpSecurity::Tls, Some(tls)) => builder.tls(Tls::Wrapper(tls)),
@@ -290,6 +290,13 @@ fn mailer(config: &AppConfig) -> AppResult<Option<(AsyncSmtpTransport<Tokio1Exec
         builder = builder.credentials(Credentials::new(user, password));
     }
     Ok(Some((builder.build(), from)))
+}
+
+/// How long one message may take to hand over. lettre's own timeout covers
+/// only connecting: a server that stopped answering part-way through a
+/// message would otherwise hold the round up for ever.
+fn send_limit(config: &AppConfig) -> std::time::Duration {
+    std::time::Duration::from_secs(config.smtp_timeout_seconds.max(1))
 }
 
 /// How the mail server's certificate is checked: against the public
@@ -328,6 +335,7 @@ pub async fn send_due(pool: &Pool, config: &AppConfig, clock: &Clock) -> AppResu
     if withdrawn > 0 {
         tracing::info!("{withdrawn} reminders were out of date and withdrawn unsent");
     }
+    let limit = send_limit(config);
     let (mut sent, mut failed) = (0, 0);
     loop {
         let claimed = outbox::claim_due(pool, clock.now(), Duration::minutes(CLAIM_LEASE_MINUTES), CLAIM_BATCH).await?;
@@ -336,7 +344,13 @@ pub async fn send_due(pool: &Pool, config: &AppConfig, clock: &Clock) -> AppResu
         }
         for message in claimed {
             let outcome = match build_email(&from, &message) {
-                Ok(email) => transport.send(email).await.map(drop).map_err(|e| e.to_string()),
+                Ok(email) => match rocket::tokio::time::timeout(limit, transport.send(email)).await {
+                    Ok(handed_over) => handed_over.map(drop).map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "the mail server did not take the message within {} s",
+                        limit.as_secs()
+                    )),
+                },
                 Err(e) => Err(e),
             };
             match outcome {

@@ -6,7 +6,8 @@ Listens on 127.0.0.1:PORT and writes each message it accepts to FOLDER as
 one JSON file (envelope, headers, the decoded plain-text and HTML parts and
 the raw message), renamed into place only once complete. While the file
 FOLDER/refuse exists it answers every message with a temporary failure
-(451), as a mail server does when it is overloaded. Prints "ready" once it
+(451), as a mail server does when it is overloaded; while FOLDER/stall
+exists it does not answer a message at all, and then refuses it. Prints "ready" once it
 listens, and stops when its standard input closes (the test has ended).
 
 With "starttls" it takes no message until the client has started TLS, and
@@ -16,6 +17,7 @@ client that has signed in as USER with PASSWORD (over TLS: aiosmtpd offers
 no sign-in before it).
 """
 
+import asyncio
 import email
 import itertools
 import json
@@ -35,6 +37,10 @@ class Sink:
         self.count = itertools.count(1)
 
     async def handle_DATA(self, server, session, envelope):
+        if os.path.exists(os.path.join(self.folder, "stall")):
+            while os.path.exists(os.path.join(self.folder, "stall")):
+                await asyncio.sleep(0.1)
+            return "451 4.3.0 Too late, try again"
         if os.path.exists(os.path.join(self.folder, "refuse")):
             return "451 4.3.0 Mailbox busy, try again later"
         raw = envelope.original_content or envelope.content
