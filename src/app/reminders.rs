@@ -28,7 +28,7 @@ use crate::db::users::UserRow;
 use crate::db::{self, attention, Conn, Pool};
 use crate::domain::reminders::{self as text, Kind, Message, Signature, SmtpSecurity};
 use crate::domain::standards::StandardsLibrary;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::Clock;
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use lettre::message::{Mailbox, MultiPart};
@@ -251,10 +251,13 @@ pub async fn scan_now(ctx: Ctx<'_>, acting: &Acting) -> AppResult<usize> {
 // ------------------------------------------------------------ delivery
 
 /// What a round of delivery did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// No mail server is configured: the messages wait in the outbox.
     NotConfigured,
+    /// The mail server settings are wrong (what is wrong, with no
+    /// password): nothing was tried, and the messages wait in the outbox.
+    Misconfigured(String),
     Done {
         sent: usize,
         failed: usize,
@@ -264,16 +267,17 @@ pub enum Delivery {
 }
 
 /// The configured mail server and sender, or `None` when there is none.
-fn mailer(config: &AppConfig) -> AppResult<Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>> {
+/// `Err` says what is wrong with the settings.
+fn mailer(config: &AppConfig) -> Result<Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>, String> {
     if config.smtp_url.trim().is_empty() {
         return Ok(None);
     }
-    let server = text::parse_smtp_url(&config.smtp_url).map_err(AppError::BadRequest)?;
+    let server = text::parse_smtp_url(&config.smtp_url)?;
     let from: Mailbox = config
         .smtp_from
         .trim()
         .parse()
-        .map_err(|e| AppError::BadRequest(format!("QMTRACK_SMTP_FROM is not an email address ({e})")))?;
+        .map_err(|e| format!("QMTRACK_SMTP_FROM is not an email address ({e})"))?;
     let tls = match server.security {
         SmtpSecurity::Plain => None,
         SmtpSecurity::StartTls | SmtpSecurity::Tls => Some(tls_parameters(config, &server.host)?),
@@ -302,27 +306,28 @@ fn send_limit(config: &AppConfig) -> std::time::Duration {
 /// How the mail server's certificate is checked: against the public
 /// certificate authorities (Mozilla's list, built in) and those in
 /// `QMTRACK_SMTP_CA_FILE`, for `host`.
-fn tls_parameters(config: &AppConfig, host: &str) -> AppResult<TlsParameters> {
+fn tls_parameters(config: &AppConfig, host: &str) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(host.to_string());
     if !config.smtp_ca_file.as_os_str().is_empty() {
         let shown = config.smtp_ca_file.display();
         let pem = std::fs::read(&config.smtp_ca_file)
-            .map_err(|e| AppError::BadRequest(format!("QMTRACK_SMTP_CA_FILE {shown} could not be read ({e})")))?;
-        let authorities = Certificate::from_pem(&pem).map_err(|e| {
-            AppError::BadRequest(format!("QMTRACK_SMTP_CA_FILE {shown} holds no PEM certificate ({e})"))
-        })?;
+            .map_err(|e| format!("QMTRACK_SMTP_CA_FILE {shown} could not be read ({e})"))?;
+        let authorities = Certificate::from_pem(&pem)
+            .map_err(|e| format!("QMTRACK_SMTP_CA_FILE {shown} holds no PEM certificate ({e})"))?;
         builder = builder.add_root_certificate(authorities);
     }
     builder
         .build_rustls()
-        .map_err(|e| AppError::BadRequest(format!("the mail server's TLS could not be set up ({e})")))
+        .map_err(|e| format!("the mail server's TLS could not be set up ({e})"))
 }
 
 /// Delivers every message due at the clock's now, one at a time; each
 /// failure is recorded with its error and tried again later.
 pub async fn send_due(pool: &Pool, config: &AppConfig, clock: &Clock) -> AppResult<Delivery> {
-    let Some((transport, from)) = mailer(config)? else {
-        return Ok(Delivery::NotConfigured);
+    let (transport, from) = match mailer(config) {
+        Ok(Some(mailer)) => mailer,
+        Ok(None) => return Ok(Delivery::NotConfigured),
+        Err(wrong) => return Ok(Delivery::Misconfigured(wrong)),
     };
     let now = clock.now();
     let withdrawn = outbox::withdraw_queued_before(
@@ -422,8 +427,10 @@ pub async fn run_in_background(
         if let Err(e) = scan(&pool, &standards, &config, clock.now()).await {
             tracing::warn!("could not look for reminders: {e}");
         }
-        if let Err(e) = send_due(&pool, &config, &clock).await {
-            tracing::warn!("could not deliver reminders: {e}");
+        match send_due(&pool, &config, &clock).await {
+            Err(e) => tracing::warn!("could not deliver reminders: {e}"),
+            Ok(Delivery::Misconfigured(wrong)) => tracing::warn!("could not deliver reminders: {wrong}"),
+            Ok(_) => {}
         }
     }
 }

@@ -26,6 +26,11 @@ pub async fn run(command: RemindersCommand) -> Result<(), StartupError> {
                     "no mail server is configured: set QMTRACK_SMTP_URL (and QMTRACK_SMTP_FROM)".into(),
                 ))
             }
+            Delivery::Misconfigured(wrong) => {
+                return Err(StartupError::Refused(format!(
+                    "the mail server settings are wrong, so nothing was sent: {wrong}"
+                )))
+            }
             Delivery::Done {
                 sent,
                 failed,

@@ -95,6 +95,10 @@ async fn send(_form: CsrfForm<TokenOnly>, signed_in: SignedIn<'_>) -> AppResult<
             Redirect::to("/outbox"),
             "No mail server is configured (QMTRACK_SMTP_URL), so nothing was sent.",
         ),
+        Delivery::Misconfigured(wrong) => Flash::error(
+            Redirect::to("/outbox"),
+            format!("The mail server settings are wrong, so nothing was sent: {wrong}"),
+        ),
         Delivery::Done {
             sent,
             failed: 0,
