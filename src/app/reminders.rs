@@ -278,17 +278,13 @@ fn mailer(config: &AppConfig) -> Result<Option<(AsyncSmtpTransport<Tokio1Executo
         .trim()
         .parse()
         .map_err(|e| format!("QMTRACK_SMTP_FROM is not an email address ({e})"))?;
-    let tls = match server.security {
-        SmtpSecurity::Plain => None,
-        SmtpSecurity::StartTls | SmtpSecurity::Tls => Some(tls_parameters(config, &server.host)?),
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host)
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.as_str())
         .port(server.port)
         .timeout(Some(send_limit(config)));
-    builder = match (server.security, tls) {
-        (SmtpSecurity::StartTls, Some(tls)) => builder.tls(Tls::Required(tls)),
-        (SmtpSecurity::Tls, Some(tls)) => builder.tls(Tls::Wrapper(tls)),
-        _ => builder,
+    builder = match server.security {
+        SmtpSecurity::Plain => builder,
+        SmtpSecurity::StartTls => builder.tls(Tls::Required(tls_parameters(config, &server.host)?)),
+        SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls_parameters(config, &server.host)?)),
     };
     if let Some((user, password)) = server.credentials {
         builder = builder.credentials(Credentials::new(user, password));
