@@ -403,3 +403,65 @@ async fn sqlite_connections_plan_with_the_latest_statistics() {
         "a reader opened before the refresh is replaced: {steps:?}"
     );
 }
+
+/// SQLite: a write transaction's commit leaves copying the write-ahead log
+/// back into the database to the background (`db::checkpoint`), and that
+/// does happen: after a write of several megabytes the log is emptied and
+/// cut back to its limit, rather than growing with every write for ever.
+#[rocket::async_test]
+async fn a_large_write_leaves_the_log_to_be_copied_back_in_the_background() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pool, database) = fresh_pool(dir.path()).await;
+    if pool.backend() != db::Backend::Sqlite {
+        return; // PostgreSQL keeps its own log.
+    }
+    let log = std::path::PathBuf::from(format!("{}-wal", database.url.trim_start_matches("sqlite://")));
+    let padding = "x".repeat(8_000);
+    let mut tx = db::begin_write(&pool).await.expect("begin");
+    for n in 0..1_000 {
+        let entry = Entry {
+            after: Some(serde_json::json!({ "padding": padding })),
+            ..Entry::of("log.fill", "thing", Some(n))
+        };
+        audit::record(&mut tx, Actor::command_line("test").at(at()), entry)
+            .await
+            .expect("record");
+    }
+    tx.commit().await.expect("commit");
+    let grown = std::fs::metadata(&log).expect("the log").len();
+    assert!(
+        grown > db::checkpoint::LOG_LIMIT,
+        "the write filled {grown} bytes of log"
+    );
+    // Once copied back, the next write starts the log again from its
+    // beginning and cuts the file back to the limit.
+    let mut size = grown;
+    for _ in 0..200 {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut tx = db::begin_write(&pool).await.expect("begin");
+        audit::record(
+            &mut tx,
+            Actor::command_line("test").at(at()),
+            Entry::of("log.small", "thing", None),
+        )
+        .await
+        .expect("record");
+        tx.commit().await.expect("commit");
+        size = std::fs::metadata(&log).expect("the log").len();
+        if size <= db::checkpoint::LOG_LIMIT {
+            break;
+        }
+    }
+    assert!(
+        size <= db::checkpoint::LOG_LIMIT,
+        "the log is still {size} bytes, not copied back"
+    );
+    // Everything written is there to read.
+    let filled = audit::recent(&pool, 2_000)
+        .await
+        .expect("read")
+        .iter()
+        .filter(|row| row.action == "log.fill")
+        .count();
+    assert_eq!(filled, 1_000);
+}

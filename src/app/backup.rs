@@ -385,7 +385,7 @@ async fn finish_filling(
 fn postgres(tx: &mut db::Tx) -> Result<&mut sqlx::PgConnection, StartupError> {
     match tx {
         db::Tx::Postgres(tx) => Ok(&mut **tx),
-        db::Tx::Sqlite(_) => Err(StartupError::Refused("the target database is not PostgreSQL".into())),
+        db::Tx::Sqlite(..) => Err(StartupError::Refused("the target database is not PostgreSQL".into())),
     }
 }
 

@@ -148,7 +148,7 @@ pub async fn insert_attendance_batch(
 const PEOPLE_A_LOOKUP: usize = 500;
 
 /// The organisation of each of `people`, by person.
-async fn organisations_of(
+pub(super) async fn organisations_of(
     conn: &mut Conn,
     people: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {

@@ -1,0 +1,88 @@
+//! Copying SQLite's write-ahead log back into the database file
+//! ("checkpointing") after the write that grew it, not inside it.
+//!
+//! By default the connection that commits a transaction leaving more than
+//! 1,000 pages in the log copies them all back before its commit returns.
+//! After a large import that is every page the import touched (on the
+//! large data set about 100 MB, a third of a second; a tenth of a second for
+//! 100,000 rows into an empty database), and the training lead waited for
+//! it although the import was already safely in the log.
+//!
+//! So the writer's connections never checkpoint in their commits
+//! (`wal_autocheckpoint = 0`, set in [`super::connect`]). After each write
+//! transaction commits, [`after_commit`] looks at the log's size and, when
+//! it is over [`LOG_LIMIT`], copies it back on a connection of its own in
+//! the background: readers and the next writer carry on meanwhile, as
+//! SQLite allows. The writer's connections also truncate the log back to
+//! [`LOG_LIMIT`] when they start it again (`journal_size_limit`), so a log
+//! file over the limit always holds writes made since it was last emptied.
+//!
+//! The other connections keep SQLite's default: their few writes (progress
+//! of a running import, sign-in counters) checkpoint as before, and if one
+//! commits while a background checkpoint runs it leaves the copying to it.
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+/// The log size (bytes) above which a commit starts a checkpoint, and to
+/// which the log file is truncated when emptied: SQLite's own default of
+/// 1,000 pages of 4 KiB.
+pub const LOG_LIMIT: u64 = 1_000 * 4_096;
+
+/// Databases (by file) whose log is being copied back now: one checkpoint
+/// at a time each; a commit meanwhile leaves it to the one running.
+fn running() -> &'static Mutex<HashSet<PathBuf>> {
+    static RUNNING: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    RUNNING.get_or_init(Default::default)
+}
+
+/// Called after a write transaction on `options`' database committed:
+/// starts a checkpoint in the background if the log has grown past
+/// [`LOG_LIMIT`] and none is running.
+pub fn after_commit(options: &SqliteConnectOptions) {
+    let database = options.clone().get_filename().into_owned();
+    let log = log_file(&database);
+    if std::fs::metadata(&log).map_or(true, |m| m.len() <= LOG_LIMIT) {
+        return;
+    }
+    let Ok(mut underway) = running().lock() else {
+        return;
+    };
+    if !underway.insert(database.clone()) {
+        return;
+    }
+    drop(underway);
+    let options = options.clone();
+    rocket::tokio::spawn(async move {
+        if let Err(e) = checkpoint(&options).await {
+            // The log stays as it is, safe, and the next commit tries again.
+            tracing::warn!("the database log could not be copied back: {e}");
+        }
+        if let Ok(mut underway) = running().lock() {
+            underway.remove(&database);
+        }
+    });
+}
+
+/// Copies back as much of the log as no reader still needs (SQLite's
+/// "passive" checkpoint: it never waits for readers or the writer).
+async fn checkpoint(options: &SqliteConnectOptions) -> Result<(), sqlx::Error> {
+    let started = std::time::Instant::now();
+    let mut connection = options.clone().create_if_missing(false).connect().await?;
+    let (busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut connection)
+        .await?;
+    connection.close().await?;
+    tracing::debug!(busy, frames, copied, took = ?started.elapsed(), "database log copied back");
+    Ok(())
+}
+
+/// The write-ahead log beside `database`: SQLite names it `<file>-wal`.
+fn log_file(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_os_string();
+    name.push("-wal");
+    PathBuf::from(name)
+}
