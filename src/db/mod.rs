@@ -415,7 +415,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
                 // stopped and was woken again every 50 rows, and a page
                 // reading a few thousand rows spent more time switching
                 // threads than in SQLite.
-                .row_buffer_size(1024);
+                .row_buffer_size(1024)
+                // Commits leave copying the log back to the background (see
+                // `checkpoint`).
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("journal_size_limit", checkpoint::LOG_LIMIT.to_string());
             // Connections open when first used, not here: SQLite reads the
             // planner's statistics when a connection opens and keeps them,
             // whatever a later ANALYZE on another connection finds. Opened
@@ -442,17 +446,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Pool, PoolError>
             let readers = pool(max_connections, Duration::from_secs(10), options.clone());
             // Writers wait here for their turn; a queue of many short
             // transactions can take longer than a reader would ever wait.
-            // Their commits leave copying the log back to the background
-            // (see `checkpoint`). The writer keeps 256 MiB of pages: an
-            // import of 100,000 rows into the large data set changes about
-            // 110 MB of tables and indexes, and with 64 MiB SQLite wrote
-            // changed pages out to the log mid-transaction and read them
-            // back (the import took 15 % longer, its undo 20 %).
-            let writer_options = options
-                .clone()
-                .pragma("wal_autocheckpoint", "0")
-                .pragma("journal_size_limit", checkpoint::LOG_LIMIT.to_string())
-                .pragma("cache_size", "-262144");
+            // The writer keeps 256 MiB of pages: an import of 100,000 rows
+            // into the large data set changes about 110 MB of tables and
+            // indexes, and with 64 MiB SQLite wrote changed pages out to the
+            // log mid-transaction and read them back (the import took 15 %
+            // longer, its undo 20 %).
+            let writer_options = options.clone().pragma("cache_size", "-262144");
             let writer = pool(1, WRITER_QUEUE_TIMEOUT, writer_options);
             let quick = pool(quick_lane_size(max_connections), Duration::from_secs(10), options);
             Ok(Pool::Sqlite { readers, writer, quick })
