@@ -46,8 +46,13 @@ const CHUNK: usize = 500;
 pub type FactRow = (i64, i64, String, String, NaiveDate, String);
 
 /// These people's attendance at `programme_ids` (every programme when empty).
-async fn facts_of(conn: &mut Conn, person_ids: &[i64], programme_ids: &[&str]) -> Result<Vec<FactRow>, sqlx::Error> {
-    let people = super::training::attendance_by_person(conn, person_ids, programme_ids).await?;
+async fn facts_of(
+    conn: &mut Conn,
+    person_ids: &[i64],
+    programme_ids: &[&str],
+    not_from_import: Option<i64>,
+) -> Result<Vec<FactRow>, sqlx::Error> {
+    let people = super::training::attendance_by_person(conn, person_ids, programme_ids, not_from_import).await?;
     Ok(people
         .into_iter()
         .flat_map(|(person, organisation, records)| {
@@ -140,6 +145,11 @@ pub struct Touched {
     /// Every attendance row of people created in this transaction, as
     /// written: they have nothing else on record, so nothing is read back.
     pub fresh: Vec<FactRow>,
+    /// The import that wrote this transaction's rows for people on record,
+    /// and those rows as written (new or with a changed status): only their
+    /// other rows are read back. On the large data set reading back all of
+    /// them took half of the reading for an import of 100,000 rows.
+    pub written: Option<(i64, Vec<FactRow>)>,
     /// What [`derive`] made of more such rows, worked out by the caller
     /// (an import does it on another thread while its rows are written).
     pub fresh_derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
@@ -158,16 +168,7 @@ pub async fn refresh_people(
     person_ids: &[i64],
 ) -> Result<Changed, sqlx::Error> {
     let people: BTreeSet<i64> = person_ids.iter().copied().collect();
-    refresh_scope(
-        conn,
-        programmes,
-        &people,
-        &[],
-        &|_, _| true,
-        Vec::new(),
-        Default::default(),
-    )
-    .await
+    refresh_scope(conn, programmes, &people, &[], &|_, _| true, InMemory::default()).await
 }
 
 /// [`refresh_people`] for just the (person, programme) pairs a write
@@ -179,16 +180,25 @@ pub async fn refresh(conn: &mut Conn, programmes: &ProgrammeLibrary, touched: To
     let touched_programmes: BTreeSet<&str> = pairs.iter().map(|(_, programme)| programme.as_str()).collect();
     let touched_programmes: Vec<&str> = touched_programmes.into_iter().collect();
     let in_scope = |person: i64, programme: &str| pairs.contains(&(person, programme.to_string()));
-    refresh_scope(
-        conn,
-        programmes,
-        &people,
-        &touched_programmes,
-        &in_scope,
-        touched.fresh,
-        touched.fresh_derived,
-    )
-    .await
+    let (written_by, mut rows) = touched.written.unwrap_or_default();
+    rows.extend(touched.fresh);
+    let in_memory = InMemory {
+        rows,
+        derived: touched.fresh_derived,
+        written_by: (written_by != 0).then_some(written_by),
+    };
+    refresh_scope(conn, programmes, &people, &touched_programmes, &in_scope, in_memory).await
+}
+
+/// What a refresh is given rather than reads.
+#[derive(Default)]
+struct InMemory {
+    /// Attendance rows as written in this transaction.
+    rows: Vec<FactRow>,
+    /// What [`derive`] made of fresh people's rows already.
+    derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
+    /// The import whose rows in the database are among `rows`.
+    written_by: Option<i64>,
 }
 
 type CompletionKey = (i64, String, String);
@@ -199,20 +209,19 @@ async fn refresh_scope(
     people: &BTreeSet<i64>,
     programme_ids: &[&str],
     in_scope: &(dyn Fn(i64, &str) -> bool + Sync),
-    fresh: Vec<FactRow>,
-    fresh_derived: (Vec<KeptCompletion>, Vec<KeptSpell>),
+    in_memory: InMemory,
 ) -> Result<Changed, sqlx::Error> {
     let people: Vec<i64> = people.iter().copied().collect();
     take_turn_for(conn, &people).await?;
-    let mut rows = facts_of(conn, &people, programme_ids).await?;
+    let mut rows = facts_of(conn, &people, programme_ids, in_memory.written_by).await?;
     rows.retain(|(person, _, programme, ..)| in_scope(*person, programme));
     let (kept_completions, kept_spells) = kept_of(conn, &people).await?;
-    rows.extend(fresh);
+    rows.extend(in_memory.rows);
     // Derived per (person, programme), and fresh people have nothing else:
     // their answers join the others' as they are.
     let (mut completions, mut spells) = derive(programmes, &rows);
-    completions.extend(fresh_derived.0);
-    spells.extend(fresh_derived.1);
+    completions.extend(in_memory.derived.0);
+    spells.extend(in_memory.derived.1);
 
     let key = |person: i64, programme: &str, completion: &str| (person, programme.to_string(), completion.to_string());
     let mut before: BTreeMap<CompletionKey, (Option<KeptCompletion>, Vec<KeptSpell>)> = BTreeMap::new();
@@ -375,6 +384,46 @@ async fn forget(conn: &mut Conn, keys: &[&CompletionKey]) -> Result<(), sqlx::Er
 }
 
 async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSpell]) -> Result<(), sqlx::Error> {
+    // Written in the order of the indexes by completion and date, so that
+    // consecutive rows land on the same index pages: in person order each
+    // one landed on a page of its own. On the large data set 16,000
+    // completions and as many spells took 20 % less time so.
+    let mut completions: Vec<&KeptCompletion> = completions.iter().collect();
+    completions.sort_unstable_by(|a, b| {
+        (
+            &a.programme_id,
+            &a.completion_id,
+            a.completed_on,
+            a.organisation_id,
+            a.person_id,
+        )
+            .cmp(&(
+                &b.programme_id,
+                &b.completion_id,
+                b.completed_on,
+                b.organisation_id,
+                b.person_id,
+            ))
+    });
+    let mut spells: Vec<&KeptSpell> = spells.iter().collect();
+    spells.sort_unstable_by(|a, b| {
+        (
+            &a.programme_id,
+            &a.completion_id,
+            a.held_from,
+            a.held_until,
+            a.organisation_id,
+            a.person_id,
+        )
+            .cmp(&(
+                &b.programme_id,
+                &b.completion_id,
+                b.held_from,
+                b.held_until,
+                b.organisation_id,
+                b.person_id,
+            ))
+    });
     let rows: Vec<Vec<Bind>> = completions
         .iter()
         .map(|c| {

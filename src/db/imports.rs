@@ -537,6 +537,7 @@ pub async fn write(
     .await?;
     organisation_of.extend(created.iter().map(|(person, organisation)| (*person, *organisation)));
     let mut fresh = Vec::new();
+    let mut written = Vec::new();
     for &(session_id, person_id, status) in &marks {
         let (programme, module, date) = &session_of[&session_id];
         match created.get(&person_id) {
@@ -553,9 +554,18 @@ pub async fn write(
                 .is_some_and(|(_, old_status, _)| old_status == status) => {}
             None => {
                 touched.pairs.insert((person_id, programme.to_string()));
+                written.push((
+                    person_id,
+                    organisation_of.get(&person_id).copied().unwrap_or_default(),
+                    programme.to_string(),
+                    module.to_string(),
+                    *date,
+                    status.to_string(),
+                ));
             }
         }
     }
+    touched.written = Some((import_id, written));
     on_fresh(fresh);
     let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
     let mut done = 0;

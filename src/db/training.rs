@@ -440,8 +440,9 @@ pub async fn organisation_facts_in(
 pub type JoinedRecord = (String, String, NaiveDate, String);
 
 /// These people's attendance (at `programme_ids`, or at every programme when
-/// it is empty), by person with their organisation, in no set order. The
-/// people's own index finds their rows.
+/// it is empty), by person with their organisation, in no set order,
+/// leaving out the rows `not_from_import` last wrote. The people's own index
+/// finds their rows.
 ///
 /// Read as one row a person, their records joined into one text: as a row
 /// each, the driver's copying of each value cost more than SQLite spent
@@ -451,6 +452,7 @@ pub async fn attendance_by_person(
     conn: &mut Conn,
     person_ids: &[i64],
     programme_ids: &[&str],
+    not_from_import: Option<i64>,
 ) -> Result<Vec<(i64, i64, Vec<JoinedRecord>)>, sqlx::Error> {
     const FIELD: char = '\u{1f}';
     const RECORD: char = '\u{1e}';
@@ -474,11 +476,21 @@ pub async fn attendance_by_person(
             0 => String::new(),
             n => format!("AND s.programme_id IN ({})", listed(chunk.len() + 1, n)),
         };
+        let left_out = match not_from_import {
+            None => String::new(),
+            Some(import_id) => {
+                values.push(super::Bind::Int(import_id));
+                format!(
+                    "AND (a.import_id IS NULL OR a.import_id <> ${})",
+                    chunk.len() + programme_ids.len() + 1
+                )
+            }
+        };
         let sql = format!(
             "SELECT a.person_id, p.organisation_id,
                     {joined}(s.programme_id || {field} || s.module_id || {field} || {date} || {field} || a.status, {record})
              FROM attendance a JOIN training_sessions s ON s.id = a.session_id JOIN people p ON p.id = a.person_id
-             WHERE a.person_id IN ({}) {at_programmes}
+             WHERE a.person_id IN ({}) {at_programmes} {left_out}
              GROUP BY a.person_id, p.organisation_id",
             listed(1, chunk.len())
         );
@@ -561,7 +573,7 @@ async fn facts_for_people(
         "" => &[],
         one => &[one],
     };
-    let mut records: HashMap<i64, Vec<JoinedRecord>> = attendance_by_person(conn, person_ids, programmes)
+    let mut records: HashMap<i64, Vec<JoinedRecord>> = attendance_by_person(conn, person_ids, programmes, None)
         .await?
         .into_iter()
         .map(|(person_id, _, records)| (person_id, records))
