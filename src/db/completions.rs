@@ -39,6 +39,27 @@ pub struct KeptSpell {
     pub held_until: Option<NaiveDate>,
 }
 
+impl KeptCompletion {
+    /// The order of the indexes by completion and completion date.
+    fn index_order(&self) -> impl Ord + '_ {
+        (
+            &self.programme_id,
+            &self.completion_id,
+            self.completed_on,
+            self.organisation_id,
+            self.person_id,
+        )
+    }
+}
+
+impl KeptSpell {
+    /// The order of the indexes by completion and when it was held.
+    fn index_order(&self) -> impl Ord + '_ {
+        let order = (self.held_from, self.held_until, self.organisation_id, self.person_id);
+        (&self.programme_id, &self.completion_id, order)
+    }
+}
+
 /// Ids bound per `IN (…)` list: well under both backends' limits.
 const CHUNK: usize = 500;
 
@@ -389,41 +410,9 @@ async fn write(conn: &mut Conn, completions: &[KeptCompletion], spells: &[KeptSp
     // one landed on a page of its own. On the large data set 16,000
     // completions and as many spells took 20 % less time so.
     let mut completions: Vec<&KeptCompletion> = completions.iter().collect();
-    completions.sort_unstable_by(|a, b| {
-        (
-            &a.programme_id,
-            &a.completion_id,
-            a.completed_on,
-            a.organisation_id,
-            a.person_id,
-        )
-            .cmp(&(
-                &b.programme_id,
-                &b.completion_id,
-                b.completed_on,
-                b.organisation_id,
-                b.person_id,
-            ))
-    });
+    completions.sort_unstable_by(|a, b| a.index_order().cmp(&b.index_order()));
     let mut spells: Vec<&KeptSpell> = spells.iter().collect();
-    spells.sort_unstable_by(|a, b| {
-        (
-            &a.programme_id,
-            &a.completion_id,
-            a.held_from,
-            a.held_until,
-            a.organisation_id,
-            a.person_id,
-        )
-            .cmp(&(
-                &b.programme_id,
-                &b.completion_id,
-                b.held_from,
-                b.held_until,
-                b.organisation_id,
-                b.person_id,
-            ))
-    });
+    spells.sort_unstable_by(|a, b| a.index_order().cmp(&b.index_order()));
     let rows: Vec<Vec<Bind>> = completions
         .iter()
         .map(|c| {
