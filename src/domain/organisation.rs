@@ -122,7 +122,6 @@ const TYPE_WORDS: &[(OrgType, &[&str])] = &[
             "medical centre",
             "medical center",
             "medical practice",
-            "practice",
             "health centre",
             "group practice",
         ],
@@ -132,6 +131,11 @@ const TYPE_WORDS: &[(OrgType, &[&str])] = &[
         &[
             "hospital",
             "nhs",
+            "dental",
+            "dentist",
+            "dentists",
+            "pharmacy",
+            "opticians",
             "clinic",
             "mental health",
             "health visiting",
@@ -165,18 +169,39 @@ const TYPE_WORDS: &[(OrgType, &[&str])] = &[
     ),
 ];
 
+/// Names in which "practice" or "surgery" is not a GP practice: a dental,
+/// veterinary or legal practice, or "best practice" in a charity's or
+/// company's name.
+const NOT_A_GP_PRACTICE: &[&str] = &[
+    "dental",
+    "veterinary",
+    "vets",
+    "law",
+    "legal",
+    "solicitors",
+    "best practice",
+    "good practice",
+];
+
 /// The type an organisation most likely has, judged from its name and then
 /// from its staff's email addresses, with the reason (shown in an import's
-/// preview so a wrong guess is easy to spot).
+/// preview so a wrong guess is easy to spot). A bare "practice" is the
+/// weakest clue, taken only when nothing else in the name says what it is:
+/// "Best Practice Housing" is a housing provider.
 pub fn infer_type(name: &str, emails: &[&str]) -> (OrgType, String) {
+    use crate::domain::import::values::contains_words;
     let words = crate::domain::import::values::normalise(&name.replace(['\'', '’'], ""));
+    let not_a_gp = NOT_A_GP_PRACTICE.iter().any(|w| contains_words(&words, w));
     for (org_type, phrases) in TYPE_WORDS {
-        if let Some(phrase) = phrases
-            .iter()
-            .find(|p| crate::domain::import::values::contains_words(&words, p))
-        {
+        if *org_type == OrgType::GpPractice && not_a_gp {
+            continue;
+        }
+        if let Some(phrase) = phrases.iter().find(|p| contains_words(&words, p)) {
             return (*org_type, format!("its name contains “{phrase}”"));
         }
+    }
+    if contains_words(&words, "practice") && !not_a_gp {
+        return (OrgType::GpPractice, "its name contains “practice”".into());
     }
     for email in emails {
         let Some((_, domain)) = email.rsplit_once('@') else {
@@ -282,6 +307,12 @@ mod tests {
             ("Riverside Medical Centre", OrgType::GpPractice),
             ("Hollybush Surgery", OrgType::GpPractice),
             ("The Oval Practice", OrgType::GpPractice),
+            ("Best Practice Housing", OrgType::HousingProvider),
+            ("Good Practice Partnership", OrgType::Other),
+            ("Hilltop Dental Practice", OrgType::Health),
+            ("Hilltop Dental Surgery", OrgType::Health),
+            ("Meadow Veterinary Practice", OrgType::Other),
+            ("Kaur Law Practice", OrgType::Other),
             ("Police - Public Protection", OrgType::Police),
             ("Children's Centre East", OrgType::ChildrensCentre),
             ("Northbridge Children's Services", OrgType::CouncilService),
