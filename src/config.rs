@@ -143,7 +143,10 @@ impl AppConfig {
     pub fn figment() -> Figment {
         Figment::from(Serialized::defaults(AppConfig::default()))
             .merge(rocket::Config::figment())
-            .merge(Env::prefixed("QMTRACK_").global())
+            // QMTRACK_LOG is the log filter, read where logging starts; as
+            // `log` here Rocket took it for its own old setting and warned
+            // on every start that it is deprecated.
+            .merge(Env::prefixed("QMTRACK_").ignore(&["LOG"]).global())
     }
 
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
