@@ -121,6 +121,16 @@ pub fn build_rocket(figment: Figment, clock: Clock) -> Result<Rocket<Build>, Sta
                 })
             },
         ))
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "Copying the database log back",
+            |rocket| {
+                Box::pin(async move {
+                    if let Some(pool) = db::Db::fetch(rocket) {
+                        rocket::tokio::spawn(db::checkpoint::watch((**pool).clone(), rocket.shutdown()));
+                    }
+                })
+            },
+        ))
         .attach(rocket::fairing::AdHoc::on_liftoff("Reminders by email", |rocket| {
             Box::pin(async move {
                 let (Some(pool), Some(state)) = (db::Db::fetch(rocket), rocket.state::<app::AppState>()) else {

@@ -22,7 +22,8 @@
 //! connection that kept SQLite's default did the checkpoint itself, and
 //! recording a new import after undoing a large one took 0.2-0.3 s instead
 //! of under a millisecond. Such writes are a few pages each; the next write
-//! transaction's check copies them back with its own.
+//! transaction's check copies them back with its own, and a running server
+//! also checks once a minute ([`watch`]), in case nothing else is written.
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -71,6 +72,25 @@ pub fn after_commit(options: &SqliteConnectOptions) {
             underway.remove(&database);
         }
     });
+}
+
+/// How often a running server looks at the log's size regardless of writes.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A running server's check, once a minute until it shuts down, for logs
+/// grown by writes outside a transaction alone.
+pub async fn watch(pool: super::Pool, shutdown: rocket::Shutdown) {
+    let super::Pool::Sqlite { writer, .. } = pool else {
+        return; // PostgreSQL keeps its own log.
+    };
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        rocket::tokio::select! {
+            _ = &mut shutdown => return,
+            _ = rocket::tokio::time::sleep(WATCH_EVERY) => {}
+        }
+        after_commit(&writer.connect_options());
+    }
 }
 
 /// Copies back as much of the log as no reader still needs (SQLite's
