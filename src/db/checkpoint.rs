@@ -4,7 +4,7 @@
 //! By default the connection that commits a transaction leaving more than
 //! 1,000 pages in the log copies them all back before its commit returns.
 //! After a large import that is every page the import touched (on the
-//! large data set about 100 MB, a third of a second; a tenth of a second for
+//! large data set about 110 MB, a third of a second; a tenth of a second for
 //! 100,000 rows into an empty database), and the training lead waited for
 //! it although the import was already safely in the log.
 //!

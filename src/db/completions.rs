@@ -201,12 +201,15 @@ pub async fn refresh(conn: &mut Conn, programmes: &ProgrammeLibrary, touched: To
     let touched_programmes: BTreeSet<&str> = pairs.iter().map(|(_, programme)| programme.as_str()).collect();
     let touched_programmes: Vec<&str> = touched_programmes.into_iter().collect();
     let in_scope = |person: i64, programme: &str| pairs.contains(&(person, programme.to_string()));
-    let (written_by, mut rows) = touched.written.unwrap_or_default();
+    let (written_by, mut rows) = match touched.written {
+        Some((import_id, rows)) => (Some(import_id), rows),
+        None => (None, Vec::new()),
+    };
     rows.extend(touched.fresh);
     let in_memory = InMemory {
         rows,
         derived: touched.fresh_derived,
-        written_by: (written_by != 0).then_some(written_by),
+        written_by,
     };
     refresh_scope(conn, programmes, &people, &touched_programmes, &in_scope, in_memory).await
 }
