@@ -1,7 +1,8 @@
 //! An import works out again only the completions it touched (the people it
 //! creates from the rows in memory, the (person, programme) pairs it changes
 //! from the database). Whatever it skips must still be right: after every
-//! import and undo below, what is kept equals a rebuild from scratch, and each
+//! import and undo below, what is kept (completions, and each session's
+//! records for the reports) equals a rebuild from scratch, and each
 //! completed completion has its certificate.
 
 mod common;
@@ -48,6 +49,15 @@ async fn check(app: &TestApp, step: &str) -> (usize, usize) {
         .expect("rebuilt");
     assert_eq!(kept.0, rebuilt.0, "completions after {step}");
     assert_eq!(kept.1, rebuilt.1, "spells after {step}");
+    // Each session's records kept for the reports, likewise.
+    let records = qmtrack::db::session_records::kept(&pool)
+        .await
+        .expect("session records");
+    let from_scratch = qmtrack::db::session_records::from_scratch(&pool)
+        .await
+        .expect("session records from scratch");
+    assert!(!from_scratch.is_empty(), "sessions with attendance after {step}");
+    assert_eq!(records, from_scratch, "session records after {step}");
     let completed = kept.0.iter().filter(|c| c.completed_on.is_some()).count();
     let certificates = qmtrack::db::certificates::training_ids(&pool)
         .await

@@ -266,7 +266,7 @@ fn programmes() -> qmtrack::domain::programmes::ProgrammeLibrary {
 }
 
 #[rocket::async_test]
-async fn kept_completions_equal_a_rebuild_from_scratch() {
+async fn kept_completions_and_session_records_equal_a_rebuild_from_scratch() {
     let (app, lead) = scenario_app().await;
     for file in ["iris-2024-25.xlsx", "workforce-2024.xlsx"] {
         assert!(import(&app, file), "{file} imports");
@@ -303,6 +303,19 @@ async fn kept_completions_equal_a_rebuild_from_scratch() {
     assert!(kept.0.len() > 50, "{} completions kept", kept.0.len());
     assert_eq!(kept.0, rebuilt.0, "completions");
     assert_eq!(kept.1, rebuilt.1, "spells");
+    // Each session's records kept for the reports, likewise.
+    let records = qmtrack::db::session_records::kept(&pool)
+        .await
+        .expect("session records");
+    let from_scratch = qmtrack::db::session_records::from_scratch(&pool)
+        .await
+        .expect("session records from scratch");
+    assert!(
+        from_scratch.len() > 10,
+        "{} sessions with attendance",
+        from_scratch.len()
+    );
+    assert_eq!(records, from_scratch, "session records");
 }
 
 /// The board report's CSV for a period as the command line writes it
@@ -351,6 +364,10 @@ async fn attendance_keeps_its_persons_organisation_and_the_figures_do_not_rest_o
     let board = report_csv(&app, "2024-01-01", "2024-12-31", None);
     let clinics = report_csv(&app, "2024-01-01", "2024-12-31", Some("Larkspur Clinic"));
     assert!(board.contains("training.dva-awareness.people"), "{board}");
+    let kept_pool = pool_of(&app).await;
+    let texts = qmtrack::db::session_records::from_scratch(&kept_pool)
+        .await
+        .expect("session records");
     // Rows restored from a backup made before the organisation was kept
     // have none: the figures are the same from the people's own.
     sqlx::query("UPDATE attendance SET organisation_id = NULL")
@@ -360,6 +377,11 @@ async fn attendance_keeps_its_persons_organisation_and_the_figures_do_not_rest_o
     let (_, astray) = attendance_organisations_astray(&pool).await;
     assert_eq!(astray, records);
     pool.close().await;
+    // Each session's records, as kept for the reports, name the same organisations.
+    let without = qmtrack::db::session_records::from_scratch(&kept_pool)
+        .await
+        .expect("session records");
+    assert_eq!(without, texts);
     assert_eq!(report_csv(&app, "2024-01-01", "2024-12-31", None), board);
     assert_eq!(
         report_csv(&app, "2024-01-01", "2024-12-31", Some("Larkspur Clinic")),

@@ -14,17 +14,21 @@ use crate::domain::person::PersonDetails;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Keeps these people's completions up to date with the attendance just
-/// written and issues the certificates they earned, in the same transaction.
+/// Keeps what is worked out from attendance up to date with the attendance
+/// just written (these people's completions, these sessions' records for
+/// the reports) and issues the certificates they earned, in the same
+/// transaction.
 async fn after_attendance(
     tx: &mut Conn,
     ctx: Ctx<'_>,
     acting: &Acting,
     stamp: DateTime<Utc>,
     people: &[i64],
+    sessions: &BTreeSet<i64>,
 ) -> AppResult<()> {
+    crate::db::session_records::refresh(tx, sessions).await?;
     crate::db::completions::refresh_people(tx, &ctx.app.programmes, people).await?;
     issue_training(
         tx,
@@ -146,7 +150,7 @@ pub async fn save_register(
         changed += 1;
     }
     let people: Vec<i64> = register.iter().map(|row| row.person_id).collect();
-    after_attendance(&mut tx, ctx, acting, now, &people).await?;
+    after_attendance(&mut tx, ctx, acting, now, &people, &BTreeSet::from([session_id])).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -190,7 +194,8 @@ pub async fn save_cohort(
         }
     }
     let people: Vec<i64> = people.iter().copied().collect();
-    after_attendance(&mut tx, ctx, acting, now, &people).await?;
+    let sessions: BTreeSet<i64> = sessions.into_iter().collect();
+    after_attendance(&mut tx, ctx, acting, now, &people, &sessions).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -242,7 +247,7 @@ pub async fn add_attendee(
         entry = entry.before(json!({"status": p}));
     }
     audit::record(&mut tx, acting.at(now), entry).await?;
-    after_attendance(&mut tx, ctx, acting, now, &[person_id]).await?;
+    after_attendance(&mut tx, ctx, acting, now, &[person_id], &BTreeSet::from([session_id])).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -265,6 +270,7 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
     let now = ctx.now;
     let mut tx = db::begin_write(ctx.db).await?;
     let mut cohorts: HashMap<(String, String), i64> = HashMap::new();
+    let mut sessions = BTreeSet::new();
     let mut changed = 0;
     for mark in marks {
         let cohort_id = if mark.cohort.is_empty() {
@@ -285,13 +291,14 @@ pub async fn record_attendance(ctx: Ctx<'_>, acting: &Acting, marks: &[Mark<'_>]
         let previous = training::mark(&mut tx, session_id, mark.person_id, mark.status.as_str(), now).await?;
         if previous.as_deref() != Some(mark.status.as_str()) {
             changed += 1;
+            sessions.insert(session_id);
         }
     }
     let entry =
         Entry::of("attendance.record", "attendance", None).after(json!({"marks": marks.len(), "changed": changed}));
     audit::record(&mut tx, acting.at(now), entry).await?;
     let people: Vec<i64> = marks.iter().map(|m| m.person_id).collect();
-    after_attendance(&mut tx, ctx, acting, now, &people).await?;
+    after_attendance(&mut tx, ctx, acting, now, &people, &sessions).await?;
     tx.commit().await?;
     Ok(changed)
 }

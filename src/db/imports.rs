@@ -454,6 +454,7 @@ pub async fn write(
     outcome.staff_categories_set = set_staff_categories(conn, import_id, records, &person_ids).await?;
     let mut cohorts: HashMap<(&str, &str), i64> = HashMap::new();
     let mut sessions: HashMap<(&str, &str, chrono::NaiveDate, Option<i64>), i64> = HashMap::new();
+    let mut new_sessions = std::collections::HashSet::new();
     for record in records {
         let cohort_id = match &record.cohort {
             None => None,
@@ -485,6 +486,7 @@ pub async fn write(
             if created {
                 effect(conn, import_id, "session", id).await?;
                 outcome.sessions_created += 1;
+                new_sessions.insert(id);
             }
             slot.insert(id);
         }
@@ -558,12 +560,27 @@ pub async fn write(
     touched.written = Some((import_id, written));
     on_fresh(fresh);
     let mut pending: Vec<(i64, i64, &'static str)> = Vec::with_capacity(BATCH);
+    // The records of sessions this import made are all its own: their texts
+    // for the reports are made here, and only other sessions' are read back.
+    let mut new_session_records = super::session_records::Texts::default();
+    let mut sessions_written = std::collections::BTreeSet::new();
     let mut done = 0;
     for (session_id, person_id, status) in marks {
         match existing.get(&(session_id, person_id)) {
-            None => pending.push((session_id, person_id, status)),
+            None => {
+                pending.push((session_id, person_id, status));
+                match organisation_of.get(&person_id) {
+                    Some(organisation) if new_sessions.contains(&session_id) => {
+                        new_session_records.add(session_id, person_id, *organisation, status)
+                    }
+                    _ => {
+                        sessions_written.insert(session_id);
+                    }
+                }
+            }
             Some((_, old_status, _)) if old_status == status => outcome.attendance_unchanged += 1,
             Some((id, old_status, old_import)) => {
+                sessions_written.insert(session_id);
                 super::training::set_attendance_status(conn, *id, status, Some(import_id), now).await?;
                 db_run!(conn => { sqlx::query(
                     "INSERT INTO import_effects (import_id, kind, entity_id, previous_status, previous_import_id)
@@ -593,6 +610,10 @@ pub async fn write(
         outcome.attendance_created +=
             super::training::insert_attendance_batch(conn, &pending, Some(import_id), now, &organisation_of).await?;
     }
+    // A new session whose text could not all be made here is read back whole.
+    new_session_records.leave_out(&sessions_written);
+    new_session_records.insert(conn).await?;
+    super::session_records::refresh(conn, &sessions_written).await?;
     progress(total, total);
     Ok(Written {
         outcome,
@@ -673,70 +694,71 @@ pub async fn record_certificates(conn: &mut Conn, import_id: i64, ids: &[i64]) -
 /// went, or None, changing nothing, if the import was not (or no longer)
 /// committed.
 pub async fn undo(conn: &mut Conn, import_id: i64, now: DateTime<Utc>) -> Result<Option<u64>, sqlx::Error> {
-    db_run!(conn => {
-        let claimed =
-            sqlx::query("UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'")
-                .bind(Instant(now))
-                .bind(import_id)
-                .execute(&mut *conn)
-                .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
-        let steps = [
-            format!(
-                "UPDATE attendance SET
+    let claimed = super::execute(
+        conn,
+        "UPDATE imports SET state = 'undone', undone_at = $1 WHERE id = $2 AND state = 'committed'",
+        &[super::Bind::Instant(now), import_id.into()],
+    )
+    .await?;
+    if claimed != 1 {
+        return Ok(None);
+    }
+    let sessions = super::session_records::sessions_of_import(conn, import_id).await?;
+    let changed = "SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'attendance_updated'";
+    let attendance_steps = [
+        format!(
+            "UPDATE attendance SET
                 status = (SELECT e.previous_status FROM import_effects e
                           WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id),
                 import_id = (SELECT e.previous_import_id FROM import_effects e
                           WHERE e.import_id = $1 AND e.kind = 'attendance_updated' AND e.entity_id = attendance.id)
              WHERE id IN ({changed})"
-            ),
-            // A category goes back only where it is still the one the import set.
-            "UPDATE people SET staff_category = (SELECT e.previous_value FROM import_effects e
+        ),
+        // A category goes back only where it is still the one the import set.
+        "UPDATE people SET staff_category = (SELECT e.previous_value FROM import_effects e
                 WHERE e.import_id = $1 AND e.kind = 'staff_category' AND e.entity_id = people.id)
              WHERE id IN (SELECT e.entity_id FROM import_effects e WHERE e.import_id = $1 AND e.kind = 'staff_category')
                AND staff_category IS NOT DISTINCT FROM (SELECT e.new_value FROM import_effects e
                 WHERE e.import_id = $1 AND e.kind = 'staff_category' AND e.entity_id = people.id)"
-                .to_string(),
-            "DELETE FROM attendance WHERE import_id = $1".to_string(),
-            "DELETE FROM training_sessions
+            .to_string(),
+    ];
+    for sql in &attendance_steps {
+        super::execute(conn, sql, &[import_id.into()]).await?;
+    }
+    let removed = super::execute(conn, "DELETE FROM attendance WHERE import_id = $1", &[import_id.into()]).await?;
+    // Before the sessions left empty go: their records go with their attendance.
+    super::session_records::refresh(conn, &sessions).await?;
+    let cleanup_steps = [
+        "DELETE FROM training_sessions
           WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'session')
             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = training_sessions.id)"
-                .to_string(),
-            "DELETE FROM cohorts
+            .to_string(),
+        "DELETE FROM cohorts
           WHERE id IN (SELECT entity_id FROM import_effects WHERE import_id = $1 AND kind = 'cohort')
             AND NOT EXISTS (SELECT 1 FROM training_sessions s WHERE s.cohort_id = cohorts.id)"
-                .to_string(),
-            "DELETE FROM people
+            .to_string(),
+        "DELETE FROM people
           WHERE import_id = $1
             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.person_id = people.id)
             AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.person_id = people.id)"
-                .to_string(),
-            format!(
-                "DELETE FROM organisations WHERE import_id = $1 AND {}",
-                super::organisations::NOTHING_USES_IT
-            ),
-        ];
-        let mut removed = 0;
-        for sql in &steps {
-            let done = sqlx::query(sql).bind(import_id).execute(&mut *conn).await?;
-            if sql.starts_with("DELETE FROM attendance") {
-                removed = done.rows_affected();
-            }
-        }
-        sqlx::query(
-            "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
+            .to_string(),
+        format!(
+            "DELETE FROM organisations WHERE import_id = $1 AND {}",
+            super::organisations::NOTHING_USES_IT
+        ),
+    ];
+    for sql in &cleanup_steps {
+        super::execute(conn, sql, &[import_id.into()]).await?;
+    }
+    super::execute(
+        conn,
+        "UPDATE certificates SET revoked_at = $1, revoked_reason = 'The import that recorded this training was undone.'
           WHERE revoked_at IS NULL
             AND id IN (SELECT entity_id FROM import_effects WHERE import_id = $2 AND kind = 'certificate')",
-        )
-        .bind(Instant(now))
-        .bind(import_id)
-        .execute(&mut *conn)
-        .await?;
-        Ok(Some(removed))
-    })
+        &[super::Bind::Instant(now), import_id.into()],
+    )
+    .await?;
+    Ok(Some(removed))
 }
 
 /// A staff category given on the sheet becomes the person's, whether the

@@ -93,6 +93,7 @@ pub mod published;
 pub mod register;
 pub mod reminders;
 pub mod reports;
+pub mod session_records;
 pub mod sessions;
 pub mod statistics;
 pub mod stored_files;

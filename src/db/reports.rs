@@ -246,45 +246,33 @@ async fn delivery(
     period: Period,
     shared: &SharedReads,
 ) -> Result<Delivery, sqlx::Error> {
-    // A year is 230,000 attendance records: read one row a session, its
-    // records joined into one text, as a row each cost the driver several
-    // times what SQLite spends finding them. Each record is one number,
-    // (person × span + organisation) × 4 + mark, where the span is one more
-    // than the highest organisation id: building "person:organisation:mark"
-    // texts took SQLite twice as long (90 against 45 ms a year on the large
-    // set). Grouped in the order the date index gives the sessions, so
-    // SQLite does not sort the records first. The organisation is the one
-    // kept with the record (migration 0038); the person's only where a
-    // restored backup left it out. A session counts as delivered only when
+    // A year is 230,000 attendance records: read as each session's records
+    // kept joined into one text (migration 0044), a few thousand rows. Read
+    // as rows, they cost the driver several times what SQLite spends finding
+    // them; joined at each read, building the texts was most of the read
+    // (50 of 60 ms a year on the large data set). In date order, as the
+    // index gives the sessions. A session counts as delivered only when
     // someone attended it, so the sessions come with their records rather
     // than from a read of their own.
-    let joined = pool.backend().join_texts();
-    let organisation = "COALESCE(a.organisation_id, (SELECT p.organisation_id FROM people p WHERE p.id = a.person_id))";
-    let span = "(SELECT CAST(COALESCE(MAX(o.id), 0) + 1 AS BIGINT) FROM organisations o)";
-    let attendance_sql = format!(
-        "SELECT s.id, s.programme_id, s.module_id, {span},
-                {joined}(CAST((a.person_id * {span} + {organisation}) * 4 +
-                CASE WHEN a.status IN ('attended', 'partial') THEN {PRESENT} WHEN a.status = 'absent' THEN {ABSENT}
-                     ELSE {OTHER} END AS TEXT), ',')
+    let attendance_sql = "SELECT s.id, s.programme_id, s.module_id, r.records
          FROM training_sessions s
-         JOIN attendance a ON a.session_id = s.id
+         JOIN session_records r ON r.session_id = s.id
          WHERE s.session_date >= $1 AND s.session_date <= $2
-           AND ($3 = 0 OR {organisation} = $3)
-         GROUP BY s.session_date, s.id"
-    );
+         ORDER BY s.session_date, s.id";
     let started = std::time::Instant::now();
-    let values = [period.from.into(), period.to.into(), shared.organisation_id.into()];
-    let attendance: Vec<(i64, String, String, i64, String)> =
-        super::rows(&mut pool.acquire().await?, &attendance_sql, &values).await?;
+    let values = [period.from.into(), period.to.into()];
+    let attendance: Vec<(i64, String, String, String)> =
+        super::rows(&mut pool.acquire().await?, attendance_sql, &values).await?;
     let read = started.elapsed();
     let organisations = shared.organisations(pool).await?.clone();
     // Tens of milliseconds of counting: off the async threads, and so at the
     // same time as the other period's.
     let programmes: Vec<Programme> = programmes.iter().map(|p| (*p).clone()).collect();
+    let organisation_id = shared.organisation_id;
     let counted = rocket::tokio::task::spawn_blocking(move || {
         let mut sessions = HashMap::with_capacity(attendance.len());
         let mut records = Vec::with_capacity(attendance.len());
-        for (id, programme_id, module_id, span, joined) in attendance {
+        for (id, programme_id, module_id, joined) in attendance {
             sessions.insert(
                 id,
                 SessionFacts {
@@ -292,12 +280,12 @@ async fn delivery(
                     module_id,
                 },
             );
-            records.push((id, span, joined));
+            records.push((id, joined));
         }
-        let facts = records.iter().flat_map(|(session_id, span, records)| {
-            records
-                .split(',')
-                .filter_map(|r| attendance_fact(*session_id, *span, r))
+        let facts = records.iter().flat_map(|(session_id, records)| {
+            super::session_records::parse(records)
+                .map(|record| attendance_fact(*session_id, record))
+                .filter(|fact| organisation_id == 0 || fact.organisation_id == organisation_id)
         });
         let programmes: Vec<&Programme> = programmes.iter().collect();
         tally(&programmes, &sessions, facts, &organisations)
@@ -308,29 +296,19 @@ async fn delivery(
     Ok(counted)
 }
 
-/// How [`delivery`]'s read writes a record's mark.
-const PRESENT: i64 = 1;
-const ABSENT: i64 = 2;
-const OTHER: i64 = 3;
-
-/// One record of [`delivery`]'s read: (person × span + organisation) × 4 + mark.
-fn attendance_fact(session_id: i64, span: i64, record: &str) -> Option<AttendanceFact> {
-    let number: i64 = record.parse().ok()?;
-    if span <= 0 {
-        return None;
-    }
-    let mark = match number % 4 {
-        PRESENT => Mark::Present,
-        ABSENT => Mark::Absent,
+/// One record of a session's kept text (see [`super::session_records`]).
+fn attendance_fact(session_id: i64, (person_id, organisation_id, mark): (i64, i64, u8)) -> AttendanceFact {
+    let mark = match mark {
+        super::session_records::PRESENT => Mark::Present,
+        super::session_records::ABSENT => Mark::Absent,
         _ => Mark::Other,
     };
-    let holder = number / 4;
-    Some(AttendanceFact {
+    AttendanceFact {
         session_id,
-        person_id: holder / span,
-        organisation_id: holder % span,
+        person_id,
+        organisation_id,
         mark,
-    })
+    }
 }
 
 /// (organisation, its name, framework, awarded on, expires on, revoked at) of an award.
@@ -747,21 +725,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_number_gives_back_its_person_organisation_and_mark() {
-        let span = 10_001;
-        let record =
-            |person: i64, organisation: i64, mark: i64| ((person * span + organisation) * 4 + mark).to_string();
-        let fact = attendance_fact(7, span, &record(199_999, 10_000, ABSENT)).expect("a record");
+    fn a_kept_record_gives_back_its_person_organisation_and_mark() {
+        let facts: Vec<(i64, i64, i64, Mark)> = crate::db::session_records::parse("199999:10000:2,1:4:1,3:5:3")
+            .map(|record| attendance_fact(7, record))
+            .map(|f| (f.session_id, f.person_id, f.organisation_id, f.mark))
+            .collect();
         assert_eq!(
-            (fact.session_id, fact.person_id, fact.organisation_id, fact.mark),
-            (7, 199_999, 10_000, Mark::Absent)
+            facts,
+            vec![
+                (7, 199_999, 10_000, Mark::Absent),
+                (7, 1, 4, Mark::Present),
+                (7, 3, 5, Mark::Other)
+            ]
         );
-        let fact = attendance_fact(7, span, &record(1, 0, PRESENT)).expect("a record");
-        assert_eq!((fact.person_id, fact.organisation_id, fact.mark), (1, 0, Mark::Present));
-        assert_eq!(
-            attendance_fact(7, span, &record(3, 5, OTHER)).map(|f| f.mark),
-            Some(Mark::Other)
-        );
-        assert!(attendance_fact(7, span, "not a number").is_none());
     }
 }
