@@ -27,6 +27,19 @@ pub async fn refresh(conn: &mut Conn, sessions: &BTreeSet<i64>) -> Result<(), sq
     let backend = conn.backend();
     let joined = backend.join_texts();
     let sessions: Vec<super::Bind> = sessions.iter().map(|id| super::Bind::Int(*id)).collect();
+    // On PostgreSQL two writers marking the same session at once would each
+    // make its text without the other's uncommitted mark, and the later
+    // commit would keep a text missing the earlier one's. They take turns
+    // per session (a row lock, in id order so that two writers never wait on
+    // each other), and the one that waited reads the other's marks once they
+    // are committed. SQLite's writers already take turns.
+    if backend == super::Backend::Postgres {
+        for chunk in sessions.chunks(SESSIONS_A_STATEMENT) {
+            let listed = in_list(backend, 1, chunk.len());
+            let sql = format!("SELECT id FROM training_sessions WHERE id IN ({listed}) ORDER BY id FOR NO KEY UPDATE");
+            super::execute(conn, &sql, chunk).await?;
+        }
+    }
     for chunk in sessions.chunks(SESSIONS_A_STATEMENT) {
         let listed = in_list(backend, 1, chunk.len());
         super::execute(
