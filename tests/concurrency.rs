@@ -222,7 +222,9 @@ async fn writers_on_every_route_wait_their_turn() {
     // The session's records kept for the reports have every mark, not just
     // those of the last save to commit.
     let pool = qmtrack::db::connect(&app.database_url, 1).await.expect("connect");
-    let kept = qmtrack::db::session_records::kept(&pool).await.expect("session records");
+    let kept = qmtrack::db::session_records::kept(&pool)
+        .await
+        .expect("session records");
     let from_scratch = qmtrack::db::session_records::from_scratch(&pool)
         .await
         .expect("session records from scratch");

@@ -11,7 +11,7 @@
 
 use super::engine::{Activity, GroupCount};
 use crate::domain::programmes::Programme;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes the ids the tally counts (a few million set insertions for a
@@ -380,20 +380,29 @@ pub fn tally(
         counter.add(&fact, slot);
     }
 
+    // The organisations met, in order of name, sorted once: each level's
+    // list is those of them in its set (a set of names for each level
+    // compared names all over again, for thousands of organisations).
+    let mut by_name: Vec<(&str, usize)> = counter
+        .organisation_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(index, id)| organisations.get(id).map(|o| (o.name.as_str(), index)))
+        .collect();
+    by_name.sort_unstable();
     let names = |bits: &BitSet| -> Vec<String> {
-        let set: BTreeSet<&str> = counter
-            .organisation_ids
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| {
-                bits.0
-                    .get(index / 64)
-                    .is_some_and(|word| word & (1 << (index % 64)) != 0)
-            })
-            .filter_map(|(_, id)| organisations.get(id))
-            .map(|o| o.name.as_str())
-            .collect();
-        set.into_iter().map(str::to_string).collect()
+        let mut names: Vec<String> = Vec::new();
+        for (name, index) in &by_name {
+            let in_set = bits
+                .0
+                .get(index / 64)
+                .is_some_and(|word| word & (1 << (index % 64)) != 0);
+            // Two organisations of the same name are named once.
+            if in_set && names.last().map(String::as_str) != Some(*name) {
+                names.push(name.to_string());
+            }
+        }
+        names
     };
     let mut started: Vec<BTreeMap<String, Vec<GroupCount>>> = vec![BTreeMap::new(); programmes.len()];
     for Started {
@@ -523,6 +532,32 @@ mod tests {
             (10, organisation("Riverside Surgery", "gp_practice", "North")),
             (20, organisation("Meadowfield Police", "police", police_locality)),
         ])
+    }
+
+    #[test]
+    fn organisations_reached_are_named_in_order_of_name_each_name_once() {
+        let library = shipped();
+        let marac = library.current_version("marac-briefing").expect("MARAC ships");
+        let sessions = HashMap::from([(1, session(marac, &marac.modules[0].id))]);
+        let organisations = HashMap::from([
+            (10, organisation("Riverside Surgery", "gp_practice", "North")),
+            (20, organisation("Meadowfield Police", "police", "South")),
+            (30, organisation("Ashby Homes", "housing_provider", "South")),
+            (40, organisation("Meadowfield Police", "police", "North")),
+            (50, organisation("Zephyr Trust", "charity", "North")),
+        ]);
+        // Met in id order 10, 40, 20, 30; 50 only absent, so not reached.
+        let attendance = vec![
+            fact(1, 1, 10, Mark::Present),
+            fact(1, 2, 40, Mark::Present),
+            fact(1, 3, 20, Mark::Present),
+            fact(1, 4, 30, Mark::Present),
+            fact(1, 5, 50, Mark::Absent),
+        ];
+        let delivery = tally(&[marac], &sessions, attendance, &organisations);
+        let expected = ["Ashby Homes", "Meadowfield Police", "Riverside Surgery"].map(String::from);
+        assert_eq!(delivery.training_organisations, expected);
+        assert_eq!(delivery.programmes["marac-briefing"].organisations, expected);
     }
 
     #[test]
