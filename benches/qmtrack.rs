@@ -72,8 +72,6 @@ fn bench(name: &'static str, iterations: usize, mut f: impl FnMut()) {
 }
 
 fn main() {
-    // As the binary does, so that the figures are the binary's.
-    qmtrack::small_pages();
     // `QMTRACK_LOG=warn,sqlx::query=debug` shows each statement with its
     // time, to find which of a phase's statements are slow.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("QMTRACK_LOG") {

@@ -40,20 +40,6 @@ pub mod web;
 
 pub use clock::Clock;
 
-/// Asks Linux for ordinary 4 KiB pages for this process's memory rather
-/// than transparent huge pages. mimalloc asks for huge pages, and then the
-/// first touch of each 2 MiB of a fresh region cleared all of it: an eighth
-/// of the board report's time on the large data set, for memory a report
-/// mostly never touched (its kernel time fell by half without them). Call it
-/// first thing; elsewhere than Linux it does nothing.
-pub fn small_pages() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
-        // Only slower, never wrong: said, not refused.
-        eprintln!("qmtrack: could not turn transparent huge pages off ({e}); carrying on with them");
-    }
-}
-
 use config::AppConfig;
 use error::StartupError;
 use rocket::figment::Figment;

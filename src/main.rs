@@ -14,7 +14,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    qmtrack::small_pages();
     let cli = qmtrack::cli::Cli::parse();
     qmtrack::cli::run(cli).await
 }
