@@ -221,13 +221,5 @@ async fn writers_on_every_route_wait_their_turn() {
     assert_eq!(certificates.len(), distinct.len(), "no certificate issued twice");
     // The session's records kept for the reports have every mark, not just
     // those of the last save to commit.
-    let pool = qmtrack::db::connect(&app.database_url, 1).await.expect("connect");
-    let kept = qmtrack::db::session_records::kept(&pool)
-        .await
-        .expect("session records");
-    let from_scratch = qmtrack::db::session_records::from_scratch(&pool)
-        .await
-        .expect("session records from scratch");
-    assert!(!from_scratch.is_empty());
-    assert_eq!(kept, from_scratch, "session records after saves at once");
+    common::assert_session_records_rebuilt(&app.database_url, "saves at once").await;
 }

@@ -598,6 +598,20 @@ pub fn demo(app: &TestApp) -> std::process::Output {
         .expect("run qmtrack demo")
 }
 
+/// Checks that each session's records kept for the reports equal records
+/// made from scratch from the attendance, and that some session has any.
+pub async fn assert_session_records_rebuilt(database_url: &str, after: &str) {
+    let pool = qmtrack::db::connect(database_url, 1).await.expect("connect");
+    let kept = qmtrack::db::session_records::kept(&pool)
+        .await
+        .expect("session records");
+    let from_scratch = qmtrack::db::session_records::from_scratch(&pool)
+        .await
+        .expect("session records from scratch");
+    assert!(!from_scratch.is_empty(), "no session has attendance after {after}");
+    assert_eq!(kept, from_scratch, "session records after {after}");
+}
+
 /// Whether this run tests PostgreSQL, where the app keeps evidence files and
 /// uploaded sheets in the database rather than the data folder.
 pub fn files_in_database(database_url: &str) -> bool {
